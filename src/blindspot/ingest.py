@@ -1,0 +1,82 @@
+"""Ingest: read one predictions file, validate it, account for every row.
+
+The stage (``stages/ingest.py``) is a thin wrapper around :func:`ingest_file`,
+:func:`ingest_metrics` and :func:`check_usable`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from blindspot.config import IngestConfig, ModelConfig
+from blindspot.errors import InputError
+from blindspot.io.readers import read_raw
+from blindspot.io.schema import REASONS, Validated, validate
+
+
+def ingest_file(model: ModelConfig, ingest: IngestConfig) -> Validated:
+    """Read and validate ``model.path`` under the contract and the ingest rules."""
+    table = read_raw(model.path, model.format, allow_bom=ingest.allow_bom)
+    return validate(
+        table,
+        path=model.path,
+        classes=ingest.classes,
+        columns=model.columns,
+        label_map=ingest.label_map,
+        tolerance=ingest.tolerance,
+        probability_prefix=model.probability_prefix,
+        metadata=model.metadata,
+    )
+
+
+def ingest_metrics(result: Validated) -> dict:
+    """The accounting that ``metrics/ingest.json`` holds.
+
+    ``rows_in == rows_clean + rows_rejected`` by construction; every reason of
+    :data:`~blindspot.io.schema.REASONS` is present (zero included) so that
+    ``dvc metrics diff`` can follow each one across inputs.
+    """
+    rows_clean = len(result.clean)
+    rows_rejected = len(result.rejected)
+    assert result.rows_in == rows_clean + rows_rejected, "a row was lost in ingest"
+    return {
+        "rows_in": result.rows_in,
+        "rows_clean": rows_clean,
+        "rows_rejected": rows_rejected,
+        "rejected_share": rows_rejected / result.rows_in if result.rows_in else 0.0,
+        "rejected_by_reason": {reason: count for reason, count in result.reasons.items()},
+        "has_probabilities": int(result.has_probabilities),
+        "n_metadata_columns": len(result.metadata),
+    }
+
+
+def check_usable(result: Validated, path: str | Path, rejected_path: str | Path) -> None:
+    """Stop when what survived validation cannot be audited.
+
+    Raises
+    ------
+    InputError
+        No clean rows, or every clean row has the same label (no per-class metric,
+        baseline or balance can be computed from one class).
+    """
+    if len(result.clean) == 0:
+        top = sorted(((c, r) for r, c in result.reasons.items() if c), reverse=True)[:3]
+        raise InputError(
+            path,
+            f"no usable rows: all {result.rows_in} records were rejected.",
+            expected="at least one record that passes the contract",
+            found="rejections by reason: " + ", ".join(f"{r} {c}" for c, r in top),
+            hint=f"each rejected record and its reason is in {rejected_path}.",
+        )
+    labels = result.clean["label"].unique()
+    if len(labels) < 2:
+        raise InputError(
+            path,
+            "single-class data: every usable row has the same label.",
+            field="label",
+            expected="at least two different labels (an audit compares classes)",
+            found=f"{len(result.clean)} rows, all labelled {labels[0]!r}",
+        )
+
+
+__all__ = ["REASONS", "ingest_file", "ingest_metrics", "check_usable"]

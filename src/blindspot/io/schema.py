@@ -1,0 +1,435 @@
+"""The input contract: row-level validation and the canonical predictions table.
+
+:func:`validate` turns a :class:`~blindspot.io.readers.RawTable` into
+
+- a *clean* frame in the canonical layout every later stage reads
+  (``data/interim/predictions.parquet``), and
+- a list of *rejected* rows, each kept verbatim with the first reason it failed.
+
+Checks run column-wise over the whole table (no per-row Python loop on the hot
+path); a row is judged by the first check it fails, in the order of :data:`REASONS`,
+and every row is accounted for: ``rows_in == rows_clean + rows_rejected``.
+
+Canonical columns
+-----------------
+``record`` (1-based position in the file), ``id``, ``text``, ``label``,
+``prediction``, ``confidence`` (probability of the predicted class), ``y_true`` and
+``y_pred`` (class indices into ``classes``), ``correct``, ``proba__<class>`` for each
+class when probabilities were given, and ``meta__<name>`` for each metadata column.
+
+Argmax ties
+-----------
+With probabilities, ``prediction`` must be *an* argmax: any class whose probability
+is within ``tolerance`` of the maximum is accepted, so a tie is never a rejection.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from blindspot.errors import InputError
+from blindspot.io.readers import RawTable
+
+PROBA_PREFIX = "proba__"
+META_PREFIX = "meta__"
+CORE = ("record", "id", "text", "label", "prediction", "confidence", "y_true", "y_pred", "correct")
+
+# Reasons a row is rejected, in the order they are checked.
+REASONS = (
+    "unparseable_record",
+    "missing_field",
+    "wrong_type",
+    "empty_text",
+    "unknown_label",
+    "unknown_prediction",
+    "non_finite",
+    "confidence_out_of_range",
+    "probabilities_invalid",
+    "probabilities_not_normalised",
+    "prediction_not_argmax",
+    "confidence_not_max",
+    "duplicate_id",
+)
+
+
+@dataclass
+class Validated:
+    """Outcome of :func:`validate`.
+
+    Attributes
+    ----------
+    clean : DataFrame, shape (rows_clean, n_columns)
+        Canonical layout (see module docstring), ordered by ``record``.
+    rejected : list of dict
+        ``record``, ``line``, ``reason``, ``field``, ``detail``, ``raw``; by record.
+    rows_in : int
+        Records in the file (parsed or not).
+    has_probabilities : bool
+    metadata : list of str
+        Metadata column names as in the file (without the prefix).
+    """
+
+    clean: pd.DataFrame
+    rejected: list
+    rows_in: int
+    has_probabilities: bool
+    metadata: list = field(default_factory=list)
+
+    @property
+    def reasons(self) -> dict:
+        counts = Counter(r["reason"] for r in self.rejected)
+        return {reason: counts.get(reason, 0) for reason in REASONS}
+
+
+def proba_columns(classes: Sequence[str]) -> list[str]:
+    """Canonical probability column names, in class order."""
+    return [PROBA_PREFIX + c for c in classes]
+
+
+def metadata_columns(frame: pd.DataFrame) -> list[str]:
+    """Canonical metadata column names present in ``frame``."""
+    return [c for c in frame.columns if c.startswith(META_PREFIX)]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_missing(values: pd.Series) -> np.ndarray:
+    return values.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v))).to_numpy(bool)
+
+
+def _is_str(values: pd.Series) -> np.ndarray:
+    return values.map(lambda v: isinstance(v, str)).to_numpy(bool)
+
+
+def _is_number(values: pd.Series) -> np.ndarray:
+    # bool is an int subclass; True is not a confidence.
+    return values.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))).to_numpy(bool)
+
+
+def _to_float(values: pd.Series, typed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric view of a column and a mask of values that are not numbers at all."""
+    if typed:
+        ok = _is_number(values)
+        out = np.full(len(values), np.nan)
+        out[ok] = values[ok].astype(float).to_numpy()
+        return out, ~ok
+    parsed = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    # Text such as "nan" or "inf" parses: it is a number, just not a finite one.
+    bad = np.isnan(parsed) & ~values.map(lambda v: isinstance(v, str) and v.strip().lower() in {"nan", "-nan"}).to_numpy(bool)
+    return parsed, bad
+
+
+def _fmt(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _verbatim(value):
+    """JSON-safe copy of a raw value: non-finite floats become their names."""
+    if isinstance(value, dict):
+        return {k: _verbatim(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_verbatim(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [_verbatim(v) for v in value.tolist()]
+    return value
+
+
+class _Judge:
+    """Assigns each row the first reason it fails; later checks see only live rows."""
+
+    def __init__(self, n: int):
+        self.reason = np.full(n, None, dtype=object)
+        self.field = np.full(n, None, dtype=object)
+        self.detail = np.full(n, None, dtype=object)
+
+    @property
+    def alive(self) -> np.ndarray:
+        return pd.isna(self.reason)
+
+    def flag(self, mask: np.ndarray, reason: str, field_name: str, explain: Callable[[int], str]) -> None:
+        hit = np.flatnonzero(np.asarray(mask, bool) & self.alive)
+        self.reason[hit] = reason
+        self.field[hit] = field_name
+        for i in hit:  # only failing rows are formatted: cheap when the data is good
+            self.detail[i] = explain(int(i))
+
+
+def _label_problem(found, classes: Sequence[str], kind: str) -> str:
+    text = f"{kind} {_fmt(found)} is not one of the configured classes {list(classes)}"
+    if isinstance(found, str):
+        near = [c for c in classes if c.casefold() == found.strip().casefold()]
+        if near:
+            text += (f"; it is a case/whitespace variant of {near[0]!r}, which is not guessed:"
+                     f" add it to ingest.label_map if that is what it means")
+    return text
+
+
+def _normalise_metadata(values: pd.Series) -> pd.Series:
+    """One consistent type per metadata column so Parquet can store it.
+
+    All numbers (not bool) -> float64 or Int64; all bool -> boolean; anything else ->
+    text (mappings and lists as compact JSON). Missing and empty text -> null.
+    """
+    missing = _is_missing(values) | values.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(bool)
+    present = values[~missing]
+    if len(present) and present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        return values.where(~missing, None).astype("boolean")
+    if len(present) and _is_number(present).all():
+        as_float = values.where(~missing, np.nan).astype(float)
+        if np.all(np.mod(as_float[~missing], 1) == 0):
+            return as_float.round().astype("Int64")
+        return as_float
+    def as_text(v):
+        if isinstance(v, (dict, list)):
+            return json.dumps(v, sort_keys=True, ensure_ascii=False)
+        return str(v)
+    return values.where(~missing, None).map(lambda v: None if v is None else as_text(v), na_action="ignore").astype("string")
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def validate(
+    table: RawTable,
+    *,
+    path: str | Path,
+    classes: Sequence[str],
+    columns,
+    label_map: dict | None = None,
+    tolerance: float = 1e-3,
+    probability_prefix: str | None = None,
+    metadata: Sequence[str] | None = None,
+) -> Validated:
+    """Check every row against the contract.
+
+    Parameters
+    ----------
+    table : RawTable
+        From :func:`blindspot.io.readers.read_raw`.
+    path : str or Path
+        The file, for messages.
+    classes : sequence of str, length n_classes
+        The class names, in the order used for indices and probability columns.
+    columns : ColumnsConfig
+        Contract field -> column name.
+    label_map : dict, optional
+        Explicit aliases applied to labels and predictions before checking.
+    tolerance : float
+        Allowed distance of the probability sum from 1 and of confidence from the max.
+    probability_prefix : str, optional
+        Read probabilities from flat columns ``<prefix><class>``.
+    metadata : sequence of str, optional
+        Metadata columns to keep; None keeps every non-contract column.
+
+    Raises
+    ------
+    InputError
+        A required column is absent from the whole file, or a configured metadata
+        column does not exist.
+    """
+    path = str(path)
+    classes = list(classes)
+    if len(set(classes)) < 2 or len(set(classes)) != len(classes):
+        raise InputError(path, "ingest.classes must list at least two distinct classes.", found=str(classes))
+    frame = table.frame
+    n = len(frame)
+    label_map = dict(label_map or {})
+
+    # ---- file-level: are the columns there at all?
+    prob_cols = [f"{probability_prefix}{c}" for c in classes] if probability_prefix else []
+    prob_col = None if probability_prefix else columns.probabilities
+    if prob_col is not None and n and prob_col not in frame.columns:
+        prob_col = None  # probabilities are optional: absent column means none given
+    has_proba = bool(prob_cols) or prob_col is not None
+    required = {"text": columns.text, "label": columns.label, "prediction": columns.prediction}
+    if columns.id is not None:
+        required["id"] = columns.id
+    if columns.confidence is not None and not (has_proba and columns.confidence not in frame.columns):
+        required["confidence"] = columns.confidence
+    elif not has_proba:
+        raise InputError(path, "neither a confidence column nor probabilities are configured.",
+                         expected="model.columns.confidence or model.columns.probabilities (or model.probability_prefix)")
+    if n:
+        absent = [f"{role} (column {col!r})" for role, col in required.items() if col not in frame.columns]
+        absent += [f"probability column {c!r}" for c in prob_cols if c not in frame.columns]
+        if absent:
+            raise InputError(
+                path,
+                "required column(s) missing from every record: " + ", ".join(absent) + ".",
+                expected="the contract fields " + ", ".join(repr(c) for c in required.values()) + " (see model.columns)",
+                found="columns " + ", ".join(repr(str(c)) for c in frame.columns),
+                hint="map your column names in model.columns, e.g. `dvc exp run -S model.columns.label=gold`.",
+            )
+    contract_cols = set(required.values()) | set(prob_cols) | ({prob_col} if prob_col else set())
+    if metadata is None:
+        meta_names = [c for c in frame.columns if c not in contract_cols]
+    else:
+        meta_names = list(metadata)
+        unknown = [c for c in meta_names if c not in frame.columns]
+        if n and unknown:
+            raise InputError(path, "metadata column(s) listed in model.metadata are not in the file: " + ", ".join(map(repr, unknown)) + ".",
+                             found="columns " + ", ".join(repr(str(c)) for c in frame.columns))
+
+    judge = _Judge(n)
+    col = {role: frame[name] if n else pd.Series([], dtype=object) for role, name in required.items()}
+
+    # ---- missing values
+    for role, values in col.items():
+        judge.flag(_is_missing(values), "missing_field", required[role], lambda i: "value is missing (null or absent)")
+    if prob_col is not None:
+        judge.flag(_is_missing(frame[prob_col]), "missing_field", prob_col, lambda i: "probabilities are missing (null or absent)")
+    for c in prob_cols:
+        judge.flag(_is_missing(frame[c]), "missing_field", c, lambda i: "probability is missing")
+
+    # ---- types
+    for role in ("text", "label", "prediction"):
+        values = col[role]
+        judge.flag(~_is_str(values), "wrong_type", required[role],
+                   lambda i, v=values: f"expected text, found {type(v.iat[i]).__name__} {_fmt(v.iat[i])}")
+    if "id" in col:
+        ok_id = _is_str(col["id"]) | (_is_number(col["id"]) & col["id"].map(lambda v: float(v).is_integer() if isinstance(v, (int, float, np.number)) else False).to_numpy(bool))
+        judge.flag(~ok_id, "wrong_type", required["id"],
+                   lambda i: f"expected text or an integer, found {type(col['id'].iat[i]).__name__} {_fmt(col['id'].iat[i])}")
+    if "confidence" in col:
+        conf, conf_bad = _to_float(col["confidence"], table.typed)
+        judge.flag(conf_bad, "wrong_type", required["confidence"],
+                   lambda i: f"expected a number in [0, 1], found {type(col['confidence'].iat[i]).__name__} {_fmt(col['confidence'].iat[i])}")
+    else:
+        conf = None
+
+    proba = None
+    if prob_col is not None:
+        values = frame[prob_col]
+        if not table.typed:  # CSV: the mapping arrives as JSON text
+            def parse(v):
+                try:
+                    return json.loads(v) if isinstance(v, str) else v
+                except json.JSONDecodeError:
+                    return v
+            values = values.map(parse)
+        is_map = values.map(lambda v: isinstance(v, dict)).to_numpy(bool)
+        judge.flag(~is_map, "wrong_type", prob_col,
+                   lambda i: f"expected an object mapping each class to its probability, found {_fmt(frame[prob_col].iat[i])}")
+        want = set(classes)
+        keys_ok = values.map(lambda v: isinstance(v, dict) and set(v) == want).to_numpy(bool)
+        judge.flag(~keys_ok, "probabilities_invalid", prob_col,
+                   lambda i: f"expected keys {sorted(want)}, found keys {sorted(map(str, values.iat[i]))}")
+        dicts = values.where(keys_ok, None).map(lambda v: v if v is not None else {}, na_action=None)
+        raw_p = pd.DataFrame.from_records(list(dicts), columns=classes) if n else pd.DataFrame(columns=classes)
+        raw_p = raw_p.astype(object)
+        numeric = np.column_stack([_is_number(raw_p[c]) for c in classes]) if n else np.zeros((0, len(classes)), bool)
+        judge.flag(keys_ok & ~numeric.all(axis=1), "probabilities_invalid", prob_col,
+                   lambda i: f"every probability must be a number, found {_fmt(values.iat[i])}")
+        proba = np.where(numeric, raw_p.where(pd.DataFrame(numeric, columns=classes), np.nan).to_numpy(), np.nan).astype(float)
+        proba_field = prob_col
+    elif prob_cols:
+        parsed = [_to_float(frame[c], table.typed) for c in prob_cols]
+        for c, (_, bad) in zip(prob_cols, parsed):
+            judge.flag(bad, "wrong_type", c, lambda i, c=c: f"expected a number in [0, 1], found {_fmt(frame[c].iat[i])}")
+        proba = np.column_stack([p for p, _ in parsed]) if n else np.zeros((0, len(classes)))
+        proba_field = probability_prefix + "*"
+
+    # ---- text and labels
+    text = col["text"]
+    judge.flag(text.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(bool), "empty_text", required["text"],
+               lambda i: f"text is empty or only white space ({_fmt(text.iat[i])})")
+    index = {c: k for k, c in enumerate(classes)}
+    mapped = {}
+    for role, reason in (("label", "unknown_label"), ("prediction", "unknown_prediction")):
+        values = col[role].map(lambda v: label_map.get(v, v) if isinstance(v, str) else v)
+        mapped[role] = values
+        known = values.map(lambda v: isinstance(v, str) and v in index).to_numpy(bool)
+        judge.flag(~known, reason, required[role], lambda i, r=role, v=col[role]: _label_problem(v.iat[i], classes, r))
+
+    # ---- numbers
+    if conf is not None:
+        judge.flag(~np.isfinite(conf), "non_finite", required["confidence"], lambda i: f"confidence is {conf[i]!r}")
+        judge.flag((conf < 0) | (conf > 1), "confidence_out_of_range", required["confidence"],
+                   lambda i: f"expected a number in [0, 1], found {conf[i]!r}")
+    if proba is not None:
+        live = judge.alive
+        judge.flag(live & ~np.isfinite(proba).all(axis=1), "non_finite", proba_field,
+                   lambda i: f"probabilities hold a non-finite value: {list(proba[i])}")
+        judge.flag(((proba < 0) | (proba > 1)).any(axis=1), "probabilities_invalid", proba_field,
+                   lambda i: f"every probability must be in [0, 1], found {list(proba[i])}")
+        total = proba.sum(axis=1)
+        judge.flag(np.abs(total - 1) > tolerance, "probabilities_not_normalised", proba_field,
+                   lambda i: f"probabilities sum to {total[i]:.6g}, expected 1 within {tolerance:g}")
+        alive = judge.alive
+        pred_idx = mapped["prediction"].map(index.get).to_numpy()
+        safe_idx = np.where(alive, pred_idx, 0).astype(np.int64)
+        top = np.nanmax(np.where(np.isfinite(proba), proba, -np.inf), axis=1) if n else np.zeros(0)
+        p_pred = proba[np.arange(n), safe_idx] if n else np.zeros(0)
+        judge.flag(alive & (p_pred < top - tolerance), "prediction_not_argmax", required["prediction"],
+                   lambda i: (f"prediction {mapped['prediction'].iat[i]!r} has probability {p_pred[i]:.6g}, but "
+                              f"{classes[int(np.nanargmax(proba[i]))]!r} has {top[i]:.6g}; the prediction must be the argmax"))
+        if conf is not None:
+            judge.flag(judge.alive & (np.abs(conf - top) > tolerance), "confidence_not_max", required["confidence"],
+                       lambda i: f"confidence {conf[i]:.6g} differs from the largest probability {top[i]:.6g} by more than {tolerance:g}")
+        else:
+            conf = top
+
+    # ---- duplicate ids among rows that are otherwise fine
+    if "id" in col:
+        ids = col["id"].map(lambda v: str(int(v)) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else v)
+    else:
+        ids = pd.Series([f"row-{k}" for k in table.record], dtype=object)
+    alive = judge.alive
+    live_ids = ids[alive]
+    dup = np.zeros(n, bool)
+    dup[np.flatnonzero(alive)] = live_ids.duplicated(keep="first").to_numpy()
+    first_of = pd.Series(table.record[np.flatnonzero(alive)], index=live_ids.to_numpy()).groupby(level=0).first() if dup.any() else None
+    judge.flag(dup, "duplicate_id", required.get("id", "id"),
+               lambda i: f"id {ids.iat[i]!r} already used by record {int(first_of[ids.iat[i]])}")
+
+    # ---- assemble
+    keep = judge.alive
+    kept = np.flatnonzero(keep)
+    y_true = mapped["label"].iloc[kept].map(index).to_numpy(np.int64)
+    y_pred = mapped["prediction"].iloc[kept].map(index).to_numpy(np.int64)
+    clean = pd.DataFrame(
+        {
+            "record": table.record[kept],
+            "id": ids.iloc[kept].astype(str).to_numpy(),
+            "text": text.iloc[kept].astype(str).to_numpy(),
+            "label": np.asarray(classes, dtype=object)[y_true] if len(kept) else np.array([], dtype=object),
+            "prediction": np.asarray(classes, dtype=object)[y_pred] if len(kept) else np.array([], dtype=object),
+            "confidence": np.asarray(conf, float)[kept],
+            "y_true": y_true.astype(np.int8),
+            "y_pred": y_pred.astype(np.int8),
+            "correct": y_true == y_pred,
+        }
+    )
+    if proba is not None:
+        for k, c in enumerate(classes):
+            clean[PROBA_PREFIX + c] = proba[kept, k]
+    for name in meta_names:
+        clean[META_PREFIX + str(name)] = _normalise_metadata(frame[name].iloc[kept].reset_index(drop=True)).to_numpy()
+    for c in ("id", "text", "label", "prediction"):
+        clean[c] = clean[c].astype("string")
+
+    rejected = []
+    for i in np.flatnonzero(~keep):
+        raw = table.objects[i] if table.objects is not None else {k: v for k, v in frame.iloc[i].items()}
+        rejected.append({"record": int(table.record[i]), "line": int(table.line[i]) or None, "reason": judge.reason[i],
+                         "field": judge.field[i], "detail": judge.detail[i], "raw": _verbatim(raw)})
+    for u in table.unparsed:
+        rejected.append({"record": u["record"], "line": u["line"] or None, "reason": "unparseable_record", "field": None,
+                         "detail": u["detail"], "raw": _verbatim(u["raw"])})
+    rejected.sort(key=lambda r: r["record"])
+    return Validated(clean=clean, rejected=rejected, rows_in=table.n_records, has_probabilities=proba is not None,
+                     metadata=[str(m) for m in meta_names])

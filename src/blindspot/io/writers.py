@@ -1,0 +1,94 @@
+"""Stable writers: the same data always gives the same bytes.
+
+DVC compares outputs by hash and ``dvc metrics diff`` compares metrics files by key,
+so every writer here is deterministic: keys sorted (``schema_version`` first), floats
+rounded, numpy scalars turned into Python ones, NaN written as ``null`` (DVC drops
+nulls rather than diffing them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+SCHEMA_VERSION = 1
+FLOAT_DIGITS = 6
+
+
+def clean_for_json(value: Any, digits: int | None = FLOAT_DIGITS) -> Any:
+    """Recursively convert ``value`` into plain, stable JSON data.
+
+    Mappings get sorted string keys, floats are rounded to ``digits`` places, NaN and
+    infinities become ``None``, numpy and pandas scalars become Python scalars, tuples
+    and arrays become lists. ``digits=None`` keeps floats exactly.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): clean_for_json(value[k], digits) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        return [clean_for_json(v, digits) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if not math.isfinite(value):
+            return None
+        rounded = value if digits is None else round(value, digits)
+        return 0.0 if rounded == 0 else rounded  # no "-0.0" to flip a diff
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (str, Path)):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON: {value!r}")
+
+
+def dumps_metrics(metrics: Mapping[str, Any], digits: int = FLOAT_DIGITS) -> str:
+    """Serialise a metrics mapping with ``schema_version`` first and sorted keys."""
+    body = clean_for_json(dict(metrics), digits)
+    body.pop("schema_version", None)
+    ordered = {"schema_version": SCHEMA_VERSION, **body}
+    return json.dumps(ordered, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_metrics(path: str | Path, metrics: Mapping[str, Any], digits: int = FLOAT_DIGITS) -> Path:
+    """Write a metrics file for ``dvc metrics`` (see :func:`dumps_metrics`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps_metrics(metrics, digits), encoding="utf-8")
+    return path
+
+
+def write_json(path: str | Path, data: Any, digits: int = FLOAT_DIGITS) -> Path:
+    """Write any JSON document (a list of findings, a table) stably."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(clean_for_json(data, digits), indent=2, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]], digits: int | None = FLOAT_DIGITS) -> int:
+    """Write one compact JSON object per line; returns the number of lines."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(clean_for_json(row, digits), ensure_ascii=False, allow_nan=False))
+            fh.write("\n")
+            count += 1
+    return count
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write a frame to Parquet without its index (pyarrow output is deterministic)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+    return path
