@@ -77,6 +77,40 @@ class StatsConfig:
     fdr_alpha: float = 0.05
 
 
+# --- per-stage sections: each is owned by its stage (conf/<group>/default.yaml) ---
+
+
+@dataclass
+class ProfileConfig:
+    """Profile stage (conf/profile/default.yaml)."""
+
+
+@dataclass
+class SlicesConfig:
+    """Slice stage (conf/slices/default.yaml)."""
+
+    min_support: int = 30
+
+
+@dataclass
+class CalibrationConfig:
+    """Calibrate stage (conf/calibration/default.yaml)."""
+
+    n_bins: int = 10
+
+
+@dataclass
+class JudgeConfig:
+    """Judge stage (conf/judge/offline.yaml, conf/judge/openai.yaml)."""
+
+    backend: str = "offline"
+
+
+@dataclass
+class ReportConfig:
+    """Report stage (conf/report/default.yaml)."""
+
+
 @dataclass
 class Config:
     """The whole of ``params.yaml``."""
@@ -85,6 +119,11 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     stats: StatsConfig = field(default_factory=StatsConfig)
+    profile: ProfileConfig = field(default_factory=ProfileConfig)
+    slices: SlicesConfig = field(default_factory=SlicesConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
 
 def load_params(path: str | Path = "params.yaml") -> Config:

@@ -11,3 +11,22 @@ PARAMS = Path("params.yaml")
 PREDICTIONS = Path("data/interim/predictions.parquet")
 REJECTED = Path("data/interim/rejected.jsonl")
 INGEST_METRICS = Path("metrics/ingest.json")
+
+JUDGMENTS = Path("data/interim/judgments.jsonl")
+JUDGE_CACHE = Path("data/judge_cache/cache.jsonl")
+JUDGE_METRICS = Path("metrics/judge.json")
+
+PROFILE_METRICS = Path("metrics/profile.json")
+PROFILE_PLOTS = Path("plots/profile")
+
+SLICES = Path("data/interim/slices.parquet")
+SLICE_METRICS = Path("metrics/slices.json")
+FINDINGS = Path("reports/findings.json")
+SLICE_PLOTS = Path("plots/slices")
+
+CALIBRATION_METRICS = Path("metrics/calibration.json")
+CONFIDENT_ERRORS = Path("data/interim/confident_errors.jsonl")
+CALIBRATION_PLOTS = Path("plots/calibration")
+
+BRIEF_MD = Path("reports/blind_spot_brief.md")
+BRIEF_HTML = Path("reports/blind_spot_brief.html")

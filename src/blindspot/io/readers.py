@@ -249,3 +249,8 @@ def read_raw(path: str | Path, fmt: str = "auto", *, allow_bom: bool = False) ->
     if table.n_records == 0:
         raise InputError(path, "the file holds no records.", expected="at least one prediction record", found="0 records")
     return table
+
+
+def read_predictions(path: str | Path) -> pd.DataFrame:
+    """Load the validated table ingest wrote (see :mod:`blindspot.io.schema`)."""
+    return pd.read_parquet(path, engine="pyarrow")

@@ -94,6 +94,14 @@ def proba_columns(classes: Sequence[str]) -> list[str]:
     return [PROBA_PREFIX + c for c in classes]
 
 
+def probability_matrix(frame: pd.DataFrame, classes: Sequence[str]) -> np.ndarray | None:
+    """Class probabilities of a canonical frame, shape (n_rows, n_classes), or None."""
+    cols = proba_columns(classes)
+    if not all(c in frame.columns for c in cols):
+        return None
+    return frame[cols].to_numpy(dtype=float)
+
+
 def metadata_columns(frame: pd.DataFrame) -> list[str]:
     """Canonical metadata column names present in ``frame``."""
     return [c for c in frame.columns if c.startswith(META_PREFIX)]

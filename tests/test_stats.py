@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from blindspot.stats import bh_qvalues, percentile_interval, resample_counts, wilson_interval
+
+
+@pytest.mark.parametrize("k,n", [(0, 10), (3, 10), (10, 10), (57, 979), (1, 1)])
+def test_wilson_matches_scipy(k, n):
+    low, high = wilson_interval(k, n, 0.95)
+    ref = st.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert low == pytest.approx(ref.low, abs=1e-12)
+    assert high == pytest.approx(ref.high, abs=1e-12)
+
+
+def test_wilson_vectorised_and_empty():
+    low, high = wilson_interval([0, 5], [0, 10])
+    assert np.isnan(low[0]) and np.isnan(high[0])
+    assert 0 < low[1] < 0.5 < high[1] < 1
+
+
+def test_resample_counts_keeps_total_and_means():
+    rng = np.random.default_rng(0)
+    cm = np.array([[50, 10], [5, 35]])
+    reps = resample_counts(cm, 4000, rng)
+    assert reps.shape == (4000, 2, 2)
+    assert (reps.sum(axis=(1, 2)) == cm.sum()).all()
+    np.testing.assert_allclose(reps.mean(axis=0), cm, rtol=0.03)
+
+
+def test_resample_counts_matches_row_bootstrap_spread():
+    # The multinomial on cells is the row bootstrap: compare accuracy spread to a brute-force one.
+    rng = np.random.default_rng(1)
+    correct = np.r_[np.ones(70), np.zeros(30)]
+    brute = np.array([rng.choice(correct, 100).mean() for _ in range(4000)])
+    reps = resample_counts([70, 30], 4000, rng)
+    assert reps[:, 0].mean() / 100 == pytest.approx(brute.mean(), abs=0.01)
+    assert (reps[:, 0] / 100).std() == pytest.approx(brute.std(), rel=0.1)
+
+
+def test_percentile_interval():
+    low, high = percentile_interval(np.arange(1001), 0.9)
+    assert low == pytest.approx(50) and high == pytest.approx(950)
+
+
+def test_bh_qvalues_against_hand_computation():
+    p = np.array([0.01, 0.04, 0.03, 0.5, np.nan])
+    q = bh_qvalues(p)
+    # sorted p: .01 .03 .04 .5 (m=4); q = min over j>=i of p_j*m/j
+    q_04 = 0.04 * 4 / 3
+    expected = [min(0.01 * 4 / 1, 0.03 * 4 / 2, q_04), q_04, min(0.03 * 4 / 2, q_04), 0.5]
+    np.testing.assert_allclose(q[:4], expected)
+    assert np.isnan(q[4])
