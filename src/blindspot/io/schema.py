@@ -186,13 +186,18 @@ def _label_problem(found, classes: Sequence[str], kind: str) -> str:
     return text
 
 
-def _normalise_metadata(values: pd.Series) -> pd.Series:
+def _normalise_metadata(values: pd.Series, typed: bool) -> pd.Series:
     """One consistent type per metadata column so Parquet can store it.
 
     All numbers (not bool) -> float64 or Int64; all bool -> boolean; anything else ->
-    text (mappings and lists as compact JSON). Missing and empty text -> null.
+    text (mappings and lists as compact JSON). Missing and empty text -> null. In
+    CSV (``typed=False``) a column whose every value parses as a number is numeric.
     """
     missing = _is_missing(values) | values.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(bool)
+    if not typed and not missing.all():
+        parsed = pd.to_numeric(values.where(~missing, None), errors="coerce")
+        if not parsed[~missing].isna().any():
+            values = parsed.astype(object)
     present = values[~missing]
     if len(present) and present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
         return values.where(~missing, None).astype("boolean")
@@ -295,13 +300,20 @@ def validate(
     judge = _Judge(n)
     col = {role: frame[name] if n else pd.Series([], dtype=object) for role, name in required.items()}
 
+    def missing(name: str) -> np.ndarray:
+        # In JSON a literal NaN is a value (caught as non_finite later), not a missing
+        # field: only an absent key or null is missing. Elsewhere NaN means missing.
+        if table.objects is not None:
+            return np.fromiter((o.get(name) is None for o in table.objects), bool, count=n)
+        return _is_missing(frame[name])
+
     # ---- missing values
-    for role, values in col.items():
-        judge.flag(_is_missing(values), "missing_field", required[role], lambda i: "value is missing (null or absent)")
+    for role in col:
+        judge.flag(missing(required[role]), "missing_field", required[role], lambda i: "value is missing (null or absent)")
     if prob_col is not None:
-        judge.flag(_is_missing(frame[prob_col]), "missing_field", prob_col, lambda i: "probabilities are missing (null or absent)")
+        judge.flag(missing(prob_col), "missing_field", prob_col, lambda i: "probabilities are missing (null or absent)")
     for c in prob_cols:
-        judge.flag(_is_missing(frame[c]), "missing_field", c, lambda i: "probability is missing")
+        judge.flag(missing(c), "missing_field", c, lambda i: "probability is missing")
 
     # ---- types
     for role in ("text", "label", "prediction"):
@@ -365,15 +377,15 @@ def validate(
 
     # ---- numbers
     if conf is not None:
-        judge.flag(~np.isfinite(conf), "non_finite", required["confidence"], lambda i: f"confidence is {conf[i]!r}")
+        judge.flag(~np.isfinite(conf), "non_finite", required["confidence"], lambda i: f"confidence is {float(conf[i])!r}")
         judge.flag((conf < 0) | (conf > 1), "confidence_out_of_range", required["confidence"],
-                   lambda i: f"expected a number in [0, 1], found {conf[i]!r}")
+                   lambda i: f"expected a number in [0, 1], found {float(conf[i])!r}")
     if proba is not None:
         live = judge.alive
         judge.flag(live & ~np.isfinite(proba).all(axis=1), "non_finite", proba_field,
-                   lambda i: f"probabilities hold a non-finite value: {list(proba[i])}")
+                   lambda i: f"probabilities hold a non-finite value: {proba[i].tolist()}")
         judge.flag(((proba < 0) | (proba > 1)).any(axis=1), "probabilities_invalid", proba_field,
-                   lambda i: f"every probability must be in [0, 1], found {list(proba[i])}")
+                   lambda i: f"every probability must be in [0, 1], found {proba[i].tolist()}")
         total = proba.sum(axis=1)
         judge.flag(np.abs(total - 1) > tolerance, "probabilities_not_normalised", proba_field,
                    lambda i: f"probabilities sum to {total[i]:.6g}, expected 1 within {tolerance:g}")
@@ -426,7 +438,7 @@ def validate(
         for k, c in enumerate(classes):
             clean[PROBA_PREFIX + c] = proba[kept, k]
     for name in meta_names:
-        clean[META_PREFIX + str(name)] = _normalise_metadata(frame[name].iloc[kept].reset_index(drop=True)).to_numpy()
+        clean[META_PREFIX + str(name)] = _normalise_metadata(frame[name].iloc[kept].reset_index(drop=True), table.typed).to_numpy()
     for c in ("id", "text", "label", "prediction"):
         clean[c] = clean[c].astype("string")
 

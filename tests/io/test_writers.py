@@ -1,0 +1,28 @@
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+from blindspot.io.writers import clean_for_json, dumps_metrics, write_jsonl
+
+
+def test_metrics_are_stable_sorted_and_rounded():
+    a = dumps_metrics({"b": np.float64(1 / 3), "a": {"z": np.int64(2), "y": float("nan")}, "c": -0.0000001})
+    b = dumps_metrics({"c": -1e-7, "a": {"y": None, "z": 2}, "b": 0.333333333})
+    assert a == b
+    doc = json.loads(a)
+    assert list(doc) == ["schema_version", "a", "b", "c"]
+    assert doc["b"] == 0.333333 and doc["a"]["y"] is None and doc["c"] == 0.0
+    assert "-0.0" not in a
+
+
+def test_clean_for_json_types():
+    out = clean_for_json({"x": np.array([1, 2]), "t": (np.bool_(True),), "p": pd.NA, "i": math.inf})
+    assert out == {"i": None, "p": None, "t": [True], "x": [1, 2]}
+
+
+def test_jsonl_keeps_exact_floats_when_asked(tmp_path):
+    path = tmp_path / "r.jsonl"
+    assert write_jsonl(path, [{"v": 0.123456789}], digits=None) == 1
+    assert json.loads(path.read_text())["v"] == 0.123456789
