@@ -32,5 +32,12 @@ params: $(STAMP)
 predictions: $(STAMP)
 	python scripts/make_predictions.py
 
+# Benchmarks (minutes; not part of the tests): tables in bench/README.md.
+bench: $(STAMP)
+	python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	python bench/run_scale.py
+	python bench/peers.py
+	python bench/report.py
+
 clean-venv:
 	rm -rf $(VENV)
