@@ -1,0 +1,17 @@
+"""LLM-as-a-judge where nuance matters: sarcasm, mixed sentiment, suspicious gold labels.
+
+Modules: :mod:`~blindspot.judge.protocol` (backend protocol, typed verdict and failure),
+:mod:`~blindspot.judge.offline` (deterministic rules, the default),
+:mod:`~blindspot.judge.http` (OpenAI-compatible endpoint), :mod:`~blindspot.judge.prompt`
+(versioned prompt files in ``prompts/``), :mod:`~blindspot.judge.parsing` (strict
+verdict parser), :mod:`~blindspot.judge.cache` (persistent reply cache),
+:mod:`~blindspot.judge.select` (candidate rules), :mod:`~blindspot.judge.run` (cache,
+budget, concurrency), :mod:`~blindspot.judge.agreement` (kappa, confident learning),
+:mod:`~blindspot.judge.pipeline` (the stage's library side).
+"""
+
+from blindspot.judge.protocol import (FAILURE_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, JudgeUnavailable, Reply,
+                                      TransportError, Verdict)
+
+__all__ = ["FAILURE_KINDS", "JudgeBackend", "JudgeFailure", "JudgeRequest", "JudgeUnavailable", "Reply", "TransportError",
+           "Verdict"]

@@ -1,0 +1,130 @@
+"""How far to trust the judge: agreement with the gold labels and with the model, and a
+confident-learning cross-check of the judge's "gold label looks wrong" flags.
+
+Agreement is Cohen's kappa (scikit-learn's ``cohen_kappa_score`` for the point value)
+with a percentile bootstrap interval from the confusion-matrix counts
+(:func:`blindspot.stats.resample_counts`: the row bootstrap's distribution of the table,
+at a cost independent of the number of rows).
+
+Read it by subset. On the random sample it estimates the judge's agreement on the
+whole population. On the targeted rows (confidently incorrect, sarcasm and mixed cues)
+it is biased by construction: those rows were chosen because they are hard, and on
+confidently incorrect rows gold and model disagree, so the judge cannot agree with both.
+
+One more caveat for an LLM judge: the prompt shows it the gold label (it is asked
+whether the label looks wrong), and it is told to read the sentiment first, but
+anchoring on the shown label may still push its kappa with gold up. The offline
+rules never look at the label for their reading.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.metrics import cohen_kappa_score, confusion_matrix
+
+from blindspot.stats import percentile_interval, resample_counts, wilson_interval
+
+
+def kappa_from_confusion(counts) -> np.ndarray:
+    """Cohen's kappa of confusion matrices, vectorised over leading axes.
+
+    Parameters
+    ----------
+    counts : array_like, shape (..., K, K)
+        Rows: one rater (reference), columns: the other.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        ``(p_o - p_e) / (1 - p_e)``; NaN when the table is empty or ``p_e == 1``
+        (both raters used one and the same class: agreement beyond chance is undefined).
+    """
+    cm = np.asarray(counts, dtype=float)
+    n = cm.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_o = np.trace(cm, axis1=-2, axis2=-1) / n
+        p_e = (cm.sum(axis=-1) * cm.sum(axis=-2)).sum(axis=-1) / n**2
+        kappa = (p_o - p_e) / (1 - p_e)
+    return np.where((n > 0) & (p_e < 1), kappa, np.nan)
+
+
+def agreement_score(y_reference, y_judge, *, n_classes: int, n_boot: int, level: float,
+                    rng: np.random.Generator) -> dict:
+    """Kappa and raw agreement of two label vectors, with intervals.
+
+    Parameters
+    ----------
+    y_reference, y_judge : array_like of int, shape (n,)
+        Class indices in ``range(n_classes)``.
+    n_classes : int
+    n_boot : int
+    level : float
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        ``n``, ``kappa``, ``kappa_ci_low``, ``kappa_ci_high`` (percentile bootstrap of
+        the counts), ``agreement_rate``, ``agreement_rate_ci_low``,
+        ``agreement_rate_ci_high`` (Wilson). NaN where undefined (``n == 0``).
+    """
+    y_reference = np.asarray(y_reference, dtype=np.int64)
+    y_judge = np.asarray(y_judge, dtype=np.int64)
+    n = int(y_reference.shape[0])
+    labels = np.arange(n_classes)
+    cm = confusion_matrix(y_reference, y_judge, labels=labels) if n else np.zeros((n_classes, n_classes), int)
+    agree = int(np.trace(cm))
+    if n and np.isfinite(kappa_from_confusion(cm)):
+        kappa = float(cohen_kappa_score(y_reference, y_judge, labels=labels))
+    else:
+        kappa = float("nan")  # sklearn would warn and divide 0 by 0
+    boot = kappa_from_confusion(resample_counts(cm, n_boot, rng)) if n else np.full(n_boot, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN replicates: the interval is NaN
+        low, high = percentile_interval(boot, level)
+    rate_low, rate_high = wilson_interval(agree, n, level)
+    return {"n": n, "kappa": kappa, "kappa_ci_low": float(low), "kappa_ci_high": float(high),
+            "agreement_rate": agree / n if n else float("nan"),
+            "agreement_rate_ci_low": float(rate_low), "agreement_rate_ci_high": float(rate_high)}
+
+
+def confident_learning_suspects(y_true, proba) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose label looks wrong by a confident-learning rule on the model's probabilities.
+
+    Per-class threshold ``t_k`` = mean predicted probability of class ``k`` over the rows
+    labelled ``k`` (the model's average self-confidence on that class). A row labelled
+    ``y`` is a suspected label issue when its own class is under-confident,
+    ``p_y < t_y``, and some other class ``j`` is confidently present, ``p_j >= t_j``.
+    (This is the off-diagonal of Northcutt et al.'s confident joint, without the
+    calibration and ranking steps: enough to cross-check the judge.)
+
+    Parameters
+    ----------
+    y_true : array_like of int, shape (n,)
+        Gold class indices.
+    proba : array_like of float, shape (n, K)
+        Out-of-sample predicted probabilities (in-sample ones are overconfident and
+        hide label issues).
+
+    Returns
+    -------
+    suspect : ndarray of bool, shape (n,)
+    thresholds : ndarray of float, shape (K,)
+        NaN for a class with no labelled rows (it then flags nothing).
+    """
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(proba, dtype=float)
+    if p.ndim != 2 or p.shape[0] != y.shape[0]:
+        raise ValueError(f"proba must have shape (n, K) with n = len(y_true) = {y.shape[0]}, got {p.shape}")
+    k = p.shape[1]
+    sums = np.bincount(y, weights=p[np.arange(y.shape[0]), y], minlength=k)
+    counts = np.bincount(y, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thresholds = sums / counts
+    own = p[np.arange(y.shape[0]), y]
+    above = p >= thresholds[None, :]  # False where the threshold is NaN
+    above[np.arange(y.shape[0]), y] = False
+    suspect = (own < thresholds[y]) & above.any(axis=1)
+    return suspect, thresholds

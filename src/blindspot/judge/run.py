@@ -1,0 +1,153 @@
+"""Ask a backend about many requests: cache first, a budget cap, a concurrency limit.
+
+A circuit breaker: when the first :data:`BREAKER_CALLS` calls of a run all fail
+(timeouts, HTTP errors), the backend is down rather than flaky, and the run stops with
+:class:`JudgeUnavailable` instead of waiting out every retry of every question.
+
+Per run, every distinct question (cache key) is asked at most once; questions already
+in the cache cost nothing; at most ``max_calls`` are sent (the rest become
+``budget_exhausted`` failures, in candidate order, so which ones is deterministic);
+at most ``backend.concurrency`` are in flight at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from blindspot.judge.cache import JudgeCache, cache_key
+from blindspot.judge.parsing import parse_reply
+from blindspot.judge.protocol import JudgeBackend, JudgeFailure, JudgeRequest, JudgeUnavailable, TransportError
+
+BREAKER_CALLS = 5
+
+
+@dataclass
+class RunStats:
+    """What one run cost. Per-run numbers: logged and written to the run log, never to metrics.
+
+    Attributes
+    ----------
+    requests : int
+        Candidates asked about.
+    questions : int
+        Distinct cache keys among them.
+    cache_hits : int
+        Distinct questions answered from the cache.
+    calls : int
+        Distinct questions sent to the backend this run.
+    attempts : int
+        HTTP requests made, retries included (``calls`` for the offline backend).
+    budget_exhausted : int
+        Distinct questions not sent because ``max_calls`` was reached.
+    transport_failures : Counter
+        Timeouts and HTTP errors this run, by kind.
+    tokens : Counter
+        Token usage reported by the server for this run's calls.
+    """
+
+    requests: int = 0
+    questions: int = 0
+    cache_hits: int = 0
+    calls: int = 0
+    attempts: int = 0
+    budget_exhausted: int = 0
+    transport_failures: Counter = field(default_factory=Counter)
+    tokens: Counter = field(default_factory=Counter)
+
+    def to_dict(self) -> dict:
+        return {"requests": self.requests, "questions": self.questions, "cache_hits": self.cache_hits,
+                "calls": self.calls, "attempts": self.attempts, "budget_exhausted": self.budget_exhausted,
+                "transport_failures": dict(sorted(self.transport_failures.items())), "tokens": dict(sorted(self.tokens.items()))}
+
+
+def judge_requests(requests: Sequence[JudgeRequest], backend: JudgeBackend, cache: JudgeCache, *, max_calls: int,
+                   log: logging.Logger | None = None) -> tuple[list, list, RunStats]:
+    """Judge every request.
+
+    Parameters
+    ----------
+    requests : sequence of JudgeRequest, length n
+    backend : JudgeBackend
+    cache : JudgeCache
+        Read first; every new reply is written to it as it arrives, and the file is saved at the end.
+    max_calls : int
+        Most distinct questions sent to the backend in this run.
+    log : logging.Logger, optional
+
+    Returns
+    -------
+    outcomes : list of Verdict or JudgeFailure, length n
+    keys : list of str, length n
+        Each request's cache key.
+    stats : RunStats
+    """
+    log = log or logging.getLogger("judge")
+    keys = [cache_key(backend.name, backend.model, backend.prompt_version, r.text, r.label) for r in requests]
+    first: dict[str, JudgeRequest] = {}
+    for key, request in zip(keys, requests):
+        first.setdefault(key, request)
+    stats = RunStats(requests=len(requests), questions=len(first))
+    misses = [k for k in first if k not in cache]
+    stats.cache_hits = stats.questions - len(misses)
+    send, cut = misses[:max(max_calls, 0)], misses[max(max_calls, 0):]
+    stats.budget_exhausted = len(cut)
+    failed: dict[str, JudgeFailure] = {
+        k: JudgeFailure("budget_exhausted", f"not sent: judge.max_calls={max_calls} calls already made in this run")
+        for k in cut}
+
+    if send:
+        prepare = getattr(backend, "prepare", None)
+        if callable(prepare):
+            prepare([first[k] for k in send])
+        log.info("asking %s (%s, %s) %d question(s), %d at a time; %d answered from the cache",
+                 backend.name, backend.model, backend.prompt_version, len(send), backend.concurrency, stats.cache_hits)
+        attempts_before = getattr(backend, "attempts_made", 0)
+        with ThreadPoolExecutor(max_workers=max(1, int(backend.concurrency)), thread_name_prefix="judge") as pool:
+            futures = {pool.submit(backend.complete, first[k]): k for k in send}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    key = futures[future]
+                    stats.calls += 1
+                    try:
+                        reply = future.result()
+                    except TransportError as exc:
+                        failed[key] = exc.failure
+                        stats.transport_failures[exc.failure.kind] += 1
+                        if stats.calls >= BREAKER_CALLS and len(failed) - len(cut) == stats.calls:
+                            for other in pending:
+                                other.cancel()
+                            cache.save()
+                            raise JudgeUnavailable(
+                                f"the first {stats.calls} calls to the {backend.name} backend ({backend.model}) all "
+                                f"failed, the last with: {exc.failure.detail}. Is the server running and the model "
+                                f"pulled? Answers from the cache are kept; judge=offline judges without a server.") from None
+                        continue
+                    except BaseException:
+                        for other in pending:
+                            other.cancel()  # a bug or a config error: stop sending, keep what was paid for
+                        cache.save()
+                        raise
+                    stats.tokens.update(reply.usage)
+                    request = first[key]
+                    cache.put(key, reply, backend=backend.name, model=backend.model,
+                              prompt_version=backend.prompt_version, text=request.text, label=request.label)
+        # Backends that retry count their HTTP requests; for the others a call is one attempt.
+        made = getattr(backend, "attempts_made", None)
+        stats.attempts = stats.calls if made is None else made - attempts_before
+    if backend.name == "offline":
+        # Stale offline verdicts cost nothing to recompute: keep the file to what this run used.
+        used = set(first)
+        cache.retain(lambda entry: entry.get("backend") != "offline" or entry["key"] in used)
+    cache.save()
+
+    outcomes = []
+    for key, request in zip(keys, requests):
+        reply = cache.get(key)
+        outcomes.append(failed[key] if reply is None else parse_reply(reply, request.classes))
+    return outcomes, keys, stats

@@ -1,0 +1,34 @@
+"""Stage judge: candidates from the predictions -> verdicts, agreement, suspected label errors.
+
+Per-run accounting (calls made, cache hits) is logged and written to the run log next to
+the cache, never to metrics/judge.json, which must not change when only the cache
+warmed up (see blindspot.judge.pipeline).
+"""
+
+from blindspot import paths
+from blindspot.config import load_params
+from blindspot.io.readers import read_predictions
+from blindspot.io.writers import write_json, write_jsonl, write_metrics
+from blindspot.judge.pipeline import RUN_LOG_NAME, judge_predictions
+from stages._runner import run
+
+
+def main(log) -> str:
+    cfg = load_params(paths.PARAMS)
+    frame = read_predictions(paths.PREDICTIONS)
+    result = judge_predictions(frame, cfg.judge, classes=cfg.ingest.classes, seed=cfg.seed, n_boot=cfg.stats.n_boot,
+                               ci_level=cfg.stats.ci_level, cache_path=paths.JUDGE_CACHE, log=log)
+    write_jsonl(paths.JUDGMENTS, result.rows)
+    write_metrics(paths.JUDGE_METRICS, result.metrics)
+    write_json(paths.JUDGE_CACHE.with_name(RUN_LOG_NAME), result.run)
+    m, r = result.metrics, result.run
+    failures = ", ".join(f"{k} {v}" for k, v in m["failures"].items() if v and k != "total") or "none"
+    kappa = m["agreement"]["random_sample"]["gold"]["kappa"]
+    return (f"{m['candidates']['n']} candidates judged by {m['backend']} ({m['model']}): {m['judged']} verdicts, "
+            f"failures: {failures}; this run {r['calls']} backend calls, {r['cache_hits']} cache hits; "
+            f"kappa vs gold on the random sample {kappa:.3f}; {m['verdicts']['gold_label_wrong']} gold labels "
+            f"look wrong -> {paths.JUDGMENTS}")
+
+
+if __name__ == "__main__":
+    run("judge", main)
