@@ -1,0 +1,253 @@
+"""Global classification metrics with bootstrap intervals, computed from confusion matrices.
+
+Point estimates come from scikit-learn's metric functions. Intervals come from a
+percentile bootstrap that resamples the *confusion matrix* (a multinomial draw of the
+whole table, :func:`blindspot.stats.resample_counts`), which is exactly the row
+bootstrap's distribution of the table at a cost independent of the number of rows.
+Every metric here is a function of the confusion matrix, so :func:`metrics_from_confusion`
+evaluates all of them on a stack of ``(n_boot, K, K)`` tables at once; a test checks it
+against scikit-learn on the observed table.
+
+Conventions match scikit-learn's defaults: precision, recall and F1 of a class with
+no predicted (resp. true) rows are 0 (``zero_division=0``); balanced accuracy averages
+recall over classes present in ``y_true``; MCC is 0 when its denominator is 0; Cohen's
+kappa is NaN when chance agreement is 1.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Sequence
+
+import numpy as np
+from sklearn import metrics as skm
+
+from blindspot.stats import percentile_interval, resample_counts, wilson_interval
+
+# name -> True when higher is better (every global metric here is a score).
+GLOBAL_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa")
+PER_CLASS_METRICS = ("precision", "recall", "f1")
+# Short codes (metrics files are read as tables by `dvc metrics diff`; long strings widen them).
+INTERVAL_METHOD = "bootstrap_percentile_of_counts"  # multinomial resampling of the confusion matrix
+PER_CLASS_INTERVAL_METHOD = "wilson_precision_recall__bootstrap_f1"
+
+
+def confusion_counts(y_true, y_pred, n_classes: int) -> np.ndarray:
+    """Confusion matrix of integer class codes, rows = true class, columns = predicted.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of int, shape (n,)
+        Class indices in ``[0, n_classes)``.
+    n_classes : int
+
+    Returns
+    -------
+    ndarray of int64, shape (n_classes, n_classes)
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length or hold a code outside ``[0, n_classes)``.
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred differ in shape: {y_true.shape} vs {y_pred.shape}.")
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if y.size and (y.min() < 0 or y.max() >= n_classes):
+            raise ValueError(f"{name} holds codes outside [0, {n_classes}): got min {y.min()}, max {y.max()}.")
+    flat = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes)
+    return flat.reshape(n_classes, n_classes)
+
+
+def metrics_from_confusion(cm) -> dict[str, np.ndarray]:
+    """Every metric of this module from confusion matrices, vectorised over leading axes.
+
+    Parameters
+    ----------
+    cm : array_like, shape (..., K, K)
+        Counts, rows = true class, columns = predicted class.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``accuracy, balanced_accuracy, f1_macro, f1_weighted, mcc, cohen_kappa`` of
+        shape ``(...)``; ``precision, recall, f1, support`` of shape ``(..., K)``.
+    """
+    cm = np.asarray(cm, dtype=float)
+    total = cm.sum(axis=(-2, -1))
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    true_k = cm.sum(axis=-1)  # support
+    pred_k = cm.sum(axis=-2)
+    correct = tp.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(pred_k > 0, tp / pred_k, 0.0)
+        recall = np.where(true_k > 0, tp / true_k, 0.0)
+        f1_den = true_k + pred_k  # 2tp + fp + fn
+        f1 = np.where(f1_den > 0, 2 * tp / f1_den, 0.0)
+        accuracy = correct / total
+        present = true_k > 0
+        balanced = np.where(present, recall, 0.0).sum(axis=-1) / present.sum(axis=-1)
+        f1_macro = f1.mean(axis=-1)
+        f1_weighted = (f1 * true_k).sum(axis=-1) / true_k.sum(axis=-1)
+        # Multiclass MCC (Gorodkin's R_K), as scikit-learn computes it.
+        cov_ytyp = correct * total - (true_k * pred_k).sum(axis=-1)
+        cov_ypyp = total**2 - (pred_k**2).sum(axis=-1)
+        cov_ytyt = total**2 - (true_k**2).sum(axis=-1)
+        mcc_den = np.sqrt(cov_ytyt * cov_ypyp)
+        mcc = np.where(mcc_den > 0, cov_ytyp / np.where(mcc_den > 0, mcc_den, 1.0), 0.0)
+        p_observed = accuracy
+        p_expected = (true_k * pred_k).sum(axis=-1) / total**2
+        kappa = (p_observed - p_expected) / (1 - p_expected)
+        kappa = np.where(np.isclose(p_expected, 1.0), np.nan, kappa)
+    return {
+        "accuracy": accuracy,
+        "balanced_accuracy": balanced,
+        "f1_macro": f1_macro,
+        "f1_weighted": f1_weighted,
+        "mcc": mcc,
+        "cohen_kappa": kappa,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "support": true_k,
+    }
+
+
+def point_metrics(y_true, y_pred, n_classes: int) -> dict[str, np.ndarray]:
+    """The same metrics as :func:`metrics_from_confusion`, from scikit-learn directly.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of int, shape (n,)
+    n_classes : int
+
+    Returns
+    -------
+    dict of str to float or ndarray of shape (K,)
+    """
+    labels = np.arange(n_classes)
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    # Degenerate inputs (one class only, a class never predicted) make scikit-learn warn
+    # before applying the conventions in the module docstring; the values are what we want.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _point_metrics(y_true, y_pred, labels)
+
+
+def _point_metrics(y_true, y_pred, labels) -> dict:
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "accuracy": skm.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
+        "f1_macro": skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
+        "f1_weighted": skm.f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0),
+        "mcc": skm.matthews_corrcoef(y_true, y_pred),
+        "cohen_kappa": skm.cohen_kappa_score(y_true, y_pred, labels=labels),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "support": support.astype(float),
+    }
+
+
+def bootstrap_metrics(cm, *, n_boot: int, level: float, rng: np.random.Generator) -> dict[str, tuple]:
+    """Percentile bootstrap intervals of every metric, resampling the confusion matrix.
+
+    Parameters
+    ----------
+    cm : array_like of int, shape (K, K)
+    n_boot : int
+        Replicates (``cfg.stats.n_boot``).
+    level : float
+        Two-sided level of the intervals.
+    rng : numpy.random.Generator
+        Seeded by the caller; the draws are the only randomness.
+
+    Returns
+    -------
+    dict of str to (low, high)
+        Scalars for global metrics, arrays of shape (K,) for per-class metrics;
+        also ``accuracy_over_baseline``: accuracy minus the majority-class share of
+        the same replicate (how far the model sits above always answering the
+        most frequent true class).
+    """
+    cm = np.asarray(cm, dtype=np.int64)
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be a positive integer; got {n_boot}.")
+    reps = resample_counts(cm, n_boot, rng)
+    values = metrics_from_confusion(reps)
+    values["accuracy_over_baseline"] = values["accuracy"] - values["support"].max(axis=-1) / reps.sum(axis=(-2, -1))
+    out = {}
+    for name, samples in values.items():
+        if name == "support":
+            continue
+        out[name] = percentile_interval(samples, level, axis=0)
+    return out
+
+
+def classification_report(y_true, y_pred, classes: Sequence[str], *, n_boot: int, level: float,
+                          rng: np.random.Generator) -> dict:
+    """Global metrics with intervals, per-class metrics with support, majority baseline.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of int, shape (n,)
+        Class indices into ``classes``.
+    classes : sequence of str, length K
+    n_boot, level, rng
+        See :func:`bootstrap_metrics`.
+
+    Returns
+    -------
+    dict
+        ``{metric: {value, ci_low, ci_high}}`` for each of :data:`GLOBAL_METRICS`
+        (bootstrap); ``per_class: {class: {precision|recall|f1: {value, ci_low,
+        ci_high}, support, predicted}}`` (Wilson for precision and recall, bootstrap
+        for F1, which is 0 with a degenerate interval when a class has no true positive);
+        ``majority_class``, ``majority_baseline_accuracy``, ``accuracy_over_baseline``
+        ``{value, ci_low, ci_high}``, ``confusion_matrix: {true: {pred: count}}``,
+        ``interval_method``, ``n_boot``, ``ci_level``.
+    """
+    k = len(classes)
+    cm = confusion_counts(y_true, y_pred, k)
+    point = point_metrics(y_true, y_pred, k)
+    intervals = bootstrap_metrics(cm, n_boot=n_boot, level=level, rng=rng)
+    report: dict = {}
+    for name in GLOBAL_METRICS:
+        low, high = intervals[name]
+        report[name] = {"value": float(point[name]), "ci_low": float(low), "ci_high": float(high)}
+    # Precision and recall are binomial proportions (tp of predicted, tp of true rows):
+    # their Wilson intervals stay informative at 0 or 1, where a percentile bootstrap of
+    # counts collapses to a point (no replicate can show a true positive that never occurred).
+    tp = np.diag(cm)
+    wilson = {"precision": wilson_interval(tp, cm.sum(axis=0), level),
+              "recall": wilson_interval(tp, cm.sum(axis=1), level),
+              "f1": intervals["f1"]}
+    per_class = {}
+    for j, cls in enumerate(classes):
+        entry = {"support": int(point["support"][j]), "predicted": int(cm[:, j].sum())}
+        for name in PER_CLASS_METRICS:
+            low, high = wilson[name]
+            entry[name] = {"value": float(point[name][j]), "ci_low": float(low[j]), "ci_high": float(high[j])}
+        per_class[cls] = entry
+    report["per_class"] = per_class
+    support = cm.sum(axis=1)
+    total = int(cm.sum())
+    majority = int(np.argmax(support))  # ties: the first class in config order
+    baseline = support[majority] / total if total else np.nan
+    low, high = intervals["accuracy_over_baseline"]
+    report["majority_class"] = classes[majority]
+    report["majority_baseline_accuracy"] = float(baseline)
+    report["accuracy_over_baseline"] = {
+        "value": float(point["accuracy"] - baseline), "ci_low": float(low), "ci_high": float(high)}
+    report["confusion_matrix"] = {
+        t: {p: int(cm[i, j]) for j, p in enumerate(classes)} for i, t in enumerate(classes)}
+    report["interval_method"] = INTERVAL_METHOD
+    report["per_class_interval_method"] = PER_CLASS_INTERVAL_METHOD
+    report["n_boot"] = int(n_boot)
+    report["ci_level"] = float(level)
+    return report

@@ -1,0 +1,147 @@
+"""Data profile of a predictions table: class balance, baselines, text lengths, duplicates.
+
+Named ``profiling`` (not ``profile``) so it never shadows the standard library module.
+:func:`profile_predictions` assembles ``metrics/profile.json`` from these pieces and
+:func:`blindspot.metrics.classification_report`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from blindspot.metrics import classification_report
+from blindspot.text_features import n_words
+
+
+def class_distribution(codes, classes: Sequence[str]) -> dict:
+    """Count and share of each class among integer class ``codes``.
+
+    Parameters
+    ----------
+    codes : array_like of int, shape (n,)
+    classes : sequence of str, length K
+
+    Returns
+    -------
+    dict
+        ``{class: {"n": int, "share": float}}`` in ``classes`` order (share NaN when n is 0).
+    """
+    counts = np.bincount(np.asarray(codes, dtype=np.int64), minlength=len(classes))[: len(classes)]
+    total = counts.sum()
+    return {c: {"n": int(k), "share": float(k / total) if total else float("nan")} for c, k in zip(classes, counts)}
+
+
+def imbalance_ratio(codes, n_classes: int) -> float:
+    """Largest class count over smallest class count (inf if a class has no rows)."""
+    counts = np.bincount(np.asarray(codes, dtype=np.int64), minlength=n_classes)[:n_classes]
+    return float(counts.max() / counts.min()) if counts.min() > 0 else float("inf")
+
+
+def length_profile(texts, quantiles: Sequence[float]) -> dict:
+    """Summary of text length in words (whitespace tokens) and in characters.
+
+    Returns
+    -------
+    dict
+        ``{"words": {...}, "chars": {...}}`` each with ``mean``, ``min``, ``max`` and
+        ``q<pct>`` (e.g. ``q50``) for every requested quantile.
+    """
+    words = n_words(texts).astype(float)
+    chars = pc.utf8_length(pc.fill_null(pa.array(pd.Series(texts).astype("str").array), "")).to_numpy(
+        zero_copy_only=False).astype(float)
+    out = {}
+    for name, values in (("words", words), ("chars", chars)):
+        entry = {"mean": float(values.mean()) if values.size else float("nan"),
+                 "min": float(values.min()) if values.size else float("nan"),
+                 "max": float(values.max()) if values.size else float("nan")}
+        for q in quantiles:
+            entry[f"q{round(q * 100):02d}"] = float(np.quantile(values, q)) if values.size else float("nan")
+        out[name] = entry
+    return out
+
+
+def duplicate_profile(texts, labels) -> dict:
+    """Exact duplicate texts and whether duplicates agree on their label.
+
+    Returns
+    -------
+    dict
+        ``distinct_texts``; ``duplicate_rows`` (rows whose text appeared earlier);
+        ``duplicated_texts`` (texts that occur more than once); ``conflicting_label_texts``
+        (duplicated texts carrying more than one label: a sign of label noise).
+    """
+    frame = pd.DataFrame({"text": pd.Series(texts).astype("str").to_numpy(),
+                          "label": pd.Series(labels).to_numpy()})
+    codes, uniques = pd.factorize(frame["text"])
+    per_text = np.bincount(codes, minlength=len(uniques))
+    labels_per_text = frame.assign(code=codes).drop_duplicates(["code", "label"])["code"].value_counts()
+    return {
+        "distinct_texts": int(len(uniques)),
+        "duplicate_rows": int(len(frame) - len(uniques)),
+        "duplicated_texts": int((per_text > 1).sum()),
+        "conflicting_label_texts": int((labels_per_text > 1).sum()),
+    }
+
+
+def baseline_verdict(report: dict) -> str:
+    """``"above"``, ``"indistinguishable"`` or ``"below"``: where the interval of
+    accuracy minus the majority-class baseline lies relative to 0."""
+    lift = report["accuracy_over_baseline"]
+    return "above" if lift["ci_low"] > 0 else "indistinguishable" if lift["ci_high"] >= 0 else "below"
+
+
+def baseline_statement(report: dict) -> str:
+    """One plain sentence: how far accuracy sits above always predicting the majority class.
+
+    Works on :func:`profile_predictions` output or ``metrics/profile.json`` as read back,
+    so the report can phrase it from the metrics file (the sentence itself is not stored
+    there: long strings make ``dvc metrics diff`` tables unreadable).
+    """
+    acc = report["accuracy"]
+    lift = report["accuracy_over_baseline"]
+    level = round(report["ci_level"] * 100)
+    verdict = {"above": "clearly above", "indistinguishable": "not distinguishable from",
+               "below": "below"}[baseline_verdict(report)]
+    return (f"Accuracy {acc['value']:.3f} ({level}% CI {acc['ci_low']:.3f} to {acc['ci_high']:.3f}) is "
+            f"{lift['value']:+.3f} ({lift['ci_low']:+.3f} to {lift['ci_high']:+.3f}) against the "
+            f"{report['majority_baseline_accuracy']:.3f} a model scores by always predicting "
+            f"'{report['majority_class']}': {verdict} that baseline. Balanced accuracy is "
+            f"{report['balanced_accuracy']['value']:.3f} and macro F1 {report['f1_macro']['value']:.3f}.")
+
+
+def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: int, level: float,
+                        rng: np.random.Generator, length_quantiles: Sequence[float]) -> dict:
+    """Everything in ``metrics/profile.json`` for a canonical predictions table.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Canonical predictions (``y_true``, ``y_pred``, ``text``, ``label``).
+    classes : sequence of str
+    n_boot, level, rng
+        Bootstrap settings (see :func:`blindspot.metrics.bootstrap_metrics`).
+    length_quantiles : sequence of float
+
+    Returns
+    -------
+    dict
+    """
+    y_true = frame["y_true"].to_numpy(dtype=np.int64)
+    y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
+    report = classification_report(y_true, y_pred, classes, n_boot=n_boot, level=level, rng=rng)
+    return {
+        "n_rows": int(len(frame)),
+        "classes": {c: i for i, c in enumerate(classes)},
+        "label_distribution": class_distribution(y_true, classes),
+        "prediction_distribution": class_distribution(y_pred, classes),
+        "imbalance_ratio": imbalance_ratio(y_true, len(classes)),
+        **report,
+        "baseline_verdict": baseline_verdict(report),
+        "text_length": length_profile(frame["text"], length_quantiles),
+        "duplicates": duplicate_profile(frame["text"], frame["label"]),
+    }

@@ -1,0 +1,14 @@
+"""Slices: where the model does worse than its global numbers say.
+
+Modules
+-------
+features   predicates (metadata values and bins, text detectors) and their membership matrix
+evaluate   counts by matrix products; one-sided Fisher tests, Wilson and Newcombe intervals
+discovery  conjunctions up to a depth, the "explained by a parent" rule, ranking
+watchlist  named slices followed across model versions
+audit      :func:`audit_slices`: everything the slice stage computes
+"""
+
+from blindspot.slices.audit import SliceAudit, audit_slices
+
+__all__ = ["SliceAudit", "audit_slices"]

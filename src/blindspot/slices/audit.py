@@ -1,0 +1,401 @@
+"""The slice stage's computation: predictions -> tests, findings, metrics, membership.
+
+:func:`audit_slices` does everything between reading and writing and returns a
+:class:`SliceAudit`; the stage only writes and draws what is computed here.
+
+One FDR family
+--------------
+Every test made in a run is in one Benjamini-Hochberg family: the class-level tests
+(each class's recall against the other classes'), every watchlist slice's tests and
+every discovery candidate's tests (a slice that is both on the watchlist and among the
+candidates is tested once). All tests are one-sided (the slice, or class, is worse).
+A finding is *significant* when its q value is at most ``fdr_alpha``.
+
+Findings (``reports/findings.json``)
+------------------------------------
+A list, ordered: class findings, then significant slice findings by rank, then the
+watchlist's remaining tested comparisons. Each finding is one (slice, metric) test:
+
+``id`` (unique, stable: ``<source>__<key>__<metric>``, for classes
+``class__<class>__recall``), ``source`` ("class",
+"watchlist" or "discovered"), ``key``, ``description``, ``slice`` (feature -> value, or
+a range ``{"ge": lo, "lt"|"le": hi}``; class findings use ``{"label": <class>}``),
+``n`` (rows behind the metric: slice rows for ``error_rate``, rows of the class for
+``recall_<class>``), ``slice_n``, ``metric``, ``higher_is_better``, ``value`` with
+``ci_low``/``ci_high`` (Wilson interval of the value), ``rest_value``, ``gap`` (value
+minus rest value) with ``gap_ci_low``/``gap_ci_high`` (Newcombe), ``p_value``,
+``q_value``, ``significant``, ``excess`` (errors or misses beyond the overall rate),
+``excess_given_class_mix`` (error_rate only: errors beyond what the slice's mix of
+true classes predicts; null otherwise),
+``score`` (``-log10 p``), ``rank`` (1 = strongest significant slice finding; null for
+class findings and non-significant ones), ``explained_by_parent`` and, for watchlist
+findings, ``discovered`` (whether discovery would have reported it too).
+
+Class findings compare a class's recall with the pooled recall of the other classes
+(``rest_value``): v1's neutral recall of 0 is the finding ``{"label": "neutral"}``,
+metric ``recall``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from blindspot.metrics import confusion_counts
+from blindspot.slices.discovery import enumerate_conjunctions, explained_by_parent
+from blindspot.slices.evaluate import Counts, cells, class_tests, mask_counts, slice_tests
+from blindspot.slices.features import CONJUNCTION, PredicateTable, build_predicates
+from blindspot.slices.watchlist import resolve_watchlist
+from blindspot.stats import bh_qvalues, wilson_interval
+
+# Method codes written beside the numbers (short: `dvc metrics diff` prints them in its table).
+TEST_METHOD = "fisher_exact_one_sided_worse"  # hypergeometric upper tail, slice worse than the rest
+INTERVAL_METHOD = "wilson"
+GAP_INTERVAL_METHOD = "newcombe_hybrid_score"  # difference of two Wilson intervals
+FDR_METHOD = "bh_one_family_all_tests"  # Benjamini-Hochberg over classes, watchlist and discovery
+
+
+@dataclass
+class SliceAudit:
+    """Everything the slice stage writes.
+
+    Attributes
+    ----------
+    metrics : dict
+        Content of ``metrics/slices.json``.
+    findings : list of dict
+        Content of ``reports/findings.json`` (see module docstring); floats carry 6
+        significant digits (write them unrounded: p values of 1e-60 are findings too).
+    membership : DataFrame
+        ``id`` then ``watch__<key>`` / ``found__<key>`` boolean columns.
+    slices : DataFrame
+        One row per tested slice: key, description, depth, members, sources, n.
+    tests : DataFrame
+        One row per (slice, metric), with q values and flags.
+    classes_tests : DataFrame
+        One row per class.
+    confusions : list of (str, ndarray (K, K))
+        Title and confusion counts of the top blind spots (for the plot).
+    unresolved : list of (str, list of str)
+        Watchlist keys not present in the data, with the missing predicate keys.
+    """
+
+    metrics: dict
+    findings: list
+    membership: pd.DataFrame
+    slices: pd.DataFrame
+    tests: pd.DataFrame
+    classes_tests: pd.DataFrame
+    confusions: list = field(default_factory=list)
+    unresolved: list = field(default_factory=list)
+
+
+def significant_digits(value, digits: int = 6):
+    """Floats (recursively) rounded to ``digits`` significant digits, so tiny p values keep
+    their magnitude in ``reports/findings.json`` (written unrounded) and stay stable."""
+    if isinstance(value, dict):
+        return {k: significant_digits(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [significant_digits(v, digits) for v in value]
+    if isinstance(value, (float, np.floating)) and np.isfinite(value):
+        return float(f"{float(value):.{digits}g}")
+    return value
+
+
+def _conjunction_key(table: PredicateTable, members: Sequence[int]) -> str:
+    return CONJUNCTION.join(sorted(table.predicates[j].key for j in members))
+
+
+def _spec(table: PredicateTable, members: Sequence[int]) -> dict:
+    out: dict = {}
+    for j in members:
+        out.update(table.predicates[j].spec)
+    return out
+
+
+def _description(table: PredicateTable, members: Sequence[int]) -> str:
+    return " and ".join(table.predicates[j].description for j in sorted(members, key=lambda j: table.predicates[j].key))
+
+
+def _mask(table: PredicateTable, members: Sequence[int]) -> np.ndarray:
+    return np.logical_and.reduce(table.matrix[:, list(members)], axis=1)
+
+
+def _metric_entry(row: Mapping) -> dict:
+    entry = {"n": int(row["n"]), "value": row["value"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+             "rest_value": row["rest_value"], "gap": row["gap"], "gap_ci_low": row["gap_ci_low"],
+             "gap_ci_high": row["gap_ci_high"], "excess": row["excess"], "tested": bool(row["tested"])}
+    if row["metric"] == "error_rate":
+        entry["excess_given_class_mix"] = row["excess_given_class_mix"]
+    if row["tested"]:
+        entry.update(p_value=row["p_value"], q_value=row["q_value"], score=row["score"],
+                     significant=bool(row["significant"]))
+    else:
+        entry["reason"] = row["reason"]
+    return entry
+
+
+def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dict, slice_n: int) -> dict:
+    return {
+        # class keys already say "class__<name>"
+        "id": f"{key}__{row['metric']}" if source == "class" else f"{source}__{key}__{row['metric']}",
+        "source": source,
+        "key": key,
+        "description": description,
+        "slice": spec,
+        "slice_n": int(slice_n),
+        "n": int(row["n"]),
+        "metric": row["metric"],
+        "higher_is_better": bool(row["higher_is_better"]),
+        "value": row["value"],
+        "ci_low": row["ci_low"],
+        "ci_high": row["ci_high"],
+        "rest_value": row["rest_value"],
+        "gap": row["gap"],
+        "gap_ci_low": row["gap_ci_low"],
+        "gap_ci_high": row["gap_ci_high"],
+        "p_value": row["p_value"],
+        "q_value": row["q_value"],
+        "significant": bool(row["significant"]),
+        "excess": row["excess"],
+        "excess_given_class_mix": row.get("excess_given_class_mix", float("nan")),
+        "score": row["score"],
+        "rank": None,
+        "explained_by_parent": bool(row.get("explained", False)),
+    }
+
+
+def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: int, min_class_support: int,
+                 max_depth: int, text_detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
+                 length_bands: Mapping[str, Sequence], max_levels: int, n_quantiles: int,
+                 metadata_exclude: Sequence[str] = (), watchlist: Sequence[str] = (), fdr_alpha: float = 0.05,
+                 ci_level: float = 0.95, top_k_plots: int = 4) -> SliceAudit:
+    """Slice features, watchlist and discovered slices, tests, FDR, findings.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Canonical predictions (``id``, ``text``, ``y_true``, ``y_pred``, ``meta__*``).
+    classes : sequence of str, length K
+    min_support, min_class_support, max_depth, text_detectors, jargon_high_density,
+    caps_high_share, length_bands, max_levels, n_quantiles, metadata_exclude, watchlist, top_k_plots
+        As in :class:`blindspot.config.SlicesConfig`.
+    fdr_alpha, ci_level : float
+        ``stats.fdr_alpha`` and ``stats.ci_level``.
+
+    Returns
+    -------
+    SliceAudit
+    """
+    k = len(classes)
+    n_rows = len(frame)
+    y_true = frame["y_true"].to_numpy(dtype=np.int64)
+    y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
+    table = build_predicates(frame, text_detectors=text_detectors, jargon_high_density=jargon_high_density,
+                             caps_high_share=caps_high_share, length_bands=length_bands, max_levels=max_levels,
+                             n_quantiles=n_quantiles, metadata_exclude=metadata_exclude)
+    cell = cells(y_true, y_pred, k)
+    totals = Counts.from_cells(np.bincount(cell, minlength=2 * k)[None, :], k)
+    candidates = enumerate_conjunctions(table.matrix, table.features, cell, k, max_depth=max_depth,
+                                        min_support=min_support)
+    items = resolve_watchlist(list(watchlist), table)
+
+    # The slices to test: discovery candidates, plus watchlist slices that are not one.
+    position = {m: i for i, m in enumerate(candidates.members)}
+    rows = [{"key": _conjunction_key(table, m), "members": m, "depth": len(m), "discovery": True, "watch": []}
+            for m in candidates.members]
+    extra_masks = []
+    watch_slice: dict[str, int] = {}
+    for item in items:
+        if not item.resolved:
+            continue
+        if item.members is not None and item.members in position:
+            i = position[item.members]
+        else:
+            i = len(rows)
+            rows.append({"key": item.key, "members": item.members, "depth": len(item.parts), "discovery": False,
+                         "watch": []})
+            extra_masks.append(item.mask)
+            position[("watch", item.key)] = i
+        rows[i]["watch"].append(item.key)
+        watch_slice[item.key] = i
+    counts = candidates.counts
+    if extra_masks:
+        counts = Counts.concat([counts, mask_counts(np.column_stack(extra_masks), y_true, y_pred, k)], k)
+    slices = pd.DataFrame(rows, columns=["key", "members", "depth", "discovery", "watch"])
+    slices["n"] = counts.n
+
+    tests = slice_tests(counts, totals, classes, min_support=min_support, min_class_support=min_class_support,
+                        level=ci_level)
+    cls = class_tests(totals, classes, min_class_support=min_class_support, level=ci_level)
+
+    # One BH family over every test made.
+    q = bh_qvalues(np.concatenate([cls["p_value"].to_numpy(), tests["p_value"].to_numpy()]))
+    cls["q_value"] = q[:k]
+    tests["q_value"] = q[k:]
+    for t in (cls, tests):
+        t["significant"] = t["tested"] & (t["q_value"] <= fdr_alpha)
+
+    n_metrics = 1 + k
+    score = tests["score"].to_numpy().reshape(-1, n_metrics)
+    members_for_expl = [m if m is not None else ("watch", r) for r, m in enumerate(slices["members"])]
+    tests["explained"] = explained_by_parent(members_for_expl, score).ravel()
+    tests["reported"] = tests["significant"] & ~tests["explained"]
+
+    # Rank every reported slice finding (watchlist or discovered) by score.
+    reported = tests[tests["reported"] & (slices["discovery"].to_numpy()[tests["slice"]] |
+                                          slices["watch"].map(bool).to_numpy()[tests["slice"]])].copy()
+    reported["key"] = slices["key"].to_numpy()[reported["slice"]]
+    reported = reported.sort_values(["score", "excess", "key", "metric"], ascending=[False, False, True, True],
+                                    kind="mergesort")
+    tests["rank"] = np.nan
+    tests.loc[reported.index, "rank"] = np.arange(1, len(reported) + 1)
+
+    spec_of = {}
+    desc_of = {}
+    for i, row in slices.iterrows():  # over slices, not rows of data
+        if row["members"] is not None:
+            spec_of[i], desc_of[i] = _spec(table, row["members"]), _description(table, row["members"])
+    for item in items:
+        if item.resolved and watch_slice[item.key] not in spec_of:
+            spec_of[watch_slice[item.key]], desc_of[watch_slice[item.key]] = item.spec, item.description
+
+    findings = significant_digits(_findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, classes))
+    membership = _membership(frame, table, slices, tests, items, watch_slice)
+    metrics = _metrics(n_rows, table, slices, tests, cls, items, watch_slice, classes, counts,
+                       min_support=min_support, min_class_support=min_class_support, max_depth=max_depth,
+                       fdr_alpha=fdr_alpha, ci_level=ci_level, findings=findings)
+    confusions = _top_confusions(table, slices, tests, items, watch_slice, y_true, y_pred, k, top_k_plots, desc_of)
+    slices["description"] = [desc_of.get(i, "") for i in range(len(slices))]
+    unresolved = [(item.key, item.missing) for item in items if not item.resolved]
+    return SliceAudit(metrics, findings, membership, slices, tests, cls, confusions, unresolved)
+
+
+def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, classes) -> list:
+    out = []
+    for _, row in cls.iterrows():
+        if row["tested"]:
+            out.append(_finding(row, source="class", key=f"class__{row['class']}",
+                                description=f"true class '{row['class']}' against the other classes",
+                                spec={"label": row["class"]}, slice_n=row["n"]))
+    ranked, rest = [], []
+    by_slice = {s: g for s, g in tests.groupby("slice", sort=True)}
+    watch_done = set()
+    for item in items:
+        if not item.resolved:
+            continue
+        s = watch_slice[item.key]
+        for _, row in by_slice[s].iterrows():
+            if not row["tested"]:
+                continue
+            f = _finding(row, source="watchlist", key=item.key, description=desc_of[s], spec=spec_of[s],
+                         slice_n=slices.at[s, "n"])
+            f["discovered"] = bool(slices.at[s, "discovery"] and row["reported"])
+            if np.isfinite(row["rank"]):
+                f["rank"] = int(row["rank"])
+                ranked.append(f)
+            else:
+                rest.append(f)
+        watch_done.add(s)
+    discovered = tests[tests["reported"] & slices["discovery"].to_numpy()[tests["slice"]]]
+    for _, row in discovered.iterrows():
+        s = int(row["slice"])
+        if s in watch_done:
+            continue
+        f = _finding(row, source="discovered", key=slices.at[s, "key"], description=desc_of[s], spec=spec_of[s],
+                     slice_n=slices.at[s, "n"])
+        f["rank"] = int(row["rank"])
+        ranked.append(f)
+    ranked.sort(key=lambda f: f["rank"])
+    return out + ranked + rest
+
+
+def _membership(frame, table, slices, tests, items, watch_slice) -> pd.DataFrame:
+    columns = {"id": frame["id"].astype("string").to_numpy()}
+    for item in items:
+        if item.resolved:
+            columns[f"watch__{item.key}"] = item.mask
+    found = tests[tests["reported"] & slices["discovery"].to_numpy()[tests["slice"]]]
+    order = found.sort_values("rank")["slice"].drop_duplicates()
+    for s in order:
+        if slices.at[s, "watch"]:
+            continue
+        columns[f"found__{slices.at[s, 'key']}"] = _mask(table, slices.at[s, "members"])
+    out = pd.DataFrame(columns)
+    out["id"] = out["id"].astype("string")
+    return out
+
+
+def _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level) -> dict:
+    n = int(slices.at[s, "n"])
+    entry = {"n": n, "share": n / n_rows if n_rows else float("nan"), "depth": int(slices.at[s, "depth"])}
+    group = tests_by_slice[s]
+    err = group[group["metric"] == "error_rate"].iloc[0]
+    entry["tested"] = bool(err["tested"])
+    if not err["tested"]:
+        entry["reason"] = err["reason"]
+    if n:
+        correct = n - int(counts.errors[s])
+        low, high = wilson_interval(correct, n, ci_level)
+        entry["accuracy"] = {"value": correct / n, "ci_low": float(low), "ci_high": float(high)}
+    for _, row in group.iterrows():
+        entry[row["metric"]] = _metric_entry(row)
+    return entry
+
+
+def _metrics(n_rows, table, slices, tests, cls, items, watch_slice, classes, counts, *, min_support,
+             min_class_support, max_depth, fdr_alpha, ci_level, findings) -> dict:
+    tests_by_slice = {s: g for s, g in tests.groupby("slice", sort=True)}
+    watch = {}
+    for item in items:
+        if not item.resolved:
+            watch[item.key] = {"n": 0, "tested": False, "reason": item.reason}
+            continue
+        watch[item.key] = _slice_entry(watch_slice[item.key], slices, tests_by_slice, counts, n_rows, ci_level)
+    discovered = {}
+    reported = tests[tests["reported"] & slices["discovery"].to_numpy()[tests["slice"]]]
+    for s, group in reported.groupby("slice", sort=True):
+        entry = _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level)
+        entry["rank"] = int(group["rank"].min())
+        entry["on_watchlist"] = bool(slices.at[s, "watch"])
+        discovered[slices.at[s, "key"]] = entry
+    class_entries = {}
+    for _, row in cls.iterrows():
+        class_entries[row["class"]] = {"n": int(row["n"]), "recall": _metric_entry(row)}
+    n_tests = int(cls["tested"].sum() + tests["tested"].sum())
+    slice_findings = [f for f in findings if f["source"] != "class" and f["significant"]]
+    return {
+        "n_rows": n_rows,
+        "settings": {"min_support": min_support, "min_class_support": min_class_support, "max_depth": max_depth,
+                     "fdr_alpha": fdr_alpha, "ci_level": ci_level, "test": TEST_METHOD,
+                     "interval_method": INTERVAL_METHOD, "gap_interval_method": GAP_INTERVAL_METHOD,
+                     "fdr_method": FDR_METHOD},
+        "family": {
+            "n_predicates": len(table.predicates),
+            "n_slices_tested": int(tests.groupby("slice")["tested"].any().sum()),
+            "n_tests": n_tests,
+            "n_significant_tests": int(cls["significant"].sum() + tests["significant"].sum()),
+            "n_blind_spots": len({f["key"] for f in slice_findings if f["rank"] is not None}),
+            "n_class_findings": int(cls["significant"].sum()),
+        },
+        "classes": class_entries,
+        "watchlist": watch,
+        "discovered": discovered,
+    }
+
+
+def _top_confusions(table, slices, tests, items, watch_slice, y_true, y_pred, k, top_k, desc_of) -> list:
+    ranked = tests[np.isfinite(tests["rank"])].sort_values("rank")["slice"].drop_duplicates().tolist()
+    chosen = ranked[:top_k]
+    out = []
+    masks = {watch_slice[i.key]: i.mask for i in items if i.resolved}
+    for s in chosen:
+        mask = masks.get(s)
+        if mask is None:
+            mask = _mask(table, slices.at[s, "members"])
+        key = slices.at[s, "watch"][0] if slices.at[s, "watch"] else slices.at[s, "key"]
+        out.append((key, confusion_counts(y_true[mask], y_pred[mask], k)))
+    return out

@@ -1,0 +1,113 @@
+"""Watchlist: named slices evaluated on every model version under stable keys.
+
+A watchlist entry is a key: one predicate key (``jargon_high``,
+``condition__birth_control``, ``useful_count__q1``) or several joined by ``__and__``
+(``negation__and__jargon_high``). The key as written is the name under which the slice
+appears in ``metrics/slices.json`` (so ``dvc metrics diff`` follows it across
+versions) and, prefixed ``watch__``, its column in ``data/interim/slices.parquet``.
+
+To promote a discovered slice, copy its key from the ``discovered`` section into
+``slices.watchlist`` in ``conf/slices/default.yaml``: discovered keys are valid
+watchlist keys by construction.
+
+An entry whose predicate is not present in the data (a metadata column another
+dataset does not have, a value that never occurs) is reported with ``n = 0`` and the
+reason, never dropped silently and never a crash: one watchlist serves many datasets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from blindspot.errors import ConfigError
+from blindspot.slices.features import CONJUNCTION, Predicate, PredicateTable
+
+NOT_PRESENT = "not_present"  # a predicate of the key does not occur in this data
+_KEY = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*(?:__[a-z0-9]+(?:_[a-z0-9]+)*)*$")
+
+
+@dataclass
+class WatchItem:
+    """One resolved (or unresolvable) watchlist entry.
+
+    Attributes
+    ----------
+    key : str
+    parts : list of str
+        Predicate keys of the conjunction.
+    predicates : list of Predicate
+        Resolved parts (empty when unresolved).
+    mask : ndarray of bool, shape (n,), or None when unresolved
+    members : tuple of int or None
+        Predicate columns when every part is a column of the table (so the slice can be
+        matched with a discovery candidate and tested once), else None.
+    reason : str
+        :data:`NOT_PRESENT` when unresolved; "" when resolved.
+    missing : list of str
+        The parts that are not present in the data.
+    """
+
+    key: str
+    parts: list[str]
+    predicates: list[Predicate]
+    mask: np.ndarray | None
+    members: tuple[int, ...] | None
+    reason: str = ""
+    missing: list = field(default_factory=list)
+
+    @property
+    def resolved(self) -> bool:
+        return self.mask is not None
+
+    @property
+    def spec(self) -> dict:
+        out: dict = {}
+        for p in self.predicates:
+            out.update(p.spec)
+        return out
+
+    @property
+    def description(self) -> str:
+        return " and ".join(p.description for p in self.predicates) if self.predicates else self.key
+
+
+def validate_keys(keys: Sequence[str]) -> None:
+    """Refuse malformed or duplicate watchlist keys.
+
+    Raises
+    ------
+    ConfigError
+        Naming the offending key: keys are snake_case (lower-case letters, digits,
+        single ``_``, ``__`` between column and value), no dots, no repeats.
+    """
+    seen = set()
+    for key in keys:
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise ConfigError(f"slices.watchlist: {key!r} is not a slice key (snake_case, e.g. 'jargon_high', "
+                              f"'condition__birth_control', 'negation__and__jargon_high').")
+        if key in seen:
+            raise ConfigError(f"slices.watchlist: {key!r} is listed twice.")
+        seen.add(key)
+
+
+def resolve_watchlist(keys: Sequence[str], table: PredicateTable) -> list[WatchItem]:
+    """Resolve every watchlist key against a predicate table (in the given order)."""
+    validate_keys(keys)
+    items = []
+    for key in keys:
+        parts = key.split(CONJUNCTION)
+        resolved = [table.resolve(part) for part in parts]
+        missing = [part for part, r in zip(parts, resolved) if r is None]
+        if missing:
+            items.append(WatchItem(key, parts, [], None, None, NOT_PRESENT, missing))
+            continue
+        mask = np.logical_and.reduce([r[1] for r in resolved])
+        columns = [table.index(part) for part in parts]
+        members = tuple(sorted(columns)) if all(c is not None for c in columns) and len(set(columns)) == len(
+            columns) else None
+        items.append(WatchItem(key, parts, [r[0] for r in resolved], np.asarray(mask, dtype=bool), members))
+    return items

@@ -1,0 +1,519 @@
+"""Cheap, deterministic text detectors for slicing reviews.
+
+Each detector is a small pure function of a sequence of texts (a pandas Series of
+str, or anything ``pandas.Series`` accepts) returning one value per text. They are
+deliberately simple, documented pattern matchers: a slice built from them is only as
+good as the pattern, so every docstring says what the detector catches and what it
+misses. Treat them as *candidate* slice definitions to test, never as ground truth.
+
+How they run
+------------
+All detectors work on the distinct texts only (duplicates are computed once and
+broadcast back) and use Apache Arrow's RE2 regex kernels (``pyarrow.compute``), which
+run whole columns in C++ with no Python loop per row; word counts come from a numpy
+pass over the Arrow byte buffer. Texts are lower-cased and curly apostrophes (’) are
+folded to ``'`` before matching, so patterns are written in lower case. RE2 has no
+look-around; where a pattern needs an exception list, the exceptions are counted
+separately and subtracted (see :func:`jargon_terms`). Missing texts count as "".
+
+Public API: :func:`negation`, :func:`sarcasm_cues`, :func:`mixed_sentiment`,
+:func:`jargon_terms`, :func:`jargon_density`, :func:`question`, :func:`exclamation`,
+:func:`caps_intensity`, :func:`n_words`, and :func:`text_features` (all as columns).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "caps_intensity",
+    "exclamation",
+    "jargon_density",
+    "jargon_terms",
+    "load_lexicon",
+    "mixed_sentiment",
+    "n_words",
+    "negation",
+    "parse_lexicon",
+    "question",
+    "sarcasm_cues",
+    "text_features",
+]
+
+LEXICON_RESOURCE = "medical_terms.txt"
+
+# --------------------------------------------------------------------------- patterns
+# All patterns run on lower-cased text with ’ folded to '. RE2 syntax (no look-around).
+
+_NEGATION = (
+    r"\b(?:not|no|never|none|nothing|nobody|nowhere|neither|nor|without|cannot|"
+    r"hardly|barely|scarcely|cant|wont|dont|doesnt|didnt|isnt|wasnt|arent|werent|"
+    r"havent|hasnt|hadnt|shouldnt|wouldnt|couldnt|aint)\b"
+    r"|[a-z]n't\b"
+)
+
+_SARCASM = "|".join(
+    [
+        r"\boh,? (?:great|joy|goody|wonderful|fantastic|perfect|yay|sure|good)\b",
+        r"\byeah,? right\b",
+        r"\bjust what i (?:needed|wanted)\b",
+        r"\bexactly what i (?:needed|wanted)\b",
+        r"\bthanks a (?:lot|bunch|ton)\b",
+        r"\bthanks for nothing\b",
+        r"\bgee,? thanks\b",
+        r"\b(?:i|you|just|gotta|got to|don't you) love (?:how|it when)\b",
+        r"\bgotta love\b",
+        r"\bwhat a (?:joy|treat|blast|bargain|surprise|delight)\b",
+        r"\blucky me\b",
+        r"\bhow (?:lovely|wonderful|convenient|fun)\b",
+        r"\b(?:what|so much) fun\b",
+        r"\bfun times\b",
+        r"\bbig surprise\b",
+        r"\bshocker\b",
+        r"\bsaid no one\b",
+        # Reddit-style sarcasm tag, standing alone.
+        r"(?:^|\s)/s(?:\s|$|[.!])",
+        # Scare quotes: a short (one to three word) quoted phrase, e.g. the "miracle" pill.
+        r"[\"“][a-z][a-z'-]*(?: [a-z][a-z'-]*){0,2}[\"”]",
+        # Positive word followed closely by a bad outcome: "great, now i can't sleep".
+        r"\b(?:great|wonderful|fantastic|awesome|perfect|amazing|brilliant|lovely|nice|super)"
+        r"[!.,]*\s+(?:now|so now|and now|because now|then)\b[^.!?]{0,60}?"
+        r"\b(?:worse|gained|hurts?|can't|cannot|no longer|stopped|rash|bleeding|vomit\w*|sick|"
+        r"miserable|awful|terrible)\b",
+    ]
+)
+
+_POSITIVE = (
+    r"\b(?:good|great|love|loved|loving|amazing|excellent|wonderful|fantastic|awesome|perfect|"
+    r"happy|glad|helped|helps|helpful|works|worked|effective|relief|relieved|recommend|better|"
+    r"best|saved|lifesaver|life saver|miracle|improved|improvement|grateful|thankful)\b"
+)
+_NEGATIVE = (
+    r"\b(?:bad|terrible|awful|horrible|horrendous|worse|worst|hate|hated|miserable|nightmare|"
+    r"unbearable|severe|painful|nausea|nauseous|vomiting|dizzy|dizziness|cramps|cramping|"
+    r"weight gain|gained|depressed|exhausted|bleeding|rash|hair loss|mood swings|irritable|"
+    r"crying|suicidal|disappointed|disappointing|useless|awful|stopped working|"
+    r"didn't work|did not work|doesn't work|does not work|side effects? (?:were|was|are|is) "
+    r"(?:bad|awful|terrible|horrible|rough|hard|tough))\b"
+)
+_CONTRAST = (
+    r"\b(?:but|however|although|though|yet|except|despite|unfortunately|downside|"
+    r"other than|apart from|on the other hand|the only (?:problem|issue|downside|thing|"
+    r"complaint|side effect))\b"
+)
+
+# Condition / procedure morphology (suffixes of Greek and Latin clinical words).
+_CONDITION_SUFFIXES = (
+    "itis", "emia", "aemia", "ectomy", "otomy", "ostomy", "algia", "osis", "pathy", "plasty",
+    "oscopy", "uria", "penia", "plegia", "rrhea", "rrhoea", "ectasis", "oid",
+)
+# Generic drug-name stems (INN suffixes): -pril ACE inhibitors, -olol beta blockers, ...
+_DRUG_SUFFIXES = (
+    "pril", "sartan", "olol", "alol", "statin", "azole", "mab", "nib", "pine", "pam", "zolam",
+    "done", "oxacin", "cycline", "cillin", "mycin", "tidine", "triptan", "afil", "gliptin",
+    "gliflozin", "glitazone", "formin", "lukast", "sone", "olone", "caine", "profen", "fenac",
+    "oxetine", "triptyline", "ipramine", "apine", "idone", "zodone", "vir", "parin", "xaban",
+    "gatran", "dronate", "setron", "tretinoin", "gestrel", "gestimate", "renone", "estradiol",
+    "amine", "azepam", "barbital", "codone", "morphine", "semide", "thiazide", "zepine", "oxone",
+)
+# Ordinary English words that the morphology above would count (checked by a test:
+# each must be matched whole by the jargon pattern, so subtracting its count is exact).
+_NOT_JARGON = (
+    "academia", "nostalgia", "sympathy", "antipathy", "telepathy",
+    "hypothesis", "hypotheses", "hypocrite", "hypocrites", "hypocritical", "hyperbole",
+    "hyperlink", "condone", "overdone", "outdone", "porcupine", "android", "tabloid",
+    "asteroid", "hypothetical", "hypothetically", "reexamine",
+)
+_DOSE = (
+    r"(?:\b\d+(?:[.,]\d+)?|\B\.\d+)\s?(?:mg|mcg|µg|ug|ml|iu|units?|mmol|mg/dl|milligrams?)\b"
+    r"|\b(?:once|twice|three times|four times|[1-4]x)\s+(?:a|per)\s+(?:day|week|month)\b"
+    r"|\b(?:once|twice) daily\b"
+    r"|\b(?:bid|tid|qid|qd|qhs|prn)\b"
+)
+
+_WORD_BLOCK_BYTES = 32 << 20  # numpy temporaries per block stay ~100 MB at most
+_WHITESPACE = np.zeros(256, dtype=bool)
+_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
+
+
+@lru_cache(maxsize=None)
+def load_lexicon(resource: str = LEXICON_RESOURCE) -> tuple[str, ...]:
+    """The medical term lexicon shipped in ``blindspot/resources`` (sorted, unique).
+
+    Raises
+    ------
+    ValueError
+        If a line holds characters other than lower-case letters, digits, space,
+        apostrophe or hyphen (so every term is a literal in the regex).
+    """
+    text = resources.files("blindspot.resources").joinpath(resource).read_text(encoding="utf-8")
+    return parse_lexicon(text, resource)
+
+
+def parse_lexicon(text: str, source: str = "lexicon") -> tuple[str, ...]:
+    """Terms of a lexicon file's text (sorted, unique); see :func:`load_lexicon`.
+
+    Raises
+    ------
+    ValueError
+        Naming ``source``, the line and the term, if a term holds other characters
+        than lower-case letters, digits, space, apostrophe or hyphen.
+    """
+    terms = set()
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        term = raw.split("#", 1)[0].strip()
+        if not term:
+            continue
+        if not re.fullmatch(r"[a-z0-9][a-z0-9' -]*", term):
+            raise ValueError(f"{source} line {lineno}: term {term!r} may only hold a-z, 0-9, space, ' and -.")
+        terms.add(" ".join(term.split()))
+    return tuple(sorted(terms))
+
+
+@lru_cache(maxsize=None)
+def _jargon_patterns() -> tuple[str, str]:
+    """(pattern counting jargon matches, pattern counting the English exceptions)."""
+    # Longest first, so "blood pressure" wins over a shorter overlapping entry.
+    terms = sorted(load_lexicon(), key=lambda t: (-len(t), t))
+    lexicon = "|".join(t.replace(" ", r"\s+") for t in terms)
+    morphology = (
+        r"[a-z]{3,}(?:" + "|".join(_CONDITION_SUFFIXES + _DRUG_SUFFIXES) + r")"
+        r"|hyper[a-z]{4,}|hypo[a-z]{4,}"
+    )
+    words = r"\b(?:(?:" + lexicon + r")(?:e?s)?|" + morphology + r")\b"
+    return words + "|" + _DOSE, r"\b(?:" + "|".join(_NOT_JARGON) + r")\b"
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+@dataclass
+class _Texts:
+    """Distinct texts (raw and normalised) and the map from rows to them."""
+
+    codes: np.ndarray  # (n,) int: row -> index into the distinct texts
+    raw: pa.Array  # distinct texts as given
+    low: pa.Array  # lower-cased, ’ folded to '
+    # Per-distinct-text results shared by several detectors (word counts, jargon).
+    cache: dict = field(default_factory=dict)
+
+    def words(self) -> np.ndarray:
+        if "words" not in self.cache:
+            self.cache["words"] = _word_counts(self.raw)
+        return self.cache["words"]
+
+    def jargon(self) -> np.ndarray:
+        if "jargon" not in self.cache:
+            words, exceptions = _jargon_patterns()
+            self.cache["jargon"] = _count(self.low, words) - _count(self.low, exceptions)
+        return self.cache["jargon"]
+
+
+def _prepare(texts) -> _Texts:
+    if isinstance(texts, _Texts):
+        return texts
+    series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
+    if series.dtype == object:
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind not in ("string", "empty"):
+            raise TypeError(f"texts must hold str values; got inferred type {kind!r}.")
+    elif not pd.api.types.is_string_dtype(series.dtype):
+        raise TypeError(f"texts must hold str values; got dtype {series.dtype}.")
+    arr = pa.array(series.astype(pd.StringDtype("pyarrow")).array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.fill_null(arr.cast(pa.large_string()), "")
+    encoded = pc.dictionary_encode(arr)
+    raw = encoded.dictionary
+    low = pc.replace_substring(pc.utf8_lower(raw), "’", "'")
+    return _Texts(np.asarray(encoded.indices, dtype=np.int64), raw, low)
+
+
+def _broadcast(t: _Texts, values) -> np.ndarray:
+    return np.asarray(values)[t.codes]
+
+
+def _contains(t: _Texts, pattern: str) -> np.ndarray:
+    hit = pc.match_substring_regex(t.low, pattern).to_numpy(zero_copy_only=False)
+    return _broadcast(t, hit.astype(bool))
+
+
+def _count(arr: pa.Array, pattern: str) -> np.ndarray:
+    return pc.count_substring_regex(arr, pattern).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _word_counts(arr: pa.Array) -> np.ndarray:
+    """Whitespace-separated tokens per string, from the Arrow byte buffer."""
+    arr = arr.cast(pa.large_string())
+    n = len(arr)
+    out = np.zeros(n, dtype=np.int64)
+    buffers = arr.buffers()
+    if n == 0 or buffers[2] is None:
+        return out
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    row = 0
+    while row < n:  # a loop over byte blocks (a handful), not over rows
+        stop = int(np.searchsorted(offsets, offsets[row] + _WORD_BLOCK_BYTES, side="right")) - 1
+        stop = min(max(stop, row + 1), n)
+        lo = offsets[row]
+        word = ~_WHITESPACE[data[lo : offsets[stop]]]
+        start = word.copy()
+        start[1:] &= ~word[:-1]
+        rel = offsets[row : stop + 1] - lo
+        first = rel[:-1][rel[:-1] < rel[1:]]  # every non-empty string starts afresh
+        start[first] = word[first]
+        # Word starts before each offset, by binary search (far cheaper than a cumsum).
+        before = np.searchsorted(np.flatnonzero(start), rel)
+        out[row:stop] = np.diff(before)
+        row = stop
+    return out
+
+
+# --------------------------------------------------------------------------- detectors
+
+
+def negation(texts) -> np.ndarray:
+    """Whether a text contains an explicit negation.
+
+    Catches: the negators not, no, never, none, nothing, nobody, nowhere, neither,
+    nor, without, cannot, hardly, barely, scarcely, and every ``n't`` contraction
+    (also written without the apostrophe: dont, didnt, wont, cant, ...).
+
+    Misses: implicit negation (failed to, lack of, stopped working, unable),
+    affixal negation (un-, in-, -less: "useless", "unhelpful"), and any notion of
+    scope: "no side effects" (good news) and "no relief" (bad news) both count.
+    Also fires on idioms where "no" is not negating a claim ("no. 1 pill").
+
+    Parameters
+    ----------
+    texts : Series of str, shape (n,)
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    return _contains(_prepare(texts), _NEGATION)
+
+
+def sarcasm_cues(texts) -> np.ndarray:
+    """Whether a text carries a surface cue often used sarcastically.
+
+    Catches: stock phrases (oh great, oh joy, yeah right, just what I needed, thanks
+    a lot, thanks for nothing, gee thanks, gotta love, love how, what a joy/treat,
+    lucky me, how convenient, big surprise, said no one), a stand-alone ``/s`` tag,
+    scare quotes around a one- to three-word phrase (the "miracle" pill), and a
+    positive word followed within a clause by a bad outcome ("great, now I can't
+    sleep", "wonderful, and now I gained 20 lbs").
+
+    Misses: almost all real sarcasm. Sarcasm is pragmatic: it is signalled by
+    context, exaggeration and world knowledge, not by fixed phrases, so recall of a
+    cue list is low, and precision is not much better: "thanks a lot" is often
+    sincere, quotes are often plain quotation ("the doctor said "give it time""),
+    and "great, now I can sleep" would fire if it read "can't". Use this flag only
+    to route texts to a closer look (the judge), never as a label.
+
+    Parameters
+    ----------
+    texts : Series of str, shape (n,)
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    return _contains(_prepare(texts), _SARCASM)
+
+
+def mixed_sentiment(texts) -> np.ndarray:
+    """Whether a text mixes positive and negative cues around a contrast.
+
+    Catches: texts holding at least one positive cue (good, great, helped, works,
+    relief, recommend, saved, ...), at least one negative cue (terrible, awful,
+    worse, nausea, weight gain, mood swings, didn't work, ...) and a contrast marker
+    (but, however, although, though, yet, except, despite, unfortunately, the only
+    downside/problem, other than, apart from), e.g. "the side effects were awful but
+    it saved my life".
+
+    Misses: mixed feelings without an explicit contrast ("It works. The nausea is
+    awful."), cues outside the short word lists, and negation: "not good but not
+    bad" counts, while "no nausea, but it works" counts too although it is not mixed.
+    A negative word about the *condition* ("my depression was terrible, but this
+    helped") is counted as mixed, which it is not about the drug. The three parts
+    need not be in the same sentence.
+
+    Parameters
+    ----------
+    texts : Series of str, shape (n,)
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    t = _prepare(texts)
+    low = t.low
+    hit = pc.and_(
+        pc.and_(pc.match_substring_regex(low, _POSITIVE), pc.match_substring_regex(low, _NEGATIVE)),
+        pc.match_substring_regex(low, _CONTRAST),
+    )
+    return _broadcast(t, hit.to_numpy(zero_copy_only=False).astype(bool))
+
+
+def jargon_terms(texts) -> np.ndarray:
+    """Number of medical-jargon matches in each text.
+
+    Catches, counting each non-overlapping match once:
+
+    - terms of the shipped lexicon ``resources/medical_terms.txt`` (conditions,
+      clinically named symptoms, lab and anatomy terms, procedures, drug classes
+      and common drug names), with plural -s/-es;
+    - clinical morphology: words ending in -itis, -emia, -ectomy, -otomy, -algia,
+      -osis, -pathy, -plasty, -oscopy, -uria, -penia, -plegia, -rrhea, -oid,
+      and hyper-/hypo- compounds (hypothyroid, hyperactive);
+    - generic drug-name stems: -pril, -sartan, -olol, -statin, -azole, -mab, -nib,
+      -pine, -pam, -done, -oxacin, -cycline, -cillin, -mycin, -triptan, -afil,
+      -formin, -sone, -profen, -oxetine, -apine, -idone, -vir, -gestrel, ...;
+    - dose and schedule patterns: "50 mg", "0.5mg", ".5 mg", "100 mcg", "10 units",
+      "twice a day", "once daily", "3x per week", and the abbreviations bid, tid,
+      qid, qd, qhs, prn.
+
+    Misses: brand names not in the lexicon (most brands have no telling suffix),
+    misspellings ("zoloff"), abbreviations outside the list, and clinical phrasing
+    made of plain words ("blood work came back"). False hits: English words with a
+    clinical-looking ending that are not on the short exception list (for example
+    "spheroid" by -oid), and "bid" or "prn" used as ordinary words. Suffix rules
+    need at least three letters before the suffix, so short words ("spine",
+    "done", "someone", "examine") do not count.
+
+    Parameters
+    ----------
+    texts : Series of str, shape (n,)
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
+    t = _prepare(texts)
+    return _broadcast(t, t.jargon())
+
+
+def jargon_density(texts) -> np.ndarray:
+    """Medical-jargon matches per word: ``jargon_terms / n_words`` (0 for empty text).
+
+    Catches and misses what :func:`jargon_terms` does; a dose like "50 mg" is one
+    match but two words, so the density is a rate, not a share of words, and can in
+    principle exceed 1 for very short texts made of dose strings.
+
+    Parameters
+    ----------
+    texts : Series of str, shape (n,)
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+    """
+    t = _prepare(texts)
+    terms = t.jargon().astype(float)
+    words = t.words()
+    return _broadcast(t, np.divide(terms, words, out=np.zeros_like(terms), where=words > 0))
+
+
+def question(texts) -> np.ndarray:
+    """Whether a text contains a question mark.
+
+    Catches direct questions ("has anyone else had this?"). Misses questions written
+    without "?" and counts rhetorical questions and "??" the same way.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    t = _prepare(texts)
+    return _broadcast(t, pc.match_substring(t.raw, "?").to_numpy(zero_copy_only=False).astype(bool))
+
+
+def exclamation(texts) -> np.ndarray:
+    """Whether a text contains an exclamation mark.
+
+    Catches emphatic writing of either polarity ("Love it!", "Never again!"). Misses
+    emphasis by other means (capitals, repetition) and says nothing about polarity.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    t = _prepare(texts)
+    return _broadcast(t, pc.match_substring(t.raw, "!").to_numpy(zero_copy_only=False).astype(bool))
+
+
+def caps_intensity(texts) -> np.ndarray:
+    """Share of words written in capitals: ALL-CAPS ASCII runs of length >= 2 per word.
+
+    Catches shouting ("I HATE the tremors", "DO NOT TAKE"). Misses shouting with
+    digits or accents inside a word, and counts acronyms (ADHD, PCOS, OCD, IUD) as
+    capitals, so medical texts score a little higher without any shouting. The
+    word count is the whitespace-token count of :func:`n_words`; 0 for empty text.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+    """
+    t = _prepare(texts)
+    caps = _count(t.raw, r"\b[A-Z]{2,}\b").astype(float)
+    words = t.words().astype(float)
+    share = np.divide(caps, words, out=np.zeros_like(caps), where=words > 0)
+    return _broadcast(t, np.minimum(share, 1.0))
+
+
+def n_words(texts) -> np.ndarray:
+    """Number of whitespace-separated tokens in each text.
+
+    Counts runs of non-whitespace (ASCII space, tab, newline, CR, FF, VT), so
+    punctuation attached to a word is part of it and "50 mg" is two words. Misses
+    Unicode spaces (a no-break space joins its neighbours) and does not segment
+    scripts written without spaces.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
+    t = _prepare(texts)
+    return _broadcast(t, t.words())
+
+
+def text_features(texts) -> pd.DataFrame:
+    """Every detector of this module as a column, indexed like ``texts``.
+
+    Columns: negation, sarcasm_cues, mixed_sentiment (bool), jargon_terms (int),
+    jargon_density (float), question, exclamation (bool), caps_intensity (float),
+    n_words (int).
+
+    Parameters
+    ----------
+    texts : Series of str, shape (n,)
+
+    Returns
+    -------
+    DataFrame, shape (n, 9)
+    """
+    index = texts.index if isinstance(texts, pd.Series) else pd.RangeIndex(len(texts))
+    t = _prepare(texts)
+    columns = {
+        "negation": negation(t),
+        "sarcasm_cues": sarcasm_cues(t),
+        "mixed_sentiment": mixed_sentiment(t),
+        "jargon_terms": jargon_terms(t),
+        "jargon_density": jargon_density(t),
+        "question": question(t),
+        "exclamation": exclamation(t),
+        "caps_intensity": caps_intensity(t),
+        "n_words": n_words(t),
+    }
+    return pd.DataFrame(columns, index=index)

@@ -1,0 +1,47 @@
+"""Stage slice: predictions -> per-slice tests with FDR, findings, slice membership, plots."""
+
+from dataclasses import asdict
+
+from blindspot import paths
+from blindspot.config import load_params
+from blindspot.io.readers import read_predictions
+from blindspot.io.writers import write_json, write_metrics, write_parquet
+from blindspot.plots import save_figure
+from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plot_confusion_grid
+from blindspot.slices import audit_slices
+from blindspot.slices.evaluate import metric_names
+from stages._runner import run
+
+FOREST_PNG = paths.SLICE_PLOTS / "gap_forest.png"
+CONFUSION_PNG = paths.SLICE_PLOTS / "top_blind_spots_confusion.png"
+
+
+def main(log) -> str:
+    cfg = load_params(paths.PARAMS)
+    classes = list(cfg.ingest.classes)
+    frame = read_predictions(paths.PREDICTIONS)
+    audit = audit_slices(frame, classes, **asdict(cfg.slices), fdr_alpha=cfg.stats.fdr_alpha,
+                         ci_level=cfg.stats.ci_level)
+    for key, missing in audit.unresolved:
+        log.warning("watchlist slice %s not evaluated: %s not present in this data", key, ", ".join(missing))
+    audit.metrics["model"] = cfg.model.name
+    write_metrics(paths.SLICE_METRICS, audit.metrics)
+    write_json(paths.FINDINGS, audit.findings, digits=None)  # already 6 significant digits
+    write_parquet(paths.SLICES, audit.membership)
+
+    title = f"model {cfg.model.name}: slice gaps to the rest, {cfg.stats.ci_level:.0%} intervals (red: blind spot)"
+    order = [CLASS_PANEL] + metric_names(classes)
+    save_figure(GapForestDisplay.from_findings(audit.findings, title=title).plot(metric_order=order).figure_,
+                FOREST_PNG)
+    grid_title = (f"model {cfg.model.name}: top blind spots, row-normalised confusion" if audit.confusions
+                  else f"model {cfg.model.name}: no significant blind spot")
+    save_figure(plot_confusion_grid(audit.confusions, classes, title=grid_title), CONFUSION_PNG)
+
+    family = audit.metrics["family"]
+    return (f"{family['n_tests']} tests on {family['n_slices_tested']} slices: {family['n_blind_spots']} blind "
+            f"spot(s), {family['n_class_findings']} class finding(s) at FDR {cfg.stats.fdr_alpha:g} "
+            f"-> {paths.FINDINGS}")
+
+
+if __name__ == "__main__":
+    run("slice", main)

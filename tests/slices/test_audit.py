@@ -1,0 +1,150 @@
+"""The slice audit end to end: oracle per slice, one FDR family, null stays quiet, planted is found."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score
+
+from blindspot import synth
+from blindspot.config import IngestConfig, ModelConfig
+from blindspot.ingest import ingest_file
+from blindspot.io.writers import dumps_metrics
+from blindspot.slices import audit_slices
+from blindspot.stats import bh_qvalues
+
+from _paths import ROOT
+from _slice_synth import generate
+
+CLASSES = ["negative", "neutral", "positive"]
+SETTINGS = dict(min_support=30, min_class_support=10, max_depth=2,
+                text_detectors=["negation", "sarcasm_cue", "mixed_sentiment", "question", "exclamation"],
+                jargon_high_density=0.05, caps_high_share=0.05,
+                length_bands={"short": [0, 40], "medium": [40, 130], "long": [130, None]},
+                max_levels=10, n_quantiles=4, fdr_alpha=0.05, ci_level=0.95)
+FINDING_FIELDS = {"slice", "n", "metric", "value", "rest_value", "gap", "ci_low", "ci_high", "p_value", "q_value",
+                  "significant"}
+
+
+@pytest.fixture(scope="module")
+def null_run():
+    frame, _ = generate(2000, seed=11)
+    return frame, audit_slices(frame, CLASSES, watchlist=["jargon_high", "negation__and__platform__ios"],
+                               **SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def v1():
+    result = ingest_file(ModelConfig(path=str(ROOT / "data/raw/predictions/v1.json")), IngestConfig())
+    return result.clean
+
+
+def _table(frame):
+    from blindspot.slices.features import build_predicates
+
+    return build_predicates(frame, **{k: SETTINGS[k] for k in ("text_detectors", "jargon_high_density",
+                                                               "caps_high_share", "length_bands", "max_levels",
+                                                               "n_quantiles")})
+
+
+def test_every_slice_metric_equals_the_metric_on_its_subset(null_run):
+    frame, audit = null_run
+    y_true, y_pred = frame["y_true"].to_numpy(), frame["y_pred"].to_numpy()
+    rng = np.random.default_rng(0)
+    sample = rng.choice(len(audit.slices), size=40, replace=False)
+    table = _table(frame)
+    for s in sample:
+        members = audit.slices.at[s, "members"]
+        if members is None:
+            continue
+        mask = np.logical_and.reduce(table.matrix[:, list(members)], axis=1)
+        rows = audit.tests[audit.tests["slice"] == s].set_index("metric")
+        assert audit.slices.at[s, "n"] == mask.sum()
+        assert rows.loc["error_rate", "value"] == pytest.approx(1 - accuracy_score(y_true[mask], y_pred[mask]))
+        assert rows.loc["error_rate", "rest_value"] == pytest.approx(
+            1 - accuracy_score(y_true[~mask], y_pred[~mask]))
+        for c, name in enumerate(CLASSES):
+            in_class = mask & (y_true == c)
+            if in_class.any():
+                assert rows.loc[f"recall_{name}", "value"] == pytest.approx((y_pred[in_class] == c).mean())
+
+
+def test_one_family_holds_every_test_made(null_run):
+    _, audit = null_run
+    p = np.concatenate([audit.classes_tests["p_value"], audit.tests["p_value"]])
+    tested = np.concatenate([audit.classes_tests["tested"], audit.tests["tested"]])
+    assert np.isfinite(p).sum() == tested.sum() == audit.metrics["family"]["n_tests"]
+    q = np.concatenate([audit.classes_tests["q_value"], audit.tests["q_value"]])
+    np.testing.assert_allclose(q[tested], bh_qvalues(p[tested]))
+
+
+def test_null_data_reports_no_blind_spot(null_run):
+    _, audit = null_run
+    assert not [f for f in audit.findings if f["significant"]]
+    assert audit.metrics["family"]["n_tests"] > 500  # a real family was tested, not an empty one
+    assert [c for c in audit.membership.columns if c.startswith("found__")] == []
+
+
+def test_planted_slice_is_found_and_ranked_first():
+    plant = synth.PlantedSlice({"specialty": "dermatology"}, error_gap=0.2, share=0.1)
+    frame, data = generate(2000, seed=5, planted=[plant])
+    audit = audit_slices(frame, CLASSES, **SETTINGS)
+    ranked = [f for f in audit.findings if f["rank"] is not None]
+    assert ranked[0]["key"] == "specialty__dermatology" and ranked[0]["metric"] == "error_rate"
+    assert ranked[0]["slice"] == {"specialty": "dermatology"}
+    truth = data.truth["planted"][0]
+    assert ranked[0]["n"] == truth["n_rows"]
+    assert ranked[0]["gap"] == pytest.approx(truth["realised_gap"])
+    assert ranked[0]["gap_ci_low"] > 0.1
+    assert "found__specialty__dermatology" in audit.membership.columns
+
+
+def test_findings_schema_and_membership_layout(null_run):
+    frame, audit = null_run
+    for f in audit.findings:
+        assert FINDING_FIELDS <= set(f)
+        assert isinstance(f["slice"], dict)
+    assert list(audit.membership.columns[:1]) == ["id"]
+    assert audit.membership["id"].tolist() == frame["id"].tolist()
+    assert {"watch__jargon_high", "watch__negation__and__platform__ios"} <= set(audit.membership.columns)
+    assert all(audit.membership[c].dtype == bool for c in audit.membership.columns[1:])
+
+
+def test_membership_is_what_the_calibrate_stage_reads(null_run):
+    from blindspot.calibration.audit import slice_table
+
+    frame, audit = null_run
+    table = slice_table(frame["id"], audit.membership)
+    assert "jargon_high" in table.keys
+
+
+def test_output_is_deterministic(null_run):
+    frame, audit = null_run
+    again = audit_slices(frame, CLASSES, watchlist=["jargon_high", "negation__and__platform__ios"], **SETTINGS)
+    assert dumps_metrics(again.metrics) == dumps_metrics(audit.metrics)
+    assert json.dumps(again.findings, default=str) == json.dumps(audit.findings, default=str)
+
+
+def test_watchlist_keys_are_stable_across_model_versions(null_run):
+    frame, audit = null_run
+    other = frame.copy()
+    other["y_pred"] = other["y_true"]  # a perfect "next version"
+    other.loc[::7, "y_pred"] = (other.loc[::7, "y_true"] + 1) % 3
+    again = audit_slices(other, CLASSES, watchlist=["jargon_high", "negation__and__platform__ios", "condition__pain"],
+                         **SETTINGS)
+    assert list(again.metrics["watchlist"]) == ["jargon_high", "negation__and__platform__ios", "condition__pain"]
+    assert again.metrics["watchlist"]["condition__pain"] == {
+        "n": 0, "tested": False, "reason": "not_present"}
+    keys = set(json.loads(dumps_metrics(again.metrics))["watchlist"]["jargon_high"])
+    assert {"n", "share", "accuracy", "error_rate", "recall_negative", "recall_neutral", "recall_positive"} <= keys
+
+
+def test_bundled_v1_class_collapse_is_a_finding_and_jargon_is_reported(v1):
+    audit = audit_slices(v1, CLASSES, watchlist=["jargon_high"], **SETTINGS)
+    by_key = {f["key"]: f for f in audit.findings if f["source"] == "class"}
+    neutral, negative = by_key["class__neutral"], by_key["class__negative"]
+    assert neutral["slice"] == {"label": "neutral"} and neutral["value"] == 0 and neutral["significant"]
+    assert neutral["ci_high"] > 0 and neutral["q_value"] < 1e-10
+    assert negative["value"] == pytest.approx(77 / 256) and negative["significant"]
+    jargon = [f for f in audit.findings if f["key"] == "jargon_high" and f["metric"] == "recall_negative"]
+    assert len(jargon) == 1 and jargon[0]["n"] > 0 and np.isfinite(jargon[0]["q_value"])

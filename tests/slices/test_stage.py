@@ -1,0 +1,54 @@
+"""The slice stage on the bundled v1 predictions in a scratch directory, and its plots."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from _paths import ROOT
+from blindspot import paths
+from blindspot.config import IngestConfig, ModelConfig
+from blindspot.ingest import ingest_file
+from blindspot.io.writers import write_parquet
+from blindspot.plots.slices import GapForestDisplay
+
+
+@pytest.fixture
+def v1_workspace(params_for):
+    work = params_for()
+    clean = ingest_file(ModelConfig(path=str(ROOT / "data/raw/predictions/v1.json")), IngestConfig()).clean
+    write_parquet(work / paths.PREDICTIONS, clean)
+    return work
+
+
+def test_slice_stage_outputs(v1_workspace):
+    from stages import slice as stage
+
+    work = v1_workspace
+    line = stage.main(None)
+    assert "class finding(s)" in line
+    metrics = json.loads((work / paths.SLICE_METRICS).read_text())
+    findings = json.loads((work / paths.FINDINGS).read_text())
+    membership = pd.read_parquet(work / paths.SLICES)
+    params_watch = ["jargon_high", "negation", "sarcasm_cue", "mixed_sentiment", "length_long",
+                    "condition__birth_control", "condition__depression", "condition__pain",
+                    "negation__and__jargon_high"]
+    assert list(metrics["watchlist"]) == sorted(params_watch)  # the writer sorts keys
+    assert [c for c in membership.columns if c.startswith("watch__")] == [f"watch__{k}" for k in params_watch]
+    assert metrics["classes"]["neutral"]["recall"]["significant"] is True
+    assert findings[0]["source"] == "class"
+    for png in (stage.FOREST_PNG, stage.CONFUSION_PNG):
+        assert (work / png).stat().st_size > 0
+    # Byte-for-byte determinism: tests/slices/test_audit.py and the dvc repro test in test_pipeline.py.
+
+
+def test_forest_orders_significant_first_and_caps_rows():
+    findings = [
+        {"key": f"s{i}", "source": "watchlist", "metric": "error_rate", "higher_is_better": False, "gap": 0.01 * i,
+         "gap_ci_low": 0.0, "gap_ci_high": 0.1, "significant": i == 3, "rank": 1 if i == 3 else None,
+         "slice": {}} for i in range(6)
+    ]
+    d = GapForestDisplay.from_findings(findings, max_rows=4)
+    assert d.table["label"].tolist() == ["s3", "s0", "s1", "s2"]
+    d.plot(metric_order=["error_rate"])
+    assert d.figure_ is not None

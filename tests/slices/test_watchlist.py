@@ -1,0 +1,47 @@
+"""Watchlist keys: validation messages, resolution, unresolved entries."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blindspot.errors import ConfigError
+from blindspot.slices.features import build_predicates
+from blindspot.slices.watchlist import resolve_watchlist, validate_keys
+
+
+@pytest.fixture
+def table():
+    f = pd.DataFrame({"text": pd.Series(["not good", "fine", "no", "ok"], dtype="str"),
+                      "meta__condition": ["Birth Control", "Pain", "Pain", "Rare"]})
+    return build_predicates(f, text_detectors=["negation"], jargon_high_density=0.5, caps_high_share=0.5,
+                            length_bands={}, max_levels=1, n_quantiles=4)
+
+
+@pytest.mark.parametrize("key, message", [
+    ("Jargon_high", "'Jargon_high' is not a slice key"),
+    ("jargon.high", "'jargon.high' is not a slice key"),
+    ("a___b", "'a___b' is not a slice key"),
+])
+def test_malformed_keys(key, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_keys([key])
+
+
+def test_duplicate_keys():
+    with pytest.raises(ConfigError, match="'negation' is listed twice"):
+        validate_keys(["negation", "negation"])
+
+
+def test_resolution_conjunction_and_unresolved(table):
+    items = resolve_watchlist(["negation", "condition__pain__and__negation", "condition__birth_control",
+                               "condition__nothing"], table)
+    neg, conj, rare, missing = items
+    assert neg.mask.tolist() == [True, False, True, False] and neg.members == (table.index("negation"),)
+    assert conj.mask.tolist() == [False, False, True, False]
+    assert conj.spec == {"condition": "Pain", "negation": True}
+    assert conj.description == "condition = Pain and reviews with an explicit negation (not, no, never, n't, ...)"
+    # Birth Control is not among the top values (max_levels=1) but resolves on demand; no matrix column.
+    assert rare.mask.tolist() == [True, False, False, False] and rare.members is None
+    assert not missing.resolved and missing.reason == "not_present" and missing.missing == ["condition__nothing"]
+    assert np.all([i.key for i in items] == ["negation", "condition__pain__and__negation",
+                                             "condition__birth_control", "condition__nothing"])

@@ -1,0 +1,89 @@
+"""Data profile: class balance, lengths, duplicates, the baseline sentence."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blindspot import profiling
+
+
+def test_class_distribution_and_imbalance():
+    dist = profiling.class_distribution([0, 2, 2, 2], ["a", "b", "c"])
+    assert dist == {"a": {"n": 1, "share": 0.25}, "b": {"n": 0, "share": 0.0}, "c": {"n": 3, "share": 0.75}}
+    assert profiling.imbalance_ratio([0, 2, 2, 2, 1], 3) == 3.0
+    assert profiling.imbalance_ratio([0, 2], 3) == float("inf")
+
+
+def test_length_profile_counts_words_and_chars():
+    prof = profiling.length_profile(pd.Series(["a b c", "hello", "é é"], dtype="str"), [0.5])
+    assert prof["words"] == {"mean": 2.0, "min": 1.0, "max": 3.0, "q50": 2.0}
+    assert prof["chars"]["max"] == 5.0 and prof["chars"]["min"] == 3.0
+
+
+def test_duplicates_and_conflicting_labels():
+    got = profiling.duplicate_profile(["x", "y", "x", "x", "z", "z"], ["p", "n", "p", "p", "p", "n"])
+    assert got == {"distinct_texts": 3, "duplicate_rows": 3, "duplicated_texts": 2, "conflicting_label_texts": 1}
+
+
+def test_profile_predictions_on_a_tiny_table():
+    frame = pd.DataFrame({
+        "text": pd.Series(["good", "bad one", "ok", "good"], dtype="str"),
+        "label": ["pos", "neg", "neu", "pos"],
+        "y_true": np.array([2, 0, 1, 2], dtype=np.int8),
+        "y_pred": np.array([2, 2, 2, 2], dtype=np.int8),
+    })
+    prof = profiling.profile_predictions(frame, ["neg", "neu", "pos"], n_boot=100, level=0.9,
+                                         rng=np.random.default_rng(3), length_quantiles=[0.5])
+    assert prof["n_rows"] == 4 and prof["accuracy"]["value"] == 0.5
+    assert prof["majority_baseline_accuracy"] == 0.5 and prof["prediction_distribution"]["pos"]["n"] == 4
+    assert prof["duplicates"]["duplicate_rows"] == 1
+    assert prof["baseline_verdict"] == "indistinguishable"
+    assert "always predicting 'pos'" in profiling.baseline_statement(prof)
+
+
+def test_baseline_statement_verdicts():
+    base = {"accuracy": {"value": 0.7, "ci_low": 0.6, "ci_high": 0.8}, "ci_level": 0.95,
+            "majority_baseline_accuracy": 0.65, "majority_class": "pos",
+            "balanced_accuracy": {"value": 0.4}, "f1_macro": {"value": 0.4}}
+    above = dict(base, accuracy_over_baseline={"value": 0.05, "ci_low": 0.01, "ci_high": 0.09})
+    same = dict(base, accuracy_over_baseline={"value": 0.05, "ci_low": -0.01, "ci_high": 0.09})
+    below = dict(base, accuracy_over_baseline={"value": -0.05, "ci_low": -0.09, "ci_high": -0.01})
+    assert "clearly above that baseline" in profiling.baseline_statement(above)
+    assert "not distinguishable from that baseline" in profiling.baseline_statement(same)
+    assert "below that baseline" in profiling.baseline_statement(below)
+
+
+def test_confusion_display_counts_and_row_shares():
+    from blindspot.plots.confusion import ConfusionDisplay, row_normalise
+
+    d = ConfusionDisplay.from_predictions([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], ["a", "b", "c"]).plot()
+    assert d.counts.tolist() == [[1, 1, 0], [1, 2, 0], [0, 0, 0]]
+    np.testing.assert_allclose(d.normalised[:2], [[0.5, 0.5, 0], [1 / 3, 2 / 3, 0]])
+    assert np.isnan(row_normalise(d.counts)[2]).all()  # an empty row has no shares
+    assert len(d.figure_.axes) == 2
+
+
+def test_profile_stage_writes_metrics_plots_and_dvc_plot_rows(params_for):
+    import json
+
+    from _paths import ROOT
+    from blindspot import paths
+    from blindspot.config import IngestConfig, ModelConfig
+    from blindspot.ingest import ingest_file
+    from blindspot.io.writers import write_parquet
+    from stages import profile as stage
+
+    work = params_for({"stats.n_boot": 200})
+    clean = ingest_file(ModelConfig(path=str(ROOT / "data/raw/predictions/v1.json")), IngestConfig()).clean
+    write_parquet(work / paths.PREDICTIONS, clean)
+    line = stage.main(None)
+    assert "always predicting 'positive'" in line
+    first = (work / paths.PROFILE_METRICS).read_bytes()
+    prof = json.loads(first)
+    assert prof["n_rows"] == 979 and prof["per_class"]["neutral"]["recall"]["value"] == 0
+    assert prof["majority_baseline_accuracy"] == pytest.approx(633 / 979, abs=1e-6)
+    rows = pd.read_csv(work / stage.CONFUSION_DATA)
+    assert list(rows.columns) == ["actual", "predicted"] and len(rows) == 979
+    assert (work / stage.CONFUSION_PNG).stat().st_size > 0
+    stage.main(None)
+    assert (work / paths.PROFILE_METRICS).read_bytes() == first  # byte-for-byte deterministic
