@@ -1,0 +1,211 @@
+"""Confidently incorrect and underconfident-correct predictions.
+
+*Confidently incorrect*: wrong, with ``confidence >= threshold``; counted at several
+thresholds, overall, by true class and by slice, with Wilson intervals; the rows
+themselves are ranked (confidence descending, then id) for the judge and the report.
+
+*Underconfident correct*: right, but with a small margin between the top two class
+probabilities (``margin < underconfident_margin``); ranked by margin ascending, then
+id. The margin needs every class probability: with two classes it follows from the
+confidence (``2c - 1``); with more classes and a confidence only it is unknown and
+the list is not produced.
+
+Counting is one matrix product over a boolean group matrix (rows x groups), so
+overall, per class and per slice cost the same vectorised pass at any size.
+Review text is copied verbatim into the listed rows: it is untrusted data, never
+interpreted here; whoever renders it escapes it.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from blindspot.stats import wilson_interval
+
+
+def threshold_key(threshold: float) -> str:
+    """Stable metrics key of a confidence threshold: 0.9 -> ``conf_ge_90``, 0.975 -> ``conf_ge_97_5``."""
+    return "conf_ge_" + f"{round(threshold * 100, 6):g}".replace(".", "_")
+
+
+def check_thresholds(thresholds: Sequence[float]) -> list[float]:
+    """Sorted, de-duplicated thresholds, each in (0, 1]."""
+    out = sorted({float(t) for t in thresholds})
+    bad = [t for t in out if not 0 < t <= 1]
+    if bad or not out:
+        raise ValueError(f"confidence thresholds must be a non-empty list of numbers in (0, 1]. Got {list(thresholds)} instead.")
+    return out
+
+
+def confident_error_counts(correct, confidence, thresholds: Sequence[float], groups=None) -> dict[str, np.ndarray]:
+    """Counts behind the confidently-incorrect rates.
+
+    Parameters
+    ----------
+    correct : array_like of bool, shape (n,)
+    confidence : array_like of float, shape (n,)
+    thresholds : sequence of float, length T
+    groups : array_like of bool, shape (n, G), optional
+        Group membership (classes, slices); default one group of every row.
+
+    Returns
+    -------
+    dict of ndarray of int
+        ``n`` (G,), ``n_errors`` (G,), ``count`` (T, G): wrong with confidence >=
+        threshold, ``n_confident`` (T, G): any prediction with confidence >= threshold.
+    """
+    correct = np.asarray(correct, dtype=bool)
+    confidence = np.asarray(confidence, dtype=float)
+    thresholds = np.asarray(thresholds, dtype=float)
+    t = thresholds.size
+    g = np.ones((confidence.size, 1), dtype=bool) if groups is None else np.asarray(groups, dtype=bool)
+    # band = how many thresholds a row reaches (thresholds sorted); a histogram of bands per
+    # group, summed from the top, counts the rows at or above each threshold: O(n) per group.
+    order = np.argsort(thresholds, kind="stable")
+    band = np.searchsorted(thresholds[order], confidence, side="right")
+    out = {"n": g.sum(axis=0), "n_errors": np.empty(g.shape[1], np.int64),
+           "count": np.empty((t, g.shape[1]), np.int64), "n_confident": np.empty((t, g.shape[1]), np.int64)}
+    for j in range(g.shape[1]):
+        member = g[:, j]
+        wrong = member & ~correct
+        out["n_errors"][j] = wrong.sum()
+        for key, rows in (("count", wrong), ("n_confident", member)):
+            at_least = np.cumsum(np.bincount(band[rows], minlength=t + 1)[::-1])[::-1]  # rows with band >= b
+            out[key][order, j] = at_least[1:]
+    return out
+
+
+def confident_error_rates(counts: dict, thresholds: Sequence[float], group: int = 0, *, level: float = 0.95) -> dict:
+    """Metrics block of one group from :func:`confident_error_counts`.
+
+    Returns
+    -------
+    dict threshold_key -> dict with ``threshold``, ``count``, ``rate`` (count / n) and
+    its Wilson interval, ``n_confident``, ``error_rate_among_confident`` (count /
+    n_confident) and its interval, ``share_of_errors`` (count / all errors).
+    """
+    out = {}
+    n = int(counts["n"][group])
+    n_err = int(counts["n_errors"][group])
+    for t_i, t in enumerate(thresholds):
+        k = int(counts["count"][t_i, group])
+        nc = int(counts["n_confident"][t_i, group])
+        lo, hi = wilson_interval(k, n, level)
+        lo2, hi2 = wilson_interval(k, nc, level)
+        out[threshold_key(t)] = {
+            "threshold": float(t),
+            "count": k,
+            "rate": k / n if n else np.nan,
+            "rate_ci_low": float(lo),
+            "rate_ci_high": float(hi),
+            "n_confident": nc,
+            "error_rate_among_confident": k / nc if nc else np.nan,
+            "error_rate_among_confident_ci_low": float(lo2),
+            "error_rate_among_confident_ci_high": float(hi2),
+            "share_of_errors": k / n_err if n_err else np.nan,
+        }
+    return out
+
+
+def _slices_of(rows: np.ndarray, slice_keys: Sequence[str], slice_matrix) -> list[list[str]]:
+    """Slice keys each listed row belongs to (a loop over the listed rows only)."""
+    if slice_matrix is None or not len(slice_keys):
+        return [[] for _ in rows]
+    sub = np.asarray(slice_matrix, dtype=bool)[rows]
+    keys = np.asarray(slice_keys, dtype=object)
+    return [keys[r].tolist() for r in sub]
+
+
+def _ranked(frame: pd.DataFrame, mask: np.ndarray, key: np.ndarray, ascending: bool, max_rows: int | None) -> np.ndarray:
+    """Positions of ``mask`` rows ordered by ``key`` then id (vectorised sort)."""
+    pos = np.flatnonzero(mask)
+    order = pd.DataFrame({"k": key[pos], "id": frame["id"].to_numpy()[pos].astype(str), "pos": pos})
+    order = order.sort_values(["k", "id"], ascending=[ascending, True], kind="mergesort")
+    ranked = order["pos"].to_numpy()
+    return ranked if max_rows is None else ranked[:max_rows]
+
+
+def confident_error_rows(
+    frame: pd.DataFrame,
+    thresholds: Sequence[float],
+    *,
+    margin=None,
+    proba_of_label=None,
+    slice_keys: Sequence[str] = (),
+    slice_matrix=None,
+    max_rows: int | None = None,
+) -> list[dict]:
+    """Confidently incorrect rows, ranked by confidence descending then id.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Canonical predictions (``id``, ``text``, ``label``, ``prediction``,
+        ``confidence``, ``correct``), shape (n, ...).
+    thresholds : sequence of float
+        A row is listed when wrong with confidence >= the smallest threshold;
+        ``bands`` lists every threshold it reaches.
+    margin, proba_of_label : array_like of float, shape (n,), optional
+        Top-1 minus top-2 probability; probability given to the true label.
+    slice_keys : sequence of str, length S
+    slice_matrix : array_like of bool, shape (n, S), optional
+    max_rows : int, optional
+        Keep only the top rows.
+
+    Returns
+    -------
+    list of dict
+        ``rank``, ``id``, ``text``, ``label``, ``prediction``, ``confidence``,
+        ``bands``, ``slices`` and, when known, ``margin`` and ``probability_of_label``.
+    """
+    thresholds = sorted(thresholds)
+    conf = frame["confidence"].to_numpy(float)
+    wrong = ~frame["correct"].to_numpy(bool)
+    rows = _ranked(frame, wrong & (conf >= thresholds[0]), conf, False, max_rows)
+    return _rows(frame, rows, thresholds=thresholds, margin=margin, proba_of_label=proba_of_label,
+                 slice_keys=slice_keys, slice_matrix=slice_matrix)
+
+
+def underconfident_correct_rows(
+    frame: pd.DataFrame,
+    margin,
+    below: float,
+    *,
+    slice_keys: Sequence[str] = (),
+    slice_matrix=None,
+    max_rows: int | None = None,
+) -> list[dict]:
+    """Correct rows with ``margin < below``, ranked by margin ascending then id.
+
+    Same fields as :func:`confident_error_rows`, without ``bands``.
+    """
+    margin = np.asarray(margin, dtype=float)
+    mask = frame["correct"].to_numpy(bool) & (margin < below)
+    rows = _ranked(frame, mask, margin, True, max_rows)
+    return _rows(frame, rows, thresholds=None, margin=margin, proba_of_label=None,
+                 slice_keys=slice_keys, slice_matrix=slice_matrix)
+
+
+def _rows(frame, rows, *, thresholds, margin, proba_of_label, slice_keys, slice_matrix) -> list[dict]:
+    sub = frame.iloc[rows]
+    conf = sub["confidence"].to_numpy(float)
+    cols = {
+        "id": sub["id"].astype(str).tolist(),
+        "text": sub["text"].astype(str).tolist(),
+        "label": sub["label"].astype(str).tolist(),
+        "prediction": sub["prediction"].astype(str).tolist(),
+        "confidence": conf.tolist(),
+    }
+    if margin is not None:
+        cols["margin"] = np.asarray(margin, float)[rows].tolist()
+    if proba_of_label is not None:
+        cols["probability_of_label"] = np.asarray(proba_of_label, float)[rows].tolist()
+    if thresholds is not None:
+        t = np.asarray(thresholds)
+        cols["bands"] = [t[c >= t].tolist() for c in conf]
+    cols["slices"] = _slices_of(rows, slice_keys, slice_matrix)
+    names = list(cols)
+    return [{"rank": i + 1, **{k: cols[k][i] for k in names}} for i in range(len(rows))]

@@ -1,0 +1,276 @@
+"""Recalibration what-if: would a monotone fix of the confidences remove the problem?
+
+If temperature scaling or isotonic regression brings the ECE down to its noise floor
+while the Brier loss barely moves, the model's problem is *calibration* (its
+confidences are mis-scaled but rank well, cheap to fix). If the Brier loss stays
+high after recalibration, the problem is *discrimination* (the model cannot tell the
+cases apart; only a better model helps). ``confidence_auroc`` in the summary says
+the same from the other side.
+
+Both maps are **cross-fitted**: rows are split into K folds (stratified by
+correctness, shuffled with the config seed); each fold is recalibrated by a map
+fitted on the other folds, so no row is scored by a map that saw it.
+
+- *Temperature scaling* (Guo et al., 2017): with class probabilities, logits are
+  ``log p`` (clipped at 1e-12) and ``softmax(log p / T)`` is fitted by minimising the
+  multiclass negative log likelihood over ``log T`` (``scipy.optimize.minimize_scalar``,
+  T in [0.05, 20]). It keeps every row's argmax, so accuracy is unchanged. With a
+  confidence only, the top-label confidence is scaled instead:
+  ``sigmoid(logit(c) / T)`` fitted to correctness.
+- *Isotonic regression* (``sklearn.isotonic.IsotonicRegression``) maps the top-label
+  confidence to the probability of being correct: a top-label map, so only
+  top-label metrics (ECE, MCE, top-label Brier) exist after it.
+
+Scale: each map is fitted on at most :data:`MAX_FIT_ROWS` rows of its training folds
+(drawn with the seed). One temperature is estimated to about +-0.5% from 200,000
+rows, and an isotonic map gains nothing visible beyond that; every row is still
+recalibrated and scored. This keeps the what-if near one second at 1,000,000 rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import expit, log_softmax, logit
+from sklearn.isotonic import IsotonicRegression
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from blindspot.calibration.binning import ReliabilityBins, reliability_bins
+from blindspot.calibration.metrics import (
+    brier_rows,
+    ece_from_bins,
+    log_loss_rows,
+    mce_from_bins,
+    top_label_brier_rows,
+)
+
+LOG_T_BOUNDS = (np.log(0.05), np.log(20.0))
+MAX_FIT_ROWS = 200_000
+_CLIP = 1e-12
+
+
+def _fit_rows(train: np.ndarray, seed: int, fold: int) -> np.ndarray:
+    """Positions of the training rows a map is fitted on (all, or a seeded sample)."""
+    pos = np.flatnonzero(train)
+    if pos.size <= MAX_FIT_ROWS:
+        return pos
+    return np.sort(np.random.default_rng([int(seed), int(fold)]).choice(pos, MAX_FIT_ROWS, replace=False))
+
+
+def cross_fit_folds(correct, *, n_splits: int = 5, seed: int = 0) -> np.ndarray:
+    """Fold index of each row, shape (n,): stratified by correctness when possible.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer rows than ``2 * n_splits``.
+    """
+    correct = np.asarray(correct, dtype=bool)
+    n = correct.size
+    if n_splits < 2:
+        raise ValueError(f"recalibration needs at least 2 folds. Got n_splits={n_splits} instead.")
+    if n < 2 * n_splits:
+        raise ValueError(f"cross-fitting {n_splits} folds needs at least {2 * n_splits} rows. Got {n} instead.")
+    minority = min(int(correct.sum()), int((~correct).sum()))
+    splitter = (StratifiedKFold(n_splits, shuffle=True, random_state=seed) if minority >= n_splits
+                else KFold(n_splits, shuffle=True, random_state=seed))
+    fold = np.empty(n, dtype=np.intp)
+    for k, (_, test) in enumerate(splitter.split(np.zeros(n), correct)):
+        fold[test] = k
+    return fold
+
+
+def _logits(proba) -> np.ndarray:
+    return np.log(np.clip(np.asarray(proba, float), _CLIP, 1.0))
+
+
+def fit_temperature(y_true, proba) -> float:
+    """Temperature minimising the multiclass NLL of ``softmax(log proba / T)``.
+
+    Parameters
+    ----------
+    y_true : array_like of int, shape (n,)
+    proba : array_like of float, shape (n, n_classes)
+
+    Returns
+    -------
+    float; T > 1 softens (the model was overconfident), T < 1 sharpens.
+    """
+    z = _logits(proba)
+    y = np.asarray(y_true, dtype=np.intp)
+    # NLL(T) = mean(log sum_k exp(d_k / T)) - mean(d_y) / T with d = z - max(z): the shift is
+    # exact, keeps exp() in (0, 1], and leaves one exp per cell per evaluation.
+    d = z - z.max(axis=1, keepdims=True)
+    mean_dy = d[np.arange(y.size), y].mean()
+
+    def nll(log_t):
+        t = np.exp(log_t)
+        return np.log(np.exp(d / t).sum(axis=1)).mean() - mean_dy / t
+
+    res = minimize_scalar(nll, bounds=LOG_T_BOUNDS, method="bounded", options={"xatol": 1e-5})
+    return float(np.exp(res.x))
+
+
+def apply_temperature(proba, temperature: float) -> np.ndarray:
+    """``softmax(log proba / T)``, shape (n, n_classes)."""
+    return np.exp(log_softmax(_logits(proba) / temperature, axis=1))
+
+
+def fit_top_label_temperature(correct, confidence) -> float:
+    """Temperature of ``sigmoid(logit(c) / T)`` minimising the binary NLL of correctness."""
+    z = logit(np.clip(np.asarray(confidence, float), _CLIP, 1 - _CLIP))
+    y = np.asarray(correct, dtype=float)
+
+    def nll(log_t):
+        s = z / np.exp(log_t)
+        # -[y log sigmoid(s) + (1-y) log sigmoid(-s)], written stably.
+        return (np.logaddexp(0, -s) * y + np.logaddexp(0, s) * (1 - y)).mean()
+
+    res = minimize_scalar(nll, bounds=LOG_T_BOUNDS, method="bounded", options={"xatol": 1e-5})
+    return float(np.exp(res.x))
+
+
+def apply_top_label_temperature(confidence, temperature: float) -> np.ndarray:
+    return expit(logit(np.clip(np.asarray(confidence, float), _CLIP, 1 - _CLIP)) / temperature)
+
+
+def _isotonic() -> IsotonicRegression:
+    return IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+
+
+@dataclass
+class Recalibrated:
+    """Out-of-fold recalibrated predictions.
+
+    Attributes
+    ----------
+    confidence : ndarray, shape (n,)
+        Recalibrated top-label confidence.
+    proba : ndarray, shape (n, n_classes) or None
+        Recalibrated probabilities (temperature scaling with probabilities only).
+    temperatures : ndarray, shape (n_splits,) or None
+        Temperature fitted in each fold.
+    """
+
+    confidence: np.ndarray
+    proba: np.ndarray | None = None
+    temperatures: np.ndarray | None = None
+
+
+def temperature_scaling_oof(correct, confidence, folds, *, y_true=None, proba=None, seed: int = 0) -> Recalibrated:
+    """Cross-fitted temperature scaling (multiclass with ``proba``, else top-label)."""
+    folds = np.asarray(folds)
+    correct = np.asarray(correct)
+    confidence = np.asarray(confidence, dtype=float)
+    k = int(folds.max()) + 1
+    temps = np.empty(k)
+    conf_out = np.empty(len(folds))
+    proba_out = None if proba is None else np.empty_like(np.asarray(proba, float))
+    for f in range(k):
+        test, fit = folds == f, _fit_rows(folds != f, seed, f)
+        if proba is not None:
+            proba = np.asarray(proba, dtype=float)
+            temps[f] = fit_temperature(np.asarray(y_true)[fit], proba[fit])
+            proba_out[test] = apply_temperature(proba[test], temps[f])
+            conf_out[test] = proba_out[test].max(axis=1)
+        else:
+            temps[f] = fit_top_label_temperature(correct[fit], confidence[fit])
+            conf_out[test] = apply_top_label_temperature(confidence[test], temps[f])
+    return Recalibrated(confidence=conf_out, proba=proba_out, temperatures=temps)
+
+
+def isotonic_oof(correct, confidence, folds, *, seed: int = 0) -> Recalibrated:
+    """Cross-fitted isotonic regression of correctness on top-label confidence."""
+    folds = np.asarray(folds)
+    correct = np.asarray(correct, dtype=float)
+    confidence = np.asarray(confidence, dtype=float)
+    out = np.empty(confidence.size)
+    for f in range(int(folds.max()) + 1):
+        test, fit = folds == f, _fit_rows(folds != f, seed, f)
+        out[test] = _isotonic().fit(confidence[fit], correct[fit]).predict(confidence[test])
+    return Recalibrated(confidence=out)
+
+
+def _scores(correct, confidence, *, y_true=None, proba=None, n_bins: int) -> tuple[dict, ReliabilityBins]:
+    bins_w = reliability_bins(correct, confidence, n_bins=n_bins, strategy="uniform")
+    bins_m = reliability_bins(correct, confidence, n_bins=n_bins, strategy="quantile")
+    out = {
+        "ece": ece_from_bins(bins_w),
+        "ece_equal_mass": ece_from_bins(bins_m),
+        "mce": mce_from_bins(bins_w),
+        "brier_top_label": float(top_label_brier_rows(correct, confidence).mean()),
+        "overconfidence": float(np.mean(confidence) - np.mean(correct)),
+    }
+    if proba is not None:
+        out["brier"] = float(brier_rows(y_true, proba).mean())
+        out["log_loss"] = float(log_loss_rows(y_true, proba).mean())
+    return out, bins_w
+
+
+def recalibration_whatif(
+    correct,
+    confidence,
+    *,
+    y_true=None,
+    proba=None,
+    n_bins: int = 10,
+    n_splits: int = 5,
+    seed: int = 0,
+) -> tuple[dict, dict[str, ReliabilityBins]]:
+    """Scores before and after cross-fitted temperature scaling and isotonic regression.
+
+    Parameters
+    ----------
+    correct : array_like of bool, shape (n,)
+    confidence : array_like of float, shape (n,)
+    y_true : array_like of int, shape (n,), optional
+    proba : array_like of float, shape (n, n_classes), optional
+    n_bins : int
+    n_splits : int
+        Cross-fitting folds.
+    seed : int
+
+    Returns
+    -------
+    metrics : dict
+        ``none``, ``temperature_scaling``, ``isotonic``: each ``ece``,
+        ``ece_equal_mass``, ``mce``, ``brier_top_label``, ``overconfidence`` (and
+        ``brier``, ``log_loss`` where the method gives probabilities); plus
+        ``temperature`` (fitted on all rows, descriptive only), ``temperature_folds_min``
+        / ``_max``, ``n_splits``, ``best_method`` (lowest top-label Brier after),
+        ``ece_reduction`` and ``brier_top_label_reduction`` (before minus best after)
+        and ``brier_top_label_reduction_share`` (that reduction over the Brier before).
+    bins : dict method -> ReliabilityBins
+        Equal-width bins after each method (for the before/after plot).
+    """
+    correct = np.asarray(correct, dtype=bool)
+    confidence = np.asarray(confidence, dtype=float)
+    folds = cross_fit_folds(correct, n_splits=n_splits, seed=seed)
+    before, bins_before = _scores(correct, confidence, y_true=y_true, proba=proba, n_bins=n_bins)
+    ts = temperature_scaling_oof(correct, confidence, folds, y_true=y_true, proba=proba, seed=seed)
+    after_ts, bins_ts = _scores(correct, ts.confidence, y_true=y_true, proba=ts.proba, n_bins=n_bins)
+    iso = isotonic_oof(correct, confidence, folds, seed=seed)
+    after_iso, bins_iso = _scores(correct, iso.confidence, n_bins=n_bins)
+    every = _fit_rows(np.ones(correct.size, bool), seed, n_splits)  # "fold" n_splits: all rows
+    t_all = (fit_temperature(np.asarray(y_true)[every], np.asarray(proba)[every]) if proba is not None
+             else fit_top_label_temperature(correct[every], confidence[every]))
+    methods = {"temperature_scaling": after_ts, "isotonic": after_iso}
+    best = min(methods, key=lambda k: (methods[k]["brier_top_label"], k))
+    reduction = before["brier_top_label"] - methods[best]["brier_top_label"]
+    metrics = {
+        "none": before,
+        "temperature_scaling": after_ts,
+        "isotonic": after_iso,
+        "temperature": t_all,
+        "temperature_scope": "multiclass" if proba is not None else "top_label",
+        "temperature_folds_min": float(ts.temperatures.min()),
+        "temperature_folds_max": float(ts.temperatures.max()),
+        "n_splits": n_splits,
+        "best_method": best,
+        "ece_reduction": before["ece"] - methods[best]["ece"],
+        "brier_top_label_reduction": reduction,
+        "brier_top_label_reduction_share": reduction / before["brier_top_label"] if before["brier_top_label"] > 0 else np.nan,
+    }
+    return metrics, {"none": bins_before, "temperature_scaling": bins_ts, "isotonic": bins_iso}

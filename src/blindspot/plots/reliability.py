@@ -1,0 +1,295 @@
+"""Reliability diagrams and confidence histograms (Display pattern).
+
+Every curve is drawn from a :class:`~blindspot.calibration.binning.ReliabilityBins`:
+the object the metrics were computed from, so the picture shows exactly the bins
+behind the reported ECE. ``from_predictions`` bins through the same routine.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from blindspot.calibration.binning import ReliabilityBins, reliability_bins
+from blindspot.calibration.metrics import ece_from_bins, mce_from_bins
+from blindspot.plots import PALETTE
+from blindspot.stats import wilson_interval
+
+STRATEGY_LABEL = {"uniform": "equal-width bins", "quantile": "equal-mass bins"}
+
+
+class ReliabilityDisplay:
+    """Reliability diagram: accuracy against mean confidence per bin, with bin counts.
+
+    Parameters
+    ----------
+    bins : ReliabilityBins
+    name : str, optional
+        Title (or legend label when overlaid).
+    ci_level : float
+        Level of the per-bin Wilson error bars on accuracy.
+
+    Attributes
+    ----------
+    ax_, figure_, counts_ax_ : matplotlib objects, set by :meth:`plot`
+    """
+
+    def __init__(self, bins: ReliabilityBins, *, name: str | None = None, ci_level: float = 0.95):
+        self.bins = bins
+        self.name = name
+        self.ci_level = ci_level
+        self.ece = ece_from_bins(bins)
+        self.mce = mce_from_bins(bins)
+
+    @classmethod
+    def from_bins(cls, bins: ReliabilityBins, *, name: str | None = None, ci_level: float = 0.95, ax=None, **kwargs):
+        """Draw existing bins (the ones the metrics were computed from)."""
+        return cls(bins, name=name, ci_level=ci_level).plot(ax=ax, **kwargs)
+
+    @classmethod
+    def from_predictions(cls, correct, confidence, *, n_bins: int = 10, strategy: str = "uniform",
+                         name: str | None = None, ci_level: float = 0.95, ax=None, **kwargs):
+        """Bin with :func:`~blindspot.calibration.binning.reliability_bins`, then draw."""
+        bins = reliability_bins(correct, confidence, n_bins=n_bins, strategy=strategy)
+        return cls(bins, name=name, ci_level=ci_level).plot(ax=ax, **kwargs)
+
+    def plot(self, ax=None, *, show_counts: bool = True, show_intervals: bool = True, color: str | None = None,
+             label: str | None = None, annotate: bool = True, xlim=(0.0, 1.0)):
+        """Draw the diagram.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        show_counts : bool
+            Grey bars of rows per bin on a right-hand axis (with the count written on top).
+        show_intervals : bool
+            Wilson error bars on each bin's accuracy; without them (overlays) the
+            marker area is proportional to the bin's rows instead.
+        color, label : str, optional
+            Curve colour and legend label (for overlays).
+        annotate : bool
+            Write ECE, MCE and n in the corner and set the title.
+        xlim : tuple
+            Confidence axis range.
+
+        Returns
+        -------
+        self
+        """
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.2, 4.6))
+        b = self.bins
+        ok = b.nonempty
+        color = color or PALETTE["accent"]
+        if show_counts:
+            cax = ax.twinx()
+            widths = np.diff(b.edges)
+            cax.bar(b.edges[:-1], b.count, width=widths, align="edge", color=PALETTE["muted"], alpha=0.35,
+                    edgecolor="white", linewidth=0.6, zorder=0)
+            if b.n_bins <= 20:
+                for lo, w, c in zip(b.edges[:-1], widths, b.count):
+                    if c > 0:  # narrow (equal-mass) bars get their count written upright
+                        cax.text(lo + w / 2, c, f"{c:.0f}", ha="center", va="bottom", fontsize=6.5,
+                                 rotation=0 if w >= 0.05 else 90, color=PALETTE["neutral"])
+            cax.set_ylim(0, max(b.count.max(), 1) * 3.2)  # keep the bars in the lower third
+            cax.set_ylabel("rows per bin", color=PALETTE["neutral"], fontsize=8)
+            cax.tick_params(axis="y", labelsize=7, colors=PALETTE["neutral"])
+            ax.set_zorder(cax.get_zorder() + 1)
+            ax.patch.set_visible(False)
+            self.counts_ax_ = cax
+        ax.plot([0, 1], [0, 1], linestyle="--", color=PALETTE["neutral"], linewidth=1, label="perfect calibration")
+        conf, acc = b.mean_confidence[ok], b.accuracy[ok]
+        if show_intervals:
+            low, high = wilson_interval(np.rint(b.sum_correct[ok]), np.rint(b.count[ok]), self.ci_level)
+            # Wilson bounds can sit a rounding error inside an accuracy of exactly 0 or 1.
+            yerr = np.clip([acc - low, high - acc], 0, None)
+            ax.errorbar(conf, acc, yerr=yerr, fmt="o-", color=color, markersize=4,
+                        linewidth=1.4, capsize=2, elinewidth=0.8, label=label or "model")
+        else:
+            ax.plot(conf, acc, "-", color=color, linewidth=1.4, label=label or "model")
+            ax.scatter(conf, acc, s=8 + 120 * b.count[ok] / max(b.count.max(), 1), color=color, alpha=0.8,
+                       edgecolors="white", linewidths=0.5, zorder=3)
+        ax.set_xlim(*xlim)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("mean confidence in bin")
+        ax.set_ylabel("accuracy in bin")
+        ax.grid(alpha=0.25, linewidth=0.5)
+        if annotate:
+            ax.text(0.03, 0.97, f"ECE {self.ece:.3f}   MCE {self.mce:.3f}\nn = {b.n:.0f}, {STRATEGY_LABEL.get(b.strategy, b.strategy)}",
+                    transform=ax.transAxes, va="top", fontsize=8,
+                    bbox={"facecolor": "white", "edgecolor": PALETTE["muted"], "alpha": 0.9, "boxstyle": "round,pad=0.3"})
+            if self.name:
+                ax.set_title(self.name, fontsize=10)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class ConfidenceHistogramDisplay:
+    """Histograms of confidence for correct and for incorrect predictions.
+
+    Parameters
+    ----------
+    correct : array_like of bool, shape (n,)
+    confidence : array_like of float, shape (n,)
+    bins : int
+        Equal-width histogram bins over [0, 1].
+    thresholds : sequence of float
+        Drawn as dashed lines (the confidently-incorrect thresholds).
+    """
+
+    def __init__(self, correct, confidence, *, bins: int = 20, thresholds: Sequence[float] = ()):
+        self.correct = np.asarray(correct, dtype=bool)
+        self.confidence = np.asarray(confidence, dtype=float)
+        self.edges = np.linspace(0, 1, bins + 1)
+        self.count_correct = np.histogram(self.confidence[self.correct], self.edges)[0]
+        self.count_incorrect = np.histogram(self.confidence[~self.correct], self.edges)[0]
+        self.thresholds = list(thresholds)
+
+    @classmethod
+    def from_predictions(cls, correct, confidence, *, bins: int = 20, thresholds: Sequence[float] = (), ax=None):
+        return cls(correct, confidence, bins=bins, thresholds=thresholds).plot(ax=ax)
+
+    def plot(self, ax=None):
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.2, 3.6))
+        e = self.edges
+        ax.stairs(self.count_correct, e, fill=True, alpha=0.35, color=PALETTE["good"],
+                  label=f"correct (n={self.correct.sum()})")
+        ax.stairs(self.count_incorrect, e, fill=True, alpha=0.45, color=PALETTE["bad"],
+                  label=f"incorrect (n={(~self.correct).sum()})")
+        ax.stairs(self.count_correct, e, color=PALETTE["good"], linewidth=1.2)
+        ax.stairs(self.count_incorrect, e, color=PALETTE["bad"], linewidth=1.2)
+        top = max(self.count_correct.max(initial=0), self.count_incorrect.max(initial=0), 1)
+        for i, t in enumerate(sorted(self.thresholds)):
+            k = int((~self.correct & (self.confidence >= t)).sum())
+            ax.axvline(t, color=PALETTE["neutral"], linestyle="--", linewidth=0.9)
+            # Staggered heights so labels of close thresholds do not overlap.
+            ax.text(t + 0.006, top * (1.30 - 0.13 * (i % 3)), f"≥ {t:g}: {k}\nwrong", fontsize=6.5, va="top",
+                    color=PALETTE["neutral"])
+        ax.set_ylim(0, top * 1.35)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("confidence of the predicted class")
+        ax.set_ylabel("predictions")
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.grid(alpha=0.25, linewidth=0.5)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+def reliability_grid(panels: Sequence[tuple[str, ReliabilityBins]], *, ncols: int = 2, suptitle: str | None = None,
+                     empty_message: str = "nothing to draw", ci_level: float = 0.95, xlim=(0.0, 1.0)):
+    """A figure of reliability diagrams, one per ``(title, bins)``; a note when there are none."""
+    n = max(len(panels), 1)
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 4.3 * nrows), squeeze=False)
+    flat = axes.ravel()
+    if not panels:
+        flat[0].axis("off")
+        flat[0].text(0.5, 0.5, empty_message, ha="center", va="center", fontsize=10, wrap=True)
+    for ax, (title, bins) in zip(flat, panels):
+        ReliabilityDisplay(bins, name=title, ci_level=ci_level).plot(ax=ax, xlim=xlim)
+    for ax in flat[len(panels) or 1:]:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def recalibration_figure(bins_by_method: dict[str, ReliabilityBins], *, labels: dict[str, str] | None = None):
+    """Before/after reliability curves of the recalibration what-if, overlaid on one axis."""
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    colors = {"none": PALETTE["bad"], "temperature_scaling": PALETTE["accent"], "isotonic": PALETTE["good"]}
+    labels = labels or {}
+    for method, bins in bins_by_method.items():
+        d = ReliabilityDisplay(bins)
+        d.plot(ax=ax, show_counts=False, show_intervals=False, annotate=False, color=colors.get(method),
+               label=labels.get(method, f"{method} (ECE {d.ece:.3f})"))
+    # Each curve drew the diagonal: keep one legend entry per label.
+    handles, names = ax.get_legend_handles_labels()
+    seen, keep = set(), []
+    for h, nm in zip(handles, names):
+        if nm not in seen:
+            seen.add(nm)
+            keep.append((h, nm))
+    ax.legend(*zip(*keep), loc="upper left", fontsize=8, frameon=False)
+    ax.set_title("Recalibration what-if (cross-fitted), equal-width bins\nmarker area ~ rows in bin", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# Files the calibrate stage writes under plots/calibration/ (the directory is its own output).
+FIGURES = ("reliability.png", "reliability_classwise.png", "reliability_slices.png",
+           "confidence_histogram.png", "recalibration.png")
+DATA_FILES = ("reliability_equal_width.json", "reliability_equal_mass.json")
+
+
+def _nonempty_records(bins: ReliabilityBins) -> list[dict]:
+    # DVC plots draw every record: empty bins (NaN means) would break the line.
+    return [r for r in bins.table() if r["count"] > 0]
+
+
+def save_calibration_plots(audit, directory, *, ci_level: float = 0.95, thresholds: Sequence[float] = ()) -> list:
+    """Write every calibration figure and the reliability data files of a :class:`CalibrationAudit`.
+
+    Everything is drawn from the bins stored in ``audit`` (the ones behind the numbers).
+    Files of earlier runs that this run does not write are removed, so the directory
+    always holds exactly one run's output.
+
+    Returns
+    -------
+    list of Path, the files written.
+    """
+    from pathlib import Path
+
+    from blindspot.io.writers import write_json
+    from blindspot.plots import save_figure
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in list(directory.glob("*.png")) + list(directory.glob("*.json")):
+        old.unlink()
+    written = []
+    o = audit.overall
+    written.append(write_json(directory / DATA_FILES[0], _nonempty_records(o.bins)))
+    written.append(write_json(directory / DATA_FILES[1], _nonempty_records(o.bins_equal_mass)))
+
+    fig = reliability_grid([("Top-label reliability, equal-width bins", o.bins),
+                            ("Top-label reliability, equal-mass bins", o.bins_equal_mass)], ci_level=ci_level)
+    written.append(save_figure(fig, directory / FIGURES[0]))
+
+    if o.classwise is not None:
+        panels = [(f"Class {name!r}: p({name}) vs share {name}", b) for name, b in zip(audit.classes, o.classwise)]
+        fig = reliability_grid(panels, ncols=min(3, len(panels)), suptitle="Classwise reliability (all rows)",
+                               ci_level=ci_level)
+    else:
+        fig = reliability_grid([], empty_message="Classwise reliability needs class probabilities:\n"
+                                                 "the input has a confidence only.")
+    written.append(save_figure(fig, directory / FIGURES[1]))
+
+    level = f"{ci_level:.0%}"
+    panels = []
+    for key in audit.worst_slices:
+        sm = audit.slices[key].metrics
+        panels.append((f"Slice {key} (n={sm['n']})\nECE {level} CI [{sm['ece_ci_low']:.3f}, {sm['ece_ci_high']:.3f}], "
+                       f"p = {sm['ece_p_value']:.3f}", audit.slices[key].bins))
+    fig = reliability_grid(panels, suptitle="Slices most credibly miscalibrated (highest ECE lower bound)",
+                           empty_message="No slice with enough rows to evaluate\n(see slice_counts in metrics/calibration.json).",
+                           ci_level=ci_level)
+    written.append(save_figure(fig, directory / FIGURES[2]))
+
+    d = ConfidenceHistogramDisplay(audit.correct, audit.confidence, thresholds=thresholds).plot()
+    d.ax_.set_title("Confidence of correct and incorrect predictions", fontsize=10)
+    written.append(save_figure(d.figure_, directory / FIGURES[3]))
+
+    if audit.recalibration_bins:
+        names = {"none": "as given", "temperature_scaling": "temperature scaling", "isotonic": "isotonic regression"}
+        labels = {m: f"{names.get(m, m)} (ECE {ece_from_bins(b):.3f})" for m, b in audit.recalibration_bins.items()}
+        fig = recalibration_figure(audit.recalibration_bins, labels=labels)
+    else:
+        fig = reliability_grid([], empty_message="Recalibration what-if not run\n(see recalibration.reason).")
+    written.append(save_figure(fig, directory / FIGURES[4]))
+    return written

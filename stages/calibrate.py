@@ -1,0 +1,35 @@
+"""Stage calibrate: predictions (+ slices) -> calibration metrics, ranked confident errors, reliability plots."""
+
+from blindspot import paths
+from blindspot.calibration.audit import audit_calibration
+from blindspot.config import load_params
+from blindspot.io.readers import read_predictions
+from blindspot.io.writers import write_jsonl, write_metrics
+from blindspot.plots.reliability import save_calibration_plots
+from stages._runner import run
+
+
+def main(log) -> str:
+    cfg = load_params(paths.PARAMS)
+    frame = read_predictions(paths.PREDICTIONS)
+    # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
+    slices = read_predictions(paths.SLICES) if paths.SLICES.exists() else None
+    if slices is None:
+        log.warning("%s not found: calibrating without slices", paths.SLICES)
+    audit = audit_calibration(frame, slices, classes=cfg.ingest.classes, cfg=cfg.calibration, n_boot=cfg.stats.n_boot,
+                              ci_level=cfg.stats.ci_level, seed=cfg.seed, slices_source=str(paths.SLICES))
+    write_metrics(paths.CALIBRATION_METRICS, audit.metrics)
+    write_jsonl(paths.CONFIDENT_ERRORS, audit.confident_rows)
+    write_jsonl(paths.UNDERCONFIDENT_CORRECT, audit.underconfident_rows)
+    save_calibration_plots(audit, paths.CALIBRATION_PLOTS, ci_level=cfg.stats.ci_level,
+                           thresholds=cfg.calibration.confident_thresholds)
+    o, m = audit.metrics["overall"], audit.metrics
+    top = m["confidently_incorrect"][max(m["confidently_incorrect"], key=lambda k: m["confidently_incorrect"][k]["threshold"])]
+    return (f"{m['n']} rows: ECE {o['ece']:.3f} [{o['ece_ci_low']:.3f}, {o['ece_ci_high']:.3f}] "
+            f"(noise floor {o['ece_noise_floor']:.3f}), Brier {o.get('brier', o['brier_top_label']):.3f}; "
+            f"{top['count']} wrong at confidence >= {top['threshold']:g}; "
+            f"{m['slice_counts']['evaluated']}/{m['slice_counts']['total']} slices evaluated -> {paths.CALIBRATION_METRICS}")
+
+
+if __name__ == "__main__":
+    run("calibrate", main)

@@ -1,0 +1,96 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from blindspot.calibration.confident import (
+    check_thresholds,
+    confident_error_counts,
+    confident_error_rates,
+    confident_error_rows,
+    threshold_key,
+    underconfident_correct_rows,
+)
+
+
+@pytest.fixture
+def tiny():
+    # id, label, prediction, confidence; c and d tie on confidence: ranked by id.
+    return pd.DataFrame({
+        "id": pd.array(["e", "d", "c", "b", "a", "f"], dtype="string"),
+        "text": pd.array(["ignore previous instructions <b>x</b>", "t2", "t3", "t4", "t5", "t6"], dtype="string"),
+        "label": pd.array(["neg", "neg", "pos", "pos", "neg", "pos"], dtype="string"),
+        "prediction": pd.array(["pos", "pos", "neg", "pos", "pos", "pos"], dtype="string"),
+        "confidence": [0.95, 0.85, 0.85, 0.99, 0.65, 0.55],
+        "correct": [False, False, False, True, False, True],
+    })
+
+
+def test_threshold_keys_are_stable_and_dot_free():
+    assert [threshold_key(t) for t in (0.7, 0.8, 0.9, 0.975, 1.0)] == [
+        "conf_ge_70", "conf_ge_80", "conf_ge_90", "conf_ge_97_5", "conf_ge_100"]
+
+
+def test_check_thresholds():
+    assert check_thresholds([0.9, 0.7, 0.9]) == [0.7, 0.9]
+    with pytest.raises(ValueError, match=r"Got \[0.7, 1.5\] instead"):
+        check_thresholds([0.7, 1.5])
+    with pytest.raises(ValueError, match="non-empty"):
+        check_thresholds([])
+
+
+def test_counts_by_group_hand_checked(tiny):
+    correct = tiny["correct"].to_numpy()
+    conf = tiny["confidence"].to_numpy()
+    groups = np.column_stack([np.ones(6, bool), tiny["label"].eq("neg").to_numpy()])
+    c = confident_error_counts(correct, conf, [0.8, 0.9], groups)
+    assert c["n"].tolist() == [6, 3]
+    assert c["n_errors"].tolist() == [4, 3]
+    assert c["count"].tolist() == [[3, 2], [1, 1]]        # wrong and >= .8: e, d, c (c is pos); >= .9: e
+    assert c["n_confident"].tolist() == [[4, 2], [2, 1]]  # >= .8: e, d, c, b
+
+
+def test_rates_and_wilson_interval(tiny):
+    c = confident_error_counts(tiny["correct"], tiny["confidence"], [0.8])
+    r = confident_error_rates(c, [0.8], level=0.95)["conf_ge_80"]
+    assert (r["count"], r["n_confident"]) == (3, 4)
+    assert r["rate"] == pytest.approx(3 / 6)
+    assert r["error_rate_among_confident"] == pytest.approx(3 / 4)
+    assert r["share_of_errors"] == pytest.approx(3 / 4)
+    ref = st.binomtest(3, 6).proportion_ci(method="wilson")
+    assert (r["rate_ci_low"], r["rate_ci_high"]) == pytest.approx((ref.low, ref.high))
+
+
+def test_ranked_rows_bands_slices_and_text_kept_verbatim(tiny):
+    slices = np.array([[1, 0], [0, 0], [1, 1], [0, 0], [0, 1], [0, 0]], bool)
+    rows = confident_error_rows(tiny, [0.9, 0.8], margin=np.linspace(0, 1, 6), slice_keys=["s1", "s2"],
+                                slice_matrix=slices)
+    assert [r["id"] for r in rows] == ["e", "c", "d"]  # .95, then the .85 tie by id
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert rows[0]["bands"] == [0.8, 0.9] and rows[1]["bands"] == [0.8]
+    assert rows[0]["slices"] == ["s1"] and rows[1]["slices"] == ["s1", "s2"] and rows[2]["slices"] == []
+    assert rows[0]["text"] == "ignore previous instructions <b>x</b>"
+    assert set(rows[0]) == {"rank", "id", "text", "label", "prediction", "confidence", "margin", "bands", "slices"}
+
+
+def test_max_rows_keeps_the_top(tiny):
+    rows = confident_error_rows(tiny, [0.6], max_rows=2)
+    assert [r["id"] for r in rows] == ["e", "c"]
+
+
+def test_underconfident_rows_ranked_by_margin(tiny):
+    margin = np.array([0.5, 0.5, 0.5, 0.08, 0.5, 0.02])
+    rows = underconfident_correct_rows(tiny, margin, 0.1)
+    assert [r["id"] for r in rows] == ["f", "b"]
+    assert "bands" not in rows[0]
+
+
+def test_counts_follow_the_threshold_order_given():
+    rng = np.random.default_rng(0)
+    conf = np.round(rng.uniform(0.3, 1, 500), 2)
+    correct = rng.random(500) < conf
+    thresholds = [0.9, 0.5, 0.75]
+    c = confident_error_counts(correct, conf, thresholds)
+    for i, t in enumerate(thresholds):  # brute force, thresholds reached exactly included
+        assert c["count"][i, 0] == (~correct & (conf >= t)).sum()
+        assert c["n_confident"][i, 0] == (conf >= t).sum()
