@@ -30,3 +30,7 @@ CALIBRATION_PLOTS = Path("plots/calibration")
 
 BRIEF_MD = Path("reports/blind_spot_brief.md")
 BRIEF_HTML = Path("reports/blind_spot_brief.html")
+UNDERCONFIDENT_CORRECT = Path("data/interim/underconfident_correct.jsonl")
+RELIABILITY_DATA = CALIBRATION_PLOTS / "reliability_equal_width.json"
+RELIABILITY_DATA_EQUAL_MASS = CALIBRATION_PLOTS / "reliability_equal_mass.json"
+COMPARE_METRICS = Path("metrics/compare.json")

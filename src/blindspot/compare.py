@@ -1,0 +1,405 @@
+"""Paired comparison of two model versions scored on the same reviews (an A/B test).
+
+Two models' predictions on the *same* rows are paired data: a difference in accuracy
+is judged on the rows where the two disagree, not by comparing two independent
+intervals (which wastes most of the evidence and can call a real change noise, or
+the reverse). :func:`compare_predictions` pairs the rows by ``id`` and tests, for the
+whole table and for every watchlist slice:
+
+- accuracy, each class's recall and the confidently-incorrect rate with the exact
+  McNemar test: a two-sided binomial test (``scipy.stats.binomtest``, p = 1/2) on the
+  discordant pairs (rows where the event, e.g. "correct", holds for one model only);
+- every other metric (balanced accuracy, macro and weighted F1, MCC, Cohen's kappa,
+  per-class precision and F1) with a paired bootstrap: the joint count table of
+  (true class, baseline prediction, current prediction, baseline confidently
+  incorrect, current confidently incorrect), K x K x K x 2 x 2 cells, is resampled
+  as a whole (:func:`blindspot.stats.resample_counts`: the row bootstrap's
+  distribution of the table, at a cost independent of the number of rows); each
+  replicate's two marginal confusion matrices give both models' metrics
+  (:func:`blindspot.metrics.metrics_from_confusion`), so every replicate is paired.
+  The two-sided p value is ``(1 + #{|d* - d| >= |d|}) / (B + 1)``: how often the
+  bootstrap distribution of the difference, centred on the null, lands as far from 0
+  as the observed difference ``d``.
+
+Every delta has a percentile bootstrap interval from the same replicates. All tests
+form one Benjamini-Hochberg family (the slice stage's convention); a metric has
+*changed* when its q value is at most ``fdr_alpha``, and the direction (improved,
+worsened) follows :data:`METRIC_DIRECTION`.
+
+Rows are paired only when both files hold the id and agree on its gold label; ids
+with different labels are counted (``pairing.label_mismatch``), never compared.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as st
+
+from blindspot.metrics import metrics_from_confusion
+from blindspot.stats import bh_qvalues, percentile_interval, resample_counts
+
+# Higher is better (True) or lower is better (False), declared once: the compare stage and
+# the report's delta rendering both read it. Per-class and per-slice names ("recall_negative")
+# resolve through their base name (see higher_is_better).
+METRIC_DIRECTION: dict[str, bool] = {
+    "accuracy": True,
+    "balanced_accuracy": True,
+    "f1_macro": True,
+    "f1_weighted": True,
+    "mcc": True,
+    "cohen_kappa": True,
+    "precision": True,
+    "recall": True,
+    "f1": True,
+    "error_rate": False,
+    "confidently_incorrect_rate": False,
+    "ece": False,
+    "ece_equal_mass": False,
+    "mce": False,
+    "brier": False,
+    "brier_top_label": False,
+    "log_loss": False,
+}
+
+GLOBAL_BOOTSTRAP = ("balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa")
+SLICE_BOOTSTRAP = ("balanced_accuracy", "f1_macro")
+PER_CLASS_BOOTSTRAP = ("precision", "f1")
+MCNEMAR = "mcnemar_exact"
+BOOTSTRAP = "paired_bootstrap"
+TEST_METHOD = ("accuracy, per-class recall, confidently-incorrect rate: exact McNemar test (two-sided binomial "
+               "test on the discordant pairs); other metrics: paired bootstrap of the joint count table, "
+               "two-sided, p = (1 + #{|d* - d| >= |d|}) / (B + 1)")
+INTERVAL_METHOD = "percentile bootstrap of the joint (true, baseline, current) count table"
+FDR_METHOD = "benjamini-hochberg over every test made (global, per class, every watchlist slice)"
+
+
+def higher_is_better(metric: str) -> bool | None:
+    """Direction of a metric name from :data:`METRIC_DIRECTION`; None when unknown.
+
+    ``recall_negative`` and ``precision_neutral`` resolve through ``recall`` and
+    ``precision``; a longer exact name always wins (``f1_macro`` is not ``f1``).
+    """
+    if metric in METRIC_DIRECTION:
+        return METRIC_DIRECTION[metric]
+    for base in sorted(METRIC_DIRECTION, key=len, reverse=True):
+        if metric.startswith(base + "_"):
+            return METRIC_DIRECTION[base]
+    return None
+
+
+def direction_of(delta: float, changed: bool, higher: bool | None) -> str:
+    """``improved`` / ``worsened`` for a changed metric, else ``unchanged``."""
+    if not changed or higher is None or not np.isfinite(delta) or delta == 0:
+        return "unchanged"
+    return "improved" if (delta > 0) == higher else "worsened"
+
+
+def mcnemar_exact(baseline_only, current_only) -> float:
+    """Two-sided exact McNemar p value from the discordant counts (1.0 with none)."""
+    b, c = int(baseline_only), int(current_only)
+    if b + c == 0:
+        return 1.0
+    return float(st.binomtest(c, b + c, 0.5, alternative="two-sided").pvalue)
+
+
+def bootstrap_p_value(observed: float, replicates) -> float:
+    """Two-sided paired-bootstrap p value of a difference (see module docstring); NaN if undefined."""
+    reps = np.asarray(replicates, dtype=float)
+    reps = reps[np.isfinite(reps)]
+    if not np.isfinite(observed) or reps.size == 0:
+        return float("nan")
+    extreme = np.count_nonzero(np.abs(reps - observed) >= abs(observed) - 1e-12)
+    return float((1 + extreme) / (1 + reps.size))
+
+
+def joint_counts(y_true, pred_baseline, pred_current, flag_baseline, flag_current, n_classes: int) -> np.ndarray:
+    """The paired count table.
+
+    Parameters
+    ----------
+    y_true, pred_baseline, pred_current : array_like of int, shape (n,)
+        Class indices in ``[0, n_classes)``.
+    flag_baseline, flag_current : array_like of bool, shape (n,)
+        A per-row event of each model (here: confidently incorrect).
+    n_classes : int
+
+    Returns
+    -------
+    ndarray of int64, shape (K, K, K, 2, 2)
+        ``[true, baseline prediction, current prediction, baseline flag, current flag]``.
+    """
+    k = n_classes
+    t, b, c = (np.asarray(a, dtype=np.int64) for a in (y_true, pred_baseline, pred_current))
+    fb, fc = (np.asarray(a, dtype=bool).astype(np.int64) for a in (flag_baseline, flag_current))
+    code = (((t * k + b) * k + c) * 2 + fb) * 2 + fc
+    return np.bincount(code, minlength=k ** 3 * 4).reshape(k, k, k, 2, 2)
+
+
+def _marginals(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline and current confusion matrices, shape (..., K, K), of (a stack of) joint tables."""
+    tbc = joint.sum(axis=(-2, -1))  # (..., K, K, K)
+    return tbc.sum(axis=-1), tbc.sum(axis=-2)
+
+
+def _flag_rates(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    flags = joint.sum(axis=(-5, -4, -3))  # (..., 2, 2)
+    total = flags.sum(axis=(-2, -1)).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return flags[..., 1, :].sum(axis=-1) / total, flags[..., :, 1].sum(axis=-1) / total
+
+
+def _discordant(joint: np.ndarray) -> dict[str, tuple[int, int]]:
+    """(baseline only, current only) counts of each McNemar event, from one joint table."""
+    k = joint.shape[0]
+    tbc = joint.sum(axis=(-2, -1))
+    eye = np.eye(k, dtype=bool)
+    right_b = eye[:, :, None]  # baseline prediction == true class
+    right_c = eye[:, None, :]  # current prediction == true class
+    out = {"accuracy": (int(tbc[right_b & ~right_c].sum()), int(tbc[~right_b & right_c].sum()))}
+    for j in range(k):
+        sub = tbc[j]
+        out[f"recall_{j}"] = (int(sub[j, :].sum() - sub[j, j]), int(sub[:, j].sum() - sub[j, j]))
+    flags = joint.sum(axis=(0, 1, 2))
+    out["confidently_incorrect_rate"] = (int(flags[1, 0]), int(flags[0, 1]))
+    return out
+
+
+def _entry(name: str, baseline: float, current: float, reps_b, reps_c, *, test: str, n: int, level: float,
+           discordant: tuple[int, int] | None = None) -> dict:
+    delta = float(current - baseline)
+    reps_d = np.asarray(reps_c, dtype=float) - np.asarray(reps_b, dtype=float)
+    low, high = percentile_interval(reps_d, level) if reps_d.size else (np.nan, np.nan)
+    entry = {"baseline": float(baseline), "current": float(current), "delta": delta, "delta_ci_low": float(low),
+             "delta_ci_high": float(high), "n": int(n), "test": test, "higher_is_better": higher_is_better(name)}
+    if test == MCNEMAR:
+        entry["baseline_only"], entry["current_only"] = discordant
+        entry["p_value"] = mcnemar_exact(*discordant)
+    else:
+        entry["p_value"] = bootstrap_p_value(delta, reps_d)
+    entry["tested"] = bool(np.isfinite(entry["p_value"]))
+    if not entry["tested"]:
+        entry["reason"] = "the metric is undefined on these rows"
+    return entry
+
+
+def _untested(name: str, n: int, reason: str) -> dict:
+    return {"n": int(n), "tested": False, "reason": reason, "higher_is_better": higher_is_better(name)}
+
+
+def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, rng: np.random.Generator,
+                  min_rows: int, scope: str = "global") -> dict:
+    """Every paired comparison of one set of rows (q values are added by the caller).
+
+    Parameters
+    ----------
+    joint : ndarray of int, shape (K, K, K, 2, 2)
+        :func:`joint_counts` of the rows.
+    classes : sequence of str, length K
+    n_boot, level, rng
+        Bootstrap replicates, interval level, seeded generator.
+    min_rows : int
+        Fewer rows (or rows of a class, for its recall) leave the metric untested.
+    scope : {"global", "slice"}
+        ``global``: accuracy, :data:`GLOBAL_BOOTSTRAP`, confidently-incorrect rate, and
+        ``per_class.<class>.{recall, precision, f1}``; ``slice``: accuracy,
+        :data:`SLICE_BOOTSTRAP`, confidently-incorrect rate and ``recall_<class>``.
+
+    Returns
+    -------
+    dict
+        ``metric -> entry`` (``per_class -> class -> metric -> entry`` for the global
+        scope); an entry holds ``baseline, current, delta, delta_ci_low, delta_ci_high,
+        n, test, p_value, tested, higher_is_better`` (plus ``baseline_only`` and
+        ``current_only`` for McNemar), or ``n, tested: false, reason``.
+    """
+    joint = np.asarray(joint, dtype=np.int64)
+    k = len(classes)
+    n = int(joint.sum())
+    cm_b, cm_c = _marginals(joint)
+    support = cm_b.sum(axis=1)
+    names = ["accuracy", *(GLOBAL_BOOTSTRAP if scope == "global" else SLICE_BOOTSTRAP), "confidently_incorrect_rate"]
+    if n < max(min_rows, 1):
+        reason = f"{n} paired rows, fewer than compare.min_rows={min_rows}"
+        out = {m: _untested(m, n, reason) for m in names}
+        if scope == "global":
+            out["per_class"] = {c: {m: _untested(m, int(support[j]), reason) for m in ("recall", *PER_CLASS_BOOTSTRAP)}
+                                for j, c in enumerate(classes)}
+        else:
+            out.update({f"recall_{c}": _untested("recall", int(support[j]), reason) for j, c in enumerate(classes)})
+        return out
+
+    point_b, point_c = metrics_from_confusion(cm_b), metrics_from_confusion(cm_c)
+    reps = resample_counts(joint, n_boot, rng)
+    rcm_b, rcm_c = _marginals(reps)
+    boot_b, boot_c = metrics_from_confusion(rcm_b), metrics_from_confusion(rcm_c)
+    flag_b, flag_c = _flag_rates(joint)
+    rflag_b, rflag_c = _flag_rates(reps)
+    disc = _discordant(joint)
+
+    out: dict = {}
+    for m in names:
+        if m == "confidently_incorrect_rate":
+            out[m] = _entry(m, flag_b, flag_c, rflag_b, rflag_c, test=MCNEMAR, n=n, level=level, discordant=disc[m])
+        elif m == "accuracy":
+            out[m] = _entry(m, point_b[m], point_c[m], boot_b[m], boot_c[m], test=MCNEMAR, n=n, level=level,
+                            discordant=disc[m])
+        else:
+            out[m] = _entry(m, point_b[m], point_c[m], boot_b[m], boot_c[m], test=BOOTSTRAP, n=n, level=level)
+
+    per_class: dict = {}
+    for j, c in enumerate(classes):
+        rows = int(support[j])
+        short = rows < max(min_rows, 1)
+        reason = f"{rows} paired rows of class '{c}', fewer than compare.min_rows={min_rows}"
+        recall = (_untested("recall", rows, reason) if short else
+                  _entry("recall", point_b["recall"][j], point_c["recall"][j], boot_b["recall"][..., j],
+                         boot_c["recall"][..., j], test=MCNEMAR, n=rows, level=level, discordant=disc[f"recall_{j}"]))
+        if scope == "global":
+            per_class[c] = {"recall": recall}
+            for m in PER_CLASS_BOOTSTRAP:
+                per_class[c][m] = _entry(m, point_b[m][j], point_c[m][j], boot_b[m][..., j], boot_c[m][..., j],
+                                         test=BOOTSTRAP, n=n, level=level)
+        else:
+            out[f"recall_{c}"] = recall
+    if scope == "global":
+        out["per_class"] = per_class
+    return out
+
+
+def _entries(tree: dict):
+    """Every metric entry of a nested comparison, depth first in key order (for the one FDR family)."""
+    for key in sorted(tree):
+        value = tree[key]
+        if isinstance(value, dict) and "tested" in value:
+            yield value
+        elif isinstance(value, dict):
+            yield from _entries(value)
+
+
+def apply_fdr(tree: dict, fdr_alpha: float) -> dict:
+    """Add ``q_value``, ``changed`` and ``direction`` to every tested entry (one BH family).
+
+    Returns
+    -------
+    dict
+        ``n_tests``, ``n_changed``, ``n_improved``, ``n_worsened``.
+    """
+    entries = [e for e in _entries(tree) if e["tested"]]
+    q = bh_qvalues([e["p_value"] for e in entries])
+    counts = {"n_tests": len(entries), "n_changed": 0, "n_improved": 0, "n_worsened": 0}
+    for entry, qv in zip(entries, q):
+        entry["q_value"] = float(qv)
+        entry["changed"] = bool(qv <= fdr_alpha)
+        entry["direction"] = direction_of(entry["delta"], entry["changed"], entry["higher_is_better"])
+        counts["n_changed"] += entry["changed"]
+        counts["n_improved"] += entry["direction"] == "improved"
+        counts["n_worsened"] += entry["direction"] == "worsened"
+    return counts
+
+
+def pair_rows(current: pd.DataFrame, baseline: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Rows of both canonical tables with the same id and gold label.
+
+    Returns
+    -------
+    paired : DataFrame
+        ``id, y_true, pred_baseline, pred_current, conf_baseline, conf_current``, in the
+        current table's row order.
+    pairing : dict
+        ``n_current, n_baseline, shared_ids, label_mismatch, n_paired, coverage_current``.
+    """
+    cur = pd.DataFrame({"id": current["id"].astype("string"), "y_true": current["y_true"].to_numpy(np.int64),
+                        "pred_current": current["y_pred"].to_numpy(np.int64),
+                        "conf_current": current["confidence"].to_numpy(float)})
+    base = pd.DataFrame({"id": baseline["id"].astype("string"),
+                         "y_true_baseline": baseline["y_true"].to_numpy(np.int64),
+                         "pred_baseline": baseline["y_pred"].to_numpy(np.int64),
+                         "conf_baseline": baseline["confidence"].to_numpy(float)})
+    merged = cur.merge(base, on="id", how="inner", sort=False, validate="one_to_one")
+    same = merged["y_true"].to_numpy() == merged["y_true_baseline"].to_numpy()
+    paired = merged[same].drop(columns="y_true_baseline").reset_index(drop=True)
+    pairing = {"n_current": len(cur), "n_baseline": len(base), "shared_ids": len(merged),
+               "label_mismatch": int((~same).sum()), "n_paired": len(paired),
+               "coverage_current": len(paired) / len(cur) if len(cur) else float("nan")}
+    return paired, pairing
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    # One generator per block: a slice's interval does not move when another slice is added.
+    return np.random.default_rng([int(seed), zlib.crc32(f"compare/{name}".encode("utf-8"))])
+
+
+def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: Sequence[str],
+                        slice_masks: Mapping[str, np.ndarray] | None = None, *, confident_threshold: float,
+                        n_boot: int, level: float, fdr_alpha: float, seed: int, min_rows: int) -> dict:
+    """The paired comparison of two canonical prediction tables (``metrics/compare.json``).
+
+    Parameters
+    ----------
+    current, baseline : DataFrame
+        Canonical predictions (``id, y_true, y_pred, confidence``) of the two versions.
+    classes : sequence of str, length K
+    slice_masks : mapping of str to ndarray of bool, shape (len(current),), optional
+        Watchlist slices: key -> membership of the *current* table's rows.
+    confident_threshold : float
+        Wrong with confidence >= this is confidently incorrect.
+    n_boot, level, fdr_alpha, seed, min_rows
+        Bootstrap replicates, interval level, BH level, seed, smallest tested subset.
+
+    Returns
+    -------
+    dict
+        ``status`` ("compared"; "no_overlap" when no row pairs), ``baseline_is_current``
+        (1 when both versions predict identically on every paired row and every row
+        pairs), ``pairing``, ``family``, ``settings``, ``global`` (with ``per_class``),
+        ``watchlist`` (key -> ``n`` and slice-scope entries).
+    """
+    classes = list(classes)
+    k = len(classes)
+    paired, pairing = pair_rows(current, baseline)
+    settings = {"confident_threshold": confident_threshold, "min_rows": min_rows, "n_boot": n_boot, "ci_level": level,
+                "fdr_alpha": fdr_alpha, "test": TEST_METHOD, "interval_method": INTERVAL_METHOD,
+                "fdr_method": FDR_METHOD}
+    out = {"pairing": pairing, "settings": settings}
+    if len(paired) == 0:
+        return {**out, "status": "no_overlap", "baseline_is_current": 0,
+                "reason": "no id is in both files with the same gold label"}
+    t = paired["y_true"].to_numpy()
+    pb, pc = paired["pred_baseline"].to_numpy(), paired["pred_current"].to_numpy()
+    fb = (pb != t) & (paired["conf_baseline"].to_numpy() >= confident_threshold)
+    fc = (pc != t) & (paired["conf_current"].to_numpy() >= confident_threshold)
+    identical = bool(np.array_equal(pb, pc) and np.allclose(paired["conf_baseline"], paired["conf_current"])
+                     and pairing["n_paired"] == pairing["n_current"] == pairing["n_baseline"])
+
+    glob = compare_table(joint_counts(t, pb, pc, fb, fc, k), classes, n_boot=n_boot, level=level,
+                         rng=_rng(seed, "global"), min_rows=min_rows, scope="global")
+    # Slice membership is of the current table's rows; carry it to the paired rows by id.
+    position = pd.Index(current["id"].astype("string")).get_indexer(paired["id"])
+    watch = {}
+    for key in sorted(slice_masks or {}):
+        mask = np.asarray(slice_masks[key], dtype=bool)[position]
+        entry = compare_table(joint_counts(t[mask], pb[mask], pc[mask], fb[mask], fc[mask], k), classes,
+                              n_boot=n_boot, level=level, rng=_rng(seed, f"slice:{key}"), min_rows=min_rows,
+                              scope="slice")
+        watch[key] = {"n": int(mask.sum()), **entry}
+    tree = {"global": glob, "watchlist": watch}
+    family = apply_fdr(tree, fdr_alpha)
+    return {**out, "status": "compared", "baseline_is_current": int(identical), "family": family, **tree}
+
+
+def baseline_model_config(compare_cfg, model_cfg):
+    """The :class:`~blindspot.config.ModelConfig` that reads the baseline file.
+
+    With ``compare.baseline.columns`` null the baseline is read with the current model's
+    column mapping and probability prefix; metadata is not needed and not kept.
+    """
+    b = compare_cfg.baseline
+    if b.columns is None:
+        return replace(model_cfg, name=b.name, path=b.path, format=b.format, metadata=[])
+    return replace(model_cfg, name=b.name, path=b.path, format=b.format, columns=b.columns,
+                   probability_prefix=b.probability_prefix, metadata=[])

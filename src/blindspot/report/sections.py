@@ -1,0 +1,721 @@
+"""The brief's sections, built from the loaded metrics (:mod:`blindspot.report.load`).
+
+Rules every function here follows:
+
+- every number is a value read from a metrics file, formatted, never computed anew
+  (the only arithmetic is presentation: a share as a percentage, ``1 - recall`` as the
+  share of a class that is missed, an accuracy difference in points);
+- a sentence about a finding appears only when the finding is in the data;
+- all text is handed to the document model as text: the renderers escape it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+from blindspot import paths
+from blindspot.compare import direction_of, higher_is_better
+from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
+                                       Strong, Table, run, truncate)
+from blindspot.report.load import Comparison, Delta, Estimate, Finding, Inputs, headlines
+
+# --------------------------------------------------------------------------- number formatting
+
+
+def _ok(x) -> bool:
+    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def f3(x) -> str:
+    return f"{x:.3f}" if _ok(x) else "n/a"
+
+
+def f2(x) -> str:
+    return f"{x:.2f}" if _ok(x) else "n/a"
+
+
+def pct(x, digits: int = 0) -> str:
+    return f"{100 * x:.{digits}f}%" if _ok(x) else "n/a"
+
+
+def pct1(x) -> str:
+    return pct(x, 1)
+
+
+def signed(x, digits: int = 3) -> str:
+    return f"{x:+.{digits}f}" if _ok(x) else "n/a"
+
+
+def interval(e: Optional[Estimate], fmt=f3) -> str:
+    """``[low, high]``, or "" when the estimate carries no interval."""
+    if e is None or not e.has_interval:
+        return ""
+    return f"[{fmt(e.ci_low)}, {fmt(e.ci_high)}]"
+
+
+def est(e: Optional[Estimate], fmt=f3) -> str:
+    """``value [low, high]``."""
+    if e is None:
+        return "n/a"
+    ci = interval(e, fmt)
+    return f"{fmt(e.value)} {ci}" if ci else fmt(e.value)
+
+
+def points(x) -> str:
+    return f"{100 * x:.1f}" if _ok(x) else "n/a"
+
+
+def qtext(q, name: str = "q") -> str:
+    if not _ok(q):
+        return "not tested"
+    return f"{name} < 0.001" if q < 0.001 else f"{name} = {q:.3f}"
+
+
+def qcell(q) -> str:
+    """A q value in a table whose column is headed "q"."""
+    if not _ok(q):
+        return "not tested"
+    return "<\u00a00.001" if q < 0.001 else f"{q:.3f}"  # no break inside a narrow column
+
+
+def metric_label(metric: str) -> str:
+    if metric.startswith("recall_"):
+        return f"recall of '{metric[len('recall_'):]}'"
+    if metric.startswith("precision_"):
+        return f"precision of '{metric[len('precision_'):]}'"
+    return {"error_rate": "error rate", "accuracy": "accuracy", "balanced_accuracy": "balanced accuracy",
+            "f1_macro": "macro F1", "f1_weighted": "weighted F1", "mcc": "MCC", "cohen_kappa": "Cohen's kappa",
+            "confidently_incorrect_rate": "confidently incorrect rate", "recall": "recall", "precision": "precision",
+            "f1": "F1"}.get(metric, metric.replace("_", " "))
+
+
+def kappa_strength(k) -> str:
+    """Landis and Koch's (1977) words for a kappa value."""
+    if not _ok(k):
+        return "undefined"
+    for bound, word in ((0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial")):
+        if k < bound:
+            return word
+    return "almost perfect"
+
+
+def _sentence_join(parts: Sequence[str]) -> str:
+    parts = [p for p in parts if p]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# --------------------------------------------------------------------------- findings the brief reasons about
+
+
+def collapsed_classes(inputs: Inputs) -> list:
+    """Classes the model never predicts, or never gets right (recall 0)."""
+    return [c for c in inputs.profile.classes if c.support > 0 and (c.predicted == 0 or c.recall.value == 0)]
+
+
+def class_finding(inputs: Inputs, name: str) -> Optional[Finding]:
+    if not inputs.slices:
+        return None
+    return next((f for f in inputs.slices.class_findings if f.label == name), None)
+
+
+def weak_classes(inputs: Inputs) -> list:
+    """Classes whose recall is significantly below the other classes' (slice stage), not collapsed."""
+    collapsed = {c.name for c in collapsed_classes(inputs)}
+    out = []
+    for c in inputs.profile.classes:
+        f = class_finding(inputs, c.name)
+        if f is not None and f.significant and c.name not in collapsed:
+            out.append((c, f))
+    return out
+
+
+def distinct_blind_spots(inputs: Inputs) -> list:
+    """The strongest finding of each ranked slice, by rank."""
+    seen, out = set(), []
+    for f in inputs.slices.blind_spots if inputs.slices else []:
+        if f.key not in seen:
+            seen.add(f.key)
+            out.append(f)
+    return out
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def verdict(inputs: Inputs, *, alpha: float) -> list:
+    p = inputs.profile
+    acc, lift = p.accuracy, p.lift
+    s = [f"Model {p.model} labels {pct(acc.value, 1)} of {p.n_rows:,} reviews correctly (accuracy {est(acc)})"]
+    base = f"always answering '{p.majority_class}' ({f3(p.majority_baseline)})"
+    if lift.has_interval and lift.ci_low > 0:
+        s[0] += (f", {points(lift.value)} points [{points(lift.ci_low)}, {points(lift.ci_high)}] above {base}")
+    elif lift.has_interval and lift.ci_high < 0:
+        s[0] += f", {points(-lift.value)} points below {base}"
+    else:
+        s[0] += f", no better than {base} (difference {points(lift.value)} points {interval(lift, points)})"
+    s[0] += f"; balanced accuracy is {est(p.balanced_accuracy)}."
+
+    misses = []
+    for c in collapsed_classes(inputs):
+        f = class_finding(inputs, c.name)
+        q = f", {qtext(f.q_value)}" if f is not None and f.significant else ""
+        if c.predicted == 0:
+            misses.append(f"never predicts '{c.name}' (recall {est(c.recall, f2)}{q})")
+        else:
+            misses.append(f"never gets a '{c.name}' review right (recall {est(c.recall, f2)}{q}) although it "
+                          f"predicts '{c.name}' {c.predicted:,} times")
+    for c, f in weak_classes(inputs):
+        misses.append(f"misses {pct(1 - c.recall.value)} of '{c.name}' reviews (recall {est(c.recall, f2)}, "
+                      f"{qtext(f.q_value)})")
+    if misses:
+        s.append(f"It {_sentence_join(misses)}.")
+
+    if inputs.slices:
+        sl = inputs.slices
+        spots = distinct_blind_spots(inputs)
+        if spots:
+            top = spots[0]
+            plural = len(spots) != 1
+            s.append(f"{len(spots)} slice{'s' if plural else ''} of the data do{'' if plural else 'es'} "
+                     f"significantly worse than the rest after false-discovery control over {sl.n_tests:,} tests "
+                     f"(FDR {sl.fdr_alpha:g}), led by \u201c{top.description}\u201d (n = {top.slice_n:,}): "
+                     f"{metric_label(top.metric)} {f2(top.value.value)} against {f2(top.rest_value)} elsewhere.")
+        else:
+            s.append(f"No slice of the data does significantly worse than the rest after false-discovery control "
+                     f"over {sl.n_tests:,} tests (FDR {sl.fdr_alpha:g}).")
+    cal = inputs.calibration
+    if cal and cal.confident and cal.confident.count > 0:
+        line = (f"{cal.confident.count:,} reviews ({pct(cal.confident.rate.value, 1)}) are wrong with confidence "
+                f"\u2265 {cal.threshold:g}")
+        if cal.overconfidence.has_interval and cal.overconfidence.ci_low > 0:
+            line += (f", and confidence exceeds accuracy by {points(cal.overconfidence.value)} points "
+                     f"{interval(cal.overconfidence, points)} on average")
+        s.append(line + ".")
+    cmp_ = inputs.comparison
+    if cmp_ and cmp_.status == "compared" and not cmp_.baseline_is_current:
+        s.append(f"Against {cmp_.baseline_name} on the same {cmp_.n_paired:,} reviews, {cmp_.n_changed} of "
+                 f"{cmp_.n_tests} paired tests show a change (FDR {cmp_.fdr_alpha:g}): {cmp_.n_improved} improved, "
+                 f"{cmp_.n_worsened} worsened.")
+    blocks = [Heading(2, "Verdict"), Paragraph(" ".join(s))]
+    if inputs.problems or inputs.missing:
+        items = [run(x) for x in inputs.problems] + [run(Code(m), " is absent") for m in inputs.missing]
+        blocks += [Callout("warning", "Some inputs were missing or unreadable; the sections that need them say so."),
+                   BulletList(items)]
+    return blocks
+
+
+def accuracy_lied(inputs: Inputs, *, classes_figure: Optional[str]) -> list:
+    p = inputs.profile
+    maj = p.cls(p.majority_class)
+    top_pred = max(p.classes, key=lambda c: c.predicted)
+    out = [Heading(2, "Why accuracy misleads")]
+    text = [f"'{maj.name}' is {pct(maj.share, 1)} of the reviews (the largest class is {p.imbalance_ratio:.1f} times "
+            f"the smallest), and the model answers '{top_pred.name}' for {pct(top_pred.predicted_share, 1)} of them."]
+    text.append(f"Accuracy counts every review once, so the majority class dominates it: always answering "
+                f"'{p.majority_class}' already scores {f3(p.majority_baseline)}.")
+    gap = p.accuracy.value - p.balanced_accuracy.value
+    if gap > 0:
+        text.append(f"Balanced accuracy, the mean of the per-class recalls, weighs every class equally: "
+                    f"{est(p.balanced_accuracy)}, {points(gap)} points below accuracy; macro F1 is {est(p.f1_macro)}.")
+    else:
+        text.append(f"Balanced accuracy, the mean of the per-class recalls, is {est(p.balanced_accuracy)}, not below "
+                    f"accuracy: the class balance is not hiding a weak class here.")
+    out.append(Paragraph(" ".join(text)))
+    rows = []
+    for c in p.classes:
+        f = class_finding(inputs, c.name)
+        if f is None or f.q_value is None:
+            test = "not tested"
+        elif f.significant:
+            test = f"worse than the other classes, {qtext(f.q_value)}"
+        else:
+            test = qtext(f.q_value)
+        rows.append([run(Strong(c.name)), f"{c.support:,}", pct(c.share, 1), f"{c.predicted:,}",
+                     pct(c.predicted_share, 1), est(c.recall, f2), est(c.precision, f2), f2(c.f1.value), test])
+    level = f"{p.ci_level:.0%}"
+    out.append(Table(["class", "reviews", "share", "predicted", "predicted share", "recall", "precision", "F1",
+                      "recall against the other classes"], rows, align=("l", "r", "r", "r", "r", "r", "r", "r", "l"),
+                     caption=f"Recall and precision with {level} Wilson intervals. Last column: the slice stage's "
+                             f"one-sided test that the class's recall is below the other classes', with its "
+                             f"Benjamini-Hochberg q value."))
+    if classes_figure:
+        out.append(Figure(classes_figure, f"How often each class is the true label and the prediction (model "
+                                          f"{p.model}, {p.n_rows:,} reviews)."))
+    return out
+
+
+def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
+    out = [Heading(2, "Ranked blind spots")]
+    sl = inputs.slices
+    if sl is None:
+        return out + [Callout("warning", "No slice results (", Code(str(paths.SLICE_METRICS)), " or ",
+                              Code(str(paths.FINDINGS)), " is missing or unreadable): run the slice stage.")]
+    cal = inputs.calibration
+    spots = sl.blind_spots
+    out.append(Paragraph(
+        f"The slice stage made {sl.n_tests:,} tests on {sl.n_slices_tested:,} slices of the data (test: ",
+        Code(sl.test), "); "
+        f"{len(spots)} finding{'s' if len(spots) != 1 else ''} on {len(distinct_blind_spots(inputs))} "
+        f"slice{'s' if len(distinct_blind_spots(inputs)) != 1 else ''} survive Benjamini-Hochberg control at "
+        f"FDR {sl.fdr_alpha:g}" + (", ranked by strength of evidence:" if spots else ".")))
+    if spots:
+        thr = f"\u2265 {cal.threshold:g}" if cal else ""
+        rows = []
+        for f in spots[:max_rows]:
+            excess = f"{f.excess:+.1f}"
+            if f.excess_given_class_mix is not None:
+                excess += f" ({f.excess_given_class_mix:+.1f})"
+            ci_rate = cal.by_slice.get(f.key) if cal else None
+            conf = f"{pct(ci_rate.rate.value, 1)} ({ci_rate.count})" if ci_rate else "n/a"
+            rows.append([str(f.rank), run(f.description, " ", Code(f.key)),
+                         f"{f.slice_n:,} ({pct(f.slice_n / sl.n_rows, 1)})", metric_label(f.metric),
+                         est(f.value, f2), f2(f.rest_value),
+                         f"{signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}", qcell(f.q_value),
+                         excess, conf])
+        out.append(Table(["#", "slice", "n (share)", "metric", "value", "rest", "gap", "q", "excess",
+                          f"confidently incorrect {thr}"], rows,
+                         align=("r", "l", "r", "l", "r", "r", "r", "r", "r", "r"), wide=1,
+                         caption=run(f"n: reviews in the slice (share of all {sl.n_rows:,}); value: the slice's "
+                                 f"metric with its {sl.ci_level:.0%} interval; rest: the same metric on every other "
+                                 f"review; gap: slice minus rest (interval: ", Code(sl.gap_interval_method), "); "
+                                 f"q: Benjamini-Hochberg adjusted p value; "
+                                 f"excess: errors (or misses) beyond what the overall rate predicts for a slice this "
+                                 f"size, in brackets beyond what its mix of true classes predicts; confidently "
+                                 f"incorrect: share of the slice (and count) wrong with high confidence, from the "
+                                 f"calibrate stage.")))
+        if len(spots) > max_rows:
+            out.append(Paragraph(f"{len(spots) - max_rows} more ranked findings are in ", Code(str(paths.FINDINGS)),
+                                 "."))
+        mixed = [f for f in distinct_blind_spots(inputs) if f.metric == "error_rate"
+                 and f.excess_given_class_mix is not None and f.excess_given_class_mix <= 0]
+        if mixed:
+            out.append(Paragraph(
+                f"For {len(mixed)} of these slices the excess errors vanish once their mix of true classes is "
+                f"accounted for (", *[x for i, f in enumerate(mixed) for x in ((", " if i else ""), Code(f.key))],
+                "): they hold more reviews of the classes the model misses rather than being hard in themselves, "
+                "so fixing the weak classes is the way to close them."))
+    watch = [w for w in sl.watchlist]
+    if watch:
+        out.append(Heading(3, "Watchlist"))
+        out.append(Paragraph("Named slices followed on every model version (", Code("slices.watchlist"),
+                             "), whether or not they are blind spots today:"))
+        rows = []
+        for w in watch:
+            if w.error_rate is None:
+                rows.append([Code(w.key), f"{w.n:,}", "n/a", "n/a", "not tested", w.reason or "not tested"])
+                continue
+            status = (("blind spot" if w.significant else "no significant gap") if w.tested
+                      else (w.reason or "not tested"))
+            rows.append([Code(w.key), f"{w.n:,}", est(w.error_rate, f2), f2(w.rest_error_rate), qcell(w.q_value),
+                         status])
+        out.append(Table(["slice", "n", "error rate", "rest", "q", "status"], rows,
+                         align=("l", "r", "r", "r", "r", "l")))
+    return out
+
+
+def evidence(inputs: Inputs) -> list:
+    p, cal, fig = inputs.profile, inputs.calibration, inputs.figures
+    out = [Heading(2, "Visual evidence")]
+    added = 0
+    if "confusion" in fig:
+        out.append(Figure(fig["confusion"], f"Confusion matrix of model {p.model} on all {p.n_rows:,} reviews: counts "
+                                            f"(left) and the share of each true class (right), whose diagonal is each "
+                                            f"class's recall."))
+        added += 1
+    if "slice_confusion" in fig and inputs.slices and inputs.slices.blind_spots:
+        out.append(Figure(fig["slice_confusion"], "Row-normalised confusion matrices of the top-ranked blind spots: "
+                                                  "where inside each slice the errors go."))
+        added += 1
+    if "forest" in fig:
+        level = f"{inputs.slices.ci_level:.0%} " if inputs.slices else ""
+        out.append(Figure(fig["forest"], f"Per-slice forest plot: each tested slice's gap to the rest of the data "
+                                         f"with its {level}interval, one panel per metric; red marks a finding that "
+                                         f"survives false-discovery control."))
+        added += 1
+    if "reliability" in fig and cal:
+        text = f"Reliability diagrams (top label): ECE {est(cal.ece)} with equal-width bins"
+        if _ok(cal.ece_noise_floor):
+            text += f", against {f3(cal.ece_noise_floor)} expected from sampling noise alone for a calibrated model"
+        text += (f"; mean confidence {f3(cal.mean_confidence)} against accuracy {f3(cal.accuracy)} "
+                 f"(overconfidence {est(cal.overconfidence)}).")
+        out.append(Figure(fig["reliability"], text))
+        added += 1
+    if "reliability_slices" in fig and cal and cal.by_slice:
+        out.append(Figure(fig["reliability_slices"], "Reliability of the slices whose calibration is most credibly off "
+                                                     "(highest lower bound of their ECE)."))
+        added += 1
+    if "confidence_histogram" in fig and cal:
+        text = "Confidence of correct and incorrect predictions"
+        if _ok(cal.confidence_auroc):
+            text += (f": confidence separates right from wrong answers with AUROC {f2(cal.confidence_auroc)} "
+                     f"(0.5 is no better than chance, 1 is perfect)")
+        out.append(Figure(fig["confidence_histogram"], text + "."))
+        added += 1
+    if "recalibration" in fig and cal and cal.recal_best:
+        out.append(Figure(fig["recalibration"], f"What recalibration would change (cross-fitted): "
+                                                f"{cal.recal_best.replace('_', ' ')} takes ECE from "
+                                                f"{f3(cal.recal_ece_before)} to {f3(cal.recal_ece_after)}."))
+        added += 1
+    if not added:
+        out.append(Callout("warning", "No figure was found under ", Code("plots/"), ": run the profile, slice and "
+                                      "calibrate stages."))
+    return out
+
+
+def examples(inputs: Inputs, *, n_examples: int, max_chars: int) -> list:
+    out = [Heading(2, "Confidently incorrect examples")]
+    cal = inputs.calibration
+    if cal is None or cal.confident is None:
+        return out + [Callout("warning", "No calibration results: run the calibrate stage.")]
+    rows = [e for e in inputs.examples if e.confidence >= cal.threshold][:n_examples]
+    c = cal.confident
+    if c.count == 0:
+        return out + [Paragraph(f"No review is wrong with confidence \u2265 {cal.threshold:g}.")]
+    out.append(Paragraph(
+        f"{c.count:,} reviews are wrong with confidence \u2265 {cal.threshold:g} ({est(c.rate, pct1)} of "
+        f"all reviews, {pct(c.share_of_errors)} of the errors). The {len(rows)} most confident, as written (escaped, "
+        f"cut at {max_chars} characters):"))
+    by_class = [f"{name} {pct(r.rate.value, 1)} ({r.count})" for name, r in cal.by_class.items() if r and r.count]
+    if by_class:
+        out.append(Paragraph(f"By true class, the share wrong with confidence \u2265 {cal.threshold:g}: "
+                             + ", ".join(by_class) + "."))
+    for e in rows:
+        meta = [f"#{e.rank} \u00b7 ", Code(e.id), " \u00b7 gold ", Strong(e.label), " \u00b7 predicted ",
+                Strong(e.prediction), f" at confidence {f3(e.confidence)}"]
+        if _ok(e.probability_of_label):
+            meta.append(f" (probability of the gold label {f3(e.probability_of_label)})")
+        j = inputs.judgments.get(e.id)
+        if j and j.sentiment:
+            meta += [" \u00b7 the judge reads ", Strong(j.sentiment)]
+            if j.gold_label_wrong:
+                meta.append(" and calls the gold label wrong")
+        if e.slices:
+            meta.append(" \u00b7 slices: " + ", ".join(e.slices))
+        out.append(Quote(truncate(e.text, max_chars), run(*meta)))
+    if not rows:
+        out.append(Callout("warning", "The ranked rows are missing from ", Code(str(paths.CONFIDENT_ERRORS)), "."))
+    return out
+
+
+def judge(inputs: Inputs, *, alpha: float) -> list:
+    out = [Heading(2, "What the judge found, and how far to trust it")]
+    j = inputs.judge
+    if j is None:
+        return out + [Callout("note", "The judge did not run (", Code(str(paths.JUDGE_METRICS)), " is absent or "
+                                      "unreadable): this brief rests on the deterministic metrics alone.")]
+    who = f"the {j.backend} judge ({j.model}, prompt {j.prompt_version})"
+    out.append(Paragraph(
+        f"A second reader looks where nuance matters: {who} read {j.judged:,} of {j.n_candidates:,} selected reviews "
+        f"({j.n_random:,} drawn at random from all reviews, {j.n_targeted:,} targeted: confidently incorrect, "
+        f"sarcasm or mixed-feeling cues{'; some are both' if j.n_random + j.n_targeted > j.n_candidates else ''}). "
+        f"It reads {j.sarcasm:,} as sarcastic, {j.mixed:,} as mixed sentiment and "
+        f"{j.technical:,} as written in a technical register."))
+    trust = (f"On the random sample it agrees with the gold label on {pct(j.agreement_gold.value)} "
+             f"{interval(j.agreement_gold, pct)} of {j.n_agreement:,} reviews, Cohen's kappa {est(j.kappa_gold, f2)} "
+             f"({kappa_strength(j.kappa_gold.value)} agreement")
+    if j.kappa_gold.has_interval:
+        trust += (f"; the interval reaches from {kappa_strength(j.kappa_gold.ci_low)} to "
+                  f"{kappa_strength(j.kappa_gold.ci_high)}")
+    trust += ")."
+    if j.kappa_gold.has_interval and j.kappa_gold.ci_low >= 0.6:
+        trust += " That is strong enough to use its verdicts for triage, with spot checks."
+    else:
+        trust += (" That is too weak to overrule a gold label: treat its verdicts as leads for a human annotator, "
+                  "not as evidence.")
+    out.append(Paragraph(trust))
+    if j.backend == "offline":
+        out.append(Callout("note", "The offline backend is a deterministic rule-based reader, the default so that "
+                                   "every run works without a network. For a stronger reading point the judge at a "
+                                   "language model: ", Code("dvc exp run -S judge=openai"), "."))
+    items = []
+    if j.ci_n:
+        items.append(f"On the {j.ci_n:,} confidently incorrect reviews it judged, it sides with the gold label "
+                     f"{j.ci_with_gold:,} times, with the model {j.ci_with_model:,} times and with neither "
+                     f"{j.ci_with_neither:,} times.")
+    if j.gold_wrong:
+        items.append(f"It calls {j.gold_wrong:,} gold labels wrong: {j.gold_wrong_random:,} of the "
+                     f"{j.gold_wrong_random_n:,} in the random sample ({est(j.gold_wrong_random_rate, pct1)}).")
+    if j.cl_available and j.cl_suspected:
+        line = (f"Confident learning on the model's own probabilities suspects {j.cl_suspected:,} labels "
+                f"({est(j.cl_rate, pct1)} of the reviews)")
+        if j.cl_flag_kappa is not None:
+            line += (f"; it and the judge agree on which reviews to flag with kappa {f2(j.cl_flag_kappa.value)} "
+                     f"({kappa_strength(j.cl_flag_kappa.value)})")
+        items.append(line + ".")
+    if j.failures.get("total"):
+        kinds = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in j.failures.items() if v and k != "total")
+        items.append(f"{j.failures['total']:,} judge calls failed ({kinds}); each is recorded with its raw response "
+                     f"in {paths.JUDGMENTS}.")
+    if j.injection_suspected:
+        items.append(f"{j.injection_suspected:,} reviews look like attempts to instruct the judge; they were judged "
+                     f"as text like any other.")
+    if items:
+        out.append(BulletList(items))
+    return out
+
+
+# --------------------------------------------------------------------------- risk and mitigation
+
+
+def _dvc_key(file, key: str) -> tuple:
+    return run(Code(f"{file}: {key}"))
+
+
+def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
+    """(finding, risk, mitigation, metric) runs, one per finding present in the data."""
+    p, sl, cal, j, cmp_ = inputs.profile, inputs.slices, inputs.calibration, inputs.judge, inputs.comparison
+    compared = cmp_ is not None and cmp_.status == "compared"
+    rows = []
+
+    def class_metric(name):
+        cells = [_dvc_key(paths.PROFILE_METRICS, f"per_class.{name}.recall.value")]
+        if compared:
+            cells += [" and ", Code(f"{paths.COMPARE_METRICS}: global.per_class.{name}.recall.delta")]
+        return run(*cells)
+
+    def confused_with(name) -> str:
+        row = {k: v for k, v in p.confusion.get(name, {}).items() if k != name}
+        return max(sorted(row), key=lambda k: row[k]) if row and max(row.values()) > 0 else ""
+
+    for c in collapsed_classes(inputs):
+        risk = class_risk.get(c.name) or f"every '{c.name}' review is routed as another class"
+        other = confused_with(c.name)
+        rows.append([
+            f"Class '{c.name}' is never {'predicted' if c.predicted == 0 else 'predicted correctly'} "
+            f"(recall {est(c.recall, f2)} on {c.support:,} reviews)",
+            risk[:1].upper() + risk[1:] + ".",
+            f"Give '{c.name}' weight in training (class weights or resampling, more labelled '{c.name}' reviews)"
+            + (f", then look at what separates it from '{other}', where most of them go" if other else "")
+            + "; gate releases on its recall.",
+            class_metric(c.name)])
+    for c, f in weak_classes(inputs):
+        risk = class_risk.get(c.name) or f"'{c.name}' reviews are routed as another class"
+        other = confused_with(c.name)
+        rows.append([
+            f"'{c.name}' recall {est(c.recall, f2)}: {pct(1 - c.recall.value)} of {c.support:,} reviews missed "
+            f"({qtext(f.q_value)})",
+            risk[:1].upper() + risk[1:] + ".",
+            f"Class-weighted training or a lower decision threshold for '{c.name}'"
+            + (f" (its misses go to '{other}')" if other else "") + "; gate releases on its recall.",
+            class_metric(c.name)])
+    for f in distinct_blind_spots(inputs)[:max_slices]:
+        watched = sl.on_watchlist(f.key)
+        section = "watchlist" if watched else "discovered"
+        metric = run(_dvc_key(paths.SLICE_METRICS, f"{section}.{f.key}.{f.metric}.value"))
+        if compared and watched:
+            m = "accuracy" if f.metric == "error_rate" else f.metric
+            metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: watchlist.{f.key}.{m}.delta"))
+        mix = (f.metric == "error_rate" and f.excess_given_class_mix is not None and f.excess_given_class_mix <= 0)
+        mitigation = ("Its excess errors come from its class mix: close the weak-class gaps above, then re-check it"
+                      if mix else "Collect and label more reviews like these and check the features the model uses "
+                                  "on them")
+        mitigation += ("" if watched else f"; follow it on every version by adding {f.key} to slices.watchlist") + "."
+        rows.append([
+            f"\u201c{f.description}\u201d (n = {f.slice_n:,}): {metric_label(f.metric)} {f2(f.value.value)} against "
+            f"{f2(f.rest_value)} elsewhere ({qtext(f.q_value)}, {f.excess:+.0f} excess)",
+            "Patients writing these reviews get systematically worse readings than the headline accuracy promises, "
+            "and nobody sees it in the global metric.",
+            mitigation, metric])
+    if cal and cal.confident and cal.confident.count > 0:
+        band = f"conf_ge_{round(cal.threshold * 100):02d}"
+        fix = f"Recalibrate ({cal.recal_best.replace('_', ' ')} takes ECE from {f3(cal.recal_ece_before)} to " \
+              f"{f3(cal.recal_ece_after)} in cross-fitting) and" if cal.recal_best else "Recalibrate and"
+        metric = run(_dvc_key(paths.CALIBRATION_METRICS, f"confidently_incorrect.{band}.rate"), " and ",
+                     Code(f"{paths.CALIBRATION_METRICS}: overall.ece"))
+        if compared:
+            metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: global.confidently_incorrect_rate.delta"))
+        rows.append([
+            f"{cal.confident.count:,} reviews ({pct(cal.confident.rate.value, 1)}) wrong with confidence "
+            f"\u2265 {cal.threshold:g}",
+            "Any automation that trusts confident predictions (auto-routing, skipping human review) passes these "
+            "errors through unseen.",
+            f"{fix} send predictions below a confidence floor, and every prediction of a weak class, to a human.",
+            metric])
+    if j and (j.gold_wrong_random or (j.cl_available and j.cl_suspected)):
+        evidence_ = []
+        if j.gold_wrong_random:
+            evidence_.append(f"the judge calls {j.gold_wrong_random} of {j.gold_wrong_random_n} randomly sampled gold "
+                             f"labels wrong ({est(j.gold_wrong_random_rate, pct1)})")
+        if j.cl_available and j.cl_suspected:
+            evidence_.append(f"confident learning suspects {j.cl_suspected:,} labels")
+        rows.append([
+            "Suspected label noise: " + _sentence_join(evidence_),
+            "Part of the measured error may be wrong gold labels: the metrics blame the model for them, and "
+            "retraining on them teaches the error.",
+            f"Re-annotate the flagged reviews ({paths.JUDGMENTS}: gold_label_wrong, cl_suspect) with two annotators "
+            f"before retraining; report metrics with and without them.",
+            _dvc_key(paths.JUDGE_METRICS, "verdicts.gold_label_wrong_random_sample.rate")])
+    return rows
+
+
+def risks(inputs: Inputs, class_risk: dict) -> list:
+    out = [Heading(2, "Risk and mitigation")]
+    rows = risk_rows(inputs, class_risk)
+    if not rows:
+        return out + [Paragraph("No finding in this audit calls for a mitigation.")]
+    out.append(Paragraph("One row per finding present in this audit; the last column names the metric (file: "
+                         "key, as ", Code("dvc metrics diff"), " shows it) that will show the fix on the next "
+                         "version."))
+    out.append(Table(["finding", "risk to patients and users", "mitigation", "metric that will show it fixed"], rows,
+                     wide=3))
+    return out
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _delta_row(label, d: Delta, *, show_direction: bool = True) -> list:
+    if d.delta is None:
+        return [label, "n/a", "n/a", "n/a", f"{d.n:,}", "", "", d.reason or "not tested"]
+    hib = d.higher_is_better if d.higher_is_better is not None else higher_is_better(d.metric)
+    arrow = {True: "higher is better", False: "lower is better", None: ""}[hib] if show_direction else ""
+    delta = f"{signed(d.delta.value)} {interval(d.delta, signed)}"
+    test = {"mcnemar_exact": "McNemar", "paired_bootstrap": "paired bootstrap"}.get(d.test, d.test)
+    if d.test == "mcnemar_exact" and d.baseline_only is not None:
+        test += f" ({d.baseline_only}/{d.current_only})"
+    if not d.tested:
+        verdict_ = d.reason or "not tested"
+    else:
+        verdict_ = {"improved": "improved", "worsened": "worsened"}.get(d.direction, "no significant change")
+    label = run(label, (" ", Em(f"({arrow})")) if arrow else "")
+    return [label, f3(d.baseline), f3(d.current), delta, f"{d.n:,}", test, qcell(d.q_value),
+            run(Strong(verdict_) if d.changed else verdict_)]
+
+
+def comparison(inputs: Inputs) -> list:
+    out = [Heading(2, "Comparison with the previous version")]
+    c = inputs.comparison
+    if c is None:
+        out.append(Callout("note", "No paired comparison (", Code(str(paths.COMPARE_METRICS)), " is absent): "
+                                   "run the compare stage."))
+    elif c.status == "no_baseline":
+        out.append(Callout("note", "No baseline is configured (", Code("compare.baseline.path"), " is null)."))
+    elif c.status != "compared":
+        out.append(Callout("warning", f"The baseline {c.baseline_name} could not be paired with {c.current_name}: "
+                                      f"{c.reason}."))
+    elif c.baseline_is_current:
+        out.append(Callout("note", f"The baseline ({c.baseline_name}, ", Code(str(c.baseline_path)), ") is the "
+                                   f"current model: all {c.n_tests} paired tests show a delta of 0 and nothing is "
+                                   "flagged. To compare a new version, run ", Code("dvc exp run -S model=v2"),
+                                   " (or your own model config); ", Code("dvc metrics diff"), " then shows the same "
+                                   "deltas."))
+    else:
+        level = f"{c.ci_level:.0%}"
+        intro = (f"{c.current_name} against {c.baseline_name}, scored on the same reviews: {c.n_paired:,} reviews are "
+                 f"in both files with the same gold label")
+        if c.n_paired < c.n_current or c.label_mismatch:
+            intro += (f" ({c.n_current:,} in {c.current_name}, {c.n_baseline:,} in {c.baseline_name}, "
+                      f"{c.label_mismatch:,} with different gold labels, not compared)")
+        intro += (f". Two models on the same reviews are one paired experiment: accuracy, per-class recall and the "
+                  f"confidently-incorrect rate are tested with exact McNemar tests on the reviews where the two "
+                  f"disagree (in brackets: reviews only {c.baseline_name} / only {c.current_name} gets right, or for "
+                  f"the confidently-incorrect rate, gets confidently wrong), every other metric with a paired "
+                  f"bootstrap; one Benjamini-Hochberg family over all {c.n_tests} tests at FDR {c.fdr_alpha:g}. "
+                  f"{c.n_changed} changed: {c.n_improved} improved, {c.n_worsened} worsened.")
+        out.append(Paragraph(intro))
+        groups: dict = {}
+        for scope, d in _all_deltas(c):
+            if d.changed:
+                groups.setdefault(scope, []).append(
+                    f"{metric_label(d.metric)} {d.direction} {f3(d.baseline)} \u2192 {f3(d.current)} "
+                    f"({signed(d.delta.value)} {interval(d.delta, signed)}, {qtext(d.q_value)})")
+        if groups:
+            out.append(BulletList([run(Strong(scope), ": ", "; ".join(items)) for scope, items in groups.items()]))
+        notable = [d for d in c.global_deltas
+                   if d.tested and not d.changed and _ok(d.p_value) and d.p_value < c.fdr_alpha]
+        for d in notable:
+            out.append(Paragraph(f"{metric_label(d.metric).capitalize()} moves {signed(d.delta.value)} "
+                                 f"{interval(d.delta, signed)} (p = {d.p_value:.3f} alone), but not beyond chance once "
+                                 f"all {c.n_tests} tests are accounted for ({qtext(d.q_value)})."))
+        header = ["metric", c.baseline_name, c.current_name, f"delta [{level} CI]", "n", "test", "q", "verdict"]
+        align = ("l", "r", "r", "r", "r", "l", "r", "l")
+        out.append(Heading(3, "Global and per-class metrics"))
+        rows = [_delta_row(metric_label(d.metric), d) for d in c.global_deltas]
+        for cls, ds in c.class_deltas.items():
+            rows += [_delta_row(f"{metric_label(d.metric)} of '{cls}'", d) for d in ds]
+        out.append(Table(header, rows, align=align,
+                         caption=f"delta: {c.current_name} minus {c.baseline_name}, percentile bootstrap interval "
+                                 f"of the paired count table (unadjusted {level}); q: Benjamini-Hochberg."))
+        if c.slice_deltas:
+            out.append(Heading(3, "Watchlist slices"))
+            rows = []
+            for key, (n, ds) in c.slice_deltas.items():
+                rows += [_delta_row(run(Code(key), " ", metric_label(d.metric)), d, show_direction=False) for d in ds]
+            untested = sum(not d.tested for _, ds in c.slice_deltas.values() for d in ds)
+            caption = (f"{untested} comparisons on too few reviews are listed untested, with the reason."
+                       if untested else ())
+            out.append(Table(header, rows, align=align, caption=caption))
+    if inputs.rev:
+        out += _rev_section(inputs)
+    return out
+
+
+def _all_deltas(c: Comparison):
+    """(scope, delta) over every comparison: "all reviews", "class '<c>'", then each watchlist slice."""
+    for d in c.global_deltas:
+        yield "all reviews", d
+    for cls, ds in c.class_deltas.items():
+        for d in ds:
+            yield f"class '{cls}'", d
+    for key, (n, ds) in c.slice_deltas.items():
+        for d in ds:
+            yield f"{key} (n = {n:,})", d
+
+
+def _rev_section(inputs: Inputs) -> list:
+    out = [Heading(3, f"Against the metrics committed at {inputs.rev}")]
+    if inputs.rev_headlines is None:
+        return out + [Callout("warning", f"The metrics of revision {inputs.rev} are unavailable: "
+                                         f"{inputs.rev_problem.rstrip('.')}.")]
+    now = {(h.file, h.key): h for h in headlines(inputs.profile, inputs.slices, inputs.calibration)}
+    rows = []
+    for old in inputs.rev_headlines:
+        cur = now.get((old.file, old.key))
+        if cur is None:
+            continue
+        delta = cur.value - old.value
+        hib = higher_is_better(cur.direction)
+        better = direction_of(delta, delta != 0, hib)
+        rows.append([cur.label, f3(old.value), f3(cur.value), signed(delta),
+                     {"improved": "better", "worsened": "worse"}.get(better, "same"), Code(f"{cur.file}: {cur.key}")])
+    out.append(Paragraph(f"Unpaired deltas against the metrics files committed at {inputs.rev} (",
+                         Code("report.baseline_rev"), "), key for key what ", Code(f"dvc metrics diff {inputs.rev}"),
+                         " shows. No test: these are two summaries, not paired rows, so a small delta here may be "
+                         "noise. The paired tests above are the ones to trust."))
+    out.append(Table(["metric", inputs.rev, "now", "delta", "direction", "key"], rows,
+                     align=("l", "r", "r", "r", "l", "l")))
+    return out
+
+
+# --------------------------------------------------------------------------- the whole brief
+
+
+def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = ()) -> Document:
+    """The Blind Spot Brief as a :class:`Document`.
+
+    Parameters
+    ----------
+    inputs : Inputs
+    cfg : ReportConfig
+    alpha : float
+        ``stats.fdr_alpha``.
+    footer_blocks : sequence of blocks
+        The reproducibility footer (:func:`blindspot.report.footer.footer`).
+    """
+    p = inputs.profile
+    doc = Document(cfg.title, subtitle=run(f"Model {p.model} \u00b7 {p.n_rows:,} reviews \u00b7 every number below "
+                                           f"is read from ", Code("metrics/"), ", ", Code(str(paths.FINDINGS)), ", ",
+                                           Code("plots/"), " and ", Code("data/interim/"), "."))
+    doc.add(*verdict(inputs, alpha=alpha))
+    doc.add(*accuracy_lied(inputs, classes_figure=inputs.figures.get("class_distribution")))
+    doc.add(*blind_spots(inputs, max_rows=cfg.max_blind_spots))
+    doc.add(*evidence(inputs))
+    doc.add(*examples(inputs, n_examples=cfg.n_examples, max_chars=cfg.max_quote_chars))
+    doc.add(*judge(inputs, alpha=alpha))
+    doc.add(*risks(inputs, dict(cfg.class_risk)))
+    doc.add(*comparison(inputs))
+    doc.add(*footer_blocks)
+    return doc

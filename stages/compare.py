@@ -1,0 +1,70 @@
+"""Stage compare: current predictions vs a baseline version's, paired on review id -> metrics/compare.json."""
+
+import numpy as np
+import pandas as pd
+
+from blindspot import paths
+from blindspot.compare import baseline_model_config, compare_predictions
+from blindspot.config import load_params
+from blindspot.ingest import check_usable, ingest_file
+from blindspot.io.readers import read_predictions
+from blindspot.io.writers import write_metrics
+from stages._runner import run
+
+WATCH_PREFIX = "watch__"
+
+
+def watchlist_masks(frame, slices) -> dict:
+    """Watchlist membership (``watch__<key>`` columns of the slice table) aligned with ``frame`` by id."""
+    if slices is None:
+        return {}
+    # One hash lookup for all columns; a prediction absent from the slice table is in no slice.
+    position = pd.Index(slices["id"].astype("string")).get_indexer(frame["id"].astype("string"))
+    found = position >= 0
+    masks = {}
+    for col in slices.columns:
+        if str(col).startswith(WATCH_PREFIX):
+            member = np.zeros(len(frame), dtype=bool)
+            member[found] = slices[col].to_numpy(dtype=bool)[position[found]]
+            masks[str(col)[len(WATCH_PREFIX):]] = member
+    return masks
+
+
+def main(log) -> str:
+    cfg = load_params(paths.PARAMS)
+    base = cfg.compare.baseline
+    versions = {"current": {"name": cfg.model.name, "path": cfg.model.path},
+                "baseline": {"name": base.name, "path": base.path}}
+    if base.path is None:
+        write_metrics(paths.COMPARE_METRICS, {**versions, "status": "no_baseline",
+                                              "reason": "compare.baseline.path is null"})
+        return f"no baseline configured (compare.baseline.path is null) -> {paths.COMPARE_METRICS}"
+    current = read_predictions(paths.PREDICTIONS)
+    model = baseline_model_config(cfg.compare, cfg.model)
+    # The baseline passes the same validation as the current model; its rejected rows are only counted.
+    ingested = ingest_file(model, cfg.ingest)
+    check_usable(ingested, model.path, "(not written for the baseline: run ingest on it to list them)")
+    versions["baseline"].update(rows_in=ingested.rows_in, rows_clean=len(ingested.clean),
+                                rows_rejected=len(ingested.rejected))
+    # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
+    slices = read_predictions(paths.SLICES) if paths.SLICES.exists() else None
+    if slices is None:
+        log.warning("%s not found: comparing without watchlist slices", paths.SLICES)
+    result = compare_predictions(current, ingested.clean, cfg.ingest.classes, watchlist_masks(current, slices),
+                                 confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
+                                 level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
+                                 min_rows=cfg.compare.min_rows)
+    write_metrics(paths.COMPARE_METRICS, {**versions, **result})
+    head = f"{cfg.model.name} vs {base.name} on {result['pairing']['n_paired']} paired rows"
+    if result["status"] != "compared":
+        return f"{head}: {result['reason']} -> {paths.COMPARE_METRICS}"
+    if result["baseline_is_current"]:
+        return f"{head}: the baseline is the current model, nothing to compare -> {paths.COMPARE_METRICS}"
+    f, acc = result["family"], result["global"]["accuracy"]
+    return (f"{head}: accuracy {acc['baseline']:.3f} -> {acc['current']:.3f} (McNemar p {acc['p_value']:.2g}); "
+            f"{f['n_changed']} of {f['n_tests']} tests changed at FDR {cfg.stats.fdr_alpha:g} "
+            f"({f['n_improved']} improved, {f['n_worsened']} worsened) -> {paths.COMPARE_METRICS}")
+
+
+if __name__ == "__main__":
+    run("compare", main)

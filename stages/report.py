@@ -1,0 +1,29 @@
+"""Stage report: metrics, findings, plots and interim tables -> the Blind Spot Brief (Markdown + HTML)."""
+
+from blindspot import paths
+from blindspot.config import load_params
+from blindspot.report import git_revision, load_inputs, provenance, render_brief
+from stages._runner import run
+
+
+def main(log) -> str:
+    cfg = load_params(paths.PARAMS)
+    inputs = load_inputs(".", confident_threshold=cfg.report.confident_threshold, baseline_rev=cfg.report.baseline_rev)
+    for problem in inputs.problems:
+        log.warning("%s", problem)
+    for missing in inputs.missing:
+        log.warning("%s is absent: the brief says so where it would be used", missing)
+    prov = provenance(".", model_path=cfg.model.path, baseline_path=cfg.compare.baseline.path)
+    md, html = render_brief(inputs, cfg.report, alpha=cfg.stats.fdr_alpha, prov=prov)
+    paths.BRIEF_MD.parent.mkdir(parents=True, exist_ok=True)
+    paths.BRIEF_MD.write_text(md, encoding="utf-8")
+    paths.BRIEF_HTML.write_text(html, encoding="utf-8")
+    spots = len({f.key for f in inputs.slices.blind_spots}) if inputs.slices else 0
+    # The revision goes to the log, not into the brief (see blindspot.report.footer).
+    return (f"brief for model {inputs.profile.model} at git {git_revision('.')}: {spots} blind spot(s), "
+            f"{len(inputs.figures)} figures, {len(inputs.missing) + len(inputs.problems)} missing or unreadable "
+            f"input(s) -> {paths.BRIEF_MD}, {paths.BRIEF_HTML} ({len(html) // 1024} KiB)")
+
+
+if __name__ == "__main__":
+    run("report", main)

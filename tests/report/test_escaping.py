@@ -1,0 +1,134 @@
+"""Hostile text (script tags, quotes, Markdown and HTML injection) renders as text in both outputs.
+
+The brief quotes patients' reviews and slice descriptions built from metadata values:
+none of it may become markup. Each renderer escapes every text piece once; these tests
+build a document whose every text slot holds hostile text and check, with real parsers,
+that the output holds no element, link, image or attribute the text asked for, and that
+the text itself is shown verbatim (whitespace collapsed).
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from blindspot.report import html as html_render
+from blindspot.report import markdown as md_render
+from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
+                                       Strong, Table)
+
+from report.conftest import HOSTILE
+
+FLAT = " ".join(HOSTILE.split())
+
+
+class Elements(HTMLParser):
+    """Start tags with their attributes, and the text, of an HTML fragment."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.text = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    @property
+    def joined(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+def parse(markup: str) -> Elements:
+    p = Elements()
+    p.feed(markup)
+    p.close()
+    return p
+
+
+def hostile_document(png_path: str) -> Document:
+    doc = Document(HOSTILE, subtitle=(HOSTILE,))
+    doc.add(Heading(2, HOSTILE), Paragraph(HOSTILE, Strong(HOSTILE), Em(HOSTILE), Code(HOSTILE)),
+            BulletList([HOSTILE, (Code("a|b"), HOSTILE)]),
+            Table(["slice", HOSTILE], [[HOSTILE, Code(HOSTILE)], ["x", "y"]], caption=HOSTILE),
+            Figure(png_path, HOSTILE, alt=HOSTILE), Quote(HOSTILE, (HOSTILE, Code(HOSTILE))),
+            Callout("warning", HOSTILE))
+    return doc
+
+
+@pytest.fixture
+def png(tmp_path):
+    from blindspot.report.document import Figure  # noqa: F401  (the renderer reads the file)
+
+    path = tmp_path / "plots" / "x.png"
+    path.parent.mkdir()
+    # the smallest valid PNG: 1x1 transparent pixel
+    path.write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fe"
+        "a7d6a4a30000000049454e44ae426082"))
+    return path
+
+
+def test_html_escapes_every_text_slot(png, tmp_path):
+    out = html_render.render(hostile_document("plots/x.png"), root=tmp_path)
+    doc = parse(out)
+    tags = {t for t, _ in doc.tags}
+    assert "script" not in tags and "<script" not in out.lower()
+    assert not any(t == "a" and not a.get("href", "").startswith("#") for t, a in doc.tags), "a link was injected"
+    assert all(a.get("src", "").startswith("data:image/png;base64,") for t, a in doc.tags if t == "img")
+    assert sum(t == "img" for t, _ in doc.tags) == 1  # only the figure, none from the text
+    assert not any(k.startswith("on") for _, a in doc.tags for k in a), "an event handler attribute was injected"
+    assert not any(t == "p" and "onclick" in a for t, a in doc.tags)
+    assert doc.joined.count(FLAT) >= 10  # every slot shows the text itself
+    fig_alt = next(a["alt"] for t, a in doc.tags if t == "img")
+    assert fig_alt == HOSTILE  # attribute values round-trip exactly (quotes escaped)
+
+
+def test_markdown_escapes_every_text_slot(png):
+    markdown_it = pytest.importorskip("markdown_it")
+    md = md_render.render(hostile_document("plots/x.png"), base="reports")
+    rendered = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough").render(md)
+    doc = parse(rendered)
+    tags = [t for t, _ in doc.tags]
+    assert "script" not in tags and "<script" not in rendered.lower()
+    assert "a" not in tags, "a link was injected"
+    assert [a["src"] for t, a in doc.tags if t == "img"] == ["../plots/x.png"]
+    assert "s" not in tags and "del" not in tags  # ~~strike~~ stays text
+    assert tags.count("h1") == 1 and tags.count("h2") == 1  # "# Heading" inside the text made none
+    assert not any(k.startswith("on") for _, a in doc.tags for k in a)
+    assert doc.joined.count(FLAT) >= 9
+    # Raw Markdown: no line of ours starts a list or heading because of the text.
+    assert not any(line.startswith(("- item", "# Heading")) for line in md.splitlines())
+
+
+def test_markdown_table_cells_keep_their_columns():
+    markdown_it = pytest.importorskip("markdown_it")
+    doc = Document("t").add(Table(["a", "b"], [["x | y | z", Code("p|q")]]))
+    rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(md_render.render(doc))
+    cells = parse(rendered)
+    assert sum(t == "td" for t, _ in cells.tags) == 2
+    assert "x | y | z" in cells.joined and "p|q" in cells.joined
+
+
+@pytest.mark.parametrize("text", ["# not a heading", "- not a list", "+ nor this", "1. nor this", "3) nor this",
+                                  "> nor a quote", "=== nor a rule"])
+def test_block_markers_at_line_start_are_escaped(text):
+    markdown_it = pytest.importorskip("markdown_it")
+    md = md_render.render(Document("t").add(Paragraph(text), Quote(text), BulletList([text])))
+    rendered = markdown_it.MarkdownIt("commonmark").render(md)
+    tags = [t for t, _ in parse(rendered).tags]
+    assert tags.count("h1") == 1 and "ol" not in tags and "h2" not in tags and "hr" not in tags
+    assert tags.count("ul") == 1 and tags.count("li") == 1 and tags.count("blockquote") == 1
+    assert parse(rendered).joined.count(text) == 3
+
+
+def test_code_spans_hold_backticks():
+    markdown_it = pytest.importorskip("markdown_it")
+    md = md_render.render(Document("t").add(Paragraph(Code("a ``b`` c"), " and ", Code("`edge`"))))
+    rendered = markdown_it.MarkdownIt("commonmark").render(md)
+    assert "<code>a ``b`` c</code>" in rendered and "<code>`edge`</code>" in rendered

@@ -1,0 +1,94 @@
+"""Loading what the brief reads: absent files, unreadable files, the threshold band."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from blindspot import paths
+from blindspot.errors import InputError
+from blindspot.io.writers import write_metrics
+from blindspot.profiling import profile_predictions
+from blindspot.report.load import _band_key, headlines, load_inputs, parse_calibration
+
+CLASSES = ["negative", "neutral", "positive"]
+
+
+@pytest.fixture
+def profile_only(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    pred = np.where(rng.random(200) < 0.7, y, 2)
+    frame = pd.DataFrame({"y_true": y, "y_pred": pred, "text": ["a b c"] * 200,
+                          "label": [CLASSES[i] for i in y]})
+    m = profile_predictions(frame, CLASSES, n_boot=50, level=0.95, rng=np.random.default_rng(1),
+                            length_quantiles=[0.5])
+    write_metrics(tmp_path / paths.PROFILE_METRICS, {**m, "model": "m"})
+    return tmp_path
+
+
+def test_only_the_profile_is_required(profile_only):
+    inputs = load_inputs(profile_only)
+    assert inputs.profile.n_rows == 200 and inputs.profile.model == "m"
+    assert inputs.slices is None and inputs.calibration is None and inputs.judge is None
+    assert inputs.comparison is None and inputs.examples == [] and inputs.figures == {}
+    for rel in (paths.SLICE_METRICS, paths.FINDINGS, paths.CALIBRATION_METRICS, paths.JUDGE_METRICS,
+                paths.COMPARE_METRICS, paths.CONFIDENT_ERRORS):
+        assert str(rel) in inputs.missing
+    assert inputs.problems == []
+
+
+def test_missing_profile_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="metrics/profile.json: not found"):
+        load_inputs(tmp_path)
+
+
+def test_malformed_profile_is_an_input_error(profile_only):
+    path = profile_only / paths.PROFILE_METRICS
+    m = json.loads(path.read_text())
+    del m["per_class"]
+    path.write_text(json.dumps(m))
+    with pytest.raises(InputError, match="cannot be read for the brief: missing or malformed 'per_class'"):
+        load_inputs(profile_only)
+
+
+def test_an_unreadable_optional_file_is_a_problem_not_a_crash(profile_only):
+    (profile_only / paths.COMPARE_METRICS).write_text(json.dumps({"status": "compared"}))
+    inputs = load_inputs(profile_only)
+    assert inputs.comparison is None
+    assert inputs.problems == ["metrics/compare.json: cannot be read for the brief (missing key 'current')"]
+
+
+def _calibration_metrics(thresholds):
+    band = {_band_key(t): {"threshold": t, "count": 3, "rate": 0.03, "rate_ci_low": 0.01, "rate_ci_high": 0.08,
+                           "n_confident": 40, "share_of_errors": 0.1} for t in thresholds}
+    overall = {"ece": 0.05, "ece_ci_low": 0.02, "ece_ci_high": 0.07, "overconfidence": 0.01,
+               "overconfidence_ci_low": -0.01, "overconfidence_ci_high": 0.03, "mean_confidence": 0.8,
+               "accuracy": 0.79}
+    return {"n": 100, "confident_thresholds": list(thresholds), "overall": overall, "confidently_incorrect": band,
+            "by_class": {}, "slices": {}, "recalibration": {"status": "unavailable"}, "interval_method": "x"}
+
+
+def test_calibration_band_is_the_configured_one_or_the_closest():
+    assert parse_calibration(_calibration_metrics([0.7, 0.8, 0.9]), 0.8).threshold == 0.8
+    chosen = parse_calibration(_calibration_metrics([0.7, 0.9]), 0.82)
+    assert chosen.threshold == 0.9 and chosen.confident.threshold == 0.9
+
+
+def test_headlines_name_dvc_metrics_keys(profile_only):
+    inputs = load_inputs(profile_only)
+    keys = {(h.file, h.key) for h in headlines(inputs.profile, None,
+                                               parse_calibration(_calibration_metrics([0.8]), 0.8))}
+    assert ("metrics/profile.json", "per_class.neutral.recall.value") in keys
+    assert ("metrics/calibration.json", "confidently_incorrect.conf_ge_80.rate") in keys
+    profile = json.loads((profile_only / paths.PROFILE_METRICS).read_text())
+    for file, key in keys:  # every profile key exists in the file, as `dvc metrics diff` flattens it
+        if file == "metrics/profile.json":
+            node = profile
+            for part in key.split("."):
+                node = node[part]
+            assert isinstance(node, float)

@@ -1,0 +1,370 @@
+"""Paired comparison of two model versions (blindspot.compare, stages/compare.py)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+from sklearn import metrics as skm
+
+from blindspot import paths
+from blindspot.compare import (
+    METRIC_DIRECTION,
+    apply_fdr,
+    baseline_model_config,
+    bootstrap_p_value,
+    compare_predictions,
+    compare_table,
+    direction_of,
+    higher_is_better,
+    joint_counts,
+    mcnemar_exact,
+    pair_rows,
+)
+from blindspot.config import IngestConfig, load_params
+from blindspot.errors import InputError
+
+from _paths import ROOT
+
+CLASSES = ["negative", "neutral", "positive"]
+
+
+def _frame(ids, y_true, y_pred, confidence=None):
+    n = len(ids)
+    conf = np.full(n, 0.9) if confidence is None else np.asarray(confidence, float)
+    return pd.DataFrame({"id": pd.array([str(i) for i in ids], dtype="string"),
+                         "y_true": np.asarray(y_true, np.int8), "y_pred": np.asarray(y_pred, np.int8),
+                         "confidence": conf})
+
+
+def _run(current, baseline, masks=None, **kw):
+    opts = dict(confident_threshold=0.8, n_boot=300, level=0.95, fdr_alpha=0.05, seed=7, min_rows=10)
+    opts.update(kw)
+    return compare_predictions(current, baseline, CLASSES, masks, **opts)
+
+
+def _entries(tree):
+    for key, value in tree.items():
+        if isinstance(value, dict) and "tested" in value:
+            yield key, value
+        elif isinstance(value, dict):
+            yield from _entries(value)
+
+
+# --------------------------------------------------------------------------- primitives
+
+
+def test_mcnemar_exact_matches_hand_computation():
+    # 10 reviews only the baseline gets right, 2 only the current: two-sided exact binomial,
+    # 2 * P(X <= 2) for X ~ Bin(12, 1/2) = 2 * (1 + 12 + 66) / 4096.
+    assert mcnemar_exact(10, 2) == pytest.approx(2 * 79 / 4096)
+    assert mcnemar_exact(2, 10) == pytest.approx(2 * 79 / 4096)
+    assert mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(5, 5) == pytest.approx(st.binomtest(5, 10).pvalue)
+
+
+def test_bootstrap_p_value():
+    rng = np.random.default_rng(0)
+    assert bootstrap_p_value(0.0, rng.normal(0, 1, 500)) == 1.0  # no difference: nothing to explain
+    far = bootstrap_p_value(5.0, rng.normal(5.0, 1.0, 999))  # 5 sd from 0: no replicate that extreme
+    assert far == pytest.approx(1 / 1000)
+    near = bootstrap_p_value(0.5, rng.normal(0.5, 1.0, 999))
+    assert 0.5 < near < 0.7  # |N(0,1)| >= 0.5 has probability 0.62
+    assert np.isnan(bootstrap_p_value(np.nan, [1.0, 2.0]))
+    assert np.isnan(bootstrap_p_value(0.1, [np.nan, np.nan]))
+
+
+def test_joint_counts_marginals_are_each_models_confusion_matrix():
+    rng = np.random.default_rng(1)
+    t, b, c = (rng.integers(0, 3, 400) for _ in range(3))
+    fb, fc = rng.random(400) < 0.2, rng.random(400) < 0.3
+    joint = joint_counts(t, b, c, fb, fc, 3)
+    assert joint.shape == (3, 3, 3, 2, 2) and joint.sum() == 400
+    tbc = joint.sum(axis=(3, 4))
+    np.testing.assert_array_equal(tbc.sum(axis=2), skm.confusion_matrix(t, b, labels=[0, 1, 2]))
+    np.testing.assert_array_equal(tbc.sum(axis=1), skm.confusion_matrix(t, c, labels=[0, 1, 2]))
+    assert joint[..., 1, :].sum() == fb.sum() and joint[..., :, 1].sum() == fc.sum()
+
+
+def test_metric_direction_is_declared_once_and_resolves_derived_names():
+    assert higher_is_better("accuracy") is True
+    assert higher_is_better("recall_negative") is True
+    assert higher_is_better("f1_macro") is True  # its own entry, not "f1"
+    assert higher_is_better("error_rate") is False
+    assert higher_is_better("confidently_incorrect_rate") is False
+    assert higher_is_better("ece") is False
+    assert higher_is_better("something_else") is None
+    assert set(METRIC_DIRECTION.values()) == {True, False}
+
+
+@pytest.mark.parametrize("delta, changed, higher, expected", [
+    (0.1, True, True, "improved"), (-0.1, True, True, "worsened"), (-0.1, True, False, "improved"),
+    (0.1, True, False, "worsened"), (0.1, False, True, "unchanged"), (0.1, True, None, "unchanged")])
+def test_direction_of(delta, changed, higher, expected):
+    assert direction_of(delta, changed, higher) == expected
+
+
+# --------------------------------------------------------------------------- pairing
+
+
+def test_pair_rows_by_id_in_current_order_and_drops_label_mismatches():
+    current = _frame(["a", "b", "c", "d"], [0, 1, 2, 0], [0, 1, 1, 2])
+    baseline = _frame(["d", "c", "a", "x"], [0, 1, 0, 2], [0, 0, 0, 2])  # c: other label; b, x: unpaired
+    paired, pairing = pair_rows(current, baseline)
+    assert paired["id"].tolist() == ["a", "d"]
+    assert paired["pred_baseline"].tolist() == [0, 0] and paired["pred_current"].tolist() == [0, 2]
+    assert pairing == {"n_current": 4, "n_baseline": 4, "shared_ids": 3, "label_mismatch": 1, "n_paired": 2,
+                       "coverage_current": 0.5}
+
+
+def test_no_shared_id_is_reported_not_raised():
+    out = _run(_frame(["a", "b"], [0, 1], [0, 1]), _frame(["x", "y"], [0, 1], [0, 1]))
+    assert out["status"] == "no_overlap" and out["pairing"]["n_paired"] == 0
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+def _two_models(n=1500, seed=3, fix_share=0.0, noise_share=0.0):
+    """A baseline missing class 0 often; the current fixes ``fix_share`` of those misses and
+    re-draws ``noise_share`` of all predictions at random (same error rate either way)."""
+    rng = np.random.default_rng(seed)
+    t = rng.choice(3, n, p=[0.3, 0.1, 0.6])
+    base = np.where(rng.random(n) < 0.8, t, rng.integers(0, 3, n))
+    base = np.where((t == 0) & (rng.random(n) < 0.4), 2, base)
+    cur = base.copy()
+    fix = (t == 0) & (base != 0) & (rng.random(n) < fix_share)
+    cur[fix] = 0
+    noise = rng.random(n) < noise_share
+    cur[noise] = rng.permutation(base[noise])
+    ids = [f"r{i}" for i in range(n)]
+    conf_b, conf_c = rng.uniform(0.4, 1.0, n), rng.uniform(0.4, 1.0, n)
+    return _frame(ids, t, cur, conf_c), _frame(ids, t, base, conf_b)
+
+
+def test_identical_models_change_nothing():
+    current, _ = _two_models()
+    out = _run(current, current.copy(), {"half": np.arange(len(current)) % 2 == 0})
+    assert out["status"] == "compared" and out["baseline_is_current"] == 1
+    entries = list(_entries({"g": out["global"], "w": out["watchlist"]}))
+    tested = [e for _, e in entries if e["tested"]]
+    assert tested and all(e["delta"] == 0 and e["p_value"] == 1 and not e["changed"] for e in tested)
+    assert out["family"]["n_changed"] == 0
+
+
+def test_point_values_equal_sklearn_on_each_model():
+    current, baseline = _two_models(fix_share=0.5)
+    mask = np.arange(len(current)) % 3 == 0
+    out = _run(current, baseline, {"third": mask})
+    t, b, c = (f.to_numpy() for f in (current["y_true"], baseline["y_pred"], current["y_pred"]))
+    g = out["global"]
+    for name, fn in (("accuracy", skm.accuracy_score), ("balanced_accuracy", skm.balanced_accuracy_score),
+                     ("mcc", skm.matthews_corrcoef), ("cohen_kappa", skm.cohen_kappa_score)):
+        assert g[name]["baseline"] == pytest.approx(fn(t, b)), name
+        assert g[name]["current"] == pytest.approx(fn(t, c)), name
+        assert g[name]["delta"] == pytest.approx(fn(t, c) - fn(t, b)), name
+    assert g["f1_macro"]["current"] == pytest.approx(skm.f1_score(t, c, average="macro"))
+    recall_b = skm.recall_score(t, b, average=None, labels=[0, 1, 2])
+    precision_c = skm.precision_score(t, c, average=None, labels=[0, 1, 2])
+    for j, cls in enumerate(CLASSES):
+        assert g["per_class"][cls]["recall"]["baseline"] == pytest.approx(recall_b[j])
+        assert g["per_class"][cls]["precision"]["current"] == pytest.approx(precision_c[j])
+    # A watchlist slice is compared on its own rows.
+    w = out["watchlist"]["third"]
+    assert w["n"] == mask.sum()
+    assert w["accuracy"]["current"] == pytest.approx(skm.accuracy_score(t[mask], c[mask]))
+    assert w["recall_negative"]["baseline"] == pytest.approx(skm.recall_score(t[mask] == 0, b[mask] == 0))
+    # McNemar's discordant counts are the rows where exactly one model is right.
+    assert g["accuracy"]["baseline_only"] == int(((b == t) & (c != t)).sum())
+    assert g["accuracy"]["current_only"] == int(((b != t) & (c == t)).sum())
+    wrong_b = (b != t) & (baseline["confidence"].to_numpy() >= 0.8)
+    assert g["confidently_incorrect_rate"]["baseline"] == pytest.approx(wrong_b.mean())
+
+
+def test_a_real_improvement_is_flagged_in_the_right_direction():
+    current, baseline = _two_models(fix_share=0.6)
+    out = _run(current, baseline)
+    recall = out["global"]["per_class"]["negative"]["recall"]
+    assert recall["delta"] > 0.1 and recall["changed"] and recall["direction"] == "improved"
+    assert recall["test"] == "mcnemar_exact" and recall["baseline_only"] == 0
+    assert recall["delta_ci_low"] > 0
+    assert out["global"]["accuracy"]["direction"] == "improved"
+    assert out["global"]["balanced_accuracy"]["test"] == "paired_bootstrap"
+
+
+def test_lower_is_better_metric_improves_when_it_falls():
+    current, baseline = _two_models(fix_share=0.6)
+    # the current model is confidently wrong far less often
+    current = current.assign(confidence=np.where(current["y_pred"] != current["y_true"], 0.5, 0.95))
+    baseline = baseline.assign(confidence=0.95)
+    e = _run(current, baseline)["global"]["confidently_incorrect_rate"]
+    assert e["delta"] < 0 and e["higher_is_better"] is False and e["direction"] == "improved"
+
+
+def _null_models(n, seed):
+    """Two models drawn independently from the same process: different rows wrong, same expected metrics."""
+    rng = np.random.default_rng(seed)
+    t = rng.choice(3, n, p=[0.3, 0.1, 0.6])
+
+    def model():
+        wrong = rng.random(n) < np.array([0.5, 0.8, 0.1])[t]
+        return np.where(wrong, (t + rng.integers(1, 3, n)) % 3, t)
+
+    ids = [f"r{i}" for i in range(n)]
+    return (_frame(ids, t, model(), rng.uniform(0.4, 1, n)), _frame(ids, t, model(), rng.uniform(0.4, 1, n)))
+
+
+def test_no_change_is_flagged_between_equivalent_models():
+    # Under the null (same process, independent errors) the family-wise chance of any flag at
+    # FDR 0.05 is about 5%: over 20 seeds, two or more runs with a flag would be a broken test.
+    flagged = 0
+    for seed in range(20):
+        current, baseline = _null_models(800, seed)
+        out = _run(current, baseline, n_boot=200)
+        flagged += out["family"]["n_changed"] > 0
+    assert flagged <= 2, flagged
+
+
+def test_every_test_is_in_one_bh_family():
+    current, baseline = _two_models(fix_share=0.3)
+    out = _run(current, baseline, {"a": np.arange(len(current)) < 500, "b": np.arange(len(current)) >= 700})
+    tested = [e for _, e in _entries({"g": out["global"], "w": out["watchlist"]}) if e["tested"]]
+    p = np.array([e["p_value"] for e in tested])
+    q = np.array([e["q_value"] for e in tested])
+    np.testing.assert_allclose(np.sort(q), np.sort(st.false_discovery_control(p)), rtol=1e-12)
+    assert out["family"]["n_tests"] == len(tested)
+    assert out["family"]["n_changed"] == sum(e["q_value"] <= 0.05 for e in tested)
+
+
+def test_small_slices_and_classes_are_reported_untested_with_reason():
+    current, baseline = _two_models()
+    tiny = np.zeros(len(current), bool)
+    tiny[:5] = True
+    out = _run(current, baseline, {"tiny": tiny}, min_rows=10)
+    w = out["watchlist"]["tiny"]
+    assert w["n"] == 5
+    assert not w["accuracy"]["tested"] and "fewer than compare.min_rows=10" in w["accuracy"]["reason"]
+    assert "q_value" not in w["accuracy"]
+
+
+def test_deterministic_and_slices_do_not_move_global_intervals():
+    current, baseline = _two_models(fix_share=0.3)
+    one = _run(current, baseline)
+    two = _run(current, baseline, {"extra": np.arange(len(current)) < 400})
+    assert one["global"]["mcc"]["delta_ci_low"] == two["global"]["mcc"]["delta_ci_low"]
+    assert _run(current, baseline) == one
+
+
+def test_compare_table_untested_entries_keep_shape():
+    joint = joint_counts([0, 1], [0, 1], [0, 1], [False, False], [False, False], 3)
+    out = compare_table(joint, CLASSES, n_boot=10, level=0.95, rng=np.random.default_rng(0), min_rows=10)
+    assert set(out["per_class"]) == set(CLASSES) and not out["accuracy"]["tested"]
+    assert apply_fdr({"g": out}, 0.05)["n_tests"] == 0
+
+
+# --------------------------------------------------------------------------- bundled data and the stage
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    from blindspot.ingest import ingest_file
+
+    cfg = load_params(ROOT / "params.yaml")
+    v1 = ingest_file(replace(cfg.model, path=str(ROOT / "data/raw/predictions/v1.json")), cfg.ingest).clean
+    v2 = ingest_file(replace(cfg.model, path=str(ROOT / "data/raw/predictions/v2.json")), cfg.ingest).clean
+    return cfg, v1, v2
+
+
+def test_bundled_v2_against_v1_agrees_with_the_profile_metrics(bundled):
+    """The brief's comparison and `dvc metrics diff` on profile.json must agree: same numbers."""
+    from blindspot.metrics import classification_report
+
+    cfg, v1, v2 = bundled
+    out = compare_predictions(v2, v1, cfg.ingest.classes, confident_threshold=0.8, n_boot=200, level=0.95,
+                              fdr_alpha=0.05, seed=cfg.seed, min_rows=10)
+    assert out["pairing"]["n_paired"] == 979 and out["baseline_is_current"] == 0
+    rng = np.random.default_rng(0)
+    reports = {name: classification_report(f["y_true"], f["y_pred"], cfg.ingest.classes, n_boot=10, level=0.95,
+                                            rng=rng) for name, f in (("v1", v1), ("v2", v2))}
+    g = out["global"]
+    for metric in ("accuracy", "balanced_accuracy", "f1_macro", "mcc", "cohen_kappa"):
+        assert g[metric]["baseline"] == pytest.approx(reports["v1"][metric]["value"])
+        assert g[metric]["current"] == pytest.approx(reports["v2"][metric]["value"])
+    for cls in cfg.ingest.classes:
+        assert g["per_class"][cls]["recall"]["delta"] == pytest.approx(
+            reports["v2"]["per_class"][cls]["recall"]["value"] - reports["v1"]["per_class"][cls]["recall"]["value"])
+    # What the brief reports on the bundled data: v2 finds many more negative reviews and loses
+    # some positive ones; its 2-point accuracy gain rests on 58 against 36 discordant reviews.
+    assert g["per_class"]["negative"]["recall"]["direction"] == "improved"
+    assert g["per_class"]["positive"]["recall"]["direction"] == "worsened"
+    assert (g["accuracy"]["baseline_only"], g["accuracy"]["current_only"]) == (36, 58)
+    assert g["accuracy"]["p_value"] == pytest.approx(st.binomtest(58, 94).pvalue)
+
+
+def test_baseline_model_config_reuses_the_current_mapping_unless_given():
+    cfg = load_params(ROOT / "params.yaml")
+    model = replace(cfg.model, probability_prefix="p_")
+    same = baseline_model_config(cfg.compare, model)
+    assert same.path == cfg.compare.baseline.path and same.columns == model.columns
+    assert same.probability_prefix == "p_" and same.metadata == []
+    own = replace(cfg.compare, baseline=replace(cfg.compare.baseline, columns=replace(model.columns, text="body"),
+                                                probability_prefix=None))
+    other = baseline_model_config(own, model)
+    assert other.columns.text == "body" and other.probability_prefix is None
+
+
+def _stage_dir(params_for, tmp_path, baseline_path):
+    from blindspot.io.writers import write_parquet
+
+    work = params_for({"compare.baseline.path": baseline_path, "compare.min_rows": 1, "stats.n_boot": 50})
+    current = _frame(["a", "b", "c", "d"], [0, 1, 2, 2], [0, 2, 2, 2], [0.9, 0.85, 0.7, 0.99])
+    current = current.assign(text="x", label=[CLASSES[i] for i in current["y_true"]],
+                             prediction=[CLASSES[i] for i in current["y_pred"]])
+    write_parquet(work / paths.PREDICTIONS, current)
+    write_parquet(work / paths.SLICES, pd.DataFrame({"id": pd.array(["a", "b", "c", "d"], dtype="string"),
+                                                     "watch__odd": [True, False, True, False],
+                                                     "found__x": [True, True, True, True]}))
+    return work
+
+
+def test_stage_writes_compare_metrics(params_for, tmp_path):
+    from stages.compare import main
+
+    raw = tmp_path / "data/raw/base.json"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps([{"id": i, "text": "t", "label": lab, "prediction": pred, "confidence": 0.9}
+                               for i, lab, pred in (("a", "negative", "positive"), ("b", "neutral", "neutral"),
+                                                    ("c", "positive", "positive"), ("d", "positive", "negative"))]))
+    work = _stage_dir(params_for, tmp_path, "data/raw/base.json")
+    line = main(logging.getLogger("test"))
+    out = json.loads((work / paths.COMPARE_METRICS).read_text())
+    assert out["status"] == "compared" and out["pairing"]["n_paired"] == 4
+    assert set(out["watchlist"]) == {"odd"}  # only watchlist slices, never discovered ones
+    assert out["baseline"]["rows_clean"] == 4 and out["current"]["name"] == "v1"
+    assert "4 paired rows" in line
+
+
+def test_stage_without_baseline(params_for, tmp_path):
+    from stages.compare import main
+
+    work = _stage_dir(params_for, tmp_path, None)
+    assert "no baseline" in main(logging.getLogger("test"))
+    assert json.loads((work / paths.COMPARE_METRICS).read_text())["status"] == "no_baseline"
+
+
+def test_stage_missing_baseline_file_names_it(params_for, tmp_path):
+    from stages.compare import main
+
+    _stage_dir(params_for, tmp_path, "data/raw/nowhere.json")
+    with pytest.raises(InputError, match="nowhere.json"):
+        main(logging.getLogger("test"))
+
+
+def test_ingest_config_is_shared(bundled):
+    cfg, v1, _ = bundled
+    assert isinstance(cfg.ingest, IngestConfig) and len(v1) == 979
