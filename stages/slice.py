@@ -10,10 +10,12 @@ from blindspot.plots import save_figure
 from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plot_confusion_grid
 from blindspot.slices import audit_slices
 from blindspot.slices.evaluate import metric_names
+from blindspot.slices.watchlist import watchlist_gap_rows
 from stages._runner import run
 
 FOREST_PNG = paths.SLICE_PLOTS / "gap_forest.png"
 CONFUSION_PNG = paths.SLICE_PLOTS / "top_blind_spots_confusion.png"
+GAPS_JSON = paths.SLICE_PLOTS / "watchlist_gaps.json"  # data plot: `dvc plots diff` overlays versions
 
 
 def main(log) -> str:
@@ -28,6 +30,8 @@ def main(log) -> str:
     write_metrics(paths.SLICE_METRICS, audit.metrics)
     write_json(paths.FINDINGS, audit.findings, digits=None)  # already 6 significant digits
     write_parquet(paths.SLICES, audit.membership)
+    # The central question first: errors, then recall of the first class (negative on the bundled data).
+    write_json(GAPS_JSON, watchlist_gap_rows(audit.metrics["watchlist"], ["error_rate", f"recall_{classes[0]}"]))
 
     title = f"model {cfg.model.name}: slice gaps to the rest, {cfg.stats.ci_level:.0%} intervals (red: blind spot)"
     order = [CLASS_PANEL] + metric_names(classes)

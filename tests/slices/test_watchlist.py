@@ -45,3 +45,17 @@ def test_resolution_conjunction_and_unresolved(table):
     assert not missing.resolved and missing.reason == "not_present" and missing.missing == ["condition__nothing"]
     assert np.all([i.key for i in items] == ["negation", "condition__pain__and__negation",
                                              "condition__birth_control", "condition__nothing"])
+
+
+def test_watchlist_gap_rows_flatten_tested_metrics_only():
+    from blindspot.slices.watchlist import watchlist_gap_rows
+
+    section = {
+        "b_key": {"n": 40, "error_rate": {"tested": True, "gap": 0.1, "gap_ci_low": 0.02, "gap_ci_high": 0.2,
+                                          "n": 40, "significant": True},
+                  "recall_negative": {"tested": False, "reason": "no_variation"}},
+        "a_key": {"n": 0, "reason": "not_present"},
+    }
+    rows = watchlist_gap_rows(section, ["error_rate", "recall_negative"])
+    assert rows == [{"slice": "b_key / error_rate", "gap": 0.1, "gap_ci_low": 0.02, "gap_ci_high": 0.2,
+                     "n": 40, "significant": 1}]

@@ -111,3 +111,32 @@ def resolve_watchlist(keys: Sequence[str], table: PredicateTable) -> list[WatchI
             columns) else None
         items.append(WatchItem(key, parts, [r[0] for r in resolved], np.asarray(mask, dtype=bool), members))
     return items
+
+
+def watchlist_gap_rows(watchlist_metrics: dict, metrics: Sequence[str]) -> list[dict]:
+    """Flat rows of watchlist gaps for a DVC bar plot (``dvc plots diff`` overlays versions).
+
+    Parameters
+    ----------
+    watchlist_metrics : dict
+        The ``watchlist`` section of ``metrics/slices.json``: key -> entry.
+    metrics : sequence of str
+        Metric names to plot, e.g. ``["error_rate", "recall_negative"]``.
+
+    Returns
+    -------
+    list of dict, length <= n_keys * n_metrics
+        ``slice`` ("<key> / <metric>"), ``gap``, ``gap_ci_low``, ``gap_ci_high``, ``n``,
+        ``significant`` (0/1), for every watchlist slice and metric that was tested. Keys
+        are the stable watchlist keys, so the rows line up across model versions.
+    """
+    rows = []
+    for key in sorted(watchlist_metrics):
+        entry = watchlist_metrics[key]
+        for metric in metrics:
+            m = entry.get(metric) if isinstance(entry, dict) else None
+            if not m or not m.get("tested"):
+                continue
+            rows.append({"slice": f"{key} / {metric}", "gap": m["gap"], "gap_ci_low": m["gap_ci_low"],
+                         "gap_ci_high": m["gap_ci_high"], "n": m["n"], "significant": int(bool(m["significant"]))})
+    return rows
