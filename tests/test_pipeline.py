@@ -105,5 +105,17 @@ def test_exp_run_switches_to_v2(workspace):
     _run(["dvc", "exp", "run", "-S", "model=v2"], workspace)
     params = yaml.safe_load((workspace / "params.yaml").read_text())
     assert params["model"]["name"] == "v2" and params["model"]["path"].endswith("v2.json")
-    diff = json.loads(_run(["dvc", "metrics", "diff", "--json"], workspace).stdout or "{}")
-    assert isinstance(diff, dict)
+    diff = json.loads(_run(["dvc", "metrics", "diff", "--json"], workspace).stdout)
+    accuracy = diff["metrics/profile.json"]["accuracy.value"]
+    assert accuracy["old"] == pytest.approx(0.713994) and accuracy["new"] > accuracy["old"]
+    recall = diff["metrics/slices.json"]["watchlist.jargon_high.recall_negative.value"]
+    assert recall["new"] != recall["old"], "the watchlist key follows the slice across versions"
+
+    # The paired comparison agrees with `dvc metrics diff` on every global metric it shares with profile.
+    compare = json.loads((workspace / "metrics/compare.json").read_text())
+    assert compare["baseline"]["name"] == "v1" and compare["current"]["name"] == "v2"
+    entry = compare["global"]["accuracy"]
+    assert entry["baseline"] == pytest.approx(accuracy["old"]) and entry["current"] == pytest.approx(accuracy["new"])
+    assert entry["delta"] == pytest.approx(accuracy["diff"], abs=2e-6)
+    brief = (workspace / "reports/blind_spot_brief.md").read_text()
+    assert "v2" in brief and f"{entry['current']:.3f}" in brief
