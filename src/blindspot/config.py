@@ -150,6 +150,8 @@ class JudgeOfflineConfig:
     technical_jargon_density: float = 0.05
     # A polar reading at least this confident may call an opposite gold label wrong.
     gold_wrong_confidence: float = 0.75
+    # Class name -> polarity the rules read (negative/neutral/positive); null when classes are so named.
+    class_polarity: Optional[Dict[str, str]] = None
 
 
 @dataclass

@@ -126,3 +126,17 @@ def test_two_class_data_picks_a_side():
 def test_other_class_names_are_a_config_error():
     with pytest.raises(ConfigError, match=r"offline judge reads negative / neutral / positive.*\['neg', 'pos'\]"):
         OfflineJudge(["neg", "pos"])
+
+
+def test_class_polarity_maps_other_class_names():
+    judge = OfflineJudge(["neg", "pos"], OfflineSettings(class_polarity={"neg": "negative", "pos": "positive"}))
+    classes = ("neg", "pos")
+    good = parse_reply(judge.complete(JudgeRequest(text="It works great, I love it.", label="neg", classes=classes)), classes)
+    assert good.sentiment == "pos"
+    bad = parse_reply(judge.complete(JudgeRequest(text="Awful, terrible side effects.", label="neg", classes=classes)), classes)
+    assert bad.sentiment == "neg"
+
+
+def test_class_polarity_must_cover_every_class():
+    with pytest.raises(ConfigError, match="class_polarity"):
+        OfflineJudge(["neg", "pos"], OfflineSettings(class_polarity={"neg": "negative"}))

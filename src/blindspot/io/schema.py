@@ -110,29 +110,86 @@ def metadata_columns(frame: pd.DataFrame) -> list[str]:
 # --------------------------------------------------------------------------- helpers
 
 
+# Speed (a million rows): every check below is a per-value rule, but a clean column is
+# recognised as a whole first, by pandas' C type inference over the object array
+# (``infer_dtype(skipna=False)``: "string" means every value is a str, "floating" /
+# "integer" / "mixed-integer-float" every value an int or float that is not a bool,
+# "boolean" every value a bool). The per-value rule then runs only on the rows the
+# whole-column answer does not settle (rows of a mixed column, missing candidates), so
+# results are the same value for value as applying the rule to every row.
+_NUMBER_KINDS = frozenset({"floating", "integer", "mixed-integer-float"})
+
+
+def _kind(values: pd.Series) -> str | None:
+    """Inferred type of every value of an object column (None for other dtypes)."""
+    if values.dtype != object:
+        return None
+    return pd.api.types.infer_dtype(values.to_numpy(), skipna=False)
+
+
+def _rule(values: pd.Series, rows: np.ndarray, rule: Callable) -> np.ndarray:
+    """``rule`` applied to the values at positions ``rows``, as a bool array."""
+    arr = values.to_numpy(dtype=object)
+    return np.fromiter((rule(v) for v in arr[rows]), dtype=bool, count=len(rows))
+
+
+def _missing_rule(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 def _is_missing(values: pd.Series) -> np.ndarray:
-    return values.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v))).to_numpy(bool)
+    # Only what pandas calls NA can be None or a float NaN: the rule runs on those rows.
+    out = np.asarray(pd.isna(values), dtype=bool).copy()
+    rows = np.flatnonzero(out)
+    if rows.size:
+        out[rows] = _rule(values, rows, _missing_rule)
+    return out
 
 
 def _is_str(values: pd.Series) -> np.ndarray:
+    if _kind(values) == "string":
+        return np.ones(len(values), dtype=bool)
     return values.map(lambda v: isinstance(v, str)).to_numpy(bool)
 
 
-def _is_number(values: pd.Series) -> np.ndarray:
+def _number_rule(v) -> bool:
     # bool is an int subclass; True is not a confidence.
-    return values.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))).to_numpy(bool)
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_number(values: pd.Series) -> np.ndarray:
+    if values.dtype.kind in "fiu" or _kind(values) in _NUMBER_KINDS:
+        return np.ones(len(values), dtype=bool)
+    return values.map(_number_rule).to_numpy(bool)
+
+
+def _blank_rule(v) -> bool:
+    return isinstance(v, str) and not v.strip()
+
+
+def _is_blank(values: pd.Series) -> np.ndarray:
+    """Text that is empty or only white space (``not v.strip()``); non-text is not blank."""
+    if _kind(values) == "string":
+        arr = values.to_numpy(dtype=object)
+        return np.fromiter((not v.strip() for v in arr), dtype=bool, count=len(arr))
+    return values.map(_blank_rule).to_numpy(bool)
 
 
 def _to_float(values: pd.Series, typed: bool) -> tuple[np.ndarray, np.ndarray]:
     """Numeric view of a column and a mask of values that are not numbers at all."""
     if typed:
         ok = _is_number(values)
+        if ok.all():
+            return values.to_numpy(dtype=float), ~ok
         out = np.full(len(values), np.nan)
         out[ok] = values[ok].astype(float).to_numpy()
         return out, ~ok
     parsed = pd.to_numeric(values, errors="coerce").to_numpy(float)
     # Text such as "nan" or "inf" parses: it is a number, just not a finite one.
-    bad = np.isnan(parsed) & ~values.map(lambda v: isinstance(v, str) and v.strip().lower() in {"nan", "-nan"}).to_numpy(bool)
+    bad = np.isnan(parsed)
+    rows = np.flatnonzero(bad)
+    if rows.size:
+        bad[rows] = ~_rule(values, rows, lambda v: isinstance(v, str) and v.strip().lower() in {"nan", "-nan"})
     return parsed, bad
 
 
@@ -193,13 +250,18 @@ def _normalise_metadata(values: pd.Series, typed: bool) -> pd.Series:
     text (mappings and lists as compact JSON). Missing and empty text -> null. In
     CSV (``typed=False``) a column whose every value parses as a number is numeric.
     """
-    missing = _is_missing(values) | values.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(bool)
+    missing = _is_missing(values) | _is_blank(values)
     if not typed and not missing.all():
         parsed = pd.to_numeric(values.where(~missing, None), errors="coerce")
         if not parsed[~missing].isna().any():
             values = parsed.astype(object)
     present = values[~missing]
-    if len(present) and present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+    kind = _kind(present)
+    if kind == "string":  # all text (the usual case): no per-value conversion needed
+        return values.where(~missing, None).astype("string")
+    # An object column is all bool exactly when pandas infers "boolean".
+    all_bool = kind == "boolean" if kind is not None else present.map(lambda v: isinstance(v, (bool, np.bool_))).all()
+    if len(present) and all_bool:
         return values.where(~missing, None).astype("boolean")
     if len(present) and _is_number(present).all():
         as_float = values.where(~missing, np.nan).astype(float)
@@ -321,7 +383,11 @@ def validate(
         judge.flag(~_is_str(values), "wrong_type", required[role],
                    lambda i, v=values: f"expected text, found {type(v.iat[i]).__name__} {_fmt(v.iat[i])}")
     if "id" in col:
-        ok_id = _is_str(col["id"]) | (_is_number(col["id"]) & col["id"].map(lambda v: float(v).is_integer() if isinstance(v, (int, float, np.number)) else False).to_numpy(bool))
+        ok_id = _is_str(col["id"]).copy()
+        other = np.flatnonzero(~ok_id)  # text ids are fine; only the others need a look
+        if other.size:
+            ok_id[other] = _is_number(col["id"].iloc[other]) & _rule(
+                col["id"], other, lambda v: float(v).is_integer() if isinstance(v, (int, float, np.number)) else False)
         judge.flag(~ok_id, "wrong_type", required["id"],
                    lambda i: f"expected text or an integer, found {type(col['id'].iat[i]).__name__} {_fmt(col['id'].iat[i])}")
     if "confidence" in col:
@@ -365,14 +431,17 @@ def validate(
 
     # ---- text and labels
     text = col["text"]
-    judge.flag(text.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(bool), "empty_text", required["text"],
+    judge.flag(_is_blank(text), "empty_text", required["text"],
                lambda i: f"text is empty or only white space ({_fmt(text.iat[i])})")
     index = {c: k for k, c in enumerate(classes)}
     mapped = {}
     for role, reason in (("label", "unknown_label"), ("prediction", "unknown_prediction")):
-        values = col[role].map(lambda v: label_map.get(v, v) if isinstance(v, str) else v)
+        values = col[role].map(lambda v: label_map.get(v, v) if isinstance(v, str) else v) if label_map else col[role]
         mapped[role] = values
-        known = values.map(lambda v: isinstance(v, str) and v in index).to_numpy(bool)
+        if _kind(values) == "string":  # all text: a hash lookup per value, in C
+            known = values.isin(classes).to_numpy(bool)
+        else:
+            known = values.map(lambda v: isinstance(v, str) and v in index).to_numpy(bool)
         judge.flag(~known, reason, required[role], lambda i, r=role, v=col[role]: _label_problem(v.iat[i], classes, r))
 
     # ---- numbers
@@ -390,7 +459,10 @@ def validate(
         judge.flag(np.abs(total - 1) > tolerance, "probabilities_not_normalised", proba_field,
                    lambda i: f"probabilities sum to {total[i]:.6g}, expected 1 within {tolerance:g}")
         alive = judge.alive
-        pred_idx = mapped["prediction"].map(index.get).to_numpy()
+        if _kind(mapped["prediction"]) == "string":  # unknown -> -1, only read where alive (all known)
+            pred_idx = pd.Index(classes).get_indexer(mapped["prediction"])
+        else:
+            pred_idx = mapped["prediction"].map(index.get).to_numpy()
         safe_idx = np.where(alive, pred_idx, 0).astype(np.int64)
         top = np.nanmax(np.where(np.isfinite(proba), proba, -np.inf), axis=1) if n else np.zeros(0)
         p_pred = proba[np.arange(n), safe_idx] if n else np.zeros(0)
@@ -405,7 +477,9 @@ def validate(
 
     # ---- duplicate ids among rows that are otherwise fine
     if "id" in col:
-        ids = col["id"].map(lambda v: str(int(v)) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else v)
+        ids = col["id"]
+        if _kind(ids) != "string":  # integer ids become their decimal text
+            ids = ids.map(lambda v: str(int(v)) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else v)
     else:
         ids = pd.Series([f"row-{k}" for k in table.record], dtype=object)
     alive = judge.alive

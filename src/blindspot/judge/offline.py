@@ -103,6 +103,9 @@ class OfflineSettings:
 
     technical_jargon_density: float = 0.05
     gold_wrong_confidence: float = 0.75
+    # Class name -> the polarity the rules read (negative / neutral / positive); empty when the
+    # classes are named by their polarity. E.g. {"neg": "negative", "pos": "positive"}.
+    class_polarity: dict | None = None
 
 
 def _normalise(text: str) -> str:
@@ -197,10 +200,18 @@ class OfflineJudge:
 
     def __init__(self, classes: Sequence[str], settings: OfflineSettings = OfflineSettings()):
         allowed = ({"negative", "positive"}, {"negative", "neutral", "positive"})
-        if set(classes) not in allowed or len(set(classes)) != len(classes):
-            raise ConfigError(f"the offline judge reads negative / neutral / positive sentiment, but ingest.classes is "
-                              f"{list(classes)}; use judge=openai, or map your labels with ingest.label_map")
+        polarity = dict(settings.class_polarity or {}) or {c: c for c in classes}
+        if (set(polarity) != set(classes) or len(set(polarity.values())) != len(classes)
+                or set(polarity.values()) not in allowed):
+            raise ConfigError(
+                f"the offline judge reads negative / neutral / positive sentiment, but ingest.classes is "
+                f"{list(classes)} and judge.offline.class_polarity is {settings.class_polarity}; map each class "
+                f"to a polarity, e.g. -S 'judge.offline.class_polarity={{{classes[0]}: negative, {classes[-1]}: positive}}', "
+                f"or use judge=openai")
         self.classes = tuple(classes)
+        # The rules think in polarities; requests and verdicts speak class names.
+        self._polarity = polarity
+        self._class_of = {p: c for c, p in polarity.items()}
         self.settings = settings
         self.model = rules_fingerprint(settings)
         self.prompt_version = RULES_VERSION
@@ -222,7 +233,8 @@ class OfflineJudge:
         sarcasm, mixed_cue, density = self._cues[request.text]
         s = read_sentiment(request.text)
         reading, confidence = s["reading"], s["confidence"]
-        if reading == "neutral" and "neutral" not in self.classes:
+        label = self._polarity[request.label]
+        if reading == "neutral" and "neutral" not in self._class_of:
             # Two-class data: balanced or no evidence still has to pick a side.
             reading = "positive" if s["pos"] >= s["neg"] else "negative"
         if sarcasm:
@@ -231,7 +243,7 @@ class OfflineJudge:
         mixed = bool(mixed_cue or (s["pos"] >= 2 and s["neg"] >= 2))
         register = "technical" if density >= self.settings.technical_jargon_density else "plain"
         opposite = {"positive": "negative", "negative": "positive"}
-        wrong = (reading in opposite and request.label == opposite[reading] and not sarcasm and not mixed
+        wrong = (reading in opposite and label == opposite[reading] and not sarcasm and not mixed
                  and confidence >= self.settings.gold_wrong_confidence)
         side_cues = s["pos_cues"] if reading == "positive" else s["neg_cues"]
         other_cues = s["neg_cues"] if reading == "positive" else s["pos_cues"]
@@ -239,18 +251,18 @@ class OfflineJudge:
             reason = (f"The text reads clearly {reading} ({_quote(side_cues)}; "
                       f"{len(other_cues)} opposite cue{'s' if len(other_cues) != 1 else ''}) "
                       f"but is labelled {request.label}.")
-        elif reading == request.label:
+        elif reading == label:
             reason = f"The label {request.label} matches the rule-based reading."
         else:
             why = ("a sarcasm cue makes the literal reading unsafe" if sarcasm and reading in opposite else
                    "the feelings are mixed" if mixed else
-                   "neutral labels are never called wrong" if request.label not in opposite else
+                   "neutral labels are never called wrong" if label not in opposite else
                    f"the reading is not confident enough ({confidence:.2f})")
             reason = f"The rules read {reading}, not {request.label}, but {why}, so the label is not called wrong."
         rationale = (f"Lexicon evidence {s['pos']} positive ({_quote(s['pos_cues']) or 'none'}) vs {s['neg']} negative "
                      f"({_quote(s['neg_cues']) or 'none'}); sarcasm cue {'yes' if sarcasm else 'no'}; "
                      f"mixed {'yes' if mixed else 'no'}; jargon density {density:.3f} ({register}).")
-        return {"sentiment": reading, "sarcasm": "yes" if sarcasm else "no", "mixed_sentiment": "yes" if mixed else "no",
+        return {"sentiment": self._class_of[reading], "sarcasm": "yes" if sarcasm else "no", "mixed_sentiment": "yes" if mixed else "no",
                 "register": register, "gold_label_wrong": "yes" if wrong else "no", "gold_label_reason": reason,
                 "confidence": confidence, "rationale": rationale}
 
