@@ -4,11 +4,13 @@
     python bench/run_scale.py --sizes 1000 10000    # a quick look
 
 For each size it generates synthetic predictions with text and a planted blind spot
-(``blindspot.synth``), lays out a scratch workspace under ``bench/out/`` (conf/,
-stages/, params.yaml composed with overrides that point ingest at the synthetic
-Parquet file), and runs each stage of ``dvc.yaml`` in order as its own process, the
-way ``dvc repro`` does, reading the child's peak resident memory from ``wait4``.
-A stage's time includes interpreter and import start-up, as a user would see it.
+(``blindspot.synth``, in a child process) plus a baseline model version on the same
+reviews for the compare stage, lays out a scratch workspace under ``bench/out/``
+(conf/, scripts/, params.yaml composed with overrides that point ingest and compare
+at the synthetic Parquet files), and runs each stage of ``dvc.yaml`` in dependency
+order as its own process, the way ``dvc repro`` does, reading the child's peak
+resident memory from ``wait4``. A stage's time includes interpreter and import
+start-up, as a user would see it; its own log line gives the time inside the stage.
 
 It also times the bundled 979-review pipeline from cold (``dvc repro --force`` in a
 copy), the figure a first-time user waits for. Results go to
@@ -22,9 +24,11 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,15 +39,18 @@ OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "results" / "scale.json"
 BIN = Path(sys.executable).parent
 
-sys.path.insert(0, str(ROOT / "src"))
-from blindspot import synth  # noqa: E402
-
 SYNTH_OVERRIDES = [
     "model.name=synth",
     "model.path=data/raw/synth.parquet",
     "model.columns.probabilities=null",
     "model.probability_prefix=p_",
+    # The compare stage pairs the model with a baseline version scored on the same reviews:
+    # the same seed in null mode (same ids and labels, no planted blind spot).
+    "compare.baseline.name=synth_null",
+    "compare.baseline.path=data/raw/synth_baseline.parquet",
 ]
+# The planted blind spot (blindspot.synth.PlantedSlice arguments): bench/peers.py plants the same.
+PLANTED = {"predicate": {"specialty": "oncology"}, "error_gap": 0.2, "share": 0.1}
 
 
 def _env() -> dict:
@@ -53,13 +60,16 @@ def _env() -> dict:
 
 def timed(cmd: list[str] | str, cwd: Path) -> dict:
     """Run ``cmd``; return wall seconds, the child's peak RSS (MiB) and its exit status."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), shell=isinstance(cmd, str),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    # Output goes to files, not pipes: a child filling a pipe nobody reads until wait4 returns would hang.
+    with tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), shell=isinstance(cmd, str), stdout=fout, stderr=ferr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        fout.seek(0)
+        ferr.seek(0)
+        out, err = fout.read().decode(errors="replace"), ferr.read().decode(errors="replace")
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd} failed in {cwd}:\n{out}\n{err}")
     # Linux reports ru_maxrss in KiB; with a shell in between it is the largest descendant.
@@ -67,8 +77,33 @@ def timed(cmd: list[str] | str, cwd: Path) -> dict:
 
 
 def stage_commands() -> list[tuple[str, str]]:
+    """Stages of dvc.yaml in an order DVC could run them: every stage after the stages whose
+    outputs it reads (dvc.yaml's own order is free: DVC runs by the dependency graph)."""
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    return [(name, spec["cmd"]) for name, spec in stages.items()]
+
+    def outs(spec) -> set[str]:
+        found = set()
+        for key in ("outs", "metrics", "plots"):
+            for entry in spec.get(key, []) or []:
+                found.add(next(iter(entry)) if isinstance(entry, dict) else entry)
+        return found
+
+    producer = {out: name for name, spec in stages.items() for out in outs(spec)}
+    needs = {name: {producer[d] for d in spec.get("deps", []) if producer.get(d, name) != name}
+             for name, spec in stages.items()}
+    order: list[str] = []
+    while len(order) < len(stages):
+        ready = [name for name in stages if name not in order and needs[name] <= set(order)]
+        if not ready:
+            raise RuntimeError(f"dependency cycle among {sorted(set(stages) - set(order))}")
+        order.append(ready[0])  # first ready stage in file order: deterministic
+    return [(name, stages[name]["cmd"]) for name in order]
+
+
+def _inner_seconds(log: list[str]) -> float | None:
+    """The stage's own elapsed time from its last log line ("... (12.3 s)"): wall time minus start-up."""
+    match = re.search(r"\((\d+(?:\.\d+)?) s\)\s*$", log[-1]) if log else None
+    return float(match.group(1)) if match else None
 
 
 def workspace(n: int, seed: int) -> Path:
@@ -81,23 +116,39 @@ def workspace(n: int, seed: int) -> Path:
     return ws
 
 
+def generate(n: int, seed: int, raw: Path) -> None:
+    """Write the synthetic model (planted) and its baseline version (null, same reviews) under ``raw``.
+
+    Runs in its own process (``--generate``): a child forked from a parent holding a million
+    rows would report the parent's memory as its own peak (Linux counts the pre-exec image).
+    """
+    sys.path.insert(0, str(ROOT / "src"))
+    from blindspot import synth
+
+    data = synth.generate(n, seed=seed, mode="planted", planted=[synth.PlantedSlice(**PLANTED)])
+    synth.write(data, raw / "synth.parquet")
+    del data
+    synth.write(synth.generate(n, seed=seed, mode="null"), raw / "synth_baseline.parquet")
+
+
 def run_size(n: int, seed: int) -> dict:
     ws = workspace(n, seed)
-    t0 = time.perf_counter()
-    data = synth.generate(n, seed=seed, mode="planted",
-                          planted=[synth.PlantedSlice({"specialty": "oncology"}, error_gap=0.2, share=0.1)])
-    synth.write(data, ws / "data" / "raw" / "synth.parquet")
-    gen = round(time.perf_counter() - t0, 3)
-    del data
+    load_start = os.getloadavg()
+    gen = timed([sys.executable, str(Path(__file__).resolve()), "--generate", str(n), "--seed", str(seed),
+                 "--raw", str(ws / "data" / "raw")], ws)
     subprocess.run([sys.executable, "scripts/compose_params.py", *SYNTH_OVERRIDES], cwd=ws, env=_env(),
                    check=True, capture_output=True)
     stages = {}
     for name, cmd in stage_commands():
         stages[name] = timed(cmd, ws)
-        print(f"  n={n:>9,} {name:<10} {stages[name]['seconds']:8.2f} s  {stages[name]['peak_mib']:8.0f} MiB", flush=True)
+        stages[name]["inner_seconds"] = _inner_seconds(stages[name]["log"])
+        print(f"  n={n:>9,} {name:<10} {stages[name]['seconds']:8.2f} s  {stages[name]['peak_mib']:8.0f} MiB"
+              f"  (in stage {stages[name]['inner_seconds']} s)", flush=True)
     total = round(sum(s["seconds"] for s in stages.values()), 3)
     peak = max(s["peak_mib"] for s in stages.values())
-    return {"n": n, "generate_seconds": gen, "stages": stages, "total_seconds": total, "peak_mib": peak}
+    return {"n": n, "generate_seconds": gen["seconds"], "generate_peak_mib": gen["peak_mib"], "stages": stages,
+            "total_seconds": total, "peak_mib": peak, "loadavg_start": [round(x, 2) for x in load_start],
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
 
 
 def bundled_cold() -> dict:
@@ -119,26 +170,34 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--no-bundled", action="store_true", help="skip the cold run of the bundled pipeline")
+    parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)  # child mode: write the input files
+    parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.generate:
+        generate(args.generate, args.seed, args.raw)
+        return 0
     runs = []
     for n in args.sizes:
         print(f"scale: {n:,} rows", flush=True)
         runs.append(run_size(n, args.seed))
-    print("scale: bundled 979-review pipeline, cold", flush=True)
-    bundled = bundled_cold()
+    bundled = None
+    if not args.no_bundled:
+        print("scale: bundled 979-review pipeline, cold", flush=True)
+        load_start = os.getloadavg()
+        bundled = bundled_cold()
+        bundled.update(loadavg_start=[round(x, 2) for x in load_start],
+                       loadavg_end=[round(x, 2) for x in os.getloadavg()])
+        print(f"  bundled cold {bundled['seconds']:8.2f} s  {bundled['peak_mib']:8.0f} MiB", flush=True)
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "measured_at": time.strftime("%Y-%m-%d"),
         "runs": runs,
         "bundled_cold": bundled,
     }
-    # Linear cost: seconds per 1k rows at each size beyond start-up (the 1k run is ~all start-up).
-    if len(runs) > 1:
-        base = runs[0]["total_seconds"]
-        for run in runs:
-            run["seconds_per_100k_rows_above_smallest"] = round((run["total_seconds"] - base) / run["n"] * 1e5, 4)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"scale: results -> {args.out.relative_to(ROOT)}")
+    print(f"scale: results -> {args.out}")
     return 0
 
 

@@ -202,7 +202,15 @@ def _parquet_records(path: Path) -> RawTable:
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
     frame = table.to_pandas(types_mapper=None).astype(object)
-    frame = frame.where(frame.notna(), None) if len(frame) else frame
+    # Missing values become None. Only a column with Arrow nulls, or floats (NaN), can hold one:
+    # the others skip the whole-column check (a second pass over a million objects each).
+    maybe_missing = [str(f.name) for f, col in zip(table.schema, table.columns)
+                     if col.null_count or pa.types.is_floating(f.type)]
+    if len(frame) and not frame.columns.is_unique:
+        frame = frame.where(frame.notna(), None)
+    elif len(frame) and maybe_missing:
+        part = frame[maybe_missing]
+        frame[maybe_missing] = part.where(part.notna(), None)
     n = np.arange(1, len(frame) + 1, dtype=np.int64)
     return RawTable(frame, n, np.zeros_like(n), True, "parquet", [])
 

@@ -1,0 +1,213 @@
+"""Render bench/results/scale.json and peers.json into the tables of bench/README.md.
+
+    python bench/report.py
+
+Each table sits between a pair of marker comments in bench/README.md
+(``<!-- bench:<name>:start -->`` ... ``<!-- bench:<name>:end -->``); only what is between
+the markers is replaced, so the prose around the tables stays as written. A results file
+that does not exist leaves its tables as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "bench" / "README.md"
+SCALE = ROOT / "bench" / "results" / "scale.json"
+PEERS = ROOT / "bench" / "results" / "peers.json"
+
+TARGET_SECONDS_1M = 120.0
+TARGET_PEAK_MIB_1M = 4 * 1024.0
+TARGET_BUNDLED_SECONDS = 15.0
+TARGET_SLICE_RATIO = 5.0
+
+
+def size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else (
+        f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else f"{n:,}")
+
+
+def seconds(s: float | None) -> str:
+    if s is None:
+        return "n/a"
+    return f"{s:.1f} s" if s >= 10 else (f"{s:.2f} s" if s >= 0.1 else f"{s * 1000:.1f} ms" if s >= 0.001
+                                         else f"{s * 1e6:.0f} µs")
+
+
+def ratio(r: float | None) -> str:
+    return "n/a" if r is None else (f"{r:,.0f}x" if r >= 100 else f"{r:.1f}x")
+
+
+def mib(m: float) -> str:
+    return f"{m / 1024:.2f} GiB" if m >= 1024 else f"{m:.0f} MiB"
+
+
+def diff(d: float) -> str:
+    return "exactly" if d == 0 else f"to {d:.0e}"
+
+
+def met(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def load_text(text: str) -> str:
+    return f"(load average {text})"
+
+
+# ------------------------------------------------------------------------------------ scale
+
+
+def scale_tables(scale: dict) -> dict[str, str]:
+    runs = sorted(scale["runs"], key=lambda r: r["n"])
+    stages = list(runs[0]["stages"])
+    head = "| stage | " + " | ".join(size(r["n"]) for r in runs) + " |"
+    rule = "|---|" + "---|" * len(runs)
+    lines = [head, rule]
+    for name in stages:
+        cells = []
+        for r in runs:
+            s = r["stages"][name]
+            cells.append(f"{seconds(s['seconds'])}, {mib(s['peak_mib'])}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("| **pipeline** (sum; peak of any stage) | " + " | ".join(
+        f"**{seconds(r['total_seconds'])}**, **{mib(r['peak_mib'])}**" for r in runs) + " |")
+    lines.append("| (not timed above) generating the synthetic input | " + " | ".join(
+        seconds(r["generate_seconds"]) for r in runs) + " |")
+    lines.append("| load average (1 min) during the run | " + " | ".join(
+        f"{r['loadavg_start'][0]:.1f} to {r['loadavg_end'][0]:.1f}" if "loadavg_start" in r else "n/a"
+        for r in runs) + " |")
+    per_stage = "\n".join(lines)
+
+    # Linear cost: each stage's own time (its log line: wall time minus process start-up and imports).
+    timed = [r for r in runs if all(st.get("inner_seconds") is not None for st in r["stages"].values())]
+    lin = []
+    if timed:
+        last, prev = timed[-1], (timed[-2] if len(timed) > 1 else None)
+        growth = f" {size(last['n'])} / {size(prev['n'])} ({last['n'] // prev['n']}x rows) |" if prev else ""
+        lin = ["| in-stage work | " + " | ".join(size(r["n"]) for r in timed) + " |" + growth,
+               "|---|" + "---|" * (len(timed) + (1 if prev else 0))]
+
+        def row(label, values_of):
+            vals = [values_of(r) for r in timed]
+            tail = f" {vals[-1] / max(vals[-2], 0.05):.1f}x |" if prev else ""
+            lin.append(f"| {label} | " + " | ".join(seconds(v) for v in vals) + " |" + tail)
+
+        for name in stages:
+            row(name, lambda r, name=name: r["stages"][name]["inner_seconds"])
+        row("**all stages**", lambda r: sum(st["inner_seconds"] for st in r["stages"].values()))
+        row("start-up and imports (wall minus in-stage, 7 processes)",
+            lambda r: r["total_seconds"] - sum(st["inner_seconds"] for st in r["stages"].values()))
+    linear = "\n".join(lin)
+
+    big1m = next((r for r in runs if r["n"] == 1_000_000), None)
+    bundled = scale.get("bundled_cold")
+    rows = ["| target | measured | |", "|---|---|---|"]
+    if big1m:
+        rows.append(f"| whole pipeline on 1M rows < {TARGET_SECONDS_1M:.0f} s | {seconds(big1m['total_seconds'])} | "
+                    f"{met(big1m['total_seconds'] < TARGET_SECONDS_1M)} |")
+        rows.append(f"| peak memory on 1M rows < 4 GB | {mib(big1m['peak_mib'])} "
+                    f"({max(big1m['stages'], key=lambda k: big1m['stages'][k]['peak_mib'])}) | "
+                    f"{met(big1m['peak_mib'] < TARGET_PEAK_MIB_1M)} |")
+    if bundled:
+        rows.append(f"| bundled 979-review pipeline, cold (`dvc repro --force` in a fresh copy) < "
+                    f"{TARGET_BUNDLED_SECONDS:.0f} s | {seconds(bundled['seconds'])} | "
+                    f"{met(bundled['seconds'] < TARGET_BUNDLED_SECONDS)} |")
+    targets = "\n".join(rows)
+    machine = scale["machine"]
+    note = (f"Measured {scale.get('measured_at', '')} on {machine['cpus']} CPUs, Python {machine['python']}, "
+            f"{machine['platform']}.").replace("  ", " ")
+    return {"scale": per_stage, "linear": linear, "scale-targets": targets + "\n\n" + note}
+
+
+# ------------------------------------------------------------------------------------ peers
+
+
+def peers_tables(peers: dict) -> dict[str, str]:
+    runs = sorted(peers["runs"], key=lambda r: r["n"])
+    rows = ["| computation | peer | rows | ours | peer | peer / ours | agreement (checked; a mismatch stops the run) |",
+            "|---|---|---|---|---|---|---|"]
+
+    def add(label, peer, r, entry, agreement):
+        rows.append(f"| {label} | {peer} | {size(r['n'])} | {seconds(entry['ours_seconds'])} | "
+                    f"{seconds(entry['peer_seconds'])} | {ratio(entry['ratio'])} | {agreement} |")
+
+    for r in runs:
+        g = r["global_metrics"]
+        add("(a) 6 global metrics, per-class precision, recall, F1", "scikit-learn", r, g,
+            f"all {len(g['checked'])} arrays equal {diff(g['max_abs_diff'])}")
+    for r in runs:
+        b = r["bootstrap"]
+        add("(a2) bootstrap, 1,000 replicates", "row bootstrap (numpy)", r, b,
+            f"replicate sd of accuracy {b['sd_accuracy_counts']:.5f} vs {b['sd_accuracy_rows']:.5f} (within Monte "
+            f"Carlo error); " + ("row side: all 1,000 replicates" if b["peer_replicates_timed"] >= b["peer_scaled_to"]
+                                 else f"row side timed on {b['peer_replicates_timed']} replicates, scaled to 1,000"))
+    for strategy, label in (("uniform", "equal width"), ("quantile", "equal mass")):
+        for r in runs:
+            e = r["reliability"][strategy]
+            add(f"(b) reliability bins, {label}", "`calibration_curve`", r, e,
+                f"{e['nonempty_bins']} non-empty bins equal {diff(e['max_abs_diff'])}")
+    for r in runs:
+        p = r["per_slice"]
+        add(f"(c) accuracy + 3 recalls in {p['n_slices']} slices", "fairlearn `MetricFrame`", r, p,
+            f"{p['values_compared']} values equal {diff(p['max_abs_diff'])}; ours with Fisher tests and "
+            f"intervals too: {seconds(p['ours_with_tests_seconds'])} ({ratio(p['ratio_with_tests'])})")
+    for r in runs:
+        d = r["discovery"]
+        add(f"(d) depth-2 discovery, {d['n_items']} items", "`sliceline`", r, d,
+            f"top-1 both `{d['ours_top1']}` (planted: {'yes' if d['planted_top1_both'] else 'NO'}); "
+            f"sliceline's top 10: {d['peer_top10_within_planted']} contain the planted slice; sizes and errors "
+            f"of its slices equal our counts")
+    table = "\n".join(rows)
+
+    big = next((r for r in runs if r["n"] == 1_000_000), runs[-1])
+    ps, ds = big["per_slice"], big["discovery"]
+    targets = "\n".join([
+        "| target | measured | |", "|---|---|---|",
+        f"| per-slice metrics >= {TARGET_SLICE_RATIO:.0f}x faster than MetricFrame on {size(big['n'])} rows | "
+        f"{ratio(ps['ratio'])} ({ratio(ps['ratio_with_tests'])} with every test and interval) | "
+        f"{met(ps['ratio'] >= TARGET_SLICE_RATIO)} |",
+        f"| discovery at least as fast as sliceline, same top slices, {size(big['n'])} rows | {ratio(ds['ratio'])}; "
+        f"planted slice top-1 in both: {'yes' if ds['planted_top1_both'] else 'no'} | "
+        f"{met(ds['ratio'] >= 1 and ds['planted_top1_both'])} |",
+    ])
+    m, v = peers["machine"], peers["versions"]
+    note = (f"One process; median of {peers['settings']['repeats']} runs of each peer (fairlearn once at 1M: four "
+            f"minutes a call) and of at least 5 of ours, after one warm-up call of ours; load average "
+            f"{m['loadavg_start'][0]:.1f} at the start, {m['loadavg_end'][0]:.1f} at the end; peak RSS of the process "
+            f"{mib(m['peak_rss_mib'])}. scikit-learn {v['scikit-learn']}, fairlearn {v['fairlearn']}, sliceline "
+            f"{v['sliceline']} (numba {'installed' if peers['settings']['sliceline_numba'] else 'not installed: its pure-numpy path'}), "
+            f"numpy {v['numpy']}, pandas {v['pandas']}.")
+    return {"peers": table + "\n\n" + note, "peer-targets": targets}
+
+
+# ------------------------------------------------------------------------------------ README
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"report: {README} has no {start} ... {end} markers; add them where the table goes.")
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
+
+
+def main() -> int:
+    text = README.read_text(encoding="utf-8")
+    blocks = {}
+    if SCALE.exists():
+        blocks.update(scale_tables(json.loads(SCALE.read_text())))
+    if PEERS.exists():
+        blocks.update(peers_tables(json.loads(PEERS.read_text())))
+    for name, body in blocks.items():
+        text = replace_block(text, name, body)
+    README.write_text(text, encoding="utf-8")
+    print(f"report: {len(blocks)} table(s) -> {README.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
