@@ -217,7 +217,16 @@ class _Texts:
         return self.cache["jargon"]
 
 
-def _prepare(texts) -> _Texts:
+def prepare(texts) -> _Texts:
+    """Lower-case and deduplicate ``texts`` once, so several detectors share the pass.
+
+    Every detector accepts either a Series of str or what this returns; call it first
+    when you need more than one detector on the same texts.
+
+    Parameters
+    ----------
+    texts : Series of str, shape (n,)
+    """
     if isinstance(texts, _Texts):
         return texts
     series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
@@ -301,7 +310,7 @@ def negation(texts) -> np.ndarray:
     -------
     ndarray of bool, shape (n,)
     """
-    return _contains(_prepare(texts), _NEGATION)
+    return _contains(prepare(texts), _NEGATION)
 
 
 def sarcasm_cues(texts) -> np.ndarray:
@@ -329,7 +338,7 @@ def sarcasm_cues(texts) -> np.ndarray:
     -------
     ndarray of bool, shape (n,)
     """
-    return _contains(_prepare(texts), _SARCASM)
+    return _contains(prepare(texts), _SARCASM)
 
 
 def mixed_sentiment(texts) -> np.ndarray:
@@ -357,7 +366,7 @@ def mixed_sentiment(texts) -> np.ndarray:
     -------
     ndarray of bool, shape (n,)
     """
-    t = _prepare(texts)
+    t = prepare(texts)
     low = t.low
     hit = pc.and_(
         pc.and_(pc.match_substring_regex(low, _POSITIVE), pc.match_substring_regex(low, _NEGATIVE)),
@@ -400,7 +409,7 @@ def jargon_terms(texts) -> np.ndarray:
     -------
     ndarray of int64, shape (n,)
     """
-    t = _prepare(texts)
+    t = prepare(texts)
     return _broadcast(t, t.jargon())
 
 
@@ -419,7 +428,7 @@ def jargon_density(texts) -> np.ndarray:
     -------
     ndarray of float64, shape (n,)
     """
-    t = _prepare(texts)
+    t = prepare(texts)
     terms = t.jargon().astype(float)
     words = t.words()
     return _broadcast(t, np.divide(terms, words, out=np.zeros_like(terms), where=words > 0))
@@ -435,7 +444,7 @@ def question(texts) -> np.ndarray:
     -------
     ndarray of bool, shape (n,)
     """
-    t = _prepare(texts)
+    t = prepare(texts)
     return _broadcast(t, pc.match_substring(t.raw, "?").to_numpy(zero_copy_only=False).astype(bool))
 
 
@@ -449,7 +458,7 @@ def exclamation(texts) -> np.ndarray:
     -------
     ndarray of bool, shape (n,)
     """
-    t = _prepare(texts)
+    t = prepare(texts)
     return _broadcast(t, pc.match_substring(t.raw, "!").to_numpy(zero_copy_only=False).astype(bool))
 
 
@@ -465,7 +474,7 @@ def caps_intensity(texts) -> np.ndarray:
     -------
     ndarray of float64, shape (n,)
     """
-    t = _prepare(texts)
+    t = prepare(texts)
     caps = _count(t.raw, r"\b[A-Z]{2,}\b").astype(float)
     words = t.words().astype(float)
     share = np.divide(caps, words, out=np.zeros_like(caps), where=words > 0)
@@ -484,7 +493,7 @@ def n_words(texts) -> np.ndarray:
     -------
     ndarray of int64, shape (n,)
     """
-    t = _prepare(texts)
+    t = prepare(texts)
     return _broadcast(t, t.words())
 
 
@@ -504,7 +513,7 @@ def text_features(texts) -> pd.DataFrame:
     DataFrame, shape (n, 9)
     """
     index = texts.index if isinstance(texts, pd.Series) else pd.RangeIndex(len(texts))
-    t = _prepare(texts)
+    t = prepare(texts)
     columns = {
         "negation": negation(t),
         "sarcasm_cues": sarcasm_cues(t),

@@ -45,7 +45,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import text_features
+from blindspot.config import JudgeOfflineConfig
 from blindspot.errors import ConfigError
 from blindspot.judge.protocol import JudgeRequest, Reply
 
@@ -97,15 +98,8 @@ _WEAK = [c for c in _compile(POSITIVE_CUES, "pos") + _compile(NEGATIVE_CUES, "ne
 _CUES = _STRONG + _WEAK
 
 
-@dataclass(frozen=True)
-class OfflineSettings:
-    """``judge.offline`` in params.yaml."""
-
-    technical_jargon_density: float = 0.05
-    gold_wrong_confidence: float = 0.75
-    # Class name -> the polarity the rules read (negative / neutral / positive); empty when the
-    # classes are named by their polarity. E.g. {"neg": "negative", "pos": "positive"}.
-    class_polarity: dict | None = None
+# ``judge.offline`` in params.yaml: the typed config section is the rules' settings.
+OfflineSettings = JudgeOfflineConfig
 
 
 def _normalise(text: str) -> str:
@@ -198,7 +192,8 @@ class OfflineJudge:
     name = "offline"
     concurrency = 1
 
-    def __init__(self, classes: Sequence[str], settings: OfflineSettings = OfflineSettings()):
+    def __init__(self, classes: Sequence[str], settings: OfflineSettings | None = None):
+        settings = settings or OfflineSettings()
         allowed = ({"negative", "positive"}, {"negative", "neutral", "positive"})
         polarity = dict(settings.class_polarity or {}) or {c: c for c in classes}
         if (set(polarity) != set(classes) or len(set(polarity.values())) != len(classes)
@@ -221,8 +216,9 @@ class OfflineJudge:
         """Compute the text_features cues of every text in one vectorised pass."""
         texts = pd.Series(sorted({r.text for r in requests} - set(self._cues)), dtype="string")
         if len(texts):
-            cues = zip(text_features.sarcasm_cues(texts), text_features.mixed_sentiment(texts),
-                       text_features.jargon_density(texts))
+            prepared = text_features.prepare(texts)  # one pass shared by the three detectors
+            cues = zip(text_features.sarcasm_cues(prepared), text_features.mixed_sentiment(prepared),
+                       text_features.jargon_density(prepared))
             for text, (sarcasm, mixed, density) in zip(texts, cues):
                 self._cues[text] = (bool(sarcasm), bool(mixed), float(density))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -28,7 +28,7 @@ from blindspot.errors import ConfigError
 from blindspot.io.schema import probability_matrix
 from blindspot.judge.agreement import agreement_score, confident_learning_suspects
 from blindspot.judge.cache import JudgeCache
-from blindspot.judge.offline import OfflineJudge, OfflineSettings
+from blindspot.judge.offline import OfflineJudge
 from blindspot.judge.protocol import FAILURE_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, Verdict, as_classes
 from blindspot.judge.run import judge_requests
 from blindspot.judge.select import RULES, select_candidates
@@ -74,7 +74,7 @@ def make_backend(cfg, classes: Sequence[str]) -> JudgeBackend:
         Unknown backend, unknown prompt, bad HTTP settings, or a key variable that is not set.
     """
     if cfg.backend == "offline":
-        return OfflineJudge(classes, OfflineSettings(**asdict(cfg.offline)))
+        return OfflineJudge(classes, cfg.offline)
     if cfg.backend == "openai":
         from blindspot.judge.http import OpenAIJudge
         from blindspot.judge.prompt import load_prompt
@@ -139,7 +139,7 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
     backend = backend or make_backend(cfg, classes)
     confidence = frame["confidence"].to_numpy(dtype=float)
     correct = frame["correct"].to_numpy(dtype=bool)
-    texts = frame["text"]
+    texts = text_features.prepare(frame["text"])  # one pass shared by both cue detectors
     confidently_incorrect = ~correct & (confidence >= cfg.confident_threshold)
     selection = select_candidates(confidently_incorrect, text_features.sarcasm_cues(texts),
                                   text_features.mixed_sentiment(texts), confidence,
