@@ -14,14 +14,11 @@ from sklearn import metrics as skm
 
 from blindspot import paths
 from blindspot.compare import (
-    METRIC_DIRECTION,
     apply_fdr,
     baseline_model_config,
     bootstrap_p_value,
     compare_predictions,
     compare_table,
-    direction_of,
-    higher_is_better,
     joint_counts,
     mcnemar_exact,
     pair_rows,
@@ -68,6 +65,14 @@ def test_mcnemar_exact_matches_hand_computation():
     assert mcnemar_exact(5, 5) == pytest.approx(st.binomtest(5, 10).pvalue)
 
 
+def test_mcnemar_exact_matches_scipy_binomtest_everywhere():
+    # Every discordant split up to 60 pairs, plus large unbalanced ones where a tail is tiny.
+    cases = [(b, c) for n in range(1, 61) for b in range(n + 1) for c in [n - b]] + [(3, 4000), (2500, 2300)]
+    for b, c in cases:
+        ref = st.binomtest(c, b + c, 0.5, alternative="two-sided").pvalue
+        assert mcnemar_exact(b, c) == pytest.approx(ref, rel=1e-9, abs=1e-300), (b, c)
+
+
 def test_bootstrap_p_value():
     rng = np.random.default_rng(0)
     assert bootstrap_p_value(0.0, rng.normal(0, 1, 500)) == 1.0  # no difference: nothing to explain
@@ -89,24 +94,6 @@ def test_joint_counts_marginals_are_each_models_confusion_matrix():
     np.testing.assert_array_equal(tbc.sum(axis=2), skm.confusion_matrix(t, b, labels=[0, 1, 2]))
     np.testing.assert_array_equal(tbc.sum(axis=1), skm.confusion_matrix(t, c, labels=[0, 1, 2]))
     assert joint[..., 1, :].sum() == fb.sum() and joint[..., :, 1].sum() == fc.sum()
-
-
-def test_metric_direction_is_declared_once_and_resolves_derived_names():
-    assert higher_is_better("accuracy") is True
-    assert higher_is_better("recall_negative") is True
-    assert higher_is_better("f1_macro") is True  # its own entry, not "f1"
-    assert higher_is_better("error_rate") is False
-    assert higher_is_better("confidently_incorrect_rate") is False
-    assert higher_is_better("ece") is False
-    assert higher_is_better("something_else") is None
-    assert set(METRIC_DIRECTION.values()) == {True, False}
-
-
-@pytest.mark.parametrize("delta, changed, higher, expected", [
-    (0.1, True, True, "improved"), (-0.1, True, True, "worsened"), (-0.1, True, False, "improved"),
-    (0.1, True, False, "worsened"), (0.1, False, True, "unchanged"), (0.1, True, None, "unchanged")])
-def test_direction_of(delta, changed, higher, expected):
-    assert direction_of(delta, changed, higher) == expected
 
 
 # --------------------------------------------------------------------------- pairing

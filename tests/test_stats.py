@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from blindspot.stats import bh_qvalues, percentile_interval, resample_counts, wilson_interval
+from blindspot.stats import average_ranks, bh_qvalues, percentile_interval, resample_counts, wilson_interval
 
 
 @pytest.mark.parametrize("k,n", [(0, 10), (3, 10), (10, 10), (57, 979), (1, 1)])
@@ -51,3 +51,36 @@ def test_bh_qvalues_against_hand_computation():
     expected = [min(0.01 * 4 / 1, 0.03 * 4 / 2, q_04), q_04, min(0.03 * 4 / 2, q_04), 0.5]
     np.testing.assert_allclose(q[:4], expected)
     assert np.isnan(q[4])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bh_qvalues_match_scipy(seed):
+    rng = np.random.default_rng(seed)
+    # Ties, exact zeros and ones, and a spread of magnitudes: the cases an ordering bug would show.
+    p = np.concatenate([rng.uniform(size=200), rng.uniform(size=20) ** 8, [0.0, 1.0, 0.02, 0.02, 0.02]])
+    rng.shuffle(p)
+    np.testing.assert_allclose(bh_qvalues(p), st.false_discovery_control(p, method="bh"), rtol=1e-12, atol=0)
+
+
+def test_bh_qvalues_empty_and_all_nan():
+    assert bh_qvalues([]).shape == (0,)
+    assert np.isnan(bh_qvalues([np.nan, np.nan])).all()
+
+
+@pytest.mark.parametrize("level", [0.8, 0.9, 0.95, 0.99])
+def test_wilson_matches_scipy_at_other_levels(level):
+    low, high = wilson_interval(12, 40, level)
+    ref = st.binomtest(12, 40).proportion_ci(confidence_level=level, method="wilson")
+    assert low == pytest.approx(ref.low, abs=1e-12)
+    assert high == pytest.approx(ref.high, abs=1e-12)
+
+
+@pytest.mark.parametrize("values", [
+    [3.0, 1.0, 2.0],
+    [0.5, 0.5, 0.5, 0.5],
+    [0.2, 0.9, 0.2, 0.7, 0.9, 0.9, 0.1],
+    np.round(np.random.default_rng(0).uniform(size=500), 2),  # many ties
+    [],
+])
+def test_average_ranks_match_scipy_rankdata(values):
+    np.testing.assert_array_equal(average_ranks(values), st.rankdata(values))

@@ -7,8 +7,7 @@ the reverse). :func:`compare_predictions` pairs the rows by ``id`` and tests, fo
 whole table and for every watchlist slice:
 
 - accuracy, each class's recall and the confidently-incorrect rate with the exact
-  McNemar test: a two-sided binomial test (``scipy.stats.binomtest``, p = 1/2) on the
-  discordant pairs (rows where the event, e.g. "correct", holds for one model only);
+  McNemar test: a two-sided binomial test at p = 1/2 on the discordant pairs (rows where the event, e.g. "correct", holds for one model only);
 - every other metric (balanced accuracy, macro and weighted F1, MCC, Cohen's kappa,
   per-class precision and F1) with a paired bootstrap: the joint count table of
   (true class, baseline prediction, current prediction, baseline confidently
@@ -24,7 +23,7 @@ whole table and for every watchlist slice:
 Every delta has a percentile bootstrap interval from the same replicates. All tests
 form one Benjamini-Hochberg family (the slice stage's convention); a metric has
 *changed* when its q value is at most ``fdr_alpha``, and the direction (improved,
-worsened) follows :data:`METRIC_DIRECTION`.
+worsened) follows :data:`blindspot.direction.METRIC_DIRECTION`.
 
 Rows are paired only when both files hold the id and agree on its gold label; ids
 with different labels are counted (``pairing.label_mismatch``), never compared.
@@ -38,33 +37,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
+from scipy.special import bdtr
 
+from blindspot.direction import direction_of, higher_is_better
 from blindspot.metrics import metrics_from_confusion
 from blindspot.stats import bh_qvalues, percentile_interval, resample_counts
-
-# Higher is better (True) or lower is better (False), declared once: the compare stage and
-# the report's delta rendering both read it. Per-class and per-slice names ("recall_negative")
-# resolve through their base name (see higher_is_better).
-METRIC_DIRECTION: dict[str, bool] = {
-    "accuracy": True,
-    "balanced_accuracy": True,
-    "f1_macro": True,
-    "f1_weighted": True,
-    "mcc": True,
-    "cohen_kappa": True,
-    "precision": True,
-    "recall": True,
-    "f1": True,
-    "error_rate": False,
-    "confidently_incorrect_rate": False,
-    "ece": False,
-    "ece_equal_mass": False,
-    "mce": False,
-    "brier": False,
-    "brier_top_label": False,
-    "log_loss": False,
-}
 
 GLOBAL_BOOTSTRAP = ("balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa")
 SLICE_BOOTSTRAP = ("balanced_accuracy", "f1_macro")
@@ -78,33 +55,15 @@ INTERVAL_METHOD = "percentile bootstrap of the joint (true, baseline, current) c
 FDR_METHOD = "benjamini-hochberg over every test made (global, per class, every watchlist slice)"
 
 
-def higher_is_better(metric: str) -> bool | None:
-    """Direction of a metric name from :data:`METRIC_DIRECTION`; None when unknown.
-
-    ``recall_negative`` and ``precision_neutral`` resolve through ``recall`` and
-    ``precision``; a longer exact name always wins (``f1_macro`` is not ``f1``).
-    """
-    if metric in METRIC_DIRECTION:
-        return METRIC_DIRECTION[metric]
-    for base in sorted(METRIC_DIRECTION, key=len, reverse=True):
-        if metric.startswith(base + "_"):
-            return METRIC_DIRECTION[base]
-    return None
-
-
-def direction_of(delta: float, changed: bool, higher: bool | None) -> str:
-    """``improved`` / ``worsened`` for a changed metric, else ``unchanged``."""
-    if not changed or higher is None or not np.isfinite(delta) or delta == 0:
-        return "unchanged"
-    return "improved" if (delta > 0) == higher else "worsened"
-
-
 def mcnemar_exact(baseline_only, current_only) -> float:
     """Two-sided exact McNemar p value from the discordant counts (1.0 with none)."""
     b, c = int(baseline_only), int(current_only)
     if b + c == 0:
         return 1.0
-    return float(st.binomtest(c, b + c, 0.5, alternative="two-sided").pvalue)
+    # At p = 1/2 the binomial is symmetric, so the two-sided exact p value (every outcome
+    # no likelier than the observed one) is twice the smaller tail, capped at 1; equal to
+    # scipy.stats.binomtest (tested) without importing scipy.stats at stage start-up.
+    return float(min(1.0, 2.0 * bdtr(min(b, c), b + c, 0.5)))
 
 
 def bootstrap_p_value(observed: float, replicates) -> float:

@@ -114,3 +114,31 @@ def test_large_training_folds_are_subsampled_reproducibly(make_synthetic, monkey
     assert a["temperature"] == pytest.approx(2.0, rel=0.1)
     fit = rc._fit_rows(np.ones(8000, bool), 3, 0)
     assert fit.size == 3000 and np.all(np.diff(fit) > 0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_isotonic_map_matches_sklearn(seed):
+    from blindspot.calibration.recalibration import apply_isotonic, fit_isotonic
+
+    rng = np.random.default_rng(seed)
+    conf = np.round(rng.uniform(0.34, 1, 400), 2)  # ties, as real confidences have
+    correct = (rng.random(400) < conf ** 2).astype(float)
+    probe = np.r_[0.0, 0.2, np.linspace(0.3, 1.0, 71), 1.2]  # inside, between knots and beyond both ends
+    ref = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(conf, correct).predict(probe)
+    np.testing.assert_allclose(apply_isotonic(*fit_isotonic(conf, correct), probe), ref, atol=1e-12)
+
+
+def test_folds_balance_sizes_and_errors_when_uneven():
+    rng = np.random.default_rng(5)
+    correct = rng.random(997) < 0.71
+    folds = cross_fit_folds(correct, n_splits=5, seed=3)
+    sizes = np.bincount(folds)
+    wrong = np.bincount(folds[~correct], minlength=5)
+    assert sizes.max() - sizes.min() <= 1 and wrong.max() - wrong.min() <= 1
+    assert not np.array_equal(folds, cross_fit_folds(correct, n_splits=5, seed=4))  # the seed shuffles
+
+
+def test_folds_without_enough_errors_to_stratify_still_partition():
+    correct = np.r_[np.ones(48, bool), np.zeros(2, bool)]
+    folds = cross_fit_folds(correct, n_splits=5, seed=0)
+    assert np.bincount(folds).tolist() == [10] * 5

@@ -113,13 +113,3 @@ def test_dvc_stage_declares_what_the_stage_reads_and_writes():
     assert set(stage["params"]) == {"seed", "stats.n_boot", "stats.ci_level", "ingest.classes", "calibration"}
     plotted = {f for p in spec["plots"] if isinstance(p, dict) for v in p.values() for f in v.get("y", {})}
     assert {str(paths.RELIABILITY_DATA), str(paths.RELIABILITY_DATA_EQUAL_MASS)} <= plotted
-    # Every blindspot module the stage imports is under a declared dependency.
-    code = "import sys, stages.calibrate; print('\\n'.join(m.__file__ for n, m in sys.modules.items() " \
-           "if n.startswith(('blindspot', 'stages')) and getattr(m, '__file__', None)))"
-    files = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
-    for f in files:
-        rel = str(Path(f).resolve().relative_to(ROOT))
-        if rel in ("stages/__init__.py", "src/blindspot/__init__.py"):
-            continue  # package markers, no code the stage depends on
-        assert any(rel == d or rel.startswith(d.rstrip("/") + "/") for d in deps), f"{rel} is not a dependency"

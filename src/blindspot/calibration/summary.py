@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 from blindspot.calibration.binning import ReliabilityBins, reliability_bins
 from blindspot.calibration.bootstrap import calibration_replicates, consistency_null, ece_interval
@@ -22,7 +21,7 @@ from blindspot.calibration.metrics import (
     mce_from_bins,
     top_label_brier_rows,
 )
-from blindspot.stats import percentile_interval
+from blindspot.stats import average_ranks, percentile_interval
 
 
 @dataclass
@@ -58,7 +57,7 @@ def confidence_auroc(correct, confidence) -> float:
     n0 = correct.size - n1
     if n1 == 0 or n0 == 0:
         return float("nan")
-    ranks = rankdata(confidence)
+    ranks = average_ranks(confidence)
     return float((ranks[correct].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 

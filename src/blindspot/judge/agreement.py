@@ -1,8 +1,8 @@
 """How far to trust the judge: agreement with the gold labels and with the model, and a
 confident-learning cross-check of the judge's "gold label looks wrong" flags.
 
-Agreement is Cohen's kappa (scikit-learn's ``cohen_kappa_score`` for the point value)
-with a percentile bootstrap interval from the confusion-matrix counts
+Agreement is Cohen's kappa from the confusion-matrix counts (equal to scikit-learn's
+``cohen_kappa_score``, tested) with a percentile bootstrap interval from the same counts
 (:func:`blindspot.stats.resample_counts`: the row bootstrap's distribution of the table,
 at a cost independent of the number of rows).
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
+from blindspot.metrics import confusion_counts
 from blindspot.stats import percentile_interval, resample_counts, wilson_interval
 
 
@@ -73,13 +73,9 @@ def agreement_score(y_reference, y_judge, *, n_classes: int, n_boot: int, level:
     y_reference = np.asarray(y_reference, dtype=np.int64)
     y_judge = np.asarray(y_judge, dtype=np.int64)
     n = int(y_reference.shape[0])
-    labels = np.arange(n_classes)
-    cm = confusion_matrix(y_reference, y_judge, labels=labels) if n else np.zeros((n_classes, n_classes), int)
+    cm = confusion_counts(y_reference, y_judge, n_classes)
     agree = int(np.trace(cm))
-    if n and np.isfinite(kappa_from_confusion(cm)):
-        kappa = float(cohen_kappa_score(y_reference, y_judge, labels=labels))
-    else:
-        kappa = float("nan")  # sklearn would warn and divide 0 by 0
+    kappa = float(kappa_from_confusion(cm))  # NaN where scikit-learn would warn and divide 0 by 0
     boot = kappa_from_confusion(resample_counts(cm, n_boot, rng)) if n else np.full(n_boot, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN replicates: the interval is NaN

@@ -50,7 +50,7 @@ class ConfusionDisplay:
             New figure when omitted.
         """
         if axes is None:
-            fig, axes = plt.subplots(1, 2, figsize=(9.2, 3.9), constrained_layout=True)
+            fig, axes = plt.subplots(1, 2, figsize=(9.2, 3.9))
         else:
             fig = axes[0].figure
         k = len(self.classes)
@@ -93,8 +93,7 @@ def plot_confusion_grid(panels, classes: Sequence[str], *, ncols: int = 2, title
     n = max(len(panels), 1)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.9 * nrows), squeeze=False,
-                             constrained_layout=True)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.9 * nrows), squeeze=False)
     k = len(classes)
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
@@ -135,7 +134,7 @@ def plot_class_distribution(label_counts: dict, prediction_counts: dict, *, titl
 
     classes = list(label_counts)
     x = np.arange(len(classes))
-    fig, ax = plt.subplots(figsize=(5.6, 3.4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(5.6, 3.4))
     labels = [label_counts[c] for c in classes]
     preds = [prediction_counts[c] for c in classes]
     ax.bar(x - 0.2, labels, width=0.4, label="true label", color=PALETTE["neutral"])

@@ -14,7 +14,7 @@ import numpy as np
 
 from blindspot.calibration.binning import ReliabilityBins, reliability_bins
 from blindspot.calibration.metrics import ece_from_bins, mce_from_bins
-from blindspot.plots import PALETTE
+from blindspot.plots import PALETTE, fixed_subplots
 from blindspot.stats import wilson_interval
 
 STRATEGY_LABEL = {"uniform": "equal-width bins", "quantile": "equal-mass bins"}
@@ -152,8 +152,10 @@ class ConfidenceHistogramDisplay:
         return cls(correct, confidence, bins=bins, thresholds=thresholds).plot(ax=ax)
 
     def plot(self, ax=None):
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.2, 3.6))
+        if ax is None:  # fixed text: axis labels, a legend inside, a one-line title
+            _, axes = fixed_subplots(1, 1, axes_size=(5.4, 2.8), left=0.62, right=0.15, bottom=0.52, top=0.32,
+                                     wgap=0, hgap=0)
+            ax = axes[0, 0]
         e = self.edges
         ax.stairs(self.count_correct, e, fill=True, alpha=0.35, color=PALETTE["good"],
                   label=f"correct (n={self.correct.sum()})")
@@ -180,11 +182,21 @@ class ConfidenceHistogramDisplay:
 
 def reliability_grid(panels: Sequence[tuple[str, ReliabilityBins]], *, ncols: int = 2, suptitle: str | None = None,
                      empty_message: str = "nothing to draw", ci_level: float = 0.95, xlim=(0.0, 1.0)):
-    """A figure of reliability diagrams, one per ``(title, bins)``; a note when there are none."""
+    """A figure of reliability diagrams, one per ``(title, bins)``; a note when there are none.
+
+    The geometry is fixed (:func:`blindspot.plots.fixed_subplots`): each panel's text is
+    known (axis labels, numbers, a title of one or two lines), so margins are set, not
+    measured.
+    """
     n = max(len(panels), 1)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 4.3 * nrows), squeeze=False)
+    title_lines = max((title.count("\n") + 1 for title, _ in panels), default=0)
+    title_h = 0.08 + 0.19 * title_lines  # 10 pt lines plus the title pad
+    sup_h = 0.38 if suptitle else 0.0
+    # Left: y tick labels and label; right: the counts axis's tick labels and label.
+    fig, axes = fixed_subplots(nrows, ncols, axes_size=(3.75, 3.1), left=0.62, right=0.62, bottom=0.52,
+                               top=0.12 + title_h + sup_h, wgap=1.3, hgap=0.62 + title_h)
     flat = axes.ravel()
     if not panels:
         flat[0].axis("off")
@@ -194,14 +206,15 @@ def reliability_grid(panels: Sequence[tuple[str, ReliabilityBins]], *, ncols: in
     for ax in flat[len(panels) or 1:]:
         ax.axis("off")
     if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout()
+        fig.suptitle(suptitle, fontsize=11, y=1 - 0.1 / fig.get_figheight(), va="top")
     return fig
 
 
 def recalibration_figure(bins_by_method: dict[str, ReliabilityBins], *, labels: dict[str, str] | None = None):
     """Before/after reliability curves of the recalibration what-if, overlaid on one axis."""
-    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    fig, axes = fixed_subplots(1, 1, axes_size=(4.6, 3.7), left=0.62, right=0.15, bottom=0.52, top=0.55,
+                               wgap=0, hgap=0)  # fixed text: a two-line title, fixed labels
+    ax = axes[0, 0]
     colors = {"none": PALETTE["bad"], "temperature_scaling": PALETTE["accent"], "isotonic": PALETTE["good"]}
     labels = labels or {}
     for method, bins in bins_by_method.items():
@@ -217,7 +230,6 @@ def recalibration_figure(bins_by_method: dict[str, ReliabilityBins], *, labels: 
             keep.append((h, nm))
     ax.legend(*zip(*keep), loc="upper left", fontsize=8, frameon=False)
     ax.set_title("Recalibration what-if (cross-fitted), equal-width bins\nmarker area ~ rows in bin", fontsize=10)
-    fig.tight_layout()
     return fig
 
 

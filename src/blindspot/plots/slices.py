@@ -70,7 +70,7 @@ class GapForestDisplay:
         heights = [max((self.table["metric"] == m).sum(), 2) for m in metrics]
         row_height = max(heights)
         fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 0.9 + 0.32 * row_height * nrows + 0.6 * nrows),
-                                 squeeze=False, constrained_layout=True)
+                                 squeeze=False)
         for ax in axes.ravel()[len(metrics):]:
             ax.axis("off")
         for ax, metric in zip(axes.ravel(), metrics):

@@ -15,7 +15,7 @@ import math
 from typing import Optional, Sequence
 
 from blindspot import paths
-from blindspot.compare import direction_of, higher_is_better
+from blindspot.direction import direction_of, higher_is_better
 from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
                                        Strong, Table, run, truncate)
 from blindspot.report.load import Comparison, Delta, Estimate, Finding, Inputs, headlines
