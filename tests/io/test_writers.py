@@ -26,3 +26,12 @@ def test_jsonl_keeps_exact_floats_when_asked(tmp_path):
     path = tmp_path / "r.jsonl"
     assert write_jsonl(path, [{"v": 0.123456789}], digits=None) == 1
     assert json.loads(path.read_text())["v"] == 0.123456789
+
+
+def test_p_and_q_values_keep_significant_digits():
+    doc = json.loads(dumps_metrics({"p_value": 2.123456789e-52, "ece_q_value": 3.3e-9, "gap": 2e-9,
+                                    "tests": [{"q_value": 0.0123456789, "rate": 0.0123456789}]}))
+    assert doc["p_value"] == 2.12346e-52  # six decimal places would write 0.0
+    assert doc["ece_q_value"] == 3.3e-9
+    assert doc["gap"] == 0.0  # other floats keep six decimal places
+    assert doc["tests"][0] == {"q_value": 0.0123457, "rate": 0.012346}

@@ -4,6 +4,10 @@ DVC compares outputs by hash and ``dvc metrics diff`` compares metrics files by 
 so every writer here is deterministic: keys sorted (``schema_version`` first), floats
 rounded, numpy scalars turned into Python ones, NaN written as ``null`` (DVC drops
 nulls rather than diffing them).
+
+Floats keep ``digits`` decimal places, except p and q values (keys ending in
+``p_value`` or ``q_value``), which keep ``digits`` significant digits: a p value of
+1e-52 is evidence, and six decimal places would write it as 0.
 """
 
 from __future__ import annotations
@@ -18,19 +22,23 @@ import pandas as pd
 
 SCHEMA_VERSION = 1
 FLOAT_DIGITS = 6
+SIGNIFICANT_KEYS = ("p_value", "q_value")  # keys whose floats keep significant digits
 
 
-def clean_for_json(value: Any, digits: int | None = FLOAT_DIGITS) -> Any:
+def clean_for_json(value: Any, digits: int | None = FLOAT_DIGITS, *, significant: bool = False) -> Any:
     """Recursively convert ``value`` into plain, stable JSON data.
 
-    Mappings get sorted string keys, floats are rounded to ``digits`` places, NaN and
-    infinities become ``None``, numpy and pandas scalars become Python scalars, tuples
-    and arrays become lists. ``digits=None`` keeps floats exactly.
+    Mappings get sorted string keys, floats are rounded to ``digits`` places (to
+    ``digits`` significant digits under a key ending in one of :data:`SIGNIFICANT_KEYS`,
+    or when ``significant``), NaN and infinities become ``None``, numpy and pandas
+    scalars become Python scalars, tuples and arrays become lists. ``digits=None``
+    keeps floats exactly.
     """
     if isinstance(value, Mapping):
-        return {str(k): clean_for_json(value[k], digits) for k in sorted(value, key=str)}
+        return {str(k): clean_for_json(value[k], digits, significant=significant or str(k).endswith(SIGNIFICANT_KEYS))
+                for k in sorted(value, key=str)}
     if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
-        return [clean_for_json(v, digits) for v in value]
+        return [clean_for_json(v, digits, significant=significant) for v in value]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -39,7 +47,12 @@ def clean_for_json(value: Any, digits: int | None = FLOAT_DIGITS) -> Any:
         value = float(value)
         if not math.isfinite(value):
             return None
-        rounded = value if digits is None else round(value, digits)
+        if digits is None:
+            rounded = value
+        elif significant:
+            rounded = float(f"{value:.{digits}g}")
+        else:
+            rounded = round(value, digits)
         return 0.0 if rounded == 0 else rounded  # no "-0.0" to flip a diff
     if value is None or value is pd.NA or value is pd.NaT:
         return None
