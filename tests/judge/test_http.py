@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from blindspot.config import JudgeHttpConfig
 from blindspot.errors import ConfigError
 from blindspot.judge.cache import JudgeCache
 from blindspot.judge.http import REDACTED, OpenAIJudge, is_loopback
@@ -20,11 +21,11 @@ SENTINEL = "sk-SENTINEL-7f3a9c-do-not-leak"
 REQUEST = JudgeRequest(text="It did not work at all.", label="negative", classes=CLASSES)
 
 
-def make_judge(server, **kw) -> OpenAIJudge:
-    opts = dict(base_url=server.url, model="test-model", prompt=load_prompt("judge_v1"), timeout_s=2.0,
-                max_retries=2, backoff_s=0.0, concurrency=2, sleep=lambda s: None)
-    opts.update(kw)
-    return OpenAIJudge(**opts)
+def make_judge(server, *, sleep=lambda s: None, **kw) -> OpenAIJudge:
+    settings = dict(base_url=server.url, model="test-model", timeout_s=2.0, max_retries=2, backoff_s=0.0,
+                    concurrency=2)
+    settings.update(kw)
+    return OpenAIJudge(JudgeHttpConfig(**settings), load_prompt("judge_v1"), sleep=sleep)
 
 
 def outcome(judge, request=REQUEST):

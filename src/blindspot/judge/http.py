@@ -33,9 +33,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from blindspot.config import JudgeHttpConfig
 from blindspot.errors import ConfigError
 from blindspot.judge.prompt import Prompt
 from blindspot.judge.protocol import JudgeRequest, Reply, TransportError
@@ -62,81 +62,83 @@ def redact(text: Optional[str], secret: Optional[str]) -> Optional[str]:
     return text.replace(secret, REDACTED)
 
 
-@dataclass
 class OpenAIJudge:
     """A judge backed by an OpenAI-compatible chat-completions endpoint.
 
     Parameters
     ----------
-    base_url : str
-        E.g. ``http://localhost:11434/v1``; ``/chat/completions`` is appended.
-    model : str
-        The model name the server knows.
+    settings : JudgeHttpConfig
+        The ``judge.http`` section (``conf/judge/openai.yaml``): endpoint, model, the
+        name of the API key's environment variable, timeouts, retries, concurrency.
     prompt : Prompt
         The versioned prompt (see :mod:`blindspot.judge.prompt`).
-    api_key_env : str or None
-        Name of the environment variable holding the key; None for servers without auth.
-    timeout_s, max_retries, backoff_s, max_backoff_s, concurrency, max_tokens, json_mode
-        See ``conf/judge/openai.yaml``.
     sleep : callable
         ``time.sleep``; injectable so tests need not wait.
-    """
 
-    base_url: str
-    model: str
-    prompt: Prompt
-    api_key_env: Optional[str] = None
-    timeout_s: float = 60.0
-    max_retries: int = 3
-    backoff_s: float = 1.0
-    max_backoff_s: float = 30.0
-    concurrency: int = 4
-    max_tokens: int = 400
-    json_mode: bool = True
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    Raises
+    ------
+    ConfigError
+        For a URL that is not http(s), impossible limits, or a named key variable that
+        is not set: before any work is done.
+    """
 
     name = "openai"
 
-    def __post_init__(self):
-        if not urllib.parse.urlsplit(self.base_url).scheme in ("http", "https"):
-            raise ConfigError(f"judge.http.base_url must be an http(s) URL, got {self.base_url!r}")
-        if self.concurrency < 1 or self.max_retries < 0 or self.timeout_s <= 0:
+    def __init__(self, settings: JudgeHttpConfig, prompt: Prompt, *, sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.prompt = prompt
+        self.sleep = sleep
+        if urllib.parse.urlsplit(settings.base_url).scheme not in ("http", "https"):
+            raise ConfigError(f"judge.http.base_url must be an http(s) URL, got {settings.base_url!r}")
+        if settings.concurrency < 1 or settings.max_retries < 0 or settings.timeout_s <= 0:
             raise ConfigError(f"judge.http: concurrency >= 1, max_retries >= 0 and timeout_s > 0 are required; got "
-                              f"concurrency={self.concurrency}, max_retries={self.max_retries}, timeout_s={self.timeout_s}")
+                              f"concurrency={settings.concurrency}, max_retries={settings.max_retries}, "
+                              f"timeout_s={settings.timeout_s}")
         self._api_key()  # fail before any work when the variable is missing
-        handlers = [urllib.request.ProxyHandler({})] if is_loopback(self.base_url) else []
+        handlers = [urllib.request.ProxyHandler({})] if is_loopback(settings.base_url) else []
         self._opener = urllib.request.build_opener(*handlers)
         self._lock = threading.Lock()
         self.attempts_made = 0  # HTTP requests sent, retries included (read by the run stats)
-        self.url = self.base_url.rstrip("/") + "/chat/completions"
+        self.url = settings.base_url.rstrip("/") + "/chat/completions"
+
+    def __repr__(self) -> str:
+        return f"OpenAIJudge(url={self.url!r}, model={self.model!r}, prompt={self.prompt_version!r})"
+
+    @property
+    def model(self) -> str:
+        return self.settings.model
+
+    @property
+    def concurrency(self) -> int:
+        return self.settings.concurrency
 
     @property
     def prompt_version(self) -> str:
         return self.prompt.version
 
     def _api_key(self) -> Optional[str]:
-        if not self.api_key_env:
+        if not self.settings.api_key_env:
             return None
-        key = os.environ.get(self.api_key_env)
+        key = os.environ.get(self.settings.api_key_env)
         if not key:
-            raise ConfigError(f"judge.http.api_key_env names the environment variable {self.api_key_env!r}, "
+            raise ConfigError(f"judge.http.api_key_env names the environment variable {self.settings.api_key_env!r}, "
                               f"but it is not set (or empty). Export it, or set judge.http.api_key_env=null "
                               f"for a server without authentication.")
         return key
 
     def body(self, request: JudgeRequest) -> dict:
         """The JSON request body (no secret in it)."""
-        body = {"model": self.model, "messages": self.prompt.messages(request), "temperature": 0,
-                "max_tokens": self.max_tokens, "stream": False}
-        if self.json_mode:
+        body = {"model": self.settings.model, "messages": self.prompt.messages(request), "temperature": 0,
+                "max_tokens": self.settings.max_tokens, "stream": False}
+        if self.settings.json_mode:
             body["response_format"] = {"type": "json_object"}
         return body
 
     def _wait(self, attempt: int, retry_after: Optional[str]) -> None:
-        delay = min(self.backoff_s * (2 ** attempt), self.max_backoff_s)
+        delay = min(self.settings.backoff_s * (2 ** attempt), self.settings.max_backoff_s)
         if retry_after is not None:
             try:
-                delay = min(max(float(retry_after), 0.0), self.max_backoff_s)
+                delay = min(max(float(retry_after), 0.0), self.settings.max_backoff_s)
             except ValueError:
                 pass  # an HTTP date: keep our own backoff
         if delay > 0:
@@ -146,7 +148,7 @@ class OpenAIJudge:
         """POST one request; retry what may pass on a retry; raise :class:`TransportError` otherwise."""
         data = json.dumps(self.body(request), ensure_ascii=False).encode("utf-8")
         last: Optional[TransportError] = None
-        attempts = self.max_retries + 1
+        attempts = self.settings.max_retries + 1
         for attempt in range(attempts):
             key = self._api_key()
             headers = {"Content-Type": "application/json", "Accept": "application/json",
@@ -158,7 +160,7 @@ class OpenAIJudge:
             with self._lock:
                 self.attempts_made += 1
             try:
-                with self._opener.open(http_request, timeout=self.timeout_s) as response:
+                with self._opener.open(http_request, timeout=self.settings.timeout_s) as response:
                     raw = response.read().decode("utf-8", errors="replace")
                 return self._reply(redact(raw, key), attempt + 1)
             except urllib.error.HTTPError as exc:
@@ -170,11 +172,11 @@ class OpenAIJudge:
                 retry_after = exc.headers.get("Retry-After") if exc.headers else None
                 last = error
             except (TimeoutError, socket.timeout):
-                last = TransportError("timeout", f"no reply from {self.url} within {self.timeout_s:g} s",
+                last = TransportError("timeout", f"no reply from {self.url} within {self.settings.timeout_s:g} s",
                                       None, attempts=attempt + 1)
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-                    last = TransportError("timeout", f"no connection to {self.url} within {self.timeout_s:g} s",
+                    last = TransportError("timeout", f"no connection to {self.url} within {self.settings.timeout_s:g} s",
                                           None, attempts=attempt + 1)
                 else:
                     last = TransportError("http_error", f"cannot reach {self.url}: {redact(str(exc.reason), key)}",

@@ -79,11 +79,7 @@ def make_backend(cfg, classes: Sequence[str]) -> JudgeBackend:
         from blindspot.judge.http import OpenAIJudge
         from blindspot.judge.prompt import load_prompt
 
-        h = cfg.http
-        return OpenAIJudge(base_url=h.base_url, model=h.model, prompt=load_prompt(cfg.prompt_version),
-                           api_key_env=h.api_key_env, timeout_s=h.timeout_s, max_retries=h.max_retries,
-                           backoff_s=h.backoff_s, max_backoff_s=h.max_backoff_s, concurrency=h.concurrency,
-                           max_tokens=h.max_tokens, json_mode=h.json_mode)
+        return OpenAIJudge(cfg.http, load_prompt(cfg.prompt_version))
     raise ConfigError(f"judge.backend must be one of {list(BACKENDS)}, got {cfg.backend!r}")
 
 
