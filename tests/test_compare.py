@@ -22,6 +22,8 @@ from blindspot.compare import (
     joint_counts,
     mcnemar_exact,
     pair_rows,
+    paired_loss_entry,
+    row_losses,
 )
 from blindspot.config import IngestConfig, load_params
 from blindspot.errors import InputError
@@ -71,6 +73,42 @@ def test_mcnemar_exact_matches_scipy_binomtest_everywhere():
     for b, c in cases:
         ref = st.binomtest(c, b + c, 0.5, alternative="two-sided").pvalue
         assert mcnemar_exact(b, c) == pytest.approx(ref, rel=1e-9, abs=1e-300), (b, c)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_paired_loss_entry_matches_scipy_ttest_rel(seed):
+    rng = np.random.default_rng(seed)
+    base = rng.gamma(2.0, 0.1, 300)
+    cur = base - 0.01 + rng.normal(0, 0.05, 300)
+    e = paired_loss_entry("brier", base, cur, level=0.9)
+    ref = st.ttest_rel(cur, base)
+    ci = ref.confidence_interval(confidence_level=0.9)
+    assert e["test"] == "paired_t" and e["tested"] and e["n"] == 300
+    assert e["delta"] == pytest.approx(cur.mean() - base.mean())
+    assert e["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert (e["delta_ci_low"], e["delta_ci_high"]) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert e["higher_is_better"] is False
+
+
+def test_paired_loss_entry_degenerate_cases():
+    same = paired_loss_entry("log_loss", [0.2, 0.3, 0.4], [0.2, 0.3, 0.4], level=0.95)
+    assert same["tested"] and same["p_value"] == 1.0 and same["delta"] == 0
+    shifted = paired_loss_entry("log_loss", [0.5, 0.75, 1.0], [0.25, 0.5, 0.75], level=0.95)  # exact in binary
+    assert shifted["p_value"] == 0.0 and shifted["delta_ci_low"] == shifted["delta_ci_high"] == -0.25
+    one = paired_loss_entry("brier", [0.2], [0.1], level=0.95)
+    assert not one["tested"] and "fewer than 2" in one["reason"]
+
+
+def test_row_losses_with_and_without_probabilities():
+    frame = _frame(["a", "b"], [0, 2], [0, 1], [0.7, 0.6])
+    assert set(row_losses(frame, CLASSES)) == {"brier_top_label"}
+    np.testing.assert_allclose(row_losses(frame, CLASSES)["brier_top_label"], [0.09, 0.36])
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]])
+    for j, c in enumerate(CLASSES):
+        frame[f"proba__{c}"] = proba[:, j]
+    losses = row_losses(frame, CLASSES)
+    np.testing.assert_allclose(losses["brier"], [0.09 + 0.04 + 0.01, 0.01 + 0.36 + 0.49])
+    np.testing.assert_allclose(losses["log_loss"], -np.log([0.7, 0.3]))
 
 
 def test_bootstrap_p_value():
@@ -132,6 +170,14 @@ def _two_models(n=1500, seed=3, fix_share=0.0, noise_share=0.0):
     ids = [f"r{i}" for i in range(n)]
     conf_b, conf_c = rng.uniform(0.4, 1.0, n), rng.uniform(0.4, 1.0, n)
     return _frame(ids, t, cur, conf_c), _frame(ids, t, base, conf_b)
+
+
+def test_losses_without_probabilities_are_reported_untested_with_reason():
+    current, baseline = _two_models()
+    g = _run(current, baseline)["global"]
+    assert g["brier_top_label"]["tested"] and g["brier_top_label"]["test"] == "paired_t"
+    assert not g["brier"]["tested"] and "probabilities" in g["brier"]["reason"]
+    assert not g["log_loss"]["tested"]
 
 
 def test_identical_models_change_nothing():
@@ -291,6 +337,15 @@ def test_bundled_v2_against_v1_agrees_with_the_profile_metrics(bundled):
     assert g["per_class"]["positive"]["recall"]["direction"] == "worsened"
     assert (g["accuracy"]["baseline_only"], g["accuracy"]["current_only"]) == (36, 58)
     assert g["accuracy"]["p_value"] == pytest.approx(st.binomtest(58, 94).pvalue)
+    # The losses are paired per review, and their baseline and current values are the calibrate
+    # stage's numbers for each model.
+    from blindspot.calibration.metrics import multiclass_brier_loss
+    from blindspot.io.schema import probability_matrix
+
+    for name, frame, side in (("v1", v1, "baseline"), ("v2", v2, "current")):
+        proba = probability_matrix(frame, cfg.ingest.classes)
+        assert g["brier"][side] == pytest.approx(multiclass_brier_loss(frame["y_true"], proba))
+    assert all(g[m]["test"] == "paired_t" and g[m]["tested"] for m in ("brier", "brier_top_label", "log_loss"))
 
 
 def test_baseline_model_config_reuses_the_current_mapping_unless_given():

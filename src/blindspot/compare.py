@@ -18,7 +18,13 @@ whole table and for every watchlist slice:
   (:func:`blindspot.metrics.metrics_from_confusion`), so every replicate is paired.
   The two-sided p value is ``(1 + #{|d* - d| >= |d|}) / (B + 1)``: how often the
   bootstrap distribution of the difference, centred on the null, lands as far from 0
-  as the observed difference ``d``.
+  as the observed difference ``d``;
+- the probabilistic losses, which are means of a per-row loss (top-label Brier from the
+  confidences; multiclass Brier and log loss when both files have class probabilities),
+  globally with a paired t test on the per-row differences ``d_i = loss_current_i -
+  loss_baseline_i`` and its t interval (the rows are independent, so the mean
+  difference is asymptotically normal; with hundreds of rows the t and normal answers
+  agree to the third decimal).
 
 Every delta has a percentile bootstrap interval from the same replicates. All tests
 form one Benjamini-Hochberg family (the slice stage's convention); a metric has
@@ -37,19 +43,24 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import bdtr
+from scipy.special import bdtr, stdtr, stdtrit
 
+from blindspot.calibration.metrics import brier_rows, log_loss_rows, top_label_brier_rows
 from blindspot.direction import direction_of, higher_is_better
 from blindspot.metrics import metrics_from_confusion
+from blindspot.io.schema import probability_matrix
 from blindspot.stats import bh_qvalues, percentile_interval, resample_counts
 
 GLOBAL_BOOTSTRAP = ("balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa")
 SLICE_BOOTSTRAP = ("balanced_accuracy", "f1_macro")
 PER_CLASS_BOOTSTRAP = ("precision", "f1")
+LOSSES = ("brier_top_label", "brier", "log_loss")  # per-row losses, lower is better
 MCNEMAR = "mcnemar_exact"
 BOOTSTRAP = "paired_bootstrap"
+PAIRED_T = "paired_t"
 TEST_METHOD = ("accuracy, per-class recall, confidently-incorrect rate: exact McNemar test (two-sided binomial "
-               "test on the discordant pairs); other metrics: paired bootstrap of the joint count table, "
+               "test on the discordant pairs); Brier and log loss: paired t test on per-row loss differences; "
+               "other metrics: paired bootstrap of the joint count table, "
                "two-sided, p = (1 + #{|d* - d| >= |d|}) / (B + 1)")
 INTERVAL_METHOD = "percentile bootstrap of the joint (true, baseline, current) count table"
 FDR_METHOD = "benjamini-hochberg over every test made (global, per class, every watchlist slice)"
@@ -144,6 +155,65 @@ def _entry(name: str, baseline: float, current: float, reps_b, reps_c, *, test: 
     if not entry["tested"]:
         entry["reason"] = "the metric is undefined on these rows"
     return entry
+
+
+def paired_loss_entry(name: str, loss_baseline, loss_current, *, level: float) -> dict:
+    """Paired t test of a mean per-row loss between two models scored on the same rows.
+
+    Parameters
+    ----------
+    name : str
+        The loss (``brier``, ``brier_top_label``, ``log_loss``).
+    loss_baseline, loss_current : array_like of float, shape (n,)
+        Each row's loss under each model, rows paired.
+    level : float
+        Two-sided level of the interval on the mean difference.
+
+    Returns
+    -------
+    dict
+        A comparison entry (see :func:`compare_table`) with ``test: paired_t``:
+        ``delta`` is the mean of ``current - baseline``, its t interval, and the
+        two-sided p value of ``mean = 0`` (``scipy.stats.ttest_rel``, tested). With no
+        difference on any row the p value is 1; with fewer than 2 rows it is undefined.
+    """
+    b = np.asarray(loss_baseline, dtype=float)
+    c = np.asarray(loss_current, dtype=float)
+    d = c - b
+    n = d.size
+    entry = {"baseline": float(b.mean()) if n else float("nan"), "current": float(c.mean()) if n else float("nan"),
+             "delta": float(d.mean()) if n else float("nan"), "n": int(n), "test": PAIRED_T,
+             "higher_is_better": higher_is_better(name)}
+    if n < 2:
+        return {**entry, "delta_ci_low": float("nan"), "delta_ci_high": float("nan"), "p_value": float("nan"),
+                "tested": False, "reason": "fewer than 2 paired rows"}
+    se = float(d.std(ddof=1)) / np.sqrt(n)
+    if se == 0:  # every row moved by the same amount (usually: by none)
+        p = 1.0 if entry["delta"] == 0 else 0.0
+        low = high = entry["delta"]
+    else:
+        t = entry["delta"] / se
+        p = float(2 * stdtr(n - 1, -abs(t)))
+        half = float(stdtrit(n - 1, 0.5 + level / 2)) * se
+        low, high = entry["delta"] - half, entry["delta"] + half
+    return {**entry, "delta_ci_low": float(low), "delta_ci_high": float(high), "p_value": p, "tested": True}
+
+
+def row_losses(frame: pd.DataFrame, classes: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per-row losses of one canonical table: top-label Brier always; Brier and log loss with probabilities.
+
+    Returns
+    -------
+    dict of str to ndarray of float, shape (len(frame),)
+    """
+    y = frame["y_true"].to_numpy(np.int64)
+    correct = frame["y_pred"].to_numpy(np.int64) == y
+    out = {"brier_top_label": top_label_brier_rows(correct, frame["confidence"].to_numpy(float))}
+    proba = probability_matrix(frame, classes)
+    if proba is not None:
+        out["brier"] = brier_rows(y, proba)
+        out["log_loss"] = log_loss_rows(y, proba)
+    return out
 
 
 def _untested(name: str, n: int, reason: str) -> dict:
@@ -337,8 +407,17 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
 
     glob = compare_table(joint_counts(t, pb, pc, fb, fc, k), classes, n_boot=n_boot, level=level,
                          rng=_rng(seed, "global"), min_rows=min_rows, scope="global")
-    # Slice membership is of the current table's rows; carry it to the paired rows by id.
+    # Slice membership and per-row losses belong to each table's rows; carry them to the paired rows by id.
     position = pd.Index(current["id"].astype("string")).get_indexer(paired["id"])
+    position_b = pd.Index(baseline["id"].astype("string")).get_indexer(paired["id"])
+    losses_c, losses_b = row_losses(current, classes), row_losses(baseline, classes)
+    for name in LOSSES:
+        if name not in losses_c or name not in losses_b:
+            glob[name] = _untested(name, len(paired), "class probabilities are missing from one of the two files")
+        elif len(paired) < max(min_rows, 1):
+            glob[name] = _untested(name, len(paired), f"{len(paired)} paired rows, fewer than compare.min_rows={min_rows}")
+        else:
+            glob[name] = paired_loss_entry(name, losses_b[name][position_b], losses_c[name][position], level=level)
     watch = {}
     for key in sorted(slice_masks or {}):
         mask = np.asarray(slice_masks[key], dtype=bool)[position]

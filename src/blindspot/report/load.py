@@ -441,7 +441,7 @@ class Comparison:
 
 
 GLOBAL_ORDER = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa",
-                "confidently_incorrect_rate")
+                "confidently_incorrect_rate", "brier", "brier_top_label", "log_loss")
 
 
 def parse_compare(m: dict) -> Comparison:
