@@ -216,6 +216,11 @@ def row_losses(frame: pd.DataFrame, classes: Sequence[str]) -> dict[str, np.ndar
     return out
 
 
+def _too_few_rows(n: int, min_rows: int) -> str | None:
+    """Why ``n`` paired rows are not tested (fewer than ``compare.min_rows``), or None."""
+    return f"{n} paired rows, fewer than compare.min_rows={min_rows}" if n < max(min_rows, 1) else None
+
+
 def _untested(name: str, n: int, reason: str) -> dict:
     return {"n": int(n), "tested": False, "reason": reason, "higher_is_better": higher_is_better(name)}
 
@@ -252,8 +257,8 @@ def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, r
     cm_b, cm_c = _marginals(joint)
     support = cm_b.sum(axis=1)
     names = ["accuracy", *(GLOBAL_BOOTSTRAP if scope == "global" else SLICE_BOOTSTRAP), "confidently_incorrect_rate"]
-    if n < max(min_rows, 1):
-        reason = f"{n} paired rows, fewer than compare.min_rows={min_rows}"
+    reason = _too_few_rows(n, min_rows)
+    if reason:
         out = {m: _untested(m, n, reason) for m in names}
         if scope == "global":
             out["per_class"] = {c: {m: _untested(m, int(support[j]), reason) for m in ("recall", *PER_CLASS_BOOTSTRAP)}
@@ -411,11 +416,12 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     position = pd.Index(current["id"].astype("string")).get_indexer(paired["id"])
     position_b = pd.Index(baseline["id"].astype("string")).get_indexer(paired["id"])
     losses_c, losses_b = row_losses(current, classes), row_losses(baseline, classes)
+    too_few = _too_few_rows(len(paired), min_rows)
     for name in LOSSES:
         if name not in losses_c or name not in losses_b:
             glob[name] = _untested(name, len(paired), "class probabilities are missing from one of the two files")
-        elif len(paired) < max(min_rows, 1):
-            glob[name] = _untested(name, len(paired), f"{len(paired)} paired rows, fewer than compare.min_rows={min_rows}")
+        elif too_few:
+            glob[name] = _untested(name, len(paired), too_few)
         else:
             glob[name] = paired_loss_entry(name, losses_b[name][position_b], losses_c[name][position], level=level)
     watch = {}

@@ -63,6 +63,29 @@ def confusion_counts(y_true, y_pred, n_classes: int) -> np.ndarray:
     return flat.reshape(n_classes, n_classes)
 
 
+def kappa_from_confusion(counts) -> np.ndarray:
+    """Cohen's kappa of confusion matrices, vectorised over leading axes.
+
+    Parameters
+    ----------
+    counts : array_like, shape (..., K, K)
+        Rows: one rater (reference), columns: the other.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        ``(p_o - p_e) / (1 - p_e)``; NaN when the table is empty or ``p_e == 1``
+        (both raters used one and the same class: agreement beyond chance is undefined).
+    """
+    cm = np.asarray(counts, dtype=float)
+    n = cm.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_o = np.trace(cm, axis1=-2, axis2=-1) / n
+        p_e = (cm.sum(axis=-1) * cm.sum(axis=-2)).sum(axis=-1) / n**2
+        kappa = (p_o - p_e) / (1 - p_e)
+    return np.where((n > 0) & (p_e < 1), kappa, np.nan)
+
+
 def metrics_from_confusion(cm) -> dict[str, np.ndarray]:
     """Every metric of this module from confusion matrices, vectorised over leading axes.
 
@@ -99,10 +122,7 @@ def metrics_from_confusion(cm) -> dict[str, np.ndarray]:
         cov_ytyt = total**2 - (true_k**2).sum(axis=-1)
         mcc_den = np.sqrt(cov_ytyt * cov_ypyp)
         mcc = np.where(mcc_den > 0, cov_ytyp / np.where(mcc_den > 0, mcc_den, 1.0), 0.0)
-        p_observed = accuracy
-        p_expected = (true_k * pred_k).sum(axis=-1) / total**2
-        kappa = (p_observed - p_expected) / (1 - p_expected)
-        kappa = np.where(np.isclose(p_expected, 1.0), np.nan, kappa)
+        kappa = kappa_from_confusion(cm)
     return {
         "accuracy": accuracy,
         "balanced_accuracy": balanced,

@@ -23,31 +23,8 @@ import warnings
 
 import numpy as np
 
-from blindspot.metrics import confusion_counts
+from blindspot.metrics import confusion_counts, kappa_from_confusion
 from blindspot.stats import percentile_interval, resample_counts, wilson_interval
-
-
-def kappa_from_confusion(counts) -> np.ndarray:
-    """Cohen's kappa of confusion matrices, vectorised over leading axes.
-
-    Parameters
-    ----------
-    counts : array_like, shape (..., K, K)
-        Rows: one rater (reference), columns: the other.
-
-    Returns
-    -------
-    ndarray, shape (...)
-        ``(p_o - p_e) / (1 - p_e)``; NaN when the table is empty or ``p_e == 1``
-        (both raters used one and the same class: agreement beyond chance is undefined).
-    """
-    cm = np.asarray(counts, dtype=float)
-    n = cm.sum(axis=(-2, -1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p_o = np.trace(cm, axis1=-2, axis2=-1) / n
-        p_e = (cm.sum(axis=-1) * cm.sum(axis=-2)).sum(axis=-1) / n**2
-        kappa = (p_o - p_e) / (1 - p_e)
-    return np.where((n > 0) & (p_e < 1), kappa, np.nan)
 
 
 def agreement_score(y_reference, y_judge, *, n_classes: int, n_boot: int, level: float,
