@@ -12,10 +12,16 @@ and to the stage's ``params:`` list in ``dvc.yaml``, then run ``make params``.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import json
+import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -247,25 +253,259 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
 
 
+# --- reading params.yaml: every problem is one sentence naming the key ---------------------------------
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    """``Optional[X]`` -> ``(X, True)``; anything else -> ``(tp, False)``."""
+    if typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(args) < len(typing.get_args(tp)):
+            return args[0], True
+    return tp, False
+
+
+_SCALAR_NAMES = {int: ("an integer", "integers"), float: ("a number", "numbers"), str: ("a string", "strings"),
+                 bool: ("true or false", "true/false values"), Any: ("any value", "values")}
+
+
+def describe_type(tp: Any, *, plural: bool = False) -> str:
+    """A config field's type in words: ``List[str]`` -> "a list of strings".
+
+    Parameters
+    ----------
+    tp : type
+        A resolved annotation of a config dataclass field.
+    plural : bool
+        The plural form, used for the items of a list or mapping.
+    """
+    inner, optional = _unwrap_optional(tp)
+    origin, args = typing.get_origin(inner), typing.get_args(inner)
+    if inner in _SCALAR_NAMES:
+        words = _SCALAR_NAMES[inner][plural]
+    elif origin in (list, tuple):
+        words = ("lists of " if plural else "a list of ") + describe_type(args[0] if args else Any, plural=True)
+    elif origin is dict:
+        key, value = args if args else (str, Any)
+        words = (("mappings of " if plural else "a mapping of ") + describe_type(key, plural=True) + " to "
+                 + describe_type(value, plural=True))
+    elif dataclasses.is_dataclass(inner):
+        names = ", ".join(f.name for f in dataclasses.fields(inner))
+        words = ("mappings" if plural else "a mapping") + f" with keys {names}"
+    else:
+        words = getattr(inner, "__name__", str(inner))
+    return words + ((" or nulls" if plural else " or null") if optional else "")
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """A found value as the user wrote it (JSON spelling, shortened)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _suggest(name: str, choices: list[str]) -> Optional[str]:
+    """The closest of ``choices`` to a misspelt ``name`` (case first, then difflib), or None."""
+    for choice in choices:
+        if choice.lower() == name.lower():
+            return choice
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _unknown_sentence(full_key: str, prefix: str, name: str, choices: list[str], rest: str = "") -> str:
+    """"unknown key 'a.b'; did you mean 'a.c'?" (or the keys there are, when nothing is close)."""
+    guess = _suggest(name, choices)
+    if guess is not None:
+        return f"unknown key {full_key!r}; did you mean {prefix + guess + rest!r}?"
+    where = f"under {prefix[:-1]!r}" if prefix else "at the top level"
+    return f"unknown key {full_key!r}; the keys {where} are {', '.join(choices)}"
+
+
+def _field_type(path: list[str], root: type = None) -> Any:
+    """The annotation of the field at a dotted ``path`` (None when the path leaves the dataclasses)."""
+    tp: Any = root or Config
+    for part in path:
+        inner, _ = _unwrap_optional(tp)
+        if dataclasses.is_dataclass(inner):
+            hints = typing.get_type_hints(inner)
+            if part not in hints:
+                return None
+            tp = hints[part]
+        elif typing.get_origin(inner) is dict:
+            args = typing.get_args(inner)
+            tp = args[1] if args else Any
+        elif typing.get_origin(inner) in (list, tuple):
+            args = typing.get_args(inner)
+            tp = args[0] if args else Any
+        else:
+            return None
+    return tp
+
+
+def _walk(data: Any, cls: type, prefix: str, unknown: list[str], wrong: list[str]) -> None:
+    """Collect unknown keys and values of the wrong shape (mapping / list / scalar) under ``cls``."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for raw_key, value in data.items():
+        key, full = str(raw_key), prefix + str(raw_key)
+        if key not in hints:
+            unknown.append(_unknown_sentence(full, prefix, key, names))
+            continue
+        tp, optional = _unwrap_optional(hints[key])
+        if value is None:
+            continue  # OmegaConf says whether null is allowed (a clear message is built from its error)
+        origin = typing.get_origin(tp)
+        if dataclasses.is_dataclass(tp):
+            if isinstance(value, dict):
+                _walk(value, tp, full + ".", unknown, wrong)
+            else:
+                wrong.append(f"key {full!r} expects {describe_type(hints[key])}; found {_show(value)}")
+        elif origin in (list, tuple) and not isinstance(value, list):
+            wrong.append(f"key {full!r} expects {describe_type(hints[key])}; found {_show(value)}")
+        elif origin is dict and not isinstance(value, dict):
+            wrong.append(f"key {full!r} expects {describe_type(hints[key])}; found {_show(value)}")
+        elif tp in _SCALAR_NAMES and tp is not Any and isinstance(value, (dict, list)):
+            wrong.append(f"key {full!r} expects {describe_type(hints[key])}; found {_show(value)}")
+
+
+def _lookup(data: Any, path: list[str]) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def config_from_mapping(data: Any, source: str = "params.yaml") -> Config:
+    """Check a plain mapping against :class:`Config` and build it.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed ``params.yaml`` (or a composed Hydra config without its ``hydra`` node).
+    source : str
+        Where the mapping came from; every message starts with it.
+
+    Returns
+    -------
+    Config
+        Missing keys take the dataclass defaults; OmegaConf converts what it safely can
+        (``"5"`` -> 5 for an integer, ``0`` -> ``"0"`` for a string).
+
+    Raises
+    ------
+    ConfigError
+        One sentence: ``"<source>: unknown key 'model.colums'; did you mean 'model.columns'?"``
+        or ``"<source>: key 'stats.n_boot' expects an integer; found \\"many\\""``.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections ({', '.join(f.name for f in dataclasses.fields(Config))}); "
+                          f"found {_show(data)}")
+    unknown: list[str] = []
+    wrong: list[str] = []
+    _walk(data, Config, "", unknown, wrong)
+    if unknown:
+        more = f" ({len(unknown) - 1} more unknown key(s) after it)" if len(unknown) > 1 else ""
+        raise ConfigError(f"{source}: {unknown[0]}{more}")
+    if wrong:
+        raise ConfigError(f"{source}: {wrong[0]}")
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.create(data))
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        key = str(getattr(exc, "full_key", "") or "")
+        path = re.sub(r"\[(\d+)\]", r".\1", key).split(".") if key else []  # 'a.b[1]' -> a, b, 1
+        tp = _field_type(path) if path else None
+        if tp is not None:
+            raise ConfigError(f"{source}: key {key!r} expects {describe_type(tp)}; "
+                              f"found {_show(_lookup(data, path))}") from None
+        first = str(getattr(exc, "msg", None) or exc).splitlines()[0]
+        raise ConfigError(f"{source}: {first}" + (f" (key {key!r})" if key else "")) from None
+
+
+def check_override_key(key: str) -> Optional[str]:
+    """Whether a dotted key (a Hydra override's left-hand side) names a config field.
+
+    Keys inside a mapping-typed field (``ingest.label_map.Positive``) and list items are
+    free; every other part must be a dataclass field.
+
+    Returns
+    -------
+    str or None
+        None when the key exists; otherwise one sentence, e.g.
+        ``"unknown key 'modle.path'; did you mean 'model.path'?"`` (every misspelt part
+        corrected where a close name exists).
+    """
+    parts = key.split(".")
+    tp: Any = Config
+    for i, part in enumerate(parts):
+        inner, _ = _unwrap_optional(tp)
+        if not dataclasses.is_dataclass(inner):
+            origin = typing.get_origin(inner)
+            if origin in (dict, list, tuple) or inner is Any:
+                return None
+            above = ".".join(parts[:i])
+            return f"unknown key {key!r}: {above!r} is {describe_type(tp)}, not a section"
+        hints = typing.get_type_hints(inner)
+        if part not in hints:
+            prefix = ".".join(parts[:i]) + "." if i else ""
+            names = [f.name for f in dataclasses.fields(inner)]
+            guess = _suggest(part, names)
+            rest = ""
+            if guess is not None and i + 1 < len(parts):
+                # Correct the rest too where it is also misspelt: 'modle.colums.txt' -> 'model.columns.text'.
+                fixed = _correct(parts[i + 1:], hints[guess])
+                rest = "." + ".".join(fixed)
+            return _unknown_sentence(key, prefix, part, names, rest)
+        tp = hints[part]
+    return None
+
+
+def _correct(parts: list[str], tp: Any) -> list[str]:
+    """Best-effort correction of each misspelt part under ``tp`` (kept as written when nothing is close)."""
+    out = []
+    for part in parts:
+        inner, _ = _unwrap_optional(tp)
+        if not dataclasses.is_dataclass(inner):
+            out.append(part)
+            tp = Any
+            continue
+        hints = typing.get_type_hints(inner)
+        name = part if part in hints else (_suggest(part, list(hints)) or part)
+        out.append(name)
+        tp = hints.get(name, Any)
+    return out
+
+
 def load_params(path: str | Path = "params.yaml") -> Config:
     """Read ``params.yaml`` into a typed :class:`Config`.
 
     Raises
     ------
     ConfigError
-        If the file is missing, or a key is unknown or has the wrong type.
+        If the file is missing or not YAML, or a key is unknown ("did you mean ...?")
+        or has the wrong type (the key, the expected type and the value found).
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: not found. Run from the repository root, or `make params` to compose it.")
     try:
+        # OmegaConf's YAML loader, as the stages always used (it reads 1e-3 as a number, PyYAML as a string).
         loaded = OmegaConf.load(path)
-        merged = OmegaConf.merge(OmegaConf.structured(Config), loaded)
-        return OmegaConf.to_object(merged)
+        data = OmegaConf.to_container(loaded, resolve=False)
     except OmegaConfBaseException as exc:
-        key = getattr(exc, "full_key", None)
-        where = f" at key {key!r}" if key else ""
-        raise ConfigError(f"{path}{where}: {exc.msg if hasattr(exc, 'msg') else exc}".splitlines()[0]) from None
+        raise ConfigError(f"{path}: {str(getattr(exc, 'msg', None) or exc).splitlines()[0]}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); compose it again with `make params`") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    return config_from_mapping({} if data is None else data, str(path))
 
 
 def to_dict(cfg: Any) -> dict:
