@@ -134,7 +134,8 @@ def test_watchlist_keys_are_stable_across_model_versions(null_run):
                          **SETTINGS)
     assert list(again.metrics["watchlist"]) == ["jargon_high", "negation__and__platform__ios", "condition__pain"]
     assert again.metrics["watchlist"]["condition__pain"] == {
-        "n": 0, "tested": False, "reason": "not_present"}
+        "n": 0, "tested": False, "reason": "not_present",
+        "detail": "condition__pain: this data has no metadata column with key 'condition'"}
     keys = set(json.loads(dumps_metrics(again.metrics))["watchlist"]["jargon_high"])
     assert {"n", "share", "accuracy", "error_rate", "recall_negative", "recall_neutral", "recall_positive"} <= keys
 

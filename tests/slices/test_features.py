@@ -6,6 +6,7 @@ import pytest
 
 from blindspot.errors import ConfigError
 from blindspot.slices import features as sf
+from blindspot.slices.keys import digest
 
 BANDS = {"short": [0, 3], "long": [3, None]}
 
@@ -34,9 +35,10 @@ def test_categorical_top_levels_other_and_missing():
     assert masks[2].tolist() == [False] * 5 + [True, False, True]
 
 
-def test_colliding_slugs_get_suffixes():
+def test_colliding_slugs_both_get_a_hash_of_their_raw_string():
     preds, _, _ = sf.categorical_predicates("c", pd.Series(["Pain", "pain", "pain"], dtype="string"), max_levels=5)
-    assert sorted(p.key for p in preds) == ["c__pain", "c__pain_2"]
+    keys = {p.spec["c"]: p.key for p in preds}
+    assert keys == {"Pain": f"c__pain_h{digest('Pain')}", "pain": f"c__pain_h{digest('pain')}"}
 
 
 def test_quantile_bins_are_half_open_with_a_closed_last_bin():
@@ -59,7 +61,7 @@ def test_quantile_bins_merge_on_ties_and_keep_missing():
 def test_metadata_kinds_dates_numbers_booleans():
     f = frame(date=["2015-01-02", "2016-03-04", "2017-05-06", "2018-07-08"], n=[1.0, 2.0, 3.0, 40.0],
               few=[1, 2, 1, 2], flag=pd.array([True, False, True, None], dtype="boolean"))
-    preds, _, resolvers = sf.metadata_predicates(f, max_levels=5, n_quantiles=2)
+    preds, _, resolvers, columns = sf.metadata_predicates(f, max_levels=5, n_quantiles=2)
     keys = [p.key for p in preds]
     assert "date__q1" in keys and preds[keys.index("date__q1")].spec == {"date": {"ge": "2015-01-02",
                                                                                   "lt": "2016-03-04"}}
@@ -67,12 +69,16 @@ def test_metadata_kinds_dates_numbers_booleans():
     assert {"few__1", "few__2"} <= set(keys)  # two distinct numbers: categorical
     assert {"flag__true", "flag__false", "flag__missing"} <= set(keys)
     assert set(resolvers) == {"few", "flag"}
+    assert {k: c["kind"] for k, c in columns.items()} == {"date": "date", "n": "numeric", "few": "categorical",
+                                                          "flag": "categorical"}
 
 
 def test_metadata_exclude():
-    preds, _, _ = sf.metadata_predicates(frame(a=["x", "y"], b=["u", "v"]), max_levels=5, n_quantiles=4,
-                                         exclude=["a"])
-    assert {p.feature for p in preds} == {"b"}
+    preds, _, _, columns = sf.metadata_predicates(frame(a=["x", "y"], b=["u", "v"]), max_levels=5, n_quantiles=4,
+                                                  exclude=["a"])
+    assert {p.feature for p in preds} == {"meta__b"}
+    assert columns["a"] == {"column": "a", "status": "skipped", "reason": "excluded",
+                            "detail": "listed in slices.metadata_exclude"}
 
 
 def test_text_predicates_hand_checked():
@@ -111,8 +117,8 @@ def test_build_predicates_and_resolve_rare_values_on_demand():
     assert table.resolve("condition__nope") is None and table.resolve("nothing") is None
 
 
-def test_key_collisions_are_refused():
+def test_text_key_collisions_are_config_errors():
     f = frame(x=["a", "a"])
-    with pytest.raises(ConfigError, match=r"slice predicate keys collide: \['length_long'\]"):
+    with pytest.raises(ConfigError, match=r"slice keys \['length_long'\] are built twice"):
         sf.build_predicates(f, text_detectors=[], jargon_high_density=0.1, caps_high_share=0.5,
                             length_bands={"Long": [0, 5], "long": [5, None]}, max_levels=3, n_quantiles=4)

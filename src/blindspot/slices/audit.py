@@ -116,6 +116,11 @@ def _spec(table: PredicateTable, members: Sequence[int]) -> dict:
     return out
 
 
+def _parts(table: PredicateTable, members: Sequence[int]) -> list[dict]:
+    """:attr:`Predicate.part` of each member, in the order of the conjunction key."""
+    return [table.predicates[j].part for j in sorted(members, key=lambda j: table.predicates[j].key)]
+
+
 def _description(table: PredicateTable, members: Sequence[int]) -> str:
     return " and ".join(table.predicates[j].description for j in sorted(members, key=lambda j: table.predicates[j].key))
 
@@ -138,8 +143,9 @@ def _metric_entry(row: Mapping) -> dict:
     return entry
 
 
-def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dict, slice_n: int) -> dict:
-    return {
+def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dict, slice_n: int,
+             parts: list | None = None) -> dict:
+    out = {
         # class keys already say "class__<name>"
         "id": f"{key}__{row['metric']}" if source == "class" else f"{source}__{key}__{row['metric']}",
         "source": source,
@@ -166,6 +172,9 @@ def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dic
         "rank": None,
         "explained_by_parent": bool(row.get("explained", False)),
     }
+    if parts is not None:
+        out["parts"] = parts
+    return out
 
 
 def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: int, min_class_support: int,
@@ -254,18 +263,20 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
     tests["rank"] = np.nan
     tests.loc[reported.index, "rank"] = np.arange(1, len(reported) + 1)
 
-    spec_of = {}
-    desc_of = {}
+    spec_of, desc_of, parts_of = {}, {}, {}
     for i, row in slices.iterrows():  # over slices, not rows of data
         if row["members"] is not None:
             spec_of[i], desc_of[i] = _spec(table, row["members"]), _description(table, row["members"])
+            parts_of[i] = _parts(table, row["members"])
     for item in items:
-        if item.resolved and watch_slice[item.key] not in spec_of:
-            spec_of[watch_slice[item.key]], desc_of[watch_slice[item.key]] = item.spec, item.description
+        s = watch_slice.get(item.key)
+        if item.resolved and s not in spec_of:
+            spec_of[s], desc_of[s], parts_of[s] = item.spec, item.description, item.records
 
-    findings = significant_digits(_findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, classes))
+    findings = significant_digits(_findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, parts_of,
+                                            classes))
     membership = _membership(frame, table, slices, tests, items, watch_slice)
-    metrics = _metrics(n_rows, table, slices, tests, cls, items, watch_slice, classes, counts,
+    metrics = _metrics(n_rows, table, slices, tests, cls, items, watch_slice, parts_of, classes, counts,
                        min_support=min_support, min_class_support=min_class_support, max_depth=max_depth,
                        fdr_alpha=fdr_alpha, ci_level=ci_level, findings=findings)
     confusions = _top_confusions(table, slices, tests, items, watch_slice, y_true, y_pred, k, top_k_plots, desc_of)
@@ -274,7 +285,7 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
     return SliceAudit(metrics, findings, membership, slices, tests, cls, confusions, unresolved)
 
 
-def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, classes) -> list:
+def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, parts_of, classes) -> list:
     out = []
     for _, row in cls.iterrows():
         if row["tested"]:
@@ -292,7 +303,7 @@ def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, classes)
             if not row["tested"]:
                 continue
             f = _finding(row, source="watchlist", key=item.key, description=desc_of[s], spec=spec_of[s],
-                         slice_n=slices.at[s, "n"])
+                         slice_n=slices.at[s, "n"], parts=item.records)
             f["discovered"] = bool(slices.at[s, "discovery"] and row["reported"])
             if np.isfinite(row["rank"]):
                 f["rank"] = int(row["rank"])
@@ -306,7 +317,7 @@ def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, classes)
         if s in watch_done:
             continue
         f = _finding(row, source="discovered", key=slices.at[s, "key"], description=desc_of[s], spec=spec_of[s],
-                     slice_n=slices.at[s, "n"])
+                     slice_n=slices.at[s, "n"], parts=parts_of[s])
         f["rank"] = int(row["rank"])
         ranked.append(f)
     ranked.sort(key=lambda f: f["rank"])
@@ -329,9 +340,10 @@ def _membership(frame, table, slices, tests, items, watch_slice) -> pd.DataFrame
     return out
 
 
-def _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level) -> dict:
+def _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level, parts) -> dict:
     n = int(slices.at[s, "n"])
-    entry = {"n": n, "share": n / n_rows if n_rows else float("nan"), "depth": int(slices.at[s, "depth"])}
+    entry = {"n": n, "share": n / n_rows if n_rows else float("nan"), "depth": int(slices.at[s, "depth"]),
+             "parts": parts}
     group = tests_by_slice[s]
     err = group[group["metric"] == "error_rate"].iloc[0]
     entry["tested"] = bool(err["tested"])
@@ -346,19 +358,20 @@ def _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level) -> dict:
     return entry
 
 
-def _metrics(n_rows, table, slices, tests, cls, items, watch_slice, classes, counts, *, min_support,
+def _metrics(n_rows, table, slices, tests, cls, items, watch_slice, parts_of, classes, counts, *, min_support,
              min_class_support, max_depth, fdr_alpha, ci_level, findings) -> dict:
     tests_by_slice = {s: g for s, g in tests.groupby("slice", sort=True)}
     watch = {}
     for item in items:
         if not item.resolved:
-            watch[item.key] = {"n": 0, "tested": False, "reason": item.reason}
+            watch[item.key] = {"n": 0, "tested": False, "reason": item.reason, "detail": item.detail}
             continue
-        watch[item.key] = _slice_entry(watch_slice[item.key], slices, tests_by_slice, counts, n_rows, ci_level)
+        watch[item.key] = _slice_entry(watch_slice[item.key], slices, tests_by_slice, counts, n_rows, ci_level,
+                                       item.records)
     discovered = {}
     reported = tests[tests["reported"] & slices["discovery"].to_numpy()[tests["slice"]]]
     for s, group in reported.groupby("slice", sort=True):
-        entry = _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level)
+        entry = _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level, parts_of[s])
         entry["rank"] = int(group["rank"].min())
         entry["on_watchlist"] = bool(slices.at[s, "watch"])
         discovered[slices.at[s, "key"]] = entry
@@ -382,6 +395,10 @@ def _metrics(n_rows, table, slices, tests, cls, items, watch_slice, classes, cou
             "n_class_findings": int(cls["significant"].sum()),
         },
         "classes": class_entries,
+        "columns_tested": {k: {f: v for f, v in c.items() if f != "status"}
+                           for k, c in table.columns.items() if c["status"] == "tested"},
+        "columns_skipped": {k: {f: v for f, v in c.items() if f != "status"}
+                            for k, c in table.columns.items() if c["status"] == "skipped"},
         "watchlist": watch,
         "discovered": discovered,
     }

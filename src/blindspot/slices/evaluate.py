@@ -22,9 +22,11 @@ Tests (one-sided: a blind spot is a slice doing *worse* than the rest)
 - ``recall_<class>``: among rows of that true class, misses in the slice against
   misses in the rest, the same one-sided Fisher test; only when the slice and the
   rest each hold at least ``min_class_support`` rows of the class.
-- A slice is tested only with ``min_support <= n <= n_rows - min_support``; a metric
-  that fails on no row or on every row (v1's neutral recall: every neutral row is
-  missed) is not tested anywhere, since no slice can differ from its rest.
+- A slice is tested only with ``min_support <= n <= n_rows - min_support`` (an empty
+  slice, such as a watchlist slice with no row in this data, is untested with the
+  reason ``no_rows``); a metric that fails on no row or on every row (v1's neutral
+  recall: every neutral row is missed) is not tested anywhere, since no slice can
+  differ from its rest.
 
 Intervals: each slice's rate has a Wilson score interval; the gap (slice minus rest)
 has Newcombe's hybrid score interval (method 10 of Newcombe 1998), built from the two
@@ -57,6 +59,7 @@ BLOCK_ROWS = 1 << 16
 BELOW_MIN_SUPPORT = "below_min_support"  # slice or rest has fewer than min_support rows
 BELOW_MIN_CLASS_SUPPORT = "below_min_class_support"  # too few rows of the class in slice or rest
 NO_VARIATION = "no_variation"  # the metric fails on no row or on every row: no slice can differ
+NO_ROWS = "no_rows"  # the slice holds no row of this data (a watchlist slice can be empty)
 
 
 @dataclass
@@ -232,7 +235,7 @@ def slice_tests(counts: Counts, totals: Counts, classes: Sequence[str], *, min_s
         (rows behind the metric: slice rows, or rows of the class in the slice),
         ``value, ci_low, ci_high, rest_n, rest_value, gap, gap_ci_low, gap_ci_high,
         p_value, score, excess, excess_given_class_mix`` (NaN except for error_rate),
-        ``tested`` and ``reason`` (why untested: :data:`BELOW_MIN_SUPPORT`,
+        ``tested`` and ``reason`` (why untested: :data:`NO_ROWS`, :data:`BELOW_MIN_SUPPORT`,
         :data:`BELOW_MIN_CLASS_SUPPORT` or :data:`NO_VARIATION`; else "").
     """
     k = len(classes)
@@ -251,6 +254,7 @@ def slice_tests(counts: Counts, totals: Counts, classes: Sequence[str], *, min_s
                                           for j in range(k)]) if s else np.zeros((0, 1 + k), bool)
     reason = np.full(tested.shape, "", dtype=object)
     reason[~slice_ok, :] = BELOW_MIN_SUPPORT
+    reason[counts.n == 0, :] = NO_ROWS
     class_short = slice_ok[:, None] & ~tested
     reason[class_short] = BELOW_MIN_CLASS_SUPPORT
     # A metric that fails on no row, or on every row, cannot differ between slice and

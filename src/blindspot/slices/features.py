@@ -5,33 +5,45 @@ A *predicate* is one yes/no question about a row ("is the condition Birth Contro
 membership matrix ``M`` of shape ``(n_rows, n_predicates)``; every slice count later
 comes from matrix products with it (see :mod:`blindspot.slices.evaluate`).
 
-Keys (stable across model versions, snake_case, no dots)
---------------------------------------------------------
-- metadata, categorical: ``<column>__<value slug>`` (``condition__birth_control``), the
-  values beyond the ``max_levels`` most frequent pooled as ``<column>__other``;
-  missing values ``<column>__missing``. A watchlist may name any value of a
-  categorical column, frequent or not: :meth:`PredicateTable.resolve` builds it on
-  demand.
-- metadata, numeric or ISO date: quantile bins ``<column>__q1`` ... ``__q<m>`` (bins
+Keys (stable across model versions, snake_case ASCII, no dots; :mod:`blindspot.slices.keys`)
+------------------------------------------------------------------------------------------
+- metadata, categorical: ``<column key>__<value key>`` (``condition__birth_control``), the
+  values beyond the ``max_levels`` most frequent pooled as ``<column key>__other``;
+  missing values ``<column key>__missing``. Column and value keys are readable slugs,
+  with a short hash of the raw string where a slug would be ambiguous (two spellings,
+  a reserved word such as a real value "Other", an empty or very long slug): see
+  :mod:`blindspot.slices.keys`. A watchlist may name any value of a categorical
+  column, frequent or not: :meth:`PredicateTable.resolve` builds it on demand.
+- metadata, numeric or ISO date: quantile bins ``<column key>__q1`` ... ``__q<m>`` (bins
   with equal edges merge, so there may be fewer than ``n_quantiles``), each a
   half-open range ``[lo, hi)``, the last one closed.
 - text: ``jargon_high``, ``caps_high``, one key per boolean detector (``negation``,
   ``sarcasm_cue``, ``mixed_sentiment``, ``question``, ``exclamation``) and
   ``length_<band>`` for each configured word-count band.
 
+Columns that cannot be sliced are skipped with a reason (:func:`unsliceable`): all
+values missing, an identifier (more than ``max_levels`` values, at least 90% of rows
+distinct, short values), free text (the same, with values of several words),
+structured values (JSON lists or objects, as ingest stores nested metadata), bytes;
+and the columns in ``metadata_exclude``. :attr:`PredicateTable.columns` records every
+metadata column, tested or skipped, under its column key.
+
 The model's own outputs (label, prediction, confidence, probabilities) are never
 features: slicing on them is trivially "significant"; classes are looked at through
 per-class recall inside each slice instead.
 
 Each predicate carries ``spec``, the mapping that goes into a finding's ``slice``
-field (feature -> value, or a range ``{"ge": lo, "lt": hi}``), and a readable
-``description``.
+field (feature -> value, or a range ``{"ge": lo, "lt": hi}``), a readable
+``description`` and :attr:`Predicate.part`, the record that reads its key back: source
+("metadata" or "text"), the exact raw column name (or text feature) and value.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -42,6 +54,7 @@ import pandas as pd
 from blindspot import text_features as tf
 from blindspot.errors import ConfigError
 from blindspot.io.schema import META_PREFIX
+from blindspot.slices.keys import RESERVED_COLUMNS, RESERVED_VALUES, slugify, unique_keys
 
 # Boolean text detectors that may be listed in ``slices.text_detectors``:
 # name -> (column of blindspot.text_features.text_features, description).
@@ -57,6 +70,20 @@ CONJUNCTION = "__and__"
 PARALLEL_MIN_ROWS = 200_000
 MAX_TEXT_WORKERS = 4
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Why a metadata column is not sliced (short codes, as in metrics/slices.json "columns_skipped").
+EXCLUDED = "excluded"  # listed in slices.metadata_exclude
+ALL_MISSING = "all_missing"  # no row has a value
+IDENTIFIER = "identifier"  # (nearly) one value per row: every slice would hold a row or two
+FREE_TEXT = "free_text"  # the same, with values of several words
+STRUCTURED = "structured"  # JSON lists or objects (nested metadata, as ingest stores it)
+BINARY = "binary"  # bytes
+# A column with more than max_levels values, at least this share of its rows distinct, is not a category.
+DISTINCT_SHARE = 0.9
+# Above this median word count such a column is free text rather than an identifier.
+FREE_TEXT_WORDS = 4
+# Structured values are confirmed by parsing this many of them (sorted, so deterministic).
+STRUCTURED_SAMPLE = 20
+_BYTES_REPR = re.compile(r"^b(?:'.*'|\".*\")$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -79,6 +106,15 @@ class Predicate:
     feature: str
     spec: dict
     description: str
+    source: str = "text"
+
+    @property
+    def part(self) -> dict:
+        """``{"key", "source", "column", "value"}``: the exact raw column (or text feature)
+        and value (raw string, null for missing, ``{"not_in": [...]}`` for the pooled rare
+        values, a range for bins and thresholds, true for a detector) behind the key."""
+        (column, value), = self.spec.items()
+        return {"key": self.key, "source": self.source, "column": column, "value": value}
 
 
 @dataclass
@@ -90,13 +126,17 @@ class PredicateTable:
     predicates : list of Predicate, length P
     matrix : ndarray of bool, shape (n_rows, P)
     categorical : dict
-        Column -> (codes, levels, level -> slug) of each categorical metadata column,
-        kept to resolve any ``<column>__<slug>`` key on demand.
+        Column key -> :class:`CategoricalColumn` of each categorical metadata column,
+        kept to resolve any ``<column key>__<value key>`` on demand.
+    columns : dict
+        Column key -> record of every metadata column: ``column`` (raw name), ``status``
+        ("tested" or "skipped"), then ``kind`` and ``n_values``, or ``reason`` and ``detail``.
     """
 
     predicates: list[Predicate]
     matrix: np.ndarray
     categorical: dict = field(default_factory=dict)
+    columns: dict = field(default_factory=dict)
 
     @property
     def keys(self) -> list[str]:
@@ -117,40 +157,70 @@ class PredicateTable:
     def resolve(self, key: str) -> tuple[Predicate, np.ndarray] | None:
         """The predicate and row mask of a single (non-conjunction) key, or None if unknown.
 
-        Keys of the table come first; otherwise ``<column>__<slug>`` is matched against
-        every value of a categorical metadata column (so rare values can be watched).
+        Keys of the table come first; otherwise ``<column key>__<value key>`` is matched
+        against every value of a categorical metadata column (so rare values can be watched).
         """
         i = self.index(key)
         if i is not None:
             return self.predicates[i], self.matrix[:, i]
-        column, sep, slug = key.partition("__")
-        if not sep or column not in self.categorical:
+        column_key, sep, value_key = key.partition("__")
+        column = self.categorical.get(column_key) if sep else None
+        level = column.level_of.get(value_key) if column is not None else None
+        if level is None:
             return None
-        codes, levels, slugs = self.categorical[column]
-        hits = [i for i, level in enumerate(levels) if slugs[level] == slug]
-        if not hits:
-            return None
-        value = str(levels[hits[0]])
-        return Predicate(key, column, {column: value}, f"{column} = {value}"), codes == hits[0]
+        return column.predicate(level), column.codes == level
+
+    def why_absent(self, key: str) -> str:
+        """Why a single key that :meth:`resolve` does not find is absent, in a sentence."""
+        column_key, sep, value_key = key.partition("__")
+        record = self.columns.get(column_key) if sep else None
+        if record is None:
+            if sep:
+                return f"{key}: this data has no metadata column with key {column_key!r}"
+            return f"{key}: not a predicate of this configuration"
+        if record["status"] == "skipped":
+            return f"{key}: column {record['column']!r} is not sliced ({record['reason']}: {record['detail']})"
+        if column_key in self.categorical:
+            return f"{key}: no value of column {record['column']!r} has the key {value_key!r}"
+        return f"{key}: column {record['column']!r} is binned ({record['kind']}), it has no slice {value_key!r}"
 
 
-def slugify(value) -> str:
-    """Lower-case snake_case of a value: ``"Birth Control"`` -> ``"birth_control"``."""
-    return re.sub(r"[^a-z0-9]+", "_", str(value).lower()).strip("_")
+@dataclass
+class CategoricalColumn:
+    """A categorical metadata column, factorised, with the key of every value.
 
+    Attributes
+    ----------
+    name : str
+        Raw column name (without ``meta__``).
+    key : str
+        Its column key.
+    codes : ndarray of int64, shape (n,)
+        Level of each row, -1 where missing.
+    levels : ndarray of object, shape (L,)
+        Distinct values as strings.
+    value_keys : list of str, length L
+        Value key of each level (one-to-one, :func:`blindspot.slices.keys.unique_keys`).
+    """
 
-def _unique_slugs(values: Sequence) -> dict:
-    """Value -> slug, made unique by a numeric suffix in sorted-value order."""
-    out, seen = {}, {}
-    for v in sorted(values, key=str):
-        base = slugify(v) or "value"
-        slug = base
-        while slug in seen:
-            seen[base] = seen.get(base, 1) + 1
-            slug = f"{base}_{seen[base]}"
-        seen[slug] = 1
-        out[v] = slug
-    return out
+    name: str
+    key: str
+    codes: np.ndarray
+    levels: np.ndarray
+    value_keys: list
+
+    @property
+    def level_of(self) -> dict:
+        """Value key -> level."""
+        lookup = getattr(self, "_level_of", None)
+        if lookup is None:
+            lookup = self._level_of = {k: i for i, k in enumerate(self.value_keys)}
+        return lookup
+
+    def predicate(self, level: int) -> Predicate:
+        value = str(self.levels[level])
+        return Predicate(f"{self.key}__{self.value_keys[level]}", META_PREFIX + self.name, {self.name: value},
+                         f"{self.name} = {value}", "metadata")
 
 
 def _as_categories(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -163,7 +233,30 @@ def _as_categories(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.int64), np.asarray(levels, dtype=object)
 
 
-def categorical_predicates(name: str, values: pd.Series, *, max_levels: int) -> tuple[list, list, tuple]:
+def categorical_column(name: str, values: pd.Series, *, column_key: str | None = None,
+                       factorized: tuple[np.ndarray, np.ndarray] | None = None) -> CategoricalColumn:
+    """Factorise a categorical column and key every value (booleans as ``"true"``/``"false"``).
+
+    Parameters
+    ----------
+    name : str
+        Raw column name (without ``meta__``).
+    values : Series, shape (n,)
+    column_key : str, optional
+        The column's key (default: its key as the only column, :func:`unique_keys`).
+    factorized : (codes, levels), optional
+        :func:`_as_categories` of ``values``, when already computed.
+    """
+    codes, levels = factorized if factorized is not None else _as_categories(values)
+    if column_key is None:
+        column_key = unique_keys([name], reserved=RESERVED_COLUMNS)[name]
+    keys = unique_keys(levels, reserved=RESERVED_VALUES)
+    return CategoricalColumn(name, column_key, codes, levels, [keys[str(v)] for v in levels])
+
+
+def categorical_predicates(name: str, values: pd.Series, *, max_levels: int, column_key: str | None = None,
+                           factorized: tuple[np.ndarray, np.ndarray] | None = None
+                           ) -> tuple[list, list, CategoricalColumn]:
     """Predicates for a categorical column: top values, "other", "missing".
 
     Parameters
@@ -174,38 +267,41 @@ def categorical_predicates(name: str, values: pd.Series, *, max_levels: int) -> 
         Values are compared as strings (booleans as ``"true"``/``"false"``).
     max_levels : int
         At most this many most frequent values get their own predicate (ties broken
-        by value); the rest are pooled as ``<name>__other``.
+        by value); the rest are pooled as ``<column key>__other``.
+    column_key, factorized
+        As in :func:`categorical_column`.
 
     Returns
     -------
     predicates : list of Predicate
     masks : list of ndarray of bool, shape (n,)
-    resolver : (codes, levels, slugs)
-        For :meth:`PredicateTable.resolve`: any level's mask by its slug.
+    column : CategoricalColumn
+        For :meth:`PredicateTable.resolve`: any level's mask by its value key.
     """
-    codes, levels = _as_categories(values)
+    column = categorical_column(name, values, column_key=column_key, factorized=factorized)
+    codes, levels, prefix = column.codes, column.levels, column.key
     counts = np.bincount(codes[codes >= 0], minlength=len(levels))
     order = sorted(range(len(levels)), key=lambda i: (-counts[i], str(levels[i])))  # over levels, not rows
-    slugs = _unique_slugs(list(levels))
     top, rest = order[:max_levels], order[max_levels:]
+    feature = META_PREFIX + name
     preds, masks = [], []
     for i in top:
-        value = str(levels[i])
-        preds.append(Predicate(f"{name}__{slugs[levels[i]]}", name, {name: value}, f"{name} = {value}"))
+        preds.append(column.predicate(i))
         masks.append(codes == i)
     if rest:
         kept = sorted(str(levels[i]) for i in top)
-        preds.append(Predicate(f"{name}__other", name, {name: {"not_in": kept}},
-                               f"{name} not among its {len(top)} most frequent values"))
+        preds.append(Predicate(f"{prefix}__other", feature, {name: {"not_in": kept}},
+                               f"{name} not among its {len(top)} most frequent values", "metadata"))
         masks.append(np.isin(codes, rest))
     missing = codes < 0
     if missing.any():
-        preds.append(Predicate(f"{name}__missing", name, {name: None}, f"{name} missing"))
+        preds.append(Predicate(f"{prefix}__missing", feature, {name: None}, f"{name} missing", "metadata"))
         masks.append(missing)
-    return preds, masks, (codes, levels, slugs)
+    return preds, masks, column
 
 
-def quantile_predicates(name: str, values: pd.Series, *, n_quantiles: int) -> tuple[list, list]:
+def quantile_predicates(name: str, values: pd.Series, *, n_quantiles: int,
+                        column_key: str | None = None) -> tuple[list, list]:
     """Quantile-bin predicates for a numeric or datetime column, plus "missing".
 
     Bin edges are the ``0, 1/q, ..., 1`` quantiles of the observed values (lower
@@ -217,6 +313,9 @@ def quantile_predicates(name: str, values: pd.Series, *, n_quantiles: int) -> tu
     predicates : list of Predicate
     masks : list of ndarray of bool, shape (n,)
     """
+    if column_key is None:
+        column_key = unique_keys([name], reserved=RESERVED_COLUMNS)[name]
+    feature = META_PREFIX + name
     is_date = pd.api.types.is_datetime64_any_dtype(values)
     missing = values.isna().to_numpy()
     if is_date:
@@ -236,11 +335,11 @@ def quantile_predicates(name: str, values: pd.Series, *, n_quantiles: int) -> tu
         for b in range(edges.size - 1):
             lo, hi = show(edges[b]), show(edges[b + 1])
             last = b == edges.size - 2
-            preds.append(Predicate(f"{name}__q{b + 1}", name, {name: {"ge": lo, "le" if last else "lt": hi}},
-                                   f"{name} in [{lo}, {hi}{']' if last else ')'}"))
+            preds.append(Predicate(f"{column_key}__q{b + 1}", feature, {name: {"ge": lo, "le" if last else "lt": hi}},
+                                   f"{name} in [{lo}, {hi}{']' if last else ')'}", "metadata"))
             masks.append((bins == b) & ~missing)
     if missing.any():
-        preds.append(Predicate(f"{name}__missing", name, {name: None}, f"{name} missing"))
+        preds.append(Predicate(f"{column_key}__missing", feature, {name: None}, f"{name} missing", "metadata"))
         masks.append(missing)
     return preds, masks
 
@@ -267,37 +366,113 @@ def _metadata_kind(values: pd.Series, n_quantiles: int) -> str:
     return "categorical"
 
 
+def unsliceable(values: pd.Series, codes: np.ndarray, levels: np.ndarray, *,
+                max_levels: int) -> tuple[str, str] | None:
+    """Why a categorical column cannot be sliced, or None when it can.
+
+    Parameters
+    ----------
+    values : Series, shape (n,)
+        The column as read (to see bytes and nested objects before they became strings).
+    codes, levels : from :func:`_as_categories`
+    max_levels : int
+        A column with at most this many distinct values is always a category.
+
+    Returns
+    -------
+    (reason, detail) or None
+        ``reason`` one of :data:`STRUCTURED`, :data:`BINARY`, :data:`IDENTIFIER`,
+        :data:`FREE_TEXT`; ``detail`` a sentence with the counts behind it.
+    """
+    n_values, n_rows = len(levels), int((codes >= 0).sum())
+    if values.dtype == object:
+        present = values[values.notna()]
+        if len(present) and present.map(lambda v: isinstance(v, (bytes, bytearray, memoryview))).all():
+            return BINARY, f"{n_rows} rows of bytes"
+        if len(present) and present.map(lambda v: isinstance(v, (dict, list, tuple))).all():
+            return STRUCTURED, f"{n_rows} rows of lists or objects"
+    text = pd.Series(levels, dtype="string")
+    stripped = text.str.strip()
+    looks_json = ((stripped.str.startswith("[") & stripped.str.endswith("]"))
+                  | (stripped.str.startswith("{") & stripped.str.endswith("}")))
+    if n_values and looks_json.all() and all(_is_json_container(v) for v in sorted(text)[:STRUCTURED_SAMPLE]):
+        return STRUCTURED, f"{n_values} distinct JSON lists or objects in {n_rows} rows"
+    if n_values and text.str.match(_BYTES_REPR).all():
+        return BINARY, f"{n_values} distinct byte strings in {n_rows} rows"
+    if n_values > max_levels and n_values >= DISTINCT_SHARE * n_rows:
+        words = float(text.str.count(r"\S+").median())
+        reason = FREE_TEXT if words >= FREE_TEXT_WORDS else IDENTIFIER
+        return reason, (f"{n_values} distinct values in {n_rows} rows (median {words:g} words): "
+                        f"no value holds enough rows to compare")
+    return None
+
+
+def _is_json_container(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), (list, dict))
+    except ValueError:  # JSONDecodeError, or a number too large: not JSON after all
+        return False
+    except RecursionError:  # nested deeper than the parser goes: a structure all the same
+        return True
+
+
 def metadata_predicates(frame: pd.DataFrame, *, max_levels: int, n_quantiles: int,
-                        exclude: Sequence[str] = ()) -> tuple[list, list, dict]:
+                        exclude: Sequence[str] = ()) -> tuple[list, list, dict, dict]:
     """Predicates of every ``meta__`` column of a canonical predictions table.
 
     Booleans and numbers with at most ``n_quantiles`` distinct values are
     categorical; other numbers and ISO dates (``YYYY-MM-DD...`` strings) are
-    quantile-binned; anything else is categorical.
+    quantile-binned; anything else is categorical, unless :func:`unsliceable`.
+    Column keys are built over every metadata column at once (excluded and skipped ones
+    too, so a key never depends on the exclusions).
+
+    Parameters
+    ----------
+    exclude : sequence of str
+        Columns never sliced on, by raw name or column key.
 
     Returns
     -------
-    predicates, masks, categorical resolvers (column -> resolver)
+    predicates : list of Predicate
+    masks : list of ndarray of bool, shape (n,)
+    categorical : dict
+        Column key -> :class:`CategoricalColumn`.
+    columns : dict
+        Column key -> record, see :attr:`PredicateTable.columns`.
     """
-    preds, masks, resolvers = [], [], {}
-    for column in frame.columns:
-        if not column.startswith(META_PREFIX):
-            continue
-        name = column[len(META_PREFIX):]
-        if name in exclude:
-            continue
-        values = frame[column]
-        kind = _metadata_kind(values, n_quantiles)
+    names = [c[len(META_PREFIX):] for c in frame.columns if str(c).startswith(META_PREFIX)]
+    column_keys = unique_keys(names, reserved=RESERVED_COLUMNS)
+    exclude = set(exclude)
+    preds, masks, resolvers, columns = [], [], {}, {}
+    for name in names:
+        key = column_keys[name]
+        values = frame[META_PREFIX + name]
+        skipped = None
+        if name in exclude or key in exclude:
+            skipped = EXCLUDED, "listed in slices.metadata_exclude"
+        elif not values.notna().any():
+            skipped = ALL_MISSING, f"no value in {len(values)} rows"
+        kind = None if skipped else _metadata_kind(values, n_quantiles)
         if kind == "categorical":
-            p, m, resolver = categorical_predicates(name, values, max_levels=max_levels)
-            resolvers[name] = resolver
-        else:
+            codes, levels = _as_categories(values)
+            skipped = unsliceable(values, codes, levels, max_levels=max_levels)
+            if not skipped:
+                p, m, resolvers[key] = categorical_predicates(name, values, max_levels=max_levels, column_key=key,
+                                                              factorized=(codes, levels))
+                n_values = len(levels)
+        elif kind is not None:
             if kind == "date" and not pd.api.types.is_datetime64_any_dtype(values):
                 values = pd.to_datetime(values, errors="coerce", format="ISO8601")
-            p, m = quantile_predicates(name, values, n_quantiles=n_quantiles)
+            p, m = quantile_predicates(name, values, n_quantiles=n_quantiles, column_key=key)
+            n_values = int(values.nunique(dropna=True))
+        if skipped:
+            columns[key] = {"column": name, "status": "skipped", "reason": skipped[0], "detail": skipped[1]}
+            continue
+        columns[key] = {"column": name, "status": "tested", "kind": kind, "n_values": n_values,
+                        "n_predicates": len(p)}
         preds += p
         masks += m
-    return preds, masks, resolvers
+    return preds, masks, resolvers, columns
 
 
 def text_feature_table(texts, *, workers: int | None = None) -> pd.DataFrame:
@@ -375,6 +550,9 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
         if len(bounds) != 2 or bounds[0] is None or (bounds[1] is not None and bounds[1] <= bounds[0]):
             raise ConfigError(f"slices.length_bands.{band}: expected [low, high] with low < high "
                               f"(high may be null); got {list(bounds)}.")
+        if not slugify(band):
+            raise ConfigError(f"slices.length_bands: the band name {band!r} has no letter or digit; "
+                              f"name it e.g. 'short' (its key is length_<name>).")
         lo, hi = bounds
         spec = {"ge": lo} if hi is None else {"ge": lo, "lt": hi}
         text = f"reviews of {lo} words or more" if hi is None else f"reviews of {lo} to {hi - 1} words"
@@ -391,18 +569,24 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
     Returns
     -------
     PredicateTable
-        Duplicate keys are refused (a metadata column whose slug collides with a text
-        key would be ambiguous).
+
+    Raises
+    ------
+    ConfigError
+        When two configured text predicates share a key (a detector listed twice, two
+        length bands whose names slug alike). Metadata keys contain ``__`` and text keys
+        do not, and metadata keys are one-to-one by construction, so data never collides.
     """
     preds, masks = text_predicates(frame["text"], detectors=text_detectors, jargon_high_density=jargon_high_density,
                                    caps_high_share=caps_high_share, length_bands=length_bands)
-    mp, mm, resolvers = metadata_predicates(frame, max_levels=max_levels, n_quantiles=n_quantiles,
-                                            exclude=metadata_exclude)
+    counts = Counter(p.key for p in preds)
+    dupes = sorted(k for k, c in counts.items() if c > 1)
+    if dupes:
+        raise ConfigError(f"slices.text_detectors / slices.length_bands: slice keys {dupes} are built twice; "
+                          f"list each detector once and give length bands names that differ in letters or digits.")
+    mp, mm, resolvers, columns = metadata_predicates(frame, max_levels=max_levels, n_quantiles=n_quantiles,
+                                                     exclude=metadata_exclude)
     preds += mp
     masks += mm
-    keys = [p.key for p in preds]
-    dupes = sorted({k for k in keys if keys.count(k) > 1})
-    if dupes:
-        raise ConfigError(f"slice predicate keys collide: {dupes}; exclude or rename the metadata column.")
     matrix = np.column_stack(masks) if masks else np.zeros((len(frame), 0), dtype=bool)
-    return PredicateTable(preds, matrix.astype(bool, copy=False), resolvers)
+    return PredicateTable(preds, matrix.astype(bool, copy=False), resolvers, columns)

@@ -49,6 +49,8 @@ class WatchItem:
         :data:`NOT_PRESENT` when unresolved; "" when resolved.
     missing : list of str
         The parts that are not present in the data.
+    detail : str
+        Why each missing part is absent (:meth:`PredicateTable.why_absent`), "; "-joined.
     """
 
     key: str
@@ -58,6 +60,7 @@ class WatchItem:
     members: tuple[int, ...] | None
     reason: str = ""
     missing: list = field(default_factory=list)
+    detail: str = ""
 
     @property
     def resolved(self) -> bool:
@@ -69,6 +72,11 @@ class WatchItem:
         for p in self.predicates:
             out.update(p.spec)
         return out
+
+    @property
+    def records(self) -> list[dict]:
+        """:attr:`Predicate.part` of each resolved part, in key order (empty when unresolved)."""
+        return [p.part for p in self.predicates]
 
     @property
     def description(self) -> str:
@@ -103,7 +111,8 @@ def resolve_watchlist(keys: Sequence[str], table: PredicateTable) -> list[WatchI
         resolved = [table.resolve(part) for part in parts]
         missing = [part for part, r in zip(parts, resolved) if r is None]
         if missing:
-            items.append(WatchItem(key, parts, [], None, None, NOT_PRESENT, missing))
+            detail = "; ".join(table.why_absent(part) for part in missing)
+            items.append(WatchItem(key, parts, [], None, None, NOT_PRESENT, missing, detail))
             continue
         mask = np.logical_and.reduce([r[1] for r in resolved])
         columns = [table.index(part) for part in parts]
