@@ -3,6 +3,11 @@
 Per-run accounting (calls made, cache hits) is logged and written to the run log next to
 the cache, never to metrics/judge.json, which must not change when only the cache
 warmed up (see blindspot.judge.pipeline).
+
+No server behaviour stops the stage: timeouts, HTTP errors, garbage replies, a key echoed
+back, an open circuit breaker and an offline judge that cannot read the class names are
+all recorded per row (metrics/judge.json ``failures`` and ``status``), and the stage
+exits 0. Only a configuration mistake exits 2 (blindspot.judge.check_config).
 """
 
 from blindspot import paths
@@ -24,11 +29,13 @@ def main(log) -> str:
     m, r = result.metrics, result.run
     failures = ", ".join(f"{k} {v}" for k, v in m["failures"].items() if v and k != "total") or "none"
     kappa = m["agreement"]["random_sample"]["gold"]["kappa"]
-    return (f"{m['candidates']['n']} candidates judged by {m['backend']} ({m['model']}): {m['judged']} verdicts, "
+    line = (f"{m['candidates']['n']} candidates judged by {m['backend']} ({m['model']}): {m['judged']} verdicts, "
             f"failures: {failures}; this run {r['calls']} backend calls, {r['cache_hits']} cache hits; "
             f"kappa vs gold on the random sample {kappa:.3f}; {m['verdicts']['gold_label_wrong']} gold labels "
             f"look wrong -> {paths.JUDGMENTS}")
-
+    if m["status"]["reason"]:
+        line += f" ({m['status']['reason']})"
+    return line
 
 if __name__ == "__main__":
     run("judge", main)

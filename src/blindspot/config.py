@@ -156,7 +156,12 @@ class JudgeOfflineConfig:
     technical_jargon_density: float = 0.05
     # A polar reading at least this confident may call an opposite gold label wrong.
     gold_wrong_confidence: float = 0.75
-    # Class name -> polarity the rules read (negative/neutral/positive); null when classes are so named.
+    # The polarity (negative/neutral/positive) of each class in ingest.classes, in that order,
+    # e.g. [negative, positive] for classes ["0", "1"]: writable for any class name from the
+    # command line. Null: classes named negative/neutral/positive (any case) map themselves,
+    # and with other names the offline judge abstains on every row, with the reason.
+    polarity: Optional[List[str]] = None
+    # The same as a class name -> polarity mapping (kept for existing configs); set one of the two.
     class_polarity: Optional[Dict[str, str]] = None
 
 
@@ -168,7 +173,7 @@ class JudgeHttpConfig:
     model: str = "qwen2.5:7b-instruct"
     # NAME of the environment variable holding the API key (never the key itself); null: no auth.
     api_key_env: Optional[str] = None
-    timeout_s: float = 60.0
+    timeout_s: float = 60.0  # total seconds one HTTP attempt may take (connect to last byte)
     max_retries: int = 3
     backoff_s: float = 1.0
     max_backoff_s: float = 30.0

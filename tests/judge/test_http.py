@@ -9,10 +9,11 @@ import pytest
 from blindspot.config import JudgeHttpConfig
 from blindspot.errors import ConfigError
 from blindspot.judge.cache import JudgeCache
-from blindspot.judge.http import REDACTED, OpenAIJudge, is_loopback
+from blindspot.judge.http import OpenAIJudge, is_loopback, origin_of
+from blindspot.judge.secrets import CONTAMINATED
 from blindspot.judge.parsing import parse_reply
 from blindspot.judge.prompt import load_prompt
-from blindspot.judge.protocol import JudgeFailure, JudgeRequest, JudgeUnavailable, TransportError, Verdict
+from blindspot.judge.protocol import JudgeFailure, JudgeRequest, TransportError, Verdict
 from blindspot.judge.run import BREAKER_CALLS, judge_requests
 
 from judge.helpers import CLASSES, Answer, envelope, review_of, verdict
@@ -150,21 +151,33 @@ def test_an_obeyed_injection_missing_fields_is_a_parse_error(chat_server):
     assert outcome(make_judge(chat_server), request).kind == "parse_error"
 
 
-def test_api_key_is_sent_read_at_call_time_and_redacted_from_echoes(chat_server, monkeypatch):
+def test_api_key_is_sent_read_at_call_time_and_an_echo_is_discarded_whole(chat_server, monkeypatch):
     monkeypatch.setenv("BLINDSPOT_TEST_KEY", SENTINEL)
     chat_server.behaviour = lambda body, headers, n: Answer(body=envelope("echo: " + headers.get("Authorization", "")))
     judge = make_judge(chat_server, api_key_env="BLINDSPOT_TEST_KEY")
     assert SENTINEL not in repr(judge) and SENTINEL not in json.dumps(vars(judge), default=str)
     result = outcome(judge)
     assert chat_server.requests[0]["headers"]["Authorization"] == f"Bearer {SENTINEL}"
-    assert result.kind == "refusal" and SENTINEL not in result.raw and REDACTED in result.raw
+    assert result == JudgeFailure("credential_echo", CONTAMINATED, None)
+    assert len(chat_server.requests) == 1  # not retried: the same server would echo it again
 
 
-def test_key_echoed_in_an_error_body_is_redacted(chat_server, monkeypatch):
+def test_key_echoed_in_an_error_body_is_discarded(chat_server, monkeypatch):
     monkeypatch.setenv("BLINDSPOT_TEST_KEY", SENTINEL)
     chat_server.behaviour = lambda body, headers, n: Answer(status=401, body={"error": f"bad key {headers['Authorization']}"})
     result = outcome(make_judge(chat_server, api_key_env="BLINDSPOT_TEST_KEY"))
-    assert result.kind == "http_error" and SENTINEL not in result.raw and SENTINEL not in result.detail
+    assert result == JudgeFailure("credential_echo", CONTAMINATED, None)
+
+
+def test_a_reply_without_the_key_is_kept_when_a_key_is_set(chat_server, monkeypatch):
+    monkeypatch.setenv("BLINDSPOT_TEST_KEY", SENTINEL)
+    assert isinstance(outcome(make_judge(chat_server, api_key_env="BLINDSPOT_TEST_KEY")), Verdict)
+
+
+def test_origin_of_drops_path_query_and_credentials():
+    assert origin_of("http://user:pw@127.0.0.1:8080/v1/x?key=1#f") == "http://127.0.0.1:8080"
+    assert origin_of("https://[::1]/a") == "https://[::1]"
+    assert origin_of("http://[::1") == "an unparseable location"
 
 
 def test_missing_key_variable_stops_before_any_call(chat_server, monkeypatch):
@@ -225,20 +238,35 @@ def test_transport_failures_are_not_cached(chat_server, tmp_path):
     assert isinstance(outcomes[0], Verdict) and stats.calls == 1
 
 
-def test_a_dead_server_stops_the_run_early_with_a_clear_message(chat_server, tmp_path):
+def test_a_dead_server_opens_the_breaker_and_the_rest_are_skipped_with_the_reason(chat_server, tmp_path):
     chat_server.behaviour = lambda body, headers, n: Answer(status=502, body={"error": "bad gateway"})
     judge = make_judge(chat_server, max_retries=0, concurrency=1)
     requests = [JudgeRequest(text=f"review {i}", label="negative", classes=CLASSES) for i in range(20)]
-    with pytest.raises(JudgeUnavailable, match=r"the first 5 calls to the openai backend \(test-model\) all failed.*HTTP 502"):
-        judge_requests(requests, judge, JudgeCache(tmp_path / "c.jsonl"), max_calls=100)
+    outcomes, _, stats = judge_requests(requests, judge, JudgeCache(tmp_path / "c.jsonl"), max_calls=100)
     # One worker: at most the one call already started when the fifth failed, never the other 14.
     assert BREAKER_CALLS <= len(chat_server.requests) <= BREAKER_CALLS + 1
+    kinds = [o.kind for o in outcomes]
+    assert kinds.count("http_error") == stats.calls and kinds.count("skipped") == 20 - stats.calls == stats.skipped
+    assert stats.breaker.startswith("the circuit breaker opened after 5 consecutive failed calls to the openai "
+                                    "backend (test-model), the last: http_error: HTTP 502")
+    skipped = next(o for o in outcomes if o.kind == "skipped")
+    assert skipped.detail == f"not sent: {stats.breaker}" and skipped.raw is None
+
+
+def test_a_garbage_server_never_opens_the_breaker(chat_server, tmp_path):
+    chat_server.behaviour = lambda body, headers, n: Answer(raw=b"<html><body>502 Bad Gateway</body></html>")
+    judge = make_judge(chat_server, max_retries=0, concurrency=2)
+    requests = [JudgeRequest(text=f"review {i}", label="negative", classes=CLASSES) for i in range(8)]
+    outcomes, _, stats = judge_requests(requests, judge, JudgeCache(tmp_path / "c.jsonl"), max_calls=100)
+    assert [o.kind for o in outcomes] == ["parse_error"] * 8 and stats.breaker is None
+    assert all(o.raw == "<html><body>502 Bad Gateway</body></html>" for o in outcomes)
 
 
 def test_a_flaky_server_does_not_trip_the_breaker(chat_server, tmp_path):
     chat_server.behaviour = lambda body, headers, n: (
-        Answer(body=envelope(json.dumps(verdict()))) if n == 1 else Answer(status=500, body={}))
+        Answer(body=envelope(json.dumps(verdict()))) if n % 5 == 1 else Answer(status=500, body={}))
     judge = make_judge(chat_server, max_retries=0, concurrency=1)
-    requests = [JudgeRequest(text=f"review {i}", label="negative", classes=CLASSES) for i in range(8)]
+    requests = [JudgeRequest(text=f"review {i}", label="negative", classes=CLASSES) for i in range(12)]
     outcomes, _, stats = judge_requests(requests, judge, JudgeCache(tmp_path / "c.jsonl"), max_calls=100)
-    assert stats.calls == 8 and stats.transport_failures == {"http_error": 7}
+    # Four failures in a row at most: the breaker counts consecutive failures, and a reply resets it.
+    assert stats.calls == 12 and stats.transport_failures == {"http_error": 9} and stats.breaker is None

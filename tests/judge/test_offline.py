@@ -9,7 +9,7 @@ import pytest
 from blindspot.errors import ConfigError
 from blindspot.judge.offline import OfflineJudge, OfflineSettings, read_sentiment, rules_fingerprint
 from blindspot.judge.parsing import parse_reply
-from blindspot.judge.protocol import JudgeRequest, Verdict
+from blindspot.judge.protocol import JudgeFailure, JudgeRequest, Verdict
 
 from judge.helpers import CLASSES
 
@@ -123,9 +123,47 @@ def test_two_class_data_picks_a_side():
     assert json.loads(judge.complete(request).content)["sentiment"] in ("negative", "positive")
 
 
-def test_other_class_names_are_a_config_error():
-    with pytest.raises(ConfigError, match=r"offline judge reads negative / neutral / positive.*\['neg', 'pos'\]"):
-        OfflineJudge(["neg", "pos"])
+THIRTY_TWO = [f"c{i:02d}" for i in range(32)]
+
+
+@pytest.mark.parametrize("classes", [["0", "1"], ["\U0001f600", "\U0001f61e"], ["neg", "pos"], THIRTY_TWO,
+                                     ["negative", "positive", "mixed"]])
+def test_classes_without_polarity_make_the_judge_abstain_per_row_not_stop(classes):
+    judge = OfflineJudge(classes)  # no ConfigError: the pipeline goes on
+    label = classes[-1]
+    result = parse_reply(judge.complete(JudgeRequest(text="It works great.", label=label, classes=tuple(classes))),
+                         classes)
+    assert isinstance(result, JudgeFailure) and result.kind == "abstained" and result.raw is None
+    assert result.detail == f"class {label!r} has no polarity; set judge.offline.polarity"
+
+
+def test_a_mapped_label_names_the_first_class_without_polarity():
+    judge = OfflineJudge(["negative", "positive", "mixed"])
+    result = parse_reply(judge.complete(JudgeRequest(text="Good.", label="negative",
+                                                     classes=("negative", "positive", "mixed"))), ())
+    assert result.detail == "class 'mixed' has no polarity; set judge.offline.polarity"
+
+
+@pytest.mark.parametrize("classes", [["Negative", "Positive"], ["NEGATIVE", "Neutral", "positive"], [" negative ", "positive"]])
+def test_sentiment_names_in_any_case_need_no_map(classes):
+    judge = OfflineJudge(classes)
+    request = JudgeRequest(text="It works great, I love it.", label=classes[0], classes=tuple(classes))
+    verdict = parse_reply(judge.complete(request), classes)
+    assert isinstance(verdict, Verdict) and verdict.sentiment == classes[-1]
+
+
+@pytest.mark.parametrize("classes, polarity", [(["0", "1"], ["negative", "positive"]),
+                                               (["\U0001f600", "\U0001f61e"], ["positive", "negative"]),
+                                               (["1", "2", "3"], ["Negative", "neutral", "POSITIVE"])])
+def test_the_polarity_list_maps_any_class_names(classes, polarity):
+    judge = OfflineJudge(classes, OfflineSettings(polarity=polarity))
+    good = {p.lower(): c for c, p in zip(classes, polarity)}
+    request = JudgeRequest(text="It works great, I love it.", label=good["negative"], classes=tuple(classes))
+    verdict = parse_reply(judge.complete(request), classes)
+    assert isinstance(verdict, Verdict) and verdict.sentiment == good["positive"]
+    bad = parse_reply(judge.complete(JudgeRequest(text="Awful, terrible side effects.", label=good["negative"],
+                                                  classes=tuple(classes))), classes)
+    assert bad.sentiment == good["negative"]
 
 
 def test_class_polarity_maps_other_class_names():

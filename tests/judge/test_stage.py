@@ -99,7 +99,7 @@ def behaviour(body, headers, n):
     if review.startswith("ECHO-AUTH"):
         return Answer(body=envelope("Your header was " + headers.get("Authorization", "")))
     if review.startswith("BOOM"):
-        return Answer(status=500, body={"error": f"internal error, key {headers.get('Authorization')}"})
+        return Answer(status=500, body={"error": "internal error"})
     if review.startswith("REFUSE"):
         return Answer(body=envelope("I can't help with that."))
     if review.startswith("Ignore previous"):
@@ -118,25 +118,28 @@ def test_openai_backend_records_failures_and_never_writes_the_key(workdir, chat_
     assert all(r["headers"].get("Authorization") == f"Bearer {SENTINEL}" for r in chat_server.requests)
 
     metrics = json.loads((work / paths.JUDGE_METRICS).read_text())
-    assert metrics["failures"] == {"budget_exhausted": 0, "http_error": 1, "parse_error": 1, "refusal": 2,
-                                   "timeout": 0, "total": 4}
+    assert metrics["failures"] == {"abstained": 0, "budget_exhausted": 0, "credential_echo": 1, "http_error": 1,
+                                   "parse_error": 1, "refusal": 1, "skipped": 0, "timeout": 0, "total": 4}
     assert metrics["judged"] == 6 and metrics["coverage"] == pytest.approx(0.6)
-    assert metrics["cache"] == {"cached": 9, "pending_calls": 1, "questions": 10}
+    assert metrics["status"] == {"candidates": 10, "judged": 6, "failed": 4, "skipped": 0, "breaker": None,
+                                 "reason": "4 of 10 candidates have no verdict (see failures)"}
+    assert metrics["cache"] == {"cached": 8, "pending_calls": 2, "questions": 10}
     assert metrics["model"] == "test-model" and metrics["prompt_version"].startswith("judge_v1@")
     rows = {r["record"]: r for r in map(json.loads, (work / paths.JUDGMENTS).read_text().splitlines())}
     assert rows[5]["failure"]["kind"] == "parse_error" and rows[5]["failure"]["raw"] == TEXTS[4]
-    assert rows[7]["failure"]["kind"] == "refusal" and "[REDACTED]" in rows[7]["failure"]["raw"]
+    assert rows[7]["failure"] == {"kind": "credential_echo", "detail": "reply contained the credential; discarded",
+                                  "raw": None}
     assert rows[8]["failure"]["kind"] == "http_error" and "after 2 attempts" in rows[8]["failure"]["detail"]
     assert rows[9]["failure"] == {"kind": "refusal", "detail": "the reply is prose with no JSON object",
                                   "raw": "I can't help with that."}
     assert all(r["verdict"] is None for r in rows.values() if r["status"] == "failed")
     assert run_log(work)["calls"] == 10 and run_log(work)["attempts"] == 11
 
-    # Second run: only the transient failure is asked again.
+    # Second run: only the failures that were not replies are asked again.
     before = len(chat_server.requests)
     run_stage()
-    assert run_log(work)["calls"] == 1 and run_log(work)["cache_hits"] == 9
-    assert len(chat_server.requests) - before == 2  # one question, two attempts (500, retry)
+    assert run_log(work)["calls"] == 2 and run_log(work)["cache_hits"] == 8
+    assert len(chat_server.requests) - before == 3  # the echo once (never retried), the 500 twice
 
     # The key is in no output file, no run log, no cache, no log record, no console output.
     captured = capsys.readouterr()

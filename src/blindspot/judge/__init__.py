@@ -7,11 +7,12 @@ Modules: :mod:`~blindspot.judge.protocol` (backend protocol, typed verdict and f
 verdict parser), :mod:`~blindspot.judge.cache` (persistent reply cache),
 :mod:`~blindspot.judge.select` (candidate rules), :mod:`~blindspot.judge.run` (cache,
 budget, concurrency), :mod:`~blindspot.judge.agreement` (kappa, confident learning),
-:mod:`~blindspot.judge.pipeline` (the stage's library side).
+:mod:`~blindspot.judge.pipeline` (the stage's library side), :mod:`~blindspot.judge.checks`
+(configuration checks, :func:`check_config`), :mod:`~blindspot.judge.secrets` (the credential screen).
 """
 
-from blindspot.judge.protocol import (FAILURE_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, JudgeUnavailable, Reply,
-                                      TransportError, Verdict)
+from blindspot.judge.checks import check_config
+from blindspot.judge.protocol import FAILURE_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, Reply, TransportError, Verdict
 
-__all__ = ["FAILURE_KINDS", "JudgeBackend", "JudgeFailure", "JudgeRequest", "JudgeUnavailable", "Reply", "TransportError",
-           "Verdict"]
+__all__ = ["FAILURE_KINDS", "JudgeBackend", "JudgeFailure", "JudgeRequest", "Reply", "TransportError", "Verdict",
+           "check_config"]

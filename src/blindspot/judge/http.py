@@ -4,21 +4,29 @@ Works with anything that speaks ``POST {base_url}/chat/completions``: a local Ol
 (``http://localhost:11434/v1``), vLLM, a llama.cpp server, or a hosted API.
 
 - Temperature 0 and, with ``json_mode``, ``response_format: {"type": "json_object"}``.
-- Timeouts: ``timeout_s`` per socket operation (connect, each read).
+- Deadline: ``timeout_s`` is the *total* time one HTTP attempt may take (connect, send,
+  status line, headers and body together), enforced by a watchdog that shuts the socket
+  down when it passes: a server that drips one byte a second cannot hold a call open.
+  The same value bounds each socket operation.
 - Retries with exponential backoff (``backoff_s * 2**attempt``, capped at
   ``max_backoff_s``; a numeric ``Retry-After`` header is honoured up to the cap) on
-  timeouts, connection failures, 429 and 5xx. Other 4xx (bad model name, bad key)
-  fail at once: repeating them cannot help.
+  timeouts, connection failures, 408, 409, 429 and 5xx. Other 4xx (bad model name, bad
+  key) fail at once: repeating them cannot help.
+- Redirects are never followed: a 3xx is a failure naming the target's origin (scheme,
+  host, port; no path or query), so the Authorization header never reaches another host.
 - Concurrency is the caller's: :attr:`OpenAIJudge.concurrency` threads may call
   :meth:`OpenAIJudge.complete` at once (the judge runs a ThreadPoolExecutor of that size).
 - A loopback ``base_url`` bypasses any ``http_proxy`` from the environment: a local
   server must never be reached through a proxy.
+- A response body above :data:`MAX_BODY_BYTES` is not read further (a parse failure).
 
 The API key is read from the environment variable named by ``api_key_env`` at call
-time and lives only in the request headers: it is not an attribute of this object, it
-is not logged, and it is redacted from any text a server sends back (a hostile or
-buggy server echoing the Authorization header cannot push it into the cache, the
-judgments or the logs).
+time and lives only in the request headers: it is not an attribute of this object and
+it is not logged. Everything a server sends back that could be stored (the body, the
+reason phrase, error text, a redirect target) goes through
+:class:`blindspot.judge.secrets.SecretScreen` first; text carrying the key in any
+encoding is discarded whole: the call becomes a ``credential_echo`` failure with a
+fixed reason and no raw response. Response headers are never kept.
 """
 
 from __future__ import annotations
@@ -39,9 +47,10 @@ from blindspot.config import JudgeHttpConfig
 from blindspot.errors import ConfigError
 from blindspot.judge.prompt import Prompt
 from blindspot.judge.protocol import JudgeRequest, Reply, TransportError
+from blindspot.judge.secrets import CONTAMINATED, SecretScreen
 
-REDACTED = "[REDACTED]"
-RAW_LIMIT = 20_000  # characters of an error body kept as the failure's raw response
+RAW_LIMIT = 20_000  # characters of a failed response kept as its raw text (screened whole before the cut)
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a chat completion is kilobytes; more is not read
 _RETRY_STATUS = {408, 409, 429}
 
 
@@ -55,11 +64,100 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def redact(text: Optional[str], secret: Optional[str]) -> Optional[str]:
-    """``text`` with every occurrence of ``secret`` replaced (no-op without a secret)."""
-    if text is None or not secret:
-        return text
-    return text.replace(secret, REDACTED)
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: what a redirect is reported as (no path, no query)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "an unparseable location"
+    if not parts.scheme or not host:
+        return "an unparseable location"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+class _Watch:
+    """The deadline of one HTTP attempt: at expiry the connection's socket is shut down.
+
+    A blocked read then returns at once (EOF or an error); the caller checks
+    :attr:`expired` after every step, because a body cut short by the shutdown can look
+    complete.
+    """
+
+    def __init__(self):
+        self.expired = False
+        self._conn = None
+        self._lock = threading.Lock()
+
+    def attach(self, conn) -> None:
+        with self._lock:
+            self._conn = conn
+
+    def connected(self) -> None:
+        if self.expired:
+            self._shutdown()
+            raise TimeoutError("deadline passed while connecting")
+
+    def _shutdown(self) -> None:
+        sock = getattr(self._conn, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+    def fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shutdown()
+
+
+def _watched(connection_class, req):
+    """A factory of ``connection_class`` whose instances report to the request's watch."""
+    watch = getattr(req, "blindspot_watch", None)
+
+    def make(host, **kwargs):
+        conn = connection_class(host, **kwargs)
+        if watch is not None:
+            watch.attach(conn)
+            connect = conn.connect
+
+            def watched_connect():
+                connect()
+                watch.connected()
+
+            conn.connect = watched_connect
+        return conn
+
+    return make
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_watched(http.client.HTTPConnection, req), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_watched(http.client.HTTPSConnection, req), req, context=self._context,
+                            check_hostname=self._check_hostname)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow: the 3xx surfaces as an HTTPError and is recorded (see module docstring)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _read_capped(response) -> tuple[Optional[bytes], bool]:
+    """(body, too_large): at most MAX_BODY_BYTES are read."""
+    data = response.read(MAX_BODY_BYTES + 1)
+    if len(data) > MAX_BODY_BYTES:
+        return None, True
+    return data, False
 
 
 class OpenAIJudge:
@@ -88,14 +186,11 @@ class OpenAIJudge:
         self.settings = settings
         self.prompt = prompt
         self.sleep = sleep
-        if urllib.parse.urlsplit(settings.base_url).scheme not in ("http", "https"):
-            raise ConfigError(f"judge.http.base_url must be an http(s) URL, got {settings.base_url!r}")
-        if settings.concurrency < 1 or settings.max_retries < 0 or settings.timeout_s <= 0:
-            raise ConfigError(f"judge.http: concurrency >= 1, max_retries >= 0 and timeout_s > 0 are required; got "
-                              f"concurrency={settings.concurrency}, max_retries={settings.max_retries}, "
-                              f"timeout_s={settings.timeout_s}")
+        check_http_config(settings)
         self._api_key()  # fail before any work when the variable is missing
-        handlers = [urllib.request.ProxyHandler({})] if is_loopback(settings.base_url) else []
+        handlers = [_HTTPHandler(), _HTTPSHandler(), _NoRedirect()]
+        if is_loopback(settings.base_url):
+            handlers.append(urllib.request.ProxyHandler({}))
         self._opener = urllib.request.build_opener(*handlers)
         self._lock = threading.Lock()
         self.attempts_made = 0  # HTTP requests sent, retries included (read by the run stats)
@@ -141,49 +236,23 @@ class OpenAIJudge:
                 delay = min(max(float(retry_after), 0.0), self.settings.max_backoff_s)
             except ValueError:
                 pass  # an HTTP date: keep our own backoff
-        if delay > 0:
+        if delay == delay and delay > 0:  # NaN-safe
             self.sleep(delay)
 
     def complete(self, request: JudgeRequest) -> Reply:
         """POST one request; retry what may pass on a retry; raise :class:`TransportError` otherwise."""
         data = json.dumps(self.body(request), ensure_ascii=False).encode("utf-8")
-        last: Optional[TransportError] = None
         attempts = self.settings.max_retries + 1
+        last: Optional[TransportError] = None
         for attempt in range(attempts):
             key = self._api_key()
-            headers = {"Content-Type": "application/json", "Accept": "application/json",
-                       "User-Agent": "blindspot-judge"}
-            if key:
-                headers["Authorization"] = f"Bearer {key}"
-            http_request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-            retry_after = None
-            with self._lock:
-                self.attempts_made += 1
-            try:
-                with self._opener.open(http_request, timeout=self.settings.timeout_s) as response:
-                    raw = response.read().decode("utf-8", errors="replace")
-                return self._reply(redact(raw, key), attempt + 1)
-            except urllib.error.HTTPError as exc:
-                body = redact(_read_error_body(exc), key)
-                error = TransportError("http_error", f"HTTP {exc.code} {exc.reason} from {self.url}",
-                                       body, attempts=attempt + 1)
-                if exc.code not in _RETRY_STATUS and exc.code < 500:
-                    raise error from None
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                last = error
-            except (TimeoutError, socket.timeout):
-                last = TransportError("timeout", f"no reply from {self.url} within {self.settings.timeout_s:g} s",
-                                      None, attempts=attempt + 1)
-            except urllib.error.URLError as exc:
-                if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-                    last = TransportError("timeout", f"no connection to {self.url} within {self.settings.timeout_s:g} s",
-                                          None, attempts=attempt + 1)
-                else:
-                    last = TransportError("http_error", f"cannot reach {self.url}: {redact(str(exc.reason), key)}",
-                                          None, attempts=attempt + 1)
-            except (OSError, http.client.HTTPException) as exc:
-                last = TransportError("http_error", f"connection to {self.url} failed: "
-                                      f"{type(exc).__name__}: {redact(str(exc), key)}", None, attempts=attempt + 1)
+            screen = SecretScreen(key)
+            outcome, retry, retry_after = self._attempt(data, key, screen, attempt + 1)
+            if isinstance(outcome, Reply):
+                return outcome
+            last = outcome
+            if not retry:
+                raise outcome
             if attempt + 1 < attempts:
                 self._wait(attempt, retry_after)
         assert last is not None
@@ -191,8 +260,80 @@ class OpenAIJudge:
                                           last.failure.raw)
         raise last
 
-    def _reply(self, raw: str, attempts: int) -> Reply:
-        """The assistant message of a chat-completions body, or a ``parse_error`` transport failure."""
+    def _attempt(self, data: bytes, key: Optional[str], screen: SecretScreen,
+                 attempt: int) -> tuple[Reply | TransportError, bool, Optional[str]]:
+        """One HTTP exchange under the deadline: (reply or failure, retry it?, Retry-After)."""
+        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "blindspot-judge"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        http_request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
+        watch = _Watch()
+        http_request.blindspot_watch = watch
+        timer = threading.Timer(self.settings.timeout_s, watch.fire)
+        timer.daemon = True
+        with self._lock:
+            self.attempts_made += 1
+
+        def failure(kind, detail, raw=None, retry=False, retry_after=None):
+            if watch.expired:
+                kind, detail, raw, retry = "timeout", self._timeout_detail(), None, True
+            elif screen.contaminated(detail, raw):
+                kind, detail, raw, retry = "credential_echo", CONTAMINATED, None, False
+            elif raw is not None:
+                raw = raw[:RAW_LIMIT]
+            return TransportError(kind, detail, raw, attempts=attempt), retry, retry_after
+
+        timer.start()
+        try:
+            try:
+                with self._opener.open(http_request, timeout=self.settings.timeout_s) as response:
+                    body, too_large = _read_capped(response)
+            except urllib.error.HTTPError as exc:
+                code = exc.code
+                reason = str(exc.reason)
+                if 300 <= code < 400:
+                    location = exc.headers.get("Location") if exc.headers else None
+                    target = origin_of(urllib.parse.urljoin(self.url, location)) if location else "no location"
+                    return failure("http_error", f"HTTP {code} redirect from {origin_of(self.url)} to {target}: not "
+                                                 f"followed (credentials are never sent to another origin)")
+                retry_after = exc.headers.get("Retry-After") if exc.headers else None
+                try:
+                    error_body, too_large = _read_capped(exc)
+                except Exception:  # the body of an error is best effort: the status already says what happened
+                    error_body, too_large = None, False
+                raw = None if error_body is None else error_body.decode("utf-8", errors="replace")
+                retry = code in _RETRY_STATUS or code >= 500
+                return failure("http_error", f"HTTP {code} {reason} from {self.url}", raw, retry, retry_after)
+            except (TimeoutError, socket.timeout):
+                return failure("timeout", self._timeout_detail(), retry=True)
+            except urllib.error.URLError as exc:
+                if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+                    return failure("timeout", self._timeout_detail(), retry=True)
+                return failure("http_error", f"cannot reach {self.url}: {exc.reason}", retry=True)
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                return failure("http_error", f"connection to {self.url} failed: {type(exc).__name__}: {exc}",
+                               retry=True)
+        finally:
+            timer.cancel()
+        if watch.expired:
+            return failure("timeout", self._timeout_detail(), retry=True)
+        if too_large:
+            return failure("parse_error", f"the response body exceeds {MAX_BODY_BYTES} bytes; not read")
+        raw = body.decode("utf-8", errors="replace")
+        if screen.contaminated(raw):
+            return failure("credential_echo", CONTAMINATED)
+        reply = self._reply(raw, attempt)
+        if isinstance(reply, TransportError):
+            return reply, False, None
+        if screen.contaminated(reply.content, reply.refusal, reply.finish_reason):
+            return failure("credential_echo", CONTAMINATED)
+        return reply, False, None
+
+    def _timeout_detail(self) -> str:
+        return f"no complete reply from {self.url} within {self.settings.timeout_s:g} s"
+
+    def _reply(self, raw: str, attempts: int) -> Reply | TransportError:
+        """The assistant message of a chat-completions body, or a ``parse_error`` (raw already screened)."""
         try:
             envelope = json.loads(raw)
             choice = envelope["choices"][0]
@@ -203,19 +344,35 @@ class OpenAIJudge:
                 raise TypeError("message.content is not a string")
             if refusal is not None and not isinstance(refusal, str):
                 raise TypeError("message.refusal is not a string")
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise TransportError("parse_error", f"the response body is not a chat-completions object "
-                                 f"({type(exc).__name__}: {exc})", raw[:RAW_LIMIT], attempts=attempts) from None
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError, ValueError,
+                RecursionError) as exc:
+            return TransportError("parse_error", f"the response body is not a chat-completions object "
+                                  f"({type(exc).__name__}: {str(exc)[:200]})", raw[:RAW_LIMIT], attempts=attempts)
         usage = envelope.get("usage") if isinstance(envelope, dict) else None
-        usage = {k: int(v) for k, v in (usage or {}).items()
-                 if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)}
-        finish = choice.get("finish_reason")
+        usage = {k: int(v) for k, v in (usage if isinstance(usage, dict) else {}).items()
+                 if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)
+                 and not isinstance(v, bool) and 0 <= v < 2 ** 53}
+        finish = choice.get("finish_reason") if isinstance(choice, dict) else None
         return Reply(content=content, refusal=refusal, finish_reason=finish if isinstance(finish, str) else None,
                      usage=usage)
 
 
-def _read_error_body(exc: urllib.error.HTTPError) -> Optional[str]:
-    try:
-        return exc.read().decode("utf-8", errors="replace")[:RAW_LIMIT]
-    except Exception:  # the body of an error is best effort: the status already says what happened
-        return None
+def check_http_config(settings: JudgeHttpConfig) -> None:
+    """Validate ``judge.http`` without touching the network or the environment.
+
+    Raises
+    ------
+    ConfigError
+        A base URL that is not http(s) with a host, or impossible limits.
+    """
+    parts = urllib.parse.urlsplit(settings.base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"judge.http.base_url must be an http(s) URL, got {settings.base_url!r}")
+    if settings.concurrency < 1 or settings.max_retries < 0 or not settings.timeout_s > 0:
+        raise ConfigError(f"judge.http: concurrency >= 1, max_retries >= 0 and timeout_s > 0 are required; got "
+                          f"concurrency={settings.concurrency}, max_retries={settings.max_retries}, "
+                          f"timeout_s={settings.timeout_s}")
+    if settings.backoff_s < 0 or settings.max_backoff_s < 0 or settings.max_tokens < 1:
+        raise ConfigError(f"judge.http: backoff_s >= 0, max_backoff_s >= 0 and max_tokens >= 1 are required; got "
+                          f"backoff_s={settings.backoff_s}, max_backoff_s={settings.max_backoff_s}, "
+                          f"max_tokens={settings.max_tokens}")

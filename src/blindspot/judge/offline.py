@@ -54,8 +54,8 @@ import pandas as pd
 
 from blindspot import text_features
 from blindspot.config import JudgeOfflineConfig
-from blindspot.errors import ConfigError
-from blindspot.judge.protocol import JudgeRequest, Reply
+from blindspot.judge.checks import POLARITIES, resolve_polarity
+from blindspot.judge.protocol import ABSTAINED, JudgeRequest, Reply
 
 RULES_VERSION = "rules_v1"
 
@@ -184,9 +184,16 @@ class OfflineJudge:
     Parameters
     ----------
     classes : sequence of str
-        Must be ``negative``, ``positive`` and optionally ``neutral``: the rules read
-        those three polarities.
+        ``ingest.classes``. The rules read negative / neutral / positive: classes so
+        named (any case) map themselves, other names through ``judge.offline.polarity``
+        (or ``class_polarity``). Without a map the judge abstains on every row, with the
+        reason (:func:`blindspot.judge.checks.resolve_polarity`): it never stops the run.
     settings : OfflineSettings
+
+    Raises
+    ------
+    ConfigError
+        A polarity map that does not fit ``classes``.
     """
 
     name = "offline"
@@ -194,15 +201,8 @@ class OfflineJudge:
 
     def __init__(self, classes: Sequence[str], settings: OfflineSettings | None = None):
         settings = settings or OfflineSettings()
-        allowed = ({"negative", "positive"}, {"negative", "neutral", "positive"})
-        polarity = dict(settings.class_polarity or {}) or {c: c for c in classes}
-        if (set(polarity) != set(classes) or len(set(polarity.values())) != len(classes)
-                or set(polarity.values()) not in allowed):
-            raise ConfigError(
-                f"the offline judge reads negative / neutral / positive sentiment, but ingest.classes is "
-                f"{list(classes)} and judge.offline.class_polarity is {settings.class_polarity}; map each class "
-                f"to a polarity, e.g. -S 'judge.offline.class_polarity={{{classes[0]}: negative, {classes[-1]}: positive}}', "
-                f"or use judge=openai")
+        polarity, self.abstain_reason = resolve_polarity(settings, classes)  # ConfigError for a bad map
+        polarity = polarity or {}
         self.classes = tuple(classes)
         # The rules think in polarities; requests and verdicts speak class names.
         self._polarity = polarity
@@ -263,6 +263,15 @@ class OfflineJudge:
                 "confidence": confidence, "rationale": rationale}
 
     def complete(self, request: JudgeRequest) -> Reply:
-        """The verdict as JSON text: it goes through the same strict parser as any model's reply."""
+        """The verdict as JSON text: it goes through the same strict parser as any model's reply.
+
+        Without a polarity map: an abstention (``finish_reason`` ``abstained``, the reason
+        as ``refusal``), which the parser records as an ``abstained`` failure.
+        """
+        if self.abstain_reason is not None:
+            reason = self.abstain_reason
+            if request.label.strip().lower() not in POLARITIES and "has no polarity" in reason:
+                reason = f"class {request.label!r} has no polarity; set judge.offline.polarity"
+            return Reply(content=None, refusal=reason, finish_reason=ABSTAINED)
         content = json.dumps(self.verdict(request), ensure_ascii=False, sort_keys=True)
         return Reply(content=content, finish_reason="stop")

@@ -10,7 +10,9 @@ confidence (0 or 1). Everything else is a failure:
 
 - ``refusal``: the server flagged a refusal, or the reply is prose with no ``{`` at all;
 - ``parse_error``: empty reply, invalid JSON, text around the object, a non-object,
-  duplicate, missing or unknown keys, a value of the wrong type or out of range.
+  duplicate, missing or unknown keys, a value of the wrong type or out of range;
+- ``abstained``: the backend declined on principle (``finish_reason`` ``abstained``, the
+  reason in ``refusal``): the offline rules facing a class with no polarity.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import math
 import re
 from typing import Sequence
 
-from blindspot.judge.protocol import REGISTERS, JudgeFailure, Reply, Verdict
+from blindspot.judge.protocol import ABSTAINED, REGISTERS, JudgeFailure, Reply, Verdict
 
 FIELDS = ("sentiment", "sarcasm", "mixed_sentiment", "register", "gold_label_wrong",
           "gold_label_reason", "confidence", "rationale")
@@ -104,6 +106,8 @@ def parse_verdict_text(content: str, classes: Sequence[str]) -> Verdict:
 def parse_reply(reply: Reply, classes: Sequence[str]) -> Verdict | JudgeFailure:
     """Turn a backend's :class:`Reply` into a verdict or a typed failure (raw text kept)."""
     raw = reply.content
+    if reply.finish_reason == ABSTAINED:
+        return JudgeFailure("abstained", reply.refusal or "the judge abstained", None)
     if reply.refusal:
         return JudgeFailure("refusal", "the server marked the reply as a refusal", reply.refusal if raw is None else raw)
     if reply.finish_reason == "content_filter":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -28,13 +29,13 @@ from blindspot.errors import ConfigError
 from blindspot.io.schema import probability_matrix
 from blindspot.judge.agreement import agreement_score, confident_learning_suspects
 from blindspot.judge.cache import JudgeCache
+from blindspot.judge.checks import BACKENDS, check_config
 from blindspot.judge.offline import OfflineJudge
 from blindspot.judge.protocol import FAILURE_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, Verdict, as_classes
 from blindspot.judge.run import judge_requests
 from blindspot.judge.select import RULES, select_candidates
 from blindspot.stats import wilson_interval
 
-BACKENDS = ("offline", "openai")
 RUN_LOG_NAME = "last_run.json"
 INTERVAL_METHOD = ("kappa: percentile bootstrap of the confusion-matrix counts (multinomial, stats.n_boot replicates); "
                    "rates: Wilson score")
@@ -83,14 +84,6 @@ def make_backend(cfg, classes: Sequence[str]) -> JudgeBackend:
     raise ConfigError(f"judge.backend must be one of {list(BACKENDS)}, got {cfg.backend!r}")
 
 
-def _check(cfg) -> None:
-    if not 0 <= cfg.confident_threshold <= 1:
-        raise ConfigError(f"judge.confident_threshold must be in [0, 1], got {cfg.confident_threshold}")
-    for name in ("max_candidates", "random_sample_size", "max_calls"):
-        if getattr(cfg, name) < 0:
-            raise ConfigError(f"judge.{name} must be >= 0, got {getattr(cfg, name)}")
-
-
 def _rng(seed: int, name: str) -> np.random.Generator:
     """A generator per named computation, so adding one never shifts another's stream."""
     return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(name.encode("utf-8"))]))
@@ -130,8 +123,8 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
         Overrides ``cfg.backend`` (tests).
     log : logging.Logger, optional
     """
-    _check(cfg)
     classes = as_classes(classes)
+    check_config(cfg, classes)
     backend = backend or make_backend(cfg, classes)
     confidence = frame["confidence"].to_numpy(dtype=float)
     correct = frame["correct"].to_numpy(dtype=bool)
@@ -157,7 +150,7 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
     injection = injection_suspected(cand["text"])
     rows = _rows(cand, selection, outcomes, keys, injection, cl_suspect, classes)
     metrics = _metrics(frame, cand, selection, outcomes, keys, cache, injection, cl_suspect, cl_thresholds,
-                       backend, cfg, classes, seed, n_boot, ci_level)
+                       backend, cfg, classes, seed, n_boot, ci_level, breaker=stats.breaker)
     run = {"backend": backend.name, "model": backend.model, "prompt_version": backend.prompt_version,
            "candidates": len(requests), "max_calls": cfg.max_calls, **stats.to_dict()}
     return JudgeResult(rows=rows, metrics=metrics, run=run)
@@ -191,14 +184,57 @@ def _count_table(a: np.ndarray, b: np.ndarray) -> dict:
             "neither": int((~a & ~b).sum())}
 
 
+REASON_CHARS = 300  # a failure's detail quoted in a reason is cut here
+
+
+def no_verdict_reason(outcomes: Sequence, n_candidates: int) -> Optional[str]:
+    """Why no candidate has a verdict, in one sentence (None when some have one).
+
+    Parameters
+    ----------
+    outcomes : sequence of Verdict or JudgeFailure, length n
+    n_candidates : int
+        ``n``; 0 when the selection was empty.
+
+    Returns
+    -------
+    str or None
+        E.g. ``no verdicts: all 12 candidates failed (abstained 12), e.g. class '0' has no
+        polarity; set judge.offline.polarity``.
+    """
+    if n_candidates == 0:
+        return "no candidates: the selection is empty (no rows, or judge.max_candidates is 0)"
+    failures = [o for o in outcomes if isinstance(o, JudgeFailure)]
+    if len(failures) < len(outcomes):
+        return None
+    counts = Counter(f.kind for f in failures)
+    top = counts.most_common(1)[0][0]
+    example = next(f.detail for f in failures if f.kind == top)
+    if len(example) > REASON_CHARS:
+        example = example[:REASON_CHARS - 3] + "..."
+    kinds = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items()))
+    return f"no verdicts: all {len(failures)} candidates failed ({kinds}), e.g. {example}"
+
+
+def _with_reasons(score: dict, no_rows: Optional[str]) -> dict:
+    """An agreement score with a reason next to every value it could not measure."""
+    if score["n"] == 0:
+        score["reason"] = no_rows
+    elif score["kappa"] != score["kappa"]:  # NaN: chance agreement is 1
+        score["kappa_reason"] = ("kappa is undefined: both readings put every row in the same class, so chance "
+                                 "agreement is 1")
+    return score
+
+
 def _metrics(frame, cand, selection, outcomes, keys, cache, injection, cl_suspect, cl_thresholds, backend, cfg, classes,
-             seed, n_boot, ci_level) -> dict:
+             seed, n_boot, ci_level, *, breaker: Optional[str] = None) -> dict:
     n = len(outcomes)
     ok = np.array([isinstance(o, Verdict) for o in outcomes], dtype=bool)
     index = {c: k for k, c in enumerate(classes)}
     judge = np.array([index[o.sentiment] if isinstance(o, Verdict) else -1 for o in outcomes], dtype=np.int64)
     gold = cand["y_true"].to_numpy(dtype=np.int64)
     model = cand["y_pred"].to_numpy(dtype=np.int64)
+    nothing = no_verdict_reason(outcomes, n)
 
     def flag(name):
         return np.array([bool(getattr(o, name)) if isinstance(o, Verdict) else False for o in outcomes], dtype=bool)
@@ -215,10 +251,14 @@ def _metrics(frame, cand, selection, outcomes, keys, cache, injection, cl_suspec
     agreement = {}
     for subset, mask in subsets.items():
         m = mask & ok
-        agreement[subset] = {"n_candidates": int(mask.sum())}
+        n_subset = int(mask.sum())
+        no_rows = nothing or (f"no {subset.replace('_', ' ')} candidates" if n_subset == 0 else
+                              f"none of the {n_subset} {subset.replace('_', ' ')} candidates has a verdict")
+        agreement[subset] = {"n_candidates": n_subset}
         for ref_name, ref in (("gold", gold), ("model", model)):
-            agreement[subset][ref_name] = agreement_score(ref[m], judge[m], n_classes=len(classes), n_boot=n_boot,
-                                                          level=ci_level, rng=_rng(seed, f"agreement/{subset}/{ref_name}"))
+            score = agreement_score(ref[m], judge[m], n_classes=len(classes), n_boot=n_boot, level=ci_level,
+                                    rng=_rng(seed, f"agreement/{subset}/{ref_name}"))
+            agreement[subset][ref_name] = _with_reasons(score, no_rows)
 
     ci_mask = selection.member["confidently_incorrect"] & ok
     sides = {"n": int(ci_mask.sum()), "with_gold": int((ci_mask & (judge == gold)).sum()),
@@ -228,13 +268,16 @@ def _metrics(frame, cand, selection, outcomes, keys, cache, injection, cl_suspec
     random_ok = selection.member["random_sample"] & ok
     k_wrong, n_random = int((gold_wrong & random_ok).sum()), int(random_ok.sum())
     low, high = wilson_interval(k_wrong, n_random, ci_level)
+    random_rate = {"n": n_random, "count": k_wrong, "rate": k_wrong / n_random if n_random else float("nan"),
+                   "rate_ci_low": float(low), "rate_ci_high": float(high)}
+    if not n_random:
+        random_rate["reason"] = agreement["random_sample"]["gold"]["reason"]
     verdicts = {
         "sarcasm": int(flag("sarcasm").sum()), "mixed_sentiment": int(flag("mixed_sentiment").sum()),
-        "technical_register": int(np.array([isinstance(o, Verdict) and o.register == "technical" for o in outcomes]).sum()),
+        "technical_register": int(np.array([isinstance(o, Verdict) and o.register == "technical" for o in outcomes],
+                                           dtype=bool).sum()),
         "gold_label_wrong": int(gold_wrong.sum()),
-        "gold_label_wrong_random_sample": {"n": n_random, "count": k_wrong,
-                                           "rate": k_wrong / n_random if n_random else float("nan"),
-                                           "rate_ci_low": float(low), "rate_ci_high": float(high)},
+        "gold_label_wrong_random_sample": random_rate,
     }
 
     if cl_suspect is None:
@@ -245,6 +288,8 @@ def _metrics(frame, cand, selection, outcomes, keys, cache, injection, cl_suspec
         low, high = wilson_interval(total, rows, ci_level)
         cl_cand = cl_suspect[selection.index]
         cross = _count_table(gold_wrong[ok], cl_cand[ok])
+        flag_agreement = agreement_score(cl_cand[ok].astype(np.int64), gold_wrong[ok].astype(np.int64), n_classes=2,
+                                         n_boot=n_boot, level=ci_level, rng=_rng(seed, "agreement/label_issue_flags"))
         label_issues = {
             "available": 1,
             "method": "confident learning: p_label < t_label and p_j >= t_j for another class j; "
@@ -253,10 +298,24 @@ def _metrics(frame, cand, selection, outcomes, keys, cache, injection, cl_suspec
                                    "rate_ci_low": float(low), "rate_ci_high": float(high),
                                    "thresholds": {c: float(t) for c, t in zip(classes, cl_thresholds)}},
             "judged": {"n": int(ok.sum()), **cross,
-                       "flag_agreement": agreement_score(cl_cand[ok].astype(np.int64), gold_wrong[ok].astype(np.int64),
-                                                         n_classes=2, n_boot=n_boot, level=ci_level,
-                                                         rng=_rng(seed, "agreement/label_issue_flags"))},
+                       "flag_agreement": _with_reasons(flag_agreement, nothing or "no judged candidates")},
         }
+        if not rows:
+            label_issues["confident_learning"]["reason"] = "the predictions have no rows"
+
+    judged = int(ok.sum())
+    skipped = kinds["skipped"]
+    failed = kinds["total"] - skipped
+    if judged == n:
+        status_reason = None if n else nothing
+    elif breaker is not None:
+        status_reason = f"{skipped} of {n} candidates skipped: {breaker}"
+        if nothing is None:
+            status_reason += f"; {judged} judged before it opened"
+    else:
+        status_reason = nothing or f"{n - judged} of {n} candidates have no verdict (see failures)"
+    status = {"candidates": n, "judged": judged, "failed": failed, "skipped": skipped, "breaker": breaker,
+              "reason": status_reason}
 
     cached = sum(1 for k in keys if k in cache)
     return {
@@ -268,8 +327,10 @@ def _metrics(frame, cand, selection, outcomes, keys, cache, injection, cl_suspec
         "budget": {"max_candidates": cfg.max_candidates, "random_sample_size": cfg.random_sample_size,
                    "max_calls": cfg.max_calls, "confident_threshold": cfg.confident_threshold},
         "coverage": float(ok.sum() / n) if n else float("nan"),
-        "judged": int(ok.sum()),
+        **({} if n else {"coverage_reason": nothing}),
+        "judged": judged,
         "failures": kinds,
+        "status": status,
         "cache": {"cached": cached, "pending_calls": len({k for k in keys if k not in cache}),
                   "questions": len(set(keys))},
         "injection_suspected": int(injection.sum()),

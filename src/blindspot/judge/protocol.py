@@ -23,11 +23,22 @@ Failure kinds (each counted in ``metrics/judge.json``; the raw response is kept)
     An HTTP error status (5xx and 429 after retries; other 4xx at once) or a
     connection failure.
 ``budget_exhausted``
-    Not sent: ``judge.http.max_calls`` backend calls were already made in this run.
+    Not sent: ``judge.max_calls`` backend calls were already made in this run.
+``credential_echo``
+    The server's response carried the API key (in any encoding, see
+    :mod:`blindspot.judge.secrets`): discarded whole, the raw response withheld, with
+    the fixed detail ``reply contained the credential; discarded``.
+``abstained``
+    The backend declined on principle: the offline rules cannot read a class with no
+    polarity (the detail says which and how to map it).
+``skipped``
+    Not sent: the circuit breaker opened (consecutive transport failures) before this
+    row's turn; the detail says why.
 
-Only replies are cached (verdicts, parse errors and refusals: at temperature 0 the
-same request gives the same answer). Timeouts, HTTP errors, malformed response bodies
-and budget cuts are not: the next run tries again.
+Only replies are cached (verdicts, parse errors, refusals and abstentions: at
+temperature 0 the same request gives the same answer). Timeouts, HTTP errors,
+malformed response bodies, credential echoes, budget cuts and skipped rows are not:
+the next run tries again.
 """
 
 from __future__ import annotations
@@ -35,9 +46,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Protocol, Sequence, runtime_checkable
 
-from blindspot.errors import BlindspotError
 
-FAILURE_KINDS = ("parse_error", "refusal", "timeout", "http_error", "budget_exhausted")
+FAILURE_KINDS = ("parse_error", "refusal", "timeout", "http_error", "budget_exhausted", "credential_echo", "abstained",
+                 "skipped")
+# Kinds that say the server is unreachable or unusable: consecutive ones open the circuit breaker.
+TRANSPORT_KINDS = ("timeout", "http_error", "credential_echo")
+ABSTAINED = "abstained"  # Reply.finish_reason of an abstention (Reply.refusal holds the reason)
 REGISTERS = ("plain", "technical")
 
 
@@ -151,14 +165,6 @@ class TransportError(Exception):
         super().__init__(detail)
         self.failure = JudgeFailure(kind, detail, raw)
         self.attempts = attempts
-
-
-class JudgeUnavailable(BlindspotError):
-    """The backend failed every one of the first calls of a run: it is down, not flaky.
-
-    Raised instead of recording hundreds of identical failures (and waiting out every
-    retry); whatever was answered before is already in the cache.
-    """
 
 
 @runtime_checkable

@@ -1,8 +1,15 @@
 """Ask a backend about many requests: cache first, a budget cap, a concurrency limit.
 
-A circuit breaker: when the first :data:`BREAKER_CALLS` calls of a run all fail
-(timeouts, HTTP errors), the backend is down rather than flaky, and the run stops with
-:class:`JudgeUnavailable` instead of waiting out every retry of every question.
+Answers are stored as they arrive: each reply goes to the cache file (appended and
+flushed) the moment its call returns, so a run killed midway keeps every answer already
+paid for and a resume sends none of them again.
+
+A circuit breaker: after :data:`BREAKER_CALLS` consecutive transport failures
+(timeouts, HTTP errors, credential echoes; any reply, even a garbled one, resets the
+count) the backend is down or unusable rather than flaky. No further question is sent:
+calls already in flight finish and are kept, and every question not yet answered is
+recorded as a ``skipped`` failure whose detail says why. The run goes on to write its
+outputs; it never stops the pipeline.
 
 Per run, every distinct question (cache key) is asked at most once; questions already
 in the cache cost nothing; at most ``max_calls`` are sent (the rest become
@@ -14,13 +21,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from blindspot.judge.cache import JudgeCache, cache_key
 from blindspot.judge.parsing import parse_reply
-from blindspot.judge.protocol import JudgeBackend, JudgeFailure, JudgeRequest, JudgeUnavailable, TransportError
+from blindspot.judge.protocol import TRANSPORT_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, TransportError
 
 BREAKER_CALLS = 5
 
@@ -43,6 +50,10 @@ class RunStats:
         HTTP requests made, retries included (``calls`` for the offline backend).
     budget_exhausted : int
         Distinct questions not sent because ``max_calls`` was reached.
+    skipped : int
+        Distinct questions not sent because the circuit breaker opened.
+    breaker : str or None
+        Why the circuit breaker opened (None when it did not).
     transport_failures : Counter
         Timeouts and HTTP errors this run, by kind.
     tokens : Counter
@@ -55,12 +66,15 @@ class RunStats:
     calls: int = 0
     attempts: int = 0
     budget_exhausted: int = 0
+    skipped: int = 0
+    breaker: str | None = None
     transport_failures: Counter = field(default_factory=Counter)
     tokens: Counter = field(default_factory=Counter)
 
     def to_dict(self) -> dict:
         return {"requests": self.requests, "questions": self.questions, "cache_hits": self.cache_hits,
                 "calls": self.calls, "attempts": self.attempts, "budget_exhausted": self.budget_exhausted,
+                "skipped": self.skipped, "breaker": self.breaker,
                 "transport_failures": dict(sorted(self.transport_failures.items())), "tokens": dict(sorted(self.tokens.items()))}
 
 
@@ -106,37 +120,48 @@ def judge_requests(requests: Sequence[JudgeRequest], backend: JudgeBackend, cach
         log.info("asking %s (%s, %s) %d question(s), %d at a time; %d answered from the cache",
                  backend.name, backend.model, backend.prompt_version, len(send), backend.concurrency, stats.cache_hits)
         attempts_before = getattr(backend, "attempts_made", 0)
+        streak = 0  # consecutive transport failures, in the order the calls returned
         with ThreadPoolExecutor(max_workers=max(1, int(backend.concurrency)), thread_name_prefix="judge") as pool:
             futures = {pool.submit(backend.complete, first[k]): k for k in send}
             pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in done:
-                    key = futures[future]
-                    stats.calls += 1
-                    try:
-                        reply = future.result()
-                    except TransportError as exc:
-                        failed[key] = exc.failure
-                        stats.transport_failures[exc.failure.kind] += 1
-                        if stats.calls >= BREAKER_CALLS and len(failed) - len(cut) == stats.calls:
-                            for other in pending:
-                                other.cancel()
-                            cache.save()
-                            raise JudgeUnavailable(
-                                f"the first {stats.calls} calls to the {backend.name} backend ({backend.model}) all "
-                                f"failed, the last with: {exc.failure.detail}. Is the server running and the model "
-                                f"pulled? Answers from the cache are kept; judge=offline judges without a server.") from None
-                        continue
-                    except BaseException:
-                        for other in pending:
-                            other.cancel()  # a bug or a config error: stop sending, keep what was paid for
-                        cache.save()
-                        raise
-                    stats.tokens.update(reply.usage)
-                    request = first[key]
-                    cache.put(key, reply, backend=backend.name, model=backend.model,
-                              prompt_version=backend.prompt_version, text=request.text, label=request.label)
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        if future.cancelled():
+                            continue
+                        key = futures[future]
+                        stats.calls += 1
+                        try:
+                            reply = future.result()
+                        except TransportError as exc:
+                            failed[key] = exc.failure
+                            stats.transport_failures[exc.failure.kind] += 1
+                            streak = streak + 1 if exc.failure.kind in TRANSPORT_KINDS else 0
+                            if streak >= BREAKER_CALLS and stats.breaker is None:
+                                stats.breaker = (f"the circuit breaker opened after {streak} consecutive failed calls "
+                                                 f"to the {backend.name} backend ({backend.model}), the last: "
+                                                 f"{exc.failure.kind}: {exc.failure.detail}")
+                                log.warning("%s; the remaining questions are skipped", stats.breaker)
+                                for other in pending:
+                                    other.cancel()  # not started: never sent; running ones finish and are kept
+                            continue
+                        streak = 0
+                        stats.tokens.update(reply.usage)
+                        request = first[key]
+                        # Stored the moment it arrives: a killed run keeps every answer paid for.
+                        cache.put(key, reply, backend=backend.name, model=backend.model,
+                                  prompt_version=backend.prompt_version, text=request.text, label=request.label)
+            except BaseException:
+                for other in pending:
+                    other.cancel()  # a bug or a config error: stop sending, keep what was paid for
+                cache.save()
+                raise
+        if stats.breaker is not None:
+            for key in send:
+                if key not in failed and key not in cache:
+                    failed[key] = JudgeFailure("skipped", f"not sent: {stats.breaker}")
+                    stats.skipped += 1
         # Backends that retry count their HTTP requests; for the others a call is one attempt.
         made = getattr(backend, "attempts_made", None)
         stats.attempts = stats.calls if made is None else made - attempts_before
