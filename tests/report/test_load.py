@@ -11,7 +11,8 @@ from blindspot import paths
 from blindspot.errors import InputError
 from blindspot.io.writers import write_metrics
 from blindspot.profiling import profile_predictions
-from blindspot.report.load import _band_key, headlines, load_inputs, parse_calibration
+from blindspot.keys import threshold_key
+from blindspot.report.load import Src, headlines, load_inputs, parse_calibration
 
 CLASSES = ["negative", "neutral", "positive"]
 
@@ -52,25 +53,26 @@ def test_malformed_profile_is_an_input_error(profile_only):
     m = json.loads(path.read_text())
     del m["per_class"]
     path.write_text(json.dumps(m))
-    with pytest.raises(InputError, match="cannot be read for the brief: missing or malformed 'per_class'"):
+    with pytest.raises(InputError, match="metrics/profile.json, field 'per_class': cannot be read for the brief: "
+                                         "per_class is missing"):
         load_inputs(profile_only)
 
 
-def test_an_unreadable_optional_file_is_a_problem_not_a_crash(profile_only):
+def test_a_present_file_missing_a_key_stops_the_report_naming_file_and_key(profile_only):
     (profile_only / paths.COMPARE_METRICS).write_text(json.dumps({"status": "compared"}))
-    inputs = load_inputs(profile_only)
-    assert inputs.comparison is None
-    assert inputs.problems == ["metrics/compare.json: cannot be read for the brief (missing key 'current')"]
+    with pytest.raises(InputError, match=r"metrics/compare.json, field 'global': cannot be read for the brief: "
+                                         r"global is missing"):
+        load_inputs(profile_only)
 
 
 def _calibration_metrics(thresholds):
-    band = {_band_key(t): {"threshold": t, "count": 3, "rate": 0.03, "rate_ci_low": 0.01, "rate_ci_high": 0.08,
+    band = {threshold_key(t): {"threshold": t, "count": 3, "rate": 0.03, "rate_ci_low": 0.01, "rate_ci_high": 0.08,
                            "n_confident": 40, "share_of_errors": 0.1} for t in thresholds}
     overall = {"ece": 0.05, "ece_ci_low": 0.02, "ece_ci_high": 0.07, "overconfidence": 0.01,
                "overconfidence_ci_low": -0.01, "overconfidence_ci_high": 0.03, "mean_confidence": 0.8,
                "accuracy": 0.79}
-    return {"n": 100, "confident_thresholds": list(thresholds), "overall": overall, "confidently_incorrect": band,
-            "by_class": {}, "slices": {}, "recalibration": {"status": "unavailable"}, "interval_method": "x"}
+    return Src("metrics/calibration.json", {"n": 100, "confident_thresholds": list(thresholds), "overall": overall, "confidently_incorrect": band,
+            "by_class": {}, "slices": {}, "recalibration": {"status": "unavailable"}, "interval_method": "x"})
 
 
 def test_calibration_band_is_the_configured_one_or_the_closest():

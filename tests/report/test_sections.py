@@ -33,7 +33,7 @@ def _calibration(count: int) -> Calibration:
     return Calibration(n=440, threshold=0.8, thresholds=(0.8,), ece=Estimate(0.03, 0.01, 0.05), ece_p_value=0.2,
                        ece_noise_floor=0.02, overconfidence=Estimate(0.01, -0.01, 0.03), mean_confidence=0.83,
                        accuracy=0.82, confidence_auroc=0.8, brier=None, confident=rate, by_class={}, by_slice={},
-                       recal_status="ok", recal_best=None, recal_ece_before=None, recal_ece_after=None,
+                       recal_status="ok", recal_reason="", recal_best=None, recal_ece_before=None, recal_ece_after=None,
                        interval_method="x")
 
 
@@ -66,7 +66,7 @@ def test_no_risk_row_without_findings():
 
 def test_judge_without_gold_label_doubts_adds_no_label_noise_row():
     judge = Judge(backend="offline", model="m", prompt_version="p", n_candidates=10, n_random=5, n_targeted=5,
-                  judged=10, coverage=1.0, failures={"total": 0}, kappa_gold=Estimate(0.5, 0.3, 0.7),
+                  judged=10, coverage=1.0, failures={"total": 0}, reason="", kappa_gold=Estimate(0.5, 0.3, 0.7),
                   agreement_gold=Estimate(0.7, 0.5, 0.8), n_agreement=5, kappa_model=Estimate(0.4),
                   sarcasm=0, mixed=0, technical=0, gold_wrong=0, gold_wrong_random=0, gold_wrong_random_n=5,
                   gold_wrong_random_rate=Estimate(0.0, 0.0, 0.4), ci_n=0, ci_with_gold=0, ci_with_model=0,
@@ -106,14 +106,14 @@ def test_comparison_sections():
     assert row in moved
     quiet = _md(comparison(Inputs(profile=_profile(), comparison=_comparison(False, False))))
     assert "**all reviews**" not in quiet and "Accuracy moves +0.050" in quiet and "(q = 0.300)" in quiet
-    assert "No paired comparison" in _md(comparison(Inputs(profile=_profile())))
+    assert "Not run: no paired comparison" in _md(comparison(Inputs(profile=_profile())))
 
 
 def test_slices_absent_is_said_not_crashed():
     from blindspot.report.sections import blind_spots
 
     text = _md(blind_spots(Inputs(profile=_profile()), max_rows=5))
-    assert "No slice results" in text
+    assert "Not run: the slice stage" in text
     empty = Slices(n_rows=440, fdr_alpha=0.05, ci_level=0.95, test="t", gap_interval_method="g", n_tests=12,
                    n_slices_tested=4, n_blind_spots=0, findings=(), watchlist=())
     text = _md(verdict(Inputs(profile=_profile(), slices=empty), alpha=0.05))

@@ -23,12 +23,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from blindspot.keys import threshold_key  # noqa: F401  (re-exported: the writer's side of the key)
 from blindspot.stats import wilson_interval
-
-
-def threshold_key(threshold: float) -> str:
-    """Stable metrics key of a confidence threshold: 0.9 -> ``conf_ge_90``, 0.975 -> ``conf_ge_97_5``."""
-    return "conf_ge_" + f"{round(threshold * 100, 6):g}".replace(".", "_")
 
 
 def check_thresholds(thresholds: Sequence[float]) -> list[float]:

@@ -5,11 +5,14 @@ renders them. This module is the *only* place that knows their keys. Each
 ``parse_*`` function turns one file into a small typed view; when an upstream format
 moves, the fix is here, usually one line.
 
-A file that is absent (the judge did not run, no comparison) gives ``None`` and the
-brief says so. A file that is present but lacks a key the report uses also gives
-``None``, with the problem recorded in :attr:`Inputs.problems` (the brief shows it
-and the stage logs it), so one upstream change cannot take the whole brief down.
-``metrics/profile.json`` is the exception: without it there is nothing to report.
+Complete or failed: a file that is absent (the judge did not run, no comparison) gives
+``None`` and the brief says so in that section. In a file that is present, a null or
+NaN number is read as :class:`Unmeasured` (a NaN carrying the writer's reason, from a
+sibling ``<key>_reason`` or ``reason``), which every formatter renders as "not
+measurable: <reason>"; a missing key or a value of the wrong type stops the report
+with :class:`~blindspot.errors.InputError` naming the file and the dotted key, never
+a silently dropped section. ``metrics/profile.json`` must exist: without it there is
+nothing to report.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import math
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from blindspot import paths
 from blindspot.errors import InputError
+from blindspot.keys import threshold_key
 
 # --- the files, and the pictures the brief shows (paths relative to the repository root) ---
 
@@ -42,12 +46,188 @@ REV_FILES = {"profile": paths.PROFILE_METRICS, "slices": paths.SLICE_METRICS,
              "calibration": paths.CALIBRATION_METRICS}
 
 
+# --------------------------------------------------------------------------- reading values
+
+GENERIC_REASON = "no value recorded"
+# Reason codes the stages write, in words; any other code is shown with spaces for underscores.
+REASONS = {
+    "below_min_support": "fewer rows than slices.min_support",
+    "below_min_class_support": "fewer rows of the class than slices.min_class_support",
+    "not_present": "no row of this data falls in it",
+    "no_rows": "no rows",
+    "no_errors": "no errors to count",
+    "no_probabilities": "the predictions file gives no class probabilities",
+}
+
+
+def humanize(reason) -> str:
+    """A stage's reason code or sentence as words ("below_min_support" -> "fewer rows than ...")."""
+    text = str(reason).strip()
+    if text in REASONS:
+        return REASONS[text]
+    return text.replace("_", " ") if text and " " not in text else text
+
+
+class Unmeasured(float):
+    """A value a metrics file gives as null or NaN: a NaN that carries why.
+
+    It behaves as NaN in arithmetic and comparisons (so no section can crash on it) and
+    every formatter of :mod:`blindspot.report.sections` renders it as
+    "not measurable: <reason>".
+    """
+
+    def __new__(cls, reason: str = GENERIC_REASON):
+        obj = super().__new__(cls, "nan")
+        obj.reason = reason or GENERIC_REASON
+        return obj
+
+    def __repr__(self) -> str:
+        return f"Unmeasured({self.reason!r})"
+
+
+def measured(x) -> bool:
+    """True for a finite number (not None, not NaN, not :class:`Unmeasured`)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+class Src:
+    """One JSON object of an input file, with its file and key path.
+
+    Every read names what it needs: a missing key or a value of the wrong type raises
+    :class:`~blindspot.errors.InputError` naming the file and the dotted key (the
+    section that needs it cannot be built, so the stage stops); a null or NaN number
+    is read as :class:`Unmeasured`, with the writer's reason when it gives one (a
+    sibling ``<key>_reason`` or ``reason``, here or in an enclosing object).
+    """
+
+    def __init__(self, file: str, data, path: tuple = (), parent: Optional["Src"] = None):
+        self.file, self.path, self.parent = str(file), tuple(path), parent
+        if not isinstance(data, dict):
+            self._fail(None, "is not a JSON object", "a JSON object", type(data).__name__)
+        self.data = data
+
+    # -- errors and reasons
+    def where(self, key=None) -> str:
+        return ".".join(str(k) for k in (*self.path, *(() if key is None else (key,)))) or "(top level)"
+
+    def _fail(self, key, problem: str, expected: str, found) -> None:
+        raise InputError(self.file, f"cannot be read for the brief: {self.where(key)} {problem}.",
+                         field=self.where(key), expected=expected, found=str(found)[:200],
+                         hint="re-run the stage that writes this file (`dvc repro`); if it persists, the file's "
+                              "layout and the report's reader (blindspot/report/load.py) disagree.")
+
+    def reason(self, key) -> str:
+        node, name = self, key
+        while node is not None:
+            for cand in (f"{name}_reason", "reason"):
+                value = node.data.get(cand)
+                if isinstance(value, str) and value.strip():
+                    return humanize(value)
+            name = node.path[-1] if node.path else None
+            node = node.parent
+        return GENERIC_REASON
+
+    # -- structure
+    def has(self, key) -> bool:
+        return key in self.data
+
+    def _get(self, key):
+        if key not in self.data:
+            self._fail(key, "is missing", "the key, as the stage writes it", f"keys {sorted(self.data)[:12]}")
+        return self.data[key]
+
+    def sub(self, key) -> "Src":
+        value = self._get(key)
+        if not isinstance(value, dict):
+            self._fail(key, "is not an object", "a JSON object", repr(value))
+        return Src(self.file, value, (*self.path, key), self)
+
+    def opt(self, key) -> Optional["Src"]:
+        """An optional object: None when absent or null."""
+        value = self.data.get(key)
+        return None if value is None else self.sub(key)
+
+    def objects(self, key=None) -> list:
+        """(name, Src) of every object inside (``key``'s object, or this one), in file order."""
+        node = self if key is None else self.sub(key)
+        return [(str(k), node.sub(k)) for k in node.data]
+
+    def raw(self, key, default=None):
+        return self.data.get(key, default)
+
+    # -- values
+    def num(self, key):
+        """A number; null or NaN -> :class:`Unmeasured` with its reason."""
+        return self._number(key, self._get(key))
+
+    def opt_num(self, key):
+        """Like :meth:`num`, but None when the key is absent."""
+        return self._number(key, self.data[key]) if key in self.data else None
+
+    def _number(self, key, value):
+        if value is None or (_is_number(value) and not math.isfinite(value)):
+            return Unmeasured(self.reason(key))
+        if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "infinity", "-infinity"):
+            return Unmeasured(self.reason(key))
+        if not _is_number(value):
+            self._fail(key, "is not a number", "a number (or null with a reason)", repr(value))
+        return float(value)
+
+    def count(self, key):
+        """A whole number (int); null or NaN -> :class:`Unmeasured`."""
+        value = self.num(key)
+        if not measured(value):
+            return value
+        if value != int(value):
+            self._fail(key, "is not a whole number", "a count", repr(self.data[key]))
+        return int(value)
+
+    def opt_count(self, key):
+        return self.count(key) if key in self.data else None
+
+    def text(self, key, default=None) -> str:
+        if key not in self.data and default is not None:
+            return default
+        value = self._get(key)
+        if value is None:
+            return default if default is not None else ""
+        if isinstance(value, (dict, list)):
+            self._fail(key, "is not a text", "a string", repr(value)[:80])
+        return str(value)
+
+    def flag(self, key, default: Optional[bool] = None) -> bool:
+        if key not in self.data and default is not None:
+            return default
+        value = self._get(key)
+        if value is None:
+            return bool(default)
+        if not isinstance(value, (bool, int)):
+            self._fail(key, "is not true or false", "a boolean", repr(value))
+        return bool(value)
+
+    def nested(self, key) -> "Estimate":
+        """``key: {value, ci_low, ci_high}``."""
+        d = self.sub(key)
+        return Estimate(d.num("value"), d.opt_num("ci_low"), d.opt_num("ci_high"))
+
+    def flat(self, name) -> "Estimate":
+        """``name`` with ``name_ci_low`` / ``name_ci_high`` siblings."""
+        return Estimate(self.num(name), self.opt_num(f"{name}_ci_low"), self.opt_num(f"{name}_ci_high"))
+
+
 # --------------------------------------------------------------------------- views
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A number and its interval (``None`` bounds when none was reported)."""
+    """A number and its interval (``None`` bounds when none was reported).
+
+    ``value`` is :class:`Unmeasured` (a NaN with a reason) when the file gives none.
+    """
 
     value: float
     ci_low: Optional[float] = None
@@ -55,21 +235,11 @@ class Estimate:
 
     @property
     def has_interval(self) -> bool:
-        return self.ci_low is not None and self.ci_high is not None
+        return measured(self.ci_low) and measured(self.ci_high)
 
-
-def _num(x) -> Optional[float]:
-    return None if x is None else float(x)
-
-
-def nested(d: dict) -> Estimate:
-    """``{value, ci_low, ci_high}``."""
-    return Estimate(float(d["value"]), _num(d.get("ci_low")), _num(d.get("ci_high")))
-
-
-def flat(d: dict, name: str) -> Estimate:
-    """``name`` with ``name_ci_low`` / ``name_ci_high`` siblings."""
-    return Estimate(float(d[name]), _num(d.get(f"{name}_ci_low")), _num(d.get(f"{name}_ci_high")))
+    @property
+    def ok(self) -> bool:
+        return measured(self.value)
 
 
 @dataclass(frozen=True)
@@ -102,23 +272,30 @@ class Profile:
     confusion: dict  # true -> predicted -> count
     interval_method: str
 
-    def cls(self, name: str) -> ClassRow:
-        return next(c for c in self.classes if c.name == name)
+    def cls(self, name: str) -> Optional[ClassRow]:
+        return next((c for c in self.classes if c.name == name), None)
 
 
-def parse_profile(m: dict) -> Profile:
+def parse_profile(m: Src) -> Profile:
+    names = m.raw("classes")
+    if not isinstance(names, (dict, list)) or not names:
+        m._fail("classes", "is not a non-empty mapping of class names", "{class: index}", repr(names)[:80])
+    pcs, lab, pred = m.sub("per_class"), m.sub("label_distribution"), m.sub("prediction_distribution")
     classes = []
-    for name in m["classes"]:  # {class: index}, in config order
-        pc, lab, pred = m["per_class"][name], m["label_distribution"][name], m["prediction_distribution"][name]
-        classes.append(ClassRow(name, int(pc["support"]), float(lab["share"]), int(pred["n"]), float(pred["share"]),
-                                nested(pc["recall"]), nested(pc["precision"]), nested(pc["f1"])))
+    for name in names:  # {class: index}, in config order
+        pc, lb, pr = pcs.sub(str(name)), lab.sub(str(name)), pred.sub(str(name))
+        classes.append(ClassRow(str(name), pc.count("support"), lb.num("share"), pr.count("n"), pr.num("share"),
+                                pc.nested("recall"), pc.nested("precision"), pc.nested("f1")))
+    confusion = m.sub("confusion_matrix")
     return Profile(
-        model=str(m.get("model", "")), n_rows=int(m["n_rows"]), ci_level=float(m["ci_level"]),
-        accuracy=nested(m["accuracy"]), balanced_accuracy=nested(m["balanced_accuracy"]),
-        f1_macro=nested(m["f1_macro"]), mcc=nested(m["mcc"]), cohen_kappa=nested(m["cohen_kappa"]),
-        majority_class=str(m["majority_class"]), majority_baseline=float(m["majority_baseline_accuracy"]),
-        lift=nested(m["accuracy_over_baseline"]), imbalance_ratio=float(m["imbalance_ratio"]),
-        classes=tuple(classes), confusion=m["confusion_matrix"], interval_method=str(m["interval_method"]))
+        model=m.text("model", ""), n_rows=m.count("n_rows"), ci_level=m.num("ci_level"),
+        accuracy=m.nested("accuracy"), balanced_accuracy=m.nested("balanced_accuracy"),
+        f1_macro=m.nested("f1_macro"), mcc=m.nested("mcc"), cohen_kappa=m.nested("cohen_kappa"),
+        majority_class=m.text("majority_class"), majority_baseline=m.num("majority_baseline_accuracy"),
+        lift=m.nested("accuracy_over_baseline"), imbalance_ratio=m.num("imbalance_ratio"),
+        classes=tuple(classes),
+        confusion={t: {p: row.count(p) for p in row.data} for t, row in confusion.objects()},
+        interval_method=m.text("interval_method", ""))
 
 
 @dataclass(frozen=True)
@@ -146,17 +323,20 @@ class Finding:
     label: Optional[str]  # the class, for class findings
 
 
-def parse_finding(f: dict) -> Finding:
+def parse_finding(f: Src) -> Finding:
+    source = f.text("source")
+    sl = f.opt("slice")
     return Finding(
-        id=str(f["id"]), source=str(f["source"]), key=str(f["key"]), description=str(f["description"]),
-        n=int(f["n"]), slice_n=int(f["slice_n"]), metric=str(f["metric"]),
-        higher_is_better=bool(f["higher_is_better"]), value=Estimate(float(f["value"]), _num(f["ci_low"]),
-                                                                   _num(f["ci_high"])),
-        rest_value=float(f["rest_value"]), gap=Estimate(float(f["gap"]), _num(f["gap_ci_low"]), _num(f["gap_ci_high"])),
-        p_value=_num(f.get("p_value")), q_value=_num(f.get("q_value")), significant=bool(f["significant"]),
-        excess=float(f["excess"]), excess_given_class_mix=_num(f.get("excess_given_class_mix")),
-        rank=None if f.get("rank") is None else int(f["rank"]), explained_by_parent=bool(f["explained_by_parent"]),
-        label=(f.get("slice") or {}).get("label") if f["source"] == "class" else None)
+        id=f.text("id"), source=source, key=f.text("key"), description=f.text("description", ""),
+        n=f.count("n"), slice_n=f.count("slice_n"), metric=f.text("metric"),
+        higher_is_better=f.flag("higher_is_better"),
+        value=Estimate(f.num("value"), f.opt_num("ci_low"), f.opt_num("ci_high")),
+        rest_value=f.num("rest_value"), gap=f.flat("gap"), p_value=f.opt_num("p_value"),
+        q_value=f.opt_num("q_value"), significant=f.flag("significant"), excess=f.num("excess"),
+        excess_given_class_mix=f.opt_num("excess_given_class_mix"),
+        rank=None if f.raw("rank") is None else f.count("rank"),
+        explained_by_parent=f.flag("explained_by_parent", False),
+        label=(sl.text("label", "") or None) if (sl is not None and source == "class") else None)
 
 
 @dataclass(frozen=True)
@@ -199,24 +379,28 @@ class Slices:
         return any(w.key == key for w in self.watchlist)
 
 
-def parse_slices(m: dict, findings: list) -> Slices:
-    settings, family = m["settings"], m["family"]
+def parse_slices(m: Src, findings: list) -> Slices:
+    """``metrics/slices.json`` (``m``) and ``reports/findings.json`` (a list, read as given)."""
+    settings, family = m.sub("settings"), m.sub("family")
     watch = []
-    for key, w in m["watchlist"].items():
-        err = w.get("error_rate")
+    for key, w in m.objects("watchlist"):
+        err = w.opt("error_rate")
         watch.append(WatchSlice(
-            key=key, n=int(w["n"]), share=_num(w.get("share")), tested=bool(w.get("tested", False)),
-            reason=str(w.get("reason", "")),
-            error_rate=None if err is None else Estimate(float(err["value"]), _num(err.get("ci_low")),
-                                                          _num(err.get("ci_high"))),
-            rest_error_rate=None if err is None else _num(err.get("rest_value")),
-            q_value=None if err is None else _num(err.get("q_value")),
-            significant=bool(err.get("significant", False)) if err else False))
-    return Slices(n_rows=int(m["n_rows"]), fdr_alpha=float(settings["fdr_alpha"]), ci_level=float(settings["ci_level"]),
-                  test=str(settings["test"]), gap_interval_method=str(settings["gap_interval_method"]),
-                  n_tests=int(family["n_tests"]), n_slices_tested=int(family["n_slices_tested"]),
-                  n_blind_spots=int(family["n_blind_spots"]), findings=tuple(parse_finding(f) for f in findings),
-                  watchlist=tuple(watch))
+            key=key, n=w.count("n"), share=w.opt_num("share"), tested=w.flag("tested", False),
+            reason=humanize(w.text("reason", "")) if w.text("reason", "") else "",
+            error_rate=None if err is None else Estimate(err.num("value"), err.opt_num("ci_low"),
+                                                          err.opt_num("ci_high")),
+            rest_error_rate=None if err is None else err.opt_num("rest_value"),
+            q_value=None if err is None else err.opt_num("q_value"),
+            significant=err.flag("significant", False) if err is not None else False))
+    if not isinstance(findings, list):
+        raise InputError(str(paths.FINDINGS), "cannot be read for the brief: not a JSON list of findings.",
+                         expected="a list of objects", found=type(findings).__name__)
+    parsed = tuple(parse_finding(Src(str(paths.FINDINGS), f, (str(i),))) for i, f in enumerate(findings))
+    return Slices(n_rows=m.count("n_rows"), fdr_alpha=settings.num("fdr_alpha"), ci_level=settings.num("ci_level"),
+                  test=settings.text("test", ""), gap_interval_method=settings.text("gap_interval_method", ""),
+                  n_tests=family.count("n_tests"), n_slices_tested=family.count("n_slices_tested"),
+                  n_blind_spots=family.count("n_blind_spots"), findings=parsed, watchlist=tuple(watch))
 
 
 @dataclass(frozen=True)
@@ -230,17 +414,11 @@ class ConfidentRate:
     share_of_errors: float
 
 
-def _band_key(threshold: float) -> str:
-    # calibration writes one entry per threshold: conf_ge_80 for 0.8
-    return f"conf_ge_{round(threshold * 100):02d}"
-
-
-def _confident(block: dict, threshold: float) -> Optional[ConfidentRate]:
-    d = block.get(_band_key(threshold))
-    if d is None:
-        return None
-    return ConfidentRate(float(d["threshold"]), int(d["count"]), flat(d, "rate"), int(d["n_confident"]),
-                         float(d["share_of_errors"]))
+def _confident(block: Src, threshold: float) -> ConfidentRate:
+    """The band of ``threshold`` in a ``confidently_incorrect`` block (key: :func:`blindspot.keys.threshold_key`)."""
+    d = block.sub(threshold_key(threshold))
+    return ConfidentRate(d.num("threshold"), d.count("count"), d.flat("rate"), d.count("n_confident"),
+                         d.num("share_of_errors"))
 
 
 @dataclass(frozen=True)
@@ -256,36 +434,41 @@ class Calibration:
     accuracy: float
     confidence_auroc: Optional[float]
     brier: Optional[Estimate]
-    confident: ConfidentRate
+    confident: ConfidentRate  # rate values are Unmeasured when the file gives none
     by_class: dict  # class -> ConfidentRate (rows of that true class)
     by_slice: dict  # slice key -> ConfidentRate (evaluated slices)
     recal_status: str
+    recal_reason: str
     recal_best: Optional[str]
     recal_ece_before: Optional[float]
     recal_ece_after: Optional[float]
     interval_method: str
 
 
-def parse_calibration(m: dict, threshold: float) -> Calibration:
-    thresholds = tuple(float(t) for t in m["confident_thresholds"])
+def parse_calibration(m: Src, threshold: float) -> Calibration:
+    raw = m.raw("confident_thresholds")
+    if not isinstance(raw, list) or not raw or not all(_is_number(t) for t in raw):
+        m._fail("confident_thresholds", "is not a non-empty list of numbers", "[0.7, 0.8, ...]", repr(raw)[:80])
+    thresholds = tuple(float(t) for t in raw)
     # The configured band if calibration reports it, else the closest one (the brief names it).
     used = min(thresholds, key=lambda t: (abs(t - threshold), t))
-    o = m["overall"]
-    by_class = {c: _confident(v["confidently_incorrect"], used) for c, v in m["by_class"].items()}
-    by_slice = {k: _confident(v["confidently_incorrect"], used) for k, v in m["slices"].items()
-                if v.get("status") == "ok" and "confidently_incorrect" in v}
-    r = m["recalibration"]
-    best = r.get("best_method") if r.get("status") == "ok" else None
+    o = m.sub("overall")
+    by_class = {c: _confident(v.sub("confidently_incorrect"), used) for c, v in m.objects("by_class")}
+    by_slice = {k: _confident(v.sub("confidently_incorrect"), used) for k, v in m.objects("slices")
+                if v.raw("status") == "ok" and v.has("confidently_incorrect")}
+    r = m.sub("recalibration")
+    status = r.text("status", "")
+    best = r.text("best_method", "") or None if status == "ok" else None
     return Calibration(
-        n=int(m["n"]), threshold=used, thresholds=thresholds, ece=flat(o, "ece"),
-        ece_p_value=_num(o.get("ece_p_value")),
-        ece_noise_floor=_num(o.get("ece_noise_floor")), overconfidence=flat(o, "overconfidence"),
-        mean_confidence=float(o["mean_confidence"]), accuracy=float(o["accuracy"]),
-        confidence_auroc=_num(o.get("confidence_auroc")), brier=flat(o, "brier") if "brier" in o else None,
-        confident=_confident(m["confidently_incorrect"], used), by_class=by_class, by_slice=by_slice,
-        recal_status=str(r.get("status")), recal_best=best,
-        recal_ece_before=_num(r["none"]["ece"]) if best else None,
-        recal_ece_after=_num(r[best]["ece"]) if best else None, interval_method=str(m["interval_method"]))
+        n=m.count("n"), threshold=used, thresholds=thresholds, ece=o.flat("ece"),
+        ece_p_value=o.opt_num("ece_p_value"),
+        ece_noise_floor=o.opt_num("ece_noise_floor"), overconfidence=o.flat("overconfidence"),
+        mean_confidence=o.num("mean_confidence"), accuracy=o.num("accuracy"),
+        confidence_auroc=o.opt_num("confidence_auroc"), brier=o.flat("brier") if o.has("brier") else None,
+        confident=_confident(m.sub("confidently_incorrect"), used), by_class=by_class, by_slice=by_slice,
+        recal_status=status, recal_reason=humanize(r.text("reason", "")) if r.text("reason", "") else "",
+        recal_best=best, recal_ece_before=r.sub("none").num("ece") if best else None,
+        recal_ece_after=r.sub(best).num("ece") if best else None, interval_method=m.text("interval_method", ""))
 
 
 @dataclass(frozen=True)
@@ -299,6 +482,7 @@ class Judge:
     judged: int
     coverage: float
     failures: dict  # kind -> count, with "total"
+    reason: str  # the judge's own note on why it could not measure (empty when none)
     kappa_gold: Estimate  # on the random sample
     agreement_gold: Estimate  # on the random sample
     n_agreement: int
@@ -322,27 +506,32 @@ class Judge:
     interval_method: str
 
 
-def parse_judge(m: dict) -> Judge:
-    rnd = m["agreement"]["random_sample"]
-    gw = m["verdicts"]["gold_label_wrong_random_sample"]
-    sides, li = m["confidently_incorrect_sides"], m["label_issues"]
-    cl = li.get("confident_learning") if li.get("available") else None
-    flags = li.get("judged", {}).get("flag_agreement") if li.get("available") else None
+def parse_judge(m: Src) -> Judge:
+    verdicts, cand = m.sub("verdicts"), m.sub("candidates")
+    rnd = m.sub("agreement").sub("random_sample")
+    gold, model = rnd.sub("gold"), rnd.sub("model")
+    gw = verdicts.sub("gold_label_wrong_random_sample")
+    sides, li = m.sub("confidently_incorrect_sides"), m.sub("label_issues")
+    available = li.flag("available", False)
+    cl = li.opt("confident_learning") if available else None
+    judged = li.opt("judged") if available else None
+    flags = judged.opt("flag_agreement") if judged is not None else None
+    failures = m.sub("failures")
     return Judge(
-        backend=str(m["backend"]), model=str(m["model"]), prompt_version=str(m["prompt_version"]),
-        n_candidates=int(m["candidates"]["n"]), n_random=int(m["candidates"]["random_sample"]),
-        n_targeted=int(m["candidates"]["targeted"]), judged=int(m["judged"]), coverage=float(m["coverage"]),
-        failures={k: int(v) for k, v in m["failures"].items()},
-        kappa_gold=flat(rnd["gold"], "kappa"), agreement_gold=flat(rnd["gold"], "agreement_rate"),
-        n_agreement=int(rnd["gold"]["n"]), kappa_model=flat(rnd["model"], "kappa"),
-        sarcasm=int(m["verdicts"]["sarcasm"]), mixed=int(m["verdicts"]["mixed_sentiment"]),
-        technical=int(m["verdicts"]["technical_register"]), gold_wrong=int(m["verdicts"]["gold_label_wrong"]),
-        gold_wrong_random=int(gw["count"]), gold_wrong_random_n=int(gw["n"]), gold_wrong_random_rate=flat(gw, "rate"),
-        ci_n=int(sides["n"]), ci_with_gold=int(sides["with_gold"]), ci_with_model=int(sides["with_model"]),
-        ci_with_neither=int(sides["with_neither"]), cl_available=cl is not None,
-        cl_suspected=int(cl["suspected"]) if cl else None, cl_rate=flat(cl, "rate") if cl else None,
-        cl_flag_kappa=flat(flags, "kappa") if flags else None, injection_suspected=int(m["injection_suspected"]),
-        interval_method=str(m["interval_method"]))
+        backend=m.text("backend"), model=m.text("model", ""), prompt_version=m.text("prompt_version", ""),
+        n_candidates=cand.count("n"), n_random=cand.count("random_sample"),
+        n_targeted=cand.count("targeted"), judged=m.count("judged"), coverage=m.num("coverage"),
+        failures={k: failures.count(k) for k in failures.data}, reason=humanize(m.text("reason", "")),
+        kappa_gold=gold.flat("kappa"), agreement_gold=gold.flat("agreement_rate"),
+        n_agreement=gold.count("n"), kappa_model=model.flat("kappa"),
+        sarcasm=verdicts.count("sarcasm"), mixed=verdicts.count("mixed_sentiment"),
+        technical=verdicts.count("technical_register"), gold_wrong=verdicts.count("gold_label_wrong"),
+        gold_wrong_random=gw.count("count"), gold_wrong_random_n=gw.count("n"), gold_wrong_random_rate=gw.flat("rate"),
+        ci_n=sides.count("n"), ci_with_gold=sides.count("with_gold"), ci_with_model=sides.count("with_model"),
+        ci_with_neither=sides.count("with_neither"), cl_available=cl is not None,
+        cl_suspected=cl.count("suspected") if cl else None, cl_rate=cl.flat("rate") if cl else None,
+        cl_flag_kappa=flags.flat("kappa") if flags else None, injection_suspected=m.count("injection_suspected"),
+        interval_method=m.text("interval_method", ""))
 
 
 @dataclass(frozen=True)
@@ -356,11 +545,14 @@ class JudgeRead:
     status: str
 
 
-def parse_judgment(row: dict) -> JudgeRead:
-    v = row.get("verdict") or {}
-    return JudgeRead(sentiment=v.get("sentiment"), gold_label_wrong=bool(v.get("gold_label_wrong", False)),
-                     sarcasm=bool(v.get("sarcasm", False)), mixed=bool(v.get("mixed_sentiment", False)),
-                     status=str(row.get("status", "")))
+def parse_judgment(row: Src) -> JudgeRead:
+    v = row.opt("verdict")
+    if v is None:
+        return JudgeRead(sentiment=None, gold_label_wrong=False, sarcasm=False, mixed=False,
+                         status=row.text("status", ""))
+    return JudgeRead(sentiment=v.text("sentiment", "") or None, gold_label_wrong=v.flag("gold_label_wrong", False),
+                     sarcasm=v.flag("sarcasm", False), mixed=v.flag("mixed_sentiment", False),
+                     status=row.text("status", ""))
 
 
 @dataclass(frozen=True)
@@ -377,10 +569,13 @@ class Example:
     slices: tuple
 
 
-def parse_example(row: dict) -> Example:
-    return Example(rank=int(row["rank"]), id=str(row["id"]), text=str(row["text"]), label=str(row["label"]),
-                   prediction=str(row["prediction"]), confidence=float(row["confidence"]),
-                   probability_of_label=_num(row.get("probability_of_label")), slices=tuple(row.get("slices") or ()))
+def parse_example(row: Src) -> Example:
+    slices = row.raw("slices") or ()
+    if not isinstance(slices, list):
+        row._fail("slices", "is not a list", "a list of slice keys", repr(slices)[:80])
+    return Example(rank=row.count("rank"), id=row.text("id"), text=row.text("text", ""), label=row.text("label"),
+                   prediction=row.text("prediction"), confidence=row.num("confidence"),
+                   probability_of_label=row.opt_num("probability_of_label"), slices=tuple(str(x) for x in slices))
 
 
 @dataclass(frozen=True)
@@ -404,20 +599,19 @@ class Delta:
     current_only: Optional[int]
 
 
-def parse_delta(metric: str, e: dict) -> Delta:
-    tested = bool(e["tested"])
-    has = "delta" in e
-    return Delta(metric=metric, baseline=_num(e.get("baseline")), current=_num(e.get("current")),
-                 delta=flat(e, "delta") if has else None, n=int(e["n"]), test=str(e.get("test", "")), tested=tested,
-                 reason=str(e.get("reason", "")), p_value=_num(e.get("p_value")), q_value=_num(e.get("q_value")),
-                 higher_is_better=e.get("higher_is_better"), changed=bool(e.get("changed", False)),
-                 direction=str(e.get("direction", "unchanged")),
-                 baseline_only=e.get("baseline_only"), current_only=e.get("current_only"))
+def parse_delta(metric: str, e: Src) -> Delta:
+    hib = e.raw("higher_is_better")
+    return Delta(metric=metric, baseline=e.opt_num("baseline"), current=e.opt_num("current"),
+                 delta=e.flat("delta") if e.has("delta") else None, n=e.count("n"), test=e.text("test", ""),
+                 tested=e.flag("tested"), reason=humanize(e.text("reason", "")), p_value=e.opt_num("p_value"),
+                 q_value=e.opt_num("q_value"), higher_is_better=hib if isinstance(hib, bool) else None,
+                 changed=e.flag("changed", False), direction=e.text("direction", "unchanged"),
+                 baseline_only=e.opt_count("baseline_only"), current_only=e.opt_count("current_only"))
 
 
 @dataclass(frozen=True)
 class Comparison:
-    status: str  # compared | no_baseline | no_overlap
+    status: str  # compared | no_baseline | not_compared | ... (any other status is "not compared")
     reason: str
     current_name: str
     baseline_name: str
@@ -444,30 +638,36 @@ GLOBAL_ORDER = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc
                 "confidently_incorrect_rate", "brier", "brier_top_label", "log_loss")
 
 
-def parse_compare(m: dict) -> Comparison:
-    status = str(m["status"])
-    pairing, settings, family = m.get("pairing", {}), m.get("settings", {}), m.get("family", {})
-    glob = m.get("global", {})
-    rest = sorted(k for k in glob if k not in GLOBAL_ORDER and k != "per_class")
-    order = [k for k in GLOBAL_ORDER if k in glob] + rest
-    per_class = {c: tuple(parse_delta(k, e[k]) for k in ("recall", "precision", "f1") if k in e)
-                 for c, e in glob.get("per_class", {}).items()}
+def parse_compare(m: Src) -> Comparison:
+    """``metrics/compare.json``; only a ``compared`` file must hold the comparison itself."""
+    status = m.text("status")
+    empty = Src(m.file, {})
+    pairing = m.opt("pairing") or empty
+    settings, family = m.opt("settings") or empty, m.opt("family") or empty
+    cur, base = m.opt("current") or empty, m.opt("baseline") or empty
+    glob = m.sub("global") if status == "compared" else (m.opt("global") or empty)
+    rest = sorted(k for k in glob.data if k not in GLOBAL_ORDER and k != "per_class")
+    order = [k for k in GLOBAL_ORDER if k in glob.data] + rest
+    per_class = {c: tuple(parse_delta(k, e.sub(k)) for k in ("recall", "precision", "f1") if e.has(k))
+                 for c, e in (glob.objects("per_class") if glob.has("per_class") else [])}
     slices = {}
-    for key, e in m.get("watchlist", {}).items():
-        names = [k for k in e if k != "n"]
+    for key, e in (m.objects("watchlist") if m.opt("watchlist") is not None else []):
+        names = [k for k in e.data if k != "n" and isinstance(e.data[k], dict)]
         names = [k for k in GLOBAL_ORDER if k in names] + sorted(k for k in names if k not in GLOBAL_ORDER)
-        slices[key] = (int(e["n"]), tuple(parse_delta(k, e[k]) for k in names))
+        slices[key] = (e.count("n"), tuple(parse_delta(k, e.sub(k)) for k in names))
     return Comparison(
-        status=status, reason=str(m.get("reason", "")), current_name=str(m["current"]["name"]),
-        baseline_name=str(m["baseline"]["name"]), baseline_path=m["baseline"].get("path"),
-        baseline_is_current=bool(m.get("baseline_is_current", 0)), n_current=int(pairing.get("n_current", 0)),
-        n_baseline=int(pairing.get("n_baseline", 0)), n_paired=int(pairing.get("n_paired", 0)),
-        label_mismatch=int(pairing.get("label_mismatch", 0)), n_tests=int(family.get("n_tests", 0)),
-        n_changed=int(family.get("n_changed", 0)), n_improved=int(family.get("n_improved", 0)),
-        n_worsened=int(family.get("n_worsened", 0)), fdr_alpha=float(settings.get("fdr_alpha", math.nan)),
-        ci_level=float(settings.get("ci_level", math.nan)),
-        confident_threshold=float(settings.get("confident_threshold", math.nan)), test=str(settings.get("test", "")),
-        global_deltas=tuple(parse_delta(k, glob[k]) for k in order), class_deltas=per_class, slice_deltas=slices)
+        status=status, reason=humanize(m.text("reason", "")), current_name=cur.text("name", ""),
+        baseline_name=base.text("name", ""), baseline_path=base.raw("path"),
+        baseline_is_current=m.flag("baseline_is_current", False), n_current=pairing.opt_count("n_current") or 0,
+        n_baseline=pairing.opt_count("n_baseline") or 0, n_paired=pairing.opt_count("n_paired") or 0,
+        label_mismatch=pairing.opt_count("label_mismatch") or 0, n_tests=family.opt_count("n_tests") or 0,
+        n_changed=family.opt_count("n_changed") or 0, n_improved=family.opt_count("n_improved") or 0,
+        n_worsened=family.opt_count("n_worsened") or 0,
+        fdr_alpha=settings.opt_num("fdr_alpha") if settings.has("fdr_alpha") else Unmeasured("not compared"),
+        ci_level=settings.opt_num("ci_level") if settings.has("ci_level") else Unmeasured("not compared"),
+        confident_threshold=(settings.opt_num("confident_threshold") if settings.has("confident_threshold")
+                             else Unmeasured("not compared")), test=settings.text("test", ""),
+        global_deltas=tuple(parse_delta(k, glob.sub(k)) for k in order), class_deltas=per_class, slice_deltas=slices)
 
 
 # --------------------------------------------------------------------------- headline values
@@ -501,7 +701,7 @@ def headlines(profile: Optional[Profile], slices: Optional[Slices], calibration:
             out.append(Headline("Brier score", f, "overall.brier", "brier", calibration.brier.value))
         if calibration.confident:
             out.append(Headline(f"confidently incorrect (>= {calibration.threshold:g})", f,
-                                f"confidently_incorrect.{_band_key(calibration.threshold)}.rate",
+                                f"confidently_incorrect.{threshold_key(calibration.threshold)}.rate",
                                 "confidently_incorrect_rate", calibration.confident.rate.value))
     if slices:
         f = str(paths.SLICE_METRICS)
@@ -517,7 +717,7 @@ def headlines(profile: Optional[Profile], slices: Optional[Slices], calibration:
 
 @dataclass
 class Inputs:
-    """Everything the brief renders; ``None`` where a file is absent or unreadable."""
+    """Everything the brief renders; ``None`` where a file is absent (its stage did not run)."""
 
     profile: Profile
     slices: Optional[Slices] = None
@@ -530,26 +730,37 @@ class Inputs:
     rev: Optional[str] = None  # report.baseline_rev
     rev_headlines: Optional[list] = None  # Headline list of that revision
     rev_problem: str = ""
-    problems: list = field(default_factory=list)  # "file: what is wrong"
+    problems: list = field(default_factory=list)  # "file: what is wrong" (non-fatal notes)
     missing: list = field(default_factory=list)  # files that do not exist
 
 
-def _read_json(path: Path):
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _read_jsonl(path: Path) -> list:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-def _guard(inputs: Inputs, name: str, fn: Callable[[], Any]):
+def _read_json(path: Path, rel) -> Any:
+    """A JSON file; a file that is not JSON stops the report, naming the file and line."""
     try:
-        return fn()
-    except (KeyError, TypeError, ValueError, StopIteration, AttributeError) as exc:
-        detail = f"missing key {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
-        inputs.problems.append(f"{name}: cannot be read for the brief ({detail})")
-        return None
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(str(rel), f"cannot be read for the brief: not UTF-8 text ({exc.reason}).") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(str(rel), f"cannot be read for the brief: not valid JSON ({exc.msg}).",
+                         where=f"line {exc.lineno}, column {exc.colno}",
+                         hint="re-run the stage that writes it (`dvc repro`).") from None
+
+
+def _read_jsonl(path: Path, rel) -> list:
+    """(line number, Src) of each non-empty line of a JSON Lines file."""
+    out = []
+    with path.open(encoding="utf-8", errors="strict") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(str(rel), f"cannot be read for the brief: a line is not valid JSON ({exc.msg}).",
+                                 where=f"line {number}", hint="re-run the stage that writes it (`dvc repro`)."
+                                 ) from None
+            out.append(Src(str(rel), row, (f"line {number}",)))
+    return out
 
 
 def git_show(rev: str, path: str, root: Path) -> str:
@@ -562,21 +773,23 @@ def load_inputs(root: str | Path = ".", *, confident_threshold: float = 0.8, bas
                 ) -> Inputs:
     """Read every file the brief uses, relative to ``root``.
 
+    Complete or failed: a file that is absent leaves its view ``None`` (the brief says
+    the stage did not run); a file that is present is read whole, nulls and NaN as
+    :class:`Unmeasured` values with their reasons. A present file that lacks a key the
+    brief needs, or holds a value of the wrong type, stops the report.
+
     Raises
     ------
     InputError
-        When ``metrics/profile.json`` is absent or lacks a key the brief needs.
+        When ``metrics/profile.json`` is absent, or any present file cannot be read
+        (the message names the file and the key).
     """
     root = Path(root)
     ppath = root / paths.PROFILE_METRICS
     if not ppath.is_file():
         raise InputError(str(paths.PROFILE_METRICS), "not found: the brief starts from the profile stage's metrics.",
                          hint="run `python -m stages.profile` (or `dvc repro`) first.")
-    try:
-        profile = parse_profile(_read_json(ppath))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(str(paths.PROFILE_METRICS), f"cannot be read for the brief: missing or malformed {exc}.",
-                         expected="the profile stage's metrics (accuracy, per_class, ...)") from None
+    profile = parse_profile(Src(str(paths.PROFILE_METRICS), _read_json(ppath, paths.PROFILE_METRICS)))
     inputs = Inputs(profile=profile)
 
     def present(rel: Path) -> Optional[Path]:
@@ -586,28 +799,28 @@ def load_inputs(root: str | Path = ".", *, confident_threshold: float = 0.8, bas
         inputs.missing.append(str(rel))
         return None
 
+    def doc(p: Path, rel) -> Src:
+        return Src(str(rel), _read_json(p, rel))
+
     sp, fp = present(paths.SLICE_METRICS), present(paths.FINDINGS)
     if sp and fp:
-        inputs.slices = _guard(inputs, f"{paths.SLICE_METRICS} / {paths.FINDINGS}",
-                               lambda: parse_slices(_read_json(sp), _read_json(fp)))
+        inputs.slices = parse_slices(doc(sp, paths.SLICE_METRICS), _read_json(fp, paths.FINDINGS))
     cp = present(paths.CALIBRATION_METRICS)
     if cp:
-        inputs.calibration = _guard(inputs, str(paths.CALIBRATION_METRICS),
-                                    lambda: parse_calibration(_read_json(cp), confident_threshold))
+        inputs.calibration = parse_calibration(doc(cp, paths.CALIBRATION_METRICS), confident_threshold)
     jp = present(paths.JUDGE_METRICS)
     if jp:
-        inputs.judge = _guard(inputs, str(paths.JUDGE_METRICS), lambda: parse_judge(_read_json(jp)))
+        inputs.judge = parse_judge(doc(jp, paths.JUDGE_METRICS))
     jr = present(paths.JUDGMENTS)
     if jr:
-        inputs.judgments = _guard(inputs, str(paths.JUDGMENTS),
-                                  lambda: {str(r["id"]): parse_judgment(r) for r in _read_jsonl(jr)}) or {}
+        inputs.judgments = {r.text("id"): parse_judgment(r) for r in _read_jsonl(jr, paths.JUDGMENTS)}
     ep = present(paths.CONFIDENT_ERRORS)
     if ep:
-        rows = _guard(inputs, str(paths.CONFIDENT_ERRORS), lambda: [parse_example(r) for r in _read_jsonl(ep)]) or []
-        inputs.examples = sorted(rows, key=lambda e: e.rank)
+        rows = [parse_example(r) for r in _read_jsonl(ep, paths.CONFIDENT_ERRORS)]
+        inputs.examples = sorted(rows, key=lambda e: (e.rank if measured(e.rank) else math.inf, e.id))
     mp = present(COMPARE)
     if mp:
-        inputs.comparison = _guard(inputs, str(COMPARE), lambda: parse_compare(_read_json(mp)))
+        inputs.comparison = parse_compare(doc(mp, COMPARE))
     for name, rel in FIGURES.items():
         if (root / rel).is_file():
             inputs.figures[name] = rel.as_posix()
@@ -634,9 +847,11 @@ def _load_rev(root: Path, rev: str, confident_threshold: float) -> tuple[Optiona
         except (subprocess.TimeoutExpired, json.JSONDecodeError, OSError) as exc:
             return None, f"{rel.as_posix()} at {rev} could not be read ({type(exc).__name__})"
     try:
-        profile = parse_profile(texts["profile"])
-        slices = parse_slices(texts["slices"], []) if "slices" in texts else None
-        calibration = parse_calibration(texts["calibration"], confident_threshold) if "calibration" in texts else None
-    except (KeyError, TypeError, ValueError) as exc:
-        return None, f"the metrics at {rev} have another layout (missing {exc})"
+        profile = parse_profile(Src(f"{paths.PROFILE_METRICS} at {rev}", texts["profile"]))
+        slices = (parse_slices(Src(f"{paths.SLICE_METRICS} at {rev}", texts["slices"]), [])
+                  if "slices" in texts else None)
+        calibration = (parse_calibration(Src(f"{paths.CALIBRATION_METRICS} at {rev}", texts["calibration"]),
+                                         confident_threshold) if "calibration" in texts else None)
+    except InputError as exc:
+        return None, f"the metrics at {rev} have another layout ({exc.problem})"
     return headlines(profile, slices, calibration), ""

@@ -16,27 +16,60 @@ from typing import Optional, Sequence
 
 from blindspot import paths
 from blindspot.direction import direction_of, higher_is_better
+from blindspot.keys import threshold_key
 from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
                                        Strong, Table, run, truncate)
-from blindspot.report.load import Comparison, Delta, Estimate, Finding, Inputs, headlines
+from blindspot.report.load import (GENERIC_REASON, Comparison, Delta, Estimate, Finding, Inputs, Unmeasured,
+                                   headlines, measured)
 
 # --------------------------------------------------------------------------- number formatting
 
 
 def _ok(x) -> bool:
-    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
+    return measured(x)
+
+
+def not_measurable(x) -> str:
+    """What the brief shows for a value the metrics file does not give: "not measurable: <reason>"."""
+    if x is None:
+        return "n/a"
+    return f"not measurable: {getattr(x, 'reason', None) or GENERIC_REASON}"
 
 
 def f3(x) -> str:
-    return f"{x:.3f}" if _ok(x) else "n/a"
+    return f"{x:.3f}" if _ok(x) else not_measurable(x)
 
 
 def f2(x) -> str:
-    return f"{x:.2f}" if _ok(x) else "n/a"
+    return f"{x:.2f}" if _ok(x) else not_measurable(x)
+
+
+def g(x) -> str:
+    """A setting (a threshold, an FDR level) as written."""
+    return f"{x:g}" if _ok(x) else not_measurable(x)
+
+
+def cnt(x) -> str:
+    """A count with thousands separators."""
+    return f"{int(x):,}" if _ok(x) else not_measurable(x)
+
+
+def level(x) -> str:
+    """A confidence level as a percentage (0.95 -> "95%")."""
+    return f"{x:.0%}" if _ok(x) else not_measurable(x)
+
+
+def share(part, whole) -> float:
+    """``part / whole``, NaN when either is unmeasured or the whole is 0 (presentation only)."""
+    return part / whole if _ok(part) and _ok(whole) and whole else math.nan
 
 
 def pct(x, digits: int = 0) -> str:
-    return f"{100 * x:.{digits}f}%" if _ok(x) else "n/a"
+    return f"{100 * x:.{digits}f}%" if _ok(x) else not_measurable(x)
+
+
+def f1(x) -> str:
+    return f"{x:.1f}" if _ok(x) else not_measurable(x)
 
 
 def pct1(x) -> str:
@@ -44,18 +77,18 @@ def pct1(x) -> str:
 
 
 def signed(x, digits: int = 3) -> str:
-    return f"{x:+.{digits}f}" if _ok(x) else "n/a"
+    return f"{x:+.{digits}f}" if _ok(x) else not_measurable(x)
 
 
 def interval(e: Optional[Estimate], fmt=f3) -> str:
     """``[low, high]``, or "" when the estimate carries no interval."""
-    if e is None or not e.has_interval:
+    if e is None or not e.has_interval or not e.ok:
         return ""
     return f"[{fmt(e.ci_low)}, {fmt(e.ci_high)}]"
 
 
 def est(e: Optional[Estimate], fmt=f3) -> str:
-    """``value [low, high]``."""
+    """``value [low, high]``, or "not measurable: <reason>"."""
     if e is None:
         return "n/a"
     ci = interval(e, fmt)
@@ -63,19 +96,19 @@ def est(e: Optional[Estimate], fmt=f3) -> str:
 
 
 def points(x) -> str:
-    return f"{100 * x:.1f}" if _ok(x) else "n/a"
+    return f"{100 * x:.1f}" if _ok(x) else not_measurable(x)
 
 
 def qtext(q, name: str = "q") -> str:
     if not _ok(q):
-        return "not tested"
+        return "not tested" if q is None else f"{name} {not_measurable(q)}"
     return f"{name} < 0.001" if q < 0.001 else f"{name} = {q:.3f}"
 
 
 def qcell(q) -> str:
     """A q value in a table whose column is headed "q"."""
     if not _ok(q):
-        return "not tested"
+        return "not tested" if q is None else not_measurable(q)
     return "<\u00a00.001" if q < 0.001 else f"{q:.3f}"  # no break inside a narrow column
 
 
@@ -148,9 +181,11 @@ def distinct_blind_spots(inputs: Inputs) -> list:
 def verdict(inputs: Inputs, *, alpha: float) -> list:
     p = inputs.profile
     acc, lift = p.accuracy, p.lift
-    s = [f"Model {p.model} labels {pct(acc.value, 1)} of {p.n_rows:,} reviews correctly (accuracy {est(acc)})"]
+    s = [f"Model {p.model} labels {pct(acc.value, 1)} of {cnt(p.n_rows)} reviews correctly (accuracy {est(acc)})"]
     base = f"always answering '{p.majority_class}' ({f3(p.majority_baseline)})"
-    if lift.has_interval and lift.ci_low > 0:
+    if not lift.ok:
+        s[0] += f"; its gap to {base} is {not_measurable(lift.value)}"
+    elif lift.has_interval and lift.ci_low > 0:
         s[0] += (f", {points(lift.value)} points [{points(lift.ci_low)}, {points(lift.ci_high)}] above {base}")
     elif lift.has_interval and lift.ci_high < 0:
         s[0] += f", {points(-lift.value)} points below {base}"
@@ -166,7 +201,7 @@ def verdict(inputs: Inputs, *, alpha: float) -> list:
             misses.append(f"never predicts '{c.name}' (recall {est(c.recall, f2)}{q})")
         else:
             misses.append(f"never gets a '{c.name}' review right (recall {est(c.recall, f2)}{q}) although it "
-                          f"predicts '{c.name}' {c.predicted:,} times")
+                          f"predicts '{c.name}' {cnt(c.predicted)} times")
     for c, f in weak_classes(inputs):
         misses.append(f"misses {pct(1 - c.recall.value)} of '{c.name}' reviews (recall {est(c.recall, f2)}, "
                       f"{qtext(f.q_value)})")
@@ -180,24 +215,27 @@ def verdict(inputs: Inputs, *, alpha: float) -> list:
             top = spots[0]
             plural = len(spots) != 1
             s.append(f"{len(spots)} slice{'s' if plural else ''} of the data do{'' if plural else 'es'} "
-                     f"significantly worse than the rest after false-discovery control over {sl.n_tests:,} tests "
-                     f"(FDR {sl.fdr_alpha:g}), led by \u201c{top.description}\u201d (n = {top.slice_n:,}): "
+                     f"significantly worse than the rest after false-discovery control over {cnt(sl.n_tests)} tests "
+                     f"(FDR {g(sl.fdr_alpha)}), led by \u201c{top.description}\u201d (n = {cnt(top.slice_n)}): "
                      f"{metric_label(top.metric)} {f2(top.value.value)} against {f2(top.rest_value)} elsewhere.")
         else:
             s.append(f"No slice of the data does significantly worse than the rest after false-discovery control "
-                     f"over {sl.n_tests:,} tests (FDR {sl.fdr_alpha:g}).")
+                     f"over {cnt(sl.n_tests)} tests (FDR {g(sl.fdr_alpha)}).")
     cal = inputs.calibration
+    if cal and not _ok(cal.confident.count):
+        s.append(f"The number of reviews wrong with confidence \u2265 {g(cal.threshold)} is "
+                 f"{not_measurable(cal.confident.count)}.")
     if cal and cal.confident and cal.confident.count > 0:
-        line = (f"{cal.confident.count:,} reviews ({pct(cal.confident.rate.value, 1)}) are wrong with confidence "
-                f"\u2265 {cal.threshold:g}")
+        line = (f"{cnt(cal.confident.count)} reviews ({pct(cal.confident.rate.value, 1)}) are wrong with confidence "
+                f"\u2265 {g(cal.threshold)}")
         if cal.overconfidence.has_interval and cal.overconfidence.ci_low > 0:
             line += (f", and confidence exceeds accuracy by {points(cal.overconfidence.value)} points "
                      f"{interval(cal.overconfidence, points)} on average")
         s.append(line + ".")
     cmp_ = inputs.comparison
     if cmp_ and cmp_.status == "compared" and not cmp_.baseline_is_current:
-        s.append(f"Against {cmp_.baseline_name} on the same {cmp_.n_paired:,} reviews, {cmp_.n_changed} of "
-                 f"{cmp_.n_tests} paired tests show a change (FDR {cmp_.fdr_alpha:g}): {cmp_.n_improved} improved, "
+        s.append(f"Against {cmp_.baseline_name} on the same {cnt(cmp_.n_paired)} reviews, {cmp_.n_changed} of "
+                 f"{cmp_.n_tests} paired tests show a change (FDR {g(cmp_.fdr_alpha)}): {cmp_.n_improved} improved, "
                  f"{cmp_.n_worsened} worsened.")
     blocks = [Heading(2, "Verdict"), Paragraph(" ".join(s))]
     if inputs.problems or inputs.missing:
@@ -210,14 +248,25 @@ def verdict(inputs: Inputs, *, alpha: float) -> list:
 def accuracy_lied(inputs: Inputs, *, classes_figure: Optional[str]) -> list:
     p = inputs.profile
     maj = p.cls(p.majority_class)
-    top_pred = max(p.classes, key=lambda c: c.predicted)
+    predicted = [c for c in p.classes if _ok(c.predicted)]
+    top_pred = max(predicted, key=lambda c: c.predicted) if predicted else None
     out = [Heading(2, "Why accuracy misleads")]
-    text = [f"'{maj.name}' is {pct(maj.share, 1)} of the reviews (the largest class is {p.imbalance_ratio:.1f} times "
-            f"the smallest), and the model answers '{top_pred.name}' for {pct(top_pred.predicted_share, 1)} of them."]
+    text = [f"'{p.majority_class}' is {pct(maj.share if maj else math.nan, 1)} of the reviews (the largest class is "
+            f"{f1(p.imbalance_ratio)} times the smallest)"
+            + (f", and the model answers '{top_pred.name}' for {pct(top_pred.predicted_share, 1)} of them."
+               if top_pred else ".")]
+    if not _ok(p.imbalance_ratio):
+        text[0] = (f"'{p.majority_class}' is {pct(maj.share if maj else math.nan, 1)} of the reviews; the ratio of the "
+                   f"largest class to the smallest is {not_measurable(p.imbalance_ratio)}"
+                   + (f"; the model answers '{top_pred.name}' for {pct(top_pred.predicted_share, 1)} of them."
+                      if top_pred else "."))
     text.append(f"Accuracy counts every review once, so the majority class dominates it: always answering "
                 f"'{p.majority_class}' already scores {f3(p.majority_baseline)}.")
     gap = p.accuracy.value - p.balanced_accuracy.value
-    if gap > 0:
+    if not _ok(gap):
+        text.append(f"Balanced accuracy, the mean of the per-class recalls, is {est(p.balanced_accuracy)} and accuracy "
+                    f"{est(p.accuracy)}; macro F1 is {est(p.f1_macro)}.")
+    elif gap > 0:
         text.append(f"Balanced accuracy, the mean of the per-class recalls, weighs every class equally: "
                     f"{est(p.balanced_accuracy)}, {points(gap)} points below accuracy; macro F1 is {est(p.f1_macro)}.")
     else:
@@ -230,20 +279,20 @@ def accuracy_lied(inputs: Inputs, *, classes_figure: Optional[str]) -> list:
         if f is None or f.q_value is None:
             test = "not tested"
         elif f.significant:
-            test = f"worse than the other classes, {qtext(f.q_value)}"
+            test = run(f"worse than the other classes, {qtext(f.q_value)} (", Code(f.key), ")")
         else:
             test = qtext(f.q_value)
-        rows.append([run(Strong(c.name)), f"{c.support:,}", pct(c.share, 1), f"{c.predicted:,}",
+        rows.append([run(Strong(c.name)), f"{cnt(c.support)}", pct(c.share, 1), f"{cnt(c.predicted)}",
                      pct(c.predicted_share, 1), est(c.recall, f2), est(c.precision, f2), f2(c.f1.value), test])
-    level = f"{p.ci_level:.0%}"
+    lvl = level(p.ci_level)
     out.append(Table(["class", "reviews", "share", "predicted", "predicted share", "recall", "precision", "F1",
                       "recall against the other classes"], rows, align=("l", "r", "r", "r", "r", "r", "r", "r", "l"),
-                     caption=f"Recall and precision with {level} Wilson intervals. Last column: the slice stage's "
+                     caption=f"Recall and precision with {lvl} Wilson intervals. Last column: the slice stage's "
                              f"one-sided test that the class's recall is below the other classes', with its "
                              f"Benjamini-Hochberg q value."))
     if classes_figure:
         out.append(Figure(classes_figure, f"How often each class is the true label and the prediction (model "
-                                          f"{p.model}, {p.n_rows:,} reviews)."))
+                                          f"{p.model}, {cnt(p.n_rows)} reviews)."))
     return out
 
 
@@ -251,35 +300,36 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
     out = [Heading(2, "Ranked blind spots")]
     sl = inputs.slices
     if sl is None:
-        return out + [Callout("warning", "No slice results (", Code(str(paths.SLICE_METRICS)), " or ",
-                              Code(str(paths.FINDINGS)), " is missing or unreadable): run the slice stage.")]
+        return out + [Callout("warning", "Not run: the slice stage's results (", Code(str(paths.SLICE_METRICS)),
+                              " and ", Code(str(paths.FINDINGS)), ") are absent, so no slice was tested. Run ",
+                              Code("python -m stages.slice"), " (or ", Code("dvc repro"), ").")]
     cal = inputs.calibration
     spots = sl.blind_spots
     out.append(Paragraph(
-        f"The slice stage made {sl.n_tests:,} tests on {sl.n_slices_tested:,} slices of the data (test: ",
+        f"The slice stage made {cnt(sl.n_tests)} tests on {cnt(sl.n_slices_tested)} slices of the data (test: ",
         Code(sl.test), "); "
         f"{len(spots)} finding{'s' if len(spots) != 1 else ''} on {len(distinct_blind_spots(inputs))} "
         f"slice{'s' if len(distinct_blind_spots(inputs)) != 1 else ''} survive Benjamini-Hochberg control at "
-        f"FDR {sl.fdr_alpha:g}" + (", ranked by strength of evidence:" if spots else ".")))
+        f"FDR {g(sl.fdr_alpha)}" + (", ranked by strength of evidence:" if spots else ".")))
     if spots:
-        thr = f"\u2265 {cal.threshold:g}" if cal else ""
+        thr = f"\u2265 {g(cal.threshold)}" if cal else ""
         rows = []
         for f in spots[:max_rows]:
-            excess = f"{f.excess:+.1f}"
+            excess = signed(f.excess, 1)
             if f.excess_given_class_mix is not None:
-                excess += f" ({f.excess_given_class_mix:+.1f})"
+                excess += f" ({signed(f.excess_given_class_mix, 1)})"
             ci_rate = cal.by_slice.get(f.key) if cal else None
-            conf = f"{pct(ci_rate.rate.value, 1)} ({ci_rate.count})" if ci_rate else "n/a"
-            rows.append([str(f.rank), run(f.description, " ", Code(f.key)),
-                         f"{f.slice_n:,} ({pct(f.slice_n / sl.n_rows, 1)})", metric_label(f.metric),
+            conf = f"{pct(ci_rate.rate.value, 1)} ({cnt(ci_rate.count)})" if ci_rate else "n/a"
+            rows.append([cnt(f.rank), run(f.description, " ", Code(f.key)),
+                         f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})", metric_label(f.metric),
                          est(f.value, f2), f2(f.rest_value),
                          f"{signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}", qcell(f.q_value),
                          excess, conf])
         out.append(Table(["#", "slice", "n (share)", "metric", "value", "rest", "gap", "q", "excess",
                           f"confidently incorrect {thr}"], rows,
                          align=("r", "l", "r", "l", "r", "r", "r", "r", "r", "r"), wide=1,
-                         caption=run(f"n: reviews in the slice (share of all {sl.n_rows:,}); value: the slice's "
-                                 f"metric with its {sl.ci_level:.0%} interval; rest: the same metric on every other "
+                         caption=run(f"n: reviews in the slice (share of all {cnt(sl.n_rows)}); value: the slice's "
+                                 f"metric with its {level(sl.ci_level)} interval; rest: the same metric on every other "
                                  f"review; gap: slice minus rest (interval: ", Code(sl.gap_interval_method), "); "
                                  f"q: Benjamini-Hochberg adjusted p value; "
                                  f"excess: errors (or misses) beyond what the overall rate predicts for a slice this "
@@ -287,8 +337,12 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
                                  f"incorrect: share of the slice (and count) wrong with high confidence, from the "
                                  f"calibrate stage.")))
         if len(spots) > max_rows:
-            out.append(Paragraph(f"{len(spots) - max_rows} more ranked findings are in ", Code(str(paths.FINDINGS)),
-                                 "."))
+            more = spots[max_rows:]
+            out.append(Paragraph(f"{len(more)} more ranked finding{'s' if len(more) != 1 else ''}, in full in ",
+                                 Code(str(paths.FINDINGS)), ": ",
+                                 *[x for i, f in enumerate(more)
+                                   for x in ((", " if i else ""), Code(f.key), f" ({metric_label(f.metric)}, "
+                                                                               f"{qtext(f.q_value)})")], "."))
         mixed = [f for f in distinct_blind_spots(inputs) if f.metric == "error_rate"
                  and f.excess_given_class_mix is not None and f.excess_given_class_mix <= 0]
         if mixed:
@@ -297,6 +351,14 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
                 f"accounted for (", *[x for i, f in enumerate(mixed) for x in ((", " if i else ""), Code(f.key))],
                 "): they hold more reviews of the classes the model misses rather than being hard in themselves, "
                 "so fixing the weak classes is the way to close them."))
+    unranked = [f for f in sl.findings if f.source != "class" and f.significant and f.rank is None]
+    if unranked:
+        out.append(Paragraph(
+            f"{len(unranked)} more finding{'s' if len(unranked) != 1 else ''} survive{'' if len(unranked) != 1 else 's'}"
+            f" false-discovery control but {'are' if len(unranked) != 1 else 'is'} not ranked by the slice stage"
+            " (explained by a parent slice, or not a blind spot of its own): ",
+            *[x for i, f in enumerate(unranked) for x in ((", " if i else ""), Code(f.key),
+                                                           f" ({metric_label(f.metric)}, {qtext(f.q_value)})")], "."))
     watch = [w for w in sl.watchlist]
     if watch:
         out.append(Heading(3, "Watchlist"))
@@ -304,12 +366,16 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
                              "), whether or not they are blind spots today:"))
         rows = []
         for w in watch:
-            if w.error_rate is None:
-                rows.append([Code(w.key), f"{w.n:,}", "n/a", "n/a", "not tested", w.reason or "not tested"])
+            if w.error_rate is None or not w.error_rate.ok:
+                why = w.reason or (w.error_rate.value.reason if w.error_rate is not None
+                                   and hasattr(w.error_rate.value, "reason") else "")
+                gone = not_measurable(Unmeasured(why))
+                rows.append([Code(w.key), cnt(w.n), gone, f2(w.rest_error_rate) if w.rest_error_rate is not None
+                             else "n/a", "not tested", f"not tested: {why}" if why else "not tested"])
                 continue
             status = (("blind spot" if w.significant else "no significant gap") if w.tested
                       else (w.reason or "not tested"))
-            rows.append([Code(w.key), f"{w.n:,}", est(w.error_rate, f2), f2(w.rest_error_rate), qcell(w.q_value),
+            rows.append([Code(w.key), f"{cnt(w.n)}", est(w.error_rate, f2), f2(w.rest_error_rate), qcell(w.q_value),
                          status])
         out.append(Table(["slice", "n", "error rate", "rest", "q", "status"], rows,
                          align=("l", "r", "r", "r", "r", "l")))
@@ -321,7 +387,7 @@ def evidence(inputs: Inputs) -> list:
     out = [Heading(2, "Visual evidence")]
     added = 0
     if "confusion" in fig:
-        out.append(Figure(fig["confusion"], f"Confusion matrix of model {p.model} on all {p.n_rows:,} reviews: counts "
+        out.append(Figure(fig["confusion"], f"Confusion matrix of model {p.model} on all {cnt(p.n_rows)} reviews: counts "
                                             f"(left) and the share of each true class (right), whose diagonal is each "
                                             f"class's recall."))
         added += 1
@@ -330,9 +396,9 @@ def evidence(inputs: Inputs) -> list:
                                                   "where inside each slice the errors go."))
         added += 1
     if "forest" in fig:
-        level = f"{inputs.slices.ci_level:.0%} " if inputs.slices else ""
+        lvl = f"{level(inputs.slices.ci_level)} " if inputs.slices else ""
         out.append(Figure(fig["forest"], f"Per-slice forest plot: each tested slice's gap to the rest of the data "
-                                         f"with its {level}interval, one panel per metric; red marks a finding that "
+                                         f"with its {lvl}interval, one panel per metric; red marks a finding that "
                                          f"survives false-discovery control."))
         added += 1
     if "reliability" in fig and cal:
@@ -359,6 +425,10 @@ def evidence(inputs: Inputs) -> list:
                                                 f"{cal.recal_best.replace('_', ' ')} takes ECE from "
                                                 f"{f3(cal.recal_ece_before)} to {f3(cal.recal_ece_after)}."))
         added += 1
+    if cal and not cal.recal_best:
+        out.append(Paragraph("Recalibration was not evaluated"
+                             + (f": {cal.recal_reason}." if cal.recal_reason else
+                                f" (status {cal.recal_status or 'not recorded'}).")))
     if not added:
         out.append(Callout("warning", "No figure was found under ", Code("plots/"), ": run the profile, slice and "
                                       "calibrate stages."))
@@ -368,22 +438,36 @@ def evidence(inputs: Inputs) -> list:
 def examples(inputs: Inputs, *, n_examples: int, max_chars: int) -> list:
     out = [Heading(2, "Confidently incorrect examples")]
     cal = inputs.calibration
-    if cal is None or cal.confident is None:
-        return out + [Callout("warning", "No calibration results: run the calibrate stage.")]
+    if cal is None:
+        return out + [Callout("warning", "Not run: the calibrate stage's results (", Code(str(paths.CALIBRATION_METRICS)),
+                              ") are absent. Run ", Code("python -m stages.calibrate"), " (or ", Code("dvc repro"),
+                              ").")]
     rows = [e for e in inputs.examples if e.confidence >= cal.threshold][:n_examples]
     c = cal.confident
-    if c.count == 0:
-        return out + [Paragraph(f"No review is wrong with confidence \u2265 {cal.threshold:g}.")]
-    out.append(Paragraph(
-        f"{c.count:,} reviews are wrong with confidence \u2265 {cal.threshold:g} ({est(c.rate, pct1)} of "
-        f"all reviews, {pct(c.share_of_errors)} of the errors). The {len(rows)} most confident, as written (escaped, "
-        f"cut at {max_chars} characters):"))
-    by_class = [f"{name} {pct(r.rate.value, 1)} ({r.count})" for name, r in cal.by_class.items() if r and r.count]
-    if by_class:
-        out.append(Paragraph(f"By true class, the share wrong with confidence \u2265 {cal.threshold:g}: "
-                             + ", ".join(by_class) + "."))
+    if not _ok(c.count):
+        out.append(Paragraph(f"The number of reviews wrong with confidence \u2265 {g(cal.threshold)} is "
+                             f"{not_measurable(c.count)}."))
+    elif c.count == 0:
+        out.append(Paragraph(f"No review is wrong with confidence \u2265 {g(cal.threshold)}."))
+    else:
+        out.append(Paragraph(
+            f"{cnt(c.count)} reviews are wrong with confidence \u2265 {g(cal.threshold)} ({est(c.rate, pct1)} of "
+            f"all reviews, {pct(c.share_of_errors)} of the errors). The {len(rows)} most confident, as written "
+            f"(escaped, cut at {max_chars} characters):"))
+    by_class = [f"'{name}' {pct(r.rate.value, 1)} ({cnt(r.count)})" for name, r in cal.by_class.items()
+                if _ok(r.count) and r.count > 0 and r.rate.ok]
+    unmeasured = [f"'{name}' {not_measurable(r.rate.value if not r.rate.ok else r.count)}"
+                  for name, r in cal.by_class.items() if not (_ok(r.count) and r.rate.ok)]
+    if by_class or unmeasured:
+        parts = []
+        if by_class:
+            parts.append(f"By true class, the share wrong with confidence \u2265 {g(cal.threshold)}: "
+                         + ", ".join(by_class) + ".")
+        if unmeasured:
+            parts.append("By true class, " + "; ".join(unmeasured) + ".")
+        out.append(Paragraph(" ".join(parts)))
     for e in rows:
-        meta = [f"#{e.rank} \u00b7 ", Code(e.id), " \u00b7 gold ", Strong(e.label), " \u00b7 predicted ",
+        meta = [f"#{cnt(e.rank)} \u00b7 ", Code(e.id), " \u00b7 gold ", Strong(e.label), " \u00b7 predicted ",
                 Strong(e.prediction), f" at confidence {f3(e.confidence)}"]
         if _ok(e.probability_of_label):
             meta.append(f" (probability of the gold label {f3(e.probability_of_label)})")
@@ -395,7 +479,7 @@ def examples(inputs: Inputs, *, n_examples: int, max_chars: int) -> list:
         if e.slices:
             meta.append(" \u00b7 slices: " + ", ".join(e.slices))
         out.append(Quote(truncate(e.text, max_chars), run(*meta)))
-    if not rows:
+    if not rows and _ok(c.count) and c.count > 0:
         out.append(Callout("warning", "The ranked rows are missing from ", Code(str(paths.CONFIDENT_ERRORS)), "."))
     return out
 
@@ -404,23 +488,29 @@ def judge(inputs: Inputs, *, alpha: float) -> list:
     out = [Heading(2, "What the judge found, and how far to trust it")]
     j = inputs.judge
     if j is None:
-        return out + [Callout("note", "The judge did not run (", Code(str(paths.JUDGE_METRICS)), " is absent or "
-                                      "unreadable): this brief rests on the deterministic metrics alone.")]
+        return out + [Callout("note", "Not run: the judge did not run (", Code(str(paths.JUDGE_METRICS)), " is "
+                                      "absent): this brief rests on the deterministic metrics alone.")]
     who = f"the {j.backend} judge ({j.model}, prompt {j.prompt_version})"
     out.append(Paragraph(
-        f"A second reader looks where nuance matters: {who} read {j.judged:,} of {j.n_candidates:,} selected reviews "
-        f"({j.n_random:,} drawn at random from all reviews, {j.n_targeted:,} targeted: confidently incorrect, "
+        f"A second reader looks where nuance matters: {who} read {cnt(j.judged)} of {cnt(j.n_candidates)} selected reviews "
+        f"({cnt(j.n_random)} drawn at random from all reviews, {cnt(j.n_targeted)} targeted: confidently incorrect, "
         f"sarcasm or mixed-feeling cues{'; some are both' if j.n_random + j.n_targeted > j.n_candidates else ''}). "
-        f"It reads {j.sarcasm:,} as sarcastic, {j.mixed:,} as mixed sentiment and "
-        f"{j.technical:,} as written in a technical register."))
+        f"It reads {cnt(j.sarcasm)} as sarcastic, {cnt(j.mixed)} as mixed sentiment and "
+        f"{cnt(j.technical)} as written in a technical register."))
+    if j.reason:
+        out.append(Callout("warning", f"The judge could not measure everything: {j.reason}."))
     trust = (f"On the random sample it agrees with the gold label on {pct(j.agreement_gold.value)} "
-             f"{interval(j.agreement_gold, pct)} of {j.n_agreement:,} reviews, Cohen's kappa {est(j.kappa_gold, f2)} "
+             f"{interval(j.agreement_gold, pct)} of {cnt(j.n_agreement)} reviews, Cohen's kappa {est(j.kappa_gold, f2)} "
              f"({kappa_strength(j.kappa_gold.value)} agreement")
     if j.kappa_gold.has_interval:
         trust += (f"; the interval reaches from {kappa_strength(j.kappa_gold.ci_low)} to "
                   f"{kappa_strength(j.kappa_gold.ci_high)}")
     trust += ")."
-    if j.kappa_gold.has_interval and j.kappa_gold.ci_low >= 0.6:
+    if not j.kappa_gold.ok:
+        trust = (f"Its agreement with the gold labels on the random sample of {cnt(j.n_agreement)} reviews is "
+                 f"{not_measurable(j.kappa_gold.value)} (agreement rate {est(j.agreement_gold, pct)}). Without a "
+                 f"measured agreement, treat its verdicts as leads for a human annotator, not as evidence.")
+    elif j.kappa_gold.has_interval and j.kappa_gold.ci_low >= 0.6:
         trust += " That is strong enough to use its verdicts for triage, with spot checks."
     else:
         trust += (" That is too weak to overrule a gold label: treat its verdicts as leads for a human annotator, "
@@ -432,25 +522,25 @@ def judge(inputs: Inputs, *, alpha: float) -> list:
                                    "language model: ", Code("dvc exp run -S judge=openai"), "."))
     items = []
     if j.ci_n:
-        items.append(f"On the {j.ci_n:,} confidently incorrect reviews it judged, it sides with the gold label "
-                     f"{j.ci_with_gold:,} times, with the model {j.ci_with_model:,} times and with neither "
-                     f"{j.ci_with_neither:,} times.")
+        items.append(f"On the {cnt(j.ci_n)} confidently incorrect reviews it judged, it sides with the gold label "
+                     f"{cnt(j.ci_with_gold)} times, with the model {cnt(j.ci_with_model)} times and with neither "
+                     f"{cnt(j.ci_with_neither)} times.")
     if j.gold_wrong:
-        items.append(f"It calls {j.gold_wrong:,} gold labels wrong: {j.gold_wrong_random:,} of the "
-                     f"{j.gold_wrong_random_n:,} in the random sample ({est(j.gold_wrong_random_rate, pct1)}).")
+        items.append(f"It calls {cnt(j.gold_wrong)} gold labels wrong: {cnt(j.gold_wrong_random)} of the "
+                     f"{cnt(j.gold_wrong_random_n)} in the random sample ({est(j.gold_wrong_random_rate, pct1)}).")
     if j.cl_available and j.cl_suspected:
-        line = (f"Confident learning on the model's own probabilities suspects {j.cl_suspected:,} labels "
+        line = (f"Confident learning on the model's own probabilities suspects {cnt(j.cl_suspected)} labels "
                 f"({est(j.cl_rate, pct1)} of the reviews)")
         if j.cl_flag_kappa is not None:
             line += (f"; it and the judge agree on which reviews to flag with kappa {f2(j.cl_flag_kappa.value)} "
                      f"({kappa_strength(j.cl_flag_kappa.value)})")
         items.append(line + ".")
     if j.failures.get("total"):
-        kinds = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in j.failures.items() if v and k != "total")
-        items.append(f"{j.failures['total']:,} judge calls failed ({kinds}); each is recorded with its raw response "
+        kinds = ", ".join(f"{k.replace('_', ' ')} {cnt(v)}" for k, v in j.failures.items() if v and k != "total")
+        items.append(f"{cnt(j.failures['total'])} judge calls failed ({kinds}); each is recorded with its raw response "
                      f"in {paths.JUDGMENTS}.")
     if j.injection_suspected:
-        items.append(f"{j.injection_suspected:,} reviews look like attempts to instruct the judge; they were judged "
+        items.append(f"{cnt(j.injection_suspected)} reviews look like attempts to instruct the judge; they were judged "
                      f"as text like any other.")
     if items:
         out.append(BulletList(items))
@@ -485,7 +575,7 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
         other = confused_with(c.name)
         rows.append([
             f"Class '{c.name}' is never {'predicted' if c.predicted == 0 else 'predicted correctly'} "
-            f"(recall {est(c.recall, f2)} on {c.support:,} reviews)",
+            f"(recall {est(c.recall, f2)} on {cnt(c.support)} reviews)",
             risk[:1].upper() + risk[1:] + ".",
             f"Give '{c.name}' weight in training (class weights or resampling, more labelled '{c.name}' reviews)"
             + (f", then look at what separates it from '{other}', where most of them go" if other else "")
@@ -495,7 +585,7 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
         risk = class_risk.get(c.name) or f"'{c.name}' reviews are routed as another class"
         other = confused_with(c.name)
         rows.append([
-            f"'{c.name}' recall {est(c.recall, f2)}: {pct(1 - c.recall.value)} of {c.support:,} reviews missed "
+            f"'{c.name}' recall {est(c.recall, f2)}: {pct(1 - c.recall.value)} of {cnt(c.support)} reviews missed "
             f"({qtext(f.q_value)})",
             risk[:1].upper() + risk[1:] + ".",
             f"Class-weighted training or a lower decision threshold for '{c.name}'"
@@ -514,13 +604,13 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
                                   "on them")
         mitigation += ("" if watched else f"; follow it on every version by adding {f.key} to slices.watchlist") + "."
         rows.append([
-            f"\u201c{f.description}\u201d (n = {f.slice_n:,}): {metric_label(f.metric)} {f2(f.value.value)} against "
-            f"{f2(f.rest_value)} elsewhere ({qtext(f.q_value)}, {f.excess:+.0f} excess)",
+            f"\u201c{f.description}\u201d (n = {cnt(f.slice_n)}): {metric_label(f.metric)} {f2(f.value.value)} against "
+            f"{f2(f.rest_value)} elsewhere ({qtext(f.q_value)}, {signed(f.excess, 0)} excess)",
             "Patients writing these reviews get systematically worse readings than the headline accuracy promises, "
             "and nobody sees it in the global metric.",
             mitigation, metric])
     if cal and cal.confident and cal.confident.count > 0:
-        band = f"conf_ge_{round(cal.threshold * 100):02d}"
+        band = threshold_key(cal.threshold)
         fix = f"Recalibrate ({cal.recal_best.replace('_', ' ')} takes ECE from {f3(cal.recal_ece_before)} to " \
               f"{f3(cal.recal_ece_after)} in cross-fitting) and" if cal.recal_best else "Recalibrate and"
         metric = run(_dvc_key(paths.CALIBRATION_METRICS, f"confidently_incorrect.{band}.rate"), " and ",
@@ -528,8 +618,8 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
         if compared:
             metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: global.confidently_incorrect_rate.delta"))
         rows.append([
-            f"{cal.confident.count:,} reviews ({pct(cal.confident.rate.value, 1)}) wrong with confidence "
-            f"\u2265 {cal.threshold:g}",
+            f"{cnt(cal.confident.count)} reviews ({pct(cal.confident.rate.value, 1)}) wrong with confidence "
+            f"\u2265 {g(cal.threshold)}",
             "Any automation that trusts confident predictions (auto-routing, skipping human review) passes these "
             "errors through unseen.",
             f"{fix} send predictions below a confidence floor, and every prediction of a weak class, to a human.",
@@ -540,7 +630,7 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
             evidence_.append(f"the judge calls {j.gold_wrong_random} of {j.gold_wrong_random_n} randomly sampled gold "
                              f"labels wrong ({est(j.gold_wrong_random_rate, pct1)})")
         if j.cl_available and j.cl_suspected:
-            evidence_.append(f"confident learning suspects {j.cl_suspected:,} labels")
+            evidence_.append(f"confident learning suspects {cnt(j.cl_suspected)} labels")
         rows.append([
             "Suspected label noise: " + _sentence_join(evidence_),
             "Part of the measured error may be wrong gold labels: the metrics blame the model for them, and "
@@ -569,7 +659,7 @@ def risks(inputs: Inputs, class_risk: dict) -> list:
 
 def _delta_row(label, d: Delta, *, show_direction: bool = True) -> list:
     if d.delta is None:
-        return [label, "n/a", "n/a", "n/a", f"{d.n:,}", "", "", d.reason or "not tested"]
+        return [label, "n/a", "n/a", "n/a", f"{cnt(d.n)}", "", "", d.reason or "not tested"]
     hib = d.higher_is_better if d.higher_is_better is not None else higher_is_better(d.metric)
     arrow = {True: "higher is better", False: "lower is better", None: ""}[hib] if show_direction else ""
     delta = f"{signed(d.delta.value)} {interval(d.delta, signed)}"
@@ -581,7 +671,7 @@ def _delta_row(label, d: Delta, *, show_direction: bool = True) -> list:
     else:
         verdict_ = {"improved": "improved", "worsened": "worsened"}.get(d.direction, "no significant change")
     label = run(label, (" ", Em(f"({arrow})")) if arrow else "")
-    return [label, f3(d.baseline), f3(d.current), delta, f"{d.n:,}", test, qcell(d.q_value),
+    return [label, f3(d.baseline), f3(d.current), delta, f"{cnt(d.n)}", test, qcell(d.q_value),
             run(Strong(verdict_) if d.changed else verdict_)]
 
 
@@ -589,13 +679,15 @@ def comparison(inputs: Inputs) -> list:
     out = [Heading(2, "Comparison with the previous version")]
     c = inputs.comparison
     if c is None:
-        out.append(Callout("note", "No paired comparison (", Code(str(paths.COMPARE_METRICS)), " is absent): "
-                                   "run the compare stage."))
+        out.append(Callout("note", "Not run: no paired comparison (", Code(str(paths.COMPARE_METRICS)),
+                           " is absent): run the compare stage."))
     elif c.status == "no_baseline":
-        out.append(Callout("note", "No baseline is configured (", Code("compare.baseline.path"), " is null)."))
+        out.append(Callout("note", "No baseline configured (", Code("compare.baseline.path"), " is null)",
+                           f": {c.reason.rstrip('.')}." if c.reason else ". Set it to a predictions file of an earlier "
+                           "model version scored on the same reviews to get paired tests."))
     elif c.status != "compared":
-        out.append(Callout("warning", f"The baseline {c.baseline_name} could not be paired with {c.current_name}: "
-                                      f"{c.reason}."))
+        names = (f" ({c.current_name} against {c.baseline_name})" if c.current_name and c.baseline_name else "")
+        out.append(Callout("warning", f"Not compared{names}: {c.reason.rstrip('.') if c.reason else c.status}."))
     elif c.baseline_is_current:
         out.append(Callout("note", f"The baseline ({c.baseline_name}, ", Code(str(c.baseline_path)), ") is the "
                                    f"current model: all {c.n_tests} paired tests show a delta of 0 and nothing is "
@@ -603,17 +695,17 @@ def comparison(inputs: Inputs) -> list:
                                    " (or your own model config); ", Code("dvc metrics diff"), " then shows the same "
                                    "deltas."))
     else:
-        level = f"{c.ci_level:.0%}"
-        intro = (f"{c.current_name} against {c.baseline_name}, scored on the same reviews: {c.n_paired:,} reviews are "
+        lvl = level(c.ci_level)
+        intro = (f"{c.current_name} against {c.baseline_name}, scored on the same reviews: {cnt(c.n_paired)} reviews are "
                  f"in both files with the same gold label")
         if c.n_paired < c.n_current or c.label_mismatch:
-            intro += (f" ({c.n_current:,} in {c.current_name}, {c.n_baseline:,} in {c.baseline_name}, "
-                      f"{c.label_mismatch:,} with different gold labels, not compared)")
+            intro += (f" ({cnt(c.n_current)} in {c.current_name}, {cnt(c.n_baseline)} in {c.baseline_name}, "
+                      f"{cnt(c.label_mismatch)} with different gold labels, not compared)")
         intro += (f". Two models on the same reviews are one paired experiment: accuracy, per-class recall and the "
                   f"confidently-incorrect rate are tested with exact McNemar tests on the reviews where the two "
                   f"disagree (in brackets: reviews only {c.baseline_name} / only {c.current_name} gets right, or for "
                   f"the confidently-incorrect rate, gets confidently wrong), every other metric with a paired "
-                  f"bootstrap; one Benjamini-Hochberg family over all {c.n_tests} tests at FDR {c.fdr_alpha:g}. "
+                  f"bootstrap; one Benjamini-Hochberg family over all {c.n_tests} tests at FDR {g(c.fdr_alpha)}. "
                   f"{c.n_changed} changed: {c.n_improved} improved, {c.n_worsened} worsened.")
         out.append(Paragraph(intro))
         groups: dict = {}
@@ -630,7 +722,7 @@ def comparison(inputs: Inputs) -> list:
             out.append(Paragraph(f"{metric_label(d.metric).capitalize()} moves {signed(d.delta.value)} "
                                  f"{interval(d.delta, signed)} (p = {d.p_value:.3f} alone), but not beyond chance once "
                                  f"all {c.n_tests} tests are accounted for ({qtext(d.q_value)})."))
-        header = ["metric", c.baseline_name, c.current_name, f"delta [{level} CI]", "n", "test", "q", "verdict"]
+        header = ["metric", c.baseline_name, c.current_name, f"delta [{lvl} CI]", "n", "test", "q", "verdict"]
         align = ("l", "r", "r", "r", "r", "l", "r", "l")
         out.append(Heading(3, "Global and per-class metrics"))
         rows = [_delta_row(metric_label(d.metric), d) for d in c.global_deltas]
@@ -638,7 +730,7 @@ def comparison(inputs: Inputs) -> list:
             rows += [_delta_row(f"{metric_label(d.metric)} of '{cls}'", d) for d in ds]
         out.append(Table(header, rows, align=align,
                          caption=f"delta: {c.current_name} minus {c.baseline_name}, percentile bootstrap interval "
-                                 f"of the paired count table (unadjusted {level}); q: Benjamini-Hochberg."))
+                                 f"of the paired count table (unadjusted {lvl}); q: Benjamini-Hochberg."))
         if c.slice_deltas:
             out.append(Heading(3, "Watchlist slices"))
             rows = []
@@ -662,7 +754,7 @@ def _all_deltas(c: Comparison):
             yield f"class '{cls}'", d
     for key, (n, ds) in c.slice_deltas.items():
         for d in ds:
-            yield f"{key} (n = {n:,})", d
+            yield f"{key} (n = {cnt(n)})", d
 
 
 def _rev_section(inputs: Inputs) -> list:
@@ -706,7 +798,7 @@ def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = 
         The reproducibility footer (:func:`blindspot.report.footer.footer`).
     """
     p = inputs.profile
-    doc = Document(cfg.title, subtitle=run(f"Model {p.model} \u00b7 {p.n_rows:,} reviews \u00b7 every number below "
+    doc = Document(cfg.title, subtitle=run(f"Model {p.model} \u00b7 {cnt(p.n_rows)} reviews \u00b7 every number below "
                                            f"is read from ", Code("metrics/"), ", ", Code(str(paths.FINDINGS)), ", ",
                                            Code("plots/"), " and ", Code("data/interim/"), "."))
     doc.add(*verdict(inputs, alpha=alpha))
