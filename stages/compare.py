@@ -1,17 +1,24 @@
-"""Stage compare: current predictions vs a baseline version's, paired on review id -> metrics/compare.json."""
+"""Stage compare: current predictions vs a baseline version's, paired on review id -> metrics/compare.json.
+
+``metrics/compare.json`` always holds ``status`` and ``reason`` at the top level:
+``no_baseline`` (``compare.baseline.path`` is null, the default for a user's own file),
+``not_compared`` (a baseline that does not fit the current model, or too few paired rows:
+``reason`` says which) or ``compared``. Only a baseline file that is missing or outside
+the workspace stops the stage (a config error); every other case exits 0.
+"""
 
 import numpy as np
 import pandas as pd
 
 from blindspot import paths
-from blindspot.compare import baseline_model_config, compare_predictions
+from blindspot.compare import NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, read_baseline
 from blindspot.config import load_params
-from blindspot.ingest import check_usable, ingest_file
 from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_metrics
 from stages._runner import run
 
 WATCH_PREFIX = "watch__"
+NO_BASELINE_REASON = "no baseline configured"
 
 
 def watchlist_masks(frame, slices) -> dict:
@@ -32,32 +39,33 @@ def watchlist_masks(frame, slices) -> dict:
 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
+    check_config(cfg.compare, cfg.model, cfg.ingest)
     base = cfg.compare.baseline
     versions = {"current": {"name": cfg.model.name, "path": cfg.model.path},
                 "baseline": {"name": base.name, "path": base.path}}
     if base.path is None:
-        write_metrics(paths.COMPARE_METRICS, {**versions, "status": "no_baseline",
-                                              "reason": "compare.baseline.path is null"})
-        return f"no baseline configured (compare.baseline.path is null) -> {paths.COMPARE_METRICS}"
+        write_metrics(paths.COMPARE_METRICS, {**versions, "status": NO_BASELINE, "reason": NO_BASELINE_REASON})
+        return f"{NO_BASELINE_REASON} (compare.baseline.path is null) -> {paths.COMPARE_METRICS}"
+    baseline = read_baseline(cfg.compare, cfg.model, cfg.ingest)
+    versions["baseline"].update(rows_in=baseline.rows_in, rows_rejected=baseline.rows_rejected,
+                                rows_clean=0 if baseline.clean is None else len(baseline.clean))
+    head = f"{cfg.model.name} vs {base.name}"
+    if baseline.clean is None:
+        write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": baseline.reason})
+        return f"{head}: not compared: {baseline.reason} -> {paths.COMPARE_METRICS}"
     current = read_predictions(paths.PREDICTIONS)
-    model = baseline_model_config(cfg.compare, cfg.model)
-    # The baseline passes the same validation as the current model; its rejected rows are only counted.
-    ingested = ingest_file(model, cfg.ingest)
-    check_usable(ingested, model.path, "(not written for the baseline: run ingest on it to list them)")
-    versions["baseline"].update(rows_in=ingested.rows_in, rows_clean=len(ingested.clean),
-                                rows_rejected=len(ingested.rejected))
     # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
     slices = read_predictions(paths.SLICES) if paths.SLICES.exists() else None
     if slices is None:
         log.warning("%s not found: comparing without watchlist slices", paths.SLICES)
-    result = compare_predictions(current, ingested.clean, cfg.ingest.classes, watchlist_masks(current, slices),
+    result = compare_predictions(current, baseline.clean, cfg.ingest.classes, watchlist_masks(current, slices),
                                  confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
                                  level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
                                  min_rows=cfg.compare.min_rows)
     write_metrics(paths.COMPARE_METRICS, {**versions, **result})
-    head = f"{cfg.model.name} vs {base.name} on {result['pairing']['n_paired']} paired rows"
+    head += f" on {result['pairing']['n_paired']} paired rows"
     if result["status"] != "compared":
-        return f"{head}: {result['reason']} -> {paths.COMPARE_METRICS}"
+        return f"{head}: not compared: {result['reason']} -> {paths.COMPARE_METRICS}"
     if result["baseline_is_current"]:
         return f"{head}: the baseline is the current model, nothing to compare -> {paths.COMPARE_METRICS}"
     f, acc = result["family"], result["global"]["accuracy"]

@@ -26,7 +26,7 @@ from blindspot.compare import (
     row_losses,
 )
 from blindspot.config import IngestConfig, load_params
-from blindspot.errors import InputError
+from blindspot.errors import ConfigError
 
 from _paths import ROOT
 
@@ -126,7 +126,9 @@ def test_joint_counts_marginals_are_each_models_confusion_matrix():
     rng = np.random.default_rng(1)
     t, b, c = (rng.integers(0, 3, 400) for _ in range(3))
     fb, fc = rng.random(400) < 0.2, rng.random(400) < 0.3
-    joint = joint_counts(t, b, c, fb, fc, 3)
+    sparse = joint_counts(t, b, c, fb, fc, 3)
+    assert sparse.n == 400 and np.all(sparse.counts > 0) and np.all(np.diff(sparse.codes) > 0)
+    joint = sparse.to_dense()
     assert joint.shape == (3, 3, 3, 2, 2) and joint.sum() == 400
     tbc = joint.sum(axis=(3, 4))
     np.testing.assert_array_equal(tbc.sum(axis=2), skm.confusion_matrix(t, b, labels=[0, 1, 2]))
@@ -149,7 +151,8 @@ def test_pair_rows_by_id_in_current_order_and_drops_label_mismatches():
 
 def test_no_shared_id_is_reported_not_raised():
     out = _run(_frame(["a", "b"], [0, 1], [0, 1]), _frame(["x", "y"], [0, 1], [0, 1]))
-    assert out["status"] == "no_overlap" and out["pairing"]["n_paired"] == 0
+    assert out["status"] == "not_compared" and out["pairing"]["n_paired"] == 0
+    assert out["reason"] == "0 paired rows, fewer than compare.min_rows=10"
 
 
 # --------------------------------------------------------------------------- the comparison
@@ -403,10 +406,315 @@ def test_stage_missing_baseline_file_names_it(params_for, tmp_path):
     from stages.compare import main
 
     _stage_dir(params_for, tmp_path, "data/raw/nowhere.json")
-    with pytest.raises(InputError, match="nowhere.json"):
+    with pytest.raises(ConfigError, match="nowhere.json does not exist"):
         main(logging.getLogger("test"))
+    assert not (tmp_path / paths.COMPARE_METRICS).exists()
 
 
 def test_ingest_config_is_shared(bundled):
     cfg, v1, _ = bundled
     assert isinstance(cfg.ingest, IngestConfig) and len(v1) == 979
+
+
+# --------------------------------------------------------------------------- sparse bootstrap
+
+
+def _random_table(rng, k):
+    n = int(rng.integers(1, 400))
+    t = rng.integers(0, k, n)
+    # mostly on the diagonal, like real models: few occupied cells of the K^3 x 4
+    b = np.where(rng.random(n) < 0.7, t, rng.integers(0, k, n))
+    c = np.where(rng.random(n) < 0.7, b, rng.integers(0, k, n))
+    return joint_counts(t, b, c, rng.random(n) < 0.2, rng.random(n) < 0.3, k)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_bootstrap_joint_draws_exactly_the_dense_bootstrap(seed):
+    """Drawn over the occupied cells, in chunks, the replicates are the dense table's, draw for draw."""
+    from blindspot.compare import bootstrap_joint
+    from blindspot.metrics import metrics_from_confusion
+    from blindspot.stats import resample_counts
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 6))
+    joint = _random_table(rng, k)
+    if seed % 3 == 0:  # the dense table's last cell occupied: it is drawn like any other
+        joint = joint_counts(*(np.r_[a, [k - 1]] for a in decode_all(joint)), k)
+    dense = resample_counts(joint.to_dense(), 57, np.random.default_rng(seed + 100))
+    tbc = dense.sum(axis=(-2, -1))
+    ref_b, ref_c = metrics_from_confusion(tbc.sum(axis=-1)), metrics_from_confusion(tbc.sum(axis=-2))
+    flags = dense.sum(axis=(1, 2, 3))
+    for chunk in (1 << 20, 7, 1):
+        boot_b, boot_c, fl_b, fl_c = bootstrap_joint(joint, 57, np.random.default_rng(seed + 100), chunk_cells=chunk)
+        for m in ref_b:
+            np.testing.assert_array_equal(boot_b[m], ref_b[m], err_msg=m)
+            np.testing.assert_array_equal(boot_c[m], ref_c[m], err_msg=m)
+        np.testing.assert_array_equal(fl_b, flags[:, 1, :].sum(axis=-1) / joint.n)
+        np.testing.assert_array_equal(fl_c, flags[:, :, 1].sum(axis=-1) / joint.n)
+
+
+def decode_all(joint):
+    """Per-row arrays (true, baseline, current, flag_b, flag_c) of a JointCounts."""
+    from blindspot.compare import decode_cells
+
+    return tuple(np.repeat(a, joint.counts) for a in decode_cells(joint.codes, joint.n_classes))
+
+
+def test_bootstrap_joint_without_replicates_keeps_shapes():
+    from blindspot.compare import bootstrap_joint
+
+    boot_b, _, fl_b, _ = bootstrap_joint(_random_table(np.random.default_rng(0), 3), 0, np.random.default_rng(0))
+    assert boot_b["accuracy"].shape == (0,) and boot_b["recall"].shape == (0, 3) and fl_b.shape == (0,)
+
+
+# --------------------------------------------------------------------------- too few paired rows
+
+
+@pytest.mark.parametrize("n_shared", [0, 1, 2, 9, 10])
+def test_too_few_paired_rows_is_not_compared_with_reason(n_shared):
+    current, baseline = _two_models(n=40)
+    baseline = baseline.assign(id=pd.array([f"r{i}" if i < n_shared else f"x{i}" for i in range(40)],
+                                           dtype="string"))
+    masks = {"half": np.arange(40) % 2 == 0}
+    out = _run(current, baseline, masks)
+    assert out["pairing"]["n_paired"] == n_shared
+    if n_shared < 10:
+        assert out["status"] == "not_compared"
+        assert out["reason"] == f"{n_shared} paired rows, fewer than compare.min_rows=10"
+        assert "global" not in out and "watchlist" not in out
+    else:
+        assert out["status"] == "compared" and out["reason"] == ""
+        assert out["global"]["accuracy"]["tested"] and not out["watchlist"]["half"]["accuracy"]["tested"]
+
+
+def test_single_class_and_all_labels_differing_do_not_crash():
+    ids = [f"r{i}" for i in range(30)]
+    rng = np.random.default_rng(5)
+    one_class = _run(_frame(ids, [2] * 30, rng.integers(0, 3, 30)), _frame(ids, [2] * 30, rng.integers(0, 3, 30)))
+    assert one_class["status"] == "compared"
+    assert one_class["global"]["per_class"]["negative"]["recall"]["tested"] is False
+    json.dumps(one_class)  # plain values only (NaN where a metric is undefined)
+    differ = _run(_frame(ids, [0] * 30, [0] * 30), _frame(ids, [1] * 30, [1] * 30))
+    assert differ["status"] == "not_compared" and differ["pairing"]["label_mismatch"] == 30
+    assert differ["reason"] == "0 paired rows, fewer than compare.min_rows=10"
+
+
+def _write_baseline(tmp_path, rows, name="base.json"):
+    raw = tmp_path / "data/raw" / name
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps(rows))
+    return f"data/raw/{name}"
+
+
+def _stage_rows(n, shared):
+    """A current table of n rows (via the params_for workspace) and a baseline sharing ``shared`` ids."""
+    labels = [CLASSES[i % 3] for i in range(n)]
+    current = _frame([f"r{i}" for i in range(n)], [i % 3 for i in range(n)], [(i + (i % 4 == 0)) % 3 for i in range(n)])
+    current = current.assign(text="x", label=labels, prediction=[CLASSES[i] for i in current["y_pred"]])
+    base = [{"id": f"r{i}" if i < shared else f"x{i}", "text": "t", "label": labels[i],
+             "prediction": labels[(i + 1) % n] if i % 5 == 0 else labels[i], "confidence": 0.9} for i in range(n)]
+    return current, base
+
+
+@pytest.mark.parametrize("shared", [0, 1, 2, 9, 10])
+def test_stage_with_few_paired_rows_writes_not_compared(params_for, tmp_path, shared):
+    """1 to 9 paired rows stopped the stage with KeyError: 'baseline'."""
+    from blindspot.io.writers import write_parquet
+    from stages.compare import main
+
+    current, base = _stage_rows(30, shared)
+    path = _write_baseline(tmp_path, base)
+    work = params_for({"compare.baseline.path": path, "stats.n_boot": 50})
+    write_parquet(work / paths.PREDICTIONS, current)
+    line = main(logging.getLogger("test"))
+    out = json.loads((work / paths.COMPARE_METRICS).read_text())
+    assert out["pairing"]["n_paired"] == shared
+    if shared < 10:
+        assert (out["status"], out["reason"]) == ("not_compared", f"{shared} paired rows, fewer than compare.min_rows=10")
+        assert f"not compared: {shared} paired rows" in line
+    else:
+        assert out["status"] == "compared" and "accuracy" in line
+
+
+# --------------------------------------------------------------------------- the baseline: default, config, fit
+
+
+def _compose(overrides=()):
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base=None):
+        return OmegaConf.to_container(compose(config_name="config", overrides=list(overrides)), resolve=True)
+
+
+def test_no_baseline_by_default_and_v2_pairs_with_v1():
+    """A user's own file gets no comparison; `dvc exp run -S model=v2` still pairs v2 with v1."""
+    assert load_params(ROOT / "params.yaml").compare.baseline.path is None
+    assert _compose()["compare"]["baseline"]["path"] is None
+    v2 = _compose(["model=v2"])
+    assert v2["model"]["name"] == "v2" and v2["compare"]["baseline"] == {**_compose()["compare"]["baseline"],
+                                                                          "name": "v1",
+                                                                          "path": "data/raw/predictions/v1.json"}
+    assert _compose(["model=v2", "compare.baseline.path=null"])["compare"]["baseline"]["path"] is None
+    assert _compose(["model=v1"])["compare"]["baseline"]["path"] is None
+    own = _compose(["model.path=data/raw/mine.csv", "model.name=mine"])
+    assert own["compare"]["baseline"]["path"] is None
+
+
+def test_stage_without_baseline_says_no_baseline_configured(params_for, tmp_path):
+    from stages.compare import main
+
+    work = params_for({})  # the committed params: the default composition
+    line = main(logging.getLogger("test"))
+    out = json.loads((work / paths.COMPARE_METRICS).read_text())
+    assert (out["status"], out["reason"]) == ("no_baseline", "no baseline configured")
+    assert line.startswith("no baseline configured")
+
+
+def test_check_config_refuses_missing_and_outside_baselines(tmp_path, monkeypatch):
+    from blindspot.compare import check_config
+    from blindspot.config import CompareConfig
+
+    cfg = load_params(ROOT / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+
+    def check(path, **kw):
+        compare = replace(CompareConfig(), **kw)
+        compare = replace(compare, baseline=replace(compare.baseline, path=path))
+        check_config(compare, cfg.model, cfg.ingest)
+
+    check(None)  # nothing configured: nothing to check
+    (tmp_path / "data/raw").mkdir(parents=True)
+    (tmp_path / "data/raw/old.csv").write_text("id\n")
+    check("data/raw/old.csv")
+    with pytest.raises(ConfigError, match=r"data/raw/gone.csv does not exist.*compare.baseline.path=data/raw/"):
+        check("data/raw/gone.csv")
+    with pytest.raises(ConfigError, match="is a directory"):
+        check("data/raw")
+    outside = tmp_path.parent / f"{tmp_path.name}_outside.csv"
+    outside.write_text("id\n")
+    with pytest.raises(ConfigError, match="outside the workspace.*put the file under data/raw/"):
+        check(str(outside))
+    with pytest.raises(ConfigError, match="outside the workspace"):
+        check(f"../{outside.name}")
+    (tmp_path / "data/raw/link.csv").symlink_to(outside)
+    with pytest.raises(ConfigError, match="data/raw/link.csv is outside the workspace \\(it links to"):
+        check("data/raw/link.csv")
+    (tmp_path / "elsewhere.csv").write_text("id\n")
+    with pytest.raises(ConfigError, match="outside data/raw/, so DVC would not re-run"):
+        check("elsewhere.csv")
+    with pytest.raises(ConfigError, match="compare.min_rows must be at least 1"):
+        check(None, min_rows=0)
+    with pytest.raises(ConfigError, match="compare.confident_threshold"):
+        check(None, confident_threshold=1.5)
+
+
+def _incompatible(params_for, tmp_path, overrides, rows=None, raw_bytes=None):
+    from blindspot.io.writers import write_parquet
+    from stages.compare import main
+
+    current, base = _stage_rows(30, 30)
+    path = _write_baseline(tmp_path, rows if rows is not None else base)
+    if raw_bytes is not None:
+        (tmp_path / path).write_bytes(raw_bytes)
+    work = params_for({"compare.baseline.path": path, "stats.n_boot": 50, **overrides})
+    write_parquet(work / paths.PREDICTIONS, current)
+    line = main(logging.getLogger("test"))
+    out = json.loads((work / paths.COMPARE_METRICS).read_text())
+    assert out["status"] == "not_compared" and "global" not in out
+    assert "not compared: " + out["reason"] in line
+    assert "\n" not in out["reason"]
+    return out
+
+
+def test_baseline_of_other_classes_is_not_compared(params_for, tmp_path):
+    # The bundled 3-class baseline against a binary model (classes negative, positive).
+    _, base = _stage_rows(30, 30)
+    out = _incompatible(params_for, tmp_path, {"ingest.classes": ["negative", "positive"]}, rows=base)
+    assert out["reason"] == ("the baseline data/raw/base.json uses the class(es) 'neutral' in 12 of its 30 records, "
+                             "not among the configured classes ['negative', 'positive']: it is a model of other classes")
+    assert out["baseline"]["rows_rejected"] > 0
+
+
+def test_baseline_of_other_labels_is_not_compared(params_for, tmp_path):
+    # The README's case: a user's own classes ("0", "1") and the bundled sentiment baseline.
+    _, base = _stage_rows(30, 30)
+    out = _incompatible(params_for, tmp_path, {"ingest.classes": ["0", "1"]}, rows=base)
+    assert out["reason"] == ("the baseline data/raw/base.json uses the class(es) 'negative', 'neutral', 'positive' in "
+                             "30 of its 30 records, not among the configured classes ['0', '1']: it is a model of "
+                             "other classes")
+
+
+def test_baseline_with_no_valid_record_is_not_compared(params_for, tmp_path):
+    _, base = _stage_rows(30, 30)
+    out = _incompatible(params_for, tmp_path, {}, rows=[{**r, "confidence": 1.5} for r in base])
+    assert out["reason"] == ("none of the 30 records of the baseline data/raw/base.json passes validation "
+                             "(30 confidence_out_of_range); record 1: expected a number in [0, 1], found 1.5")
+
+
+def test_baseline_with_other_columns_is_not_compared(params_for, tmp_path):
+    _, base = _stage_rows(30, 30)
+    renamed = [{("review" if k == "text" else k): v for k, v in r.items()} for r in base]
+    out = _incompatible(params_for, tmp_path, {}, rows=renamed)
+    assert "required column(s) missing" in out["reason"] and "'text'" in out["reason"]
+
+
+def test_baseline_without_id_is_not_compared(params_for, tmp_path):
+    out = _incompatible(params_for, tmp_path, {"model.columns.id": None})
+    assert "no id column (model.columns.id is null)" in out["reason"]
+
+
+def test_unreadable_baseline_is_not_compared(params_for, tmp_path):
+    out = _incompatible(params_for, tmp_path, {}, raw_bytes=b"\x00\x01 not json at all")
+    assert out["reason"].startswith("the baseline data/raw/base.json")
+
+
+# --------------------------------------------------------------------------- memory
+
+
+MEMORY_SCRIPT = r"""
+import logging, resource, sys
+sys.path.insert(0, sys.argv[1])
+from stages.compare import main
+line = main(logging.getLogger("compare"))
+print(line)
+print("peak_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_hundred_classes_run_in_under_1_gb(params_for, tmp_path):
+    """The dense K x K x K x 2 x 2 bootstrap needed n_boot * 4 K^3 integers: 32 GB at 100 classes."""
+    import resource
+    import subprocess
+    import sys
+
+    from blindspot.io.writers import write_parquet
+
+    k, n = 100, 3000
+    classes = [f"c{j:02d}" for j in range(k)]
+    rng = np.random.default_rng(11)
+    t = rng.integers(0, k, n)
+    pred_c = np.where(rng.random(n) < 0.7, t, rng.integers(0, k, n))
+    pred_b = np.where(rng.random(n) < 0.7, t, rng.integers(0, k, n))
+    ids = [f"r{i}" for i in range(n)]
+    current = _frame(ids, t, pred_c, rng.uniform(0.2, 1, n))
+    current = current.assign(text="x", label=[classes[i] for i in t], prediction=[classes[i] for i in pred_c])
+    path = _write_baseline(tmp_path, [{"id": ids[i], "text": "t", "label": classes[t[i]],
+                                       "prediction": classes[pred_b[i]], "confidence": 0.5} for i in range(n)])
+    work = params_for({"compare.baseline.path": path, "ingest.classes": classes})  # n_boot as committed (1000)
+    write_parquet(work / paths.PREDICTIONS, current)
+    write_parquet(work / paths.SLICES, pd.DataFrame({"id": pd.array(ids, dtype="string"),
+                                                     "watch__a": np.arange(n) % 2 == 0,
+                                                     "watch__b": np.arange(n) % 3 == 0}))
+
+    def limit():  # the old code asked for 32 GB: fail fast instead of swapping the machine
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    proc = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(ROOT)], cwd=work, capture_output=True,
+                          text=True, preexec_fn=limit, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    peak_mb = int(proc.stdout.split("peak_kb")[1]) / 1024
+    assert peak_mb < 1024, f"peak RSS {peak_mb:.0f} MB"
+    out = json.loads((work / paths.COMPARE_METRICS).read_text())
+    assert out["status"] == "compared" and out["pairing"]["n_paired"] == n
+    assert len(out["global"]["per_class"]) == k and set(out["watchlist"]) == {"a", "b"}

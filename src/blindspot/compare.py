@@ -38,7 +38,8 @@ with different labels are counted (``pairing.label_mismatch``), never compared.
 from __future__ import annotations
 
 import zlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -47,15 +48,18 @@ from scipy.special import bdtr, stdtr, stdtrit
 
 from blindspot.calibration.metrics import brier_rows, log_loss_rows, top_label_brier_rows
 from blindspot.direction import direction_of, higher_is_better
+from blindspot.errors import ConfigError, InputError
 from blindspot.metrics import metrics_from_confusion
 from blindspot.io.schema import probability_matrix
-from blindspot.stats import bh_qvalues, percentile_interval, resample_counts
+from blindspot.stats import bh_qvalues, percentile_interval
 
 GLOBAL_BOOTSTRAP = ("balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa")
 SLICE_BOOTSTRAP = ("balanced_accuracy", "f1_macro")
 PER_CLASS_BOOTSTRAP = ("precision", "f1")
 LOSSES = ("brier_top_label", "brier", "log_loss")  # per-row losses, lower is better
 MCNEMAR = "mcnemar_exact"
+# metrics/compare.json's top-level status (the report renders each; see the stage).
+COMPARED, NO_BASELINE, NOT_COMPARED = "compared", "no_baseline", "not_compared"
 BOOTSTRAP = "paired_bootstrap"
 PAIRED_T = "paired_t"
 TEST_METHOD = ("accuracy, per-class recall, confidently-incorrect rate: exact McNemar test (two-sided binomial "
@@ -87,8 +91,62 @@ def bootstrap_p_value(observed: float, replicates) -> float:
     return float((1 + extreme) / (1 + reps.size))
 
 
-def joint_counts(y_true, pred_baseline, pred_current, flag_baseline, flag_current, n_classes: int) -> np.ndarray:
-    """The paired count table.
+@dataclass(frozen=True)
+class JointCounts:
+    """The paired count table, stored by its occupied cells only.
+
+    The table is ``[true class, baseline prediction, current prediction, baseline flag,
+    current flag]``, K x K x K x 2 x 2 cells, but n paired rows occupy at most n of them
+    (most rows sit on the diagonal ``true == baseline == current``): kept densely, its
+    bootstrap replicates would cost ``n_boot * 4 K^3`` integers (1 GB at 32 classes,
+    32 GB at 100) for a table that is almost all zeros.
+
+    Attributes
+    ----------
+    codes : ndarray of int64, shape (m,)
+        Occupied cells, ascending, each as its flat index in the dense table:
+        ``(((true * K + baseline) * K + current) * 2 + flag_b) * 2 + flag_c``.
+    counts : ndarray of int64, shape (m,)
+        Rows in each cell (all positive).
+    n_classes : int
+        K.
+    """
+
+    codes: np.ndarray
+    counts: np.ndarray
+    n_classes: int
+
+    @property
+    def n(self) -> int:
+        """Rows in the table."""
+        return int(self.counts.sum())
+
+    @property
+    def size(self) -> int:
+        """Cells of the dense table, ``4 K^3``."""
+        return 4 * self.n_classes ** 3
+
+    def to_dense(self) -> np.ndarray:
+        """The dense table, shape (K, K, K, 2, 2) (for tests and small K only)."""
+        k = self.n_classes
+        dense = np.zeros(self.size, dtype=np.int64)
+        dense[self.codes] = self.counts
+        return dense.reshape(k, k, k, 2, 2)
+
+
+def decode_cells(codes, n_classes: int) -> tuple[np.ndarray, ...]:
+    """``(true, baseline, current, flag_b, flag_c)`` of flat cell codes, each shape (m,), int64."""
+    k = n_classes
+    codes = np.asarray(codes, dtype=np.int64)
+    rest, flag_c = np.divmod(codes, 2)
+    rest, flag_b = np.divmod(rest, 2)
+    rest, current = np.divmod(rest, k)
+    true, baseline = np.divmod(rest, k)
+    return true, baseline, current, flag_b, flag_c
+
+
+def joint_counts(y_true, pred_baseline, pred_current, flag_baseline, flag_current, n_classes: int) -> JointCounts:
+    """The paired count table of some rows.
 
     Parameters
     ----------
@@ -100,42 +158,117 @@ def joint_counts(y_true, pred_baseline, pred_current, flag_baseline, flag_curren
 
     Returns
     -------
-    ndarray of int64, shape (K, K, K, 2, 2)
-        ``[true, baseline prediction, current prediction, baseline flag, current flag]``.
+    JointCounts
+        Its dense form is ``[true, baseline prediction, current prediction, baseline
+        flag, current flag]``, shape (K, K, K, 2, 2).
     """
     k = n_classes
     t, b, c = (np.asarray(a, dtype=np.int64) for a in (y_true, pred_baseline, pred_current))
     fb, fc = (np.asarray(a, dtype=bool).astype(np.int64) for a in (flag_baseline, flag_current))
     code = (((t * k + b) * k + c) * 2 + fb) * 2 + fc
-    return np.bincount(code, minlength=k ** 3 * 4).reshape(k, k, k, 2, 2)
+    codes, counts = np.unique(code, return_counts=True)
+    return JointCounts(codes.astype(np.int64), counts.astype(np.int64), int(k))
 
 
-def _marginals(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Baseline and current confusion matrices, shape (..., K, K), of (a stack of) joint tables."""
-    tbc = joint.sum(axis=(-2, -1))  # (..., K, K, K)
-    return tbc.sum(axis=-1), tbc.sum(axis=-2)
+def _group_sum(weights: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:
+    """Sum ``weights`` (..., m) over cells sharing a key in ``[0, size)`` -> (..., size), int64."""
+    out = np.zeros((*weights.shape[:-1], size), dtype=np.int64)
+    if keys.size == 0:
+        return out
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    out[..., ordered[starts]] = np.add.reduceat(weights[..., order], starts, axis=-1)
+    return out
 
 
-def _flag_rates(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    flags = joint.sum(axis=(-5, -4, -3))  # (..., 2, 2)
-    total = flags.sum(axis=(-2, -1)).astype(float)
+def _tables(codes: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """Both confusion matrices (..., K, K) and both flag counts (...,) of (a stack of) tables.
+
+    ``weights`` (..., m) are the counts of the cells ``codes`` (m,), one table per leading index.
+    """
+    t, b, c, fb, fc = decode_cells(codes, k)
+    lead = weights.shape[:-1]
+    cm_b = _group_sum(weights, t * k + b, k * k).reshape(*lead, k, k)
+    cm_c = _group_sum(weights, t * k + c, k * k).reshape(*lead, k, k)
+    flags_b = weights[..., fb == 1].sum(axis=-1)
+    flags_c = weights[..., fc == 1].sum(axis=-1)
+    return cm_b, cm_c, flags_b, flags_c
+
+
+def _flag_rates(flags_b, flags_c, total) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return flags[..., 1, :].sum(axis=-1) / total, flags[..., :, 1].sum(axis=-1) / total
+        return flags_b / np.asarray(total, dtype=float), flags_c / np.asarray(total, dtype=float)
 
 
-def _discordant(joint: np.ndarray) -> dict[str, tuple[int, int]]:
+# Replicate cells held in memory at once (int64): bounds the bootstrap's memory whatever K and n.
+CHUNK_CELLS = 1 << 20
+
+
+def bootstrap_joint(joint: JointCounts, n_boot: int, rng: np.random.Generator, *,
+                    chunk_cells: int = CHUNK_CELLS) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+    """Both models' metrics on each bootstrap replicate of a joint table.
+
+    The replicates are exactly :func:`blindspot.stats.resample_counts` of the dense table
+    (same generator, same draws: tested), drawn over the occupied cells only. A
+    multinomial draws its cells in order with one binomial each, and a cell of
+    probability 0 draws nothing from the generator and always gets 0, so the empty cells
+    can be left out, except the dense table's last cell, which receives whatever the
+    others leave (rounding) and is kept. Replicates are drawn ``chunk_cells`` cells at a
+    time, in order, and reduced to their two confusion matrices at once, so memory stays
+    at ``O(chunk_cells + n_boot K)`` instead of ``O(n_boot K^3)``.
+
+    Parameters
+    ----------
+    joint : JointCounts
+    n_boot : int
+    rng : numpy.random.Generator
+    chunk_cells : int
+        Replicate cells held at once.
+
+    Returns
+    -------
+    boot_b, boot_c : dict of str to ndarray
+        :func:`blindspot.metrics.metrics_from_confusion` of each replicate's baseline and
+        current confusion matrix: shape (n_boot,) or (n_boot, K).
+    flag_b, flag_c : ndarray of float, shape (n_boot,)
+        Each replicate's confidently-incorrect rate of each model.
+    """
+    k, total = joint.n_classes, joint.n
+    last = np.int64(joint.size - 1)
+    cells = joint.codes if (joint.codes.size and joint.codes[-1] == last) else np.append(joint.codes, last)
+    weights = np.zeros(cells.size, dtype=np.int64)
+    weights[: joint.codes.size] = joint.counts
+    pvals = weights / total
+    per = max(1, chunk_cells // max(cells.size, k * k))
+    parts = []
+    for start in range(0, n_boot, per):
+        reps = rng.multinomial(total, pvals, size=min(per, n_boot - start))
+        cm_b, cm_c, fl_b, fl_c = _tables(cells, reps, k)
+        parts.append((metrics_from_confusion(cm_b), metrics_from_confusion(cm_c), *_flag_rates(fl_b, fl_c, total)))
+    if not parts:  # n_boot == 0: empty replicate arrays of the right shapes
+        empty = metrics_from_confusion(np.zeros((0, k, k)))
+        return empty, empty, np.zeros(0), np.zeros(0)
+    boot_b = {m: np.concatenate([p[0][m] for p in parts]) for m in parts[0][0]}
+    boot_c = {m: np.concatenate([p[1][m] for p in parts]) for m in parts[0][1]}
+    return boot_b, boot_c, np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts])
+
+
+def _discordant(joint: JointCounts) -> dict[str, tuple[int, int]]:
     """(baseline only, current only) counts of each McNemar event, from one joint table."""
-    k = joint.shape[0]
-    tbc = joint.sum(axis=(-2, -1))
-    eye = np.eye(k, dtype=bool)
-    right_b = eye[:, :, None]  # baseline prediction == true class
-    right_c = eye[:, None, :]  # current prediction == true class
-    out = {"accuracy": (int(tbc[right_b & ~right_c].sum()), int(tbc[~right_b & right_c].sum()))}
+    k = joint.n_classes
+    t, b, c, fb, fc = decode_cells(joint.codes, k)
+    w = joint.counts
+    right_b, right_c = b == t, c == t
+    only_b, only_c = right_b & ~right_c, ~right_b & right_c
+    out = {"accuracy": (int(w[only_b].sum()), int(w[only_c].sum()))}
+    # Recall of class j: rows of true class j that only one model gets right.
+    rec_b, rec_c = np.zeros(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
+    np.add.at(rec_b, t[only_b], w[only_b])
+    np.add.at(rec_c, t[only_c], w[only_c])
     for j in range(k):
-        sub = tbc[j]
-        out[f"recall_{j}"] = (int(sub[j, :].sum() - sub[j, j]), int(sub[:, j].sum() - sub[j, j]))
-    flags = joint.sum(axis=(0, 1, 2))
-    out["confidently_incorrect_rate"] = (int(flags[1, 0]), int(flags[0, 1]))
+        out[f"recall_{j}"] = (int(rec_b[j]), int(rec_c[j]))
+    out["confidently_incorrect_rate"] = (int(w[(fb == 1) & (fc == 0)].sum()), int(w[(fb == 0) & (fc == 1)].sum()))
     return out
 
 
@@ -231,7 +364,7 @@ def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, r
 
     Parameters
     ----------
-    joint : ndarray of int, shape (K, K, K, 2, 2)
+    joint : JointCounts
         :func:`joint_counts` of the rows.
     classes : sequence of str, length K
     n_boot, level, rng
@@ -251,10 +384,8 @@ def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, r
         n, test, p_value, tested, higher_is_better`` (plus ``baseline_only`` and
         ``current_only`` for McNemar), or ``n, tested: false, reason``.
     """
-    joint = np.asarray(joint, dtype=np.int64)
-    k = len(classes)
-    n = int(joint.sum())
-    cm_b, cm_c = _marginals(joint)
+    n = joint.n
+    cm_b, cm_c, flags_b, flags_c = _tables(joint.codes, joint.counts, joint.n_classes)
     support = cm_b.sum(axis=1)
     names = ["accuracy", *(GLOBAL_BOOTSTRAP if scope == "global" else SLICE_BOOTSTRAP), "confidently_incorrect_rate"]
     reason = _too_few_rows(n, min_rows)
@@ -268,11 +399,8 @@ def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, r
         return out
 
     point_b, point_c = metrics_from_confusion(cm_b), metrics_from_confusion(cm_c)
-    reps = resample_counts(joint, n_boot, rng)
-    rcm_b, rcm_c = _marginals(reps)
-    boot_b, boot_c = metrics_from_confusion(rcm_b), metrics_from_confusion(rcm_c)
-    flag_b, flag_c = _flag_rates(joint)
-    rflag_b, rflag_c = _flag_rates(reps)
+    boot_b, boot_c, rflag_b, rflag_c = bootstrap_joint(joint, n_boot, rng)
+    flag_b, flag_c = _flag_rates(flags_b, flags_c, n)
     disc = _discordant(joint)
 
     out: dict = {}
@@ -388,10 +516,13 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     Returns
     -------
     dict
-        ``status`` ("compared"; "no_overlap" when no row pairs), ``baseline_is_current``
-        (1 when both versions predict identically on every paired row and every row
-        pairs), ``pairing``, ``family``, ``settings``, ``global`` (with ``per_class``),
-        ``watchlist`` (key -> ``n`` and slice-scope entries).
+        ``status``, ``reason``, ``pairing`` and ``settings`` always. ``status`` is
+        ``"not_compared"`` with fewer than ``max(min_rows, 1)`` paired rows (``reason``:
+        ``"<n> paired rows, fewer than compare.min_rows=<m>"``); otherwise
+        ``"compared"`` (``reason`` empty) with ``baseline_is_current`` (1 when both
+        versions predict identically on every paired row and every row pairs),
+        ``family``, ``global`` (with ``per_class``) and ``watchlist`` (key -> ``n`` and
+        slice-scope entries).
     """
     classes = list(classes)
     k = len(classes)
@@ -400,9 +531,9 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
                 "fdr_alpha": fdr_alpha, "test": TEST_METHOD, "interval_method": INTERVAL_METHOD,
                 "fdr_method": FDR_METHOD}
     out = {"pairing": pairing, "settings": settings}
-    if len(paired) == 0:
-        return {**out, "status": "no_overlap", "baseline_is_current": 0,
-                "reason": "no id is in both files with the same gold label"}
+    too_few = _too_few_rows(len(paired), min_rows)
+    if too_few:  # nothing to test: the pairing says why (ids not shared, gold labels differ)
+        return {**out, "status": NOT_COMPARED, "reason": too_few}
     t = paired["y_true"].to_numpy()
     pb, pc = paired["pred_baseline"].to_numpy(), paired["pred_current"].to_numpy()
     fb = (pb != t) & (paired["conf_baseline"].to_numpy() >= confident_threshold)
@@ -416,12 +547,9 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     position = pd.Index(current["id"].astype("string")).get_indexer(paired["id"])
     position_b = pd.Index(baseline["id"].astype("string")).get_indexer(paired["id"])
     losses_c, losses_b = row_losses(current, classes), row_losses(baseline, classes)
-    too_few = _too_few_rows(len(paired), min_rows)
     for name in LOSSES:
         if name not in losses_c or name not in losses_b:
             glob[name] = _untested(name, len(paired), "class probabilities are missing from one of the two files")
-        elif too_few:
-            glob[name] = _untested(name, len(paired), too_few)
         else:
             glob[name] = paired_loss_entry(name, losses_b[name][position_b], losses_c[name][position], level=level)
     watch = {}
@@ -433,7 +561,7 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
         watch[key] = {"n": int(mask.sum()), **entry}
     tree = {"global": glob, "watchlist": watch}
     family = apply_fdr(tree, fdr_alpha)
-    return {**out, "status": "compared", "baseline_is_current": int(identical), "family": family, **tree}
+    return {**out, "status": COMPARED, "reason": "", "baseline_is_current": int(identical), "family": family, **tree}
 
 
 def baseline_model_config(compare_cfg, model_cfg):
@@ -447,3 +575,165 @@ def baseline_model_config(compare_cfg, model_cfg):
         return replace(model_cfg, name=b.name, path=b.path, format=b.format, metadata=[])
     return replace(model_cfg, name=b.name, path=b.path, format=b.format, columns=b.columns,
                    probability_prefix=b.probability_prefix, metadata=[])
+
+
+# --------------------------------------------------------------------------- the baseline file
+
+# Where a baseline must live: `dvc.yaml` lists this folder as the compare stage's
+# dependency, so a baseline elsewhere would change without re-running the comparison.
+BASELINE_DIR = "data/raw"
+
+
+def _baseline_file(path: str) -> Path:
+    """The baseline file checked as an input of the workspace (the current directory).
+
+    Raises
+    ------
+    ConfigError
+        The file does not exist, or it is (or links to) a file outside ``BASELINE_DIR``
+        of the workspace.
+    """
+    root = Path.cwd().resolve()
+    given = Path(path)
+    where = (f"put the file under {BASELINE_DIR}/ (which the compare stage tracks) and set "
+             f"compare.baseline.path={BASELINE_DIR}/<file name>")
+    resolved = (given if given.is_absolute() else root / given).resolve()
+    if not resolved.is_file():
+        what = "is a directory, not a file" if resolved.is_dir() else "does not exist"
+        raise ConfigError(f"compare.baseline.path: {path} {what} (paths are relative to the repository root "
+                          f"{root}); {where}, or set compare.baseline.path=null to compare nothing.")
+    if not resolved.is_relative_to(root / BASELINE_DIR):
+        inside = "outside the workspace" if not resolved.is_relative_to(root) else f"outside {BASELINE_DIR}/"
+        link = f" (it links to {resolved})" if resolved != (given if given.is_absolute() else root / given) else ""
+        raise ConfigError(f"compare.baseline.path: {path} is {inside}{link}, so DVC would not re-run the comparison "
+                          f"when it changes; {where}.")
+    return resolved
+
+
+def check_config(compare_cfg, model_cfg, ingest_cfg) -> None:
+    """Cross-field checks of the compare section, made before any stage does work.
+
+    Pure apart from looking at the baseline file's place on disk (relative to the
+    current directory, the repository root under ``dvc repro``). A baseline that exists
+    but does not fit the current model (other classes or columns, no id to pair on) is
+    not a config error: the compare stage reports it as ``not_compared`` with its
+    reason, and the rest of the audit runs.
+
+    Parameters
+    ----------
+    compare_cfg : CompareConfig
+    model_cfg : ModelConfig
+    ingest_cfg : IngestConfig
+        Unused today; part of the signature so every cross-field check has one shape.
+
+    Raises
+    ------
+    ConfigError
+        ``compare.min_rows`` below 1, ``compare.confident_threshold`` outside [0, 1],
+        or a configured baseline file that does not exist or lies outside the
+        workspace's ``data/raw``.
+    """
+    del model_cfg, ingest_cfg
+    if compare_cfg.min_rows < 1:
+        raise ConfigError(f"compare.min_rows must be at least 1 (a comparison needs paired rows); "
+                          f"got {compare_cfg.min_rows}.")
+    if not 0.0 <= compare_cfg.confident_threshold <= 1.0:
+        raise ConfigError(f"compare.confident_threshold must be a confidence in [0, 1]; "
+                          f"got {compare_cfg.confident_threshold}.")
+    if compare_cfg.baseline.path is not None:
+        _baseline_file(compare_cfg.baseline.path)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The baseline file read for a comparison, or why it cannot be compared.
+
+    Attributes
+    ----------
+    clean : DataFrame or None
+        Its canonical rows (the ingest layout), or None when it cannot be compared.
+    reason : str
+        One sentence naming what does not fit; empty when ``clean`` is given.
+    rows_in, rows_rejected : int
+        Records in the file and records that failed validation (0 when unread).
+    """
+
+    clean: pd.DataFrame | None
+    reason: str
+    rows_in: int = 0
+    rows_rejected: int = 0
+
+
+def _first_values(rejected: list, reason: str, column: str, label_map: Mapping) -> list:
+    """Distinct raw values of ``column`` in the rejected rows of ``reason``, first seen first."""
+    seen: dict = {}
+    for row in rejected:
+        if row["reason"] == reason and isinstance(row.get("raw"), dict):
+            value = row["raw"].get(column)
+            seen.setdefault(label_map.get(value, value) if isinstance(value, str) else value, None)
+    return list(seen)
+
+
+def _quote(values: Sequence, most: int = 5) -> str:
+    text = ", ".join(repr(v) for v in values[:most])
+    return text + (f" and {len(values) - most} more" if len(values) > most else "")
+
+
+def read_baseline(compare_cfg, model_cfg, ingest_cfg) -> Baseline:
+    """Read and validate the baseline file with the ingest code, and check it fits the current model.
+
+    The baseline is read like the current predictions (:func:`blindspot.ingest.ingest_file`,
+    same classes, label map and tolerance; with ``compare.baseline.columns`` null, with the
+    current model's columns). It cannot be compared, and ``reason`` says why in one
+    sentence, when: either side has no id column (rows could only be paired by position);
+    the file cannot be read or lacks a configured column (the ingest message); none of its
+    records passes validation; or it predicts a class that is not configured (a model of
+    other classes). Rows rejected for any other reason are counted, as at ingest.
+
+    Parameters
+    ----------
+    compare_cfg : CompareConfig
+        With ``baseline.path`` set (checked by :func:`check_config`).
+    model_cfg : ModelConfig
+    ingest_cfg : IngestConfig
+
+    Returns
+    -------
+    Baseline
+    """
+    from blindspot.ingest import ingest_file  # the reader stack, only when there is a baseline to read
+
+    model = baseline_model_config(compare_cfg, model_cfg)
+    path = model.path
+    if model_cfg.columns.id is None:
+        return Baseline(None, "the current predictions have no id column (model.columns.id is null), so no review "
+                              "can be paired with the baseline's")
+    if model.columns.id is None:
+        return Baseline(None, f"the baseline {path} is read without an id column (compare.baseline.columns.id is "
+                              f"null), so no review can be paired with the current predictions")
+    try:
+        ingested = ingest_file(model, ingest_cfg)
+    except InputError as exc:
+        where = f" ({exc.where})" if exc.where else ""
+        return Baseline(None, f"the baseline {path}{where} cannot be read as the current model's predictions: "
+                              f"{exc.problem.rstrip('.')}")
+    except OSError as exc:  # permissions, a file removed since the config check, ...
+        return Baseline(None, f"the baseline {path} cannot be read: {exc.strerror or exc}")
+    counts = {"rows_in": ingested.rows_in, "rows_rejected": len(ingested.rejected)}
+    predicted = _first_values(ingested.rejected, "unknown_prediction", model.columns.prediction, ingest_cfg.label_map)
+    labelled = _first_values(ingested.rejected, "unknown_label", model.columns.label, ingest_cfg.label_map)
+    # A model never predicts outside its classes: one such prediction means other classes. Unknown
+    # gold labels are the data's (rejected rows, as at ingest) unless no record fits at all.
+    if predicted or (labelled and len(ingested.clean) == 0):
+        foreign = list(dict.fromkeys(predicted + labelled))
+        rows = ingested.reasons["unknown_prediction"] + ingested.reasons["unknown_label"]
+        return Baseline(None, f"the baseline {path} uses the class(es) {_quote(foreign)} in {rows} of its "
+                              f"{ingested.rows_in} records, not among the configured classes "
+                              f"{list(ingest_cfg.classes)}: it is a model of other classes", **counts)
+    if len(ingested.clean) == 0:
+        first = ingested.rejected[0] if ingested.rejected else None
+        detail = f"; record {first['record']}: {first['detail']}" if first and first.get("detail") else ""
+        top = sorted(((c, r) for r, c in ingested.reasons.items() if c), reverse=True)[:3]
+        return Baseline(None, f"none of the {ingested.rows_in} records of the baseline {path} passes validation "
+                              f"(" + ", ".join(f"{c} {r}" for c, r in top) + f"){detail}", **counts)
+    return Baseline(ingested.clean, "", **counts)

@@ -200,10 +200,12 @@ class JudgeConfig:
 class BaselineConfig:
     """The previous model version's predictions file (read with the ingest validation)."""
 
-    name: str = "v1"
-    # Null: no paired comparison (metrics/compare.json says so). Keep it under data/raw,
-    # which the compare stage lists as a dependency.
-    path: Optional[str] = "data/raw/predictions/v1.json"
+    # How the brief names the baseline version.
+    name: str = "baseline"
+    # Null (the default): no paired comparison, metrics/compare.json says "no baseline
+    # configured". A model file sets its own (conf/model/v2.yaml pairs v2 with v1). The file
+    # must be under data/raw, which the compare stage lists as a dependency.
+    path: Optional[str] = None
     format: str = "auto"
     # Null: read it with the current model's column mapping and probability_prefix.
     columns: Optional[ColumnsConfig] = None
