@@ -9,7 +9,17 @@ from stages._runner import run
 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
+    from blindspot import preflight  # every stage's config checks, before any work (blindspot/preflight.py)
+    preflight.check(cfg)
+    # An input outside the workspace is not tracked by DVC: refused, or the audit could go stale.
+    source = paths.workspace_input(cfg.model.path, key="model.path")
+    if not source.is_absolute() and source.parts[:2] != ("data", "raw"):
+        log.warning("%s is not under data/raw/, the stage's DVC dependency: `dvc repro` will not notice it change",
+                    source)
     result = ingest_file(cfg.model, cfg.ingest)
+    if result.notes.get("bom_stripped"):
+        log.info("%s starts with a UTF-8 byte-order mark: skipped (bom_stripped in %s)", cfg.model.path,
+                 paths.INGEST_METRICS)
     # Rejected rows and the accounting are written before any stop, so nothing is lost.
     write_jsonl(paths.REJECTED, result.rejected, digits=None)
     metrics = ingest_metrics(result)

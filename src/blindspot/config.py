@@ -70,8 +70,12 @@ class IngestConfig:
     label_map: Dict[str, str] = field(default_factory=dict)
     # How far probabilities may sum from 1, and confidence sit from their max.
     tolerance: float = 1.0e-3
-    # A UTF-8 byte-order mark is refused unless this is true.
-    allow_bom: bool = False
+    # A field (text, or a nested value's JSON) above this many bytes of UTF-8 rejects its row,
+    # recorded with its length and sha256, not copied. A UTF-8 byte-order mark is always
+    # skipped (noted as bom_stripped in metrics/ingest.json): ingest.allow_bom is gone.
+    max_field_bytes: int = 1048576
+    # A whole record (a JSON Lines line, or a row's fields together) above this is rejected unread.
+    max_record_bytes: int = 4194304
 
 
 @dataclass

@@ -10,13 +10,18 @@ from pathlib import Path
 
 from blindspot.config import IngestConfig, ModelConfig
 from blindspot.errors import InputError
-from blindspot.io.readers import read_raw
+from blindspot.io.readers import Limits, read_raw
 from blindspot.io.schema import REASONS, Validated, validate
 
 
 def ingest_file(model: ModelConfig, ingest: IngestConfig) -> Validated:
-    """Read and validate ``model.path`` under the contract and the ingest rules."""
-    table = read_raw(model.path, model.format, allow_bom=ingest.allow_bom)
+    """Read and validate ``model.path`` under the contract and the ingest rules.
+
+    Any path is read: the stage first checks that it lies in the workspace
+    (:func:`blindspot.paths.workspace_input`).
+    """
+    limits = Limits(max_field_bytes=ingest.max_field_bytes, max_record_bytes=ingest.max_record_bytes)
+    table = read_raw(model.path, model.format, limits=limits)
     return validate(
         table,
         path=model.path,
@@ -47,6 +52,8 @@ def ingest_metrics(result: Validated) -> dict:
         "rejected_by_reason": {reason: count for reason, count in result.reasons.items()},
         "has_probabilities": int(result.has_probabilities),
         "n_metadata_columns": len(result.metadata),
+        # A UTF-8 byte-order mark skipped at the start of the file (1) or not (0).
+        "bom_stripped": int(result.notes.get("bom_stripped", 0)),
     }
 
 

@@ -4,6 +4,8 @@
 that the two agree, so a renamed file cannot silently fall out of DVC's tracking.
 """
 
+from __future__ import annotations
+
 from pathlib import Path
 
 PARAMS = Path("params.yaml")
@@ -34,3 +36,55 @@ UNDERCONFIDENT_CORRECT = Path("data/interim/underconfident_correct.jsonl")
 RELIABILITY_DATA = CALIBRATION_PLOTS / "reliability_equal_width.json"
 RELIABILITY_DATA_EQUAL_MASS = CALIBRATION_PLOTS / "reliability_equal_mass.json"
 COMPARE_METRICS = Path("metrics/compare.json")
+
+
+def workspace_input(path: str | Path, key: str = "model.path", root: str | Path | None = None) -> Path:
+    """``path`` (relative to the workspace, or absolute) checked to lie inside the workspace.
+
+    The workspace is the directory holding ``params.yaml``: the stage's working directory.
+    DVC only notices a change to a file inside it (``data/raw`` is a dependency of the
+    stages that read inputs); a file outside it, reached by ``..``, an absolute path, or a
+    symlink pointing out, could change without ``dvc repro`` re-running anything, leaving a
+    stale audit. Such a path is refused. Used for ``model.path`` (ingest) and
+    ``compare.baseline.path`` (compare).
+
+    Parameters
+    ----------
+    path : str or Path
+        The configured path.
+    key : str
+        The config key it came from, for the message.
+    root : str or Path, optional
+        The workspace (default: the current directory).
+
+    Returns
+    -------
+    Path
+        ``path`` unchanged (the stage reads what was configured).
+
+    Raises
+    ------
+    InputError
+        The path, once ``..`` and symlinks are resolved, is outside the workspace.
+    """
+    from blindspot.errors import InputError  # paths stays importable without the library's dependencies
+
+    root = Path.cwd() if root is None else Path(root)
+    workspace = root.resolve()
+    given = Path(path)
+    target = (given if given.is_absolute() else workspace / given).resolve()
+    if target == workspace or workspace in target.parents:
+        return given
+    inside = [workspace / given, *(workspace / given).parents]
+    inside = [p for p in inside if workspace in p.parents]  # the configured path's own components
+    link = next((p for p in inside if p.is_symlink()), None) if not given.is_absolute() else None
+    how = f"a symlink ({link.relative_to(workspace)}) pointing to {target}" if link is not None else f"{target}"
+    raise InputError(
+        given,
+        "the file is outside the workspace, so DVC does not track it: after it changes, `dvc repro` would keep "
+        "a stale audit.",
+        field=key,
+        expected=f"a file inside the workspace {workspace}, under data/raw/ (a DVC dependency)",
+        found=how,
+        hint=f"copy it there, e.g. `cp {target} data/raw/{target.name}`, and set `-S {key}=data/raw/{target.name}`.",
+    )

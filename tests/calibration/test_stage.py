@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,10 @@ def _hashes(root):
 
 @pytest.fixture
 def workdir(params_for):
-    root = params_for({"model.path": str(ROOT / "data/raw/predictions/v1.json"), "stats.n_boot": 200})
+    # Inputs must lie inside the workspace (blindspot.paths.workspace_input): a copy under data/raw.
+    root = params_for({"model.path": "data/raw/predictions/v1.json", "stats.n_boot": 200})
+    (root / "data/raw/predictions").mkdir(parents=True)
+    shutil.copyfile(ROOT / "data/raw/predictions/v1.json", root / "data/raw/predictions/v1.json")
     ingest.main(LOG)
     return root
 

@@ -8,6 +8,7 @@ Row-level problems send the row to rejected.jsonl with its reason; nothing is lo
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -25,7 +26,19 @@ BAD = DATA / "bad"
 FILE_LEVEL = {
     "empty.json": ["empty.json", "the file is empty", "found:    0 bytes"],
     "whitespace_only.jsonl": ["the file is empty", "bytes of white space"],
-    "bom.jsonl": ["byte-order mark", "line 1", "EF BB BF", "ingest.allow_bom"],
+    "utf16.jsonl": ["encoded in UTF-16 (with a byte-order mark)", "line 1", "FF FE", "iconv -f utf-16 -t utf-8"],
+    "utf16_no_bom.csv": ["UTF-16 little-endian (no byte-order mark)", "iconv -f utf-16 -t utf-8"],
+    "pretty_array.jsonl": ["no record could be read", "record 1 (line 1)", "invalid JSON at column 2",
+                           "looks like one JSON array", "model.format=json"],
+    "nul_filled.jsonl": ["no record could be read", "its only record does not parse", "512 NUL bytes"],
+    "duplicate_columns.csv": ["duplicate column names in the CSV header", "'label' 2 times"],
+    "unnamed_column.csv": ["record 1", "column 6 has no name but holds values", "1 values, the first \"x\"",
+                           "model.metadata"],
+    "columns_object.json": ["object of columns, not an array of records", "orient='records'"],
+    "wrong_classes.jsonl": ["field 'label'", "the configured classes do not match the file: 5 of 5 labels",
+                            "ingest.classes ['negative', 'neutral', 'positive']",
+                            "labels \"1\" (3 rows), \"0\" (2 rows); predictions \"1\" (3 rows), \"0\" (2 rows)",
+                            "`dvc exp run -S 'ingest.classes=[0,1]'`"],
     "latin1.csv": ["not valid UTF-8", "line 3, column 6", "bytes E9"],
     "truncated.json": ["invalid JSON", "line 3, column", "expected: a JSON array of objects"],
     "not_an_array.json": ["not an array of records", "found:    str"],
@@ -65,6 +78,17 @@ ROW_LEVEL = {
     "row_csv_confidence_not_number.csv": ("wrong_type", "confidence", "\"abc\"", 3),
     "row_csv_infinite_confidence.csv": ("non_finite", "confidence", "inf", 3),
     "row_csv_empty_label.csv": ("missing_field", "label", "missing", 3),
+    "row_lone_surrogate.jsonl": ("invalid_unicode", "text", "text holds a lone UTF-16 surrogate", 3),
+    "row_integer_2_63.jsonl": ("confidence_out_of_range", "confidence", "found 9223372036854775808", 3),
+    "row_1e400.jsonl": ("non_finite", "confidence", "confidence is inf", 3),
+    "row_5000_digits.jsonl": ("unparseable_record", None, "more than 4,300 digits", 3),
+    "row_label_is_list.jsonl": ("wrong_type", "label", "expected text, found list [\"positive\"]", 3),
+    "row_id_infinity.jsonl": ("wrong_type", "id", "expected text or an integer, found float inf", 3),
+}
+
+# file -> what reading it notes in metrics/ingest.json (all rows clean)
+ACCEPTED = {
+    "bom.jsonl": {"bom_stripped": 1},
 }
 
 
@@ -75,7 +99,7 @@ def _ingest(path):
 def test_corpus_has_at_least_25_files_all_covered():
     files = {p.name for p in BAD.iterdir() if p.is_file()}
     assert len(files) >= 25
-    assert files == set(FILE_LEVEL) | set(ROW_LEVEL)
+    assert files == set(FILE_LEVEL) | set(ROW_LEVEL) | set(ACCEPTED)
 
 
 @pytest.mark.parametrize("name", sorted(FILE_LEVEL))
@@ -124,9 +148,17 @@ def test_missing_file_and_directory():
         _ingest(BAD)
 
 
-def test_bom_allowed_when_configured():
-    result = ingest_file(ModelConfig(path=str(BAD / "bom.jsonl")), IngestConfig(allow_bom=True))
-    assert len(result.clean) == 2 and not result.rejected
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_accepted_with_a_note(name):
+    result = _ingest(BAD / name)
+    metrics = ingest_metrics(result)
+    assert metrics["rows_in"] == metrics["rows_clean"] == 2 and not result.rejected
+    for key, value in ACCEPTED[name].items():
+        assert metrics[key] == value
+
+
+def test_no_bom_is_noted_as_zero():
+    assert ingest_metrics(_ingest(BAD / "row_missing_text.jsonl"))["bom_stripped"] == 0
 
 
 def test_label_map_resolves_a_declared_alias():
@@ -135,9 +167,18 @@ def test_label_map_resolves_a_declared_alias():
     assert len(result.clean) == 3 and not result.rejected
 
 
-@pytest.mark.parametrize("name", ["truncated.json", "single_class.jsonl", "missing_label_column.csv"])
+def _in_workspace(params_for, name, overrides=None):
+    """A scratch workspace whose model.path is a copy of ``name`` under data/raw (inputs must be inside)."""
+    workdir = params_for({"model.path": f"data/raw/{name}", **(overrides or {})})
+    (workdir / "data/raw").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(BAD / name, workdir / "data/raw" / name)
+    return workdir
+
+
+@pytest.mark.parametrize("name", ["truncated.json", "single_class.jsonl", "missing_label_column.csv",
+                                  "pretty_array.jsonl", "nul_filled.jsonl", "utf16.jsonl", "wrong_classes.jsonl"])
 def test_stage_exits_2_without_traceback(name, params_for):
-    workdir = params_for({"model.path": str(BAD / name)})
+    workdir = _in_workspace(params_for, name)
     proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=workdir, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2, proc.stderr
@@ -147,7 +188,7 @@ def test_stage_exits_2_without_traceback(name, params_for):
 
 
 def test_stage_keeps_rejected_rows_before_stopping(params_for):
-    workdir = params_for({"model.path": str(BAD / "all_rejected.jsonl")})
+    workdir = _in_workspace(params_for, "all_rejected.jsonl")
     proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=workdir, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2

@@ -1,17 +1,34 @@
 """Read a predictions file into a table of raw values, or stop with a clear message.
 
-Only *file-level* problems are raised here (missing, empty, not UTF-8, a BOM, broken
-JSON or CSV syntax, an unreadable Parquet file): they make the whole file unusable.
-A single record that cannot be parsed (a broken line in JSON Lines) is not a file
-problem: it is returned in :attr:`RawTable.unparsed` and ends in ``rejected.jsonl``.
-Row-level checks (types, labels, probabilities) live in :mod:`blindspot.io.schema`.
+Only *file-level* problems are raised here (missing, empty, not UTF-8, UTF-16, broken
+JSON or CSV syntax, an unreadable Parquet file, ambiguous column names, no record that
+parses): they make the whole file unusable. A single record that cannot be used as read
+is not a file problem: it is returned in :attr:`RawTable.unparsed` with its reason and
+ends in ``rejected.jsonl``:
+
+- ``unparseable_record``: broken JSON on its line, not an object, nested too deeply for
+  the JSON reader, or a number of more digits than Python reads (4,300);
+- ``record_too_large``: a record (a JSON Lines line) above ``max_record_bytes``;
+- ``field_too_large``: a field above ``max_field_bytes`` (text, or a nested value's JSON);
+- ``invalid_unicode``: a key or value holding a lone UTF-16 surrogate (``"\\ud800"``),
+  which no UTF-8 file can store.
+
+Row-level checks of the contract (types, labels, probabilities) live in
+:mod:`blindspot.io.schema`.
+
+Cost: every check above is a rare branch behind a test that is cheap for ordinary
+data (a line length, a whole-column maximum, one search of the text for a surrogate
+escape), so reading a clean file is no slower than it was without them.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot.errors import InputError
+from blindspot.progress import Progress
 
 FORMATS = ("json", "jsonl", "csv", "tsv", "parquet")
 _SUFFIXES = {
@@ -31,6 +49,16 @@ _SUFFIXES = {
     ".pq": "parquet",
 }
 BOM = b"\xef\xbb\xbf"
+MAX_FIELD_BYTES = 1 << 20  # defaults of ingest.max_field_bytes / ingest.max_record_bytes
+MAX_RECORD_BYTES = 4 << 20
+_PROGRESS_EVERY = 4096  # records between two looks at the clock
+# A lone surrogate can only come from a \uD800-\uDFFF escape: the text itself is strict UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_WS = re.compile(r"[ \t\n\r]*")
+# Inside a JSON value: a string (escapes included) or a bracket.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+_SCALAR_END = re.compile(r"[^,\]\}\s]*")
 
 
 @dataclass
@@ -52,11 +80,18 @@ class RawTable:
     fmt : str
         The format read.
     unparsed : list of dict
-        Records that could not be parsed at all: ``record``, ``line``, ``raw``
-        (the line as text) and ``detail``.
+        Records set aside while reading: ``record``, ``line``, ``raw`` (the line as
+        text, or the parsed object), ``detail``, and ``reason`` / ``field`` (see the
+        module docstring; ``unparseable_record`` and None when absent).
     objects : list of dict or None
         For JSON formats, the parsed records themselves, so a rejected row is kept
         exactly as written (an absent key stays absent).
+    notes : dict
+        What the reader did to the file as a whole, for ``metrics/ingest.json``
+        (``bom_stripped``: 1 when a UTF-8 byte-order mark was skipped).
+    unnamed : list
+        Columns that have no name in the file (a CSV header cell left empty, which
+        pandas calls ``Unnamed: k``).
     """
 
     frame: pd.DataFrame
@@ -66,10 +101,25 @@ class RawTable:
     fmt: str
     unparsed: list = field(default_factory=list)
     objects: list | None = None
+    notes: dict = field(default_factory=dict)
+    unnamed: list = field(default_factory=list)
 
     @property
     def n_records(self) -> int:
         return len(self.frame) + len(self.unparsed)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size caps (bytes of UTF-8) above which a field or a record is rejected, not read."""
+
+    max_field_bytes: int = MAX_FIELD_BYTES
+    max_record_bytes: int = MAX_RECORD_BYTES
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of ``text`` as UTF-8 (lone surrogates kept as their escapes)."""
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
 
 def detect_format(path: Path, fmt: str = "auto") -> str:
@@ -96,21 +146,47 @@ def _line_col(text: str, pos: int) -> tuple[int, int]:
     return line, col
 
 
-def _decode(path: Path, data: bytes, allow_bom: bool) -> str:
-    """UTF-8 text of ``data``; refuses a BOM (unless allowed) and invalid bytes."""
-    if data.startswith(BOM):
-        if not allow_bom:
-            raise InputError(
-                path,
-                "the file starts with a UTF-8 byte-order mark (BOM).",
-                where="line 1",
-                expected="UTF-8 without a BOM",
-                found="bytes EF BB BF",
-                hint="re-save the file as plain UTF-8, or set ingest.allow_bom=true to skip the mark.",
-            )
-        data = data[len(BOM):]
+def _utf16_kind(data: bytes) -> str | None:
+    """"UTF-16" / "UTF-32" (with the byte order) when ``data`` looks like it, else None.
+
+    With a byte-order mark the answer is certain. Without one, text that is mostly ASCII
+    has a NUL in every other byte in UTF-16: that pattern over the first 4 KiB decides.
+    """
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32 (with a byte-order mark)"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 (with a byte-order mark)"
+    head = data[:4096]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    nul_even, nul_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if nul_odd > 0.4 and nul_even < 0.05:
+        return "UTF-16 little-endian (no byte-order mark)"
+    if nul_even > 0.4 and nul_odd < 0.05:
+        return "UTF-16 big-endian (no byte-order mark)"
+    return None
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, bool]:
+    """UTF-8 text of ``data`` and whether a leading BOM was skipped; refuses UTF-16 and invalid bytes."""
+    kind = _utf16_kind(data)
+    if kind is not None:
+        encoding = "utf-32" if kind.startswith("UTF-32") else "utf-16"
+        raise InputError(
+            path,
+            f"the file is encoded in {kind}, not UTF-8.",
+            where="line 1",
+            expected="UTF-8 text",
+            found="bytes " + data[:4].hex(" ").upper(),
+            hint=f"convert it: `iconv -f {encoding} -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}`, "
+                 "then point model.path at the new file.",
+        )
+    bom = data.startswith(BOM)
+    if bom:
+        data = data[len(BOM):]  # what every mainstream reader does; noted in metrics/ingest.json
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), bom
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -118,67 +194,403 @@ def _decode(path: Path, data: bytes, allow_bom: bool) -> str:
         raise InputError(
             path,
             "the file is not valid UTF-8.",
-            where=f"line {line}, column {col} (byte offset {exc.start})",
+            where=f"line {line}, column {col} (byte offset {exc.start + (3 if bom else 0)})",
             expected="UTF-8 text",
             found=f"bytes {bad}",
             hint="re-encode the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`).",
         ) from None
 
 
-def _json_records(path: Path, text: str) -> RawTable:
+# --------------------------------------------------------------------------- record screening
+
+
+def _lone_surrogate(value, path: str = "") -> str | None:
+    """The key path of the first string (key or value) holding a lone surrogate, else None."""
+    stack = [(value, path)]
+    while stack:
+        v, where = stack.pop()
+        if isinstance(v, str):
+            if _SURROGATE.search(v):
+                return where or "(value)"
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                name = f"{where}.{k}" if where else str(k)
+                if isinstance(k, str) and _SURROGATE.search(k):
+                    return escape_surrogates(name)
+                stack.append((item, name))
+        elif isinstance(v, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(v))
+    return None
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate written as its ``\\udXXX`` escape (writable as UTF-8)."""
+    if _SURROGATE.search(text):
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _value_json(value) -> str:
+    """JSON text of a nested value (for its size); deep values are sized by their repr."""
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        line, col = _line_col(text, exc.pos)
-        raise InputError(path, f"invalid JSON: {exc.msg}.", where=f"line {line}, column {col}",
-                         expected="a JSON array of objects (or JSON Lines in a .jsonl file)") from None
-    if isinstance(doc, dict):
-        # A lone object is a one-record file; a dict of columns is not in the contract.
-        doc = [doc]
-    if not isinstance(doc, list):
-        raise InputError(path, "the JSON document is not an array of records.", where="line 1",
-                         expected="a JSON array of objects", found=type(doc).__name__)
-    records = list(range(1, len(doc) + 1))
+        return json.dumps(value, ensure_ascii=False)
+    except (RecursionError, ValueError, TypeError):
+        return repr(value)
+
+
+def _field_size(value) -> tuple[int, str]:
+    """UTF-8 size of a field and its sha256 (text as is, anything else as JSON)."""
+    text = value if isinstance(value, str) else _value_json(value)
+    data = text.encode("utf-8", "backslashreplace")
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def _oversize_field(obj: dict, limits: Limits) -> tuple[str, int, str] | None:
+    """(field, bytes, sha256) of the first field of ``obj`` above the field cap, else None."""
+    for key, value in obj.items():
+        if isinstance(value, (str, dict, list)):
+            # A str of n characters holds at most 4n bytes of UTF-8: most skip the encoding.
+            if isinstance(value, str) and 4 * len(value) <= limits.max_field_bytes:
+                continue
+            size, digest = _field_size(value)
+            if size > limits.max_field_bytes:
+                return escape_surrogates(str(key)), size, digest
+    return None
+
+
+def _too_large_detail(name: str, size: int, digest: str, limits: Limits) -> str:
+    return (f"field {name!r} is {size:,} bytes, above ingest.max_field_bytes ({limits.max_field_bytes:,}); "
+            f"sha256 {digest}; not kept")
+
+
+def _placeholder(size: int, digest: str) -> str:
+    """What stands in rejected.jsonl for a value too large to copy."""
+    return f"<not kept: {size} bytes, sha256 {digest}>"
+
+
+def _screen_object(obj: dict, record: int, line: int, text_len: int, check_surrogates: bool,
+                   limits: Limits) -> dict | None:
+    """An ``unparsed`` entry when a parsed record cannot be kept, else None.
+
+    ``text_len`` is the record's length in characters in the file: no field is longer,
+    so a short record skips the field sizes.
+    """
+    if check_surrogates:
+        where = _lone_surrogate(obj)
+        if where is not None:
+            return {"record": record, "line": line, "raw": obj, "reason": "invalid_unicode",
+                    "field": where.split(".")[0].split("[")[0],
+                    "detail": f"{where} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), "
+                              "which is not text: no UTF-8 file can store it"}
+    if 4 * text_len > limits.max_field_bytes:
+        big = _oversize_field(obj, limits)
+        if big is not None:
+            name, size, digest = big
+            raw = {k: (_placeholder(size, digest) if escape_surrogates(str(k)) == name else v) for k, v in obj.items()}
+            return {"record": record, "line": line, "raw": raw, "reason": "field_too_large", "field": name,
+                    "detail": _too_large_detail(name, size, digest, limits)}
+    return None
+
+
+def _record_too_large(raw: str, record: int, line: int, limits: Limits) -> dict | None:
+    """An ``unparsed`` entry for a record text above the record cap (not parsed at all), else None."""
+    if 4 * len(raw) <= limits.max_record_bytes:
+        return None
+    size = len(raw.encode("utf-8"))
+    if size <= limits.max_record_bytes:
+        return None
+    return {"record": record, "line": line, "raw": raw, "reason": "record_too_large", "field": None,
+            "detail": f"record is {size:,} bytes, above ingest.max_record_bytes ({limits.max_record_bytes:,}); "
+                      f"sha256 {sha256_text(raw)}; not parsed"}
+
+
+def _parse_failure(exc: BaseException) -> str:
+    """Detail for a record the JSON reader gave up on without a syntax error."""
+    if isinstance(exc, RecursionError):
+        return "values nested too deeply for the JSON reader (about 1,000 levels or more)"
+    if "integer string conversion" in str(exc):
+        return "holds an integer of more than 4,300 digits, more than Python reads"
+    return f"cannot be read as JSON: {exc}"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _skip_value(text: str, pos: int) -> int:
+    """Index just past the JSON value starting at ``pos`` (syntax assumed sound up to its end)."""
+    if text[pos] == '"':
+        match = _TOKEN.match(text, pos)
+        return match.end() if match else len(text)
+    if text[pos] not in "[{":
+        return _SCALAR_END.match(text, pos).end()
+    depth = 0
+    for match in _TOKEN.finditer(text, pos):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+        elif token in "]}":
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    return len(text)
+
+
+def _json_error(path: Path, text: str, exc: json.JSONDecodeError) -> InputError:
+    line, col = _line_col(text, exc.pos)
+    hint = None
+    if "\x00" in text:
+        hint = f"the file holds {text.count(chr(0)):,} NUL bytes: it was cut short or is not a text file; write it again."
+    return InputError(path, f"invalid JSON: {exc.msg}.", where=f"line {line}, column {col}",
+                      expected="a JSON array of objects (or JSON Lines in a .jsonl file)", hint=hint)
+
+
+def _json_values(path: Path, text: str, progress: Progress):
+    """Yield ``(k, value, start, end)`` for each element of a top-level JSON array.
+
+    Elements are read one at a time, so one the reader gives up on (nested too deeply, a
+    number too long) costs only that record: ``value`` is then the exception. A syntax
+    error anywhere stops the file. A top-level value that is not an array is yielded whole
+    as element 1.
+    """
+    decode = json.JSONDecoder().raw_decode
+    pos = _WS.match(text).end()
+    if not text.startswith("[", pos):
+        try:
+            value, end = decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise _json_error(path, text, exc) from None
+        except (ValueError, RecursionError) as exc:
+            value, end = exc, _skip_value(text, pos)
+        rest = _WS.match(text, end).end()
+        if rest != len(text):
+            line, col = _line_col(text, rest)
+            raise InputError(path, "invalid JSON: extra data after the document.", where=f"line {line}, column {col}",
+                             expected="a JSON array of objects (or JSON Lines in a .jsonl file)")
+        yield 1, value, pos, end
+        return
+    pos = _WS.match(text, pos + 1).end()
+    k = 0
+    if text.startswith("]", pos):
+        pos += 1
+    else:
+        while True:
+            k += 1
+            try:
+                value, end = decode(text, pos)
+            except json.JSONDecodeError as exc:
+                raise _json_error(path, text, exc) from None
+            except (ValueError, RecursionError) as exc:
+                value, end = exc, _skip_value(text, pos)
+            yield k, value, pos, end
+            if k % _PROGRESS_EVERY == 0:
+                progress.update(k)
+            pos = _WS.match(text, end).end()
+            if text.startswith(",", pos):
+                pos = _WS.match(text, pos + 1).end()
+                continue
+            if text.startswith("]", pos):
+                pos += 1
+                break
+            exc = json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+            raise _json_error(path, text, exc) from None
+    pos = _WS.match(text, pos).end()
+    if pos != len(text):
+        raise _json_error(path, text, json.JSONDecodeError("Extra data", text, pos)) from None
+
+
+def _json_records(path: Path, text: str, limits: Limits) -> RawTable:
+    surrogates = _SURROGATE_ESCAPE.search(text) is not None
+    if not text.startswith("[", _WS.match(text).end()):
+        return _json_document(path, text, limits, surrogates)
+    progress = Progress(f"ingest: reading {path}")
     objects, numbers, unparsed = [], [], []
-    for k, item in zip(records, doc):
-        if isinstance(item, dict):
-            objects.append(item)
-            numbers.append(k)
+    n_values = 0
+    for k, item, start, end in _json_values(path, text, progress):
+        n_values = k
+        if isinstance(item, BaseException):
+            raw = text[start:end]
+            unparsed.append({"record": k, "line": 0, "raw": raw, "detail": _parse_failure(item)})
+        elif isinstance(item, dict):
+            flagged = _screen_object(item, k, 0, end - start, surrogates, limits)
+            if flagged is None:
+                objects.append(item)
+                numbers.append(k)
+            else:
+                unparsed.append(flagged)
         else:
             unparsed.append({"record": k, "line": 0, "raw": item,
                              "detail": f"record is a JSON {type(item).__name__}, expected an object"})
+    progress.finish(n_values)
     frame = pd.DataFrame.from_records(objects) if objects else pd.DataFrame()
     n = np.asarray(numbers, dtype=np.int64)
     return RawTable(frame.astype(object), n, np.zeros_like(n), True, "json", unparsed, objects)
 
 
-def _jsonl_records(path: Path, text: str) -> RawTable:
+def _json_document(path: Path, text: str, limits: Limits, surrogates: bool) -> RawTable:
+    """A JSON file whose top level is not an array: one object is a one-record file."""
+    ((_, doc, start, end),) = _json_values(path, text, Progress(""))
+    if isinstance(doc, dict) and doc and all(isinstance(v, list) for v in doc.values()):
+        raise InputError(path, "the JSON document is an object of columns, not an array of records.", where="line 1",
+                         expected="a JSON array of objects, one per prediction",
+                         found="an object whose keys " + ", ".join(repr(str(k)) for k in list(doc)[:5]) + " hold lists",
+                         hint="write records, e.g. pandas `df.to_json(path, orient='records')`.")
+    if isinstance(doc, dict):
+        flagged = _screen_object(doc, 1, 0, end - start, surrogates, limits)
+        objects = [doc] if flagged is None else []
+        unparsed = [] if flagged is None else [flagged]
+    elif isinstance(doc, BaseException):
+        objects, unparsed = [], [{"record": 1, "line": 0, "raw": text[start:end], "detail": _parse_failure(doc)}]
+    else:
+        raise InputError(path, "the JSON document is not an array of records.", where="line 1",
+                         expected="a JSON array of objects", found=type(doc).__name__)
+    frame = pd.DataFrame.from_records(objects) if objects else pd.DataFrame()
+    n = np.ones(len(objects), dtype=np.int64)
+    return RawTable(frame.astype(object), n, np.zeros_like(n), True, "json", unparsed, objects)
+
+
+def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
     objects, numbers, lines, unparsed = [], [], [], []
     record = 0
     decode = json.JSONDecoder().decode
-    for lineno, raw in enumerate(text.split("\n"), start=1):
+    surrogates = _SURROGATE_ESCAPE.search(text) is not None
+    # Below this many characters a line can hold no field (or record) above the caps: one
+    # comparison a line keeps the size checks off the common path.
+    short = min(limits.max_field_bytes, limits.max_record_bytes) // 4
+    split = text.split("\n")
+    progress = Progress(f"ingest: reading {path}", total=len(split))
+    for lineno, raw in enumerate(split, start=1):
+        if lineno % _PROGRESS_EVERY == 0:
+            progress.update(lineno)
         if not raw.strip():
             continue  # blank lines (and the final newline) are not records
         record += 1
+        if len(raw) > short:
+            too_big = _record_too_large(raw, record, lineno, limits)
+            if too_big is not None:
+                unparsed.append(too_big)
+                continue
         try:
             item = decode(raw)
         except json.JSONDecodeError as exc:
             unparsed.append({"record": record, "line": lineno, "raw": raw,
                              "detail": f"invalid JSON at column {exc.pos + 1}: {exc.msg}"})
             continue
+        except (ValueError, RecursionError) as exc:
+            unparsed.append({"record": record, "line": lineno, "raw": raw, "detail": _parse_failure(exc)})
+            continue
         if not isinstance(item, dict):
             unparsed.append({"record": record, "line": lineno, "raw": raw,
                              "detail": f"line is a JSON {type(item).__name__}, expected an object"})
             continue
+        if len(raw) > short or (surrogates and _SURROGATE_ESCAPE.search(raw)):
+            flagged = _screen_object(item, record, lineno, len(raw), surrogates, limits)
+            if flagged is not None:
+                unparsed.append(flagged)
+                continue
         objects.append(item)
         numbers.append(record)
         lines.append(lineno)
+    progress.finish(len(split))
     frame = pd.DataFrame.from_records(objects) if objects else pd.DataFrame()
     return RawTable(frame.astype(object), np.asarray(numbers, dtype=np.int64),
                     np.asarray(lines, dtype=np.int64), True, "jsonl", unparsed, objects)
 
 
+# --------------------------------------------------------------------------- CSV and Parquet
+
+
+def _check_names(path: Path, names: list, what: str) -> None:
+    """Stop on duplicate column names: which of two 'label' columns is the label is not guessed."""
+    counts = Counter(str(n) for n in names if str(n).strip())
+    dup = [(name, c) for name, c in counts.items() if c > 1]
+    if dup:
+        raise InputError(
+            path,
+            f"duplicate column names in the {what}.",
+            expected="each column named once",
+            found=", ".join(f"{name!r} {c} times" for name, c in dup),
+            hint="rename or drop the extra columns.",
+        )
+
+
+def _screen_frame(frame: pd.DataFrame, limits: Limits) -> dict:
+    """Rows of a CSV or Parquet frame holding a field or a record above the caps.
+
+    Returns ``{row position: (reason, field, detail, {field: placeholder})}``. Each text
+    column's longest value is found first (one pass in C): when even their sum cannot
+    reach a cap, nothing is measured row by row (the common case).
+    """
+    n = len(frame)
+    lengths = {}  # column -> per-row character lengths, for text and nested columns
+    longest = 0
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype != object or not n:
+            continue
+        arr = values.to_numpy(dtype=object)
+        kind = pd.api.types.infer_dtype(arr, skipna=True)
+        if kind == "string" and pd.api.types.infer_dtype(arr, skipna=False) == "string":
+            lengths[name] = arr  # measured row by row only if needed, below
+            longest += max(map(len, arr))
+        elif kind in ("string", "mixed", "mixed-integer", "bytes", "unknown-array"):
+            # Nested (Parquet list / struct / map) or bytes: size each value that is not a scalar.
+            lengths[name] = np.fromiter(
+                (len(v) if isinstance(v, (str, bytes)) else len(_value_json(v)) if isinstance(v, (dict, list)) else 0
+                 for v in arr), dtype=np.int64, count=n)
+            longest += int(lengths[name].max())
+    cap = min(limits.max_field_bytes, limits.max_record_bytes)
+    if 4 * longest <= cap:  # a character is at most 4 bytes of UTF-8
+        return {}
+    for name, arr in lengths.items():
+        if arr.dtype == object:
+            lengths[name] = np.fromiter(map(len, arr), dtype=np.int64, count=n)
+    matrix = np.column_stack(list(lengths.values()))
+    rows = np.flatnonzero((4 * matrix.max(axis=1) > limits.max_field_bytes) | (4 * matrix.sum(axis=1) > limits.max_record_bytes))
+    flagged = {}
+    for i in rows:
+        record_bytes = 0
+        for name in lengths:
+            value = frame[name].iat[i]
+            if isinstance(value, (str, bytes, dict, list)):
+                size, digest = _field_size(bytes_text(value) if isinstance(value, bytes) else value)
+                record_bytes += size
+                if size > limits.max_field_bytes:
+                    flagged[int(i)] = ("field_too_large", str(name), _too_large_detail(str(name), size, digest, limits),
+                                       {name: _placeholder(size, digest)})
+                    break
+        else:
+            if record_bytes > limits.max_record_bytes:
+                flagged[int(i)] = ("record_too_large", None,
+                                   f"record's fields total {record_bytes:,} bytes, above ingest.max_record_bytes "
+                                   f"({limits.max_record_bytes:,}); not kept",
+                                   {name: "<not kept>" for name in lengths})
+    return flagged
+
+
+def _apply_screen(table: RawTable, limits: Limits) -> RawTable:
+    """Move the rows :func:`_screen_frame` flags from the frame to ``unparsed``."""
+    flagged = _screen_frame(table.frame, limits)
+    if not flagged:
+        return table
+    frame = table.frame
+    for i, (reason, name, detail, replace) in flagged.items():
+        raw = {k: (replace[k] if k in replace else v) for k, v in frame.iloc[i].items()}
+        table.unparsed.append({"record": int(table.record[i]), "line": int(table.line[i]), "raw": raw,
+                               "reason": reason, "field": name, "detail": detail})
+    keep = np.ones(len(frame), dtype=bool)
+    keep[list(flagged)] = False
+    table.frame = frame[keep].reset_index(drop=True)
+    table.record = table.record[keep]
+    table.line = table.line[keep]
+    return table
+
+
 def _csv_records(path: Path, text: str, sep: str, fmt: str) -> RawTable:
+    try:
+        header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+    except csv.Error:
+        header = []
+    _check_names(path, header, f"{fmt.upper()} header")
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                             na_values=[], quoting=csv.QUOTE_MINIMAL)
@@ -187,10 +599,31 @@ def _csv_records(path: Path, text: str, sep: str, fmt: str) -> RawTable:
                          expected=f"one header line, then rows with the same number of {'tabs' if sep == chr(9) else 'commas'}") from None
     except pd.errors.EmptyDataError:
         raise InputError(path, "the file has no header and no rows.", expected="a header line naming the columns") from None
+    # pandas names an empty header cell "Unnamed: k"; schema decides what an unnamed column may hold.
+    unnamed = [c for c, h in zip(frame.columns, header) if not h.strip()] if len(header) == len(frame.columns) else []
     frame = frame.astype(object).mask(frame == "", None)  # an empty cell is a missing value
     n = np.arange(1, len(frame) + 1, dtype=np.int64)
     # Row k starts on line k + 1 unless quoted cells span lines; the record number is exact.
-    return RawTable(frame, n, n + 1, False, fmt, [])
+    return RawTable(frame, n, n + 1, False, fmt, [], unnamed=unnamed)
+
+
+def _plain(value):
+    """A nested Parquet value as plain JSON data (map entries as [key, value] pairs, bytes as text)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return bytes_text(value)
+    return value
+
+
+def bytes_text(value: bytes) -> str:
+    """Bytes as text: their UTF-8 when valid, else ``0x`` and their hex digits."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return "0x" + value.hex()
 
 
 def _parquet_records(path: Path) -> RawTable:
@@ -198,64 +631,115 @@ def _parquet_records(path: Path) -> RawTable:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        schema = pq.read_schema(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
-    frame = table.to_pandas(types_mapper=None).astype(object)
+    _check_names(path, schema.names, "Parquet schema")
+    try:
+        table = pq.read_table(path)
+        # Nested and binary columns become plain Python values (lists, dicts, text) that every
+        # later step handles; pandas would give numpy arrays and bytes.
+        converted = {}
+        for k, f in enumerate(table.schema):
+            t = f.type
+            if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+                converted[f.name] = [_plain(v) for v in table.column(k).to_pylist()]
+        frame = table.to_pandas(types_mapper=None).astype(object)
+    except (pa.ArrowException, OSError, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
+    for name, values in converted.items():
+        frame[name] = pd.Series(values, dtype=object, index=frame.index)
     # Missing values become None. Only a column with Arrow nulls, or floats (NaN), can hold one:
     # the others skip the whole-column check (a second pass over a million objects each).
     maybe_missing = [str(f.name) for f, col in zip(table.schema, table.columns)
                      if col.null_count or pa.types.is_floating(f.type)]
-    if len(frame) and not frame.columns.is_unique:
-        frame = frame.where(frame.notna(), None)
-    elif len(frame) and maybe_missing:
+    if len(frame) and maybe_missing:
         part = frame[maybe_missing]
         frame[maybe_missing] = part.where(part.notna(), None)
     n = np.arange(1, len(frame) + 1, dtype=np.int64)
     return RawTable(frame, n, np.zeros_like(n), True, "parquet", [])
 
 
-def read_raw(path: str | Path, fmt: str = "auto", *, allow_bom: bool = False) -> RawTable:
+# --------------------------------------------------------------------------- entry point
+
+
+def _no_record_parses(path: Path, table: RawTable, text: str | None) -> InputError:
+    """The file-level stop when records exist but none could be read."""
+    first = min(table.unparsed, key=lambda u: u["record"])
+    where = f"record {first['record']}" + (f" (line {first['line']})" if first.get("line") else "")
+    hint = None
+    if text is not None and "\x00" in text:
+        hint = (f"the file holds {text.count(chr(0)):,} NUL bytes of {len(text):,} characters: it was cut short or "
+                "is not a text file; write it again.")
+    elif text is not None and table.fmt == "jsonl" and text.lstrip().startswith("["):
+        hint = "the file looks like one JSON array (pretty-printed), not JSON Lines: name it .json or set model.format=json."
+    elif table.fmt == "jsonl":
+        hint = "JSON Lines holds one JSON object per line; a JSON array belongs in a .json file."
+    return InputError(
+        path,
+        "no record could be read: " + (f"none of its {len(table.unparsed):,} records parses." if len(table.unparsed) > 1
+                                        else "its only record does not parse."),
+        where=where,
+        expected="one JSON object per record" if table.fmt in ("json", "jsonl") else "readable records",
+        found=first["detail"],
+        hint=hint,
+    )
+
+
+def read_raw(path: str | Path, fmt: str = "auto", *, limits: Limits | None = None) -> RawTable:
     """Read a predictions file into a :class:`RawTable`.
 
     Parameters
     ----------
     path : str or Path
-        JSON array, JSON Lines, CSV, TSV or Parquet.
+        JSON array, JSON Lines, CSV, TSV or Parquet, in UTF-8 (a leading byte-order mark
+        is skipped and noted in :attr:`RawTable.notes`).
     fmt : str
         ``"auto"`` (from the suffix) or one of :data:`FORMATS`.
-    allow_bom : bool
-        Skip a leading UTF-8 byte-order mark instead of refusing the file.
+    limits : Limits, optional
+        Field and record size caps (defaults: 1 MiB and 4 MiB).
 
     Raises
     ------
     InputError
-        When the file is missing, empty or unreadable as a whole.
+        When the file is missing, empty or unreadable as a whole, or no record in it
+        can be read.
     """
     path = Path(path)
+    limits = limits or Limits()
     if not path.exists():
         raise InputError(path, "file not found.", hint="check model.path (paths are relative to the repository root).")
     if path.is_dir():
         raise InputError(path, "is a directory, not a file.", hint="point model.path at one predictions file.")
     fmt = detect_format(path, fmt)
+    text = None
+    bom = False
     if fmt == "parquet":
-        table = _parquet_records(path)
+        table = _apply_screen(_parquet_records(path), limits)
     else:
         data = path.read_bytes()
         if not data.strip():
             raise InputError(path, "the file is empty.", expected="at least one prediction record",
                              found=f"{len(data)} bytes{' of white space' if data else ''}")
-        text = _decode(path, data, allow_bom)
+        text, bom = _decode(path, data)
+        del data
         if fmt == "json" and text.lstrip().startswith("{") and "\n{" in text.strip():
             fmt = "jsonl"  # several top-level objects, one a line: JSON Lines named .json
         if fmt == "json":
-            table = _json_records(path, text)
+            table = _json_records(path, text, limits)
         elif fmt == "jsonl":
-            table = _jsonl_records(path, text)
+            table = _jsonl_records(path, text, limits)
         else:
-            table = _csv_records(path, text, "\t" if fmt == "tsv" else ",", fmt)
+            table = _apply_screen(_csv_records(path, text, "\t" if fmt == "tsv" else ",", fmt), limits)
     if table.n_records == 0:
-        raise InputError(path, "the file holds no records.", expected="at least one prediction record", found="0 records")
+        hint = None
+        if text is not None and "\x00" in text:
+            hint = f"the file holds {text.count(chr(0)):,} NUL bytes: it was cut short or is not a text file; write it again."
+        raise InputError(path, "the file holds no records.", expected="at least one prediction record", found="0 records",
+                         hint=hint)
+    if len(table.frame) == 0 and all(u.get("reason", "unparseable_record") == "unparseable_record" for u in table.unparsed):
+        raise _no_record_parses(path, table, text)
+    table.notes["bom_stripped"] = int(bom)
     return table
 
 

@@ -25,8 +25,10 @@ is within ``tolerance`` of the maximum is accepted, so a tie is never a rejectio
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot.errors import InputError
-from blindspot.io.readers import RawTable
+from blindspot.io.readers import RawTable, bytes_text, escape_surrogates
 
 PROBA_PREFIX = "proba__"
 META_PREFIX = "meta__"
@@ -45,6 +47,9 @@ CORE = ("record", "id", "text", "label", "prediction", "confidence", "y_true", "
 # Reasons a row is rejected, in the order they are checked.
 REASONS = (
     "unparseable_record",
+    "record_too_large",
+    "invalid_unicode",
+    "field_too_large",
     "missing_field",
     "wrong_type",
     "empty_text",
@@ -75,6 +80,8 @@ class Validated:
     has_probabilities : bool
     metadata : list of str
         Metadata column names as in the file (without the prefix).
+    notes : dict
+        What the reader did to the whole file (see :attr:`RawTable.notes`).
     """
 
     clean: pd.DataFrame
@@ -82,6 +89,7 @@ class Validated:
     rows_in: int
     has_probabilities: bool
     metadata: list = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
 
     @property
     def reasons(self) -> dict:
@@ -180,9 +188,9 @@ def _to_float(values: pd.Series, typed: bool) -> tuple[np.ndarray, np.ndarray]:
     if typed:
         ok = _is_number(values)
         if ok.all():
-            return values.to_numpy(dtype=float), ~ok
+            return _safe_floats(values.to_numpy()), ~ok
         out = np.full(len(values), np.nan)
-        out[ok] = values[ok].astype(float).to_numpy()
+        out[ok] = _safe_floats(values[ok].to_numpy())
         return out, ~ok
     parsed = pd.to_numeric(values, errors="coerce").to_numpy(float)
     # Text such as "nan" or "inf" parses: it is a number, just not a finite one.
@@ -194,23 +202,78 @@ def _to_float(values: pd.Series, typed: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fmt(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, float) else repr(value)
+    """A value as it reads in a message: JSON-like, at most 80 characters."""
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**80:
+        text = str(value)[:77]  # digits beyond the 80 shown need not be converted
+    else:
+        text = _dumps(_verbatim(value))
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _verbatim(value):
-    """JSON-safe copy of a raw value: non-finite floats become their names."""
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+MAX_DEPTH = 64  # nesting kept in rejected.jsonl and metadata text; deeper levels are elided
+RAW_KEEP_CHARS = 4096  # a rejected record's raw JSON longer than this is cut, with its size and sha256
+
+
+def _verbatim(value, depth: int = 0):
+    """JSON-safe copy of a raw value.
+
+    Non-finite floats become their names, lone surrogates their escapes, bytes their
+    text (:func:`~blindspot.io.readers.bytes_text`), other objects (dates, decimals)
+    their ``str``; levels deeper than :data:`MAX_DEPTH` are elided, so writing the copy
+    can never exceed the interpreter's recursion limit.
+    """
+    if isinstance(value, str):
+        return escape_surrogates(value)
+    if isinstance(value, (bool, int, type(None))):
+        return value
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return float(value)
+    if isinstance(value, (dict, list, tuple, np.ndarray)) and depth >= MAX_DEPTH:
+        return f"<nested deeper than {MAX_DEPTH} levels: not kept>"
     if isinstance(value, dict):
-        return {k: _verbatim(v) for k, v in value.items()}
+        return {escape_surrogates(str(k)): _verbatim(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_verbatim(v) for v in value]
-    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, np.generic):
-        return value.item()
+        return [_verbatim(v, depth + 1) for v in value]
     if isinstance(value, np.ndarray):
-        return [_verbatim(v) for v in value.tolist()]
-    return value
+        return [_verbatim(v, depth + 1) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return _verbatim(value.item(), depth)
+    if isinstance(value, bytes):
+        return bytes_text(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return escape_surrogates(str(value))
+
+
+def _bounded(raw) -> dict:
+    """``raw`` for rejected.jsonl, with ``raw_bytes`` and ``raw_sha256`` when it had to be cut.
+
+    A record's raw form is kept whole up to :data:`RAW_KEEP_CHARS` characters of JSON;
+    a longer one is kept as the first characters of its JSON text (of the line itself
+    for JSON Lines), so one huge record cannot make rejected.jsonl huge.
+    """
+    safe = _verbatim(raw)
+    if isinstance(safe, str):
+        text = safe
+    elif isinstance(safe, (dict, list)) and len(safe) * 8 < RAW_KEEP_CHARS and not any(
+            isinstance(v, (dict, list)) or (isinstance(v, str) and len(v) > 256)
+            for v in (safe.values() if isinstance(safe, dict) else safe)):
+        return {"raw": safe}  # small for sure: skip the serialisation (most rejected rows)
+    else:
+        text = json.dumps(safe, ensure_ascii=False)
+    if len(text) <= RAW_KEEP_CHARS:
+        return {"raw": safe}
+    data = text.encode("utf-8")
+    return {"raw": text[:RAW_KEEP_CHARS] + "...", "raw_truncated": True, "raw_bytes": len(data),
+            "raw_sha256": hashlib.sha256(data).hexdigest()}
 
 
 class _Judge:
@@ -251,6 +314,7 @@ def _normalise_metadata(values: pd.Series, typed: bool) -> pd.Series:
     CSV (``typed=False``) a column whose every value parses as a number is numeric.
     """
     missing = _is_missing(values) | _is_blank(values)
+    original = values
     if not typed and not missing.all():
         parsed = pd.to_numeric(values.where(~missing, None), errors="coerce")
         if not parsed[~missing].isna().any():
@@ -264,15 +328,161 @@ def _normalise_metadata(values: pd.Series, typed: bool) -> pd.Series:
     if len(present) and all_bool:
         return values.where(~missing, None).astype("boolean")
     if len(present) and _is_number(present).all():
-        as_float = values.where(~missing, np.nan).astype(float)
-        if np.all(np.mod(as_float[~missing], 1) == 0):
-            return as_float.round().astype("Int64")
-        return as_float
+        try:
+            as_float = values.where(~missing, np.nan).astype(float)
+        except OverflowError:  # an integer beyond the float range: its digits are kept as text
+            as_float = None
+            values = original
+        if as_float is not None:
+            whole = as_float[~missing].to_numpy()
+            # Int64 holds whole numbers below 2**63 (uint64 ids and 1e300 stay float64).
+            with np.errstate(invalid="ignore"):  # inf % 1 is NaN: not whole, so float64
+                whole_numbers = np.all(np.mod(whole, 1) == 0) and np.all(np.abs(whole) < 2.0**63)
+            if whole_numbers:
+                return as_float.round().astype("Int64")
+            return as_float
     def as_text(v):
-        if isinstance(v, (dict, list)):
-            return json.dumps(v, sort_keys=True, ensure_ascii=False)
+        if isinstance(v, (dict, list, tuple, np.ndarray)):
+            return json.dumps(_verbatim(v), sort_keys=True, ensure_ascii=False)
+        if isinstance(v, bytes):
+            return bytes_text(v)
         return str(v)
     return values.where(~missing, None).map(lambda v: None if v is None else as_text(v), na_action="ignore").astype("string")
+
+
+def _safe_floats(values) -> np.ndarray:
+    """``values`` as float64; an integer beyond the float range becomes +-inf's neighbour, the largest float.
+
+    Python ints have no size limit (JSON ``1e400`` is inf, but ``10**400`` written out is an
+    int): they are kept as out-of-range numbers, never an OverflowError.
+    """
+    arr = np.asarray(values, dtype=object)
+    try:
+        return arr.astype(float)
+    except OverflowError:
+        big = np.finfo(float).max
+        return np.fromiter((v if not isinstance(v, int) or abs(v) < 2**1023 else math.copysign(big, v) for v in arr),
+                           dtype=float, count=len(arr))
+
+
+def _labels_as_text(values: pd.Series) -> pd.Series:
+    """Integer labels as their decimal text (JSON ``0``/``1`` match classes ``"0"``/``"1"``, as in CSV).
+
+    Booleans and floats are not converted: ``true`` or ``1.0`` is not a class name.
+    """
+    if _kind(values) in (None, "string"):
+        return values
+    return values.map(lambda v: str(v) if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) else v)
+
+
+def _hydra_item(name: str) -> str:
+    """A class name as an element of a Hydra list override (quoted unless plain)."""
+    return name if re.fullmatch(r"[\w.\-+]+", name) else json.dumps(name, ensure_ascii=False)
+
+
+def _counts_text(values: pd.Series, top: int = 5) -> tuple[str, list]:
+    """"'1' (2,034 rows), '0' (1,966 rows)" for the most frequent text values, and all distinct ones."""
+    text = values[values.map(lambda v: isinstance(v, str))]
+    counts = text.value_counts(sort=True)
+    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    shown = ", ".join(f"{_fmt(k)} ({c:,} rows)" for k, c in counts.head(top).items())
+    if len(counts) > top:
+        shown += f" and {len(counts) - top:,} more"
+    return shown or "no text values", list(counts.index)
+
+
+def _check_classes(path: str, mapped: dict, known: dict, required: dict, classes: list) -> None:
+    """Stop when most labels or predictions are not configured classes: the class list is wrong, not the rows.
+
+    A few unknown labels are row rejections; a file whose labels are mostly not classes
+    (a 0/1 file audited with negative/neutral/positive) gets one sentence naming what it
+    holds, instead of a missing ``p_negative`` column or every row rejected.
+    """
+    bad = {}
+    for role in ("label", "prediction"):
+        values = mapped[role]
+        present = int(values.map(lambda v: isinstance(v, str)).sum()) if _kind(values) != "string" else len(values)
+        if present and known[role].sum() * 2 < present:
+            bad[role] = present - int(known[role].sum())
+    if not bad:
+        return
+    found, names = [], []
+    for role in ("label", "prediction"):
+        shown, distinct = _counts_text(mapped[role])
+        found.append(f"{role}s {shown}")
+        names += [d for d in distinct if d not in names]
+    names = sorted(names, key=lambda c: (0, int(c), c) if c.isdigit() else (1, 0, c))
+    listed = ",".join(_hydra_item(c) for c in names[:20])
+    role, k = next(iter(bad.items()))
+    raise InputError(
+        path,
+        f"the configured classes do not match the file: {k:,} of {len(mapped[role]):,} {role}s are not one of them.",
+        field=required[role],
+        expected=f"labels and predictions among ingest.classes {list(classes)}",
+        found="; ".join(found),
+        hint=(f"list the classes the file uses, e.g. `dvc exp run -S 'ingest.classes=[{listed}]'`"
+              + (" (and the rest)" if len(names) > 20 else "")
+              + ", or map its names onto yours with ingest.label_map."),
+    )
+
+
+def _id_text(v):
+    """An id as text: integers (and whole floats) by their digits; anything else unchanged."""
+    if isinstance(v, (bool, np.bool_)):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
+        return str(int(v))
+    return v
+
+
+def _id_rule(v) -> bool:
+    # Floats name an integer exactly only below 2**53; 1e300 or inf is no id.
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    if isinstance(v, (int, np.integer)):
+        return True
+    return isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer() and abs(v) < 2**53
+
+
+def _number_text(original, value: float) -> str:
+    """How a number reads in a message: an integer as written (cut at 80 characters), else the float."""
+    if isinstance(original, (int, np.integer)) and not isinstance(original, (bool, np.bool_)):
+        return _fmt(int(original))
+    return repr(float(value))
+
+
+def _named_metadata(path: str, table: RawTable, names: list) -> list:
+    """Metadata columns without the unnamed ones that hold nothing; stop on an unnamed one that holds values.
+
+    A CSV header ending in a comma has an empty last name: that column holds no value and
+    is left out. A column with values and no name cannot be sliced or reported by name.
+    """
+    frame = table.frame
+    unnamed = set(table.unnamed) | {c for c in frame.columns if not str(c).strip()}
+    kept = []
+    for name in names:
+        if name not in unnamed:
+            kept.append(name)
+            continue
+        present = np.flatnonzero(~(_is_missing(frame[name]) | _is_blank(frame[name])))
+        if present.size:
+            position = list(frame.columns).index(name) + 1
+            raise InputError(
+                path,
+                f"column {position} has no name but holds values.",
+                where=f"record {int(table.record[present[0]])}",
+                expected="a name for every column that holds values",
+                found=f"{present.size:,} values, the first {_fmt(frame[name].iat[present[0]])}",
+                hint="name the column in the file, or list the metadata columns to keep in model.metadata.",
+            )
+    return kept
+
+
+def _rejected_row(record, line, reason, field_name, detail, raw) -> dict:
+    return {"record": int(record), "line": int(line) or None, "reason": reason, "field": field_name,
+            "detail": detail, **_bounded(raw)}
 
 
 # --------------------------------------------------------------------------- validate
@@ -323,6 +533,13 @@ def validate(
     frame = table.frame
     n = len(frame)
     label_map = dict(label_map or {})
+    if n == 0:  # every record was set aside while reading: nothing to check
+        rejected = [_rejected_row(u["record"], u["line"], u.get("reason", "unparseable_record"), u.get("field"),
+                                  u["detail"], u["raw"]) for u in table.unparsed]
+        rejected.sort(key=lambda r: r["record"])
+        clean = pd.DataFrame({c: pd.Series([], dtype=object) for c in CORE})
+        return Validated(clean=clean, rejected=rejected, rows_in=table.n_records, has_probabilities=False,
+                         metadata=[], notes=dict(table.notes))
 
     # ---- file-level: are the columns there at all?
     prob_cols = [f"{probability_prefix}{c}" for c in classes] if probability_prefix else []
@@ -338,9 +555,7 @@ def validate(
     elif not has_proba:
         raise InputError(path, "neither a confidence column nor probabilities are configured.",
                          expected="model.columns.confidence or model.columns.probabilities (or model.probability_prefix)")
-    if n:
-        absent = [f"{role} (column {col!r})" for role, col in required.items() if col not in frame.columns]
-        absent += [f"probability column {c!r}" for c in prob_cols if c not in frame.columns]
+    def stop_absent(absent):
         if absent:
             raise InputError(
                 path,
@@ -349,6 +564,22 @@ def validate(
                 found="columns " + ", ".join(repr(str(c)) for c in frame.columns),
                 hint="map your column names in model.columns, e.g. `dvc exp run -S model.columns.label=gold`.",
             )
+
+    stop_absent([f"{role} (column {col!r})" for role, col in required.items() if col not in frame.columns])
+    col = {role: frame[name] for role, name in required.items()}
+    # Labels first: with the wrong class list, say so before blaming a missing p_<class> column.
+    mapped, known = {}, {}
+    for role in ("label", "prediction"):
+        values = _labels_as_text(col[role])
+        col[role] = values
+        values = values.map(lambda v: label_map.get(v, v) if isinstance(v, str) else v) if label_map else values
+        mapped[role] = values
+        if _kind(values) == "string":  # all text: a hash lookup per value, in C
+            known[role] = values.isin(classes).to_numpy(bool)
+        else:
+            known[role] = values.map(lambda v: isinstance(v, str) and v in classes).to_numpy(bool)
+    _check_classes(path, mapped, known, required, classes)
+    stop_absent([f"probability column {c!r}" for c in prob_cols if c not in frame.columns])
     contract_cols = set(required.values()) | set(prob_cols) | ({prob_col} if prob_col else set())
     if metadata is None:
         meta_names = [c for c in frame.columns if c not in contract_cols]
@@ -359,8 +590,13 @@ def validate(
             raise InputError(path, "metadata column(s) listed in model.metadata are not in the file: " + ", ".join(map(repr, unknown)) + ".",
                              found="columns " + ", ".join(repr(str(c)) for c in frame.columns))
 
+    meta_names = _named_metadata(path, table, meta_names)
+
     judge = _Judge(n)
-    col = {role: frame[name] if n else pd.Series([], dtype=object) for role, name in required.items()}
+
+    def as_written(name: str, i: int):
+        # pandas may have turned a JSON integer into a float when building the frame.
+        return table.objects[i].get(name) if table.objects is not None else frame[name].iat[i]
 
     def missing(name: str) -> np.ndarray:
         # In JSON a literal NaN is a value (caught as non_finite later), not a missing
@@ -386,8 +622,7 @@ def validate(
         ok_id = _is_str(col["id"]).copy()
         other = np.flatnonzero(~ok_id)  # text ids are fine; only the others need a look
         if other.size:
-            ok_id[other] = _is_number(col["id"].iloc[other]) & _rule(
-                col["id"], other, lambda v: float(v).is_integer() if isinstance(v, (int, float, np.number)) else False)
+            ok_id[other] = _rule(col["id"], other, _id_rule)
         judge.flag(~ok_id, "wrong_type", required["id"],
                    lambda i: f"expected text or an integer, found {type(col['id'].iat[i]).__name__} {_fmt(col['id'].iat[i])}")
     if "confidence" in col:
@@ -420,7 +655,8 @@ def validate(
         numeric = np.column_stack([_is_number(raw_p[c]) for c in classes]) if n else np.zeros((0, len(classes)), bool)
         judge.flag(keys_ok & ~numeric.all(axis=1), "probabilities_invalid", prob_col,
                    lambda i: f"every probability must be a number, found {_fmt(values.iat[i])}")
-        proba = np.where(numeric, raw_p.where(pd.DataFrame(numeric, columns=classes), np.nan).to_numpy(), np.nan).astype(float)
+        cells = raw_p.where(pd.DataFrame(numeric, columns=classes), np.nan).to_numpy()
+        proba = np.where(numeric, _safe_floats(cells.ravel()).reshape(cells.shape), np.nan)
         proba_field = prob_col
     elif prob_cols:
         parsed = [_to_float(frame[c], table.typed) for c in prob_cols]
@@ -434,21 +670,14 @@ def validate(
     judge.flag(_is_blank(text), "empty_text", required["text"],
                lambda i: f"text is empty or only white space ({_fmt(text.iat[i])})")
     index = {c: k for k, c in enumerate(classes)}
-    mapped = {}
     for role, reason in (("label", "unknown_label"), ("prediction", "unknown_prediction")):
-        values = col[role].map(lambda v: label_map.get(v, v) if isinstance(v, str) else v) if label_map else col[role]
-        mapped[role] = values
-        if _kind(values) == "string":  # all text: a hash lookup per value, in C
-            known = values.isin(classes).to_numpy(bool)
-        else:
-            known = values.map(lambda v: isinstance(v, str) and v in index).to_numpy(bool)
-        judge.flag(~known, reason, required[role], lambda i, r=role, v=col[role]: _label_problem(v.iat[i], classes, r))
+        judge.flag(~known[role], reason, required[role], lambda i, r=role, v=col[role]: _label_problem(v.iat[i], classes, r))
 
     # ---- numbers
     if conf is not None:
         judge.flag(~np.isfinite(conf), "non_finite", required["confidence"], lambda i: f"confidence is {float(conf[i])!r}")
         judge.flag((conf < 0) | (conf > 1), "confidence_out_of_range", required["confidence"],
-                   lambda i: f"expected a number in [0, 1], found {float(conf[i])!r}")
+                   lambda i: f"expected a number in [0, 1], found {_number_text(as_written(required['confidence'], i), conf[i])}")
     if proba is not None:
         live = judge.alive
         judge.flag(live & ~np.isfinite(proba).all(axis=1), "non_finite", proba_field,
@@ -479,7 +708,7 @@ def validate(
     if "id" in col:
         ids = col["id"]
         if _kind(ids) != "string":  # integer ids become their decimal text
-            ids = ids.map(lambda v: str(int(v)) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else v)
+            ids = ids.map(_id_text)
     else:
         ids = pd.Series([f"row-{k}" for k in table.record], dtype=object)
     alive = judge.alive
@@ -520,11 +749,10 @@ def validate(
     rejected = []
     for i in np.flatnonzero(~keep):
         raw = table.objects[i] if table.objects is not None else {k: v for k, v in frame.iloc[i].items()}
-        rejected.append({"record": int(table.record[i]), "line": int(table.line[i]) or None, "reason": judge.reason[i],
-                         "field": judge.field[i], "detail": judge.detail[i], "raw": _verbatim(raw)})
+        rejected.append(_rejected_row(table.record[i], table.line[i], judge.reason[i], judge.field[i], judge.detail[i], raw))
     for u in table.unparsed:
-        rejected.append({"record": u["record"], "line": u["line"] or None, "reason": "unparseable_record", "field": None,
-                         "detail": u["detail"], "raw": _verbatim(u["raw"])})
+        rejected.append(_rejected_row(u["record"], u["line"], u.get("reason", "unparseable_record"), u.get("field"),
+                                      u["detail"], u["raw"]))
     rejected.sort(key=lambda r: r["record"])
     return Validated(clean=clean, rejected=rejected, rows_in=table.n_records, has_probabilities=proba is not None,
-                     metadata=[str(m) for m in meta_names])
+                     metadata=[str(m) for m in meta_names], notes=dict(table.notes))
