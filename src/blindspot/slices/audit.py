@@ -28,8 +28,26 @@ minus rest value) with ``gap_ci_low``/``gap_ci_high`` (Newcombe), ``p_value``,
 ``excess_given_class_mix`` (error_rate only: errors beyond what the slice's mix of
 true classes predicts; null otherwise),
 ``score`` (``-log10 p``), ``rank`` (1 = strongest significant slice finding; null for
-class findings and non-significant ones), ``explained_by_parent`` and, for watchlist
-findings, ``discovered`` (whether discovery would have reported it too).
+class findings and non-significant ones), ``explained_by_parent``, for watchlist
+findings ``discovered`` (whether discovery would have reported it too), and for slice
+findings ``parts``: one record per predicate of the key, in the key's order (the key
+split on ``__and__``), ``{"key", "source", "column", "value"}`` with ``source``
+"metadata" or "text", the exact raw column name (or text feature) and value (a raw
+string; null for missing; ``{"not_in": [...]}`` for the pooled rare values; a range
+for bins and thresholds; true for a detector). The key is read back through ``parts``,
+never by parsing it (:mod:`blindspot.slices.keys`).
+
+Metrics (``metrics/slices.json``)
+---------------------------------
+``n_rows``, ``settings``, ``family`` (test counts), ``classes`` (class -> recall test),
+``watchlist`` and ``discovered`` (key -> slice entry: ``n``, ``share``, ``depth``,
+``parts`` as above, ``tested`` and ``reason`` when untested, ``accuracy`` and one entry
+per metric; an unresolved watchlist key has only ``n`` = 0, ``tested``, ``reason``
+"not_present" and ``detail``, a sentence per missing part; an empty one has the reason
+``no_rows``), ``columns_tested`` (column key -> ``column`` raw name, ``kind``,
+``n_values``, ``n_predicates``) and ``columns_skipped`` (column key -> ``column``,
+``reason``, ``detail``): every metadata column is in exactly one of the two. A slice
+that is both watched and discovered is keyed by its watchlist key everywhere.
 
 Class findings compare a class's recall with the pooled recall of the other classes
 (``rest_value``): v1's neutral recall of 0 is the finding ``{"label": "neutral"}``,
@@ -371,10 +389,15 @@ def _metrics(n_rows, table, slices, tests, cls, items, watch_slice, parts_of, cl
     discovered = {}
     reported = tests[tests["reported"] & slices["discovery"].to_numpy()[tests["slice"]]]
     for s, group in reported.groupby("slice", sort=True):
-        entry = _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level, parts_of[s])
+        # A watched slice keeps its watchlist key (as in findings and slices.parquet), even when the
+        # watchlist writes a conjunction in another order than discovery does.
+        watched = slices.at[s, "watch"]
+        key = watched[0] if watched else slices.at[s, "key"]
+        entry = _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level,
+                             watch[key]["parts"] if watched else parts_of[s])
         entry["rank"] = int(group["rank"].min())
-        entry["on_watchlist"] = bool(slices.at[s, "watch"])
-        discovered[slices.at[s, "key"]] = entry
+        entry["on_watchlist"] = bool(watched)
+        discovered[key] = entry
     class_entries = {}
     for _, row in cls.iterrows():
         class_entries[row["class"]] = {"n": int(row["n"]), "recall": _metric_entry(row)}

@@ -21,7 +21,8 @@ Keys (stable across model versions, snake_case ASCII, no dots; :mod:`blindspot.s
   ``sarcasm_cue``, ``mixed_sentiment``, ``question``, ``exclamation``) and
   ``length_<band>`` for each configured word-count band.
 
-Columns that cannot be sliced are skipped with a reason (:func:`unsliceable`): all
+Columns that cannot be sliced are skipped with a reason (:func:`unsliceable`,
+:func:`python_objects`): all
 values missing, an identifier (more than ``max_levels`` values, at least 90% of rows
 distinct, short values), free text (the same, with values of several words),
 structured values (JSON lists or objects, as ingest stores nested metadata), bytes;
@@ -366,14 +367,28 @@ def _metadata_kind(values: pd.Series, n_quantiles: int) -> str:
     return "categorical"
 
 
-def unsliceable(values: pd.Series, codes: np.ndarray, levels: np.ndarray, *,
-                max_levels: int) -> tuple[str, str] | None:
+def python_objects(values: pd.Series) -> tuple[str, str] | None:
+    """Why an object column holding bytes or nested Python objects cannot be sliced, or None.
+
+    Checked before the values are turned into strings (bytes that are not UTF-8 cannot be).
+    """
+    if values.dtype != object:
+        return None
+    present = values[values.notna()]
+    if not len(present):
+        return None
+    if present.map(lambda v: isinstance(v, (bytes, bytearray, memoryview))).any():
+        return BINARY, f"{len(present)} rows, some of them bytes"
+    if present.map(lambda v: isinstance(v, (dict, list, tuple))).all():
+        return STRUCTURED, f"{len(present)} rows of lists or objects"
+    return None
+
+
+def unsliceable(codes: np.ndarray, levels: np.ndarray, *, max_levels: int) -> tuple[str, str] | None:
     """Why a categorical column cannot be sliced, or None when it can.
 
     Parameters
     ----------
-    values : Series, shape (n,)
-        The column as read (to see bytes and nested objects before they became strings).
     codes, levels : from :func:`_as_categories`
     max_levels : int
         A column with at most this many distinct values is always a category.
@@ -385,12 +400,6 @@ def unsliceable(values: pd.Series, codes: np.ndarray, levels: np.ndarray, *,
         :data:`FREE_TEXT`; ``detail`` a sentence with the counts behind it.
     """
     n_values, n_rows = len(levels), int((codes >= 0).sum())
-    if values.dtype == object:
-        present = values[values.notna()]
-        if len(present) and present.map(lambda v: isinstance(v, (bytes, bytearray, memoryview))).all():
-            return BINARY, f"{n_rows} rows of bytes"
-        if len(present) and present.map(lambda v: isinstance(v, (dict, list, tuple))).all():
-            return STRUCTURED, f"{n_rows} rows of lists or objects"
     text = pd.Series(levels, dtype="string")
     stripped = text.str.strip()
     looks_json = ((stripped.str.startswith("[") & stripped.str.endswith("]"))
@@ -452,10 +461,12 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int, n_quantiles: in
             skipped = EXCLUDED, "listed in slices.metadata_exclude"
         elif not values.notna().any():
             skipped = ALL_MISSING, f"no value in {len(values)} rows"
+        else:
+            skipped = python_objects(values)
         kind = None if skipped else _metadata_kind(values, n_quantiles)
         if kind == "categorical":
             codes, levels = _as_categories(values)
-            skipped = unsliceable(values, codes, levels, max_levels=max_levels)
+            skipped = unsliceable(codes, levels, max_levels=max_levels)
             if not skipped:
                 p, m, resolvers[key] = categorical_predicates(name, values, max_levels=max_levels, column_key=key,
                                                               factorized=(codes, levels))
