@@ -1,0 +1,211 @@
+"""Every configuration check that needs no data, run by the first stage before any work.
+
+``dvc repro`` runs ingest first; ingest calls :func:`check` right after
+:func:`~blindspot.config.load_params`. A setting that cannot work (a level outside (0, 1),
+a band the report cannot show, a polarity map that does not fit the classes, a baseline
+file outside the workspace) therefore stops the run at stage one, in one sentence naming
+the key, instead of at stage five after four stages ran.
+
+Types and unknown keys are :func:`~blindspot.config.load_params`'s job; this module checks
+values and how keys fit together. It stays cheap: it reads no data file (the ingest stage
+does) and imports no stage library that the ingest stage does not load anyway.
+The label values found in the file are ingest's to check (it names the labels it found
+when they do not match ``ingest.classes``); they are not repeated here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from blindspot.errors import ConfigError
+
+# Names of blindspot.slices.features.TEXT_DETECTORS, kept here because importing the slices
+# package costs about a second (tests/test_preflight.py fails when the two drift apart).
+TEXT_DETECTORS = ("exclamation", "mixed_sentiment", "negation", "question", "sarcasm_cue")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _in_open_unit(v) -> bool:
+    return _number(v) and 0 < v < 1
+
+
+def _in_closed_unit(v) -> bool:
+    return _number(v) and 0 <= v <= 1
+
+
+def _in_half_open_unit(v) -> bool:
+    return _number(v) and 0 < v <= 1
+
+
+def _at_least(low: float) -> Callable[[Any], bool]:
+    return lambda v: _number(v) and v >= low
+
+
+def _null_or_at_least(low: float) -> Callable[[Any], bool]:
+    return lambda v: v is None or (_number(v) and v >= low)
+
+
+# (dotted key, test, what it must be): the single-value ranges. Cross-field checks follow below.
+RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("seed", _at_least(0), "an integer >= 0 (numpy seeds are non-negative)"),
+    ("stats.n_boot", _at_least(1), "at least 1"),
+    ("stats.ci_level", _in_open_unit, "in (0, 1), e.g. 0.95"),
+    ("stats.fdr_alpha", _in_open_unit, "in (0, 1), e.g. 0.05"),
+    ("ingest.tolerance", _at_least(0), "a number >= 0"),
+    ("slices.min_support", _at_least(1), "at least 1"),
+    ("slices.min_class_support", _at_least(1), "at least 1"),
+    ("slices.max_depth", _at_least(1), "at least 1 (1 = single predicates)"),
+    ("slices.max_levels", _at_least(1), "at least 1"),
+    ("slices.n_quantiles", _at_least(2), "at least 2"),
+    ("slices.jargon_high_density", _at_least(0), "a number >= 0"),
+    ("slices.caps_high_share", _in_closed_unit, "in [0, 1]"),
+    ("slices.top_k_plots", _at_least(0), "at least 0"),
+    ("calibration.n_bins", _at_least(2), "at least 2"),
+    ("calibration.underconfident_margin", _in_half_open_unit, "in (0, 1]"),
+    ("calibration.min_n", _at_least(1), "at least 1"),
+    ("calibration.n_worst", _at_least(0), "at least 0"),
+    ("calibration.recalibration_folds", _at_least(2), "at least 2"),
+    ("calibration.max_listed_rows", _null_or_at_least(0), "null or at least 0"),
+    ("report.max_blind_spots", _at_least(0), "at least 0"),
+    ("report.n_examples", _at_least(0), "at least 0"),
+    ("report.max_quote_chars", _at_least(1), "at least 1"),
+    ("report.confident_threshold", _in_half_open_unit, "in (0, 1]"),
+)
+
+
+def _get(cfg: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
+def check_ranges(cfg) -> None:
+    """Each single value in its range (:data:`RANGES`)."""
+    for key, ok, expected in RANGES:
+        value = _get(cfg, key)
+        if not ok(value):
+            raise ConfigError(f"{key} must be {expected}; found {value!r}")
+
+
+def check_lists(cfg) -> None:
+    """Thresholds, quantiles, length bands and detector names: lists whose every item has a range."""
+    thresholds = list(cfg.calibration.confident_thresholds)
+    if not thresholds or not all(_in_half_open_unit(t) for t in thresholds):
+        raise ConfigError(f"calibration.confident_thresholds must be a non-empty list of numbers in (0, 1]; "
+                          f"found {thresholds}")
+    quantiles = list(cfg.profile.length_quantiles)
+    if not all(_in_closed_unit(q) for q in quantiles):
+        raise ConfigError(f"profile.length_quantiles must be numbers in [0, 1]; found {quantiles}")
+    for band, bounds in cfg.slices.length_bands.items():
+        bounds = list(bounds)
+        low, high = (bounds + [None, None])[:2]
+        if len(bounds) != 2 or not _at_least(0)(low) or (high is not None and not (_number(high) and high > low)):
+            raise ConfigError(f"slices.length_bands.{band} must be [low, high] word counts with 0 <= low < high "
+                              f"(high may be null); found {bounds}")
+    unknown = [d for d in cfg.slices.text_detectors if d not in TEXT_DETECTORS]
+    if unknown:
+        raise ConfigError(f"slices.text_detectors: unknown detector {unknown[0]!r}; choose from "
+                          f"{', '.join(TEXT_DETECTORS)}")
+
+
+def check_report_band(cfg) -> None:
+    """The brief's confidently-incorrect band must be one the calibrate stage measures."""
+    wanted = cfg.report.confident_threshold
+    measured = sorted({float(t) for t in cfg.calibration.confident_thresholds})
+    if not any(math.isclose(wanted, t, rel_tol=0, abs_tol=1e-9) for t in measured):
+        raise ConfigError(f"report.confident_threshold {wanted:g} is not one of calibration.confident_thresholds "
+                          f"{[float(t) for t in measured]}, so the calibrate stage would not measure it; add it there "
+                          f"or pick one of them")
+
+
+def check_input_contract(cfg) -> None:
+    """Column mapping and label aliases that can never work, whatever the file holds."""
+    classes = [str(c) for c in cfg.ingest.classes]
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        repeated = sorted({c for c in classes if classes.count(c) > 1})
+        found = f"{repeated[0]!r} twice" if repeated else f"{classes}"
+        raise ConfigError(f"ingest.classes must list at least two distinct classes; found {found}")
+    columns = cfg.model.columns
+    named = {role: getattr(columns, role) for role in ("id", "text", "label", "prediction", "confidence",
+                                                        "probabilities") if getattr(columns, role) is not None}
+    seen: dict[str, str] = {}
+    for role, column in named.items():
+        if column in seen:
+            raise ConfigError(f"model.columns.{seen[column]} and model.columns.{role} both name the column "
+                              f"{column!r}; each contract field needs its own column")
+        seen[column] = role
+    if columns.confidence is None and columns.probabilities is None and cfg.model.probability_prefix is None:
+        raise ConfigError("model.columns.confidence is null and there are no probabilities "
+                          "(model.columns.probabilities and model.probability_prefix are null too); "
+                          "name the confidence column or the probabilities")
+    for alias, target in (cfg.ingest.label_map or {}).items():
+        if str(target) not in classes:
+            raise ConfigError(f"ingest.label_map maps {alias!r} to {target!r}, which is not one of ingest.classes "
+                              f"{classes}")
+    from blindspot.io.readers import FORMATS
+
+    if cfg.model.format not in ("auto", *FORMATS):
+        raise ConfigError(f"model.format must be one of {', '.join(('auto', *FORMATS))}; found {cfg.model.format!r}")
+
+
+def check_input_path(cfg) -> None:
+    """The predictions file inside the workspace, where DVC tracks it (``blindspot.paths.workspace_input``)."""
+    from blindspot import paths
+
+    workspace_input = getattr(paths, "workspace_input", None)
+    if workspace_input is not None:
+        workspace_input(cfg.model.path)
+
+
+def check_judge(cfg, environ: Optional[Mapping[str, str]]) -> None:
+    """The judge section against the classes (polarity map), backend, prompt and HTTP settings."""
+    from blindspot.judge.checks import check_config
+
+    check_config(cfg.judge, list(cfg.ingest.classes), environ=environ)
+
+
+def check_compare(cfg) -> None:
+    """The baseline: its limits, and its file inside the workspace (``blindspot.compare.check_config``)."""
+    from blindspot.compare import check_config
+
+    check_config(cfg.compare, cfg.model, cfg.ingest)
+
+
+def check(cfg, *, environ: Optional[Mapping[str, str]] = os.environ, source: str = "params.yaml") -> None:
+    """Run every check; the first problem stops the run.
+
+    Parameters
+    ----------
+    cfg : blindspot.config.Config
+        As :func:`~blindspot.config.load_params` returned it.
+    environ : mapping or None
+        Where the judge's API key variable is looked up (default ``os.environ``); None
+        skips that check (composing ``params.yaml`` needs no key; running the judge does).
+    source : str
+        Prefix of the message.
+
+    Raises
+    ------
+    ConfigError
+        One sentence: ``"params.yaml: stats.ci_level must be in (0, 1), e.g. 0.95; found 1.5"``.
+    """
+    steps: Sequence[Callable[[], None]] = (
+        lambda: check_ranges(cfg),
+        lambda: check_lists(cfg),
+        lambda: check_report_band(cfg),
+        lambda: check_input_contract(cfg),
+        lambda: check_judge(cfg, environ),
+        lambda: check_compare(cfg),
+        lambda: check_input_path(cfg),
+    )
+    for step in steps:
+        try:
+            step()
+        except ConfigError as exc:
+            message = " ".join(str(exc).split())  # one line, whatever the check wrote
+            raise ConfigError(message if message.startswith(f"{source}:") else f"{source}: {message}") from None
