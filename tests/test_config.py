@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import yaml
 from hydra import compose, initialize_config_dir
@@ -107,7 +113,7 @@ def test_unknown_key_without_close_name_lists_the_keys_there(tmp_path):
     ("stats.n_boot", None, "key 'stats.n_boot' expects an integer; found null"),
     ("stats.ci_level", "high", "key 'stats.ci_level' expects a number; found \"high\""),
     ("ingest.classes", "negative", "key 'ingest.classes' expects a list of strings; found \"negative\""),
-    ("ingest.allow_bom", "maybe", "key 'ingest.allow_bom' expects true or false; found \"maybe\""),
+    ("judge.http.json_mode", "maybe", "key 'judge.http.json_mode' expects true or false; found \"maybe\""),
     ("model", 5, "key 'model' expects a mapping with keys name, path, format, columns, probability_prefix, "
                  "metadata; found 5"),
     ("slices.length_bands", {"short": [0, "forty"]},
@@ -152,3 +158,75 @@ def test_params_that_are_not_yaml(tmp_path):
 ])
 def test_override_keys_are_checked_against_the_dataclasses(key, expected):
     assert check_override_key(key) == expected
+
+
+# --- overrides on the command line: `make params` and real `dvc exp run -S` -----------------------------
+
+def _project_copy(root):
+    """The files composing params.yaml needs: conf/ (with its Hydra plugin), the script, .dvc/config, inputs."""
+    shutil.copytree(ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "compose_params.py", root / "scripts")
+    (root / ".dvc").mkdir()
+    for name in ("config", ".gitignore"):
+        shutil.copy(ROOT / ".dvc" / name, root / ".dvc" / name)
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy(ROOT / name, root / name)
+    (root / "data" / "raw" / "predictions").mkdir(parents=True)
+    for name in ("v1.json", "v2.json"):
+        shutil.copy(ROOT / "data" / "raw" / "predictions" / name, root / "data" / "raw" / "predictions" / name)
+    return root
+
+
+def _compose_in(root, *overrides):
+    return subprocess.run([sys.executable, "scripts/compose_params.py", *overrides], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_dvc_uses_the_plugins_path_compose_params_uses():
+    text = (ROOT / ".dvc" / "config").read_text()
+    assert "plugins_path = conf/hydra_plugins" in text
+    assert (ROOT / "conf" / "hydra_plugins" / "hydra_plugins" / "blindspot_params.py").is_file()
+
+
+@pytest.mark.parametrize("override, message", [
+    ("modle.path=x", "override 'modle.path=x': unknown key 'modle.path'; did you mean 'model.path'?"),
+    ("+modle.path=x", "override '+modle.path=x': unknown key 'modle.path'; did you mean 'model.path'?"),
+    ("stats.n_boot=many",
+     "params.yaml composed from conf/ with stats.n_boot=many: key 'stats.n_boot' expects an integer; found \"many\""),
+    ("stats.ci_level=1.5",  # preflight's cross-field checks run at composition too
+     "params.yaml composed from conf/ with stats.ci_level=1.5: stats.ci_level must be in (0, 1), e.g. 0.95; found 1.5"),
+])
+def test_make_params_refuses_a_bad_override_in_one_line(tmp_path, override, message):
+    root = _project_copy(tmp_path)
+    before = (root / "params.yaml").read_bytes()
+    proc = _compose_in(root, override)
+    assert proc.returncode == 2
+    assert proc.stderr == f"compose_params: error: {message}\n"
+    assert (root / "params.yaml").read_bytes() == before, "nothing is written"
+
+
+def test_make_params_still_composes_good_overrides(tmp_path):
+    root = _project_copy(tmp_path)
+    proc = _compose_in(root, "model=v2", "+ingest.label_map.Positive=positive")
+    assert proc.returncode == 0, proc.stderr
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    assert params["model"]["name"] == "v2" and params["ingest"]["label_map"] == {"Positive": "positive"}
+
+
+def test_dvc_exp_run_misspelt_override_says_did_you_mean(tmp_path):
+    # The real DVC: its Hydra composition loads the plugin from hydra.plugins_path (.dvc/config).
+    root = _project_copy(tmp_path)
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-q", "-m", "workspace"]):
+        subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    proc = subprocess.run([dvc, "exp", "run", "-S", "modle.path=x"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 255  # DVC's status for its own errors
+    assert "ERROR: override 'modle.path=x': unknown key 'modle.path'; did you mean 'model.path'?" in out
+    assert "unexpected error" not in out and "Hit us up" not in out and "+modle.path" not in out
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True)
+    assert status.stdout == "", "no stage ran, nothing was written"
