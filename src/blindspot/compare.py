@@ -467,27 +467,42 @@ def apply_fdr(tree: dict, fdr_alpha: float) -> dict:
 def pair_rows(current: pd.DataFrame, baseline: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Rows of both canonical tables with the same id and gold label.
 
+    Parameters
+    ----------
+    current, baseline : DataFrame
+        Canonical tables (``id, y_true, y_pred, confidence``); ids unique in each, as
+        ingest guarantees (a duplicate is rejected there).
+
     Returns
     -------
     paired : DataFrame
-        ``id, y_true, pred_baseline, pred_current, conf_baseline, conf_current``, in the
+        ``id, y_true, pred_current, conf_current, pred_baseline, conf_baseline,
+        row_current, row_baseline`` (the last two: positions in each table), in the
         current table's row order.
     pairing : dict
         ``n_current, n_baseline, shared_ids, label_mismatch, n_paired, coverage_current``.
     """
-    cur = pd.DataFrame({"id": current["id"].astype("string"), "y_true": current["y_true"].to_numpy(np.int64),
-                        "pred_current": current["y_pred"].to_numpy(np.int64),
-                        "conf_current": current["confidence"].to_numpy(float)})
-    base = pd.DataFrame({"id": baseline["id"].astype("string"),
-                         "y_true_baseline": baseline["y_true"].to_numpy(np.int64),
-                         "pred_baseline": baseline["y_pred"].to_numpy(np.int64),
-                         "conf_baseline": baseline["confidence"].to_numpy(float)})
-    merged = cur.merge(base, on="id", how="inner", sort=False, validate="one_to_one")
-    same = merged["y_true"].to_numpy() == merged["y_true_baseline"].to_numpy()
-    paired = merged[same].drop(columns="y_true_baseline").reset_index(drop=True)
-    pairing = {"n_current": len(cur), "n_baseline": len(base), "shared_ids": len(merged),
+    ids = current["id"].astype("string")
+    index_b = pd.Index(baseline["id"].astype("string"))
+    if not (index_b.is_unique and ids.is_unique):
+        raise ValueError("pair_rows needs unique ids in each table (ingest rejects duplicates)")
+    # One hash lookup of the current ids in the baseline's: ~4x faster than a merge on 500k text ids.
+    found = index_b.get_indexer(ids)
+    shared = np.flatnonzero(found >= 0)
+    y_true = current["y_true"].to_numpy(np.int64)
+    same = y_true[shared] == baseline["y_true"].to_numpy(np.int64)[found[shared]]
+    row_c = shared[same]
+    row_b = found[row_c]
+    paired = pd.DataFrame({"id": ids.to_numpy()[row_c], "y_true": y_true[row_c],
+                           "pred_current": current["y_pred"].to_numpy(np.int64)[row_c],
+                           "conf_current": current["confidence"].to_numpy(float)[row_c],
+                           "pred_baseline": baseline["y_pred"].to_numpy(np.int64)[row_b],
+                           "conf_baseline": baseline["confidence"].to_numpy(float)[row_b],
+                           "row_current": row_c, "row_baseline": row_b})
+    paired["id"] = paired["id"].astype("string")
+    pairing = {"n_current": len(current), "n_baseline": len(baseline), "shared_ids": int(shared.size),
                "label_mismatch": int((~same).sum()), "n_paired": len(paired),
-               "coverage_current": len(paired) / len(cur) if len(cur) else float("nan")}
+               "coverage_current": len(paired) / len(current) if len(current) else float("nan")}
     return paired, pairing
 
 
@@ -544,8 +559,7 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     glob = compare_table(joint_counts(t, pb, pc, fb, fc, k), classes, n_boot=n_boot, level=level,
                          rng=_rng(seed, "global"), min_rows=min_rows, scope="global")
     # Slice membership and per-row losses belong to each table's rows; carry them to the paired rows by id.
-    position = pd.Index(current["id"].astype("string")).get_indexer(paired["id"])
-    position_b = pd.Index(baseline["id"].astype("string")).get_indexer(paired["id"])
+    position, position_b = paired["row_current"].to_numpy(), paired["row_baseline"].to_numpy()
     losses_c, losses_b = row_losses(current, classes), row_losses(baseline, classes)
     for name in LOSSES:
         if name not in losses_c or name not in losses_b:
