@@ -7,7 +7,7 @@ from blindspot.config import load_params
 from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_json, write_metrics, write_parquet
 from blindspot.plots import save_figure
-from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plot_confusion_grid
+from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plain_text, plot_confusion_grid
 from blindspot.slices import audit_slices
 from blindspot.slices.evaluate import metric_names
 from blindspot.slices.watchlist import watchlist_gap_rows
@@ -39,7 +39,9 @@ def main(log) -> str:
                 FOREST_PNG)
     grid_title = (f"model {cfg.model.name}: top blind spots, row-normalised confusion" if audit.confusions
                   else f"model {cfg.model.name}: no significant blind spot")
-    save_figure(plot_confusion_grid(audit.confusions, classes, title=grid_title), CONFUSION_PNG)
+    # Class and model names are the user's: drawn as written, never as matplotlib math.
+    save_figure(plot_confusion_grid(audit.confusions, [plain_text(c) for c in classes], title=plain_text(grid_title)),
+                CONFUSION_PNG)
 
     family = audit.metrics["family"]
     return (f"{family['n_tests']} tests on {family['n_slices_tested']} slices: {family['n_blind_spots']} blind "

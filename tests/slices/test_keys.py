@@ -61,9 +61,11 @@ def test_column_keys_reserve_and_and_class():
 
 
 any_text = st.text(alphabet=st.characters(blacklist_categories=()), max_size=60)  # any code point, surrogates too
+# What a canonical table can hold: Arrow strings refuse lone surrogates (ingest rejects such rows).
+table_text = st.text(max_size=60)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(any_text, max_size=12), st.sampled_from([RESERVED_VALUES, RESERVED_COLUMNS]))
 def test_unique_keys_property(raws, reserved):
     keys = unique_keys(raws, reserved=reserved)
@@ -77,8 +79,8 @@ def test_unique_keys_property(raws, reserved):
     assert unique_keys(list(reversed(raws)), reserved=reserved) == keys
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(any_text, st.lists(st.one_of(st.none(), any_text), min_size=1, max_size=6),
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(table_text, st.lists(st.one_of(st.none(), table_text), min_size=1, max_size=6),
                        min_size=1, max_size=4))
 def test_predicate_keys_are_injective_dvc_safe_and_read_back_exactly(columns):
     n = max(len(v) for v in columns.values())

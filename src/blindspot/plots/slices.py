@@ -11,9 +11,15 @@ import pandas as pd
 from blindspot.plots import PALETTE
 from blindspot.plots.confusion import plot_confusion_grid
 
-__all__ = ["CLASS_PANEL", "GapForestDisplay", "plot_confusion_grid"]
+__all__ = ["CLASS_PANEL", "GapForestDisplay", "plain_text", "plot_confusion_grid"]
 
 CLASS_PANEL = "recall (class vs other classes)"
+
+
+def plain_text(text) -> str:
+    """``text`` drawn as written: matplotlib reads ``$...$`` as math (a class named ``$\\frac{`` stops
+    the figure), so every dollar sign is escaped."""
+    return str(text).replace("$", r"\$")
 
 
 class GapForestDisplay:
@@ -77,7 +83,7 @@ class GapForestDisplay:
             part = self.table[self.table["metric"] == metric].iloc[::-1]
             if part.empty:
                 ax.text(0.5, 0.5, "nothing tested", ha="center", va="center", transform=ax.transAxes)
-                ax.set_title(metric, fontsize=10)
+                ax.set_title(plain_text(metric), fontsize=10)
                 continue
             y = np.arange(len(part))
             higher = bool(part["higher_is_better"].iloc[0])
@@ -88,13 +94,13 @@ class GapForestDisplay:
             for yi, g, lo, hi, c in zip(y, part["gap"], low, high, colours):  # one call per slice row
                 ax.errorbar(g, yi, xerr=[[lo], [hi]], fmt="o", color=c, ecolor=c, capsize=2, markersize=4)
             ax.axvline(0, color=PALETTE["neutral"], linewidth=0.8)
-            ax.set_yticks(y, part["label"], fontsize=7.5)
+            ax.set_yticks(y, [plain_text(v) for v in part["label"]], fontsize=7.5)
             direction = "<- worse   gap (slice - rest)   better ->" if higher else "<- better   gap (slice - rest)   worse ->"
             ax.set_xlabel(direction, fontsize=8)
-            ax.set_title(metric, fontsize=10)
+            ax.set_title(plain_text(metric), fontsize=10)
             ax.tick_params(axis="x", labelsize=8)
             ax.spines[["top", "right"]].set_visible(False)
-        fig.suptitle(self.title or "slice gaps with 95% intervals (red: significant blind spot after FDR)",
-                     fontsize=11)
+        fig.suptitle(plain_text(self.title) if self.title else
+                     "slice gaps with 95% intervals (red: significant blind spot after FDR)", fontsize=11)
         self.figure_ = fig
         return self
