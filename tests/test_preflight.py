@@ -124,10 +124,26 @@ def test_no_confidence_and_no_probabilities(workspace):
     assert "model.columns.confidence is null and there are no probabilities" in _message(cfg)
 
 
-def test_text_detector_names_match_the_slice_library():
+def test_text_detector_names_and_watch_keys_match_the_slice_library():
     from blindspot.slices.features import TEXT_DETECTORS
+    from blindspot.slices.watchlist import _KEY
 
     assert sorted(TEXT_DETECTORS) == sorted(preflight.TEXT_DETECTORS)
+    assert _KEY.pattern == preflight.WATCH_KEY.pattern
+
+
+@pytest.mark.parametrize("watchlist, fragment", [
+    (["jargon_high", "Jargon High"], "slices.watchlist: 'Jargon High' is not a slice key"),
+    (["jargon.high"], "slices.watchlist: 'jargon.high' is not a slice key"),
+    (["negation", "negation"], "slices.watchlist: 'negation' is listed twice"),
+])
+def test_watchlist_keys_are_checked_before_the_slice_stage(workspace, watchlist, fragment):
+    assert fragment in _message(_with(**{"slices.watchlist": watchlist}))
+
+
+def test_bands_sharing_a_metrics_key_are_refused(workspace):
+    cfg = _with(**{"calibration.confident_thresholds": [0.8, 0.9, 0.900000001]})
+    assert "share the metrics key conf_ge_90" in _message(cfg)
 
 
 @pytest.mark.parametrize("field, value", [("n_bins", 1), ("confident_thresholds", [0.0]), ("underconfident_margin", 0),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from blindspot.errors import ConfigError
@@ -24,6 +25,8 @@ from blindspot.errors import ConfigError
 # Names of blindspot.slices.features.TEXT_DETECTORS, kept here because importing the slices
 # package costs about a second (tests/test_preflight.py fails when the two drift apart).
 TEXT_DETECTORS = ("exclamation", "mixed_sentiment", "negation", "question", "sarcasm_cue")
+# The form of a watchlist key (blindspot.slices.watchlist._KEY, kept here for the same reason).
+WATCH_KEY = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*(?:__[a-z0-9]+(?:_[a-z0-9]+)*)*$")
 
 
 def _number(value: Any) -> bool:
@@ -111,16 +114,35 @@ def check_lists(cfg) -> None:
     if unknown:
         raise ConfigError(f"slices.text_detectors: unknown detector {unknown[0]!r}; choose from "
                           f"{', '.join(TEXT_DETECTORS)}")
+    watch = [str(k) for k in cfg.slices.watchlist]
+    for key in watch:
+        if not WATCH_KEY.match(key):
+            raise ConfigError(f"slices.watchlist: {key!r} is not a slice key (snake_case, e.g. 'jargon_high', "
+                              f"'condition__birth_control', 'negation__and__jargon_high'; the keys are listed in "
+                              f"metrics/slices.json)")
+        if watch.count(key) > 1:
+            raise ConfigError(f"slices.watchlist: {key!r} is listed twice")
 
 
 def check_report_band(cfg) -> None:
-    """The brief's confidently-incorrect band must be one the calibrate stage measures."""
-    wanted = cfg.report.confident_threshold
+    """Calibrate's bands have distinct metrics keys, and the brief's band is one of them.
+
+    Compared by :func:`blindspot.keys.threshold_key`, the key the calibrate stage writes
+    and the report reads.
+    """
+    from blindspot.keys import threshold_key
+
     measured = sorted({float(t) for t in cfg.calibration.confident_thresholds})
-    if not any(math.isclose(wanted, t, rel_tol=0, abs_tol=1e-9) for t in measured):
+    keys: dict[str, float] = {}
+    for t in measured:
+        if threshold_key(t) in keys:
+            raise ConfigError(f"calibration.confident_thresholds {keys[threshold_key(t)]:g} and {t:g} share the "
+                              f"metrics key {threshold_key(t)} (thresholds are kept to 1e-8); drop one")
+        keys[threshold_key(t)] = t
+    wanted = cfg.report.confident_threshold
+    if threshold_key(wanted) not in keys:
         raise ConfigError(f"report.confident_threshold {wanted:g} is not one of calibration.confident_thresholds "
-                          f"{[float(t) for t in measured]}, so the calibrate stage would not measure it; add it there "
-                          f"or pick one of them")
+                          f"{measured}, so the calibrate stage would not measure it; add it there or pick one of them")
 
 
 def check_input_contract(cfg) -> None:
