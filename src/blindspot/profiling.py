@@ -132,6 +132,27 @@ def baseline_statement(report: dict) -> str:
             f"{report['balanced_accuracy']['value']:.3f} and macro F1 {report['f1_macro']['value']:.3f}.")
 
 
+def mark_unmeasurable(report: dict) -> dict:
+    """Per-class metrics a class's counts cannot define, set to NaN (written null) with a reason.
+
+    A configured class with no rows has no recall (0 of 0) and, unless the model
+    predicts it, no precision and no F1 either; scoring them 0 would read as a class
+    the model always misses. ``imbalance_ratio`` is infinite then, and is given the
+    same treatment. Modifies and returns ``report``.
+    """
+    for name, entry in report["per_class"].items():
+        if entry["support"] == 0:
+            why = f"no row of class '{name}' in the data"
+            undefined = ("recall", "f1") if entry["predicted"] else ("recall", "precision", "f1")
+            for metric in undefined:
+                entry[metric] = {"value": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"),
+                                 "reason": why}
+    empty = [c for c, e in report["per_class"].items() if e["support"] == 0]
+    if empty:
+        report["imbalance_ratio_reason"] = f"class {', '.join(repr(c) for c in empty)} has no rows"
+    return report
+
+
 def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: int, level: float,
                         rng: np.random.Generator, length_quantiles: Sequence[float]) -> dict:
     """Everything in ``metrics/profile.json`` for a canonical predictions table.
@@ -151,7 +172,7 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
     """
     y_true = frame["y_true"].to_numpy(dtype=np.int64)
     y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
-    report = classification_report(y_true, y_pred, classes, n_boot=n_boot, level=level, rng=rng)
+    report = mark_unmeasurable(classification_report(y_true, y_pred, classes, n_boot=n_boot, level=level, rng=rng))
     return {
         "n_rows": int(len(frame)),
         "classes": {c: i for i, c in enumerate(classes)},

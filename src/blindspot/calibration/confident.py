@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from blindspot.keys import threshold_key  # noqa: F401  (re-exported: the writer's side of the key)
+from blindspot.keys import threshold_key  # the writer's side of the key; the report reads with it too
 from blindspot.stats import wilson_interval
 
 
@@ -81,7 +81,8 @@ def confident_error_rates(counts: dict, thresholds: Sequence[float], group: int 
     -------
     dict threshold_key -> dict with ``threshold``, ``count``, ``rate`` (count / n) and
     its Wilson interval, ``n_confident``, ``error_rate_among_confident`` (count /
-    n_confident) and its interval, ``share_of_errors`` (count / all errors).
+    n_confident) and its interval, ``share_of_errors`` (count / all errors). A ratio
+    whose denominator is 0 is NaN (written null) with a ``<name>_reason`` beside it.
     """
     out = {}
     n = int(counts["n"][group])
@@ -103,6 +104,14 @@ def confident_error_rates(counts: dict, thresholds: Sequence[float], group: int 
             "error_rate_among_confident_ci_high": float(hi2),
             "share_of_errors": k / n_err if n_err else np.nan,
         }
+        # A rate over nothing is not 0: it is written null, with why (the report shows the reason).
+        if not n:
+            out[threshold_key(t)]["rate_reason"] = "no rows in this group"
+        if not nc:
+            out[threshold_key(t)]["error_rate_among_confident_reason"] = f"no prediction with confidence >= {t:g}"
+        if not n_err:
+            out[threshold_key(t)]["share_of_errors_reason"] = ("no rows in this group" if not n
+                                                               else "no errors in this group")
     return out
 
 

@@ -1,7 +1,8 @@
 """A tiny document model: the brief is built once as blocks, then rendered to Markdown and HTML.
 
 Every string in a block is *text*, never markup: each renderer escapes it exactly once
-(:func:`blindspot.report.markdown.escape`, :func:`html.escape`), so review text, slice
+(:func:`blindspot.report.markdown.escape`, :func:`html.escape`, both after :func:`visible`
+has spelt out control and bidi characters), so review text, slice
 descriptions built from metadata values and our own sentences all go through the same
 door. Markup exists only as block and inline types:
 
@@ -54,6 +55,23 @@ def run(*parts) -> Run:
         else:
             raise TypeError(f"not an inline piece: {type(part).__name__} {part!r}")
     return tuple(out)
+
+
+# Characters that are invisible or reorder what is around them: C0 controls but tab, line feed and carriage
+# return (ordinary whitespace), DEL and the C1 controls, the bidirectional marks, embeddings, overrides and
+# isolates, and lone surrogates (which no UTF-8 file can hold). Review text, class names, metadata values and
+# column names are untrusted: a right-to-left override could make "1.0 gpj.exe" read as "exe.jpg 0.1".
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                        "\u2066-\u2069\ud800-\udfff]")
+
+
+def visible(text) -> str:
+    """``text`` with every control, bidi and lone-surrogate character shown as ``\\uXXXX``.
+
+    Both renderers call it before their own escaping, so such a character is shown,
+    never obeyed: the text ``"a" + chr(0x202E) + "b"`` renders as ``a\\u202eb``.
+    """
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(text))
 
 
 def plain(parts: Run) -> str:

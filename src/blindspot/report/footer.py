@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 from blindspot import paths
+from blindspot.report.complete import SECTION_TITLES
 from blindspot.report.document import Code, Heading, Paragraph, Table, run
 
 PACKAGES = ("blindspot", "dvc", "hydra-core", "pandas", "numpy", "scikit-learn", "scipy", "matplotlib")
@@ -83,7 +84,7 @@ def footer(prov: dict) -> list:
         rows.append([run("baseline ", Code(prov["baseline_path"])), Code(prov["baseline_sha256"])])
     versions = ", ".join(f"{k} {v}" for k, v in prov["packages"].items())
     return [
-        Heading(2, "Reproducibility"),
+        Heading(2, SECTION_TITLES[-1]),
         Table(["what", "sha256"], rows),
         Paragraph(f"Package versions: {versions}."),
         Paragraph("Regenerate with ", Code("dvc repro"), " (this brief is the ", Code("report"), " stage's output). "

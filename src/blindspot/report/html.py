@@ -1,7 +1,8 @@
 """Render a :class:`~blindspot.report.document.Document` as one self-contained HTML page.
 
-- Every text piece goes through :func:`html.escape` (quotes included), here and nowhere
-  else; the only markup is what this module writes around it.
+- Every text piece goes through :func:`html.escape` (quotes included), after control
+  and bidi characters are spelt out as ``\\uXXXX``, here and nowhere else; the only
+  markup is what this module writes around it.
 - Figures are read from disk and embedded as ``data:image/png;base64`` URIs: the page
   opens offline, needs no other file and loads nothing from the network. A
   Content-Security-Policy meta tag forbids scripts and any fetch besides data: images,
@@ -18,7 +19,7 @@ import mimetypes
 from pathlib import Path
 
 from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
-                                       Strong, Table, run)
+                                       Strong, Table, run, visible)
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -69,7 +70,8 @@ blockquote footer { color: var(--muted); font-size: .85rem; margin-top: .35rem; 
 
 
 def _e(text) -> str:
-    return html.escape(str(text), quote=True)
+    # Control and bidi characters spelt out first (document.visible), then HTML-escaped.
+    return html.escape(visible(text), quote=True)
 
 
 def inline(parts) -> str:

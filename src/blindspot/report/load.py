@@ -122,12 +122,13 @@ class Src:
 
     def reason(self, key) -> str:
         node, name = self, key
+        base = str(key).removesuffix("_ci_low").removesuffix("_ci_high")  # an interval bound shares its value's reason
         while node is not None:
-            for cand in (f"{name}_reason", "reason"):
+            for cand in dict.fromkeys((f"{name}_reason", f"{base}_reason", "reason")):
                 value = node.data.get(cand)
                 if isinstance(value, str) and value.strip():
                     return humanize(value)
-            name = node.path[-1] if node.path else None
+            name = base = node.path[-1] if node.path else None
             node = node.parent
         return GENERIC_REASON
 
@@ -570,7 +571,8 @@ class Example:
 
 
 def parse_example(row: Src) -> Example:
-    slices = row.raw("slices") or ()
+    slices = row.raw("slices")
+    slices = [] if slices is None else slices
     if not isinstance(slices, list):
         row._fail("slices", "is not a list", "a list of slice keys", repr(slices)[:80])
     return Example(rank=row.count("rank"), id=row.text("id"), text=row.text("text", ""), label=row.text("label"),

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
-                                       Strong, Table, run)
+                                       Strong, Table, run, visible)
 
 # Backslash-escaped anywhere: CommonMark lets any ASCII punctuation be escaped, and these
 # are the ones that open emphasis, code, links, images, raw HTML, entities, headings,
@@ -30,10 +30,11 @@ _LINE_START = re.compile(r"^([+=-])|^(\d+)([.)])")
 def escape(text: str) -> str:
     """Plain text -> Markdown that displays exactly that text, collapsed to one line.
 
-    Every run of whitespace (newlines included) becomes one space; a space at either
+    Control and bidi characters are first spelt out (:func:`~blindspot.report.document.visible`);
+    every run of whitespace (newlines included) becomes one space; a space at either
     end is kept, since the text may be one piece of a longer line.
     """
-    flat = _WHITESPACE.sub(" ", str(text))
+    flat = _WHITESPACE.sub(" ", visible(text))
     return _SPECIAL.sub(r"\\\1", flat)
 
 
@@ -45,7 +46,7 @@ def line_start(markdown: str) -> str:
 
 def _code(text: str, in_table: bool = False) -> str:
     # A code span shows its content verbatim; fence it with more backticks than it holds.
-    flat = _WHITESPACE.sub(" ", str(text)).strip()
+    flat = _WHITESPACE.sub(" ", visible(text)).strip()
     if in_table:  # GFM ends a cell at any unescaped pipe, even inside a code span
         flat = flat.replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)

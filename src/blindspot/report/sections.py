@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 from blindspot import paths
 from blindspot.direction import direction_of, higher_is_better
 from blindspot.keys import threshold_key
+from blindspot.report.complete import SECTION_TITLES
 from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
                                        Strong, Table, run, truncate)
 from blindspot.report.load import (GENERIC_REASON, Comparison, Delta, Estimate, Finding, Inputs, Unmeasured,
@@ -237,7 +238,7 @@ def verdict(inputs: Inputs, *, alpha: float) -> list:
         s.append(f"Against {cmp_.baseline_name} on the same {cnt(cmp_.n_paired)} reviews, {cmp_.n_changed} of "
                  f"{cmp_.n_tests} paired tests show a change (FDR {g(cmp_.fdr_alpha)}): {cmp_.n_improved} improved, "
                  f"{cmp_.n_worsened} worsened.")
-    blocks = [Heading(2, "Verdict"), Paragraph(" ".join(s))]
+    blocks = [Heading(2, SECTION_TITLES[0]), Paragraph(" ".join(s))]
     if inputs.problems or inputs.missing:
         items = [run(x) for x in inputs.problems] + [run(Code(m), " is absent") for m in inputs.missing]
         blocks += [Callout("warning", "Some inputs were missing or unreadable; the sections that need them say so."),
@@ -250,7 +251,7 @@ def accuracy_lied(inputs: Inputs, *, classes_figure: Optional[str]) -> list:
     maj = p.cls(p.majority_class)
     predicted = [c for c in p.classes if _ok(c.predicted)]
     top_pred = max(predicted, key=lambda c: c.predicted) if predicted else None
-    out = [Heading(2, "Why accuracy misleads")]
+    out = [Heading(2, SECTION_TITLES[1])]
     text = [f"'{p.majority_class}' is {pct(maj.share if maj else math.nan, 1)} of the reviews (the largest class is "
             f"{f1(p.imbalance_ratio)} times the smallest)"
             + (f", and the model answers '{top_pred.name}' for {pct(top_pred.predicted_share, 1)} of them."
@@ -297,7 +298,7 @@ def accuracy_lied(inputs: Inputs, *, classes_figure: Optional[str]) -> list:
 
 
 def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
-    out = [Heading(2, "Ranked blind spots")]
+    out = [Heading(2, SECTION_TITLES[2])]
     sl = inputs.slices
     if sl is None:
         return out + [Callout("warning", "Not run: the slice stage's results (", Code(str(paths.SLICE_METRICS)),
@@ -384,7 +385,7 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
 
 def evidence(inputs: Inputs) -> list:
     p, cal, fig = inputs.profile, inputs.calibration, inputs.figures
-    out = [Heading(2, "Visual evidence")]
+    out = [Heading(2, SECTION_TITLES[3])]
     added = 0
     if "confusion" in fig:
         out.append(Figure(fig["confusion"], f"Confusion matrix of model {p.model} on all {cnt(p.n_rows)} reviews: counts "
@@ -436,7 +437,7 @@ def evidence(inputs: Inputs) -> list:
 
 
 def examples(inputs: Inputs, *, n_examples: int, max_chars: int) -> list:
-    out = [Heading(2, "Confidently incorrect examples")]
+    out = [Heading(2, SECTION_TITLES[4])]
     cal = inputs.calibration
     if cal is None:
         return out + [Callout("warning", "Not run: the calibrate stage's results (", Code(str(paths.CALIBRATION_METRICS)),
@@ -485,7 +486,7 @@ def examples(inputs: Inputs, *, n_examples: int, max_chars: int) -> list:
 
 
 def judge(inputs: Inputs, *, alpha: float) -> list:
-    out = [Heading(2, "What the judge found, and how far to trust it")]
+    out = [Heading(2, SECTION_TITLES[5])]
     j = inputs.judge
     if j is None:
         return out + [Callout("note", "Not run: the judge did not run (", Code(str(paths.JUDGE_METRICS)), " is "
@@ -642,7 +643,7 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
 
 
 def risks(inputs: Inputs, class_risk: dict) -> list:
-    out = [Heading(2, "Risk and mitigation")]
+    out = [Heading(2, SECTION_TITLES[6])]
     rows = risk_rows(inputs, class_risk)
     if not rows:
         return out + [Paragraph("No finding in this audit calls for a mitigation.")]
@@ -676,7 +677,7 @@ def _delta_row(label, d: Delta, *, show_direction: bool = True) -> list:
 
 
 def comparison(inputs: Inputs) -> list:
-    out = [Heading(2, "Comparison with the previous version")]
+    out = [Heading(2, SECTION_TITLES[7])]
     c = inputs.comparison
     if c is None:
         out.append(Callout("note", "Not run: no paired comparison (", Code(str(paths.COMPARE_METRICS)),
@@ -785,7 +786,15 @@ def _rev_section(inputs: Inputs) -> list:
 # --------------------------------------------------------------------------- the whole brief
 
 
-def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = ()) -> Document:
+def brief_title(prefix: str, source: Optional[str], model: str) -> str:
+    """"Blind Spot Brief: data/raw/mine.csv (model mine)": the audited file first, then the model's name."""
+    if source:
+        return f"{prefix}: {source}" + (f" (model {model})" if model else "")
+    return f"{prefix}: model {model}" if model else prefix
+
+
+def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = (),
+                source: Optional[str] = None) -> Document:
     """The Blind Spot Brief as a :class:`Document`.
 
     Parameters
@@ -796,9 +805,11 @@ def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = 
         ``stats.fdr_alpha``.
     footer_blocks : sequence of blocks
         The reproducibility footer (:func:`blindspot.report.footer.footer`).
+    source : str, optional
+        The audited predictions file (``model.path``), named in the title.
     """
     p = inputs.profile
-    doc = Document(cfg.title, subtitle=run(f"Model {p.model} \u00b7 {cnt(p.n_rows)} reviews \u00b7 every number below "
+    doc = Document(brief_title(cfg.title, source, p.model), subtitle=run(f"Model {p.model} \u00b7 {cnt(p.n_rows)} reviews \u00b7 every number below "
                                            f"is read from ", Code("metrics/"), ", ", Code(str(paths.FINDINGS)), ", ",
                                            Code("plots/"), " and ", Code("data/interim/"), "."))
     doc.add(*verdict(inputs, alpha=alpha))
