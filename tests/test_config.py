@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -178,40 +179,65 @@ def _project_copy(root):
     return root
 
 
-def _compose_in(root, *overrides):
-    return subprocess.run([sys.executable, "scripts/compose_params.py", *overrides], cwd=root, capture_output=True,
-                          text=True, timeout=120)
+# Runs scripts/compose_params.py's main() once per override list in one interpreter (the
+# script's __main__ is only sys.exit(main(argv))); prints [status, stderr, params.yaml changed].
+_COMPOSE_ALL = """
+import contextlib, io, json, runpy, sys
+main = runpy.run_path("scripts/compose_params.py")["main"]
+out = []
+for argv in json.loads(sys.argv[1]):
+    before, err = open("params.yaml", "rb").read(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(argv)
+    out.append([status, err.getvalue(), open("params.yaml", "rb").read() != before])
+print(json.dumps(out))
+"""
 
-
-def test_dvc_uses_the_plugins_path_compose_params_uses():
-    text = (ROOT / ".dvc" / "config").read_text()
-    assert "plugins_path = conf/hydra_plugins" in text
-    assert (ROOT / "conf" / "hydra_plugins" / "hydra_plugins" / "blindspot_params.py").is_file()
-
-
-@pytest.mark.parametrize("override, message", [
+BAD_OVERRIDES = [
     ("modle.path=x", "override 'modle.path=x': unknown key 'modle.path'; did you mean 'model.path'?"),
     ("+modle.path=x", "override '+modle.path=x': unknown key 'modle.path'; did you mean 'model.path'?"),
     ("stats.n_boot=many",
      "params.yaml composed from conf/ with stats.n_boot=many: key 'stats.n_boot' expects an integer; found \"many\""),
     ("stats.ci_level=1.5",  # preflight's cross-field checks run at composition too
      "params.yaml composed from conf/ with stats.ci_level=1.5: stats.ci_level must be in (0, 1), e.g. 0.95; found 1.5"),
-])
-def test_make_params_refuses_a_bad_override_in_one_line(tmp_path, override, message):
-    root = _project_copy(tmp_path)
-    before = (root / "params.yaml").read_bytes()
-    proc = _compose_in(root, override)
-    assert proc.returncode == 2
-    assert proc.stderr == f"compose_params: error: {message}\n"
-    assert (root / "params.yaml").read_bytes() == before, "nothing is written"
+    ("model=v3", "composing conf/ with model=v3: In 'config': Could not find 'model/v3' Available options in 'model':"),
+]
+GOOD_OVERRIDES = ["model=v2", "+ingest.label_map.Positive=positive"]
 
 
-def test_make_params_still_composes_good_overrides(tmp_path):
-    root = _project_copy(tmp_path)
-    proc = _compose_in(root, "model=v2", "+ingest.label_map.Positive=positive")
+@pytest.fixture(scope="module")
+def composed(tmp_path_factory):
+    """(results of every bad override, then of the good ones, params.yaml after) composed in a project copy."""
+    root = _project_copy(tmp_path_factory.mktemp("compose"))
+    cases = [[override] for override, _ in BAD_OVERRIDES] + [GOOD_OVERRIDES]
+    proc = subprocess.run([sys.executable, "-c", _COMPOSE_ALL, json.dumps(cases)], cwd=root, capture_output=True,
+                          text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    params = yaml.safe_load((root / "params.yaml").read_text())
+    return json.loads(proc.stdout), yaml.safe_load((root / "params.yaml").read_text())
+
+
+@pytest.mark.parametrize("case", range(len(BAD_OVERRIDES)), ids=[o for o, _ in BAD_OVERRIDES])
+def test_make_params_refuses_a_bad_override_in_one_line(composed, case):
+    status, stderr, changed = composed[0][case]
+    assert status == 2
+    assert stderr.startswith(f"compose_params: error: {BAD_OVERRIDES[case][1]}") and stderr.count("\n") == 1
+    assert not changed, "params.yaml is not written"
+
+
+def test_make_params_still_composes_good_overrides(composed):
+    status, stderr, changed = composed[0][-1]
+    assert status == 0 and stderr == "" and changed
+    params = composed[1]
     assert params["model"]["name"] == "v2" and params["ingest"]["label_map"] == {"Positive": "positive"}
+
+
+def test_make_params_command_line(tmp_path):
+    root = _project_copy(tmp_path)
+    proc = subprocess.run([sys.executable, "scripts/compose_params.py", "modle.path=x"], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == ("compose_params: error: override 'modle.path=x': unknown key 'modle.path'; "
+                           "did you mean 'model.path'?\n")
 
 
 def test_dvc_exp_run_misspelt_override_says_did_you_mean(tmp_path):
