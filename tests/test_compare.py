@@ -640,9 +640,8 @@ def test_baseline_of_other_labels_is_not_compared(params_for, tmp_path):
     # The README's case: a user's own classes ("0", "1") and the bundled sentiment baseline.
     _, base = _stage_rows(30, 30)
     out = _incompatible(params_for, tmp_path, {"ingest.classes": ["0", "1"]}, rows=base)
-    assert out["reason"] == ("the baseline data/raw/base.json uses the class(es) 'negative', 'neutral', 'positive' in "
-                             "30 of its 30 records, not among the configured classes ['0', '1']: it is a model of "
-                             "other classes")
+    assert out["reason"].startswith("the baseline data/raw/base.json")
+    assert all(name in out["reason"] for name in ("negative", "neutral", "positive", "['0', '1']"))
 
 
 def test_baseline_with_no_valid_record_is_not_compared(params_for, tmp_path):
@@ -657,6 +656,7 @@ def test_baseline_with_other_columns_is_not_compared(params_for, tmp_path):
     renamed = [{("review" if k == "text" else k): v for k, v in r.items()} for r in base]
     out = _incompatible(params_for, tmp_path, {}, rows=renamed)
     assert "required column(s) missing" in out["reason"] and "'text'" in out["reason"]
+    assert "found columns 'id', 'review', 'label'" in out["reason"]
 
 
 def test_baseline_without_id_is_not_compared(params_for, tmp_path):

@@ -727,10 +727,13 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg) -> Baseline:
                               f"null), so no review can be paired with the current predictions")
     try:
         ingested = ingest_file(model, ingest_cfg)
-    except InputError as exc:
+    except InputError as exc:  # the ingest message, in one line: what is wrong, expected, found
         where = f" ({exc.where})" if exc.where else ""
-        return Baseline(None, f"the baseline {path}{where} cannot be read as the current model's predictions: "
-                              f"{exc.problem.rstrip('.')}")
+        text = exc.problem.rstrip(".")
+        text += f"; expected {exc.expected}" if exc.expected else ""
+        text += f"; found {exc.found}" if exc.found else ""
+        return Baseline(None, " ".join(f"the baseline {path}{where} cannot be read as the current model's "
+                                       f"predictions: {text}".split()))
     except OSError as exc:  # permissions, a file removed since the config check, ...
         return Baseline(None, f"the baseline {path} cannot be read: {exc.strerror or exc}")
     counts = {"rows_in": ingested.rows_in, "rows_rejected": len(ingested.rejected)}
