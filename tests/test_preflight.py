@@ -103,11 +103,17 @@ def test_report_band_must_be_measured_by_calibrate(workspace):
     ("slices.text_detectors", ["negation", "sarcasm"], "unknown detector 'sarcasm'"),
     ("ingest.classes", ["neg", "pos", "neg"], "ingest.classes must list at least two distinct classes; found 'neg' twice"),
     ("ingest.classes", ["only"], "ingest.classes must list at least two distinct classes"),
-    ("ingest.label_map", {"Pos": "positiv"}, "ingest.label_map maps 'Pos' to 'positiv', which is not one of"),
+    ("ingest.label_map", {"Pos": "positiv"}, "ingest.label_map maps 'Pos' to 'positiv', which is not one of "
+                                             "ingest.classes ['negative', 'neutral', 'positive']; did you mean 'positive'?"),
     ("model.format", "xlsx", "model.format must be one of auto, json, jsonl"),
 ])
 def test_list_and_contract_checks(workspace, key, value, fragment):
     assert fragment in _message(_with(**{key: value}))
+
+
+def test_default_wording_for_other_classes_is_not_an_error(workspace):
+    # report.class_risk's defaults name the bundled classes; a user's own classes simply get the generic wording.
+    preflight.check(_with(**{"ingest.classes": ["0", "1"]}), environ={})
 
 
 def test_two_contract_fields_on_one_column(workspace):

@@ -15,6 +15,7 @@ when they do not match ``ingest.classes``); they are not repeated here.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -145,6 +146,11 @@ def check_report_band(cfg) -> None:
                           f"{measured}, so the calibrate stage would not measure it; add it there or pick one of them")
 
 
+def _did_you_mean(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def check_input_contract(cfg) -> None:
     """Column mapping and label aliases that can never work, whatever the file holds."""
     classes = [str(c) for c in cfg.ingest.classes]
@@ -168,7 +174,7 @@ def check_input_contract(cfg) -> None:
     for alias, target in (cfg.ingest.label_map or {}).items():
         if str(target) not in classes:
             raise ConfigError(f"ingest.label_map maps {alias!r} to {target!r}, which is not one of ingest.classes "
-                              f"{classes}")
+                              f"{classes}{_did_you_mean(str(target), classes)}")
     from blindspot.io.readers import FORMATS
 
     if cfg.model.format not in ("auto", *FORMATS):
