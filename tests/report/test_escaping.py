@@ -9,7 +9,11 @@ the text itself is shown verbatim (whitespace collapsed).
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +136,84 @@ def test_code_spans_hold_backticks():
     md = md_render.render(Document("t").add(Paragraph(Code("a ``b`` c"), " and ", Code("`edge`"))))
     rendered = markdown_it.MarkdownIt("commonmark").render(md)
     assert "<code>a ``b`` c</code>" in rendered and "<code>`edge`</code>" in rendered
+
+
+# --------------------------------------------------------------------------- control and bidi characters
+
+from blindspot.report.document import visible  # noqa: E402
+
+# Every character that must never reach a brief raw, and how it is shown instead.
+INVISIBLE = ["\x00", "\x07", "\x1b", "\x0b", "\x0c", "\x1c", "\x7f", "\x85", "\x9b", "\u061c", "\u200e", "\u200f",
+             "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\ud800"]
+
+
+@pytest.mark.parametrize("ch", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_visible_spells_out_control_and_bidi_characters(ch):
+    assert visible(f"a{ch}b") == f"a\\u{ord(ch):04x}b"
+    doc = Document(f"t{ch}").add(Paragraph(f"p{ch}", Code(f"c{ch}")), Table(["h"], [[f"x{ch}"]]), Quote(f"q{ch}"))
+    for out in (md_render.render(doc), html_render.render(doc)):
+        assert ch not in out
+        assert out.count(f"\\u{ord(ch):04x}") >= 5
+
+
+def test_ordinary_text_is_untouched():
+    text = "caf\u00e9 \u05e9\u05dc\u05d5\u05dd \U0001F600\u200d\U0001F525 tab\there"  # accents, Hebrew, emoji ZWJ, tab
+    assert visible(text) == text
+
+
+HOSTILE_NAME = "neg\u202eevil\x00 | `tick` \n# Head\x1b[31m"
+HOSTILE_VALUE = "onc\u2066ology\u2069 | ``x`` \n- item\u200f"
+HOSTILE_COLUMN = "spec\u202dialty | <b>\u061c"
+HOSTILE_TEXT = "Great\u202e!sdrawkcab\x00\x1b]8;;http://x.invalid\x07link\x1b]8;;\x07 | a | b |\n# H\n> q ``` `"
+
+
+def _hostile_case(tmp_path: Path) -> Path:
+    """The planted case with a hostile class name, metadata value, column name and review texts everywhere."""
+    root = tmp_path / "hostile"
+    shutil.copytree(Path(__file__).parent / "cases" / "planted", root)
+    swaps = [("negative", HOSTILE_NAME), ("oncology", HOSTILE_VALUE), ("specialty", HOSTILE_COLUMN)]
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".json", ".jsonl")):
+        text = path.read_text(encoding="utf-8")
+        for old, new in swaps:
+            text = text.replace(old, json.dumps(new)[1:-1])
+        if path.name == "confident_errors.jsonl":
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+            text = "".join(json.dumps({**r, "text": HOSTILE_TEXT + r["text"]}) + "\n" for r in rows)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def test_hostile_names_and_texts_are_shown_escaped_in_both_briefs(tmp_path):
+    markdown_it = pytest.importorskip("markdown_it")
+    from blindspot.config import ReportConfig
+    from blindspot.report import check_complete, load_inputs, render_brief
+
+    root = _hostile_case(tmp_path)
+    inputs = load_inputs(root)
+    assert any(c.name == HOSTILE_NAME for c in inputs.profile.classes)
+    assert any(HOSTILE_VALUE in f.key and HOSTILE_COLUMN in f.key for f in inputs.slices.findings)
+    prov = {"params_sha256": "0" * 64, "input_path": f"data/raw/{HOSTILE_COLUMN}.csv", "input_sha256": "1" * 64,
+            "baseline_path": None, "packages": {}}
+    md, html = render_brief(inputs, ReportConfig(n_examples=3), alpha=0.05, prov=prov, root=root)
+    for out in (md, html):
+        assert not [c for c in set(HOSTILE_NAME + HOSTILE_VALUE + HOSTILE_COLUMN + HOSTILE_TEXT)
+                    if visible(c) != c and c in out], "a control or bidi character reached the brief raw"
+        for ch in ("\u202e", "\x00", "\x1b", "\u2066", "\u2069", "\u200f", "\u202d", "\u061c", "\x07"):
+            assert f"\\u{ord(ch):04x}" in out, f"U+{ord(ch):04X} is not shown"
+    findings = json.loads((root / "reports/findings.json").read_text(encoding="utf-8"))
+    assert check_complete(md, html, findings) == []
+    # The text stays inside its quote and its table cell: the Markdown parses to the same structure.
+    rendered = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
+    doc = parse(rendered)
+    tags = [t for t, _ in doc.tags]
+    assert tags.count("h1") == 1 and tags.count("h2") == 9 and "a" not in tags and "script" not in tags
+    assert tags.count("blockquote") >= 3
+    for table in re.findall(r"<table>(.*?)</table>", rendered, re.S):
+        width = len(re.findall(r"<th[ >]", table.split("</tr>")[0]))
+        rows = [r for r in table.split("</tr>")[1:] if "<td" in r]
+        assert rows and all(len(re.findall(r"<td[ >]", r)) == width for r in rows), "a cell broke out of its table"
+    hdoc = parse(html)
+    assert [t for t, _ in hdoc.tags].count("h2") == 9 and "script" not in [t for t, _ in hdoc.tags]
+    title = "Blind Spot Brief: data/raw/spec\\u202dialty | <b>\\u061c.csv (model planted)"
+    assert re.search(r"<h1>(.*?)</h1>", rendered).group(1) == title.replace("<", "&lt;").replace(">", "&gt;")
+    assert f"<title>{title.replace('<', '&lt;').replace('>', '&gt;')}</title>" in html

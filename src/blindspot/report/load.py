@@ -204,8 +204,10 @@ class Src:
         if key not in self.data and default is not None:
             return default
         value = self._get(key)
-        if value is None:
-            return bool(default)
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return bool(default)  # an unknown flag is not a claim: read as its default (False)
+        if isinstance(value, float) and value in (0.0, 1.0):
+            return bool(value)
         if not isinstance(value, (bool, int)):
             self._fail(key, "is not true or false", "a boolean", repr(value))
         return bool(value)
