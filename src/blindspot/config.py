@@ -3,8 +3,11 @@
 Flow: ``conf/`` (Hydra) is composed into ``params.yaml`` by ``dvc exp run`` (or
 ``make params``); stages call :func:`load_params`, which merges that file onto these
 dataclasses with ``OmegaConf.structured``. An unknown key (a typo) or a value of the
-wrong type fails loudly here, before any work is done, with a :class:`ConfigError`
-naming the key.
+wrong type fails loudly here, before any work is done, with a :class:`ConfigError` of one
+sentence: the key, and the closest real key ("did you mean") or the expected type and the
+value found. Values that must lie in a range or fit together are checked by
+:mod:`blindspot.preflight`; overrides on the command line, by the Hydra plugin module in
+``conf/hydra_plugins`` (both reuse the functions here).
 
 Each section belongs to one stage; add a field to the section, to its ``conf/`` file,
 and to the stage's ``params:`` list in ``dvc.yaml``, then run ``make params``.

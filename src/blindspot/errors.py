@@ -1,7 +1,10 @@
 """Errors that reach a user as a message, never as a traceback.
 
 Stages catch :class:`BlindspotError` (see ``stages/_runner.py``), print its message and
-exit with status 2. Everything else is a bug and keeps its traceback.
+exit with status 2; an :class:`OSError` (a file missing or unwritable) is one line naming
+the file, status 2. Everything else is a bug: one line saying so ("<stage>: internal
+error: <type>: <message> (a bug: please report it with the traceback below)"), then the
+traceback, status 1. So every problem a user can cause must raise one of these classes.
 """
 
 from __future__ import annotations
