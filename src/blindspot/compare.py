@@ -601,26 +601,35 @@ BASELINE_DIR = "data/raw"
 def _baseline_file(path: str) -> Path:
     """The baseline file checked as an input of the workspace (the current directory).
 
+    Outside the workspace is :func:`blindspot.paths.workspace_input`'s rule (the one
+    ``model.path`` follows); the baseline must moreover lie under ``BASELINE_DIR``, the
+    compare stage's dependency.
+
     Raises
     ------
     ConfigError
-        The file does not exist, or it is (or links to) a file outside ``BASELINE_DIR``
-        of the workspace.
+        The file is (or links to) a file outside the workspace or outside its
+        ``BASELINE_DIR``, or does not exist.
     """
+    from blindspot.paths import workspace_input
+
     root = Path.cwd().resolve()
-    given = Path(path)
     where = (f"put the file under {BASELINE_DIR}/ (which the compare stage tracks) and set "
              f"compare.baseline.path={BASELINE_DIR}/<file name>")
+    try:
+        workspace_input(path, "compare.baseline.path", root)
+    except InputError as exc:
+        raise ConfigError(f"compare.baseline.path: {path} is outside the workspace ({exc.found}), so DVC would not "
+                          f"re-run the comparison when it changes; {where}.") from None
+    given = Path(path)
     resolved = (given if given.is_absolute() else root / given).resolve()
     if not resolved.is_file():
         what = "is a directory, not a file" if resolved.is_dir() else "does not exist"
         raise ConfigError(f"compare.baseline.path: {path} {what} (paths are relative to the repository root "
                           f"{root}); {where}, or set compare.baseline.path=null to compare nothing.")
     if not resolved.is_relative_to(root / BASELINE_DIR):
-        inside = "outside the workspace" if not resolved.is_relative_to(root) else f"outside {BASELINE_DIR}/"
-        link = f" (it links to {resolved})" if resolved != (given if given.is_absolute() else root / given) else ""
-        raise ConfigError(f"compare.baseline.path: {path} is {inside}{link}, so DVC would not re-run the comparison "
-                          f"when it changes; {where}.")
+        raise ConfigError(f"compare.baseline.path: {path} is outside {BASELINE_DIR}/, so DVC would not re-run the "
+                          f"comparison when it changes; {where}.")
     return resolved
 
 
