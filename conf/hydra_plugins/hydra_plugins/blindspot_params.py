@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[3]  # conf/hydra_plugins/hydra_plugins/<
 CONF = ROOT / "conf"
 
 try:
-    from dvc.exceptions import DvcException as _Base  # DVC prints these as one "ERROR: ..." line
+    from dvc.exceptions import DvcException  # DVC prints these as one "ERROR: ..." line
 except ImportError:  # pragma: no cover - Hydra without DVC
-    _Base = Exception
+    DvcException = None
 
 try:
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
@@ -56,7 +56,7 @@ except ImportError:  # pragma: no cover - leave Hydra as it is
     ConfigError = Exception
 
 
-class ParamsError(_Base, ConfigError):
+class ParamsError(*(base for base in (DvcException, ConfigError) if base is not None)):
     """A config that would fail the stages, found while composing ``params.yaml``."""
 
 
