@@ -87,3 +87,33 @@ def test_profile_stage_writes_metrics_plots_and_dvc_plot_rows(params_for):
     assert (work / stage.CONFUSION_PNG).stat().st_size > 0
     stage.main(None)
     assert (work / paths.PROFILE_METRICS).read_bytes() == first  # byte-for-byte deterministic
+
+
+def test_a_configured_class_without_rows_gets_null_metrics_with_a_reason():
+    from blindspot.io.writers import dumps_metrics
+
+    frame = pd.DataFrame({
+        "text": pd.Series(["good", "bad", "ok", "fine"], dtype="str"),
+        "label": ["pos", "neg", "pos", "pos"],
+        "y_true": np.array([2, 0, 2, 2], dtype=np.int8),  # no row of 'neu' (index 1)
+        "y_pred": np.array([2, 0, 2, 0], dtype=np.int8),  # and never predicted
+    })
+    prof = profiling.profile_predictions(frame, ["neg", "neu", "pos"], n_boot=50, level=0.9,
+                                         rng=np.random.default_rng(3), length_quantiles=[0.5])
+    written = __import__("json").loads(dumps_metrics(prof))
+    neu = written["per_class"]["neu"]
+    assert neu["support"] == 0 and written["label_distribution"]["neu"]["n"] == 0
+    for metric in ("recall", "precision", "f1"):
+        assert neu[metric]["value"] is None and neu[metric]["reason"] == "no row of class 'neu' in the data"
+    assert written["imbalance_ratio"] is None and written["imbalance_ratio_reason"] == "class 'neu' has no rows"
+    assert written["per_class"]["neg"]["recall"]["value"] == 1.0 and "reason" not in written["per_class"]["neg"]["recall"]
+
+
+def test_a_class_predicted_but_without_rows_keeps_its_precision():
+    frame = pd.DataFrame({"text": pd.Series(["a", "b"], dtype="str"), "label": ["pos", "pos"],
+                          "y_true": np.array([1, 1], dtype=np.int8), "y_pred": np.array([0, 1], dtype=np.int8)})
+    prof = profiling.profile_predictions(frame, ["neg", "pos"], n_boot=20, level=0.9, rng=np.random.default_rng(0),
+                                         length_quantiles=[0.5])
+    neg = prof["per_class"]["neg"]
+    assert neg["precision"]["value"] == 0.0  # one prediction, wrong: measurable
+    assert np.isnan(neg["recall"]["value"]) and neg["recall"]["reason"] == "no row of class 'neg' in the data"

@@ -168,3 +168,22 @@ def test_config_errors(calibrated_frame, change, message):
 def test_empty_predictions_error(calibrated_frame):
     with pytest.raises(InputError, match="no predictions to calibrate"):
         run(calibrated_frame.iloc[:0])
+
+
+def test_no_probabilities_a_class_without_rows_and_one_without_errors(make_frame):
+    # Confidence only; class 'neutral' has no row; every 'positive' row is right.
+    rng = np.random.default_rng(4)
+    n = 120
+    y = np.where(np.arange(n) % 2 == 0, 0, 2)
+    proba = np.zeros((n, 3))
+    conf = rng.uniform(0.55, 0.99, n)
+    pred = np.where((y == 0) & (rng.random(n) < 0.4), 2, y)
+    proba[np.arange(n), pred] = conf
+    proba[np.arange(n), np.where(pred == 0, 2, 0)] = 1 - conf
+    frame = make_frame(y, proba, with_proba=False)
+    audit = run(frame, n_boot=50)
+    written = __import__("json").loads(dumps_metrics(audit.metrics))
+    neutral = written["by_class"]["neutral"]["confidently_incorrect"]["conf_ge_80"]
+    assert neutral["rate"] is None and neutral["rate_reason"] == "no rows in this group"
+    positive = written["by_class"]["positive"]["confidently_incorrect"]["conf_ge_80"]
+    assert positive["count"] == 0 and positive["share_of_errors_reason"] == "no errors in this group"

@@ -94,3 +94,18 @@ def test_counts_follow_the_threshold_order_given():
     for i, t in enumerate(thresholds):  # brute force, thresholds reached exactly included
         assert c["count"][i, 0] == (~correct & (conf >= t)).sum()
         assert c["n_confident"][i, 0] == (conf >= t).sum()
+
+
+def test_a_rate_over_nothing_is_null_with_its_reason():
+    # groups: all rows; a class with no rows; a class whose rows are all right
+    correct = np.array([False, True, True, True])
+    conf = np.array([0.95, 0.9, 0.6, 0.85])
+    groups = np.column_stack([np.ones(4, bool), np.zeros(4, bool), np.array([False, True, True, False])])
+    c = confident_error_counts(correct, conf, [0.99], groups)
+    every, empty, perfect = (confident_error_rates(c, [0.99], g)["conf_ge_99"] for g in range(3))
+    assert every["count"] == 0 and every["rate"] == 0.0 and "rate_reason" not in every
+    assert every["error_rate_among_confident_reason"] == "no prediction with confidence >= 0.99"
+    assert np.isnan(empty["rate"]) and empty["rate_reason"] == "no rows in this group"
+    assert empty["share_of_errors_reason"] == "no rows in this group"
+    assert perfect["rate"] == 0.0 and np.isnan(perfect["share_of_errors"])
+    assert perfect["share_of_errors_reason"] == "no errors in this group"
