@@ -30,7 +30,6 @@ module does nothing and Hydra's own messages stand.
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]  # conf/hydra_plugins/hydra_plugins/<this file>
@@ -93,7 +92,8 @@ def _is_ours(loader) -> bool:
         paths = [element.path for element in loader.config_search_path.get_path()]
     except AttributeError:
         return False
-    return any(str(p).removeprefix("file://") == str(CONF) for p in paths)
+    # Resolved on both sides: DVC may pass the repository through a symlinked path.
+    return any(str(p).startswith("file://") and Path(str(p).removeprefix("file://")).resolve() == CONF for p in paths)
 
 
 def _check_composed(cfg, overrides) -> None:
