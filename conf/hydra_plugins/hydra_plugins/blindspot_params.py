@@ -93,7 +93,8 @@ def _is_ours(loader) -> bool:
     except AttributeError:
         return False
     # Resolved on both sides: DVC may pass the repository through a symlinked path.
-    return any(str(p).startswith("file://") and Path(str(p).removeprefix("file://")).resolve() == CONF for p in paths)
+    dirs = [str(p).removeprefix("file://") for p in paths]  # "/abs/conf" or "file:///abs/conf"
+    return any("://" not in d and Path(d).resolve() == CONF for d in dirs)
 
 
 def _check_composed(cfg, overrides) -> None:
