@@ -112,7 +112,8 @@ class SlicesConfig:
     min_class_support: int = 10
     # Discovery: conjunctions of up to this many predicates (1 = single predicates).
     max_depth: int = 2
-    # Metadata columns (names without meta__) never sliced on.
+    # Metadata columns never sliced on: raw names (without meta__) or column keys
+    # (metrics/slices.json columns_tested). Skipped with reason "excluded".
     metadata_exclude: List[str] = field(default_factory=list)
     # Categorical metadata: at most this many most frequent values, the rest "other".
     max_levels: int = 10
