@@ -79,6 +79,13 @@ class Progress:
             self.last = now
             self._write(self.line(done, now))
 
+    def step(self, k: int, of: int, name: str) -> None:
+        """For work done in whole-table passes: ``<what>: <name> (step k of n, <elapsed> s)``, rate-limited alike."""
+        now = self.clock()
+        if now - self.last >= self.every_s and self._big(0):
+            self.last = now
+            self._write(f"{self.what}: {name} (step {k} of {of}, {now - self.start:.1f} s)")
+
     def finish(self, done: int) -> None:
         """Close with a last line, only if an earlier line was printed (else stay silent)."""
         if self.lines:

@@ -53,7 +53,7 @@ MAX_FIELD_BYTES = 1 << 20  # defaults of ingest.max_field_bytes / ingest.max_rec
 MAX_RECORD_BYTES = 4 << 20
 _PROGRESS_EVERY = 4096  # records between two looks at the clock
 # A lone surrogate can only come from a \uD800-\uDFFF escape: the text itself is strict UTF-8.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = re.compile(r"[ \t\n\r]*")
 # Inside a JSON value: a string (escapes included) or a bracket.
@@ -464,7 +464,8 @@ def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
         if not raw.strip():
             continue  # blank lines (and the final newline) are not records
         record += 1
-        if len(raw) > short:
+        long_line = len(raw) > short
+        if long_line:
             too_big = _record_too_large(raw, record, lineno, limits)
             if too_big is not None:
                 unparsed.append(too_big)
@@ -482,7 +483,7 @@ def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
             unparsed.append({"record": record, "line": lineno, "raw": raw,
                              "detail": f"line is a JSON {type(item).__name__}, expected an object"})
             continue
-        if len(raw) > short or (surrogates and _SURROGATE_ESCAPE.search(raw)):
+        if long_line or (surrogates and _SURROGATE_ESCAPE.search(raw)):
             flagged = _screen_object(item, record, lineno, len(raw), surrogates, limits)
             if flagged is not None:
                 unparsed.append(flagged)
@@ -608,13 +609,17 @@ def _csv_records(path: Path, text: str, sep: str, fmt: str) -> RawTable:
 
 
 def _plain(value):
-    """A nested Parquet value as plain JSON data (map entries as [key, value] pairs, bytes as text)."""
+    """A nested Parquet value as plain data (map entries as [key, value] pairs, UTF-8 bytes as text)."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, bytes):
-        return bytes_text(value)
+        # Text stored as bytes without the UTF8 annotation is text; other bytes stay bytes (not text).
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value
     return value
 
 

@@ -39,6 +39,7 @@ import pandas as pd
 
 from blindspot.errors import InputError
 from blindspot.io.readers import RawTable, bytes_text, escape_surrogates
+from blindspot.progress import Progress
 
 PROBA_PREFIX = "proba__"
 META_PREFIX = "meta__"
@@ -361,7 +362,7 @@ def _safe_floats(values) -> np.ndarray:
         return arr.astype(float)
     except OverflowError:
         big = np.finfo(float).max
-        return np.fromiter((v if not isinstance(v, int) or abs(v) < 2**1023 else math.copysign(big, v) for v in arr),
+        return np.fromiter((v if not isinstance(v, int) or abs(v) < 2**1023 else (big if v > 0 else -big) for v in arr),
                            dtype=float, count=len(arr))
 
 
@@ -593,6 +594,7 @@ def validate(
     meta_names = _named_metadata(path, table, meta_names)
 
     judge = _Judge(n)
+    progress = Progress(f"ingest: validating {path}", total=n)
 
     def as_written(name: str, i: int):
         # pandas may have turned a JSON integer into a float when building the frame.
@@ -606,6 +608,7 @@ def validate(
         return _is_missing(frame[name])
 
     # ---- missing values
+    progress.step(1, 6, "missing values")
     for role in col:
         judge.flag(missing(required[role]), "missing_field", required[role], lambda i: "value is missing (null or absent)")
     if prob_col is not None:
@@ -614,6 +617,7 @@ def validate(
         judge.flag(missing(c), "missing_field", c, lambda i: "probability is missing")
 
     # ---- types
+    progress.step(2, 6, "types")
     for role in ("text", "label", "prediction"):
         values = col[role]
         judge.flag(~_is_str(values), "wrong_type", required[role],
@@ -666,6 +670,7 @@ def validate(
         proba_field = probability_prefix + "*"
 
     # ---- text and labels
+    progress.step(3, 6, "text and labels")
     text = col["text"]
     judge.flag(_is_blank(text), "empty_text", required["text"],
                lambda i: f"text is empty or only white space ({_fmt(text.iat[i])})")
@@ -674,6 +679,7 @@ def validate(
         judge.flag(~known[role], reason, required[role], lambda i, r=role, v=col[role]: _label_problem(v.iat[i], classes, r))
 
     # ---- numbers
+    progress.step(4, 6, "numbers")
     if conf is not None:
         judge.flag(~np.isfinite(conf), "non_finite", required["confidence"], lambda i: f"confidence is {float(conf[i])!r}")
         judge.flag((conf < 0) | (conf > 1), "confidence_out_of_range", required["confidence"],
@@ -705,6 +711,7 @@ def validate(
             conf = top
 
     # ---- duplicate ids among rows that are otherwise fine
+    progress.step(5, 6, "duplicate ids")
     if "id" in col:
         ids = col["id"]
         if _kind(ids) != "string":  # integer ids become their decimal text
@@ -720,6 +727,7 @@ def validate(
                lambda i: f"id {ids.iat[i]!r} already used by record {int(first_of[ids.iat[i]])}")
 
     # ---- assemble
+    progress.step(6, 6, "canonical table")
     keep = judge.alive
     kept = np.flatnonzero(keep)
     y_true = mapped["label"].iloc[kept].map(index).to_numpy(np.int64)
