@@ -108,19 +108,20 @@ def test_renders_without_the_judge(audit_copy):
     (audit_copy / paths.JUDGMENTS).unlink()
     run_stages(audit_copy, ["report"])
     md = _read(audit_copy, paths.BRIEF_MD)
-    assert "The judge did not run" in _section(md, "What the judge found, and how far to trust it")
+    assert "Not run: the judge did not run" in _section(md, "What the judge found, and how far to trust it")
     assert "the judge reads" not in md and "Suspected label noise" not in md
     assert "metrics/judge.json` is absent" in _section(md, "Verdict")
 
 
-def test_an_upstream_key_change_degrades_one_section(audit_copy):
+def test_an_upstream_key_change_stops_the_report_naming_file_and_key(audit_copy):
+    # Complete or failed: a section that cannot be built is never dropped silently.
     judge = json.loads(_read(audit_copy, paths.JUDGE_METRICS))
     del judge["agreement"]
     (audit_copy / paths.JUDGE_METRICS).write_text(json.dumps(judge))
-    run_stages(audit_copy, ["report"])
-    md = _read(audit_copy, paths.BRIEF_MD)
-    assert "metrics/judge.json: cannot be read for the brief (missing key 'agreement')" in md
-    assert "The judge did not run" in md and "## Ranked blind spots" in md
+    before = (audit_copy / paths.BRIEF_MD).read_bytes()
+    with pytest.raises(InputError, match="metrics/judge.json, field 'agreement': cannot be read for the brief"):
+        run_stages(audit_copy, ["report"])
+    assert (audit_copy / paths.BRIEF_MD).read_bytes() == before
 
 
 def test_profile_is_required(audit_copy):
@@ -129,8 +130,11 @@ def test_profile_is_required(audit_copy):
         run_stages(audit_copy, ["report"])
 
 
-def test_v1_against_itself_says_so(audited):
-    section = _section(_read(audited, paths.BRIEF_MD), "Comparison with the previous version")
+def test_v1_against_itself_says_so(audit_copy):
+    write_params(audit_copy, {"stats.n_boot": 100, "report.max_quote_chars": 1000, "compare.baseline.name": "v1",
+                              "compare.baseline.path": "data/raw/predictions/v1.json"})
+    run_stages(audit_copy, ["compare", "report"])
+    section = _section(_read(audit_copy, paths.BRIEF_MD), "Comparison with the previous version")
     assert "is the current model" in section and "dvc exp run -S model=v2" in section
     assert "|" not in section  # no table of zero deltas
 
@@ -143,7 +147,8 @@ def test_baseline_revision_outside_git_says_why(audit_copy):
 
 
 def test_v2_brief_compares_with_v1_and_drops_absent_findings(audit_copy):
-    write_params(audit_copy, {"stats.n_boot": 100, "model.name": "v2", "model.path": "data/raw/predictions/v2.json"})
+    write_params(audit_copy, {"stats.n_boot": 100, "model.name": "v2", "model.path": "data/raw/predictions/v2.json",
+                              "compare.baseline.name": "v1", "compare.baseline.path": "data/raw/predictions/v1.json"})
     run_stages(audit_copy, ["ingest", "profile", "slice", "calibrate", "judge", "compare", "report"])
     md = _read(audit_copy, paths.BRIEF_MD)
     profile = json.loads(_read(audit_copy, paths.PROFILE_METRICS))

@@ -683,9 +683,10 @@ def comparison(inputs: Inputs) -> list:
         out.append(Callout("note", "Not run: no paired comparison (", Code(str(paths.COMPARE_METRICS)),
                            " is absent): run the compare stage."))
     elif c.status == "no_baseline":
+        said = c.reason.rstrip(".") if c.reason.lower().rstrip(".") != "no baseline configured" else ""
         out.append(Callout("note", "No baseline configured (", Code("compare.baseline.path"), " is null)",
-                           f": {c.reason.rstrip('.')}." if c.reason else ". Set it to a predictions file of an earlier "
-                           "model version scored on the same reviews to get paired tests."))
+                           f": {said}." if said else ": nothing to compare against. Set it to the predictions file of "
+                           "an earlier model version, scored on the same reviews, to get paired tests."))
     elif c.status != "compared":
         names = (f" ({c.current_name} against {c.baseline_name})" if c.current_name and c.baseline_name else "")
         out.append(Callout("warning", f"Not compared{names}: {c.reason.rstrip('.') if c.reason else c.status}."))
