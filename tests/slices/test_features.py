@@ -79,6 +79,10 @@ def test_metadata_exclude():
     assert {p.feature for p in preds} == {"meta__b"}
     assert columns["a"] == {"column": "a", "status": "skipped", "reason": "excluded",
                             "detail": "listed in slices.metadata_exclude"}
+    # A column whose name is awkward to write is excluded by its key.
+    _, _, _, columns = sf.metadata_predicates(frame(**{"a.b c": ["x", "y"], "b": ["u", "v"]}), max_levels=5,
+                                              n_quantiles=4, exclude=["a_b_c"])
+    assert columns["a_b_c"]["reason"] == "excluded" and columns["b"]["status"] == "tested"
 
 
 def test_text_predicates_hand_checked():

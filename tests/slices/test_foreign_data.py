@@ -121,8 +121,10 @@ def test_real_value_other_and_hostile_column_names_same_key_in_every_file(params
     assert {"Other", "other", "Birth Control", "birth control", "none", "nan", "missing", "and", ""} <= set(kept)
     assert pooled["n"] == (condition.notna() & ~condition.isin(kept)).sum() > 0
     assert metrics["watchlist"]["condition__birth_control"]["reason"] == "not_present"  # two spellings: no bare key
-    assert "no value of column 'condition' has the key 'birth_control'" in \
-        metrics["watchlist"]["condition__birth_control"]["detail"]
+    assert metrics["watchlist"]["condition__birth_control"]["detail"] == (
+        f"condition__birth_control: no value of column 'condition' has the key 'birth_control'; "
+        f"'Birth Control' is condition__birth_control_h{digest('Birth Control')}, "
+        f"'birth control' is condition__birth_control_h{digest('birth control')}")
     assert metrics["watchlist"]["a_b_c_d__ios"]["parts"][0]["column"] == "a.b c/d"
     # The weak slice is found, under the same key as on the watchlist.
     assert any(f["key"] == OTHER_KEY and f["significant"] for f in findings)

@@ -82,6 +82,8 @@ BINARY = "binary"  # bytes
 DISTINCT_SHARE = 0.9
 # Above this median word count such a column is free text rather than an identifier.
 FREE_TEXT_WORDS = 4
+# Keys suggested for a watchlist key that is not present.
+MAX_SUGGESTIONS = 5
 # Structured values are confirmed by parsing this many of them (sorted, so deterministic).
 STRUCTURED_SAMPLE = 20
 _BYTES_REPR = re.compile(r"^b(?:'.*'|\".*\")$", re.DOTALL)
@@ -182,7 +184,12 @@ class PredicateTable:
         if record["status"] == "skipped":
             return f"{key}: column {record['column']!r} is not sliced ({record['reason']}: {record['detail']})"
         if column_key in self.categorical:
-            return f"{key}: no value of column {record['column']!r} has the key {value_key!r}"
+            column = self.categorical[column_key]
+            # A bare slug that was hashed (two spellings, a reserved word): name the keys to use instead.
+            near = sorted(f"{column.levels[i]!r} is {column_key}__{k}" for i, k in enumerate(column.value_keys)
+                          if slugify(column.levels[i]) == value_key)[:MAX_SUGGESTIONS]
+            hint = f"; {', '.join(near)}" if near else ""
+            return f"{key}: no value of column {record['column']!r} has the key {value_key!r}{hint}"
         return f"{key}: column {record['column']!r} is binned ({record['kind']}), it has no slice {value_key!r}"
 
 
