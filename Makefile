@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: audit test params predictions bench clean-venv
+.PHONY: audit test params predictions uci-predictions example-uci bench clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,27 @@ params: $(STAMP)
 # Retrain the two bundled model versions (rewrites data/raw/predictions/*.json).
 predictions: $(STAMP)
 	python scripts/make_predictions.py
+
+# Re-make the UCI sentences' predictions (rewrites data/raw/predictions/uci_sentences.*).
+uci-predictions: $(STAMP)
+	python scripts/make_uci_predictions.py
+
+# The whole pipeline on the UCI sentences in a scratch copy (`dvc repro` there, with
+# model=uci_sentences; this workspace's outputs are left alone), then its briefs to
+# reports/examples/sentences_uci/, the Markdown brief's figures beside it in plots/.
+EXAMPLE_UCI := reports/examples/sentences_uci
+example-uci: $(STAMP)
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp -R conf scripts stages src dvc.yaml .dvcignore "$$tmp"/; \
+	mkdir -p "$$tmp/data/raw/predictions"; \
+	cp data/raw/predictions/uci_sentences.jsonl "$$tmp/data/raw/predictions/"; \
+	(cd "$$tmp" && python scripts/compose_params.py model=uci_sentences \
+	  && dvc init -q --no-scm && PYTHONPATH="$$tmp/src" dvc repro -q); \
+	rm -rf $(EXAMPLE_UCI); mkdir -p $(EXAMPLE_UCI); \
+	cp "$$tmp/reports/blind_spot_brief.html" $(EXAMPLE_UCI)/; \
+	sed 's#](\.\./plots/#](plots/#g' "$$tmp/reports/blind_spot_brief.md" > $(EXAMPLE_UCI)/blind_spot_brief.md; \
+	cp -R "$$tmp/plots" $(EXAMPLE_UCI)/; find $(EXAMPLE_UCI)/plots -type f ! -name '*.png' -delete; \
+	echo "example-uci: briefs in $(EXAMPLE_UCI)/"
 
 # Benchmarks (minutes; not part of the tests): tables in bench/README.md.
 bench: $(STAMP)

@@ -32,10 +32,6 @@ from _paths import ROOT  # noqa: E402
 
 COPIED = ("conf", "scripts", "stages")
 STAGE_TIMEOUT_S = 600
-# The brief's sections, in order (used while blindspot.report has no check_complete).
-SECTIONS = ("Verdict", "Why accuracy misleads", "Ranked blind spots", "Visual evidence",
-            "Confidently incorrect examples", "What the judge found", "Risk and mitigation",
-            "Comparison with the previous version", "Reproducibility")
 
 
 def stage_commands() -> list[tuple[str, list[str]]]:
@@ -190,68 +186,21 @@ def _md_plain(md: str) -> str:
     return re.sub(r"\\(.)", r"\1", md)  # CommonMark backslash escapes removed
 
 
-def _own_completeness_check(md: str, page: str, findings: list) -> list[str]:
-    """Sections present with a body in both briefs; every significant finding named in both."""
-    problems = []
-    md_heads = re.findall(r"^(#{2,3}) (.+)$", md, re.M)
-    html_heads = [html.unescape(h) for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", page, re.S)]
-    for section in SECTIONS:
-        md_hit = [i for i, (_, h) in enumerate(md_heads) if _md_plain(h).startswith(section)]
-        if not md_hit:
-            problems.append(f"Markdown brief: section {section!r} missing")
-        if not any(h.startswith(section) for h in html_heads):
-            problems.append(f"HTML brief: section {section!r} missing")
-    # A section whose heading is followed directly by the next heading has been emptied.
-    for m in re.finditer(r"^## (.+)\n\s*(?=^## )", md, re.M):
-        problems.append(f"Markdown brief: section {_md_plain(m.group(1))!r} is empty")
-    md_text, page_text = _md_plain(md), html.unescape(page)
-    for f in findings:
-        if not f.get("significant"):
-            continue
-        if f.get("source") == "class":
-            label = str((f.get("slice") or {}).get("label", f.get("key", "")))
-            row_md = any(f"**{label}**" in line and "worse than the other classes" in line
-                         for line in md_text.splitlines())
-            row_html = any(f"<strong>{html.escape(label)}</strong>" in chunk and "worse than the other classes" in chunk
-                           for chunk in page.split("<tr")[1:])
-            if not row_md:
-                problems.append(f"Markdown brief: class finding {f.get('id')} (class {label!r}) not shown")
-            if not row_html:
-                problems.append(f"HTML brief: class finding {f.get('id')} (class {label!r}) not shown")
-            continue
-        key = str(f.get("key"))
-        if key not in md_text:
-            problems.append(f"Markdown brief: finding {f.get('id')} (slice {key}) not shown")
-        if key not in page_text:
-            problems.append(f"HTML brief: finding {f.get('id')} (slice {key}) not shown")
-    return problems
-
-
 def check_brief_complete(root: Path) -> list[str]:
-    """Both briefs exist, every section is there (or says why not), every significant finding is in both."""
+    """Both briefs exist; every section and every significant finding is in both
+    (:func:`blindspot.report.check_complete`); no section is a bare heading; no value is
+    rendered raw as nan or inf instead of "not measurable"."""
+    from blindspot.report import check_complete
+
     md_path, html_path = root / "reports/blind_spot_brief.md", root / "reports/blind_spot_brief.html"
     missing = [p.relative_to(root).as_posix() for p in (md_path, html_path, root / "reports/findings.json")
                if not p.is_file()]
     if missing:
         return [f"{m} was not written" for m in missing]
     md, page = md_path.read_text(encoding="utf-8"), html_path.read_text(encoding="utf-8")
-    findings = _strict_json(root / "reports/findings.json")
-    problems = []
-    try:
-        from blindspot.report import check_complete  # the report's own definition, once it has one
-    except ImportError:
-        problems += _own_completeness_check(md, page, findings)
-    else:
-        try:
-            result = check_complete(md, page, findings)
-        except Exception as exc:  # noqa: BLE001 - any failure of the check is the finding
-            problems.append(f"check_complete: {type(exc).__name__}: {exc}")
-        else:
-            if isinstance(result, str):
-                problems += [result] if result else []
-            elif result:
-                problems += [str(p) for p in result]
-    # A value rendered raw instead of "not measurable: <reason>".
+    problems = list(check_complete(md, page, _strict_json(root / "reports/findings.json")))
+    for m in re.finditer(r"^## (.+)\n\s*(?=^## )", md, re.M):
+        problems.append(f"Markdown brief: section {_md_plain(m.group(1))!r} is a bare heading")
     for name, text in (("Markdown", _md_plain(md)), ("HTML", html.unescape(re.sub(r"<[^>]+>", " ", page)))):
         raw = sorted(set(re.findall(r"(?<![A-Za-z])(?:nan|NaN|-?inf)(?![A-Za-z])", text)))
         if raw:
