@@ -126,3 +126,12 @@ def test_text_key_collisions_are_config_errors():
     with pytest.raises(ConfigError, match=r"slice keys \['length_long'\] are built twice"):
         sf.build_predicates(f, text_detectors=[], jargon_high_density=0.1, caps_high_share=0.5,
                             length_bands={"Long": [0, 5], "long": [5, None]}, max_levels=3, n_quantiles=4)
+
+
+def test_dates_with_mixed_utc_offsets_are_binned_on_utc():
+    f = frame(when=pd.Series(["2015-01-01T00:00:00+01:00", "2015-01-02", "2016-01-01T00:00:00Z", "2015-13-45"],
+                             dtype="string"))
+    preds, masks, _, columns = sf.metadata_predicates(f, max_levels=5, n_quantiles=2)
+    assert columns["when"]["kind"] == "date"
+    assert preds[0].spec == {"when": {"ge": "2014-12-31T23:00:00", "lt": "2015-01-02"}}
+    assert preds[-1].key == "when__missing" and masks[-1].tolist() == [False, False, False, True]

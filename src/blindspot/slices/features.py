@@ -391,6 +391,14 @@ def python_objects(values: pd.Series) -> tuple[str, str] | None:
     return None
 
 
+def _parse_dates(values: pd.Series) -> pd.Series:
+    """ISO date strings as datetimes (unparseable ones missing); mixed UTC offsets are put on UTC."""
+    try:
+        return pd.to_datetime(values, errors="coerce", format="ISO8601")
+    except ValueError:  # "Mixed timezones detected": one instant scale for every row
+        return pd.to_datetime(values, errors="coerce", format="ISO8601", utc=True).dt.tz_localize(None)
+
+
 def unsliceable(codes: np.ndarray, levels: np.ndarray, *, max_levels: int) -> tuple[str, str] | None:
     """Why a categorical column cannot be sliced, or None when it can.
 
@@ -480,7 +488,7 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int, n_quantiles: in
                 n_values = len(levels)
         elif kind is not None:
             if kind == "date" and not pd.api.types.is_datetime64_any_dtype(values):
-                values = pd.to_datetime(values, errors="coerce", format="ISO8601")
+                values = _parse_dates(values)
             p, m = quantile_predicates(name, values, n_quantiles=n_quantiles, column_key=key)
             n_values = int(values.nunique(dropna=True))
         if skipped:
