@@ -115,6 +115,23 @@ def internal_error_line(name: str, exc: BaseException) -> str:
             + " (a bug: please report it with the traceback below)")
 
 
+def check_params(path: Optional[Path] = None) -> None:
+    """The value checks of :func:`blindspot.preflight.check_values`, before the stage does any work.
+
+    Ingest runs every check; ``dvc repro`` re-runs only the stages whose params changed,
+    so a value edited into ``params.yaml`` by hand may reach a later stage without passing
+    through ingest. A missing file is left to the stage (its own message says what to do).
+    """
+    from blindspot import paths
+
+    path = paths.PARAMS if path is None else path
+    if path.is_file():
+        from blindspot import preflight
+        from blindspot.config import load_params
+
+        preflight.check_values(load_params(path))
+
+
 def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequence[str]] = None) -> None:
     """Run a stage's ``main`` and exit.
 
@@ -141,6 +158,7 @@ def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequenc
     log = logging.getLogger(name)
     start = time.perf_counter()
     try:
+        check_params()
         summary = main(log)
     except BlindspotError as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)

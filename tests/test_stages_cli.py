@@ -141,3 +141,25 @@ def test_internal_error_line_keeps_one_line_of_a_long_message():
     assert line == "slice: internal error: ValueError: first line (a bug: please report it with the traceback below)"
     assert internal_error_line("slice", RuntimeError()) == (
         "slice: internal error: RuntimeError (a bug: please report it with the traceback below)")
+
+
+def test_every_stage_checks_the_values_before_it_works(capsys, tmp_path, monkeypatch):
+    # `dvc repro` re-runs only stages whose params changed: a value edited by hand into
+    # params.yaml can reach profile without passing through ingest's full preflight.
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["stats"]["ci_level"] = 1.5
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc_info:
+        run("profile", _never, argv=[])
+    assert exc_info.value.code == 2
+    assert capsys.readouterr().err == "profile: error: params.yaml: stats.ci_level must be in (0, 1), e.g. 0.95; found 1.5\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_without_params_the_stage_says_so_itself(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc_info:
+        run("profile", lambda log: (_ for _ in ()).throw(ConfigError("params.yaml: not found.")), argv=[])
+    assert exc_info.value.code == 2
+    assert capsys.readouterr().err == "profile: error: params.yaml: not found.\n"

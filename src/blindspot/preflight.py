@@ -204,6 +204,30 @@ def check_compare(cfg) -> None:
     check_config(cfg.compare, cfg.model, cfg.ingest)
 
 
+def check_values(cfg, *, source: str = "params.yaml") -> None:
+    """The value checks alone: ranges, lists, the report's band. Pure and cheap (stdlib and blindspot.keys).
+
+    ``stages/_runner.py`` runs them before every stage: ``dvc repro`` re-runs only the stages
+    whose params changed, so a value edited into ``params.yaml`` by hand may never pass
+    through ingest's full :func:`check`.
+
+    Raises
+    ------
+    ConfigError
+        One sentence, as :func:`check`.
+    """
+    _run(((lambda: check_ranges(cfg)), (lambda: check_lists(cfg)), (lambda: check_report_band(cfg))), source)
+
+
+def _run(steps: Sequence[Callable[[], None]], source: str) -> None:
+    for step in steps:
+        try:
+            step()
+        except ConfigError as exc:
+            message = " ".join(str(exc).split())  # one line, whatever the check wrote
+            raise ConfigError(message if message.startswith(f"{source}:") else f"{source}: {message}") from None
+
+
 def check(cfg, *, environ: Optional[Mapping[str, str]] = os.environ, source: str = "params.yaml") -> None:
     """Run every check; the first problem stops the run.
 
@@ -222,18 +246,5 @@ def check(cfg, *, environ: Optional[Mapping[str, str]] = os.environ, source: str
     ConfigError
         One sentence: ``"params.yaml: stats.ci_level must be in (0, 1), e.g. 0.95; found 1.5"``.
     """
-    steps: Sequence[Callable[[], None]] = (
-        lambda: check_ranges(cfg),
-        lambda: check_lists(cfg),
-        lambda: check_report_band(cfg),
-        lambda: check_input_contract(cfg),
-        lambda: check_judge(cfg, environ),
-        lambda: check_compare(cfg),
-        lambda: check_input_path(cfg),
-    )
-    for step in steps:
-        try:
-            step()
-        except ConfigError as exc:
-            message = " ".join(str(exc).split())  # one line, whatever the check wrote
-            raise ConfigError(message if message.startswith(f"{source}:") else f"{source}: {message}") from None
+    _run(((lambda: check_values(cfg, source=source)), (lambda: check_input_contract(cfg)),
+          (lambda: check_judge(cfg, environ)), (lambda: check_compare(cfg)), (lambda: check_input_path(cfg))), source)
