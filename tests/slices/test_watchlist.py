@@ -59,3 +59,14 @@ def test_watchlist_gap_rows_flatten_tested_metrics_only():
     rows = watchlist_gap_rows(section, ["error_rate", "recall_negative"])
     assert rows == [{"slice": "b_key / error_rate", "gap": 0.1, "gap_ci_low": 0.02, "gap_ci_high": 0.2,
                      "n": 40, "significant": 1}]
+
+
+def test_a_metadata_column_named_like_a_text_feature_keeps_both_in_the_slice_spec():
+    f = pd.DataFrame({"text": pd.Series(["not good", "fine", "no", "ok"], dtype="str"),
+                      "meta__negation": ["yes", "yes", "no", "no"]})
+    table = build_predicates(f, text_detectors=["negation"], jargon_high_density=0.5, caps_high_share=0.5,
+                             length_bands={}, max_levels=5, n_quantiles=4)
+    item, = resolve_watchlist(["negation__and__negation__yes"], table)
+    assert item.mask.tolist() == [True, False, False, False]
+    assert item.spec == {"negation": True, "meta__negation": "yes"}
+    assert [p["source"] for p in item.records] == ["text", "metadata"]

@@ -65,7 +65,7 @@ import pandas as pd
 from blindspot.metrics import confusion_counts
 from blindspot.slices.discovery import enumerate_conjunctions, explained_by_parent
 from blindspot.slices.evaluate import Counts, cells, class_tests, mask_counts, slice_tests
-from blindspot.slices.features import CONJUNCTION, PredicateTable, build_predicates
+from blindspot.slices.features import CONJUNCTION, PredicateTable, build_predicates, merge_specs
 from blindspot.slices.watchlist import resolve_watchlist
 from blindspot.stats import bh_qvalues, wilson_interval
 
@@ -128,10 +128,7 @@ def _conjunction_key(table: PredicateTable, members: Sequence[int]) -> str:
 
 
 def _spec(table: PredicateTable, members: Sequence[int]) -> dict:
-    out: dict = {}
-    for j in members:
-        out.update(table.predicates[j].spec)
-    return out
+    return merge_specs([table.predicates[j] for j in members])
 
 
 def _parts(table: PredicateTable, members: Sequence[int]) -> list[dict]:

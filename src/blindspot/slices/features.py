@@ -231,6 +231,22 @@ class CategoricalColumn:
                          f"{self.name} = {value}", "metadata")
 
 
+def merge_specs(predicates: Sequence[Predicate]) -> dict:
+    """The ``slice`` mapping of a conjunction: every predicate's spec in one dict.
+
+    A metadata column may be named like a text feature (a column ``negation`` conjoined with
+    the ``negation`` detector): then the metadata entry is written under ``meta__<name>`` so
+    neither is lost. ``parts`` (:attr:`Predicate.part`) stays the exact record.
+    """
+    names = [name for p in predicates for name in p.spec]
+    clash = {name for name in names if names.count(name) > 1}
+    out: dict = {}
+    for p in predicates:
+        for name, value in p.spec.items():
+            out[META_PREFIX + name if name in clash and p.source == "metadata" else name] = value
+    return out
+
+
 def _as_categories(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes with -1 for missing, level strings) of a column, vectorised."""
     if pd.api.types.is_bool_dtype(values):

@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from blindspot.errors import ConfigError
-from blindspot.slices.features import CONJUNCTION, Predicate, PredicateTable
+from blindspot.slices.features import CONJUNCTION, Predicate, PredicateTable, merge_specs
 
 NOT_PRESENT = "not_present"  # a predicate of the key does not occur in this data
 _KEY = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*(?:__[a-z0-9]+(?:_[a-z0-9]+)*)*$")
@@ -68,10 +68,7 @@ class WatchItem:
 
     @property
     def spec(self) -> dict:
-        out: dict = {}
-        for p in self.predicates:
-            out.update(p.spec)
-        return out
+        return merge_specs(self.predicates)
 
     @property
     def records(self) -> list[dict]:
