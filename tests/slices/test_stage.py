@@ -36,6 +36,14 @@ def test_slice_stage_outputs(v1_workspace):
     assert list(metrics["watchlist"]) == sorted(params_watch)  # the writer sorts keys
     assert [c for c in membership.columns if c.startswith("watch__")] == [f"watch__{k}" for k in params_watch]
     assert metrics["classes"]["neutral"]["recall"]["significant"] is True
+    # Every metadata column accounted for; each slice reads back to its raw column and value.
+    assert {k: c["kind"] for k, c in metrics["columns_tested"].items()} == {
+        "condition": "categorical", "date": "date", "drug": "categorical", "useful_count": "numeric"}
+    assert metrics["columns_skipped"] == {}
+    assert metrics["watchlist"]["condition__birth_control"]["parts"] == [
+        {"key": "condition__birth_control", "source": "metadata", "column": "condition", "value": "Birth Control"}]
+    assert [p["key"] for p in metrics["watchlist"]["negation__and__jargon_high"]["parts"]] == ["negation",
+                                                                                            "jargon_high"]
     assert findings[0]["source"] == "class"
     for png in (stage.FOREST_PNG, stage.CONFUSION_PNG):
         assert (work / png).stat().st_size > 0
