@@ -15,6 +15,7 @@ from blindspot.compare import NO_BASELINE, NOT_COMPARED, check_config, compare_p
 from blindspot.config import load_params
 from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_metrics
+from blindspot.progress import Progress
 from stages._runner import run
 
 WATCH_PREFIX = "watch__"
@@ -58,10 +59,13 @@ def main(log) -> str:
     slices = read_predictions(paths.SLICES) if paths.SLICES.exists() else None
     if slices is None:
         log.warning("%s not found: comparing without watchlist slices", paths.SLICES)
+    # Silent on small data; on large data (many classes, many slices) a line every few seconds.
+    progress = Progress("compare: paired tests", total=len(current))
     result = compare_predictions(current, baseline.clean, cfg.ingest.classes, watchlist_masks(current, slices),
                                  confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
                                  level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
-                                 min_rows=cfg.compare.min_rows)
+                                 min_rows=cfg.compare.min_rows, progress=progress)
+    progress.finish(result["pairing"]["n_paired"])
     write_metrics(paths.COMPARE_METRICS, {**versions, **result})
     head += f" on {result['pairing']['n_paired']} paired rows"
     if result["status"] != "compared":

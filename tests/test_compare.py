@@ -718,3 +718,34 @@ def test_hundred_classes_run_in_under_1_gb(params_for, tmp_path):
     out = json.loads((work / paths.COMPARE_METRICS).read_text())
     assert out["status"] == "compared" and out["pairing"]["n_paired"] == n
     assert len(out["global"]["per_class"]) == k and set(out["watchlist"]) == {"a", "b"}
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def test_progress_names_each_bootstrap_block():
+    import io
+
+    from blindspot.progress import Progress
+
+    current, baseline = _two_models(n=300)
+    stream = io.StringIO()
+    progress = Progress("compare: paired tests", total=300, min_rows=0, every_s=0.0, stream=stream)
+    out = _run(current, baseline, {"b": np.arange(300) < 100, "a": np.arange(300) >= 150}, n_boot=40,
+               progress=progress)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("compare: paired tests: global: ") and "of 40 bootstrap replicates (step 1 of 3" in lines[0]
+    assert any("watchlist slice a: 40 of 40 bootstrap replicates (step 2 of 3" in line for line in lines)
+    assert any("watchlist slice b: 40 of 40 bootstrap replicates (step 3 of 3" in line for line in lines)
+    assert out == _run(current, baseline, {"b": np.arange(300) < 100, "a": np.arange(300) >= 150}, n_boot=40)
+
+
+def test_stage_on_small_data_prints_no_progress(params_for, tmp_path, capsys):
+    from blindspot.io.writers import write_parquet
+    from stages.compare import main
+
+    current, base = _stage_rows(30, 30)
+    work = params_for({"compare.baseline.path": _write_baseline(tmp_path, base), "stats.n_boot": 50})
+    write_parquet(work / paths.PREDICTIONS, current)
+    main(logging.getLogger("test"))
+    assert capsys.readouterr().err == ""

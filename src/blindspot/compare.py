@@ -12,8 +12,9 @@ whole table and for every watchlist slice:
   per-class precision and F1) with a paired bootstrap: the joint count table of
   (true class, baseline prediction, current prediction, baseline confidently
   incorrect, current confidently incorrect), K x K x K x 2 x 2 cells, is resampled
-  as a whole (:func:`blindspot.stats.resample_counts`: the row bootstrap's
-  distribution of the table, at a cost independent of the number of rows); each
+  as a whole (the row bootstrap's distribution of the table: the draws of
+  :func:`blindspot.stats.resample_counts`, made over the occupied cells only, in
+  chunks, see :func:`bootstrap_joint`: memory does not grow with K^3); each
   replicate's two marginal confusion matrices give both models' metrics
   (:func:`blindspot.metrics.metrics_from_confusion`), so every replicate is paired.
   The two-sided p value is ``(1 + #{|d* - d| >= |d|}) / (B + 1)``: how often the
@@ -33,6 +34,14 @@ worsened) follows :data:`blindspot.direction.METRIC_DIRECTION`.
 
 Rows are paired only when both files hold the id and agree on its gold label; ids
 with different labels are counted (``pairing.label_mismatch``), never compared.
+
+Only a compatible baseline is compared. :func:`check_config` (run before any stage)
+refuses a baseline file that does not exist or lies outside the workspace's
+``data/raw``; :func:`read_baseline` reads it with the ingest code and says, in one
+sentence, why it cannot be compared (no id column, unreadable, columns missing, other
+classes, no valid record); with fewer paired rows than ``compare.min_rows`` nothing is
+tested. ``metrics/compare.json`` then holds ``status: not_compared`` and that
+``reason`` (``no_baseline`` when none is configured, the default).
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -170,30 +179,45 @@ def joint_counts(y_true, pred_baseline, pred_current, flag_baseline, flag_curren
     return JointCounts(codes.astype(np.int64), counts.astype(np.int64), int(k))
 
 
-def _group_sum(weights: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:
-    """Sum ``weights`` (..., m) over cells sharing a key in ``[0, size)`` -> (..., size), int64."""
-    out = np.zeros((*weights.shape[:-1], size), dtype=np.int64)
-    if keys.size == 0:
+class _Groups:
+    """Sums of the cells sharing a key, set up once for many tables of the same cells."""
+
+    def __init__(self, keys: np.ndarray, size: int):
+        self.size = size
+        # Cell codes ascend, so keys led by the true class and the baseline prediction are
+        # already grouped: no reordering (a copy of every replicate) is needed for them.
+        grouped = keys.size < 2 or bool(np.all(keys[1:] >= keys[:-1]))
+        self.order = None if grouped else np.argsort(keys, kind="stable")
+        ordered = keys if grouped else keys[self.order]
+        self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if keys.size else np.zeros(0, int)
+        self.keys = ordered[self.starts] if keys.size else np.zeros(0, np.int64)
+
+    def __call__(self, weights: np.ndarray) -> np.ndarray:
+        """``weights`` (..., m) summed by key -> (..., size), int64."""
+        out = np.zeros((*weights.shape[:-1], self.size), dtype=np.int64)
+        if self.keys.size:
+            w = weights if self.order is None else weights[..., self.order]
+            out[..., self.keys] = np.add.reduceat(w, self.starts, axis=-1)
         return out
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    out[..., ordered[starts]] = np.add.reduceat(weights[..., order], starts, axis=-1)
-    return out
 
 
-def _tables(codes: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
-    """Both confusion matrices (..., K, K) and both flag counts (...,) of (a stack of) tables.
+class _CellSums:
+    """Both confusion matrices and both flag counts of tables over the cells ``codes`` (m,).
 
-    ``weights`` (..., m) are the counts of the cells ``codes`` (m,), one table per leading index.
+    Called with counts ``weights`` of shape (..., m), one table per leading index, it
+    returns ``cm_b, cm_c`` of shape (..., K, K) and ``flags_b, flags_c`` of shape (...,).
     """
-    t, b, c, fb, fc = decode_cells(codes, k)
-    lead = weights.shape[:-1]
-    cm_b = _group_sum(weights, t * k + b, k * k).reshape(*lead, k, k)
-    cm_c = _group_sum(weights, t * k + c, k * k).reshape(*lead, k, k)
-    flags_b = weights[..., fb == 1].sum(axis=-1)
-    flags_c = weights[..., fc == 1].sum(axis=-1)
-    return cm_b, cm_c, flags_b, flags_c
+
+    def __init__(self, codes: np.ndarray, k: int):
+        t, b, c, fb, fc = decode_cells(codes, k)
+        self.k = k
+        self.by_b, self.by_c = _Groups(t * k + b, k * k), _Groups(t * k + c, k * k)
+        self.fb, self.fc = fb, fc  # 0/1, int64: a dot product counts the flagged rows
+
+    def __call__(self, weights: np.ndarray) -> tuple[np.ndarray, ...]:
+        lead, k = weights.shape[:-1], self.k
+        return (self.by_b(weights).reshape(*lead, k, k), self.by_c(weights).reshape(*lead, k, k),
+                weights @ self.fb, weights @ self.fc)
 
 
 def _flag_rates(flags_b, flags_c, total) -> tuple[np.ndarray, np.ndarray]:
@@ -205,8 +229,8 @@ def _flag_rates(flags_b, flags_c, total) -> tuple[np.ndarray, np.ndarray]:
 CHUNK_CELLS = 1 << 20
 
 
-def bootstrap_joint(joint: JointCounts, n_boot: int, rng: np.random.Generator, *,
-                    chunk_cells: int = CHUNK_CELLS) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+def bootstrap_joint(joint: JointCounts, n_boot: int, rng: np.random.Generator, *, chunk_cells: int = CHUNK_CELLS,
+                    tick: Callable[[int], None] | None = None) -> tuple[dict, dict, np.ndarray, np.ndarray]:
     """Both models' metrics on each bootstrap replicate of a joint table.
 
     The replicates are exactly :func:`blindspot.stats.resample_counts` of the dense table
@@ -225,6 +249,8 @@ def bootstrap_joint(joint: JointCounts, n_boot: int, rng: np.random.Generator, *
     rng : numpy.random.Generator
     chunk_cells : int
         Replicate cells held at once.
+    tick : callable, optional
+        Called with the number of replicates done after each chunk (progress).
 
     Returns
     -------
@@ -241,11 +267,14 @@ def bootstrap_joint(joint: JointCounts, n_boot: int, rng: np.random.Generator, *
     weights[: joint.codes.size] = joint.counts
     pvals = weights / total
     per = max(1, chunk_cells // max(cells.size, k * k))
+    sums = _CellSums(cells, k)
     parts = []
     for start in range(0, n_boot, per):
         reps = rng.multinomial(total, pvals, size=min(per, n_boot - start))
-        cm_b, cm_c, fl_b, fl_c = _tables(cells, reps, k)
+        cm_b, cm_c, fl_b, fl_c = sums(reps)
         parts.append((metrics_from_confusion(cm_b), metrics_from_confusion(cm_c), *_flag_rates(fl_b, fl_c, total)))
+        if tick is not None:
+            tick(start + len(reps))
     if not parts:  # n_boot == 0: empty replicate arrays of the right shapes
         empty = metrics_from_confusion(np.zeros((0, k, k)))
         return empty, empty, np.zeros(0), np.zeros(0)
@@ -359,7 +388,7 @@ def _untested(name: str, n: int, reason: str) -> dict:
 
 
 def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, rng: np.random.Generator,
-                  min_rows: int, scope: str = "global") -> dict:
+                  min_rows: int, scope: str = "global", tick: Callable[[int], None] | None = None) -> dict:
     """Every paired comparison of one set of rows (q values are added by the caller).
 
     Parameters
@@ -375,6 +404,8 @@ def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, r
         ``global``: accuracy, :data:`GLOBAL_BOOTSTRAP`, confidently-incorrect rate, and
         ``per_class.<class>.{recall, precision, f1}``; ``slice``: accuracy,
         :data:`SLICE_BOOTSTRAP`, confidently-incorrect rate and ``recall_<class>``.
+    tick : callable, optional
+        Progress: called with the bootstrap replicates done (:func:`bootstrap_joint`).
 
     Returns
     -------
@@ -385,7 +416,7 @@ def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, r
         ``current_only`` for McNemar), or ``n, tested: false, reason``.
     """
     n = joint.n
-    cm_b, cm_c, flags_b, flags_c = _tables(joint.codes, joint.counts, joint.n_classes)
+    cm_b, cm_c, flags_b, flags_c = _CellSums(joint.codes, joint.n_classes)(joint.counts)
     support = cm_b.sum(axis=1)
     names = ["accuracy", *(GLOBAL_BOOTSTRAP if scope == "global" else SLICE_BOOTSTRAP), "confidently_incorrect_rate"]
     reason = _too_few_rows(n, min_rows)
@@ -399,7 +430,7 @@ def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, r
         return out
 
     point_b, point_c = metrics_from_confusion(cm_b), metrics_from_confusion(cm_c)
-    boot_b, boot_c, rflag_b, rflag_c = bootstrap_joint(joint, n_boot, rng)
+    boot_b, boot_c, rflag_b, rflag_c = bootstrap_joint(joint, n_boot, rng, tick=tick)
     flag_b, flag_c = _flag_rates(flags_b, flags_c, n)
     disc = _discordant(joint)
 
@@ -513,7 +544,8 @@ def _rng(seed: int, name: str) -> np.random.Generator:
 
 def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: Sequence[str],
                         slice_masks: Mapping[str, np.ndarray] | None = None, *, confident_threshold: float,
-                        n_boot: int, level: float, fdr_alpha: float, seed: int, min_rows: int) -> dict:
+                        n_boot: int, level: float, fdr_alpha: float, seed: int, min_rows: int,
+                        progress=None) -> dict:
     """The paired comparison of two canonical prediction tables (``metrics/compare.json``).
 
     Parameters
@@ -527,6 +559,9 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
         Wrong with confidence >= this is confidently incorrect.
     n_boot, level, fdr_alpha, seed, min_rows
         Bootstrap replicates, interval level, BH level, seed, smallest tested subset.
+    progress : blindspot.progress.Progress, optional
+        Told of each bootstrap block (global, then each slice) as its replicates are
+        drawn; it decides whether to print (large data only).
 
     Returns
     -------
@@ -556,8 +591,16 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     identical = bool(np.array_equal(pb, pc) and np.allclose(paired["conf_baseline"], paired["conf_current"])
                      and pairing["n_paired"] == pairing["n_current"] == pairing["n_baseline"])
 
+    blocks = ["global", *sorted(slice_masks or {})]
+
+    def tick(block: int):  # "<block>: <done> of <n_boot> bootstrap replicates (step i of n)"
+        if progress is None:
+            return None
+        name = "global" if block == 0 else f"watchlist slice {blocks[block]}"
+        return lambda done: progress.step(block + 1, len(blocks), f"{name}: {done:,} of {n_boot:,} bootstrap replicates")
+
     glob = compare_table(joint_counts(t, pb, pc, fb, fc, k), classes, n_boot=n_boot, level=level,
-                         rng=_rng(seed, "global"), min_rows=min_rows, scope="global")
+                         rng=_rng(seed, "global"), min_rows=min_rows, scope="global", tick=tick(0))
     # Slice membership and per-row losses belong to each table's rows; carry them to the paired rows by id.
     position, position_b = paired["row_current"].to_numpy(), paired["row_baseline"].to_numpy()
     losses_c, losses_b = row_losses(current, classes), row_losses(baseline, classes)
@@ -567,11 +610,11 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
         else:
             glob[name] = paired_loss_entry(name, losses_b[name][position_b], losses_c[name][position], level=level)
     watch = {}
-    for key in sorted(slice_masks or {}):
+    for block, key in enumerate(blocks[1:], 1):
         mask = np.asarray(slice_masks[key], dtype=bool)[position]
         entry = compare_table(joint_counts(t[mask], pb[mask], pc[mask], fb[mask], fc[mask], k), classes,
                               n_boot=n_boot, level=level, rng=_rng(seed, f"slice:{key}"), min_rows=min_rows,
-                              scope="slice")
+                              scope="slice", tick=tick(block))
         watch[key] = {"n": int(mask.sum()), **entry}
     tree = {"global": glob, "watchlist": watch}
     family = apply_fdr(tree, fdr_alpha)
