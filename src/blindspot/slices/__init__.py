@@ -2,7 +2,8 @@
 
 Modules
 -------
-features   predicates (metadata values and bins, text detectors) and their membership matrix
+keys       one readable, DVC-safe key per (column, value), never two for one (hash suffix where ambiguous)
+features   predicates (metadata values and bins, text detectors) and their membership matrix; skipped columns
 evaluate   counts by matrix products; one-sided Fisher tests, Wilson and Newcombe intervals
 discovery  conjunctions up to a depth, the "explained by a parent" rule, ranking
 watchlist  named slices followed across model versions
