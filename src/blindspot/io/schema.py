@@ -653,7 +653,8 @@ def validate(
         keys_ok = values.map(lambda v: isinstance(v, dict) and set(v) == want).to_numpy(bool)
         judge.flag(~keys_ok, "probabilities_invalid", prob_col,
                    lambda i: f"expected keys {sorted(want)}, found keys {sorted(map(str, values.iat[i]))}")
-        dicts = values.where(keys_ok, None).map(lambda v: v if v is not None else {}, na_action=None)
+        # Rows whose keys are wrong read as {} (every probability NaN); they are rejected already.
+        dicts = [v if ok else {} for v, ok in zip(values.to_numpy(dtype=object), keys_ok)]
         raw_p = pd.DataFrame.from_records(list(dicts), columns=classes) if n else pd.DataFrame(columns=classes)
         raw_p = raw_p.astype(object)
         numeric = np.column_stack([_is_number(raw_p[c]) for c in classes]) if n else np.zeros((0, len(classes)), bool)
@@ -697,7 +698,8 @@ def validate(
         if _kind(mapped["prediction"]) == "string":  # unknown -> -1, only read where alive (all known)
             pred_idx = pd.Index(classes).get_indexer(mapped["prediction"])
         else:
-            pred_idx = mapped["prediction"].map(index.get).to_numpy()
+            # Only text can be a class (a list or a dict is not even hashable).
+            pred_idx = mapped["prediction"].map(lambda v: index.get(v, -1) if isinstance(v, str) else -1).to_numpy()
         safe_idx = np.where(alive, pred_idx, 0).astype(np.int64)
         top = np.nanmax(np.where(np.isfinite(proba), proba, -np.inf), axis=1) if n else np.zeros(0)
         p_pred = proba[np.arange(n), safe_idx] if n else np.zeros(0)
