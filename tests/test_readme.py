@@ -1,74 +1,156 @@
-"""The README's "audit your own predictions" example runs as written.
+"""The README's commands run as printed.
 
-It composes conf/ with the README's overrides (what `dvc exp run -S ...` does) in a
-temporary copy and runs the ingest stage on a CSV shaped like the README describes.
+Every command is read from README.md itself, never retyped here, and run with nothing added:
+the "Audit your own predictions" command on a file shaped as the README describes (composed
+and ingested quickly; then, slow, the literal `dvc exp run ...` in a git copy of the
+repository, through every stage to the brief), and the UCI sentences command, which the
+foreign-data corpus runs (tests/corpus).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-import pandas as pd
 import pytest
-import yaml
 
 from blindspot import synth
 
 from _paths import ROOT
 
-
-def _readme_overrides() -> list[str]:
-    text = (ROOT / "README.md").read_text()
-    block = re.search(r"```bash\n\s*(dvc exp run -S model\.path=data/raw/mine\.csv.*?)```", text, re.S).group(1)
-    tokens = shlex.split(block.replace("\\\n", " "))  # as a shell would
-    return [t for prev, t in zip(tokens, tokens[1:]) if prev == "-S"]
+BIN = Path(sys.executable).parent
 
 
-def test_readme_custom_csv_example(tmp_path):
-    overrides = _readme_overrides()
-    assert "model.probability_prefix=p_" in overrides
+def _section(title: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, f"README.md has no section {title!r}"
+    return match.group(1)
+
+
+def _blocks(section: str, lang: str) -> list[str]:
+    """Fenced code blocks of one language, de-indented (they may sit in a list item)."""
+    out = []
+    for m in re.finditer(rf"^( *)```{lang}\n(.*?)^\1```", section, re.M | re.S):
+        indent = len(m.group(1))
+        out.append("".join(line[indent:] if line.startswith(" " * indent) else line
+                           for line in m.group(2).splitlines(keepends=True)))
+    return out
+
+
+def _exp_run(section: str) -> tuple[str, list[str]]:
+    """The section's one `dvc exp run ...` command: its text and its -S overrides, parsed as a shell would."""
+    found = []
+    for block in _blocks(section, "bash"):
+        for line in block.replace("\\\n", " ").splitlines():
+            tokens = shlex.split(line, comments=True)
+            if tokens[:3] == ["dvc", "exp", "run"]:
+                found.append((line, tokens[3:]))
+    assert len(found) == 1, f"expected one `dvc exp run` command, found {len(found)}"
+    line, args = found[0]
+    assert args[::2] == ["-S"] * len(args[1::2]) and len(args) % 2 == 0, f"only -S overrides expected: {args}"
+    return line, args[1::2]
+
+
+OWN = "Audit your own predictions"
+
+
+def _own_file(root: Path, overrides: list[str], n: int = 600) -> Path:
+    """The file the README describes, at the path its command names, with the columns its text lists."""
+    setting = dict(o.split("=", 1) for o in overrides)
+    columns = re.search(r"with columns `([^`]+)`", _section(OWN)).group(1).split(", ")
+    classes = setting["ingest.classes"].strip("[]").split(",")
+    prefix = setting["model.probability_prefix"]
+    named = {setting[f"model.columns.{f}"]: f for f in ("text", "label", "prediction", "confidence")}
+    named.update({f"{prefix}{c}": f"p_{c}" for c in classes})
+    assert set(columns) == set(named), f"README lists columns {columns}; its command maps {sorted(named)}"
+    data = synth.generate(n, seed=3, mode="planted", classes=tuple(classes),
+                          planted=[synth.PlantedSlice({"platform": "android"}, error_gap=0.25, share=0.2)])
+    frame = data.frame.rename(columns={v: k for k, v in named.items()})[columns + ["platform", "age_band"]]
+    path = root / setting["model.path"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _scratch(tmp_path: Path) -> Path:
     for name in ("conf", "scripts", "stages"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "data/raw").mkdir(parents=True)
-    pd.DataFrame({
-        "review": ["Helped my migraines a lot", "Gave me hives and no relief", "Could not sleep at all"],
-        "gold": ["pos", "neg", "neg"], "pred": ["pos", "pos", "neg"], "score": [0.8, 0.55, 0.9],
-        "p_neg": [0.2, 0.45, 0.9], "p_pos": [0.8, 0.55, 0.1], "clinic": ["north", "south", "north"],
-    }).to_csv(tmp_path / "data/raw/mine.csv", index=False)
-    subprocess.run([sys.executable, "scripts/compose_params.py", *overrides], cwd=tmp_path, check=True, capture_output=True)
-    proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=tmp_path, capture_output=True, text=True)
+    return tmp_path
+
+
+def test_own_file_command_composes_and_ingests_as_printed(tmp_path):
+    _, overrides = _exp_run(_section(OWN))
+    work = _scratch(tmp_path)
+    path = _own_file(work, overrides, n=50)
+    proc = subprocess.run([sys.executable, "scripts/compose_params.py", *overrides], cwd=work,
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "3 rows in from data/raw/mine.csv" in proc.stderr and "3 clean, 0 rejected" in proc.stderr
-    clean = pd.read_parquet(tmp_path / "data/interim/predictions.parquet")
-    assert clean["id"].tolist() == ["row-1", "row-2", "row-3"]
-    assert list(clean.filter(like="proba__").columns) == ["proba__neg", "proba__pos"]
-    assert clean["meta__clinic"].tolist() == ["north", "south", "north"]
+    proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=work, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rel = path.relative_to(work).as_posix()
+    assert f"50 rows in from {rel}" in proc.stderr and "50 clean, 0 rejected" in proc.stderr
+
+
+def test_the_contract_example_record_is_valid(tmp_path):
+    """The JSON record of step 1 ingests cleanly with the default classes (beside a second one, since a
+    file of one class is refused)."""
+    record = json.loads(_blocks(_section(OWN), "json")[0])
+    other = dict(record, id="r-0002", label="positive")
+    work = _scratch(tmp_path)
+    (work / "data/raw").mkdir(parents=True)
+    (work / "data/raw/example.jsonl").write_text(json.dumps(record) + "\n" + json.dumps(other) + "\n")
+    subprocess.run([sys.executable, "scripts/compose_params.py", "model.path=data/raw/example.jsonl"], cwd=work,
+                   check=True, capture_output=True)
+    proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=work, capture_output=True, text=True)
+    assert proc.returncode == 0 and "2 clean, 0 rejected" in proc.stderr, proc.stderr
+
+
+def test_the_uci_command_is_the_one_the_corpus_runs():
+    from corpus.datasets import DATASETS
+
+    _, overrides = _exp_run(_section("A second data set: the UCI sentences"))
+    assert overrides == DATASETS["uci_sentences"].overrides == ["model=uci_sentences"]
+
+
+def _git_copy(dest: Path) -> Path:
+    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                         capture_output=True, check=True).stdout.decode()
+    for rel in (f for f in out.split("\0") if f and (ROOT / f).is_file()):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, target)
+    return dest
 
 
 @pytest.mark.slow
-def test_readme_example_runs_every_stage_on_binary_data(tmp_path):
-    """The same overrides on a realistic binary file: every stage of dvc.yaml runs and the brief renders."""
-    overrides = _readme_overrides()
-    for name in ("conf", "scripts", "stages"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "data/raw").mkdir(parents=True)
-    data = synth.generate(600, seed=3, mode="planted", classes=("neg", "pos"),
-                          planted=[synth.PlantedSlice({"platform": "android"}, error_gap=0.25, share=0.2)])
-    frame = data.frame.rename(columns={"text": "review", "label": "gold", "prediction": "pred", "confidence": "score"})
-    frame.drop(columns=["id"]).to_csv(tmp_path / "data/raw/mine.csv", index=False)
-    # The bundled baseline for `compare` is a 3-class file: point it at the same binary file.
-    overrides += ["compare.baseline.path=data/raw/mine.csv", "compare.baseline.name=mine"]
-    subprocess.run([sys.executable, "scripts/compose_params.py", *overrides], cwd=tmp_path, check=True, capture_output=True)
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    for name, spec in stages.items():
-        cmd = [sys.executable if part == "python" else part for part in spec["cmd"].split()]
-        proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
-        assert proc.returncode == 0, f"stage {name} failed on binary data:\n{proc.stderr}"
-        assert "Traceback" not in proc.stderr
-    findings = yaml.safe_load((tmp_path / "reports/findings.json").read_text())
-    assert any(f["slice"] == {"platform": "android"} and f["significant"] for f in findings), "planted slice missed"
-    assert "android" in (tmp_path / "reports/blind_spot_brief.md").read_text()
+def test_own_file_command_runs_every_stage_as_printed(tmp_path):
+    """The README's `dvc exp run ...`, typed as printed in a clone, audits the file end to end."""
+    command, overrides = _exp_run(_section(OWN))
+    work = _git_copy(tmp_path / "clone")
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", DVC_NO_ANALYTICS="1",
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")
+    for git in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "clone"]):
+        subprocess.run(git, cwd=work, env=env, check=True, capture_output=True)
+    path = _own_file(work, overrides)  # step 1: the user copies the file under data/raw/
+    proc = subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{command}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    assert "Traceback" not in proc.stderr
+    rel = path.relative_to(work).as_posix()
+    ingest = json.loads((work / "metrics/ingest.json").read_text())
+    assert ingest["rows_in"] == ingest["rows_clean"] == 600
+    brief = (work / "reports/blind_spot_brief.md").read_text(encoding="utf-8")
+    title = brief.splitlines()[0].replace("\\", "")
+    assert rel in title and "mine" in title, title  # titled with the user's file, not "Model v1"
+    assert "no baseline configured" in brief.lower()
+    findings = json.loads((work / "reports/findings.json").read_text())
+    planted = [f for f in findings if f["significant"] and f.get("slice") == {"platform": "android"}]
+    assert planted, "the planted blind spot was missed"
+    assert "android" in brief
