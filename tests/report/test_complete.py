@@ -21,7 +21,7 @@ import pytest
 
 from blindspot import paths
 from blindspot.config import ReportConfig
-from blindspot.errors import InputError
+from blindspot.errors import BlindspotError, InputError
 from blindspot.report import check_complete, load_inputs, render_brief
 from blindspot.report.complete import SECTION_TITLES
 
@@ -245,3 +245,21 @@ def test_title_names_the_audited_file(tmp_path):
     assert md.startswith("# Blind Spot Brief: data/raw/mine.jsonl (model five\\_rows)\n")
     assert "<title>Blind Spot Brief: data/raw/mine.jsonl (model five_rows)</title>" in html
     assert "Model v1" not in md
+
+
+def test_the_stage_refuses_to_write_an_incomplete_brief(tmp_path, monkeypatch):
+    import stages.report as stage
+    from blindspot import report as report_pkg
+
+    root = case("planted", tmp_path)
+    shutil.copy(ROOT / "params.yaml", root / "params.yaml")
+
+    def without_blind_spots(inputs, cfg, **kw):  # a renderer that loses the findings
+        md, html = report_pkg.render_brief(inputs, cfg, **kw)
+        return md.replace("specialty__oncology", "gone"), html.replace("specialty__oncology", "gone")
+
+    monkeypatch.setattr(stage, "render_brief", without_blind_spots)
+    monkeypatch.chdir(root)
+    with pytest.raises(BlindspotError, match=r"(?s)the brief would be incomplete.*significant finding"):
+        stage.main(__import__("logging").getLogger("test"))
+    assert not (root / paths.BRIEF_MD).exists()

@@ -217,3 +217,24 @@ def test_hostile_names_and_texts_are_shown_escaped_in_both_briefs(tmp_path):
     title = "Blind Spot Brief: data/raw/spec\\u202dialty | <b>\\u061c.csv (model planted)"
     assert re.search(r"<h1>(.*?)</h1>", rendered).group(1) == title.replace("<", "&lt;").replace(">", "&gt;")
     assert f"<title>{title.replace('<', '&lt;').replace('>', '&gt;')}</title>" in html
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+_HOSTILE_ALPHABET = hs.sampled_from(INVISIBLE + ["|", "`", "#", "\n", "\r", "\t", "<", ">", "&", "\\", "*", "_", "[",
+                                                 "]", "-", "1", ".", " ", "a", "\u00e9", "\U0001F600", "\u2028"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(hs.text(alphabet=_HOSTILE_ALPHABET, max_size=40) | hs.text(max_size=40))
+def test_no_text_reaches_a_brief_raw_or_breaks_a_table(text):
+    markdown_it = pytest.importorskip("markdown_it")
+    doc = Document("t").add(Table(["a", "b"], [[text, Code(text)], [Strong(text), "x"]]), Quote(text))
+    md, out = md_render.render(doc), html_render.render(doc)
+    for rendered in (md, out):
+        assert not [c for c in set(text) if visible(c) != c and c in rendered]
+    html_of_md = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
+    body = re.search(r"<tbody>(.*?)</tbody>", html_of_md, re.S).group(1)
+    assert [len(re.findall(r"<td[ >]", r)) for r in body.split("</tr>") if "<td" in r] == [2, 2]
+    assert html_of_md.count("<blockquote>") == 1 and "<h1>" in html_of_md and html_of_md.count("<h") == 1
