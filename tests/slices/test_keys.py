@@ -115,3 +115,42 @@ def test_predicate_keys_are_injective_dvc_safe_and_read_back_exactly(columns):
             pred, mask = table.resolve(f"{column.key}__{value_key}")
             assert pred.part["column"] == column.name and pred.part["value"] == column.levels[level]
             assert mask.sum() == (column.codes == level).sum()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(table_text, st.lists(st.one_of(st.none(), table_text), min_size=1, max_size=5),
+                       min_size=1, max_size=3), st.integers(0, 2**32 - 1))
+def test_audit_files_name_each_slice_by_one_key_that_reads_back(columns, seed):
+    from blindspot.slices import audit_slices
+
+    n = 60
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"id": pd.Series([f"r{i}" for i in range(n)], dtype="string"),
+                          "text": pd.Series(rng.choice(["fine", "not good", "ok?"], n), dtype="string"),
+                          "y_true": rng.integers(0, 2, n), "y_pred": rng.integers(0, 2, n)})
+    for name, values in columns.items():
+        frame[f"meta__{name}"] = pd.Series(rng.choice(np.array(values, dtype=object), n), dtype="string")
+    table = sf.build_predicates(frame, text_detectors=["negation"], jargon_high_density=0.1, caps_high_share=0.5,
+                                length_bands={"short": [0, 2]}, max_levels=3, n_quantiles=2)
+    watch = [k for k in table.keys if "__" in k][:6]
+    audit = audit_slices(frame, ["a", "b"], watchlist=watch, min_support=5, min_class_support=2, max_depth=2,
+                         text_detectors=["negation"], jargon_high_density=0.1, caps_high_share=0.5,
+                         length_bands={"short": [0, 2]}, max_levels=3, n_quantiles=2)
+    m = audit.metrics
+    found = [c[len("found__"):] for c in audit.membership.columns if c.startswith("found__")]
+    assert [c for c in audit.membership.columns if c.startswith("watch__")] == [f"watch__{k}" for k in watch]
+    assert set(found) == set(m["discovered"]) - set(watch)
+    columns_seen = {**m["columns_tested"], **m["columns_skipped"]}
+    assert sorted(c["column"] for c in columns_seen.values()) == sorted(columns)
+    for key, entry in {**m["discovered"], **m["watchlist"]}.items():
+        assert DVC_SAFE.match(key)
+        assert "__and__".join(p["key"] for p in entry["parts"]) == key
+        for part in entry["parts"]:
+            if part["source"] == "metadata":
+                assert m["columns_tested"][part["key"].partition("__")[0]]["column"] == part["column"]
+                assert part["column"] in columns
+                if isinstance(part["value"], str):
+                    assert part["value"] in columns[part["column"]]
+    for f in audit.findings:
+        if f["source"] != "class":
+            assert f["key"] in m["watchlist"] or f["key"] in m["discovered"]
