@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 
 from blindspot.errors import InputError
-from blindspot.progress import Progress
 
 FORMATS = ("json", "jsonl", "csv", "tsv", "parquet")
 _SUFFIXES = {
@@ -59,6 +58,18 @@ _WS = re.compile(r"[ \t\n\r]*")
 # Inside a JSON value: a string (escapes included) or a bracket.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 _SCALAR_END = re.compile(r"[^,\]\}\s]*")
+
+
+def Progress(*args, **kwargs):  # noqa: N802 (stands for the class)
+    """A :class:`blindspot.progress.Progress`, imported on first use.
+
+    Only reading a raw input reports progress: the stages that merely load ingest's
+    Parquet output (:func:`read_predictions`) import this module without depending on
+    ``blindspot/progress.py`` (tests/test_dvc_yaml.py checks every import is a dependency).
+    """
+    from blindspot.progress import Progress as _Progress
+
+    return _Progress(*args, **kwargs)
 
 
 @dataclass

@@ -38,8 +38,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot.errors import InputError
-from blindspot.io.readers import RawTable, bytes_text, escape_surrogates
-from blindspot.progress import Progress
+from blindspot.io.readers import Progress, RawTable, bytes_text, escape_surrogates
 
 PROBA_PREFIX = "proba__"
 META_PREFIX = "meta__"
