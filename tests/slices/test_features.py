@@ -76,7 +76,7 @@ def test_metadata_kinds_dates_numbers_booleans():
 def test_metadata_exclude():
     preds, _, _, columns = sf.metadata_predicates(frame(a=["x", "y"], b=["u", "v"]), max_levels=5, n_quantiles=4,
                                                   exclude=["a"])
-    assert {p.feature for p in preds} == {"meta__b"}
+    assert {p.feature for p in preds} == {"b"}
     assert columns["a"] == {"column": "a", "status": "skipped", "reason": "excluded",
                             "detail": "listed in slices.metadata_exclude"}
     # A column whose name is awkward to write is excluded by its key.
@@ -135,3 +135,15 @@ def test_dates_with_mixed_utc_offsets_are_binned_on_utc():
     assert columns["when"]["kind"] == "date"
     assert preds[0].spec == {"when": {"ge": "2014-12-31T23:00:00", "lt": "2015-01-02"}}
     assert preds[-1].key == "when__missing" and masks[-1].tolist() == [False, False, False, True]
+
+
+def test_a_metadata_column_named_like_a_text_feature_is_another_feature():
+    f = frame(length=["a", "b"], negation=["x", "y"], meta__length=["u", "v"])
+    table = sf.build_predicates(f, text_detectors=["negation"], jargon_high_density=0.1, caps_high_share=0.5,
+                                length_bands=BANDS, max_levels=3, n_quantiles=4)
+    features = {p.key: p.feature for p in table.predicates}
+    assert features["length_short"] == "length" and features["negation"] == "negation"
+    # Each column's predicates share one feature, distinct from every text feature and from each other.
+    assert features["length__a"] == features["length__b"] == "meta__meta__length"
+    assert features["negation__x"] == "meta__negation"
+    assert features["meta_length__u"] == "meta__length"

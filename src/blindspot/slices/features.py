@@ -46,7 +46,7 @@ import os
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -227,7 +227,7 @@ class CategoricalColumn:
 
     def predicate(self, level: int) -> Predicate:
         value = str(self.levels[level])
-        return Predicate(f"{self.key}__{self.value_keys[level]}", META_PREFIX + self.name, {self.name: value},
+        return Predicate(f"{self.key}__{self.value_keys[level]}", self.name, {self.name: value},
                          f"{self.name} = {value}", "metadata")
 
 
@@ -307,7 +307,7 @@ def categorical_predicates(name: str, values: pd.Series, *, max_levels: int, col
     counts = np.bincount(codes[codes >= 0], minlength=len(levels))
     order = sorted(range(len(levels)), key=lambda i: (-counts[i], str(levels[i])))  # over levels, not rows
     top, rest = order[:max_levels], order[max_levels:]
-    feature = META_PREFIX + name
+    feature = name
     preds, masks = [], []
     for i in top:
         preds.append(column.predicate(i))
@@ -339,7 +339,7 @@ def quantile_predicates(name: str, values: pd.Series, *, n_quantiles: int,
     """
     if column_key is None:
         column_key = unique_keys([name], reserved=RESERVED_COLUMNS)[name]
-    feature = META_PREFIX + name
+    feature = name
     is_date = pd.api.types.is_datetime64_any_dtype(values)
     missing = values.isna().to_numpy()
     if is_date:
@@ -603,6 +603,23 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
     return preds, masks
 
 
+def _distinct_features(metadata: list, taken: set) -> list:
+    """Metadata predicates whose feature (the raw column name) is also a text feature's name
+    (a column called ``length`` or ``negation``) renamed ``meta__<name>`` (prefixed again while
+    still taken), so that discovery can conjoin them with the text predicates."""
+    renamed: dict[str, str] = {}
+    names = list(dict.fromkeys(p.feature for p in metadata))
+    used = set(taken) | set(names)
+    for name in names:
+        if name in taken:
+            new = META_PREFIX + name
+            while new in used:
+                new = META_PREFIX + new
+            renamed[name] = new
+            used.add(new)
+    return [replace(p, feature=renamed[p.feature]) if p.feature in renamed else p for p in metadata]
+
+
 def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jargon_high_density: float,
                      caps_high_share: float, length_bands: Mapping[str, Sequence], max_levels: int,
                      n_quantiles: int, metadata_exclude: Sequence[str] = ()) -> PredicateTable:
@@ -628,7 +645,7 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
                           f"list each detector once and give length bands names that differ in letters or digits.")
     mp, mm, resolvers, columns = metadata_predicates(frame, max_levels=max_levels, n_quantiles=n_quantiles,
                                                      exclude=metadata_exclude)
-    preds += mp
+    preds += _distinct_features(mp, {p.feature for p in preds})
     masks += mm
     matrix = np.column_stack(masks) if masks else np.zeros((len(frame), 0), dtype=bool)
     return PredicateTable(preds, matrix.astype(bool, copy=False), resolvers, columns)
