@@ -94,3 +94,18 @@ def test_headlines_name_dvc_metrics_keys(profile_only):
             for part in key.split("."):
                 node = node[part]
             assert isinstance(node, float)
+
+
+def test_reasons_read_from_the_writer_in_words():
+    from blindspot.report.load import Unmeasured, humanize
+
+    assert humanize("below_min_support") == "fewer rows than slices.min_support"
+    assert humanize("too_few_pairs") == "too few pairs"
+    assert humanize("compare.min_rows is 10") == "compare.min_rows is 10"  # sentences and keys kept as written
+    m = Src("f.json", {"a": {"value": None, "ci_low": None, "reason": "no_rows"}, "b": None, "b_reason": "why",
+                       "c": float("nan"), "d": None, "e": {"rate": None, "rate_ci_low": None, "rate_reason": "x y"}})
+    assert m.nested("a").value.reason == "no rows" and isinstance(m.nested("a").value, Unmeasured)
+    assert m.num("b").reason == "why" and m.num("c").reason == "no value recorded"
+    assert m.sub("e").flat("rate").value.reason == "x y" and m.sub("e").reason("rate_ci_low") == "x y"
+    with pytest.raises(InputError, match=r"f.json, field 'a.missing'"):
+        m.sub("a").num("missing")

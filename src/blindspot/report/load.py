@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +66,8 @@ def humanize(reason) -> str:
     text = str(reason).strip()
     if text in REASONS:
         return REASONS[text]
-    return text.replace("_", " ") if text and " " not in text else text
+    # Only a snake_case code is spelt out; a sentence or a config key (compare.min_rows) is kept as written.
+    return text.replace("_", " ") if re.fullmatch(r"[a-z]+(?:_[a-z0-9]+)+", text) else text
 
 
 class Unmeasured(float):

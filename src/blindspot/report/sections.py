@@ -773,8 +773,9 @@ def _rev_section(inputs: Inputs) -> list:
         delta = cur.value - old.value
         hib = higher_is_better(cur.direction)
         better = direction_of(delta, delta != 0, hib)
-        rows.append([cur.label, f3(old.value), f3(cur.value), signed(delta),
-                     {"improved": "better", "worsened": "worse"}.get(better, "same"), Code(f"{cur.file}: {cur.key}")])
+        word = {"improved": "better", "worsened": "worse"}.get(better, "same") if _ok(delta) else "not comparable"
+        rows.append([cur.label, f3(old.value), f3(cur.value), signed(delta) if _ok(delta) else "n/a", word,
+                     Code(f"{cur.file}: {cur.key}")])
     out.append(Paragraph(f"Unpaired deltas against the metrics files committed at {inputs.rev} (",
                          Code("report.baseline_rev"), "), key for key what ", Code(f"dvc metrics diff {inputs.rev}"),
                          " shows. No test: these are two summaries, not paired rows, so a small delta here may be "
