@@ -126,17 +126,16 @@ class ChatServer:
         self.httpd.server_close()
 
 
-def canonical_frame(texts, labels, predictions, confidences=None) -> pd.DataFrame:
+def canonical_frame(texts, labels, predictions, confidences=None, classes=CLASSES) -> pd.DataFrame:
     """A tiny canonical predictions table (the layout ingest writes), with probabilities."""
-    index = {c: k for k, c in enumerate(CLASSES)}
-    n = len(texts)
+    index = {c: k for k, c in enumerate(classes)}
+    n, n_classes = len(texts), len(classes)
     confidences = np.full(n, 0.9) if confidences is None else np.asarray(confidences, dtype=float)
     y_true = np.array([index[y] for y in labels], dtype=np.int8)
     y_pred = np.array([index[y] for y in predictions], dtype=np.int8)
-    proba = np.full((n, 3), 0.0)
-    proba[np.arange(n), y_pred] = confidences
-    rest = (1 - confidences) / 2
-    for k in range(3):
+    proba = np.full((n, n_classes), 0.0)
+    rest = (1 - confidences) / (n_classes - 1)
+    for k in range(n_classes):
         proba[:, k] = np.where(y_pred == k, confidences, rest)
     frame = pd.DataFrame({
         "record": np.arange(1, n + 1, dtype=np.int64), "id": pd.array([f"r-{i}" for i in range(1, n + 1)], dtype="string"),
@@ -144,6 +143,6 @@ def canonical_frame(texts, labels, predictions, confidences=None) -> pd.DataFram
         "prediction": pd.array(list(predictions), dtype="string"), "confidence": confidences,
         "y_true": y_true, "y_pred": y_pred, "correct": y_true == y_pred,
     })
-    for k, c in enumerate(CLASSES):
+    for k, c in enumerate(classes):
         frame[f"proba__{c}"] = proba[:, k]
     return frame

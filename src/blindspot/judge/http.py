@@ -88,20 +88,20 @@ class _Watch:
 
     def __init__(self):
         self.expired = False
-        self._conn = None
+        self._sock = None
         self._lock = threading.Lock()
 
-    def attach(self, conn) -> None:
+    def connected(self, sock) -> None:
+        # The socket itself, not the connection: urllib drops ``conn.sock`` once the
+        # headers are in, while the response goes on reading the body from it.
         with self._lock:
-            self._conn = conn
-
-    def connected(self) -> None:
-        if self.expired:
-            self._shutdown()
-            raise TimeoutError("deadline passed while connecting")
+            self._sock = sock
+            if self.expired:
+                self._shutdown()
+                raise TimeoutError("deadline passed while connecting")
 
     def _shutdown(self) -> None:
-        sock = getattr(self._conn, "sock", None)
+        sock = self._sock
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -121,12 +121,11 @@ def _watched(connection_class, req):
     def make(host, **kwargs):
         conn = connection_class(host, **kwargs)
         if watch is not None:
-            watch.attach(conn)
             connect = conn.connect
 
             def watched_connect():
                 connect()
-                watch.connected()
+                watch.connected(conn.sock)
 
             conn.connect = watched_connect
         return conn

@@ -23,6 +23,7 @@ import logging
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Sequence
 
 from blindspot.judge.cache import JudgeCache, cache_key
@@ -121,15 +122,17 @@ def judge_requests(requests: Sequence[JudgeRequest], backend: JudgeBackend, cach
                  backend.name, backend.model, backend.prompt_version, len(send), backend.concurrency, stats.cache_hits)
         attempts_before = getattr(backend, "attempts_made", 0)
         streak = 0  # consecutive transport failures, in the order the calls returned
-        with ThreadPoolExecutor(max_workers=max(1, int(backend.concurrency)), thread_name_prefix="judge") as pool:
-            futures = {pool.submit(backend.complete, first[k]): k for k in send}
+        width = max(1, int(backend.concurrency))
+        queue = iter(send)
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="judge") as pool:
+            # At most ``width`` calls in flight; the next is submitted only when one returns, so
+            # once the breaker opens nothing new is sent (calls in flight finish and are kept).
+            futures = {pool.submit(backend.complete, first[k]): k for k in islice(queue, width)}
             pending = set(futures)
             try:
                 while pending:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
-                        if future.cancelled():
-                            continue
                         key = futures[future]
                         stats.calls += 1
                         try:
@@ -143,19 +146,20 @@ def judge_requests(requests: Sequence[JudgeRequest], backend: JudgeBackend, cach
                                                  f"to the {backend.name} backend ({backend.model}), the last: "
                                                  f"{exc.failure.kind}: {exc.failure.detail}")
                                 log.warning("%s; the remaining questions are skipped", stats.breaker)
-                                for other in pending:
-                                    other.cancel()  # not started: never sent; running ones finish and are kept
-                            continue
-                        streak = 0
-                        stats.tokens.update(reply.usage)
-                        request = first[key]
-                        # Stored the moment it arrives: a killed run keeps every answer paid for.
-                        cache.put(key, reply, backend=backend.name, model=backend.model,
-                                  prompt_version=backend.prompt_version, text=request.text, label=request.label)
+                        else:
+                            streak = 0
+                            stats.tokens.update(reply.usage)
+                            request = first[key]
+                            # Stored the moment it arrives: a killed run keeps every answer paid for.
+                            cache.put(key, reply, backend=backend.name, model=backend.model,
+                                      prompt_version=backend.prompt_version, text=request.text, label=request.label)
+                        if stats.breaker is None:
+                            for k in islice(queue, 1):
+                                nxt = pool.submit(backend.complete, first[k])
+                                futures[nxt] = k
+                                pending.add(nxt)
             except BaseException:
-                for other in pending:
-                    other.cancel()  # a bug or a config error: stop sending, keep what was paid for
-                cache.save()
+                cache.save()  # a bug or a config error: stop sending, keep what was paid for
                 raise
         if stats.breaker is not None:
             for key in send:
