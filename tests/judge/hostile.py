@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Optional
@@ -29,6 +30,7 @@ class Response:
     headers: dict = field(default_factory=dict)
     body: bytes = b""
     drip: Optional[str] = None  # "head": the status line, one byte a second; "body": the body likewise
+    drip_for: float = 10.0  # then the connection is closed (so a client without a deadline fails, not hangs)
     hang: bool = False  # read the request, then answer nothing until the server stops
 
 
@@ -79,9 +81,10 @@ class HostileServer:
                 if answer.drip != "body":
                     headers["Content-Length"] = str(len(answer.body))
                 head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode("latin-1", errors="replace") + b"\r\n"
+                until = time.monotonic() + answer.drip_for
                 if answer.drip == "head":
                     for byte in head * 1000:  # never completes within any sane deadline
-                        if server.stopping.wait(1.0):
+                        if server.stopping.wait(1.0) or time.monotonic() > until:
                             return
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
@@ -90,7 +93,7 @@ class HostileServer:
                 self.wfile.flush()
                 if answer.drip == "body":
                     for byte in answer.body * 1000:
-                        if server.stopping.wait(1.0):
+                        if server.stopping.wait(1.0) or time.monotonic() > until:
                             return
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()

@@ -12,10 +12,11 @@ What it holds
 -------------
 One JSON object a line, sorted by key: ``key``, ``backend``, ``model``,
 ``prompt_version``, ``text_sha256``, ``label`` and the raw ``reply`` (content, refusal,
-finish_reason, token usage). Never an API key (the HTTP client redacts the key from
-anything a server echoes back) and never timing or per-run data, so the file is a
-function of what was asked. Parsing happens on read, so a parser fix applies to cached
-replies. Transport failures (timeouts, HTTP errors) are not cached: the next run retries.
+finish_reason, token usage). Never an API key (the HTTP client discards, whole, any
+response that carries the key in any encoding: :mod:`blindspot.judge.secrets`) and never
+timing or per-run data, so the file is a function of what was asked. Parsing happens on read, so a parser fix applies to cached
+replies. Transport failures (timeouts, HTTP errors, credential echoes) are not cached: the next
+run retries.
 
 The key is ``sha256`` of ``[backend, model, prompt_version, sha256(text), label]``. The
 gold label is part of it because the prompt shows the label (the judge is asked whether
