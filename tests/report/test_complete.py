@@ -263,3 +263,12 @@ def test_the_stage_refuses_to_write_an_incomplete_brief(tmp_path, monkeypatch):
     with pytest.raises(BlindspotError, match=r"(?s)the brief would be incomplete.*significant finding"):
         stage.main(__import__("logging").getLogger("test"))
     assert not (root / paths.BRIEF_MD).exists()
+
+
+def test_judge_section_when_the_server_cannot_be_reached(tmp_path):
+    root = case("judge_unreachable", tmp_path)
+    md, html = render(root)
+    text = section(md, "What the judge found, and how far to trust it")
+    assert "The judge could not measure everything:" in text and "circuit breaker" in text
+    assert "not measurable: no verdicts" in text
+    assert check_complete(md, html, findings(root)) == []

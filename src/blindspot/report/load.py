@@ -522,11 +522,13 @@ def parse_judge(m: Src) -> Judge:
     judged = li.opt("judged") if available else None
     flags = judged.opt("flag_agreement") if judged is not None else None
     failures = m.sub("failures")
+    status = m.opt("status") if isinstance(m.raw("status"), dict) else None
+    note = m.text("reason", "") or (status.text("reason", "") if status is not None else "")
     return Judge(
         backend=m.text("backend"), model=m.text("model", ""), prompt_version=m.text("prompt_version", ""),
         n_candidates=cand.count("n"), n_random=cand.count("random_sample"),
         n_targeted=cand.count("targeted"), judged=m.count("judged"), coverage=m.num("coverage"),
-        failures={k: failures.count(k) for k in failures.data}, reason=humanize(m.text("reason", "")),
+        failures={k: failures.count(k) for k in failures.data}, reason=humanize(note),
         kappa_gold=gold.flat("kappa"), agreement_gold=gold.flat("agreement_rate"),
         n_agreement=gold.count("n"), kappa_model=model.flat("kappa"),
         sarcasm=verdicts.count("sarcasm"), mixed=verdicts.count("mixed_sentiment"),

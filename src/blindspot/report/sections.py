@@ -508,9 +508,11 @@ def judge(inputs: Inputs, *, alpha: float) -> list:
                   f"{kappa_strength(j.kappa_gold.ci_high)}")
     trust += ")."
     if not j.kappa_gold.ok:
+        rate = ("" if not j.agreement_gold.ok and getattr(j.agreement_gold.value, "reason", None)
+                == getattr(j.kappa_gold.value, "reason", None) else f" (agreement rate {est(j.agreement_gold, pct)})")
         trust = (f"Its agreement with the gold labels on the random sample of {cnt(j.n_agreement)} reviews is "
-                 f"{not_measurable(j.kappa_gold.value)} (agreement rate {est(j.agreement_gold, pct)}). Without a "
-                 f"measured agreement, treat its verdicts as leads for a human annotator, not as evidence.")
+                 f"{not_measurable(j.kappa_gold.value)}{rate}. Without a measured agreement, treat its verdicts as "
+                 f"leads for a human annotator, not as evidence.")
     elif j.kappa_gold.has_interval and j.kappa_gold.ci_low >= 0.6:
         trust += " That is strong enough to use its verdicts for triage, with spot checks."
     else:

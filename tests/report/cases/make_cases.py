@@ -5,8 +5,8 @@ Each case is a directory holding what the report reads (``metrics/*.json``,
 files stay small), written by the real ingest, profile, slice, calibrate, judge and
 compare stages on data the bundled demo never shows: binary with confidence only, twelve
 classes named 0..9 and emoji, five rows, texts so short that every slice is empty, a
-configured class absent from the data, and a planted blind spot next to empty
-watchlist slices. Run it after a stage changes what it writes::
+configured class absent from the data, a planted blind spot next to empty watchlist
+slices, and a judge server that cannot be reached. Run it after a stage changes what it writes::
 
     python tests/report/cases/make_cases.py
 
@@ -74,6 +74,10 @@ def cases() -> dict:
                          {}),
         "absent_class": (rows(60, ["negative", "positive"], seed=5, probabilities=False), {}),
         "planted": (planted(), {"slices.max_depth": 1}),
+        # A judge server that refuses every connection (port 9 on this machine): the breaker opens.
+        "judge_unreachable": (rows(60, ["negative", "neutral", "positive"], seed=6),
+                              {"judge.backend": "openai", "judge.http.base_url": "http://127.0.0.1:9/v1",
+                               "judge.http.max_retries": 0, "judge.http.timeout_s": 1.0}),
     }
 
 
