@@ -222,7 +222,8 @@ def test_absent_stage_outputs_say_not_run(tmp_path):
     for rel in (paths.SLICE_METRICS, paths.CALIBRATION_METRICS, paths.JUDGE_METRICS, paths.COMPARE_METRICS):
         (root / rel).unlink()
     md, html = render(root)
-    for title in ("Ranked blind spots", "Confidently incorrect examples", "What the judge found, and how far to trust it",
+    for title in ("Ranked blind spots", "Confidently incorrect examples",
+                  "What the judge found, and how far to trust it",
                   "Comparison with the previous version"):
         assert "Not run" in section(md, title), title
     assert check_complete(md, html, []) == []

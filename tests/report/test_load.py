@@ -71,8 +71,9 @@ def _calibration_metrics(thresholds):
     overall = {"ece": 0.05, "ece_ci_low": 0.02, "ece_ci_high": 0.07, "overconfidence": 0.01,
                "overconfidence_ci_low": -0.01, "overconfidence_ci_high": 0.03, "mean_confidence": 0.8,
                "accuracy": 0.79}
-    return Src("metrics/calibration.json", {"n": 100, "confident_thresholds": list(thresholds), "overall": overall, "confidently_incorrect": band,
-            "by_class": {}, "slices": {}, "recalibration": {"status": "unavailable"}, "interval_method": "x"})
+    return Src("metrics/calibration.json", {
+        "n": 100, "confident_thresholds": list(thresholds), "overall": overall, "confidently_incorrect": band,
+        "by_class": {}, "slices": {}, "recalibration": {"status": "unavailable"}, "interval_method": "x"})
 
 
 def test_calibration_band_is_the_configured_one_or_the_closest():

@@ -355,7 +355,8 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
     unranked = [f for f in sl.findings if f.source != "class" and f.significant and f.rank is None]
     if unranked:
         out.append(Paragraph(
-            f"{len(unranked)} more finding{'s' if len(unranked) != 1 else ''} survive{'' if len(unranked) != 1 else 's'}"
+            f"{len(unranked)} more finding{'s' if len(unranked) != 1 else ''} "
+            f"survive{'' if len(unranked) != 1 else 's'}"
             f" false-discovery control but {'are' if len(unranked) != 1 else 'is'} not ranked by the slice stage"
             " (explained by a parent slice, or not a blind spot of its own): ",
             *[x for i, f in enumerate(unranked) for x in ((", " if i else ""), Code(f.key),
@@ -388,7 +389,8 @@ def evidence(inputs: Inputs) -> list:
     out = [Heading(2, SECTION_TITLES[3])]
     added = 0
     if "confusion" in fig:
-        out.append(Figure(fig["confusion"], f"Confusion matrix of model {p.model} on all {cnt(p.n_rows)} reviews: counts "
+        out.append(Figure(fig["confusion"], f"Confusion matrix of model {p.model} on all {cnt(p.n_rows)} reviews: "
+                                            f"counts "
                                             f"(left) and the share of each true class (right), whose diagonal is each "
                                             f"class's recall."))
         added += 1
@@ -440,7 +442,8 @@ def examples(inputs: Inputs, *, n_examples: int, max_chars: int) -> list:
     out = [Heading(2, SECTION_TITLES[4])]
     cal = inputs.calibration
     if cal is None:
-        return out + [Callout("warning", "Not run: the calibrate stage's results (", Code(str(paths.CALIBRATION_METRICS)),
+        return out + [Callout("warning", "Not run: the calibrate stage's results (",
+                              Code(str(paths.CALIBRATION_METRICS)),
                               ") are absent. Run ", Code("python -m stages.calibrate"), " (or ", Code("dvc repro"),
                               ").")]
     rows = [e for e in inputs.examples if e.confidence >= cal.threshold][:n_examples]
@@ -493,7 +496,8 @@ def judge(inputs: Inputs, *, alpha: float) -> list:
                                       "absent): this brief rests on the deterministic metrics alone.")]
     who = f"the {j.backend} judge ({j.model}, prompt {j.prompt_version})"
     out.append(Paragraph(
-        f"A second reader looks where nuance matters: {who} read {cnt(j.judged)} of {cnt(j.n_candidates)} selected reviews "
+        f"A second reader looks where nuance matters: {who} read {cnt(j.judged)} of {cnt(j.n_candidates)} selected "
+        f"reviews "
         f"({cnt(j.n_random)} drawn at random from all reviews, {cnt(j.n_targeted)} targeted: confidently incorrect, "
         f"sarcasm or mixed-feeling cues{'; some are both' if j.n_random + j.n_targeted > j.n_candidates else ''}). "
         f"It reads {cnt(j.sarcasm)} as sarcastic, {cnt(j.mixed)} as mixed sentiment and "
@@ -501,7 +505,8 @@ def judge(inputs: Inputs, *, alpha: float) -> list:
     if j.reason:
         out.append(Callout("warning", f"The judge could not measure everything: {j.reason}."))
     trust = (f"On the random sample it agrees with the gold label on {pct(j.agreement_gold.value)} "
-             f"{interval(j.agreement_gold, pct)} of {cnt(j.n_agreement)} reviews, Cohen's kappa {est(j.kappa_gold, f2)} "
+             f"{interval(j.agreement_gold, pct)} of {cnt(j.n_agreement)} reviews, Cohen's kappa "
+             f"{est(j.kappa_gold, f2)} "
              f"({kappa_strength(j.kappa_gold.value)} agreement")
     if j.kappa_gold.has_interval:
         trust += (f"; the interval reaches from {kappa_strength(j.kappa_gold.ci_low)} to "
@@ -700,7 +705,8 @@ def comparison(inputs: Inputs) -> list:
                                    "deltas."))
     else:
         lvl = level(c.ci_level)
-        intro = (f"{c.current_name} against {c.baseline_name}, scored on the same reviews: {cnt(c.n_paired)} reviews are "
+        intro = (f"{c.current_name} against {c.baseline_name}, scored on the same reviews: {cnt(c.n_paired)} reviews "
+                 f"are "
                  f"in both files with the same gold label")
         if c.n_paired < c.n_current or c.label_mismatch:
             intro += (f" ({cnt(c.n_current)} in {c.current_name}, {cnt(c.n_baseline)} in {c.baseline_name}, "
@@ -813,9 +819,10 @@ def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = 
         The audited predictions file (``model.path``), named in the title.
     """
     p = inputs.profile
-    doc = Document(brief_title(cfg.title, source, p.model), subtitle=run(f"Model {p.model} \u00b7 {cnt(p.n_rows)} reviews \u00b7 every number below "
-                                           f"is read from ", Code("metrics/"), ", ", Code(str(paths.FINDINGS)), ", ",
-                                           Code("plots/"), " and ", Code("data/interim/"), "."))
+    doc = Document(brief_title(cfg.title, source, p.model),
+                   subtitle=run(f"Model {p.model} \u00b7 {cnt(p.n_rows)} reviews \u00b7 every number below "
+                                f"is read from ", Code("metrics/"), ", ", Code(str(paths.FINDINGS)), ", ",
+                                Code("plots/"), " and ", Code("data/interim/"), "."))
     doc.add(*verdict(inputs, alpha=alpha))
     doc.add(*accuracy_lied(inputs, classes_figure=inputs.figures.get("class_distribution")))
     doc.add(*blind_spots(inputs, max_rows=cfg.max_blind_spots))
