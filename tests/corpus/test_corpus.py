@@ -78,3 +78,45 @@ def test_rerun_in_a_fresh_copy_is_byte_identical(dataset, corpus_base):
     _require_all_stages(a)
     _require_all_stages(b)
     assert harness.compare_runs(a, b) == []
+
+
+def test_readme_figures_for_the_uci_sentences_are_those_of_the_run(corpus_base):
+    """Every number the README quotes from the UCI brief is what the corpus run of that data set wrote."""
+    import json
+    import re
+
+    from _paths import ROOT
+
+    run = _runs("uci_sentences", corpus_base)[0]
+    _require_all_stages(run)
+
+    def load(name):
+        return json.loads((run.root / "metrics" / name).read_text())
+
+    profile, slices, calibration, judge = (load(f"{n}.json") for n in ("profile", "slices", "calibration", "judge"))
+    acc, overall = profile["accuracy"], calibration["overall"]
+    negation = slices["watchlist"]["negation"]
+    found = slices["discovered"]
+    confident = calibration["confidently_incorrect"]["conf_ge_80"]
+    kappa = judge["agreement"]["random_sample"]["gold"]
+    expected = [
+        f"accuracy {acc['value']:.3f} [{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]",
+        f"against {profile['majority_baseline_accuracy']:.3f} for always answering",
+        f"recognised {negation['recall_1']['value']:.0%} of the time, against {negation['recall_1']['rest_value']:.0%}",
+        f"({negation['n']:,} sentences hold a negation",
+        f"(error rate {found['length_long']['error_rate']['value']:.2f} against "
+        f"{found['length_long']['error_rate']['rest_value']:.2f})",
+        f"film reviews ({found['source__imdb']['error_rate']['value']:.2f} against "
+        f"{found['source__imdb']['error_rate']['rest_value']:.2f})",
+        f"{slices['family']['n_blind_spots']} slices in all after false-discovery control over "
+        f"{slices['family']['n_tests']} tests",
+        f"Mean confidence is {overall['mean_confidence']:.3f} for an accuracy of {overall['accuracy']:.3f}",
+        f"ECE {overall['ece']:.3f} [{overall['ece_ci_low']:.3f}, {overall['ece_ci_high']:.3f}]",
+        f"only {confident['count']} sentences ({confident['rate']:.1%}) are wrong",
+        f"kappa {kappa['kappa']:.2f} [{kappa['kappa_ci_low']:.2f}, {kappa['kappa_ci_high']:.2f}]",
+    ]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## A second data set: the UCI sentences\n(.*?)(?=^## )", readme, re.M | re.S).group(1)
+    section = " ".join(section.split())
+    missing = [e for e in expected if e not in section]
+    assert not missing, f"README's UCI section does not say (from this run): {missing}"
