@@ -29,13 +29,15 @@ def main(log) -> str:
     m, r = result.metrics, result.run
     failures = ", ".join(f"{k} {v}" for k, v in m["failures"].items() if v and k != "total") or "none"
     kappa = m["agreement"]["random_sample"]["gold"]["kappa"]
+    kappa = "not measurable" if kappa is None or kappa != kappa else f"{kappa:.3f}"
     line = (f"{m['candidates']['n']} candidates judged by {m['backend']} ({m['model']}): {m['judged']} verdicts, "
             f"failures: {failures}; this run {r['calls']} backend calls, {r['cache_hits']} cache hits; "
-            f"kappa vs gold on the random sample {kappa:.3f}; {m['verdicts']['gold_label_wrong']} gold labels "
+            f"kappa vs gold on the random sample {kappa}; {m['verdicts']['gold_label_wrong']} gold labels "
             f"look wrong -> {paths.JUDGMENTS}")
     if m["status"]["reason"]:
         line += f" ({m['status']['reason']})"
     return line
+
 
 if __name__ == "__main__":
     run("judge", main)

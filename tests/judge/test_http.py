@@ -270,3 +270,11 @@ def test_a_flaky_server_does_not_trip_the_breaker(chat_server, tmp_path):
     outcomes, _, stats = judge_requests(requests, judge, JudgeCache(tmp_path / "c.jsonl"), max_calls=100)
     # Four failures in a row at most: the breaker counts consecutive failures, and a reply resets it.
     assert stats.calls == 12 and stats.transport_failures == {"http_error": 9} and stats.breaker is None
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://127.0.0.1:99999/", "\x00\x01", ""])
+def test_an_unparseable_redirect_target_is_a_failure_not_a_crash(chat_server, location):
+    chat_server.behaviour = lambda body, headers, n: Answer(status=302, body={}, headers={"Location": location} if location else {})
+    result = outcome(make_judge(chat_server, max_retries=2))
+    assert result.kind == "http_error" and "redirect" in result.detail and "not followed" in result.detail
+    assert len(chat_server.requests) == 1  # never retried, never followed

@@ -244,3 +244,18 @@ def test_a_polarity_list_of_the_wrong_length_exits_2_with_one_sentence(params_fo
         "judge: error: judge.offline.polarity has 1 entries but ingest.classes has 2 (['0', '1']); give one "
         "polarity per class, in that order")
     assert not (work / paths.JUDGE_METRICS).exists()
+
+
+def test_an_undefined_kappa_has_its_reason(params_for):
+    n = 10
+    work = params_for({"ingest.classes": ["negative", "positive"], "judge.max_candidates": n,
+                       "judge.random_sample_size": n, "stats.n_boot": 100})
+    texts = ["It works great, I love it."] * n  # gold, model and judge all say positive: chance agreement 1
+    write_parquet(work / paths.PREDICTIONS, canonical_frame(texts, ["positive"] * n, ["positive"] * n, [0.9] * n,
+                                                            classes=["negative", "positive"]))
+    line = judge_stage.main(logging.getLogger("judge"))
+    gold = metrics(work)["agreement"]["random_sample"]["gold"]
+    assert gold["kappa"] is None and gold["agreement_rate"] == 1.0
+    assert gold["reason"] == ("kappa is undefined on these 10 rows: both readings put every row in the same class, so "
+                              "chance agreement is 1")
+    assert "kappa vs gold on the random sample not measurable" in line

@@ -78,6 +78,15 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
+def _redirect_origin(base: str, location: Optional[str]) -> str:
+    if not location:
+        return "no location"
+    try:
+        return origin_of(urllib.parse.urljoin(base, location))
+    except ValueError:
+        return "an unparseable location"
+
+
 class _Watch:
     """The deadline of one HTTP attempt: at expiry the connection's socket is shut down.
 
@@ -145,10 +154,16 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Never follow: the 3xx surfaces as an HTTPError and is recorded (see module docstring)."""
+    """Never follow: the 3xx surfaces as an HTTPError and is recorded (see module docstring).
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    It replaces urllib's redirect handler outright, which would parse the target first
+    (and may fail on it) and carries the Authorization header to wherever it points.
+    """
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        raise urllib.error.HTTPError(req.full_url, code, msg, headers, fp)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 def _read_capped(response) -> tuple[Optional[bytes], bool]:
@@ -246,7 +261,13 @@ class OpenAIJudge:
         for attempt in range(attempts):
             key = self._api_key()
             screen = SecretScreen(key)
-            outcome, retry, retry_after = self._attempt(data, key, screen, attempt + 1)
+            try:
+                outcome, retry, retry_after = self._attempt(data, key, screen, attempt + 1)
+            except Exception as exc:  # noqa: BLE001 - a server must not stop the run, even through a bug here
+                # Only the exception's type: its message may quote what the server sent.
+                outcome, retry, retry_after = TransportError(
+                    "http_error", f"the response from {self.url} could not be handled ({type(exc).__name__})",
+                    None, attempts=attempt + 1), False, None
             if isinstance(outcome, Reply):
                 return outcome
             last = outcome
@@ -292,7 +313,7 @@ class OpenAIJudge:
                 reason = str(exc.reason)
                 if 300 <= code < 400:
                     location = exc.headers.get("Location") if exc.headers else None
-                    target = origin_of(urllib.parse.urljoin(self.url, location)) if location else "no location"
+                    target = _redirect_origin(self.url, location)
                     return failure("http_error", f"HTTP {code} redirect from {origin_of(self.url)} to {target}: not "
                                                  f"followed (credentials are never sent to another origin)")
                 retry_after = exc.headers.get("Retry-After") if exc.headers else None

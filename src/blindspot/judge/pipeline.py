@@ -217,12 +217,16 @@ def no_verdict_reason(outcomes: Sequence, n_candidates: int) -> Optional[str]:
 
 
 def _with_reasons(score: dict, no_rows: Optional[str]) -> dict:
-    """An agreement score with a reason next to every value it could not measure."""
+    """An agreement score with ``reason``, why its null values (NaN) could not be measured, when it has any.
+
+    With rows, only kappa and its interval can be undefined (the rates and Wilson
+    intervals always exist), so one ``reason`` key serves every null of the score.
+    """
     if score["n"] == 0:
         score["reason"] = no_rows
     elif score["kappa"] != score["kappa"]:  # NaN: chance agreement is 1
-        score["kappa_reason"] = ("kappa is undefined: both readings put every row in the same class, so chance "
-                                 "agreement is 1")
+        score["reason"] = (f"kappa is undefined on these {score['n']} rows: both readings put every row in the same "
+                           f"class, so chance agreement is 1")
     return score
 
 
