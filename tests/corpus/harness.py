@@ -186,6 +186,16 @@ def _md_plain(md: str) -> str:
     return re.sub(r"\\(.)", r"\1", md)  # CommonMark backslash escapes removed
 
 
+def _md_section(md: str, title: str) -> str:
+    m = re.search(rf"^## {re.escape(title)}\s*\n(.*?)(?=^## |\Z)", md, re.M | re.S)
+    return m.group(1) if m else ""
+
+
+def _html_section(page: str, title: str) -> str:
+    m = re.search(rf"<h2[^>]*>{re.escape(html.escape(title))}</h2>(.*?)(?=<h2|\Z)", page, re.S)
+    return m.group(1) if m else ""
+
+
 def check_brief_complete(root: Path) -> list[str]:
     """Both briefs exist; every section and every significant finding is in both
     (:func:`blindspot.report.check_complete`); no section is a bare heading; no value is
@@ -198,7 +208,20 @@ def check_brief_complete(root: Path) -> list[str]:
     if missing:
         return [f"{m} was not written" for m in missing]
     md, page = md_path.read_text(encoding="utf-8"), html_path.read_text(encoding="utf-8")
-    problems = list(check_complete(md, page, _strict_json(root / "reports/findings.json")))
+    findings = _strict_json(root / "reports/findings.json")
+    problems = list(check_complete(md, page, findings))
+    # check_complete accepts a key anywhere in a brief (e.g. in a quoted example's slice list); a
+    # blind spot belongs in the ranked table, so look for each slice finding in that section.
+    ranked_md = " ".join(_md_plain(_md_section(md, "Ranked blind spots")).split())
+    ranked_html = " ".join(html.unescape(_html_section(page, "Ranked blind spots")).split())
+    for f in findings:
+        if f.get("significant") and f.get("source") != "class":
+            key = " ".join(str(f.get("key", "")).split())
+            for name, text in (("Markdown", ranked_md), ("HTML", ranked_html)):
+                if key not in text:
+                    problems.append(f"{name} brief: significant finding {f.get('id')!r} is not in 'Ranked blind spots'")
+    if "missing or unreadable" in md or "missing or unreadable" in page:
+        problems.append("the brief says some inputs were missing or unreadable after every stage ran")
     for m in re.finditer(r"^## (.+)\n\s*(?=^## )", md, re.M):
         problems.append(f"Markdown brief: section {_md_plain(m.group(1))!r} is a bare heading")
     for name, text in (("Markdown", _md_plain(md)), ("HTML", html.unescape(re.sub(r"<[^>]+>", " ", page)))):

@@ -80,3 +80,24 @@ def test_a_missing_section_a_bare_heading_and_a_raw_nan_are_caught(tmp_path):
 ])
 def test_the_first_error_line_is_the_one_that_says_what_went_wrong(stderr, expected):
     assert harness.StageResult("s", 1, stderr, 0.0).first_error() == expected
+
+
+def test_a_blind_spot_named_only_outside_the_ranked_table_is_caught(tmp_path):
+    """A key quoted in an example's slice list does not make up for an empty ranked table."""
+    from blindspot.report import SECTION_TITLES
+
+    body = {t: "Text." for t in SECTION_TITLES}
+    body["Ranked blind spots"] = "> **Warning:** Some inputs were missing or unreadable."
+    body["Confidently incorrect examples"] = "slices: `channel__sms`"
+    md = "# Brief\n\n" + "".join(f"## {t}\n\n{b}\n\n" for t, b in body.items())
+    page = "".join(f"<h2>{t}</h2><p>{b}</p>" for t, b in body.items())
+    _write(tmp_path, "reports/blind_spot_brief.md", md)
+    _write(tmp_path, "reports/blind_spot_brief.html", page)
+    _write(tmp_path, "reports/findings.json", [{"id": "discovered__channel__sms__error_rate", "key": "channel__sms",
+                                                "source": "discovered", "significant": True}])
+    problems = harness.check_brief_complete(tmp_path)
+    assert "Markdown brief: significant finding 'discovered__channel__sms__error_rate' is not in 'Ranked blind spots'" \
+        in problems
+    assert "HTML brief: significant finding 'discovered__channel__sms__error_rate' is not in 'Ranked blind spots'" \
+        in problems
+    assert "the brief says some inputs were missing or unreadable after every stage ran" in problems
