@@ -278,3 +278,11 @@ def test_an_unparseable_redirect_target_is_a_failure_not_a_crash(chat_server, lo
     result = outcome(make_judge(chat_server, max_retries=2))
     assert result.kind == "http_error" and "redirect" in result.detail and "not followed" in result.detail
     assert len(chat_server.requests) == 1  # never retried, never followed
+
+
+def test_an_oversized_body_is_a_parse_error_and_is_not_kept(chat_server):
+    from blindspot.judge.http import MAX_BODY_BYTES
+
+    chat_server.behaviour = lambda body, headers, n: Answer(raw=b"x" * (MAX_BODY_BYTES + 1))
+    result = outcome(make_judge(chat_server))
+    assert result.kind == "parse_error" and result.raw is None and f"exceeds {MAX_BODY_BYTES} bytes" in result.detail

@@ -83,6 +83,15 @@ def test_the_screen_finds_the_key_in_every_encoding(key, before, after):
 
 
 @settings(max_examples=60, deadline=None)
+@given(key=KEYS, mask=st.lists(st.booleans(), min_size=64, max_size=64), before=FILLER)
+def test_the_screen_finds_any_mix_of_escaped_and_plain_characters(key, mask, before):
+    mixed = "".join(f"\\u{ord(c):04x}" if mask[i] else c for i, c in enumerate(key))
+    percent = "".join(f"%{ord(c):02X}" if mask[i] else c for i, c in enumerate(key))
+    screen = SecretScreen(key)
+    assert screen.contaminated(before + mixed) and screen.contaminated(before + percent)
+
+
+@settings(max_examples=60, deadline=None)
 @given(key=KEYS, cut=st.floats(0, 1), glue=FILLER)
 def test_the_screen_finds_a_key_split_across_two_fields(key, cut, glue):
     at = int(cut * len(key))

@@ -50,7 +50,7 @@ from blindspot.judge.protocol import JudgeRequest, Reply, TransportError
 from blindspot.judge.secrets import CONTAMINATED, SecretScreen
 
 RAW_LIMIT = 20_000  # characters of a failed response kept as its raw text (screened whole before the cut)
-MAX_BODY_BYTES = 4 * 1024 * 1024  # a chat completion is kilobytes; more is not read
+MAX_BODY_BYTES = 1024 * 1024  # a chat completion is kilobytes; more is not read (nor screened)
 _RETRY_STATUS = {408, 409, 429}
 
 

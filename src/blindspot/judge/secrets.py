@@ -9,15 +9,19 @@ whether any fragment of the key of at least :data:`MIN_FRAGMENT` characters appe
 any of those readings of the text. Contaminated text is discarded whole by the caller
 (recorded as a failure with a fixed reason, the raw response withheld), never stored.
 
-Readings ("views") of a text, each searched for a fragment (case-insensitively):
+Readings ("views") of a text, each searched for the key's fragments:
 
-- the text itself, its backslash-unescaped form (JSON ``\\uXXXX``, ``\\xXX``, ``\\/``),
-  its percent-decoded form and its HTML-unescaped form, applied repeatedly (a
-  JSON-escaped percent-encoded key is found too), with and without whitespace;
-- every run of base64 characters in any view, decoded with both alphabets at each of
-  the four character offsets (so a run glued to other letters still decodes);
-- every run of hex digits, decoded at both offsets, after dropping ``\\x``, ``0x``,
-  ``:``, spaces and dashes between bytes.
+- the text itself; backslash-unescaped (JSON ``\\uXXXX``, ``\\xXX``, ``\\/``); percent-decoded;
+  HTML-unescaped; all three applied in turn until nothing changes (a JSON-escaped
+  percent-encoded key is found too); and those without whitespace (a wrapped base64 line);
+- in each: the key's ``MIN_FRAGMENT``-character fragments, case-insensitively; the hex of
+  its byte fragments (separators ``\\x``, ``0x``, ``:``, spaces and dashes between bytes
+  dropped); and the base64 (both alphabets) of every 6-byte window of the key. Whatever
+  the alignment of the key inside a longer encoded string, one of those windows starts on
+  a 3-byte boundary, and its 8 base64 characters appear verbatim.
+
+Every check is a plain substring search over a few views, so a reply is screened in time
+linear in its size (a megabyte-sized body in well under a second).
 
 Splitting: a key cut into two pieces leaves one piece of at least half its length, so a
 key of ``2 * MIN_FRAGMENT`` characters or more is caught whatever the cut; the caller
@@ -29,11 +33,10 @@ False positives cost one discarded reply; a leaked key costs a revoked credentia
 from __future__ import annotations
 
 import base64
-import binascii
 import html
 import re
 import urllib.parse
-from typing import Iterable, Optional
+from typing import Optional
 
 MIN_FRAGMENT = 8  # characters of the key that count as the key (the whole key when shorter)
 CONTAMINATED = "reply contained the credential; discarded"
@@ -41,10 +44,9 @@ _MAX_ROUNDS = 3  # nested encodings unwrapped (escaped-of-percent-encoded-of-...
 
 _BACKSLASH = re.compile(r"\\(?:u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|x([0-9a-fA-F]{2})|(.))", re.S)
 _SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"', "'": "'"}
-_B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{10,}")
-_HEX_SEPARATORS = re.compile(r"\\x|0x|%|[\s:,\-]")
-_HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
+_HEX_SEPARATORS = re.compile(r"\\x|0x|[\s:,\-]")
 _WHITESPACE = re.compile(r"\s+")
+_B64_WINDOW = 6  # bytes: 8 base64 characters, fully determined when the window starts on a 3-byte boundary
 
 
 def _chr(code: int) -> str:
@@ -64,48 +66,21 @@ def _unbackslash(text: str) -> str:
     return _BACKSLASH.sub(one, text)
 
 
-def _text_views(text: str) -> set[str]:
-    """The text and every reading of it under the decoders above, applied up to _MAX_ROUNDS times."""
-    views = {text}
-    frontier = {text}
+def _unpercent(text: str) -> str:
+    return urllib.parse.unquote(text, errors="replace")
+
+
+def _views(text: str) -> list[str]:
+    """The distinct readings of ``text`` (see the module docstring), the text itself first."""
+    chained = text
     for _ in range(_MAX_ROUNDS):
-        new = set()
-        for view in frontier:
-            for decoded in (_unbackslash(view), urllib.parse.unquote(view, errors="replace"),
-                            urllib.parse.unquote_plus(view, errors="replace"), html.unescape(view)):
-                if decoded not in views:
-                    new.add(decoded)
-        views |= new
-        frontier = new
-        if not frontier:
+        decoded = html.unescape(_unpercent(_unbackslash(chained)))
+        if decoded == chained:
             break
-    return views | {_WHITESPACE.sub("", v) for v in views}
-
-
-def _b64_decodings(view: str) -> Iterable[bytes]:
-    for run in _B64_RUN.findall(view):
-        standard = run.replace("-", "+").replace("_", "/")
-        for offset in range(4):
-            chunk = standard[offset:]
-            chunk = chunk[:len(chunk) - len(chunk) % 4]
-            if len(chunk) < 8:
-                continue
-            try:
-                yield base64.b64decode(chunk, validate=True)
-            except (binascii.Error, ValueError):
-                continue
-
-
-def _hex_decodings(view: str) -> Iterable[bytes]:
-    compact = _HEX_SEPARATORS.sub("", view)
-    for run in _HEX_RUN.findall(compact):
-        for offset in range(2):
-            chunk = run[offset:]
-            chunk = chunk[:len(chunk) - len(chunk) % 2]
-            try:
-                yield bytes.fromhex(chunk)
-            except ValueError:
-                continue
+        chained = decoded
+    views = [text, _unbackslash(text), _unpercent(text), html.unescape(text), chained]
+    views += [_WHITESPACE.sub("", v) for v in views]
+    return list(dict.fromkeys(views))
 
 
 class SecretScreen:
@@ -124,30 +99,33 @@ class SecretScreen:
     """
 
     def __init__(self, secret: Optional[str], min_fragment: int = MIN_FRAGMENT):
-        self._fragments: tuple[str, ...] = ()
-        self._byte_fragments: tuple[bytes, ...] = ()
+        self._text: tuple[str, ...] = ()
+        self._hex: tuple[str, ...] = ()
+        self._b64: tuple[str, ...] = ()
         if secret:
             low = secret.lower()
             m = min(min_fragment, len(low))
-            self._fragments = tuple(sorted({low[i:i + m] for i in range(len(low) - m + 1)}))
+            self._text = tuple(sorted({low[i:i + m] for i in range(len(low) - m + 1)}))
             raw = secret.encode("utf-8")
             mb = min(min_fragment, len(raw))
-            self._byte_fragments = tuple(sorted({raw[i:i + mb].lower() for i in range(len(raw) - mb + 1)}))
+            self._hex = tuple(sorted({raw[i:i + mb].hex() for i in range(len(raw) - mb + 1)}))
+            w = min(_B64_WINDOW, len(raw) - len(raw) % 3) if len(raw) >= 3 else 0
+            cores = {base64.b64encode(raw[i:i + w]).decode("ascii") for i in range(len(raw) - w + 1)} if w else set()
+            self._b64 = tuple(sorted(cores | {c.replace("+", "-").replace("/", "_") for c in cores}))
 
     def __repr__(self) -> str:
-        return f"SecretScreen(active={bool(self._fragments)})"
+        return f"SecretScreen(active={self.active})"
 
     @property
     def active(self) -> bool:
-        return bool(self._fragments)
+        return bool(self._text)
 
-    def _in_text(self, view: str) -> bool:
+    def _in_view(self, view: str) -> bool:
         low = view.lower()
-        return any(f in low for f in self._fragments)
-
-    def _in_bytes(self, data: bytes) -> bool:
-        low = data.lower()
-        return any(f in low for f in self._byte_fragments)
+        if any(f in low for f in self._text) or any(c in view for c in self._b64):
+            return True
+        compact = _HEX_SEPARATORS.sub("", low)
+        return any(h in compact for h in self._hex)
 
     def contaminated(self, *texts: Optional[str]) -> bool:
         """Whether any of ``texts`` (None is skipped), or their concatenation, carries the secret.
@@ -162,19 +140,9 @@ class SecretScreen:
         -------
         bool
         """
-        if not self._fragments:
+        if not self._text:
             return False
         pieces = [t for t in texts if isinstance(t, str) and t]
         if len(pieces) > 1:
             pieces.append("".join(pieces))
-        for piece in pieces:
-            for view in _text_views(piece):
-                if self._in_text(view):
-                    return True
-                for decoded in _b64_decodings(view):
-                    if self._in_bytes(decoded):
-                        return True
-                for decoded in _hex_decodings(view):
-                    if self._in_bytes(decoded):
-                        return True
-        return False
+        return any(self._in_view(view) for piece in pieces for view in _views(piece))
