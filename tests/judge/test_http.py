@@ -286,3 +286,19 @@ def test_an_oversized_body_is_a_parse_error_and_is_not_kept(chat_server):
     chat_server.behaviour = lambda body, headers, n: Answer(raw=b"x" * (MAX_BODY_BYTES + 1))
     result = outcome(make_judge(chat_server))
     assert result.kind == "parse_error" and result.raw is None and f"exceeds {MAX_BODY_BYTES} bytes" in result.detail
+
+
+def test_a_cached_reply_carrying_the_key_is_dropped_and_asked_again(chat_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("BLINDSPOT_TEST_KEY", SENTINEL)
+    judge = make_judge(chat_server, api_key_env="BLINDSPOT_TEST_KEY")
+    path = tmp_path / "c.jsonl"
+    from blindspot.judge.cache import cache_key
+    from blindspot.judge.protocol import Reply
+
+    key = cache_key(judge.name, judge.model, judge.prompt_version, REQUEST.text, REQUEST.label)
+    old = JudgeCache(path)  # as an older version wrote it: the key JSON-escaped inside the reply
+    old.put(key, Reply(content="".join(f"\\u{ord(c):04x}" for c in SENTINEL)), backend=judge.name, model=judge.model,
+            prompt_version=judge.prompt_version, text=REQUEST.text, label=REQUEST.label)
+    outcomes, _, stats = judge_requests([REQUEST], judge, JudgeCache(path), max_calls=10)
+    assert isinstance(outcomes[0], Verdict) and stats.calls == 1 and len(chat_server.requests) == 1
+    assert "u0073" not in path.read_text() and "\\u00" not in path.read_text()

@@ -235,6 +235,10 @@ class OpenAIJudge:
                               f"for a server without authentication.")
         return key
 
+    def contaminated(self, reply: Reply) -> bool:
+        """Whether a stored reply carries the current key (a cache written before the screen existed)."""
+        return SecretScreen(self._api_key()).contaminated(reply.content, reply.refusal, reply.finish_reason)
+
     def body(self, request: JudgeRequest) -> dict:
         """The JSON request body (no secret in it)."""
         body = {"model": self.settings.model, "messages": self.prompt.messages(request), "temperature": 0,

@@ -28,7 +28,7 @@ from typing import Sequence
 
 from blindspot.judge.cache import JudgeCache, cache_key
 from blindspot.judge.parsing import parse_reply
-from blindspot.judge.protocol import TRANSPORT_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, TransportError
+from blindspot.judge.protocol import TRANSPORT_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, Reply, TransportError
 
 BREAKER_CALLS = 5
 
@@ -106,6 +106,14 @@ def judge_requests(requests: Sequence[JudgeRequest], backend: JudgeBackend, cach
     for key, request in zip(keys, requests):
         first.setdefault(key, request)
     stats = RunStats(requests=len(requests), questions=len(first))
+    contaminated = getattr(backend, "contaminated", None)
+    if callable(contaminated):
+        # A cache written before the credential screen existed may hold an echoed key:
+        # such entries are dropped (and asked again), so the rewrite below removes them.
+        dropped = cache.retain(lambda entry: not contaminated(Reply.from_dict(entry["reply"])))
+        if dropped:
+            log.warning("%d cached repl%s carried the API key: dropped from %s", dropped,
+                        "y" if dropped == 1 else "ies", cache.path)
     misses = [k for k in first if k not in cache]
     stats.cache_hits = stats.questions - len(misses)
     send, cut = misses[:max(max_calls, 0)], misses[max(max_calls, 0):]
