@@ -181,7 +181,7 @@ class JudgeHttpConfig:
     model: str = "qwen2.5:7b-instruct"
     # NAME of the environment variable holding the API key (never the key itself); null: no auth.
     api_key_env: Optional[str] = None
-    timeout_s: float = 60.0  # total seconds one HTTP attempt may take (connect to last byte)
+    timeout_s: float = 60.0  # total seconds one judge call may take, every attempt and backoff wait included
     max_retries: int = 3
     backoff_s: float = 1.0
     max_backoff_s: float = 30.0

@@ -56,13 +56,24 @@ def test_json_mode_off_sends_no_response_format(chat_server):
     assert "response_format" not in chat_server.requests[0]["body"]
 
 
-def test_slow_server_times_out_after_retries(chat_server):
+def test_a_slow_server_times_out_and_the_spent_call_is_not_retried(chat_server):
     chat_server.behaviour = lambda body, headers, n: Answer(body=envelope(json.dumps(verdict())), delay=5)
-    judge = make_judge(chat_server, timeout_s=0.1, max_retries=1)
+    judge = make_judge(chat_server, timeout_s=0.3, max_retries=3)
     result = outcome(judge)
     assert isinstance(result, JudgeFailure) and result.kind == "timeout"
-    assert "after 2 attempts" in result.detail and result.raw is None
-    assert judge.attempts_made == 2
+    assert result.detail.endswith("within 0.3 s (after 1 attempt)") and result.raw is None
+    assert judge.attempts_made == 1  # timeout_s bounds the whole call, retries included
+
+
+def test_retries_stop_at_the_call_deadline(chat_server):
+    import time
+
+    chat_server.behaviour = lambda body, headers, n: Answer(status=503, body={}, delay=0.4)
+    judge = make_judge(chat_server, timeout_s=1.0, max_retries=10, sleep=time.sleep, backoff_s=0.05)
+    start = time.monotonic()
+    result = outcome(judge)
+    assert time.monotonic() - start < 1.5
+    assert result.kind in ("http_error", "timeout") and 2 <= judge.attempts_made <= 3
 
 
 def test_500_then_success_is_retried_with_backoff(chat_server):
@@ -87,7 +98,8 @@ def test_retry_after_is_honoured_up_to_the_cap(chat_server):
     chat_server.behaviour = lambda body, headers, n: (
         Answer(status=429, body={}, headers={"Retry-After": "100"}) if n == 1 else Answer(body=envelope(json.dumps(verdict()))))
     waits = []
-    assert isinstance(outcome(make_judge(chat_server, backoff_s=0.5, max_backoff_s=3, sleep=waits.append)), Verdict)
+    assert isinstance(outcome(make_judge(chat_server, backoff_s=0.5, max_backoff_s=3, sleep=waits.append,
+                                         timeout_s=10.0)), Verdict)
     assert waits == [3]
 
 

@@ -4,14 +4,15 @@ Works with anything that speaks ``POST {base_url}/chat/completions``: a local Ol
 (``http://localhost:11434/v1``), vLLM, a llama.cpp server, or a hosted API.
 
 - Temperature 0 and, with ``json_mode``, ``response_format: {"type": "json_object"}``.
-- Deadline: ``timeout_s`` is the *total* time one HTTP attempt may take (connect, send,
-  status line, headers and body together), enforced by a watchdog that shuts the socket
-  down when it passes: a server that drips one byte a second cannot hold a call open.
-  The same value bounds each socket operation.
+- Deadline: ``timeout_s`` is the *total* time one call may take: every attempt (connect,
+  send, status line, headers and body) and every backoff wait together. A watchdog shuts
+  the socket down when it passes, so a server that drips one byte a second cannot hold a
+  call open; a retry or a wait that would end past it is not started.
 - Retries with exponential backoff (``backoff_s * 2**attempt``, capped at
   ``max_backoff_s``; a numeric ``Retry-After`` header is honoured up to the cap) on
-  timeouts, connection failures, 408, 409, 429 and 5xx. Other 4xx (bad model name, bad
-  key) fail at once: repeating them cannot help.
+  connection failures, 408, 409, 429 and 5xx, while the deadline allows. Other 4xx (bad
+  model name, bad key) fail at once: repeating them cannot help. A timeout has spent the
+  call's time: the next run asks again.
 - Redirects are never followed: a 3xx is a failure naming the target's origin (scheme,
   host, port; no path or query), so the Authorization header never reaches another host.
 - Concurrency is the caller's: :attr:`OpenAIJudge.concurrency` threads may call
@@ -247,53 +248,71 @@ class OpenAIJudge:
             body["response_format"] = {"type": "json_object"}
         return body
 
-    def _wait(self, attempt: int, retry_after: Optional[str]) -> None:
+    def _wait(self, attempt: int, retry_after: Optional[str], deadline: float) -> bool:
+        """Back off before the next attempt; False (no wait) when the wait would pass the call's deadline."""
         delay = min(self.settings.backoff_s * (2 ** attempt), self.settings.max_backoff_s)
         if retry_after is not None:
             try:
                 delay = min(max(float(retry_after), 0.0), self.settings.max_backoff_s)
             except ValueError:
                 pass  # an HTTP date: keep our own backoff
-        if delay == delay and delay > 0:  # NaN-safe
+        if delay != delay:  # NaN
+            delay = 0.0
+        if time.monotonic() + delay >= deadline:
+            return False
+        if delay > 0:
             self.sleep(delay)
+        return True
 
     def complete(self, request: JudgeRequest) -> Reply:
-        """POST one request; retry what may pass on a retry; raise :class:`TransportError` otherwise."""
+        """POST one request; retry what may pass on a retry; raise :class:`TransportError` otherwise.
+
+        The whole call, every attempt and every backoff wait included, ends within
+        ``timeout_s``: a retry or a wait that would pass that deadline is not started.
+        """
         data = json.dumps(self.body(request), ensure_ascii=False).encode("utf-8")
         attempts = self.settings.max_retries + 1
+        deadline = time.monotonic() + self.settings.timeout_s
         last: Optional[TransportError] = None
+        made = 0
         for attempt in range(attempts):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             key = self._api_key()
             screen = SecretScreen(key)
+            made += 1
             try:
-                outcome, retry, retry_after = self._attempt(data, key, screen, attempt + 1)
+                outcome, retry, retry_after = self._attempt(data, key, screen, made, remaining)
             except Exception as exc:  # noqa: BLE001 - a server must not stop the run, even through a bug here
                 # Only the exception's type: its message may quote what the server sent.
                 outcome, retry, retry_after = TransportError(
                     "http_error", f"the response from {self.url} could not be handled ({type(exc).__name__})",
-                    None, attempts=attempt + 1), False, None
+                    None, attempts=made), False, None
             if isinstance(outcome, Reply):
                 return outcome
             last = outcome
             if not retry:
                 raise outcome
-            if attempt + 1 < attempts:
-                self._wait(attempt, retry_after)
+            if attempt + 1 < attempts and not self._wait(attempt, retry_after, deadline):
+                break
         assert last is not None
-        last.failure = type(last.failure)(last.failure.kind, last.failure.detail + f" (after {attempts} attempts)",
+        plural = "s" if made != 1 else ""
+        last.failure = type(last.failure)(last.failure.kind, last.failure.detail + f" (after {made} attempt{plural})",
                                           last.failure.raw)
+        last.attempts = made
         raise last
 
-    def _attempt(self, data: bytes, key: Optional[str], screen: SecretScreen,
-                 attempt: int) -> tuple[Reply | TransportError, bool, Optional[str]]:
-        """One HTTP exchange under the deadline: (reply or failure, retry it?, Retry-After)."""
+    def _attempt(self, data: bytes, key: Optional[str], screen: SecretScreen, attempt: int,
+                 remaining: float) -> tuple[Reply | TransportError, bool, Optional[str]]:
+        """One HTTP exchange within ``remaining`` seconds: (reply or failure, retry it?, Retry-After)."""
         headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "blindspot-judge"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
         http_request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
         watch = _Watch()
         http_request.blindspot_watch = watch
-        timer = threading.Timer(self.settings.timeout_s, watch.fire)
+        timer = threading.Timer(remaining, watch.fire)
         timer.daemon = True
         with self._lock:
             self.attempts_made += 1
@@ -310,7 +329,7 @@ class OpenAIJudge:
         timer.start()
         try:
             try:
-                with self._opener.open(http_request, timeout=self.settings.timeout_s) as response:
+                with self._opener.open(http_request, timeout=remaining) as response:
                     body, too_large = _read_capped(response)
             except urllib.error.HTTPError as exc:
                 code = exc.code
