@@ -34,6 +34,35 @@ from blindspot import synth
 from _paths import ROOT
 
 
+def _significant(root: Path) -> list[dict]:
+    return [f for f in json.loads((root / "reports/findings.json").read_text()) if f.get("significant")]
+
+
+def _has_finding(column: str, value) -> Callable[[Path], list[str]]:
+    """The planted blind spot is a significant finding under its raw column and value."""
+    def check(root: Path) -> list[str]:
+        hits = [f for f in _significant(root)
+                if any(p.get("column") == column and p.get("value") == value for p in f.get("parts") or [])]
+        return [] if hits else [f"no significant finding on {column} = {value!r} (the planted blind spot)"]
+    return check
+
+
+def _all_watchlist_empty(root: Path) -> list[str]:
+    slices = json.loads((root / "metrics/slices.json").read_text())
+    filled = {k: v.get("n") for k, v in slices["watchlist"].items() if v.get("n")}
+    problems = [f"watchlist slices are not empty: {filled}"] if filled else []
+    return problems + _has_finding("channel", "sms")(root)
+
+
+def _twelve_classes(root: Path) -> list[str]:
+    classes = json.loads((root / "metrics/profile.json").read_text())["classes"]
+    return [] if list(classes) == list(MANY_CLASSES) else [f"classes in metrics/profile.json: {list(classes)}"]
+
+
+def _nothing(root: Path) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A corpus entry.
@@ -48,12 +77,16 @@ class Dataset:
         ``dvc exp run -S``.
     rows : int
         Records in the predictions file (``metrics/ingest.json`` ``rows_in``).
+    expect : callable (Path) -> list of str
+        Problems with what the run shows about this data set's own shape (it has the
+        property it is in the corpus for); empty when it holds.
     """
 
     name: str
     build: Callable[[Path], None]
     overrides: list = field(default_factory=list)
     rows: int = 0
+    expect: Callable[[Path], list] = _nothing
 
 
 def _jsonl(records: list[dict]) -> bytes:
@@ -134,9 +167,10 @@ def _many_classes(root: Path) -> None:
     _write(root, "data/raw/many.jsonl", _jsonl(_records(data.frame, MANY_CLASSES, list(synth.METADATA_COLUMNS))))
 
 
+# No negation, sarcasm cue, mixed feeling, jargon or 40-word text: every default watchlist slice is empty.
 _SHORT_WORDS = {
-    0: ["awful", "bad", "terrible", "useless", "never again", "so slow", "rude staff", "waste"],
-    1: ["ok", "fine", "average", "it works", "nothing special", "so-so", "meh", "alright"],
+    0: ["awful", "bad", "terrible", "useless", "horrible", "so slow", "rude staff", "waste"],
+    1: ["ok", "fine", "average", "it works", "average stuff", "so-so", "meh", "alright"],
     2: ["great", "love it", "excellent", "very helpful", "super fast", "thanks", "perfect", "five stars"],
 }
 
@@ -207,15 +241,17 @@ def _hydra_list(values) -> str:
 DATASETS = {
     d.name: d
     for d in [
-        Dataset("uci_sentences", _uci, ["model=uci_sentences"], 3000),
+        Dataset("uci_sentences", _uci, ["model=uci_sentences"], 3000, _has_finding("source", "imdb")),
         Dataset("binary_confidence", _binary_confidence,
                 ["model.path=data/raw/binary.csv", "model.columns.probabilities=null",
-                 "ingest.classes=[bad,good]", "judge.offline.polarity=[negative,positive]"], 2000),
+                 "ingest.classes=[bad,good]", "judge.offline.polarity=[negative,positive]"], 2000,
+                _has_finding("platform", "android")),
         Dataset("many_classes", _many_classes,
                 ["model.path=data/raw/many.jsonl", f"ingest.classes={_hydra_list(MANY_CLASSES)}"],
-                2400),
-        Dataset("short_texts", _short_texts, ["model.path=data/raw/short.jsonl"], 1500),
-        Dataset("odd_metadata", _odd_metadata, ["model.path=data/raw/odd.jsonl"], 2000),
+                2400, _twelve_classes),
+        Dataset("short_texts", _short_texts, ["model.path=data/raw/short.jsonl"], 1500, _all_watchlist_empty),
+        Dataset("odd_metadata", _odd_metadata, ["model.path=data/raw/odd.jsonl"], 2000,
+                _has_finding("device.os", "Other")),
         Dataset("five_rows", _five_rows, ["model.path=data/raw/five.json"], 5),
     ]
 }

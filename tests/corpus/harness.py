@@ -328,7 +328,7 @@ def main(argv=None) -> int:
         checks = []
         if not run.compose_error and run.failed is None:
             checks = (check_ingest_accounting(run.root, DATASETS[name].rows) + check_brief_complete(run.root)
-                      + check_slice_keys(run.root))
+                      + check_slice_keys(run.root) + DATASETS[name].expect(run.root))
         status |= bool(run.compose_error or run.failed or checks)
         print(f"{name}: {run.summary()} [{times}]")
         for problem in checks:

@@ -73,6 +73,12 @@ def test_slice_keys_are_unique_and_the_same_in_every_file(first_run):
     assert harness.check_slice_keys(first_run.root) == []
 
 
+def test_data_set_has_the_shape_it_is_in_the_corpus_for(dataset, first_run):
+    """E.g. the short texts leave every watchlist slice empty; a planted blind spot is found under its raw value."""
+    _require_all_stages(first_run)
+    assert dataset.expect(first_run.root) == []
+
+
 def test_rerun_in_a_fresh_copy_is_byte_identical(dataset, corpus_base):
     a, b = _runs(dataset.name, corpus_base)
     _require_all_stages(a)
