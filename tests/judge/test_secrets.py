@@ -2,7 +2,8 @@
 
 Unit level: :class:`blindspot.judge.secrets.SecretScreen` finds the key in every encoding
 a server could use (hypothesis over keys, alignments and surrounding text) and passes
-clean text. End to end: the judge stage runs for real under ``dvc repro`` in a scratch
+clean text. End to end: the judge stage runs for real under ``dvc repro`` (then ``dvc exp
+run``, which commits an experiment to a git ref) in a scratch
 git + DVC repository against a hostile server on 127.0.0.1 that echoes the key raw,
 JSON-escaped, base64 (both alphabets, every alignment), hex, percent-encoded, split across
 two fields, in its reason phrase, in error bodies, in response headers, and redirects to
@@ -43,9 +44,14 @@ VENV_BIN = Path(sys.executable).parent
 # ---------------------------------------------------------------------------------------- encodings
 
 
+def _json_char(c: str, escape: bool) -> str:
+    """One character inside a JSON string: a ``\\uXXXX`` escape, or as a JSON encoder writes it."""
+    return f"\\u{ord(c):04x}" if escape else json.dumps(c)[1:-1]
+
+
 def json_escaped(text: str, every: int = 1) -> str:
     """``text`` with every ``every``-th character written as a JSON ``\\uXXXX`` escape (1: all of them)."""
-    return "".join(f"\\u{ord(c):04x}" if i % every == 0 else c for i, c in enumerate(text))
+    return "".join(_json_char(c, i % every == 0) for i, c in enumerate(text))
 
 
 def b64(data: bytes, *, prefix: int = 0, urlsafe: bool = False) -> str:
@@ -85,8 +91,8 @@ def test_the_screen_finds_the_key_in_every_encoding(key, before, after):
 @settings(max_examples=60, deadline=None)
 @given(key=KEYS, mask=st.lists(st.booleans(), min_size=64, max_size=64), before=FILLER)
 def test_the_screen_finds_any_mix_of_escaped_and_plain_characters(key, mask, before):
-    mixed = "".join(f"\\u{ord(c):04x}" if mask[i] else c for i, c in enumerate(key))
-    percent = "".join(f"%{ord(c):02X}" if mask[i] else c for i, c in enumerate(key))
+    mixed = "".join(_json_char(c, mask[i]) for i, c in enumerate(key))
+    percent = "".join(f"%{ord(c):02X}" if mask[i] or c == "%" else c for i, c in enumerate(key))
     screen = SecretScreen(key)
     assert screen.contaminated(before + mixed) and screen.contaminated(before + percent)
 
@@ -253,13 +259,22 @@ def test_no_encoding_of_the_key_survives_a_hostile_server_dvc_and_git(scratch_re
         git(work, "commit", "-q", "-m", "before", env=env)
         run = subprocess.run([str(VENV_BIN / "dvc"), "repro", "judge"], cwd=work, env=env, capture_output=True)
         assert run.returncode == 0, run.stderr.decode()[-3000:]
+        rows = [json.loads(line) for line in (work / paths.JUDGMENTS).read_text().splitlines()]
+        metrics = json.loads((work / paths.JUDGE_METRICS).read_text())
         git(work, "add", "-A", env=env)
         git(work, "commit", "-q", "-m", "after", env=env)
+        # An experiment as well: `dvc exp run` commits its outputs to a git ref of its own.
+        experiment = subprocess.run([str(VENV_BIN / "dvc"), "exp", "run", "-S", "judge.max_calls=99", "judge"], cwd=work,
+                                    env=env, capture_output=True)
+        assert experiment.returncode == 0, experiment.stderr.decode()[-3000:]
     elsewhere.stop()
+    assert git(work, "for-each-ref", "refs/exps", env=env).stdout  # the experiment commit exists
 
     # The run did what it should: every request carried the key, the echoes are failures, the rest verdicts.
-    assert len(server.requests) == n and elsewhere.requests == []
-    rows = [json.loads(line) for line in (work / paths.JUDGMENTS).read_text().splitlines()]
+    # The first run asked every row; the experiment asked again only what no cached reply answers,
+    # all hostile rows in a row, so the circuit breaker opened after five of them.
+    assert len(server.requests) == n + 5
+    assert elsewhere.requests == []
     got = [None if r["status"] == "ok" else r["failure"]["kind"] for r in rows]
     assert got == expected
     for row in rows:
@@ -267,12 +282,12 @@ def test_no_encoding_of_the_key_survives_a_hostile_server_dvc_and_git(scratch_re
             assert row["failure"] == {"kind": "credential_echo", "detail": CONTAMINATED, "raw": None}
     redirect = next(r for r in rows if r["text"].startswith("MODE redirect_302"))["failure"]["detail"]
     assert f"to http://127.0.0.1:{elsewhere.port}: not followed" in redirect and "steal" not in redirect
-    metrics = json.loads((work / paths.JUDGE_METRICS).read_text())
     assert metrics["failures"]["credential_echo"] == expected.count("credential_echo") == 16
     assert metrics["status"]["skipped"] == 0
 
     # Every byte the run left behind.
-    blobs: dict[str, bytes] = {"dvc repro stdout": run.stdout, "dvc repro stderr": run.stderr}
+    blobs: dict[str, bytes] = {"dvc repro stdout": run.stdout, "dvc repro stderr": run.stderr,
+                               "dvc exp run stdout": experiment.stdout, "dvc exp run stderr": experiment.stderr}
     for root in (work, tmp_path / "dvc_site"):
         for path in root.rglob("*"):
             if path.is_file():

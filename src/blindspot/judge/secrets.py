@@ -12,8 +12,9 @@ any of those readings of the text. Contaminated text is discarded whole by the c
 Readings ("views") of a text, each searched for the key's fragments:
 
 - the text itself; backslash-unescaped (JSON ``\\uXXXX``, ``\\xXX``, ``\\/``); percent-decoded;
-  HTML-unescaped; all three applied in turn until nothing changes (a JSON-escaped
-  percent-encoded key is found too); and those without whitespace (a wrapped base64 line);
+  HTML-unescaped; every step of the three applied in turn until nothing changes (a
+  JSON-escaped percent-encoded key is found too); and those without whitespace (a
+  wrapped base64 line);
 - in each: the key's ``MIN_FRAGMENT``-character fragments, case-insensitively; the hex of
   its byte fragments (separators ``\\x``, ``0x``, ``:``, spaces and dashes between bytes
   dropped); and the base64 (both alphabets) of every 6-byte window of the key. Whatever
@@ -72,13 +73,15 @@ def _unpercent(text: str) -> str:
 
 def _views(text: str) -> list[str]:
     """The distinct readings of ``text`` (see the module docstring), the text itself first."""
-    chained = text
-    for _ in range(_MAX_ROUNDS):
-        decoded = html.unescape(_unpercent(_unbackslash(chained)))
-        if decoded == chained:
+    views = [text, _unbackslash(text), _unpercent(text), html.unescape(text)]
+    current = text
+    for _ in range(_MAX_ROUNDS):  # every step kept: a key holding "%41" must not be decoded once too often
+        before = current
+        for decode in (_unbackslash, _unpercent, html.unescape):
+            current = decode(current)
+            views.append(current)
+        if current == before:
             break
-        chained = decoded
-    views = [text, _unbackslash(text), _unpercent(text), html.unescape(text), chained]
     views += [_WHITESPACE.sub("", v) for v in views]
     return list(dict.fromkeys(views))
 
