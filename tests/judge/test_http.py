@@ -314,3 +314,12 @@ def test_a_cached_reply_carrying_the_key_is_dropped_and_asked_again(chat_server,
     outcomes, _, stats = judge_requests([REQUEST], judge, JudgeCache(path), max_calls=10)
     assert isinstance(outcomes[0], Verdict) and stats.calls == 1 and len(chat_server.requests) == 1
     assert "u0073" not in path.read_text() and "\\u00" not in path.read_text()
+
+
+def test_a_key_cut_into_short_pieces_over_many_fields_is_found(chat_server, monkeypatch):
+    monkeypatch.setenv("BLINDSPOT_TEST_KEY", SENTINEL)
+    pieces = [SENTINEL[i:i + 4] for i in range(0, len(SENTINEL), 4)]  # each shorter than any fragment searched
+    content = json.dumps({f"part{i:02d}": p for i, p in enumerate(pieces)})
+    chat_server.behaviour = lambda body, headers, n: Answer(body=envelope(content))
+    result = outcome(make_judge(chat_server, api_key_env="BLINDSPOT_TEST_KEY"))
+    assert result == JudgeFailure("credential_echo", CONTAMINATED, None)

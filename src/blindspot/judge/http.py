@@ -167,6 +167,27 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
+def _strings(text: Optional[str]) -> list[str]:
+    """Every string value of ``text`` read as JSON, in document order; [] when it is not JSON."""
+    if not text:
+        return []
+    try:
+        node = json.loads(text)
+    except (ValueError, RecursionError):
+        return []
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return out
+
+
 def _read_capped(response) -> tuple[Optional[bytes], bool]:
     """(body, too_large): at most MAX_BODY_BYTES are read."""
     data = response.read(MAX_BODY_BYTES + 1)
@@ -368,7 +389,10 @@ class OpenAIJudge:
         reply = self._reply(raw, attempt)
         if isinstance(reply, TransportError):
             return reply, False, None
-        if screen.contaminated(reply.content, reply.refusal, reply.finish_reason):
+        # The key cut into many short pieces over the fields of the body or of a JSON reply: joined again.
+        pieces = [reply.content, reply.refusal, reply.finish_reason, "".join(_strings(raw)),
+                  "".join(_strings(reply.content))]
+        if screen.contaminated(*pieces):
             return failure("credential_echo", CONTAMINATED)
         return reply, False, None
 
