@@ -20,7 +20,8 @@ def ingest_file(model: ModelConfig, ingest: IngestConfig) -> Validated:
     Any path is read: the stage first checks that it lies in the workspace
     (:func:`blindspot.paths.workspace_input`).
     """
-    limits = Limits(max_field_bytes=ingest.max_field_bytes, max_record_bytes=ingest.max_record_bytes)
+    mapping = () if model.probability_prefix or model.columns.probabilities is None else (model.columns.probabilities,)
+    limits = Limits(max_field_bytes=ingest.max_field_bytes, max_record_bytes=ingest.max_record_bytes, exempt=mapping)
     table = read_raw(model.path, model.format, limits=limits)
     return validate(
         table,

@@ -301,3 +301,18 @@ def test_the_stage_refuses_nothing_for_a_few_unknown_labels(tmp_path):
 def test_every_error_here_is_a_blindspot_error():
     assert issubclass(InputError, BlindspotError)
     assert np.isfinite(1.0)
+
+
+def test_only_unpaired_surrogate_escapes_count_as_lone():
+    from blindspot.io.readers import _lone_escape
+
+    assert not _lone_escape(json.dumps("emoji \U0001F600 and \U0001F9EA written as escaped pairs"))
+    assert not _lone_escape("no escapes at all")
+    for text in ("a\ud800", "\udfff", "\udc00\ud800", "x\U0001F600\ud83d"):
+        assert _lone_escape(json.dumps(text)), text
+
+
+def test_emoji_as_escaped_pairs_are_text(tmp_path):
+    path = _jsonl(tmp_path, json.dumps(dict(GOOD[0], id="c", text="works \U0001F600")))
+    result, _ = _run(path, tmp_path)
+    assert not result.rejected and result.clean["text"].iloc[2] == "works \U0001F600"

@@ -51,8 +51,25 @@ BOM = b"\xef\xbb\xbf"
 MAX_FIELD_BYTES = 1 << 20  # defaults of ingest.max_field_bytes / ingest.max_record_bytes
 MAX_RECORD_BYTES = 4 << 20
 _PROGRESS_EVERY = 4096  # records between two looks at the clock
-# A lone surrogate can only come from a \uD800-\uDFFF escape: the text itself is strict UTF-8.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# A lone surrogate can only come from a \uD800-\uDFFF escape (the text itself is strict UTF-8) that
+# is not half of a pair: a high escape not followed by a low one, or a low one not after a high one.
+# Emoji written by json.dumps(ensure_ascii=True) are pairs and do not match.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # a literal prefix: a fast scan
+
+
+def _lone_escape(text: str) -> bool:
+    """Whether ``text`` holds a surrogate escape that is not half of a pair."""
+    for match in _SURROGATE_ESCAPE.finditer(text):
+        start, end = match.span()
+        if match.group()[3] in "89abAB":  # high half: a low escape must follow
+            after = _SURROGATE_ESCAPE.match(text, end)
+            if after is None or after.group()[3] not in "cdefCDEF":
+                return True
+        else:  # low half: a high escape must precede
+            before = _SURROGATE_ESCAPE.match(text, start - 6) if start >= 6 else None
+            if before is None or before.group()[3] not in "89abAB":
+                return True
+    return False
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = re.compile(r"[ \t\n\r]*")
 # Inside a JSON value: a string (escapes included) or a bracket.
@@ -126,6 +143,8 @@ class Limits:
 
     max_field_bytes: int = MAX_FIELD_BYTES
     max_record_bytes: int = MAX_RECORD_BYTES
+    # Columns whose size validation bounds anyway (the probability mapping): not sized here.
+    exempt: tuple = ()
 
 
 def sha256_text(text: str) -> str:
@@ -279,6 +298,11 @@ def _placeholder(size: int, digest: str) -> str:
     return f"<not kept: {size} bytes, sha256 {digest}>"
 
 
+def _surrogate_detail(where: str) -> str:
+    return (f"{where} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), "
+            "which is not text: no UTF-8 file can store it")
+
+
 def _screen_object(obj: dict, record: int, line: int, text_len: int, check_surrogates: bool,
                    limits: Limits) -> dict | None:
     """An ``unparsed`` entry when a parsed record cannot be kept, else None.
@@ -290,9 +314,7 @@ def _screen_object(obj: dict, record: int, line: int, text_len: int, check_surro
         where = _lone_surrogate(obj)
         if where is not None:
             return {"record": record, "line": line, "raw": obj, "reason": "invalid_unicode",
-                    "field": where.split(".")[0].split("[")[0],
-                    "detail": f"{where} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), "
-                              "which is not text: no UTF-8 file can store it"}
+                    "field": where.split(".")[0].split("[")[0], "detail": _surrogate_detail(where)}
     if 4 * text_len > limits.max_field_bytes:
         big = _oversize_field(obj, limits)
         if big is not None:
@@ -410,9 +432,41 @@ def _json_values(path: Path, text: str, progress: Progress):
 
 
 def _json_records(path: Path, text: str, limits: Limits) -> RawTable:
-    surrogates = _SURROGATE_ESCAPE.search(text) is not None
+    surrogates = _lone_escape(text)
     if not text.startswith("[", _WS.match(text).end()):
         return _json_document(path, text, limits, surrogates)
+    try:
+        # The whole array in one C call (reading element by element costs twice as much: the
+        # decoder's key memo is cleared after each call).
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _json_error(path, text, exc) from None
+    except (ValueError, RecursionError):
+        return _json_elements(path, text, limits, surrogates)  # one element costs only its record
+    objects, numbers, unparsed = [], [], []
+    for k, item in enumerate(doc, start=1):
+        if isinstance(item, dict):
+            where = _lone_surrogate(item) if surrogates else None  # before pandas sees the text
+            if where is None:
+                objects.append(item)
+                numbers.append(k)
+            else:
+                unparsed.append({"record": k, "line": 0, "raw": item, "reason": "invalid_unicode",
+                                 "field": where.split(".")[0].split("[")[0], "detail": _surrogate_detail(where)})
+        else:
+            unparsed.append({"record": k, "line": 0, "raw": item,
+                             "detail": f"record is a JSON {type(item).__name__}, expected an object"})
+    del doc
+    frame = pd.DataFrame.from_records(objects) if objects else pd.DataFrame()
+    n = np.asarray(numbers, dtype=np.int64)
+    table = RawTable(frame.astype(object), n, np.zeros_like(n), True, "json", unparsed, objects)
+    if 4 * len(text) > min(limits.max_field_bytes, limits.max_record_bytes):
+        table = _apply_screen(table, limits)
+    return table
+
+
+def _json_elements(path: Path, text: str, limits: Limits, surrogates: bool) -> RawTable:
+    """A JSON array read element by element, when reading it whole failed on one of them."""
     progress = Progress(f"ingest: reading {path}")
     objects, numbers, unparsed = [], [], []
     n_values = 0
@@ -463,7 +517,7 @@ def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
     objects, numbers, lines, unparsed = [], [], [], []
     record = 0
     decode = json.JSONDecoder().decode
-    surrogates = _SURROGATE_ESCAPE.search(text) is not None
+    surrogates = _lone_escape(text)
     # Below this many characters a line can hold no field (or record) above the caps: one
     # comparison a line keeps the size checks off the common path.
     short = min(limits.max_field_bytes, limits.max_record_bytes) // 4
@@ -494,7 +548,7 @@ def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
             unparsed.append({"record": record, "line": lineno, "raw": raw,
                              "detail": f"line is a JSON {type(item).__name__}, expected an object"})
             continue
-        if long_line or (surrogates and _SURROGATE_ESCAPE.search(raw)):
+        if long_line or (surrogates and _lone_escape(raw)):
             flagged = _screen_object(item, record, lineno, len(raw), surrogates, limits)
             if flagged is not None:
                 unparsed.append(flagged)
@@ -525,43 +579,71 @@ def _check_names(path: Path, names: list, what: str) -> None:
         )
 
 
-def _screen_frame(frame: pd.DataFrame, limits: Limits) -> dict:
-    """Rows of a CSV or Parquet frame holding a field or a record above the caps.
+_SCALAR_KINDS = frozenset({"floating", "integer", "mixed-integer-float", "boolean", "empty", "decimal", "datetime",
+                           "datetime64", "date", "time", "timedelta", "period", "complex"})
+_CHUNK = 1024  # values sized together by one json.dumps
+
+
+def _text_lengths(arr: np.ndarray) -> np.ndarray:
+    return np.fromiter((len(v) if v.__class__ is str else 0 for v in arr), dtype=np.int64, count=len(arr))
+
+
+def _chunk_bounds(arr: np.ndarray) -> np.ndarray:
+    """Upper bounds on the UTF-8 size of each value of a column of nested values (or bytes).
+
+    Each value is bounded by the length of its chunk of values as ASCII JSON, which is at
+    least its UTF-8 size; a chunk that cannot be serialised (too deep) is bounded by
+    infinity, so its rows are measured one by one.
+    """
+    bounds = np.empty(len(arr), dtype=np.float64)
+    for start in range(0, len(arr), _CHUNK):
+        try:
+            bounds[start:start + _CHUNK] = len(json.dumps(arr[start:start + _CHUNK].tolist(), default=str))
+        except (RecursionError, ValueError, TypeError):
+            bounds[start:start + _CHUNK] = np.inf
+    return bounds
+
+
+def _screen_frame(table: RawTable, limits: Limits) -> dict:
+    """Rows to set aside: a field or a record above the caps.
 
     Returns ``{row position: (reason, field, detail, {field: placeholder})}``. Each text
-    column's longest value is found first (one pass in C): when even their sum cannot
-    reach a cap, nothing is measured row by row (the common case).
+    column's longest value is found first (one pass in C): when even the sum of these
+    cannot reach a cap, nothing is measured row by row (the common case). Columns in
+    ``limits.exempt`` are left to validation (a probability mapping must hold one
+    number per class, or its row is rejected anyway).
     """
+    frame, flagged = table.frame, {}
     n = len(frame)
-    lengths = {}  # column -> per-row character lengths, for text and nested columns
-    longest = 0
+    if not n:
+        return flagged
+    texts, bounds, reach = {}, {}, 0.0
     for name in frame.columns:
-        values = frame[name]
-        if values.dtype != object or not n:
+        if frame[name].dtype != object or name in limits.exempt:
             continue
-        arr = values.to_numpy(dtype=object)
+        arr = frame[name].to_numpy(dtype=object)
         kind = pd.api.types.infer_dtype(arr, skipna=True)
-        if kind == "string" and pd.api.types.infer_dtype(arr, skipna=False) == "string":
-            lengths[name] = arr  # measured row by row only if needed, below
-            longest += max(map(len, arr))
-        elif kind in ("string", "mixed", "mixed-integer", "bytes", "unknown-array"):
-            # Nested (Parquet list / struct / map) or bytes: size each value that is not a scalar.
-            lengths[name] = np.fromiter(
-                (len(v) if isinstance(v, (str, bytes)) else len(_value_json(v)) if isinstance(v, (dict, list)) else 0
-                 for v in arr), dtype=np.int64, count=n)
-            longest += int(lengths[name].max())
-    cap = min(limits.max_field_bytes, limits.max_record_bytes)
-    if 4 * longest <= cap:  # a character is at most 4 bytes of UTF-8
-        return {}
-    for name, arr in lengths.items():
-        if arr.dtype == object:
-            lengths[name] = np.fromiter(map(len, arr), dtype=np.int64, count=n)
-    matrix = np.column_stack(list(lengths.values()))
-    rows = np.flatnonzero((4 * matrix.max(axis=1) > limits.max_field_bytes) | (4 * matrix.sum(axis=1) > limits.max_record_bytes))
-    flagged = {}
+        if kind in _SCALAR_KINDS:
+            continue
+        if kind == "string":
+            texts[name] = arr
+            try:
+                longest = max(map(len, arr))  # all text: one pass in C
+            except TypeError:  # a missing value (None, NaN) among the text
+                longest = int(_text_lengths(arr).max())
+            reach += 4 * longest  # a character is at most 4 bytes of UTF-8
+        else:
+            bounds[name] = _chunk_bounds(arr)
+            reach += float(bounds[name].max())
+    if reach <= min(limits.max_field_bytes, limits.max_record_bytes):
+        return flagged
+    for name, arr in texts.items():
+        bounds[name] = 4 * _text_lengths(arr)
+    matrix = np.column_stack(list(bounds.values()))
+    rows = np.flatnonzero((matrix.max(axis=1) > limits.max_field_bytes) | (matrix.sum(axis=1) > limits.max_record_bytes))
     for i in rows:
         record_bytes = 0
-        for name in lengths:
+        for name in bounds:
             value = frame[name].iat[i]
             if isinstance(value, (str, bytes, dict, list)):
                 size, digest = _field_size(bytes_text(value) if isinstance(value, bytes) else value)
@@ -575,18 +657,19 @@ def _screen_frame(frame: pd.DataFrame, limits: Limits) -> dict:
                 flagged[int(i)] = ("record_too_large", None,
                                    f"record's fields total {record_bytes:,} bytes, above ingest.max_record_bytes "
                                    f"({limits.max_record_bytes:,}); not kept",
-                                   {name: "<not kept>" for name in lengths})
+                                   {name: "<not kept>" for name in bounds})
     return flagged
 
 
 def _apply_screen(table: RawTable, limits: Limits) -> RawTable:
-    """Move the rows :func:`_screen_frame` flags from the frame to ``unparsed``."""
-    flagged = _screen_frame(table.frame, limits)
+    """Move the rows :func:`_screen_frame` flags from the frame (and objects) to ``unparsed``."""
+    flagged = _screen_frame(table, limits)
     if not flagged:
         return table
     frame = table.frame
     for i, (reason, name, detail, replace) in flagged.items():
-        raw = {k: (replace[k] if k in replace else v) for k, v in frame.iloc[i].items()}
+        row = table.objects[i] if table.objects is not None else dict(frame.iloc[i].items())
+        raw = {k: (replace[k] if k in replace else v) for k, v in row.items()}
         table.unparsed.append({"record": int(table.record[i]), "line": int(table.line[i]), "raw": raw,
                                "reason": reason, "field": name, "detail": detail})
     keep = np.ones(len(frame), dtype=bool)
@@ -594,6 +677,8 @@ def _apply_screen(table: RawTable, limits: Limits) -> RawTable:
     table.frame = frame[keep].reset_index(drop=True)
     table.record = table.record[keep]
     table.line = table.line[keep]
+    if table.objects is not None:
+        table.objects = [o for o, k in zip(table.objects, keep) if k]
     return table
 
 
@@ -642,8 +727,14 @@ def bytes_text(value: bytes) -> str:
         return "0x" + value.hex()
 
 
-def _parquet_records(path: Path) -> RawTable:
+def _parquet_records(path: Path) -> tuple[RawTable, int | None]:
+    """The table, and the sum over its text columns of their longest value in bytes.
+
+    The sum bounds every field and record, so when it is under the caps the row-by-row
+    screen is skipped (Arrow computes it in C); None when nested columns need the screen.
+    """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -656,10 +747,14 @@ def _parquet_records(path: Path) -> RawTable:
         # Nested and binary columns become plain Python values (lists, dicts, text) that every
         # later step handles; pandas would give numpy arrays and bytes.
         converted = {}
+        bound = 0
         for k, f in enumerate(table.schema):
             t = f.type
             if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
                 converted[f.name] = [_plain(v) for v in table.column(k).to_pylist()]
+                bound = None
+            elif bound is not None and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+                bound += int(pc.max(pc.binary_length(table.column(k))).as_py() or 0)
         frame = table.to_pandas(types_mapper=None).astype(object)
     except (pa.ArrowException, OSError, ValueError, TypeError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
@@ -673,7 +768,7 @@ def _parquet_records(path: Path) -> RawTable:
         part = frame[maybe_missing]
         frame[maybe_missing] = part.where(part.notna(), None)
     n = np.arange(1, len(frame) + 1, dtype=np.int64)
-    return RawTable(frame, n, np.zeros_like(n), True, "parquet", [])
+    return RawTable(frame, n, np.zeros_like(n), True, "parquet", []), bound
 
 
 # --------------------------------------------------------------------------- entry point
@@ -731,7 +826,9 @@ def read_raw(path: str | Path, fmt: str = "auto", *, limits: Limits | None = Non
     text = None
     bom = False
     if fmt == "parquet":
-        table = _apply_screen(_parquet_records(path), limits)
+        table, bound = _parquet_records(path)
+        if bound is None or bound > min(limits.max_field_bytes, limits.max_record_bytes):
+            table = _apply_screen(table, limits)
     else:
         data = path.read_bytes()
         if not data.strip():
@@ -746,7 +843,9 @@ def read_raw(path: str | Path, fmt: str = "auto", *, limits: Limits | None = Non
         elif fmt == "jsonl":
             table = _jsonl_records(path, text, limits)
         else:
-            table = _apply_screen(_csv_records(path, text, "\t" if fmt == "tsv" else ",", fmt), limits)
+            table = _csv_records(path, text, "\t" if fmt == "tsv" else ",", fmt)
+            if 4 * len(text) > min(limits.max_field_bytes, limits.max_record_bytes):  # else no field can be that long
+                table = _apply_screen(table, limits)
     if table.n_records == 0:
         hint = None
         if text is not None and "\x00" in text:
