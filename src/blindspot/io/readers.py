@@ -522,7 +522,8 @@ def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
     # comparison a line keeps the size checks off the common path.
     short = min(limits.max_field_bytes, limits.max_record_bytes) // 4
     split = text.split("\n")
-    progress = Progress(f"ingest: reading {path}", total=len(split))
+    n_lines = len(split) - (split[-1] == "")  # the final newline ends a line, it starts none
+    progress = Progress(f"ingest: reading {path}", total=n_lines)
     for lineno, raw in enumerate(split, start=1):
         if lineno % _PROGRESS_EVERY == 0:
             progress.update(lineno)
@@ -556,7 +557,7 @@ def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
         objects.append(item)
         numbers.append(record)
         lines.append(lineno)
-    progress.finish(len(split))
+    progress.finish(n_lines)
     frame = pd.DataFrame.from_records(objects) if objects else pd.DataFrame()
     return RawTable(frame.astype(object), np.asarray(numbers, dtype=np.int64),
                     np.asarray(lines, dtype=np.int64), True, "jsonl", unparsed, objects)
