@@ -305,6 +305,9 @@ def test_only_unpaired_surrogate_escapes_count_as_lone():
     assert not _lone_escape("no escapes at all")
     for text in ("a\ud800", "\udfff", "\udc00\ud800", "x\U0001F600\ud83d"):
         assert _lone_escape(json.dumps(text)), text
+    assert not _lone_escape(json.dumps("a backslash and the letters \\ud800"))
+    # A literal "\\ud800" before a real low escape does not pair with it.
+    assert _lone_escape(json.dumps("\\ud800") [:-1] + json.dumps("\udc00")[1:])
 
 
 def test_emoji_as_escaped_pairs_are_text(tmp_path):

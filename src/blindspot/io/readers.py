@@ -18,7 +18,8 @@ Row-level checks of the contract (types, labels, probabilities) live in
 
 Cost: every check above is a rare branch behind a test that is cheap for ordinary
 data (a line length, a whole-column maximum, one search of the text for a surrogate
-escape), so reading a clean file is no slower than it was without them.
+escape, Arrow's byte lengths). On 200,000 rows JSON Lines and Parquet read as fast as
+without them; a JSON array pays about 4% (its text columns' longest values).
 """
 
 from __future__ import annotations
@@ -51,30 +52,44 @@ BOM = b"\xef\xbb\xbf"
 MAX_FIELD_BYTES = 1 << 20  # defaults of ingest.max_field_bytes / ingest.max_record_bytes
 MAX_RECORD_BYTES = 4 << 20
 _PROGRESS_EVERY = 4096  # records between two looks at the clock
-# A lone surrogate can only come from a \uD800-\uDFFF escape (the text itself is strict UTF-8) that
-# is not half of a pair: a high escape not followed by a low one, or a low one not after a high one.
-# Emoji written by json.dumps(ensure_ascii=True) are pairs and do not match.
+# A lone surrogate can only come from a \uD800-\uDFFF escape: the text itself is strict UTF-8.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # a literal prefix: a fast scan
-
-
-def _lone_escape(text: str) -> bool:
-    """Whether ``text`` holds a surrogate escape that is not half of a pair."""
-    for match in _SURROGATE_ESCAPE.finditer(text):
-        start, end = match.span()
-        if match.group()[3] in "89abAB":  # high half: a low escape must follow
-            after = _SURROGATE_ESCAPE.match(text, end)
-            if after is None or after.group()[3] not in "cdefCDEF":
-                return True
-        else:  # low half: a high escape must precede
-            before = _SURROGATE_ESCAPE.match(text, start - 6) if start >= 6 else None
-            if before is None or before.group()[3] not in "89abAB":
-                return True
-    return False
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = re.compile(r"[ \t\n\r]*")
 # Inside a JSON value: a string (escapes included) or a bracket.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 _SCALAR_END = re.compile(r"[^,\]\}\s]*")
+
+
+def _lone_escape(text: str) -> bool:
+    """Whether ``text`` holds a surrogate escape that is not half of a pair.
+
+    A high escape must be followed by a low one, a low one preceded by a high one; emoji
+    written by ``json.dumps(ensure_ascii=True)`` are such pairs and decode to text.
+    """
+    def escape(at: int):
+        # The escape at ``at``, if one starts there: its backslash must not itself be escaped.
+        match = _SURROGATE_ESCAPE.match(text, at) if at >= 0 else None
+        if match is None:
+            return None
+        k = at
+        while k > 0 and text[k - 1] == "\\":
+            k -= 1
+        return match if (at - k) % 2 == 0 else None
+
+    for found in _SURROGATE_ESCAPE.finditer(text):
+        start, end = found.span()
+        if escape(start) is None:
+            continue  # "\\ud800" is a backslash and the letters ud800
+        if found.group()[3] in "89abAB":  # high half: a low escape must follow
+            after = escape(end)
+            if after is None or after.group()[3] not in "cdefCDEF":
+                return True
+        else:  # low half: a high escape must precede
+            before = escape(start - 6)
+            if before is None or before.group()[3] not in "89abAB":
+                return True
+    return False
 
 
 def Progress(*args, **kwargs):  # noqa: N802 (stands for the class)
