@@ -224,7 +224,7 @@ def _decode(path: Path, data: bytes) -> tuple[str, bool]:
             where="line 1",
             expected="UTF-8 text",
             found="bytes " + data[:4].hex(" ").upper(),
-            hint=f"convert it: `iconv -f {encoding} -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}`, "
+            hint=f"convert it: `iconv -f {encoding} -t utf-8 {path} > {path.with_name(path.stem + '.utf8' + path.suffix)}`, "
                  "then point model.path at the new file.",
         )
     bom = data.startswith(BOM)
