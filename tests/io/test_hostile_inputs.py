@@ -182,11 +182,18 @@ def test_a_field_above_max_field_bytes_is_rejected_with_length_and_sha256_not_co
     assert metrics["rejected_by_reason"]["field_too_large"] == 1
 
 
-def test_a_record_above_max_record_bytes_is_rejected_unread(tmp_path):
+def test_a_record_above_max_record_bytes_is_rejected(tmp_path):
     third = json.dumps(dict(GOOD[0], id="c", text="x" * 1500, note="y" * 1500))
     result, _ = _run(_jsonl(tmp_path, third), tmp_path, max_record_bytes=2500)
     row = _one_rejected(result)
     assert row["reason"] == "record_too_large" and hashlib.sha256(third.encode()).hexdigest() in row["detail"]
+
+
+def test_a_line_above_the_record_cap_names_the_field_that_made_it_so(tmp_path):
+    third = json.dumps(dict(GOOD[0], id="c", text="t" * 5000))
+    result, _ = _run(_jsonl(tmp_path, third), tmp_path, max_field_bytes=1000, max_record_bytes=2000)
+    row = _one_rejected(result)
+    assert (row["reason"], row["field"]) == ("field_too_large", "text") and "5,000 bytes" in row["detail"]
 
 
 def test_rejected_jsonl_stays_small_whatever_the_input(tmp_path):

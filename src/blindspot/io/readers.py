@@ -8,7 +8,8 @@ ends in ``rejected.jsonl``:
 
 - ``unparseable_record``: broken JSON on its line, not an object, nested too deeply for
   the JSON reader, or a number of more digits than Python reads (4,300);
-- ``record_too_large``: a record (a JSON Lines line) above ``max_record_bytes``;
+- ``record_too_large``: a record (a JSON Lines line, or a row's fields together) above
+  ``max_record_bytes``, when no single field is above ``max_field_bytes``;
 - ``field_too_large``: a field above ``max_field_bytes`` (text, or a nested value's JSON);
 - ``invalid_unicode``: a key or value holding a lone UTF-16 surrogate (``"\\ud800"``),
   which no UTF-8 file can store.
@@ -341,7 +342,7 @@ def _screen_object(obj: dict, record: int, line: int, text_len: int, check_surro
 
 
 def _record_too_large(raw: str, record: int, line: int, limits: Limits) -> dict | None:
-    """An ``unparsed`` entry for a record text above the record cap (not parsed at all), else None."""
+    """An ``unparsed`` entry for a record text above the record cap, else None."""
     if 4 * len(raw) <= limits.max_record_bytes:
         return None
     size = len(raw.encode("utf-8"))
@@ -349,7 +350,7 @@ def _record_too_large(raw: str, record: int, line: int, limits: Limits) -> dict 
         return None
     return {"record": record, "line": line, "raw": raw, "reason": "record_too_large", "field": None,
             "detail": f"record is {size:,} bytes, above ingest.max_record_bytes ({limits.max_record_bytes:,}); "
-                      f"sha256 {sha256_text(raw)}; not parsed"}
+                      f"sha256 {sha256_text(raw)}; not kept"}
 
 
 def _parse_failure(exc: BaseException) -> str:
@@ -546,11 +547,6 @@ def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
             continue  # blank lines (and the final newline) are not records
         record += 1
         long_line = len(raw) > short
-        if long_line:
-            too_big = _record_too_large(raw, record, lineno, limits)
-            if too_big is not None:
-                unparsed.append(too_big)
-                continue
         try:
             item = decode(raw)
         except json.JSONDecodeError as exc:
@@ -565,7 +561,10 @@ def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
                              "detail": f"line is a JSON {type(item).__name__}, expected an object"})
             continue
         if long_line or (surrogates and _lone_escape(raw)):
+            # A field above its cap is named (so a huge line is read once, to say which field).
             flagged = _screen_object(item, record, lineno, len(raw), surrogates, limits)
+            if flagged is None and long_line:
+                flagged = _record_too_large(raw, record, lineno, limits)
             if flagged is not None:
                 unparsed.append(flagged)
                 continue
