@@ -38,7 +38,7 @@ FILE_LEVEL = {
     "wrong_classes.jsonl": ["field 'label'", "the configured classes do not match the file: 5 of 5 labels",
                             "ingest.classes ['negative', 'neutral', 'positive']",
                             "labels \"1\" (3 rows), \"0\" (2 rows); predictions \"1\" (3 rows), \"0\" (2 rows)",
-                            "`dvc exp run -S 'ingest.classes=[0,1]'`"],
+                            "`dvc exp run -S 'ingest.classes=[\"0\",\"1\"]'`"],
     "latin1.csv": ["not valid UTF-8", "line 3, column 6", "bytes E9"],
     "truncated.json": ["invalid JSON", "line 3, column", "expected: a JSON array of objects"],
     "not_an_array.json": ["not an array of records", "found:    str"],

@@ -281,7 +281,7 @@ def test_wrong_classes_with_flat_probability_columns_name_the_labels_not_a_missi
                                 columns=ColumnsConfig(id=None, confidence=None, probabilities=None)), IngestConfig())
     message = str(info.value)
     assert "p_negative" not in message and "the configured classes do not match the file" in message
-    assert "ingest.classes=[0,1]" in message
+    assert 'ingest.classes=["0","1"]' in message
 
 
 def test_many_unknown_labels_list_the_top_few_and_quote_odd_names(tmp_path):

@@ -376,8 +376,13 @@ def _labels_as_text(values: pd.Series) -> pd.Series:
 
 
 def _hydra_item(name: str) -> str:
-    """A class name as an element of a Hydra list override (quoted unless plain)."""
-    return name if re.fullmatch(r"[\w.\-+]+", name) else json.dumps(name, ensure_ascii=False)
+    """A class name as an element of a Hydra list override: quoted unless a plain word.
+
+    Hydra would read ``0`` as a number and ``null`` or ``true`` as their YAML values, so
+    names like those are quoted (``["0","1"]``), as the README shows.
+    """
+    plain = re.fullmatch(r"[A-Za-z_][\w\-]*", name) and name.lower() not in {"null", "true", "false", "nan", "inf"}
+    return name if plain else json.dumps(name, ensure_ascii=False)
 
 
 def _counts_text(values: pd.Series, top: int = 5) -> tuple[str, list]:
