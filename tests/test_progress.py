@@ -70,7 +70,7 @@ def test_ingest_reports_progress_on_stderr_and_outputs_do_not_depend_on_it(tmp_p
     monkeypatch.setattr(readers, "_PROGRESS_EVERY", 1000)
     loud = ingest_file(ModelConfig(path=str(path)), IngestConfig())
     lines = out.getvalue().splitlines()
-    assert len(lines) >= 10 and lines[0].startswith(f"ingest: reading {path}: 1,000 of 10,000 rows (")
+    assert len(lines) >= 10 and lines[0].startswith(f"reading {path}: 1,000 of 10,000 rows (")
     assert "rows/s" in lines[0] and lines[-1].endswith(" done")
     assert quiet.clean.equals(loud.clean) and quiet.rejected == loud.rejected
 

@@ -6,7 +6,7 @@ prints ``<what>: <done> of <total> rows (<rate> rows/s, <elapsed> s)`` at most e
 ``every_s`` seconds, and only when the work is at least ``min_rows`` rows. It writes
 to stderr only: no output file depends on it.
 
-    progress = Progress("ingest: reading data/raw/big.jsonl", total=n_lines)
+    progress = Progress("reading data/raw/big.jsonl", total=n_lines)
     for k, line in enumerate(lines, 1):
         ...
         if k % 4096 == 0:        # a clock read per 4,096 rows costs nothing
@@ -30,7 +30,7 @@ class Progress:
     Parameters
     ----------
     what : str
-        What is being done, e.g. ``"ingest: reading data/raw/x.jsonl"``.
+        What is being done, e.g. ``"reading data/raw/x.jsonl"`` (the same lines serve ingest and compare).
     total : int, optional
         Rows expected; None when unknown (then only rows done are shown).
     min_rows : int

@@ -483,7 +483,7 @@ def _json_records(path: Path, text: str, limits: Limits) -> RawTable:
 
 def _json_elements(path: Path, text: str, limits: Limits, surrogates: bool) -> RawTable:
     """A JSON array read element by element, when reading it whole failed on one of them."""
-    progress = Progress(f"ingest: reading {path}")
+    progress = Progress(f"reading {path}")
     objects, numbers, unparsed = [], [], []
     n_values = 0
     for k, item, start, end in _json_values(path, text, progress):
@@ -539,7 +539,7 @@ def _jsonl_records(path: Path, text: str, limits: Limits) -> RawTable:
     short = min(limits.max_field_bytes, limits.max_record_bytes) // 4
     split = text.split("\n")
     n_lines = len(split) - (split[-1] == "")  # the final newline ends a line, it starts none
-    progress = Progress(f"ingest: reading {path}", total=n_lines)
+    progress = Progress(f"reading {path}", total=n_lines)
     for lineno, raw in enumerate(split, start=1):
         if lineno % _PROGRESS_EVERY == 0:
             progress.update(lineno)

@@ -598,7 +598,7 @@ def validate(
     meta_names = _named_metadata(path, table, meta_names)
 
     judge = _Judge(n)
-    progress = Progress(f"ingest: validating {path}", total=n)
+    progress = Progress(f"validating {path}", total=n)
 
     def as_written(name: str, i: int):
         # pandas may have turned a JSON integer into a float when building the frame.
