@@ -77,6 +77,16 @@ def test_every_number_in_the_verdict_comes_from_the_metrics(audited):
     assert len(numbers) > 10
 
 
+def test_a_recall_finding_has_no_class_mix_excess_to_call_unmeasurable(audited):
+    """Excess given the class mix is defined for error rates only: a recall is already within one class."""
+    findings = json.loads(_read(audited, paths.FINDINGS))
+    assert any(f.get("significant") and f["metric"].startswith("recall_") and "slice" in f for f in findings)
+    markdown = _read(audited, paths.BRIEF_MD)
+    rows = [line for line in markdown.splitlines() if line.startswith("| ") and "recall of '" in line]
+    assert rows
+    assert not any("not measurable" in row for row in rows), rows
+
+
 def test_the_hostile_review_is_quoted_as_text(audited):
     html, md = _read(audited, paths.BRIEF_HTML), _read(audited, paths.BRIEF_MD)
     doc = parse(html)

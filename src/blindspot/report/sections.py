@@ -317,7 +317,8 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
         rows = []
         for f in spots[:max_rows]:
             excess = signed(f.excess, 1)
-            if f.excess_given_class_mix is not None:
+            # The class-mix excess exists for error rates only: a recall is already within one class.
+            if f.metric == "error_rate" and f.excess_given_class_mix is not None:
                 excess += f" ({signed(f.excess_given_class_mix, 1)})"
             ci_rate = cal.by_slice.get(f.key) if cal else None
             conf = f"{pct(ci_rate.rate.value, 1)} ({cnt(ci_rate.count)})" if ci_rate else "n/a"
