@@ -393,6 +393,20 @@ def _json_error(path: Path, text: str, exc: json.JSONDecodeError) -> InputError:
                       expected="a JSON array of objects (or JSON Lines in a .jsonl file)", hint=hint)
 
 
+def _decode_one(decode, path: Path, text: str, pos: int):
+    """``(value, end)`` of the JSON value at ``pos``; a value the decoder gives up on is the exception.
+
+    A syntax error stops the file; a value nested too deeply or a number too long costs only
+    its own record (``_skip_value`` finds where it ends).
+    """
+    try:
+        return decode(text, pos)
+    except json.JSONDecodeError as exc:
+        raise _json_error(path, text, exc) from None
+    except (ValueError, RecursionError) as exc:
+        return exc, _skip_value(text, pos)
+
+
 def _json_values(path: Path, text: str, progress: Progress):
     """Yield ``(k, value, start, end)`` for each element of a top-level JSON array.
 
@@ -404,12 +418,7 @@ def _json_values(path: Path, text: str, progress: Progress):
     decode = json.JSONDecoder().raw_decode
     pos = _WS.match(text).end()
     if not text.startswith("[", pos):
-        try:
-            value, end = decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _json_error(path, text, exc) from None
-        except (ValueError, RecursionError) as exc:
-            value, end = exc, _skip_value(text, pos)
+        value, end = _decode_one(decode, path, text, pos)
         rest = _WS.match(text, end).end()
         if rest != len(text):
             line, col = _line_col(text, rest)
@@ -424,12 +433,7 @@ def _json_values(path: Path, text: str, progress: Progress):
     else:
         while True:
             k += 1
-            try:
-                value, end = decode(text, pos)
-            except json.JSONDecodeError as exc:
-                raise _json_error(path, text, exc) from None
-            except (ValueError, RecursionError) as exc:
-                value, end = exc, _skip_value(text, pos)
+            value, end = _decode_one(decode, path, text, pos)
             yield k, value, pos, end
             if k % _PROGRESS_EVERY == 0:
                 progress.update(k)
