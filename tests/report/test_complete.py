@@ -231,13 +231,28 @@ def test_absent_stage_outputs_say_not_run(tmp_path):
 
 def test_check_complete_names_what_is_missing():
     spot = {"id": "x__a__error_rate", "key": "x__a", "significant": True}
-    md = "# t\n\n## Verdict\n\n`x__a`\n"
+    md = "# t\n\n## Verdict\n\nfine\n\n## Ranked blind spots\n\n`x__a`\n"
     html = '<h2 id="verdict">Verdict</h2><code>y</code>'
     problems = check_complete(md, html, [spot, {"key": "quiet", "significant": False}])
-    assert "Markdown brief: section 'Ranked blind spots' is missing" in problems
-    assert "HTML brief: significant finding 'x__a__error_rate' (key 'x__a') does not appear" in problems
+    assert "HTML brief: section 'Ranked blind spots' is missing" in problems
+    assert "HTML brief: significant finding 'x__a__error_rate' (key 'x__a') does not appear in 'Ranked blind spots'" in problems
     assert not any("Markdown brief: significant" in p for p in problems)
     assert not any("quiet" in p for p in problems)
+
+
+def test_check_complete_wants_each_finding_in_the_section_that_owns_it():
+    """A slice key quoted beside an example, or a class key outside the class table, does not count."""
+    spot = {"id": "x__a__error_rate", "key": "x__a", "significant": True, "source": "slice"}
+    weak = {"id": "class__neg__recall", "key": "class__neg", "significant": True, "source": "class"}
+    md = ("## Why accuracy misleads\n\ntable\n\n## Ranked blind spots\n\nNo finding.\n\n"
+          "## Confidently incorrect examples\n\n> text. slices: `x__a`, `class__neg`\n\n## Verdict\n\n")
+    html = ('<h2 id="w">Why accuracy misleads</h2><p>table</p><h2 id="r">Ranked blind spots</h2><p>none</p>'
+            '<h2 id="c">Confidently incorrect examples</h2><code>x__a</code> <code>class__neg</code>')
+    problems = check_complete(md, html, [spot, weak])
+    for brief in ("Markdown", "HTML"):
+        assert f"{brief} brief: significant finding 'x__a__error_rate' (key 'x__a') does not appear in 'Ranked blind spots'" in problems
+        assert f"{brief} brief: significant finding 'class__neg__recall' (key 'class__neg') does not appear in 'Why accuracy misleads'" in problems
+    assert "Markdown brief: section 'Verdict' is a bare heading" in problems
 
 
 def test_title_names_the_audited_file(tmp_path):

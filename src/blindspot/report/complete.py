@@ -1,10 +1,12 @@
 """Is a rendered brief complete? The check every run of a foreign data set can make.
 
-"Complete or failed": every section of the brief is present (its content may say "not
-measurable", "not run" or "no baseline configured", but the heading is there), and
-every significant finding of ``reports/findings.json`` appears in both the Markdown and
-the HTML brief, named by its key exactly as the renderers show it. Pure text
-functions: no file access, no heavy imports.
+"Complete or failed": every section of the brief is present and has content (which may
+say "not measurable", "not run" or "no baseline configured", but the heading is never
+bare), and every significant finding of ``reports/findings.json`` appears in both the
+Markdown and the HTML brief, named by its key exactly as the renderers show it, in the
+section that owns it: a slice finding in "Ranked blind spots" (a key quoted only beside
+an example elsewhere does not count), a class finding in "Why accuracy misleads". Pure
+text functions: no file access, no heavy imports.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ SECTION_TITLES = ("Verdict", "Why accuracy misleads", "Ranked blind spots", "Vis
                   "Risk and mitigation", "Comparison with the previous version", "Reproducibility")
 
 _WS = re.compile(r"\s+")
+# Where a significant finding must be shown: class findings in the class table, slice findings ranked.
+CLASS_SECTION, SLICE_SECTION = "Why accuracy misleads", "Ranked blind spots"
 
 
 def _md_forms(key: str) -> set:
@@ -56,17 +60,33 @@ def check_complete(md_text: str, html_text: str, findings: Iterable[Mapping]) ->
     for title in SECTION_TITLES:
         if md_escape(title).strip() not in md_headings:
             problems.append(f"Markdown brief: section '{title}' is missing")
+        elif not _md_section(md_text, title).strip():
+            problems.append(f"Markdown brief: section '{title}' is a bare heading")
         if title not in html_headings:
             problems.append(f"HTML brief: section '{title}' is missing")
-    # Whitespace is compared collapsed: Markdown folds a key's newlines into spaces, HTML keeps them.
-    md_flat, html_flat = _WS.sub(" ", md_text), _WS.sub(" ", html_text)
     for f in findings:
         if not f.get("significant"):
             continue
         key = str(f.get("key", ""))
+        title = CLASS_SECTION if f.get("source") == "class" else SLICE_SECTION
         label = f"significant finding {f.get('id', key)!r} (key {key!r})"
+        # Whitespace is compared collapsed: Markdown folds a key's newlines into spaces, HTML keeps them.
+        md_flat = _WS.sub(" ", _md_section(md_text, title))
+        html_flat = _WS.sub(" ", _html_section(html_text, title))
         if not any(form and form in md_flat for form in _md_forms(key)):
-            problems.append(f"Markdown brief: {label} does not appear")
+            problems.append(f"Markdown brief: {label} does not appear in '{title}'")
         if _html_form(key) not in html_flat:
-            problems.append(f"HTML brief: {label} does not appear")
+            problems.append(f"HTML brief: {label} does not appear in '{title}'")
     return problems
+
+
+def _md_section(md_text: str, title: str) -> str:
+    """The Markdown between ``## title`` and the next level-2 heading ("" when absent)."""
+    m = re.search(rf"^## {re.escape(md_escape(title).strip())}[ \t]*\n(.*?)(?=^## |\Z)", md_text, re.M | re.S)
+    return m.group(1) if m else ""
+
+
+def _html_section(html_text: str, title: str) -> str:
+    """The HTML between ``<h2>title</h2>`` and the next ``<h2`` ("" when absent)."""
+    m = re.search(rf"<h2[^>]*>{re.escape(html.escape(title, quote=True))}</h2>(.*?)(?=<h2|\Z)", html_text, re.S)
+    return m.group(1) if m else ""
