@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from blindspot.duplicates import duplicate_accuracy
 from blindspot.metrics import classification_report
 from blindspot.text_features import _word_counts
 
@@ -73,7 +74,10 @@ def length_profile(texts, quantiles: Sequence[float]) -> dict:
 
 
 def duplicate_profile(texts, labels) -> dict:
-    """Exact duplicate texts and whether duplicates agree on their label.
+    """Exact duplicate texts (byte-identical, no normalisation) and whether duplicates agree on their label.
+
+    :func:`blindspot.duplicates.duplicate_accuracy` adds the groups after case folding and
+    whitespace collapsing, and the accuracy on them.
 
     Returns
     -------
@@ -182,5 +186,8 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
         **report,
         "baseline_verdict": baseline_verdict(report),
         "text_length": length_profile(frame["text"], length_quantiles),
-        "duplicates": duplicate_profile(frame["text"], frame["label"]),
+        # Exact-text counts, then the normalised groups with accuracy on duplicated against
+        # unique rows (blindspot.duplicates: the leakage check the brief reports).
+        "duplicates": {**duplicate_profile(frame["text"], frame["label"]),
+                       **duplicate_accuracy(frame["text"], frame["label"], y_true == y_pred, level=level)},
     }
