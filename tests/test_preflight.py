@@ -100,7 +100,10 @@ def test_report_band_must_be_measured_by_calibrate(workspace):
     ("profile.length_quantiles", [0.5, 2.0], "profile.length_quantiles must be numbers in [0, 1]"),
     ("slices.length_bands", {"short": [40, 10]}, "slices.length_bands.short must be [low, high]"),
     ("slices.length_bands", {"short": [None, 10]}, "slices.length_bands.short"),
-    ("slices.text_detectors", ["negation", "sarcasm"], "unknown detector 'sarcasm'"),
+    ("slices.text_detectors", ["negated_term", "sarcasm"], "unknown detector 'sarcasm'"),
+    ("slices.text_detectors", ["negation"], "slices.text_detectors: the detector 'negation' was retired (it fired on "
+                                            "any 'no' or 'not' anywhere"),
+    ("slices.text_detectors", ["negation"], "list 'negated_term' instead"),
     ("ingest.classes", ["neg", "pos", "neg"], "ingest.classes must list at least two distinct classes; found 'neg' twice"),
     ("ingest.classes", ["only"], "ingest.classes must list at least two distinct classes"),
     ("ingest.label_map", {"Pos": "positiv"}, "ingest.label_map maps 'Pos' to 'positiv', which is not one of "
@@ -131,17 +134,22 @@ def test_no_confidence_and_no_probabilities(workspace):
 
 
 def test_text_detector_names_and_watch_keys_match_the_slice_library():
-    from blindspot.slices.features import TEXT_DETECTORS
+    from blindspot.slices.features import RETIRED_DETECTORS, TEXT_DETECTORS
     from blindspot.slices.watchlist import _KEY
 
     assert sorted(TEXT_DETECTORS) == sorted(preflight.TEXT_DETECTORS)
+    assert {k: v[0] for k, v in preflight.RETIRED_DETECTORS.items()} == RETIRED_DETECTORS
+    assert not set(RETIRED_DETECTORS) & set(TEXT_DETECTORS)
     assert _KEY.pattern == preflight.WATCH_KEY.pattern
 
 
 @pytest.mark.parametrize("watchlist, fragment", [
     (["jargon_high", "Jargon High"], "slices.watchlist: 'Jargon High' is not a slice key"),
     (["jargon.high"], "slices.watchlist: 'jargon.high' is not a slice key"),
-    (["negation", "negation"], "slices.watchlist: 'negation' is listed twice"),
+    (["negated_term", "negated_term"], "slices.watchlist: 'negated_term' is listed twice"),
+    (["jargon_high", "negation"], "slices.watchlist: 'negation' names the retired detector 'negation'"),
+    (["negation__and__jargon_high"], "it was replaced by 'negated_term': write 'negated_term__and__jargon_high'"),
+    (["condition__pain__and__negation"], "write 'condition__pain__and__negated_term'"),
 ])
 def test_watchlist_keys_are_checked_before_the_slice_stage(workspace, watchlist, fragment):
     assert fragment in _message(_with(**{"slices.watchlist": watchlist}))

@@ -21,6 +21,52 @@ def test_negation_catches_and_misses():
     assert got.tolist() == [True, True, True, True, False, False, True, True]
 
 
+@pytest.mark.parametrize("text, fires", [
+    ("No side effects at all.", True),
+    ("I found no relief.", True),
+    ("It did not help my back pain", True),
+    ("Not effective for me", True),
+    ("I haven't had any weight gain", True),          # two words between cue and term
+    ("Didn’t help me fall asleep", True),            # curly apostrophe folded
+    ("never felt so good", True),                     # a negated positive that means praise still fires
+    ("no more migraines", True),                      # medical_terms.txt, conditions section (plural)
+    ("without any arthritis flare", True),            # condition suffix -itis
+    ("I dont think it works", True),                  # contraction without apostrophe
+    ("It did not work and made me worse", True),      # "work" is negated ...
+    ("I took it and did not care, and it made me worse", False),  # ... "worse" after "and" is not
+    ("No. Great pill, works well", False),            # punctuation ends the scope
+    ("not only did it help my acne", False),          # pseudo-negation
+    ("I am not sure if it works", False),             # hedge, and "if" opens a new clause
+    ("can't wait to feel better", False),
+    ("I don't know why it helps", False),
+    ("does not seem to have any effect", False),      # documented miss: term four words away
+    ("I was unable to sleep", False),                 # documented miss: affixal negation
+    ("The pain didn't go away", False),               # documented miss: negation after the term
+    ("I do not take it with food", False),            # negation of a plain action
+    ("Never take beta blockers", False),              # drug classes are not targets
+])
+def test_negated_term_catches_and_misses(text, fires):
+    assert tf.negated_term([text]).tolist() == [fires]
+
+
+def test_negation_targets_hold_own_words_and_the_clinical_sections():
+    from importlib import resources
+
+    head = resources.files("blindspot.resources").joinpath(tf.TARGETS_RESOURCE).read_text(encoding="utf-8")[:400]
+    assert "Provenance: written here" in head
+    targets = set(tf.negation_targets())
+    assert {"help", "relief", "side effect", "worse", "pain"} <= targets  # negation_targets.txt
+    assert {"psoriasis", "insomnia", "nausea"} <= targets  # medical_terms.txt, conditions and symptoms
+    assert not {"ssri", "lisinopril", "biopsy", "liver"} & targets  # drugs, procedures, anatomy are not
+
+
+def test_lexicon_sections_refuse_a_missing_header():
+    text = "# --- a ---\nfoo\n# --- b ---\nbar\n"
+    assert tf._lexicon_sections(text, ["b"], "x.txt") == ("bar",)
+    with pytest.raises(ValueError, match=r"x.txt: no terms under a '# --- c ---' header; sections found: \['a', 'b'\]"):
+        tf._lexicon_sections(text, ["c"], "x.txt")
+
+
 def test_sarcasm_cues_catches_stock_phrases_and_misses_plain_text():
     got = tf.sarcasm_cues(s(
         "Oh great, another migraine.",
@@ -80,19 +126,20 @@ def test_question_exclamation_caps_and_words():
 
 
 def test_missing_texts_count_as_empty_and_duplicates_broadcast():
-    texts = pd.Series(["No way!", None, "No way!"], dtype="str")
+    texts = pd.Series(["No relief!", None, "No relief!"], dtype="str")
     frame = tf.text_features(texts)
-    assert frame["negation"].tolist() == [True, False, True]
+    assert frame["negated_term"].tolist() == [True, False, True]
     assert frame["n_words"].tolist() == [2, 0, 2]
 
 
 def test_text_features_columns_dtypes_and_index():
     texts = pd.Series(["Works but the nausea is awful", "fine"], index=[10, 20], dtype="str")
     frame = tf.text_features(texts)
-    assert list(frame.columns) == ["negation", "sarcasm_cues", "mixed_sentiment", "jargon_terms", "jargon_density",
+    assert list(frame.columns) == ["negated_term", "sarcasm_cues", "mixed_sentiment", "jargon_terms", "jargon_density",
                                    "question", "exclamation", "caps_intensity", "n_words"]
     assert frame.index.tolist() == [10, 20]
-    assert frame["negation"].dtype == bool and frame["jargon_terms"].dtype == np.int64
+    assert "negation" not in frame  # retired: the key is no longer computed
+    assert frame["negated_term"].dtype == bool and frame["jargon_terms"].dtype == np.int64
     assert frame["caps_intensity"].dtype == np.float64
 
 

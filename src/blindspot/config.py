@@ -121,7 +121,7 @@ class SlicesConfig:
     n_quantiles: int = 4
     # Boolean text detectors to slice on (names of blindspot.slices.features.TEXT_DETECTORS).
     text_detectors: List[str] = field(default_factory=lambda: [
-        "negation", "sarcasm_cue", "mixed_sentiment", "question", "exclamation"])
+        "negated_term", "sarcasm_cue", "mixed_sentiment", "question", "exclamation"])
     # jargon_high: at least this many medical-jargon matches per word.
     jargon_high_density: float = 0.05
     # caps_high: at least this share of words in capitals.

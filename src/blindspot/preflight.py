@@ -25,7 +25,13 @@ from blindspot.errors import ConfigError
 
 # Names of blindspot.slices.features.TEXT_DETECTORS, kept here because importing the slices
 # package costs about a second (tests/test_preflight.py fails when the two drift apart).
-TEXT_DETECTORS = ("exclamation", "mixed_sentiment", "negation", "question", "sarcasm_cue")
+TEXT_DETECTORS = ("exclamation", "mixed_sentiment", "negated_term", "question", "sarcasm_cue")
+# blindspot.slices.features.RETIRED_DETECTORS: a retired name -> (its replacement, why it went).
+RETIRED_DETECTORS = {
+    "negation": ("negated_term", "it fired on any 'no' or 'not' anywhere in a review (760 of the 979 bundled "
+                                 "reviews), so it sliced nothing; 'negated_term' fires only when a sentiment or "
+                                 "clinical term is in the negation's scope"),
+}
 # The form of a watchlist key (blindspot.slices.watchlist._KEY, kept here for the same reason).
 WATCH_KEY = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*(?:__[a-z0-9]+(?:_[a-z0-9]+)*)*$")
 
@@ -111,6 +117,11 @@ def check_lists(cfg) -> None:
         if len(bounds) != 2 or not _at_least(0)(low) or (high is not None and not (_number(high) and high > low)):
             raise ConfigError(f"slices.length_bands.{band} must be [low, high] word counts with 0 <= low < high "
                               f"(high may be null); found {bounds}")
+    for detector in cfg.slices.text_detectors:
+        if detector in RETIRED_DETECTORS:
+            replacement, why = RETIRED_DETECTORS[detector]
+            raise ConfigError(f"slices.text_detectors: the detector {detector!r} was retired ({why}); "
+                              f"list {replacement!r} instead")
     unknown = [d for d in cfg.slices.text_detectors if d not in TEXT_DETECTORS]
     if unknown:
         raise ConfigError(f"slices.text_detectors: unknown detector {unknown[0]!r}; choose from "
@@ -119,10 +130,17 @@ def check_lists(cfg) -> None:
     for key in watch:
         if not WATCH_KEY.match(key):
             raise ConfigError(f"slices.watchlist: {key!r} is not a slice key (snake_case, e.g. 'jargon_high', "
-                              f"'condition__birth_control', 'negation__and__jargon_high'; the keys are listed in "
+                              f"'condition__birth_control', 'negated_term__and__jargon_high'; the keys are listed in "
                               f"metrics/slices.json)")
         if watch.count(key) > 1:
             raise ConfigError(f"slices.watchlist: {key!r} is listed twice")
+        parts = key.split("__and__")
+        retired = [p for p in parts if p in RETIRED_DETECTORS]
+        if retired:
+            replacement, why = RETIRED_DETECTORS[retired[0]]
+            renamed = "__and__".join(replacement if p == retired[0] else p for p in parts)
+            raise ConfigError(f"slices.watchlist: {key!r} names the retired detector {retired[0]!r} ({why}); "
+                              f"it was replaced by {replacement!r}: write {renamed!r}")
 
 
 def check_report_band(cfg) -> None:

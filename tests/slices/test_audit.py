@@ -18,7 +18,7 @@ from _slice_synth import generate
 
 CLASSES = ["negative", "neutral", "positive"]
 SETTINGS = dict(min_support=30, min_class_support=10, max_depth=2,
-                text_detectors=["negation", "sarcasm_cue", "mixed_sentiment", "question", "exclamation"],
+                text_detectors=["negated_term", "sarcasm_cue", "mixed_sentiment", "question", "exclamation"],
                 jargon_high_density=0.05, caps_high_share=0.05,
                 length_bands={"short": [0, 40], "medium": [40, 130], "long": [130, None]},
                 max_levels=10, n_quantiles=4, fdr_alpha=0.05, ci_level=0.95)
@@ -29,7 +29,7 @@ FINDING_FIELDS = {"slice", "n", "metric", "value", "rest_value", "gap", "ci_low"
 @pytest.fixture(scope="module")
 def null_run():
     frame, _ = generate(2000, seed=11)
-    return frame, audit_slices(frame, CLASSES, watchlist=["jargon_high", "negation__and__platform__ios"],
+    return frame, audit_slices(frame, CLASSES, watchlist=["jargon_high", "negated_term__and__platform__ios"],
                                **SETTINGS)
 
 
@@ -106,7 +106,7 @@ def test_findings_schema_and_membership_layout(null_run):
         assert isinstance(f["slice"], dict)
     assert list(audit.membership.columns[:1]) == ["id"]
     assert audit.membership["id"].tolist() == frame["id"].tolist()
-    assert {"watch__jargon_high", "watch__negation__and__platform__ios"} <= set(audit.membership.columns)
+    assert {"watch__jargon_high", "watch__negated_term__and__platform__ios"} <= set(audit.membership.columns)
     assert all(audit.membership[c].dtype == bool for c in audit.membership.columns[1:])
 
 
@@ -120,7 +120,7 @@ def test_membership_is_what_the_calibrate_stage_reads(null_run):
 
 def test_output_is_deterministic(null_run):
     frame, audit = null_run
-    again = audit_slices(frame, CLASSES, watchlist=["jargon_high", "negation__and__platform__ios"], **SETTINGS)
+    again = audit_slices(frame, CLASSES, watchlist=["jargon_high", "negated_term__and__platform__ios"], **SETTINGS)
     assert dumps_metrics(again.metrics) == dumps_metrics(audit.metrics)
     assert json.dumps(again.findings, default=str) == json.dumps(audit.findings, default=str)
 
@@ -130,9 +130,9 @@ def test_watchlist_keys_are_stable_across_model_versions(null_run):
     other = frame.copy()
     other["y_pred"] = other["y_true"]  # a perfect "next version"
     other.loc[::7, "y_pred"] = (other.loc[::7, "y_true"] + 1) % 3
-    again = audit_slices(other, CLASSES, watchlist=["jargon_high", "negation__and__platform__ios", "condition__pain"],
+    again = audit_slices(other, CLASSES, watchlist=["jargon_high", "negated_term__and__platform__ios", "condition__pain"],
                          **SETTINGS)
-    assert list(again.metrics["watchlist"]) == ["jargon_high", "negation__and__platform__ios", "condition__pain"]
+    assert list(again.metrics["watchlist"]) == ["jargon_high", "negated_term__and__platform__ios", "condition__pain"]
     assert again.metrics["watchlist"]["condition__pain"] == {
         "n": 0, "tested": False, "reason": "not_present",
         "detail": "condition__pain: this data has no metadata column with key 'condition'"}

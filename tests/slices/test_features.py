@@ -13,7 +13,7 @@ BANDS = {"short": [0, 3], "long": [3, None]}
 
 def frame(**meta):
     n = len(next(iter(meta.values())))
-    out = pd.DataFrame({"text": pd.Series(["no way"] * n, dtype="str")})
+    out = pd.DataFrame({"text": pd.Series(["no relief"] * n, dtype="str")})
     for k, v in meta.items():
         out[f"meta__{k}"] = v
     return out
@@ -86,11 +86,11 @@ def test_metadata_exclude():
 
 
 def test_text_predicates_hand_checked():
-    texts = pd.Series(["I do not like it at all", "Zoloft 50 mg bid", "Great!", "IS THIS OK?"], dtype="str")
-    preds, masks = sf.text_predicates(texts, detectors=["negation", "question", "exclamation"],
+    texts = pd.Series(["I do not feel good at all", "Zoloft 50 mg bid", "Great!", "IS THIS OK?"], dtype="str")
+    preds, masks = sf.text_predicates(texts, detectors=["negated_term", "question", "exclamation"],
                                       jargon_high_density=0.5, caps_high_share=0.5, length_bands=BANDS)
     got = {p.key: m.tolist() for p, m in zip(preds, masks)}
-    assert got["negation"] == [True, False, False, False]
+    assert got["negated_term"] == [True, False, False, False]
     assert got["jargon_high"] == [False, True, False, False]
     assert got["question"] == [False, False, False, True]
     assert got["exclamation"] == [False, False, True, False]
@@ -111,13 +111,13 @@ def test_unknown_detector_and_bad_band_are_config_errors():
 
 def test_build_predicates_and_resolve_rare_values_on_demand():
     f = frame(condition=["Pain"] * 5 + ["Acne"] * 3 + ["Rare Thing"])
-    table = sf.build_predicates(f, text_detectors=["negation"], jargon_high_density=0.1, caps_high_share=0.5,
+    table = sf.build_predicates(f, text_detectors=["negated_term"], jargon_high_density=0.1, caps_high_share=0.5,
                                 length_bands=BANDS, max_levels=1, n_quantiles=4)
     assert table.matrix.shape == (9, len(table.predicates)) and table.matrix.dtype == bool
     assert "condition__rare_thing" not in table.keys
     pred, mask = table.resolve("condition__rare_thing")
     assert pred.spec == {"condition": "Rare Thing"} and mask.tolist() == [False] * 8 + [True]
-    assert table.resolve("negation")[1].all()
+    assert table.resolve("negated_term")[1].all()
     assert table.resolve("condition__nope") is None and table.resolve("nothing") is None
 
 
@@ -138,12 +138,12 @@ def test_dates_with_mixed_utc_offsets_are_binned_on_utc():
 
 
 def test_a_metadata_column_named_like_a_text_feature_is_another_feature():
-    f = frame(length=["a", "b"], negation=["x", "y"], meta__length=["u", "v"])
-    table = sf.build_predicates(f, text_detectors=["negation"], jargon_high_density=0.1, caps_high_share=0.5,
+    f = frame(length=["a", "b"], negated_term=["x", "y"], meta__length=["u", "v"])
+    table = sf.build_predicates(f, text_detectors=["negated_term"], jargon_high_density=0.1, caps_high_share=0.5,
                                 length_bands=BANDS, max_levels=3, n_quantiles=4)
     features = {p.key: p.feature for p in table.predicates}
-    assert features["length_short"] == "length" and features["negation"] == "negation"
+    assert features["length_short"] == "length" and features["negated_term"] == "negated_term"
     # Each column's predicates share one feature, distinct from every text feature and from each other.
     assert features["length__a"] == features["length__b"] == "meta__meta__length"
-    assert features["negation__x"] == "meta__negation"
+    assert features["negated_term__x"] == "meta__negated_term"
     assert features["meta_length__u"] == "meta__length"

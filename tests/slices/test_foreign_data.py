@@ -16,11 +16,11 @@ from blindspot.slices.keys import digest
 from stages.compare import watchlist_masks
 
 CLASSES = ["negative", "neutral", "positive"]
-DEFAULT_WATCHLIST = ["jargon_high", "negation", "sarcasm_cue", "mixed_sentiment", "length_long",
+DEFAULT_WATCHLIST = ["jargon_high", "negated_term", "sarcasm_cue", "mixed_sentiment", "length_long",
                      "condition__birth_control", "condition__depression", "condition__pain",
-                     "negation__and__jargon_high"]
+                     "negated_term__and__jargon_high"]
 SETTINGS = dict(min_support=30, min_class_support=10, max_depth=2,
-                text_detectors=["negation", "sarcasm_cue", "mixed_sentiment", "question", "exclamation"],
+                text_detectors=["negated_term", "sarcasm_cue", "mixed_sentiment", "question", "exclamation"],
                 jargon_high_density=0.05, caps_high_share=0.05,
                 length_bands={"short": [0, 40], "medium": [40, 130], "long": [130, None]},
                 max_levels=10, n_quantiles=4, fdr_alpha=0.05, ci_level=0.95)
@@ -158,15 +158,15 @@ def test_short_texts_empty_watchlist_slices_report_no_rows_and_leave_discovery_a
     from blindspot.slices.features import text_feature_table
 
     feats = text_feature_table(frame["text"])
-    assert feats[["negation", "sarcasm_cues", "mixed_sentiment", "question", "exclamation"]].sum().sum() == 0
+    assert feats[["negated_term", "sarcasm_cues", "mixed_sentiment", "question", "exclamation"]].sum().sum() == 0
     assert feats["n_words"].max() < 40 and feats["jargon_density"].max() == 0
     with_watch = audit_slices(frame, CLASSES, watchlist=DEFAULT_WATCHLIST + ["length_medium__and__site__yelp"],
                               **SETTINGS)
     without = audit_slices(frame, CLASSES, watchlist=[], **SETTINGS)
 
     watch = with_watch.metrics["watchlist"]
-    empty = ["jargon_high", "negation", "sarcasm_cue", "mixed_sentiment", "length_long",
-             "negation__and__jargon_high", "length_medium__and__site__yelp"]
+    empty = ["jargon_high", "negated_term", "sarcasm_cue", "mixed_sentiment", "length_long",
+             "negated_term__and__jargon_high", "length_medium__and__site__yelp"]
     for key in empty:
         entry = watch[key]
         assert entry["n"] == 0 and entry["tested"] is False and entry["reason"] == "no_rows", key

@@ -87,7 +87,7 @@ def test_predicate_keys_are_injective_dvc_safe_and_read_back_exactly(columns):
     frame = pd.DataFrame({"text": pd.Series(["fine"] * n, dtype="string")})
     for name, values in columns.items():
         frame[f"meta__{name}"] = pd.Series((values * n)[:n], dtype="string")
-    table = sf.build_predicates(frame, text_detectors=["negation"], jargon_high_density=0.1, caps_high_share=0.5,
+    table = sf.build_predicates(frame, text_detectors=["negated_term"], jargon_high_density=0.1, caps_high_share=0.5,
                                 length_bands={"short": [0, 5]}, max_levels=3, n_quantiles=2)
     keys = table.keys
     assert len(set(keys)) == len(keys)
@@ -130,11 +130,11 @@ def test_audit_files_name_each_slice_by_one_key_that_reads_back(columns, seed):
                           "y_true": rng.integers(0, 2, n), "y_pred": rng.integers(0, 2, n)})
     for name, values in columns.items():
         frame[f"meta__{name}"] = pd.Series(rng.choice(np.array(values, dtype=object), n), dtype="string")
-    table = sf.build_predicates(frame, text_detectors=["negation"], jargon_high_density=0.1, caps_high_share=0.5,
+    table = sf.build_predicates(frame, text_detectors=["negated_term"], jargon_high_density=0.1, caps_high_share=0.5,
                                 length_bands={"short": [0, 2]}, max_levels=3, n_quantiles=2)
     watch = [k for k in table.keys if "__" in k][:6]
     audit = audit_slices(frame, ["a", "b"], watchlist=watch, min_support=5, min_class_support=2, max_depth=2,
-                         text_detectors=["negation"], jargon_high_density=0.1, caps_high_share=0.5,
+                         text_detectors=["negated_term"], jargon_high_density=0.1, caps_high_share=0.5,
                          length_bands={"short": [0, 2]}, max_levels=3, n_quantiles=2)
     m = audit.metrics
     found = [c[len("found__"):] for c in audit.membership.columns if c.startswith("found__")]

@@ -30,9 +30,9 @@ def test_slice_stage_outputs(v1_workspace):
     metrics = json.loads((work / paths.SLICE_METRICS).read_text())
     findings = json.loads((work / paths.FINDINGS).read_text())
     membership = pd.read_parquet(work / paths.SLICES)
-    params_watch = ["jargon_high", "negation", "sarcasm_cue", "mixed_sentiment", "length_long",
+    params_watch = ["jargon_high", "negated_term", "sarcasm_cue", "mixed_sentiment", "length_long",
                     "condition__birth_control", "condition__depression", "condition__pain",
-                    "negation__and__jargon_high"]
+                    "negated_term__and__jargon_high"]
     assert list(metrics["watchlist"]) == sorted(params_watch)  # the writer sorts keys
     assert [c for c in membership.columns if c.startswith("watch__")] == [f"watch__{k}" for k in params_watch]
     assert metrics["classes"]["neutral"]["recall"]["significant"] is True
@@ -42,7 +42,7 @@ def test_slice_stage_outputs(v1_workspace):
     assert metrics["columns_skipped"] == {}
     assert metrics["watchlist"]["condition__birth_control"]["parts"] == [
         {"key": "condition__birth_control", "source": "metadata", "column": "condition", "value": "Birth Control"}]
-    assert [p["key"] for p in metrics["watchlist"]["negation__and__jargon_high"]["parts"]] == ["negation",
+    assert [p["key"] for p in metrics["watchlist"]["negated_term__and__jargon_high"]["parts"]] == ["negated_term",
                                                                                             "jargon_high"]
     assert findings[0]["source"] == "class"
     for png in (stage.FOREST_PNG, stage.CONFUSION_PNG):

@@ -11,9 +11,9 @@ from blindspot.slices.watchlist import resolve_watchlist, validate_keys
 
 @pytest.fixture
 def table():
-    f = pd.DataFrame({"text": pd.Series(["not good", "fine", "no", "ok"], dtype="str"),
+    f = pd.DataFrame({"text": pd.Series(["not good", "fine", "no help", "ok"], dtype="str"),
                       "meta__condition": ["Birth Control", "Pain", "Pain", "Rare"]})
-    return build_predicates(f, text_detectors=["negation"], jargon_high_density=0.5, caps_high_share=0.5,
+    return build_predicates(f, text_detectors=["negated_term"], jargon_high_density=0.5, caps_high_share=0.5,
                             length_bands={}, max_levels=1, n_quantiles=4)
 
 
@@ -28,22 +28,23 @@ def test_malformed_keys(key, message):
 
 
 def test_duplicate_keys():
-    with pytest.raises(ConfigError, match="'negation' is listed twice"):
-        validate_keys(["negation", "negation"])
+    with pytest.raises(ConfigError, match="'negated_term' is listed twice"):
+        validate_keys(["negated_term", "negated_term"])
 
 
 def test_resolution_conjunction_and_unresolved(table):
-    items = resolve_watchlist(["negation", "condition__pain__and__negation", "condition__birth_control",
+    items = resolve_watchlist(["negated_term", "condition__pain__and__negated_term", "condition__birth_control",
                                "condition__nothing"], table)
     neg, conj, rare, missing = items
-    assert neg.mask.tolist() == [True, False, True, False] and neg.members == (table.index("negation"),)
+    assert neg.mask.tolist() == [True, False, True, False] and neg.members == (table.index("negated_term"),)
     assert conj.mask.tolist() == [False, False, True, False]
-    assert conj.spec == {"condition": "Pain", "negation": True}
-    assert conj.description == "condition = Pain and reviews with an explicit negation (not, no, never, n't, ...)"
+    assert conj.spec == {"condition": "Pain", "negated_term": True}
+    assert conj.description == ("condition = Pain and reviews negating a sentiment or clinical term "
+                                "(no relief, did not help, no side effects, ...)")
     # Birth Control is not among the top values (max_levels=1) but resolves on demand; no matrix column.
     assert rare.mask.tolist() == [True, False, False, False] and rare.members is None
     assert not missing.resolved and missing.reason == "not_present" and missing.missing == ["condition__nothing"]
-    assert np.all([i.key for i in items] == ["negation", "condition__pain__and__negation",
+    assert np.all([i.key for i in items] == ["negated_term", "condition__pain__and__negated_term",
                                              "condition__birth_control", "condition__nothing"])
 
 
@@ -62,11 +63,11 @@ def test_watchlist_gap_rows_flatten_tested_metrics_only():
 
 
 def test_a_metadata_column_named_like_a_text_feature_keeps_both_in_the_slice_spec():
-    f = pd.DataFrame({"text": pd.Series(["not good", "fine", "no", "ok"], dtype="str"),
-                      "meta__negation": ["yes", "yes", "no", "no"]})
-    table = build_predicates(f, text_detectors=["negation"], jargon_high_density=0.5, caps_high_share=0.5,
+    f = pd.DataFrame({"text": pd.Series(["not good", "fine", "no help", "ok"], dtype="str"),
+                      "meta__negated_term": ["yes", "yes", "no", "no"]})
+    table = build_predicates(f, text_detectors=["negated_term"], jargon_high_density=0.5, caps_high_share=0.5,
                              length_bands={}, max_levels=5, n_quantiles=4)
-    item, = resolve_watchlist(["negation__and__negation__yes"], table)
+    item, = resolve_watchlist(["negated_term__and__negated_term__yes"], table)
     assert item.mask.tolist() == [True, False, False, False]
-    assert item.spec == {"negation": True, "meta__negation": "yes"}
+    assert item.spec == {"negated_term": True, "meta__negated_term": "yes"}
     assert [p["source"] for p in item.records] == ["text", "metadata"]

@@ -17,7 +17,7 @@ Keys (stable across model versions, snake_case ASCII, no dots; :mod:`blindspot.s
 - metadata, numeric or ISO date: quantile bins ``<column key>__q1`` ... ``__q<m>`` (bins
   with equal edges merge, so there may be fewer than ``n_quantiles``), each a
   half-open range ``[lo, hi)``, the last one closed.
-- text: ``jargon_high``, ``caps_high``, one key per boolean detector (``negation``,
+- text: ``jargon_high``, ``caps_high``, one key per boolean detector (``negated_term``,
   ``sarcasm_cue``, ``mixed_sentiment``, ``question``, ``exclamation``) and
   ``length_<band>`` for each configured word-count band.
 
@@ -60,12 +60,15 @@ from blindspot.slices.keys import RESERVED_COLUMNS, RESERVED_VALUES, slugify, un
 # Boolean text detectors that may be listed in ``slices.text_detectors``:
 # name -> (column of blindspot.text_features.text_features, description).
 TEXT_DETECTORS: dict[str, tuple[str, str]] = {
-    "negation": ("negation", "reviews with an explicit negation (not, no, never, n't, ...)"),
+    "negated_term": ("negated_term", "reviews negating a sentiment or clinical term (no relief, did not help, "
+                                     "no side effects, ...)"),
     "sarcasm_cue": ("sarcasm_cues", "reviews with a sarcasm cue (oh great, yeah right, scare quotes, ...)"),
     "mixed_sentiment": ("mixed_sentiment", "reviews mixing positive and negative cues around a contrast"),
     "question": ("question", "reviews containing a question mark"),
     "exclamation": ("exclamation", "reviews containing an exclamation mark"),
 }
+# Detector names no longer computed -> what replaced them (the preflight names both).
+RETIRED_DETECTORS: dict[str, str] = {"negation": "negated_term"}
 CONJUNCTION = "__and__"
 # Below this many rows per worker the text pass runs in one call (threads would cost more than they save).
 PARALLEL_MIN_ROWS = 200_000
@@ -234,8 +237,8 @@ class CategoricalColumn:
 def merge_specs(predicates: Sequence[Predicate]) -> dict:
     """The ``slice`` mapping of a conjunction: every predicate's spec in one dict.
 
-    A metadata column may be named like a text feature (a column ``negation`` conjoined with
-    the ``negation`` detector): then the metadata entry is written under ``meta__<name>`` so
+    A metadata column may be named like a text feature (a column ``negated_term`` conjoined with
+    the ``negated_term`` detector): then the metadata entry is written under ``meta__<name>`` so
     neither is lost. ``parts`` (:attr:`Predicate.part`) stays the exact record.
     """
     names = [name for p in predicates for name in p.spec]
@@ -570,6 +573,10 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
     ConfigError
         On an unknown detector name or a malformed band.
     """
+    retired = [d for d in detectors if d in RETIRED_DETECTORS]
+    if retired:
+        raise ConfigError(f"slices.text_detectors: the detector {retired[0]!r} was retired; use "
+                          f"{RETIRED_DETECTORS[retired[0]]!r} instead.")
     unknown = [d for d in detectors if d not in TEXT_DETECTORS]
     if unknown:
         raise ConfigError(f"slices.text_detectors: unknown detector(s) {unknown}; choose from {sorted(TEXT_DETECTORS)}.")
@@ -605,7 +612,7 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
 
 def _distinct_features(metadata: list, taken: set) -> list:
     """Metadata predicates whose feature (the raw column name) is also a text feature's name
-    (a column called ``length`` or ``negation``) renamed ``meta__<name>`` (prefixed again while
+    (a column called ``length`` or ``negated_term``) renamed ``meta__<name>`` (prefixed again while
     still taken), so that discovery can conjoin them with the text predicates."""
     renamed: dict[str, str] = {}
     names = list(dict.fromkeys(p.feature for p in metadata))
