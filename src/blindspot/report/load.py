@@ -276,9 +276,45 @@ class Profile:
     classes: tuple  # of ClassRow, in config order
     confusion: dict  # true -> predicted -> count
     interval_method: str
+    duplicates: Optional["Duplicates"] = None  # repeated texts and the leakage test
 
     def cls(self, name: str) -> Optional[ClassRow]:
         return next((c for c in self.classes if c.name == name), None)
+
+
+# A profile.json written before the leakage check existed: its duplicates block has exact counts only.
+DUPLICATES_ABSENT = ("metrics/profile.json predates the duplicate-accuracy check: re-run the profile stage")
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """``metrics/profile.json``'s ``duplicates`` block (:mod:`blindspot.duplicates`).
+
+    Every number is :class:`Unmeasured` (with :data:`DUPLICATES_ABSENT`) when the file
+    predates the check; a block that has the check but misses one of its keys stops the
+    report like any other missing key.
+    """
+
+    groups: int  # texts occurring two times or more (case folded, whitespace collapsed)
+    rows_duplicated: int
+    rows_unique: int
+    conflicting_groups: int
+    rows_in_conflicting_groups: int
+    accuracy_duplicated: Estimate
+    accuracy_unique: Estimate
+    easier_p_value: float  # one-sided Fisher exact, one row per repeated text
+
+
+def parse_duplicates(m: Src) -> Duplicates:
+    d = m.opt("duplicates")
+    if d is None or not d.has("groups"):
+        gone = Unmeasured(DUPLICATES_ABSENT)
+        return Duplicates(gone, gone, gone, gone, gone, Estimate(gone), Estimate(gone), gone)
+    return Duplicates(groups=d.count("groups"), rows_duplicated=d.count("rows_duplicated"),
+                      rows_unique=d.count("rows_unique"), conflicting_groups=d.count("conflicting_label_groups"),
+                      rows_in_conflicting_groups=d.count("rows_in_conflicting_groups"),
+                      accuracy_duplicated=d.nested("accuracy_duplicated"),
+                      accuracy_unique=d.nested("accuracy_unique"), easier_p_value=d.num("easier_p_value"))
 
 
 def parse_profile(m: Src) -> Profile:
@@ -300,7 +336,7 @@ def parse_profile(m: Src) -> Profile:
         lift=m.nested("accuracy_over_baseline"), imbalance_ratio=m.num("imbalance_ratio"),
         classes=tuple(classes),
         confusion={t: {p: row.count(p) for p in row.data} for t, row in confusion.objects()},
-        interval_method=m.text("interval_method", ""))
+        interval_method=m.text("interval_method", ""), duplicates=parse_duplicates(m))
 
 
 @dataclass(frozen=True)

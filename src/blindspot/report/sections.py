@@ -297,6 +297,58 @@ def accuracy_lied(inputs: Inputs, *, classes_figure: Optional[str]) -> list:
     return out
 
 
+def _share_ci(e: Estimate, lvl: str = "") -> str:
+    """"88.9% (95% CI 85.0% to 91.9%)" for an accuracy (``lvl`` names the level), or "not measurable: <reason>"."""
+    if not e.ok:
+        return not_measurable(e.value)
+    if not e.has_interval:
+        return pct1(e.value)
+    return f"{pct1(e.value)} ({lvl + ' CI ' if lvl else ''}{pct1(e.ci_low)} to {pct1(e.ci_high)})"
+
+
+def repeated_texts(inputs: Inputs, *, alpha: float) -> list:
+    """Repeated texts: accuracy on them against once-only texts, and what a significant gap usually means.
+
+    Reads the profile's ``duplicates`` block (:mod:`blindspot.duplicates`). The test is one
+    pre-specified comparison, so its p value is compared with ``alpha`` uncorrected.
+    """
+    d = inputs.profile.duplicates
+    out = [Heading(3, "Repeated texts")]
+    if d is None or not _ok(d.groups):
+        out.append(Paragraph(f"Repeated texts and leakage: {not_measurable(d.groups if d else None)}."))
+        return out
+    if d.groups == 0:
+        out.append(Paragraph("No review text occurs more than once (ignoring case and spacing), so repeated texts "
+                             "cannot inflate accuracy."))
+        return out
+    lvl = level(inputs.profile.ci_level)
+    texts = "1 text occurs" if d.groups == 1 else f"{cnt(d.groups)} texts occur"
+    counts = (f"{texts} more than once (ignoring case and spacing; {cnt(d.rows_duplicated)} reviews in all): the "
+              f"model is right on {_share_ci(d.accuracy_duplicated, lvl)} of them and on "
+              f"{_share_ci(d.accuracy_unique)} of the {cnt(d.rows_unique)} reviews whose text occurs once")
+    test = f"one-sided Fisher exact test, each repeated text counted once, {qtext(d.easier_p_value, 'p')}"
+    if _ok(d.easier_p_value) and d.easier_p_value < alpha:
+        text = [f"Reviews whose text repeats are easier for the model, which usually means leakage. {counts} "
+                f"({test}, below {g(alpha)}; a single test fixed in advance, so no correction for multiple tests).",
+                f"The usual reason is that the same texts were in the model's training data (train/test leakage): "
+                f"the model recalls them rather than reads them, so accuracy on this set overstates accuracy on "
+                f"new text: the {pct1(d.accuracy_unique.value)} on once-only reviews is the closer guide (the "
+                f"headline accuracy is {pct1(inputs.profile.accuracy.value)}). Short stock phrases that recur are "
+                f"also easier on their own: check where the repeats come from."]
+    elif _ok(d.easier_p_value):
+        text = [f"{counts}, not significantly more often ({test}): no evidence of leakage from repeated texts."]
+    else:
+        text = [f"{counts}; whether repeated texts are easier cannot be tested ({test})."]
+    if not _ok(d.conflicting_groups):
+        text.append(f"Conflicting gold labels among repeated texts: {not_measurable(d.conflicting_groups)}.")
+    elif d.conflicting_groups > 0:
+        text.append(f"{cnt(d.conflicting_groups)} of the repeated texts carry different gold labels on different "
+                    f"rows ({cnt(d.rows_in_conflicting_groups)} reviews): the same text labelled two ways is label "
+                    f"noise, and no model can be right on every copy.")
+    out.append(Paragraph(" ".join(text)))
+    return out
+
+
 def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
     out = [Heading(2, SECTION_TITLES[2])]
     sl = inputs.slices
@@ -826,6 +878,7 @@ def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = 
                                 Code("plots/"), " and ", Code("data/interim/"), "."))
     doc.add(*verdict(inputs, alpha=alpha))
     doc.add(*accuracy_lied(inputs, classes_figure=inputs.figures.get("class_distribution")))
+    doc.add(*repeated_texts(inputs, alpha=alpha))
     doc.add(*blind_spots(inputs, max_rows=cfg.max_blind_spots))
     doc.add(*evidence(inputs))
     doc.add(*examples(inputs, n_examples=cfg.n_examples, max_chars=cfg.max_quote_chars))
