@@ -30,6 +30,7 @@ from blindspot.io.schema import probability_matrix
 from blindspot.judge.agreement import agreement_score, confident_learning_suspects
 from blindspot.judge.cache import JudgeCache
 from blindspot.judge.checks import BACKENDS, check_config
+from blindspot.judge.injection import injection_suspected
 from blindspot.judge.offline import OfflineJudge
 from blindspot.judge.protocol import FAILURE_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, Verdict, as_classes
 from blindspot.judge.run import judge_requests
@@ -39,31 +40,6 @@ from blindspot.stats import wilson_interval
 RUN_LOG_NAME = "last_run.json"
 INTERVAL_METHOD = ("kappa: percentile bootstrap of the confusion-matrix counts (multinomial, stats.n_boot replicates); "
                    "rates: Wilson score")
-
-# Reviews that try to instruct a model. Only flagged and counted (a reviewer can check
-# those verdicts): the prompt delimits the review and the parser enforces the format.
-_INJECTION = (
-    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|messages?|above)\b"
-    r"|\bsystem prompt\b|\bnew instructions?\b|\byou are (?:now )?(?:a|an|the) (?:ai|assistant|language model|judge)\b"
-    r"|\b(?:answer|respond|reply|output|return|say|classify (?:this|it|the review) as|label (?:this|it|the review) as)"
-    r"\W{1,3}(?:with\W+)?[\"']?(?:positive|negative|neutral)\b"
-    r"|</?(?:system|assistant|instructions?|review)>|<<<"
-)
-
-
-def injection_suspected(texts: pd.Series) -> np.ndarray:
-    """Whether each text looks like it tries to instruct the judge (a cue, not a verdict).
-
-    Parameters
-    ----------
-    texts : Series of str, shape (n,)
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
-    """
-    low = texts.astype("string").str.lower().fillna("")
-    return low.str.contains(_INJECTION, regex=True).to_numpy(dtype=bool)
 
 
 def make_backend(cfg, classes: Sequence[str]) -> JudgeBackend:
