@@ -82,6 +82,9 @@ def test_profile_stage_writes_metrics_plots_and_dvc_plot_rows(params_for):
     prof = json.loads(first)
     assert prof["n_rows"] == 979 and prof["per_class"]["neutral"]["recall"]["value"] == 0
     assert prof["majority_baseline_accuracy"] == pytest.approx(633 / 979, abs=1e-6)
+    dups = prof["duplicates"]  # one review posted twice, both right: no evidence of leakage
+    assert (dups["groups"], dups["rows_duplicated"], dups["accuracy_duplicated"]["correct"]) == (1, 2, 2)
+    assert dups["accuracy_unique"]["correct"] == 697 and dups["easier_p_value"] == pytest.approx(0.713701, abs=1e-6)
     rows = pd.read_csv(work / stage.CONFUSION_DATA)
     assert list(rows.columns) == ["actual", "predicted"] and len(rows) == 979
     assert (work / stage.CONFUSION_PNG).stat().st_size > 0

@@ -129,3 +129,27 @@ def test_a_profile_without_the_check_and_a_blanked_block_render_not_measurable(a
 
     with pytest.raises(InputError, match=r"duplicates\.rows_unique"):
         load_inputs(audit_copy)
+
+
+def test_uci_sentences_brief_names_leakage():
+    """The UCI predictions are out of fold, yet 19 repeated sentences were in other folds' training data."""
+    import numpy as np
+
+    from _paths import ROOT
+    from blindspot.config import IngestConfig, ModelConfig
+    from blindspot.ingest import ingest_file
+    from blindspot.io.writers import dumps_metrics
+    from blindspot.profiling import profile_predictions
+    from blindspot.report.load import Src, parse_profile
+
+    clean = ingest_file(ModelConfig(path=str(ROOT / "data/raw/predictions/uci_sentences.jsonl")),
+                        IngestConfig(classes=["0", "1"])).clean
+    prof = profile_predictions(clean, ["0", "1"], n_boot=20, level=0.95, rng=np.random.default_rng(0),
+                               length_quantiles=[0.5])
+    written = json.loads(dumps_metrics({**prof, "model": "uci_sentences"}))
+    profile = parse_profile(Src(str(paths.PROFILE_METRICS), written))
+    text = markdown.render(Document("t").add(*repeated_texts(Inputs(profile=profile), alpha=0.05)))
+    assert "Reviews whose text repeats are easier for the model, which usually means leakage." in text
+    assert ("19 texts occur more than once (ignoring case and spacing; 40 reviews in all): the model is right on "
+            "100.0% (95% CI 91.2% to 100.0%) of them and on 82.6% (81.2% to 83.9%) of the 2,960 reviews") in text
+    assert "p = 0.027, below 0.05" in text and "(the headline accuracy is 82.8%)" in text
