@@ -26,7 +26,8 @@ def _profile() -> Profile:
 
 def _dups(**over) -> Duplicates:
     base = dict(groups=19, rows_duplicated=40, rows_unique=2960, conflicting_groups=0, rows_in_conflicting_groups=0,
-                accuracy_duplicated=Estimate(1.0, 0.912378, 1.0), accuracy_unique=Estimate(0.825676, 0.811589, 0.838919),
+                accuracy_duplicated=Estimate(1.0, 0.912378, 1.0),
+                accuracy_unique=Estimate(0.825676, 0.811589, 0.838919),
                 easier_p_value=0.026622)
     return Duplicates(**{**base, **over})
 
@@ -49,7 +50,8 @@ def test_easier_duplicates_are_called_leakage_with_both_accuracies_and_counts():
 
 def test_the_same_numbers_above_alpha_get_one_quiet_sentence():
     text = _text(_dups(), alpha=0.01)
-    assert "not significantly more often (one-sided Fisher exact test, each repeated text counted once, p = 0.027)" in text
+    assert ("not significantly more often (one-sided Fisher exact test, each repeated text counted once, "
+            "p = 0.027)") in text
     assert "leakage from repeated texts" in text and "usually means" not in text and "training" not in text
     body = text.split("### Repeated texts")[1].strip()
     assert body.count(". ") == 0  # one sentence
