@@ -6,6 +6,15 @@ deliberately simple, documented pattern matchers: a slice built from them is onl
 good as the pattern, so every docstring says what the detector catches and what it
 misses. Treat them as *candidate* slice definitions to test, never as ground truth.
 
+Negation
+--------
+:func:`negated_term` (slice key ``negated_term``) replaced the retired ``negation`` key,
+which fired on any "no" or "not" anywhere and so on 760 of the 979 bundled reviews. It
+fires when a negation cue has a sentiment or clinical term within three words of the same
+clause. On 100 hand-labelled bundled reviews (tests/data/negation): precision 1.00 (56/56)
+and recall 0.85 (56/66), against 0.81 and 1.00 for the retired detector; it fires on 487 of
+the 979 bundled reviews and 170 of the 3,000 UCI sentences (retired: 760 and 725).
+
 How they run
 ------------
 All detectors work on the distinct texts only (duplicates are computed once and
@@ -411,8 +420,14 @@ def negated_term(texts) -> np.ndarray:
     nothing about polarity: "no side effects" (good news) and "no relief" (bad news)
     both fire.
 
-    Measured on 100 hand-labelled bundled reviews (tests/data/negation/labelled.jsonl,
-    bench/negation_detector.py): see the module docstring.
+    Measured (bench/negation_detector.py, bench/results/negation_detector.json) on 100
+    bundled reviews hand-labelled for "does the review negate a sentiment or clinical
+    term?" (tests/data/negation/labelled.jsonl, 66 yes): precision 1.00 (56 of 56 hits;
+    Wilson 95% [0.94, 1.00]), recall 0.85 (56 of 66 [0.74, 0.92]; 0.88 of the 64 with an
+    explicit cue). The retired :func:`negation` scores precision 0.81 (66 of 81 [0.72,
+    0.88]), recall 1.00. Firing rate: 487 of the 979 bundled reviews (50%; retired: 760,
+    78%), 170 of the 3,000 UCI sentences (5.7%; retired: 725, 24%). Time: 0.34 s for
+    200,000 synthetic reviews against 0.17 s for :func:`negation` (2 cores, one thread).
 
     Parameters
     ----------

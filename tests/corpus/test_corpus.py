@@ -101,7 +101,7 @@ def test_readme_figures_for_the_uci_sentences_are_those_of_the_run(corpus_base):
 
     profile, slices, calibration, judge = (load(f"{n}.json") for n in ("profile", "slices", "calibration", "judge"))
     acc, overall = profile["accuracy"], calibration["overall"]
-    negation = slices["watchlist"]["negation"]
+    negation = slices["watchlist"]["negated_term"]
     found = slices["discovered"]
     confident = calibration["confidently_incorrect"]["conf_ge_80"]
     kappa = judge["agreement"]["random_sample"]["gold"]
@@ -109,7 +109,7 @@ def test_readme_figures_for_the_uci_sentences_are_those_of_the_run(corpus_base):
         f"accuracy {acc['value']:.3f} [{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]",
         f"against {profile['majority_baseline_accuracy']:.3f} for always answering",
         f"recognised {negation['recall_1']['value']:.0%} of the time, against {negation['recall_1']['rest_value']:.0%}",
-        f"({negation['n']:,} sentences hold a negation",
+        f"({negation['n']:,} sentences negate a sentiment or clinical term",
         f"(error rate {found['length_long']['error_rate']['value']:.2f} against "
         f"{found['length_long']['error_rate']['rest_value']:.2f})",
         f"film reviews ({found['source__imdb']['error_rate']['value']:.2f} against "
