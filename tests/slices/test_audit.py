@@ -130,8 +130,8 @@ def test_watchlist_keys_are_stable_across_model_versions(null_run):
     other = frame.copy()
     other["y_pred"] = other["y_true"]  # a perfect "next version"
     other.loc[::7, "y_pred"] = (other.loc[::7, "y_true"] + 1) % 3
-    again = audit_slices(other, CLASSES, watchlist=["jargon_high", "negated_term__and__platform__ios", "condition__pain"],
-                         **SETTINGS)
+    again = audit_slices(other, CLASSES,
+                         watchlist=["jargon_high", "negated_term__and__platform__ios", "condition__pain"], **SETTINGS)
     assert list(again.metrics["watchlist"]) == ["jargon_high", "negated_term__and__platform__ios", "condition__pain"]
     assert again.metrics["watchlist"]["condition__pain"] == {
         "n": 0, "tested": False, "reason": "not_present",
