@@ -31,7 +31,7 @@ Reserved value slugs (:data:`RESERVED_VALUES`): ``other`` (the pooled rare value
 (:data:`RESERVED_COLUMNS`): ``and`` and ``class`` (class findings are keyed
 ``class__<class>``). Quantile bins (``__q1``...) exist only in numeric and date columns,
 which have no value keys, so they need no reservation. Text predicate keys
-(``jargon_high``, ``negation``, ``length_<band>``) contain no ``__`` and so can never
+(``jargon_high``, ``negated_term``, ``length_<band>``) contain no ``__`` and so can never
 equal a metadata key.
 
 Why this is injective: keys without a hash suffix are distinct readable slugs (a slug is

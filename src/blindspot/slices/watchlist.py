@@ -2,7 +2,7 @@
 
 A watchlist entry is a key: one predicate key (``jargon_high``,
 ``condition__birth_control``, ``useful_count__q1``) or several joined by ``__and__``
-(``negation__and__jargon_high``). The key as written is the name under which the slice
+(``negated_term__and__jargon_high``). The key as written is the name under which the slice
 appears in ``metrics/slices.json`` (so ``dvc metrics diff`` follows it across
 versions) and, prefixed ``watch__``, its column in ``data/interim/slices.parquet``.
 
@@ -93,7 +93,7 @@ def validate_keys(keys: Sequence[str]) -> None:
     for key in keys:
         if not isinstance(key, str) or not _KEY.match(key):
             raise ConfigError(f"slices.watchlist: {key!r} is not a slice key (snake_case, e.g. 'jargon_high', "
-                              f"'condition__birth_control', 'negation__and__jargon_high').")
+                              f"'condition__birth_control', 'negated_term__and__jargon_high').")
         if key in seen:
             raise ConfigError(f"slices.watchlist: {key!r} is listed twice.")
         seen.add(key)
