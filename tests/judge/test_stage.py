@@ -77,6 +77,8 @@ def test_offline_second_run_makes_zero_calls_and_changes_no_byte(workdir):
     assert [r["record"] for r in rows] == list(range(1, 11))
     injected = rows[4]
     assert injected["injection_suspected"] and injected["verdict"]["sentiment"] == "negative"
+    assert "override_earlier_instructions" in injected["injection_signals"]  # the row says why it was flagged
+    assert rows[0]["injection_signals"] == [] and not rows[0]["injection_suspected"]
 
 
 def test_a_changed_rule_setting_is_a_new_question_and_stale_offline_entries_go(workdir):

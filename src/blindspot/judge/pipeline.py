@@ -30,7 +30,8 @@ from blindspot.io.schema import probability_matrix
 from blindspot.judge.agreement import agreement_score, confident_learning_suspects
 from blindspot.judge.cache import JudgeCache
 from blindspot.judge.checks import BACKENDS, check_config
-from blindspot.judge.injection import injection_suspected
+from blindspot.judge.injection import THRESHOLD as INJECTION_THRESHOLD
+from blindspot.judge.injection import injection_signals
 from blindspot.judge.offline import OfflineJudge
 from blindspot.judge.protocol import FAILURE_KINDS, JudgeBackend, JudgeFailure, JudgeRequest, Verdict, as_classes
 from blindspot.judge.run import judge_requests
@@ -123,8 +124,9 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
     cl_thresholds = None
     if proba is not None:
         cl_suspect, cl_thresholds = confident_learning_suspects(y_true, proba)
-    injection = injection_suspected(cand["text"])
-    rows = _rows(cand, selection, outcomes, keys, injection, cl_suspect, classes)
+    cues = injection_signals(cand["text"])
+    injection = cues["score"].to_numpy() >= INJECTION_THRESHOLD
+    rows = _rows(cand, selection, outcomes, keys, injection, cues["signals"].tolist(), cl_suspect, classes)
     metrics = _metrics(frame, cand, selection, outcomes, keys, cache, injection, cl_suspect, cl_thresholds,
                        backend, cfg, classes, seed, n_boot, ci_level, breaker=stats.breaker)
     run = {"backend": backend.name, "model": backend.model, "prompt_version": backend.prompt_version,
@@ -132,7 +134,7 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
     return JudgeResult(rows=rows, metrics=metrics, run=run)
 
 
-def _rows(cand, selection, outcomes, keys, injection, cl_suspect, classes) -> list[dict]:
+def _rows(cand, selection, outcomes, keys, injection, injection_cues, cl_suspect, classes) -> list[dict]:
     rows = []
     cl = None if cl_suspect is None else cl_suspect[selection.index]
     for i, (row, outcome, key) in enumerate(zip(cand.itertuples(index=False), outcomes, keys)):
@@ -144,6 +146,7 @@ def _rows(cand, selection, outcomes, keys, injection, cl_suspect, classes) -> li
             **{rule: bool(selection.member[rule][i]) for rule in RULES},
             "cl_suspect": None if cl is None else bool(cl[i]),
             "injection_suspected": bool(injection[i]),
+            "injection_signals": list(injection_cues[i]),  # why it was flagged (or nearly: one weak signal)
             "status": "ok" if ok else "failed",
             "verdict": outcome.to_dict() if ok else None,
             "judge_agrees_with_gold": (outcome.sentiment == row.label) if ok else None,
