@@ -223,3 +223,18 @@ def test_negated_term_precision_and_recall_stay_at_the_measured_floor():
     assert tp / fires.sum() > (old & label).sum() / old.sum()  # more precise than the retired detector
     # And it slices: the retired detector fired on 760 of the 979 bundled reviews, this one on 487.
     assert tf.negated_term(list(bundled.values())).sum() <= 487 < tf.negation(list(bundled.values())).sum()
+
+
+_NEG_WORDS = ["not", "no", "never", "didn't", "dont", "nothing", "without", "hardly", "help", "pain", "side",
+              "effects", "good", "worse", "and", "but", "if", "sure", "only", "wait", "it", "my", "any", "really",
+              "the", "took", "NO", "Didn’t", "weight", "gain", "psoriasis", "arthritis"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_NEG_WORDS + [",", ".", ";", "\n", "!"]), max_size=14), max_size=8))
+def test_negated_term_matches_an_unfiltered_python_re_oracle(docs):
+    # The detector runs its scope pass only on texts holding a cue; the oracle runs it on every text.
+    texts = [" ".join(words) for words in docs]
+    scope, target = re.compile(tf._SCOPE_BREAK, re.A), re.compile(tf._negated_term_pattern(), re.A)
+    want = [bool(target.search(scope.sub(tf._SCOPE_MARK, t.lower().replace("’", "'")))) for t in texts]
+    assert tf.negated_term(texts).tolist() == want
