@@ -8,7 +8,7 @@ from blindspot.report import markdown
 from blindspot.report.document import Document, plain, run
 from blindspot.report.load import (Calibration, ClassRow, Comparison, ConfidentRate, Delta, Estimate, Inputs, Judge,
                                    Profile, Slices)
-from blindspot.report.sections import comparison, kappa_strength, risk_rows, verdict
+from blindspot.report.sections import comparison, judge as judge_section, kappa_strength, risk_rows, verdict
 
 
 def _profile(recalls=(0.8, 0.7, 0.9), predicted=(100, 40, 300), lift=(0.05, 0.02, 0.08)) -> Profile:
@@ -76,6 +76,26 @@ def test_judge_without_gold_label_doubts_adds_no_label_noise_row():
     judge2 = Judge(**{**judge.__dict__, "gold_wrong_random": 2, "gold_wrong": 2})
     row = risk_rows(Inputs(profile=_profile(), judge=judge2), {})[0]
     assert plain(run(row[0])).startswith("Suspected label noise: the judge calls 2 of 5")
+
+
+@pytest.mark.parametrize("n, sentence", [
+    (0, None),
+    (1, "1 review looks like an attempt to instruct the judge"),
+    (3, "3 reviews look like an attempt to instruct the judge"),
+])
+def test_injection_count_is_said_in_the_right_number_with_its_limits(n, sentence):
+    judge = Judge(backend="offline", model="m", prompt_version="p", n_candidates=10, n_random=5, n_targeted=5,
+                  judged=10, coverage=1.0, failures={"total": 0}, reason="", kappa_gold=Estimate(0.5, 0.3, 0.7),
+                  agreement_gold=Estimate(0.7, 0.5, 0.8), n_agreement=5, kappa_model=Estimate(0.4),
+                  sarcasm=0, mixed=0, technical=0, gold_wrong=0, gold_wrong_random=0, gold_wrong_random_n=5,
+                  gold_wrong_random_rate=Estimate(0.0, 0.0, 0.4), ci_n=0, ci_with_gold=0, ci_with_model=0,
+                  ci_with_neither=0, cl_available=False, cl_suspected=None, cl_rate=None, cl_flag_kappa=None,
+                  injection_suspected=n, interval_method="x")
+    text = " ".join(_md(judge_section(Inputs(profile=_profile(), judge=judge), alpha=0.05)).split())
+    if sentence is None:
+        assert "instruct the judge" not in text
+    else:
+        assert sentence in text and "does not prove there were none" in text
 
 
 @pytest.mark.parametrize("k, word", [(-0.1, "poor"), (0.1, "slight"), (0.3, "fair"), (0.5, "moderate"),

@@ -601,8 +601,12 @@ def judge(inputs: Inputs, *, alpha: float) -> list:
         items.append(f"{cnt(j.failures['total'])} judge calls failed ({kinds}); each is recorded with its raw response "
                      f"in {paths.JUDGMENTS}.")
     if j.injection_suspected:
-        items.append(f"{cnt(j.injection_suspected)} reviews look like attempts to instruct the judge; they were judged "
-                     f"as text like any other.")
+        n = j.injection_suspected
+        items.append(f"{cnt(n)} {'review looks' if n == 1 else 'reviews look'} like an attempt to instruct the judge "
+                     f"(the detector's signals are in {paths.JUDGMENTS}: injection_signals); "
+                     f"{'it was' if n == 1 else 'they were'} judged as text like any other. The detector flags no "
+                     f"ordinary review in the project's test sets but misses unfamiliar phrasings, so a count of 0 "
+                     f"does not prove there were none.")
     if items:
         out.append(BulletList(items))
     return out

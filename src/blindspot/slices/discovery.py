@@ -19,7 +19,7 @@ Reporting rule ("not explained by a parent")
 --------------------------------------------
 A conjunction is reported for a metric only if its score (``-log10 p``, see
 :mod:`blindspot.slices.evaluate`) is strictly higher than the score of each of its
-parents (the conjunctions one predicate shorter) for the same metric: if "negation
+parents (the conjunctions one predicate shorter) for the same metric: if "negated_term
 and jargon_high" is no stronger evidence of weakness than "jargon_high" alone, the
 shorter description explains it. This rule only removes findings after FDR control,
 so it never adds a false one.
