@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
+
 
 from _paths import ROOT
+
+# Property tests explore new examples on every local run; CI (.ci/run sets HYPOTHESIS_PROFILE=ci)
+# replays a fixed sequence, so a landing is judged on the same examples every time it runs.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
