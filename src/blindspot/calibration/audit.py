@@ -33,7 +33,14 @@ Layout of ``metrics/calibration.json``
 - ``slices.<key>``: ``n``, ``source``, ``status`` and, when ``ok``, the summary block,
   ``ece_q_value`` (BH over every evaluated slice) and ``confidently_incorrect``.
   ``worst_slices`` lists the keys drawn in ``reliability_slices.png``.
-- ``recalibration``: before/after table (:func:`~blindspot.calibration.recalibration.recalibration_whatif`).
+- ``recalibration``: before/after table (:func:`~blindspot.calibration.recalibration.recalibration_whatif`),
+  with, per method, the confidently incorrect rows after it at each threshold and the
+  ECE after with its interval and the paired improvement; ``recalibration.advice.
+  conf_ge_<pct>`` says whether recalibration is advised there, by which method, and why
+  (:func:`~blindspot.calibration.advice.recalibration_advice`).
+- ``miscalibration_direction``: ``overconfident`` / ``underconfident`` /
+  ``well_calibrated`` / ``mixed`` / ``unmeasured``
+  (:func:`~blindspot.calibration.advice.miscalibration_direction`).
 - ``unavailable``: metric -> why it could not be computed; ``listed_rows``: how many
   rows the two JSON Lines files hold.
 
@@ -71,6 +78,7 @@ from blindspot.calibration.confident import (
     underconfident_correct_rows,
 )
 from blindspot.calibration.metrics import binary_proba_from_confidence, ece_from_bins, mce_from_bins, prediction_margin
+from blindspot.calibration.advice import miscalibration_direction, recalibration_advice
 from blindspot.calibration.recalibration import recalibration_whatif
 from blindspot.calibration.summary import CalibrationSummary, calibration_summary
 from blindspot.errors import ConfigError, InputError
@@ -345,8 +353,10 @@ def audit_calibration(
     try:
         recal, recal_bins = recalibration_whatif(correct, conf, y_true=y_true if proba is not None else None,
                                                  proba=proba, n_bins=cfg.n_bins, n_splits=cfg.recalibration_folds,
-                                                 seed=seed)
-        recal = {"status": "ok", **recal}
+                                                 seed=seed, thresholds=thresholds, n_boot=n_boot,
+                                                 ci_level=ci_level, rng=block_rng(seed, "recalibration"))
+        recal = {"status": "ok", **recal,
+                 "advice": recalibration_advice(recal, overall.metrics, thresholds, ci_level=ci_level)}
     except ValueError as exc:  # too few rows (or one class of correctness) to cross-fit
         recal = {"status": "unavailable", "reason": str(exc)}
         unavailable["recalibration"] = str(exc)
@@ -363,6 +373,7 @@ def audit_calibration(
         "interval_method": INTERVAL_METHOD,
         "confident_thresholds": thresholds,
         "overall": overall.metrics,
+        "miscalibration_direction": miscalibration_direction(overall.metrics, ci_level=ci_level),
         "confidently_incorrect": rates(0),
         "underconfident_correct": underconfident,
         "by_class": by_class,
