@@ -453,13 +453,15 @@ class ConfidentRate:
     rate: Estimate  # of all rows in the set
     n_confident: int
     share_of_errors: float
+    error_rate_among_confident: Optional[Estimate] = None  # of the rows at or above the threshold
 
 
 def _confident(block: Src, threshold: float) -> ConfidentRate:
     """The band of ``threshold`` in a ``confidently_incorrect`` block (key: :func:`blindspot.keys.threshold_key`)."""
     d = block.sub(threshold_key(threshold))
+    among = d.flat("error_rate_among_confident") if d.has("error_rate_among_confident") else None
     return ConfidentRate(d.num("threshold"), d.count("count"), d.flat("rate"), d.count("n_confident"),
-                         d.num("share_of_errors"))
+                         d.num("share_of_errors"), among)
 
 
 @dataclass(frozen=True)
@@ -484,6 +486,53 @@ class Calibration:
     recal_ece_before: Optional[float]
     recal_ece_after: Optional[float]
     interval_method: str
+    # Absent from files written before the direction and the advice existed: read as unmeasured / None.
+    direction: str = "unmeasured"  # overconfident | underconfident | well_calibrated | mixed | unmeasured
+    recal_advice: Optional["RecalAdvice"] = None  # at the band the report uses
+
+
+@dataclass(frozen=True)
+class RecalAdvice:
+    """``recalibration.advice.<band>`` and the what-if numbers of the method it is about.
+
+    ``method`` is the advised method or ``"none"``; ``reason`` one of
+    :data:`blindspot.calibration.advice.REASONS`; ``considered`` the method the reason
+    is about (``"none"`` when no method was looked at). The numbers are those of
+    ``considered`` at the band (None when it is ``"none"``).
+    """
+
+    method: str
+    reason: str
+    considered: str
+    ece_before: float
+    ece_after: Optional[Estimate] = None
+    ece_reduction: Optional[Estimate] = None
+    count_before: Optional[int] = None
+    count_after: Optional[int] = None
+    rate_after: Optional[Estimate] = None
+    correct_falling_below: Optional[int] = None
+    correct_falling_below_share: Optional[float] = None
+    correct_rising_above: Optional[int] = None
+
+
+def _recal_advice(r: Src, band: str) -> Optional[RecalAdvice]:
+    """The advice at ``band`` with its method's numbers; None when the file has no advice there."""
+    a = r.opt("advice")
+    if a is None or not a.has(band):
+        return None
+    a = a.sub(band)
+    considered = a.text("considered", "none")
+    out = dict(method=a.text("method", "none"), reason=a.text("reason", ""), considered=considered,
+               ece_before=r.sub("none").num("ece"))
+    if considered != "none" and r.has(considered):
+        m = r.sub(considered)
+        c = m.sub("confidently_incorrect").sub(band)
+        out.update(ece_after=m.flat("ece"), ece_reduction=m.flat("ece_reduction"), count_before=c.count("count_before"),
+                   count_after=c.count("count"), rate_after=c.flat("rate"),
+                   correct_falling_below=c.count("correct_falling_below"),
+                   correct_falling_below_share=c.num("correct_falling_below_share"),
+                   correct_rising_above=c.count("correct_rising_above"))
+    return RecalAdvice(**out)
 
 
 def parse_calibration(m: Src, threshold: float) -> Calibration:
@@ -509,7 +558,9 @@ def parse_calibration(m: Src, threshold: float) -> Calibration:
         confident=_confident(m.sub("confidently_incorrect"), used), by_class=by_class, by_slice=by_slice,
         recal_status=status, recal_reason=humanize(r.text("reason", "")) if r.text("reason", "") else "",
         recal_best=best, recal_ece_before=r.sub("none").num("ece") if best else None,
-        recal_ece_after=r.sub(best).num("ece") if best else None, interval_method=m.text("interval_method", ""))
+        recal_ece_after=r.sub(best).num("ece") if best else None, interval_method=m.text("interval_method", ""),
+        direction=m.text("miscalibration_direction", "unmeasured"),
+        recal_advice=_recal_advice(r, threshold_key(used)) if status == "ok" else None)
 
 
 @dataclass(frozen=True)
