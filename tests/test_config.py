@@ -118,7 +118,8 @@ def test_unknown_key_without_close_name_lists_the_keys_there(tmp_path):
     ("model", 5, "key 'model' expects a mapping with keys name, path, format, columns, probability_prefix, "
                  "metadata; found 5"),
     ("slices.length_bands", {"short": [0, "forty"]},
-     "key 'slices.length_bands.short[1]' expects an integer or null; found \"forty\""),
+     # No band by default: the whole band is checked against its declared type, naming the band.
+     "key 'slices.length_bands.short' expects a list of integers or nulls; found [0, \"forty\"]"),
     ("slices.length_bands", {"short": 40}, "key 'slices.length_bands.short' expects a list of integers or nulls; found 40"),
 ])
 def test_wrong_type_is_one_sentence_with_key_expected_and_found(tmp_path, dotted, value, expected):

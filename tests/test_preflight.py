@@ -62,6 +62,8 @@ def _bad_value(expected: str):
         return 1.5
     if expected.startswith("null or at least"):
         return -1
+    if expected.startswith("0 or at least"):
+        return 1
     if expected.startswith("at least"):
         return int(expected.split()[2]) - 1
     if expected.startswith("an integer >= 0"):

@@ -115,8 +115,10 @@ class SlicesConfig:
     # Metadata columns never sliced on: raw names (without meta__) or column keys
     # (metrics/slices.json columns_tested). Skipped with reason "excluded".
     metadata_exclude: List[str] = field(default_factory=list)
-    # Categorical metadata: at most this many most frequent values, the rest "other".
-    max_levels: int = 10
+    # Categorical metadata: every value with at least min_support rows is a slice of its own,
+    # the rarer values pooled as "<column>__other". A number caps the values with a slice of
+    # their own at that many most frequent ones (null: no cap, so no frequent value is pooled).
+    max_levels: Optional[int] = None
     # Numeric and date metadata: quantile bins.
     n_quantiles: int = 4
     # Boolean text detectors to slice on (names of blindspot.slices.features.TEXT_DETECTORS).
@@ -126,9 +128,14 @@ class SlicesConfig:
     jargon_high_density: float = 0.05
     # caps_high: at least this share of words in capitals.
     caps_high_share: float = 0.05
-    # length_<name>: word count in [low, high); null high is open-ended.
-    length_bands: Dict[str, List[Optional[int]]] = field(default_factory=lambda: {
-        "short": [0, 40], "medium": [40, 130], "long": [130, None]})
+    # length_q1 .. length_q<m>: word count between the data's own quantiles (m bins; 0: none).
+    # The key names the quantile; the whole-word edges are in metrics/slices.json text_features.
+    length_quantiles: int = 4
+    # words_le_<w>: reviews of at most this many words (null: none).
+    very_short_words: Optional[int] = 10
+    # length_<name>: fixed word-count bands [low, high), null high open-ended; none by default
+    # (list e.g. {short: [0, 40], long: [130, null]} to keep fixed bands across data sets).
+    length_bands: Dict[str, List[Optional[int]]] = field(default_factory=dict)
     # Named slices evaluated on every model version under these keys; a key is a
     # predicate key or predicate keys joined by "__and__".
     watchlist: List[str] = field(default_factory=list)

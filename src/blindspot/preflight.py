@@ -70,7 +70,10 @@ RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("slices.min_support", _at_least(1), "at least 1"),
     ("slices.min_class_support", _at_least(1), "at least 1"),
     ("slices.max_depth", _at_least(1), "at least 1 (1 = single predicates)"),
-    ("slices.max_levels", _at_least(1), "at least 1"),
+    ("slices.max_levels", _null_or_at_least(1), "null or at least 1 (null: no cap)"),
+    ("slices.length_quantiles", lambda v: _number(v) and (v == 0 or v >= 2),
+     "0 or at least 2 (0: no quantile bins)"),
+    ("slices.very_short_words", _null_or_at_least(1), "null or at least 1 (null: no very-short bin)"),
     ("slices.n_quantiles", _at_least(2), "at least 2"),
     ("slices.jargon_high_density", _at_least(0), "a number >= 0"),
     ("slices.caps_high_share", _in_closed_unit, "in [0, 1]"),
@@ -135,12 +138,53 @@ def check_lists(cfg) -> None:
         if watch.count(key) > 1:
             raise ConfigError(f"slices.watchlist: {key!r} is listed twice")
         parts = key.split("__and__")
+        check_length_key(cfg, key, parts)
         retired = [p for p in parts if p in RETIRED_DETECTORS]
         if retired:
             replacement, why = RETIRED_DETECTORS[retired[0]]
             renamed = "__and__".join(replacement if p == retired[0] else p for p in parts)
             raise ConfigError(f"slices.watchlist: {key!r} names the retired detector {retired[0]!r} ({why}); "
                               f"it was replaced by {replacement!r}: write {renamed!r}")
+
+
+# The fixed length bands that were defaults until the quantile bins replaced them.
+RETIRED_LENGTH_BANDS = {"short": "[0, 40]", "medium": "[40, 130]", "long": "[130, null]"}
+_LENGTH_KEY = re.compile(r"^length_(.+)$")
+_WORDS_KEY = re.compile(r"^words_le_(\d+)$")
+
+
+def check_length_key(cfg, key: str, parts: Sequence[str]) -> None:
+    """A watchlist key's length parts name a length slice this configuration builds.
+
+    The fixed bands ``length_short/medium/long`` are no longer built by default: a watchlist
+    that still names one would follow nothing (or, were a band of that name redefined, a
+    different set of reviews), so the run stops here and says how to keep the old band.
+    """
+    # blindspot.slices.keys.slugify, inlined: importing the slices package costs about a second.
+    bands = {"length_" + re.sub(r"[^a-z0-9]+", "_", str(b).lower()).strip("_") for b in cfg.slices.length_bands}
+    m = int(cfg.slices.length_quantiles or 0)
+    quantile_keys = {f"length_q{i}" for i in range(1, m + 1)}
+    for part in parts:
+        length, words = _LENGTH_KEY.match(part), _WORDS_KEY.match(part)
+        if length and part not in bands and part not in quantile_keys:
+            name = length.group(1)
+            if name in RETIRED_LENGTH_BANDS:
+                raise ConfigError(
+                    f"slices.watchlist: {key!r} names the fixed length band {part!r}, which is no longer built by "
+                    f"default (a fixed 'short' of 0-39 words is most of one data set and little of another; the "
+                    f"word-count quantile bins length_q1 .. length_q{m or 4} follow the data instead). Keep it by "
+                    f"listing it in slices.length_bands ({name}: {RETIRED_LENGTH_BANDS[name]}), or watch a quantile "
+                    f"bin such as 'length_q{m or 4}' instead")
+            if re.fullmatch(r"q\d+", name):
+                raise ConfigError(f"slices.watchlist: {key!r} names {part!r}, but slices.length_quantiles is {m}: "
+                                  f"the quantile bins are length_q1 .. length_q{m}" if m else
+                                  f"slices.watchlist: {key!r} names {part!r}, but slices.length_quantiles is 0 "
+                                  f"(no quantile bins); set it to e.g. 4")
+        if words and (cfg.slices.very_short_words is None or int(words.group(1)) != cfg.slices.very_short_words):
+            raise ConfigError(f"slices.watchlist: {key!r} names {part!r}, but slices.very_short_words is "
+                              f"{cfg.slices.very_short_words!r}: set it to {words.group(1)} or watch "
+                              + (f"'words_le_{cfg.slices.very_short_words}'" if cfg.slices.very_short_words
+                                 is not None else "another slice"))
 
 
 def check_report_band(cfg) -> None:

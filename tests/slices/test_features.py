@@ -87,7 +87,7 @@ def test_metadata_exclude():
 
 def test_text_predicates_hand_checked():
     texts = pd.Series(["I do not feel good at all", "Zoloft 50 mg bid", "Great!", "IS THIS OK?"], dtype="str")
-    preds, masks = sf.text_predicates(texts, detectors=["negated_term", "question", "exclamation"],
+    preds, masks, _ = sf.text_predicates(texts, detectors=["negated_term", "question", "exclamation"],
                                       jargon_high_density=0.5, caps_high_share=0.5, length_bands=BANDS)
     got = {p.key: m.tolist() for p, m in zip(preds, masks)}
     assert got["negated_term"] == [True, False, False, False]

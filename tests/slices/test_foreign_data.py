@@ -16,7 +16,7 @@ from blindspot.slices.keys import digest
 from stages.compare import watchlist_masks
 
 CLASSES = ["negative", "neutral", "positive"]
-DEFAULT_WATCHLIST = ["jargon_high", "negated_term", "sarcasm_cue", "mixed_sentiment", "length_long",
+DEFAULT_WATCHLIST = ["jargon_high", "negated_term", "sarcasm_cue", "mixed_sentiment", "length_q4", "words_le_10",
                      "condition__birth_control", "condition__depression", "condition__pain",
                      "negated_term__and__jargon_high"]
 SETTINGS = dict(min_support=30, min_class_support=10, max_depth=2,
@@ -53,11 +53,11 @@ def canonical(n: int, classes, *, seed: int, meta: dict, error_rate=0.2, weak=No
 
 
 def hostile_frame() -> pd.DataFrame:
-    """1,190 rows: a real value "Other" on 846 of them (and worse predicted), values and column names
+    """1,206 rows: a real value "Other" on 846 of them (and worse predicted), values and column names
     that slug alike, reserved words, HTML, emoji, a 300-character name."""
     rng = np.random.default_rng(5)
     condition = np.array(["Other"] * 846 + ["other"] * 40 + ["Birth Control"] * 60 + ["birth control"] * 50
-                         + ["none"] * 35 + ["nan"] * 35 + ["missing"] * 35 + ["and"] * 35 + [""] * 24
+                         + ["none"] * 35 + ["nan"] * 35 + ["missing"] * 35 + ["and"] * 35 + [""] * 40
                          + [f"Rare {i}" for i in range(30)], dtype=object)
     n = len(condition)
     rng.shuffle(condition)
@@ -160,7 +160,8 @@ def test_short_texts_empty_watchlist_slices_report_no_rows_and_leave_discovery_a
     feats = text_feature_table(frame["text"])
     assert feats[["negated_term", "sarcasm_cues", "mixed_sentiment", "question", "exclamation"]].sum().sum() == 0
     assert feats["n_words"].max() < 40 and feats["jargon_density"].max() == 0
-    with_watch = audit_slices(frame, CLASSES, watchlist=DEFAULT_WATCHLIST + ["length_medium__and__site__yelp"],
+    with_watch = audit_slices(frame, CLASSES, watchlist=DEFAULT_WATCHLIST + ["length_long",
+                                                                           "length_medium__and__site__yelp"],
                               **SETTINGS)
     without = audit_slices(frame, CLASSES, watchlist=[], **SETTINGS)
 
@@ -237,8 +238,10 @@ def test_unsliceable_columns_are_skipped_with_a_reason_and_tested_ones_listed():
         "extra": ("extra", "structured"), "blob": ("blob", "binary"), "nothing": ("nothing", "all_missing"),
         "rating": ("rating", "excluded")}
     assert m["columns_skipped"]["review_id"]["detail"].startswith("300 distinct values in 300 rows")
-    assert m["columns_tested"] == {"platform": {"column": "platform", "kind": "categorical", "n_values": 2,
-                                                "n_predicates": 2}}
+    assert list(m["columns_tested"]) == ["platform"]
+    assert {f: m["columns_tested"]["platform"][f] for f in ("column", "kind", "n_values", "n_predicates", "n_own",
+                                                              "n_pooled")} == {
+        "column": "platform", "kind": "categorical", "n_values": 2, "n_predicates": 2, "n_own": 2, "n_pooled": 0}
     assert all(not k.startswith(("review_id", "title", "tags", "extra", "blob", "nothing", "rating"))
                for k in m["discovered"])
     assert m["watchlist"]["review_id__u1"]["detail"].startswith(

@@ -30,7 +30,7 @@ def test_slice_stage_outputs(v1_workspace):
     metrics = json.loads((work / paths.SLICE_METRICS).read_text())
     findings = json.loads((work / paths.FINDINGS).read_text())
     membership = pd.read_parquet(work / paths.SLICES)
-    params_watch = ["jargon_high", "negated_term", "sarcasm_cue", "mixed_sentiment", "length_long",
+    params_watch = ["jargon_high", "negated_term", "sarcasm_cue", "mixed_sentiment", "length_q4", "words_le_10",
                     "condition__birth_control", "condition__depression", "condition__pain",
                     "negated_term__and__jargon_high"]
     assert list(metrics["watchlist"]) == sorted(params_watch)  # the writer sorts keys

@@ -63,7 +63,8 @@ import numpy as np
 import pandas as pd
 
 from blindspot.metrics import confusion_counts
-from blindspot.slices.discovery import enumerate_conjunctions, explained_by_parent
+from blindspot.slices.coverage import coverage, merge_coverage
+from blindspot.slices.discovery import enumerate_conjunctions, within_parent_tests
 from blindspot.slices.evaluate import Counts, cells, class_tests, mask_counts, slice_tests
 from blindspot.slices.features import CONJUNCTION, PredicateTable, build_predicates, merge_specs
 from blindspot.slices.watchlist import resolve_watchlist
@@ -74,6 +75,13 @@ TEST_METHOD = "fisher_exact_one_sided_worse"  # hypergeometric upper tail, slice
 INTERVAL_METHOD = "wilson"
 GAP_INTERVAL_METHOD = "newcombe_hybrid_score"  # difference of two Wilson intervals
 FDR_METHOD = "bh_one_family_all_tests"  # Benjamini-Hochberg over classes, watchlist and discovery
+# The error rate within the true classes: exact conditional test of the stratified 2x2 tables.
+CONDITIONAL_TEST_METHOD = "exact_stratified_by_true_class_one_sided_worse"
+# A conjunction is reported only when worse than the rest of each parent, within it (own BH family).
+PARENT_RULE = "worse_within_each_parent_bh"
+# Which group a significant finding belongs to (``evidence``).
+WITHIN_CLASS = "within_class"  # worse within its true classes: a blind spot of its own
+CLASS_MIX = "class_mix"  # worse only because it holds more of the weak classes
 
 
 @dataclass
@@ -150,9 +158,16 @@ def _metric_entry(row: Mapping) -> dict:
              "gap_ci_high": row["gap_ci_high"], "excess": row["excess"], "tested": bool(row["tested"])}
     if row["metric"] == "error_rate":
         entry["excess_given_class_mix"] = row["excess_given_class_mix"]
+        entry["expected_given_class_mix"] = row["expected_given_class_mix"]
     if row["tested"]:
         entry.update(p_value=row["p_value"], q_value=row["q_value"], score=row["score"],
                      significant=bool(row["significant"]))
+        if "evidence" in row:  # slice metrics (class entries have no test within classes)
+            entry["evidence"] = row["evidence"] or None
+            if row["cond_tested"]:
+                entry.update(conditional_p_value=row["cond_p_value"], conditional_q_value=row["cond_q_value"])
+            else:
+                entry["conditional_reason"] = row["cond_reason"]
     else:
         entry["reason"] = row["reason"]
     return entry
@@ -183,10 +198,14 @@ def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dic
         "significant": bool(row["significant"]),
         "excess": row["excess"],
         "excess_given_class_mix": row.get("excess_given_class_mix", float("nan")),
+        "expected_given_class_mix": row.get("expected_given_class_mix", float("nan")),
         "score": row["score"],
         "rank": None,
         "explained_by_parent": bool(row.get("explained", False)),
     }
+    if source != "class":
+        out.update(conditional_p_value=row["cond_p_value"], conditional_q_value=row["cond_q_value"],
+                   conditional_score=row["cond_score"], evidence=row["evidence"] or None, class_mix_rank=None)
     if parts is not None:
         out["parts"] = parts
     return out
@@ -194,7 +213,8 @@ def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dic
 
 def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: int, min_class_support: int,
                  max_depth: int, text_detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
-                 length_bands: Mapping[str, Sequence], max_levels: int, n_quantiles: int,
+                 length_bands: Mapping[str, Sequence], max_levels: int | None, n_quantiles: int,
+                 length_quantiles: int = 0, very_short_words: int | None = None,
                  metadata_exclude: Sequence[str] = (), watchlist: Sequence[str] = (), fdr_alpha: float = 0.05,
                  ci_level: float = 0.95, top_k_plots: int = 4) -> SliceAudit:
     """Slice features, watchlist and discovered slices, tests, FDR, findings.
@@ -220,7 +240,8 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
     y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
     table = build_predicates(frame, text_detectors=text_detectors, jargon_high_density=jargon_high_density,
                              caps_high_share=caps_high_share, length_bands=length_bands, max_levels=max_levels,
-                             n_quantiles=n_quantiles, metadata_exclude=metadata_exclude)
+                             n_quantiles=n_quantiles, metadata_exclude=metadata_exclude, min_support=min_support,
+                             length_quantiles=length_quantiles, very_short_words=very_short_words)
     cell = cells(y_true, y_pred, k)
     totals = Counts.from_cells(np.bincount(cell, minlength=2 * k)[None, :], k)
     candidates = enumerate_conjunctions(table.matrix, table.features, cell, k, max_depth=max_depth,
@@ -256,27 +277,38 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
                         level=ci_level)
     cls = class_tests(totals, classes, min_class_support=min_class_support, level=ci_level)
 
-    # One BH family over every test made.
-    q = bh_qvalues(np.concatenate([cls["p_value"].to_numpy(), tests["p_value"].to_numpy()]))
+    # One BH family over every test made: classes, every slice metric against the rest, and
+    # every slice's error rate within the true classes (a recall's test is already within
+    # one class, so it is not counted twice).
+    is_err = (tests["metric"] == "error_rate").to_numpy()
+    cond_p = np.where(is_err, tests["cond_p_value"].to_numpy(), np.nan)
+    q = bh_qvalues(np.concatenate([cls["p_value"].to_numpy(), tests["p_value"].to_numpy(), cond_p]))
     cls["q_value"] = q[:k]
-    tests["q_value"] = q[k:]
-    for t in (cls, tests):
-        t["significant"] = t["tested"] & (t["q_value"] <= fdr_alpha)
+    tests["q_value"] = q[k:k + len(tests)]
+    tests["cond_q_value"] = np.where(is_err, q[k + len(tests):], tests["q_value"])
+    cls["significant"] = cls["tested"] & (cls["q_value"] <= fdr_alpha)
+    tests["marginal_significant"] = tests["tested"] & (tests["q_value"] <= fdr_alpha)
+    tests["cond_significant"] = tests["cond_tested"] & (tests["cond_q_value"] <= fdr_alpha)
+    tests["evidence"] = np.where(tests["cond_significant"], WITHIN_CLASS,
+                                 np.where(tests["marginal_significant"], CLASS_MIX, ""))
+    tests["significant"] = tests["evidence"] != ""
 
     n_metrics = 1 + k
-    score = tests["score"].to_numpy().reshape(-1, n_metrics)
     members_for_expl = [m if m is not None else ("watch", r) for r, m in enumerate(slices["members"])]
-    tests["explained"] = explained_by_parent(members_for_expl, score).ravel()
+    parent_tests = _parent_rule(members_for_expl, counts, tests, n_metrics, fdr_alpha)
     tests["reported"] = tests["significant"] & ~tests["explained"]
 
-    # Rank every reported slice finding (watchlist or discovered) by score.
-    reported = tests[tests["reported"] & (slices["discovery"].to_numpy()[tests["slice"]] |
-                                          slices["watch"].map(bool).to_numpy()[tests["slice"]])].copy()
-    reported["key"] = slices["key"].to_numpy()[reported["slice"]]
-    reported = reported.sort_values(["score", "excess", "key", "metric"], ascending=[False, False, True, True],
-                                    kind="mergesort")
+    # Rank the reported slice findings (watchlist or discovered): blind spots of their own
+    # by the evidence within classes, class-mix ones apart by the evidence against the rest.
+    visible = slices["discovery"].to_numpy()[tests["slice"]] | slices["watch"].map(bool).to_numpy()[tests["slice"]]
     tests["rank"] = np.nan
-    tests.loc[reported.index, "rank"] = np.arange(1, len(reported) + 1)
+    tests["class_mix_rank"] = np.nan
+    for group, score_col, rank_col in ((WITHIN_CLASS, "cond_score", "rank"), (CLASS_MIX, "score", "class_mix_rank")):
+        reported = tests[tests["reported"] & visible & (tests["evidence"] == group)].copy()
+        reported["key"] = slices["key"].to_numpy()[reported["slice"]]
+        reported = reported.sort_values([score_col, "excess", "key", "metric"], ascending=[False, False, True, True],
+                                        kind="mergesort")
+        tests.loc[reported.index, rank_col] = np.arange(1, len(reported) + 1)
 
     spec_of, desc_of, parts_of = {}, {}, {}
     for i, row in slices.iterrows():  # over slices, not rows of data
@@ -289,7 +321,7 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
             spec_of[s], desc_of[s], parts_of[s] = item.spec, item.description, item.records
 
     findings = significant_digits(_findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, parts_of,
-                                            classes))
+                                            classes, parent_tests))
     membership = _membership(frame, table, slices, tests, items, watch_slice)
     metrics = _metrics(n_rows, table, slices, tests, cls, items, watch_slice, parts_of, classes, counts,
                        min_support=min_support, min_class_support=min_class_support, max_depth=max_depth,
@@ -300,14 +332,56 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
     return SliceAudit(metrics, findings, membership, slices, tests, cls, confusions, unresolved)
 
 
-def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, parts_of, classes) -> list:
+def _parent_rule(members, counts, tests, n_metrics, fdr_alpha) -> dict:
+    """Flag ``tests["explained"]``: a significant conjunction not worse than the rest of some parent.
+
+    Returns ``{(slice, metric index): [{"parent", "p_value", "q_value"}, ...]}`` for the
+    findings' ``within_parents`` (see :mod:`blindspot.slices.discovery`).
+    """
+    sig = tests["significant"].to_numpy().reshape(-1, n_metrics)
+    pt = within_parent_tests(members, counts, sig)
+    pt["q_value"] = bh_qvalues(pt["p_value"].to_numpy()) if len(pt) else np.zeros(0)
+    explained = np.zeros(sig.shape, dtype=bool)
+    out: dict = {}
+    for row in pt.itertuples(index=False):  # a loop over (conjunction, parent) tests, not rows
+        s, m = int(row.slice), int(row.metric)
+        explained[s, m] |= not row.q_value <= fdr_alpha
+        out.setdefault((s, m), []).append({"parent": int(row.parent), "p_value": float(row.p_value),
+                                           "q_value": float(row.q_value)})
+    tests["explained"] = explained.ravel()
+    return out
+
+
+def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, parts_of, classes, parent_tests) -> list:
+    n_metrics = 1 + len(classes)
+    metric_index = {m: i for i, m in enumerate(["error_rate"] + [f"recall_{c}" for c in classes])}
+
+    def with_parents(f, s, metric):
+        records = parent_tests.get((s, metric_index[metric]))
+        if records:
+            f["within_parents"] = [{"key": _display_key(slices, r["parent"]), "p_value": r["p_value"],
+                                    "q_value": r["q_value"]} for r in records]
+        return f
+
+    def place(f, row):
+        if np.isfinite(row["rank"]):
+            f["rank"] = int(row["rank"])
+            ranked.append(f)
+        elif np.isfinite(row["class_mix_rank"]):
+            f["class_mix_rank"] = int(row["class_mix_rank"])
+            mixed.append(f)
+        else:
+            return False
+        return True
+
+    del n_metrics
     out = []
     for _, row in cls.iterrows():
         if row["tested"]:
             out.append(_finding(row, source="class", key=f"class__{row['class']}",
                                 description=f"true class '{row['class']}' against the other classes",
                                 spec={"label": row["class"]}, slice_n=row["n"]))
-    ranked, rest = [], []
+    ranked, mixed, rest = [], [], []
     by_slice = {s: g for s, g in tests.groupby("slice", sort=True)}
     watch_done = set()
     for item in items:
@@ -320,10 +394,8 @@ def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, parts_of
             f = _finding(row, source="watchlist", key=item.key, description=desc_of[s], spec=spec_of[s],
                          slice_n=slices.at[s, "n"], parts=item.records)
             f["discovered"] = bool(slices.at[s, "discovery"] and row["reported"])
-            if np.isfinite(row["rank"]):
-                f["rank"] = int(row["rank"])
-                ranked.append(f)
-            else:
+            with_parents(f, s, row["metric"])
+            if not place(f, row):
                 rest.append(f)
         watch_done.add(s)
     discovered = tests[tests["reported"] & slices["discovery"].to_numpy()[tests["slice"]]]
@@ -333,10 +405,17 @@ def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, parts_of
             continue
         f = _finding(row, source="discovered", key=slices.at[s, "key"], description=desc_of[s], spec=spec_of[s],
                      slice_n=slices.at[s, "n"], parts=parts_of[s])
-        f["rank"] = int(row["rank"])
-        ranked.append(f)
+        with_parents(f, s, row["metric"])
+        place(f, row)
     ranked.sort(key=lambda f: f["rank"])
-    return out + ranked + rest
+    mixed.sort(key=lambda f: f["class_mix_rank"])
+    return out + ranked + mixed + rest
+
+
+def _display_key(slices, s) -> str:
+    """A slice's key as the findings show it (its watchlist key when it is watched)."""
+    watched = slices.at[s, "watch"]
+    return watched[0] if watched else slices.at[s, "key"]
 
 
 def _membership(frame, table, slices, tests, items, watch_slice) -> pd.DataFrame:
@@ -392,31 +471,39 @@ def _metrics(n_rows, table, slices, tests, cls, items, watch_slice, parts_of, cl
         key = watched[0] if watched else slices.at[s, "key"]
         entry = _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level,
                              watch[key]["parts"] if watched else parts_of[s])
-        entry["rank"] = int(group["rank"].min())
+        own, mix = group["rank"].dropna(), group["class_mix_rank"].dropna()
+        entry["rank"] = int(own.min()) if len(own) else None
+        entry["class_mix_rank"] = int(mix.min()) if len(mix) else None
         entry["on_watchlist"] = bool(watched)
         discovered[key] = entry
     class_entries = {}
     for _, row in cls.iterrows():
         class_entries[row["class"]] = {"n": int(row["n"]), "recall": _metric_entry(row)}
-    n_tests = int(cls["tested"].sum() + tests["tested"].sum())
+    n_cond = int((tests["cond_tested"] & (tests["metric"] == "error_rate")).sum())
+    n_tests = int(cls["tested"].sum() + tests["tested"].sum()) + n_cond
     slice_findings = [f for f in findings if f["source"] != "class" and f["significant"]]
     return {
         "n_rows": n_rows,
         "settings": {"min_support": min_support, "min_class_support": min_class_support, "max_depth": max_depth,
                      "fdr_alpha": fdr_alpha, "ci_level": ci_level, "test": TEST_METHOD,
                      "interval_method": INTERVAL_METHOD, "gap_interval_method": GAP_INTERVAL_METHOD,
-                     "fdr_method": FDR_METHOD},
+                     "fdr_method": FDR_METHOD, "conditional_test": CONDITIONAL_TEST_METHOD,
+                     "conjunction_rule": PARENT_RULE},
         "family": {
             "n_predicates": len(table.predicates),
             "n_slices_tested": int(tests.groupby("slice")["tested"].any().sum()),
             "n_tests": n_tests,
-            "n_significant_tests": int(cls["significant"].sum() + tests["significant"].sum()),
+            "n_conditional_tests": n_cond,
+            "n_significant_tests": int(cls["significant"].sum() + tests["marginal_significant"].sum()
+                                       + (tests["cond_significant"] & (tests["metric"] == "error_rate")).sum()),
             "n_blind_spots": len({f["key"] for f in slice_findings if f["rank"] is not None}),
+            "n_class_mix_slices": len({f["key"] for f in slice_findings if f.get("class_mix_rank") is not None}
+                                      - {f["key"] for f in slice_findings if f["rank"] is not None}),
             "n_class_findings": int(cls["significant"].sum()),
         },
         "classes": class_entries,
-        "columns_tested": {k: {f: v for f, v in c.items() if f != "status"}
-                           for k, c in table.columns.items() if c["status"] == "tested"},
+        # Each tested column and text feature with its tests and significant ones (slices.coverage).
+        **dict(zip(("columns_tested", "text_features"), merge_coverage(table, coverage(table, slices, tests)))),
         "columns_skipped": {k: {f: v for f, v in c.items() if f != "status"}
                             for k, c in table.columns.items() if c["status"] == "skipped"},
         "watchlist": watch,

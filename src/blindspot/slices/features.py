@@ -7,8 +7,9 @@ comes from matrix products with it (see :mod:`blindspot.slices.evaluate`).
 
 Keys (stable across model versions, snake_case ASCII, no dots; :mod:`blindspot.slices.keys`)
 ------------------------------------------------------------------------------------------
-- metadata, categorical: ``<column key>__<value key>`` (``condition__birth_control``), the
-  values beyond the ``max_levels`` most frequent pooled as ``<column key>__other``;
+- metadata, categorical: ``<column key>__<value key>`` (``condition__birth_control``) for
+  every value held by at least ``min_support`` rows (and, when ``max_levels`` is set, among
+  that many most frequent values); the other values pooled as ``<column key>__other``;
   missing values ``<column key>__missing``. Column and value keys are readable slugs,
   with a short hash of the raw string where a slug would be ambiguous (two spellings,
   a reserved word such as a real value "Other", an empty or very long slug): see
@@ -18,12 +19,16 @@ Keys (stable across model versions, snake_case ASCII, no dots; :mod:`blindspot.s
   with equal edges merge, so there may be fewer than ``n_quantiles``), each a
   half-open range ``[lo, hi)``, the last one closed.
 - text: ``jargon_high``, ``caps_high``, one key per boolean detector (``negated_term``,
-  ``sarcasm_cue``, ``mixed_sentiment``, ``question``, ``exclamation``) and
-  ``length_<band>`` for each configured word-count band.
+  ``sarcasm_cue``, ``mixed_sentiment``, ``question``, ``exclamation``), and on the word
+  count (feature ``length``): ``length_q1`` ... ``length_q<m>``, bins between the data's own
+  word-count quantiles (``slices.length_quantiles``; the key names the quantile, the edges,
+  whole words, are recorded in :attr:`PredicateTable.text_features`), ``words_le_<w>`` for
+  the fixed very-short bin (``slices.very_short_words``), and ``length_<band>`` for each
+  fixed band the configuration names (``slices.length_bands``).
 
 Columns that cannot be sliced are skipped with a reason (:func:`unsliceable`,
 :func:`python_objects`): all
-values missing, an identifier (more than ``max_levels`` values, at least 90% of rows
+values missing, an identifier (more than :data:`CATEGORY_VALUES` values, at least 90% of rows
 distinct, short values), free text (the same, with values of several words),
 structured values (JSON lists or objects, as ingest stores nested metadata), bytes;
 and the columns in ``metadata_exclude``. :attr:`PredicateTable.columns` records every
@@ -81,8 +86,13 @@ IDENTIFIER = "identifier"  # (nearly) one value per row: every slice would hold 
 FREE_TEXT = "free_text"  # the same, with values of several words
 STRUCTURED = "structured"  # JSON lists or objects (nested metadata, as ingest stores it)
 BINARY = "binary"  # bytes
-# A column with more than max_levels values, at least this share of its rows distinct, is not a category.
+# A column with more than CATEGORY_VALUES values, at least this share of its rows distinct, is not a category.
 DISTINCT_SHARE = 0.9
+# A column with at most this many distinct values is always a category (when slices.max_levels is
+# null; a configured max_levels takes its place, as before).
+CATEGORY_VALUES = 10
+# Names of the word-count quantile bins in descriptions (other counts: "<m>-quantile").
+QUANTILE_NAMES = {2: "half", 3: "tercile", 4: "quartile", 5: "quintile", 10: "decile"}
 # Above this median word count such a column is free text rather than an identifier.
 FREE_TEXT_WORDS = 4
 # Keys suggested for a watchlist key that is not present.
@@ -136,13 +146,20 @@ class PredicateTable:
         kept to resolve any ``<column key>__<value key>`` on demand.
     columns : dict
         Column key -> record of every metadata column: ``column`` (raw name), ``status``
-        ("tested" or "skipped"), then ``kind`` and ``n_values``, or ``reason`` and ``detail``.
+        ("tested" or "skipped"), then ``kind``, ``n_values`` and ``n_predicates`` (for a
+        categorical column also ``n_own``, values with a slice of their own, and ``n_pooled``,
+        values pooled as ``__other``), or ``reason`` and ``detail``.
+    text_features : dict
+        Text feature -> ``{"slices": {key: range or true}}``: what each text predicate
+        selects, in predicate order; ``length`` also records ``n_words_quantiles`` (the
+        quantile levels and the whole-word edges behind ``length_q<i>``).
     """
 
     predicates: list[Predicate]
     matrix: np.ndarray
     categorical: dict = field(default_factory=dict)
     columns: dict = field(default_factory=dict)
+    text_features: dict = field(default_factory=dict)
 
     @property
     def keys(self) -> list[str]:
@@ -281,10 +298,10 @@ def categorical_column(name: str, values: pd.Series, *, column_key: str | None =
     return CategoricalColumn(name, column_key, codes, levels, [keys[str(v)] for v in levels])
 
 
-def categorical_predicates(name: str, values: pd.Series, *, max_levels: int, column_key: str | None = None,
-                           factorized: tuple[np.ndarray, np.ndarray] | None = None
+def categorical_predicates(name: str, values: pd.Series, *, max_levels: int | None = None, min_support: int = 1,
+                           column_key: str | None = None, factorized: tuple[np.ndarray, np.ndarray] | None = None
                            ) -> tuple[list, list, CategoricalColumn]:
-    """Predicates for a categorical column: top values, "other", "missing".
+    """Predicates for a categorical column: its frequent values, "other", "missing".
 
     Parameters
     ----------
@@ -292,9 +309,12 @@ def categorical_predicates(name: str, values: pd.Series, *, max_levels: int, col
         Column name (without ``meta__``).
     values : Series, shape (n,)
         Values are compared as strings (booleans as ``"true"``/``"false"``).
-    max_levels : int
-        At most this many most frequent values get their own predicate (ties broken
-        by value); the rest are pooled as ``<column key>__other``.
+    max_levels : int, optional
+        When set, at most this many most frequent values get their own predicate (ties
+        broken by value). Null (the default): no cap, so a frequent value is never pooled.
+    min_support : int
+        A value gets its own predicate only with at least this many rows (a smaller one
+        could not be tested alone); the values left out are pooled as ``<column key>__other``.
     column_key, factorized
         As in :func:`categorical_column`.
 
@@ -309,7 +329,10 @@ def categorical_predicates(name: str, values: pd.Series, *, max_levels: int, col
     codes, levels, prefix = column.codes, column.levels, column.key
     counts = np.bincount(codes[codes >= 0], minlength=len(levels))
     order = sorted(range(len(levels)), key=lambda i: (-counts[i], str(levels[i])))  # over levels, not rows
-    top, rest = order[:max_levels], order[max_levels:]
+    own = [i for i in order if counts[i] >= min_support]
+    own = own if max_levels is None else own[:max_levels]
+    chosen = set(own)
+    top, rest = own, [i for i in order if i not in chosen]
     feature = name
     preds, masks = [], []
     for i in top:
@@ -318,7 +341,7 @@ def categorical_predicates(name: str, values: pd.Series, *, max_levels: int, col
     if rest:
         kept = sorted(str(levels[i]) for i in top)
         preds.append(Predicate(f"{prefix}__other", feature, {name: {"not_in": kept}},
-                               f"{name} not among its {len(top)} most frequent values", "metadata"))
+                               f"{name} one of its {len(rest)} less frequent values", "metadata"))
         masks.append(np.isin(codes, rest))
     missing = codes < 0
     if missing.any():
@@ -418,7 +441,8 @@ def _parse_dates(values: pd.Series) -> pd.Series:
         return pd.to_datetime(values, errors="coerce", format="ISO8601", utc=True).dt.tz_localize(None)
 
 
-def unsliceable(codes: np.ndarray, levels: np.ndarray, *, max_levels: int) -> tuple[str, str] | None:
+def unsliceable(codes: np.ndarray, levels: np.ndarray, *, max_levels: int = CATEGORY_VALUES
+                ) -> tuple[str, str] | None:
     """Why a categorical column cannot be sliced, or None when it can.
 
     Parameters
@@ -459,8 +483,8 @@ def _is_json_container(text: str) -> bool:
         return True
 
 
-def metadata_predicates(frame: pd.DataFrame, *, max_levels: int, n_quantiles: int,
-                        exclude: Sequence[str] = ()) -> tuple[list, list, dict, dict]:
+def metadata_predicates(frame: pd.DataFrame, *, max_levels: int | None, n_quantiles: int,
+                        exclude: Sequence[str] = (), min_support: int = 1) -> tuple[list, list, dict, dict]:
     """Predicates of every ``meta__`` column of a canonical predictions table.
 
     Booleans and numbers with at most ``n_quantiles`` distinct values are
@@ -471,6 +495,9 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int, n_quantiles: in
 
     Parameters
     ----------
+    max_levels, min_support
+        As in :func:`categorical_predicates` (``max_levels`` also bounds the identifier
+        test of :func:`unsliceable`; null: :data:`CATEGORY_VALUES`).
     exclude : sequence of str
         Columns never sliced on, by raw name or column key.
 
@@ -500,11 +527,13 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int, n_quantiles: in
         kind = None if skipped else _metadata_kind(values, n_quantiles)
         if kind == "categorical":
             codes, levels = _as_categories(values)
-            skipped = unsliceable(codes, levels, max_levels=max_levels)
+            skipped = unsliceable(codes, levels, max_levels=CATEGORY_VALUES if max_levels is None else max_levels)
             if not skipped:
-                p, m, resolvers[key] = categorical_predicates(name, values, max_levels=max_levels, column_key=key,
+                p, m, resolvers[key] = categorical_predicates(name, values, max_levels=max_levels,
+                                                              min_support=min_support, column_key=key,
                                                               factorized=(codes, levels))
                 n_values = len(levels)
+                n_own = sum(isinstance(q.spec[name], str) for q in p)  # not "other" (a range) or "missing"
         elif kind is not None:
             if kind == "date" and not pd.api.types.is_datetime64_any_dtype(values):
                 values = _parse_dates(values)
@@ -515,6 +544,8 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int, n_quantiles: in
             continue
         columns[key] = {"column": name, "status": "tested", "kind": kind, "n_values": n_values,
                         "n_predicates": len(p)}
+        if kind == "categorical":
+            columns[key].update(n_own=n_own, n_pooled=n_values - n_own)
         preds += p
         masks += m
     return preds, masks, resolvers, columns
@@ -552,8 +583,66 @@ def text_feature_table(texts, *, workers: int | None = None) -> pd.DataFrame:
     return pd.concat(parts)
 
 
+def length_quantile_edges(words: np.ndarray, n_quantiles: int) -> list[int]:
+    """Whole-word edges between ``n_quantiles`` word-count bins: the ``1/m, ..., (m-1)/m``
+    quantiles (linear interpolation), rounded half to even.
+
+    Parameters
+    ----------
+    words : ndarray of int, shape (n,)
+        Word count of each review.
+    n_quantiles : int
+        ``m`` >= 2.
+
+    Returns
+    -------
+    list of int, length m - 1
+        Non-decreasing; two equal edges leave the bin between them empty (its key is kept,
+        so ``length_q<i>`` always names the same quantile).
+    """
+    if not len(words):
+        return []
+    levels = np.arange(1, n_quantiles) / n_quantiles
+    return [int(e) for e in np.rint(np.quantile(np.asarray(words, dtype=float), levels))]
+
+
+def length_quantile_predicates(words: np.ndarray, n_quantiles: int) -> tuple[list, list, dict]:
+    """``length_q1`` ... ``length_q<m>``: word count between consecutive quantile edges.
+
+    Bin ``i`` is ``edge_{i-1} <= n_words < edge_i`` (the first from 0, the last open-ended).
+
+    Returns
+    -------
+    predicates : list of Predicate, length m (none for an empty table)
+    masks : list of ndarray of bool, shape (n,)
+    record : dict
+        ``{"levels": [1/m, ...], "edges": [...]}``, written to ``metrics/slices.json``.
+    """
+    edges = length_quantile_edges(words, n_quantiles)
+    record = {"levels": [round(i / n_quantiles, 6) for i in range(1, n_quantiles)], "edges": edges}
+    if not edges:
+        return [], [], record
+    name = QUANTILE_NAMES.get(n_quantiles, f"{n_quantiles}-quantile")
+    bounds = [0] + edges + [None]
+    preds, masks = [], []
+    for i in range(n_quantiles):
+        lo, hi = bounds[i], bounds[i + 1]
+        spec = {"ge": lo} if hi is None else {"ge": lo, "lt": hi}
+        if hi is None:
+            words_text = f"{lo} words or more"
+        elif hi > lo:
+            words_text = f"{lo} to {hi - 1} words"
+        else:
+            words_text = f"no review: the edges meet at {lo} words"
+        preds.append(Predicate(f"length_q{i + 1}", "length", {"n_words": spec},
+                               f"reviews in word-count {name} {i + 1} of {n_quantiles} ({words_text})"))
+        masks.append((words >= lo) & (True if hi is None else words < hi))
+    return preds, masks, record
+
+
 def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
-                    length_bands: Mapping[str, Sequence]) -> tuple[list, list]:
+                    length_bands: Mapping[str, Sequence], length_quantiles: int = 0,
+                    very_short_words: int | None = None) -> tuple[list, list, dict]:
     """Predicates from the text detectors of :mod:`blindspot.text_features`.
 
     Parameters
@@ -567,6 +656,18 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
         ``caps_high``: at least this share of words in capitals.
     length_bands : mapping of str to [low, high]
         ``length_<name>``: ``low <= n_words < high`` (high null: no upper bound).
+    length_quantiles : int
+        ``length_q1`` ... ``length_q<m>`` from the word-count quantiles of these texts
+        (:func:`length_quantile_predicates`); 0 builds none.
+    very_short_words : int, optional
+        ``words_le_<w>``: at most this many words; null builds none.
+
+    Returns
+    -------
+    predicates : list of Predicate
+    masks : list of ndarray of bool, shape (n,)
+    length : dict
+        ``{"levels", "edges"}`` of the quantile bins (empty without them).
 
     Raises
     ------
@@ -595,6 +696,21 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
                            f"reviews with >= {caps_high_share:.0%} of words in capitals"))
     masks.append(caps >= caps_high_share)
     words = feats["n_words"].to_numpy()
+    record: dict = {}
+    if length_quantiles:
+        if length_quantiles < 2:
+            raise ConfigError(f"slices.length_quantiles: expected 0 (none) or at least 2 bins; got {length_quantiles}.")
+        p, m, record = length_quantile_predicates(words, int(length_quantiles))
+        preds += p
+        masks += m
+    if very_short_words is not None:
+        if very_short_words < 1:
+            raise ConfigError(f"slices.very_short_words: expected a word count of at least 1 (or null); "
+                              f"got {very_short_words}.")
+        w = int(very_short_words)
+        preds.append(Predicate(f"words_le_{w}", "length", {"n_words": {"le": w}},
+                               f"very short reviews ({w} words or fewer)"))
+        masks.append(words <= w)
     for band, bounds in length_bands.items():
         if len(bounds) != 2 or bounds[0] is None or (bounds[1] is not None and bounds[1] <= bounds[0]):
             raise ConfigError(f"slices.length_bands.{band}: expected [low, high] with low < high "
@@ -607,7 +723,7 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
         text = f"reviews of {lo} words or more" if hi is None else f"reviews of {lo} to {hi - 1} words"
         preds.append(Predicate(f"length_{slugify(band)}", "length", {"n_words": spec}, text))
         masks.append((words >= lo) & (True if hi is None else words < hi))
-    return preds, masks
+    return preds, masks, record
 
 
 def _distinct_features(metadata: list, taken: set) -> list:
@@ -628,9 +744,13 @@ def _distinct_features(metadata: list, taken: set) -> list:
 
 
 def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jargon_high_density: float,
-                     caps_high_share: float, length_bands: Mapping[str, Sequence], max_levels: int,
-                     n_quantiles: int, metadata_exclude: Sequence[str] = ()) -> PredicateTable:
+                     caps_high_share: float, length_bands: Mapping[str, Sequence], max_levels: int | None,
+                     n_quantiles: int, metadata_exclude: Sequence[str] = (), min_support: int = 1,
+                     length_quantiles: int = 0, very_short_words: int | None = None) -> PredicateTable:
     """All predicates of a canonical predictions table (text first, then metadata).
+
+    Parameters are those of :class:`blindspot.config.SlicesConfig` (``min_support``: a
+    categorical value with fewer rows is pooled as ``__other``; default 1 pools none).
 
     Returns
     -------
@@ -643,16 +763,23 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
         length bands whose names slug alike). Metadata keys contain ``__`` and text keys
         do not, and metadata keys are one-to-one by construction, so data never collides.
     """
-    preds, masks = text_predicates(frame["text"], detectors=text_detectors, jargon_high_density=jargon_high_density,
-                                   caps_high_share=caps_high_share, length_bands=length_bands)
+    preds, masks, length = text_predicates(frame["text"], detectors=text_detectors,
+                                           jargon_high_density=jargon_high_density, caps_high_share=caps_high_share,
+                                           length_bands=length_bands, length_quantiles=length_quantiles,
+                                           very_short_words=very_short_words)
+    text_features: dict = {}
+    for p in preds:
+        text_features.setdefault(p.feature, {"slices": {}})["slices"][p.key] = p.part["value"]
+    if length:
+        text_features.setdefault("length", {"slices": {}})["n_words_quantiles"] = length
     counts = Counter(p.key for p in preds)
     dupes = sorted(k for k, c in counts.items() if c > 1)
     if dupes:
         raise ConfigError(f"slices.text_detectors / slices.length_bands: slice keys {dupes} are built twice; "
                           f"list each detector once and give length bands names that differ in letters or digits.")
     mp, mm, resolvers, columns = metadata_predicates(frame, max_levels=max_levels, n_quantiles=n_quantiles,
-                                                     exclude=metadata_exclude)
+                                                     exclude=metadata_exclude, min_support=min_support)
     preds += _distinct_features(mp, {p.feature for p in preds})
     masks += mm
     matrix = np.column_stack(masks) if masks else np.zeros((len(frame), 0), dtype=bool)
-    return PredicateTable(preds, matrix.astype(bool, copy=False), resolvers, columns)
+    return PredicateTable(preds, matrix.astype(bool, copy=False), resolvers, columns, text_features)
