@@ -71,10 +71,14 @@ def test_every_slice_metric_equals_the_metric_on_its_subset(null_run):
 
 def test_one_family_holds_every_test_made(null_run):
     _, audit = null_run
-    p = np.concatenate([audit.classes_tests["p_value"], audit.tests["p_value"]])
-    tested = np.concatenate([audit.classes_tests["tested"], audit.tests["tested"]])
+    err = (audit.tests["metric"] == "error_rate").to_numpy()
+    cond = np.where(err, audit.tests["cond_p_value"], np.nan)  # the error rate within classes
+    p = np.concatenate([audit.classes_tests["p_value"], audit.tests["p_value"], cond])
+    tested = np.concatenate([audit.classes_tests["tested"], audit.tests["tested"], err & audit.tests["cond_tested"]])
     assert np.isfinite(p).sum() == tested.sum() == audit.metrics["family"]["n_tests"]
-    q = np.concatenate([audit.classes_tests["q_value"], audit.tests["q_value"]])
+    assert audit.metrics["family"]["n_conditional_tests"] == (err & audit.tests["cond_tested"]).sum() > 100
+    q = np.concatenate([audit.classes_tests["q_value"], audit.tests["q_value"],
+                        np.where(err, audit.tests["cond_q_value"], np.nan)])
     np.testing.assert_allclose(q[tested], bh_qvalues(p[tested]))
 
 

@@ -15,21 +15,27 @@ Every enumerated conjunction that can be tested *is* tested, and every one of th
 tests enters the one Benjamini-Hochberg family of the stage: discovery never tests
 more than it counts.
 
-Reporting rule ("not explained by a parent")
---------------------------------------------
-A conjunction is reported for a metric only if its score (``-log10 p``, see
-:mod:`blindspot.slices.evaluate`) is strictly higher than the score of each of its
-parents (the conjunctions one predicate shorter) for the same metric: if "negated_term
-and jargon_high" is no stronger evidence of weakness than "jargon_high" alone, the
-shorter description explains it. This rule only removes findings after FDR control,
-so it never adds a false one.
+Reporting rule: a conjunction earns its place within each parent
+-----------------------------------------------------------------
+Being worse than the rest of the data is not enough for "question mark and sex =
+Female": it may only restate its parent "question mark". A significant conjunction
+is reported for a metric only when, *within each parent* (the conjunctions one
+predicate shorter), it is worse than the rest of that parent
+(:func:`within_parent_tests`): the error rate by the exact test stratified on the true
+class (:func:`blindspot.slices.evaluate.stratified_greater`, on the parent's rows), a
+recall by the one-sided Fisher test on the parent's rows of that class. These tests,
+for every parent of every significant conjunction finding, form their own
+Benjamini-Hochberg family; the conjunction needs ``q <= alpha`` against every parent
+(an intersection-union rule: each parent must be beaten). The rule only removes
+findings after the main FDR control, so it never adds a false one; it replaces the
+earlier rule "scores higher than each parent", which let a conjunction through on a
+score alone.
 
 Ranking
 -------
-Reported findings are ranked by score, highest first (ties: larger excess errors,
-then key). The score favours the sharpest description of a blind spot: a looser parent
-dilutes the gap and a smaller child loses evidence, so both score lower than the
-slice where the errors really are. ``excess`` beside it says what the slice costs.
+See :mod:`blindspot.slices.audit`: findings of their own (worse within their true
+classes) are ranked by the evidence within classes, highest first; slices worse only
+through their class mix are listed apart, by their evidence against the rest.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from blindspot.slices.evaluate import Counts, extension_counts
+from blindspot.slices.evaluate import Counts, extension_counts, fisher_greater, stratified_greater
 
 
 @dataclass
@@ -137,3 +143,59 @@ def explained_by_parent(members: Sequence[tuple[int, ...]], score: np.ndarray) -
                 with np.errstate(invalid="ignore"):
                     explained[i] |= score[j] >= score[i]
     return explained
+
+
+def within_parent_tests(members: Sequence[tuple], counts: Counts, wanted: np.ndarray) -> pd.DataFrame:
+    """Each wanted conjunction against each parent, within that parent.
+
+    Parameters
+    ----------
+    members : sequence of tuple, length S
+        Predicate columns of each slice (a tuple of length 1 or a non-predicate
+        marker has no parents).
+    counts : Counts, S slices
+    wanted : ndarray of bool, shape (S, 1 + K)
+        Which (slice, metric) pairs to test (metrics: error_rate, then recall of each
+        class); single predicates are skipped.
+
+    Returns
+    -------
+    DataFrame with columns ``slice``, ``parent`` (positions in ``members``), ``metric``
+    (column index in ``wanted``) and ``p_value``: one-sided, the conjunction worse than
+    the rest of the parent (error rate: exact test stratified on the true class;
+    recall: Fisher on the parent's rows of that class). A parent equal to its child on
+    a class's rows gives p = 1 (nothing left to be worse than).
+    """
+    index = {m: i for i, m in enumerate(members)}
+    child, parent = [], []
+    for i in np.flatnonzero(wanted.any(axis=1)):  # a loop over significant conjunctions, not rows
+        m = members[i]
+        if not isinstance(m, tuple) or len(m) < 2 or not all(isinstance(x, (int, np.integer)) for x in m):
+            continue
+        for sub in combinations(m, len(m) - 1):
+            j = index.get(sub)
+            if j is not None:
+                child.append(int(i))
+                parent.append(j)
+    out = []
+    if not child:
+        return pd.DataFrame({"slice": [], "parent": [], "metric": [], "p_value": []})
+    c, p = np.asarray(child), np.asarray(parent)
+    miss = counts.support - counts.correct
+    k = counts.support.shape[1]
+    rows = np.flatnonzero(wanted[c, 0])
+    if rows.size:
+        pv, _, _ = stratified_greater(miss[c[rows]], counts.support[c[rows]], miss[p[rows]],
+                                      counts.support[p[rows]])
+        out.append(pd.DataFrame({"slice": c[rows], "parent": p[rows], "metric": 0, "p_value": pv}))
+    for j in range(k):
+        rows = np.flatnonzero(wanted[c, 1 + j])
+        if rows.size:
+            pv, _ = fisher_greater(miss[c[rows], j], counts.support[c[rows], j], miss[p[rows], j],
+                                   counts.support[p[rows], j])
+            out.append(pd.DataFrame({"slice": c[rows], "parent": p[rows], "metric": 1 + j, "p_value": pv}))
+    frame = pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        {"slice": [], "parent": [], "metric": [], "p_value": []})
+    # Nothing can vary within the parent (every stratum fixed): the conjunction is not shown worse.
+    frame["p_value"] = frame["p_value"].fillna(1.0)
+    return frame
