@@ -14,10 +14,14 @@ import numpy as np
 
 from blindspot.calibration.binning import ReliabilityBins, reliability_bins
 from blindspot.calibration.metrics import ece_from_bins, mce_from_bins
-from blindspot.plots import PALETTE, fixed_subplots
+from blindspot.plots import PALETTE, fixed_subplots, plain_text, wrap_label
 from blindspot.stats import wilson_interval
 
 STRATEGY_LABEL = {"uniform": "equal-width bins", "quantile": "equal-mass bins"}
+PANEL_WIDTH = 3.75  # inches, one reliability panel
+# Classwise panels: the bins average one class's predicted probability and count the rows of that class.
+CLASSWISE_AXES = ("mean predicted p(class) in bin", "share of bin truly in the class")
+MIN_ROWS_JOINED = 10  # recalibration overlay: smaller bins are hollow markers, off the line
 
 
 class ReliabilityDisplay:
@@ -56,7 +60,8 @@ class ReliabilityDisplay:
         return cls(bins, name=name, ci_level=ci_level).plot(ax=ax, **kwargs)
 
     def plot(self, ax=None, *, show_counts: bool = True, show_intervals: bool = True, color: str | None = None,
-             label: str | None = None, annotate: bool = True, xlim=(0.0, 1.0)):
+             label: str | None = None, annotate: bool = True, xlim=(0.0, 1.0), min_rows: int = 1,
+             axis_labels: tuple[str, str] = ("mean confidence in bin", "accuracy in bin")):
         """Draw the diagram.
 
         Parameters
@@ -72,7 +77,15 @@ class ReliabilityDisplay:
         annotate : bool
             Write ECE, MCE and n in the corner and set the title.
         xlim : tuple
-            Confidence axis range.
+            Confidence axis range, within [0, 1].
+        min_rows : int
+            Bins with fewer rows are drawn as hollow markers, not joined to their
+            neighbours: a line through a bin of one or two rows gives them the weight of a
+            full bin. The line also breaks at every empty bin: it never bridges confidences
+            that hold no rows.
+        axis_labels : (str, str)
+            x and y labels: what the bins average (top-label confidence, or one class's
+            probability) and what they count (accuracy, or the share of that class).
 
         Returns
         -------
@@ -105,16 +118,22 @@ class ReliabilityDisplay:
             low, high = wilson_interval(np.rint(b.sum_correct[ok]), np.rint(b.count[ok]), self.ci_level)
             # Wilson bounds can sit a rounding error inside an accuracy of exactly 0 or 1.
             yerr = np.clip([acc - low, high - acc], 0, None)
-            ax.errorbar(conf, acc, yerr=yerr, fmt="o-", color=color, markersize=4,
-                        linewidth=1.4, capsize=2, elinewidth=0.8, label=label or "model")
+            bars = ax.errorbar(conf, acc, yerr=yerr, fmt="o", color=color, markersize=4, capsize=2, elinewidth=0.8,
+                               label=label or "model")
+            bars.lines[0].set_clip_on(False)  # a point at 0 or 1 is drawn whole, on the frame
+            ax.plot(*joined_curve(b, min_rows), "-", color=color, linewidth=1.4)
         else:
-            ax.plot(conf, acc, "-", color=color, linewidth=1.4, label=label or "model")
-            ax.scatter(conf, acc, s=8 + 120 * b.count[ok] / max(b.count.max(), 1), color=color, alpha=0.8,
-                       edgecolors="white", linewidths=0.5, zorder=3)
-        ax.set_xlim(*xlim)
+            ax.plot(*joined_curve(b, min_rows), "-", color=color, linewidth=1.4, label=label or "model")
+            big = b.count[ok] >= min_rows
+            area = 8 + 120 * b.count[ok] / max(b.count.max(), 1)
+            ax.scatter(conf[big], acc[big], s=area[big], color=color, alpha=0.8, edgecolors="white", linewidths=0.5,
+                       zorder=3, clip_on=False)
+            ax.scatter(conf[~big], acc[~big], s=area[~big] + 14, facecolors="none", edgecolors=color, linewidths=1.0,
+                       zorder=3, clip_on=False)
+        ax.set_xlim(max(xlim[0], 0.0), min(xlim[1], 1.0))
         ax.set_ylim(0, 1.02)
-        ax.set_xlabel("mean confidence in bin")
-        ax.set_ylabel("accuracy in bin")
+        ax.set_xlabel(axis_labels[0])
+        ax.set_ylabel(axis_labels[1])
         ax.grid(alpha=0.25, linewidth=0.5)
         if annotate:
             ax.text(0.03, 0.97, f"ECE {self.ece:.3f}   MCE {self.mce:.3f}\nn = {b.n:.0f}, {STRATEGY_LABEL.get(b.strategy, b.strategy)}",
@@ -124,6 +143,20 @@ class ReliabilityDisplay:
                 ax.set_title(self.name, fontsize=10)
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+
+def joined_curve(bins: ReliabilityBins, min_rows: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The reliability line: bins with at least ``min_rows`` rows, broken (NaN) wherever a
+    bin between two of them has fewer rows, so that no segment bridges missing data.
+
+    Returns
+    -------
+    x, y : ndarray of float, shape (n_bins,)
+        Mean confidence and accuracy per bin; NaN where the line breaks.
+    """
+    keep = bins.count >= max(min_rows, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(keep, bins.mean_confidence, np.nan), np.where(keep, bins.accuracy, np.nan)
 
 
 class ConfidenceHistogramDisplay:
@@ -181,28 +214,36 @@ class ConfidenceHistogramDisplay:
 
 
 def reliability_grid(panels: Sequence[tuple[str, ReliabilityBins]], *, ncols: int = 2, suptitle: str | None = None,
-                     empty_message: str = "nothing to draw", ci_level: float = 0.95, xlim=(0.0, 1.0)):
+                     empty_message: str = "nothing to draw", ci_level: float = 0.95, xlim=(0.0, 1.0),
+                     axis_labels: tuple[str, str] = ("mean confidence in bin", "accuracy in bin")):
     """A figure of reliability diagrams, one per ``(title, bins)``; a note when there are none.
 
-    The geometry is fixed (:func:`blindspot.plots.fixed_subplots`): each panel's text is
-    known (axis labels, numbers, a title of one or two lines), so margins are set, not
-    measured.
+    The geometry is fixed (:func:`blindspot.plots.fixed_subplots`): titles are wrapped to
+    the panel width by the font's metrics (a long slice key or class name takes more
+    lines, never its neighbour's space) and the other text is known (axis labels,
+    numbers), so margins are set, not measured by a drawing pass.
     """
     n = max(len(panels), 1)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
+    panels = [("\n".join(wrap_label(plain_text(line), PANEL_WIDTH + 0.4, 10) for line in title.split("\n")), bins)
+              for title, bins in panels]
     title_lines = max((title.count("\n") + 1 for title, _ in panels), default=0)
     title_h = 0.08 + 0.19 * title_lines  # 10 pt lines plus the title pad
     sup_h = 0.38 if suptitle else 0.0
     # Left: y tick labels and label; right: the counts axis's tick labels and label.
-    fig, axes = fixed_subplots(nrows, ncols, axes_size=(3.75, 3.1), left=0.62, right=0.62, bottom=0.52,
+    width = 0.62 + ncols * PANEL_WIDTH + (ncols - 1) * 1.3 + 0.62
+    if suptitle:
+        suptitle = wrap_label(plain_text(suptitle), width - 0.3, 11)
+        sup_h = 0.18 + 0.2 * (suptitle.count("\n") + 1)
+    fig, axes = fixed_subplots(nrows, ncols, axes_size=(PANEL_WIDTH, 3.1), left=0.62, right=0.62, bottom=0.52,
                                top=0.12 + title_h + sup_h, wgap=1.3, hgap=0.62 + title_h)
     flat = axes.ravel()
     if not panels:
         flat[0].axis("off")
         flat[0].text(0.5, 0.5, empty_message, ha="center", va="center", fontsize=10, wrap=True)
     for ax, (title, bins) in zip(flat, panels):
-        ReliabilityDisplay(bins, name=title, ci_level=ci_level).plot(ax=ax, xlim=xlim)
+        ReliabilityDisplay(bins, name=title, ci_level=ci_level).plot(ax=ax, xlim=xlim, axis_labels=axis_labels)
     for ax in flat[len(panels) or 1:]:
         ax.axis("off")
     if suptitle:
@@ -220,7 +261,7 @@ def recalibration_figure(bins_by_method: dict[str, ReliabilityBins], *, labels: 
     for method, bins in bins_by_method.items():
         d = ReliabilityDisplay(bins)
         d.plot(ax=ax, show_counts=False, show_intervals=False, annotate=False, color=colors.get(method),
-               label=labels.get(method, f"{method} (ECE {d.ece:.3f})"))
+               label=labels.get(method, f"{method} (ECE {d.ece:.3f})"), min_rows=MIN_ROWS_JOINED)
     # Each curve drew the diagonal: keep one legend entry per label.
     handles, names = ax.get_legend_handles_labels()
     seen, keep = set(), []
@@ -228,8 +269,9 @@ def recalibration_figure(bins_by_method: dict[str, ReliabilityBins], *, labels: 
         if nm not in seen:
             seen.add(nm)
             keep.append((h, nm))
-    ax.legend(*zip(*keep), loc="upper left", fontsize=8, frameon=False)
-    ax.set_title("Recalibration what-if (cross-fitted), equal-width bins\nmarker area ~ rows in bin", fontsize=10)
+    ax.legend(*zip(*keep), loc="lower right", fontsize=8, frameon=False)  # reliability curves rise: lower right is free
+    ax.set_title("Recalibration what-if (cross-fitted), equal-width bins\nmarker area ~ rows in bin; hollow: "
+                 f"fewer than {MIN_ROWS_JOINED} rows, not joined", fontsize=10)
     return fig
 
 
@@ -274,9 +316,10 @@ def save_calibration_plots(audit, directory, *, ci_level: float = 0.95, threshol
     written.append(save_figure(fig, directory / FIGURES[0]))
 
     if o.classwise is not None:
-        panels = [(f"Class {name!r}: p({name}) vs share {name}", b) for name, b in zip(audit.classes, o.classwise)]
+        panels = [(f"Class {name!r}: predicted p({name}) vs share truly {name}", b)
+                  for name, b in zip(audit.classes, o.classwise)]
         fig = reliability_grid(panels, ncols=min(3, len(panels)), suptitle="Classwise reliability (all rows)",
-                               ci_level=ci_level)
+                               ci_level=ci_level, axis_labels=CLASSWISE_AXES)
     else:
         fig = reliability_grid([], empty_message="Classwise reliability needs class probabilities:\n"
                                                  "the input has a confidence only.")
