@@ -127,12 +127,19 @@ class PlantedSlice:
         (``N(confidence, 0.02)`` clipped into ``(1/K, 1)``).
     share : float
         Expected share of rows on which the predicate holds.
+    class_weights : sequence of float, length K, optional
+        Relative odds that a row of each true class is in the slice (default: equal,
+        so the slice has the data's class mix). Unequal weights plant a slice whose
+        *class mix* differs: with ``error_gap=0`` and a weak class
+        (``generate(class_error_gaps=...)``) it is worse than the rest only because it
+        holds more of that class, with no effect within any class.
     """
 
     predicate: Mapping[str, Any]
     error_gap: float = 0.20
     confidence: float | None = None
     share: float = 0.10
+    class_weights: Sequence[float] | None = None
 
     @classmethod
     def parse(cls, spec: str, **kwargs) -> "PlantedSlice":
@@ -945,25 +952,29 @@ def _predicate_json(parsed: tuple[tuple[str, int], ...]) -> dict:
     return out
 
 
-def _assignment_probabilities(parsed, shares, tables, class_pol, class_shares) -> np.ndarray:
-    """Probability that a row of each polarity is assigned to each slice, shape (3, m).
+def _assignment_probabilities(parsed, shares, tables, class_pol, class_shares, weights=None) -> np.ndarray:
+    """Probability that a row of each class is assigned to each slice, shape (K, m).
 
     A slice can only take rows whose polarity allows all its values (``sarcastic=True``
     takes negative rows only); to keep ``share`` of *all* rows its eligible rows are
-    assigned with probability ``share / P(eligible)``.
+    assigned with probability ``share * w_c / sum(eligible class shares * w)`` (``w``
+    the slice's class weights, 1 by default).
     """
-    m = len(parsed)
-    out = np.zeros((3, m))
+    m, k = len(parsed), len(class_pol)
+    out = np.zeros((k, m))
     for j, pred in enumerate(parsed):
         eligible = np.ones(3, bool)
         for col, code in pred:
             eligible &= tables[col][:, code] > 0
-        p_eligible = float(sum(s for s, p in zip(class_shares, class_pol) if eligible[p]))
+        w = np.ones(k) if weights is None or weights[j] is None else np.asarray(weights[j], float)
+        if w.shape != (k,) or (w < 0).any():
+            raise ValueError(f"class_weights must be {k} non-negative numbers, got {weights[j]!r}")
+        ok = eligible[class_pol] & (w > 0)
+        p_eligible = float(np.sum(np.asarray(class_shares) * w * ok))
         if p_eligible <= 0:
             raise ValueError(f"planted slice {_predicate_json(pred)} cannot hold on any class")
-        out[eligible, j] = shares[j] / p_eligible
-    used = np.isin(np.arange(3), class_pol)
-    if (out[used].sum(axis=1) > 1 + 1e-12).any():
+        out[ok, j] = shares[j] * w[ok] / p_eligible
+    if (out.sum(axis=1) > 1 + 1e-12).any():
         raise ValueError("planted slice shares too large: they must fit (disjointly) into the rows that can hold them")
     return out
 
@@ -1092,8 +1103,13 @@ def _probabilities_micro(pred: np.ndarray, conf: np.ndarray, k: int, rng: np.ran
 
 
 def _simulate_model(label: np.ndarray, k: int, assign: np.ndarray, slices: Sequence[PlantedSlice],
-                    mean_confidence: float, concentration: float, rng: np.random.Generator):
+                    mean_confidence: float, concentration: float, rng: np.random.Generator,
+                    class_error_gaps=None, class_rng: np.random.Generator | None = None):
     """Predictions and confidences of the simulated model.
+
+    ``class_error_gaps`` (length K) makes classes weak everywhere: a correct prediction
+    of class ``c`` is flipped to wrong with probability ``gap_c / mean_confidence``
+    (uniforms from ``class_rng``, so the other draws stay as without it).
 
     Returns
     -------
@@ -1116,6 +1132,9 @@ def _simulate_model(label: np.ndarray, k: int, assign: np.ndarray, slices: Seque
         if override.any():
             noisy = target[override] + _SLICE_CONFIDENCE_SD * rng.standard_normal(int(override.sum()))
             conf[override] = _quantise_confidence(noisy, k)
+    if class_error_gaps is not None:
+        q_class = np.asarray(class_error_gaps, float) / mean_confidence
+        correct &= ~(class_rng.random(n) < q_class[label])
     shift = rng.integers(1, k, n)  # a wrong prediction is one of the other classes, uniformly
     pred = np.where(correct, label, (label + shift) % k)
     proba = _probabilities_micro(pred, conf, k, rng)
@@ -1177,6 +1196,7 @@ def generate(
     mean_confidence: float = 0.85,
     confidence_concentration: float = 6.0,
     planted: Sequence[PlantedSlice] = (),
+    class_error_gaps: Sequence[float] | None = None,
 ) -> SynthData:
     """Generate reviews, labels, simulated predictions and metadata.
 
@@ -1202,6 +1222,10 @@ def generate(
     planted : sequence of PlantedSlice
         Slices to plant (``mode="planted"`` only); they are made disjoint, so no
         predicate may contain another.
+    class_error_gaps : sequence of float, length K, optional
+        Extra error rate of each true class everywhere (a weak class), in expectation
+        ``1 - mean_confidence + gap`` outside planted slices; each in ``[0,
+        mean_confidence]``. Allowed in both modes: weak classes alone are not a slice.
 
     Returns
     -------
@@ -1234,7 +1258,11 @@ def generate(
     _check_not_nested(parsed)
 
     # Independent streams per stage: a change to one stage's draws leaves the others be.
-    r_label, r_attr, r_slice, r_model, r_text = np.random.default_rng(seed).spawn(5)
+    r_label, r_attr, r_slice, r_model, r_text, r_class = np.random.default_rng(seed).spawn(6)
+    if class_error_gaps is not None:
+        gaps = np.asarray(class_error_gaps, float)
+        if gaps.shape != (k,) or (gaps < 0).any() or (gaps > mean_confidence).any():
+            raise ValueError(f"class_error_gaps must be {k} numbers in [0, mean_confidence], got {class_error_gaps!r}")
 
     label = r_label.choice(k, size=n, p=shares)
     pol = class_pol[label]
@@ -1242,10 +1270,11 @@ def generate(
 
     assign = np.full(n, -1, np.int64)
     if parsed:
-        probs = _assignment_probabilities(parsed, [s.share for s in planted], tables, class_pol, shares)
+        probs = _assignment_probabilities(parsed, [s.share for s in planted], tables, class_pol, shares,
+                                          [s.class_weights for s in planted])
         u = r_slice.random(n)
-        for p in range(3):
-            rows = pol == p
+        for p in range(k):
+            rows = label == p
             cdf = np.cumsum(probs[p])
             j = np.searchsorted(cdf, u[rows], side="right")
             assign[rows] = np.where(j < len(parsed), j, -1)
@@ -1254,7 +1283,8 @@ def generate(
                 codes[col][assign == j] = code
         _repair(codes, assign, parsed, pol, tables, r_slice)
 
-    pred, conf, proba = _simulate_model(label, k, assign, planted, mean_confidence, confidence_concentration, r_model)
+    pred, conf, proba = _simulate_model(label, k, assign, planted, mean_confidence, confidence_concentration, r_model,
+                                        class_error_gaps, r_class)
     text = _compose_texts(codes["specialty"], pol, codes["register"], codes["negated"].astype(bool),
                           codes["sarcastic"].astype(bool), codes["mixed"].astype(bool), r_text)
 
@@ -1296,7 +1326,8 @@ def generate(
         "realised_class_shares": {c: float(s) for c, s in zip(classes, np.bincount(label, minlength=k) / n)},
         "mean_confidence": float(mean_confidence),
         "confidence_concentration": float(confidence_concentration),
-        "base_error_rate": float(1 - mean_confidence),  # expected, rows in no slice
+        "base_error_rate": float(1 - mean_confidence),  # expected, rows in no slice (and no weak class)
+        "class_error_gaps": None if class_error_gaps is None else [float(x) for x in class_error_gaps],
         "realised_error_rate": float(wrong.mean()),
         "realised_base_error_rate": _rate(assign == -1, wrong),
         "metadata_columns": list(METADATA_COLUMNS),
@@ -1315,6 +1346,9 @@ def generate(
             "share": float(s.share),
             "error_gap": float(s.error_gap),
             "confidence": None if s.confidence is None else float(s.confidence),
+            "class_weights": None if s.class_weights is None else [float(x) for x in s.class_weights],
+            "class_shares_inside": {c: float(np.mean(label[inside] == i)) if inside.any() else None
+                                    for i, c in enumerate(classes)},
             "expected_error_rate_inside": float(base + s.error_gap),
             "expected_error_rate_outside": float(base + others),
             "expected_gap": float(s.error_gap - others),

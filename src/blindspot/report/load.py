@@ -362,6 +362,13 @@ class Finding:
     rank: Optional[int]
     explained_by_parent: bool
     label: Optional[str]  # the class, for class findings
+    # The error rate within the true classes (slice findings; a recall's equals its own test).
+    conditional_p_value: Optional[float] = None
+    conditional_q_value: Optional[float] = None
+    expected_given_class_mix: Optional[float] = None  # errors the slice's class mix predicts
+    evidence: Optional[str] = None  # "within_class" (of its own) | "class_mix" (restates the class weakness)
+    class_mix_rank: Optional[int] = None
+    within_parents: tuple = ()  # of (parent key, p, q): the conjunction against the rest of each parent
 
 
 def parse_finding(f: Src) -> Finding:
@@ -377,7 +384,13 @@ def parse_finding(f: Src) -> Finding:
         excess_given_class_mix=f.opt_num("excess_given_class_mix"),
         rank=None if f.raw("rank") is None else f.count("rank"),
         explained_by_parent=f.flag("explained_by_parent", False),
-        label=(sl.text("label", "") or None) if (sl is not None and source == "class") else None)
+        label=(sl.text("label", "") or None) if (sl is not None and source == "class") else None,
+        conditional_p_value=f.opt_num("conditional_p_value"), conditional_q_value=f.opt_num("conditional_q_value"),
+        expected_given_class_mix=f.opt_num("expected_given_class_mix"),
+        evidence=f.text("evidence", "") or None if f.has("evidence") else None,
+        class_mix_rank=None if f.raw("class_mix_rank") is None else f.count("class_mix_rank"),
+        within_parents=tuple((str(r.get("key", "")), r.get("p_value"), r.get("q_value"))
+                             for r in (f.raw("within_parents") or []) if isinstance(r, dict)))
 
 
 @dataclass(frozen=True)
@@ -415,6 +428,12 @@ class Slices:
         """Significant slice findings the slice stage ranked, best first."""
         ranked = [f for f in self.findings if f.source != "class" and f.significant and f.rank is not None]
         return sorted(ranked, key=lambda f: f.rank)
+
+    @property
+    def class_mix(self) -> list[Finding]:
+        """Significant slice findings worse only through their mix of true classes, strongest first."""
+        mixed = [f for f in self.findings if f.source != "class" and f.significant and f.class_mix_rank is not None]
+        return sorted(mixed, key=lambda f: f.class_mix_rank)
 
     def on_watchlist(self, key: str) -> bool:
         return any(w.key == key for w in self.watchlist)

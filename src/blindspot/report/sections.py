@@ -357,61 +357,97 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
                               " and ", Code(str(paths.FINDINGS)), ") are absent, so no slice was tested. Run ",
                               Code("python -m stages.slice"), " (or ", Code("dvc repro"), ").")]
     cal = inputs.calibration
-    spots = sl.blind_spots
+    spots, mixed = sl.blind_spots, sl.class_mix
+    n_own, n_mix = len(distinct_blind_spots(inputs)), len({f.key for f in mixed})
+    thr = f"\u2265 {g(cal.threshold)}" if cal else ""
+
+    def conf_cell(f):
+        ci_rate = cal.by_slice.get(f.key) if cal else None
+        return f"{pct(ci_rate.rate.value, 1)} ({cnt(ci_rate.count)})" if ci_rate else "n/a"
+
+    def failures(f) -> str:
+        # Presentation only: the failures behind the rate, over the rows it is computed on.
+        rate = f.value.value if f.metric == "error_rate" else 1 - f.value.value
+        return f"{cnt(round(rate * f.n))} of {cnt(f.n)}" if _ok(rate) else not_measurable(rate)
+
+    def expected(f) -> str:
+        if f.metric != "error_rate":
+            return "(within one class)"
+        return f1(f.expected_given_class_mix) if f.expected_given_class_mix is not None else "n/a"
+
+    def more(rest, label_q) -> Paragraph:
+        return Paragraph(f"{len(rest)} more finding{'s' if len(rest) != 1 else ''} of this kind, in full in ",
+                         Code(str(paths.FINDINGS)), ": ",
+                         *[x for i, f in enumerate(rest)
+                           for x in ((", " if i else ""), Code(f.key), f" ({metric_label(f.metric)}, "
+                                                                       f"{label_q(f)})")], ".")
+
     out.append(Paragraph(
-        f"The slice stage made {cnt(sl.n_tests)} tests on {cnt(sl.n_slices_tested)} slices of the data (test: ",
-        Code(sl.test), "); "
-        f"{len(spots)} finding{'s' if len(spots) != 1 else ''} on {len(distinct_blind_spots(inputs))} "
-        f"slice{'s' if len(distinct_blind_spots(inputs)) != 1 else ''} survive Benjamini-Hochberg control at "
-        f"FDR {g(sl.fdr_alpha)}" + (", ranked by strength of evidence:" if spots else ".")))
+        f"The slice stage made {cnt(sl.n_tests)} tests on {cnt(sl.n_slices_tested)} slices of the data (each "
+        f"slice's error rate against the rest and within its true classes, and each class's recall; test: ",
+        Code(sl.test), "). After Benjamini-Hochberg control at FDR {g(sl.fdr_alpha)} over all of them, "
+        f"{n_own} slice{'s are' if n_own != 1 else ' is'} worse than the rest within {'their' if n_own != 1 else 'its'}"
+        f" own true classes (a blind spot of {'their' if n_own != 1 else 'its'} own), and {n_mix} "
+        f"{'are' if n_mix != 1 else 'is'} worse only because {'they hold' if n_mix != 1 else 'it holds'} more "
+        f"reviews of the classes the model is weak on (the class weakness restated, not a new blind spot)."))
+
+    out.append(Heading(3, "Worse within its classes: blind spots of their own"))
     if spots:
-        thr = f"\u2265 {g(cal.threshold)}" if cal else ""
         rows = []
         for f in spots[:max_rows]:
-            excess = signed(f.excess, 1)
-            # The class-mix excess exists for error rates only: a recall is already within one class.
-            if f.metric == "error_rate" and f.excess_given_class_mix is not None:
-                excess += f" ({signed(f.excess_given_class_mix, 1)})"
-            ci_rate = cal.by_slice.get(f.key) if cal else None
-            conf = f"{pct(ci_rate.rate.value, 1)} ({cnt(ci_rate.count)})" if ci_rate else "n/a"
+            q_own = f.conditional_q_value if f.conditional_q_value is not None else f.q_value
             rows.append([cnt(f.rank), run(f.description, " ", Code(f.key)),
                          f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})", metric_label(f.metric),
                          est(f.value, f2), f2(f.rest_value),
-                         f"{signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}", qcell(f.q_value),
-                         excess, conf])
-        out.append(Table(["#", "slice", "n (share)", "metric", "value", "rest", "gap", "q", "excess",
-                          f"confidently incorrect {thr}"], rows,
-                         align=("r", "l", "r", "l", "r", "r", "r", "r", "r", "r"), wide=1,
-                         caption=run(f"n: reviews in the slice (share of all {cnt(sl.n_rows)}); value: the slice's "
-                                 f"metric with its {level(sl.ci_level)} interval; rest: the same metric on every other "
-                                 f"review; gap: slice minus rest (interval: ", Code(sl.gap_interval_method), "); "
-                                 f"q: Benjamini-Hochberg adjusted p value; "
-                                 f"excess: errors (or misses) beyond what the overall rate predicts for a slice this "
-                                 f"size, in brackets beyond what its mix of true classes predicts; confidently "
-                                 f"incorrect: share of the slice (and count) wrong with high confidence, from the "
-                                 f"calibrate stage.")))
+                         f"{signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}", qcell(q_own),
+                         failures(f), expected(f), conf_cell(f)])
+        out.append(Table(["#", "slice", "n (share)", "metric", "value", "rest", "gap", "q within classes",
+                          "errors", "class mix predicts", f"confidently incorrect {thr}"], rows,
+                         align=("r", "l", "r", "l", "r", "r", "r", "r", "r", "r", "r"), wide=1,
+                         caption=run(f"Ranked by the evidence within the true classes. n: reviews in the slice (share "
+                                     f"of all {cnt(sl.n_rows)}); value: the slice's metric with its {level(sl.ci_level)}"
+                                     f" interval; rest: the same metric on every other review; gap: slice minus rest "
+                                     f"(interval: ", Code(sl.gap_interval_method), "); q within classes: adjusted p "
+                                     "value of the test that compares the slice with the rest inside each true class "
+                                     "(a recall is already inside one class); errors: wrong predictions (or misses of "
+                                     "the class) over the reviews the metric is computed on; class mix predicts: the "
+                                     "errors expected if each true class in the slice erred at its overall rate. A "
+                                     "combination of two features is listed only when it is also worse than the rest "
+                                     "of each of its parts, inside that part; confidently incorrect: share of the "
+                                     "slice (and count) wrong with high confidence, from the calibrate stage.")))
         if len(spots) > max_rows:
-            more = spots[max_rows:]
-            out.append(Paragraph(f"{len(more)} more ranked finding{'s' if len(more) != 1 else ''}, in full in ",
-                                 Code(str(paths.FINDINGS)), ": ",
-                                 *[x for i, f in enumerate(more)
-                                   for x in ((", " if i else ""), Code(f.key), f" ({metric_label(f.metric)}, "
-                                                                               f"{qtext(f.q_value)})")], "."))
-        mixed = [f for f in distinct_blind_spots(inputs) if f.metric == "error_rate"
-                 and f.excess_given_class_mix is not None and f.excess_given_class_mix <= 0]
-        if mixed:
-            out.append(Paragraph(
-                f"For {len(mixed)} of these slices the excess errors vanish once their mix of true classes is "
-                f"accounted for (", *[x for i, f in enumerate(mixed) for x in ((", " if i else ""), Code(f.key))],
-                "): they hold more reviews of the classes the model misses rather than being hard in themselves, "
-                "so fixing the weak classes is the way to close them."))
-    unranked = [f for f in sl.findings if f.source != "class" and f.significant and f.rank is None]
+            out.append(more(spots[max_rows:], lambda f: qtext(f.conditional_q_value if f.conditional_q_value
+                                                             is not None else f.q_value)))
+    else:
+        out.append(Paragraph("None: no slice is worse than the rest once its mix of true classes is accounted for."))
+
+    out.append(Heading(3, "Worse because it holds more of the weak classes: restates the class weakness"))
+    if mixed:
+        rows = []
+        for f in mixed[:max_rows]:
+            rows.append([run(f.description, " ", Code(f.key)), f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})",
+                         est(f.value, f2), f2(f.rest_value), qcell(f.q_value), qcell(f.conditional_q_value),
+                         failures(f), expected(f)])
+        out.append(Table(["slice", "n (share)", "error rate", "rest", "q against the rest", "q within classes",
+                          "errors", "class mix predicts"], rows, align=("l", "r", "r", "r", "r", "r", "r", "r"), wide=0,
+                         caption=run("Each of these slices makes more errors than the rest, but inside each true class "
+                                     "it does no significantly worse: it holds more reviews of the classes the model "
+                                     "misses everywhere. Fixing those classes is the way to close it; the errors "
+                                     "column against the class-mix prediction shows how much of its excess the class "
+                                     "mix explains.")))
+        if len(mixed) > max_rows:
+            out.append(more(mixed[max_rows:], lambda f: qtext(f.q_value)))
+    else:
+        out.append(Paragraph("None: no slice is worse only through its mix of true classes."))
+
+    unranked = [f for f in sl.findings if f.source != "class" and f.significant and f.rank is None
+                and f.class_mix_rank is None]
     if unranked:
         out.append(Paragraph(
             f"{len(unranked)} more finding{'s' if len(unranked) != 1 else ''} "
             f"survive{'' if len(unranked) != 1 else 's'}"
-            f" false-discovery control but {'are' if len(unranked) != 1 else 'is'} not ranked by the slice stage"
-            " (explained by a parent slice, or not a blind spot of its own): ",
+            f" false-discovery control but {'are' if len(unranked) != 1 else 'is'} not listed above (a combination "
+            "not worse than the rest of one of its parts, inside that part): ",
             *[x for i, f in enumerate(unranked) for x in ((", " if i else ""), Code(f.key),
                                                            f" ({metric_label(f.metric)}, {qtext(f.q_value)})")], "."))
     watch = [w for w in sl.watchlist]
