@@ -394,6 +394,52 @@ def parse_finding(f: Src) -> Finding:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """What was tested on one metadata column or text feature (``metrics/slices.json``
+    ``columns_tested`` / ``text_features``, counted by :mod:`blindspot.slices.coverage`)."""
+
+    name: str  # raw column name, or text feature
+    source: str  # "metadata" or "text"
+    kind: str  # categorical, numeric, date; "" for text features
+    n_values: Optional[int]  # distinct values of a metadata column
+    n_pooled: Optional[int]  # of them, rarer than min_support and pooled as "other" (categorical only)
+    n_predicates: int
+    n_slices_tested: int
+    n_tests: int
+    n_significant: int
+    significant: tuple  # keys of its own slices with a significant test, file order
+    conj_slices_tested: int
+    conj_tests: int
+    conj_significant: int
+    conj_reported: int  # of them, findings of their own (not explained by a parent)
+    edges: tuple = ()  # whole-word quantile edges behind length_q<i> (feature "length")
+
+
+def parse_coverage(m: Src) -> tuple:
+    """Every tested column and text feature with its counts, metadata first; empty for a metrics file
+    written before the counts were (they arrived with the length quantile bins)."""
+    out = []
+    for source, key in (("metadata", "columns_tested"), ("text", "text_features")):
+        block = m.opt(key)
+        for name, c in (block.objects() if block is not None else []):
+            if not c.has("n_tests") or not c.sub("conjunctions").has("n_reported"):
+                return ()
+            conj = c.sub("conjunctions")
+            sig = c.opt("significant")
+            quant = c.opt("n_words_quantiles")
+            out.append(Coverage(
+                name=c.text("column", name) if source == "metadata" else name, source=source,
+                kind=c.text("kind", "") if source == "metadata" else "", n_values=c.opt_count("n_values"),
+                n_pooled=c.opt_count("n_pooled"), n_predicates=c.count("n_predicates"),
+                n_slices_tested=c.count("n_slices_tested"), n_tests=c.count("n_tests"),
+                n_significant=c.count("n_significant"), significant=tuple(sig.data) if sig is not None else (),
+                conj_slices_tested=conj.count("n_slices_tested"), conj_tests=conj.count("n_tests"),
+                conj_significant=conj.count("n_significant"), conj_reported=conj.count("n_reported"),
+                edges=tuple(int(e) for e in quant.raw("edges", [])) if quant is not None else ()))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class WatchSlice:
     key: str
     n: int
@@ -418,6 +464,8 @@ class Slices:
     n_blind_spots: int
     findings: tuple  # of Finding, in the file's order
     watchlist: tuple  # of WatchSlice, in the file's (key) order
+    coverage: tuple = ()  # of Coverage: what was tested, column by column (empty in older metrics files)
+    skipped_columns: tuple = ()  # of (raw column name, reason in words): metadata not sliced
 
     @property
     def class_findings(self) -> list[Finding]:
@@ -460,7 +508,11 @@ def parse_slices(m: Src, findings: list) -> Slices:
     return Slices(n_rows=m.count("n_rows"), fdr_alpha=settings.num("fdr_alpha"), ci_level=settings.num("ci_level"),
                   test=settings.text("test", ""), gap_interval_method=settings.text("gap_interval_method", ""),
                   n_tests=family.count("n_tests"), n_slices_tested=family.count("n_slices_tested"),
-                  n_blind_spots=family.count("n_blind_spots"), findings=parsed, watchlist=tuple(watch))
+                  n_blind_spots=family.count("n_blind_spots"), findings=parsed, watchlist=tuple(watch),
+                  coverage=parse_coverage(m),
+                  skipped_columns=tuple((c.text("column", name), humanize(c.text("reason", "")))
+                                        for name, c in (m.objects("columns_skipped")
+                                                        if m.opt("columns_skipped") is not None else [])))
 
 
 @dataclass(frozen=True)

@@ -473,6 +473,76 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
     return out
 
 
+# Text features in the words of the coverage table (the others are detector names, shown as keys).
+_TEXT_FEATURE_WORDS = {"jargon": "medical jargon", "caps": "words in capitals", "length": "word count"}
+
+
+def _coverage_what(c) -> list:
+    """The first cell of a coverage row: the column or feature and how it was cut."""
+    if c.source == "metadata":
+        cut = {"categorical": "values", "numeric": "quantile bins", "date": "date quantile bins"}.get(c.kind, "slices")
+        detail = (f"{cnt(c.n_values)} value{'s' if c.n_values != 1 else ''}"
+                  if c.kind == "categorical" and c.n_values is not None else f"{cnt(c.n_predicates)} {cut}")
+        if c.n_pooled:
+            detail += f", {cnt(c.n_pooled)} too rare to test alone pooled as \u201cother\u201d"
+        return [Code(c.name), f" (metadata, {detail})"]
+    words = _TEXT_FEATURE_WORDS.get(c.name)
+    if c.name == "length" and c.edges:
+        return ["word count (", Code("length_q*"), f": quantile edges {', '.join(str(e) for e in c.edges)} words; "
+                f"{cnt(c.n_predicates)} length slices in all)"]
+    return [f"{words} (", Code(c.name), ")"] if words else [Code(c.name), " (text detector)"]
+
+
+def tested_clean(inputs: Inputs) -> list:
+    """"What was tested": every metadata column and text feature, its slices and tests, and which
+    (if any) survived false-discovery control; a level-3 part of "Ranked blind spots"."""
+    sl = inputs.slices
+    if sl is None:
+        return []
+    out = [Heading(3, "What was tested, column by column")]
+    if not sl.coverage:
+        return out + [Paragraph("Not recorded: ", Code(str(paths.SLICE_METRICS)), " was written before the slice "
+                                "stage counted its tests per column; re-run it (", Code("dvc repro"), ").")]
+    rows, clean = [], []
+    for c in sl.coverage:
+        if not c.n_tests and not c.conj_tests:
+            result = ("not tested: no value holds enough rows to compare" if c.n_values and c.n_pooled == c.n_values
+                      else "not tested: no slice had enough rows (or it held nearly every row)")
+        elif c.n_significant:
+            result = run(f"{cnt(c.n_significant)} significant test{'s' if c.n_significant != 1 else ''}: ",
+                         *[x for i, k in enumerate(c.significant) for x in ((", " if i else ""), Code(k))])
+        elif c.conj_reported:
+            result = (f"no significant gap alone; {cnt(c.conj_reported)} significant test"
+                      f"{'s' if c.conj_reported != 1 else ''} combined with another feature, worse than "
+                      f"that feature alone")
+        else:
+            result = "no significant gap"
+            if c.conj_significant:  # e.g. "weak site and sex = F": the site's gap, not one of sex
+                result += (f" (combined with another feature, {cnt(c.conj_significant)} significant test"
+                           f"{'s' if c.conj_significant != 1 else ''} explained by that feature alone)")
+            clean.append(c)
+        rows.append([run(*_coverage_what(c)), cnt(c.n_slices_tested), cnt(c.n_tests),
+                     f"{cnt(c.conj_tests)} ({cnt(c.conj_slices_tested)} slice{'s' if c.conj_slices_tested != 1 else ''})",
+                     result])
+    names = [x for i, c in enumerate(clean) for x in ((", " if i else ""), Code(c.name))]
+    out.append(Paragraph(
+        f"Every metadata column and text feature the slice stage cut into slices, with the tests made on them "
+        f"(error rate and each class's recall, all in the one Benjamini-Hochberg family at FDR {g(sl.fdr_alpha)}). ",
+        *((f"{len(clean)} came out clean, with no significant gap alone or combined: ", *names, ". ") if clean
+          else ("None came out clean. ",)),
+        "Clean means no evidence of a gap at this false-discovery level, not proof that there is none: the "
+        "counts say how much was looked at."))
+    out.append(Table(["column or feature", "slices", "tests", "tests combined", "result"], rows,
+                     align=("l", "r", "r", "r", "l"), wide=0,
+                     caption=run("slices and tests: the feature's own slices (each value, bin or detector) with "
+                                 "enough rows to test; tests combined: tests of two-feature combinations that include "
+                                 "one of its slices; significant: q at most ", g(sl.fdr_alpha), ".")))
+    if sl.skipped_columns:
+        out.append(Paragraph("Not sliced: ", *[x for i, (name, why) in enumerate(sl.skipped_columns)
+                                               for x in (("; " if i else ""), Code(name), f" ({why})")], "."))
+    return out
+
+
 def evidence(inputs: Inputs) -> list:
     p, cal, fig = inputs.profile, inputs.calibration, inputs.figures
     out = [Heading(2, SECTION_TITLES[3])]
@@ -984,6 +1054,7 @@ def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = 
     doc.add(*accuracy_lied(inputs, classes_figure=inputs.figures.get("class_distribution")))
     doc.add(*repeated_texts(inputs, alpha=alpha))
     doc.add(*blind_spots(inputs, max_rows=cfg.max_blind_spots))
+    doc.add(*tested_clean(inputs))  # a level-3 part of "Ranked blind spots"
     doc.add(*evidence(inputs))
     doc.add(*examples(inputs, n_examples=cfg.n_examples, max_chars=cfg.max_quote_chars))
     doc.add(*judge(inputs, alpha=alpha))

@@ -45,8 +45,11 @@ Metrics (``metrics/slices.json``)
 per metric; an unresolved watchlist key has only ``n`` = 0, ``tested``, ``reason``
 "not_present" and ``detail``, a sentence per missing part; an empty one has the reason
 ``no_rows``), ``columns_tested`` (column key -> ``column`` raw name, ``kind``,
-``n_values``, ``n_predicates``) and ``columns_skipped`` (column key -> ``column``,
-``reason``, ``detail``): every metadata column is in exactly one of the two. A slice
+``n_values``, ``n_predicates``, for categorical columns ``n_own`` and ``n_pooled``, and the
+test counts of :mod:`blindspot.slices.coverage`) and ``columns_skipped`` (column key -> ``column``,
+``reason``, ``detail``): every metadata column is in exactly one of the two; ``text_features``
+(text feature -> ``slices``, key -> what it selects, the same test counts, and for ``length``
+the word-count quantile levels and whole-word edges, ``n_words_quantiles``). A slice
 that is both watched and discovered is keyed by its watchlist key everywhere.
 
 Class findings compare a class's recall with the pooled recall of the other classes

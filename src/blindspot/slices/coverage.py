@@ -14,8 +14,10 @@ text feature: ``jargon``, ``caps``, ``length``, one per detector) gains:
 
 ``n_slices_tested``, ``n_tests``, ``n_significant`` (slices of this feature alone),
 ``significant`` (key -> number of its significant tests; only keys that have one) and
-``conjunctions``: ``{"n_slices_tested", "n_tests", "n_significant"}`` over the tested
-conjunctions that include one of its predicates.
+``conjunctions``: ``{"n_slices_tested", "n_tests", "n_significant", "n_reported"}`` over the
+tested conjunctions that include one of its predicates, ``n_reported`` counting the significant
+tests that are findings of their own (not explained by a parent, :mod:`blindspot.slices.discovery`):
+"site = yelp and sex = F" significant only because yelp reviews are worse says nothing about sex.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def coverage(table: PredicateTable, slices: pd.DataFrame, tests: pd.DataFrame) -
         ``members``: tuple of predicate columns, or None for a watchlist slice built on
         demand (a rare value; not attributed, it is in the watchlist section).
     tests : DataFrame, one row per (slice, metric)
-        ``slice`` (row of ``slices``), ``tested``, ``significant``.
+        ``slice`` (row of ``slices``), ``tested``, ``significant``, and ``reported`` (significant and
+        not explained by a parent; taken as ``significant`` when absent).
 
     Returns
     -------
@@ -57,12 +60,14 @@ def coverage(table: PredicateTable, slices: pd.DataFrame, tests: pd.DataFrame) -
     for j in range(len(table.predicates)):
         out.setdefault(_group(table, j), {"n_slices_tested": 0, "n_tests": 0, "n_significant": 0,
                                           "significant": {},
-                                          "conjunctions": {"n_slices_tested": 0, "n_tests": 0, "n_significant": 0}})
+                                          "conjunctions": {"n_slices_tested": 0, "n_tests": 0, "n_significant": 0,
+                                                           "n_reported": 0}})
     if not len(tests):
         return out
-    per_slice = tests.assign(tested=tests["tested"].astype(int),
-                             significant=(tests["tested"] & tests["significant"]).astype(int)
-                             ).groupby("slice")[["tested", "significant"]].sum()
+    significant = tests["tested"] & tests["significant"]
+    reported = significant & (tests["reported"] if "reported" in tests else True)
+    per_slice = tests.assign(tested=tests["tested"].astype(int), significant=significant.astype(int),
+                             reported=reported.astype(int)).groupby("slice")[["tested", "significant", "reported"]].sum()
     for s, row in per_slice.iterrows():  # over tested slices, not rows of data
         n_tests, n_sig = int(row["tested"]), int(row["significant"])
         members = slices.at[s, "members"]
@@ -74,6 +79,8 @@ def coverage(table: PredicateTable, slices: pd.DataFrame, tests: pd.DataFrame) -
             record["n_slices_tested"] += 1
             record["n_tests"] += n_tests
             record["n_significant"] += n_sig
+            if len(members) > 1:
+                record["n_reported"] += int(row["reported"])
             if len(members) == 1 and n_sig:
                 key = table.predicates[members[0]].key
                 record["significant"][key] = record["significant"].get(key, 0) + n_sig
@@ -84,7 +91,7 @@ def merge_coverage(table: PredicateTable, counts: Mapping) -> tuple[dict, dict]:
     """``columns_tested`` and ``text_features`` of ``metrics/slices.json`` with the counts of
     :func:`coverage` in each record (text features in predicate order)."""
     empty = {"n_slices_tested": 0, "n_tests": 0, "n_significant": 0, "significant": {},
-             "conjunctions": {"n_slices_tested": 0, "n_tests": 0, "n_significant": 0}}
+             "conjunctions": {"n_slices_tested": 0, "n_tests": 0, "n_significant": 0, "n_reported": 0}}
     columns = {}
     for key, c in table.columns.items():
         if c["status"] == "tested":
