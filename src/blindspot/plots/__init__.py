@@ -46,10 +46,14 @@ def plain_text(text) -> str:
     Every dollar sign is escaped (a class named ``$\\frac{`` would stop the figure), and a
     character the figure font has no glyph for (most emoji, control characters) is
     written as its code point, ``U+1F641``: an empty box would make two classes look the same.
+    Applying it twice changes nothing (callers may pass text a stage has already made plain).
     """
-    out = []
-    for ch in str(text):
-        out.append(r"\$" if ch == "$" else ch if _drawable(ch) else f"U+{ord(ch):04X}")
+    out, text = [], str(text)
+    for i, ch in enumerate(text):
+        if ch == "$":  # idempotent: a dollar sign already escaped stays as it is
+            out.append("$" if i and text[i - 1] == "\\" else r"\$")
+        else:
+            out.append(ch if _drawable(ch) else f"U+{ord(ch):04X}")
     return "".join(out)
 
 
