@@ -156,3 +156,23 @@ def test_long_slice_titles_wrap_inside_their_panel(data):
     assert key in fig.axes[0].get_title().replace("\n", "")
     sup = fig.texts[0].get_window_extent(r)
     assert sup.y0 > max(a.y1, b.y1) and 0 <= sup.x0 and sup.x1 <= fig.bbox.x1
+
+
+def test_dvc_reliability_data_carries_the_diagonal(data, tmp_path):
+    # DVC's templates cannot draw y = x: each record carries it as a second field to plot.
+    import json
+
+    import yaml
+
+    from _paths import ROOT
+    correct, conf = data
+    save_calibration_plots(fake_audit(correct, conf), tmp_path)
+    records = json.loads((tmp_path / "reliability_equal_width.json").read_text())
+    assert records and all(r["perfect_calibration"] == r["mean_confidence"] for r in records)
+    plots = {next(iter(p)): next(iter(p.values())) for p in yaml.safe_load((ROOT / "dvc.yaml").read_text())["plots"]
+             if isinstance(p, dict)}
+    for name in ("calibration_reliability_equal_width", "calibration_reliability_equal_mass"):
+        y, = plots[name]["y"].values()
+        assert y == ["accuracy", "perfect_calibration"] and "diagonal" in plots[name]["title"]
+    watch = plots["slice_gaps_watchlist"]
+    assert watch["x"] == "worse_by" and "right = worse" in watch["title"]

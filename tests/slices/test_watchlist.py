@@ -59,7 +59,21 @@ def test_watchlist_gap_rows_flatten_tested_metrics_only():
     }
     rows = watchlist_gap_rows(section, ["error_rate", "recall_negative"])
     assert rows == [{"slice": "b_key / error_rate", "gap": 0.1, "gap_ci_low": 0.02, "gap_ci_high": 0.2,
-                     "n": 40, "significant": 1}]
+                     "worse_by": 0.1, "worse_by_ci_low": 0.02, "worse_by_ci_high": 0.2, "n": 40, "significant": 1}]
+
+
+def test_watchlist_gap_rows_point_worse_the_same_way_for_every_metric():
+    from blindspot.slices.watchlist import watchlist_gap_rows
+
+    # Higher error rate and lower recall: both worse, both positive worse_by.
+    section = {"k": {"n": 90, "error_rate": {"tested": True, "gap": 0.1, "gap_ci_low": 0.02, "gap_ci_high": 0.2,
+                                             "n": 90, "significant": True},
+                     "recall_negative": {"tested": True, "gap": -0.3, "gap_ci_low": -0.5, "gap_ci_high": -0.1,
+                                         "n": 30, "significant": True}}}
+    err, rec = watchlist_gap_rows(section, ["error_rate", "recall_negative"])
+    assert err["worse_by"] == 0.1 and rec["worse_by"] == 0.3
+    assert (rec["worse_by_ci_low"], rec["worse_by_ci_high"]) == (0.1, 0.5)
+    assert rec["gap"] == -0.3  # the raw gap is kept for anyone who read it before
 
 
 def test_a_metadata_column_named_like_a_text_feature_keeps_both_in_the_slice_spec():

@@ -282,8 +282,13 @@ DATA_FILES = ("reliability_equal_width.json", "reliability_equal_mass.json")
 
 
 def _nonempty_records(bins: ReliabilityBins) -> list[dict]:
-    # DVC plots draw every record: empty bins (NaN means) would break the line.
-    return [r for r in bins.table() if r["count"] > 0]
+    """Records of the bins with rows for the DVC reliability plot.
+
+    DVC plots draw every record: empty bins (NaN means) would break the line. Each record
+    also carries ``perfect_calibration`` (its mean confidence): plotted as a second y
+    field against ``mean_confidence`` it is the diagonal, which DVC's templates cannot draw.
+    """
+    return [{**r, "perfect_calibration": r["mean_confidence"]} for r in bins.table() if r["count"] > 0]
 
 
 def save_calibration_plots(audit, directory, *, ci_level: float = 0.95, thresholds: Sequence[float] = ()) -> list:

@@ -23,6 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
+from blindspot.direction import higher_is_better
 from blindspot.errors import ConfigError
 from blindspot.slices.features import CONJUNCTION, Predicate, PredicateTable, merge_specs
 
@@ -132,9 +133,12 @@ def watchlist_gap_rows(watchlist_metrics: dict, metrics: Sequence[str]) -> list[
     Returns
     -------
     list of dict, length <= n_keys * n_metrics
-        ``slice`` ("<key> / <metric>"), ``gap``, ``gap_ci_low``, ``gap_ci_high``, ``n``,
-        ``significant`` (0/1), for every watchlist slice and metric that was tested. Keys
-        are the stable watchlist keys, so the rows line up across model versions.
+        ``slice`` ("<key> / <metric>"), ``gap``, ``gap_ci_low``, ``gap_ci_high`` (slice
+        minus rest), ``worse_by`` with ``worse_by_ci_low``, ``worse_by_ci_high`` (the same
+        gap signed so that positive means the slice is worse: the gap of an error rate,
+        minus the gap of a recall), ``n``, ``significant`` (0/1), for every watchlist slice
+        and metric that was tested. Keys are the stable watchlist keys, so the rows line
+        up across model versions; ``worse_by`` lets one bar chart point "worse" one way.
     """
     rows = []
     for key in sorted(watchlist_metrics):
@@ -143,6 +147,10 @@ def watchlist_gap_rows(watchlist_metrics: dict, metrics: Sequence[str]) -> list[
             m = entry.get(metric) if isinstance(entry, dict) else None
             if not m or not m.get("tested"):
                 continue
+            sign = -1.0 if higher_is_better(metric) else 1.0
+            low, high = sorted((sign * m["gap_ci_low"], sign * m["gap_ci_high"]))
             rows.append({"slice": f"{key} / {metric}", "gap": m["gap"], "gap_ci_low": m["gap_ci_low"],
-                         "gap_ci_high": m["gap_ci_high"], "n": m["n"], "significant": int(bool(m["significant"]))})
+                         "gap_ci_high": m["gap_ci_high"], "worse_by": sign * m["gap"] + 0.0,
+                         "worse_by_ci_low": low + 0.0, "worse_by_ci_high": high + 0.0, "n": m["n"],
+                         "significant": int(bool(m["significant"]))})
     return rows
