@@ -5,6 +5,13 @@
 ``not_compared`` (a baseline that does not fit the current model, or too few paired rows:
 ``reason`` says which) or ``compared``. Only a baseline file that is missing or outside
 the workspace stops the stage (a config error); every other case exits 0.
+
+``prior_shift`` (:mod:`blindspot.prior_shift`) is written in every case: whether the
+gold-label shares moved between the baseline file and the current one, the label-free EM
+estimate of the deployment class prior from the current probabilities (the baseline's
+label shares stand for the training prior) and a cross-fitted prior-correction what-if.
+It needs only the baseline's gold labels, not paired ids, so it is measured whenever the
+baseline file is read, also when too few rows pair; otherwise it holds the reason.
 """
 
 import numpy as np
@@ -14,6 +21,8 @@ from blindspot import paths
 from blindspot.compare import NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, read_baseline
 from blindspot.config import load_params
 from blindspot.io.readers import read_predictions
+from blindspot.io.schema import probability_matrix
+from blindspot.prior_shift import NO_BASELINE_REASON as NO_PRIOR_REASON, not_measured, prior_shift
 from blindspot.io.writers import write_metrics
 from blindspot.progress import Progress
 from stages._runner import run
@@ -45,14 +54,17 @@ def main(log) -> str:
     versions = {"current": {"name": cfg.model.name, "path": cfg.model.path},
                 "baseline": {"name": base.name, "path": base.path}}
     if base.path is None:
-        write_metrics(paths.COMPARE_METRICS, {**versions, "status": NO_BASELINE, "reason": NO_BASELINE_REASON})
+        write_metrics(paths.COMPARE_METRICS, {**versions, "status": NO_BASELINE, "reason": NO_BASELINE_REASON,
+                                              "prior_shift": not_measured(NO_PRIOR_REASON)})
         return f"{NO_BASELINE_REASON} (compare.baseline.path is null) -> {paths.COMPARE_METRICS}"
     baseline = read_baseline(cfg.compare, cfg.model, cfg.ingest)
     versions["baseline"].update(rows_in=baseline.rows_in, rows_rejected=baseline.rows_rejected,
                                 rows_clean=0 if baseline.clean is None else len(baseline.clean))
     head = f"{cfg.model.name} vs {base.name}"
     if baseline.clean is None:
-        write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": baseline.reason})
+        why = f"not measurable: the baseline cannot be read: {baseline.reason}"
+        write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": baseline.reason,
+                                              "prior_shift": not_measured(why)})
         return f"{head}: not compared: {baseline.reason} -> {paths.COMPARE_METRICS}"
     current = read_predictions(paths.PREDICTIONS)
     # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
@@ -66,7 +78,11 @@ def main(log) -> str:
                                  level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
                                  min_rows=cfg.compare.min_rows, progress=progress)
     progress.finish(result["pairing"]["n_paired"])
-    write_metrics(paths.COMPARE_METRICS, {**versions, **result})
+    shift = prior_shift(baseline.clean["y_true"].to_numpy(), current["y_true"].to_numpy(),
+                        current["y_pred"].to_numpy(), probability_matrix(current, cfg.ingest.classes),
+                        cfg.ingest.classes, baseline_name=base.name, alpha=cfg.stats.fdr_alpha,
+                        n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed)
+    write_metrics(paths.COMPARE_METRICS, {**versions, **result, "prior_shift": shift})
     head += f" on {result['pairing']['n_paired']} paired rows"
     if result["status"] != "compared":
         return f"{head}: not compared: {result['reason']} -> {paths.COMPARE_METRICS}"

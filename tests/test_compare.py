@@ -392,6 +392,10 @@ def test_stage_writes_compare_metrics(params_for, tmp_path):
     assert set(out["watchlist"]) == {"odd"}  # only watchlist slices, never discovered ones
     assert out["baseline"]["rows_clean"] == 4 and out["current"]["name"] == "v1"
     assert "4 paired rows" in line
+    shift = out["prior_shift"]  # class mix tested; too few rows (4) for the 5-fold EM what-if, said so
+    assert shift["measured"] == 1 and shift["label_shift"]["counts_baseline"] == {"negative": 1, "neutral": 1,
+                                                                                 "positive": 2}
+    assert shift["em"]["measured"] == 0 and shift["em"]["reason"]
 
 
 def test_stage_without_baseline(params_for, tmp_path):
@@ -399,7 +403,10 @@ def test_stage_without_baseline(params_for, tmp_path):
 
     work = _stage_dir(params_for, tmp_path, None)
     assert "no baseline" in main(logging.getLogger("test"))
-    assert json.loads((work / paths.COMPARE_METRICS).read_text())["status"] == "no_baseline"
+    out = json.loads((work / paths.COMPARE_METRICS).read_text())
+    assert out["status"] == "no_baseline"
+    # No training prior is invented: the label-free EM needs the baseline's class shares.
+    assert out["prior_shift"] == {"measured": 0, "reason": "not measurable: no baseline to give the training class prior"}
 
 
 def test_stage_missing_baseline_file_names_it(params_for, tmp_path):
@@ -529,6 +536,8 @@ def test_stage_with_few_paired_rows_writes_not_compared(params_for, tmp_path, sh
     line = main(logging.getLogger("test"))
     out = json.loads((work / paths.COMPARE_METRICS).read_text())
     assert out["pairing"]["n_paired"] == shared
+    # The class-mix test needs only the baseline's labels, not paired ids: measured even with none shared.
+    assert out["prior_shift"]["label_shift"]["n_baseline"] == len(base)
     if shared < 10:
         assert (out["status"], out["reason"]) == ("not_compared", f"{shared} paired rows, fewer than compare.min_rows=10")
         assert f"not compared: {shared} paired rows" in line

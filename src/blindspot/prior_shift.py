@@ -1,0 +1,369 @@
+"""Prior (label) shift between a baseline's data and the current data, and what a prior correction would do.
+
+A model's probabilities ``p(y|x)`` carry the class mix of the data it was trained on. When
+the deployment data hold the classes in other shares (prior shift: ``p(y)`` moves while
+``p(x|y)`` stays), its posteriors are off by a factor per class, and a majority class of
+training keeps "winning" reviews that now belong to another class. This module answers
+three questions, each only when it can be measured:
+
+1. **Did the class mix move?** (:func:`label_shift_test`) The gold-label counts of the
+   baseline file and of the current file form a 2 x K table; a Pearson chi-square test of
+   homogeneity (K - 1 degrees of freedom, classes absent from both files left out) says
+   whether the shares differ beyond sampling noise. When the two files hold the same
+   reviews (the bundled v1/v2 pair) the shares are identical, the statistic is 0 and
+   p = 1: no shift. The test treats the two files as independent samples; for files
+   sharing reviews it is conservative (the shared rows make the shares agree more than
+   independent samples would).
+2. **What is the deployment mix, without labels?** (:func:`em_prior`) The EM procedure of
+   Saerens, Latinne and Decaestecker (2002, "Adjusting the outputs of a classifier to new
+   a priori probabilities: a simple procedure", Neural Computation 14(1)): from the
+   training prior ``pi_train``, repeat ``w = pi_new / pi_train``,
+   ``p'(y|x) = p(y|x) w_y / sum_j p(j|x) w_j``, ``pi_new = mean_x p'(y|x)`` to a fixed
+   point. Only the predicted probabilities of the current file are used.
+   The training prior is **the baseline file's gold-label shares**: it stands for the
+   data the model was fitted or validated on. The mean of the current predicted
+   probabilities is *not* a training prior (it is the model's view of the deployment
+   data, the very thing under test), so without a baseline nothing is estimated: "not
+   measurable: no baseline to give the training class prior". The procedure assumes the
+   probabilities are calibrated on the training data; a miscalibrated model biases the
+   estimate, which is why the effect is judged by the what-if below, not taken on trust.
+3. **What would a prior correction do?** (:func:`prior_correction_what_if`) Cross-fitted:
+   the rows are dealt into k seeded folds; the prior applied to a fold's rows is
+   estimated by EM on the *other* folds' rows only, so no row's own probabilities decide
+   its correction. A row's prediction changes only where the adjusted posteriors' argmax
+   differs from the unadjusted argmax (elsewhere the file's own prediction is kept, so
+   with no shift the what-if is the file itself). Accuracy and each class's recall are
+   given before and after with Wilson intervals, and the paired change with an exact
+   McNemar p value and a percentile interval from a bootstrap of the joint
+   (true, before, after) count table (the row bootstrap, drawn over occupied cells).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Sequence
+
+import numpy as np
+from scipy.special import chdtrc
+
+from blindspot.stats import percentile_interval, wilson_interval
+
+NO_BASELINE_REASON = "not measurable: no baseline to give the training class prior"
+NO_PROBABILITIES_REASON = "not measurable: the current predictions have no class probabilities"
+TEST_METHOD = ("Pearson chi-square test of homogeneity on the 2 x K table of gold-label counts "
+               "(baseline file, current file), K - 1 degrees of freedom")
+EM_METHOD = ("EM prior estimation of Saerens, Latinne and Decaestecker (2002) on the current predicted "
+             "probabilities, from the baseline's gold-label shares as the training prior")
+WHAT_IF_METHOD = ("cross-fitted prior correction: the prior applied to each fold is estimated on the other "
+                  "folds; Wilson intervals for each rate, percentile bootstrap of the joint (true, before, after) "
+                  "count table for the change, exact McNemar test")
+N_SPLITS = 5
+EM_TOL = 1e-10
+EM_MAX_ITER = 10_000
+CHUNK_CELLS = 1 << 20
+
+
+def label_shift_test(counts_baseline, counts_current, *, alpha: float = 0.05) -> dict:
+    """Chi-square test of homogeneity of two files' gold-label counts.
+
+    Parameters
+    ----------
+    counts_baseline, counts_current : array_like of int, shape (K,)
+        Rows of each class in each file.
+    alpha : float
+        Level at which the shares are called ``shifted``.
+
+    Returns
+    -------
+    dict
+        ``statistic``, ``dof``, ``p_value``, ``min_expected`` (smallest expected cell
+        count, below 5 the chi-square approximation is rough), ``total_variation`` (half the
+        L1 distance between the two share vectors), ``shifted`` (``p_value < alpha``),
+        ``alpha`` and ``test``. ``p_value`` is NaN (and ``shifted`` False) when fewer than
+        two classes occur or a file is empty.
+    """
+    table = np.vstack([np.asarray(counts_baseline, dtype=float), np.asarray(counts_current, dtype=float)])
+    n_side = table.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = table / n_side[:, None]
+    tv = float(0.5 * np.abs(shares[0] - shares[1]).sum()) if np.all(n_side > 0) else float("nan")
+    used = table[:, table.sum(axis=0) > 0]  # a class in neither file adds no information
+    out = {"test": TEST_METHOD, "alpha": float(alpha), "total_variation": tv}
+    if used.shape[1] < 2 or np.any(n_side == 0):
+        return {**out, "statistic": float("nan"), "dof": 0, "p_value": float("nan"),
+                "min_expected": float("nan"), "shifted": False}
+    expected = np.outer(used.sum(axis=1), used.sum(axis=0)) / used.sum()
+    stat = float(((used - expected) ** 2 / expected).sum())
+    dof = used.shape[1] - 1
+    p = float(chdtrc(dof, stat))
+    return {**out, "statistic": stat, "dof": int(dof), "p_value": p, "min_expected": float(expected.min()),
+            "shifted": bool(p < alpha)}
+
+
+def _normalise(proba) -> np.ndarray:
+    """Rows scaled to sum to 1 (files round their probabilities); an all-zero row stays uniform."""
+    p = np.asarray(proba, dtype=float)
+    total = p.sum(axis=1, keepdims=True)
+    return np.where(total > 0, p / np.where(total > 0, total, 1.0), 1.0 / p.shape[1])
+
+
+def adjust_posteriors(proba, weights) -> np.ndarray:
+    """``p'(y|x) = p(y|x) w_y / sum_j p(j|x) w_j``, shape (n, K); weights shape (K,)."""
+    scaled = _normalise(proba) * np.asarray(weights, dtype=float)[None, :]
+    total = scaled.sum(axis=1, keepdims=True)
+    # A row whose mass sat only on classes now weighted 0 keeps its original posterior.
+    return np.where(total > 0, scaled / np.where(total > 0, total, 1.0), _normalise(proba))
+
+
+def em_prior(proba, train_prior, *, tol: float = EM_TOL, max_iter: int = EM_MAX_ITER) -> dict:
+    """Label-free estimate of the deployment class prior (Saerens et al. 2002).
+
+    Parameters
+    ----------
+    proba : array_like of float, shape (n, K)
+        Predicted class probabilities on the deployment rows (rows renormalised to 1).
+    train_prior : array_like of float, shape (K,)
+        Class shares of the training data; every entry must be positive.
+    tol : float
+        Stop when no class's estimated share moves more than this in one step.
+    max_iter : int
+
+    Returns
+    -------
+    dict
+        ``prior`` (ndarray, shape (K,), the estimated deployment prior), ``weights``
+        (``prior / train_prior``), ``n_iter`` and ``converged``.
+
+    Raises
+    ------
+    ValueError
+        If ``train_prior`` has a zero or negative entry (the weight would be infinite), or
+        the shapes disagree.
+    """
+    pi_train = np.asarray(train_prior, dtype=float)
+    pi_train = pi_train / pi_train.sum()
+    p = _normalise(proba)
+    if p.ndim != 2 or p.shape[1] != pi_train.size:
+        raise ValueError(f"proba must have shape (n, {pi_train.size}). Got {p.shape} instead.")
+    if np.any(pi_train <= 0):
+        raise ValueError(f"every training prior must be positive. Got {pi_train.tolist()} instead.")
+    if p.shape[0] == 0:
+        return {"prior": pi_train.copy(), "weights": np.ones_like(pi_train), "n_iter": 0, "converged": True}
+    pi_new = pi_train.copy()
+    converged, it = False, 0
+    for it in range(1, max_iter + 1):
+        updated = adjust_posteriors(p, pi_new / pi_train).mean(axis=0)
+        step = float(np.max(np.abs(updated - pi_new)))
+        pi_new = updated
+        if step <= tol:
+            converged = True
+            break
+    return {"prior": pi_new, "weights": pi_new / pi_train, "n_iter": int(it), "converged": converged}
+
+
+def prior_folds(n: int, n_splits: int, seed: int) -> np.ndarray:
+    """Fold of each row, shape (n,): a seeded shuffle dealt in turn (sizes differ by at most one)."""
+    order = np.random.default_rng([int(seed), zlib.crc32(b"prior_shift/folds")]).permutation(n)
+    fold = np.empty(n, dtype=np.intp)
+    fold[order] = np.arange(n) % n_splits
+    return fold
+
+
+def cross_fitted_predictions(y_pred, proba, train_prior, *, n_splits: int = N_SPLITS, seed: int = 0) -> dict:
+    """Prior-corrected predictions, each fold corrected with the prior estimated on the other folds.
+
+    Parameters
+    ----------
+    y_pred : array_like of int, shape (n,)
+        The file's predictions (class indices).
+    proba : array_like of float, shape (n, K)
+    train_prior : array_like of float, shape (K,)
+    n_splits : int
+        Folds (at least 2, and at most n / 2).
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``y_after`` (ndarray of int, shape (n,)), ``fold_priors`` (ndarray, shape
+        (n_splits, K)), ``n_changed`` (rows whose prediction changes), ``converged``.
+    """
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    p = _normalise(proba)
+    n = p.shape[0]
+    if n_splits < 2 or n < 2 * n_splits:
+        raise ValueError(f"cross-fitting {n_splits} folds needs at least {2 * max(n_splits, 2)} rows. Got {n} instead.")
+    fold = prior_folds(n, n_splits, seed)
+    argmax = p.argmax(axis=1)
+    y_after = y_pred.copy()
+    priors, converged = [], True
+    for f in range(n_splits):
+        test = fold == f
+        fit = em_prior(p[~test], train_prior)
+        priors.append(fit["prior"])
+        converged &= fit["converged"]
+        moved = adjust_posteriors(p[test], fit["weights"]).argmax(axis=1)
+        # Only a row whose argmax the correction moves changes: elsewhere the file's own
+        # prediction stands (it may break ties or thresholds differently from the argmax).
+        y_after[test] = np.where(moved != argmax[test], moved, y_pred[test])
+    return {"y_after": y_after, "fold_priors": np.vstack(priors), "n_changed": int((y_after != y_pred).sum()),
+            "converged": bool(converged)}
+
+
+def _mcnemar(b: int, c: int) -> float:
+    from blindspot.compare import mcnemar_exact  # the project's exact McNemar test
+
+    return mcnemar_exact(b, c)
+
+
+def _rate_entry(hits_before, hits_after, n, reps_before, reps_after, reps_n, level: float) -> dict:
+    """Before/after rate with Wilson intervals, paired change with bootstrap interval and McNemar p."""
+    hb, ha = int(hits_before.sum()), int(hits_after.sum())
+    lo_b, hi_b = wilson_interval(hb, n, level)
+    lo_a, hi_a = wilson_interval(ha, n, level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reps = (reps_after - reps_before) / reps_n
+    lo_d, hi_d = percentile_interval(reps, level)
+    before = hb / n if n else float("nan")
+    after = ha / n if n else float("nan")
+    return {"n": int(n), "before": float(before), "before_ci_low": float(lo_b), "before_ci_high": float(hi_b),
+            "after": float(after), "after_ci_low": float(lo_a), "after_ci_high": float(hi_a),
+            "delta": float(after - before), "delta_ci_low": float(lo_d), "delta_ci_high": float(hi_d),
+            "lost": int((hits_before & ~hits_after).sum()), "gained": int((~hits_before & hits_after).sum()),
+            "p_value": _mcnemar(int((hits_before & ~hits_after).sum()), int((~hits_before & hits_after).sum()))}
+
+
+def what_if_metrics(y_true, y_before, y_after, classes: Sequence[str], *, n_boot: int, level: float,
+                    rng: np.random.Generator) -> dict:
+    """Accuracy and per-class recall before and after a change of predictions, paired.
+
+    Parameters
+    ----------
+    y_true, y_before, y_after : array_like of int, shape (n,)
+    classes : sequence of str, length K
+    n_boot, level : int, float
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        ``accuracy`` and ``per_class`` (class -> ``{"recall": ...}``), each entry as
+        :func:`_rate_entry` (``n`` is the rows the rate is computed on: all rows, or the
+        rows of that class).
+    """
+    k = len(classes)
+    t, b, a = (np.asarray(v, dtype=np.int64) for v in (y_true, y_before, y_after))
+    codes, counts = np.unique((t * k + b) * k + a, return_counts=True)
+    ct, rest = np.divmod(codes, k * k)
+    cb, ca = np.divmod(rest, k)
+    n = int(counts.sum())
+    # Bootstrap the occupied cells of the (true, before, after) table in chunks: memory stays bounded.
+    per = max(1, CHUNK_CELLS // max(codes.size, 1))
+    hit_b, hit_a = (cb == ct).astype(np.int64), (ca == ct).astype(np.int64)
+    cls = (ct[:, None] == np.arange(k)[None, :]).astype(np.int64)  # (m, K)
+    acc_b, acc_a, rec_b, rec_a, rec_n = [], [], [], [], []
+    for start in range(0, n_boot, per):
+        reps = rng.multinomial(n, counts / n, size=min(per, n_boot - start))
+        acc_b.append(reps @ hit_b)
+        acc_a.append(reps @ hit_a)
+        rec_b.append(reps @ (cls * hit_b[:, None]))
+        rec_a.append(reps @ (cls * hit_a[:, None]))
+        rec_n.append(reps @ cls)
+    acc_b, acc_a = np.concatenate(acc_b), np.concatenate(acc_a)
+    rec_b, rec_a, rec_n = np.concatenate(rec_b), np.concatenate(rec_a), np.concatenate(rec_n)
+    out = {"accuracy": _rate_entry(b == t, a == t, t.size, acc_b, acc_a, np.full(acc_b.shape, n), level),
+           "per_class": {}}
+    for j, name in enumerate(classes):
+        rows = t == j
+        out["per_class"][name] = {"recall": _rate_entry((b == t)[rows], (a == t)[rows], int(rows.sum()),
+                                                        rec_b[:, j], rec_a[:, j], rec_n[:, j], level)}
+    return out
+
+
+def _shares(counts, classes) -> dict:
+    total = float(np.sum(counts))
+    return {c: (float(v) / total if total else float("nan")) for c, v in zip(classes, counts)}
+
+
+def _by_class(values, classes) -> dict:
+    return {c: float(v) for c, v in zip(classes, values)}
+
+
+def label_counts(y_true, n_classes: int) -> np.ndarray:
+    """Rows of each class, shape (K,), int64."""
+    return np.bincount(np.asarray(y_true, dtype=np.int64), minlength=n_classes)[:n_classes]
+
+
+def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, classes: Sequence[str], *,
+                baseline_name: str, alpha: float, n_boot: int, level: float, seed: int,
+                n_splits: int = N_SPLITS) -> dict:
+    """The ``prior_shift`` block of ``metrics/compare.json``.
+
+    Parameters
+    ----------
+    y_true_baseline : array_like of int, shape (n_b,)
+        Gold labels of the baseline file (class indices).
+    y_true_current, y_pred_current : array_like of int, shape (n,)
+        Gold labels and predictions of the current file.
+    proba_current : ndarray of float, shape (n, K), or None
+        Current class probabilities; None when the file has none.
+    classes : sequence of str, length K
+    baseline_name : str
+        Named as the source of the training prior.
+    alpha, n_boot, level, seed : float, int, float, int
+        Test level, bootstrap replicates, interval level, seed.
+    n_splits : int
+        Cross-fitting folds.
+
+    Returns
+    -------
+    dict
+        ``measured`` (1/0), ``reason``, ``classes``, ``label_shift`` (counts, shares and
+        :func:`label_shift_test`), and, when the current file has probabilities and every
+        class occurs in the baseline, ``em`` (training prior and its source, estimated
+        prior, the current file's actual label shares, iterations) and ``what_if``
+        (:func:`what_if_metrics` of the cross-fitted correction). Otherwise ``em`` and
+        ``what_if`` are ``{"measured": 0, "reason": ...}``.
+    """
+    classes = list(classes)
+    k = len(classes)
+    cb, cc = label_counts(y_true_baseline, k), label_counts(y_true_current, k)
+    shift = {"n_baseline": int(cb.sum()), "n_current": int(cc.sum()),
+             "counts_baseline": {c: int(v) for c, v in zip(classes, cb)},
+             "counts_current": {c: int(v) for c, v in zip(classes, cc)},
+             "shares_baseline": _shares(cb, classes), "shares_current": _shares(cc, classes),
+             **label_shift_test(cb, cc, alpha=alpha)}
+    out = {"measured": 1, "reason": "", "classes": classes, "label_shift": shift}
+    absent = [c for c, v in zip(classes, cb) if v == 0]
+    reason = ""
+    if proba_current is None:
+        reason = NO_PROBABILITIES_REASON
+    elif absent:
+        reason = (f"not measurable: the class(es) {absent} have no row in the baseline {baseline_name}, so their "
+                  f"training prior is 0 and the correction weight undefined")
+    elif cc.sum() < 2 * n_splits:
+        reason = f"not measurable: {int(cc.sum())} current rows, fewer than {2 * n_splits} for {n_splits} folds"
+    if reason:
+        return {**out, "em": {"measured": 0, "reason": reason}, "what_if": {"measured": 0, "reason": reason}}
+    train = cb / cb.sum()
+    fit = em_prior(proba_current, train)
+    out["em"] = {"measured": 1, "reason": "", "method": EM_METHOD,
+                 "training_prior_source": f"gold-label shares of the baseline {baseline_name}",
+                 "training_prior": _by_class(train, classes), "estimated_prior": _by_class(fit["prior"], classes),
+                 "current_label_shares": _shares(cc, classes),
+                 "mean_predicted_probability": _by_class(_normalise(proba_current).mean(axis=0), classes),
+                 "n_iter": fit["n_iter"], "converged": int(fit["converged"]), "tol": EM_TOL}
+    cross = cross_fitted_predictions(y_pred_current, proba_current, train, n_splits=n_splits, seed=seed)
+    rng = np.random.default_rng([int(seed), zlib.crc32(b"prior_shift/what_if")])
+    metrics = what_if_metrics(y_true_current, y_pred_current, cross["y_after"], classes, n_boot=n_boot, level=level,
+                              rng=rng)
+    out["what_if"] = {"measured": 1, "reason": "", "method": WHAT_IF_METHOD, "n_splits": int(n_splits),
+                      "n_boot": int(n_boot), "ci_level": float(level), "n": int(len(cross["y_after"])),
+                      "n_changed": cross["n_changed"], "converged": int(cross["converged"]),
+                      "fold_priors": [_by_class(row, classes) for row in cross["fold_priors"]], **metrics}
+    return out
+
+
+def not_measured(reason: str) -> dict:
+    """The ``prior_shift`` block when nothing can be measured (no baseline, baseline unreadable)."""
+    return {"measured": 0, "reason": reason}

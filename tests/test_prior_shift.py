@@ -1,0 +1,195 @@
+"""Prior shift: class-mix test, label-free EM prior estimate, cross-fitted correction (blindspot.prior_shift)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+from scipy import stats as st
+
+from blindspot.prior_shift import (
+    NO_PROBABILITIES_REASON,
+    adjust_posteriors,
+    cross_fitted_predictions,
+    em_prior,
+    label_shift_test,
+    prior_folds,
+    prior_shift,
+    what_if_metrics,
+)
+
+CLASSES = ["negative", "neutral", "positive"]
+MEANS = np.array([[-1.5, 0.0], [0.0, 1.2], [1.5, 0.0]])
+
+
+def _draw(prior, n, seed):
+    """Gold labels, and the Bayes posteriors under ``train`` priors, of 2-d Gaussian classes (known p(x|y))."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(len(prior), size=n, p=prior)
+    x = MEANS[y] + rng.normal(size=(n, 2))
+    loglik = -0.5 * ((x[:, None, :] - MEANS[None]) ** 2).sum(-1)
+    return y, np.exp(loglik - loglik.max(axis=1, keepdims=True))
+
+
+def _posteriors(lik, prior):
+    p = lik * np.asarray(prior)[None, :]
+    return p / p.sum(axis=1, keepdims=True)
+
+
+TRAIN, SHIFTED = np.array([0.6, 0.3, 0.1]), np.array([0.2, 0.3, 0.5])
+
+
+# --------------------------------------------------------------------------- the class-mix test
+
+
+def test_identical_shares_say_no_shift():
+    """The bundled v1/v2 pair holds the same reviews: the statistic is 0 and p = 1."""
+    out = label_shift_test([300, 200, 479], [300, 200, 479])
+    assert out["statistic"] == 0 and out["p_value"] == pytest.approx(1.0) and not out["shifted"]
+    assert out["total_variation"] == 0 and out["dof"] == 2
+
+
+def test_shifted_shares_are_detected_and_match_scipy():
+    table = np.array([[180, 90, 30], [60, 90, 150]])
+    out = label_shift_test(*table)
+    ref = st.chi2_contingency(table, correction=False)
+    assert out["statistic"] == pytest.approx(ref.statistic) and out["p_value"] == pytest.approx(ref.pvalue)
+    assert out["shifted"] and out["p_value"] < 1e-20
+    assert out["total_variation"] == pytest.approx(0.4)
+
+
+def test_a_class_absent_from_both_files_is_left_out_and_one_class_is_untestable():
+    out = label_shift_test([10, 0, 30], [20, 0, 20])
+    ref = st.chi2_contingency([[10, 30], [20, 20]], correction=False)
+    assert out["dof"] == 1 and out["p_value"] == pytest.approx(ref.pvalue)
+    lone = label_shift_test([5, 0], [7, 0])
+    assert np.isnan(lone["p_value"]) and not lone["shifted"]
+
+
+def test_the_test_holds_its_level_on_null_data():
+    rng = np.random.default_rng(3)
+    p = [label_shift_test(rng.multinomial(400, TRAIN), rng.multinomial(500, TRAIN))["p_value"] for _ in range(400)]
+    assert 0.02 <= np.mean(np.array(p) < 0.05) <= 0.09
+
+
+# --------------------------------------------------------------------------- EM (Saerens et al. 2002)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_em_recovers_a_known_prior_shift(seed):
+    _, lik = _draw(SHIFTED, 4000, seed)
+    fit = em_prior(_posteriors(lik, TRAIN), TRAIN)
+    assert fit["converged"] and np.abs(fit["prior"] - SHIFTED).max() < 0.03
+    naive = _posteriors(lik, TRAIN).mean(axis=0)  # the uncorrected mean is far off: the test can fail
+    assert np.abs(naive - SHIFTED).max() > 0.1
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_em_stays_put_without_shift(seed):
+    _, lik = _draw(TRAIN, 4000, seed)
+    fit = em_prior(_posteriors(lik, TRAIN), TRAIN)
+    assert np.abs(fit["prior"] - TRAIN).max() < 0.03 and np.abs(fit["weights"] - 1).max() < 0.15
+
+
+def test_em_fixed_point_and_rejects_a_zero_training_prior():
+    _, lik = _draw(SHIFTED, 2000, 5)
+    proba = _posteriors(lik, TRAIN)
+    fit = em_prior(proba, TRAIN)
+    # At the fixed point the mean adjusted posterior is the prior itself.
+    np.testing.assert_allclose(adjust_posteriors(proba, fit["weights"]).mean(axis=0), fit["prior"], atol=1e-9)
+    with pytest.raises(ValueError, match="positive"):
+        em_prior(proba, [0.5, 0.5, 0.0])
+    with pytest.raises(ValueError, match="shape"):
+        em_prior(proba[:, :2], TRAIN)
+
+
+@settings(max_examples=30, deadline=None)
+@given(hs.integers(0, 10_000), hs.integers(2, 5))
+def test_em_returns_a_probability_vector(seed, k):
+    rng = np.random.default_rng(seed)
+    proba = rng.dirichlet(np.ones(k), size=50)
+    fit = em_prior(proba, rng.dirichlet(np.ones(k)) + 1e-3)
+    assert fit["prior"].shape == (k,) and np.all(fit["prior"] >= 0) and fit["prior"].sum() == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- cross-fitted what-if
+
+
+def test_each_fold_is_corrected_with_the_prior_of_the_other_folds():
+    y, lik = _draw(SHIFTED, 600, 7)
+    proba = _posteriors(lik, TRAIN)
+    out = cross_fitted_predictions(proba.argmax(1), proba, TRAIN, n_splits=4, seed=11)
+    fold = prior_folds(600, 4, 11)
+    assert np.bincount(fold).tolist() == [150] * 4
+    for f in range(4):
+        np.testing.assert_allclose(out["fold_priors"][f], em_prior(proba[fold != f], TRAIN)["prior"])
+        expected = adjust_posteriors(proba[fold == f], out["fold_priors"][f] / TRAIN).argmax(1)
+        np.testing.assert_array_equal(out["y_after"][fold == f], expected)
+
+
+def test_only_rows_whose_argmax_moves_change_prediction():
+    """A file prediction that differs from the argmax (a tie broken otherwise) is kept unless the correction moves it."""
+    proba = np.tile([[0.5, 0.5, 0.0]], (20, 1))
+    y_pred = np.full(20, 1)
+    out = cross_fitted_predictions(y_pred, proba, [0.5, 0.5, 1e-9], n_splits=2, seed=0)
+    np.testing.assert_array_equal(out["y_after"], y_pred)
+    assert out["n_changed"] == 0
+
+
+def test_what_if_metrics_are_the_direct_rates_with_paired_intervals():
+    rng = np.random.default_rng(0)
+    t = rng.integers(0, 3, 300)
+    before = np.where(rng.random(300) < 0.6, t, (t + 1) % 3)
+    after = np.where(rng.random(300) < 0.3, t, before)
+    out = what_if_metrics(t, before, after, CLASSES, n_boot=400, level=0.95, rng=np.random.default_rng(1))
+    acc = out["accuracy"]
+    assert acc["before"] == pytest.approx(np.mean(before == t)) and acc["after"] == pytest.approx(np.mean(after == t))
+    assert acc["delta_ci_low"] <= acc["delta"] <= acc["delta_ci_high"] and acc["delta_ci_low"] > 0
+    assert acc["lost"] == 0 and acc["gained"] == int(((before != t) & (after == t)).sum()) and acc["p_value"] < 1e-6
+    for j, c in enumerate(CLASSES):
+        r = out["per_class"][c]["recall"]
+        assert r["n"] == int((t == j).sum()) and r["after"] == pytest.approx(np.mean(after[t == j] == j))
+        assert r["before_ci_low"] <= r["before"] <= r["before_ci_high"]
+
+
+def _block(prior_current, seed=0, n=2000, proba=True):
+    y_b, _ = _draw(TRAIN, n, seed + 100)
+    y, lik = _draw(prior_current, n, seed)
+    p = _posteriors(lik, TRAIN)
+    return prior_shift(y_b, y, p.argmax(1), p if proba else None, CLASSES, baseline_name="v1", alpha=0.05,
+                       n_boot=300, level=0.95, seed=seed)
+
+
+def test_shifted_deployment_is_named_estimated_and_corrected():
+    out = _block(SHIFTED)
+    assert out["label_shift"]["shifted"] and out["label_shift"]["p_value"] < 1e-10
+    est = np.array([out["em"]["estimated_prior"][c] for c in CLASSES])
+    # Looser than the exact-prior tests above: the baseline's sampled shares stand in for the training prior.
+    actual = np.array([out["em"]["current_label_shares"][c] for c in CLASSES])
+    assert np.abs(est - actual).max() < 0.06 and np.abs(est - TRAIN).max() > 0.3
+    assert out["em"]["training_prior"]["negative"] == out["label_shift"]["shares_baseline"]["negative"]
+    acc = out["what_if"]["accuracy"]
+    assert acc["delta_ci_low"] > 0.03  # correcting to the true mix helps the Bayes classifier
+    assert out["what_if"]["per_class"]["positive"]["recall"]["delta"] > 0.1
+
+
+def test_no_shift_changes_little_and_is_not_called_a_shift():
+    out = _block(TRAIN, seed=4)
+    assert not out["label_shift"]["shifted"]
+    acc = out["what_if"]["accuracy"]
+    assert abs(acc["delta"]) < 0.01 and acc["delta_ci_low"] <= 0 <= acc["delta_ci_high"]
+
+
+def test_same_inputs_same_block():
+    assert _block(SHIFTED, seed=2) == _block(SHIFTED, seed=2)
+
+
+def test_reasons_instead_of_numbers():
+    out = _block(SHIFTED, proba=False)
+    assert out["label_shift"]["shifted"] and out["em"] == {"measured": 0, "reason": NO_PROBABILITIES_REASON}
+    y, lik = _draw(SHIFTED, 200, 1)
+    p = _posteriors(lik, TRAIN)
+    absent = prior_shift(np.zeros(50, int), y, p.argmax(1), p, CLASSES, baseline_name="v1", alpha=0.05, n_boot=50,
+                         level=0.95, seed=0)
+    assert absent["what_if"]["measured"] == 0 and "no row in the baseline v1" in absent["em"]["reason"]
