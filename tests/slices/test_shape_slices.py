@@ -164,3 +164,27 @@ def test_coverage_counts_every_test_of_a_column_alone_and_combined():
     singles_tested = int(tests[tests["slice"].map(lambda s: slices.at[s, "members"] is not None
                                                   and len(slices.at[s, "members"]) == 1)]["tested"].sum())
     assert total == singles_tested  # every single-predicate test belongs to exactly one column or feature
+
+
+def _config(**slices):
+    from dataclasses import replace
+
+    from blindspot.config import Config
+
+    cfg = Config()
+    return replace(cfg, slices=replace(cfg.slices, **slices))
+
+
+def test_preflight_stops_a_watchlist_naming_a_retired_fixed_band_and_says_how_to_keep_it():
+    from blindspot import preflight
+
+    with pytest.raises(ConfigError, match=r"'length_long'.*no longer built by default.*long: \[130, null\].*length_q4"):
+        preflight.check_lists(_config(watchlist=["length_long"]))
+    with pytest.raises(ConfigError, match=r"'length_short__and__sex__f'.*length_short"):
+        preflight.check_lists(_config(watchlist=["length_short__and__sex__f"]))
+    preflight.check_lists(_config(watchlist=["length_long"], length_bands={"long": [130, None]}))  # kept on purpose
+    with pytest.raises(ConfigError, match=r"'length_q5'.*length_quantiles is 4"):
+        preflight.check_lists(_config(watchlist=["length_q5"]))
+    with pytest.raises(ConfigError, match=r"'words_le_5'.*very_short_words is 10: set it to 5"):
+        preflight.check_lists(_config(watchlist=["words_le_5"]))
+    preflight.check_lists(_config(watchlist=["length_q1", "words_le_10", "length_q4__and__condition__pain"]))

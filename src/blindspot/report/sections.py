@@ -521,9 +521,8 @@ def tested_clean(inputs: Inputs) -> list:
                 result += (f" (combined with another feature, {cnt(c.conj_significant)} significant test"
                            f"{'s' if c.conj_significant != 1 else ''} explained by that feature alone)")
             clean.append(c)
-        rows.append([run(*_coverage_what(c)), cnt(c.n_slices_tested), cnt(c.n_tests),
-                     f"{cnt(c.conj_tests)} ({cnt(c.conj_slices_tested)} slice{'s' if c.conj_slices_tested != 1 else ''})",
-                     result])
+        combined = f"{cnt(c.conj_tests)} ({cnt(c.conj_slices_tested)} slice{'s' if c.conj_slices_tested != 1 else ''})"
+        rows.append([run(*_coverage_what(c)), cnt(c.n_slices_tested), cnt(c.n_tests), combined, result])
     names = [x for i, c in enumerate(clean) for x in ((", " if i else ""), Code(c.name))]
     out.append(Paragraph(
         f"Every metadata column and text feature the slice stage cut into slices, with the tests made on them "
@@ -977,9 +976,56 @@ def comparison(inputs: Inputs) -> list:
             caption = (f"{untested} comparisons on too few reviews are listed untested, with the reason."
                        if untested else ())
             out.append(Table(header, rows, align=align, caption=caption))
+    if c is not None and c.prior_shift is not None and c.prior_shift.measured:
+        out.append(Paragraph(_prior_shift_text(c)))
     if inputs.rev:
         out += _rev_section(inputs)
     return out
+
+
+def _p_text(p) -> str:
+    return "p < 0.001" if _ok(p) and p < 0.001 else f"p = {p:.3f}" if _ok(p) else "p not measurable"
+
+
+def _mix(shares: dict) -> str:
+    return ", ".join(f"{cls} {pct(v)}" for cls, v in shares.items())
+
+
+def _prior_shift_text(c: Comparison) -> str:
+    """Whether the class mix moved, and what a label-free prior correction would do (measured only).
+
+    The correction's verdict follows the interval of its accuracy change (cross-fitted): it
+    helps when the whole interval is above 0, hurts when below, else it changes nothing clear.
+    """
+    ps = c.prior_shift
+    cur, base = c.current_name or "the current file", c.baseline_name or "the baseline"
+    if ps.shifted:
+        text = (f"The class mix shifted: {cur}'s reviews are {_mix(ps.shares_current)} against {base}'s "
+                f"{_mix(ps.shares_baseline)} (chi-square {_p_text(ps.p_value)}).")
+    elif ps.shares_current == ps.shares_baseline:
+        text = (f"The class mix did not shift: {cur} and {base} hold the classes in the same shares "
+                f"({_mix(ps.shares_current)}; chi-square {_p_text(ps.p_value)}).")
+    else:
+        text = (f"The class mix did not shift beyond chance: {cur}'s reviews are {_mix(ps.shares_current)} against "
+                f"{base}'s {_mix(ps.shares_baseline)} (chi-square {_p_text(ps.p_value)}).")
+    if not ps.em_measured:
+        return text + f" A label-free prior correction was {ps.em_reason.rstrip('.')}."
+    acc = ps.accuracy
+    verdict = ("would help" if _ok(acc.delta.ci_low) and acc.delta.ci_low > 0 else
+               "would hurt" if _ok(acc.delta.ci_high) and acc.delta.ci_high < 0 else "would change nothing clear")
+    moved = sorted(((cls, r) for cls, r in ps.recall.items()
+                    if r.delta.has_interval and (r.delta.ci_low > 0 or r.delta.ci_high < 0)),
+                   key=lambda item: -abs(item[1].delta.value))[:3]
+    recalls = "".join(f"; recall of '{cls}' {f3(r.before.value)} \u2192 {f3(r.after.value)} "
+                      f"({signed(r.delta.value)} {interval(r.delta, signed)})" for cls, r in moved)
+    text += (f" A label-free prior correction {verdict}: estimated from {cur}'s probabilities alone (EM of Saerens et "
+             f"al. 2002, with {base}'s label shares as the training mix, cross-fitted over {ps.n_splits} folds), it "
+             f"reads the mix as {_mix(ps.estimated_prior)}")
+    if _ok(ps.estimate_tv) and ps.estimate_tv >= 0.05:  # the audit's gold labels show how far off it is
+        text += f" (the gold labels say {_mix(ps.shares_current)})"
+    text += (f" and, changing {cnt(ps.n_changed)} predictions, would take accuracy from {f3(acc.before.value)} to "
+             f"{f3(acc.after.value)} ({signed(acc.delta.value)} {interval(acc.delta, signed)}){recalls}")
+    return text + ("; do not apply it." if verdict == "would hurt" else ".")
 
 
 def _all_deltas(c: Comparison):

@@ -66,8 +66,9 @@ def coverage(table: PredicateTable, slices: pd.DataFrame, tests: pd.DataFrame) -
         return out
     significant = tests["tested"] & tests["significant"]
     reported = significant & (tests["reported"] if "reported" in tests else True)
-    per_slice = tests.assign(tested=tests["tested"].astype(int), significant=significant.astype(int),
-                             reported=reported.astype(int)).groupby("slice")[["tested", "significant", "reported"]].sum()
+    per_slice = (tests.assign(tested=tests["tested"].astype(int), significant=significant.astype(int),
+                              reported=reported.astype(int))
+                 .groupby("slice")[["tested", "significant", "reported"]].sum())
     for s, row in per_slice.iterrows():  # over tested slices, not rows of data
         n_tests, n_sig = int(row["tested"]), int(row["significant"])
         members = slices.at[s, "members"]
