@@ -9,6 +9,16 @@ from blindspot.plots.reliability import save_calibration_plots
 from stages._runner import run
 
 
+def advised(recal: dict) -> str:
+    """``, recalibration advised: isotonic at conf_ge_80`` / ``, no recalibration advised (reasons)`` / nothing."""
+    advice = recal.get("advice") or {}
+    yes = [f"{a['method']} at {k}" for k, a in advice.items() if a["method"] != "none"]
+    if yes:
+        return ", recalibration advised: " + ", ".join(yes)
+    reasons = sorted({a["reason"] for a in advice.values()})
+    return f", no recalibration advised ({', '.join(reasons)})" if reasons else ""
+
+
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     frame = read_predictions(paths.PREDICTIONS)
@@ -27,7 +37,8 @@ def main(log) -> str:
     top = m["confidently_incorrect"][max(m["confidently_incorrect"], key=lambda k: m["confidently_incorrect"][k]["threshold"])]
     return (f"{m['n']} rows: ECE {o['ece']:.3f} [{o['ece_ci_low']:.3f}, {o['ece_ci_high']:.3f}] "
             f"(noise floor {o['ece_noise_floor']:.3f}), Brier {o.get('brier', o['brier_top_label']):.3f}; "
-            f"{top['count']} wrong at confidence >= {top['threshold']:g}; "
+            f"{top['count']} wrong at confidence >= {top['threshold']:g}; {m['miscalibration_direction'].replace('_', ' ')}"
+            f"{advised(m['recalibration'])}; "
             f"{m['slice_counts']['evaluated']}/{m['slice_counts']['total']} slices evaluated -> {paths.CALIBRATION_METRICS}")
 
 

@@ -167,3 +167,14 @@ def test_advice_falls_back_to_the_other_method_when_it_qualifies():
 def test_direction(low, high, p, direction):
     o = {"overconfidence_ci_low": low, "overconfidence_ci_high": high, "ece_p_value": p}
     assert miscalibration_direction(o, ci_level=0.95) == direction
+
+
+def test_stage_log_line_names_the_advice():
+    from stages.calibrate import advised
+
+    no = {"conf_ge_80": {"method": "none", "reason": "raises_confidently_incorrect"},
+          "conf_ge_90": {"method": "none", "reason": "ece_not_lower"}}
+    assert advised({"advice": no}) == ", no recalibration advised (ece_not_lower, raises_confidently_incorrect)"
+    yes = {**no, "conf_ge_70": {"method": "isotonic", "reason": "supported"}}
+    assert advised({"advice": yes}) == ", recalibration advised: isotonic at conf_ge_70"
+    assert advised({"status": "unavailable"}) == ""
