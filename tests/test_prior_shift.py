@@ -168,6 +168,7 @@ def test_shifted_deployment_is_named_estimated_and_corrected():
     # Looser than the exact-prior tests above: the baseline's sampled shares stand in for the training prior.
     actual = np.array([out["em"]["current_label_shares"][c] for c in CLASSES])
     assert np.abs(est - actual).max() < 0.06 and np.abs(est - TRAIN).max() > 0.3
+    assert out["em"]["total_variation_to_current_labels"] == pytest.approx(0.5 * np.abs(est - actual).sum())
     assert out["em"]["training_prior"]["negative"] == out["label_shift"]["shares_baseline"]["negative"]
     acc = out["what_if"]["accuracy"]
     assert acc["delta_ci_low"] > 0.03  # correcting to the true mix helps the Bayes classifier
@@ -193,3 +194,45 @@ def test_reasons_instead_of_numbers():
     absent = prior_shift(np.zeros(50, int), y, p.argmax(1), p, CLASSES, baseline_name="v1", alpha=0.05, n_boot=50,
                          level=0.95, seed=0)
     assert absent["what_if"]["measured"] == 0 and "no row in the baseline v1" in absent["em"]["reason"]
+
+
+# --------------------------------------------------------------------------- the brief's sentences
+
+
+def _rendered(block, status="not_compared"):
+    """The comparison section rendered from a compare.json holding ``block`` (different reviews: not paired)."""
+    import json
+
+    from blindspot.report import markdown
+    from blindspot.report.document import Document
+    from blindspot.report.load import Inputs, Src, parse_compare
+    from blindspot.report.sections import comparison
+
+    doc = json.loads(json.dumps({"status": status, "reason": "0 paired rows, fewer than compare.min_rows=10",
+                                 "current": {"name": "v2"}, "baseline": {"name": "v1"}, "prior_shift": block}))
+    return markdown.render(Document("t").add(*comparison(Inputs(profile=None, comparison=parse_compare(Src("compare.json", doc))))))
+
+
+def test_brief_names_a_shift_and_what_the_correction_would_do():
+    block = _block(SHIFTED)
+    text = " ".join(_rendered(block).split())
+    acc = block["what_if"]["accuracy"]
+    assert "The class mix shifted: v2's reviews are negative 21%, neutral 29%, positive 50% against v1's" in text
+    assert "A label-free prior correction would help" in text
+    assert f"would take accuracy from {acc['before']:.3f} to {acc['after']:.3f} ({acc['delta']:+.3f} \\[" in text
+    assert "recall of 'positive'" in text and "do not apply" not in text
+
+
+def test_brief_says_no_shift_and_why_nothing_was_estimated():
+    y, lik = _draw(TRAIN, 300, 9)
+    block = prior_shift(y, y, y, None, CLASSES, baseline_name="v1", alpha=0.05, n_boot=50, level=0.95, seed=0)
+    text = " ".join(_rendered(block).split())
+    assert "The class mix did not shift: v2 and v1 hold the classes in the same shares" in text
+    assert "chi-square p = 1.000" in text and "no class probabilities" in text
+
+
+def test_brief_is_silent_when_not_measured():
+    from blindspot.prior_shift import NO_BASELINE_REASON, not_measured
+
+    text = _rendered(not_measured(NO_BASELINE_REASON), status="no_baseline")
+    assert "class mix" not in text.lower()

@@ -321,7 +321,8 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
         ``measured`` (1/0), ``reason``, ``classes``, ``label_shift`` (counts, shares and
         :func:`label_shift_test`), and, when the current file has probabilities and every
         class occurs in the baseline, ``em`` (training prior and its source, estimated
-        prior, the current file's actual label shares, iterations) and ``what_if``
+        prior, the current file's actual label shares and the estimate's total-variation
+        distance to them, iterations) and ``what_if``
         (:func:`what_if_metrics` of the cross-fitted correction). Otherwise ``em`` and
         ``what_if`` are ``{"measured": 0, "reason": ...}``.
     """
@@ -352,7 +353,10 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
                  "training_prior": _by_class(train, classes), "estimated_prior": _by_class(fit["prior"], classes),
                  "current_label_shares": _shares(cc, classes),
                  "mean_predicted_probability": _by_class(_normalise(proba_current).mean(axis=0), classes),
-                 "n_iter": fit["n_iter"], "converged": int(fit["converged"]), "tol": EM_TOL}
+                 # The audit has the gold labels the EM does without: how far its estimate lands from them
+                 # (half the L1 distance) says whether the label-free estimate can be trusted on this model.
+                 "total_variation_to_current_labels": float(0.5 * np.abs(fit["prior"] - cc / cc.sum()).sum()),
+                 "n_iter": fit["n_iter"], "converged": int(fit["converged"]), "tol": f"{EM_TOL:g}"}
     cross = cross_fitted_predictions(y_pred_current, proba_current, train, n_splits=n_splits, seed=seed)
     rng = np.random.default_rng([int(seed), zlib.crc32(b"prior_shift/what_if")])
     metrics = what_if_metrics(y_true_current, y_pred_current, cross["y_after"], classes, n_boot=n_boot, level=level,

@@ -798,6 +798,65 @@ class Comparison:
     global_deltas: tuple  # of Delta (accuracy first)
     class_deltas: dict  # class -> tuple of Delta (recall, precision, f1)
     slice_deltas: dict  # watchlist key -> (n, tuple of Delta)
+    prior_shift: Optional["PriorShift"] = None  # the prior_shift block (None in files written before it)
+
+
+@dataclass(frozen=True)
+class PriorRate:
+    """A rate before and after the cross-fitted prior correction (``prior_shift.what_if``)."""
+
+    n: int
+    before: Estimate
+    after: Estimate
+    delta: Estimate
+    p_value: Optional[float]
+
+
+@dataclass(frozen=True)
+class PriorShift:
+    """``metrics/compare.json`` ``prior_shift``: class-mix test, EM prior estimate, correction what-if."""
+
+    measured: bool
+    reason: str
+    shifted: bool = False
+    p_value: Optional[float] = None
+    shares_baseline: dict = field(default_factory=dict)  # class -> share of the baseline's gold labels
+    shares_current: dict = field(default_factory=dict)
+    em_measured: bool = False
+    em_reason: str = ""
+    estimated_prior: dict = field(default_factory=dict)  # class -> label-free estimate
+    estimate_tv: Optional[float] = None  # total-variation distance of the estimate to the current gold shares
+    n_splits: int = 0
+    n_changed: int = 0
+    accuracy: Optional[PriorRate] = None
+    recall: dict = field(default_factory=dict)  # class -> PriorRate
+
+
+def _prior_rate(e: Src) -> PriorRate:
+    return PriorRate(n=e.count("n"), before=e.flat("before"), after=e.flat("after"), delta=e.flat("delta"),
+                     p_value=e.opt_num("p_value"))
+
+
+def parse_prior_shift(m: Src) -> Optional[PriorShift]:
+    """``prior_shift`` of ``metrics/compare.json``, or None when the file predates it."""
+    b = m.opt("prior_shift")
+    if b is None:
+        return None
+    if not b.flag("measured", False):
+        return PriorShift(measured=False, reason=b.text("reason", ""))
+    ls, em = b.sub("label_shift"), b.opt("em") or Src(b.file, {})
+    shares = {name: {c: ls.sub(name).num(c) for c in ls.sub(name).data} for name in ("shares_baseline",
+                                                                                      "shares_current")}
+    out = dict(measured=True, reason=b.text("reason", ""), shifted=ls.flag("shifted", False),
+               p_value=ls.opt_num("p_value"), **shares)
+    if not em.flag("measured", False):
+        return PriorShift(**out, em_reason=em.text("reason", ""))
+    w = b.sub("what_if")
+    est = em.sub("estimated_prior")
+    return PriorShift(**out, em_measured=True, estimated_prior={c: est.num(c) for c in est.data},
+                      estimate_tv=em.opt_num("total_variation_to_current_labels"), n_splits=w.count("n_splits"),
+                      n_changed=w.count("n_changed"), accuracy=_prior_rate(w.sub("accuracy")),
+                      recall={c: _prior_rate(e.sub("recall")) for c, e in w.objects("per_class")})
 
 
 GLOBAL_ORDER = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa",
@@ -833,7 +892,8 @@ def parse_compare(m: Src) -> Comparison:
         ci_level=settings.opt_num("ci_level") if settings.has("ci_level") else Unmeasured("not compared"),
         confident_threshold=(settings.opt_num("confident_threshold") if settings.has("confident_threshold")
                              else Unmeasured("not compared")), test=settings.text("test", ""),
-        global_deltas=tuple(parse_delta(k, glob.sub(k)) for k in order), class_deltas=per_class, slice_deltas=slices)
+        global_deltas=tuple(parse_delta(k, glob.sub(k)) for k in order), class_deltas=per_class, slice_deltas=slices,
+        prior_shift=parse_prior_shift(m))
 
 
 # --------------------------------------------------------------------------- headline values
