@@ -129,3 +129,13 @@ def test_saving_keeps_the_checked_geometry(findings, tmp_path):
     before = [ax.get_position().bounds for ax in fig.axes]
     save_figure(fig, tmp_path / "forest.png")  # no tight_layout pass moves what the tests above checked
     assert [ax.get_position().bounds for ax in fig.axes] == before
+
+
+def test_x_tick_labels_of_a_narrow_range_do_not_touch(tmp_path):
+    # Gaps from -0.05 to 0.15 gave ticks every 0.025: "-0.050-0.025 0.000" ran together.
+    rows = [finding(f"s{i}", "recall_positive", g, higher=True) for i, g in enumerate((-0.0095, -0.1005, -0.02))]
+    fig, renderer = drawn(rows, tmp_path)
+    ax, = fig.axes
+    boxes = [t.get_window_extent(renderer) for t in visible_x_ticks(ax)]
+    assert len(boxes) >= 3
+    assert all(a.x1 + 2 < b.x0 for a, b in zip(boxes, boxes[1:]))

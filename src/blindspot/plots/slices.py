@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
+from matplotlib.ticker import MaxNLocator
 
 from blindspot.plots import PALETTE, plain_text, text_width, wrap_label
 from blindspot.plots.confusion import plot_confusion_grid
@@ -99,6 +100,7 @@ class GapForestDisplay:
             ax.set_yticks(y, labels, fontsize=LABEL_SIZE)
             ax.set_xlabel(WORSE_LABEL.get(bool(part["higher_is_better"].iloc[0])), fontsize=8)
             ax.tick_params(axis="x", labelsize=8)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))  # 0.025 steps would touch
         self.figure_ = fig
         return self
 
