@@ -47,6 +47,17 @@ def watchlist_masks(frame, slices) -> dict:
     return masks
 
 
+def prior_shift_line(shift: dict) -> str:
+    """A few words for the stage's log line: did the class mix move, would a prior correction help."""
+    test = shift["label_shift"]
+    words = f"class mix {'shifted' if test['shifted'] else 'unchanged'}, chi-square p {test['p_value']:.2g}"
+    if shift["what_if"].get("measured"):
+        acc = shift["what_if"]["accuracy"]
+        words += (f"; prior correction what-if: accuracy {acc['before']:.3f} -> {acc['after']:.3f} "
+                  f"[{acc['delta_ci_low']:+.3f}, {acc['delta_ci_high']:+.3f}]")
+    return words
+
+
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     check_config(cfg.compare, cfg.model, cfg.ingest)
@@ -83,7 +94,7 @@ def main(log) -> str:
                         cfg.ingest.classes, baseline_name=base.name, alpha=cfg.stats.fdr_alpha,
                         n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed)
     write_metrics(paths.COMPARE_METRICS, {**versions, **result, "prior_shift": shift})
-    head += f" on {result['pairing']['n_paired']} paired rows"
+    head += f" on {result['pairing']['n_paired']} paired rows ({prior_shift_line(shift)})"
     if result["status"] != "compared":
         return f"{head}: not compared: {result['reason']} -> {paths.COMPARE_METRICS}"
     if result["baseline_is_current"]:

@@ -396,6 +396,7 @@ def test_stage_writes_compare_metrics(params_for, tmp_path):
     assert shift["measured"] == 1 and shift["label_shift"]["counts_baseline"] == {"negative": 1, "neutral": 1,
                                                                                  "positive": 2}
     assert shift["em"]["measured"] == 0 and shift["em"]["reason"]
+    assert "4 paired rows (class mix unchanged, chi-square p 1)" in line
 
 
 def test_stage_without_baseline(params_for, tmp_path):

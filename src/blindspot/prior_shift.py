@@ -58,8 +58,8 @@ WHAT_IF_METHOD = ("cross-fitted prior correction: the prior applied to each fold
                   "folds; Wilson intervals for each rate, percentile bootstrap of the joint (true, before, after) "
                   "count table for the change, exact McNemar test")
 N_SPLITS = 5
-EM_TOL = 1e-10
-EM_MAX_ITER = 10_000
+EM_TOL = 1e-8
+EM_MAX_ITER = 2_000  # bounds the time on large files; `converged` says when it was reached
 CHUNK_CELLS = 1 << 20
 
 
