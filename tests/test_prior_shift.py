@@ -236,3 +236,13 @@ def test_brief_is_silent_when_not_measured():
 
     text = _rendered(not_measured(NO_BASELINE_REASON), status="no_baseline")
     assert "class mix" not in text.lower()
+
+
+def test_brief_says_when_the_correction_would_hurt_and_em_did_not_settle():
+    block = _block(SHIFTED)
+    acc = block["what_if"]["accuracy"]
+    acc.update(after=acc["before"] - 0.2, delta=-0.2, delta_ci_low=-0.25, delta_ci_high=-0.15)
+    block["em"].update(converged=0, total_variation_to_current_labels=0.4)
+    text = " ".join(_rendered(block).split())
+    assert "A label-free prior correction would hurt" in text and text.rstrip().endswith("do not apply it.")
+    assert "the estimate did not settle: EM stopped at its iteration cap; the gold labels say negative 21%" in text

@@ -826,6 +826,7 @@ class PriorShift:
     em_reason: str = ""
     estimated_prior: dict = field(default_factory=dict)  # class -> label-free estimate
     estimate_tv: Optional[float] = None  # total-variation distance of the estimate to the current gold shares
+    converged: bool = True  # EM reached its tolerance (on all rows) within its iteration cap
     n_splits: int = 0
     n_changed: int = 0
     accuracy: Optional[PriorRate] = None
@@ -855,6 +856,7 @@ def parse_prior_shift(m: Src) -> Optional[PriorShift]:
     est = em.sub("estimated_prior")
     return PriorShift(**out, em_measured=True, estimated_prior={c: est.num(c) for c in est.data},
                       estimate_tv=em.opt_num("total_variation_to_current_labels"), n_splits=w.count("n_splits"),
+                      converged=em.flag("converged", True),
                       n_changed=w.count("n_changed"), accuracy=_prior_rate(w.sub("accuracy")),
                       recall={c: _prior_rate(e.sub("recall")) for c, e in w.objects("per_class")})
 

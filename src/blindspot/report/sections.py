@@ -1021,8 +1021,11 @@ def _prior_shift_text(c: Comparison) -> str:
     text += (f" A label-free prior correction {verdict}: estimated from {cur}'s probabilities alone (EM of Saerens et "
              f"al. 2002, with {base}'s label shares as the training mix, cross-fitted over {ps.n_splits} folds), it "
              f"reads the mix as {_mix(ps.estimated_prior)}")
+    notes = ["the estimate did not settle: EM stopped at its iteration cap"] if not ps.converged else []
     if _ok(ps.estimate_tv) and ps.estimate_tv >= 0.05:  # the audit's gold labels show how far off it is
-        text += f" (the gold labels say {_mix(ps.shares_current)})"
+        notes.append(f"the gold labels say {_mix(ps.shares_current)}")
+    if notes:
+        text += f" ({'; '.join(notes)})"
     text += (f" and, changing {cnt(ps.n_changed)} predictions, would take accuracy from {f3(acc.before.value)} to "
              f"{f3(acc.after.value)} ({signed(acc.delta.value)} {interval(acc.delta, signed)}){recalls}")
     return text + ("; do not apply it." if verdict == "would hurt" else ".")
