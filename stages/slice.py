@@ -45,8 +45,8 @@ def main(log) -> str:
 
     family = audit.metrics["family"]
     return (f"{family['n_tests']} tests on {family['n_slices_tested']} slices: {family['n_blind_spots']} blind "
-            f"spot(s), {family['n_class_findings']} class finding(s) at FDR {cfg.stats.fdr_alpha:g} "
-            f"-> {paths.FINDINGS}")
+            f"spot(s) of their own, {family['n_class_mix_slices']} slice(s) worse only through their class mix, "
+            f"{family['n_class_findings']} class finding(s) at FDR {cfg.stats.fdr_alpha:g} -> {paths.FINDINGS}")
 
 
 if __name__ == "__main__":
