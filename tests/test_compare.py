@@ -351,6 +351,25 @@ def test_bundled_v2_against_v1_agrees_with_the_profile_metrics(bundled):
     assert all(g[m]["test"] == "paired_t" and g[m]["tested"] for m in ("brier", "brier_top_label", "log_loss"))
 
 
+def test_bundled_pair_has_no_prior_shift_and_the_correction_is_judged_by_its_what_if(bundled):
+    """v1 and v2 score the same reviews: the class-mix test must say no shift (p = 1). v2's probabilities are
+    underconfident (class-balanced weights), so the label-free EM misreads the mix and the cross-fitted
+    what-if shows the correction would hurt: the brief must then advise against it."""
+    from blindspot.io.schema import probability_matrix
+    from blindspot.prior_shift import prior_shift
+
+    cfg, v1, v2 = bundled
+    out = prior_shift(v1["y_true"].to_numpy(), v2["y_true"].to_numpy(), v2["y_pred"].to_numpy(),
+                      probability_matrix(v2, cfg.ingest.classes), cfg.ingest.classes, baseline_name="v1", alpha=0.05,
+                      n_boot=200, level=0.95, seed=cfg.seed)
+    test = out["label_shift"]
+    assert test["statistic"] == 0 and test["p_value"] == pytest.approx(1.0) and not test["shifted"]
+    assert test["counts_current"] == test["counts_baseline"] == {"negative": 256, "neutral": 90, "positive": 633}
+    acc = out["what_if"]["accuracy"]
+    assert acc["before"] == pytest.approx(np.mean(v2["y_pred"] == v2["y_true"]))
+    assert acc["delta_ci_high"] < 0
+
+
 def test_baseline_model_config_reuses_the_current_mapping_unless_given():
     cfg = load_params(ROOT / "params.yaml")
     model = replace(cfg.model, probability_prefix="p_")
