@@ -246,3 +246,15 @@ def test_brief_says_when_the_correction_would_hurt_and_em_did_not_settle():
     text = " ".join(_rendered(block).split())
     assert "A label-free prior correction would hurt" in text and text.rstrip().endswith("do not apply it.")
     assert "the estimate did not settle: EM stopped at its iteration cap; the gold labels say negative 21%" in text
+
+
+def test_rare_class_uses_a_monte_carlo_exact_test_close_to_fisher():
+    """2 x 2 with small expected counts: the Monte Carlo p value matches Fisher's exact test (two-sided)."""
+    table = np.array([[1, 40], [7, 30]])
+    out = label_shift_test(*table, rng=np.random.default_rng(0))
+    assert "Monte Carlo" in out["test"] and out["min_expected"] < 5
+    # Fisher's two-sided p orders tables by probability, the chi-square test by statistic: for 2 x 2 close.
+    assert out["p_value"] == pytest.approx(st.fisher_exact(table).pvalue, abs=0.02)
+    assert label_shift_test(*table)["test"].startswith("Pearson")  # no generator: the chi-square p value
+    big = label_shift_test([300, 200, 479], [310, 190, 479], rng=np.random.default_rng(0))
+    assert big["test"].startswith("Pearson")

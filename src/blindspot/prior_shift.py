@@ -63,8 +63,25 @@ EM_MAX_ITER = 2_000  # bounds the time on large files; `converged` says when it 
 CHUNK_CELLS = 1 << 20
 
 
-def label_shift_test(counts_baseline, counts_current, *, alpha: float = 0.05) -> dict:
+MC_DRAWS = 4_000
+
+
+def _chi2(table: np.ndarray) -> np.ndarray:
+    """Pearson statistic of 2 x K tables, shape (..., 2, K) -> (...), with the margins of each table."""
+    expected = table.sum(axis=-1, keepdims=True) * table.sum(axis=-2, keepdims=True) / table.sum(axis=(-2, -1),
+                                                                                                   keepdims=True)
+    return ((table - expected) ** 2 / expected).sum(axis=(-2, -1))
+
+
+def label_shift_test(counts_baseline, counts_current, *, alpha: float = 0.05,
+                     rng: np.random.Generator | None = None) -> dict:
     """Chi-square test of homogeneity of two files' gold-label counts.
+
+    With an expected cell count below 5 (a rare class) the chi-square approximation is
+    rough; given ``rng``, the p value is then a Monte Carlo exact test instead: the
+    statistic's distribution with both margins fixed (the baseline's rows drawn without
+    replacement from the pooled labels, :data:`MC_DRAWS` draws),
+    ``p = (1 + #{stat* >= stat}) / (draws + 1)``.
 
     Parameters
     ----------
@@ -79,8 +96,9 @@ def label_shift_test(counts_baseline, counts_current, *, alpha: float = 0.05) ->
         ``statistic``, ``dof``, ``p_value``, ``min_expected`` (smallest expected cell
         count, below 5 the chi-square approximation is rough), ``total_variation`` (half the
         L1 distance between the two share vectors), ``shifted`` (``p_value < alpha``),
-        ``alpha`` and ``test``. ``p_value`` is NaN (and ``shifted`` False) when fewer than
-        two classes occur or a file is empty.
+        ``alpha`` and ``test`` (which names the Monte Carlo test when it was used).
+        ``p_value`` is NaN (and ``shifted`` False) when fewer than two classes occur or a
+        file is empty.
     """
     table = np.vstack([np.asarray(counts_baseline, dtype=float), np.asarray(counts_current, dtype=float)])
     n_side = table.sum(axis=1)
@@ -93,9 +111,16 @@ def label_shift_test(counts_baseline, counts_current, *, alpha: float = 0.05) ->
         return {**out, "statistic": float("nan"), "dof": 0, "p_value": float("nan"),
                 "min_expected": float("nan"), "shifted": False}
     expected = np.outer(used.sum(axis=1), used.sum(axis=0)) / used.sum()
-    stat = float(((used - expected) ** 2 / expected).sum())
+    stat = float(_chi2(used))
     dof = used.shape[1] - 1
     p = float(chdtrc(dof, stat))
+    if expected.min() < 5 and rng is not None:
+        pooled = used.sum(axis=0).astype(np.int64)
+        first = rng.multivariate_hypergeometric(pooled, int(used[0].sum()), size=MC_DRAWS)
+        draws = _chi2(np.stack([first, pooled[None, :] - first], axis=1).astype(float))
+        p = float((1 + np.count_nonzero(draws >= stat - 1e-9)) / (MC_DRAWS + 1))
+        out["test"] = (f"Monte Carlo exact test of homogeneity ({MC_DRAWS} draws with both margins fixed) of the "
+                       f"Pearson chi-square statistic: an expected count is below 5")
     return {**out, "statistic": stat, "dof": int(dof), "p_value": p, "min_expected": float(expected.min()),
             "shifted": bool(p < alpha)}
 
@@ -333,7 +358,8 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
              "counts_baseline": {c: int(v) for c, v in zip(classes, cb)},
              "counts_current": {c: int(v) for c, v in zip(classes, cc)},
              "shares_baseline": _shares(cb, classes), "shares_current": _shares(cc, classes),
-             **label_shift_test(cb, cc, alpha=alpha)}
+             **label_shift_test(cb, cc, alpha=alpha,
+                                rng=np.random.default_rng([int(seed), zlib.crc32(b"prior_shift/label_test")]))}
     out = {"measured": 1, "reason": "", "classes": classes, "label_shift": shift}
     absent = [c for c, v in zip(classes, cb) if v == 0]
     reason = ""
