@@ -176,3 +176,15 @@ def test_dvc_reliability_data_carries_the_diagonal(data, tmp_path):
         assert y == ["accuracy", "perfect_calibration"] and "diagonal" in plots[name]["title"]
     watch = plots["slice_gaps_watchlist"]
     assert watch["x"] == "worse_by" and "right = worse" in watch["title"]
+
+
+def test_threshold_labels_near_the_right_edge_stay_inside(data):
+    correct, conf = data
+    h = ConfidenceHistogramDisplay.from_predictions(correct, conf, thresholds=[0.7, 0.95, 0.99])
+    fig = h.figure_
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    frame = h.ax_.get_window_extent(r)
+    for t in h.ax_.texts:
+        box = t.get_window_extent(r)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, t.get_text()

@@ -201,8 +201,10 @@ class ConfidenceHistogramDisplay:
             k = int((~self.correct & (self.confidence >= t)).sum())
             ax.axvline(t, color=PALETTE["neutral"], linestyle="--", linewidth=0.9)
             # Staggered heights so labels of close thresholds do not overlap.
-            ax.text(t + 0.006, top * (1.30 - 0.13 * (i % 3)), f"≥ {t:g}: {k}\nwrong", fontsize=6.5, va="top",
-                    color=PALETTE["neutral"])
+            # Near the right edge the label goes left of its line, inside the axes.
+            right = t > 0.88
+            ax.text(t - 0.006 if right else t + 0.006, top * (1.30 - 0.13 * (i % 3)), f"≥ {t:g}: {k}\nwrong",
+                    fontsize=6.5, va="top", ha="right" if right else "left", color=PALETTE["neutral"])
         ax.set_ylim(0, top * 1.35)
         ax.set_xlim(0, 1)
         ax.set_xlabel("confidence of the predicted class")
