@@ -450,6 +450,7 @@ class WatchSlice:
     rest_error_rate: Optional[float]
     q_value: Optional[float]
     significant: bool
+    evidence: Optional[str] = None  # error rate: "within_class" | "class_mix" (see Finding.evidence)
 
 
 @dataclass(frozen=True)
@@ -500,7 +501,8 @@ def parse_slices(m: Src, findings: list) -> Slices:
                                                           err.opt_num("ci_high")),
             rest_error_rate=None if err is None else err.opt_num("rest_value"),
             q_value=None if err is None else err.opt_num("q_value"),
-            significant=err.flag("significant", False) if err is not None else False))
+            significant=err.flag("significant", False) if err is not None else False,
+            evidence=(err.text("evidence", "") or None) if err is not None and err.has("evidence") else None))
     if not isinstance(findings, list):
         raise InputError(str(paths.FINDINGS), "cannot be read for the brief: not a JSON list of findings.",
                          expected="a list of objects", found=type(findings).__name__)

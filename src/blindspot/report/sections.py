@@ -383,13 +383,14 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
                                                                        f"{label_q(f)})")], ".")
 
     out.append(Paragraph(
-        f"The slice stage made {cnt(sl.n_tests)} tests on {cnt(sl.n_slices_tested)} slices of the data (each "
-        f"slice's error rate against the rest and within its true classes, and each class's recall; test: ",
-        Code(sl.test), "). After Benjamini-Hochberg control at FDR {g(sl.fdr_alpha)} over all of them, "
-        f"{n_own} slice{'s are' if n_own != 1 else ' is'} worse than the rest within {'their' if n_own != 1 else 'its'}"
-        f" own true classes (a blind spot of {'their' if n_own != 1 else 'its'} own), and {n_mix} "
-        f"{'are' if n_mix != 1 else 'is'} worse only because {'they hold' if n_mix != 1 else 'it holds'} more "
-        f"reviews of the classes the model is weak on (the class weakness restated, not a new blind spot)."))
+        f"The slice stage made {cnt(sl.n_tests)} tests on {cnt(sl.n_slices_tested)} slices of the data: each "
+        f"slice's error rate against the rest (", Code(sl.test), ") and within its true classes (an exact test "
+        f"stratified on the true class), and each class's recall. After Benjamini-Hochberg control at FDR "
+        f"{g(sl.fdr_alpha)} over all of them, {n_own} slice{'s are' if n_own != 1 else ' is'} worse than the rest "
+        f"within {'their' if n_own != 1 else 'its'} true classes (a blind spot of {'their' if n_own != 1 else 'its'} "
+        f"own), and {n_mix} slice{'s have an error rate' if n_mix != 1 else ' has an error rate'} worse than the rest "
+        f"only because {'they hold' if n_mix != 1 else 'it holds'} more reviews of the classes the model is weak on "
+        f"(the class weakness restated, not a new blind spot)."))
 
     out.append(Heading(3, "Worse within its classes: blind spots of their own"))
     if spots:
@@ -464,8 +465,8 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
                 rows.append([Code(w.key), cnt(w.n), gone, f2(w.rest_error_rate) if w.rest_error_rate is not None
                              else "n/a", "not tested", f"not tested: {why}" if why else "not tested"])
                 continue
-            status = (("blind spot" if w.significant else "no significant gap") if w.tested
-                      else (w.reason or "not tested"))
+            status = (("worse only through its class mix" if w.evidence == "class_mix" else "blind spot")
+                      if w.significant else "no significant gap") if w.tested else (w.reason or "not tested")
             rows.append([Code(w.key), f"{cnt(w.n)}", est(w.error_rate, f2), f2(w.rest_error_rate), qcell(w.q_value),
                          status])
         out.append(Table(["slice", "n", "error rate", "rest", "q", "status"], rows,
