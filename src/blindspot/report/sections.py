@@ -406,8 +406,8 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
                           "errors", "class mix predicts", f"confidently incorrect {thr}"], rows,
                          align=("r", "l", "r", "l", "r", "r", "r", "r", "r", "r", "r"), wide=1,
                          caption=run(f"Ranked by the evidence within the true classes. n: reviews in the slice (share "
-                                     f"of all {cnt(sl.n_rows)}); value: the slice's metric with its {level(sl.ci_level)}"
-                                     f" interval; rest: the same metric on every other review; gap: slice minus rest "
+                                     f"of all {cnt(sl.n_rows)}); value: the slice's metric with its "
+                                     f"{level(sl.ci_level)} interval; rest: the same metric on every other review; gap: slice minus rest "
                                      f"(interval: ", Code(sl.gap_interval_method), "); q within classes: adjusted p "
                                      "value of the test that compares the slice with the rest inside each true class "
                                      "(a recall is already inside one class); errors: wrong predictions (or misses of "
@@ -426,7 +426,8 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
     if mixed:
         rows = []
         for f in mixed[:max_rows]:
-            rows.append([run(f.description, " ", Code(f.key)), f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})",
+            rows.append([run(f.description, " ", Code(f.key)),
+                         f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})",
                          est(f.value, f2), f2(f.rest_value), qcell(f.q_value), qcell(f.conditional_q_value),
                          failures(f), expected(f)])
         out.append(Table(["slice", "n (share)", "error rate", "rest", "q against the rest", "q within classes",
