@@ -213,3 +213,16 @@ def test_a_conjunction_not_worse_within_a_parent_is_not_reported():
     for f in audit.findings:
         for parent in f.get("within_parents", []):
             assert parent["q_value"] <= 0.05  # every reported conjunction beat each parent, inside it
+
+
+def test_a_better_scored_conjunction_still_needs_to_beat_each_parent_within_it():
+    """The retired rule reported a conjunction that merely out-scored its parents; this one did (seed 9)."""
+    plant = synth.PlantedSlice({"specialty": "psychiatry"}, error_gap=0.0, share=0.1, class_weights=(8, 1, 1))
+    audit, _ = _audit(9, plant)
+    keys = audit.slices["key"].tolist()
+    err = audit.tests[audit.tests["metric"] == "error_rate"].set_index("slice")
+    child = keys.index("platform__ios__and__sarcasm_cue")
+    parents = [keys.index("platform__ios"), keys.index("sarcasm_cue")]
+    assert all(err.at[p, "score"] < err.at[child, "score"] for p in parents)  # out-scores both parents ...
+    assert err.at[child, "significant"] and err.at[child, "explained"]  # ... but is not worse within one
+    assert "platform__ios__and__sarcasm_cue" not in {f["key"] for f in audit.findings}
