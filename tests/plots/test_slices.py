@@ -76,12 +76,14 @@ def _boxes_overlap(a, b) -> bool:
 
 def test_figure_title_has_its_own_band(findings, tmp_path):
     fig, renderer = drawn(findings, tmp_path)
-    title, = fig.texts
-    box = title.get_window_extent(renderer)
-    for ax in fig.axes:
-        assert not _boxes_overlap(box, ax.title.get_window_extent(renderer))
-        assert not _boxes_overlap(box, ax.get_window_extent(renderer))
-    assert box.y1 <= fig.bbox.y1 and box.x0 >= 0 and box.x1 <= fig.bbox.x1
+    title, key = fig.texts
+    boxes = [t.get_window_extent(renderer) for t in (title, key)]
+    assert not _boxes_overlap(*boxes)
+    for box in boxes:
+        for ax in fig.axes:
+            assert not _boxes_overlap(box, ax.title.get_window_extent(renderer))
+            assert not _boxes_overlap(box, ax.get_window_extent(renderer))
+        assert box.y1 <= fig.bbox.y1 and box.x0 >= 0 and box.x1 <= fig.bbox.x1
 
 
 def visible_x_ticks(ax):
@@ -139,3 +141,24 @@ def test_x_tick_labels_of_a_narrow_range_do_not_touch(tmp_path):
     boxes = [t.get_window_extent(renderer) for t in visible_x_ticks(ax)]
     assert len(boxes) >= 3
     assert all(a.x1 + 2 < b.x0 for a, b in zip(boxes, boxes[1:]))
+
+
+def test_class_mix_findings_are_drawn_apart_from_blind_spots_of_their_own(tmp_path):
+    from matplotlib.colors import to_hex
+
+    from blindspot.plots import PALETTE
+
+    rows = [finding("own", "error_rate", 0.2, higher=False, significant=True, rank=1),
+            finding("mix", "error_rate", 0.15, higher=False, significant=True),
+            finding("quiet", "error_rate", 0.01, higher=False)]
+    rows[0]["evidence"], rows[1]["evidence"], rows[1]["class_mix_rank"] = "within_class", "class_mix", 1
+    fig, _ = drawn(rows, tmp_path)
+    ax, = fig.axes
+    colour = {}
+    labels = {round(t.get_position()[1]): t.get_text() for t in ax.get_yticklabels()}
+    for line in ax.lines:
+        if line.get_marker() == "o":
+            colour[labels[round(float(line.get_ydata()[0]))]] = to_hex(line.get_color())
+    assert colour == {"own": PALETTE["bad"], "mix": PALETTE["mix"], "quiet": PALETTE["muted"]}
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["quiet", "mix", "own"]  # own blind spot on top
+    assert "orange: worse only through its class mix" in fig.texts[1].get_text()

@@ -24,7 +24,8 @@ from matplotlib.layout_engine import (  # noqa: E402
 )
 
 DPI = 110
-PALETTE = {"good": "#2b8a3e", "bad": "#c92a2a", "neutral": "#495057", "accent": "#1c7ed6", "muted": "#adb5bd"}
+PALETTE = {"good": "#2b8a3e", "bad": "#c92a2a", "neutral": "#495057", "accent": "#1c7ed6", "muted": "#adb5bd",
+           "mix": "#e8590c"}
 # Break long labels after these (longest first): slice keys join parts with "__and__" and
 # column and value with "__", metadata values are words.
 BREAKS = ("__and__", "__", "_", " ", "/", "-", ".")

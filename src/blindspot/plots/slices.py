@@ -26,7 +26,8 @@ class GapForestDisplay:
     ----------
     table : DataFrame
         One row per (slice, metric): ``label``, ``metric``, ``higher_is_better``,
-        ``gap``, ``gap_ci_low``, ``gap_ci_high``, ``significant``.
+        ``gap``, ``gap_ci_low``, ``gap_ci_high``, ``significant``, optionally ``evidence``
+        (``"class_mix"``: significant only through the slice's class mix, drawn apart).
     title : str, optional
     """
 
@@ -37,18 +38,20 @@ class GapForestDisplay:
 
     @classmethod
     def from_findings(cls, findings: Sequence[dict], *, max_rows: int = 18, title: str | None = None):
-        """Build from ``reports/findings.json`` rows: per metric, significant findings first
-        (by rank), then the rest by key, at most ``max_rows`` per metric."""
+        """Build from ``reports/findings.json`` rows: per metric, blind spots of their own first
+        (by rank), then slices worse only through their class mix (by ``class_mix_rank``),
+        then the rest by key, at most ``max_rows`` per metric."""
         rows = []
         for f in findings:
             label = f["key"] if f["source"] != "class" else f"class: {f['slice']['label']}"
             metric = f["metric"] if f["source"] != "class" else CLASS_PANEL
             rows.append({"label": label, "metric": metric, "higher_is_better": f["higher_is_better"],
                          "gap": f["gap"], "gap_ci_low": f["gap_ci_low"], "gap_ci_high": f["gap_ci_high"],
-                         "significant": f["significant"], "order": (0 if f["significant"] else 1,
-                                                                     f["rank"] or 0, f["key"])})
+                         "significant": f["significant"], "evidence": f.get("evidence"),
+                         "order": (0 if f["significant"] else 1, int(f.get("evidence") == CLASS_MIX),
+                                   f.get("rank") or f.get("class_mix_rank") or 0, f["key"])})
         table = pd.DataFrame(rows, columns=["label", "metric", "higher_is_better", "gap", "gap_ci_low",
-                                            "gap_ci_high", "significant", "order"])
+                                            "gap_ci_high", "significant", "evidence", "order"])
         if len(table):
             table = (table.sort_values("order", kind="mergesort").groupby("metric", sort=False).head(max_rows)
                      .drop(columns="order"))
@@ -80,6 +83,8 @@ class GapForestDisplay:
         fig = plt.figure(figsize=layout.size)
         fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
         fig.text(0.5, 1 - FOREST_PAD / layout.size[1], layout.title, ha="center", va="top", fontsize=TITLE_SIZE)
+        fig.text(0.5, 1 - (layout.key_top) / layout.size[1], layout.key, ha="center", va="top", fontsize=KEY_SIZE,
+                 color=PALETTE["neutral"])
         for rect, labels, heading, part in zip(layout.rects, layout.labels, layout.titles, parts):
             ax = fig.add_axes(rect)
             ax.set_title(heading, fontsize=PANEL_TITLE_SIZE)
@@ -90,7 +95,7 @@ class GapForestDisplay:
                 continue
             y = np.arange(len(part))
             worse, low, high = worse_by(part)
-            colours = np.where(part["significant"].to_numpy(bool) & (worse > 0), PALETTE["bad"], PALETTE["muted"])
+            colours = point_colours(part, worse)
             err_low = np.nan_to_num(np.clip(worse - low, 0, None))
             err_high = np.nan_to_num(np.clip(high - worse, 0, None))
             for yi, g, lo, hi, c in zip(y, worse, err_low, err_high, colours):  # one call per slice row
@@ -121,11 +126,22 @@ def panel_title(metric: str) -> str:
 # What the x axis shows: the slice's shortfall, positive = worse, in the metric's own points.
 WORSE_LABEL = {True: "rest \u2212 slice: right = slice worse than the rest",
                False: "slice \u2212 rest: right = slice worse than the rest"}
-LABEL_SIZE, PANEL_TITLE_SIZE, TITLE_SIZE = 7.5, 10, 11
+LABEL_SIZE, PANEL_TITLE_SIZE, TITLE_SIZE, KEY_SIZE = 7.5, 10, 11, 8
+CLASS_MIX = "class_mix"  # a finding's ``evidence`` when it is worse only through its class mix
+KEY = ("red: significantly worse (a blind spot of its own, or a weak class)   orange: worse only through its class "
+       "mix   grey: not significant; bars: 95% intervals")
 FOREST_PAD = 0.12          # inches around the figure title and at the right and bottom edges
 AXES_WIDTH = 3.3           # inches of plotting width per panel
 ROW_PITCH = 0.13           # inches per label line
 MAX_LABEL_WIDTH = 2.6      # inches: longer labels wrap
+
+
+def point_colours(part: pd.DataFrame, worse: np.ndarray) -> np.ndarray:
+    """Red: a significant shortfall (a blind spot of its own, or a weak class); orange: significant
+    only through the slice's class mix (it holds more of the weak classes); grey: the rest."""
+    sig = part["significant"].to_numpy(bool) & (worse > 0)
+    mix = np.asarray(part["evidence"] == CLASS_MIX) if "evidence" in part else np.zeros(len(part), bool)
+    return np.where(sig & mix, PALETTE["mix"], np.where(sig, PALETTE["bad"], PALETTE["muted"]))
 
 
 def worse_by(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,6 +176,8 @@ class ForestLayout:
         Panel titles, wrapped.
     title : str
         Figure title, wrapped to the figure width.
+    key, key_top : str, float
+        The colour key under the title, wrapped, and its top (inches from the figure top).
     """
 
     size: tuple
@@ -167,6 +185,8 @@ class ForestLayout:
     labels: list
     titles: list
     title: str
+    key: str = ""
+    key_top: float = 0.0
 
 
 def layout_forest(labels: Sequence[Sequence[str]], titles: Sequence[str], title: str, *, ncols: int = 2) -> ForestLayout:
@@ -201,7 +221,10 @@ def layout_forest(labels: Sequence[Sequence[str]], titles: Sequence[str], title:
     col_w = [left + AXES_WIDTH + 0.35 for left in col_left]  # right: half an x tick label
     width = sum(col_w) + FOREST_PAD
     fig_title = wrap_label(plain_text(title), width - 2 * FOREST_PAD, TITLE_SIZE)
-    top = FOREST_PAD + 0.21 * (fig_title.count("\n") + 1) + 0.1
+    key = KEY if text_width(KEY, KEY_SIZE) <= width - 2 * FOREST_PAD else "\n".join(
+        wrap_label(part, width - 2 * FOREST_PAD, KEY_SIZE) for part in KEY.split("   "))  # one entry a line
+    key_top = FOREST_PAD + 0.21 * (fig_title.count("\n") + 1) + 0.04
+    top = key_top + 0.155 * (key.count("\n") + 1) + 0.12
     row_h, row_title = [], []
     for r in range(nrows):
         members = range(r * ncols, min((r + 1) * ncols, len(labels)))
@@ -219,4 +242,4 @@ def layout_forest(labels: Sequence[Sequence[str]], titles: Sequence[str], title:
                 rects.append(((x + col_left[c]) / width, y / height, AXES_WIDTH / width, row_h[r] / height))
             x += col_w[c]
         y -= below
-    return ForestLayout((width, height), rects, wrapped, panel_titles, fig_title)
+    return ForestLayout((width, height), rects, wrapped, panel_titles, fig_title, key, key_top)
