@@ -91,8 +91,9 @@ def test_an_empty_watchlist_slice_keeps_every_blind_spot(tmp_path):
     # The regression: one watchlist entry with n = 0 and a null error rate dropped all blind spots.
     root = case("planted", tmp_path)
     watch = json.loads((root / paths.SLICE_METRICS).read_text())["watchlist"]
-    empty = [k for k, w in watch.items() if w["n"] == 0 and (w.get("error_rate") or {}).get("value") is None]
-    assert "length_long" in empty
+    empty = [k for k, w in watch.items() if w["n"] == 0 and w.get("reason") == "no_rows"
+             and (w.get("error_rate") or {}).get("value") is None]
+    assert "words_le_10" in empty  # the planted case's reviews are all longer than ten words
     md, html = render(root)
     spots = [f for f in findings(root) if f["significant"] and f["source"] != "class"]
     assert spots, "the planted case has a significant slice"
