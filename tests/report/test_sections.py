@@ -37,6 +37,18 @@ def _calibration(count: int) -> Calibration:
                        interval_method="x")
 
 
+def _judge(**overrides) -> Judge:
+    """A judge view with no finding at all; ``overrides`` set the fields a test is about."""
+    fields = dict(backend="offline", model="m", prompt_version="p", n_candidates=10, n_random=5, n_targeted=5,
+                  judged=10, coverage=1.0, failures={"total": 0}, reason="", kappa_gold=Estimate(0.5, 0.3, 0.7),
+                  agreement_gold=Estimate(0.7, 0.5, 0.8), n_agreement=5, kappa_model=Estimate(0.4),
+                  sarcasm=0, mixed=0, technical=0, gold_wrong=0, gold_wrong_random=0, gold_wrong_random_n=5,
+                  gold_wrong_random_rate=Estimate(0.0, 0.0, 0.4), ci_n=0, ci_with_gold=0, ci_with_model=0,
+                  ci_with_neither=0, cl_available=False, cl_suspected=None, cl_rate=None, cl_flag_kappa=None,
+                  injection_suspected=0, interval_method="x")
+    return Judge(**{**fields, **overrides})
+
+
 def test_healthy_model_gets_no_alarming_sentence():
     text = _md(verdict(Inputs(profile=_profile(), calibration=_calibration(0)), alpha=0.05))
     assert "0.820 \\[0.780, 0.850\\]" in text and "5.0 points \\[2.0, 8.0\\] above always answering 'positive'" in text
@@ -65,13 +77,7 @@ def test_no_risk_row_without_findings():
 
 
 def test_judge_without_gold_label_doubts_adds_no_label_noise_row():
-    judge = Judge(backend="offline", model="m", prompt_version="p", n_candidates=10, n_random=5, n_targeted=5,
-                  judged=10, coverage=1.0, failures={"total": 0}, reason="", kappa_gold=Estimate(0.5, 0.3, 0.7),
-                  agreement_gold=Estimate(0.7, 0.5, 0.8), n_agreement=5, kappa_model=Estimate(0.4),
-                  sarcasm=0, mixed=0, technical=0, gold_wrong=0, gold_wrong_random=0, gold_wrong_random_n=5,
-                  gold_wrong_random_rate=Estimate(0.0, 0.0, 0.4), ci_n=0, ci_with_gold=0, ci_with_model=0,
-                  ci_with_neither=0, cl_available=False, cl_suspected=None, cl_rate=None, cl_flag_kappa=None,
-                  injection_suspected=0, interval_method="x")
+    judge = _judge()
     assert risk_rows(Inputs(profile=_profile(), judge=judge), {}) == []
     judge2 = Judge(**{**judge.__dict__, "gold_wrong_random": 2, "gold_wrong": 2})
     row = risk_rows(Inputs(profile=_profile(), judge=judge2), {})[0]
@@ -84,13 +90,7 @@ def test_judge_without_gold_label_doubts_adds_no_label_noise_row():
     (3, "3 reviews look like an attempt to instruct the judge"),
 ])
 def test_injection_count_is_said_in_the_right_number_with_its_limits(n, sentence):
-    judge = Judge(backend="offline", model="m", prompt_version="p", n_candidates=10, n_random=5, n_targeted=5,
-                  judged=10, coverage=1.0, failures={"total": 0}, reason="", kappa_gold=Estimate(0.5, 0.3, 0.7),
-                  agreement_gold=Estimate(0.7, 0.5, 0.8), n_agreement=5, kappa_model=Estimate(0.4),
-                  sarcasm=0, mixed=0, technical=0, gold_wrong=0, gold_wrong_random=0, gold_wrong_random_n=5,
-                  gold_wrong_random_rate=Estimate(0.0, 0.0, 0.4), ci_n=0, ci_with_gold=0, ci_with_model=0,
-                  ci_with_neither=0, cl_available=False, cl_suspected=None, cl_rate=None, cl_flag_kappa=None,
-                  injection_suspected=n, interval_method="x")
+    judge = _judge(injection_suspected=n)
     text = " ".join(_md(judge_section(Inputs(profile=_profile(), judge=judge), alpha=0.05)).split())
     if sentence is None:
         assert "instruct the judge" not in text
