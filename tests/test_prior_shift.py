@@ -258,3 +258,14 @@ def test_rare_class_uses_a_monte_carlo_exact_test_close_to_fisher():
     assert label_shift_test(*table)["test"].startswith("Pearson")  # no generator: the chi-square p value
     big = label_shift_test([300, 200, 479], [310, 190, 479], rng=np.random.default_rng(0))
     assert big["test"].startswith("Pearson")
+
+
+def test_em_step_is_the_mean_adjusted_posterior():
+    """The one-product EM step equals the mean of adjust_posteriors, zero-weight rows included."""
+    from blindspot.prior_shift import _em_step, _normalise, adjust_posteriors
+
+    rng = np.random.default_rng(7)
+    p = _normalise(rng.dirichlet([0.3, 1.0, 2.0], size=2000))
+    p[:7] = [1.0, 0.0, 0.0]  # mass only on a class the weights will zero
+    for w in (rng.random(3) * 2, np.array([0.0, 1.3, 0.6])):
+        np.testing.assert_allclose(_em_step(p, w), adjust_posteriors(p, w).mean(axis=0), rtol=0, atol=1e-12)

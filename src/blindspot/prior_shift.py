@@ -140,6 +140,21 @@ def adjust_posteriors(proba, weights) -> np.ndarray:
     return np.where(total > 0, scaled / np.where(total > 0, total, 1.0), _normalise(proba))
 
 
+def _em_step(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``adjust_posteriors(p, weights).mean(axis=0)`` for rows that already sum to 1, shape (K,).
+
+    One matrix-vector product per step instead of two (n, K) temporaries: the sum over rows
+    of ``p w / (p . w)`` is ``w * (p.T @ (1 / (p . w)))``. A row whose mass sits only on
+    classes weighted 0 keeps its own posterior, as in :func:`adjust_posteriors`.
+    """
+    mass = p @ weights
+    ok = mass > 0
+    total = weights * (np.where(ok, 1.0 / np.where(ok, mass, 1.0), 0.0) @ p)
+    if not ok.all():
+        total = total + p[~ok].sum(axis=0)
+    return total / p.shape[0]
+
+
 def em_prior(proba, train_prior, *, tol: float = EM_TOL, max_iter: int = EM_MAX_ITER) -> dict:
     """Label-free estimate of the deployment class prior (Saerens et al. 2002).
 
@@ -177,7 +192,7 @@ def em_prior(proba, train_prior, *, tol: float = EM_TOL, max_iter: int = EM_MAX_
     pi_new = pi_train.copy()
     converged, it = False, 0
     for it in range(1, max_iter + 1):
-        updated = adjust_posteriors(p, pi_new / pi_train).mean(axis=0)
+        updated = _em_step(p, pi_new / pi_train)
         step = float(np.max(np.abs(updated - pi_new)))
         pi_new = updated
         if step <= tol:
