@@ -87,6 +87,21 @@ def test_a_recall_finding_has_no_class_mix_excess_to_call_unmeasurable(audited):
     assert not any("not measurable" in row for row in rows), rows
 
 
+def test_the_watchlist_row_names_the_slices_ranked_finding_on_another_metric(audited):
+    """One slice, one story: a watchlist row whose error rate is class mix still names its own blind spot."""
+    findings = json.loads(_read(audited, paths.FINDINGS))
+    own = [f for f in findings if f.get("rank") is not None and f["metric"] != "error_rate"
+           and f.get("source") != "class"]
+    assert own, "bundled v1 has a ranked recall finding"
+    markdown = _read(audited, paths.BRIEF_MD)
+    watch = _section(markdown, "Ranked blind spots").split("### Watchlist", 1)[1]
+    for f in own:
+        row = next(line for line in watch.splitlines() if line.startswith(f"| `{f['key']}` |"))
+        row = row.replace("\\", "")  # Markdown's backslash escapes are not part of the text
+        label = f["metric"].replace("recall_", "")
+        assert f"blind spot of its own on recall of '{label}' (#{f['rank']}, q = " in row, row
+
+
 def test_the_hostile_review_is_quoted_as_text(audited):
     html, md = _read(audited, paths.BRIEF_HTML), _read(audited, paths.BRIEF_MD)
     doc = parse(html)

@@ -468,10 +468,18 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
                 continue
             status = (("worse only through its class mix" if w.evidence == "class_mix" else "blind spot")
                       if w.significant else "no significant gap") if w.tested else (w.reason or "not tested")
+            # The row shows the error rate; a ranked finding on another metric of the same slice is
+            # named beside it, so the table and the ranked list never tell two stories about one slice.
+            others = [f for f in spots if f.key == w.key and f.metric != "error_rate"]
+            if others:
+                status += "; blind spot of its own on " + ", ".join(
+                    f"{metric_label(f.metric)} (#{cnt(f.rank)}, {qtext(f.q_value)})" for f in others)
             rows.append([Code(w.key), f"{cnt(w.n)}", est(w.error_rate, f2), f2(w.rest_error_rate), qcell(w.q_value),
                          status])
         out.append(Table(["slice", "n", "error rate", "rest", "q", "status"], rows,
                          align=("l", "r", "r", "r", "r", "l")))
+        out.append(Paragraph(Em("n, error rate, rest and q: the slice's error rate against the rest; the status "
+                                      "names the ranked findings of the same slice on other metrics.")))
     return out
 
 
