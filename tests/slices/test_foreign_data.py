@@ -15,6 +15,8 @@ from blindspot.slices import audit_slices
 from blindspot.slices.keys import digest
 from stages.compare import watchlist_masks
 
+from _slice_synth import predictions_table
+
 CLASSES = ["negative", "neutral", "positive"]
 DEFAULT_WATCHLIST = ["jargon_high", "negated_term", "sarcasm_cue", "mixed_sentiment", "length_q4", "words_le_10",
                      "condition__birth_control", "condition__depression", "condition__pain",
@@ -41,15 +43,7 @@ def canonical(n: int, classes, *, seed: int, meta: dict, error_rate=0.2, weak=No
     y_pred = np.where(wrong, (y_true + rng.integers(1, k, n)) % k, y_true) if k > 1 else y_true
     if texts is None:
         texts = [" ".join(rng.choice(PLAIN_WORDS, rng.integers(1, 8))) for _ in range(n)]
-    frame = pd.DataFrame({"id": pd.Series([f"r{i:05d}" for i in range(n)], dtype="string"),
-                          "text": pd.Series(texts, dtype="string"),
-                          "y_true": y_true.astype(np.int64), "y_pred": y_pred.astype(np.int64)})
-    frame["label"] = pd.Series(np.asarray(classes, dtype=object)[y_true], dtype="string")
-    frame["prediction"] = pd.Series(np.asarray(classes, dtype=object)[y_pred], dtype="string")
-    frame["confidence"] = rng.uniform(0.5, 1.0, n)
-    for name, values in meta.items():
-        frame[f"meta__{name}"] = values
-    return frame
+    return predictions_table(y_true, y_pred, texts, classes, rng, meta)
 
 
 def hostile_frame() -> pd.DataFrame:

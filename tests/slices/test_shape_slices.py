@@ -9,6 +9,8 @@ from blindspot.errors import ConfigError
 from blindspot.slices import audit_slices
 from blindspot.slices import features as sf
 
+from _slice_synth import predictions_table
+
 CLASSES = ["negative", "positive"]
 WORDS = ["good", "fine", "bad", "okay", "meh", "works", "great", "poor", "nice", "slow"]
 # The defaults of conf/slices/default.yaml, written out (the fixed bands are gone from them).
@@ -29,15 +31,8 @@ def frame(n, *, seed, n_words, meta=None, p_error=0.3):
     wrong = rng.random(n) < np.broadcast_to(p_error, (n,))
     y_pred = np.where(wrong, 1 - y_true, y_true)
     texts = [" ".join(rng.choice(WORDS, int(w))) for w in n_words]
-    out = pd.DataFrame({"id": pd.Series([f"r{i:05d}" for i in range(n)], dtype="string"),
-                        "text": pd.Series(texts, dtype="string"),
-                        "y_true": y_true.astype(np.int64), "y_pred": y_pred.astype(np.int64)})
-    out["label"] = pd.Series(np.asarray(CLASSES, dtype=object)[y_true], dtype="string")
-    out["prediction"] = pd.Series(np.asarray(CLASSES, dtype=object)[y_pred], dtype="string")
-    out["confidence"] = rng.uniform(0.5, 1.0, n)
-    for name, values in (meta or {}).items():
-        out[f"meta__{name}"] = pd.Series(values, dtype="string")
-    return out
+    return predictions_table(y_true, y_pred, texts, CLASSES, rng,
+                             {name: pd.Series(values, dtype="string") for name, values in (meta or {}).items()})
 
 
 def review_lengths(n, seed):
