@@ -260,8 +260,8 @@ def check_judge(cfg, environ: Optional[Mapping[str, str]]) -> None:
 
 
 def check_compare(cfg) -> None:
-    """The baseline: its limits, and its file inside the workspace (``blindspot.compare.check_config``)."""
-    from blindspot.compare import check_config
+    """The baseline: its limits, and its file inside the workspace (``blindspot.compare_checks.check_config``)."""
+    from blindspot.compare_checks import check_config
 
     check_config(cfg.compare, cfg.model, cfg.ingest)
 
