@@ -9,6 +9,7 @@ configured class absent from the data, a planted blind spot next to empty watchl
 slices, and a judge server that cannot be reached. Run it after a stage changes what it writes::
 
     python tests/report/cases/make_cases.py
+    python tests/report/cases/make_cases.py --out /tmp/cases [case ...]   # elsewhere, to compare
 
 It runs every stage in a scratch directory with this checkout's code, then copies the
 files here. Deterministic: the data come from seeded generators.
@@ -114,13 +115,18 @@ def run_case(name: str, records: list, overrides: dict, dest: Path) -> None:
         shutil.copy(work / "params.yaml", dest / "params.yaml")
 
 
-def main(names=()) -> None:
+def main(names=(), out: Path = HERE) -> None:
+    """Regenerate the named cases (all when none) into ``out`` (this directory by default)."""
     for name, (records, overrides) in cases().items():
         if names and name not in names:
             continue
-        run_case(name, records, overrides, HERE / name)
-        print(f"{name}: {len(records)} rows -> {HERE / name}")
+        run_case(name, records, overrides, out / name)
+        print(f"{name}: {len(records)} rows -> {out / name}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    args = sys.argv[1:]
+    target = HERE
+    if args[:1] == ["--out"] and len(args) >= 2:
+        target, args = Path(args[1]).resolve(), args[2:]
+    main(args, target)
