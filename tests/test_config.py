@@ -65,6 +65,40 @@ def test_wrong_type_fails_loudly(tmp_path):
         load_params(path)
 
 
+@pytest.mark.parametrize("section, value", [("stats", {"ci_level": 1.5}), ("slices", {"min_support": 0}),
+                                            ("calibration", {"n_bins": 1}), ("report", {"confident_threshold": 0.0})])
+def test_a_section_checks_its_ranges_when_built(section, value):
+    # The range lives on the config type: a section built by hand refuses it as params.yaml does.
+    from blindspot import config
+
+    (name, found), = value.items()
+    cls = type(getattr(Config(), section))
+    expected = next(e for k, _, e in config.RANGES if k == f"{section}.{name}")
+    with pytest.raises(ConfigError) as exc_info:
+        cls(**value)
+    assert str(exc_info.value) == f"{section}.{name} must be {expected}; found {found!r}"
+
+
+def test_out_of_range_value_in_params_fails_at_load(tmp_path):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["stats"]["ci_level"] = 1.5
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    with pytest.raises(ConfigError) as exc_info:
+        load_params(path)
+    assert str(exc_info.value) == f"{path}: stats.ci_level must be in (0, 1), e.g. 0.95; found 1.5"
+
+
+def test_a_value_set_after_building_is_checked_by_check_ranges():
+    from blindspot.config import check_ranges
+
+    cfg = Config()
+    check_ranges(cfg)
+    cfg.seed = -1
+    with pytest.raises(ConfigError, match=r"^seed must be an integer >= 0 \(numpy seeds are non-negative\); found -1$"):
+        check_ranges(cfg)
+
+
 def test_missing_params_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_params(tmp_path / "params.yaml")

@@ -5,9 +5,10 @@ Flow: ``conf/`` (Hydra) is composed into ``params.yaml`` by ``dvc exp run`` (or
 dataclasses with ``OmegaConf.structured``. An unknown key (a typo) or a value of the
 wrong type fails loudly here, before any work is done, with a :class:`ConfigError` of one
 sentence: the key, and the closest real key ("did you mean") or the expected type and the
-value found. Values that must lie in a range or fit together are checked by
-:mod:`blindspot.preflight`; overrides on the command line, by the Hydra plugin module in
-``conf/hydra_plugins`` (both reuse the functions here).
+value found. A single value that must lie in a range is checked by its own section when the
+section is built (each section's ``_ranges``, all of them listed in order in :data:`RANGES`);
+values that must fit together are checked by :mod:`blindspot.preflight`; overrides on the
+command line, by the Hydra plugin module in ``conf/hydra_plugins`` (both reuse the functions here).
 
 Each section belongs to one stage; add a field to the section, to its ``conf/`` file,
 and to the stage's ``params:`` list in ``dvc.yaml``, then run ``make params``.
@@ -18,17 +19,59 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from blindspot.errors import ConfigError
+
+
+# --- value ranges: a section checks its own single values when it is built ---------------------------
+#
+# Each section lists ``_ranges``: (field, test, what the value must be). The attribute has no
+# annotation, so it is no dataclass field and no params.yaml key. ``__post_init__`` runs the
+# checks, so a section built from params.yaml (or by hand) holds values in range; a value set
+# on a built section afterwards is checked by :func:`check_ranges` (blindspot.preflight runs it).
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def in_open_unit(v) -> bool:
+    return is_number(v) and 0 < v < 1
+
+
+def in_closed_unit(v) -> bool:
+    return is_number(v) and 0 <= v <= 1
+
+
+def in_half_open_unit(v) -> bool:
+    return is_number(v) and 0 < v <= 1
+
+
+def at_least(low: float) -> Callable[[Any], bool]:
+    return lambda v: is_number(v) and v >= low
+
+
+def null_or_at_least(low: float) -> Callable[[Any], bool]:
+    return lambda v: v is None or (is_number(v) and v >= low)
+
+
+def _check_own_ranges(section: Any, prefix: str) -> None:
+    """Raise :class:`ConfigError` naming the first field of ``section`` outside its range."""
+    for name, ok, expected in type(section)._ranges:
+        value = getattr(section, name)
+        if not ok(value):
+            raise ConfigError(f"{prefix}{name} must be {expected}; found {value!r}")
 
 
 @dataclass
@@ -80,6 +123,13 @@ class IngestConfig:
     # A whole record (a JSON Lines line, or a row's fields together) above this is rejected unread.
     max_record_bytes: int = 4194304
 
+    _ranges = (
+        ("tolerance", at_least(0), "a number >= 0"),
+    )
+
+    def __post_init__(self):
+        _check_own_ranges(self, "ingest.")
+
 
 @dataclass
 class StatsConfig:
@@ -88,6 +138,15 @@ class StatsConfig:
     n_boot: int = 1000
     ci_level: float = 0.95
     fdr_alpha: float = 0.05
+
+    _ranges = (
+        ("n_boot", at_least(1), "at least 1"),
+        ("ci_level", in_open_unit, "in (0, 1), e.g. 0.95"),
+        ("fdr_alpha", in_open_unit, "in (0, 1), e.g. 0.05"),
+    )
+
+    def __post_init__(self):
+        _check_own_ranges(self, "stats.")
 
 
 # --- per-stage sections: each is owned by its stage (conf/<group>/default.yaml) ---
@@ -142,6 +201,22 @@ class SlicesConfig:
     # Confusion matrices drawn for this many top blind spots.
     top_k_plots: int = 4
 
+    _ranges = (
+        ("min_support", at_least(1), "at least 1"),
+        ("min_class_support", at_least(1), "at least 1"),
+        ("max_depth", at_least(1), "at least 1 (1 = single predicates)"),
+        ("max_levels", null_or_at_least(1), "null or at least 1 (null: no cap)"),
+        ("length_quantiles", lambda v: is_number(v) and (v == 0 or v >= 2), "0 or at least 2 (0: no quantile bins)"),
+        ("very_short_words", null_or_at_least(1), "null or at least 1 (null: no very-short bin)"),
+        ("n_quantiles", at_least(2), "at least 2"),
+        ("jargon_high_density", at_least(0), "a number >= 0"),
+        ("caps_high_share", in_closed_unit, "in [0, 1]"),
+        ("top_k_plots", at_least(0), "at least 0"),
+    )
+
+    def __post_init__(self):
+        _check_own_ranges(self, "slices.")
+
 
 @dataclass
 class CalibrationConfig:
@@ -161,6 +236,18 @@ class CalibrationConfig:
     recalibration_folds: int = 5
     # Cap on rows written to confident_errors.jsonl / underconfident_correct.jsonl (null: all).
     max_listed_rows: Optional[int] = 5000
+
+    _ranges = (
+        ("n_bins", at_least(2), "at least 2"),
+        ("underconfident_margin", in_half_open_unit, "in (0, 1]"),
+        ("min_n", at_least(1), "at least 1"),
+        ("n_worst", at_least(0), "at least 0"),
+        ("recalibration_folds", at_least(2), "at least 2"),
+        ("max_listed_rows", null_or_at_least(0), "null or at least 0"),
+    )
+
+    def __post_init__(self):
+        _check_own_ranges(self, "calibration.")
 
 
 @dataclass
@@ -258,6 +345,16 @@ class ReportConfig:
     # What missing a class means for patients and users, by class name (risk table wording).
     class_risk: Dict[str, str] = field(default_factory=dict)
 
+    _ranges = (
+        ("max_blind_spots", at_least(0), "at least 0"),
+        ("n_examples", at_least(0), "at least 0"),
+        ("max_quote_chars", at_least(1), "at least 1"),
+        ("confident_threshold", in_half_open_unit, "in (0, 1]"),
+    )
+
+    def __post_init__(self):
+        _check_own_ranges(self, "report.")
+
 
 @dataclass
 class Config:
@@ -273,6 +370,30 @@ class Config:
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+
+    _ranges = (("seed", at_least(0), "an integer >= 0 (numpy seeds are non-negative)"),)
+
+    def __post_init__(self):
+        _check_own_ranges(self, "")
+
+
+# Every single-value range, as (dotted key, test, what it must be), in the order they are checked.
+_RANGED_SECTIONS = (("", Config), ("stats.", StatsConfig), ("ingest.", IngestConfig), ("slices.", SlicesConfig),
+                    ("calibration.", CalibrationConfig), ("report.", ReportConfig))
+RANGES: tuple = tuple((prefix + name, ok, expected) for prefix, cls in _RANGED_SECTIONS for name, ok, expected in cls._ranges)
+
+
+def check_ranges(cfg: Config) -> None:
+    """Each single value of ``cfg`` in its range (:data:`RANGES`), also one set after the sections were built.
+
+    Raises
+    ------
+    ConfigError
+        ``"stats.ci_level must be in (0, 1), e.g. 0.95; found 1.5"`` for the first value out of range.
+    """
+    for prefix, cls in _RANGED_SECTIONS:
+        section = getattr(cfg, prefix[:-1]) if prefix else cfg
+        _check_own_ranges(section, prefix)
 
 
 # --- reading params.yaml: every problem is one sentence naming the key ---------------------------------
@@ -436,7 +557,9 @@ def config_from_mapping(data: Any, source: str = "params.yaml") -> Config:
         raise ConfigError(f"{source}: {wrong[0]}")
     try:
         merged = OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.create(data))
-        return OmegaConf.to_object(merged)
+        return OmegaConf.to_object(merged)  # each section checks its ranges as it is built
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     except OmegaConfBaseException as exc:
         key = str(getattr(exc, "full_key", "") or "")
         path = re.sub(r"\[(\d+)\]", r".\1", key).split(".") if key else []  # 'a.b[1]' -> a, b, 1

@@ -16,11 +16,12 @@ when they do not match ``ingest.classes``); they are not repeated here.
 from __future__ import annotations
 
 import difflib
-import math
 import os
 import re
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
+# The single-value ranges live on the config sections (blindspot.config.RANGES lists them all).
+from blindspot.config import RANGES, at_least, check_ranges, in_closed_unit, in_half_open_unit, is_number  # noqa: F401
 from blindspot.errors import ConfigError
 
 # Names of blindspot.slices.features.TEXT_DETECTORS, kept here because importing the slices
@@ -36,88 +37,19 @@ RETIRED_DETECTORS = {
 WATCH_KEY = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*(?:__[a-z0-9]+(?:_[a-z0-9]+)*)*$")
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _in_open_unit(v) -> bool:
-    return _number(v) and 0 < v < 1
-
-
-def _in_closed_unit(v) -> bool:
-    return _number(v) and 0 <= v <= 1
-
-
-def _in_half_open_unit(v) -> bool:
-    return _number(v) and 0 < v <= 1
-
-
-def _at_least(low: float) -> Callable[[Any], bool]:
-    return lambda v: _number(v) and v >= low
-
-
-def _null_or_at_least(low: float) -> Callable[[Any], bool]:
-    return lambda v: v is None or (_number(v) and v >= low)
-
-
-# (dotted key, test, what it must be): the single-value ranges. Cross-field checks follow below.
-RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
-    ("seed", _at_least(0), "an integer >= 0 (numpy seeds are non-negative)"),
-    ("stats.n_boot", _at_least(1), "at least 1"),
-    ("stats.ci_level", _in_open_unit, "in (0, 1), e.g. 0.95"),
-    ("stats.fdr_alpha", _in_open_unit, "in (0, 1), e.g. 0.05"),
-    ("ingest.tolerance", _at_least(0), "a number >= 0"),
-    ("slices.min_support", _at_least(1), "at least 1"),
-    ("slices.min_class_support", _at_least(1), "at least 1"),
-    ("slices.max_depth", _at_least(1), "at least 1 (1 = single predicates)"),
-    ("slices.max_levels", _null_or_at_least(1), "null or at least 1 (null: no cap)"),
-    ("slices.length_quantiles", lambda v: _number(v) and (v == 0 or v >= 2),
-     "0 or at least 2 (0: no quantile bins)"),
-    ("slices.very_short_words", _null_or_at_least(1), "null or at least 1 (null: no very-short bin)"),
-    ("slices.n_quantiles", _at_least(2), "at least 2"),
-    ("slices.jargon_high_density", _at_least(0), "a number >= 0"),
-    ("slices.caps_high_share", _in_closed_unit, "in [0, 1]"),
-    ("slices.top_k_plots", _at_least(0), "at least 0"),
-    ("calibration.n_bins", _at_least(2), "at least 2"),
-    ("calibration.underconfident_margin", _in_half_open_unit, "in (0, 1]"),
-    ("calibration.min_n", _at_least(1), "at least 1"),
-    ("calibration.n_worst", _at_least(0), "at least 0"),
-    ("calibration.recalibration_folds", _at_least(2), "at least 2"),
-    ("calibration.max_listed_rows", _null_or_at_least(0), "null or at least 0"),
-    ("report.max_blind_spots", _at_least(0), "at least 0"),
-    ("report.n_examples", _at_least(0), "at least 0"),
-    ("report.max_quote_chars", _at_least(1), "at least 1"),
-    ("report.confident_threshold", _in_half_open_unit, "in (0, 1]"),
-)
-
-
-def _get(cfg: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        cfg = getattr(cfg, part)
-    return cfg
-
-
-def check_ranges(cfg) -> None:
-    """Each single value in its range (:data:`RANGES`)."""
-    for key, ok, expected in RANGES:
-        value = _get(cfg, key)
-        if not ok(value):
-            raise ConfigError(f"{key} must be {expected}; found {value!r}")
-
-
 def check_lists(cfg) -> None:
     """Thresholds, quantiles, length bands and detector names: lists whose every item has a range."""
     thresholds = list(cfg.calibration.confident_thresholds)
-    if not thresholds or not all(_in_half_open_unit(t) for t in thresholds):
+    if not thresholds or not all(in_half_open_unit(t) for t in thresholds):
         raise ConfigError(f"calibration.confident_thresholds must be a non-empty list of numbers in (0, 1]; "
                           f"found {thresholds}")
     quantiles = list(cfg.profile.length_quantiles)
-    if not all(_in_closed_unit(q) for q in quantiles):
+    if not all(in_closed_unit(q) for q in quantiles):
         raise ConfigError(f"profile.length_quantiles must be numbers in [0, 1]; found {quantiles}")
     for band, bounds in cfg.slices.length_bands.items():
         bounds = list(bounds)
         low, high = (bounds + [None, None])[:2]
-        if len(bounds) != 2 or not _at_least(0)(low) or (high is not None and not (_number(high) and high > low)):
+        if len(bounds) != 2 or not at_least(0)(low) or (high is not None and not (is_number(high) and high > low)):
             raise ConfigError(f"slices.length_bands.{band} must be [low, high] word counts with 0 <= low < high "
                               f"(high may be null); found {bounds}")
     for detector in cfg.slices.text_detectors:
