@@ -178,6 +178,43 @@ def _point_metrics(skm, y_true, y_pred, labels) -> dict:
     }
 
 
+def recall_interval(correct, support, level: float, zero_division: float = np.nan
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each class's recall (correct rows of its true rows) with its Wilson interval.
+
+    The one place a class's recall and its interval are computed: the profile's
+    per-class table (:func:`classification_report`) and the slice stage's class tests
+    (:func:`blindspot.slices.evaluate.class_tests`) both call it. A Wilson interval,
+    not the bootstrap: a recall is a binomial proportion, and its Wilson interval stays
+    informative at 0 or 1, where a percentile bootstrap of counts collapses to a point.
+
+    Computed from the misses (recall = 1 - miss rate, the interval flipped), as the
+    slice tests count failures: the bounds at a recall of 0 or 1 then come out exactly
+    0 and 1 (one minus a bound clipped to 1), where the score formula's own lower
+    bound at 0 successes keeps a residue of about 1e-18.
+
+    Parameters
+    ----------
+    correct, support : array_like of int, shape (K,)
+        Correct rows and rows of each true class.
+    level : float
+        Two-sided level of the interval.
+    zero_division : float
+        The recall of a class with no row (0 in the profile, as scikit-learn's
+        ``zero_division=0``; NaN in the slice tests); its interval is NaN either way.
+
+    Returns
+    -------
+    value, low, high : ndarray of float, shape (K,)
+    """
+    support = np.asarray(support, dtype=float)
+    misses = support - np.asarray(correct, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(support > 0, 1 - misses / support, zero_division)
+    miss_low, miss_high = wilson_interval(misses, support, level)
+    return value, 1 - miss_high, 1 - miss_low
+
+
 def bootstrap_metrics(cm, *, n_boot: int, level: float, rng: np.random.Generator) -> dict[str, tuple]:
     """Percentile bootstrap intervals of every metric, resampling the confusion matrix.
 
@@ -244,30 +281,8 @@ def classification_report(y_true, y_pred, classes: Sequence[str], *, n_boot: int
     for name in GLOBAL_METRICS:
         low, high = intervals[name]
         report[name] = {"value": float(point[name]), "ci_low": float(low), "ci_high": float(high)}
-    # Precision and recall are binomial proportions (tp of predicted, tp of true rows):
-    # their Wilson intervals stay informative at 0 or 1, where a percentile bootstrap of
-    # counts collapses to a point (no replicate can show a true positive that never occurred).
-    tp = np.diag(cm)
-    wilson = {"precision": wilson_interval(tp, cm.sum(axis=0), level),
-              "recall": wilson_interval(tp, cm.sum(axis=1), level),
-              "f1": intervals["f1"]}
-    per_class = {}
-    for j, cls in enumerate(classes):
-        entry = {"support": int(point["support"][j]), "predicted": int(cm[:, j].sum())}
-        for name in PER_CLASS_METRICS:
-            low, high = wilson[name]
-            entry[name] = {"value": float(point[name][j]), "ci_low": float(low[j]), "ci_high": float(high[j])}
-        per_class[cls] = entry
-    report["per_class"] = per_class
-    support = cm.sum(axis=1)
-    total = int(cm.sum())
-    majority = int(np.argmax(support))  # ties: the first class in config order
-    baseline = support[majority] / total if total else np.nan
-    low, high = intervals["accuracy_over_baseline"]
-    report["majority_class"] = classes[majority]
-    report["majority_baseline_accuracy"] = float(baseline)
-    report["accuracy_over_baseline"] = {
-        "value": float(point["accuracy"] - baseline), "ci_low": float(low), "ci_high": float(high)}
+    report["per_class"] = _per_class(cm, point, intervals["f1"], classes, level)
+    report.update(_majority_baseline(cm, point["accuracy"], intervals["accuracy_over_baseline"], classes))
     report["confusion_matrix"] = {
         t: {p: int(cm[i, j]) for j, p in enumerate(classes)} for i, t in enumerate(classes)}
     report["interval_method"] = INTERVAL_METHOD
@@ -275,3 +290,37 @@ def classification_report(y_true, y_pred, classes: Sequence[str], *, n_boot: int
     report["n_boot"] = int(n_boot)
     report["ci_level"] = float(level)
     return report
+
+
+def _per_class(cm: np.ndarray, point: dict, f1_interval: tuple, classes: Sequence[str], level: float) -> dict:
+    """``per_class`` of :func:`classification_report`: class -> support, predicted, precision, recall, F1.
+
+    Precision and recall are binomial proportions (tp of predicted, tp of true rows):
+    their Wilson intervals stay informative at 0 or 1, where a percentile bootstrap of
+    counts collapses to a point (no replicate can show a true positive that never
+    occurred). F1 keeps its bootstrap interval (``f1_interval``, arrays of shape (K,)).
+    """
+    tp = np.diag(cm)
+    estimates = {"precision": (point["precision"], *wilson_interval(tp, cm.sum(axis=0), level)),
+                 "recall": recall_interval(tp, cm.sum(axis=1), level, zero_division=0.0),
+                 "f1": (point["f1"], *f1_interval)}
+    per_class = {}
+    for j, cls in enumerate(classes):
+        entry = {"support": int(point["support"][j]), "predicted": int(cm[:, j].sum())}
+        for name in PER_CLASS_METRICS:
+            value, low, high = estimates[name]
+            entry[name] = {"value": float(value[j]), "ci_low": float(low[j]), "ci_high": float(high[j])}
+        per_class[cls] = entry
+    return per_class
+
+
+def _majority_baseline(cm: np.ndarray, accuracy: float, interval: tuple, classes: Sequence[str]) -> dict:
+    """The majority class, its share (the accuracy of always answering it) and the accuracy above it."""
+    support = cm.sum(axis=1)
+    total = int(cm.sum())
+    majority = int(np.argmax(support))  # ties: the first class in config order
+    baseline = support[majority] / total if total else np.nan
+    low, high = interval
+    return {"majority_class": classes[majority], "majority_baseline_accuracy": float(baseline),
+            "accuracy_over_baseline": {"value": float(accuracy - baseline), "ci_low": float(low),
+                                       "ci_high": float(high)}}

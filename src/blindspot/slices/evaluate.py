@@ -65,6 +65,7 @@ import pandas as pd
 from scipy import special as sp
 from scipy import stats as st
 
+from blindspot.metrics import recall_interval
 from blindspot.stats import wilson_interval
 
 BLOCK_ROWS = 1 << 16
@@ -276,9 +277,35 @@ def stratified_greater(x, n, big_x, big_n, *, width_sd: float = 12.0, pad: float
     """
     x, n, big_x, big_n = np.broadcast_arrays(*(np.atleast_2d(np.asarray(a, dtype=np.int64))
                                                for a in (x, n, big_x, big_n)))
-    s = x.shape[0]
     lo = np.maximum(0, n - (big_n - big_x))
     hi = np.minimum(n, big_x)
+    mean, a, b = _windows(x, n, big_x, big_n, lo, hi, width_sd=width_sd, pad=pad)
+    length = b - a + 1
+    pmf, starts = _window_pmfs(a, length, n, big_x, big_n)
+    varies = (hi > lo).any(axis=1)
+    p = np.clip(_upper_tails(pmf, starts, length, x.sum(axis=1) - a.sum(axis=1), lo, hi, varies), 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log10p = np.log10(p)
+    tiny = varies & (p < 1e-280)
+    if tiny.any():
+        log10p[tiny] = mantel_haenszel_greater(x[tiny], n[tiny], big_x[tiny], big_n[tiny])[1]
+    return p, np.minimum(log10p, 0.0), mean.sum(axis=1)
+
+
+def _windows(x, n, big_x, big_n, lo, hi, *, width_sd: float, pad: float):
+    """Each stratum's null mean and the window ``[a, b]`` of its pmf (see :func:`stratified_greater`).
+
+    Parameters
+    ----------
+    x, n, big_x, big_n, lo, hi : ndarray of int64, shape (S, K)
+        Counts as in :func:`stratified_greater`; ``lo``, ``hi`` the support of each stratum.
+
+    Returns
+    -------
+    mean : ndarray of float, shape (S, K)
+    a, b : ndarray of int64, shape (S, K)
+        First and last value of each window, inside ``[lo, hi]``.
+    """
     fn = big_n.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(big_n > 0, n * big_x / fn, 0.0)
@@ -289,8 +316,24 @@ def stratified_greater(x, n, big_x, big_n, *, width_sd: float = 12.0, pad: float
     # make T >= t (every stratum shifted up) are inside it however far out t lies.
     excess = np.maximum(x.sum(axis=1) - mean.sum(axis=1), 0.0)[:, None]
     b = np.clip(np.ceil(mean + width_sd * sd + pad + excess), lo, hi).astype(np.int64)
-    length = b - a + 1
-    # Every window's log pmf in one vectorised pass; the loop below only convolves.
+    return mean, a, b
+
+
+def _window_pmfs(a, length, n, big_x, big_n) -> tuple[np.ndarray, np.ndarray]:
+    """Every window's hypergeometric pmf, in one vectorised pass, laid end to end.
+
+    Parameters
+    ----------
+    a, length : ndarray of int64, shape (S, K)
+        First value and length of each stratum's window.
+    n, big_x, big_n : ndarray of int64, shape (S, K)
+
+    Returns
+    -------
+    pmf : ndarray of float, shape (sum of length,)
+        Window ``i * K + j`` (slice i, stratum j) is ``pmf[starts[i * K + j]:starts[i * K + j + 1]]``.
+    starts : ndarray of int, shape (S * K + 1,)
+    """
     flat_len = length.ravel()
     starts = np.concatenate([[0], np.cumsum(flat_len)])
     owner = np.repeat(np.arange(flat_len.size), flat_len)
@@ -304,11 +347,28 @@ def stratified_greater(x, n, big_x, big_n, *, width_sd: float = 12.0, pad: float
         step = np.log((bx - kf) * (nn - kf)) - np.log((kf + 1) * (bn - bx - nn + kf + 1))
     step[starts[1:] - 1] = 0.0  # the last value of a window steps nowhere
     run = np.concatenate([[0.0], np.cumsum(step)[:-1]])
-    pmf = np.exp(log_start[owner] + run - run[starts[:-1]][owner])
-    t = x.sum(axis=1) - a.sum(axis=1)
+    return np.exp(log_start[owner] + run - run[starts[:-1]][owner]), starts
+
+
+def _upper_tails(pmf, starts, length, t, lo, hi, varies) -> np.ndarray:
+    """``P(T >= t)`` of each slice, convolving its strata's windows.
+
+    Parameters
+    ----------
+    pmf, starts
+        From :func:`_window_pmfs`.
+    length, lo, hi : ndarray of int64, shape (S, K)
+    t : ndarray of int64, shape (S,)
+        The observed statistic, counted from the windows' starts.
+    varies : ndarray of bool, shape (S,)
+        Slices with a stratum that is not fixed by its margins; the others are NaN.
+
+    Returns
+    -------
+    ndarray of float, shape (S,)
+    """
+    s, kk = lo.shape
     p = np.full(s, np.nan)
-    varies = (hi > lo).any(axis=1)
-    kk = x.shape[1]
     for i in np.flatnonzero(varies):  # a loop over slices; each step is a few small convolutions
         free = [j for j in np.argsort(length[i], kind="stable") if hi[i, j] > lo[i, j]]  # fixed strata shift T
         segs = [pmf[starts[i * kk + j]:starts[i * kk + j + 1]] for j in free]
@@ -323,13 +383,7 @@ def stratified_greater(x, n, big_x, big_n, *, width_sd: float = 12.0, pad: float
         surv = np.concatenate([np.cumsum(dist[::-1])[::-1], [0.0]])
         need = np.clip(int(t[i]) - np.arange(wide.size), 0, dist.size)
         p[i] = float(wide @ surv[need])
-    p = np.clip(p, 0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log10p = np.log10(p)
-    tiny = varies & (p < 1e-280)
-    if tiny.any():
-        log10p[tiny] = mantel_haenszel_greater(x[tiny], n[tiny], big_x[tiny], big_n[tiny])[1]
-    return p, np.minimum(log10p, 0.0), mean.sum(axis=1)
+    return p
 
 
 def newcombe_interval(k1, n1, k2, n2, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -386,89 +440,27 @@ def slice_tests(counts: Counts, totals: Counts, classes: Sequence[str], *, min_s
     """
     k = len(classes)
     s = len(counts.n)
-    big_n = int(totals.n[0])
-    # Failure counts per metric: errors, then misses of each class.
-    fail = np.column_stack([counts.errors, counts.support - counts.correct]) if s else np.zeros((0, 1 + k))
-    den = np.column_stack([counts.n, counts.support]) if s else np.zeros((0, 1 + k))
-    fail_tot = np.concatenate([totals.errors, totals.support[0] - totals.correct[0]])
-    den_tot = np.concatenate([totals.n, totals.support[0]])
-    fail_rest, den_rest = fail_tot - fail, den_tot - den
-
-    slice_ok = (counts.n >= min_support) & (big_n - counts.n >= min_support)
-    tested = np.column_stack([slice_ok] + [slice_ok & (counts.support[:, j] >= min_class_support)
-                                          & (totals.support[0, j] - counts.support[:, j] >= min_class_support)
-                                          for j in range(k)]) if s else np.zeros((0, 1 + k), bool)
-    reason = np.full(tested.shape, "", dtype=object)
-    reason[~slice_ok, :] = BELOW_MIN_SUPPORT
-    reason[counts.n == 0, :] = NO_ROWS
-    class_short = slice_ok[:, None] & ~tested
-    reason[class_short] = BELOW_MIN_CLASS_SUPPORT
-    # A metric that fails on no row, or on every row, cannot differ between slice and
-    # rest: its p value is 1 whatever the slice, so it is not a test and stays out of the family.
-    constant = (fail_tot == 0) | (fail_tot == den_tot)
-    reason[tested & constant[None, :]] = NO_VARIATION
-    tested = tested & ~constant[None, :]
-
-    # Rates: the error rate as is; recalls are 1 - miss rate.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fail_rate = fail / den
-        rest_rate = fail_rest / den_rest
-        overall = fail_tot / den_tot
-    f_low, f_high = wilson_interval(fail, den, level)
-    g_low, g_high = newcombe_interval(fail, den, fail_rest, den_rest, level)
-    p_value, log10_p = fisher_greater(fail, den, fail_tot[None, :], den_tot[None, :])
-    excess = fail - den * overall[None, :]
-    # Errors the slice's own class mix predicts (each class at its overall recall): what
-    # remains beyond it is not explained by the slice simply holding more of a weak class.
-    miss_rate = (totals.support[0] - totals.correct[0]) / np.maximum(totals.support[0], 1)
-    class_mix = np.full(fail.shape, np.nan)
-    expected_mix = np.full(fail.shape, np.nan)
-    if s:
-        expected_mix[:, 0] = counts.support @ miss_rate
-        class_mix[:, 0] = fail[:, 0] - expected_mix[:, 0]
-    # The error rate within the true classes (exact, stratified on the true label); a
-    # recall is already within one class, so its conditional test is the test itself.
-    cond_p, cond_log10 = np.where(tested, p_value, np.nan), np.where(tested, log10_p, np.nan)
-    cond_tested = tested.copy()
-    err_rows = np.flatnonzero(tested[:, 0]) if s else np.zeros(0, np.int64)
-    cond_p[:, 0] = cond_log10[:, 0] = np.nan
-    if err_rows.size:
-        miss_tot = totals.support[0] - totals.correct[0]
-        sp_, sl_, _ = stratified_greater(fail[err_rows, 1:], den[err_rows, 1:], miss_tot[None, :],
-                                         totals.support[0][None, :])
-        cond_p[err_rows, 0], cond_log10[err_rows, 0] = sp_, sl_
-    cond_tested[:, 0] = tested[:, 0] & np.isfinite(cond_p[:, 0])
+    f = _Failures.of(counts, totals, k)
+    tested, reason = _testable(counts, totals, f, min_support=min_support, min_class_support=min_class_support)
+    p_value, log10_p = fisher_greater(f.fail, f.den, f.fail_tot[None, :], f.den_tot[None, :])
+    cond_p, cond_log10, cond_tested = _within_classes(f, totals, tested, p_value, log10_p)
     reason_cond = np.where(cond_tested, "", np.where(tested, NO_VARIATION_WITHIN_CLASSES, reason))
-
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overall = f.fail_tot / f.den_tot
+    expected_mix, class_mix = _class_mix(counts, totals, f)
     higher = np.array([False] + [True] * k)
-    value = np.where(higher, 1 - fail_rate, fail_rate)
-    ci_low = np.where(higher, 1 - f_high, f_low)
-    ci_high = np.where(higher, 1 - f_low, f_high)
-    rest_value = np.where(higher, 1 - rest_rate, rest_rate)
-    # gap = value - rest_value; for recalls that is -(fail gap), so the interval flips.
-    gap = value - rest_value
-    gap_low = np.where(higher, -g_high, g_low)
-    gap_high = np.where(higher, -g_low, g_high)
-    p_value = np.where(tested, p_value, np.nan)
-    score = np.where(tested, -log10_p, np.nan)
-
-    names = metric_names(classes)
+    scores = _as_scores(f, higher, level)
     return pd.DataFrame({
         "slice": np.repeat(np.arange(s), 1 + k),
-        "metric": np.tile(names, s),
+        "metric": np.tile(metric_names(classes), s),
         "higher_is_better": np.tile(higher, s),
-        "n": den.ravel().astype(np.int64),
-        "value": value.ravel(),
-        "ci_low": ci_low.ravel(),
-        "ci_high": ci_high.ravel(),
-        "rest_n": den_rest.ravel().astype(np.int64),
-        "rest_value": rest_value.ravel(),
-        "gap": gap.ravel(),
-        "gap_ci_low": gap_low.ravel(),
-        "gap_ci_high": gap_high.ravel(),
-        "p_value": p_value.ravel(),
-        "score": score.ravel(),
-        "excess": excess.ravel(),
+        "n": f.den.ravel().astype(np.int64),
+        **{name: scores[name].ravel() for name in ("value", "ci_low", "ci_high")},
+        "rest_n": f.den_rest.ravel().astype(np.int64),
+        **{name: scores[name].ravel() for name in ("rest_value", "gap", "gap_ci_low", "gap_ci_high")},
+        "p_value": np.where(tested, p_value, np.nan).ravel(),
+        "score": np.where(tested, -log10_p, np.nan).ravel(),
+        "excess": (f.fail - f.den * overall[None, :]).ravel(),
         "excess_given_class_mix": class_mix.ravel(),
         "expected_given_class_mix": expected_mix.ravel(),
         "tested": tested.ravel(),
@@ -480,12 +472,144 @@ def slice_tests(counts: Counts, totals: Counts, classes: Sequence[str], *, min_s
     })
 
 
+@dataclass(frozen=True)
+class _Failures:
+    """Failures and the rows behind them for each metric: errors, then the misses of each class.
+
+    Attributes
+    ----------
+    fail, den : ndarray, shape (S, 1 + K)
+        In each slice: errors and rows, then misses and rows of each true class.
+    fail_tot, den_tot : ndarray of int64, shape (1 + K,)
+        The same over the whole table.
+    """
+
+    fail: np.ndarray
+    den: np.ndarray
+    fail_tot: np.ndarray
+    den_tot: np.ndarray
+
+    @classmethod
+    def of(cls, counts: Counts, totals: Counts, k: int) -> "_Failures":
+        s = len(counts.n)
+        fail = np.column_stack([counts.errors, counts.support - counts.correct]) if s else np.zeros((0, 1 + k))
+        den = np.column_stack([counts.n, counts.support]) if s else np.zeros((0, 1 + k))
+        return cls(fail, den, np.concatenate([totals.errors, totals.support[0] - totals.correct[0]]),
+                   np.concatenate([totals.n, totals.support[0]]))
+
+    @property
+    def fail_rest(self) -> np.ndarray:
+        return self.fail_tot - self.fail
+
+    @property
+    def den_rest(self) -> np.ndarray:
+        return self.den_tot - self.den
+
+
+def _testable(counts: Counts, totals: Counts, f: _Failures, *, min_support: int, min_class_support: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Which (slice, metric) comparisons are tested, and why the others are not.
+
+    Returns
+    -------
+    tested : ndarray of bool, shape (S, 1 + K)
+    reason : ndarray of object, shape (S, 1 + K)
+        "" where tested, else one of the reason codes of this module.
+    """
+    k = totals.support.shape[1]
+    big_n = int(totals.n[0])
+    slice_ok = (counts.n >= min_support) & (big_n - counts.n >= min_support)
+    tested = np.column_stack([slice_ok] + [slice_ok & (counts.support[:, j] >= min_class_support)
+                                          & (totals.support[0, j] - counts.support[:, j] >= min_class_support)
+                                          for j in range(k)]) if len(counts.n) else np.zeros((0, 1 + k), bool)
+    reason = np.full(tested.shape, "", dtype=object)
+    reason[~slice_ok, :] = BELOW_MIN_SUPPORT
+    reason[counts.n == 0, :] = NO_ROWS
+    class_short = slice_ok[:, None] & ~tested
+    reason[class_short] = BELOW_MIN_CLASS_SUPPORT
+    # A metric that fails on no row, or on every row, cannot differ between slice and
+    # rest: its p value is 1 whatever the slice, so it is not a test and stays out of the family.
+    constant = (f.fail_tot == 0) | (f.fail_tot == f.den_tot)
+    reason[tested & constant[None, :]] = NO_VARIATION
+    return tested & ~constant[None, :], reason
+
+
+def _within_classes(f: _Failures, totals: Counts, tested, p_value, log10_p):
+    """The test within the true classes of each comparison (see :func:`slice_tests`).
+
+    For ``error_rate`` the exact test stratified on the true label
+    (:func:`stratified_greater`); a recall is already within one class, so its
+    conditional test is the test itself.
+
+    Returns
+    -------
+    cond_p, cond_log10 : ndarray of float, shape (S, 1 + K)
+    cond_tested : ndarray of bool, shape (S, 1 + K)
+    """
+    cond_p, cond_log10 = np.where(tested, p_value, np.nan), np.where(tested, log10_p, np.nan)
+    cond_tested = tested.copy()
+    err_rows = np.flatnonzero(tested[:, 0]) if len(tested) else np.zeros(0, np.int64)
+    cond_p[:, 0] = cond_log10[:, 0] = np.nan
+    if err_rows.size:
+        miss_tot = totals.support[0] - totals.correct[0]
+        sp_, sl_, _ = stratified_greater(f.fail[err_rows, 1:], f.den[err_rows, 1:], miss_tot[None, :],
+                                         totals.support[0][None, :])
+        cond_p[err_rows, 0], cond_log10[err_rows, 0] = sp_, sl_
+    cond_tested[:, 0] = tested[:, 0] & np.isfinite(cond_p[:, 0])
+    return cond_p, cond_log10, cond_tested
+
+
+def _class_mix(counts: Counts, totals: Counts, f: _Failures) -> tuple[np.ndarray, np.ndarray]:
+    """Errors the slice's own class mix predicts (each class at its overall recall), and the excess beyond.
+
+    What remains beyond the expectation is not explained by the slice simply holding
+    more of a weak class. Only ``error_rate`` has one; the recall columns are NaN.
+
+    Returns
+    -------
+    expected, excess : ndarray of float, shape (S, 1 + K)
+    """
+    miss_rate = (totals.support[0] - totals.correct[0]) / np.maximum(totals.support[0], 1)
+    excess = np.full(f.fail.shape, np.nan)
+    expected = np.full(f.fail.shape, np.nan)
+    if len(counts.n):
+        expected[:, 0] = counts.support @ miss_rate
+        excess[:, 0] = f.fail[:, 0] - expected[:, 0]
+    return expected, excess
+
+
+def _as_scores(f: _Failures, higher: np.ndarray, level: float) -> dict[str, np.ndarray]:
+    """Rates, Wilson intervals and Newcombe gap intervals, each in its metric's direction.
+
+    The error rate is reported as is; a recall is 1 - its miss rate, so its interval
+    and its gap's interval flip.
+
+    Returns
+    -------
+    dict of str to ndarray of float, shape (S, 1 + K)
+        ``value, ci_low, ci_high, rest_value, gap, gap_ci_low, gap_ci_high``.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fail_rate = f.fail / f.den
+        rest_rate = f.fail_rest / f.den_rest
+    f_low, f_high = wilson_interval(f.fail, f.den, level)
+    g_low, g_high = newcombe_interval(f.fail, f.den, f.fail_rest, f.den_rest, level)
+    value = np.where(higher, 1 - fail_rate, fail_rate)
+    rest_value = np.where(higher, 1 - rest_rate, rest_rate)
+    # gap = value - rest_value; for recalls that is -(fail gap), so the interval flips.
+    return {"value": value, "ci_low": np.where(higher, 1 - f_high, f_low),
+            "ci_high": np.where(higher, 1 - f_low, f_high), "rest_value": rest_value, "gap": value - rest_value,
+            "gap_ci_low": np.where(higher, -g_high, g_low), "gap_ci_high": np.where(higher, -g_low, g_high)}
+
+
 def class_tests(totals: Counts, classes: Sequence[str], *, min_class_support: int, level: float) -> pd.DataFrame:
     """Each class's recall against the pooled recall of the other classes.
 
     The same one-sided Fisher test as :func:`slice_tests` (the class has more misses
-    than its size predicts), Wilson interval of its recall, Newcombe interval of the
-    gap. ``excess`` is its misses beyond the overall error rate.
+    than its size predicts), Newcombe interval of the gap. The recall and its Wilson
+    interval come from :func:`blindspot.metrics.recall_interval`, the one place they are
+    computed (NaN for a class with no row). ``excess`` is its misses beyond the overall
+    error rate.
 
     Returns
     -------
@@ -500,7 +624,7 @@ def class_tests(totals: Counts, classes: Sequence[str], *, min_class_support: in
     tested = (support >= min_class_support) & (rest_n >= min_class_support) & (big_miss > 0) & (big_miss < big_n)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate, rest_rate = misses / support, rest_miss / rest_n
-    low, high = wilson_interval(misses, support, level)
+    recall, low, high = recall_interval(totals.correct[0], support, level)
     g_low, g_high = newcombe_interval(misses, support, rest_miss, rest_n, level)
     p_value, log10_p = fisher_greater(misses, support, big_miss, big_n)
     return pd.DataFrame({
@@ -508,9 +632,9 @@ def class_tests(totals: Counts, classes: Sequence[str], *, min_class_support: in
         "metric": "recall",
         "higher_is_better": True,
         "n": support,
-        "value": 1 - rate,
-        "ci_low": 1 - high,
-        "ci_high": 1 - low,
+        "value": recall,
+        "ci_low": low,
+        "ci_high": high,
         "rest_n": rest_n,
         "rest_value": 1 - rest_rate,
         "gap": rest_rate - rate,
