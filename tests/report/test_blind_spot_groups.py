@@ -50,5 +50,5 @@ def test_class_mix_slice_is_listed_as_the_class_weakness_restated():
 def test_within_class_slice_is_ranked_first_among_its_own():
     plant = synth.PlantedSlice({"specialty": "dermatology"}, error_gap=0.2, share=0.1)
     own, mix = _parts(_section(plant))
-    assert "| 1 | specialty = dermatology `specialty__dermatology`" in own
+    assert "| 1 | specialty = dermatology<br>`specialty__dermatology`" in own
     assert "specialty__dermatology" not in mix

@@ -52,3 +52,15 @@ def test_callout_kinds_and_document_blocks():
 def test_truncate(text, n, expected):
     out = truncate(text, n)
     assert out == expected and len(out) <= max(n, len(text.split()[0]))
+
+
+def test_a_break_is_a_line_break_in_a_table_cell_and_a_label_leads_a_callout():
+    from blindspot.report import html, markdown
+    from blindspot.report.document import Break, Table
+
+    doc = Document("t").add(Table(["slice"], [[run("site = <b>", Break(), Code("site__b"))]]),
+                            Callout("warning", "2 weak classes.", label="NOT READY"))
+    md, page = markdown.render(doc), html.render(doc)
+    assert "| site = \\<b\\><br>`site__b` |" in md and "> **NOT READY:** 2 weak classes." in md
+    assert "site = &lt;b&gt;<br><code>site__b</code>" in page
+    assert '<strong class="label">NOT READY:</strong> 2 weak classes.' in page

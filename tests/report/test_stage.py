@@ -64,13 +64,14 @@ def test_every_number_in_the_verdict_comes_from_the_metrics(audited):
     calibration = json.loads(_read(audited, paths.CALIBRATION_METRICS))
     verdict = _section(_read(audited, paths.BRIEF_MD), "Verdict")
     acc = profile["accuracy"]
-    assert f"accuracy {acc['value']:.3f} \\[{acc['ci_low']:.3f}, {acc['ci_high']:.3f}\\]" in verdict
+    assert f"Accuracy {acc['value']:.3f} \\[{acc['ci_low']:.3f}, {acc['ci_high']:.3f}\\]" in verdict
     assert f"({profile['majority_baseline_accuracy']:.3f})" in verdict
     neutral = profile["per_class"]["neutral"]["recall"]
     assert profile["prediction_distribution"]["neutral"]["n"] == 0
-    assert f"never predicts 'neutral' (recall {neutral['value']:.2f} \\[{neutral['ci_low']:.2f}" in verdict
+    assert f"'neutral' is never predicted (recall {neutral['value']:.2f} \\[{neutral['ci_low']:.2f}" in verdict
     neg = profile["per_class"]["negative"]["recall"]["value"]
-    assert f"misses {100 * (1 - neg):.0f}% of 'negative' reviews" in verdict
+    assert f"'negative': {100 * (1 - neg):.0f}% of its" in verdict
+    assert verdict.lstrip().startswith("> **NOT READY:** 2 weak classes ('negative', 'neutral')")
     count = calibration["confidently_incorrect"]["conf_ge_80"]["count"]
     assert f"{count} reviews" in verdict
     numbers = re.findall(r"\d+\.\d+", verdict)
@@ -87,8 +88,9 @@ def test_a_recall_finding_has_no_class_mix_excess_to_call_unmeasurable(audited):
     assert not any("not measurable" in row for row in rows), rows
 
 
-def test_the_watchlist_row_names_the_slices_ranked_finding_on_another_metric(audited):
-    """One slice, one story: a watchlist row whose error rate is class mix still names its own blind spot."""
+def test_the_watchlist_row_shows_every_tested_metric_and_the_ranked_finding(audited):
+    """One slice, one story: a watchlist row whose error rate is class mix still shows its own blind spot,
+    with the metric's value, q and denominator as the ranked list has them."""
     findings = json.loads(_read(audited, paths.FINDINGS))
     own = [f for f in findings if f.get("rank") is not None and f["metric"] != "error_rate"
            and f.get("source") != "class"]
@@ -96,10 +98,12 @@ def test_the_watchlist_row_names_the_slices_ranked_finding_on_another_metric(aud
     markdown = _read(audited, paths.BRIEF_MD)
     watch = _section(markdown, "Ranked blind spots").split("### Watchlist", 1)[1]
     for f in own:
-        row = next(line for line in watch.splitlines() if line.startswith(f"| `{f['key']}` |"))
+        row = next(line for line in watch.splitlines() if f"<br>`{f['key']}` |" in line)
         row = row.replace("\\", "")  # Markdown's backslash escapes are not part of the text
-        label = f["metric"].replace("recall_", "")
-        assert f"blind spot of its own on recall of '{label}' (#{f['rank']}, q = " in row, row
+        assert f"blind spot of its own (#{f['rank']})" in row, row
+        assert f"**{f['value']:.2f} vs {f['rest_value']:.2f}, q = " in row and f"({f['n']})**" in row, row
+        tested = [g for g in findings if g["key"] == f["key"]]
+        assert row.count(" vs ") == len(tested), "every tested metric of the slice has its cell"
 
 
 def test_the_hostile_review_is_quoted_as_text(audited):
@@ -188,7 +192,7 @@ def test_v2_brief_compares_with_v1_and_drops_absent_findings(audit_copy):
     assert recall["direction"] == "improved" and f"recall improved {recall['baseline']:.3f}" in section
     # v2 predicts 'neutral' now and then: the v1 sentence about never predicting it is gone
     assert profile["prediction_distribution"]["neutral"]["n"] > 0
-    assert "never predicts 'neutral'" not in md and "misses 98% of 'neutral' reviews" in md
+    assert "'neutral' is never predicted" not in md and "'neutral': 98% of its" in md
     rate = json.loads(_read(audit_copy, paths.CALIBRATION_METRICS))["confidently_incorrect"]["conf_ge_80"]["count"]
     assert f"{rate} reviews (" in _section(md, "Verdict")
 
@@ -220,3 +224,10 @@ def test_baseline_revision_gives_unpaired_deltas(audit_copy):
     profile = json.loads(_read(audit_copy, paths.PROFILE_METRICS))
     acc = profile["accuracy"]["value"]
     assert f"| accuracy | {acc:.3f} | {acc:.3f} | +0.000 | same | `metrics/profile.json: accuracy.value` |" in section
+
+
+def test_one_slice_is_one_entry_in_the_ranked_tables(audited):
+    """A slice with several significant metrics is one row (its others in the last column), never two."""
+    ranked = _section(_read(audited, paths.BRIEF_MD), "Ranked blind spots").split("### Watchlist", 1)[0]
+    keys = re.findall(r"<br>`([^`]+)` \|", ranked)
+    assert keys and len(keys) == len(set(keys)), keys

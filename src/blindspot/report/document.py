@@ -6,7 +6,8 @@ has spelt out control and bidi characters), so review text, slice
 descriptions built from metadata values and our own sentences all go through the same
 door. Markup exists only as block and inline types:
 
-- inline: ``str`` (plain text), :class:`Code`, :class:`Strong`, :class:`Em`;
+- inline: ``str`` (plain text), :class:`Code`, :class:`Strong`, :class:`Em`, :class:`Break`
+  (a line break, e.g. a slice's key beneath its name in a table cell);
 - blocks: :class:`Heading`, :class:`Paragraph`, :class:`BulletList`, :class:`Table`,
   :class:`Figure`, :class:`Quote`, :class:`Callout`.
 
@@ -38,7 +39,14 @@ class Em:
     text: str
 
 
-Inline = Union[str, Code, Strong, Em]
+@dataclass(frozen=True)
+class Break:
+    """A line break inside a run (``<br>`` in both renderers; Markdown tables allow no other)."""
+
+    text: str = ""
+
+
+Inline = Union[str, Code, Strong, Em, Break]
 Run = tuple  # tuple of Inline
 
 
@@ -50,7 +58,7 @@ def run(*parts) -> Run:
             continue
         if isinstance(part, tuple):
             out.extend(run(*part))
-        elif isinstance(part, (str, Code, Strong, Em)):
+        elif isinstance(part, (str, Code, Strong, Em, Break)):
             out.append(part)
         else:
             raise TypeError(f"not an inline piece: {type(part).__name__} {part!r}")
@@ -76,7 +84,7 @@ def visible(text) -> str:
 
 def plain(parts: Run) -> str:
     """The run as unformatted text (for alt text and anchors)."""
-    return "".join(p if isinstance(p, str) else p.text for p in run(parts))
+    return "".join(p if isinstance(p, str) else (" " if isinstance(p, Break) else p.text) for p in run(parts))
 
 
 def slug(text: str) -> str:
@@ -171,16 +179,19 @@ class Quote:
 
 @dataclass(frozen=True)
 class Callout:
-    """A highlighted note. ``kind``: "note", "warning" or "ok"."""
+    """A highlighted note. ``kind``: "note", "warning" or "ok"; ``label`` replaces the kind's
+    own word ("Note", "Warning", "OK") as the bold lead, e.g. the brief's status "NOT READY"."""
 
     kind: str
     parts: Run
+    label: str = ""
 
-    def __init__(self, kind: str, *parts):
+    def __init__(self, kind: str, *parts, label: str = ""):
         if kind not in ("note", "warning", "ok"):
             raise ValueError(f"callout kind must be note, warning or ok; got {kind!r}")
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "parts", run(*parts))
+        object.__setattr__(self, "label", str(label))
 
 
 Block = Union[Heading, Paragraph, BulletList, Table, Figure, Quote, Callout]

@@ -18,8 +18,8 @@ import html
 import mimetypes
 from pathlib import Path
 
-from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
-                                       Strong, Table, run, visible)
+from blindspot.report.document import (Break, BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph,
+                                       Quote, Strong, Table, run, visible)
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -57,6 +57,7 @@ blockquote footer { color: var(--muted); font-size: .85rem; margin-top: .35rem; 
 .callout.note { background: var(--note); }
 .callout.warning { background: var(--warn); }
 .callout.ok { background: var(--ok); }
+.callout .label { letter-spacing: .03em; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
   nav { display: none; }
@@ -83,6 +84,8 @@ def inline(parts) -> str:
             out.append(f"<strong>{_e(p.text)}</strong>")
         elif isinstance(p, Em):
             out.append(f"<em>{_e(p.text)}</em>")
+        elif isinstance(p, Break):
+            out.append("<br>")
         else:
             out.append(_e(p))
     return "".join(out)
@@ -141,7 +144,8 @@ def render(doc: Document, *, root: str | Path = ".") -> str:
             meta = f"<footer>{inline(b.meta)}</footer>" if b.meta else ""
             body.append(f"<blockquote><p>{_e(b.text)}</p>{meta}</blockquote>")
         elif isinstance(b, Callout):
-            body.append(f'<div class="callout {b.kind}">{inline(b.parts)}</div>')
+            lead = f'<strong class="label">{_e(b.label)}:</strong> ' if b.label else ""
+            body.append(f'<div class="callout {b.kind}">{lead}{inline(b.parts)}</div>')
         else:  # pragma: no cover - Document.add refuses anything else
             raise TypeError(type(b).__name__)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

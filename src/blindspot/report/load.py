@@ -451,6 +451,13 @@ class WatchSlice:
     q_value: Optional[float]
     significant: bool
     evidence: Optional[str] = None  # error rate: "within_class" | "class_mix" (see Finding.evidence)
+    untested: dict = field(default_factory=dict)  # metric -> reason code, for metrics not tested here
+
+
+def _untested(w: Src) -> dict:
+    """The metrics of a watchlist slice that were not tested, with the reason's code (humanize gives words)."""
+    return {k: v.get("reason", "") for k, v in (w.data or {}).items()
+            if isinstance(v, dict) and v.get("tested") is False and isinstance(v.get("reason", ""), str)}
 
 
 @dataclass(frozen=True)
@@ -502,7 +509,8 @@ def parse_slices(m: Src, findings: list) -> Slices:
             rest_error_rate=None if err is None else err.opt_num("rest_value"),
             q_value=None if err is None else err.opt_num("q_value"),
             significant=err.flag("significant", False) if err is not None else False,
-            evidence=(err.text("evidence", "") or None) if err is not None and err.has("evidence") else None))
+            evidence=(err.text("evidence", "") or None) if err is not None and err.has("evidence") else None,
+            untested=_untested(w)))
     if not isinstance(findings, list):
         raise InputError(str(paths.FINDINGS), "cannot be read for the brief: not a JSON list of findings.",
                          expected="a list of objects", found=type(findings).__name__)

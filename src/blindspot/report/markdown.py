@@ -14,8 +14,8 @@ import re
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
-from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
-                                       Strong, Table, run, visible)
+from blindspot.report.document import (Break, BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph,
+                                       Quote, Strong, Table, run, visible)
 
 # Backslash-escaped anywhere: CommonMark lets any ASCII punctuation be escaped, and these
 # are the ones that open emphasis, code, links, images, raw HTML, entities, headings,
@@ -74,6 +74,9 @@ def inline(parts, *, in_table: bool = False) -> str:
             out.append(_code(p.text, in_table))
         elif isinstance(p, (Strong, Em)):
             out.append(_emphasis(p.text, "**" if isinstance(p, Strong) else "*"))
+        elif isinstance(p, Break):
+            # A table cell is one line, so an HTML break is the only one Markdown has there.
+            out.append("<br>" if in_table else "\\\n")
         else:
             out.append(escape(p))
     return "".join(out)
@@ -128,7 +131,7 @@ def render(doc: Document, *, base: str = "reports") -> str:
             text = f"> {line_start(escape(b.text).strip())}"
             parts.append(text + (f"\n>\n> \u2014 {inline(b.meta)}" if b.meta else ""))
         elif isinstance(b, Callout):
-            parts.append(f"> **{labels[b.kind]}:** {inline(b.parts)}")
+            parts.append(f"> **{escape(b.label) if b.label else labels[b.kind]}:** {inline(b.parts)}")
         else:  # pragma: no cover - Document.add refuses anything else
             raise TypeError(type(b).__name__)
     return "\n\n".join(parts) + "\n"

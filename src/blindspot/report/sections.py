@@ -17,11 +17,13 @@ from typing import Optional, Sequence
 from blindspot import paths
 from blindspot.direction import direction_of, higher_is_better
 from blindspot.keys import threshold_key
-from blindspot.report.complete import SECTION_TITLES
-from blindspot.report.document import (BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph, Quote,
-                                       Strong, Table, run, truncate)
-from blindspot.report.load import (GENERIC_REASON, Comparison, Delta, Estimate, Finding, Inputs, Unmeasured,
-                                   headlines, measured)
+from blindspot.report.complete import SECTION_TITLES, STATS_TITLE
+from blindspot.report.document import (Break, BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph,
+                                       Quote, Run, Strong, Table, run, truncate)
+from blindspot.report.load import (GENERIC_REASON, Comparison, Delta, Estimate, Inputs, Unmeasured, headlines,
+                                   humanize, measured)
+from blindspot.report.reasoning import (INCOMPLETE, NOT_READY, class_finding, class_mix_entries, collapsed_classes,
+                                        distinct_blind_spots, leakage_suspected, own_entries, status, weak_classes)
 
 # --------------------------------------------------------------------------- number formatting
 
@@ -141,104 +143,120 @@ def _sentence_join(parts: Sequence[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-# --------------------------------------------------------------------------- findings the brief reasons about
-
-
-def collapsed_classes(inputs: Inputs) -> list:
-    """Classes the model never predicts, or never gets right (recall 0)."""
-    return [c for c in inputs.profile.classes if c.support > 0 and (c.predicted == 0 or c.recall.value == 0)]
-
-
-def class_finding(inputs: Inputs, name: str) -> Optional[Finding]:
-    if not inputs.slices:
-        return None
-    return next((f for f in inputs.slices.class_findings if f.label == name), None)
-
-
-def weak_classes(inputs: Inputs) -> list:
-    """Classes whose recall is significantly below the other classes' (slice stage), not collapsed."""
-    collapsed = {c.name for c in collapsed_classes(inputs)}
-    out = []
-    for c in inputs.profile.classes:
-        f = class_finding(inputs, c.name)
-        if f is not None and f.significant and c.name not in collapsed:
-            out.append((c, f))
-    return out
-
-
-def distinct_blind_spots(inputs: Inputs) -> list:
-    """The strongest finding of each ranked slice, by rank."""
-    seen, out = set(), []
-    for f in inputs.slices.blind_spots if inputs.slices else []:
-        if f.key not in seen:
-            seen.add(f.key)
-            out.append(f)
-    return out
-
-
 # --------------------------------------------------------------------------- sections
 
 
+def slice_name(description: str, key: str) -> Run:
+    """A slice in plain words with its key beneath (a table cell)."""
+    return run(description or key, Break(), Code(key))
+
+
+def _status_line(st) -> Callout:
+    """The brief's first line: "NOT READY: 2 weak classes, 1 blind spot of its own; also 49 confidently wrong"."""
+    kind = {NOT_READY: "warning", INCOMPLETE: "note"}.get(st.label, "ok")
+    names = {"weak class": st.weak, "weak classes": st.weak,
+             "blind spot of its own": [e.lead.description for e in st.own],
+             "blind spots of their own": [e.lead.description for e in st.own]}
+
+    def phrase(n, words):
+        named = names.get(words) or ()
+        quoted = ("'{}'" if words.startswith("weak") else "\u201c{}\u201d").format
+        shown = f" ({', '.join(quoted(x) for x in named)})" if 0 < len(named) <= 3 else ""
+        return (words if n is None else f"{cnt(n)} {words}") + shown
+    parts = [", ".join(phrase(n, w) for n, w in st.blockers)]
+    if st.notes:
+        parts.append(("; also " if st.blockers else "") + ", ".join(phrase(n, w) for n, w in st.notes))
+    if not st.blockers and not st.notes:
+        parts.append("no class and no slice is significantly worse than the rest")
+    return Callout(kind, "".join(parts) + ".", label=st.label)
+
+
+def _class_bullets(inputs: Inputs, *, max_classes: int = 4) -> list:
+    """One short sentence per weak class: collapsed classes first, then the significantly weak ones."""
+    out = []
+    for c in collapsed_classes(inputs):
+        if c.predicted == 0:
+            out.append(f"'{c.name}' is never predicted (recall {est(c.recall, f2)}, {cnt(c.support)} reviews).")
+        else:
+            out.append(f"'{c.name}' is never right (recall {est(c.recall, f2)}), though predicted "
+                       f"{cnt(c.predicted)} times.")
+    for c, _ in weak_classes(inputs):
+        out.append(f"'{c.name}': {pct(1 - c.recall.value)} of its {cnt(c.support)} reviews are missed (recall "
+                   f"{est(c.recall, f2)}).")
+    if len(out) > max_classes:
+        out = out[:max_classes] + [f"{cnt(len(out) - max_classes)} more weak classes: see the class table."]
+    return out
+
+
+def _slice_bullets(inputs: Inputs) -> list:
+    sl = inputs.slices
+    if sl is None:
+        return ["No slice was tested: the slice stage's results are absent."]
+    own, mix = own_entries(inputs), class_mix_entries(inputs)
+    out = []
+    if own:
+        top = own[0].lead
+        lead = (f"1 blind spot of its own" if len(own) == 1 else f"{cnt(len(own))} blind spots of their own, led by")
+        out.append(f"{lead}: “{top.description}” ({cnt(top.slice_n)} reviews): {metric_label(top.metric)} "
+                   f"{f2(top.value.value)} against {f2(top.rest_value)} elsewhere.")
+    else:
+        out.append(f"No slice is worse than the rest within its true classes ({cnt(sl.n_tests)} tests).")
+    if mix:
+        out.append(f"{cnt(len(mix))} slice{'s make' if len(mix) != 1 else ' makes'} more errors only because "
+                   f"{'they hold' if len(mix) != 1 else 'it holds'} more of the weak classes.")
+    return out
+
+
+def _calibration_bullets(cal) -> list:
+    if cal is None:
+        return []
+    if not _ok(cal.confident.count):
+        return [f"Reviews wrong with confidence ≥ {g(cal.threshold)}: {not_measurable(cal.confident.count)}."]
+    out = []
+    if cal.confident.count > 0:
+        out.append(f"{cnt(cal.confident.count)} reviews ({pct(cal.confident.rate.value, 1)}) are wrong with "
+                   f"confidence ≥ {g(cal.threshold)}.")
+    o = cal.overconfidence
+    if o.has_interval and o.ci_low > 0:
+        out.append(f"The model is overconfident: confidence exceeds accuracy by {points(o.value)} points "
+                   f"{interval(o, points)}.")
+    elif o.has_interval and o.ci_high < 0:
+        out.append(f"The model is underconfident: accuracy exceeds confidence by {points(-o.value)} points "
+                   f"[{points(-o.ci_high)}, {points(-o.ci_low)}].")
+    return out
+
+
 def verdict(inputs: Inputs, *, alpha: float) -> list:
+    """The status line and the verdict in short sentences; the statistics behind them are in the footnote."""
     p = inputs.profile
     acc, lift = p.accuracy, p.lift
-    s = [f"Model {p.model} labels {pct(acc.value, 1)} of {cnt(p.n_rows)} reviews correctly (accuracy {est(acc)})"]
+    first = f"Accuracy {est(acc)} on {cnt(p.n_rows)} reviews"
     base = f"always answering '{p.majority_class}' ({f3(p.majority_baseline)})"
     if not lift.ok:
-        s[0] += f"; its gap to {base} is {not_measurable(lift.value)}"
+        first += f"; its gap to {base} is {not_measurable(lift.value)}."
     elif lift.has_interval and lift.ci_low > 0:
-        s[0] += (f", {points(lift.value)} points [{points(lift.ci_low)}, {points(lift.ci_high)}] above {base}")
+        first += f": {points(lift.value)} points [{points(lift.ci_low)}, {points(lift.ci_high)}] above {base}."
     elif lift.has_interval and lift.ci_high < 0:
-        s[0] += f", {points(-lift.value)} points below {base}"
+        first += f": {points(-lift.value)} points below {base}."
     else:
-        s[0] += f", no better than {base} (difference {points(lift.value)} points {interval(lift, points)})"
-    s[0] += f"; balanced accuracy is {est(p.balanced_accuracy)}."
-
-    misses = []
-    for c in collapsed_classes(inputs):
-        f = class_finding(inputs, c.name)
-        q = f", {qtext(f.q_value)}" if f is not None and f.significant else ""
-        if c.predicted == 0:
-            misses.append(f"never predicts '{c.name}' (recall {est(c.recall, f2)}{q})")
-        else:
-            misses.append(f"never gets a '{c.name}' review right (recall {est(c.recall, f2)}{q}) although it "
-                          f"predicts '{c.name}' {cnt(c.predicted)} times")
-    for c, f in weak_classes(inputs):
-        misses.append(f"misses {pct(1 - c.recall.value)} of '{c.name}' reviews (recall {est(c.recall, f2)}, "
-                      f"{qtext(f.q_value)})")
-    if misses:
-        s.append(f"It {_sentence_join(misses)}.")
-
-    if inputs.slices:
-        sl = inputs.slices
-        spots = distinct_blind_spots(inputs)
-        if spots:
-            top = spots[0]
-            plural = len(spots) != 1
-            s.append(f"{len(spots)} slice{'s' if plural else ''} of the data do{'' if plural else 'es'} "
-                     f"significantly worse than the rest after false-discovery control over {cnt(sl.n_tests)} tests "
-                     f"(FDR {g(sl.fdr_alpha)}), led by \u201c{top.description}\u201d (n = {cnt(top.slice_n)}): "
-                     f"{metric_label(top.metric)} {f2(top.value.value)} against {f2(top.rest_value)} elsewhere.")
-        else:
-            s.append(f"No slice of the data does significantly worse than the rest after false-discovery control "
-                     f"over {cnt(sl.n_tests)} tests (FDR {g(sl.fdr_alpha)}).")
-    cal = inputs.calibration
-    if cal and not _ok(cal.confident.count):
-        s.append(f"The number of reviews wrong with confidence \u2265 {g(cal.threshold)} is "
-                 f"{not_measurable(cal.confident.count)}.")
-    if cal and cal.confident and cal.confident.count > 0:
-        line = (f"{cnt(cal.confident.count)} reviews ({pct(cal.confident.rate.value, 1)}) are wrong with confidence "
-                f"\u2265 {g(cal.threshold)}")
-        if cal.overconfidence.has_interval and cal.overconfidence.ci_low > 0:
-            line += (f", and confidence exceeds accuracy by {points(cal.overconfidence.value)} points "
-                     f"{interval(cal.overconfidence, points)} on average")
-        s.append(line + ".")
+        first += f": no better than {base} (difference {points(lift.value)} points {interval(lift, points)})."
+    items = [first, f"Balanced accuracy (every class weighed equally) {est(p.balanced_accuracy)}."]
+    items += _class_bullets(inputs) + _slice_bullets(inputs) + _calibration_bullets(inputs.calibration)
+    if leakage_suspected(inputs, alpha):
+        d = p.duplicates
+        items.append(f"Repeated texts are easier ({pct1(d.accuracy_duplicated.value)} right against "
+                     f"{pct1(d.accuracy_unique.value)} on once-only texts): suspect train/test leakage.")
     cmp_ = inputs.comparison
     if cmp_ and cmp_.status == "compared" and not cmp_.baseline_is_current:
-        s.append(f"Against {cmp_.baseline_name} on the same {cnt(cmp_.n_paired)} reviews, {cmp_.n_changed} of "
-                 f"{cmp_.n_tests} paired tests show a change (FDR {g(cmp_.fdr_alpha)}): {cmp_.n_improved} improved, "
-                 f"{cmp_.n_worsened} worsened.")
-    blocks = [Heading(2, SECTION_TITLES[0]), Paragraph(" ".join(s))]
+        items.append(f"Against {cmp_.baseline_name} on the same {cnt(cmp_.n_paired)} reviews: {cmp_.n_improved} "
+                     f"metric{'s' if cmp_.n_improved != 1 else ''} better, {cmp_.n_worsened} worse, of "
+                     f"{cmp_.n_tests} paired tests.")
+    blocks = [Heading(2, SECTION_TITLES[0]), _status_line(status(inputs, alpha=alpha)), BulletList(items)]
+    if inputs.slices:
+        blocks.append(Paragraph(Em(f"Worse means significantly worse after Benjamini-Hochberg control at FDR "
+                                   f"{g(inputs.slices.fdr_alpha)} over {cnt(inputs.slices.n_tests)} tests; "
+                                   f"intervals are {level(p.ci_level)}. How each number is tested: “"
+                                   f"{STATS_TITLE}” at the end.")))
     if inputs.problems or inputs.missing:
         items = [run(x) for x in inputs.problems] + [run(Code(m), " is absent") for m in inputs.missing]
         blocks += [Callout("warning", "Some inputs were missing or unreadable; the sections that need them say so."),
@@ -288,9 +306,8 @@ def accuracy_lied(inputs: Inputs, *, classes_figure: Optional[str]) -> list:
     lvl = level(p.ci_level)
     out.append(Table(["class", "reviews", "share", "predicted", "predicted share", "recall", "precision", "F1",
                       "recall against the other classes"], rows, align=("l", "r", "r", "r", "r", "r", "r", "r", "l"),
-                     caption=f"Recall and precision with {lvl} Wilson intervals. Last column: the slice stage's "
-                             f"one-sided test that the class's recall is below the other classes', with its "
-                             f"Benjamini-Hochberg q value."))
+                     caption=f"Recall and precision with {lvl} Wilson intervals; last column: the class's recall "
+                             f"tested against the other classes'."))
     if classes_figure:
         out.append(Figure(classes_figure, f"How often each class is the true label and the prediction (model "
                                           f"{p.model}, {cnt(p.n_rows)} reviews)."))
@@ -349,6 +366,133 @@ def repeated_texts(inputs: Inputs, *, alpha: float) -> list:
     return out
 
 
+def _also(entry, key_of_mix: bool = False) -> Run:
+    """The slice's other significant metrics: "error rate 0.41 vs 0.26 (q = 0.003, through its class mix)"."""
+    parts = []
+    for o in entry.others:
+        why = ", through its class mix" if o.evidence == "class_mix" else ""
+        q = o.conditional_q_value if o.evidence == "within_class" and o.conditional_q_value is not None else o.q_value
+        parts.append(f"{metric_label(o.metric)} {f2(o.value.value)} vs {f2(o.rest_value)} ({qtext(q)}{why})")
+    return run("; ".join(parts) if parts else "—")
+
+
+def _failures(f) -> str:
+    """"7 of 86 'positive'": the failures behind the rate over the reviews it is computed on (presentation only)."""
+    rate = f.value.value if f.metric == "error_rate" else 1 - f.value.value
+    if not _ok(rate):
+        return not_measurable(rate)
+    of = f"'{f.metric[len('recall_'):]}' reviews" if f.metric.startswith("recall_") else "reviews"
+    return f"{cnt(round(rate * f.n))} of {cnt(f.n)} {of}"
+
+
+def _own_table(inputs: Inputs, entries: list, *, max_rows: int) -> list:
+    sl, cal = inputs.slices, inputs.calibration
+    thr = f"≥ {g(cal.threshold)}" if cal else ""
+
+    def conf_cell(f):
+        ci_rate = cal.by_slice.get(f.key) if cal else None
+        return f"{pct(ci_rate.rate.value, 1)} ({cnt(ci_rate.count)})" if ci_rate else "n/a"
+
+    rows = []
+    for e in entries[:max_rows]:
+        f = e.lead
+        q_own = f.conditional_q_value if f.conditional_q_value is not None else f.q_value
+        expected = ("(within one class)" if f.metric != "error_rate" else
+                    f1(f.expected_given_class_mix) if f.expected_given_class_mix is not None else "n/a")
+        rows.append([cnt(f.rank), slice_name(f.description, f.key),
+                     f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})", metric_label(f.metric),
+                     est(f.value, f2), f2(f.rest_value), f"{signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}",
+                     qcell(q_own), _failures(f), expected, conf_cell(f), _also(e)])
+    return [Table(["#", "slice", "reviews (share)", "metric", "value", "rest", "gap", "q within classes",
+                   "errors, of the reviews counted", "class mix predicts", f"confidently incorrect {thr}",
+                   "also significantly worse"], rows,
+                  align=("r", "l", "r", "l", "r", "r", "r", "r", "r", "r", "r", "l"), wide=1,
+                  caption="One row per slice, ranked by the evidence within its true classes; the last column "
+                          "holds its other significant metrics.")]
+
+
+def _mix_table(inputs: Inputs, entries: list, *, max_rows: int) -> list:
+    sl = inputs.slices
+    rows = []
+    for e in entries[:max_rows]:
+        f = e.lead
+        rows.append([slice_name(f.description, f.key), f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})",
+                     est(f.value, f2), f2(f.rest_value), qcell(f.q_value), qcell(f.conditional_q_value),
+                     _failures(f), f1(f.expected_given_class_mix) if f.expected_given_class_mix is not None else "n/a"])
+    return [Table(["slice", "reviews (share)", "error rate", "rest", "q against the rest", "q within classes",
+                   "errors", "class mix predicts"], rows, align=("l", "r", "r", "r", "r", "r", "r", "r"), wide=0,
+                  caption="More errors than the rest, but no worse inside each true class: these slices hold more "
+                          "reviews of the classes the model misses everywhere, so fixing those classes closes them.")]
+
+
+def _more(entries: list, label_q) -> Paragraph:
+    return Paragraph(f"{len(entries)} more slice{'s' if len(entries) != 1 else ''} of this kind, in full in ",
+                     Code(str(paths.FINDINGS)), ": ",
+                     *[x for i, e in enumerate(entries)
+                       for x in ((", " if i else ""), Code(e.lead.key),
+                                 f" ({metric_label(e.lead.metric)}, {label_q(e.lead)})")], ".")
+
+
+# Why a watchlist metric was not tested, short enough for a table cell (the full words: load.REASONS).
+_SHORT_REASONS = {"below_min_class_support": "too few of the class", "no_variation": "no variation"}
+
+
+def _watch_cell(f, untested_reason: str = "") -> Run:
+    """One metric of a watchlist slice: "0.92 vs 0.99, q 0.010 (86 reviews)", bold when significant."""
+    if f is None:
+        why = _SHORT_REASONS.get(untested_reason) or humanize(untested_reason)
+        return run(f"not tested{': ' + why if why else ''}")
+    if not _ok(f.value.value):
+        return run(not_measurable(f.value.value))
+    q = f.conditional_q_value if f.evidence == "within_class" and f.conditional_q_value is not None else f.q_value
+    text = f"{f2(f.value.value)} vs {f2(f.rest_value)}, {qtext(q)} ({cnt(f.n)})"
+    return run(Strong(text) if f.significant else text)
+
+
+def _watch_status(w, tested: list) -> str:
+    sig = [f for f in tested if f.significant]
+    if not w.tested and not tested:
+        return f"not tested: {w.reason}" if w.reason else "not tested"
+    own = [f for f in sig if f.evidence == "within_class" or (f.metric != "error_rate" and f.rank is not None)]
+    if own:
+        return "blind spot of its own" + "".join(f" (#{cnt(f.rank)})" for f in own[:1] if f.rank is not None)
+    if sig:
+        return "worse only through its class mix"
+    return "no significant gap"
+
+
+def watchlist(inputs: Inputs, *, max_class_columns: int = 4) -> list:
+    """Every metric tested on each watchlist slice with its q: the same findings the ranked list ranks."""
+    sl = inputs.slices
+    if not sl.watchlist:
+        return []
+    classes = [c.name for c in inputs.profile.classes]
+    per_class = len(classes) <= max_class_columns
+    metrics = ["error_rate"] + ([f"recall_{c}" for c in classes] if per_class else [])
+    rows = []
+    for w in sl.watchlist:
+        tested = [f for f in sl.findings if f.key == w.key and f.source != "class"]
+        by_metric = {f.metric: f for f in tested}
+        desc = next((f.description for f in tested), "") or w.key
+        cells = [_watch_cell(by_metric.get(m), w.untested.get(m, "") or (w.reason if m == "error_rate" else ""))
+                 for m in metrics]
+        if not per_class:
+            recalls = [f for f in tested if f.metric.startswith("recall_")]
+            worse = [f for f in recalls if f.significant]
+            cells.append(run(f"{cnt(len(recalls))} tested; " + ("; ".join(
+                f"{metric_label(f.metric)} {f2(f.value.value)} vs {f2(f.rest_value)}" for f in worse)
+                if worse else "none significantly worse")))
+        rows.append([slice_name(desc, w.key), cnt(w.n), *cells, _watch_status(w, tested)])
+    header = (["slice", "reviews", "error rate"] + [f"recall of '{c}'" for c in classes if per_class]
+              + ([] if per_class else ["recall of each class"]) + ["status"])
+    return [Heading(3, "Watchlist"),
+            Paragraph("Named slices followed on every model version (", Code("slices.watchlist"),
+                      "), whether or not they are blind spots today, with every metric tested on them:"),
+            Table(header, rows, align=("l", "r") + ("r",) * (len(header) - 3) + ("l",), wide=0,
+                  caption="Each cell: the slice against the rest, the q value and (in brackets) the reviews the "
+                          "metric is computed on; bold: significantly worse.")]
+
+
 def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
     out = [Heading(2, SECTION_TITLES[2])]
     sl = inputs.slices
@@ -356,131 +500,44 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
         return out + [Callout("warning", "Not run: the slice stage's results (", Code(str(paths.SLICE_METRICS)),
                               " and ", Code(str(paths.FINDINGS)), ") are absent, so no slice was tested. Run ",
                               Code("python -m stages.slice"), " (or ", Code("dvc repro"), ").")]
-    cal = inputs.calibration
-    spots, mixed = sl.blind_spots, sl.class_mix
-    n_own, n_mix = len(distinct_blind_spots(inputs)), len({f.key for f in mixed})
-    thr = f"\u2265 {g(cal.threshold)}" if cal else ""
-
-    def conf_cell(f):
-        ci_rate = cal.by_slice.get(f.key) if cal else None
-        return f"{pct(ci_rate.rate.value, 1)} ({cnt(ci_rate.count)})" if ci_rate else "n/a"
-
-    def failures(f) -> str:
-        # Presentation only: the failures behind the rate, over the rows it is computed on.
-        rate = f.value.value if f.metric == "error_rate" else 1 - f.value.value
-        return f"{cnt(round(rate * f.n))} of {cnt(f.n)}" if _ok(rate) else not_measurable(rate)
-
-    def expected(f) -> str:
-        if f.metric != "error_rate":
-            return "(within one class)"
-        return f1(f.expected_given_class_mix) if f.expected_given_class_mix is not None else "n/a"
-
-    def more(rest, label_q) -> Paragraph:
-        return Paragraph(f"{len(rest)} more finding{'s' if len(rest) != 1 else ''} of this kind, in full in ",
-                         Code(str(paths.FINDINGS)), ": ",
-                         *[x for i, f in enumerate(rest)
-                           for x in ((", " if i else ""), Code(f.key), f" ({metric_label(f.metric)}, "
-                                                                       f"{label_q(f)})")], ".")
-
+    own, mix = own_entries(inputs), class_mix_entries(inputs)
+    n_sig = sum(1 for f in sl.findings if f.source != "class" and f.significant)
+    folded = [f for f in sl.findings if f.source != "class" and f.significant and f.rank is None
+              and f.class_mix_rank is None]
     out.append(Paragraph(
-        f"The slice stage made {cnt(sl.n_tests)} tests on {cnt(sl.n_slices_tested)} slices of the data: each "
-        f"slice's error rate against the rest (", Code(sl.test), ") and within its true classes (an exact test "
-        f"stratified on the true class), and each class's recall. After Benjamini-Hochberg control at FDR "
-        f"{g(sl.fdr_alpha)} over all of them, {n_own} slice{'s are' if n_own != 1 else ' is'} worse than the rest "
-        f"within {'their' if n_own != 1 else 'its'} true classes (a blind spot of {'their' if n_own != 1 else 'its'} "
-        f"own), and {n_mix} slice{'s have an error rate' if n_mix != 1 else ' has an error rate'} worse than the rest "
-        f"only because {'they hold' if n_mix != 1 else 'it holds'} more reviews of the classes the model is weak on "
-        f"(the class weakness restated, not a new blind spot)."))
+        f"{cnt(sl.n_tests)} tests on {cnt(sl.n_slices_tested)} slices; {cnt(n_sig)} slice test"
+        f"{'s are' if n_sig != 1 else ' is'} significant after false-discovery control. They make "
+        f"{cnt(len(own))} blind spot{'s' if len(own) != 1 else ''} of {'their' if len(own) != 1 else 'its'} own "
+        f"(worse inside the true classes) and {cnt(len(mix))} slice{'s' if len(mix) != 1 else ''} worse only "
+        f"through {'their' if len(mix) != 1 else 'its'} class mix (the class weakness restated)"
+        + (f"; {cnt(len(folded))} significant test{'s' if len(folded) != 1 else ''} on combinations "
+           f"{'are' if len(folded) != 1 else 'is'} not listed, being no worse than one of {'their' if len(folded) != 1 else 'its'} "
+           f"parts alone (listed below)" if folded else "") + "."))
 
     out.append(Heading(3, "Worse within its classes: blind spots of their own"))
-    if spots:
-        rows = []
-        for f in spots[:max_rows]:
-            q_own = f.conditional_q_value if f.conditional_q_value is not None else f.q_value
-            rows.append([cnt(f.rank), run(f.description, " ", Code(f.key)),
-                         f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})", metric_label(f.metric),
-                         est(f.value, f2), f2(f.rest_value),
-                         f"{signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}", qcell(q_own),
-                         failures(f), expected(f), conf_cell(f)])
-        out.append(Table(["#", "slice", "n (share)", "metric", "value", "rest", "gap", "q within classes",
-                          "errors", "class mix predicts", f"confidently incorrect {thr}"], rows,
-                         align=("r", "l", "r", "l", "r", "r", "r", "r", "r", "r", "r"), wide=1,
-                         caption=run(f"Ranked by the evidence within the true classes. n: reviews in the slice (share "
-                                     f"of all {cnt(sl.n_rows)}); value: the slice's metric with its "
-                                     f"{level(sl.ci_level)} interval; rest: the same metric on every other review; gap: slice minus rest "
-                                     f"(interval: ", Code(sl.gap_interval_method), "); q within classes: adjusted p "
-                                     "value of the test that compares the slice with the rest inside each true class "
-                                     "(a recall is already inside one class); errors: wrong predictions (or misses of "
-                                     "the class) over the reviews the metric is computed on; class mix predicts: the "
-                                     "errors expected if each true class in the slice erred at its overall rate. A "
-                                     "combination of two features is listed only when it is also worse than the rest "
-                                     "of each of its parts, inside that part; confidently incorrect: share of the "
-                                     "slice (and count) wrong with high confidence, from the calibrate stage.")))
-        if len(spots) > max_rows:
-            out.append(more(spots[max_rows:], lambda f: qtext(f.conditional_q_value if f.conditional_q_value
+    if own:
+        out += _own_table(inputs, own, max_rows=max_rows)
+        if len(own) > max_rows:
+            out.append(_more(own[max_rows:], lambda f: qtext(f.conditional_q_value if f.conditional_q_value
                                                              is not None else f.q_value)))
     else:
         out.append(Paragraph("None: no slice is worse than the rest once its mix of true classes is accounted for."))
 
     out.append(Heading(3, "Worse because it holds more of the weak classes: restates the class weakness"))
-    if mixed:
-        rows = []
-        for f in mixed[:max_rows]:
-            rows.append([run(f.description, " ", Code(f.key)),
-                         f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})",
-                         est(f.value, f2), f2(f.rest_value), qcell(f.q_value), qcell(f.conditional_q_value),
-                         failures(f), expected(f)])
-        out.append(Table(["slice", "n (share)", "error rate", "rest", "q against the rest", "q within classes",
-                          "errors", "class mix predicts"], rows, align=("l", "r", "r", "r", "r", "r", "r", "r"), wide=0,
-                         caption=run("Each of these slices makes more errors than the rest, but inside each true class "
-                                     "it does no significantly worse: it holds more reviews of the classes the model "
-                                     "misses everywhere. Fixing those classes is the way to close it; the errors "
-                                     "column against the class-mix prediction shows how much of its excess the class "
-                                     "mix explains.")))
-        if len(mixed) > max_rows:
-            out.append(more(mixed[max_rows:], lambda f: qtext(f.q_value)))
+    if mix:
+        out += _mix_table(inputs, mix, max_rows=max_rows)
+        if len(mix) > max_rows:
+            out.append(_more(mix[max_rows:], lambda f: qtext(f.q_value)))
     else:
         out.append(Paragraph("None: no slice is worse only through its mix of true classes."))
 
-    unranked = [f for f in sl.findings if f.source != "class" and f.significant and f.rank is None
-                and f.class_mix_rank is None]
-    if unranked:
+    if folded:
         out.append(Paragraph(
-            f"{len(unranked)} more finding{'s' if len(unranked) != 1 else ''} "
-            f"survive{'' if len(unranked) != 1 else 's'}"
-            f" false-discovery control but {'are' if len(unranked) != 1 else 'is'} not listed above (a combination "
-            "not worse than the rest of one of its parts, inside that part): ",
-            *[x for i, f in enumerate(unranked) for x in ((", " if i else ""), Code(f.key),
-                                                           f" ({metric_label(f.metric)}, {qtext(f.q_value)})")], "."))
-    watch = [w for w in sl.watchlist]
-    if watch:
-        out.append(Heading(3, "Watchlist"))
-        out.append(Paragraph("Named slices followed on every model version (", Code("slices.watchlist"),
-                             "), whether or not they are blind spots today:"))
-        rows = []
-        for w in watch:
-            if w.error_rate is None or not w.error_rate.ok:
-                why = w.reason or (w.error_rate.value.reason if w.error_rate is not None
-                                   and hasattr(w.error_rate.value, "reason") else "")
-                gone = not_measurable(Unmeasured(why))
-                rows.append([Code(w.key), cnt(w.n), gone, f2(w.rest_error_rate) if w.rest_error_rate is not None
-                             else "n/a", "not tested", f"not tested: {why}" if why else "not tested"])
-                continue
-            status = (("worse only through its class mix" if w.evidence == "class_mix" else "blind spot")
-                      if w.significant else "no significant gap") if w.tested else (w.reason or "not tested")
-            # The row shows the error rate; a ranked finding on another metric of the same slice is
-            # named beside it, so the table and the ranked list never tell two stories about one slice.
-            others = [f for f in spots if f.key == w.key and f.metric != "error_rate"]
-            if others:
-                status += "; blind spot of its own on " + ", ".join(
-                    f"{metric_label(f.metric)} (#{cnt(f.rank)}, {qtext(f.q_value)})" for f in others)
-            rows.append([Code(w.key), f"{cnt(w.n)}", est(w.error_rate, f2), f2(w.rest_error_rate), qcell(w.q_value),
-                         status])
-        out.append(Table(["slice", "n", "error rate", "rest", "q", "status"], rows,
-                         align=("l", "r", "r", "r", "r", "l")))
-        out.append(Paragraph(Em("n, error rate, rest and q: the slice's error rate against the rest; the status "
-                                      "names the ranked findings of the same slice on other metrics.")))
-    return out
+            "Combinations folded into their parts (significant, but not worse than the rest of one of their "
+            "parts inside that part, so the part alone tells the story): ",
+            *[x for i, f in enumerate(folded) for x in ((", " if i else ""), Code(f.key),
+                                                         f" ({metric_label(f.metric)}, {qtext(f.q_value)})")], "."))
+    return out + watchlist(inputs)
 
 
 # Text features in the words of the coverage table (the others are detector names, shown as keys).
@@ -849,11 +906,15 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
                       if mix else "Candidate to test (no what-if measures it here): collect and label more reviews "
                                   "like these and check what the model relies on in them")
         mitigation += ("" if watched else f"; follow it on every version by adding {f.key} to slices.watchlist") + "."
+        q_own = f.conditional_q_value if f.conditional_q_value is not None else f.q_value
+        more = (f", about {cnt(round(f.excess))} more than the rest's rate predicts" if _ok(f.excess) and f.excess >= 1
+                else "")
         rows.append([
-            f"\u201c{f.description}\u201d (n = {cnt(f.slice_n)}): {metric_label(f.metric)} {f2(f.value.value)} against "
-            f"{f2(f.rest_value)} elsewhere ({qtext(f.q_value)}, {signed(f.excess, 0)} excess)",
-            "People writing reviews like these (patients, in a medical consultation app) get worse readings than "
-            "the headline accuracy promises, and the global metric does not show it.",
+            f"\u201c{f.description}\u201d ({cnt(f.slice_n)} reviews): {metric_label(f.metric)} {f2(f.value.value)} "
+            f"against {f2(f.rest_value)} elsewhere ({qtext(q_own)}); {_failures(f)} "
+            f"{'wrong' if f.metric == 'error_rate' else 'missed'}{more}",
+            "People writing reviews like these get worse readings than the headline accuracy promises, and the "
+            "global metric does not show it.",
             mitigation, metric])
     if cal and cal.confident and cal.confident.count > 0:
         band = threshold_key(cal.threshold)
@@ -893,7 +954,7 @@ def risks(inputs: Inputs, class_risk: dict) -> list:
     out.append(Paragraph("One row per finding present in this audit; the last column names the metric (file: "
                          "key, as ", Code("dvc metrics diff"), " shows it) that will show the fix on the next "
                          "version."))
-    out.append(Table(["finding", "risk to patients and users", "mitigation", "metric that will show it fixed"], rows,
+    out.append(Table(["finding", "risk to users", "mitigation", "metric that will show it fixed"], rows,
                      wide=3))
     return out
 
@@ -1082,6 +1143,42 @@ def _rev_section(inputs: Inputs) -> list:
 # --------------------------------------------------------------------------- the whole brief
 
 
+def statistics(inputs: Inputs) -> list:
+    """"How to read the statistics": every test and interval the brief quotes, explained once.
+
+    The method names are read from the metrics files, so the note describes what ran.
+    """
+    p, sl, cal = inputs.profile, inputs.slices, inputs.calibration
+    lvl = level(p.ci_level)
+    items = [run(f"Intervals in square brackets are {lvl} intervals: Wilson score for a share of reviews (accuracy, "
+                 f"a recall or precision, an error rate), a percentile bootstrap over the counts for balanced "
+                 f"accuracy and F1 (", Code(p.interval_method), ").")]
+    if sl is not None:
+        items += [
+            run(f"Each slice is compared with the rest of the reviews twice: its error rate against the rest's (",
+                Code(sl.test), "), and inside each true class (an exact test stratified on the true class), so that "
+                "a slice holding more reviews of a weak class is not blamed for that class. A recall is already "
+                "inside one class. The gap of a slice to the rest has a ", Code(sl.gap_interval_method),
+                " interval."),
+            run(f"q is a p value adjusted by Benjamini-Hochberg over all {cnt(sl.n_tests)} tests of the slice stage "
+                f"in one family (every slice, every metric, both comparisons, the classes); a test is significant, "
+                f"and a slice worse, when q ≤ {g(sl.fdr_alpha)}: at most {pct(sl.fdr_alpha)} of the findings "
+                f"called significant are false, on average."),
+            run("A blind spot of its own is a slice worse than the rest within its true classes. A slice worse only "
+                "through its class mix makes more errors than the rest but no more inside each true class; "
+                "“class mix predicts” is the errors expected if each true class in the slice erred at its "
+                "rate over all reviews."),
+            run("A combination of two features is listed only when it is also worse than the rest of each of its "
+                "parts, tested inside that part; otherwise one part alone tells the story."),
+        ]
+    if cal is not None:
+        items.append(run(f"Confidently incorrect: wrong with confidence (the probability given to the predicted "
+                         f"class) ≥ {g(cal.threshold)}. ECE, the expected calibration error, is the average gap "
+                         f"between confidence and accuracy over confidence bins; its interval and the other "
+                         f"calibration intervals: {cal.interval_method}."))
+    return [Heading(2, STATS_TITLE), BulletList(items)]
+
+
 def brief_title(prefix: str, source: Optional[str], model: str) -> str:
     """"Blind Spot Brief: data/raw/mine.csv (model mine)": the audited file first, then the model's name."""
     if source:
@@ -1119,5 +1216,6 @@ def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = 
     doc.add(*judge(inputs, alpha=alpha))
     doc.add(*risks(inputs, dict(cfg.class_risk)))
     doc.add(*comparison(inputs))
+    doc.add(*statistics(inputs))
     doc.add(*footer_blocks)
     return doc
