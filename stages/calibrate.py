@@ -3,9 +3,10 @@
 from blindspot import paths
 from blindspot.calibration.audit import audit_calibration
 from blindspot.config import load_params
+from blindspot.io.figures import replace_plot_directory
 from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_jsonl, write_metrics
-from blindspot.plots.reliability import save_calibration_plots
+from blindspot.plots.reliability import calibration_figures, reliability_data
 from stages._runner import run
 
 
@@ -31,8 +32,10 @@ def main(log) -> str:
     write_metrics(paths.CALIBRATION_METRICS, audit.metrics)
     write_jsonl(paths.CONFIDENT_ERRORS, audit.confident_rows)
     write_jsonl(paths.UNDERCONFIDENT_CORRECT, audit.underconfident_rows)
-    save_calibration_plots(audit, paths.CALIBRATION_PLOTS, ci_level=cfg.stats.ci_level,
-                           thresholds=cfg.calibration.confident_thresholds)
+    # The directory holds exactly this run's figures: files of an earlier run are removed.
+    replace_plot_directory(paths.CALIBRATION_PLOTS, calibration_figures(audit, ci_level=cfg.stats.ci_level,
+                                                                        thresholds=cfg.calibration.confident_thresholds),
+                           data=reliability_data(audit))
     o, m = audit.metrics["overall"], audit.metrics
     top = m["confidently_incorrect"][max(m["confidently_incorrect"], key=lambda k: m["confidently_incorrect"][k]["threshold"])]
     return (f"{m['n']} rows: ECE {o['ece']:.3f} [{o['ece_ci_low']:.3f}, {o['ece_ci_high']:.3f}] "

@@ -5,9 +5,9 @@ import pandas as pd
 
 from blindspot import paths
 from blindspot.config import load_params
+from blindspot.io.figures import save_figure
 from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_metrics
-from blindspot.plots import save_figure
 from blindspot.plots.confusion import ConfusionDisplay, plot_class_distribution
 from blindspot.profiling import baseline_statement, profile_predictions
 from stages._runner import run

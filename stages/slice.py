@@ -4,9 +4,9 @@ from dataclasses import asdict
 
 from blindspot import paths
 from blindspot.config import load_params
+from blindspot.io.figures import save_figure
 from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_json, write_metrics, write_parquet
-from blindspot.plots import save_figure
 from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plain_text, plot_confusion_grid
 from blindspot.slices import audit_slices
 from blindspot.slices.evaluate import metric_names

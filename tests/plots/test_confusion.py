@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
-from blindspot.plots import save_figure
+from blindspot.io.figures import save_figure
 from blindspot.plots.confusion import ConfusionDisplay, plot_class_distribution, plot_confusion_grid
 
 LONG = "very_long_class_name_for_side_effects"

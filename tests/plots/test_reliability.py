@@ -6,15 +6,22 @@ import pytest
 
 from blindspot.calibration.binning import reliability_bins
 from blindspot.calibration.metrics import expected_calibration_error
-from blindspot.plots import save_figure
+from blindspot.io.figures import replace_plot_directory, save_figure
 from blindspot.plots.reliability import (
     CLASSWISE_AXES,
+    FIGURES,
     ConfidenceHistogramDisplay,
     ReliabilityDisplay,
+    calibration_figures,
     recalibration_figure,
+    reliability_data,
     reliability_grid,
-    save_calibration_plots,
 )
+
+
+def save_calibration_plots(audit, directory):
+    """What the calibrate stage does with an audit's figures and data files."""
+    return replace_plot_directory(directory, calibration_figures(audit), data=reliability_data(audit))
 
 
 @pytest.fixture
@@ -27,7 +34,7 @@ def data():
 @pytest.mark.parametrize("strategy", ["uniform", "quantile"])
 def test_display_draws_the_bins_behind_the_metric(data, strategy):
     correct, conf = data
-    d = ReliabilityDisplay.from_predictions(correct, conf, n_bins=10, strategy=strategy, name="x")
+    d = ReliabilityDisplay.from_predictions(correct, conf, n_bins=10, strategy=strategy, name="x").plot()
     bins = reliability_bins(correct, conf, n_bins=10, strategy=strategy)
     assert d.ece == pytest.approx(expected_calibration_error(correct, conf, strategy=strategy))
     line = d.ax_.lines[1]  # [0] is the diagonal
@@ -38,7 +45,7 @@ def test_display_draws_the_bins_behind_the_metric(data, strategy):
     assert d.ax_.get_title() == "x"
 
 
-def test_from_bins_returns_self_and_overlay_mode(data):
+def test_plot_returns_self_and_overlay_mode(data):
     correct, conf = data
     bins = reliability_bins(correct, conf)
     d = ReliabilityDisplay(bins)
@@ -48,7 +55,7 @@ def test_from_bins_returns_self_and_overlay_mode(data):
 
 def test_confidence_histogram_counts(data):
     correct, conf = data
-    h = ConfidenceHistogramDisplay.from_predictions(correct, conf, bins=10, thresholds=[0.9])
+    h = ConfidenceHistogramDisplay.from_predictions(correct, conf, bins=10, thresholds=[0.9]).plot()
     assert h.count_correct.sum() == correct.sum() and h.count_incorrect.sum() == (~correct).sum()
     assert any("≥ 0.9: " in t.get_text() for t in h.ax_.texts)
 
@@ -69,10 +76,17 @@ def test_png_bytes_are_reproducible(data, tmp_path):
 
 
 def test_bins_with_accuracy_zero_or_one_draw():
-    # Wilson bounds at p = 0 or 1 can land a rounding error inside the point: no negative error bar.
+    # Wilson bounds at p = 0 or 1 can land a rounding error inside the point: this once raised
+    # (a negative error bar). The bars must start at the point and stay inside [0, 1].
     conf = np.r_[np.full(37, 0.93), np.full(29, 0.45)]
     correct = np.r_[np.ones(37, bool), np.zeros(29, bool)]
-    ReliabilityDisplay.from_predictions(correct, conf)
+    d = ReliabilityDisplay.from_predictions(correct, conf).plot()
+    points, _, (bars,) = d.ax_.containers[0]
+    np.testing.assert_allclose(points.get_xdata(), [0.45, 0.93])
+    np.testing.assert_array_equal(points.get_ydata(), [0.0, 1.0])
+    (low0, high0), (low1, high1) = (segment[:, 1] for segment in bars.get_segments())
+    assert low0 == 0.0 and 0.05 < high0 < 1.0  # 0 of 29 right: the bar reaches up from the point, not below 0
+    assert high1 == 1.0 and 0.0 < low1 < 0.95  # 37 of 37 right: it reaches down from the point, not above 1
 
 
 def fake_audit(correct, conf, *, classes=("negative", "positive"), slice_key="s", recal=None):
@@ -138,7 +152,7 @@ def test_recalibration_line_joins_only_bins_with_rows(data):
 
 def test_reliability_line_breaks_at_an_empty_bin():
     conf = np.r_[np.full(20, 0.05), np.full(20, 0.45)]
-    d = ReliabilityDisplay.from_predictions(np.arange(40) % 2 == 0, conf, n_bins=10)
+    d = ReliabilityDisplay.from_predictions(np.arange(40) % 2 == 0, conf, n_bins=10).plot()
     curve = d.ax_.lines[-1]
     x = np.asarray(curve.get_xdata(), float)
     assert np.isfinite(x).sum() == 2 and not np.isfinite(x[1:4]).any()  # no segment from 0.05 to 0.45
@@ -180,7 +194,7 @@ def test_dvc_reliability_data_carries_the_diagonal(data, tmp_path):
 
 def test_threshold_labels_near_the_right_edge_stay_inside(data):
     correct, conf = data
-    h = ConfidenceHistogramDisplay.from_predictions(correct, conf, thresholds=[0.7, 0.95, 0.99])
+    h = ConfidenceHistogramDisplay.from_predictions(correct, conf, thresholds=[0.7, 0.95, 0.99]).plot()
     fig = h.figure_
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
@@ -188,3 +202,13 @@ def test_threshold_labels_near_the_right_edge_stay_inside(data):
     for t in h.ax_.texts:
         box = t.get_window_extent(r)
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1, t.get_text()
+
+
+def test_stage_helper_leaves_exactly_one_run_in_the_directory(data, tmp_path):
+    correct, conf = data
+    (tmp_path / "renamed_last_run.png").write_bytes(b"old")
+    (tmp_path / "keep.txt").write_text("not a plot file")
+    written = save_calibration_plots(fake_audit(correct, conf), tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted([*FIGURES, "reliability_equal_mass.json", "reliability_equal_width.json", "keep.txt"])
+    assert [p.name for p in written][2:] == list(FIGURES)  # data files first, figures in order

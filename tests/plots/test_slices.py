@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from blindspot.plots import save_figure
+from blindspot.io.figures import save_figure
 from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, worse_by
 
 LONG = "condition__attention_deficit_disorder_with_hyperactivity_adult_onset__and__length_medium"

@@ -1,27 +1,44 @@
-"""Pictures. Each Display computes through a pure function and draws with ``.plot``.
+"""Pictures. Every Display follows one contract.
 
-:func:`save_figure` is the only way figures reach disk: fixed DPI, no timestamp or
-version metadata, so the same numbers always give the same PNG bytes and DVC does
-not see a change where there is none.
+- ``Display(...)`` holds what it draws; ``Display.from_<source>(...)`` computes it through
+  the pure function that owns the numbers (:func:`~blindspot.metrics.confusion_counts`,
+  :func:`~blindspot.calibration.binning.reliability_bins`, ...) and returns the display
+  *without drawing*.
+- ``display.plot(ax=None, ...)`` draws (on ``ax``, or on a new figure when omitted), sets
+  ``figure_`` (and ``ax_`` for a display of one axes) and returns ``self``; so
+  ``Display.from_predictions(...).plot()`` computes and draws. A display whose layout
+  is computed from its text (:class:`~blindspot.plots.slices.GapForestDisplay`) always
+  makes its own figure.
+- :mod:`matplotlib.pyplot` is imported on first draw (:func:`pyplot`), never when a
+  module of this package is imported.
+- Nothing here writes or deletes a file: the stages save figures with
+  :func:`blindspot.io.figures.save_figure` (fixed DPI, no timestamp or version metadata,
+  so the same numbers always give the same PNG bytes and DVC sees no change where there is none).
 """
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # headless, deterministic; set before pyplot is imported anywhere
 
-import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_agg import RendererAgg  # noqa: E402
 from matplotlib.font_manager import FontProperties, findfont, get_font  # noqa: E402
-from matplotlib.layout_engine import (  # noqa: E402
-    ConstrainedLayoutEngine,
-    PlaceHolderLayoutEngine,
-    TightLayoutEngine,
-)
+from matplotlib.layout_engine import PlaceHolderLayoutEngine  # noqa: E402
+
+
+def pyplot():
+    """:mod:`matplotlib.pyplot`, imported on first use.
+
+    pyplot sets up a figure manager and backend state on import; stages and libraries that
+    only read a constant or lay out text from this package need none of it.
+    """
+    import matplotlib.pyplot as plt
+
+    return plt
+
 
 DPI = 110
 PALETTE = {"good": "#2b8a3e", "bad": "#c92a2a", "neutral": "#495057", "accent": "#1c7ed6", "muted": "#adb5bd",
@@ -140,36 +157,14 @@ def fixed_subplots(nrows: int, ncols: int, *, axes_size: tuple[float, float], le
 
     Returns
     -------
-    fig : Figure, with a placeholder layout engine (:func:`save_figure` keeps its geometry)
+    fig : Figure, with a placeholder layout engine (:func:`blindspot.io.figures.save_figure` keeps its geometry)
     axes : ndarray of Axes, shape (nrows, ncols)
     """
     aw, ah = axes_size
     width = left + ncols * aw + (ncols - 1) * wgap + right
     height = bottom + nrows * ah + (nrows - 1) * hgap + top
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False, gridspec_kw={
+    fig, axes = pyplot().subplots(nrows, ncols, figsize=(width, height), squeeze=False, gridspec_kw={
         "left": left / width, "right": 1 - right / width, "bottom": bottom / height, "top": 1 - top / height,
         "wspace": wgap / aw, "hspace": hgap / ah})
     fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
     return fig, axes
-
-
-def save_figure(fig, path: str | Path) -> Path:
-    """Write ``fig`` as a reproducible PNG and close it.
-
-    Layout runs at most once: ``tight_layout`` here, unless the figure was already
-    laid out (its ``tight_layout`` called, or made by :func:`fixed_subplots`) or uses
-    constrained layout, whose solver runs inside ``savefig``. The canvas is then saved as laid out, with no layout
-    engine left on it: an engine, or ``bbox_inches="tight"``, makes ``savefig`` draw
-    the whole figure twice (once to measure, once to write), the largest avoidable
-    cost of a small run's figures.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    engine = fig.get_layout_engine()
-    if not isinstance(engine, ConstrainedLayoutEngine):
-        if engine is None or isinstance(engine, TightLayoutEngine):
-            fig.tight_layout()
-        fig.set_layout_engine(None)  # laid out: savefig need not measure again
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
-    return path

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from blindspot.metrics import confusion_counts
-from blindspot.plots import fixed_subplots, plain_text, text_width, wrap_label
+from blindspot.plots import fixed_subplots, plain_text, pyplot, text_width, wrap_label
 
 MAX_ANNOTATED = 20      # classes: above this the cells are too small to hold their numbers
 TICK_WIDTH = 1.4        # inches: a longer class name wraps onto more lines
@@ -96,25 +95,30 @@ class ConfusionDisplay:
 
     @classmethod
     def from_predictions(cls, y_true, y_pred, classes: Sequence[str], title: str | None = None) -> "ConfusionDisplay":
-        """Compute the matrix from integer class codes (see :func:`confusion_counts`)."""
+        """Compute the matrix from integer class codes (see :func:`confusion_counts`); draw with :meth:`plot`."""
         return cls(confusion_counts(y_true, y_pred, len(classes)), classes, title)
 
-    def plot(self, axes=None, *, cmap: str = "Blues") -> "ConfusionDisplay":
+    def plot(self, ax=None, *, cmap: str = "Blues") -> "ConfusionDisplay":
         """Draw counts (left) and row shares (right) on two axes; returns self.
 
         Parameters
         ----------
-        axes : pair of matplotlib Axes, optional
+        ax : pair of matplotlib Axes, optional
             New figure when omitted.
+
+        Returns
+        -------
+        self, with ``figure_`` and ``ax_`` (the pair of axes) set.
         """
         k = len(self.classes)
         style = class_style(self.classes)
-        if axes is None:  # geometry from the measured tick labels: laid out once, nothing cut
+        if ax is None:  # geometry from the measured tick labels: laid out once, nothing cut
             side, left, below = matrix_margins(self.classes, style, min_side=2.6)
             fig, axes = fixed_subplots(1, 2, axes_size=(side, side), left=left + 0.55, right=0.25, bottom=below + 0.5,
                                        top=0.75 if self.title else 0.4, wgap=left + 0.75, hgap=0)
             axes = axes[0]
         else:
+            axes = ax
             fig = axes[0].figure
         ticks = class_ticks(self.classes, style["tick"])
         panels = ((self.counts, "counts", lambda v: f"{int(v):,}"),
@@ -136,7 +140,7 @@ class ConfusionDisplay:
             ax.set_title(label, fontsize=10)
         if self.title:
             fig.suptitle(plain_text(self.title), fontsize=11, y=1 - 0.12 / fig.get_figheight(), va="top")
-        self.figure_ = fig
+        self.figure_, self.ax_ = fig, axes
         return self
 
 
@@ -172,7 +176,7 @@ def plot_confusion_grid(panels, classes: Sequence[str], *, ncols: int = 2, title
                                    bottom=below + 0.45, top=title_h + sup_h, wgap=left + 0.7,
                                    hgap=below + 0.5 + title_h)
     else:  # a one-line note
-        fig, axes = plt.subplots(1, 1, figsize=(6.0, 1.6), squeeze=False)
+        fig, axes = pyplot().subplots(1, 1, figsize=(6.0, 1.6), squeeze=False)
         names = []
     ticks = class_ticks(classes, style["tick"])
     font = style["font"] - 1 if k > 6 else 8  # two lines a cell
@@ -216,7 +220,7 @@ def plot_class_distribution(label_counts: dict, prediction_counts: dict, *, titl
     classes = list(label_counts)
     x = np.arange(len(classes))
     style = class_style(classes)
-    fig, ax = plt.subplots(figsize=(max(5.6, 0.6 * len(classes) + 1.4), 3.4 + (1.0 if style["rotation"] == 90 else 0)))
+    fig, ax = pyplot().subplots(figsize=(max(5.6, 0.6 * len(classes) + 1.4), 3.4 + (1.0 if style["rotation"] == 90 else 0)))
     labels = [label_counts[c] for c in classes]
     preds = [prediction_counts[c] for c in classes]
     ax.bar(x - 0.2, labels, width=0.4, label="true label", color=PALETTE["neutral"])

@@ -2,19 +2,19 @@
 
 Every curve is drawn from a :class:`~blindspot.calibration.binning.ReliabilityBins`:
 the object the metrics were computed from, so the picture shows exactly the bins
-behind the reported ECE. ``from_predictions`` bins through the same routine.
+behind the reported ECE. ``from_predictions`` bins through the same routine and, as
+every display here, returns the display without drawing it (see :mod:`blindspot.plots`).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from blindspot.calibration.binning import ReliabilityBins, reliability_bins
 from blindspot.calibration.metrics import ece_from_bins, mce_from_bins
-from blindspot.plots import PALETTE, fixed_subplots, plain_text, wrap_label
+from blindspot.plots import PALETTE, fixed_subplots, plain_text, pyplot, wrap_label
 from blindspot.stats import wilson_interval
 
 STRATEGY_LABEL = {"uniform": "equal-width bins", "quantile": "equal-mass bins"}
@@ -48,16 +48,11 @@ class ReliabilityDisplay:
         self.mce = mce_from_bins(bins)
 
     @classmethod
-    def from_bins(cls, bins: ReliabilityBins, *, name: str | None = None, ci_level: float = 0.95, ax=None, **kwargs):
-        """Draw existing bins (the ones the metrics were computed from)."""
-        return cls(bins, name=name, ci_level=ci_level).plot(ax=ax, **kwargs)
-
-    @classmethod
     def from_predictions(cls, correct, confidence, *, n_bins: int = 10, strategy: str = "uniform",
-                         name: str | None = None, ci_level: float = 0.95, ax=None, **kwargs):
-        """Bin with :func:`~blindspot.calibration.binning.reliability_bins`, then draw."""
+                         name: str | None = None, ci_level: float = 0.95) -> "ReliabilityDisplay":
+        """Bin with :func:`~blindspot.calibration.binning.reliability_bins`; draw with :meth:`plot`."""
         bins = reliability_bins(correct, confidence, n_bins=n_bins, strategy=strategy)
-        return cls(bins, name=name, ci_level=ci_level).plot(ax=ax, **kwargs)
+        return cls(bins, name=name, ci_level=ci_level)
 
     def plot(self, ax=None, *, show_counts: bool = True, show_intervals: bool = True, color: str | None = None,
              label: str | None = None, annotate: bool = True, xlim=(0.0, 1.0), min_rows: int = 1,
@@ -92,7 +87,7 @@ class ReliabilityDisplay:
         self
         """
         if ax is None:
-            _, ax = plt.subplots(figsize=(5.2, 4.6))
+            _, ax = pyplot().subplots(figsize=(5.2, 4.6))
         b = self.bins
         ok = b.nonempty
         color = color or PALETTE["accent"]
@@ -181,10 +176,13 @@ class ConfidenceHistogramDisplay:
         self.thresholds = list(thresholds)
 
     @classmethod
-    def from_predictions(cls, correct, confidence, *, bins: int = 20, thresholds: Sequence[float] = (), ax=None):
-        return cls(correct, confidence, bins=bins, thresholds=thresholds).plot(ax=ax)
+    def from_predictions(cls, correct, confidence, *, bins: int = 20,
+                         thresholds: Sequence[float] = ()) -> "ConfidenceHistogramDisplay":
+        """Count the histograms; draw with :meth:`plot`."""
+        return cls(correct, confidence, bins=bins, thresholds=thresholds)
 
-    def plot(self, ax=None):
+    def plot(self, ax=None) -> "ConfidenceHistogramDisplay":
+        """Draw both histograms and the thresholds on ``ax`` (a new figure when omitted); returns self."""
         if ax is None:  # fixed text: axis labels, a legend inside, a one-line title
             _, axes = fixed_subplots(1, 1, axes_size=(5.4, 2.8), left=0.62, right=0.15, bottom=0.52, top=0.32,
                                      wgap=0, hgap=0)
@@ -293,34 +291,24 @@ def _nonempty_records(bins: ReliabilityBins) -> list[dict]:
     return [{**r, "perfect_calibration": r["mean_confidence"]} for r in bins.table() if r["count"] > 0]
 
 
-def save_calibration_plots(audit, directory, *, ci_level: float = 0.95, thresholds: Sequence[float] = ()) -> list:
-    """Write every calibration figure and the reliability data files of a :class:`CalibrationAudit`.
+def reliability_data(audit) -> dict[str, list]:
+    """The DVC reliability plot data of a :class:`CalibrationAudit`: file name (:data:`DATA_FILES`) -> records."""
+    o = audit.overall
+    return {DATA_FILES[0]: _nonempty_records(o.bins), DATA_FILES[1]: _nonempty_records(o.bins_equal_mass)}
+
+
+def calibration_figures(audit, *, ci_level: float = 0.95,
+                        thresholds: Sequence[float] = ()) -> Iterator[tuple[str, object]]:
+    """Every calibration figure of a :class:`CalibrationAudit`, as (file name, Figure) in :data:`FIGURES` order.
 
     Everything is drawn from the bins stored in ``audit`` (the ones behind the numbers).
-    Files of earlier runs that this run does not write are removed, so the directory
-    always holds exactly one run's output.
-
-    Returns
-    -------
-    list of Path, the files written.
+    A generator: each figure is drawn when asked for, so the caller can save and close
+    it before the next one is drawn (:func:`blindspot.io.figures.replace_plot_directory`).
     """
-    from pathlib import Path
-
-    from blindspot.io.writers import write_json
-    from blindspot.plots import save_figure
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    for old in list(directory.glob("*.png")) + list(directory.glob("*.json")):
-        old.unlink()
-    written = []
     o = audit.overall
-    written.append(write_json(directory / DATA_FILES[0], _nonempty_records(o.bins)))
-    written.append(write_json(directory / DATA_FILES[1], _nonempty_records(o.bins_equal_mass)))
-
-    fig = reliability_grid([("Top-label reliability, equal-width bins", o.bins),
-                            ("Top-label reliability, equal-mass bins", o.bins_equal_mass)], ci_level=ci_level)
-    written.append(save_figure(fig, directory / FIGURES[0]))
+    yield FIGURES[0], reliability_grid([("Top-label reliability, equal-width bins", o.bins),
+                                        ("Top-label reliability, equal-mass bins", o.bins_equal_mass)],
+                                       ci_level=ci_level)
 
     if o.classwise is not None:
         panels = [(f"Class {name!r}: predicted p({name}) vs share truly {name}", b)
@@ -330,7 +318,7 @@ def save_calibration_plots(audit, directory, *, ci_level: float = 0.95, threshol
     else:
         fig = reliability_grid([], empty_message="Classwise reliability needs class probabilities:\n"
                                                  "the input has a confidence only.")
-    written.append(save_figure(fig, directory / FIGURES[1]))
+    yield FIGURES[1], fig
 
     level = f"{ci_level:.0%}"
     panels = []
@@ -338,14 +326,14 @@ def save_calibration_plots(audit, directory, *, ci_level: float = 0.95, threshol
         sm = audit.slices[key].metrics
         panels.append((f"Slice {key} (n={sm['n']})\nECE {level} CI [{sm['ece_ci_low']:.3f}, {sm['ece_ci_high']:.3f}], "
                        f"p = {sm['ece_p_value']:.3f}", audit.slices[key].bins))
-    fig = reliability_grid(panels, suptitle="Slices most credibly miscalibrated (highest ECE lower bound)",
-                           empty_message="No slice with enough rows to evaluate\n(see slice_counts in metrics/calibration.json).",
-                           ci_level=ci_level)
-    written.append(save_figure(fig, directory / FIGURES[2]))
+    yield FIGURES[2], reliability_grid(
+        panels, suptitle="Slices most credibly miscalibrated (highest ECE lower bound)",
+        empty_message="No slice with enough rows to evaluate\n(see slice_counts in metrics/calibration.json).",
+        ci_level=ci_level)
 
     d = ConfidenceHistogramDisplay(audit.correct, audit.confidence, thresholds=thresholds).plot()
     d.ax_.set_title("Confidence of correct and incorrect predictions", fontsize=10)
-    written.append(save_figure(d.figure_, directory / FIGURES[3]))
+    yield FIGURES[3], d.figure_
 
     if audit.recalibration_bins:
         names = {"none": "as given", "temperature_scaling": "temperature scaling", "isotonic": "isotonic regression"}
@@ -353,5 +341,4 @@ def save_calibration_plots(audit, directory, *, ci_level: float = 0.95, threshol
         fig = recalibration_figure(audit.recalibration_bins, labels=labels)
     else:
         fig = reliability_grid([], empty_message="Recalibration what-if not run\n(see recalibration.reason).")
-    written.append(save_figure(fig, directory / FIGURES[4]))
-    return written
+    yield FIGURES[4], fig

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.ticker import MaxNLocator
 
-from blindspot.plots import PALETTE, plain_text, text_width, wrap_label
+from blindspot.plots import PALETTE, plain_text, pyplot, text_width, wrap_label
 from blindspot.plots.confusion import plot_confusion_grid
 
 __all__ = ["CLASS_PANEL", "GapForestDisplay", "layout_forest", "plain_text", "plot_confusion_grid", "worse_by"]
@@ -58,7 +57,10 @@ class GapForestDisplay:
         return cls(table, title)
 
     def plot(self, *, ncols: int = 2, metric_order: Sequence[str] = ()) -> "GapForestDisplay":
-        """Draw; returns self (the figure is ``self.figure_``).
+        """Draw on a figure of its own; returns self (the figure is ``self.figure_``).
+
+        No ``ax``: the panels' geometry is computed from the labels they hold, so the
+        display lays out the whole figure itself.
 
         Every panel plots how much worse the slice is than the rest (:func:`worse_by`), so
         "worse" is to the right in every panel, whichever way its metric points. The
@@ -80,7 +82,7 @@ class GapForestDisplay:
         title = self.title or "slice gaps with 95% intervals (red: significant blind spot after FDR)"
         layout = layout_forest([[str(v) for v in part["label"]] for part in parts], [panel_title(m) for m in metrics],
                                title, ncols=ncols)
-        fig = plt.figure(figsize=layout.size)
+        fig = pyplot().figure(figsize=layout.size)
         fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
         fig.text(0.5, 1 - FOREST_PAD / layout.size[1], layout.title, ha="center", va="top", fontsize=TITLE_SIZE)
         fig.text(0.5, 1 - (layout.key_top) / layout.size[1], layout.key, ha="center", va="top", fontsize=KEY_SIZE,
