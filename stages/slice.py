@@ -1,14 +1,12 @@
 """Stage slice: predictions -> per-slice tests with FDR, findings, slice membership, plots."""
 
-from dataclasses import asdict
-
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.io.figures import save_figure
 from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_json, write_metrics, write_parquet
 from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plain_text, plot_confusion_grid
-from blindspot.slices import audit_slices
+from blindspot.slices import SliceSettings, audit_slices
 from blindspot.slices.evaluate import metric_names
 from blindspot.slices.watchlist import watchlist_gap_rows
 from stages._runner import run
@@ -22,8 +20,7 @@ def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
     frame = read_predictions(paths.PREDICTIONS)
-    audit = audit_slices(frame, classes, **asdict(cfg.slices), fdr_alpha=cfg.stats.fdr_alpha,
-                         ci_level=cfg.stats.ci_level)
+    audit = audit_slices(frame, classes, SliceSettings.from_config(cfg.slices, cfg.stats))
     for key, missing in audit.unresolved:
         log.warning("watchlist slice %s not evaluated: %s not present in this data", key, ", ".join(missing))
     audit.metrics["model"] = cfg.model.name

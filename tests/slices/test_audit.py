@@ -1,16 +1,17 @@
 """The slice audit end to end: oracle per slice, one FDR family, null stays quiet, planted is found."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score
 
 from blindspot import synth
-from blindspot.config import IngestConfig, ModelConfig
+from blindspot.config import IngestConfig, ModelConfig, SlicesConfig, StatsConfig
 from blindspot.ingest import ingest_file
 from blindspot.io.writers import dumps_metrics
-from blindspot.slices import audit_slices
+from blindspot.slices import SliceSettings, audit_slices
 from blindspot.stats import bh_qvalues
 
 from _paths import ROOT
@@ -127,6 +128,23 @@ def test_output_is_deterministic(null_run):
     again = audit_slices(frame, CLASSES, watchlist=["jargon_high", "negated_term__and__platform__ios"], **SETTINGS)
     assert dumps_metrics(again.metrics) == dumps_metrics(audit.metrics)
     assert json.dumps(again.findings, default=str) == json.dumps(audit.findings, default=str)
+
+
+def test_settings_object_and_keywords_give_one_audit(null_run):
+    frame, audit = null_run
+    settings = SliceSettings(watchlist=["jargon_high", "negated_term__and__platform__ios"], **SETTINGS)
+    again = audit_slices(frame, CLASSES, settings)
+    assert dumps_metrics(again.metrics) == dumps_metrics(audit.metrics)
+    assert json.dumps(again.findings, default=str) == json.dumps(audit.findings, default=str)
+    with pytest.raises(TypeError, match="not both"):
+        audit_slices(frame, CLASSES, settings, max_depth=1)
+
+
+def test_settings_from_config_carry_every_slices_field():
+    slices, stats = SlicesConfig(), StatsConfig()
+    settings = SliceSettings.from_config(slices, stats)
+    assert {f: getattr(settings, f) for f in asdict(slices)} == asdict(slices)
+    assert (settings.fdr_alpha, settings.ci_level) == (stats.fdr_alpha, stats.ci_level)
 
 
 def test_watchlist_keys_are_stable_across_model_versions(null_run):

@@ -7,9 +7,9 @@ features   predicates (metadata values and bins, text detectors) and their membe
 evaluate   counts by matrix products; one-sided Fisher tests, Wilson and Newcombe intervals
 discovery  conjunctions up to a depth, the "explained by a parent" rule, ranking
 watchlist  named slices followed across model versions
-audit      :func:`audit_slices`: everything the slice stage computes
+audit      :func:`audit_slices`: everything the slice stage computes, from one :class:`SliceSettings`
 """
 
-from blindspot.slices.audit import SliceAudit, audit_slices
+from blindspot.slices.audit import SliceAudit, SliceSettings, audit_slices
 
-__all__ = ["SliceAudit", "audit_slices"]
+__all__ = ["SliceAudit", "SliceSettings", "audit_slices"]

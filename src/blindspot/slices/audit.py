@@ -94,7 +94,7 @@ metric ``recall``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -103,7 +103,7 @@ import pandas as pd
 from blindspot.metrics import confusion_counts
 from blindspot.slices.coverage import coverage, merge_coverage
 from blindspot.slices.discovery import enumerate_conjunctions, within_parent_tests
-from blindspot.slices.evaluate import Counts, cells, class_tests, mask_counts, slice_tests
+from blindspot.slices.evaluate import Counts, cells, class_tests, mask_counts, metric_names, slice_tests
 from blindspot.slices.features import CONJUNCTION, PredicateTable, build_predicates, merge_specs
 from blindspot.slices.watchlist import resolve_watchlist
 from blindspot.stats import bh_qvalues, wilson_interval
@@ -155,6 +155,102 @@ class SliceAudit:
     classes_tests: pd.DataFrame
     confusions: list = field(default_factory=list)
     unresolved: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SliceSettings:
+    """Every setting of the slice audit, in one object.
+
+    The fields of :class:`blindspot.config.SlicesConfig` (see there for their meaning)
+    and the two of ``stats`` the audit reads: ``fdr_alpha`` (the level of the one
+    Benjamini-Hochberg family) and ``ci_level`` (of every interval).
+    """
+
+    min_support: int
+    min_class_support: int
+    max_depth: int
+    text_detectors: Sequence[str]
+    jargon_high_density: float
+    caps_high_share: float
+    length_bands: Mapping[str, Sequence]
+    max_levels: int | None
+    n_quantiles: int
+    length_quantiles: int = 0
+    very_short_words: int | None = None
+    metadata_exclude: Sequence[str] = ()
+    watchlist: Sequence[str] = ()
+    fdr_alpha: float = 0.05
+    ci_level: float = 0.95
+    top_k_plots: int = 4
+
+    @classmethod
+    def from_config(cls, slices, stats) -> "SliceSettings":
+        """From the typed config: ``cfg.slices`` (a SlicesConfig) and ``cfg.stats``."""
+        return cls(**asdict(slices), fdr_alpha=stats.fdr_alpha, ci_level=stats.ci_level)
+
+    def predicate_options(self) -> dict:
+        """The keyword arguments of :func:`blindspot.slices.features.build_predicates`."""
+        names = ("text_detectors", "jargon_high_density", "caps_high_share", "length_bands", "max_levels",
+                 "n_quantiles", "metadata_exclude", "min_support", "length_quantiles", "very_short_words")
+        return {name: getattr(self, name) for name in names}
+
+
+@dataclass(frozen=True)
+class AuditTables:
+    """The audit's intermediate tables: built once by :func:`_tables`, read by every writer.
+
+    Attributes
+    ----------
+    classes : list of str, length K
+    n_rows : int
+    y_true, y_pred : ndarray of int64, shape (n_rows,)
+    table : PredicateTable
+        Every predicate and its membership matrix.
+    items : list of WatchItem
+        The watchlist in config order, resolved or not.
+    slices : DataFrame
+        One row per slice tested (S rows): ``key``, ``members`` (predicate columns, or
+        None for a watchlist slice built on demand), ``depth``, ``discovery``, ``watch``
+        (watchlist keys naming it), ``n``.
+    watch_slice : dict of str to int
+        Resolved watchlist key -> row of ``slices``.
+    counts : Counts
+        Counts of the S slices.
+    tests : DataFrame
+        One row per (slice, metric) (:func:`blindspot.slices.evaluate.slice_tests`)
+        with the family's q values, ``evidence``, ``explained``, ``reported`` and ranks.
+    cls : DataFrame
+        One row per class (:func:`blindspot.slices.evaluate.class_tests`) with q values.
+    parent_tests : dict
+        ``(slice, metric index) -> [{"parent", "p_value", "q_value"}, ...]`` (:func:`_parent_rule`).
+    spec_of, desc_of, parts_of : dict of int
+        Row of ``slices`` -> its ``slice`` spec, description and ``parts`` records.
+    """
+
+    classes: list
+    n_rows: int
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    table: PredicateTable
+    items: list
+    slices: pd.DataFrame
+    watch_slice: dict
+    counts: Counts
+    tests: pd.DataFrame
+    cls: pd.DataFrame
+    parent_tests: dict
+    spec_of: dict
+    desc_of: dict
+    parts_of: dict
+
+    def display_key(self, s: int) -> str:
+        """A slice's key as the findings show it (its watchlist key when it is watched)."""
+        watched = self.slices.at[s, "watch"]
+        return watched[0] if watched else self.slices.at[s, "key"]
+
+    def discovered_tests(self) -> pd.DataFrame:
+        """The reported tests of discovered slices (a watched one too, when discovery found it)."""
+        return self.tests[self.tests["reported"] & self.slices["discovery"].to_numpy()[self.tests["slice"]]]
 
 
 def significant_digits(value, digits: int = 6):
@@ -249,12 +345,8 @@ def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dic
     return out
 
 
-def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: int, min_class_support: int,
-                 max_depth: int, text_detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
-                 length_bands: Mapping[str, Sequence], max_levels: int | None, n_quantiles: int,
-                 length_quantiles: int = 0, very_short_words: int | None = None,
-                 metadata_exclude: Sequence[str] = (), watchlist: Sequence[str] = (), fdr_alpha: float = 0.05,
-                 ci_level: float = 0.95, top_k_plots: int = 4) -> SliceAudit:
+def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSettings | None = None,
+                 **options) -> SliceAudit:
     """Slice features, watchlist and discovered slices, tests, FDR, findings.
 
     Parameters
@@ -262,34 +354,73 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
     frame : DataFrame
         Canonical predictions (``id``, ``text``, ``y_true``, ``y_pred``, ``meta__*``).
     classes : sequence of str, length K
-    min_support, min_class_support, max_depth, text_detectors, jargon_high_density,
-    caps_high_share, length_bands, max_levels, n_quantiles, metadata_exclude, watchlist, top_k_plots
-        As in :class:`blindspot.config.SlicesConfig`.
-    fdr_alpha, ci_level : float
-        ``stats.fdr_alpha`` and ``stats.ci_level``.
+    settings : SliceSettings, optional
+        Every setting; or pass its fields as keywords instead (``options``).
 
     Returns
     -------
     SliceAudit
     """
+    if settings is None:
+        settings = SliceSettings(**options)
+    elif options:
+        raise TypeError(f"audit_slices takes settings or keywords, not both; got {sorted(options)} too.")
+    t = _tables(frame, list(classes), settings)
+    findings = significant_digits(_findings(t))
+    membership = _membership(frame, t)
+    metrics = _metrics(t, settings, findings)
+    confusions = _top_confusions(t, settings.top_k_plots)
+    t.slices["description"] = [t.desc_of.get(i, "") for i in range(len(t.slices))]
+    unresolved = [(item.key, item.missing) for item in t.items if not item.resolved]
+    return SliceAudit(metrics, findings, membership, t.slices, t.tests, t.cls, confusions, unresolved)
+
+
+def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings) -> AuditTables:
+    """Predicates, the slices to test, their tests in one FDR family, the parent rule and ranks."""
     k = len(classes)
-    n_rows = len(frame)
     y_true = frame["y_true"].to_numpy(dtype=np.int64)
     y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
-    table = build_predicates(frame, text_detectors=text_detectors, jargon_high_density=jargon_high_density,
-                             caps_high_share=caps_high_share, length_bands=length_bands, max_levels=max_levels,
-                             n_quantiles=n_quantiles, metadata_exclude=metadata_exclude, min_support=min_support,
-                             length_quantiles=length_quantiles, very_short_words=very_short_words)
+    table = build_predicates(frame, **settings.predicate_options())
     cell = cells(y_true, y_pred, k)
     totals = Counts.from_cells(np.bincount(cell, minlength=2 * k)[None, :], k)
-    candidates = enumerate_conjunctions(table.matrix, table.features, cell, k, max_depth=max_depth,
-                                        min_support=min_support)
-    items = resolve_watchlist(list(watchlist), table)
+    candidates = enumerate_conjunctions(table.matrix, table.features, cell, k, max_depth=settings.max_depth,
+                                        min_support=settings.min_support)
+    items = resolve_watchlist(list(settings.watchlist), table)
+    slices, watch_slice, extra_masks = _slices_to_test(table, candidates.members, items)
+    counts = candidates.counts
+    if extra_masks:
+        counts = Counts.concat([counts, mask_counts(np.column_stack(extra_masks), y_true, y_pred, k)], k)
+    slices["n"] = counts.n
 
-    # The slices to test: discovery candidates, plus watchlist slices that are not one.
-    position = {m: i for i, m in enumerate(candidates.members)}
+    tests = slice_tests(counts, totals, classes, min_support=settings.min_support,
+                        min_class_support=settings.min_class_support, level=settings.ci_level)
+    cls = class_tests(totals, classes, min_class_support=settings.min_class_support, level=settings.ci_level)
+    _one_family(tests, cls, settings.fdr_alpha)
+    members_for_expl = [m if m is not None else ("watch", r) for r, m in enumerate(slices["members"])]
+    parent_tests = _parent_rule(members_for_expl, counts, tests, 1 + k, settings.fdr_alpha)
+    tests["reported"] = tests["significant"] & ~tests["explained"]
+    _rank(tests, slices)
+    spec_of, desc_of, parts_of = _labels(table, slices, items, watch_slice)
+    return AuditTables(classes, len(frame), y_true, y_pred, table, items, slices, watch_slice, counts, tests, cls,
+                       parent_tests, spec_of, desc_of, parts_of)
+
+
+def _slices_to_test(table: PredicateTable, candidates: Sequence[tuple], items: list
+                    ) -> tuple[pd.DataFrame, dict, list]:
+    """The slices to test: discovery candidates, plus watchlist slices that are not one.
+
+    Returns
+    -------
+    slices : DataFrame
+        ``key, members, depth, discovery, watch``, candidates first.
+    watch_slice : dict of str to int
+        Resolved watchlist key -> row of ``slices``.
+    extra_masks : list of ndarray of bool, shape (n_rows,)
+        Membership of the watchlist slices appended after the candidates, in order.
+    """
+    position = {m: i for i, m in enumerate(candidates)}
     rows = [{"key": _conjunction_key(table, m), "members": m, "depth": len(m), "discovery": True, "watch": []}
-            for m in candidates.members]
+            for m in candidates]
     extra_masks = []
     watch_slice: dict[str, int] = {}
     for item in items:
@@ -305,19 +436,17 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
             position[("watch", item.key)] = i
         rows[i]["watch"].append(item.key)
         watch_slice[item.key] = i
-    counts = candidates.counts
-    if extra_masks:
-        counts = Counts.concat([counts, mask_counts(np.column_stack(extra_masks), y_true, y_pred, k)], k)
-    slices = pd.DataFrame(rows, columns=["key", "members", "depth", "discovery", "watch"])
-    slices["n"] = counts.n
+    return pd.DataFrame(rows, columns=["key", "members", "depth", "discovery", "watch"]), watch_slice, extra_masks
 
-    tests = slice_tests(counts, totals, classes, min_support=min_support, min_class_support=min_class_support,
-                        level=ci_level)
-    cls = class_tests(totals, classes, min_class_support=min_class_support, level=ci_level)
 
-    # One BH family over every test made: classes, every slice metric against the rest, and
-    # every slice's error rate within the true classes (a recall's test is already within
-    # one class, so it is not counted twice).
+def _one_family(tests: pd.DataFrame, cls: pd.DataFrame, fdr_alpha: float) -> None:
+    """q values of one BH family over every test made, and each test's ``evidence`` (in place).
+
+    The family: classes, every slice metric against the rest, and every slice's error
+    rate within the true classes (a recall's test is already within one class, so it is
+    not counted twice).
+    """
+    k = len(cls)
     is_err = (tests["metric"] == "error_rate").to_numpy()
     cond_p = np.where(is_err, tests["cond_p_value"].to_numpy(), np.nan)
     q = bh_qvalues(np.concatenate([cls["p_value"].to_numpy(), tests["p_value"].to_numpy(), cond_p]))
@@ -331,13 +460,13 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
                                  np.where(tests["marginal_significant"], CLASS_MIX, ""))
     tests["significant"] = tests["evidence"] != ""
 
-    n_metrics = 1 + k
-    members_for_expl = [m if m is not None else ("watch", r) for r, m in enumerate(slices["members"])]
-    parent_tests = _parent_rule(members_for_expl, counts, tests, n_metrics, fdr_alpha)
-    tests["reported"] = tests["significant"] & ~tests["explained"]
 
-    # Rank the reported slice findings (watchlist or discovered): blind spots of their own
-    # by the evidence within classes, class-mix ones apart by the evidence against the rest.
+def _rank(tests: pd.DataFrame, slices: pd.DataFrame) -> None:
+    """``rank`` and ``class_mix_rank`` of the reported slice findings (in place).
+
+    Blind spots of their own are ranked by the evidence within classes, class-mix ones
+    apart by the evidence against the rest; only watched or discovered slices count.
+    """
     visible = slices["discovery"].to_numpy()[tests["slice"]] | slices["watch"].map(bool).to_numpy()[tests["slice"]]
     tests["rank"] = np.nan
     tests["class_mix_rank"] = np.nan
@@ -348,6 +477,9 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
                                         kind="mergesort")
         tests.loc[reported.index, rank_col] = np.arange(1, len(reported) + 1)
 
+
+def _labels(table: PredicateTable, slices: pd.DataFrame, items: list, watch_slice: dict) -> tuple[dict, dict, dict]:
+    """Each slice's ``slice`` spec, description and ``parts`` records, by row of ``slices``."""
     spec_of, desc_of, parts_of = {}, {}, {}
     for i, row in slices.iterrows():  # over slices, not rows of data
         if row["members"] is not None:
@@ -357,17 +489,7 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], *, min_support: in
         s = watch_slice.get(item.key)
         if item.resolved and s not in spec_of:
             spec_of[s], desc_of[s], parts_of[s] = item.spec, item.description, item.records
-
-    findings = significant_digits(_findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, parts_of,
-                                            classes, parent_tests))
-    membership = _membership(frame, table, slices, tests, items, watch_slice)
-    metrics = _metrics(n_rows, table, slices, tests, cls, items, watch_slice, parts_of, classes, counts,
-                       min_support=min_support, min_class_support=min_class_support, max_depth=max_depth,
-                       fdr_alpha=fdr_alpha, ci_level=ci_level, findings=findings)
-    confusions = _top_confusions(table, slices, tests, items, watch_slice, y_true, y_pred, k, top_k_plots, desc_of)
-    slices["description"] = [desc_of.get(i, "") for i in range(len(slices))]
-    unresolved = [(item.key, item.missing) for item in items if not item.resolved]
-    return SliceAudit(metrics, findings, membership, slices, tests, cls, confusions, unresolved)
+    return spec_of, desc_of, parts_of
 
 
 def _parent_rule(members, counts, tests, n_metrics, fdr_alpha) -> dict:
@@ -390,91 +512,78 @@ def _parent_rule(members, counts, tests, n_metrics, fdr_alpha) -> dict:
     return out
 
 
-def _findings(cls, tests, slices, items, watch_slice, spec_of, desc_of, parts_of, classes, parent_tests) -> list:
-    n_metrics = 1 + len(classes)
-    metric_index = {m: i for i, m in enumerate(["error_rate"] + [f"recall_{c}" for c in classes])}
-
-    def with_parents(f, s, metric):
-        records = parent_tests.get((s, metric_index[metric]))
-        if records:
-            f["within_parents"] = [{"key": _display_key(slices, r["parent"]), "p_value": r["p_value"],
-                                    "q_value": r["q_value"]} for r in records]
-        return f
-
-    def place(f, row):
-        if np.isfinite(row["rank"]):
-            f["rank"] = int(row["rank"])
-            ranked.append(f)
-        elif np.isfinite(row["class_mix_rank"]):
-            f["class_mix_rank"] = int(row["class_mix_rank"])
-            mixed.append(f)
-        else:
-            return False
-        return True
-
-    del n_metrics
-    out = []
-    for _, row in cls.iterrows():
-        if row["tested"]:
-            out.append(_finding(row, source="class", key=f"class__{row['class']}",
-                                description=f"true class '{row['class']}' against the other classes",
-                                spec={"label": row["class"]}, slice_n=row["n"]))
+def _findings(t: AuditTables) -> list:
+    """``reports/findings.json``: class findings, ranked, class-mix, then the watchlist's other tests."""
+    out = [_finding(row, source="class", key=f"class__{row['class']}",
+                    description=f"true class '{row['class']}' against the other classes",
+                    spec={"label": row["class"]}, slice_n=row["n"])
+           for _, row in t.cls.iterrows() if row["tested"]]
     ranked, mixed, rest = [], [], []
-    by_slice = {s: g for s, g in tests.groupby("slice", sort=True)}
+    by_slice = {s: g for s, g in t.tests.groupby("slice", sort=True)}
     watch_done = set()
-    for item in items:
+    for item in t.items:
         if not item.resolved:
             continue
-        s = watch_slice[item.key]
+        s = t.watch_slice[item.key]
         for _, row in by_slice[s].iterrows():
             if not row["tested"]:
                 continue
-            f = _finding(row, source="watchlist", key=item.key, description=desc_of[s], spec=spec_of[s],
-                         slice_n=slices.at[s, "n"], parts=item.records)
-            f["discovered"] = bool(slices.at[s, "discovery"] and row["reported"])
-            with_parents(f, s, row["metric"])
-            if not place(f, row):
-                rest.append(f)
+            f = _slice_finding(t, row, s, source="watchlist", key=item.key, parts=item.records)
+            f["discovered"] = bool(t.slices.at[s, "discovery"] and row["reported"])
+            _place(f, row, ranked, mixed, rest)
         watch_done.add(s)
-    discovered = tests[tests["reported"] & slices["discovery"].to_numpy()[tests["slice"]]]
-    for _, row in discovered.iterrows():
+    for _, row in t.discovered_tests().iterrows():
         s = int(row["slice"])
         if s in watch_done:
             continue
-        f = _finding(row, source="discovered", key=slices.at[s, "key"], description=desc_of[s], spec=spec_of[s],
-                     slice_n=slices.at[s, "n"], parts=parts_of[s])
-        with_parents(f, s, row["metric"])
-        place(f, row)
+        f = _slice_finding(t, row, s, source="discovered", key=t.slices.at[s, "key"], parts=t.parts_of[s])
+        _place(f, row, ranked, mixed, [])
     ranked.sort(key=lambda f: f["rank"])
     mixed.sort(key=lambda f: f["class_mix_rank"])
     return out + ranked + mixed + rest
 
 
-def _display_key(slices, s) -> str:
-    """A slice's key as the findings show it (its watchlist key when it is watched)."""
-    watched = slices.at[s, "watch"]
-    return watched[0] if watched else slices.at[s, "key"]
+def _slice_finding(t: AuditTables, row: Mapping, s: int, *, source: str, key: str, parts: list) -> dict:
+    """One slice's finding, with ``within_parents`` when the parent rule tested it."""
+    f = _finding(row, source=source, key=key, description=t.desc_of[s], spec=t.spec_of[s],
+                 slice_n=t.slices.at[s, "n"], parts=parts)
+    records = t.parent_tests.get((s, metric_names(t.classes).index(row["metric"])))
+    if records:
+        f["within_parents"] = [{"key": t.display_key(r["parent"]), "p_value": r["p_value"], "q_value": r["q_value"]}
+                               for r in records]
+    return f
 
 
-def _membership(frame, table, slices, tests, items, watch_slice) -> pd.DataFrame:
+def _place(f: dict, row: Mapping, ranked: list, mixed: list, rest: list) -> None:
+    """Append a slice finding to its group: ranked blind spots, class-mix ones, or the rest."""
+    if np.isfinite(row["rank"]):
+        f["rank"] = int(row["rank"])
+        ranked.append(f)
+    elif np.isfinite(row["class_mix_rank"]):
+        f["class_mix_rank"] = int(row["class_mix_rank"])
+        mixed.append(f)
+    else:
+        rest.append(f)
+
+
+def _membership(frame: pd.DataFrame, t: AuditTables) -> pd.DataFrame:
     columns = {"id": frame["id"].astype("string").to_numpy()}
-    for item in items:
+    for item in t.items:
         if item.resolved:
             columns[f"watch__{item.key}"] = item.mask
-    found = tests[tests["reported"] & slices["discovery"].to_numpy()[tests["slice"]]]
-    order = found.sort_values("rank")["slice"].drop_duplicates()
+    order = t.discovered_tests().sort_values("rank")["slice"].drop_duplicates()
     for s in order:
-        if slices.at[s, "watch"]:
+        if t.slices.at[s, "watch"]:
             continue
-        columns[f"found__{slices.at[s, 'key']}"] = _mask(table, slices.at[s, "members"])
+        columns[f"found__{t.slices.at[s, 'key']}"] = _mask(t.table, t.slices.at[s, "members"])
     out = pd.DataFrame(columns)
     out["id"] = out["id"].astype("string")
     return out
 
 
-def _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level, parts) -> dict:
-    n = int(slices.at[s, "n"])
-    entry = {"n": n, "share": n / n_rows if n_rows else float("nan"), "depth": int(slices.at[s, "depth"]),
+def _slice_entry(t: AuditTables, s: int, tests_by_slice: Mapping, ci_level: float, parts) -> dict:
+    n = int(t.slices.at[s, "n"])
+    entry = {"n": n, "share": n / t.n_rows if t.n_rows else float("nan"), "depth": int(t.slices.at[s, "depth"]),
              "parts": parts}
     group = tests_by_slice[s]
     err = group[group["metric"] == "error_rate"].iloc[0]
@@ -482,7 +591,7 @@ def _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level, parts) -> 
     if not err["tested"]:
         entry["reason"] = err["reason"]
     if n:
-        correct = n - int(counts.errors[s])
+        correct = n - int(t.counts.errors[s])
         low, high = wilson_interval(correct, n, ci_level)
         entry["accuracy"] = {"value": correct / n, "ci_low": float(low), "ci_high": float(high)}
     for _, row in group.iterrows():
@@ -490,74 +599,77 @@ def _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level, parts) -> 
     return entry
 
 
-def _metrics(n_rows, table, slices, tests, cls, items, watch_slice, parts_of, classes, counts, *, min_support,
-             min_class_support, max_depth, fdr_alpha, ci_level, findings) -> dict:
-    tests_by_slice = {s: g for s, g in tests.groupby("slice", sort=True)}
+def _metrics(t: AuditTables, settings: SliceSettings, findings: list) -> dict:
+    """``metrics/slices.json`` (see the module docstring)."""
+    tests_by_slice = {s: g for s, g in t.tests.groupby("slice", sort=True)}
     watch = {}
-    for item in items:
+    for item in t.items:
         if not item.resolved:
             watch[item.key] = {"n": 0, "tested": False, "reason": item.reason, "detail": item.detail}
             continue
-        watch[item.key] = _slice_entry(watch_slice[item.key], slices, tests_by_slice, counts, n_rows, ci_level,
-                                       item.records)
+        watch[item.key] = _slice_entry(t, t.watch_slice[item.key], tests_by_slice, settings.ci_level, item.records)
     discovered = {}
-    reported = tests[tests["reported"] & slices["discovery"].to_numpy()[tests["slice"]]]
-    for s, group in reported.groupby("slice", sort=True):
+    for s, group in t.discovered_tests().groupby("slice", sort=True):
         # A watched slice keeps its watchlist key (as in findings and slices.parquet), even when the
         # watchlist writes a conjunction in another order than discovery does.
-        watched = slices.at[s, "watch"]
-        key = watched[0] if watched else slices.at[s, "key"]
-        entry = _slice_entry(s, slices, tests_by_slice, counts, n_rows, ci_level,
-                             watch[key]["parts"] if watched else parts_of[s])
+        watched = t.slices.at[s, "watch"]
+        key = t.display_key(s)
+        entry = _slice_entry(t, s, tests_by_slice, settings.ci_level, watch[key]["parts"] if watched else t.parts_of[s])
         own, mix = group["rank"].dropna(), group["class_mix_rank"].dropna()
         entry["rank"] = int(own.min()) if len(own) else None
         entry["class_mix_rank"] = int(mix.min()) if len(mix) else None
         entry["on_watchlist"] = bool(watched)
         discovered[key] = entry
-    class_entries = {}
-    for _, row in cls.iterrows():
-        class_entries[row["class"]] = {"n": int(row["n"]), "recall": _metric_entry(row)}
-    n_cond = int((tests["cond_tested"] & (tests["metric"] == "error_rate")).sum())
-    n_tests = int(cls["tested"].sum() + tests["tested"].sum()) + n_cond
-    slice_findings = [f for f in findings if f["source"] != "class" and f["significant"]]
     return {
-        "n_rows": n_rows,
-        "settings": {"min_support": min_support, "min_class_support": min_class_support, "max_depth": max_depth,
-                     "fdr_alpha": fdr_alpha, "ci_level": ci_level, "test": TEST_METHOD,
-                     "interval_method": INTERVAL_METHOD, "gap_interval_method": GAP_INTERVAL_METHOD,
-                     "fdr_method": FDR_METHOD, "conditional_test": CONDITIONAL_TEST_METHOD,
-                     "conjunction_rule": PARENT_RULE},
-        "family": {
-            "n_predicates": len(table.predicates),
-            "n_slices_tested": int(tests.groupby("slice")["tested"].any().sum()),
-            "n_tests": n_tests,
-            "n_conditional_tests": n_cond,
-            "n_significant_tests": int(cls["significant"].sum() + tests["marginal_significant"].sum()
-                                       + (tests["cond_significant"] & (tests["metric"] == "error_rate")).sum()),
-            "n_blind_spots": len({f["key"] for f in slice_findings if f["rank"] is not None}),
-            "n_class_mix_slices": len({f["key"] for f in slice_findings if f.get("class_mix_rank") is not None}
-                                      - {f["key"] for f in slice_findings if f["rank"] is not None}),
-            "n_class_findings": int(cls["significant"].sum()),
-        },
-        "classes": class_entries,
+        "n_rows": t.n_rows,
+        "settings": {"min_support": settings.min_support, "min_class_support": settings.min_class_support,
+                     "max_depth": settings.max_depth, "fdr_alpha": settings.fdr_alpha, "ci_level": settings.ci_level,
+                     "test": TEST_METHOD, "interval_method": INTERVAL_METHOD,
+                     "gap_interval_method": GAP_INTERVAL_METHOD, "fdr_method": FDR_METHOD,
+                     "conditional_test": CONDITIONAL_TEST_METHOD, "conjunction_rule": PARENT_RULE},
+        "family": _family(t, findings),
+        "classes": {row["class"]: {"n": int(row["n"]), "recall": _metric_entry(row)} for _, row in t.cls.iterrows()},
         # Each tested column and text feature with its tests and significant ones (slices.coverage).
-        **dict(zip(("columns_tested", "text_features"), merge_coverage(table, coverage(table, slices, tests)))),
+        **dict(zip(("columns_tested", "text_features"), merge_coverage(t.table, coverage(t.table, t.slices, t.tests)))),
         "columns_skipped": {k: {f: v for f, v in c.items() if f != "status"}
-                            for k, c in table.columns.items() if c["status"] == "skipped"},
+                            for k, c in t.table.columns.items() if c["status"] == "skipped"},
         "watchlist": watch,
         "discovered": discovered,
     }
 
 
-def _top_confusions(table, slices, tests, items, watch_slice, y_true, y_pred, k, top_k, desc_of) -> list:
-    ranked = tests[np.isfinite(tests["rank"])].sort_values("rank")["slice"].drop_duplicates().tolist()
-    chosen = ranked[:top_k]
+def _family(t: AuditTables, findings: list) -> dict:
+    """``family`` of ``metrics/slices.json``: how many tests the one BH family holds, and what survived.
+
+    ``n_blind_spots`` is counted here, once, from the findings: the slices with a
+    ranked finding of their own.
+    """
+    tests, cls = t.tests, t.cls
+    is_err = tests["metric"] == "error_rate"
+    n_cond = int((tests["cond_tested"] & is_err).sum())
+    slice_findings = [f for f in findings if f["source"] != "class" and f["significant"]]
+    own = {f["key"] for f in slice_findings if f["rank"] is not None}
+    return {
+        "n_predicates": len(t.table.predicates),
+        "n_slices_tested": int(tests.groupby("slice")["tested"].any().sum()),
+        "n_tests": int(cls["tested"].sum() + tests["tested"].sum()) + n_cond,
+        "n_conditional_tests": n_cond,
+        "n_significant_tests": int(cls["significant"].sum() + tests["marginal_significant"].sum()
+                                   + (tests["cond_significant"] & is_err).sum()),
+        "n_blind_spots": len(own),
+        "n_class_mix_slices": len({f["key"] for f in slice_findings if f.get("class_mix_rank") is not None} - own),
+        "n_class_findings": int(cls["significant"].sum()),
+    }
+
+
+def _top_confusions(t: AuditTables, top_k: int) -> list:
+    """Title and confusion counts of the ``top_k`` strongest blind spots of their own (for the plot)."""
+    ranked = t.tests[np.isfinite(t.tests["rank"])].sort_values("rank")["slice"].drop_duplicates().tolist()
     out = []
-    masks = {watch_slice[i.key]: i.mask for i in items if i.resolved}
-    for s in chosen:
+    masks = {t.watch_slice[i.key]: i.mask for i in t.items if i.resolved}
+    for s in ranked[:top_k]:
         mask = masks.get(s)
         if mask is None:
-            mask = _mask(table, slices.at[s, "members"])
-        key = slices.at[s, "watch"][0] if slices.at[s, "watch"] else slices.at[s, "key"]
-        out.append((key, confusion_counts(y_true[mask], y_pred[mask], k)))
+            mask = _mask(t.table, t.slices.at[s, "members"])
+        out.append((t.display_key(s), confusion_counts(t.y_true[mask], t.y_pred[mask], len(t.classes))))
     return out
