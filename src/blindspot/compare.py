@@ -46,7 +46,6 @@ tested. ``metrics/compare.json`` then holds ``status: not_compared`` and that
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
@@ -59,6 +58,7 @@ from blindspot.direction import direction_of, higher_is_better
 from blindspot.compare_checks import BASELINE_DIR, check_config  # noqa: F401 (the stage and tests use them here)
 from blindspot.errors import InputError
 from blindspot.metrics import metrics_from_confusion
+from blindspot.seeding import named_rng
 from blindspot.io.schema import probability_matrix
 from blindspot.stats import bh_qvalues, percentile_interval
 
@@ -539,7 +539,7 @@ def pair_rows(current: pd.DataFrame, baseline: pd.DataFrame) -> tuple[pd.DataFra
 
 def _rng(seed: int, name: str) -> np.random.Generator:
     # One generator per block: a slice's interval does not move when another slice is added.
-    return np.random.default_rng([int(seed), zlib.crc32(f"compare/{name}".encode("utf-8"))])
+    return named_rng(seed, f"compare/{name}")
 
 
 def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: Sequence[str],

@@ -40,12 +40,12 @@ three questions, each only when it can be measured:
 
 from __future__ import annotations
 
-import zlib
 from typing import Sequence
 
 import numpy as np
 from scipy.special import chdtrc
 
+from blindspot.seeding import named_rng
 from blindspot.stats import percentile_interval, wilson_interval
 
 NO_BASELINE_REASON = "not measurable: no baseline to give the training class prior"
@@ -203,7 +203,7 @@ def em_prior(proba, train_prior, *, tol: float = EM_TOL, max_iter: int = EM_MAX_
 
 def prior_folds(n: int, n_splits: int, seed: int) -> np.ndarray:
     """Fold of each row, shape (n,): a seeded shuffle dealt in turn (sizes differ by at most one)."""
-    order = np.random.default_rng([int(seed), zlib.crc32(b"prior_shift/folds")]).permutation(n)
+    order = named_rng(seed, "prior_shift/folds").permutation(n)
     fold = np.empty(n, dtype=np.intp)
     fold[order] = np.arange(n) % n_splits
     return fold
@@ -374,7 +374,7 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
              "counts_current": {c: int(v) for c, v in zip(classes, cc)},
              "shares_baseline": _shares(cb, classes), "shares_current": _shares(cc, classes),
              **label_shift_test(cb, cc, alpha=alpha,
-                                rng=np.random.default_rng([int(seed), zlib.crc32(b"prior_shift/label_test")]))}
+                                rng=named_rng(seed, "prior_shift/label_test"))}
     out = {"measured": 1, "reason": "", "classes": classes, "label_shift": shift}
     absent = [c for c, v in zip(classes, cb) if v == 0]
     reason = ""
@@ -399,7 +399,7 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
                  "total_variation_to_current_labels": float(0.5 * np.abs(fit["prior"] - cc / cc.sum()).sum()),
                  "n_iter": fit["n_iter"], "converged": int(fit["converged"]), "tol": f"{EM_TOL:g}"}
     cross = cross_fitted_predictions(y_pred_current, proba_current, train, n_splits=n_splits, seed=seed)
-    rng = np.random.default_rng([int(seed), zlib.crc32(b"prior_shift/what_if")])
+    rng = named_rng(seed, "prior_shift/what_if")
     metrics = what_if_metrics(y_true_current, y_pred_current, cross["y_after"], classes, n_boot=n_boot, level=level,
                               rng=rng)
     out["what_if"] = {"measured": 1, "reason": "", "method": WHAT_IF_METHOD, "n_splits": int(n_splits),

@@ -61,14 +61,13 @@ underconfident-correct list) cannot be computed, and ``unavailable`` says so.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
-from typing import Sequence
+from functools import partial
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from blindspot.calibration.binning import ReliabilityBins
 from blindspot.calibration.bootstrap import INTERVAL_METHOD
 from blindspot.calibration.confident import (
     check_thresholds,
@@ -83,6 +82,7 @@ from blindspot.calibration.recalibration import recalibration_whatif
 from blindspot.calibration.summary import CalibrationSummary, calibration_summary
 from blindspot.errors import ConfigError, InputError
 from blindspot.io.schema import probability_matrix
+from blindspot.seeding import named_rng
 from blindspot.stats import bh_qvalues, wilson_interval
 
 SLICE_PREFIXES = (("watch__", "watch"), ("found__", "found"))
@@ -191,11 +191,6 @@ class CalibrationAudit:
     classes: list = field(default_factory=list)
 
 
-def block_rng(seed: int, name: str) -> np.random.Generator:
-    """The generator of one block, independent of every other block."""
-    return np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])
-
-
 def check_config(cfg) -> list[float]:
     """Validate a :class:`~blindspot.config.CalibrationConfig`; returns the sorted thresholds.
 
@@ -226,17 +221,210 @@ def _too_small(n: int, min_n: int) -> dict:
     return {"n": int(n), "status": "too_small", "reason": f"n={int(n)} is below calibration.min_n={min_n}"}
 
 
-def audit_calibration(
-    frame: pd.DataFrame,
-    slices: pd.DataFrame | None,
-    *,
-    classes: Sequence[str],
-    cfg,
-    n_boot: int,
-    ci_level: float,
-    seed: int,
-    slices_source: str = "slices",
-) -> CalibrationAudit:
+def _probabilities(frame: pd.DataFrame, classes: list, y_pred: np.ndarray, conf: np.ndarray):
+    """Class probabilities as given, rebuilt from a binary confidence, or none (module docstring).
+
+    Returns
+    -------
+    proba : ndarray of float, shape (n, k), or None
+    source : str
+        ``given``, ``reconstructed_from_confidence`` or ``none``.
+    unavailable : dict metric -> why
+        The metrics that need probabilities, when there are none.
+    """
+    proba = probability_matrix(frame, classes)
+    if proba is not None:
+        return proba, "given", {}
+    k = len(classes)
+    if k == 2:
+        return binary_proba_from_confidence(y_pred, conf), "reconstructed_from_confidence", {}
+    why = f"needs class probabilities (only a confidence was given, {k} classes)"
+    names = ("brier", "log_loss", "classwise_ece", "underconfident_correct", "multiclass_temperature_scaling")
+    return None, "none", {name: why for name in names}
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The predictions as arrays plus the settings every step of the audit shares.
+
+    Built once by :func:`_rows`; each step of :func:`audit_calibration` reads it and
+    returns its part of the metrics, so no step sees another's intermediate state.
+
+    Attributes
+    ----------
+    frame : DataFrame, shape (n, ...)
+    classes : list of str, length k
+    correct : ndarray of bool, shape (n,)
+    conf : ndarray of float, shape (n,)
+    y_true, y_pred : ndarray of intp, shape (n,)
+    proba : ndarray of float, shape (n, k), or None
+    proba_source : str
+    unavailable : dict metric -> why (from missing probabilities)
+    slices : SliceTable
+    cfg : CalibrationConfig
+    thresholds : list of float
+        ``cfg.confident_thresholds``, checked and sorted.
+    n_boot, ci_level, seed
+    """
+
+    frame: pd.DataFrame
+    classes: list
+    correct: np.ndarray
+    conf: np.ndarray
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    proba: np.ndarray | None
+    proba_source: str
+    unavailable: dict
+    slices: SliceTable
+    cfg: object
+    thresholds: list
+    n_boot: int
+    ci_level: float
+    seed: int
+
+    def summarise(self, mask: np.ndarray | None, name: str) -> CalibrationSummary:
+        """:func:`calibration_summary` of the rows in ``mask`` (None: all), on the stream ``name``."""
+        def pick(a):
+            return a if (a is None or mask is None) else a[mask]
+
+        proba = pick(self.proba)
+        return calibration_summary(pick(self.correct), pick(self.conf), y_true=pick(self.y_true) if proba is not None
+                                   else None, proba=proba, rng=named_rng(self.seed, name), n_bins=self.cfg.n_bins,
+                                   n_boot=self.n_boot, ci_level=self.ci_level)
+
+
+def _rows(frame: pd.DataFrame, slices: pd.DataFrame | None, *, classes: Sequence[str], cfg, n_boot: int,
+          ci_level: float, seed: int, slices_source: str) -> _Rows:
+    """Check the config and the rows, then gather what every step needs (:class:`_Rows`)."""
+    thresholds = check_config(cfg)
+    classes = list(classes)
+    if len(frame) == 0:
+        raise InputError("predictions", "no predictions to calibrate.", expected="at least one row", found="0 rows")
+    conf = frame["confidence"].to_numpy(float)
+    y_pred = frame["y_pred"].to_numpy(np.intp)
+    proba, proba_source, unavailable = _probabilities(frame, classes, y_pred, conf)
+    return _Rows(frame=frame, classes=classes, correct=frame["correct"].to_numpy(bool), conf=conf,
+                 y_true=frame["y_true"].to_numpy(np.intp), y_pred=y_pred, proba=proba, proba_source=proba_source,
+                 unavailable=unavailable, slices=slice_table(frame["id"], slices, source=slices_source), cfg=cfg,
+                 thresholds=thresholds, n_boot=n_boot, ci_level=ci_level, seed=seed)
+
+
+def _confident_counts(rows: _Rows) -> dict:
+    """Confidently incorrect counts in one pass over the groups [all rows | each true class | each slice].
+
+    Group ``0`` is all rows, ``1 + i`` true class ``i``, ``1 + k + j`` slice ``j``.
+    """
+    k = len(rows.classes)
+    groups = np.column_stack([np.ones(len(rows.frame), bool), rows.y_true[:, None] == np.arange(k)[None, :],
+                              rows.slices.matrix])
+    return confident_error_counts(rows.correct, rows.conf, rows.thresholds, groups)
+
+
+def _by_class(rows: _Rows, overall: CalibrationSummary, rates: Callable[[int], dict]) -> dict:
+    """``by_class.<class>`` (module docstring); ``rates(g)`` is the confident-error block of group ``g``."""
+    min_n = rows.cfg.min_n
+    by_class = {}
+    for i, name in enumerate(rows.classes):
+        pred_mask = rows.y_pred == i
+        entry = {"n_true": int((rows.y_true == i).sum()), "n_predicted": int(pred_mask.sum()),
+                 "confidently_incorrect": rates(1 + i)}
+        if overall.classwise is not None:
+            entry["classwise_ece"] = ece_from_bins(overall.classwise[i])
+            entry["classwise_mce"] = mce_from_bins(overall.classwise[i])
+        if pred_mask.sum() >= min_n:
+            entry["when_predicted"] = {"status": "ok", **rows.summarise(pred_mask, f"class:{name}").metrics}
+        else:
+            entry["when_predicted"] = _too_small(pred_mask.sum(), min_n)
+        by_class[metric_key(name)] = entry
+    return by_class
+
+
+def _by_slice(rows: _Rows, rates: Callable[[int], dict]) -> tuple[dict, dict]:
+    """``slices.<key>`` (module docstring), with one BH family over every evaluated slice's ECE test.
+
+    Returns
+    -------
+    metrics : dict key -> dict
+        Every slice: ``too_small`` ones with their reason.
+    summaries : dict key -> CalibrationSummary
+        The evaluated slices only, in key order.
+    """
+    st, min_n, k = rows.slices, rows.cfg.min_n, len(rows.classes)
+    metrics, summaries = {}, {}
+    for j, key in enumerate(st.keys):
+        mask = st.matrix[:, j]
+        n_s = int(mask.sum())
+        if n_s < min_n:
+            metrics[key] = {**_too_small(n_s, min_n), "source": st.sources[j]}
+            continue
+        summaries[key] = summ = rows.summarise(mask, f"slice:{key}")
+        metrics[key] = {"status": "ok", "source": st.sources[j], **summ.metrics,
+                        "confidently_incorrect": rates(1 + k + j)}
+    q = bh_qvalues([metrics[s]["ece_p_value"] for s in summaries])
+    for s, qv in zip(summaries, q):
+        metrics[s]["ece_q_value"] = float(qv)
+    return metrics, summaries
+
+
+def _worst_slices(slice_metrics: dict, tested: Sequence[str], n_worst: int) -> list[str]:
+    """Most credibly miscalibrated first: highest ECE lower bound, then highest debiased ECE, then key."""
+    def order(s):
+        m = slice_metrics[s]
+        return -np.nan_to_num(m["ece_ci_low"], nan=-1.0), -np.nan_to_num(m["ece_debiased"], nan=-1.0), s
+
+    return sorted(tested, key=order)[:n_worst]
+
+
+def _listed_rows(rows: _Rows) -> tuple[list, dict, list]:
+    """The ranked confident errors, the underconfident-correct block and its ranked rows.
+
+    Returns
+    -------
+    confident_rows : list of dict
+    underconfident : dict
+        ``underconfident_correct`` (``unavailable`` without probabilities).
+    under_rows : list of dict
+    """
+    st, cfg, n = rows.slices, rows.cfg, len(rows.frame)
+    margin = prediction_margin(rows.proba) if rows.proba is not None else None
+    proba_of_label = rows.proba[np.arange(n), rows.y_true] if rows.proba is not None else None
+    confident_rows = confident_error_rows(rows.frame, rows.thresholds, margin=margin, proba_of_label=proba_of_label,
+                                          slice_keys=st.keys, slice_matrix=st.matrix, max_rows=cfg.max_listed_rows)
+    if margin is None:
+        return confident_rows, {"status": "unavailable", "reason": rows.unavailable["underconfident_correct"]}, []
+    u = int((rows.correct & (margin < cfg.underconfident_margin)).sum())
+    lo, hi = wilson_interval(u, n, rows.ci_level)
+    underconfident = {"status": "ok", "margin_below": cfg.underconfident_margin, "count": u,
+                      "rate": u / n, "rate_ci_low": float(lo), "rate_ci_high": float(hi)}
+    under_rows = underconfident_correct_rows(rows.frame, margin, cfg.underconfident_margin, slice_keys=st.keys,
+                                             slice_matrix=st.matrix, max_rows=cfg.max_listed_rows)
+    return confident_rows, underconfident, under_rows
+
+
+def _recalibration(rows: _Rows, overall: CalibrationSummary) -> tuple[dict, dict]:
+    """``recalibration`` with its advice, and the bins after each method (empty when it could not run)."""
+    try:
+        recal, bins = recalibration_whatif(rows.correct, rows.conf,
+                                           y_true=rows.y_true if rows.proba is not None else None, proba=rows.proba,
+                                           n_bins=rows.cfg.n_bins, n_splits=rows.cfg.recalibration_folds,
+                                           seed=rows.seed, thresholds=rows.thresholds, n_boot=rows.n_boot,
+                                           ci_level=rows.ci_level, rng=named_rng(rows.seed, "recalibration"))
+    except ValueError as exc:  # too few rows (or one class of correctness) to cross-fit
+        return {"status": "unavailable", "reason": str(exc)}, {}
+    advice = recalibration_advice(recal, overall.metrics, rows.thresholds, ci_level=rows.ci_level)
+    return {"status": "ok", **recal, "advice": advice}, bins
+
+
+def _settings(rows: _Rows) -> dict:
+    """The metrics file's header: what was measured, and how."""
+    return {"n": len(rows.frame), "classes": rows.classes, "probabilities": rows.proba_source,
+            "n_bins": rows.cfg.n_bins, "n_boot": rows.n_boot, "ci_level": rows.ci_level, "min_n": rows.cfg.min_n,
+            "interval_method": INTERVAL_METHOD, "confident_thresholds": rows.thresholds}
+
+
+def audit_calibration(frame: pd.DataFrame, slices: pd.DataFrame | None, *, classes: Sequence[str], cfg, n_boot: int,
+                      ci_level: float, seed: int, slices_source: str = "slices") -> CalibrationAudit:
     """Run the whole calibration audit.
 
     Parameters
@@ -258,134 +446,34 @@ def audit_calibration(
     -------
     CalibrationAudit
     """
-    thresholds = check_config(cfg)
-    classes = list(classes)
-    k = len(classes)
-    if len(frame) == 0:
-        raise InputError("predictions", "no predictions to calibrate.", expected="at least one row", found="0 rows")
-    correct = frame["correct"].to_numpy(bool)
-    conf = frame["confidence"].to_numpy(float)
-    y_true = frame["y_true"].to_numpy(np.intp)
-    y_pred = frame["y_pred"].to_numpy(np.intp)
-    proba = probability_matrix(frame, classes)
-    unavailable: dict[str, str] = {}
-    if proba is not None:
-        proba_source = "given"
-    elif k == 2:
-        proba, proba_source = binary_proba_from_confidence(y_pred, conf), "reconstructed_from_confidence"
-    else:
-        proba_source = "none"
-        why = f"needs class probabilities (only a confidence was given, {k} classes)"
-        for name in ("brier", "log_loss", "classwise_ece", "underconfident_correct", "multiclass_temperature_scaling"):
-            unavailable[name] = why
-    st = slice_table(frame["id"], slices, source=slices_source)
-    block = dict(n_bins=cfg.n_bins, n_boot=n_boot, ci_level=ci_level)
-
-    def summarise(mask, name):
-        yt = y_true if mask is None else y_true[mask]
-        pr = proba if (proba is None or mask is None) else proba[mask]
-        c = correct if mask is None else correct[mask]
-        cf = conf if mask is None else conf[mask]
-        return calibration_summary(c, cf, y_true=yt if pr is not None else None, proba=pr,
-                                   rng=block_rng(seed, name), **block)
-
-    overall = summarise(None, "overall")
-
-    # Confidently incorrect: one pass over [all rows | each true class | each slice].
-    groups = np.column_stack([np.ones(len(frame), bool), y_true[:, None] == np.arange(k)[None, :], st.matrix])
-    counts = confident_error_counts(correct, conf, thresholds, groups)
-
-    def rates(g):
-        return confident_error_rates(counts, thresholds, g, level=ci_level)
-
-    by_class = {}
-    for i, name in enumerate(classes):
-        pred_mask = y_pred == i
-        entry = {"n_true": int((y_true == i).sum()), "n_predicted": int(pred_mask.sum()),
-                 "confidently_incorrect": rates(1 + i)}
-        if overall.classwise is not None:
-            entry["classwise_ece"] = ece_from_bins(overall.classwise[i])
-            entry["classwise_mce"] = mce_from_bins(overall.classwise[i])
-        if pred_mask.sum() >= cfg.min_n:
-            entry["when_predicted"] = {"status": "ok", **summarise(pred_mask, f"class:{name}").metrics}
-        else:
-            entry["when_predicted"] = _too_small(pred_mask.sum(), cfg.min_n)
-        by_class[metric_key(name)] = entry
-
-    slice_metrics, slice_summaries = {}, {}
-    for j, key in enumerate(st.keys):
-        mask = st.matrix[:, j]
-        n_s = int(mask.sum())
-        if n_s < cfg.min_n:
-            slice_metrics[key] = {**_too_small(n_s, cfg.min_n), "source": st.sources[j]}
-            continue
-        summ = summarise(mask, f"slice:{key}")
-        slice_summaries[key] = summ
-        slice_metrics[key] = {"status": "ok", "source": st.sources[j], **summ.metrics,
-                              "confidently_incorrect": rates(1 + k + j)}
-    # One BH family over every slice's calibration test.
-    tested = list(slice_summaries)
-    q = bh_qvalues([slice_metrics[s]["ece_p_value"] for s in tested])
-    for s, qv in zip(tested, q):
-        slice_metrics[s]["ece_q_value"] = float(qv)
-    # Most credibly miscalibrated first: highest ECE lower bound, then highest debiased ECE, then key.
-    worst = sorted(tested, key=lambda s: (-np.nan_to_num(slice_metrics[s]["ece_ci_low"], nan=-1.0),
-                                          -np.nan_to_num(slice_metrics[s]["ece_debiased"], nan=-1.0), s))[: cfg.n_worst]
-
-    margin = prediction_margin(proba) if proba is not None else None
-    proba_of_label = proba[np.arange(len(frame)), y_true] if proba is not None else None
-    max_rows = cfg.max_listed_rows
-    confident_rows = confident_error_rows(frame, thresholds, margin=margin, proba_of_label=proba_of_label,
-                                          slice_keys=st.keys, slice_matrix=st.matrix, max_rows=max_rows)
-    if margin is not None:
-        under_mask = correct & (margin < cfg.underconfident_margin)
-        u = int(under_mask.sum())
-        lo, hi = wilson_interval(u, len(frame), ci_level)
-        underconfident = {"status": "ok", "margin_below": cfg.underconfident_margin, "count": u,
-                          "rate": u / len(frame), "rate_ci_low": float(lo), "rate_ci_high": float(hi)}
-        under_rows = underconfident_correct_rows(frame, margin, cfg.underconfident_margin, slice_keys=st.keys,
-                                                 slice_matrix=st.matrix, max_rows=max_rows)
-    else:
-        underconfident = {"status": "unavailable", "reason": unavailable["underconfident_correct"]}
-        under_rows = []
-
-    recal_bins: dict[str, ReliabilityBins] = {}
-    try:
-        recal, recal_bins = recalibration_whatif(correct, conf, y_true=y_true if proba is not None else None,
-                                                 proba=proba, n_bins=cfg.n_bins, n_splits=cfg.recalibration_folds,
-                                                 seed=seed, thresholds=thresholds, n_boot=n_boot,
-                                                 ci_level=ci_level, rng=block_rng(seed, "recalibration"))
-        recal = {"status": "ok", **recal,
-                 "advice": recalibration_advice(recal, overall.metrics, thresholds, ci_level=ci_level)}
-    except ValueError as exc:  # too few rows (or one class of correctness) to cross-fit
-        recal = {"status": "unavailable", "reason": str(exc)}
-        unavailable["recalibration"] = str(exc)
-
-    n_conf_total = int(counts["count"][0, 0])
+    rows = _rows(frame, slices, classes=classes, cfg=cfg, n_boot=n_boot, ci_level=ci_level, seed=seed,
+                 slices_source=slices_source)
+    overall = rows.summarise(None, "overall")
+    counts = _confident_counts(rows)
+    rates = partial(confident_error_rates, counts, rows.thresholds, level=ci_level)
+    slice_metrics, slice_summaries = _by_slice(rows, rates)
+    confident_rows, underconfident, under_rows = _listed_rows(rows)
+    recal, recal_bins = _recalibration(rows, overall)
+    unavailable = {**rows.unavailable, **({"recalibration": recal["reason"]} if recal["status"] != "ok" else {})}
+    worst = _worst_slices(slice_metrics, list(slice_summaries), cfg.n_worst)
+    n_keys, n_tested = len(rows.slices.keys), len(slice_summaries)
     metrics = {
-        "n": len(frame),
-        "classes": classes,
-        "probabilities": proba_source,
-        "n_bins": cfg.n_bins,
-        "n_boot": n_boot,
-        "ci_level": ci_level,
-        "min_n": cfg.min_n,
-        "interval_method": INTERVAL_METHOD,
-        "confident_thresholds": thresholds,
+        **_settings(rows),
         "overall": overall.metrics,
         "miscalibration_direction": miscalibration_direction(overall.metrics, ci_level=ci_level),
         "confidently_incorrect": rates(0),
         "underconfident_correct": underconfident,
-        "by_class": by_class,
+        "by_class": _by_class(rows, overall, rates),
         "slices": slice_metrics,
-        "slice_counts": {"total": len(st.keys), "evaluated": len(tested), "too_small": len(st.keys) - len(tested)},
+        "slice_counts": {"total": n_keys, "evaluated": n_tested, "too_small": n_keys - n_tested},
         "worst_slices": worst,
         "recalibration": recal,
-        "listed_rows": {"confident_errors": len(confident_rows), "confident_errors_total": n_conf_total,
+        "listed_rows": {"confident_errors": len(confident_rows), "confident_errors_total": int(counts["count"][0, 0]),
                         "underconfident_correct": len(under_rows),
-                        "max_listed_rows": max_rows if max_rows is not None else np.nan},
+                        "max_listed_rows": cfg.max_listed_rows if cfg.max_listed_rows is not None else np.nan},
         "unavailable": unavailable,
     }
     return CalibrationAudit(metrics=metrics, overall=overall, slices=slice_summaries, worst_slices=worst,
                             recalibration_bins=recal_bins, confident_rows=confident_rows,
-                            underconfident_rows=under_rows, correct=correct, confidence=conf, classes=classes)
+                            underconfident_rows=under_rows, correct=rows.correct, confidence=rows.conf,
+                            classes=rows.classes)

@@ -359,20 +359,9 @@ def ece_change(correct, before, after, bins_before: ReliabilityBins, bins_after:
             "ece_reduction_ci_low": float(low), "ece_reduction_ci_high": float(high)}
 
 
-def recalibration_whatif(
-    correct,
-    confidence,
-    *,
-    y_true=None,
-    proba=None,
-    n_bins: int = 10,
-    n_splits: int = 5,
-    seed: int = 0,
-    thresholds: Sequence[float] = (),
-    n_boot: int = 0,
-    ci_level: float = 0.95,
-    rng: np.random.Generator | None = None,
-) -> tuple[dict, dict[str, ReliabilityBins]]:
+def recalibration_whatif(correct, confidence, *, y_true=None, proba=None, n_bins: int = 10, n_splits: int = 5,
+                         seed: int = 0, thresholds: Sequence[float] = (), n_boot: int = 0, ci_level: float = 0.95,
+                         rng: np.random.Generator | None = None) -> tuple[dict, dict[str, ReliabilityBins]]:
     """Scores before and after cross-fitted temperature scaling and isotonic regression.
 
     Parameters
@@ -416,42 +405,60 @@ def recalibration_whatif(
     folds = cross_fit_folds(correct, n_splits=n_splits, seed=seed)
     before, bins_before = _scores(correct, confidence, y_true=y_true, proba=proba, n_bins=n_bins)
     ts = temperature_scaling_oof(correct, confidence, folds, y_true=y_true, proba=proba, seed=seed)
-    after_ts, bins_ts = _scores(correct, ts.confidence, y_true=y_true, proba=ts.proba, n_bins=n_bins)
     iso = isotonic_oof(correct, confidence, folds, seed=seed)
-    after_iso, bins_iso = _scores(correct, iso.confidence, n_bins=n_bins)
-    every = _fit_rows(np.ones(correct.size, bool), seed, n_splits)  # "fold" n_splits: all rows
-    t_all = (fit_temperature(np.asarray(y_true)[every], np.asarray(proba)[every]) if proba is not None
-             else fit_top_label_temperature(correct[every], confidence[every]))
-    methods = {"temperature_scaling": after_ts, "isotonic": after_iso}
     after_conf = {"temperature_scaling": ts.confidence, "isotonic": iso.confidence}
-    after_bins = {"temperature_scaling": bins_ts, "isotonic": bins_iso}
+    methods, bins = {}, {"none": bins_before}
+    for name, proba_after in (("temperature_scaling", ts.proba), ("isotonic", None)):
+        methods[name], bins[name] = _scores(correct, after_conf[name], y_true=y_true, proba=proba_after, n_bins=n_bins)
     if thresholds:
         before["confidently_incorrect"] = confident_after(correct, confidence, confidence, thresholds, level=ci_level)
     if n_boot > 0:
         rng = np.random.default_rng(seed) if rng is None else rng
-    for name, block in methods.items():
-        if thresholds:
-            block["confidently_incorrect"] = confident_after(correct, confidence, after_conf[name], thresholds,
-                                                             level=ci_level)
-        if n_boot > 0:
-            block.update(ece_change(correct, confidence, after_conf[name], bins_before, after_bins[name],
-                                    n_boot=n_boot, level=ci_level, rng=rng))
+    for name, block in methods.items():  # in this order: the methods share ``rng``
+        block.update(_what_if(correct, confidence, after_conf[name], bins_before, bins[name], thresholds=thresholds,
+                              n_boot=n_boot, ci_level=ci_level, rng=rng))
+    t_all = _temperature_all_rows(correct, confidence, y_true=y_true, proba=proba, seed=seed, n_splits=n_splits)
+    return _headline(before, methods, t_all, ts.temperatures, multiclass=proba is not None, n_splits=n_splits,
+                     with_intervals=n_boot > 0), bins
+
+
+def _temperature_all_rows(correct, confidence, *, y_true, proba, seed: int, n_splits: int) -> float:
+    """The temperature fitted on every row: descriptive only (the what-if uses the cross-fitted ones)."""
+    every = _fit_rows(np.ones(correct.size, bool), seed, n_splits)  # "fold" n_splits: all rows
+    if proba is not None:
+        return fit_temperature(np.asarray(y_true)[every], np.asarray(proba)[every])
+    return fit_top_label_temperature(correct[every], confidence[every])
+
+
+def _what_if(correct, before, after, bins_before: ReliabilityBins, bins_after: ReliabilityBins, *,
+             thresholds: Sequence[float], n_boot: int, ci_level: float, rng) -> dict:
+    """One method's confident errors after it (with ``thresholds``) and ECE change (with ``n_boot > 0``)."""
+    out = {}
+    if thresholds:
+        out["confidently_incorrect"] = confident_after(correct, before, after, thresholds, level=ci_level)
+    if n_boot > 0:
+        out.update(ece_change(correct, before, after, bins_before, bins_after, n_boot=n_boot, level=ci_level,
+                              rng=rng))
+    return out
+
+
+def _headline(before: dict, methods: dict, t_all: float, fold_temperatures: np.ndarray, *, multiclass: bool,
+              n_splits: int, with_intervals: bool) -> dict:
+    """The what-if's metrics: each method's block, the temperature and the best method's gains."""
     best = min(methods, key=lambda k: (methods[k]["brier_top_label"], k))
     reduction = before["brier_top_label"] - methods[best]["brier_top_label"]
-    metrics = {
+    return {
         "none": before,
-        "temperature_scaling": after_ts,
-        "isotonic": after_iso,
+        **methods,
         "temperature": t_all,
-        "temperature_scope": "multiclass" if proba is not None else "top_label",
-        "temperature_folds_min": float(ts.temperatures.min()),
-        "temperature_folds_max": float(ts.temperatures.max()),
+        "temperature_scope": "multiclass" if multiclass else "top_label",
+        "temperature_folds_min": float(fold_temperatures.min()),
+        "temperature_folds_max": float(fold_temperatures.max()),
         "n_splits": n_splits,
         "best_method": best,
         "ece_reduction": before["ece"] - methods[best]["ece"],
         **({"ece_reduction_ci_low": methods[best]["ece_reduction_ci_low"],
-            "ece_reduction_ci_high": methods[best]["ece_reduction_ci_high"]} if n_boot > 0 else {}),
+            "ece_reduction_ci_high": methods[best]["ece_reduction_ci_high"]} if with_intervals else {}),
         "brier_top_label_reduction": reduction,
         "brier_top_label_reduction_share": reduction / before["brier_top_label"] if before["brier_top_label"] > 0 else np.nan,
     }
-    return metrics, {"none": bins_before, "temperature_scaling": bins_ts, "isotonic": bins_iso}

@@ -61,17 +61,8 @@ def confidence_auroc(correct, confidence) -> float:
     return float((ranks[correct].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def calibration_summary(
-    correct,
-    confidence,
-    *,
-    y_true=None,
-    proba=None,
-    n_bins: int = 10,
-    n_boot: int = 1000,
-    ci_level: float = 0.95,
-    rng: np.random.Generator,
-) -> CalibrationSummary:
+def calibration_summary(correct, confidence, *, y_true=None, proba=None, n_bins: int = 10, n_boot: int = 1000,
+                        ci_level: float = 0.95, rng: np.random.Generator) -> CalibrationSummary:
     """Top-label reliability, the ECE family, Brier and log loss, with intervals.
 
     Parameters
@@ -102,7 +93,6 @@ def calibration_summary(
     """
     correct = np.asarray(correct, dtype=bool)
     confidence = np.asarray(confidence, dtype=float)
-    n = confidence.size
     bins_w = reliability_bins(correct, confidence, n_bins=n_bins, strategy="uniform")
     bins_m = reliability_bins(correct, confidence, n_bins=n_bins, strategy="quantile")
 
@@ -113,6 +103,15 @@ def calibration_summary(
         losses["log_loss"] = log_loss_rows(y_true, proba)
         classwise = classwise_bins(y_true, proba, n_bins=n_bins, strategy="uniform")
 
+    m = _point_metrics(correct, confidence, bins_w, bins_m, losses, classwise)
+    m.update(_intervals(m, correct, confidence, bins_w, bins_m, losses, n_boot=n_boot, ci_level=ci_level, rng=rng))
+    return CalibrationSummary(metrics=m, bins=bins_w, bins_equal_mass=bins_m, classwise=classwise)
+
+
+def _point_metrics(correct: np.ndarray, confidence: np.ndarray, bins_w: ReliabilityBins, bins_m: ReliabilityBins,
+                   losses: dict, classwise: list | None) -> dict:
+    """Every number of :func:`calibration_summary` but the intervals (``losses``: name -> per-row loss, shape (n,))."""
+    n = confidence.size
     m: dict = {
         "n": n,
         "accuracy": float(correct.mean()) if n else np.nan,
@@ -129,24 +128,35 @@ def calibration_summary(
         m["classwise_ece"] = float(np.mean([ece_from_bins(b) for b in classwise]))
     # Discrimination, not calibration: does confidence rank right answers above wrong ones?
     m["confidence_auroc"] = confidence_auroc(correct, confidence)
+    return m
 
+
+def _intervals(m: dict, correct: np.ndarray, confidence: np.ndarray, bins_w: ReliabilityBins,
+               bins_m: ReliabilityBins, losses: dict, *, n_boot: int, ci_level: float,
+               rng: np.random.Generator) -> dict:
+    """The interval keys of :func:`calibration_summary` for the point values ``m`` (all NaN when ``n_boot`` is 0).
+
+    Draws from ``rng`` in a fixed order (the cell bootstrap, then the consistency nulls
+    of the two binnings), so the same seed gives the same intervals.
+    """
+    out: dict = {}
     smooth = ["overconfidence", *losses]
-    if n_boot > 0 and n > 0:
+    if n_boot > 0 and confidence.size > 0:
         reps = calibration_replicates(correct, confidence, edges_width=bins_w.edges, edges_mass=bins_m.edges,
                                       extra=losses, n_boot=n_boot, rng=rng)
         for name, bins in (("ece", bins_w), ("ece_equal_mass", bins_m)):
             null = consistency_null(bins, n_boot=n_boot, rng=rng)
             iv = ece_interval(m[name], reps[name], null, level=ci_level)
-            m[f"{name}_ci_low"], m[f"{name}_ci_high"] = iv["ci_low"], iv["ci_high"]
-            m[f"{name}_debiased"], m[f"{name}_p_value"] = iv["debiased"], iv["p_value"]
-            m[f"{name}_noise_floor"] = iv["noise_floor"]
+            out[f"{name}_ci_low"], out[f"{name}_ci_high"] = iv["ci_low"], iv["ci_high"]
+            out[f"{name}_debiased"], out[f"{name}_p_value"] = iv["debiased"], iv["p_value"]
+            out[f"{name}_noise_floor"] = iv["noise_floor"]
         for name in smooth:
             low, high = percentile_interval(reps[name], ci_level)
-            m[f"{name}_ci_low"], m[f"{name}_ci_high"] = float(low), float(high)
+            out[f"{name}_ci_low"], out[f"{name}_ci_high"] = float(low), float(high)
     else:
         for name in ("ece", "ece_equal_mass"):
             for suffix in ("ci_low", "ci_high", "debiased", "p_value", "noise_floor"):
-                m[f"{name}_{suffix}"] = np.nan
+                out[f"{name}_{suffix}"] = np.nan
         for name in smooth:
-            m[f"{name}_ci_low"] = m[f"{name}_ci_high"] = np.nan
-    return CalibrationSummary(metrics=m, bins=bins_w, bins_equal_mass=bins_m, classwise=classwise)
+            out[f"{name}_ci_low"] = out[f"{name}_ci_high"] = np.nan
+    return out
