@@ -100,7 +100,7 @@ def test_an_empty_watchlist_slice_keeps_every_blind_spot(tmp_path):
     ranked = section(md, "Ranked blind spots")
     assert all(f"`{f['key']}`" in ranked for f in spots)
     assert "No slice is worse than the rest within" not in md
-    assert re.search(r"<br>`words_le_10` \| 0 \| not tested: no rows \|", ranked)
+    assert re.search(r"`words_le_10` \| 0 \| \u2014 \|.*\| not tested: no rows \|", ranked)
     assert check_complete(md, html, findings(root)) == []
 
 

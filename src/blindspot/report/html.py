@@ -44,7 +44,7 @@ table { border-collapse: collapse; width: 100%; font-size: .88rem; }
 th, td { border-bottom: 1px solid var(--rule); padding: .3rem .45rem; vertical-align: top; text-align: left; }
 th { background: #f8f9fa; font-weight: 600; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
-td.r { min-width: 4.2rem; }
+td.r { min-width: 4.2rem; white-space: nowrap; }
 th.wide, td.wide { min-width: 13rem; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: .85rem; padding-top: .3rem; }
 figure { margin: 1rem 0; }

@@ -19,7 +19,7 @@ from blindspot.direction import direction_of, higher_is_better
 from blindspot.keys import threshold_key
 from blindspot.report.complete import SECTION_TITLES, STATS_TITLE
 from blindspot.report.document import (Break, BulletList, Callout, Code, Document, Em, Figure, Heading, Paragraph,
-                                       Quote, Run, Strong, Table, run, truncate)
+                                       Quote, Run, Strong, Table, plain, run, truncate)
 from blindspot.report.load import (GENERIC_REASON, Comparison, Delta, Estimate, Inputs, Unmeasured, headlines,
                                    humanize, measured)
 from blindspot.report.reasoning import (INCOMPLETE, NOT_READY, class_finding, class_mix_entries, collapsed_classes,
@@ -148,7 +148,7 @@ def _sentence_join(parts: Sequence[str]) -> str:
 
 def slice_name(description: str, key: str) -> Run:
     """A slice in plain words with its key beneath (a table cell)."""
-    return run(description or key, Break(), Code(key))
+    return run(description, Break(), Code(key)) if description and description != key else run(Code(key))
 
 
 def _status_line(st) -> Callout:
@@ -163,12 +163,10 @@ def _status_line(st) -> Callout:
         quoted = ("'{}'" if words.startswith("weak") else "\u201c{}\u201d").format
         shown = f" ({', '.join(quoted(x) for x in named)})" if 0 < len(named) <= 3 else ""
         return (words if n is None else f"{cnt(n)} {words}") + shown
-    parts = [", ".join(phrase(n, w) for n, w in st.blockers)]
-    if st.notes:
-        parts.append(("; also " if st.blockers else "") + ", ".join(phrase(n, w) for n, w in st.notes))
-    if not st.blockers and not st.notes:
-        parts.append("no class and no slice is significantly worse than the rest")
-    return Callout(kind, "".join(parts) + ".", label=st.label)
+    lead = (", ".join(phrase(n, w) for n, w in st.blockers) if st.blockers
+            else "no class and no slice is significantly worse than the rest")
+    also = f"; also {', '.join(phrase(n, w) for n, w in st.notes)}" if st.notes else ""
+    return Callout(kind, f"{lead}{also}.", label=st.label)
 
 
 def _class_bullets(inputs: Inputs, *, max_classes: int = 4) -> list:
@@ -366,23 +364,24 @@ def repeated_texts(inputs: Inputs, *, alpha: float) -> list:
     return out
 
 
-def _also(entry, key_of_mix: bool = False) -> Run:
+def _also(entry) -> str:
     """The slice's other significant metrics: "error rate 0.41 vs 0.26 (q = 0.003, through its class mix)"."""
     parts = []
     for o in entry.others:
         why = ", through its class mix" if o.evidence == "class_mix" else ""
         q = o.conditional_q_value if o.evidence == "within_class" and o.conditional_q_value is not None else o.q_value
         parts.append(f"{metric_label(o.metric)} {f2(o.value.value)} vs {f2(o.rest_value)} ({qtext(q)}{why})")
-    return run("; ".join(parts) if parts else "—")
+    return "; ".join(parts)
 
 
-def _failures(f) -> str:
-    """"7 of 86 'positive'": the failures behind the rate over the reviews it is computed on (presentation only)."""
+def _failures(f, *, broken: bool = False) -> Run:
+    """"7 of 86 'positive' reviews": the failures behind the rate over the reviews it is computed on
+    (presentation only); ``broken`` puts what was counted on a line of its own (a narrow table cell)."""
     rate = f.value.value if f.metric == "error_rate" else 1 - f.value.value
     if not _ok(rate):
-        return not_measurable(rate)
+        return run(not_measurable(rate))
     of = f"'{f.metric[len('recall_'):]}' reviews" if f.metric.startswith("recall_") else "reviews"
-    return f"{cnt(round(rate * f.n))} of {cnt(f.n)} {of}"
+    return run(f"{cnt(round(rate * f.n))} of {cnt(f.n)}", Break() if broken else " ", of)
 
 
 def _own_table(inputs: Inputs, entries: list, *, max_rows: int) -> list:
@@ -397,18 +396,19 @@ def _own_table(inputs: Inputs, entries: list, *, max_rows: int) -> list:
     for e in entries[:max_rows]:
         f = e.lead
         q_own = f.conditional_q_value if f.conditional_q_value is not None else f.q_value
-        expected = ("(within one class)" if f.metric != "error_rate" else
-                    f1(f.expected_given_class_mix) if f.expected_given_class_mix is not None else "n/a")
-        rows.append([cnt(f.rank), slice_name(f.description, f.key),
+        # An error rate's errors beside what the slice's class mix predicts (a recall is within one class).
+        expected = (run(Break(), f"class mix predicts {f1(f.expected_given_class_mix)}")
+                    if f.metric == "error_rate" and f.expected_given_class_mix is not None else ())
+        also = run(Break(), Em("also worse: " + _also(e))) if e.others else ()
+        rows.append([cnt(f.rank), run(slice_name(f.description, f.key), also),
                      f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})", metric_label(f.metric),
-                     est(f.value, f2), f2(f.rest_value), f"{signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}",
-                     qcell(q_own), _failures(f), expected, conf_cell(f), _also(e)])
-    return [Table(["#", "slice", "reviews (share)", "metric", "value", "rest", "gap", "q within classes",
-                   "errors, of the reviews counted", "class mix predicts", f"confidently incorrect {thr}",
-                   "also significantly worse"], rows,
-                  align=("r", "l", "r", "l", "r", "r", "r", "r", "r", "r", "r", "l"), wide=1,
-                  caption="One row per slice, ranked by the evidence within its true classes; the last column "
-                          "holds its other significant metrics.")]
+                     run(f"{est(f.value, f2)} vs {f2(f.rest_value)}", Break(),
+                         f"gap {signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}"),
+                     qcell(q_own), run(_failures(f, broken=True), expected), conf_cell(f)])
+    return [Table(["#", "slice", "reviews (share)", "metric", "slice vs rest", "q within classes", "errors",
+                   f"confidently incorrect {thr}"], rows, align=("r", "l", "r", "l", "r", "r", "r", "r"), wide=1,
+                  caption="One row per slice, ranked by the evidence within its true classes; \u201calso worse\u201d "
+                          "names the slice's other significant metrics.")]
 
 
 def _mix_table(inputs: Inputs, entries: list, *, max_rows: int) -> list:
@@ -434,19 +434,19 @@ def _more(entries: list, label_q) -> Paragraph:
 
 
 # Why a watchlist metric was not tested, short enough for a table cell (the full words: load.REASONS).
-_SHORT_REASONS = {"below_min_class_support": "too few of the class", "no_variation": "no variation"}
+_SHORT_REASONS = {"below_min_class_support": "too few", "no_variation": "no variation"}
 
 
 def _watch_cell(f, untested_reason: str = "") -> Run:
-    """One metric of a watchlist slice: "0.92 vs 0.99, q 0.010 (86 reviews)", bold when significant."""
+    """One metric of a watchlist slice: "0.92 vs 0.99", beneath it "q = 0.010 (86)"; bold when significant."""
     if f is None:
         why = _SHORT_REASONS.get(untested_reason) or humanize(untested_reason)
-        return run(f"not tested{': ' + why if why else ''}")
+        return run("not tested", Break(), why) if why else run("not tested")
     if not _ok(f.value.value):
         return run(not_measurable(f.value.value))
     q = f.conditional_q_value if f.evidence == "within_class" and f.conditional_q_value is not None else f.q_value
-    text = f"{f2(f.value.value)} vs {f2(f.rest_value)}, {qtext(q)} ({cnt(f.n)})"
-    return run(Strong(text) if f.significant else text)
+    head, tail = f"{f2(f.value.value)} vs {f2(f.rest_value)}", f"{qtext(q)} ({cnt(f.n)})"
+    return run(Strong(head), Break(), Strong(tail)) if f.significant else run(head, Break(), tail)
 
 
 def _watch_status(w, tested: list) -> str:
@@ -473,9 +473,12 @@ def watchlist(inputs: Inputs, *, max_class_columns: int = 4) -> list:
     for w in sl.watchlist:
         tested = [f for f in sl.findings if f.key == w.key and f.source != "class"]
         by_metric = {f.metric: f for f in tested}
-        desc = next((f.description for f in tested), "") or w.key
-        cells = [_watch_cell(by_metric.get(m), w.untested.get(m, "") or (w.reason if m == "error_rate" else ""))
-                 for m in metrics]
+        desc = next((f.description for f in tested), "")
+        if not tested:  # nothing measured on this data: the status says why, once
+            rows.append([slice_name(desc, w.key), cnt(w.n), *["\u2014"] * (len(metrics) + (not per_class)),
+                         _watch_status(w, tested)])
+            continue
+        cells = [_watch_cell(by_metric.get(m), w.untested.get(m, "")) for m in metrics]
         if not per_class:
             recalls = [f for f in tested if f.metric.startswith("recall_")]
             worse = [f for f in recalls if f.significant]
@@ -488,9 +491,11 @@ def watchlist(inputs: Inputs, *, max_class_columns: int = 4) -> list:
     return [Heading(3, "Watchlist"),
             Paragraph("Named slices followed on every model version (", Code("slices.watchlist"),
                       "), whether or not they are blind spots today, with every metric tested on them:"),
-            Table(header, rows, align=("l", "r") + ("r",) * (len(header) - 3) + ("l",), wide=0,
+            Table(header, rows, align=("l", "r") + ("r",) * (len(header) - 3) + ("l",),
                   caption="Each cell: the slice against the rest, the q value and (in brackets) the reviews the "
-                          "metric is computed on; bold: significantly worse.")]
+                          "metric is computed on; bold: significantly worse. Not tested: too few reviews of the "
+                          "class in the slice (slices.min_class_support), or no variation (the metric is the same "
+                          "everywhere, e.g. a class never predicted).")]
 
 
 def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
@@ -911,7 +916,7 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
                 else "")
         rows.append([
             f"\u201c{f.description}\u201d ({cnt(f.slice_n)} reviews): {metric_label(f.metric)} {f2(f.value.value)} "
-            f"against {f2(f.rest_value)} elsewhere ({qtext(q_own)}); {_failures(f)} "
+            f"against {f2(f.rest_value)} elsewhere ({qtext(q_own)}); {plain(_failures(f))} "
             f"{'wrong' if f.metric == 'error_rate' else 'missed'}{more}",
             "People writing reviews like these get worse readings than the headline accuracy promises, and the "
             "global metric does not show it.",
