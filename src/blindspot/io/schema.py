@@ -7,8 +7,11 @@
 - a list of *rejected* rows, each kept verbatim with the first reason it failed.
 
 Checks run column-wise over the whole table (no per-row Python loop on the hot
-path); a row is judged by the first check it fails, in the order of :data:`REASONS`,
-and every row is accounted for: ``rows_in == rows_clean + rows_rejected``.
+path). File-level checks come first (are the columns there, do the classes fit the file:
+a failure stops the run); then the row checks of :data:`ROW_CHECKS`, each a small named
+function for one rule, in order: a row is rejected with the first reason it fails (the
+names are :data:`REASONS`), and every row is accounted for:
+``rows_in == rows_clean + rows_rejected``.
 
 Canonical columns
 -----------------
@@ -44,7 +47,7 @@ PROBA_PREFIX = "proba__"
 META_PREFIX = "meta__"
 CORE = ("record", "id", "text", "label", "prediction", "confidence", "y_true", "y_pred", "correct")
 
-# Reasons a row is rejected, in the order they are checked.
+# Reasons a row can be rejected, as metrics/ingest.json lists them (the rules run in ROW_CHECKS order).
 REASONS = (
     "unparseable_record",
     "record_too_large",
@@ -276,26 +279,6 @@ def _bounded(raw) -> dict:
             "raw_sha256": hashlib.sha256(data).hexdigest()}
 
 
-class _Judge:
-    """Assigns each row the first reason it fails; later checks see only live rows."""
-
-    def __init__(self, n: int):
-        self.reason = np.full(n, None, dtype=object)
-        self.field = np.full(n, None, dtype=object)
-        self.detail = np.full(n, None, dtype=object)
-
-    @property
-    def alive(self) -> np.ndarray:
-        return pd.isna(self.reason)
-
-    def flag(self, mask: np.ndarray, reason: str, field_name: str, explain: Callable[[int], str]) -> None:
-        hit = np.flatnonzero(np.asarray(mask, bool) & self.alive)
-        self.reason[hit] = reason
-        self.field[hit] = field_name
-        for i in hit:  # only failing rows are formatted: cheap when the data is good
-            self.detail[i] = explain(int(i))
-
-
 def _label_problem(found, classes: Sequence[str], kind: str) -> str:
     text = f"{kind} {_fmt(found)} is not one of the configured classes {list(classes)}"
     if isinstance(found, str):
@@ -490,6 +473,444 @@ def _rejected_row(record, line, reason, field_name, detail, raw) -> dict:
             "detail": detail, **_bounded(raw)}
 
 
+# --------------------------------------------------------------------------- the table under validation
+
+
+class _Rejections:
+    """Row-rejection collector: the first reason each row fails, with its field and detail.
+
+    Checks run in order and each sees only the rows still alive, so a rejected row keeps
+    the first reason it failed and is never judged again.
+    """
+
+    def __init__(self, n: int):
+        self.reason = np.full(n, None, dtype=object)
+        self.field = np.full(n, None, dtype=object)
+        self.detail = np.full(n, None, dtype=object)
+
+    @property
+    def alive(self) -> np.ndarray:
+        return pd.isna(self.reason)
+
+    def flag(self, mask: np.ndarray, reason: str, field_name: str, explain: Callable[[int], str]) -> None:
+        hit = np.flatnonzero(np.asarray(mask, bool) & self.alive)
+        self.reason[hit] = reason
+        self.field[hit] = field_name
+        for i in hit:  # only failing rows are formatted: cheap when the data is good
+            self.detail[i] = explain(int(i))
+
+
+@dataclass
+class _Rows:
+    """The table under validation: what the file-level checks found, and what the row checks derive.
+
+    Attributes
+    ----------
+    table : RawTable
+    classes : list of str, length n_classes
+    tolerance : float
+    required : dict of str to str
+        Contract role (text, label, prediction, and id and confidence when configured) ->
+        column name, in that order.
+    col : dict of str to Series, each shape (n,)
+        The required columns, labels and predictions with integers as their decimal text.
+    mapped, known : dict of str to Series / ndarray of bool, shape (n,)
+        ``label`` and ``prediction`` after ``label_map``, and whether each is a configured class.
+    prob_col : str or None
+        The column of class -> probability mappings.
+    prob_cols : list of str
+        The flat probability columns, one per class (``probability_prefix``), or none.
+    probability_prefix : str or None
+    metadata : list
+        Metadata columns kept, as named in the file.
+    conf : ndarray of float, shape (n,), or None
+        Confidence; set by the type checks (the largest probability when no column gives it).
+    proba : ndarray of float, shape (n, n_classes), or None
+        Probabilities; set by the type checks.
+    proba_field : str or None
+        The field a probability rejection names.
+    ids : Series, shape (n,), or None
+        Ids as text (``row-<record>`` without an id column); set by the duplicate check.
+    index : dict of str to int
+        Class name -> class index.
+    """
+
+    table: RawTable
+    classes: list
+    tolerance: float
+    required: dict
+    col: dict
+    mapped: dict
+    known: dict
+    prob_col: str | None
+    prob_cols: list
+    probability_prefix: str | None
+    metadata: list
+    conf: np.ndarray | None = None
+    proba: np.ndarray | None = None
+    proba_field: str | None = None
+    ids: pd.Series | None = None
+    index: dict = field(init=False)
+
+    def __post_init__(self):
+        self.index = {c: k for k, c in enumerate(self.classes)}
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.table.frame
+
+    @property
+    def n(self) -> int:
+        return len(self.table.frame)
+
+    def as_written(self, name: str, i: int):
+        # pandas may have turned a JSON integer into a float when building the frame.
+        return self.table.objects[i].get(name) if self.table.objects is not None else self.frame[name].iat[i]
+
+    def missing(self, name: str) -> np.ndarray:
+        # In JSON a literal NaN is a value (caught as non_finite later), not a missing
+        # field: only an absent key or null is missing. Elsewhere NaN means missing.
+        if self.table.objects is not None:
+            return np.fromiter((o.get(name) is None for o in self.table.objects), bool, count=self.n)
+        return _is_missing(self.frame[name])
+
+
+# --------------------------------------------------------------------------- file-level checks
+
+
+def _contract_columns(path: str, frame: pd.DataFrame, columns, probability_prefix: str | None,
+                      classes: list) -> tuple[dict, str | None, list]:
+    """The columns the contract reads: ``required`` (role -> column), the mapping column, the flat columns.
+
+    Raises
+    ------
+    InputError
+        Neither a confidence column nor probabilities are configured.
+    """
+    prob_cols = [f"{probability_prefix}{c}" for c in classes] if probability_prefix else []
+    prob_col = None if probability_prefix else columns.probabilities
+    if prob_col is not None and prob_col not in frame.columns:
+        prob_col = None  # probabilities are optional: absent column means none given
+    has_proba = bool(prob_cols) or prob_col is not None
+    required = {"text": columns.text, "label": columns.label, "prediction": columns.prediction}
+    if columns.id is not None:
+        required["id"] = columns.id
+    if columns.confidence is not None and not (has_proba and columns.confidence not in frame.columns):
+        required["confidence"] = columns.confidence
+    elif not has_proba:
+        raise InputError(path, "neither a confidence column nor probabilities are configured.",
+                         expected="model.columns.confidence or model.columns.probabilities (or model.probability_prefix)")
+    return required, prob_col, prob_cols
+
+
+def _stop_absent(path: str, frame: pd.DataFrame, required: dict, absent: list) -> None:
+    """Stop when a contract column is missing from every record (``absent`` names them)."""
+    if absent:
+        raise InputError(
+            path,
+            "required column(s) missing from every record: " + ", ".join(absent) + ".",
+            expected="the contract fields " + ", ".join(repr(c) for c in required.values()) + " (see model.columns)",
+            found="columns " + ", ".join(repr(str(c)) for c in frame.columns),
+            hint="map your column names in model.columns, e.g. `dvc exp run -S model.columns.label=gold`.",
+        )
+
+
+def _map_labels(col: dict, label_map: dict, classes: list) -> tuple[dict, dict]:
+    """Labels and predictions as text (in ``col``), then aliased: (mapped, known) per role."""
+    mapped, known = {}, {}
+    for role in ("label", "prediction"):
+        values = _labels_as_text(col[role])
+        col[role] = values
+        values = values.map(lambda v: label_map.get(v, v) if isinstance(v, str) else v) if label_map else values
+        mapped[role] = values
+        if _kind(values) == "string":  # all text: a hash lookup per value, in C
+            known[role] = values.isin(classes).to_numpy(bool)
+        else:
+            known[role] = values.map(lambda v: isinstance(v, str) and v in classes).to_numpy(bool)
+    return mapped, known
+
+
+def _metadata_names(path: str, table: RawTable, metadata: Sequence[str] | None, contract_cols: set) -> list:
+    """Metadata columns to keep: the listed ones (each must exist), or every non-contract column."""
+    frame = table.frame
+    if metadata is None:
+        names = [c for c in frame.columns if c not in contract_cols]
+    else:
+        names = list(metadata)
+        unknown = [c for c in names if c not in frame.columns]
+        if unknown:
+            raise InputError(path, "metadata column(s) listed in model.metadata are not in the file: "
+                             + ", ".join(map(repr, unknown)) + ".",
+                             found="columns " + ", ".join(repr(str(c)) for c in frame.columns))
+    return _named_metadata(path, table, names)
+
+
+def _prepare(table: RawTable, path: str, classes: list, columns, label_map: dict, tolerance: float,
+             probability_prefix: str | None, metadata: Sequence[str] | None) -> _Rows:
+    """Every file-level check, in order; the columns the row checks read."""
+    frame = table.frame
+    required, prob_col, prob_cols = _contract_columns(path, frame, columns, probability_prefix, classes)
+    _stop_absent(path, frame, required,
+                 [f"{role} (column {col!r})" for role, col in required.items() if col not in frame.columns])
+    col = {role: frame[name] for role, name in required.items()}
+    # Labels first: with the wrong class list, say so before blaming a missing p_<class> column.
+    mapped, known = _map_labels(col, label_map, classes)
+    _check_classes(path, mapped, known, required, classes)
+    _stop_absent(path, frame, required, [f"probability column {c!r}" for c in prob_cols if c not in frame.columns])
+    contract_cols = set(required.values()) | set(prob_cols) | ({prob_col} if prob_col else set())
+    return _Rows(table=table, classes=classes, tolerance=tolerance, required=required, col=col, mapped=mapped,
+                 known=known, prob_col=prob_col, prob_cols=prob_cols, probability_prefix=probability_prefix,
+                 metadata=_metadata_names(path, table, metadata, contract_cols))
+
+
+# --------------------------------------------------------------------------- row checks
+#
+# Each check flags the rows (still alive) that break one rule, with the reason of REASONS it
+# names; ROW_CHECKS lists them in the order a row is judged.
+
+
+def _missing_values(rows: _Rows, out: _Rejections) -> None:
+    """missing_field: a contract value, the probability mapping or a flat probability is null or absent."""
+    for role in rows.col:
+        out.flag(rows.missing(rows.required[role]), "missing_field", rows.required[role],
+                 lambda i: "value is missing (null or absent)")
+    if rows.prob_col is not None:
+        out.flag(rows.missing(rows.prob_col), "missing_field", rows.prob_col,
+                 lambda i: "probabilities are missing (null or absent)")
+    for c in rows.prob_cols:
+        out.flag(rows.missing(c), "missing_field", c, lambda i: "probability is missing")
+
+
+def _text_types(rows: _Rows, out: _Rejections) -> None:
+    """wrong_type: text, label and prediction are text."""
+    for role in ("text", "label", "prediction"):
+        values = rows.col[role]
+        out.flag(~_is_str(values), "wrong_type", rows.required[role],
+                 lambda i, v=values: f"expected text, found {type(v.iat[i]).__name__} {_fmt(v.iat[i])}")
+
+
+def _id_type(rows: _Rows, out: _Rejections) -> None:
+    """wrong_type: an id is text or an integer (a float that names one exactly counts)."""
+    if "id" not in rows.col:
+        return
+    ids = rows.col["id"]
+    ok_id = _is_str(ids).copy()
+    other = np.flatnonzero(~ok_id)  # text ids are fine; only the others need a look
+    if other.size:
+        ok_id[other] = _rule(ids, other, _id_rule)
+    out.flag(~ok_id, "wrong_type", rows.required["id"],
+             lambda i: f"expected text or an integer, found {type(ids.iat[i]).__name__} {_fmt(ids.iat[i])}")
+
+
+def _confidence_type(rows: _Rows, out: _Rejections) -> None:
+    """wrong_type: confidence is a number (in CSV, text that parses as one). Sets ``rows.conf``."""
+    if "confidence" not in rows.col:
+        return
+    values = rows.col["confidence"]
+    rows.conf, bad = _to_float(values, rows.table.typed)
+    out.flag(bad, "wrong_type", rows.required["confidence"],
+             lambda i: f"expected a number in [0, 1], found {type(values.iat[i]).__name__} {_fmt(values.iat[i])}")
+
+
+def _probability_mapping_types(rows: _Rows, out: _Rejections) -> None:
+    """wrong_type / probabilities_invalid: a mapping whose keys are the classes and values numbers.
+
+    Sets ``rows.proba`` (NaN where a value is not a number) and ``rows.proba_field``.
+    """
+    if rows.prob_col is None:
+        return
+    prob_col, classes, frame = rows.prob_col, rows.classes, rows.frame
+    values = frame[prob_col]
+    if not rows.table.typed:  # CSV: the mapping arrives as JSON text
+        def parse(v):
+            try:
+                return json.loads(v) if isinstance(v, str) else v
+            except json.JSONDecodeError:
+                return v
+        values = values.map(parse)
+    is_map = values.map(lambda v: isinstance(v, dict)).to_numpy(bool)
+    out.flag(~is_map, "wrong_type", prob_col,
+             lambda i: f"expected an object mapping each class to its probability, found {_fmt(frame[prob_col].iat[i])}")
+    want = set(classes)
+    keys_ok = values.map(lambda v: isinstance(v, dict) and set(v) == want).to_numpy(bool)
+    out.flag(~keys_ok, "probabilities_invalid", prob_col,
+             lambda i: f"expected keys {sorted(want)}, found keys {sorted(map(str, values.iat[i]))}")
+    # Rows whose keys are wrong read as {} (every probability NaN); they are rejected already.
+    dicts = [v if ok else {} for v, ok in zip(values.to_numpy(dtype=object), keys_ok)]
+    raw_p = pd.DataFrame.from_records(list(dicts), columns=classes).astype(object)
+    numeric = np.column_stack([_is_number(raw_p[c]) for c in classes])
+    out.flag(keys_ok & ~numeric.all(axis=1), "probabilities_invalid", prob_col,
+             lambda i: f"every probability must be a number, found {_fmt(values.iat[i])}")
+    cells = raw_p.where(pd.DataFrame(numeric, columns=classes), np.nan).to_numpy()
+    rows.proba = np.where(numeric, _safe_floats(cells.ravel()).reshape(cells.shape), np.nan)
+    rows.proba_field = prob_col
+
+
+def _probability_column_types(rows: _Rows, out: _Rejections) -> None:
+    """wrong_type: each flat probability column holds numbers. Sets ``rows.proba`` and ``rows.proba_field``."""
+    if not rows.prob_cols or rows.prob_col is not None:
+        return
+    frame = rows.frame
+    parsed = [_to_float(frame[c], rows.table.typed) for c in rows.prob_cols]
+    for c, (_, bad) in zip(rows.prob_cols, parsed):
+        out.flag(bad, "wrong_type", c, lambda i, c=c: f"expected a number in [0, 1], found {_fmt(frame[c].iat[i])}")
+    rows.proba = np.column_stack([p for p, _ in parsed])
+    rows.proba_field = rows.probability_prefix + "*"
+
+
+def _empty_text(rows: _Rows, out: _Rejections) -> None:
+    """empty_text: the text is empty or only white space."""
+    text = rows.col["text"]
+    out.flag(_is_blank(text), "empty_text", rows.required["text"],
+             lambda i: f"text is empty or only white space ({_fmt(text.iat[i])})")
+
+
+def _unknown_labels(rows: _Rows, out: _Rejections) -> None:
+    """unknown_label / unknown_prediction: not a configured class (after ``label_map``)."""
+    for role, reason in (("label", "unknown_label"), ("prediction", "unknown_prediction")):
+        out.flag(~rows.known[role], reason, rows.required[role],
+                 lambda i, r=role, v=rows.col[role]: _label_problem(v.iat[i], rows.classes, r))
+
+
+def _confidence_range(rows: _Rows, out: _Rejections) -> None:
+    """non_finite / confidence_out_of_range: the confidence is a finite number in [0, 1]."""
+    conf = rows.conf
+    if conf is None:
+        return
+    name = rows.required["confidence"]
+    out.flag(~np.isfinite(conf), "non_finite", name, lambda i: f"confidence is {float(conf[i])!r}")
+    out.flag((conf < 0) | (conf > 1), "confidence_out_of_range", name,
+             lambda i: f"expected a number in [0, 1], found {_number_text(rows.as_written(name, i), conf[i])}")
+
+
+def _probability_values(rows: _Rows, out: _Rejections) -> None:
+    """non_finite / probabilities_invalid / probabilities_not_normalised: finite, in [0, 1], summing to 1."""
+    proba, name, tolerance = rows.proba, rows.proba_field, rows.tolerance
+    if proba is None:
+        return
+    out.flag(out.alive & ~np.isfinite(proba).all(axis=1), "non_finite", name,
+             lambda i: f"probabilities hold a non-finite value: {proba[i].tolist()}")
+    out.flag(((proba < 0) | (proba > 1)).any(axis=1), "probabilities_invalid", name,
+             lambda i: f"every probability must be in [0, 1], found {proba[i].tolist()}")
+    total = proba.sum(axis=1)
+    out.flag(np.abs(total - 1) > tolerance, "probabilities_not_normalised", name,
+             lambda i: f"probabilities sum to {total[i]:.6g}, expected 1 within {tolerance:g}")
+
+
+def _argmax_and_max(rows: _Rows, out: _Rejections) -> None:
+    """prediction_not_argmax / confidence_not_max: the prediction is an argmax (ties allowed) and the
+    confidence the largest probability. Without a confidence column, sets ``rows.conf`` to that maximum."""
+    proba, classes, tolerance, n = rows.proba, rows.classes, rows.tolerance, rows.n
+    if proba is None:
+        return
+    prediction = rows.mapped["prediction"]
+    alive = out.alive
+    if _kind(prediction) == "string":  # unknown -> -1, only read where alive (all known)
+        pred_idx = pd.Index(classes).get_indexer(prediction)
+    else:
+        # Only text can be a class (a list or a dict is not even hashable).
+        index = rows.index
+        pred_idx = prediction.map(lambda v: index.get(v, -1) if isinstance(v, str) else -1).to_numpy()
+    safe_idx = np.where(alive, pred_idx, 0).astype(np.int64)
+    top = np.nanmax(np.where(np.isfinite(proba), proba, -np.inf), axis=1)
+    p_pred = proba[np.arange(n), safe_idx]
+    out.flag(alive & (p_pred < top - tolerance), "prediction_not_argmax", rows.required["prediction"],
+             lambda i: (f"prediction {prediction.iat[i]!r} has probability {p_pred[i]:.6g}, but "
+                        f"{classes[int(np.nanargmax(proba[i]))]!r} has {top[i]:.6g}; the prediction must be the argmax"))
+    conf = rows.conf
+    if conf is not None:
+        out.flag(out.alive & (np.abs(conf - top) > tolerance), "confidence_not_max", rows.required["confidence"],
+                 lambda i: f"confidence {conf[i]:.6g} differs from the largest probability {top[i]:.6g} by more than {tolerance:g}")
+    else:
+        rows.conf = top
+
+
+def _duplicate_ids(rows: _Rows, out: _Rejections) -> None:
+    """duplicate_id: an id already used by an earlier row that is otherwise fine. Sets ``rows.ids``."""
+    if "id" in rows.col:
+        ids = rows.col["id"]
+        if _kind(ids) != "string":  # integer ids become their decimal text
+            ids = ids.map(_id_text)
+    else:
+        ids = pd.Series([f"row-{k}" for k in rows.table.record], dtype=object)
+    rows.ids = ids
+    record = rows.table.record
+    alive = out.alive
+    live_ids = ids[alive]
+    dup = np.zeros(rows.n, bool)
+    dup[np.flatnonzero(alive)] = live_ids.duplicated(keep="first").to_numpy()
+    first_of = (pd.Series(record[np.flatnonzero(alive)], index=live_ids.to_numpy()).groupby(level=0).first()
+                if dup.any() else None)
+    out.flag(dup, "duplicate_id", rows.required.get("id", "id"),
+             lambda i: f"id {ids.iat[i]!r} already used by record {int(first_of[ids.iat[i]])}")
+
+
+RowCheck = Callable[[_Rows, _Rejections], None]
+
+# The row checks in the order a row is judged (it keeps the first reason it fails), in the
+# steps the progress line names. The duplicate check comes last: only rows that are
+# otherwise fine can hold an id first.
+ROW_CHECKS: tuple[tuple[str, tuple[RowCheck, ...]], ...] = (
+    ("missing values", (_missing_values,)),
+    ("types", (_text_types, _id_type, _confidence_type, _probability_mapping_types, _probability_column_types)),
+    ("text and labels", (_empty_text, _unknown_labels)),
+    ("numbers", (_confidence_range, _probability_values, _argmax_and_max)),
+    ("duplicate ids", (_duplicate_ids,)),
+)
+
+
+# --------------------------------------------------------------------------- outcome
+
+
+def _canonical_table(rows: _Rows, keep: np.ndarray) -> pd.DataFrame:
+    """The rows that passed every check, in the canonical layout (see the module docstring)."""
+    classes, ids, text = rows.classes, rows.ids, rows.col["text"]
+    kept = np.flatnonzero(keep)
+    y_true = rows.mapped["label"].iloc[kept].map(rows.index).to_numpy(np.int64)
+    y_pred = rows.mapped["prediction"].iloc[kept].map(rows.index).to_numpy(np.int64)
+    clean = pd.DataFrame(
+        {
+            "record": rows.table.record[kept],
+            # Columns that are all text already skip astype(str) (a copy through Arrow and back: ~1 s a million).
+            "id": ids.iloc[kept].to_numpy() if _kind(ids) == "string" else ids.iloc[kept].astype(str).to_numpy(),
+            "text": text.iloc[kept].to_numpy() if _kind(text) == "string" else text.iloc[kept].astype(str).to_numpy(),
+            "label": np.asarray(classes, dtype=object)[y_true] if len(kept) else np.array([], dtype=object),
+            "prediction": np.asarray(classes, dtype=object)[y_pred] if len(kept) else np.array([], dtype=object),
+            "confidence": np.asarray(rows.conf, float)[kept],
+            "y_true": y_true.astype(np.int8),
+            "y_pred": y_pred.astype(np.int8),
+            "correct": y_true == y_pred,
+        }
+    )
+    if rows.proba is not None:
+        for k, c in enumerate(classes):
+            clean[PROBA_PREFIX + c] = rows.proba[kept, k]
+    for name in rows.metadata:
+        values = rows.frame[name].iloc[kept].reset_index(drop=True)
+        clean[META_PREFIX + str(name)] = _normalise_metadata(values, rows.table.typed).to_numpy()
+    for c in ("id", "text", "label", "prediction"):
+        clean[c] = clean[c].astype("string")
+    return clean
+
+
+def _unparsed_rows(table: RawTable) -> list[dict]:
+    """Rejected rows for the records the reader set aside (unparseable, too large, ...)."""
+    return [_rejected_row(u["record"], u["line"], u.get("reason", "unparseable_record"), u.get("field"),
+                          u["detail"], u["raw"]) for u in table.unparsed]
+
+
+def _rejected_rows(rows: _Rows, out: _Rejections) -> list[dict]:
+    """Every rejected record, verbatim with its first reason, by record number."""
+    table, frame = rows.table, rows.frame
+    rejected = []
+    for i in np.flatnonzero(~out.alive):
+        raw = table.objects[i] if table.objects is not None else {k: v for k, v in frame.iloc[i].items()}
+        rejected.append(_rejected_row(table.record[i], table.line[i], out.reason[i], out.field[i], out.detail[i], raw))
+    rejected += _unparsed_rows(table)
+    rejected.sort(key=lambda r: r["record"])
+    return rejected
+
+
 # --------------------------------------------------------------------------- validate
 
 
@@ -535,238 +956,19 @@ def validate(
     classes = list(classes)
     if len(set(classes)) < 2 or len(set(classes)) != len(classes):
         raise InputError(path, "ingest.classes must list at least two distinct classes.", found=str(classes))
-    frame = table.frame
-    n = len(frame)
-    label_map = dict(label_map or {})
-    if n == 0:  # every record was set aside while reading: nothing to check
-        rejected = [_rejected_row(u["record"], u["line"], u.get("reason", "unparseable_record"), u.get("field"),
-                                  u["detail"], u["raw"]) for u in table.unparsed]
-        rejected.sort(key=lambda r: r["record"])
+    if len(table.frame) == 0:  # every record was set aside while reading: nothing to check
         clean = pd.DataFrame({c: pd.Series([], dtype=object) for c in CORE})
-        return Validated(clean=clean, rejected=rejected, rows_in=table.n_records, has_probabilities=False,
-                         metadata=[], notes=dict(table.notes))
-
-    # ---- file-level: are the columns there at all?
-    prob_cols = [f"{probability_prefix}{c}" for c in classes] if probability_prefix else []
-    prob_col = None if probability_prefix else columns.probabilities
-    if prob_col is not None and n and prob_col not in frame.columns:
-        prob_col = None  # probabilities are optional: absent column means none given
-    has_proba = bool(prob_cols) or prob_col is not None
-    required = {"text": columns.text, "label": columns.label, "prediction": columns.prediction}
-    if columns.id is not None:
-        required["id"] = columns.id
-    if columns.confidence is not None and not (has_proba and columns.confidence not in frame.columns):
-        required["confidence"] = columns.confidence
-    elif not has_proba:
-        raise InputError(path, "neither a confidence column nor probabilities are configured.",
-                         expected="model.columns.confidence or model.columns.probabilities (or model.probability_prefix)")
-    def stop_absent(absent):
-        if absent:
-            raise InputError(
-                path,
-                "required column(s) missing from every record: " + ", ".join(absent) + ".",
-                expected="the contract fields " + ", ".join(repr(c) for c in required.values()) + " (see model.columns)",
-                found="columns " + ", ".join(repr(str(c)) for c in frame.columns),
-                hint="map your column names in model.columns, e.g. `dvc exp run -S model.columns.label=gold`.",
-            )
-
-    stop_absent([f"{role} (column {col!r})" for role, col in required.items() if col not in frame.columns])
-    col = {role: frame[name] for role, name in required.items()}
-    # Labels first: with the wrong class list, say so before blaming a missing p_<class> column.
-    mapped, known = {}, {}
-    for role in ("label", "prediction"):
-        values = _labels_as_text(col[role])
-        col[role] = values
-        values = values.map(lambda v: label_map.get(v, v) if isinstance(v, str) else v) if label_map else values
-        mapped[role] = values
-        if _kind(values) == "string":  # all text: a hash lookup per value, in C
-            known[role] = values.isin(classes).to_numpy(bool)
-        else:
-            known[role] = values.map(lambda v: isinstance(v, str) and v in classes).to_numpy(bool)
-    _check_classes(path, mapped, known, required, classes)
-    stop_absent([f"probability column {c!r}" for c in prob_cols if c not in frame.columns])
-    contract_cols = set(required.values()) | set(prob_cols) | ({prob_col} if prob_col else set())
-    if metadata is None:
-        meta_names = [c for c in frame.columns if c not in contract_cols]
-    else:
-        meta_names = list(metadata)
-        unknown = [c for c in meta_names if c not in frame.columns]
-        if n and unknown:
-            raise InputError(path, "metadata column(s) listed in model.metadata are not in the file: " + ", ".join(map(repr, unknown)) + ".",
-                             found="columns " + ", ".join(repr(str(c)) for c in frame.columns))
-
-    meta_names = _named_metadata(path, table, meta_names)
-
-    judge = _Judge(n)
-    progress = Progress(f"validating {path}", total=n)
-
-    def as_written(name: str, i: int):
-        # pandas may have turned a JSON integer into a float when building the frame.
-        return table.objects[i].get(name) if table.objects is not None else frame[name].iat[i]
-
-    def missing(name: str) -> np.ndarray:
-        # In JSON a literal NaN is a value (caught as non_finite later), not a missing
-        # field: only an absent key or null is missing. Elsewhere NaN means missing.
-        if table.objects is not None:
-            return np.fromiter((o.get(name) is None for o in table.objects), bool, count=n)
-        return _is_missing(frame[name])
-
-    # ---- missing values
-    progress.step(1, 6, "missing values")
-    for role in col:
-        judge.flag(missing(required[role]), "missing_field", required[role], lambda i: "value is missing (null or absent)")
-    if prob_col is not None:
-        judge.flag(missing(prob_col), "missing_field", prob_col, lambda i: "probabilities are missing (null or absent)")
-    for c in prob_cols:
-        judge.flag(missing(c), "missing_field", c, lambda i: "probability is missing")
-
-    # ---- types
-    progress.step(2, 6, "types")
-    for role in ("text", "label", "prediction"):
-        values = col[role]
-        judge.flag(~_is_str(values), "wrong_type", required[role],
-                   lambda i, v=values: f"expected text, found {type(v.iat[i]).__name__} {_fmt(v.iat[i])}")
-    if "id" in col:
-        ok_id = _is_str(col["id"]).copy()
-        other = np.flatnonzero(~ok_id)  # text ids are fine; only the others need a look
-        if other.size:
-            ok_id[other] = _rule(col["id"], other, _id_rule)
-        judge.flag(~ok_id, "wrong_type", required["id"],
-                   lambda i: f"expected text or an integer, found {type(col['id'].iat[i]).__name__} {_fmt(col['id'].iat[i])}")
-    if "confidence" in col:
-        conf, conf_bad = _to_float(col["confidence"], table.typed)
-        judge.flag(conf_bad, "wrong_type", required["confidence"],
-                   lambda i: f"expected a number in [0, 1], found {type(col['confidence'].iat[i]).__name__} {_fmt(col['confidence'].iat[i])}")
-    else:
-        conf = None
-
-    proba = None
-    if prob_col is not None:
-        values = frame[prob_col]
-        if not table.typed:  # CSV: the mapping arrives as JSON text
-            def parse(v):
-                try:
-                    return json.loads(v) if isinstance(v, str) else v
-                except json.JSONDecodeError:
-                    return v
-            values = values.map(parse)
-        is_map = values.map(lambda v: isinstance(v, dict)).to_numpy(bool)
-        judge.flag(~is_map, "wrong_type", prob_col,
-                   lambda i: f"expected an object mapping each class to its probability, found {_fmt(frame[prob_col].iat[i])}")
-        want = set(classes)
-        keys_ok = values.map(lambda v: isinstance(v, dict) and set(v) == want).to_numpy(bool)
-        judge.flag(~keys_ok, "probabilities_invalid", prob_col,
-                   lambda i: f"expected keys {sorted(want)}, found keys {sorted(map(str, values.iat[i]))}")
-        # Rows whose keys are wrong read as {} (every probability NaN); they are rejected already.
-        dicts = [v if ok else {} for v, ok in zip(values.to_numpy(dtype=object), keys_ok)]
-        raw_p = pd.DataFrame.from_records(list(dicts), columns=classes) if n else pd.DataFrame(columns=classes)
-        raw_p = raw_p.astype(object)
-        numeric = np.column_stack([_is_number(raw_p[c]) for c in classes]) if n else np.zeros((0, len(classes)), bool)
-        judge.flag(keys_ok & ~numeric.all(axis=1), "probabilities_invalid", prob_col,
-                   lambda i: f"every probability must be a number, found {_fmt(values.iat[i])}")
-        cells = raw_p.where(pd.DataFrame(numeric, columns=classes), np.nan).to_numpy()
-        proba = np.where(numeric, _safe_floats(cells.ravel()).reshape(cells.shape), np.nan)
-        proba_field = prob_col
-    elif prob_cols:
-        parsed = [_to_float(frame[c], table.typed) for c in prob_cols]
-        for c, (_, bad) in zip(prob_cols, parsed):
-            judge.flag(bad, "wrong_type", c, lambda i, c=c: f"expected a number in [0, 1], found {_fmt(frame[c].iat[i])}")
-        proba = np.column_stack([p for p, _ in parsed]) if n else np.zeros((0, len(classes)))
-        proba_field = probability_prefix + "*"
-
-    # ---- text and labels
-    progress.step(3, 6, "text and labels")
-    text = col["text"]
-    judge.flag(_is_blank(text), "empty_text", required["text"],
-               lambda i: f"text is empty or only white space ({_fmt(text.iat[i])})")
-    index = {c: k for k, c in enumerate(classes)}
-    for role, reason in (("label", "unknown_label"), ("prediction", "unknown_prediction")):
-        judge.flag(~known[role], reason, required[role], lambda i, r=role, v=col[role]: _label_problem(v.iat[i], classes, r))
-
-    # ---- numbers
-    progress.step(4, 6, "numbers")
-    if conf is not None:
-        judge.flag(~np.isfinite(conf), "non_finite", required["confidence"], lambda i: f"confidence is {float(conf[i])!r}")
-        judge.flag((conf < 0) | (conf > 1), "confidence_out_of_range", required["confidence"],
-                   lambda i: f"expected a number in [0, 1], found {_number_text(as_written(required['confidence'], i), conf[i])}")
-    if proba is not None:
-        live = judge.alive
-        judge.flag(live & ~np.isfinite(proba).all(axis=1), "non_finite", proba_field,
-                   lambda i: f"probabilities hold a non-finite value: {proba[i].tolist()}")
-        judge.flag(((proba < 0) | (proba > 1)).any(axis=1), "probabilities_invalid", proba_field,
-                   lambda i: f"every probability must be in [0, 1], found {proba[i].tolist()}")
-        total = proba.sum(axis=1)
-        judge.flag(np.abs(total - 1) > tolerance, "probabilities_not_normalised", proba_field,
-                   lambda i: f"probabilities sum to {total[i]:.6g}, expected 1 within {tolerance:g}")
-        alive = judge.alive
-        if _kind(mapped["prediction"]) == "string":  # unknown -> -1, only read where alive (all known)
-            pred_idx = pd.Index(classes).get_indexer(mapped["prediction"])
-        else:
-            # Only text can be a class (a list or a dict is not even hashable).
-            pred_idx = mapped["prediction"].map(lambda v: index.get(v, -1) if isinstance(v, str) else -1).to_numpy()
-        safe_idx = np.where(alive, pred_idx, 0).astype(np.int64)
-        top = np.nanmax(np.where(np.isfinite(proba), proba, -np.inf), axis=1) if n else np.zeros(0)
-        p_pred = proba[np.arange(n), safe_idx] if n else np.zeros(0)
-        judge.flag(alive & (p_pred < top - tolerance), "prediction_not_argmax", required["prediction"],
-                   lambda i: (f"prediction {mapped['prediction'].iat[i]!r} has probability {p_pred[i]:.6g}, but "
-                              f"{classes[int(np.nanargmax(proba[i]))]!r} has {top[i]:.6g}; the prediction must be the argmax"))
-        if conf is not None:
-            judge.flag(judge.alive & (np.abs(conf - top) > tolerance), "confidence_not_max", required["confidence"],
-                       lambda i: f"confidence {conf[i]:.6g} differs from the largest probability {top[i]:.6g} by more than {tolerance:g}")
-        else:
-            conf = top
-
-    # ---- duplicate ids among rows that are otherwise fine
-    progress.step(5, 6, "duplicate ids")
-    if "id" in col:
-        ids = col["id"]
-        if _kind(ids) != "string":  # integer ids become their decimal text
-            ids = ids.map(_id_text)
-    else:
-        ids = pd.Series([f"row-{k}" for k in table.record], dtype=object)
-    alive = judge.alive
-    live_ids = ids[alive]
-    dup = np.zeros(n, bool)
-    dup[np.flatnonzero(alive)] = live_ids.duplicated(keep="first").to_numpy()
-    first_of = pd.Series(table.record[np.flatnonzero(alive)], index=live_ids.to_numpy()).groupby(level=0).first() if dup.any() else None
-    judge.flag(dup, "duplicate_id", required.get("id", "id"),
-               lambda i: f"id {ids.iat[i]!r} already used by record {int(first_of[ids.iat[i]])}")
-
-    # ---- assemble
-    progress.step(6, 6, "canonical table")
-    keep = judge.alive
-    kept = np.flatnonzero(keep)
-    y_true = mapped["label"].iloc[kept].map(index).to_numpy(np.int64)
-    y_pred = mapped["prediction"].iloc[kept].map(index).to_numpy(np.int64)
-    clean = pd.DataFrame(
-        {
-            "record": table.record[kept],
-            # Columns that are all text already skip astype(str) (a copy through Arrow and back: ~1 s a million).
-            "id": ids.iloc[kept].to_numpy() if _kind(ids) == "string" else ids.iloc[kept].astype(str).to_numpy(),
-            "text": text.iloc[kept].to_numpy() if _kind(text) == "string" else text.iloc[kept].astype(str).to_numpy(),
-            "label": np.asarray(classes, dtype=object)[y_true] if len(kept) else np.array([], dtype=object),
-            "prediction": np.asarray(classes, dtype=object)[y_pred] if len(kept) else np.array([], dtype=object),
-            "confidence": np.asarray(conf, float)[kept],
-            "y_true": y_true.astype(np.int8),
-            "y_pred": y_pred.astype(np.int8),
-            "correct": y_true == y_pred,
-        }
-    )
-    if proba is not None:
-        for k, c in enumerate(classes):
-            clean[PROBA_PREFIX + c] = proba[kept, k]
-    for name in meta_names:
-        clean[META_PREFIX + str(name)] = _normalise_metadata(frame[name].iloc[kept].reset_index(drop=True), table.typed).to_numpy()
-    for c in ("id", "text", "label", "prediction"):
-        clean[c] = clean[c].astype("string")
-
-    rejected = []
-    for i in np.flatnonzero(~keep):
-        raw = table.objects[i] if table.objects is not None else {k: v for k, v in frame.iloc[i].items()}
-        rejected.append(_rejected_row(table.record[i], table.line[i], judge.reason[i], judge.field[i], judge.detail[i], raw))
-    for u in table.unparsed:
-        rejected.append(_rejected_row(u["record"], u["line"], u.get("reason", "unparseable_record"), u.get("field"),
-                                      u["detail"], u["raw"]))
-    rejected.sort(key=lambda r: r["record"])
-    return Validated(clean=clean, rejected=rejected, rows_in=table.n_records, has_probabilities=proba is not None,
-                     metadata=[str(m) for m in meta_names], notes=dict(table.notes))
+        return Validated(clean=clean, rejected=sorted(_unparsed_rows(table), key=lambda r: r["record"]),
+                         rows_in=table.n_records, has_probabilities=False, metadata=[], notes=dict(table.notes))
+    rows = _prepare(table, path, classes, columns, dict(label_map or {}), tolerance, probability_prefix, metadata)
+    out = _Rejections(rows.n)
+    progress = Progress(f"validating {path}", total=rows.n)
+    steps = len(ROW_CHECKS) + 1
+    for step, (name, checks) in enumerate(ROW_CHECKS, start=1):
+        progress.step(step, steps, name)
+        for check in checks:
+            check(rows, out)
+    progress.step(steps, steps, "canonical table")
+    return Validated(clean=_canonical_table(rows, out.alive), rejected=_rejected_rows(rows, out),
+                     rows_in=table.n_records, has_probabilities=rows.proba is not None,
+                     metadata=[str(m) for m in rows.metadata], notes=dict(table.notes))

@@ -88,49 +88,18 @@ class ReliabilityDisplay:
         """
         if ax is None:
             _, ax = pyplot().subplots(figsize=(5.2, 4.6))
-        b = self.bins
-        ok = b.nonempty
         color = color or PALETTE["accent"]
         if show_counts:
-            cax = ax.twinx()
-            widths = np.diff(b.edges)
-            cax.bar(b.edges[:-1], b.count, width=widths, align="edge", color=PALETTE["muted"], alpha=0.35,
-                    edgecolor="white", linewidth=0.6, zorder=0)
-            if b.n_bins <= 20:
-                for lo, w, c in zip(b.edges[:-1], widths, b.count):
-                    if c > 0:  # narrow (equal-mass) bars get their count written upright
-                        cax.text(lo + w / 2, c, f"{c:.0f}", ha="center", va="bottom", fontsize=6.5,
-                                 rotation=0 if w >= 0.05 else 90, color=PALETTE["neutral"])
-            cax.set_ylim(0, max(b.count.max(), 1) * 3.2)  # keep the bars in the lower third
-            cax.set_ylabel("rows per bin", color=PALETTE["neutral"], fontsize=8)
-            cax.tick_params(axis="y", labelsize=7, colors=PALETTE["neutral"])
-            ax.set_zorder(cax.get_zorder() + 1)
-            ax.patch.set_visible(False)
-            self.counts_ax_ = cax
+            self.counts_ax_ = self._draw_counts(ax)
         ax.plot([0, 1], [0, 1], linestyle="--", color=PALETTE["neutral"], linewidth=1, label="perfect calibration")
-        conf, acc = b.mean_confidence[ok], b.accuracy[ok]
-        if show_intervals:
-            low, high = wilson_interval(np.rint(b.sum_correct[ok]), np.rint(b.count[ok]), self.ci_level)
-            # Wilson bounds can sit a rounding error inside an accuracy of exactly 0 or 1.
-            yerr = np.clip([acc - low, high - acc], 0, None)
-            bars = ax.errorbar(conf, acc, yerr=yerr, fmt="o", color=color, markersize=4, capsize=2, elinewidth=0.8,
-                               label=label or "model")
-            bars.lines[0].set_clip_on(False)  # a point at 0 or 1 is drawn whole, on the frame
-            ax.plot(*joined_curve(b, min_rows), "-", color=color, linewidth=1.4)
-        else:
-            ax.plot(*joined_curve(b, min_rows), "-", color=color, linewidth=1.4, label=label or "model")
-            big = b.count[ok] >= min_rows
-            area = 8 + 120 * b.count[ok] / max(b.count.max(), 1)
-            ax.scatter(conf[big], acc[big], s=area[big], color=color, alpha=0.8, edgecolors="white", linewidths=0.5,
-                       zorder=3, clip_on=False)
-            ax.scatter(conf[~big], acc[~big], s=area[~big] + 14, facecolors="none", edgecolors=color, linewidths=1.0,
-                       zorder=3, clip_on=False)
+        self._draw_curve(ax, show_intervals=show_intervals, color=color, label=label or "model", min_rows=min_rows)
         ax.set_xlim(max(xlim[0], 0.0), min(xlim[1], 1.0))
         ax.set_ylim(0, 1.02)
         ax.set_xlabel(axis_labels[0])
         ax.set_ylabel(axis_labels[1])
         ax.grid(alpha=0.25, linewidth=0.5)
         if annotate:
+            b = self.bins
             ax.text(0.03, 0.97, f"ECE {self.ece:.3f}   MCE {self.mce:.3f}\nn = {b.n:.0f}, {STRATEGY_LABEL.get(b.strategy, b.strategy)}",
                     transform=ax.transAxes, va="top", fontsize=8,
                     bbox={"facecolor": "white", "edgecolor": PALETTE["muted"], "alpha": 0.9, "boxstyle": "round,pad=0.3"})
@@ -138,6 +107,47 @@ class ReliabilityDisplay:
                 ax.set_title(self.name, fontsize=10)
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+    def _draw_counts(self, ax):
+        """Grey bars of rows per bin on a right-hand axis, under the curve; returns that axis."""
+        b = self.bins
+        cax = ax.twinx()
+        widths = np.diff(b.edges)
+        cax.bar(b.edges[:-1], b.count, width=widths, align="edge", color=PALETTE["muted"], alpha=0.35,
+                edgecolor="white", linewidth=0.6, zorder=0)
+        if b.n_bins <= 20:
+            for lo, w, c in zip(b.edges[:-1], widths, b.count):
+                if c > 0:  # narrow (equal-mass) bars get their count written upright
+                    cax.text(lo + w / 2, c, f"{c:.0f}", ha="center", va="bottom", fontsize=6.5,
+                             rotation=0 if w >= 0.05 else 90, color=PALETTE["neutral"])
+        cax.set_ylim(0, max(b.count.max(), 1) * 3.2)  # keep the bars in the lower third
+        cax.set_ylabel("rows per bin", color=PALETTE["neutral"], fontsize=8)
+        cax.tick_params(axis="y", labelsize=7, colors=PALETTE["neutral"])
+        ax.set_zorder(cax.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        return cax
+
+    def _draw_curve(self, ax, *, show_intervals: bool, color: str, label: str, min_rows: int) -> None:
+        """The bins' accuracy: points with Wilson bars and a line, or (overlays) a line and sized markers."""
+        b = self.bins
+        ok = b.nonempty
+        conf, acc = b.mean_confidence[ok], b.accuracy[ok]
+        if show_intervals:
+            low, high = wilson_interval(np.rint(b.sum_correct[ok]), np.rint(b.count[ok]), self.ci_level)
+            # Wilson bounds can sit a rounding error inside an accuracy of exactly 0 or 1.
+            yerr = np.clip([acc - low, high - acc], 0, None)
+            bars = ax.errorbar(conf, acc, yerr=yerr, fmt="o", color=color, markersize=4, capsize=2, elinewidth=0.8,
+                               label=label)
+            bars.lines[0].set_clip_on(False)  # a point at 0 or 1 is drawn whole, on the frame
+            ax.plot(*joined_curve(b, min_rows), "-", color=color, linewidth=1.4)
+            return
+        ax.plot(*joined_curve(b, min_rows), "-", color=color, linewidth=1.4, label=label)
+        big = b.count[ok] >= min_rows
+        area = 8 + 120 * b.count[ok] / max(b.count.max(), 1)
+        ax.scatter(conf[big], acc[big], s=area[big], color=color, alpha=0.8, edgecolors="white", linewidths=0.5,
+                   zorder=3, clip_on=False)
+        ax.scatter(conf[~big], acc[~big], s=area[~big] + 14, facecolors="none", edgecolors=color, linewidths=1.0,
+                   zorder=3, clip_on=False)
 
 
 def joined_curve(bins: ReliabilityBins, min_rows: int = 1) -> tuple[np.ndarray, np.ndarray]:
