@@ -22,6 +22,7 @@ from blindspot.synth import (
     generate,
     write,
 )
+from blindspot.text_features import negated_term
 
 N = 20_000
 
@@ -279,6 +280,15 @@ def test_latent_attributes_are_visible_in_text(null_data):
     assert (mixed.str.contains(MIXED_POSITIVE) & mixed.str.contains(MIXED_NEGATIVE)).mean() > 0.95
     assert 0.2 < jargon.mean() < 0.4 and latent["sarcastic"].sum() > 500
 
+
+
+def test_negated_reviews_negate_a_term_the_detector_knows(null_data):
+    # A planted negation slice is found through negated_term: every negated review must
+    # negate one of its targets within its scope, and no other review may.
+    hit = negated_term(null_data.frame["text"])
+    negated = null_data.latent["negated"].to_numpy()
+    assert hit[negated].mean() > 0.99
+    assert not hit[~negated].any()
 
 def test_text_sentiment_follows_label(null_data):
     f, latent = null_data.frame, null_data.latent
