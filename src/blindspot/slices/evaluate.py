@@ -445,9 +445,7 @@ def slice_tests(counts: Counts, totals: Counts, classes: Sequence[str], *, min_s
     p_value, log10_p = fisher_greater(f.fail, f.den, f.fail_tot[None, :], f.den_tot[None, :])
     cond_p, cond_log10, cond_tested = _within_classes(f, totals, tested, p_value, log10_p)
     reason_cond = np.where(cond_tested, "", np.where(tested, NO_VARIATION_WITHIN_CLASSES, reason))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        overall = f.fail_tot / f.den_tot
-    expected_mix, class_mix = _class_mix(counts, totals, f)
+    excess, expected_mix, class_mix = _excess(counts, totals, f)
     higher = np.array([False] + [True] * k)
     scores = _as_scores(f, higher, level)
     return pd.DataFrame({
@@ -460,7 +458,7 @@ def slice_tests(counts: Counts, totals: Counts, classes: Sequence[str], *, min_s
         **{name: scores[name].ravel() for name in ("rest_value", "gap", "gap_ci_low", "gap_ci_high")},
         "p_value": np.where(tested, p_value, np.nan).ravel(),
         "score": np.where(tested, -log10_p, np.nan).ravel(),
-        "excess": (f.fail - f.den * overall[None, :]).ravel(),
+        "excess": excess.ravel(),
         "excess_given_class_mix": class_mix.ravel(),
         "expected_given_class_mix": expected_mix.ravel(),
         "tested": tested.ravel(),
@@ -559,23 +557,27 @@ def _within_classes(f: _Failures, totals: Counts, tested, p_value, log10_p):
     return cond_p, cond_log10, cond_tested
 
 
-def _class_mix(counts: Counts, totals: Counts, f: _Failures) -> tuple[np.ndarray, np.ndarray]:
-    """Errors the slice's own class mix predicts (each class at its overall recall), and the excess beyond.
+def _excess(counts: Counts, totals: Counts, f: _Failures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Failures beyond the overall rate; for ``error_rate`` also beyond the slice's class mix.
 
-    What remains beyond the expectation is not explained by the slice simply holding
-    more of a weak class. Only ``error_rate`` has one; the recall columns are NaN.
+    The class mix predicts each class at its overall recall: what remains beyond that
+    expectation is not explained by the slice simply holding more of a weak class.
 
     Returns
     -------
-    expected, excess : ndarray of float, shape (S, 1 + K)
+    excess : ndarray of float, shape (S, 1 + K)
+    expected_mix, excess_mix : ndarray of float, shape (S, 1 + K)
+        NaN but in the ``error_rate`` column.
     """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overall = f.fail_tot / f.den_tot
     miss_rate = (totals.support[0] - totals.correct[0]) / np.maximum(totals.support[0], 1)
-    excess = np.full(f.fail.shape, np.nan)
-    expected = np.full(f.fail.shape, np.nan)
+    excess_mix = np.full(f.fail.shape, np.nan)
+    expected_mix = np.full(f.fail.shape, np.nan)
     if len(counts.n):
-        expected[:, 0] = counts.support @ miss_rate
-        excess[:, 0] = f.fail[:, 0] - expected[:, 0]
-    return expected, excess
+        expected_mix[:, 0] = counts.support @ miss_rate
+        excess_mix[:, 0] = f.fail[:, 0] - expected_mix[:, 0]
+    return f.fail - f.den * overall[None, :], expected_mix, excess_mix
 
 
 def _as_scores(f: _Failures, higher: np.ndarray, level: float) -> dict[str, np.ndarray]:

@@ -517,38 +517,63 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int | None, n_quanti
     for name in names:
         key = column_keys[name]
         values = frame[META_PREFIX + name]
-        skipped = None
-        if name in exclude or key in exclude:
-            skipped = EXCLUDED, "listed in slices.metadata_exclude"
-        elif not values.notna().any():
-            skipped = ALL_MISSING, f"no value in {len(values)} rows"
-        else:
-            skipped = python_objects(values)
-        kind = None if skipped else _metadata_kind(values, n_quantiles)
-        if kind == "categorical":
-            codes, levels = _as_categories(values)
-            skipped = unsliceable(codes, levels, max_levels=CATEGORY_VALUES if max_levels is None else max_levels)
-            if not skipped:
-                p, m, resolvers[key] = categorical_predicates(name, values, max_levels=max_levels,
-                                                              min_support=min_support, column_key=key,
-                                                              factorized=(codes, levels))
-                n_values = len(levels)
-                n_own = sum(isinstance(q.spec[name], str) for q in p)  # not "other" (a range) or "missing"
-        elif kind is not None:
-            if kind == "date" and not pd.api.types.is_datetime64_any_dtype(values):
-                values = _parse_dates(values)
-            p, m = quantile_predicates(name, values, n_quantiles=n_quantiles, column_key=key)
-            n_values = int(values.nunique(dropna=True))
+        skipped = _skip_reason(name, key, values, exclude)
         if skipped:
-            columns[key] = {"column": name, "status": "skipped", "reason": skipped[0], "detail": skipped[1]}
+            columns[key] = _skipped_record(name, skipped)
             continue
-        columns[key] = {"column": name, "status": "tested", "kind": kind, "n_values": n_values,
-                        "n_predicates": len(p)}
-        if kind == "categorical":
-            columns[key].update(n_own=n_own, n_pooled=n_values - n_own)
+        columns[key], p, m, resolver = _column_predicates(name, key, values, max_levels=max_levels,
+                                                          n_quantiles=n_quantiles, min_support=min_support)
+        if resolver is not None:
+            resolvers[key] = resolver
         preds += p
         masks += m
     return preds, masks, resolvers, columns
+
+
+def _skip_reason(name: str, key: str, values: pd.Series, exclude: set) -> tuple[str, str] | None:
+    """Why a metadata column is not sliced on before its values are read as categories or
+    numbers (excluded, all missing, Python objects), as ``(reason, detail)``; None if it may be."""
+    if name in exclude or key in exclude:
+        return EXCLUDED, "listed in slices.metadata_exclude"
+    if not values.notna().any():
+        return ALL_MISSING, f"no value in {len(values)} rows"
+    return python_objects(values)
+
+
+def _skipped_record(name: str, skipped: tuple[str, str]) -> dict:
+    return {"column": name, "status": "skipped", "reason": skipped[0], "detail": skipped[1]}
+
+
+def _column_predicates(name: str, key: str, values: pd.Series, *, max_levels: int | None, n_quantiles: int,
+                       min_support: int) -> tuple[dict, list, list, CategoricalColumn | None]:
+    """Predicates of one metadata column: categories, or quantile bins of numbers and dates.
+
+    Returns
+    -------
+    record : dict
+        The column's record (:attr:`PredicateTable.columns`): tested, or skipped when
+        :func:`unsliceable`.
+    predicates : list of Predicate
+    masks : list of ndarray of bool, shape (n,)
+    resolver : CategoricalColumn or None
+        For a tested categorical column.
+    """
+    kind = _metadata_kind(values, n_quantiles)
+    if kind != "categorical":
+        if kind == "date" and not pd.api.types.is_datetime64_any_dtype(values):
+            values = _parse_dates(values)
+        p, m = quantile_predicates(name, values, n_quantiles=n_quantiles, column_key=key)
+        return ({"column": name, "status": "tested", "kind": kind, "n_values": int(values.nunique(dropna=True)),
+                 "n_predicates": len(p)}, p, m, None)
+    codes, levels = _as_categories(values)
+    skipped = unsliceable(codes, levels, max_levels=CATEGORY_VALUES if max_levels is None else max_levels)
+    if skipped:
+        return _skipped_record(name, skipped), [], [], None
+    p, m, resolver = categorical_predicates(name, values, max_levels=max_levels, min_support=min_support,
+                                            column_key=key, factorized=(codes, levels))
+    n_own = sum(isinstance(q.spec[name], str) for q in p)  # not "other" (a range) or "missing"
+    return ({"column": name, "status": "tested", "kind": kind, "n_values": len(levels), "n_predicates": len(p),
+             "n_own": n_own, "n_pooled": len(levels) - n_own}, p, m, resolver)
 
 
 def text_feature_table(texts, *, workers: int | None = None) -> pd.DataFrame:
@@ -674,6 +699,17 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
     ConfigError
         On an unknown detector name or a malformed band.
     """
+    _check_detectors(detectors)
+    feats = text_feature_table(texts)  # every detector in one pass over the distinct texts
+    preds, masks = _detector_predicates(feats, detectors, jargon_high_density=jargon_high_density,
+                                        caps_high_share=caps_high_share)
+    p, m, record = _length_predicates(feats["n_words"].to_numpy(), length_bands=length_bands,
+                                      length_quantiles=length_quantiles, very_short_words=very_short_words)
+    return preds + p, masks + m, record
+
+
+def _check_detectors(detectors: Sequence[str]) -> None:
+    """Raise :class:`ConfigError` on a retired or unknown detector name."""
     retired = [d for d in detectors if d in RETIRED_DETECTORS]
     if retired:
         raise ConfigError(f"slices.text_detectors: the detector {retired[0]!r} was retired; use "
@@ -681,28 +717,56 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
     unknown = [d for d in detectors if d not in TEXT_DETECTORS]
     if unknown:
         raise ConfigError(f"slices.text_detectors: unknown detector(s) {unknown}; choose from {sorted(TEXT_DETECTORS)}.")
-    preds, masks = [], []
-    feats = text_feature_table(texts)  # every detector in one pass over the distinct texts
-    density = feats["jargon_density"].to_numpy()
-    preds.append(Predicate("jargon_high", "jargon", {"jargon_density": {"ge": jargon_high_density}},
-                           f"reviews dense in medical jargon (>= {jargon_high_density:g} terms per word)"))
-    masks.append(density >= jargon_high_density)
+
+
+def _detector_predicates(feats: pd.DataFrame, detectors: Sequence[str], *, jargon_high_density: float,
+                         caps_high_share: float) -> tuple[list, list]:
+    """``jargon_high``, one predicate per boolean detector, ``caps_high`` (in that order).
+
+    Parameters
+    ----------
+    feats : DataFrame, shape (n, 9)
+        :func:`text_feature_table` of the texts.
+
+    Returns
+    -------
+    predicates : list of Predicate
+    masks : list of ndarray of bool, shape (n,)
+    """
+    preds = [Predicate("jargon_high", "jargon", {"jargon_density": {"ge": jargon_high_density}},
+                       f"reviews dense in medical jargon (>= {jargon_high_density:g} terms per word)")]
+    masks = [feats["jargon_density"].to_numpy() >= jargon_high_density]
     for name in detectors:
         column, text = TEXT_DETECTORS[name]
         preds.append(Predicate(name, name, {name: True}, text))
         masks.append(feats[column].to_numpy(dtype=bool))
-    caps = feats["caps_intensity"].to_numpy()
     preds.append(Predicate("caps_high", "caps", {"caps_intensity": {"ge": caps_high_share}},
                            f"reviews with >= {caps_high_share:.0%} of words in capitals"))
-    masks.append(caps >= caps_high_share)
-    words = feats["n_words"].to_numpy()
+    masks.append(feats["caps_intensity"].to_numpy() >= caps_high_share)
+    return preds, masks
+
+
+def _length_predicates(words: np.ndarray, *, length_bands: Mapping[str, Sequence], length_quantiles: int,
+                       very_short_words: int | None) -> tuple[list, list, dict]:
+    """Word-count predicates: quantile bins, then ``words_le_<w>``, then the fixed bands.
+
+    Parameters
+    ----------
+    words : ndarray of int, shape (n,)
+    length_bands, length_quantiles, very_short_words
+        As in :func:`text_predicates`.
+
+    Returns
+    -------
+    predicates, masks, length
+        As in :func:`text_predicates`.
+    """
+    preds, masks = [], []
     record: dict = {}
     if length_quantiles:
         if length_quantiles < 2:
             raise ConfigError(f"slices.length_quantiles: expected 0 (none) or at least 2 bins; got {length_quantiles}.")
-        p, m, record = length_quantile_predicates(words, int(length_quantiles))
-        preds += p
-        masks += m
+        preds, masks, record = length_quantile_predicates(words, int(length_quantiles))
     if very_short_words is not None:
         if very_short_words < 1:
             raise ConfigError(f"slices.very_short_words: expected a word count of at least 1 (or null); "
