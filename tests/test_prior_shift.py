@@ -206,7 +206,7 @@ def _rendered(block, status="not_compared"):
     from blindspot.report import markdown
     from blindspot.report.document import Document
     from blindspot.report.load import Inputs, Src, parse_compare
-    from blindspot.report.sections import comparison
+    from blindspot.report.sections.comparison import comparison
 
     doc = json.loads(json.dumps({"status": status, "reason": "0 paired rows, fewer than compare.min_rows=10",
                                  "current": {"name": "v2"}, "baseline": {"name": "v1"}, "prior_shift": block}))

@@ -11,7 +11,7 @@ from blindspot.io.writers import dumps_metrics
 from blindspot.report import markdown
 from blindspot.report.document import Document
 from blindspot.report.load import Inputs, Src, parse_slices
-from blindspot.report.sections import blind_spots
+from blindspot.report.sections.slices import blind_spots
 from blindspot.slices import audit_slices
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

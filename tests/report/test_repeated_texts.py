@@ -12,7 +12,7 @@ from blindspot import paths
 from blindspot.report import load_inputs, markdown
 from blindspot.report.document import Document
 from blindspot.report.load import DUPLICATES_ABSENT, ClassRow, Duplicates, Estimate, Inputs, Profile, Unmeasured
-from blindspot.report.sections import repeated_texts
+from blindspot.report.sections.classes import repeated_texts
 
 
 def _profile() -> Profile:

@@ -14,7 +14,7 @@ from blindspot.config import CalibrationConfig
 from blindspot.io.writers import dumps_metrics
 from blindspot.report.document import plain, run
 from blindspot.report.load import ClassRow, Estimate, Inputs, Profile, Src, parse_calibration
-from blindspot.report.sections import risk_rows
+from blindspot.report.sections.risks import risk_rows
 
 CLASSES = ["negative", "neutral", "positive"]
 

@@ -8,7 +8,11 @@ from blindspot.report import markdown
 from blindspot.report.document import Document, plain, run
 from blindspot.report.load import (Calibration, ClassRow, Comparison, ConfidentRate, Delta, Estimate, Inputs, Judge,
                                    Profile, Slices)
-from blindspot.report.sections import comparison, judge as judge_section, kappa_strength, risk_rows, verdict
+from blindspot.report.fmt import kappa_strength
+from blindspot.report.sections.comparison import comparison
+from blindspot.report.sections.judge import judge as judge_section
+from blindspot.report.sections.risks import risk_rows
+from blindspot.report.sections.verdict import verdict
 
 
 def _profile(recalls=(0.8, 0.7, 0.9), predicted=(100, 40, 300), lift=(0.05, 0.02, 0.08)) -> Profile:
@@ -130,7 +134,7 @@ def test_comparison_sections():
 
 
 def test_slices_absent_is_said_not_crashed():
-    from blindspot.report.sections import blind_spots
+    from blindspot.report.sections.slices import blind_spots
 
     text = _md(blind_spots(Inputs(profile=_profile()), max_rows=5))
     assert "Not run: the slice stage" in text

@@ -2,7 +2,9 @@
 
 - :mod:`~blindspot.report.load` reads every metrics file, findings, plots and interim
   table the brief uses (the only module that knows their keys);
-- :mod:`~blindspot.report.sections` builds each section from those views;
+- :mod:`~blindspot.report.reasoning` concludes from those views (weak classes, one entry per slice, the
+  status line); :mod:`~blindspot.report.fmt` formats every number;
+- :mod:`~blindspot.report.sections` builds each section from those views, one module per section;
 - :mod:`~blindspot.report.document` is the block model both renderers share;
 - :mod:`~blindspot.report.markdown` and :mod:`~blindspot.report.html` render it,
   each escaping text once;

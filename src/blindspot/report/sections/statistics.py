@@ -1,0 +1,44 @@
+""""How to read the statistics": every test and interval the brief quotes, explained once."""
+
+from __future__ import annotations
+
+from blindspot.report.complete import STATS_TITLE
+from blindspot.report.document import BulletList, Code, Heading, run
+from blindspot.report.fmt import cnt, g, level, pct
+from blindspot.report.load import Inputs
+
+
+def statistics(inputs: Inputs) -> list:
+    """"How to read the statistics": every test and interval the brief quotes, explained once.
+
+    The method names are read from the metrics files, so the note describes what ran.
+    """
+    p, sl, cal = inputs.profile, inputs.slices, inputs.calibration
+    lvl = level(p.ci_level)
+    items = [run(f"Intervals in square brackets are {lvl} intervals: Wilson score for a share of reviews (accuracy, "
+                 f"a recall or precision, an error rate), a percentile bootstrap over the counts for balanced "
+                 f"accuracy and F1 (", Code(p.interval_method), ").")]
+    if sl is not None:
+        items += [
+            run("Each slice is compared with the rest of the reviews twice: its error rate against the rest's (",
+                Code(sl.test), "), and inside each true class (an exact test stratified on the true class), so that "
+                "a slice holding more reviews of a weak class is not blamed for that class. A recall is already "
+                "inside one class. The gap of a slice to the rest has a ", Code(sl.gap_interval_method),
+                " interval."),
+            run(f"q is a p value adjusted by Benjamini-Hochberg over all {cnt(sl.n_tests)} tests of the slice stage "
+                f"in one family (every slice, every metric, both comparisons, the classes); a test is significant, "
+                f"and a slice worse, when q ≤ {g(sl.fdr_alpha)}: at most {pct(sl.fdr_alpha)} of the findings "
+                f"called significant are false, on average."),
+            run("A blind spot of its own is a slice worse than the rest within its true classes. A slice worse only "
+                "through its class mix makes more errors than the rest but no more inside each true class; "
+                "“class mix predicts” is the errors expected if each true class in the slice erred at its "
+                "rate over all reviews."),
+            run("A combination of two features is listed only when it is also worse than the rest of each of its "
+                "parts, tested inside that part; otherwise one part alone tells the story."),
+        ]
+    if cal is not None:
+        items.append(run(f"Confidently incorrect: wrong with confidence (the probability given to the predicted "
+                         f"class) ≥ {g(cal.threshold)}. ECE, the expected calibration error, is the average gap "
+                         f"between confidence and accuracy over confidence bins; its interval and the other "
+                         f"calibration intervals: {cal.interval_method}."))
+    return [Heading(2, STATS_TITLE), BulletList(items)]
