@@ -431,36 +431,73 @@ def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, r
 
     point_b, point_c = metrics_from_confusion(cm_b), metrics_from_confusion(cm_c)
     boot_b, boot_c, rflag_b, rflag_c = bootstrap_joint(joint, n_boot, rng, tick=tick)
-    flag_b, flag_c = _flag_rates(flags_b, flags_c, n)
-    disc = _discordant(joint)
-
-    out: dict = {}
-    for m in names:
-        if m == "confidently_incorrect_rate":
-            out[m] = _entry(m, flag_b, flag_c, rflag_b, rflag_c, test=MCNEMAR, n=n, level=level, discordant=disc[m])
-        elif m == "accuracy":
-            out[m] = _entry(m, point_b[m], point_c[m], boot_b[m], boot_c[m], test=MCNEMAR, n=n, level=level,
-                            discordant=disc[m])
-        else:
-            out[m] = _entry(m, point_b[m], point_c[m], boot_b[m], boot_c[m], test=BOOTSTRAP, n=n, level=level)
-
-    per_class: dict = {}
-    for j, c in enumerate(classes):
-        rows = int(support[j])
-        short = rows < max(min_rows, 1)
-        reason = f"{rows} paired rows of class '{c}', fewer than compare.min_rows={min_rows}"
-        recall = (_untested("recall", rows, reason) if short else
-                  _entry("recall", point_b["recall"][j], point_c["recall"][j], boot_b["recall"][..., j],
-                         boot_c["recall"][..., j], test=MCNEMAR, n=rows, level=level, discordant=disc[f"recall_{j}"]))
-        if scope == "global":
-            per_class[c] = {"recall": recall}
-            for m in PER_CLASS_BOOTSTRAP:
-                per_class[c][m] = _entry(m, point_b[m][j], point_c[m][j], boot_b[m][..., j], boot_c[m][..., j],
-                                         test=BOOTSTRAP, n=n, level=level)
-        else:
-            out[f"recall_{c}"] = recall
+    point_b["confidently_incorrect_rate"], point_c["confidently_incorrect_rate"] = _flag_rates(flags_b, flags_c, n)
+    boot_b["confidently_incorrect_rate"], boot_c["confidently_incorrect_rate"] = rflag_b, rflag_c
+    est = _Estimates(point_b, point_c, boot_b, boot_c, _discordant(joint), n, level)
+    out = {m: est.entry(m) for m in names}
+    per_class = _class_entries(est, classes, support, min_rows=min_rows, scope=scope)
     if scope == "global":
         out["per_class"] = per_class
+    else:
+        out.update(per_class)
+    return out
+
+
+@dataclass(frozen=True)
+class _Estimates:
+    """Both versions' estimates of every metric on one set of rows, and the McNemar counts.
+
+    Attributes
+    ----------
+    point_b, point_c : dict of str to float or ndarray of shape (K,)
+        :func:`blindspot.metrics.metrics_from_confusion` and ``confidently_incorrect_rate``.
+    boot_b, boot_c : dict of str to ndarray of shape (n_boot,) or (n_boot, K)
+        The same on each bootstrap replicate (:func:`bootstrap_joint`).
+    discordant : dict of str to (int, int)
+        :func:`_discordant`: the metrics tested by McNemar; every other one by the bootstrap.
+    n : int
+    level : float
+    """
+
+    point_b: dict
+    point_c: dict
+    boot_b: dict
+    boot_c: dict
+    discordant: dict
+    n: int
+    level: float
+
+    def entry(self, m: str, j: int | None = None, *, n: int | None = None) -> dict:
+        """The entry of metric ``m`` (of class ``j`` for a per-class metric), see :func:`compare_table`."""
+        key = m if j is None else f"{m}_{j}"
+        test = MCNEMAR if key in self.discordant else BOOTSTRAP
+        if j is None:
+            values = self.point_b[m], self.point_c[m], self.boot_b[m], self.boot_c[m]
+        else:
+            values = self.point_b[m][j], self.point_c[m][j], self.boot_b[m][..., j], self.boot_c[m][..., j]
+        return _entry(m, *values, test=test, n=self.n if n is None else n, level=self.level,
+                      discordant=self.discordant.get(key))
+
+
+def _class_entries(est: _Estimates, classes: Sequence[str], support: np.ndarray, *, min_rows: int,
+                   scope: str) -> dict:
+    """Per-class entries: ``class -> {recall, precision, f1}`` (global) or ``recall_<class>`` (slice).
+
+    A class's recall is tested on its own rows (untested below ``min_rows`` of them);
+    precision and F1 on every row.
+    """
+    out: dict = {}
+    for j, c in enumerate(classes):
+        rows = int(support[j])
+        if rows < max(min_rows, 1):
+            recall = _untested("recall", rows, f"{rows} paired rows of class '{c}', fewer than "
+                                               f"compare.min_rows={min_rows}")
+        else:
+            recall = est.entry("recall", j, n=rows)
+        if scope == "global":
+            out[c] = {"recall": recall, **{m: est.entry(m, j) for m in PER_CLASS_BOOTSTRAP}}
+        else:
+            out[f"recall_{c}"] = recall
     return out
 
 
@@ -577,48 +614,85 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     classes = list(classes)
     k = len(classes)
     paired, pairing = pair_rows(current, baseline)
-    settings = {"confident_threshold": confident_threshold, "min_rows": min_rows, "n_boot": n_boot, "ci_level": level,
-                "fdr_alpha": fdr_alpha, "test": TEST_METHOD, "interval_method": INTERVAL_METHOD,
-                "fdr_method": FDR_METHOD}
-    out = {"pairing": pairing, "settings": settings}
+    out = {"pairing": pairing, "settings": {
+        "confident_threshold": confident_threshold, "min_rows": min_rows, "n_boot": n_boot, "ci_level": level,
+        "fdr_alpha": fdr_alpha, "test": TEST_METHOD, "interval_method": INTERVAL_METHOD, "fdr_method": FDR_METHOD}}
     too_few = _too_few_rows(len(paired), min_rows)
     if too_few:  # nothing to test: the pairing says why (ids not shared, gold labels differ)
         return {**out, "status": NOT_COMPARED, "reason": too_few}
-    t = paired["y_true"].to_numpy()
-    pb, pc = paired["pred_baseline"].to_numpy(), paired["pred_current"].to_numpy()
-    fb = (pb != t) & (paired["conf_baseline"].to_numpy() >= confident_threshold)
-    fc = (pc != t) & (paired["conf_current"].to_numpy() >= confident_threshold)
-    identical = bool(np.array_equal(pb, pc) and np.allclose(paired["conf_baseline"], paired["conf_current"])
-                     and pairing["n_paired"] == pairing["n_current"] == pairing["n_baseline"])
-
+    outcomes = _outcomes(paired, confident_threshold)
+    identical = _identical(paired, pairing)
     blocks = ["global", *sorted(slice_masks or {})]
-
-    def tick(block: int):  # "<block>: <done> of <n_boot> bootstrap replicates (step i of n)"
-        if progress is None:
-            return None
-        name = "global" if block == 0 else f"watchlist slice {blocks[block]}"
-        return lambda done: progress.step(block + 1, len(blocks), f"{name}: {done:,} of {n_boot:,} bootstrap replicates")
-
-    glob = compare_table(joint_counts(t, pb, pc, fb, fc, k), classes, n_boot=n_boot, level=level,
+    tick = _ticker(progress, blocks, n_boot)
+    glob = compare_table(joint_counts(*outcomes, k), classes, n_boot=n_boot, level=level,
                          rng=_rng(seed, "global"), min_rows=min_rows, scope="global", tick=tick(0))
-    # Slice membership and per-row losses belong to each table's rows; carry them to the paired rows by id.
-    position, position_b = paired["row_current"].to_numpy(), paired["row_baseline"].to_numpy()
-    losses_c, losses_b = row_losses(current, classes), row_losses(baseline, classes)
-    for name in LOSSES:
-        if name not in losses_c or name not in losses_b:
-            glob[name] = _untested(name, len(paired), "class probabilities are missing from one of the two files")
-        else:
-            glob[name] = paired_loss_entry(name, losses_b[name][position_b], losses_c[name][position], level=level)
+    glob.update(_loss_entries(current, baseline, paired, classes, level=level))
+    # Slice membership belongs to the current table's rows; carried to the paired rows by id.
+    position = paired["row_current"].to_numpy()
     watch = {}
     for block, key in enumerate(blocks[1:], 1):
         mask = np.asarray(slice_masks[key], dtype=bool)[position]
-        entry = compare_table(joint_counts(t[mask], pb[mask], pc[mask], fb[mask], fc[mask], k), classes,
+        entry = compare_table(joint_counts(*(a[mask] for a in outcomes), k), classes,
                               n_boot=n_boot, level=level, rng=_rng(seed, f"slice:{key}"), min_rows=min_rows,
                               scope="slice", tick=tick(block))
         watch[key] = {"n": int(mask.sum()), **entry}
     tree = {"global": glob, "watchlist": watch}
     family = apply_fdr(tree, fdr_alpha)
     return {**out, "status": COMPARED, "reason": "", "baseline_is_current": int(identical), "family": family, **tree}
+
+
+def _outcomes(paired: pd.DataFrame, confident_threshold: float) -> tuple[np.ndarray, ...]:
+    """Gold label, both predictions and both confidently-incorrect flags of the paired rows.
+
+    Returns
+    -------
+    y_true, pred_baseline, pred_current, flag_baseline, flag_current : ndarray, shape (n_paired,)
+        In the argument order of :func:`joint_counts`.
+    """
+    t = paired["y_true"].to_numpy()
+    pb, pc = paired["pred_baseline"].to_numpy(), paired["pred_current"].to_numpy()
+    fb = (pb != t) & (paired["conf_baseline"].to_numpy() >= confident_threshold)
+    fc = (pc != t) & (paired["conf_current"].to_numpy() >= confident_threshold)
+    return t, pb, pc, fb, fc
+
+
+def _identical(paired: pd.DataFrame, pairing: dict) -> bool:
+    """Whether both versions predict identically on every paired row, and every row pairs."""
+    return bool(np.array_equal(paired["pred_baseline"].to_numpy(), paired["pred_current"].to_numpy())
+                and np.allclose(paired["conf_baseline"], paired["conf_current"])
+                and pairing["n_paired"] == pairing["n_current"] == pairing["n_baseline"])
+
+
+def _ticker(progress, blocks: Sequence[str], n_boot: int) -> Callable[[int], Callable[[int], None] | None]:
+    """Progress callback of each bootstrap block (None without ``progress``).
+
+    Prints "<block>: <done> of <n_boot> bootstrap replicates (step i of n)".
+    """
+    def tick(block: int):
+        if progress is None:
+            return None
+        name = "global" if block == 0 else f"watchlist slice {blocks[block]}"
+        return lambda done: progress.step(block + 1, len(blocks),
+                                          f"{name}: {done:,} of {n_boot:,} bootstrap replicates")
+    return tick
+
+
+def _loss_entries(current: pd.DataFrame, baseline: pd.DataFrame, paired: pd.DataFrame, classes: Sequence[str], *,
+                  level: float) -> dict:
+    """The paired test of each mean per-row loss of :data:`LOSSES` (untested without probabilities).
+
+    Per-row losses belong to each table's rows: they are carried to the paired rows by
+    their positions.
+    """
+    position, position_b = paired["row_current"].to_numpy(), paired["row_baseline"].to_numpy()
+    losses_c, losses_b = row_losses(current, classes), row_losses(baseline, classes)
+    out = {}
+    for name in LOSSES:
+        if name not in losses_c or name not in losses_b:
+            out[name] = _untested(name, len(paired), "class probabilities are missing from one of the two files")
+        else:
+            out[name] = paired_loss_entry(name, losses_b[name][position_b], losses_c[name][position], level=level)
+    return out
 
 
 def baseline_model_config(compare_cfg, model_cfg):
@@ -707,16 +781,26 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg) -> Baseline:
                               f"null), so no review can be paired with the current predictions")
     try:
         ingested = ingest_file(model, ingest_cfg)
-    except InputError as exc:  # the ingest message, in one line: what is wrong, expected, found
-        where = f" ({exc.where})" if exc.where else ""
-        text = exc.problem.rstrip(".")
-        text += f"; expected {exc.expected}" if exc.expected else ""
-        text += f"; found {exc.found}" if exc.found else ""
-        return Baseline(None, " ".join(f"the baseline {path}{where} cannot be read as the current model's "
-                                       f"predictions: {text}".split()))
+    except InputError as exc:
+        return Baseline(None, _unreadable(path, exc))
     except OSError as exc:  # permissions, a file removed since the config check, ...
         return Baseline(None, f"the baseline {path} cannot be read: {exc.strerror or exc}")
     counts = {"rows_in": ingested.rows_in, "rows_rejected": len(ingested.rejected)}
+    reason = _unfit(path, ingested, model, ingest_cfg)
+    return Baseline(None, reason, **counts) if reason else Baseline(ingested.clean, "", **counts)
+
+
+def _unreadable(path, exc: InputError) -> str:
+    """The ingest message in one line: what is wrong, expected, found."""
+    where = f" ({exc.where})" if exc.where else ""
+    text = exc.problem.rstrip(".")
+    text += f"; expected {exc.expected}" if exc.expected else ""
+    text += f"; found {exc.found}" if exc.found else ""
+    return " ".join(f"the baseline {path}{where} cannot be read as the current model's predictions: {text}".split())
+
+
+def _unfit(path, ingested, model, ingest_cfg) -> str:
+    """Why a read baseline cannot be compared (other classes, no valid record), or ""."""
     predicted = _first_values(ingested.rejected, "unknown_prediction", model.columns.prediction, ingest_cfg.label_map)
     labelled = _first_values(ingested.rejected, "unknown_label", model.columns.label, ingest_cfg.label_map)
     # A model never predicts outside its classes: one such prediction means other classes. Unknown
@@ -724,13 +808,13 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg) -> Baseline:
     if predicted or (labelled and len(ingested.clean) == 0):
         foreign = list(dict.fromkeys(predicted + labelled))
         rows = ingested.reasons["unknown_prediction"] + ingested.reasons["unknown_label"]
-        return Baseline(None, f"the baseline {path} uses the class(es) {_quote(foreign)} in {rows} of its "
-                              f"{ingested.rows_in} records, not among the configured classes "
-                              f"{list(ingest_cfg.classes)}: it is a model of other classes", **counts)
+        return (f"the baseline {path} uses the class(es) {_quote(foreign)} in {rows} of its "
+                f"{ingested.rows_in} records, not among the configured classes "
+                f"{list(ingest_cfg.classes)}: it is a model of other classes")
     if len(ingested.clean) == 0:
         first = ingested.rejected[0] if ingested.rejected else None
         detail = f"; record {first['record']}: {first['detail']}" if first and first.get("detail") else ""
         top = sorted(((c, r) for r, c in ingested.reasons.items() if c), reverse=True)[:3]
-        return Baseline(None, f"none of the {ingested.rows_in} records of the baseline {path} passes validation "
-                              f"(" + ", ".join(f"{c} {r}" for c, r in top) + f"){detail}", **counts)
-    return Baseline(ingested.clean, "", **counts)
+        return (f"none of the {ingested.rows_in} records of the baseline {path} passes validation "
+                f"(" + ", ".join(f"{c} {r}" for c, r in top) + f"){detail}")
+    return ""
