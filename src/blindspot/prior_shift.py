@@ -369,35 +369,13 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
     classes = list(classes)
     k = len(classes)
     cb, cc = label_counts(y_true_baseline, k), label_counts(y_true_current, k)
-    shift = {"n_baseline": int(cb.sum()), "n_current": int(cc.sum()),
-             "counts_baseline": {c: int(v) for c, v in zip(classes, cb)},
-             "counts_current": {c: int(v) for c, v in zip(classes, cc)},
-             "shares_baseline": _shares(cb, classes), "shares_current": _shares(cc, classes),
-             **label_shift_test(cb, cc, alpha=alpha,
-                                rng=named_rng(seed, "prior_shift/label_test"))}
-    out = {"measured": 1, "reason": "", "classes": classes, "label_shift": shift}
-    absent = [c for c, v in zip(classes, cb) if v == 0]
-    reason = ""
-    if proba_current is None:
-        reason = NO_PROBABILITIES_REASON
-    elif absent:
-        reason = (f"not measurable: the class(es) {absent} have no row in the baseline {baseline_name}, so their "
-                  f"training prior is 0 and the correction weight undefined")
-    elif cc.sum() < 2 * n_splits:
-        reason = f"not measurable: {int(cc.sum())} current rows, fewer than {2 * n_splits} for {n_splits} folds"
+    out = {"measured": 1, "reason": "", "classes": classes,
+           "label_shift": _label_shift(cb, cc, classes, alpha=alpha, seed=seed)}
+    reason = _unmeasurable(proba_current, cb, cc, classes, baseline_name=baseline_name, n_splits=n_splits)
     if reason:
         return {**out, "em": {"measured": 0, "reason": reason}, "what_if": {"measured": 0, "reason": reason}}
     train = cb / cb.sum()
-    fit = em_prior(proba_current, train)
-    out["em"] = {"measured": 1, "reason": "", "method": EM_METHOD,
-                 "training_prior_source": f"gold-label shares of the baseline {baseline_name}",
-                 "training_prior": _by_class(train, classes), "estimated_prior": _by_class(fit["prior"], classes),
-                 "current_label_shares": _shares(cc, classes),
-                 "mean_predicted_probability": _by_class(_normalise(proba_current).mean(axis=0), classes),
-                 # The audit has the gold labels the EM does without: how far its estimate lands from them
-                 # (half the L1 distance) says whether the label-free estimate can be trusted on this model.
-                 "total_variation_to_current_labels": float(0.5 * np.abs(fit["prior"] - cc / cc.sum()).sum()),
-                 "n_iter": fit["n_iter"], "converged": int(fit["converged"]), "tol": f"{EM_TOL:g}"}
+    out["em"] = _em_block(proba_current, train, cc, classes, baseline_name=baseline_name)
     cross = cross_fitted_predictions(y_pred_current, proba_current, train, n_splits=n_splits, seed=seed)
     rng = named_rng(seed, "prior_shift/what_if")
     metrics = what_if_metrics(y_true_current, y_pred_current, cross["y_after"], classes, n_boot=n_boot, level=level,
@@ -407,6 +385,43 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
                       "n_changed": cross["n_changed"], "converged": int(cross["converged"]),
                       "fold_priors": [_by_class(row, classes) for row in cross["fold_priors"]], **metrics}
     return out
+
+
+def _label_shift(cb: np.ndarray, cc: np.ndarray, classes: list, *, alpha: float, seed: int) -> dict:
+    """``label_shift``: both files' label counts and shares, and :func:`label_shift_test`."""
+    return {"n_baseline": int(cb.sum()), "n_current": int(cc.sum()),
+            "counts_baseline": {c: int(v) for c, v in zip(classes, cb)},
+            "counts_current": {c: int(v) for c, v in zip(classes, cc)},
+            "shares_baseline": _shares(cb, classes), "shares_current": _shares(cc, classes),
+            **label_shift_test(cb, cc, alpha=alpha, rng=named_rng(seed, "prior_shift/label_test"))}
+
+
+def _unmeasurable(proba_current, cb: np.ndarray, cc: np.ndarray, classes: list, *, baseline_name: str,
+                  n_splits: int) -> str:
+    """Why the EM prior and the what-if cannot be measured (one sentence), or ""."""
+    absent = [c for c, v in zip(classes, cb) if v == 0]
+    if proba_current is None:
+        return NO_PROBABILITIES_REASON
+    if absent:
+        return (f"not measurable: the class(es) {absent} have no row in the baseline {baseline_name}, so their "
+                f"training prior is 0 and the correction weight undefined")
+    if cc.sum() < 2 * n_splits:
+        return f"not measurable: {int(cc.sum())} current rows, fewer than {2 * n_splits} for {n_splits} folds"
+    return ""
+
+
+def _em_block(proba_current, train: np.ndarray, cc: np.ndarray, classes: list, *, baseline_name: str) -> dict:
+    """``em``: the training prior, the EM estimate of the current prior, and how far it lands from the labels."""
+    fit = em_prior(proba_current, train)
+    return {"measured": 1, "reason": "", "method": EM_METHOD,
+            "training_prior_source": f"gold-label shares of the baseline {baseline_name}",
+            "training_prior": _by_class(train, classes), "estimated_prior": _by_class(fit["prior"], classes),
+            "current_label_shares": _shares(cc, classes),
+            "mean_predicted_probability": _by_class(_normalise(proba_current).mean(axis=0), classes),
+            # The audit has the gold labels the EM does without: how far its estimate lands from them
+            # (half the L1 distance) says whether the label-free estimate can be trusted on this model.
+            "total_variation_to_current_labels": float(0.5 * np.abs(fit["prior"] - cc / cc.sum()).sum()),
+            "n_iter": fit["n_iter"], "converged": int(fit["converged"]), "tol": f"{EM_TOL:g}"}
 
 
 def not_measured(reason: str) -> dict:
