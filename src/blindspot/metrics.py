@@ -24,6 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
+from blindspot.results.estimate import Estimate
 from blindspot.stats import percentile_interval, resample_counts, wilson_interval
 
 # name -> True when higher is better (every global metric here is a score).
@@ -31,7 +32,7 @@ GLOBAL_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "m
 PER_CLASS_METRICS = ("precision", "recall", "f1")
 # Short codes (metrics files are read as tables by `dvc metrics diff`; long strings widen them).
 INTERVAL_METHOD = "bootstrap_percentile_of_counts"  # multinomial resampling of the confusion matrix
-PER_CLASS_INTERVAL_METHOD = "wilson_precision_recall__bootstrap_f1"
+WILSON = "wilson"  # score interval of a binomial proportion (precision, recall, rates)
 
 
 def confusion_counts(y_true, y_pred, n_classes: int) -> np.ndarray:
@@ -140,10 +141,12 @@ def metrics_from_confusion(cm) -> dict[str, np.ndarray]:
 def point_metrics(y_true, y_pred, n_classes: int) -> dict[str, np.ndarray]:
     """The same metrics as :func:`metrics_from_confusion`, from scikit-learn directly.
 
+    The oracle of the property tests.
+
     Parameters
     ----------
-    y_true, y_pred : array_like of int, shape (n,)
-    n_classes : int
+    y_true, y_pred, n_classes
+        Class indices, shape (n,), and the number of classes, as in :func:`confusion_counts`.
 
     Returns
     -------
@@ -271,7 +274,8 @@ def classification_report(y_true, y_pred, classes: Sequence[str], *, n_boot: int
         for F1, which is 0 with a degenerate interval when a class has no true positive);
         ``majority_class``, ``majority_baseline_accuracy``, ``accuracy_over_baseline``
         ``{value, ci_low, ci_high}``, ``confusion_matrix: {true: {pred: count}}``,
-        ``interval_method``, ``n_boot``, ``ci_level``.
+        ``n_boot``, ``ci_level``. Every estimate is an encoded
+        :class:`blindspot.results.estimate.Estimate` naming its interval method.
     """
     k = len(classes)
     cm = confusion_counts(y_true, y_pred, k)
@@ -280,13 +284,11 @@ def classification_report(y_true, y_pred, classes: Sequence[str], *, n_boot: int
     report: dict = {}
     for name in GLOBAL_METRICS:
         low, high = intervals[name]
-        report[name] = {"value": float(point[name]), "ci_low": float(low), "ci_high": float(high)}
+        report[name] = Estimate(float(point[name]), float(low), float(high), INTERVAL_METHOD).encode()
     report["per_class"] = _per_class(cm, point, intervals["f1"], classes, level)
     report.update(_majority_baseline(cm, point["accuracy"], intervals["accuracy_over_baseline"], classes))
     report["confusion_matrix"] = {
         t: {p: int(cm[i, j]) for j, p in enumerate(classes)} for i, t in enumerate(classes)}
-    report["interval_method"] = INTERVAL_METHOD
-    report["per_class_interval_method"] = PER_CLASS_INTERVAL_METHOD
     report["n_boot"] = int(n_boot)
     report["ci_level"] = float(level)
     return report
@@ -304,12 +306,13 @@ def _per_class(cm: np.ndarray, point: dict, f1_interval: tuple, classes: Sequenc
     estimates = {"precision": (point["precision"], *wilson_interval(tp, cm.sum(axis=0), level)),
                  "recall": recall_interval(tp, cm.sum(axis=1), level, zero_division=0.0),
                  "f1": (point["f1"], *f1_interval)}
+    methods = {"precision": WILSON, "recall": WILSON, "f1": INTERVAL_METHOD}
     per_class = {}
     for j, cls in enumerate(classes):
         entry = {"support": int(point["support"][j]), "predicted": int(cm[:, j].sum())}
         for name in PER_CLASS_METRICS:
             value, low, high = estimates[name]
-            entry[name] = {"value": float(value[j]), "ci_low": float(low[j]), "ci_high": float(high[j])}
+            entry[name] = Estimate(float(value[j]), float(low[j]), float(high[j]), methods[name]).encode()
         per_class[cls] = entry
     return per_class
 
@@ -322,5 +325,5 @@ def _majority_baseline(cm: np.ndarray, accuracy: float, interval: tuple, classes
     baseline = support[majority] / total if total else np.nan
     low, high = interval
     return {"majority_class": classes[majority], "majority_baseline_accuracy": float(baseline),
-            "accuracy_over_baseline": {"value": float(accuracy - baseline), "ci_low": float(low),
-                                       "ci_high": float(high)}}
+            "accuracy_over_baseline": Estimate(float(accuracy - baseline), float(low), float(high),
+                                               INTERVAL_METHOD).encode()}

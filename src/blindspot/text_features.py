@@ -33,6 +33,7 @@ for comparison), :func:`sarcasm_cues`, :func:`mixed_sentiment`,
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -384,6 +385,27 @@ def _word_counts(arr: pa.Array) -> np.ndarray:
 # --------------------------------------------------------------------------- detectors
 
 
+def _detector(returns: str):
+    """Give a detector the Parameters and Returns sections that every detector shares.
+
+    Every detector takes ``texts`` (a Series of str, or what :func:`prepare` made of
+    them) and returns one value per text; only the returned type differs, so the two
+    sections are written here once and appended to each docstring.
+
+    Parameters
+    ----------
+    returns : str
+        The Returns line, e.g. ``"ndarray of bool, shape (n,)"``.
+    """
+    def add_sections(fn):
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        sections = f"Parameters\n----------\ntexts : Series of str, shape (n,)\n\nReturns\n-------\n{returns}\n"
+        fn.__doc__ = f"{doc}\n\n{sections}"
+        return fn
+    return add_sections
+
+
+@_detector("ndarray of bool, shape (n,)")
 def negated_term(texts) -> np.ndarray:
     """Whether a text negates a sentiment or clinical term within the negation's scope.
 
@@ -430,14 +452,6 @@ def negated_term(texts) -> np.ndarray:
     200,000 synthetic reviews against 0.17 s for :func:`negation` (one thread;
     the scope pass runs only on texts holding a cue, 17% of these; where nearly every
     text holds one, as in the bundled reviews, it costs about twice :func:`negation`).
-
-    Parameters
-    ----------
-    texts : Series of str, shape (n,)
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
     """
     t = prepare(texts)
     # Only texts holding a cue can fire (every cue of _CUE is one of _NEGATION, and the
@@ -449,6 +463,7 @@ def negated_term(texts) -> np.ndarray:
     return _broadcast(t, hit)
 
 
+@_detector("ndarray of bool, shape (n,)")
 def negation(texts) -> np.ndarray:
     """Whether a text contains an explicit negation anywhere (retired as a slice).
 
@@ -464,18 +479,11 @@ def negation(texts) -> np.ndarray:
     affixal negation (un-, in-, -less: "useless", "unhelpful"), and any notion of
     scope: "no side effects" (good news) and "no relief" (bad news) both count.
     Also fires on idioms where "no" is not negating a claim ("no. 1 pill").
-
-    Parameters
-    ----------
-    texts : Series of str, shape (n,)
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
     """
     return _contains(prepare(texts), _NEGATION)
 
 
+@_detector("ndarray of bool, shape (n,)")
 def sarcasm_cues(texts) -> np.ndarray:
     """Whether a text carries a surface cue often used sarcastically.
 
@@ -492,18 +500,11 @@ def sarcasm_cues(texts) -> np.ndarray:
     sincere, quotes are often plain quotation ("the doctor said "give it time""),
     and "great, now I can sleep" would fire if it read "can't". Use this flag only
     to route texts to a closer look (the judge), never as a label.
-
-    Parameters
-    ----------
-    texts : Series of str, shape (n,)
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
     """
     return _contains(prepare(texts), _SARCASM)
 
 
+@_detector("ndarray of bool, shape (n,)")
 def mixed_sentiment(texts) -> np.ndarray:
     """Whether a text mixes positive and negative cues around a contrast.
 
@@ -520,14 +521,6 @@ def mixed_sentiment(texts) -> np.ndarray:
     A negative word about the *condition* ("my depression was terrible, but this
     helped") is counted as mixed, which it is not about the drug. The three parts
     need not be in the same sentence.
-
-    Parameters
-    ----------
-    texts : Series of str, shape (n,)
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
     """
     t = prepare(texts)
     low = t.low
@@ -538,6 +531,7 @@ def mixed_sentiment(texts) -> np.ndarray:
     return _broadcast(t, hit.to_numpy(zero_copy_only=False).astype(bool))
 
 
+@_detector("ndarray of int64, shape (n,)")
 def jargon_terms(texts) -> np.ndarray:
     """Number of medical-jargon matches in each text.
 
@@ -563,33 +557,18 @@ def jargon_terms(texts) -> np.ndarray:
     "spheroid" by -oid), and "bid" or "prn" used as ordinary words. Suffix rules
     need at least three letters before the suffix, so short words ("spine",
     "done", "someone", "examine") do not count.
-
-    Parameters
-    ----------
-    texts : Series of str, shape (n,)
-
-    Returns
-    -------
-    ndarray of int64, shape (n,)
     """
     t = prepare(texts)
     return _broadcast(t, t.jargon())
 
 
+@_detector("ndarray of float64, shape (n,)")
 def jargon_density(texts) -> np.ndarray:
     """Medical-jargon matches per word: ``jargon_terms / n_words`` (0 for empty text).
 
     Catches and misses what :func:`jargon_terms` does; a dose like "50 mg" is one
     match but two words, so the density is a rate, not a share of words, and can in
     principle exceed 1 for very short texts made of dose strings.
-
-    Parameters
-    ----------
-    texts : Series of str, shape (n,)
-
-    Returns
-    -------
-    ndarray of float64, shape (n,)
     """
     t = prepare(texts)
     terms = t.jargon().astype(float)
@@ -597,34 +576,29 @@ def jargon_density(texts) -> np.ndarray:
     return _broadcast(t, np.divide(terms, words, out=np.zeros_like(terms), where=words > 0))
 
 
+@_detector("ndarray of bool, shape (n,)")
 def question(texts) -> np.ndarray:
     """Whether a text contains a question mark.
 
     Catches direct questions ("has anyone else had this?"). Misses questions written
     without "?" and counts rhetorical questions and "??" the same way.
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
     """
     t = prepare(texts)
     return _broadcast(t, pc.match_substring(t.raw, "?").to_numpy(zero_copy_only=False).astype(bool))
 
 
+@_detector("ndarray of bool, shape (n,)")
 def exclamation(texts) -> np.ndarray:
     """Whether a text contains an exclamation mark.
 
     Catches emphatic writing of either polarity ("Love it!", "Never again!"). Misses
     emphasis by other means (capitals, repetition) and says nothing about polarity.
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
     """
     t = prepare(texts)
     return _broadcast(t, pc.match_substring(t.raw, "!").to_numpy(zero_copy_only=False).astype(bool))
 
 
+@_detector("ndarray of float64, shape (n,)")
 def caps_intensity(texts) -> np.ndarray:
     """Share of words written in capitals: ALL-CAPS ASCII runs of length >= 2 per word.
 
@@ -632,10 +606,6 @@ def caps_intensity(texts) -> np.ndarray:
     digits or accents inside a word, and counts acronyms (ADHD, PCOS, OCD, IUD) as
     capitals, so medical texts score a little higher without any shouting. The
     word count is the whitespace-token count of :func:`n_words`; 0 for empty text.
-
-    Returns
-    -------
-    ndarray of float64, shape (n,)
     """
     t = prepare(texts)
     caps = _count(t.raw, r"\b[A-Z]{2,}\b").astype(float)
@@ -644,6 +614,7 @@ def caps_intensity(texts) -> np.ndarray:
     return _broadcast(t, np.minimum(share, 1.0))
 
 
+@_detector("ndarray of int64, shape (n,)")
 def n_words(texts) -> np.ndarray:
     """Number of whitespace-separated tokens in each text.
 
@@ -651,10 +622,6 @@ def n_words(texts) -> np.ndarray:
     punctuation attached to a word is part of it and "50 mg" is two words. Misses
     Unicode spaces (a no-break space joins its neighbours) and does not segment
     scripts written without spaces.
-
-    Returns
-    -------
-    ndarray of int64, shape (n,)
     """
     t = prepare(texts)
     return _broadcast(t, t.words())
