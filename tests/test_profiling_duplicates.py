@@ -219,7 +219,11 @@ def test_profile_writes_the_duplicates_block_under_stable_keys():
     assert set(d) == {"distinct_texts", "duplicate_rows", "duplicated_texts", "conflicting_label_texts",
                       "normalisation", "groups", "groups_first_row_correct", "rows_duplicated", "rows_unique",
                       "conflicting_label_groups", "rows_in_conflicting_groups", "accuracy_duplicated",
-                      "accuracy_unique", "easier_p_value", "easier_test", "ci_method", "ci_level"}
+                      "accuracy_unique", "easier_p_value", "easier_test", "ci_level"}
+    assert d["accuracy_duplicated"]["method"] == d["accuracy_unique"]["method"] == "wilson"
+    from blindspot.results import undeclared
+    from blindspot.results.profile import PROFILE
+    assert undeclared({"duplicates": d}, PROFILE) == []  # the writer and the declarations agree
     assert d["duplicate_rows"] == 0 and d["groups"] == 1  # exact counts unchanged; folded groups beside them
     assert d["accuracy_duplicated"]["value"] == 1.0 and d["accuracy_unique"]["value"] == 0.5
     assert d["ci_level"] == 0.9

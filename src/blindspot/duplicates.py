@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from blindspot.results.estimate import Estimate
 from blindspot.stats import wilson_interval
 
 #: How texts are made comparable before grouping (written into the metrics file).
@@ -112,11 +113,9 @@ def fisher_greater_p(a: int, b: int, c: int, d: int) -> float:
 
 def _accuracy(correct: int, n: int, level: float, empty_reason: str) -> dict:
     low, high = wilson_interval(correct, n, level)
-    entry = {"n": int(n), "correct": int(correct),
-             "value": float(correct / n) if n else float("nan"), "ci_low": float(low), "ci_high": float(high)}
-    if not n:
-        entry["reason"] = empty_reason
-    return entry
+    value = float(correct / n) if n else float("nan")
+    return {"n": int(n), "correct": int(correct),
+            **Estimate(value, float(low), float(high), "wilson", "" if n else empty_reason).encode()}
 
 
 def duplicate_accuracy(texts, labels, correct, *, level: float) -> dict:
@@ -139,13 +138,13 @@ def duplicate_accuracy(texts, labels, correct, *, level: float) -> dict:
         ``rows_duplicated`` (rows in those groups, every copy); ``rows_unique``;
         ``conflicting_label_groups`` and ``rows_in_conflicting_groups`` (groups whose rows
         carry more than one gold label); ``accuracy_duplicated`` and ``accuracy_unique``
-        ``{n, correct, value, ci_low, ci_high}`` over rows (Wilson at ``level``; NaN with a
+        ``{n, correct, value, ci_low, ci_high, method}`` over rows (Wilson at ``level``; NaN with a
         ``reason`` when there is no such row); ``groups_first_row_correct`` and
         ``easier_p_value``: the one-sided Fisher exact test that repeated texts are right
         more often, on ``[[groups_first_row_correct, groups - groups_first_row_correct],
         [accuracy_unique.correct, rows_unique - accuracy_unique.correct]]`` (NaN with
         ``easier_p_value_reason`` when it cannot be computed); ``easier_test``,
-        ``ci_method``, ``ci_level``.
+        ``ci_level``.
     """
     codes = group_codes(texts)
     correct = np.asarray(correct, dtype=bool)
@@ -188,7 +187,6 @@ def duplicate_accuracy(texts, labels, correct, *, level: float) -> dict:
         "accuracy_unique": _accuracy(c, n_uni, level, "every text occurs more than once"),
         "easier_p_value": fisher_greater_p(g, n_groups_dup - g, c, n_uni - c),
         "easier_test": EASIER_TEST,
-        "ci_method": "wilson",
         "ci_level": float(level),
     }
     if not np.isfinite(out["easier_p_value"]):

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from blindspot.duplicates import duplicate_accuracy
 from blindspot.metrics import classification_report
+from blindspot.results.estimate import Estimate
 from blindspot.text_features import _word_counts
 
 
@@ -149,8 +150,7 @@ def mark_unmeasurable(report: dict) -> dict:
             why = f"no row of class '{name}' in the data"
             undefined = ("recall", "f1") if entry["predicted"] else ("recall", "precision", "f1")
             for metric in undefined:
-                entry[metric] = {"value": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"),
-                                 "reason": why}
+                entry[metric] = Estimate(float("nan"), float("nan"), float("nan"), reason=why).encode()
     empty = [c for c, e in report["per_class"].items() if e["support"] == 0]
     if empty:
         report["imbalance_ratio_reason"] = f"class {', '.join(repr(c) for c in empty)} has no rows"

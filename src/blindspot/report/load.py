@@ -28,6 +28,8 @@ from typing import Any, Optional
 from blindspot import paths
 from blindspot.errors import InputError
 from blindspot.keys import threshold_key
+from blindspot.results import GENERIC_REASON, Estimate, Key, Unmeasured, measured
+from blindspot.results.profile import PROFILE
 
 # --- the files, and the pictures the brief shows (paths relative to the repository root) ---
 
@@ -49,7 +51,6 @@ REV_FILES = {"profile": paths.PROFILE_METRICS, "slices": paths.SLICE_METRICS,
 
 # --------------------------------------------------------------------------- reading values
 
-GENERIC_REASON = "no value recorded"
 # Reason codes the stages write, in words; any other code is shown with spaces for underscores.
 REASONS = {
     "below_min_support": "fewer rows than slices.min_support",
@@ -68,28 +69,6 @@ def humanize(reason) -> str:
         return REASONS[text]
     # Only a snake_case code is spelt out; a sentence or a config key (compare.min_rows) is kept as written.
     return text.replace("_", " ") if re.fullmatch(r"[a-z]+(?:_[a-z0-9]+)+", text) else text
-
-
-class Unmeasured(float):
-    """A value a metrics file gives as null or NaN: a NaN that carries why.
-
-    It behaves as NaN in arithmetic and comparisons (so no section can crash on it) and
-    every formatter of :mod:`blindspot.report.sections` renders it as
-    "not measurable: <reason>".
-    """
-
-    def __new__(cls, reason: str = GENERIC_REASON):
-        obj = super().__new__(cls, "nan")
-        obj.reason = reason or GENERIC_REASON
-        return obj
-
-    def __repr__(self) -> str:
-        return f"Unmeasured({self.reason!r})"
-
-
-def measured(x) -> bool:
-    """True for a finite number (not None, not NaN, not :class:`Unmeasured`)."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _is_number(x) -> bool:
@@ -215,9 +194,19 @@ class Src:
         return bool(value)
 
     def nested(self, key) -> "Estimate":
-        """``key: {value, ci_low, ci_high}``."""
+        """``key: {value, ci_low, ci_high, method, reason}`` (:meth:`Estimate.encode`)."""
         d = self.sub(key)
-        return Estimate(d.num("value"), d.opt_num("ci_low"), d.opt_num("ci_high"))
+        return Estimate(d.num("value"), d.opt_num("ci_low"), d.opt_num("ci_high"), d.text("method", ""),
+                        d.text("reason", ""))
+
+    def read(self, key: Key, **parts):
+        """The value of a declared key (:mod:`blindspot.results`), read as its kind says."""
+        *head, last = key.at(**parts)
+        node = self
+        for seg in head:
+            node = node.sub(seg)
+        return {"estimate": node.nested, "count": node.count, "number": node.num, "text": node.text,
+                "flag": node.flag}[key.kind](last)
 
     def flat(self, name) -> "Estimate":
         """``name`` with ``name_ci_low`` / ``name_ci_high`` siblings."""
@@ -225,26 +214,6 @@ class Src:
 
 
 # --------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A number and its interval (``None`` bounds when none was reported).
-
-    ``value`` is :class:`Unmeasured` (a NaN with a reason) when the file gives none.
-    """
-
-    value: float
-    ci_low: Optional[float] = None
-    ci_high: Optional[float] = None
-
-    @property
-    def has_interval(self) -> bool:
-        return measured(self.ci_low) and measured(self.ci_high)
-
-    @property
-    def ok(self) -> bool:
-        return measured(self.value)
 
 
 @dataclass(frozen=True)
@@ -310,33 +279,41 @@ def parse_duplicates(m: Src) -> Duplicates:
     if d is None or not d.has("groups"):
         gone = Unmeasured(DUPLICATES_ABSENT)
         return Duplicates(gone, gone, gone, gone, gone, Estimate(gone), Estimate(gone), gone)
-    return Duplicates(groups=d.count("groups"), rows_duplicated=d.count("rows_duplicated"),
-                      rows_unique=d.count("rows_unique"), conflicting_groups=d.count("conflicting_label_groups"),
-                      rows_in_conflicting_groups=d.count("rows_in_conflicting_groups"),
-                      accuracy_duplicated=d.nested("accuracy_duplicated"),
-                      accuracy_unique=d.nested("accuracy_unique"), easier_p_value=d.num("easier_p_value"))
+    P = PROFILE
+    return Duplicates(groups=m.read(P["duplicates.groups"]),
+                      rows_duplicated=m.read(P["duplicates.rows_duplicated"]), rows_unique=m.read(P["duplicates.rows_unique"]),
+                      conflicting_groups=m.read(P["duplicates.conflicting_label_groups"]),
+                      rows_in_conflicting_groups=m.read(P["duplicates.rows_in_conflicting_groups"]),
+                      accuracy_duplicated=m.read(P["duplicates.accuracy_duplicated"]),
+                      accuracy_unique=m.read(P["duplicates.accuracy_unique"]),
+                      easier_p_value=m.read(P["duplicates.easier_p_value"]))
 
 
 def parse_profile(m: Src) -> Profile:
+    P = PROFILE
     names = m.raw("classes")
     if not isinstance(names, (dict, list)) or not names:
         m._fail("classes", "is not a non-empty mapping of class names", "{class: index}", repr(names)[:80])
-    pcs, lab, pred = m.sub("per_class"), m.sub("label_distribution"), m.sub("prediction_distribution")
     classes = []
     for name in names:  # {class: index}, in config order
-        pc, lb, pr = pcs.sub(str(name)), lab.sub(str(name)), pred.sub(str(name))
-        classes.append(ClassRow(str(name), pc.count("support"), lb.num("share"), pr.count("n"), pr.num("share"),
-                                pc.nested("recall"), pc.nested("precision"), pc.nested("f1")))
+        c = {"class": str(name)}
+        classes.append(ClassRow(
+            str(name), m.read(P["per_class.<class>.support"], **c), m.read(P["label_distribution.<class>.share"], **c),
+            m.read(P["prediction_distribution.<class>.n"], **c), m.read(P["prediction_distribution.<class>.share"], **c),
+            m.read(P["per_class.<class>.recall"], **c), m.read(P["per_class.<class>.precision"], **c),
+            m.read(P["per_class.<class>.f1"], **c)))
     confusion = m.sub("confusion_matrix")
+    cell = P["confusion_matrix.<true>.<predicted>"]
+    accuracy = m.read(P["accuracy"])
     return Profile(
-        model=m.text("model", ""), n_rows=m.count("n_rows"), ci_level=m.num("ci_level"),
-        accuracy=m.nested("accuracy"), balanced_accuracy=m.nested("balanced_accuracy"),
-        f1_macro=m.nested("f1_macro"), mcc=m.nested("mcc"), cohen_kappa=m.nested("cohen_kappa"),
-        majority_class=m.text("majority_class"), majority_baseline=m.num("majority_baseline_accuracy"),
-        lift=m.nested("accuracy_over_baseline"), imbalance_ratio=m.num("imbalance_ratio"),
-        classes=tuple(classes),
-        confusion={t: {p: row.count(p) for p in row.data} for t, row in confusion.objects()},
-        interval_method=m.text("interval_method", ""), duplicates=parse_duplicates(m))
+        model=m.read(P["model"]) if m.has("model") else "", n_rows=m.read(P["n_rows"]),
+        ci_level=m.read(P["ci_level"]), accuracy=accuracy,
+        balanced_accuracy=m.read(P["balanced_accuracy"]), f1_macro=m.read(P["f1_macro"]), mcc=m.read(P["mcc"]),
+        cohen_kappa=m.read(P["cohen_kappa"]), majority_class=m.read(P["majority_class"]),
+        majority_baseline=m.read(P["majority_baseline_accuracy"]), lift=m.read(P["accuracy_over_baseline"]),
+        imbalance_ratio=m.read(P["imbalance_ratio"]), classes=tuple(classes),
+        confusion={t: {p: m.read(cell, true=t, predicted=p) for p in row.data} for t, row in confusion.objects()},
+        interval_method=accuracy.method, duplicates=parse_duplicates(m))
 
 
 @dataclass(frozen=True)
