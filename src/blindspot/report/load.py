@@ -281,7 +281,8 @@ def parse_duplicates(m: Src) -> Duplicates:
         return Duplicates(gone, gone, gone, gone, gone, Estimate(gone), Estimate(gone), gone)
     P = PROFILE
     return Duplicates(groups=m.read(P["duplicates.groups"]),
-                      rows_duplicated=m.read(P["duplicates.rows_duplicated"]), rows_unique=m.read(P["duplicates.rows_unique"]),
+                      rows_duplicated=m.read(P["duplicates.rows_duplicated"]),
+                      rows_unique=m.read(P["duplicates.rows_unique"]),
                       conflicting_groups=m.read(P["duplicates.conflicting_label_groups"]),
                       rows_in_conflicting_groups=m.read(P["duplicates.rows_in_conflicting_groups"]),
                       accuracy_duplicated=m.read(P["duplicates.accuracy_duplicated"]),
@@ -299,7 +300,8 @@ def parse_profile(m: Src) -> Profile:
         c = {"class": str(name)}
         classes.append(ClassRow(
             str(name), m.read(P["per_class.<class>.support"], **c), m.read(P["label_distribution.<class>.share"], **c),
-            m.read(P["prediction_distribution.<class>.n"], **c), m.read(P["prediction_distribution.<class>.share"], **c),
+            m.read(P["prediction_distribution.<class>.n"], **c),
+            m.read(P["prediction_distribution.<class>.share"], **c),
             m.read(P["per_class.<class>.recall"], **c), m.read(P["per_class.<class>.precision"], **c),
             m.read(P["per_class.<class>.f1"], **c)))
     confusion = m.sub("confusion_matrix")
