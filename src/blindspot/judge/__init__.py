@@ -8,7 +8,9 @@ verdict parser), :mod:`~blindspot.judge.cache` (persistent reply cache),
 :mod:`~blindspot.judge.select` (candidate rules), :mod:`~blindspot.judge.run` (cache,
 budget, concurrency), :mod:`~blindspot.judge.agreement` (kappa, confident learning),
 :mod:`~blindspot.judge.pipeline` (the stage's library side), :mod:`~blindspot.judge.checks`
-(configuration checks, :func:`check_config`), :mod:`~blindspot.judge.secrets` (the credential screen).
+(configuration checks, :func:`check_config`), :mod:`~blindspot.judge.backends` (the backend
+factory), :mod:`~blindspot.judge.injection` (injection cues), :mod:`~blindspot.judge.metrics`
+(``metrics/judge.json``), :mod:`~blindspot.judge.secrets` (the credential screen).
 """
 
 from blindspot.judge.checks import check_config

@@ -353,21 +353,7 @@ class OpenAIJudge:
                 with self._opener.open(http_request, timeout=remaining) as response:
                     body, too_large = _read_capped(response)
             except urllib.error.HTTPError as exc:
-                code = exc.code
-                reason = str(exc.reason)
-                if 300 <= code < 400:
-                    location = exc.headers.get("Location") if exc.headers else None
-                    target = _redirect_origin(self.url, location)
-                    return failure("http_error", f"HTTP {code} redirect from {origin_of(self.url)} to {target}: not "
-                                                 f"followed (credentials are never sent to another origin)")
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                try:
-                    error_body, too_large = _read_capped(exc)
-                except Exception:  # the body of an error is best effort: the status already says what happened
-                    error_body, too_large = None, False
-                raw = None if error_body is None else error_body.decode("utf-8", errors="replace")
-                retry = code in _RETRY_STATUS or code >= 500
-                return failure("http_error", f"HTTP {code} {reason} from {self.url}", raw, retry, retry_after)
+                return self._http_error(exc, failure)  # still under the watchdog: it reads the error body
             except (TimeoutError, socket.timeout):
                 return failure("timeout", self._timeout_detail(), retry=True)
             except urllib.error.URLError as exc:
@@ -381,6 +367,29 @@ class OpenAIJudge:
             timer.cancel()
         if watch.expired:
             return failure("timeout", self._timeout_detail(), retry=True)
+        return self._screened_reply(body, too_large, screen, attempt, failure)
+
+    def _http_error(self, exc: urllib.error.HTTPError, failure: Callable) -> tuple[TransportError, bool, Optional[str]]:
+        """An error status as ``failure(...)``: a redirect is never followed; 408, 409, 429 and 5xx are retried."""
+        code = exc.code
+        reason = str(exc.reason)
+        if 300 <= code < 400:
+            location = exc.headers.get("Location") if exc.headers else None
+            target = _redirect_origin(self.url, location)
+            return failure("http_error", f"HTTP {code} redirect from {origin_of(self.url)} to {target}: not "
+                                         f"followed (credentials are never sent to another origin)")
+        retry_after = exc.headers.get("Retry-After") if exc.headers else None
+        try:
+            error_body, too_large = _read_capped(exc)
+        except Exception:  # the body of an error is best effort: the status already says what happened
+            error_body, too_large = None, False
+        raw = None if error_body is None else error_body.decode("utf-8", errors="replace")
+        retry = code in _RETRY_STATUS or code >= 500
+        return failure("http_error", f"HTTP {code} {reason} from {self.url}", raw, retry, retry_after)
+
+    def _screened_reply(self, body: Optional[bytes], too_large: bool, screen: SecretScreen, attempt: int,
+                        failure: Callable) -> tuple[Reply | TransportError, bool, Optional[str]]:
+        """The reply in a success body, or a failure: too large, not a chat completion, or carrying the key."""
         if too_large:
             return failure("parse_error", f"the response body exceeds {MAX_BODY_BYTES} bytes; not read")
         raw = body.decode("utf-8", errors="replace")
