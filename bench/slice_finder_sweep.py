@@ -21,10 +21,9 @@ Scenarios
 - ``planted_negation``: the same gap on reviews the generator wrote with a negation
   (latent ``negated``, 25% of rows), to be recovered through the ``negated_term``
   text detector. That detector fires only where a sentiment or clinical term is
-  negated within its scope ("not bothering me"); many of the generator's negations
-  negate something else ("never got the follow-up call"), so it sees a part of the
-  planted rows (reported: ``detector_recall_on_planted``, precision 1 on this
-  generator), hence the larger share than the other scenarios.
+  negated within its scope ("not a problem anymore"); every negated sentence of the
+  generator negates one, so it should see all the planted rows and none other
+  (reported: ``detector_recall_on_planted``). Target: found in >= 95% of runs.
 - ``planted_conjunction``: the gap on ``age_band = 65+ and platform = android``
   (10%), a depth-2 slice whose parents carry a diluted copy of the gap.
 
