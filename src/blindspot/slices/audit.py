@@ -1,7 +1,10 @@
 """The slice stage's computation: predictions -> tests, findings, metrics, membership.
 
 :func:`audit_slices` does everything between reading and writing and returns a
-:class:`SliceAudit`; the stage only writes and draws what is computed here.
+:class:`SliceAudit`; the stage only writes and draws what is computed here. Its settings
+come in one :class:`SliceSettings`; the tables it builds on the way (predicates, slices,
+tests, q values, ranks) are held in one :class:`AuditTables`, which every writer below
+(findings, metrics, membership, confusions) reads.
 
 One FDR family
 --------------
