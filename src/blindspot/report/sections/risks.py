@@ -5,7 +5,7 @@ from __future__ import annotations
 from blindspot import paths
 from blindspot.keys import threshold_key
 from blindspot.report.complete import SECTION_TITLES
-from blindspot.report.document import Code, Heading, Paragraph, Table, plain, run
+from blindspot.report.document import Code, Heading, Paragraph, Run, Table, plain, run
 from blindspot.report.fmt import cnt, est, f2, f3, failures, g, metric_label, pct, pct1, qtext, sentence_join, share
 from blindspot.report.load import Inputs, measured
 from blindspot.report.reasoning import collapsed_classes, distinct_blind_spots, weak_classes
@@ -74,25 +74,26 @@ def confident_mitigation(cal) -> str:
                      f"above the floor.")
     return " ".join(parts)
 
-def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
-    """(finding, risk, mitigation, metric) runs, one per finding present in the data."""
-    p, sl, cal, j, cmp_ = inputs.profile, inputs.slices, inputs.calibration, inputs.judge, inputs.comparison
-    compared = cmp_ is not None and cmp_.status == "compared"
+def _class_metric(inputs: Inputs, name: str) -> Run:
+    """The DVC keys that will show a class's recall move."""
+    cells = [_dvc_key(paths.PROFILE_METRICS, f"per_class.{name}.recall.value")]
+    if inputs.comparison is not None and inputs.comparison.status == "compared":
+        cells += [" and ", Code(f"{paths.COMPARE_METRICS}: global.per_class.{name}.recall.delta")]
+    return run(*cells)
+
+
+def _confused_with(inputs: Inputs, name: str) -> str:
+    """The class most of ``name``'s misses go to ("" when it has none)."""
+    row = {k: v for k, v in inputs.profile.confusion.get(name, {}).items() if k != name}
+    return max(sorted(row), key=lambda k: row[k]) if row and max(row.values()) > 0 else ""
+
+
+def _class_rows(inputs: Inputs, class_risk: dict) -> list:
+    """One row per collapsed class, then one per significantly weak class."""
     rows = []
-
-    def class_metric(name):
-        cells = [_dvc_key(paths.PROFILE_METRICS, f"per_class.{name}.recall.value")]
-        if compared:
-            cells += [" and ", Code(f"{paths.COMPARE_METRICS}: global.per_class.{name}.recall.delta")]
-        return run(*cells)
-
-    def confused_with(name) -> str:
-        row = {k: v for k, v in p.confusion.get(name, {}).items() if k != name}
-        return max(sorted(row), key=lambda k: row[k]) if row and max(row.values()) > 0 else ""
-
     for c in collapsed_classes(inputs):
         risk = class_risk.get(c.name) or f"every '{c.name}' review is routed as another class"
-        other = confused_with(c.name)
+        other = _confused_with(inputs, c.name)
         rows.append([
             f"Class '{c.name}' is never {'predicted' if c.predicted == 0 else 'predicted correctly'} "
             f"(recall {est(c.recall, f2)} on {cnt(c.support)} reviews)",
@@ -101,10 +102,10 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
             f"labelled '{c.name}' reviews"
             + (f", and what separates it from '{other}', where most of them go" if other else "")
             + f". Keep a change only if the next version's '{c.name}' recall rises; gate releases on it.",
-            class_metric(c.name)])
+            _class_metric(inputs, c.name)])
     for c, f in weak_classes(inputs):
         risk = class_risk.get(c.name) or f"'{c.name}' reviews are routed as another class"
-        other = confused_with(c.name)
+        other = _confused_with(inputs, c.name)
         rows.append([
             f"'{c.name}' recall {est(c.recall, f2)}: {pct(1 - c.recall.value)} of {cnt(c.support)} reviews missed "
             f"({qtext(f.q_value)})",
@@ -113,58 +114,78 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
             f"threshold for '{c.name}'" + (f" (its misses go to '{other}')" if other else "")
             + f". Keep a change only if the next version's '{c.name}' recall rises without other classes' falling; "
               f"gate releases on it.",
-            class_metric(c.name)])
-    for f in distinct_blind_spots(inputs)[:max_slices]:
-        watched = sl.on_watchlist(f.key)
-        section = "watchlist" if watched else "discovered"
-        metric = run(_dvc_key(paths.SLICE_METRICS, f"{section}.{f.key}.{f.metric}.value"))
-        if compared and watched:
-            m = "accuracy" if f.metric == "error_rate" else f.metric
-            metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: watchlist.{f.key}.{m}.delta"))
-        mix = (f.metric == "error_rate" and f.excess_given_class_mix is not None and f.excess_given_class_mix <= 0)
-        mitigation = ("Its class mix accounts for its excess errors (measured), so expect it to move with the "
-                      "weak-class recalls above; re-check it when they change"
-                      if mix else "Candidate to test (no what-if measures it here): collect and label more reviews "
-                                  "like these and check what the model relies on in them")
-        mitigation += ("" if watched else f"; follow it on every version by adding {f.key} to slices.watchlist") + "."
-        q_own = f.conditional_q_value if f.conditional_q_value is not None else f.q_value
-        more = (f", about {cnt(round(f.excess))} more than the rest's rate predicts"
-                if measured(f.excess) and f.excess >= 1 else "")
-        rows.append([
-            f"\u201c{f.description}\u201d ({cnt(f.slice_n)} reviews): {metric_label(f.metric)} {f2(f.value.value)} "
+            _class_metric(inputs, c.name)])
+    return rows
+
+
+def _slice_row(inputs: Inputs, f) -> list:
+    """The row of one blind spot of its own."""
+    cmp_ = inputs.comparison
+    watched = inputs.slices.on_watchlist(f.key)
+    section = "watchlist" if watched else "discovered"
+    metric = run(_dvc_key(paths.SLICE_METRICS, f"{section}.{f.key}.{f.metric}.value"))
+    if cmp_ is not None and cmp_.status == "compared" and watched:
+        m = "accuracy" if f.metric == "error_rate" else f.metric
+        metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: watchlist.{f.key}.{m}.delta"))
+    mix = (f.metric == "error_rate" and f.excess_given_class_mix is not None and f.excess_given_class_mix <= 0)
+    mitigation = ("Its class mix accounts for its excess errors (measured), so expect it to move with the "
+                  "weak-class recalls above; re-check it when they change"
+                  if mix else "Candidate to test (no what-if measures it here): collect and label more reviews "
+                              "like these and check what the model relies on in them")
+    mitigation += ("" if watched else f"; follow it on every version by adding {f.key} to slices.watchlist") + "."
+    q_own = f.conditional_q_value if f.conditional_q_value is not None else f.q_value
+    more = (f", about {cnt(round(f.excess))} more than the rest's rate predicts"
+            if measured(f.excess) and f.excess >= 1 else "")
+    return [f"\u201c{f.description}\u201d ({cnt(f.slice_n)} reviews): {metric_label(f.metric)} {f2(f.value.value)} "
             f"against {f2(f.rest_value)} elsewhere ({qtext(q_own)}); {plain(failures(f))} "
             f"{'wrong' if f.metric == 'error_rate' else 'missed'}{more}",
             "People writing reviews like these get worse readings than the headline accuracy promises, and the "
             "global metric does not show it.",
-            mitigation, metric])
-    if cal and cal.confident and cal.confident.count > 0:
-        band = threshold_key(cal.threshold)
-        metric = run(_dvc_key(paths.CALIBRATION_METRICS, f"confidently_incorrect.{band}.count"), " and ",
-                     Code(f"{paths.CALIBRATION_METRICS}: overall.ece"))
-        if compared:
-            metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: global.confidently_incorrect_rate.delta"))
-        rows.append([
-            f"{cnt(cal.confident.count)} reviews ({pct(cal.confident.rate.value, 1)}) wrong with confidence "
+            mitigation, metric]
+
+
+def _confident_row(inputs: Inputs) -> list:
+    """The row of the confidently incorrect predictions."""
+    cal, cmp_ = inputs.calibration, inputs.comparison
+    band = threshold_key(cal.threshold)
+    metric = run(_dvc_key(paths.CALIBRATION_METRICS, f"confidently_incorrect.{band}.count"), " and ",
+                 Code(f"{paths.CALIBRATION_METRICS}: overall.ece"))
+    if cmp_ is not None and cmp_.status == "compared":
+        metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: global.confidently_incorrect_rate.delta"))
+    return [f"{cnt(cal.confident.count)} reviews ({pct(cal.confident.rate.value, 1)}) wrong with confidence "
             f"\u2265 {g(cal.threshold)}",
             "Any automation that trusts confident predictions (auto-routing, skipping human review) passes these "
             "errors through unseen.",
-            confident_mitigation(cal),
-            metric])
-    if j and (j.gold_wrong_random or (j.cl_available and j.cl_suspected)):
-        evidence_ = []
-        if j.gold_wrong_random:
-            evidence_.append(f"the judge calls {j.gold_wrong_random} of {j.gold_wrong_random_n} randomly sampled gold "
-                             f"labels wrong ({est(j.gold_wrong_random_rate, pct1)})")
-        if j.cl_available and j.cl_suspected:
-            evidence_.append(f"confident learning suspects {cnt(j.cl_suspected)} labels")
-        rows.append([
-            "Suspected label noise: " + sentence_join(evidence_),
+            confident_mitigation(cal), metric]
+
+
+def _label_noise_row(j) -> list:
+    """The row of suspected label noise, from the judge's random sample and confident learning."""
+    evidence_ = []
+    if j.gold_wrong_random:
+        evidence_.append(f"the judge calls {j.gold_wrong_random} of {j.gold_wrong_random_n} randomly sampled gold "
+                         f"labels wrong ({est(j.gold_wrong_random_rate, pct1)})")
+    if j.cl_available and j.cl_suspected:
+        evidence_.append(f"confident learning suspects {cnt(j.cl_suspected)} labels")
+    return ["Suspected label noise: " + sentence_join(evidence_),
             "Part of the measured error may be wrong gold labels: the metrics blame the model for them, and "
             "retraining on them teaches the error.",
             f"Re-annotate the flagged reviews ({paths.JUDGMENTS}: gold_label_wrong, cl_suspect) with two annotators "
             f"before retraining; report metrics with and without them.",
-            _dvc_key(paths.JUDGE_METRICS, "verdicts.gold_label_wrong_random_sample.rate")])
+            _dvc_key(paths.JUDGE_METRICS, "verdicts.gold_label_wrong_random_sample.rate.value")]
+
+
+def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
+    """(finding, risk, mitigation, metric) runs, one per finding present in the data."""
+    cal, j = inputs.calibration, inputs.judge
+    rows = _class_rows(inputs, class_risk)
+    rows += [_slice_row(inputs, f) for f in distinct_blind_spots(inputs)[:max_slices]]
+    if cal and cal.confident and cal.confident.count > 0:
+        rows.append(_confident_row(inputs))
+    if j and (j.gold_wrong_random or (j.cl_available and j.cl_suspected)):
+        rows.append(_label_noise_row(j))
     return rows
+
 
 def risks(inputs: Inputs, class_risk: dict) -> list:
     out = [Heading(2, SECTION_TITLES[6])]

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from blindspot.report.complete import STATS_TITLE
-from blindspot.report.document import BulletList, Code, Heading, run
+from blindspot.report.document import BulletList, Code, Heading, Run, run
 from blindspot.report.fmt import cnt, g, level, pct
 from blindspot.report.load import Inputs
+
+
+# How an interval method is named in words (any other name is shown as its key).
+_METHOD_WORDS = {"wilson": "Wilson score interval",
+                 "bootstrap_percentile_of_counts": "percentile bootstrap of the confusion-matrix counts"}
+
+
+def _method(name: str) -> Run:
+    if not name:
+        return run("method not recorded")
+    return run(_METHOD_WORDS[name], " (", Code(name), ")") if name in _METHOD_WORDS else run(Code(name))
 
 
 def statistics(inputs: Inputs) -> list:
@@ -15,9 +26,12 @@ def statistics(inputs: Inputs) -> list:
     """
     p, sl, cal = inputs.profile, inputs.slices, inputs.calibration
     lvl = level(p.ci_level)
-    items = [run(f"Intervals in square brackets are {lvl} intervals: Wilson score for a share of reviews (accuracy, "
-                 f"a recall or precision, an error rate), a percentile bootstrap over the counts for balanced "
-                 f"accuracy and F1 (", Code(p.interval_method), ").")]
+    recall = next((c.recall for c in p.classes if c.recall.method), None)
+    items = [run(f"Intervals in square brackets are {lvl} intervals. Accuracy, balanced accuracy and F1: ",
+                 _method(p.accuracy.method), "; a class's recall and precision",
+                 " and a slice's error rate or recall" if sl is not None else "", ": ",
+                 _method(recall.method if recall else ""), " (the method of each interval is named beside it in ",
+                 Code("metrics/"), ").")]
     if sl is not None:
         items += [
             run("Each slice is compared with the rest of the reviews twice: its error rate against the rest's (",
