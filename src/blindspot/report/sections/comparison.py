@@ -27,78 +27,93 @@ def _delta_row(label, d: Delta, *, show_direction: bool = True) -> list:
     return [label, f3(d.baseline), f3(d.current), delta, f"{cnt(d.n)}", test, qcell(d.q_value),
             run(Strong(verdict_) if d.changed else verdict_)]
 
-def comparison(inputs: Inputs) -> list:
-    out = [Heading(2, SECTION_TITLES[7])]
+def _not_compared(inputs: Inputs) -> list:
+    """The callout when there is no paired comparison to show (absent, no baseline, refused, same model)."""
     c = inputs.comparison
     if c is None:
-        out.append(Callout("note", "Not run: no paired comparison (", Code(str(paths.COMPARE_METRICS)),
-                           " is absent): run the compare stage."))
-    elif c.status == "no_baseline":
+        return [Callout("note", "Not run: no paired comparison (", Code(str(paths.COMPARE_METRICS)),
+                        " is absent): run the compare stage.")]
+    if c.status == "no_baseline":
         said = c.reason.rstrip(".") if c.reason.lower().rstrip(".") != "no baseline configured" else ""
-        out.append(Callout("note", "No baseline configured (", Code("compare.baseline.path"), " is null)",
-                           f": {said}." if said else ": nothing to compare against. Set it to the predictions file of "
-                           "an earlier model version, scored on the same reviews, to get paired tests."))
-    elif c.status != "compared":
+        return [Callout("note", "No baseline configured (", Code("compare.baseline.path"), " is null)",
+                        f": {said}." if said else ": nothing to compare against. Set it to the predictions file of "
+                        "an earlier model version, scored on the same reviews, to get paired tests.")]
+    if c.status != "compared":
         names = (f" ({c.current_name} against {c.baseline_name})" if c.current_name and c.baseline_name else "")
-        out.append(Callout("warning", f"Not compared{names}: {c.reason.rstrip('.') if c.reason else c.status}."))
-    elif c.baseline_is_current:
-        out.append(Callout("note", f"The baseline ({c.baseline_name}, ", Code(str(c.baseline_path)), ") is the "
-                                   f"current model: all {c.n_tests} paired tests show a delta of 0 and nothing is "
-                                   "flagged. To compare a new version, run ", Code("dvc exp run -S model=v2"),
-                                   " (or your own model config); ", Code("dvc metrics diff"), " then shows the same "
-                                   "deltas."))
-    else:
-        lvl = level(c.ci_level)
-        intro = (f"{c.current_name} against {c.baseline_name}, scored on the same reviews: {cnt(c.n_paired)} reviews "
-                 f"are "
-                 f"in both files with the same gold label")
-        if c.n_paired < c.n_current or c.label_mismatch:
-            intro += (f" ({cnt(c.n_current)} in {c.current_name}, {cnt(c.n_baseline)} in {c.baseline_name}, "
-                      f"{cnt(c.label_mismatch)} with different gold labels, not compared)")
-        intro += (f". Two models on the same reviews are one paired experiment: accuracy, per-class recall and the "
-                  f"confidently-incorrect rate are tested with exact McNemar tests on the reviews where the two "
-                  f"disagree (in brackets: reviews only {c.baseline_name} / only {c.current_name} gets right, or for "
-                  f"the confidently-incorrect rate, gets confidently wrong), every other metric with a paired "
-                  f"bootstrap; one Benjamini-Hochberg family over all {c.n_tests} tests at FDR {g(c.fdr_alpha)}. "
-                  f"{c.n_changed} changed: {c.n_improved} improved, {c.n_worsened} worsened.")
-        out.append(Paragraph(intro))
-        groups: dict = {}
-        for scope, d in _all_deltas(c):
-            if d.changed:
-                groups.setdefault(scope, []).append(
-                    f"{metric_label(d.metric)} {d.direction} {f3(d.baseline)} \u2192 {f3(d.current)} "
-                    f"({signed(d.delta.value)} {interval(d.delta, signed)}, {qtext(d.q_value)})")
-        if groups:
-            out.append(BulletList([run(Strong(scope), ": ", "; ".join(items)) for scope, items in groups.items()]))
-        notable = [d for d in c.global_deltas
-                   if d.tested and not d.changed and measured(d.p_value) and d.p_value < c.fdr_alpha]
-        for d in notable:
+        return [Callout("warning", f"Not compared{names}: {c.reason.rstrip('.') if c.reason else c.status}.")]
+    return [Callout("note", f"The baseline ({c.baseline_name}, ", Code(str(c.baseline_path)), ") is the "
+                            f"current model: all {c.n_tests} paired tests show a delta of 0 and nothing is "
+                            "flagged. To compare a new version, run ", Code("dvc exp run -S model=v2"),
+                            " (or your own model config); ", Code("dvc metrics diff"), " then shows the same "
+                            "deltas.")]
+
+
+def _intro(c: Comparison) -> Paragraph:
+    intro = (f"{c.current_name} against {c.baseline_name}, scored on the same reviews: {cnt(c.n_paired)} reviews "
+             f"are in both files with the same gold label")
+    if c.n_paired < c.n_current or c.label_mismatch:
+        intro += (f" ({cnt(c.n_current)} in {c.current_name}, {cnt(c.n_baseline)} in {c.baseline_name}, "
+                  f"{cnt(c.label_mismatch)} with different gold labels, not compared)")
+    return Paragraph(intro + (
+        f". Two models on the same reviews are one paired experiment: accuracy, per-class recall and the "
+        f"confidently-incorrect rate are tested with exact McNemar tests on the reviews where the two "
+        f"disagree (in brackets: reviews only {c.baseline_name} / only {c.current_name} gets right, or for "
+        f"the confidently-incorrect rate, gets confidently wrong), every other metric with a paired "
+        f"bootstrap; one Benjamini-Hochberg family over all {c.n_tests} tests at FDR {g(c.fdr_alpha)}. "
+        f"{c.n_changed} changed: {c.n_improved} improved, {c.n_worsened} worsened."))
+
+
+def _changes(c: Comparison) -> list:
+    """The changed metrics by scope, and the global ones significant alone but not after the FDR control."""
+    out, groups = [], {}
+    for scope, d in _all_deltas(c):
+        if d.changed:
+            groups.setdefault(scope, []).append(
+                f"{metric_label(d.metric)} {d.direction} {f3(d.baseline)} \u2192 {f3(d.current)} "
+                f"({signed(d.delta.value)} {interval(d.delta, signed)}, {qtext(d.q_value)})")
+    if groups:
+        out.append(BulletList([run(Strong(scope), ": ", "; ".join(items)) for scope, items in groups.items()]))
+    for d in c.global_deltas:
+        if d.tested and not d.changed and measured(d.p_value) and d.p_value < c.fdr_alpha:
             out.append(Paragraph(f"{metric_label(d.metric).capitalize()} moves {signed(d.delta.value)} "
                                  f"{interval(d.delta, signed)} (p = {d.p_value:.3f} alone), but not beyond chance once "
                                  f"all {c.n_tests} tests are accounted for ({qtext(d.q_value)})."))
-        header = ["metric", c.baseline_name, c.current_name, f"delta [{lvl} CI]", "n", "test", "q", "verdict"]
-        align = ("l", "r", "r", "r", "r", "l", "r", "l")
-        out.append(Heading(3, "Global and per-class metrics"))
-        rows = [_delta_row(metric_label(d.metric), d) for d in c.global_deltas]
-        for cls, ds in c.class_deltas.items():
-            rows += [_delta_row(f"{metric_label(d.metric)} of '{cls}'", d) for d in ds]
-        out.append(Table(header, rows, align=align,
-                         caption=f"delta: {c.current_name} minus {c.baseline_name}, percentile bootstrap interval "
-                                 f"of the paired count table (unadjusted {lvl}); q: Benjamini-Hochberg."))
-        if c.slice_deltas:
-            out.append(Heading(3, "Watchlist slices"))
-            rows = []
-            for key, (n, ds) in c.slice_deltas.items():
-                rows += [_delta_row(run(Code(key), " ", metric_label(d.metric)), d, show_direction=False) for d in ds]
-            untested = sum(not d.tested for _, ds in c.slice_deltas.values() for d in ds)
-            caption = (f"{untested} comparisons on too few reviews are listed untested, with the reason."
-                       if untested else ())
-            out.append(Table(header, rows, align=align, caption=caption))
+    return out
+
+
+def _delta_tables(c: Comparison) -> list:
+    lvl = level(c.ci_level)
+    header = ["metric", c.baseline_name, c.current_name, f"delta [{lvl} CI]", "n", "test", "q", "verdict"]
+    align = ("l", "r", "r", "r", "r", "l", "r", "l")
+    rows = [_delta_row(metric_label(d.metric), d) for d in c.global_deltas]
+    for cls, ds in c.class_deltas.items():
+        rows += [_delta_row(f"{metric_label(d.metric)} of '{cls}'", d) for d in ds]
+    out = [Heading(3, "Global and per-class metrics"),
+           Table(header, rows, align=align,
+                 caption=f"delta: {c.current_name} minus {c.baseline_name}, percentile bootstrap interval "
+                         f"of the paired count table (unadjusted {lvl}); q: Benjamini-Hochberg.")]
+    if c.slice_deltas:
+        rows = [_delta_row(run(Code(key), " ", metric_label(d.metric)), d, show_direction=False)
+                for key, (n, ds) in c.slice_deltas.items() for d in ds]
+        untested = sum(not d.tested for _, ds in c.slice_deltas.values() for d in ds)
+        caption = f"{untested} comparisons on too few reviews are listed untested, with the reason." if untested else ()
+        out += [Heading(3, "Watchlist slices"), Table(header, rows, align=align, caption=caption)]
+    return out
+
+
+def comparison(inputs: Inputs) -> list:
+    out = [Heading(2, SECTION_TITLES[7])]
+    c = inputs.comparison
+    if c is None or c.status != "compared" or c.baseline_is_current:
+        out += _not_compared(inputs)
+    else:
+        out += [_intro(c), *_changes(c), *_delta_tables(c)]
     if c is not None and c.prior_shift is not None and c.prior_shift.measured:
         out.append(Paragraph(_prior_shift_text(c)))
     if inputs.rev:
         out += _rev_section(inputs)
     return out
+
 
 def _p_text(p) -> str:
     return "p < 0.001" if measured(p) and p < 0.001 else f"p = {p:.3f}" if measured(p) else "p not measurable"
