@@ -95,7 +95,7 @@ def test_judge_without_gold_label_doubts_adds_no_label_noise_row():
 ])
 def test_injection_count_is_said_in_the_right_number_with_its_limits(n, sentence):
     judge = _judge(injection_suspected=n)
-    text = " ".join(_md(judge_section(Inputs(profile=_profile(), judge=judge), alpha=0.05)).split())
+    text = " ".join(_md(judge_section(Inputs(profile=_profile(), judge=judge))).split())
     if sentence is None:
         assert "instruct the judge" not in text
     else:

@@ -61,7 +61,7 @@ def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = 
     doc.add(*tested_clean(inputs))  # a level-3 part of "Ranked blind spots"
     doc.add(*evidence(inputs))
     doc.add(*examples(inputs, n_examples=cfg.n_examples, max_chars=cfg.max_quote_chars))
-    doc.add(*judge(inputs, alpha=alpha))
+    doc.add(*judge(inputs))
     doc.add(*risks(inputs, dict(cfg.class_risk)))
     doc.add(*comparison(inputs))
     doc.add(*statistics(inputs))

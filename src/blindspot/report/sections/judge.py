@@ -60,7 +60,7 @@ def _findings(j) -> list:
     return items
 
 
-def judge(inputs: Inputs, *, alpha: float) -> list:
+def judge(inputs: Inputs) -> list:
     out = [Heading(2, SECTION_TITLES[5])]
     j = inputs.judge
     if j is None:
