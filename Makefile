@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: audit test params predictions uci-predictions example-uci bench clean-venv
+.PHONY: audit test params predictions uci-predictions vendor-vega example-uci bench clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ predictions: $(STAMP)
 # Re-make the UCI sentences' predictions (rewrites data/raw/predictions/uci_sentences.*).
 uci-predictions: $(STAMP)
 	python scripts/make_uci_predictions.py
+
+# Re-vendor Vega, Vega-Lite and vega-embed into .dvc/plots/offline.html (the offline page of `dvc plots`).
+vendor-vega: $(STAMP)
+	python scripts/vendor_vega.py
 
 # The whole pipeline on the UCI sentences in a scratch copy (`dvc repro` there, with
 # model=uci_sentences; this workspace's outputs are left alone), then its briefs to

@@ -14,7 +14,7 @@ from stages._runner import run
 
 CONFUSION_PNG = paths.PROFILE_PLOTS / "confusion_matrix.png"
 CLASSES_PNG = paths.PROFILE_PLOTS / "class_distribution.png"
-CONFUSION_DATA = paths.PROFILE_PLOTS / "confusion.csv"  # rows for `dvc plots` (confusion template)
+CONFUSION_DATA = paths.PROFILE_PLOTS / "confusion.csv"  # cells for `dvc plots` (.dvc/plots/confusion_*.json)
 
 
 def main(log) -> str:
@@ -36,8 +36,11 @@ def main(log) -> str:
     preds = {c: v["n"] for c, v in profile["prediction_distribution"].items()}
     save_figure(plot_class_distribution(counts, preds, title=f"model {cfg.model.name}: labels vs predictions"),
                 CLASSES_PNG)
-    pd.DataFrame({"actual": frame["label"].astype(str), "predicted": frame["prediction"].astype(str)}).to_csv(
-        CONFUSION_DATA, index=False, lineterminator="\n")
+    # One row per (true, predicted) cell, zeros included: a class the model never predicts still gets its
+    # column, and the file has K^2 rows whatever the number of reviews.
+    cells = [(t, p, n) for t, row in profile["confusion_matrix"].items() for p, n in row.items()]
+    pd.DataFrame(cells, columns=["actual", "predicted", "count"]).to_csv(CONFUSION_DATA, index=False,
+                                                                        lineterminator="\n")
     return baseline_statement(profile)
 
 
