@@ -106,8 +106,8 @@ def coverage(a, b, n, sims, rng, true):
                                       ci_level=LEVEL, rng=rng)
         s = summary.metrics
         for m in METRICS:
-            hit[m] += s[f"{m}_ci_low"] <= true[m] <= s[f"{m}_ci_high"]
-            width[m] += s[f"{m}_ci_high"] - s[f"{m}_ci_low"]
+            hit[m] += s[m]["ci_low"] <= true[m] <= s[m]["ci_high"]
+            width[m] += s[m]["ci_high"] - s[m]["ci_low"]
         rejected += s["ece_p_value"] <= 1 - LEVEL
         # The same replicates the summary drew (same generator state), read as textbook intervals.
         after = rng.bit_generator.state
@@ -117,7 +117,8 @@ def coverage(a, b, n, sims, rng, true):
         rng.bit_generator.state = after
         q_low, q_high = np.quantile(reps, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
         textbook["percentile"] += q_low <= true["ece"] <= q_high
-        textbook["basic"] += max(2 * s["ece"] - q_high, 0) <= true["ece"] <= 2 * s["ece"] - q_low
+        ece = s["ece"]["value"]
+        textbook["basic"] += max(2 * ece - q_high, 0) <= true["ece"] <= 2 * ece - q_low
     return ({m: hit[m] / sims for m in METRICS}, {m: width[m] / sims for m in METRICS}, rejected / sims,
             {k: v / sims for k, v in textbook.items()})
 

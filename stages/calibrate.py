@@ -38,8 +38,9 @@ def main(log) -> str:
                            data=reliability_data(audit))
     o, m = audit.metrics["overall"], audit.metrics
     top = m["confidently_incorrect"][max(m["confidently_incorrect"], key=lambda k: m["confidently_incorrect"][k]["threshold"])]
-    return (f"{m['n']} rows: ECE {o['ece']:.3f} [{o['ece_ci_low']:.3f}, {o['ece_ci_high']:.3f}] "
-            f"(noise floor {o['ece_noise_floor']:.3f}), Brier {o.get('brier', o['brier_top_label']):.3f}; "
+    ece, brier = o["ece"], o.get("brier", o["brier_top_label"])
+    return (f"{m['n']} rows: ECE {ece['value']:.3f} [{ece['ci_low']:.3f}, {ece['ci_high']:.3f}] "
+            f"(noise floor {o['ece_noise_floor']:.3f}), Brier {brier['value']:.3f}; "
             f"{top['count']} wrong at confidence >= {top['threshold']:g}; {m['miscalibration_direction'].replace('_', ' ')}"
             f"{advised(m['recalibration'])}; "
             f"{m['slice_counts']['evaluated']}/{m['slice_counts']['total']} slices evaluated -> {paths.CALIBRATION_METRICS}")

@@ -29,11 +29,11 @@ def test_underconfident_synthetic_is_named_and_recalibration_not_advised(make_sy
     # softmax(0.5 z) for labels drawn from softmax(z): confidences understate how often the model is right.
     y, p = make_synthetic(3000, seed=5, sharpness=0.5)
     m = run(make_frame(y, p))
-    assert m["overall"]["overconfidence_ci_high"] < 0
+    assert m["overall"]["overconfidence"]["ci_high"] < 0
     assert m["miscalibration_direction"] == "underconfident"
     r = m["recalibration"]
     # Recalibration sharpens the confidences: ECE falls, but more wrong answers cross 0.8.
-    assert r["temperature_scaling"]["ece_reduction_ci_low"] > 0
+    assert r["temperature_scaling"]["ece_reduction"]["ci_low"] > 0
     assert r["temperature_scaling"]["confidently_incorrect"]["conf_ge_80"]["count_change"] > 0
     assert r["advice"]["conf_ge_80"] == {"method": "none", "reason": "raises_confidently_incorrect",
                                          "considered": r["best_method"]}
@@ -75,13 +75,14 @@ def test_overconfident_case_where_recalibration_helps_is_advised(make_synthetic,
     advice = r["advice"]["conf_ge_80"]
     assert advice["reason"] == "supported" and advice["method"] in ("temperature_scaling", "isotonic")
     chosen = r[advice["method"]]
-    assert chosen["ece_reduction_ci_low"] > 0
-    assert chosen["ece_reduction"] == pytest.approx(r["none"]["ece"] - chosen["ece"])
-    assert chosen["ece_ci_low"] <= chosen["ece"] <= chosen["ece_ci_high"]
+    reduction, after = chosen["ece_reduction"], chosen["ece"]
+    assert reduction["ci_low"] > 0 and reduction["method"] == "paired_cell_bootstrap_percentile"
+    assert reduction["value"] == pytest.approx(r["none"]["ece"] - after["value"])
+    assert after["ci_low"] <= after["value"] <= after["ci_high"]
     band = chosen["confidently_incorrect"]["conf_ge_80"]
     assert band["count"] <= band["count_before"]
     assert 0 < band["correct_falling_below_share"] < 1
-    assert band["rate_ci_low"] <= band["rate"] <= band["rate_ci_high"]
+    assert band["rate"]["ci_low"] <= band["rate"]["value"] <= band["rate"]["ci_high"]
 
 
 def test_well_calibrated_case_gets_no_advice_and_its_name(make_synthetic, make_frame):
@@ -108,7 +109,7 @@ def test_confident_after_counts_by_hand():
     b = confident_after(correct, before, after, [0.8])["conf_ge_80"]
     # wrong and >= 0.8: before rows 2, 5; after rows 3, 5
     assert (b["count_before"], b["count"], b["count_change"]) == (2, 2, 0)
-    assert b["n_confident"] == 4 and b["rate"] == pytest.approx(2 / 6)
+    assert b["n_confident"] == 4 and b["rate"]["value"] == pytest.approx(2 / 6)
     # right rows >= 0.8 before: 0, 1; row 0 falls below, row 4 rises above; wrong row 2 falls below
     assert (b["correct_falling_below"], b["correct_falling_below_share"]) == (1, 0.5)
     assert b["correct_rising_above"] == 1 and b["incorrect_falling_below"] == 1
@@ -123,13 +124,14 @@ def test_ece_change_point_values_match_the_metric():
     ba = reliability_bins(correct, after, n_bins=10, strategy="uniform")
     out = ece_change(correct, conf, after, bb, ba, n_boot=300, level=0.95, rng=np.random.default_rng(1))
     expected = expected_calibration_error(correct, conf, n_bins=10) - expected_calibration_error(correct, after, n_bins=10)
-    assert out["ece_reduction"] == pytest.approx(expected)
-    assert 0 < out["ece_reduction_ci_low"] < out["ece_reduction"] < out["ece_reduction_ci_high"]
+    reduction = out["ece_reduction"]
+    assert reduction["value"] == pytest.approx(expected)
+    assert 0 < reduction["ci_low"] < reduction["value"] < reduction["ci_high"]
 
 
 def _whatif(change, low, best="isotonic"):
-    block = {"confidently_incorrect": {"conf_ge_80": {"count_change": change}}, "ece_reduction_ci_low": low}
-    other = {"confidently_incorrect": {"conf_ge_80": {"count_change": 5}}, "ece_reduction_ci_low": -1.0}
+    block = {"confidently_incorrect": {"conf_ge_80": {"count_change": change}}, "ece_reduction": {"ci_low": low}}
+    other = {"confidently_incorrect": {"conf_ge_80": {"count_change": 5}}, "ece_reduction": {"ci_low": -1.0}}
     return {"best_method": best, best: block,
             ("temperature_scaling" if best == "isotonic" else "isotonic"): other}
 
@@ -152,7 +154,7 @@ def test_advice_rule(change, low, p, reason):
 def test_advice_falls_back_to_the_other_method_when_it_qualifies():
     w = _whatif(2, 0.01)
     w["temperature_scaling"] = {"confidently_incorrect": {"conf_ge_80": {"count_change": -1}},
-                                "ece_reduction_ci_low": 0.02}
+                                "ece_reduction": {"ci_low": 0.02}}
     out = recalibration_advice(w, {"ece_p_value": 0.001}, [0.8], ci_level=0.95)["conf_ge_80"]
     assert out == {"method": "temperature_scaling", "reason": "supported", "considered": "temperature_scaling"}
 
@@ -165,7 +167,7 @@ def test_advice_falls_back_to_the_other_method_when_it_qualifies():
     (float("nan"), float("nan"), 0.001, "unmeasured"),
 ])
 def test_direction(low, high, p, direction):
-    o = {"overconfidence_ci_low": low, "overconfidence_ci_high": high, "ece_p_value": p}
+    o = {"overconfidence": {"value": 0.0, "ci_low": low, "ci_high": high}, "ece_p_value": p}
     assert miscalibration_direction(o, ci_level=0.95) == direction
 
 

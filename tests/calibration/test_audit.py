@@ -10,6 +10,8 @@ from blindspot.calibration.summary import calibration_summary
 from blindspot.config import CalibrationConfig
 from blindspot.errors import ConfigError, InputError
 from blindspot.io.writers import dumps_metrics
+from blindspot.results import undeclared
+from blindspot.results.calibration import CALIBRATION
 
 CLASSES = ["negative", "neutral", "positive"]
 CFG = CalibrationConfig(min_n=40)
@@ -17,6 +19,11 @@ CFG = CalibrationConfig(min_n=40)
 
 def run(frame, slices=None, cfg=CFG, classes=CLASSES, n_boot=200):
     return audit_calibration(frame, slices, classes=classes, cfg=cfg, n_boot=n_boot, ci_level=0.95, seed=7)
+
+
+def _value(x):
+    """A number, or an encoded estimate's value."""
+    return x["value"] if isinstance(x, dict) else x
 
 
 def slices_for(frame, **masks):
@@ -59,11 +66,13 @@ def test_slice_numbers_equal_the_metric_on_the_subset(overconfident_frame):
     sub = f[mask]
     p = sub[[f"proba__{c}" for c in CLASSES]].to_numpy()
     assert s["n"] == mask.sum() and s["source"] == "watch" and s["status"] == "ok"
-    assert s["ece"] == pytest.approx(expected_calibration_error(sub["correct"], sub["confidence"]))
-    assert s["ece_equal_mass"] == pytest.approx(
+    assert s["ece"]["value"] == pytest.approx(expected_calibration_error(sub["correct"], sub["confidence"]))
+    assert s["ece_equal_mass"]["value"] == pytest.approx(
         expected_calibration_error(sub["correct"], sub["confidence"], strategy="quantile"))
-    assert s["brier"] == pytest.approx(multiclass_brier_loss(sub["y_true"], p))
-    assert s["ece_ci_low"] <= s["ece_debiased"] <= s["ece_ci_high"]
+    assert s["brier"]["value"] == pytest.approx(multiclass_brier_loss(sub["y_true"], p))
+    assert s["ece"]["ci_low"] <= s["ece_debiased"] <= s["ece"]["ci_high"]
+    assert s["ece"]["method"] == "cell_bootstrap_hull_consistency_test"
+    assert s["brier"]["method"] == "cell_bootstrap_percentile"
     assert 0 <= s["ece_q_value"] <= 1
     assert s["confidently_incorrect"]["conf_ge_90"]["count"] == int(
         (~sub["correct"] & (sub["confidence"] >= 0.9)).sum())
@@ -76,7 +85,7 @@ def test_overall_block_equals_summary_and_by_class_counts(overconfident_frame):
     f = overconfident_frame
     a = run(f)
     o = a.metrics["overall"]
-    assert o["ece"] == pytest.approx(expected_calibration_error(f["correct"], f["confidence"]))
+    assert o["ece"]["value"] == pytest.approx(expected_calibration_error(f["correct"], f["confidence"]))
     assert a.metrics["slice_counts"] == {"total": 0, "evaluated": 0, "too_small": 0}
     for i, c in enumerate(CLASSES):
         entry = a.metrics["by_class"][c]
@@ -85,7 +94,7 @@ def test_overall_block_equals_summary_and_by_class_counts(overconfident_frame):
         assert entry["confidently_incorrect"]["conf_ge_70"]["count"] == wrong_true.sum()
         pred = f[f["y_pred"] == i]
         if len(pred) >= CFG.min_n:
-            assert entry["when_predicted"]["ece"] == pytest.approx(
+            assert entry["when_predicted"]["ece"]["value"] == pytest.approx(
                 expected_calibration_error(pred["correct"], pred["confidence"]))
     assert a.metrics["listed_rows"]["confident_errors"] == int((~f["correct"] & (f["confidence"] >= 0.7)).sum())
 
@@ -109,7 +118,7 @@ def test_row_order_does_not_change_point_estimates(overconfident_frame):
     shuffled = f.sample(frac=1, random_state=1).reset_index(drop=True)
     a, b = run(f, n_boot=0), run(shuffled, n_boot=0)
     for k in ("ece", "ece_equal_mass", "mce", "brier", "log_loss", "classwise_ece"):
-        assert a.metrics["overall"][k] == pytest.approx(b.metrics["overall"][k], abs=1e-12)
+        assert _value(a.metrics["overall"][k]) == pytest.approx(_value(b.metrics["overall"][k]), abs=1e-12)
     assert [r["id"] for r in a.confident_rows] == [r["id"] for r in b.confident_rows]
 
 
@@ -135,7 +144,7 @@ def test_binary_confidence_only_rebuilds_probabilities(make_synthetic, make_fram
     assert a_conf.metrics["probabilities"] == "reconstructed_from_confidence"
     assert a_conf.metrics["unavailable"] == {}
     for k in ("brier", "log_loss", "classwise_ece", "ece"):
-        assert a_conf.metrics["overall"][k] == pytest.approx(a_full.metrics["overall"][k], abs=1e-12)
+        assert _value(a_conf.metrics["overall"][k]) == pytest.approx(_value(a_full.metrics["overall"][k]), abs=1e-12)
 
 
 def test_too_few_rows_for_recalibration_is_reported(make_synthetic, make_frame):
@@ -148,7 +157,7 @@ def test_too_few_rows_for_recalibration_is_reported(make_synthetic, make_frame):
 def test_summary_without_bootstrap_has_nan_intervals(make_synthetic):
     y, p = make_synthetic(100, seed=1)
     s = calibration_summary(p.argmax(1) == y, p.max(1), n_boot=0, rng=np.random.default_rng(0))
-    assert np.isnan(s.metrics["ece_ci_low"]) and np.isfinite(s.metrics["ece"])
+    assert np.isnan(s.metrics["ece"]["ci_low"]) and np.isfinite(s.metrics["ece"]["value"])
 
 
 @pytest.mark.parametrize("change,message", [
@@ -188,6 +197,21 @@ def test_no_probabilities_a_class_without_rows_and_one_without_errors(make_frame
     audit = run(frame, n_boot=50)
     written = __import__("json").loads(dumps_metrics(audit.metrics))
     neutral = written["by_class"]["neutral"]["confidently_incorrect"]["conf_ge_80"]
-    assert neutral["rate"] is None and neutral["rate_reason"] == "no rows in this group"
+    assert neutral["rate"]["value"] is None and neutral["rate"]["reason"] == "no rows in this group"
     positive = written["by_class"]["positive"]["confidently_incorrect"]["conf_ge_80"]
     assert positive["count"] == 0 and positive["share_of_errors_reason"] == "no errors in this group"
+
+
+def test_written_file_holds_only_declared_keys(overconfident_frame, make_synthetic, make_frame):
+    # Every shape the audit writes: slices evaluated and too small, confidence only, no bootstrap,
+    # too few rows to recalibrate, a class without rows.
+    f = overconfident_frame
+    y, p = make_synthetic(8, seed=1)
+    audits = [run(f, slices_for(f, watch__thirds=f["record"].to_numpy() % 3 == 0,
+                                found__tiny=f["record"].to_numpy() < 10)),
+              run(f.drop(columns=[f"proba__{c}" for c in CLASSES]), n_boot=0),
+              run(make_frame(y, p), cfg=replace(CFG, min_n=1))]
+    for audit in audits:
+        written = __import__("json").loads(dumps_metrics(audit.metrics))
+        assert undeclared(written, CALIBRATION) == []
+    assert "interval_method" not in written

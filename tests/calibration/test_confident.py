@@ -3,7 +3,9 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
+from blindspot import metrics
 from blindspot.calibration.confident import (
+    WILSON,
     check_thresholds,
     confident_error_counts,
     confident_error_rates,
@@ -54,11 +56,12 @@ def test_rates_and_wilson_interval(tiny):
     c = confident_error_counts(tiny["correct"], tiny["confidence"], [0.8])
     r = confident_error_rates(c, [0.8], level=0.95)["conf_ge_80"]
     assert (r["count"], r["n_confident"]) == (3, 4)
-    assert r["rate"] == pytest.approx(3 / 6)
-    assert r["error_rate_among_confident"] == pytest.approx(3 / 4)
+    assert r["rate"]["value"] == pytest.approx(3 / 6)
+    assert r["error_rate_among_confident"]["value"] == pytest.approx(3 / 4)
     assert r["share_of_errors"] == pytest.approx(3 / 4)
     ref = st.binomtest(3, 6).proportion_ci(method="wilson")
-    assert (r["rate_ci_low"], r["rate_ci_high"]) == pytest.approx((ref.low, ref.high))
+    assert (r["rate"]["ci_low"], r["rate"]["ci_high"]) == pytest.approx((ref.low, ref.high))
+    assert r["rate"]["method"] == r["error_rate_among_confident"]["method"] == WILSON == metrics.WILSON
 
 
 def test_ranked_rows_bands_slices_and_text_kept_verbatim(tiny):
@@ -103,9 +106,9 @@ def test_a_rate_over_nothing_is_null_with_its_reason():
     groups = np.column_stack([np.ones(4, bool), np.zeros(4, bool), np.array([False, True, True, False])])
     c = confident_error_counts(correct, conf, [0.99], groups)
     every, empty, perfect = (confident_error_rates(c, [0.99], g)["conf_ge_99"] for g in range(3))
-    assert every["count"] == 0 and every["rate"] == 0.0 and "rate_reason" not in every
-    assert every["error_rate_among_confident_reason"] == "no prediction with confidence >= 0.99"
-    assert np.isnan(empty["rate"]) and empty["rate_reason"] == "no rows in this group"
+    assert every["count"] == 0 and every["rate"]["value"] == 0.0 and "reason" not in every["rate"]
+    assert every["error_rate_among_confident"]["reason"] == "no prediction with confidence >= 0.99"
+    assert np.isnan(empty["rate"]["value"]) and empty["rate"]["reason"] == "no rows in this group"
     assert empty["share_of_errors_reason"] == "no rows in this group"
-    assert perfect["rate"] == 0.0 and np.isnan(perfect["share_of_errors"])
+    assert perfect["rate"]["value"] == 0.0 and np.isnan(perfect["share_of_errors"])
     assert perfect["share_of_errors_reason"] == "no errors in this group"

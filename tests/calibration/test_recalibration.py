@@ -86,7 +86,8 @@ def test_whatif_fixes_pure_miscalibration(make_synthetic):
     m, bins = recalibration_whatif(correct, p.max(1), y_true=y, proba=p, n_bins=10, n_splits=5, seed=0)
     assert m["temperature"] == pytest.approx(2.5, rel=0.1)
     assert m["none"]["ece"] > 0.08
-    assert m["temperature_scaling"]["ece"] < 0.03 and m["isotonic"]["ece"] < 0.03
+    assert m["temperature_scaling"]["ece"]["value"] < 0.03 and m["isotonic"]["ece"]["value"] < 0.03
+    assert "ci_low" not in m["isotonic"]["ece"]  # no interval without n_boot
     assert m["temperature_scaling"]["log_loss"] < m["none"]["log_loss"]
     assert "brier" not in m["isotonic"]  # a top-label map has no class probabilities
     assert set(bins) == {"none", "temperature_scaling", "isotonic"}
@@ -98,7 +99,7 @@ def test_whatif_without_probabilities_is_top_label():
     correct = rng.random(2000) < conf - 0.15
     m, _ = recalibration_whatif(correct, conf, n_bins=10, n_splits=5, seed=0)
     assert m["temperature_scope"] == "top_label"
-    assert "brier" not in m["none"] and m["isotonic"]["ece"] < m["none"]["ece"]
+    assert "brier" not in m["none"] and m["isotonic"]["ece"]["value"] < m["none"]["ece"]
     assert expected_calibration_error(correct, conf) == pytest.approx(m["none"]["ece"])
 
 

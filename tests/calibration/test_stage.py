@@ -13,6 +13,8 @@ import pytest
 
 from blindspot import paths
 from blindspot.plots.reliability import DATA_FILES, FIGURES
+from blindspot.results import undeclared
+from blindspot.results.calibration import CALIBRATION
 from stages import calibrate, ingest
 
 from _paths import ROOT
@@ -58,7 +60,8 @@ def test_stage_without_slice_file_then_with_slices(workdir, caplog):
     assert m["slices"]["rare"]["status"] == "too_small" and m["slices"]["rare"]["n"] == 5
     bc = m["slices"]["birth_control"]
     assert bc["n"] == int(slices["watch__birth_control"].sum()) and bc["source"] == "watch"
-    assert "ece" in bc and "ece_ci_low" in bc and "conf_ge_90" in bc["confidently_incorrect"]
+    assert "ci_low" in bc["ece"] and "conf_ge_90" in bc["confidently_incorrect"]
+    assert undeclared(m, CALIBRATION) == []
     assert set(m["worst_slices"]) <= {"birth_control", "long_review"}
 
     rows = [json.loads(line) for line in (workdir / paths.CONFIDENT_ERRORS).read_text().splitlines()]
@@ -93,7 +96,7 @@ def test_stage_outputs_consistent_and_byte_identical_on_rerun(workdir):
     for path, key in ((paths.RELIABILITY_DATA, "ece"), (paths.RELIABILITY_DATA_EQUAL_MASS, "ece_equal_mass")):
         data = json.loads((workdir / path).read_text())
         ece = sum(r["count"] * abs(r["gap"]) for r in data) / sum(r["count"] for r in data)
-        assert ece == pytest.approx(m["overall"][key], abs=1e-5)
+        assert ece == pytest.approx(m["overall"][key]["value"], abs=1e-5)
         assert np.all(np.diff([r["bin_low"] for r in data]) > 0)
     calibrate.main(LOG)
     assert _hashes(workdir) == first

@@ -118,8 +118,8 @@ def test_readme_figures_for_the_uci_sentences_are_those_of_the_run(corpus_base):
         f"{slices['family']['n_blind_spots']} slices in all after false-discovery control over "
         f"{slices['family']['n_tests']} tests",
         f"Mean confidence is {overall['mean_confidence']:.3f} for an accuracy of {overall['accuracy']:.3f}",
-        f"ECE {overall['ece']:.3f} [{overall['ece_ci_low']:.3f}, {overall['ece_ci_high']:.3f}]",
-        f"only {confident['count']} sentences ({confident['rate']:.1%}) are wrong",
+        f"ECE {overall['ece']['value']:.3f} [{overall['ece']['ci_low']:.3f}, {overall['ece']['ci_high']:.3f}]",
+        f"only {confident['count']} sentences ({confident['rate']['value']:.1%}) are wrong",
         f"kappa {kappa['kappa']:.2f} [{kappa['kappa_ci_low']:.2f}, {kappa['kappa_ci_high']:.2f}]",
     ]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

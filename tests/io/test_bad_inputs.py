@@ -17,6 +17,8 @@ import pytest
 from blindspot.config import IngestConfig, ModelConfig
 from blindspot.errors import InputError
 from blindspot.ingest import check_usable, ingest_file, ingest_metrics
+from blindspot.results import undeclared
+from blindspot.results.ingest import INGEST
 
 from _paths import DATA, ROOT
 
@@ -196,3 +198,4 @@ def test_stage_keeps_rejected_rows_before_stopping(params_for):
     assert [json.loads(line)["reason"] for line in lines] == ["confidence_out_of_range"] * 3
     metrics = json.loads((workdir / "metrics/ingest.json").read_text())
     assert metrics["rows_in"] == 3 and metrics["rows_rejected"] == 3
+    assert undeclared(metrics, INGEST) == []  # the stage writes only declared keys

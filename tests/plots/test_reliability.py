@@ -94,7 +94,8 @@ def fake_audit(correct, conf, *, classes=("negative", "positive"), slice_key="s"
     bins = reliability_bins(correct, conf)
     summary = SimpleNamespace(bins=bins, bins_equal_mass=reliability_bins(correct, conf, strategy="quantile"),
                               classwise=[bins for _ in classes],
-                              metrics={"n": len(conf), "ece_ci_low": 0.01, "ece_ci_high": 0.2, "ece_p_value": 0.01})
+                              metrics={"n": len(conf), "ece": {"value": 0.1, "ci_low": 0.01, "ci_high": 0.2},
+                                       "ece_p_value": 0.01})
     return SimpleNamespace(overall=summary, classes=list(classes), worst_slices=[slice_key],
                            slices={slice_key: summary}, correct=correct, confidence=conf,
                            recalibration_bins=recal or {"none": bins})

@@ -166,8 +166,8 @@ def test_a_missing_key_stops_the_report_naming_file_and_key(rel, trail, tmp_path
 
 def test_a_wrong_type_stops_the_report_naming_file_and_key(tmp_path):
     root = case("planted", tmp_path)
-    edit_json(root / paths.CALIBRATION_METRICS, lambda d: set_leaf(d, ("overall", "ece"), "0.1"))
-    with pytest.raises(InputError, match=r"metrics/calibration.json, field 'overall.ece'.*is not a number"):
+    edit_json(root / paths.CALIBRATION_METRICS, lambda d: set_leaf(d, ("overall", "ece", "value"), "0.1"))
+    with pytest.raises(InputError, match=r"metrics/calibration.json, field 'overall.ece.value'.*is not a number"):
         render(root)
 
 

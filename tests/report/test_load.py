@@ -66,14 +66,14 @@ def test_a_present_file_missing_a_key_stops_the_report_naming_file_and_key(profi
 
 
 def _calibration_metrics(thresholds):
-    band = {threshold_key(t): {"threshold": t, "count": 3, "rate": 0.03, "rate_ci_low": 0.01, "rate_ci_high": 0.08,
-                           "n_confident": 40, "share_of_errors": 0.1} for t in thresholds}
-    overall = {"ece": 0.05, "ece_ci_low": 0.02, "ece_ci_high": 0.07, "overconfidence": 0.01,
-               "overconfidence_ci_low": -0.01, "overconfidence_ci_high": 0.03, "mean_confidence": 0.8,
+    band = {threshold_key(t): {"threshold": t, "count": 3, "rate": {"value": 0.03, "ci_low": 0.01, "ci_high": 0.08},
+                               "n_confident": 40, "share_of_errors": 0.1} for t in thresholds}
+    overall = {"ece": {"value": 0.05, "ci_low": 0.02, "ci_high": 0.07, "method": "x"},
+               "overconfidence": {"value": 0.01, "ci_low": -0.01, "ci_high": 0.03}, "mean_confidence": 0.8,
                "accuracy": 0.79}
     return Src("metrics/calibration.json", {
         "n": 100, "confident_thresholds": list(thresholds), "overall": overall, "confidently_incorrect": band,
-        "by_class": {}, "slices": {}, "recalibration": {"status": "unavailable"}, "interval_method": "x"})
+        "by_class": {}, "slices": {}, "recalibration": {"status": "unavailable"}})
 
 
 def test_calibration_band_is_the_configured_one_or_the_closest():
@@ -87,7 +87,7 @@ def test_headlines_name_dvc_metrics_keys(profile_only):
     keys = {(h.file, h.key) for h in headlines(inputs.profile, None,
                                                parse_calibration(_calibration_metrics([0.8]), 0.8))}
     assert ("metrics/profile.json", "per_class.neutral.recall.value") in keys
-    assert ("metrics/calibration.json", "confidently_incorrect.conf_ge_80.rate") in keys
+    assert ("metrics/calibration.json", "confidently_incorrect.conf_ge_80.rate.value") in keys
     profile = json.loads((profile_only / paths.PROFILE_METRICS).read_text())
     for file, key in keys:  # every profile key exists in the file, as `dvc metrics diff` flattens it
         if file == "metrics/profile.json":

@@ -79,11 +79,11 @@ def test_recalibration_that_helps_is_advised_with_its_effect_and_interval():
     m = data["recalibration"][advice["method"]]
     c = m["confidently_incorrect"]["conf_ge_80"]
     assert row[2].startswith(f"Recalibrate with {'temperature scaling' if advice['method'] == 'temperature_scaling' else 'isotonic regression'}")
-    assert f"[{m['ece_reduction_ci_low']:.3f}, {m['ece_reduction_ci_high']:.3f}]" in row[2]
+    assert f"[{m['ece_reduction']['ci_low']:.3f}, {m['ece_reduction']['ci_high']:.3f}]" in row[2]
     assert f"from {c['count_before']} to {c['count']}" in row[2] and c["count"] <= c["count_before"]
     assert "The model is overconfident" in row[2]
     assert row[3] == ("metrics/calibration.json: confidently_incorrect.conf_ge_80.count and "
-                      "metrics/calibration.json: overall.ece")
+                      "metrics/calibration.json: overall.ece.value")
 
 
 def test_uci_underconfident_gets_no_recalibration_and_its_own_advice():
@@ -96,7 +96,7 @@ def test_uci_underconfident_gets_no_recalibration_and_its_own_advice():
     assert f"raises the wrong answers at confidence ≥ 0.8 from {a.count_before} to {a.count_after}" in row[2]
     assert "The model is underconfident (mean confidence 0.732 against accuracy 0.828)" in row[2]
     among = data["confidently_incorrect"]["conf_ge_80"]
-    assert f"{100 * among['error_rate_among_confident']:.1f}%" in row[2]
+    assert f"{100 * among['error_rate_among_confident']['value']:.1f}%" in row[2]
 
 
 def test_well_calibrated_model_gets_the_reason_and_no_recalibration():

@@ -64,11 +64,12 @@ def miscalibration_direction(overall: Mapping, *, ci_level: float) -> str:
     Parameters
     ----------
     overall : mapping
-        Needs ``overconfidence_ci_low``, ``overconfidence_ci_high`` and ``ece_p_value``.
+        Needs ``overconfidence`` (an encoded estimate with its interval) and ``ece_p_value``.
     ci_level : float
         The ECE test rejects when its p value is below ``1 - ci_level``.
     """
-    low, high, p = (overall.get(k) for k in ("overconfidence_ci_low", "overconfidence_ci_high", "ece_p_value"))
+    over = overall.get("overconfidence") or {}
+    low, high, p = over.get("ci_low"), over.get("ci_high"), overall.get("ece_p_value")
     if not _finite(low, high):
         return "unmeasured"
     if low > 0:
@@ -82,7 +83,7 @@ def miscalibration_direction(overall: Mapping, *, ci_level: float) -> str:
 
 def _verdict(method_block: Mapping, band: str) -> str:
     ci = method_block.get("confidently_incorrect", {}).get(band)
-    low = method_block.get("ece_reduction_ci_low")
+    low = (method_block.get("ece_reduction") or {}).get("ci_low")
     if ci is None or not _finite(low):
         return "unmeasured"
     if ci["count_change"] > 0:

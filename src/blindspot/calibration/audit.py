@@ -18,6 +18,10 @@ gets ``n``, ``status: "too_small"`` and a ``reason`` instead of numbers.
 
 Layout of ``metrics/calibration.json``
 --------------------------------------
+Every key is declared in :mod:`blindspot.results.calibration` (and listed in
+``docs/METRICS.md``); a number with an interval is an encoded
+:class:`~blindspot.results.estimate.Estimate` ``{value, ci_low, ci_high, method}``.
+
 - ``overall``: the block of :func:`~blindspot.calibration.summary.calibration_summary`
   (ECE under both binnings with interval, debiased value, noise floor and p value;
   MCE; Brier losses and log loss with intervals; overconfidence; classwise ECE;
@@ -68,8 +72,8 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from blindspot.calibration.bootstrap import INTERVAL_METHOD
 from blindspot.calibration.confident import (
+    WILSON,
     check_thresholds,
     confident_error_counts,
     confident_error_rates,
@@ -82,6 +86,7 @@ from blindspot.calibration.recalibration import recalibration_whatif
 from blindspot.calibration.summary import CalibrationSummary, calibration_summary
 from blindspot.errors import ConfigError, InputError
 from blindspot.io.schema import probability_matrix
+from blindspot.results.estimate import Estimate
 from blindspot.seeding import named_rng
 from blindspot.stats import bh_qvalues, wilson_interval
 
@@ -169,7 +174,7 @@ class CalibrationAudit:
         Slices with at least ``min_n`` rows.
     worst_slices : list of str
         At most ``n_worst`` evaluated slices, most credibly miscalibrated first
-        (``ece_ci_low`` descending, then ``ece_debiased`` descending, then key).
+        (ECE lower bound descending, then ``ece_debiased`` descending, then key).
     recalibration_bins : dict method -> ReliabilityBins
         Empty when recalibration could not run.
     confident_rows, underconfident_rows : list of dict
@@ -371,7 +376,7 @@ def _worst_slices(slice_metrics: dict, tested: Sequence[str], n_worst: int) -> l
     """Most credibly miscalibrated first: highest ECE lower bound, then highest debiased ECE, then key."""
     def order(s):
         m = slice_metrics[s]
-        return -np.nan_to_num(m["ece_ci_low"], nan=-1.0), -np.nan_to_num(m["ece_debiased"], nan=-1.0), s
+        return -np.nan_to_num(m["ece"]["ci_low"], nan=-1.0), -np.nan_to_num(m["ece_debiased"], nan=-1.0), s
 
     return sorted(tested, key=order)[:n_worst]
 
@@ -396,7 +401,7 @@ def _listed_rows(rows: _Rows) -> tuple[list, dict, list]:
     u = int((rows.correct & (margin < cfg.underconfident_margin)).sum())
     lo, hi = wilson_interval(u, n, rows.ci_level)
     underconfident = {"status": "ok", "margin_below": cfg.underconfident_margin, "count": u,
-                      "rate": u / n, "rate_ci_low": float(lo), "rate_ci_high": float(hi)}
+                      "rate": Estimate(u / n, float(lo), float(hi), WILSON).encode()}
     under_rows = underconfident_correct_rows(rows.frame, margin, cfg.underconfident_margin, slice_keys=st.keys,
                                              slice_matrix=st.matrix, max_rows=cfg.max_listed_rows)
     return confident_rows, underconfident, under_rows
@@ -420,7 +425,7 @@ def _settings(rows: _Rows) -> dict:
     """The metrics file's header: what was measured, and how."""
     return {"n": len(rows.frame), "classes": rows.classes, "probabilities": rows.proba_source,
             "n_bins": rows.cfg.n_bins, "n_boot": rows.n_boot, "ci_level": rows.ci_level, "min_n": rows.cfg.min_n,
-            "interval_method": INTERVAL_METHOD, "confident_thresholds": rows.thresholds}
+            "confident_thresholds": rows.thresholds}
 
 
 def audit_calibration(frame: pd.DataFrame, slices: pd.DataFrame | None, *, classes: Sequence[str], cfg, n_boot: int,

@@ -57,11 +57,14 @@ import numpy as np
 from blindspot.calibration.binning import ReliabilityBins, assign_bins
 from blindspot.stats import percentile_interval, resample_counts
 
-INTERVAL_METHOD = (
-    "ECE: hull of the basic and percentile bootstrap intervals over (bin, correct) cells, lower bound 0 "
-    "when a consistency-resampling test does not reject perfect calibration; other metrics: percentile "
-    "bootstrap over the same cells; rates: Wilson score"
-)
+# The interval methods each estimate of metrics/calibration.json names (rates use blindspot.metrics.WILSON).
+# ECE: hull of the basic and percentile intervals of the cell bootstrap, lower bound 0 when the
+# consistency-resampling test does not reject perfect calibration (module docstring).
+ECE_INTERVAL = "cell_bootstrap_hull_consistency_test"
+# Overconfidence, Brier losses, log loss: percentile interval of the same cell bootstrap.
+PERCENTILE_INTERVAL = "cell_bootstrap_percentile"
+# ECE before minus after a recalibration: percentile interval of the paired (bin before, bin after) cells.
+PAIRED_INTERVAL = "paired_cell_bootstrap_percentile"
 
 
 def cell_bootstrap(groups, values: Mapping[str, np.ndarray], *, n_boot: int, rng: np.random.Generator):

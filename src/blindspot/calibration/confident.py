@@ -24,7 +24,12 @@ import numpy as np
 import pandas as pd
 
 from blindspot.keys import threshold_key  # the writer's side of the key; the report reads with it too
+from blindspot.results.estimate import Estimate
 from blindspot.stats import wilson_interval
+
+# The interval method every rate here names: the name blindspot.metrics.WILSON gives it (a test checks they
+# agree; not imported, as blindspot.metrics is no dependency of the calibrate stage).
+WILSON = "wilson"
 
 
 def check_thresholds(thresholds: Sequence[float]) -> list[float]:
@@ -79,10 +84,11 @@ def confident_error_rates(counts: dict, thresholds: Sequence[float], group: int 
 
     Returns
     -------
-    dict threshold_key -> dict with ``threshold``, ``count``, ``rate`` (count / n) and
-    its Wilson interval, ``n_confident``, ``error_rate_among_confident`` (count /
-    n_confident) and its interval, ``share_of_errors`` (count / all errors). A ratio
-    whose denominator is 0 is NaN (written null) with a ``<name>_reason`` beside it.
+    dict threshold_key -> dict with ``threshold``, ``count``, ``rate`` (count / n, an
+    encoded :class:`~blindspot.results.estimate.Estimate` with its Wilson interval),
+    ``n_confident``, ``error_rate_among_confident`` (count / n_confident, likewise),
+    ``share_of_errors`` (count / all errors). A ratio whose denominator is 0 is NaN
+    (written null) with its reason: inside the estimate, or ``share_of_errors_reason``.
     """
     out = {}
     n = int(counts["n"][group])
@@ -92,23 +98,18 @@ def confident_error_rates(counts: dict, thresholds: Sequence[float], group: int 
         nc = int(counts["n_confident"][t_i, group])
         lo, hi = wilson_interval(k, n, level)
         lo2, hi2 = wilson_interval(k, nc, level)
+        # A rate over nothing is not 0: it is written null, with why (the report shows the reason).
+        rate = Estimate(k / n if n else np.nan, float(lo), float(hi), WILSON, "" if n else "no rows in this group")
+        among = Estimate(k / nc if nc else np.nan, float(lo2), float(hi2), WILSON,
+                         "" if nc else f"no prediction with confidence >= {t:g}")
         out[threshold_key(t)] = {
             "threshold": float(t),
             "count": k,
-            "rate": k / n if n else np.nan,
-            "rate_ci_low": float(lo),
-            "rate_ci_high": float(hi),
+            "rate": rate.encode(),
             "n_confident": nc,
-            "error_rate_among_confident": k / nc if nc else np.nan,
-            "error_rate_among_confident_ci_low": float(lo2),
-            "error_rate_among_confident_ci_high": float(hi2),
+            "error_rate_among_confident": among.encode(),
             "share_of_errors": k / n_err if n_err else np.nan,
         }
-        # A rate over nothing is not 0: it is written null, with why (the report shows the reason).
-        if not n:
-            out[threshold_key(t)]["rate_reason"] = "no rows in this group"
-        if not nc:
-            out[threshold_key(t)]["error_rate_among_confident_reason"] = f"no prediction with confidence >= {t:g}"
         if not n_err:
             out[threshold_key(t)]["share_of_errors_reason"] = ("no rows in this group" if not n
                                                                else "no errors in this group")

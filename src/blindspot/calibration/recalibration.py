@@ -61,7 +61,14 @@ from scipy.optimize import isotonic_regression, minimize_scalar
 from scipy.special import expit, log_softmax, logit
 
 from blindspot.calibration.binning import ReliabilityBins, assign_bins, reliability_bins
-from blindspot.calibration.bootstrap import cell_bootstrap, consistency_null, ece_interval
+from blindspot.calibration.bootstrap import (
+    ECE_INTERVAL,
+    PAIRED_INTERVAL,
+    cell_bootstrap,
+    consistency_null,
+    ece_interval,
+)
+from blindspot.calibration.confident import WILSON
 from blindspot.calibration.metrics import (
     brier_rows,
     ece_from_bins,
@@ -70,6 +77,7 @@ from blindspot.calibration.metrics import (
     top_label_brier_rows,
 )
 from blindspot.keys import threshold_key
+from blindspot.results.estimate import Estimate
 from blindspot.stats import percentile_interval, wilson_interval
 
 LOG_T_BOUNDS = (np.log(0.05), np.log(20.0))
@@ -280,8 +288,8 @@ def confident_after(correct, before, after, thresholds: Sequence[float], *, leve
     -------
     dict threshold key (:func:`blindspot.keys.threshold_key`) -> dict with
         ``threshold``; ``count`` (wrong, ``after >= t``), ``count_before``,
-        ``count_change`` (after minus before); ``rate`` (count over all rows),
-        ``rate_ci_low`` / ``rate_ci_high`` (Wilson); ``n_confident`` (any row with
+        ``count_change`` (after minus before); ``rate`` (count over all rows, an encoded
+        :class:`~blindspot.results.estimate.Estimate` with its Wilson interval); ``n_confident`` (any row with
         ``after >= t``); ``correct_falling_below`` (right, ``before >= t > after``) and
         ``correct_falling_below_share`` (over the right rows with ``before >= t``; NaN
         when there are none); ``correct_rising_above`` (right, ``before < t <= after``);
@@ -304,9 +312,7 @@ def confident_after(correct, before, after, thresholds: Sequence[float], *, leve
             "count": count,
             "count_before": count_before,
             "count_change": count - count_before,
-            "rate": count / n if n else np.nan,
-            "rate_ci_low": float(lo),
-            "rate_ci_high": float(hi),
+            "rate": Estimate(count / n if n else np.nan, float(lo), float(hi), WILSON).encode(),
             "n_confident": int(hi_a.sum()),
             "correct_falling_below": falling,
             "correct_falling_below_share": falling / right_before if right_before else np.nan,
@@ -332,9 +338,9 @@ def ece_change(correct, before, after, bins_before: ReliabilityBins, bins_after:
 
     Returns
     -------
-    dict with ``ece_ci_low``, ``ece_ci_high``, ``ece_p_value``, ``ece_noise_floor`` (of
-    ECE after) and ``ece_reduction`` (before minus after), ``ece_reduction_ci_low``,
-    ``ece_reduction_ci_high``.
+    dict with ``ece`` (ECE after, an encoded :class:`~blindspot.results.estimate.Estimate`),
+    ``ece_p_value``, ``ece_noise_floor`` (of ECE after) and ``ece_reduction`` (before
+    minus after, an encoded estimate with the paired interval).
     """
     correct = np.asarray(correct, dtype=bool)
     n = correct.size
@@ -354,9 +360,10 @@ def ece_change(correct, before, after, bins_before: ReliabilityBins, bins_after:
     after_ece = ece_from_bins(bins_after)
     iv = ece_interval(after_ece, rep_a, consistency_null(bins_after, n_boot=n_boot, rng=rng), level=level)
     low, high = percentile_interval(rep_b - rep_a, level)
-    return {"ece_ci_low": iv["ci_low"], "ece_ci_high": iv["ci_high"], "ece_p_value": iv["p_value"],
-            "ece_noise_floor": iv["noise_floor"], "ece_reduction": ece_from_bins(bins_before) - after_ece,
-            "ece_reduction_ci_low": float(low), "ece_reduction_ci_high": float(high)}
+    return {"ece": Estimate(after_ece, iv["ci_low"], iv["ci_high"], ECE_INTERVAL).encode(),
+            "ece_p_value": iv["p_value"], "ece_noise_floor": iv["noise_floor"],
+            "ece_reduction": Estimate(ece_from_bins(bins_before) - after_ece, float(low), float(high),
+                                      PAIRED_INTERVAL).encode()}
 
 
 def recalibration_whatif(correct, confidence, *, y_true=None, proba=None, n_bins: int = 10, n_splits: int = 5,
@@ -387,16 +394,18 @@ def recalibration_whatif(correct, confidence, *, y_true=None, proba=None, n_bins
     metrics : dict
         ``none``, ``temperature_scaling``, ``isotonic``: each ``ece``,
         ``ece_equal_mass``, ``mce``, ``brier_top_label``, ``overconfidence`` (and
-        ``brier``, ``log_loss`` where the method gives probabilities); plus
-        ``temperature`` (fitted on all rows, descriptive only), ``temperature_folds_min``
-        / ``_max``, ``n_splits``, ``best_method`` (lowest top-label Brier after),
-        ``ece_reduction`` and ``brier_top_label_reduction`` (before minus best after)
+        ``brier``, ``log_loss`` where the method gives probabilities); a method's ``ece``
+        is an encoded :class:`~blindspot.results.estimate.Estimate` (its interval with
+        ``n_boot > 0``), the data as given keeps plain numbers. Plus ``temperature``
+        (fitted on all rows, descriptive only), ``temperature_folds_min`` / ``_max``,
+        ``n_splits``, ``best_method`` (lowest top-label Brier after), ``ece_reduction``
+        (an estimate: before minus best after, with the best method's paired interval
+        when ``n_boot > 0``), ``brier_top_label_reduction`` (before minus best after)
         and ``brier_top_label_reduction_share`` (that reduction over the Brier before).
         With ``thresholds``, each of ``none``, ``temperature_scaling`` and ``isotonic``
         also holds ``confidently_incorrect.<conf_ge_..>`` (:func:`confident_after`;
         for ``none`` it is the data as given). With ``n_boot > 0`` each method also
-        holds :func:`ece_change`'s keys, and the top level ``ece_reduction_ci_low`` /
-        ``_ci_high`` (of the best method).
+        holds :func:`ece_change`'s keys.
     bins : dict method -> ReliabilityBins
         Equal-width bins after each method (for the before/after plot).
     """
@@ -433,7 +442,7 @@ def _temperature_all_rows(correct, confidence, *, y_true, proba, seed: int, n_sp
 def _what_if(correct, before, after, bins_before: ReliabilityBins, bins_after: ReliabilityBins, *,
              thresholds: Sequence[float], n_boot: int, ci_level: float, rng) -> dict:
     """One method's confident errors after it (with ``thresholds``) and ECE change (with ``n_boot > 0``)."""
-    out = {}
+    out = {"ece": Estimate(ece_from_bins(bins_after)).encode()}  # no interval without n_boot
     if thresholds:
         out["confidently_incorrect"] = confident_after(correct, before, after, thresholds, level=ci_level)
     if n_boot > 0:
@@ -447,6 +456,9 @@ def _headline(before: dict, methods: dict, t_all: float, fold_temperatures: np.n
     """The what-if's metrics: each method's block, the temperature and the best method's gains."""
     best = min(methods, key=lambda k: (methods[k]["brier_top_label"], k))
     reduction = before["brier_top_label"] - methods[best]["brier_top_label"]
+    paired = methods[best]["ece_reduction"] if with_intervals else {}
+    ece_reduction = Estimate(before["ece"] - methods[best]["ece"]["value"], paired.get("ci_low"),
+                             paired.get("ci_high"), paired.get("method", ""))
     return {
         "none": before,
         **methods,
@@ -456,9 +468,7 @@ def _headline(before: dict, methods: dict, t_all: float, fold_temperatures: np.n
         "temperature_folds_max": float(fold_temperatures.max()),
         "n_splits": n_splits,
         "best_method": best,
-        "ece_reduction": before["ece"] - methods[best]["ece"],
-        **({"ece_reduction_ci_low": methods[best]["ece_reduction_ci_low"],
-            "ece_reduction_ci_high": methods[best]["ece_reduction_ci_high"]} if with_intervals else {}),
+        "ece_reduction": ece_reduction.encode(),
         "brier_top_label_reduction": reduction,
         "brier_top_label_reduction_share": reduction / before["brier_top_label"] if before["brier_top_label"] > 0 else np.nan,
     }

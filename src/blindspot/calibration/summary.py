@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from blindspot.calibration.binning import ReliabilityBins, reliability_bins
-from blindspot.calibration.bootstrap import calibration_replicates, consistency_null, ece_interval
+from blindspot.calibration.bootstrap import (
+    ECE_INTERVAL,
+    PERCENTILE_INTERVAL,
+    calibration_replicates,
+    consistency_null,
+    ece_interval,
+)
 from blindspot.calibration.metrics import (
     brier_rows,
     classwise_bins,
@@ -21,7 +27,10 @@ from blindspot.calibration.metrics import (
     mce_from_bins,
     top_label_brier_rows,
 )
+from blindspot.results.estimate import Estimate
 from blindspot.stats import average_ranks, percentile_interval
+
+ECE_NAMES = ("ece", "ece_equal_mass")  # the estimates whose interval is ECE_INTERVAL
 
 
 @dataclass
@@ -31,7 +40,8 @@ class CalibrationSummary:
     Attributes
     ----------
     metrics : dict
-        Flat mapping of metric name -> float (see :func:`calibration_summary`).
+        Metric name -> float, or an encoded :class:`~blindspot.results.estimate.Estimate`
+        for a number with an interval (see :func:`calibration_summary`).
     bins : ReliabilityBins
         Equal-width top-label bins (what ``ece`` and ``mce`` are computed from).
     bins_equal_mass : ReliabilityBins
@@ -87,9 +97,9 @@ def calibration_summary(correct, confidence, *, y_true=None, proba=None, n_bins:
         ``ece``, ``ece_debiased``, ``ece_noise_floor``, ``ece_p_value``,
         ``ece_equal_mass`` (same four companions), ``mce``, ``mce_equal_mass``,
         ``brier_top_label``, ``confidence_auroc`` and, with probabilities, ``brier``,
-        ``log_loss``, ``classwise_ece``; interval bounds as ``<name>_ci_low`` /
-        ``<name>_ci_high`` for ``ece``, ``ece_equal_mass``, ``overconfidence``,
-        ``brier_top_label``, ``brier`` and ``log_loss``.
+        ``log_loss``, ``classwise_ece``. ``ece``, ``ece_equal_mass``, ``overconfidence``,
+        ``brier_top_label``, ``brier`` and ``log_loss`` are encoded estimates
+        ``{value, ci_low, ci_high, method}`` (bounds null when ``n_boot`` is 0).
     """
     correct = np.asarray(correct, dtype=bool)
     confidence = np.asarray(confidence, dtype=float)
@@ -104,7 +114,12 @@ def calibration_summary(correct, confidence, *, y_true=None, proba=None, n_bins:
         classwise = classwise_bins(y_true, proba, n_bins=n_bins, strategy="uniform")
 
     m = _point_metrics(correct, confidence, bins_w, bins_m, losses, classwise)
-    m.update(_intervals(m, correct, confidence, bins_w, bins_m, losses, n_boot=n_boot, ci_level=ci_level, rng=rng))
+    bounds, tests = _intervals(m, correct, confidence, bins_w, bins_m, losses, n_boot=n_boot, ci_level=ci_level,
+                               rng=rng)
+    for name, (low, high) in bounds.items():
+        method = ECE_INTERVAL if name in ECE_NAMES else PERCENTILE_INTERVAL
+        m[name] = Estimate(m[name], low, high, method).encode()
+    m.update(tests)
     return CalibrationSummary(metrics=m, bins=bins_w, bins_equal_mass=bins_m, classwise=classwise)
 
 
@@ -133,30 +148,39 @@ def _point_metrics(correct: np.ndarray, confidence: np.ndarray, bins_w: Reliabil
 
 def _intervals(m: dict, correct: np.ndarray, confidence: np.ndarray, bins_w: ReliabilityBins,
                bins_m: ReliabilityBins, losses: dict, *, n_boot: int, ci_level: float,
-               rng: np.random.Generator) -> dict:
-    """The interval keys of :func:`calibration_summary` for the point values ``m`` (all NaN when ``n_boot`` is 0).
+               rng: np.random.Generator) -> tuple[dict, dict]:
+    """The intervals and ECE tests of :func:`calibration_summary` for the point values ``m``.
 
     Draws from ``rng`` in a fixed order (the cell bootstrap, then the consistency nulls
     of the two binnings), so the same seed gives the same intervals.
+
+    Returns
+    -------
+    bounds : dict name -> (ci_low, ci_high)
+        For each of :data:`ECE_NAMES`, ``overconfidence`` and the losses (NaN when ``n_boot`` is 0).
+    tests : dict
+        ``<ece name>_debiased``, ``_p_value`` and ``_noise_floor`` (NaN when ``n_boot`` is 0).
     """
-    out: dict = {}
+    bounds: dict = {}
+    tests: dict = {}
     smooth = ["overconfidence", *losses]
     if n_boot > 0 and confidence.size > 0:
         reps = calibration_replicates(correct, confidence, edges_width=bins_w.edges, edges_mass=bins_m.edges,
                                       extra=losses, n_boot=n_boot, rng=rng)
-        for name, bins in (("ece", bins_w), ("ece_equal_mass", bins_m)):
+        for name, bins in zip(ECE_NAMES, (bins_w, bins_m)):
             null = consistency_null(bins, n_boot=n_boot, rng=rng)
             iv = ece_interval(m[name], reps[name], null, level=ci_level)
-            out[f"{name}_ci_low"], out[f"{name}_ci_high"] = iv["ci_low"], iv["ci_high"]
-            out[f"{name}_debiased"], out[f"{name}_p_value"] = iv["debiased"], iv["p_value"]
-            out[f"{name}_noise_floor"] = iv["noise_floor"]
+            bounds[name] = (iv["ci_low"], iv["ci_high"])
+            tests[f"{name}_debiased"], tests[f"{name}_p_value"] = iv["debiased"], iv["p_value"]
+            tests[f"{name}_noise_floor"] = iv["noise_floor"]
         for name in smooth:
             low, high = percentile_interval(reps[name], ci_level)
-            out[f"{name}_ci_low"], out[f"{name}_ci_high"] = float(low), float(high)
+            bounds[name] = (float(low), float(high))
     else:
-        for name in ("ece", "ece_equal_mass"):
-            for suffix in ("ci_low", "ci_high", "debiased", "p_value", "noise_floor"):
-                out[f"{name}_{suffix}"] = np.nan
+        for name in ECE_NAMES:
+            bounds[name] = (np.nan, np.nan)
+            for suffix in ("debiased", "p_value", "noise_floor"):
+                tests[f"{name}_{suffix}"] = np.nan
         for name in smooth:
-            out[f"{name}_ci_low"] = out[f"{name}_ci_high"] = np.nan
-    return out
+            bounds[name] = (np.nan, np.nan)
+    return bounds, tests

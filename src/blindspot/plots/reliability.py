@@ -334,7 +334,7 @@ def calibration_figures(audit, *, ci_level: float = 0.95,
     panels = []
     for key in audit.worst_slices:
         sm = audit.slices[key].metrics
-        panels.append((f"Slice {key} (n={sm['n']})\nECE {level} CI [{sm['ece_ci_low']:.3f}, {sm['ece_ci_high']:.3f}], "
+        panels.append((f"Slice {key} (n={sm['n']})\nECE {level} CI [{sm['ece']['ci_low']:.3f}, {sm['ece']['ci_high']:.3f}], "
                        f"p = {sm['ece_p_value']:.3f}", audit.slices[key].bins))
     yield FIGURES[2], reliability_grid(
         panels, suptitle="Slices most credibly miscalibrated (highest ECE lower bound)",

@@ -29,6 +29,7 @@ from blindspot import paths
 from blindspot.errors import InputError
 from blindspot.keys import threshold_key
 from blindspot.results import GENERIC_REASON, Estimate, Key, Unmeasured, measured
+from blindspot.results.calibration import CALIBRATION
 from blindspot.results.profile import PROFILE
 
 # --- the files, and the pictures the brief shows (paths relative to the repository root) ---
@@ -516,12 +517,34 @@ class ConfidentRate:
     error_rate_among_confident: Optional[Estimate] = None  # of the rows at or above the threshold
 
 
-def _confident(block: Src, threshold: float) -> ConfidentRate:
-    """The band of ``threshold`` in a ``confidently_incorrect`` block (key: :func:`blindspot.keys.threshold_key`)."""
-    d = block.sub(threshold_key(threshold))
-    among = d.flat("error_rate_among_confident") if d.has("error_rate_among_confident") else None
-    return ConfidentRate(d.num("threshold"), d.count("count"), d.flat("rate"), d.count("n_confident"),
-                         d.num("share_of_errors"), among)
+def _present(m: Src, key: Key, **parts) -> bool:
+    """Whether the file holds ``key`` (null included) at ``parts``."""
+    node = m.data
+    for seg in key.at(**parts):
+        if not isinstance(node, dict) or seg not in node:
+            return False
+        node = node[seg]
+    return True
+
+
+def _read_if(m: Src, key: Key, **parts):
+    """:meth:`Src.read` of an optional key: None when the file does not hold it."""
+    return m.read(key, **parts) if _present(m, key, **parts) else None
+
+
+def _confident(m: Src, at: str, band: str, **parts) -> ConfidentRate:
+    """The ``band`` (:func:`blindspot.keys.threshold_key`) of the ``confidently_incorrect`` block under ``at``.
+
+    ``at`` is a declared prefix of :data:`blindspot.results.calibration.CALIBRATION` ("" for the top level,
+    ``by_class.<class>``, ``slices.<slice>``), its ``<name>`` segments filled from ``parts``.
+    """
+    def key(name):
+        return CALIBRATION[f"{at}.confidently_incorrect.<band>.{name}".lstrip(".")]
+
+    parts = {**parts, "band": band}
+    return ConfidentRate(m.read(key("threshold"), **parts), m.read(key("count"), **parts),
+                         m.read(key("rate"), **parts), m.read(key("n_confident"), **parts),
+                         m.read(key("share_of_errors"), **parts), _read_if(m, key("error_rate_among_confident"), **parts))
 
 
 @dataclass(frozen=True)
@@ -545,7 +568,7 @@ class Calibration:
     recal_best: Optional[str]
     recal_ece_before: Optional[float]
     recal_ece_after: Optional[float]
-    interval_method: str
+    interval_method: str  # the methods the estimates name, in one line (_interval_methods)
     # Absent from files written before the direction and the advice existed: read as unmeasured / None.
     direction: str = "unmeasured"  # overconfident | underconfident | well_calibrated | mixed | unmeasured
     recal_advice: Optional["RecalAdvice"] = None  # at the band the report uses
@@ -575,52 +598,63 @@ class RecalAdvice:
     correct_rising_above: Optional[int] = None
 
 
-def _recal_advice(r: Src, band: str) -> Optional[RecalAdvice]:
+def _recal_advice(m: Src, band: str) -> Optional[RecalAdvice]:
     """The advice at ``band`` with its method's numbers; None when the file has no advice there."""
-    a = r.opt("advice")
-    if a is None or not a.has(band):
+    C, at = CALIBRATION, {"band": band}
+    if not _present(m, C["recalibration.advice.<band>.method"], **at):
         return None
-    a = a.sub(band)
-    considered = a.text("considered", "none")
-    out = dict(method=a.text("method", "none"), reason=a.text("reason", ""), considered=considered,
-               ece_before=r.sub("none").num("ece"))
-    if considered != "none" and r.has(considered):
-        m = r.sub(considered)
-        c = m.sub("confidently_incorrect").sub(band)
-        out.update(ece_after=m.flat("ece"), ece_reduction=m.flat("ece_reduction"), count_before=c.count("count_before"),
-                   count_after=c.count("count"), rate_after=c.flat("rate"),
-                   correct_falling_below=c.count("correct_falling_below"),
-                   correct_falling_below_share=c.num("correct_falling_below_share"),
-                   correct_rising_above=c.count("correct_rising_above"))
+    considered = m.read(C["recalibration.advice.<band>.considered"], **at)
+    out = dict(method=m.read(C["recalibration.advice.<band>.method"], **at),
+               reason=m.read(C["recalibration.advice.<band>.reason"], **at), considered=considered,
+               ece_before=m.read(C["recalibration.none.ece"]))
+    after = {"method": considered, "band": band}
+    if considered != "none" and _present(m, C["recalibration.<method>.ece"], **after):
+        crossing = "recalibration.<method>.confidently_incorrect.<band>."
+        out.update(ece_after=m.read(C["recalibration.<method>.ece"], **after),
+                   ece_reduction=m.read(C["recalibration.<method>.ece_reduction"], **after),
+                   **{name: m.read(C[crossing + key], **after) for name, key in (
+                       ("count_before", "count_before"), ("count_after", "count"), ("rate_after", "rate"),
+                       ("correct_falling_below", "correct_falling_below"),
+                       ("correct_falling_below_share", "correct_falling_below_share"),
+                       ("correct_rising_above", "correct_rising_above"))})
     return RecalAdvice(**out)
 
 
+def _interval_methods(ece: Estimate, overconfidence: Estimate, rate: Estimate) -> str:
+    """The calibration intervals' methods in one line, as the estimates name them."""
+    return (f"ECE: {ece.method or 'not recorded'}; overconfidence, Brier and log loss: "
+            f"{overconfidence.method or 'not recorded'}; rates: {rate.method or 'not recorded'}")
+
+
 def parse_calibration(m: Src, threshold: float) -> Calibration:
+    C = CALIBRATION
     raw = m.raw("confident_thresholds")
     if not isinstance(raw, list) or not raw or not all(_is_number(t) for t in raw):
         m._fail("confident_thresholds", "is not a non-empty list of numbers", "[0.7, 0.8, ...]", repr(raw)[:80])
     thresholds = tuple(float(t) for t in raw)
     # The configured band if calibration reports it, else the closest one (the brief names it).
     used = min(thresholds, key=lambda t: (abs(t - threshold), t))
-    o = m.sub("overall")
-    by_class = {c: _confident(v.sub("confidently_incorrect"), used) for c, v in m.objects("by_class")}
-    by_slice = {k: _confident(v.sub("confidently_incorrect"), used) for k, v in m.objects("slices")
+    band = threshold_key(used)
+    by_class = {c: _confident(m, "by_class.<class>", band, **{"class": c}) for c, _ in m.objects("by_class")}
+    by_slice = {k: _confident(m, "slices.<slice>", band, slice=k) for k, v in m.objects("slices")
                 if v.raw("status") == "ok" and v.has("confidently_incorrect")}
-    r = m.sub("recalibration")
-    status = r.text("status", "")
-    best = r.text("best_method", "") or None if status == "ok" else None
+    status = m.read(C["recalibration.status"])
+    reason = _read_if(m, C["recalibration.reason"]) or ""
+    best = (_read_if(m, C["recalibration.best_method"]) or None) if status == "ok" else None
+    ece, overconfidence, confident = m.read(C["overall.ece"]), m.read(C["overall.overconfidence"]), \
+        _confident(m, "", band)
     return Calibration(
-        n=m.count("n"), threshold=used, thresholds=thresholds, ece=o.flat("ece"),
-        ece_p_value=o.opt_num("ece_p_value"),
-        ece_noise_floor=o.opt_num("ece_noise_floor"), overconfidence=o.flat("overconfidence"),
-        mean_confidence=o.num("mean_confidence"), accuracy=o.num("accuracy"),
-        confidence_auroc=o.opt_num("confidence_auroc"), brier=o.flat("brier") if o.has("brier") else None,
-        confident=_confident(m.sub("confidently_incorrect"), used), by_class=by_class, by_slice=by_slice,
-        recal_status=status, recal_reason=humanize(r.text("reason", "")) if r.text("reason", "") else "",
-        recal_best=best, recal_ece_before=r.sub("none").num("ece") if best else None,
-        recal_ece_after=r.sub(best).num("ece") if best else None, interval_method=m.text("interval_method", ""),
-        direction=m.text("miscalibration_direction", "unmeasured"),
-        recal_advice=_recal_advice(r, threshold_key(used)) if status == "ok" else None)
+        n=m.read(C["n"]), threshold=used, thresholds=thresholds, ece=ece,
+        ece_p_value=_read_if(m, C["overall.ece_p_value"]), ece_noise_floor=_read_if(m, C["overall.ece_noise_floor"]),
+        overconfidence=overconfidence, mean_confidence=m.read(C["overall.mean_confidence"]),
+        accuracy=m.read(C["overall.accuracy"]), confidence_auroc=_read_if(m, C["overall.confidence_auroc"]),
+        brier=_read_if(m, C["overall.brier"]), confident=confident, by_class=by_class, by_slice=by_slice,
+        recal_status=status, recal_reason=humanize(reason) if reason else "", recal_best=best,
+        recal_ece_before=m.read(C["recalibration.none.ece"]) if best else None,
+        recal_ece_after=m.read(C["recalibration.<method>.ece"], method=best).value if best else None,
+        interval_method=_interval_methods(ece, overconfidence, confident.rate),
+        direction=_read_if(m, C["miscalibration_direction"]) or "unmeasured",
+        recal_advice=_recal_advice(m, band) if status == "ok" else None)
 
 
 @dataclass(frozen=True)
@@ -913,12 +947,12 @@ def headlines(profile: Optional[Profile], slices: Optional[Slices], calibration:
             out.append(Headline(f"recall '{c.name}'", f, f"per_class.{c.name}.recall.value", "recall", c.recall.value))
     if calibration:
         f = str(paths.CALIBRATION_METRICS)
-        out.append(Headline("ECE", f, "overall.ece", "ece", calibration.ece.value))
+        out.append(Headline("ECE", f, "overall.ece.value", "ece", calibration.ece.value))
         if calibration.brier:
-            out.append(Headline("Brier score", f, "overall.brier", "brier", calibration.brier.value))
+            out.append(Headline("Brier score", f, "overall.brier.value", "brier", calibration.brier.value))
         if calibration.confident:
             out.append(Headline(f"confidently incorrect (>= {calibration.threshold:g})", f,
-                                f"confidently_incorrect.{threshold_key(calibration.threshold)}.rate",
+                                f"confidently_incorrect.{threshold_key(calibration.threshold)}.rate.value",
                                 "confidently_incorrect_rate", calibration.confident.rate.value))
     if slices:
         f = str(paths.SLICE_METRICS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from blindspot.results.calibration import CALIBRATION
+from blindspot.results.ingest import INGEST
 from blindspot.results.profile import PROFILE
 
-FILES = (PROFILE,)
+FILES = (INGEST, PROFILE, CALIBRATION)

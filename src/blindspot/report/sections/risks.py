@@ -149,7 +149,7 @@ def _confident_row(inputs: Inputs) -> list:
     cal, cmp_ = inputs.calibration, inputs.comparison
     band = threshold_key(cal.threshold)
     metric = run(_dvc_key(paths.CALIBRATION_METRICS, f"confidently_incorrect.{band}.count"), " and ",
-                 Code(f"{paths.CALIBRATION_METRICS}: overall.ece"))
+                 Code(f"{paths.CALIBRATION_METRICS}: overall.ece.value"))
     if cmp_ is not None and cmp_.status == "compared":
         metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: global.confidently_incorrect_rate.delta"))
     return [f"{cnt(cal.confident.count)} reviews ({pct(cal.confident.rate.value, 1)}) wrong with confidence "
