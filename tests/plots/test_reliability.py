@@ -173,8 +173,9 @@ def test_long_slice_titles_wrap_inside_their_panel(data):
     assert sup.y0 > max(a.y1, b.y1) and 0 <= sup.x0 and sup.x1 <= fig.bbox.x1
 
 
-def test_dvc_reliability_data_carries_the_diagonal(data, tmp_path):
-    # DVC's templates cannot draw y = x: each record carries it as a second field to plot.
+def test_dvc_reliability_plot_draws_the_diagonal(data, tmp_path):
+    # The project's DVC template (.dvc/plots/reliability.json) draws y = x from 0 to 1 as its own layer;
+    # the records still carry it per bin for any other tool that reads them.
     import json
 
     import yaml
@@ -188,7 +189,11 @@ def test_dvc_reliability_data_carries_the_diagonal(data, tmp_path):
              if isinstance(p, dict)}
     for name in ("calibration_reliability_equal_width", "calibration_reliability_equal_mass"):
         y, = plots[name]["y"].values()
-        assert y == ["accuracy", "perfect_calibration"] and "diagonal" in plots[name]["title"]
+        assert y == "accuracy" and plots[name]["template"] == "reliability"
+        assert "perfect calibration" in plots[name]["title"]
+    template = json.loads((ROOT / ".dvc" / "plots" / "reliability.json").read_text())
+    diagonal = [layer["data"]["values"] for layer in template["layer"] if isinstance(layer["data"]["values"], list)]
+    assert diagonal == [[{"confidence": 0, "accuracy": 0}, {"confidence": 1, "accuracy": 1}]]
     watch = plots["slice_gaps_watchlist"]
     assert watch["x"] == "worse_by" and "right = worse" in watch["title"]
 
