@@ -28,7 +28,7 @@ def main(log) -> str:
     write_json(paths.JUDGE_CACHE.with_name(RUN_LOG_NAME), result.run)
     m, r = result.metrics, result.run
     failures = ", ".join(f"{k} {v}" for k, v in m["failures"].items() if v and k != "total") or "none"
-    kappa = m["agreement"]["random_sample"]["gold"]["kappa"]
+    kappa = m["agreement"]["random_sample"]["gold"]["kappa"]["value"]
     kappa = "not measurable" if kappa is None or kappa != kappa else f"{kappa:.3f}"
     line = (f"{m['candidates']['n']} candidates judged by {m['backend']} ({m['model']}): {m['judged']} verdicts, "
             f"failures: {failures}; this run {r['calls']} backend calls, {r['cache_hits']} cache hits; "

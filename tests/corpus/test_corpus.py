@@ -104,7 +104,7 @@ def test_readme_figures_for_the_uci_sentences_are_those_of_the_run(corpus_base):
     negation = slices["watchlist"]["negated_term"]
     found = slices["discovered"]
     confident = calibration["confidently_incorrect"]["conf_ge_80"]
-    kappa = judge["agreement"]["random_sample"]["gold"]
+    kappa = judge["agreement"]["random_sample"]["gold"]["kappa"]
     expected = [
         f"accuracy {acc['value']:.3f} [{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]",
         f"against {profile['majority_baseline_accuracy']:.3f} for always answering",
@@ -120,7 +120,7 @@ def test_readme_figures_for_the_uci_sentences_are_those_of_the_run(corpus_base):
         f"Mean confidence is {overall['mean_confidence']:.3f} for an accuracy of {overall['accuracy']:.3f}",
         f"ECE {overall['ece']['value']:.3f} [{overall['ece']['ci_low']:.3f}, {overall['ece']['ci_high']:.3f}]",
         f"only {confident['count']} sentences ({confident['rate']['value']:.1%}) are wrong",
-        f"kappa {kappa['kappa']:.2f} [{kappa['kappa_ci_low']:.2f}, {kappa['kappa_ci_high']:.2f}]",
+        f"kappa {kappa['value']:.2f} [{kappa['ci_low']:.2f}, {kappa['ci_high']:.2f}]",
     ]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = re.search(r"^## A second data set: the UCI sentences\n(.*?)(?=^## )", readme, re.M | re.S).group(1)

@@ -38,17 +38,19 @@ def test_agreement_score_point_interval_and_rate():
     a = rng.integers(0, 3, 200)
     b = np.where(rng.random(200) < 0.7, a, rng.integers(0, 3, 200))
     out = agreement_score(a, b, n_classes=3, n_boot=500, level=0.95, rng=np.random.default_rng(1))
-    assert out["n"] == 200 and out["kappa"] == pytest.approx(cohen_kappa_score(a, b))
-    assert out["kappa_ci_low"] < out["kappa"] < out["kappa_ci_high"]
-    assert out["agreement_rate"] == pytest.approx((a == b).mean())
-    assert out["agreement_rate_ci_low"] < out["agreement_rate"] < out["agreement_rate_ci_high"]
+    kappa, rate = out["kappa"], out["agreement_rate"]
+    assert out["n"] == 200 and kappa.value == pytest.approx(cohen_kappa_score(a, b))
+    assert kappa.ci_low < kappa.value < kappa.ci_high and kappa.method == "bootstrap_percentile_of_counts"
+    assert rate.value == pytest.approx((a == b).mean())
+    assert rate.ci_low < rate.value < rate.ci_high and rate.method == "wilson"
     again = agreement_score(a, b, n_classes=3, n_boot=500, level=0.95, rng=np.random.default_rng(1))
     assert again == out
 
 
 def test_agreement_score_empty_is_nan_with_n_zero():
     out = agreement_score([], [], n_classes=3, n_boot=50, level=0.95, rng=np.random.default_rng(0))
-    assert out["n"] == 0 and np.isnan(out["kappa"]) and np.isnan(out["kappa_ci_low"]) and np.isnan(out["agreement_rate"])
+    assert out["n"] == 0 and np.isnan(out["kappa"].value) and np.isnan(out["kappa"].ci_low)
+    assert np.isnan(out["agreement_rate"].value)
 
 
 def test_confident_learning_hand_example():

@@ -28,6 +28,8 @@ from blindspot.io.writers import write_parquet
 from blindspot.judge.http import OpenAIJudge
 from blindspot.judge.prompt import load_prompt
 from blindspot.judge.protocol import JudgeRequest, TransportError
+from blindspot.results import undeclared
+from blindspot.results.judge import JUDGE
 from stages import judge as judge_stage
 
 from judge.helpers import CLASSES, canonical_frame
@@ -193,12 +195,14 @@ def test_when_every_call_fails_each_null_has_its_reason(params_for):
     no_verdicts = "no verdicts: all 8 candidates failed (http error 5, skipped 3), e.g. HTTP 503 Down from"
     for subset in ("random_sample", "targeted", "all_judged"):
         for ref in ("gold", "model"):
-            score = m["agreement"][subset][ref]
-            assert score["kappa"] is None and score["agreement_rate"] is None
-            assert score["reason"].startswith(no_verdicts), (subset, ref, score)
-    assert m["verdicts"]["gold_label_wrong_random_sample"]["rate"] is None
-    assert m["verdicts"]["gold_label_wrong_random_sample"]["reason"].startswith(no_verdicts)
-    assert m["label_issues"]["judged"]["flag_agreement"]["reason"].startswith(no_verdicts)
+            for name in ("kappa", "agreement_rate"):
+                estimate = m["agreement"][subset][ref][name]
+                assert estimate["value"] is None, (subset, ref, name)
+                assert estimate["reason"].startswith(no_verdicts), (subset, ref, name, estimate)
+    rate = m["verdicts"]["gold_label_wrong_random_sample"]["rate"]
+    assert rate["value"] is None and rate["reason"].startswith(no_verdicts)
+    assert m["label_issues"]["judged"]["flag_agreement"]["kappa"]["reason"].startswith(no_verdicts)
+    assert undeclared(m, JUDGE) == []  # every null and its reason where the declarations say
 
 
 # ------------------------------------------------------------------------------------ class names
@@ -216,10 +220,10 @@ def test_the_offline_judge_abstains_on_classes_without_polarity_and_the_stage_go
     assert rows[0]["failure"]["detail"] == f"class {rows[0]['label']!r} has no polarity; set judge.offline.polarity"
     m = metrics(work)
     assert m["failures"]["abstained"] == n and m["judged"] == 0
-    assert m["agreement"]["random_sample"]["gold"]["reason"] == (
+    assert m["agreement"]["random_sample"]["gold"]["kappa"]["reason"] == (
         f"no verdicts: all {n} candidates failed (abstained {n}), e.g. class {rows[0]['label']!r} has no polarity; "
         f"set judge.offline.polarity")
-    assert m["status"]["reason"] == m["agreement"]["random_sample"]["gold"]["reason"]
+    assert m["status"]["reason"] == m["agreement"]["random_sample"]["gold"]["kappa"]["reason"]
 
 
 @pytest.mark.parametrize("classes, polarity", [(["0", "1"], ["negative", "positive"]),
@@ -233,7 +237,7 @@ def test_a_polarity_list_maps_any_class_names(params_for, classes, polarity):
     write_frame(work, n, classes, label_of=lambda i: positive if i % 2 else negative)
     judge_stage.main(logging.getLogger("judge"))
     m = metrics(work)
-    assert m["judged"] == n and m["agreement"]["all_judged"]["gold"]["agreement_rate"] == 1.0
+    assert m["judged"] == n and m["agreement"]["all_judged"]["gold"]["agreement_rate"]["value"] == 1.0
 
 
 def test_a_polarity_list_of_the_wrong_length_exits_2_with_one_sentence(params_for):
@@ -256,7 +260,8 @@ def test_an_undefined_kappa_has_its_reason(params_for):
                                                             classes=["negative", "positive"]))
     line = judge_stage.main(logging.getLogger("judge"))
     gold = metrics(work)["agreement"]["random_sample"]["gold"]
-    assert gold["kappa"] is None and gold["agreement_rate"] == 1.0
-    assert gold["reason"] == ("kappa is undefined on these 10 rows: both readings put every row in the same class, so "
-                              "chance agreement is 1")
+    assert gold["kappa"]["value"] is None and gold["agreement_rate"]["value"] == 1.0
+    assert gold["kappa"]["reason"] == ("kappa is undefined on these 10 rows: both readings put every row in the same "
+                                       "class, so chance agreement is 1")
+    assert "reason" not in gold["agreement_rate"]
     assert "kappa vs gold on the random sample not measurable" in line

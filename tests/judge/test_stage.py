@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import logging
 
+import pandas as pd
 import pytest
 import yaml
 
 from blindspot import paths
 from blindspot.io.writers import write_parquet
+from blindspot.results import undeclared
+from blindspot.results.judge import JUDGE
 from stages import judge as judge_stage
 
 from judge.helpers import Answer, canonical_frame, envelope, review_of, verdict
@@ -79,6 +82,22 @@ def test_offline_second_run_makes_zero_calls_and_changes_no_byte(workdir):
     assert injected["injection_suspected"] and injected["verdict"]["sentiment"] == "negative"
     assert "override_earlier_instructions" in injected["injection_signals"]  # the row says why it was flagged
     assert rows[0]["injection_signals"] == [] and not rows[0]["injection_suspected"]
+
+
+@pytest.mark.parametrize("probabilities", [True, False], ids=["with_probabilities", "confidence_only"])
+def test_the_written_metrics_hold_only_declared_keys(workdir, probabilities):
+    work = workdir()
+    if not probabilities:  # no class probabilities: the confident-learning block says why it is absent
+        frame = pd.read_parquet(work / paths.PREDICTIONS)
+        write_parquet(work / paths.PREDICTIONS, frame[[c for c in frame if not c.startswith("proba__")]])
+    run_stage()
+    metrics = json.loads((work / paths.JUDGE_METRICS).read_text())
+    assert undeclared(metrics, JUDGE) == []
+    assert metrics["label_issues"]["available"] == int(probabilities)
+    kappa = metrics["agreement"]["random_sample"]["gold"]["kappa"]
+    assert kappa["method"] == "bootstrap_percentile_of_counts" and kappa["ci_low"] <= kappa["value"] <= kappa["ci_high"]
+    assert metrics["verdicts"]["gold_label_wrong_random_sample"]["rate"]["method"] == "wilson"
+    assert "interval_method" not in metrics
 
 
 def test_a_changed_rule_setting_is_a_new_question_and_stale_offline_entries_go(workdir):

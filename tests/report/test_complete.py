@@ -186,7 +186,7 @@ def test_the_stage_exits_2_with_the_file_and_key_and_no_traceback(tmp_path):
 def test_judge_section_when_every_verdict_failed(tmp_path):
     root = case("twelve_classes", tmp_path)
     judge = json.loads((root / paths.JUDGE_METRICS).read_text())
-    assert judge["judged"] == 0 and judge["agreement"]["random_sample"]["gold"]["kappa"] is None
+    assert judge["judged"] == 0 and judge["agreement"]["random_sample"]["gold"]["kappa"]["value"] is None
     md, html = render(root)
     text = section(md, "What the judge found, and how far to trust it")
     assert "not measurable: no verdicts: all" in text

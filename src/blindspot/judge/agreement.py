@@ -23,7 +23,8 @@ import warnings
 
 import numpy as np
 
-from blindspot.metrics import confusion_counts, kappa_from_confusion
+from blindspot.metrics import INTERVAL_METHOD, WILSON, confusion_counts, kappa_from_confusion
+from blindspot.results import Estimate
 from blindspot.stats import percentile_interval, resample_counts, wilson_interval
 
 
@@ -43,9 +44,10 @@ def agreement_score(y_reference, y_judge, *, n_classes: int, n_boot: int, level:
     Returns
     -------
     dict
-        ``n``, ``kappa``, ``kappa_ci_low``, ``kappa_ci_high`` (percentile bootstrap of
-        the counts), ``agreement_rate``, ``agreement_rate_ci_low``,
-        ``agreement_rate_ci_high`` (Wilson). NaN where undefined (``n == 0``).
+        ``n`` (int); ``kappa``, an :class:`~blindspot.results.Estimate` with the percentile
+        bootstrap interval of the counts; ``agreement_rate``, an Estimate with the Wilson
+        interval. Values and bounds are NaN where undefined (``n == 0``; kappa also when
+        chance agreement is 1).
     """
     y_reference = np.asarray(y_reference, dtype=np.int64)
     y_judge = np.asarray(y_judge, dtype=np.int64)
@@ -58,9 +60,8 @@ def agreement_score(y_reference, y_judge, *, n_classes: int, n_boot: int, level:
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN replicates: the interval is NaN
         low, high = percentile_interval(boot, level)
     rate_low, rate_high = wilson_interval(agree, n, level)
-    return {"n": n, "kappa": kappa, "kappa_ci_low": float(low), "kappa_ci_high": float(high),
-            "agreement_rate": agree / n if n else float("nan"),
-            "agreement_rate_ci_low": float(rate_low), "agreement_rate_ci_high": float(rate_high)}
+    return {"n": n, "kappa": Estimate(kappa, float(low), float(high), INTERVAL_METHOD),
+            "agreement_rate": Estimate(agree / n if n else float("nan"), float(rate_low), float(rate_high), WILSON)}
 
 
 def confident_learning_suspects(y_true, proba) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,10 @@ and their outcomes as arrays) plus the cache, the backend and the settings. Each
 has its own function below; each bootstrap draws from its own named stream
 (:func:`blindspot.seeding.named_rng`), so the blocks can be computed in any order.
 
+Every key is declared in :mod:`blindspot.results.judge`; each number with an interval is an
+:class:`~blindspot.results.Estimate` naming its method (kappa: percentile bootstrap of the
+confusion-matrix counts; rates: Wilson) and, when its value is null, why.
+
 Nothing here depends on *this run* (calls made, cache hits): see
 :mod:`blindspot.judge.pipeline` for why.
 """
@@ -12,7 +16,7 @@ Nothing here depends on *this run* (calls made, cache hits): see
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import numpy as np
@@ -21,11 +25,11 @@ import pandas as pd
 from blindspot.judge.agreement import agreement_score
 from blindspot.judge.protocol import FAILURE_KINDS, JudgeFailure, Verdict
 from blindspot.judge.select import RULES, Selection
+from blindspot.metrics import WILSON
+from blindspot.results import Estimate
 from blindspot.seeding import named_rng
 from blindspot.stats import wilson_interval
 
-INTERVAL_METHOD = ("kappa: percentile bootstrap of the confusion-matrix counts (multinomial, stats.n_boot replicates); "
-                   "rates: Wilson score")
 REASON_CHARS = 300  # a failure's detail quoted in a reason is cut here
 CL_METHOD = ("confident learning: p_label < t_label and p_j >= t_j for another class j; "
              "t_k = mean p_k over rows labelled k")
@@ -110,18 +114,19 @@ class Judged:
                         dtype=bool)
 
 
-def _with_reasons(score: dict, no_rows: Optional[str]) -> dict:
-    """An agreement score with ``reason``, why its null values (NaN) could not be measured, when it has any.
+def _with_reasons(score: dict, no_rows: str) -> dict:
+    """An agreement score (:func:`agreement_score`) encoded, each estimate whose value is null saying why.
 
-    With rows, only kappa and its interval can be undefined (the rates and Wilson
-    intervals always exist), so one ``reason`` key serves every null of the score.
+    With rows, only kappa can be undefined (the rate and its Wilson interval always
+    exist); without rows both are, for the same reason.
     """
-    if score["n"] == 0:
-        score["reason"] = no_rows
-    elif score["kappa"] != score["kappa"]:  # NaN: chance agreement is 1
-        score["reason"] = (f"kappa is undefined on these {score['n']} rows: both readings put every row in the same "
-                           f"class, so chance agreement is 1")
-    return score
+    n, kappa, rate = score["n"], score["kappa"], score["agreement_rate"]
+    if n == 0:
+        kappa, rate = replace(kappa, reason=no_rows), replace(rate, reason=no_rows)
+    elif not kappa.ok:  # NaN: chance agreement is 1
+        kappa = replace(kappa, reason=f"kappa is undefined on these {n} rows: both readings put every row in the "
+                                      f"same class, so chance agreement is 1")
+    return {"n": n, "kappa": kappa.encode(), "agreement_rate": rate.encode()}
 
 
 def _count_table(a: np.ndarray, b: np.ndarray) -> dict:
@@ -176,10 +181,9 @@ def verdict_counts(j: Judged, *, ci_level: float, random_sample_reason: Optional
     random_ok = j.selection.member["random_sample"] & j.ok
     k_wrong, n_random = int((gold_wrong & random_ok).sum()), int(random_ok.sum())
     low, high = wilson_interval(k_wrong, n_random, ci_level)
-    random_rate = {"n": n_random, "count": k_wrong, "rate": k_wrong / n_random if n_random else float("nan"),
-                   "rate_ci_low": float(low), "rate_ci_high": float(high)}
-    if not n_random:
-        random_rate["reason"] = random_sample_reason
+    rate = Estimate(k_wrong / n_random if n_random else float("nan"), float(low), float(high), WILSON,
+                    "" if n_random else (random_sample_reason or ""))
+    random_rate = {"n": n_random, "count": k_wrong, "rate": rate.encode()}
     technical = [isinstance(o, Verdict) and o.register == "technical" for o in j.outcomes]
     return {
         "sarcasm": int(j.flag("sarcasm").sum()), "mixed_sentiment": int(j.flag("mixed_sentiment").sum()),
@@ -208,18 +212,16 @@ def label_issues_block(j: Judged, cl_suspect: Optional[np.ndarray], cl_threshold
     cl_cand = cl_suspect[j.selection.index]
     flag_agreement = agreement_score(cl_cand[ok].astype(np.int64), gold_wrong[ok].astype(np.int64), n_classes=2,
                                      n_boot=n_boot, level=ci_level, rng=named_rng(seed, "agreement/label_issue_flags"))
-    issues = {
+    rate = Estimate(total / rows if rows else float("nan"), float(low), float(high), WILSON,
+                    "" if rows else "the predictions have no rows")
+    return {
         "available": 1,
         "method": CL_METHOD,
-        "confident_learning": {"n": rows, "suspected": total, "rate": total / rows if rows else float("nan"),
-                               "rate_ci_low": float(low), "rate_ci_high": float(high),
+        "confident_learning": {"n": rows, "suspected": total, "rate": rate.encode(),
                                "thresholds": {c: float(t) for c, t in zip(j.classes, cl_thresholds)}},
         "judged": {"n": int(ok.sum()), **_count_table(gold_wrong[ok], cl_cand[ok]),
                    "flag_agreement": _with_reasons(flag_agreement, j.nothing or "no judged candidates")},
     }
-    if not rows:
-        issues["confident_learning"]["reason"] = "the predictions have no rows"
-    return issues
 
 
 def status_block(j: Judged, kinds: dict, breaker: Optional[str]) -> dict:
@@ -281,10 +283,9 @@ def judge_metrics(j: Judged, *, keys: Sequence[str], cache, injection: np.ndarra
                   "questions": len(set(keys))},
         "injection_suspected": int(injection.sum()),
         "verdicts": verdict_counts(j, ci_level=ci_level,
-                                   random_sample_reason=agreement["random_sample"]["gold"].get("reason")),
+                                   random_sample_reason=agreement["random_sample"]["gold"]["kappa"].get("reason")),
         "agreement": agreement,
         "confidently_incorrect_sides": confidently_incorrect_sides(j),
         "label_issues": label_issues_block(j, cl_suspect, cl_thresholds, seed=seed, n_boot=n_boot, ci_level=ci_level),
-        "interval_method": INTERVAL_METHOD,
         "ci_level": ci_level,
     }

@@ -30,6 +30,7 @@ from blindspot.errors import InputError
 from blindspot.keys import threshold_key
 from blindspot.results import GENERIC_REASON, Estimate, Key, Unmeasured, measured
 from blindspot.results.calibration import CALIBRATION
+from blindspot.results.judge import JUDGE
 from blindspot.results.profile import PROFILE
 
 # --- the files, and the pictures the brief shows (paths relative to the repository root) ---
@@ -693,33 +694,33 @@ class Judge:
 
 
 def parse_judge(m: Src) -> Judge:
-    verdicts, cand = m.sub("verdicts"), m.sub("candidates")
-    rnd = m.sub("agreement").sub("random_sample")
-    gold, model = rnd.sub("gold"), rnd.sub("model")
-    gw = verdicts.sub("gold_label_wrong_random_sample")
-    sides, li = m.sub("confidently_incorrect_sides"), m.sub("label_issues")
-    available = li.flag("available", False)
-    cl = li.opt("confident_learning") if available else None
-    judged = li.opt("judged") if available else None
-    flags = judged.opt("flag_agreement") if judged is not None else None
-    failures = m.sub("failures")
-    status = m.opt("status") if isinstance(m.raw("status"), dict) else None
-    note = m.text("reason", "") or (status.text("reason", "") if status is not None else "")
+    J = JUDGE
+    rnd = {"subset": "random_sample"}
+    kappa_gold = m.read(J["agreement.<subset>.gold.kappa"], **rnd)
+    agreement_gold = m.read(J["agreement.<subset>.gold.agreement_rate"], **rnd)
+    cl = bool(m.read(J["label_issues.available"]))  # 0 without class probabilities: no cross-check
     return Judge(
-        backend=m.text("backend"), model=m.text("model", ""), prompt_version=m.text("prompt_version", ""),
-        n_candidates=cand.count("n"), n_random=cand.count("random_sample"),
-        n_targeted=cand.count("targeted"), judged=m.count("judged"), coverage=m.num("coverage"),
-        failures={k: failures.count(k) for k in failures.data}, reason=humanize(note),
-        kappa_gold=gold.flat("kappa"), agreement_gold=gold.flat("agreement_rate"),
-        n_agreement=gold.count("n"), kappa_model=model.flat("kappa"),
-        sarcasm=verdicts.count("sarcasm"), mixed=verdicts.count("mixed_sentiment"),
-        technical=verdicts.count("technical_register"), gold_wrong=verdicts.count("gold_label_wrong"),
-        gold_wrong_random=gw.count("count"), gold_wrong_random_n=gw.count("n"), gold_wrong_random_rate=gw.flat("rate"),
-        ci_n=sides.count("n"), ci_with_gold=sides.count("with_gold"), ci_with_model=sides.count("with_model"),
-        ci_with_neither=sides.count("with_neither"), cl_available=cl is not None,
-        cl_suspected=cl.count("suspected") if cl else None, cl_rate=cl.flat("rate") if cl else None,
-        cl_flag_kappa=flags.flat("kappa") if flags else None, injection_suspected=m.count("injection_suspected"),
-        interval_method=m.text("interval_method", ""))
+        backend=m.read(J["backend"]), model=m.read(J["model"]), prompt_version=m.read(J["prompt_version"]),
+        n_candidates=m.read(J["candidates.n"]), n_random=m.read(J["candidates.random_sample"]),
+        n_targeted=m.read(J["candidates.targeted"]), judged=m.read(J["judged"]), coverage=m.read(J["coverage"]),
+        failures={k: m.read(J["failures.<kind>"], kind=k) for k in m.sub("failures").data},
+        reason=humanize(m.read(J["status.reason"])),
+        kappa_gold=kappa_gold, agreement_gold=agreement_gold, n_agreement=m.read(J["agreement.<subset>.gold.n"], **rnd),
+        kappa_model=m.read(J["agreement.<subset>.model.kappa"], **rnd),
+        sarcasm=m.read(J["verdicts.sarcasm"]), mixed=m.read(J["verdicts.mixed_sentiment"]),
+        technical=m.read(J["verdicts.technical_register"]), gold_wrong=m.read(J["verdicts.gold_label_wrong"]),
+        gold_wrong_random=m.read(J["verdicts.gold_label_wrong_random_sample.count"]),
+        gold_wrong_random_n=m.read(J["verdicts.gold_label_wrong_random_sample.n"]),
+        gold_wrong_random_rate=m.read(J["verdicts.gold_label_wrong_random_sample.rate"]),
+        ci_n=m.read(J["confidently_incorrect_sides.n"]),
+        ci_with_gold=m.read(J["confidently_incorrect_sides.with_gold"]),
+        ci_with_model=m.read(J["confidently_incorrect_sides.with_model"]),
+        ci_with_neither=m.read(J["confidently_incorrect_sides.with_neither"]), cl_available=cl,
+        cl_suspected=m.read(J["label_issues.confident_learning.suspected"]) if cl else None,
+        cl_rate=m.read(J["label_issues.confident_learning.rate"]) if cl else None,
+        cl_flag_kappa=m.read(J["label_issues.judged.flag_agreement.kappa"]) if cl else None,
+        injection_suspected=m.read(J["injection_suspected"]),
+        interval_method=f"kappa: {kappa_gold.method}; rates: {agreement_gold.method}")
 
 
 @dataclass(frozen=True)

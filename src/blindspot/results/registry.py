@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from blindspot.results.calibration import CALIBRATION
 from blindspot.results.ingest import INGEST
+from blindspot.results.judge import JUDGE
 from blindspot.results.profile import PROFILE
 
-FILES = (INGEST, PROFILE, CALIBRATION)
+FILES = (INGEST, PROFILE, CALIBRATION, JUDGE)
