@@ -53,8 +53,8 @@ def prior_shift_line(shift: dict) -> str:
     words = f"class mix {'shifted' if test['shifted'] else 'unchanged'}, chi-square p {test['p_value']:.2g}"
     if shift["what_if"].get("measured"):
         acc = shift["what_if"]["accuracy"]
-        words += (f"; prior correction what-if: accuracy {acc['before']:.3f} -> {acc['after']:.3f} "
-                  f"[{acc['delta_ci_low']:+.3f}, {acc['delta_ci_high']:+.3f}]")
+        words += (f"; prior correction what-if: accuracy {acc['before']['value']:.3f} -> {acc['after']['value']:.3f} "
+                  f"[{acc['delta']['ci_low']:+.3f}, {acc['delta']['ci_high']:+.3f}]")
     return words
 
 

@@ -14,6 +14,8 @@ from sklearn import metrics as skm
 
 from blindspot import paths
 from blindspot.compare import (
+    INTERVAL_METHOD,
+    T_INTERVAL_METHOD,
     apply_fdr,
     baseline_model_config,
     bootstrap_p_value,
@@ -27,6 +29,8 @@ from blindspot.compare import (
 )
 from blindspot.config import IngestConfig, load_params
 from blindspot.errors import ConfigError
+from blindspot.results import undeclared
+from blindspot.results.compare import COMPARE
 
 from _paths import ROOT
 
@@ -84,17 +88,18 @@ def test_paired_loss_entry_matches_scipy_ttest_rel(seed):
     ref = st.ttest_rel(cur, base)
     ci = ref.confidence_interval(confidence_level=0.9)
     assert e["test"] == "paired_t" and e["tested"] and e["n"] == 300
-    assert e["delta"] == pytest.approx(cur.mean() - base.mean())
+    assert e["delta"]["value"] == pytest.approx(cur.mean() - base.mean())
     assert e["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
-    assert (e["delta_ci_low"], e["delta_ci_high"]) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert (e["delta"]["ci_low"], e["delta"]["ci_high"]) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert e["delta"]["method"] == T_INTERVAL_METHOD
     assert e["higher_is_better"] is False
 
 
 def test_paired_loss_entry_degenerate_cases():
     same = paired_loss_entry("log_loss", [0.2, 0.3, 0.4], [0.2, 0.3, 0.4], level=0.95)
-    assert same["tested"] and same["p_value"] == 1.0 and same["delta"] == 0
+    assert same["tested"] and same["p_value"] == 1.0 and same["delta"]["value"] == 0
     shifted = paired_loss_entry("log_loss", [0.5, 0.75, 1.0], [0.25, 0.5, 0.75], level=0.95)  # exact in binary
-    assert shifted["p_value"] == 0.0 and shifted["delta_ci_low"] == shifted["delta_ci_high"] == -0.25
+    assert shifted["p_value"] == 0.0 and shifted["delta"]["ci_low"] == shifted["delta"]["ci_high"] == -0.25
     one = paired_loss_entry("brier", [0.2], [0.1], level=0.95)
     assert not one["tested"] and "fewer than 2" in one["reason"]
 
@@ -189,7 +194,7 @@ def test_identical_models_change_nothing():
     assert out["status"] == "compared" and out["baseline_is_current"] == 1
     entries = list(_entries({"g": out["global"], "w": out["watchlist"]}))
     tested = [e for _, e in entries if e["tested"]]
-    assert tested and all(e["delta"] == 0 and e["p_value"] == 1 and not e["changed"] for e in tested)
+    assert tested and all(e["delta"]["value"] == 0 and e["p_value"] == 1 and not e["changed"] for e in tested)
     assert out["family"]["n_changed"] == 0
 
 
@@ -203,7 +208,7 @@ def test_point_values_equal_sklearn_on_each_model():
                      ("mcc", skm.matthews_corrcoef), ("cohen_kappa", skm.cohen_kappa_score)):
         assert g[name]["baseline"] == pytest.approx(fn(t, b)), name
         assert g[name]["current"] == pytest.approx(fn(t, c)), name
-        assert g[name]["delta"] == pytest.approx(fn(t, c) - fn(t, b)), name
+        assert g[name]["delta"]["value"] == pytest.approx(fn(t, c) - fn(t, b)), name
     assert g["f1_macro"]["current"] == pytest.approx(skm.f1_score(t, c, average="macro"))
     recall_b = skm.recall_score(t, b, average=None, labels=[0, 1, 2])
     precision_c = skm.precision_score(t, c, average=None, labels=[0, 1, 2])
@@ -226,9 +231,9 @@ def test_a_real_improvement_is_flagged_in_the_right_direction():
     current, baseline = _two_models(fix_share=0.6)
     out = _run(current, baseline)
     recall = out["global"]["per_class"]["negative"]["recall"]
-    assert recall["delta"] > 0.1 and recall["changed"] and recall["direction"] == "improved"
+    assert recall["delta"]["value"] > 0.1 and recall["changed"] and recall["direction"] == "improved"
     assert recall["test"] == "mcnemar_exact" and recall["baseline_only"] == 0
-    assert recall["delta_ci_low"] > 0
+    assert recall["delta"]["ci_low"] > 0 and recall["delta"]["method"] == INTERVAL_METHOD
     assert out["global"]["accuracy"]["direction"] == "improved"
     assert out["global"]["balanced_accuracy"]["test"] == "paired_bootstrap"
 
@@ -239,7 +244,7 @@ def test_lower_is_better_metric_improves_when_it_falls():
     current = current.assign(confidence=np.where(current["y_pred"] != current["y_true"], 0.5, 0.95))
     baseline = baseline.assign(confidence=0.95)
     e = _run(current, baseline)["global"]["confidently_incorrect_rate"]
-    assert e["delta"] < 0 and e["higher_is_better"] is False and e["direction"] == "improved"
+    assert e["delta"]["value"] < 0 and e["higher_is_better"] is False and e["direction"] == "improved"
 
 
 def _null_models(n, seed):
@@ -292,7 +297,7 @@ def test_deterministic_and_slices_do_not_move_global_intervals():
     current, baseline = _two_models(fix_share=0.3)
     one = _run(current, baseline)
     two = _run(current, baseline, {"extra": np.arange(len(current)) < 400})
-    assert one["global"]["mcc"]["delta_ci_low"] == two["global"]["mcc"]["delta_ci_low"]
+    assert one["global"]["mcc"]["delta"] == two["global"]["mcc"]["delta"]
     assert _run(current, baseline) == one
 
 
@@ -332,7 +337,7 @@ def test_bundled_v2_against_v1_agrees_with_the_profile_metrics(bundled):
         assert g[metric]["baseline"] == pytest.approx(reports["v1"][metric]["value"])
         assert g[metric]["current"] == pytest.approx(reports["v2"][metric]["value"])
     for cls in cfg.ingest.classes:
-        assert g["per_class"][cls]["recall"]["delta"] == pytest.approx(
+        assert g["per_class"][cls]["recall"]["delta"]["value"] == pytest.approx(
             reports["v2"]["per_class"][cls]["recall"]["value"] - reports["v1"]["per_class"][cls]["recall"]["value"])
     # What the brief reports on the bundled data: v2 finds many more negative reviews and loses
     # some positive ones; its 2-point accuracy gain rests on 58 against 36 discordant reviews.
@@ -366,8 +371,38 @@ def test_bundled_pair_has_no_prior_shift_and_the_correction_is_judged_by_its_wha
     assert test["statistic"] == 0 and test["p_value"] == pytest.approx(1.0) and not test["shifted"]
     assert test["counts_current"] == test["counts_baseline"] == {"negative": 256, "neutral": 90, "positive": 633}
     acc = out["what_if"]["accuracy"]
-    assert acc["before"] == pytest.approx(np.mean(v2["y_pred"] == v2["y_true"]))
-    assert acc["delta_ci_high"] < 0
+    assert acc["before"]["value"] == pytest.approx(np.mean(v2["y_pred"] == v2["y_true"]))
+    assert acc["delta"]["ci_high"] < 0
+
+
+def test_bundled_v2_against_v1_writes_only_declared_keys(bundled, tmp_path, monkeypatch):
+    """The writers' whole output on real data (every block measured, watchlist slices, losses) conforms to
+    blindspot.results.compare, written as the stage writes it (rounded, NaN as null)."""
+    from blindspot.io.schema import probability_matrix
+    from blindspot.io.writers import write_metrics
+    from blindspot.prior_shift import CHANGE_INTERVAL_METHOD, prior_shift
+
+    cfg, v1, v2 = bundled
+    third = np.arange(len(v2)) % 3 == 0
+    out = compare_predictions(v2, v1, cfg.ingest.classes, {"third": third, "tiny": np.arange(len(v2)) < 5},
+                              confident_threshold=0.8, n_boot=50, level=0.95, fdr_alpha=0.05, seed=cfg.seed,
+                              min_rows=10)
+    out["prior_shift"] = prior_shift(v1["y_true"].to_numpy(), v2["y_true"].to_numpy(), v2["y_pred"].to_numpy(),
+                                     probability_matrix(v2, cfg.ingest.classes), cfg.ingest.classes,
+                                     baseline_name="v1", alpha=0.05, n_boot=50, level=0.95, seed=cfg.seed)
+    assert undeclared(out, COMPARE) == []
+    monkeypatch.chdir(tmp_path)
+    write_metrics(paths.COMPARE_METRICS, out)
+    written = json.loads(paths.COMPARE_METRICS.read_text())
+    assert undeclared(written, COMPARE) == []
+    # Every delta names its interval's method; no file-level interval method is left.
+    assert "interval_method" not in written["settings"]
+    assert written["global"]["mcc"]["delta"]["method"] == INTERVAL_METHOD
+    assert written["global"]["log_loss"]["delta"]["method"] == T_INTERVAL_METHOD
+    assert written["watchlist"]["third"]["recall_negative"]["delta"]["method"] == INTERVAL_METHOD
+    what_if = written["prior_shift"]["what_if"]["accuracy"]
+    assert what_if["before"]["method"] == what_if["after"]["method"] == "wilson"
+    assert what_if["delta"]["method"] == CHANGE_INTERVAL_METHOD == INTERVAL_METHOD
 
 
 def test_baseline_model_config_reuses_the_current_mapping_unless_given():
@@ -416,6 +451,7 @@ def test_stage_writes_compare_metrics(params_for, tmp_path):
                                                                                  "positive": 2}
     assert shift["em"]["measured"] == 0 and shift["em"]["reason"]
     assert "4 paired rows (class mix unchanged, chi-square p 1)" in line
+    assert undeclared(out, COMPARE) == []
 
 
 def test_stage_without_baseline(params_for, tmp_path):
@@ -427,6 +463,7 @@ def test_stage_without_baseline(params_for, tmp_path):
     assert out["status"] == "no_baseline"
     # No training prior is invented: the label-free EM needs the baseline's class shares.
     assert out["prior_shift"] == {"measured": 0, "reason": "not measurable: no baseline to give the training class prior"}
+    assert undeclared(out, COMPARE) == []
 
 
 def test_stage_missing_baseline_file_names_it(params_for, tmp_path):
@@ -558,6 +595,7 @@ def test_stage_with_few_paired_rows_writes_not_compared(params_for, tmp_path, sh
     assert out["pairing"]["n_paired"] == shared
     # The class-mix test needs only the baseline's labels, not paired ids: measured even with none shared.
     assert out["prior_shift"]["label_shift"]["n_baseline"] == len(base)
+    assert undeclared(out, COMPARE) == []
     if shared < 10:
         assert (out["status"], out["reason"]) == ("not_compared", f"{shared} paired rows, fewer than compare.min_rows=10")
         assert f"not compared: {shared} paired rows" in line
@@ -653,6 +691,7 @@ def _incompatible(params_for, tmp_path, overrides, rows=None, raw_bytes=None):
     assert out["status"] == "not_compared" and "global" not in out
     assert "not compared: " + out["reason"] in line
     assert "\n" not in out["reason"]
+    assert undeclared(out, COMPARE) == []
     return out
 
 

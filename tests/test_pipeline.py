@@ -116,6 +116,6 @@ def test_exp_run_switches_to_v2(workspace):
     assert compare["baseline"]["name"] == "v1" and compare["current"]["name"] == "v2"
     entry = compare["global"]["accuracy"]
     assert entry["baseline"] == pytest.approx(accuracy["old"]) and entry["current"] == pytest.approx(accuracy["new"])
-    assert entry["delta"] == pytest.approx(accuracy["diff"], abs=2e-6)
+    assert entry["delta"]["value"] == pytest.approx(accuracy["diff"], abs=2e-6)
     brief = (workspace / "reports/blind_spot_brief.md").read_text()
     assert "v2" in brief and f"{entry['current']:.3f}" in brief

@@ -144,13 +144,15 @@ def test_what_if_metrics_are_the_direct_rates_with_paired_intervals():
     after = np.where(rng.random(300) < 0.3, t, before)
     out = what_if_metrics(t, before, after, CLASSES, n_boot=400, level=0.95, rng=np.random.default_rng(1))
     acc = out["accuracy"]
-    assert acc["before"] == pytest.approx(np.mean(before == t)) and acc["after"] == pytest.approx(np.mean(after == t))
-    assert acc["delta_ci_low"] <= acc["delta"] <= acc["delta_ci_high"] and acc["delta_ci_low"] > 0
+    assert acc["before"]["value"] == pytest.approx(np.mean(before == t))
+    assert acc["after"]["value"] == pytest.approx(np.mean(after == t))
+    d = acc["delta"]
+    assert d["ci_low"] <= d["value"] <= d["ci_high"] and d["ci_low"] > 0
     assert acc["lost"] == 0 and acc["gained"] == int(((before != t) & (after == t)).sum()) and acc["p_value"] < 1e-6
     for j, c in enumerate(CLASSES):
         r = out["per_class"][c]["recall"]
-        assert r["n"] == int((t == j).sum()) and r["after"] == pytest.approx(np.mean(after[t == j] == j))
-        assert r["before_ci_low"] <= r["before"] <= r["before_ci_high"]
+        assert r["n"] == int((t == j).sum()) and r["after"]["value"] == pytest.approx(np.mean(after[t == j] == j))
+        assert r["before"]["ci_low"] <= r["before"]["value"] <= r["before"]["ci_high"]
 
 
 def _block(prior_current, seed=0, n=2000, proba=True):
@@ -171,15 +173,15 @@ def test_shifted_deployment_is_named_estimated_and_corrected():
     assert out["em"]["total_variation_to_current_labels"] == pytest.approx(0.5 * np.abs(est - actual).sum())
     assert out["em"]["training_prior"]["negative"] == out["label_shift"]["shares_baseline"]["negative"]
     acc = out["what_if"]["accuracy"]
-    assert acc["delta_ci_low"] > 0.03  # correcting to the true mix helps the Bayes classifier
-    assert out["what_if"]["per_class"]["positive"]["recall"]["delta"] > 0.1
+    assert acc["delta"]["ci_low"] > 0.03  # correcting to the true mix helps the Bayes classifier
+    assert out["what_if"]["per_class"]["positive"]["recall"]["delta"]["value"] > 0.1
 
 
 def test_no_shift_changes_little_and_is_not_called_a_shift():
     out = _block(TRAIN, seed=4)
     assert not out["label_shift"]["shifted"]
     acc = out["what_if"]["accuracy"]
-    assert abs(acc["delta"]) < 0.01 and acc["delta_ci_low"] <= 0 <= acc["delta_ci_high"]
+    assert abs(acc["delta"]["value"]) < 0.01 and acc["delta"]["ci_low"] <= 0 <= acc["delta"]["ci_high"]
 
 
 def test_same_inputs_same_block():
@@ -219,7 +221,7 @@ def test_brief_names_a_shift_and_what_the_correction_would_do():
     acc = block["what_if"]["accuracy"]
     assert "The class mix shifted: v2's reviews are negative 21%, neutral 29%, positive 50% against v1's" in text
     assert "A label-free prior correction would help" in text
-    assert f"would take accuracy from {acc['before']:.3f} to {acc['after']:.3f} ({acc['delta']:+.3f} \\[" in text
+    assert f"would take accuracy from {acc['before']['value']:.3f} to {acc['after']['value']:.3f} ({acc['delta']['value']:+.3f} \\[" in text
     assert "recall of 'positive'" in text and "do not apply" not in text
 
 
@@ -241,7 +243,8 @@ def test_brief_is_silent_when_not_measured():
 def test_brief_says_when_the_correction_would_hurt_and_em_did_not_settle():
     block = _block(SHIFTED)
     acc = block["what_if"]["accuracy"]
-    acc.update(after=acc["before"] - 0.2, delta=-0.2, delta_ci_low=-0.25, delta_ci_high=-0.15)
+    acc["after"]["value"] = acc["before"]["value"] - 0.2
+    acc["delta"].update(value=-0.2, ci_low=-0.25, ci_high=-0.15)
     block["em"].update(converged=0, total_variation_to_current_labels=0.4)
     text = " ".join(_rendered(block).split())
     assert "A label-free prior correction would hurt" in text and text.rstrip().endswith("do not apply it.")

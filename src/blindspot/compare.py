@@ -27,7 +27,9 @@ whole table and for every watchlist slice:
   difference is asymptotically normal; with hundreds of rows the t and normal answers
   agree to the third decimal).
 
-Every delta has a percentile bootstrap interval from the same replicates. All tests
+Every delta is an :class:`~blindspot.results.Estimate` naming its interval's method: a
+percentile bootstrap interval from the same replicates (:data:`INTERVAL_METHOD`), or for
+the losses the paired t interval (:data:`T_INTERVAL_METHOD`). All tests
 form one Benjamini-Hochberg family (the slice stage's convention); a metric has
 *changed* when its q value is at most ``fdr_alpha``, and the direction (improved,
 worsened) follows :data:`blindspot.direction.METRIC_DIRECTION`.
@@ -58,6 +60,7 @@ from blindspot.direction import direction_of, higher_is_better
 from blindspot.compare_checks import BASELINE_DIR, check_config  # noqa: F401 (the stage and tests use them here)
 from blindspot.errors import InputError
 from blindspot.metrics import metrics_from_confusion
+from blindspot.results import Estimate
 from blindspot.seeding import named_rng
 from blindspot.io.schema import probability_matrix
 from blindspot.stats import bh_qvalues, percentile_interval
@@ -75,7 +78,9 @@ TEST_METHOD = ("accuracy, per-class recall, confidently-incorrect rate: exact Mc
                "test on the discordant pairs); Brier and log loss: paired t test on per-row loss differences; "
                "other metrics: paired bootstrap of the joint count table, "
                "two-sided, p = (1 + #{|d* - d| >= |d|}) / (B + 1)")
-INTERVAL_METHOD = "percentile bootstrap of the joint (true, baseline, current) count table"
+# Each delta's interval method, named in the delta itself (metrics/compare.json declares no file-level one).
+INTERVAL_METHOD = "paired_bootstrap_percentile_of_joint_counts"  # the joint (true, baseline, current) table
+T_INTERVAL_METHOD = "paired_t_interval"  # mean per-row loss difference, t quantile times its standard error
 FDR_METHOD = "benjamini-hochberg over every test made (global, per class, every watchlist slice)"
 
 
@@ -306,8 +311,9 @@ def _entry(name: str, baseline: float, current: float, reps_b, reps_c, *, test: 
     delta = float(current - baseline)
     reps_d = np.asarray(reps_c, dtype=float) - np.asarray(reps_b, dtype=float)
     low, high = percentile_interval(reps_d, level) if reps_d.size else (np.nan, np.nan)
-    entry = {"baseline": float(baseline), "current": float(current), "delta": delta, "delta_ci_low": float(low),
-             "delta_ci_high": float(high), "n": int(n), "test": test, "higher_is_better": higher_is_better(name)}
+    entry = {"baseline": float(baseline), "current": float(current),
+             "delta": Estimate(delta, float(low), float(high), INTERVAL_METHOD).encode(), "n": int(n), "test": test,
+             "higher_is_better": higher_is_better(name)}
     if test == MCNEMAR:
         entry["baseline_only"], entry["current_only"] = discordant
         entry["p_value"] = mcnemar_exact(*discordant)
@@ -335,30 +341,33 @@ def paired_loss_entry(name: str, loss_baseline, loss_current, *, level: float) -
     -------
     dict
         A comparison entry (see :func:`compare_table`) with ``test: paired_t``:
-        ``delta`` is the mean of ``current - baseline``, its t interval, and the
-        two-sided p value of ``mean = 0`` (``scipy.stats.ttest_rel``, tested). With no
-        difference on any row the p value is 1; with fewer than 2 rows it is undefined.
+        ``delta`` is the mean of ``current - baseline`` with its t interval
+        (:data:`T_INTERVAL_METHOD`), and ``p_value`` the two-sided p value of ``mean = 0``
+        (``scipy.stats.ttest_rel``, tested). With no difference on any row the p value is
+        1; with fewer than 2 rows it is undefined.
     """
     b = np.asarray(loss_baseline, dtype=float)
     c = np.asarray(loss_current, dtype=float)
     d = c - b
     n = d.size
+    mean = float(d.mean()) if n else float("nan")
     entry = {"baseline": float(b.mean()) if n else float("nan"), "current": float(c.mean()) if n else float("nan"),
-             "delta": float(d.mean()) if n else float("nan"), "n": int(n), "test": PAIRED_T,
-             "higher_is_better": higher_is_better(name)}
+             "n": int(n), "test": PAIRED_T, "higher_is_better": higher_is_better(name)}
     if n < 2:
-        return {**entry, "delta_ci_low": float("nan"), "delta_ci_high": float("nan"), "p_value": float("nan"),
+        nan = float("nan")
+        return {**entry, "delta": Estimate(mean, nan, nan, T_INTERVAL_METHOD).encode(), "p_value": nan,
                 "tested": False, "reason": "fewer than 2 paired rows"}
     se = float(d.std(ddof=1)) / np.sqrt(n)
     if se == 0:  # every row moved by the same amount (usually: by none)
-        p = 1.0 if entry["delta"] == 0 else 0.0
-        low = high = entry["delta"]
+        p = 1.0 if mean == 0 else 0.0
+        low = high = mean
     else:
-        t = entry["delta"] / se
+        t = mean / se
         p = float(2 * stdtr(n - 1, -abs(t)))
         half = float(stdtrit(n - 1, 0.5 + level / 2)) * se
-        low, high = entry["delta"] - half, entry["delta"] + half
-    return {**entry, "delta_ci_low": float(low), "delta_ci_high": float(high), "p_value": p, "tested": True}
+        low, high = mean - half, mean + half
+    return {**entry, "delta": Estimate(mean, float(low), float(high), T_INTERVAL_METHOD).encode(), "p_value": p,
+            "tested": True}
 
 
 def row_losses(frame: pd.DataFrame, classes: Sequence[str]) -> dict[str, np.ndarray]:
@@ -411,9 +420,11 @@ def compare_table(joint, classes: Sequence[str], *, n_boot: int, level: float, r
     -------
     dict
         ``metric -> entry`` (``per_class -> class -> metric -> entry`` for the global
-        scope); an entry holds ``baseline, current, delta, delta_ci_low, delta_ci_high,
-        n, test, p_value, tested, higher_is_better`` (plus ``baseline_only`` and
-        ``current_only`` for McNemar), or ``n, tested: false, reason``.
+        scope); an entry holds ``baseline, current, delta`` (an encoded
+        :class:`~blindspot.results.Estimate`: ``value, ci_low, ci_high, method``), ``n, test,
+        p_value, tested, higher_is_better`` (plus ``baseline_only`` and ``current_only``
+        for McNemar), or ``n, tested: false, reason`` (declared in
+        :mod:`blindspot.results.compare`).
     """
     n = joint.n
     cm_b, cm_c, flags_b, flags_c = _CellSums(joint.codes, joint.n_classes)(joint.counts)
@@ -525,7 +536,7 @@ def apply_fdr(tree: dict, fdr_alpha: float) -> dict:
     for entry, qv in zip(entries, q):
         entry["q_value"] = float(qv)
         entry["changed"] = bool(qv <= fdr_alpha)
-        entry["direction"] = direction_of(entry["delta"], entry["changed"], entry["higher_is_better"])
+        entry["direction"] = direction_of(entry["delta"]["value"], entry["changed"], entry["higher_is_better"])
         counts["n_changed"] += entry["changed"]
         counts["n_improved"] += entry["direction"] == "improved"
         counts["n_worsened"] += entry["direction"] == "worsened"
@@ -616,7 +627,7 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     paired, pairing = pair_rows(current, baseline)
     out = {"pairing": pairing, "settings": {
         "confident_threshold": confident_threshold, "min_rows": min_rows, "n_boot": n_boot, "ci_level": level,
-        "fdr_alpha": fdr_alpha, "test": TEST_METHOD, "interval_method": INTERVAL_METHOD, "fdr_method": FDR_METHOD}}
+        "fdr_alpha": fdr_alpha, "test": TEST_METHOD, "fdr_method": FDR_METHOD}}
     too_few = _too_few_rows(len(paired), min_rows)
     if too_few:  # nothing to test: the pairing says why (ids not shared, gold labels differ)
         return {**out, "status": NOT_COMPARED, "reason": too_few}

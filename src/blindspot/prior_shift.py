@@ -36,6 +36,7 @@ three questions, each only when it can be measured:
    given before and after with Wilson intervals, and the paired change with an exact
    McNemar p value and a percentile interval from a bootstrap of the joint
    (true, before, after) count table (the row bootstrap, drawn over occupied cells).
+   Each is an :class:`~blindspot.results.Estimate` naming its interval's method.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from typing import Sequence
 import numpy as np
 from scipy.special import chdtrc
 
+from blindspot.metrics import WILSON
+from blindspot.results import Estimate
 from blindspot.seeding import named_rng
 from blindspot.stats import percentile_interval, wilson_interval
 
@@ -55,8 +58,10 @@ TEST_METHOD = ("Pearson chi-square test of homogeneity on the 2 x K table of gol
 EM_METHOD = ("EM prior estimation of Saerens, Latinne and Decaestecker (2002) on the current predicted "
              "probabilities, from the baseline's gold-label shares as the training prior")
 WHAT_IF_METHOD = ("cross-fitted prior correction: the prior applied to each fold is estimated on the other "
-                  "folds; Wilson intervals for each rate, percentile bootstrap of the joint (true, before, after) "
-                  "count table for the change, exact McNemar test")
+                  "folds; exact McNemar test of the change (each rate and change names its interval's method)")
+# The change's interval method: blindspot.compare's name for a percentile bootstrap of a joint count table,
+# here the (true, before, after) table (not imported: blindspot.compare is imported only when needed).
+CHANGE_INTERVAL_METHOD = "paired_bootstrap_percentile_of_joint_counts"
 N_SPLITS = 5
 EM_TOL = 1e-8
 EM_MAX_ITER = 2_000  # bounds the time on large files; `converged` says when it was reached
@@ -266,9 +271,9 @@ def _rate_entry(hits_before, hits_after, n, reps_before, reps_after, reps_n, lev
     lo_d, hi_d = percentile_interval(reps, level)
     before = hb / n if n else float("nan")
     after = ha / n if n else float("nan")
-    return {"n": int(n), "before": float(before), "before_ci_low": float(lo_b), "before_ci_high": float(hi_b),
-            "after": float(after), "after_ci_low": float(lo_a), "after_ci_high": float(hi_a),
-            "delta": float(after - before), "delta_ci_low": float(lo_d), "delta_ci_high": float(hi_d),
+    return {"n": int(n), "before": Estimate(float(before), float(lo_b), float(hi_b), WILSON).encode(),
+            "after": Estimate(float(after), float(lo_a), float(hi_a), WILSON).encode(),
+            "delta": Estimate(float(after - before), float(lo_d), float(hi_d), CHANGE_INTERVAL_METHOD).encode(),
             "lost": int((hits_before & ~hits_after).sum()), "gained": int((~hits_before & hits_after).sum()),
             "p_value": _mcnemar(int((hits_before & ~hits_after).sum()), int((~hits_before & hits_after).sum()))}
 

@@ -186,7 +186,7 @@ def test_v2_brief_compares_with_v1_and_drops_absent_findings(audit_copy):
     acc = compare["global"]["accuracy"]
     assert acc["current"] == pytest.approx(profile["accuracy"]["value"], abs=1e-6)
     # the table row and `dvc metrics diff` carry the same numbers
-    assert f"| accuracy *(higher is better)* | {acc['baseline']:.3f} | {acc['current']:.3f} | {acc['delta']:+.3f}" \
+    assert f"| accuracy *(higher is better)* | {acc['baseline']:.3f} | {acc['current']:.3f} | {acc['delta']['value']:+.3f}" \
         in section
     recall = compare["global"]["per_class"]["negative"]["recall"]
     assert recall["direction"] == "improved" and f"recall improved {recall['baseline']:.3f}" in section

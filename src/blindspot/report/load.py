@@ -31,6 +31,7 @@ from blindspot.keys import threshold_key
 from blindspot.results import GENERIC_REASON, Estimate, Key, Unmeasured, measured
 from blindspot.results.calibration import CALIBRATION
 from blindspot.results.judge import JUDGE
+from blindspot.results.compare import COMPARE as COMPARE_KEYS
 from blindspot.results.profile import PROFILE
 
 # --- the files, and the pictures the brief shows (paths relative to the repository root) ---
@@ -789,14 +790,30 @@ class Delta:
     current_only: Optional[int]
 
 
-def parse_delta(metric: str, e: Src) -> Delta:
-    hib = e.raw("higher_is_better")
-    return Delta(metric=metric, baseline=e.opt_num("baseline"), current=e.opt_num("current"),
-                 delta=e.flat("delta") if e.has("delta") else None, n=e.count("n"), test=e.text("test", ""),
-                 tested=e.flag("tested"), reason=humanize(e.text("reason", "")), p_value=e.opt_num("p_value"),
-                 q_value=e.opt_num("q_value"), higher_is_better=hib if isinstance(hib, bool) else None,
-                 changed=e.flag("changed", False), direction=e.text("direction", "unchanged"),
-                 baseline_only=e.opt_count("baseline_only"), current_only=e.opt_count("current_only"))
+def _compare_read(m: Src, path: str, **parts):
+    """:func:`_read_if` of the key ``path`` of ``metrics/compare.json`` (:data:`COMPARE_KEYS`).
+
+    Most of its keys are optional: an untested entry has no delta, a file that compares nothing no pairing.
+    """
+    return _read_if(m, COMPARE_KEYS[path], **parts)
+
+
+def parse_delta(m: Src, at: str, **parts) -> Delta:
+    """The paired comparison at the declared entry path ``at`` (``global.<metric>``, ...), ``<name>``s in ``parts``."""
+    def get(name):
+        return _compare_read(m, f"{at}.{name}", **parts)
+
+    entry = m
+    for seg in COMPARE_KEYS[f"{at}.n"].at(**parts)[:-1]:
+        entry = entry.sub(seg)
+    hib = entry.raw("higher_is_better")  # null or absent: None, and the brief uses the metric's own direction
+    hib = hib if isinstance(hib, bool) else None
+    return Delta(metric=parts["metric"], baseline=get("baseline"), current=get("current"), delta=get("delta"),
+                 n=m.read(COMPARE_KEYS[f"{at}.n"], **parts), test=get("test") or "",
+                 tested=m.read(COMPARE_KEYS[f"{at}.tested"], **parts), reason=humanize(get("reason") or ""),
+                 p_value=get("p_value"), q_value=get("q_value"), higher_is_better=hib,
+                 changed=bool(get("changed")), direction=get("direction") or "unchanged",
+                 baseline_only=get("baseline_only"), current_only=get("current_only"))
 
 
 @dataclass(frozen=True)
@@ -857,32 +874,50 @@ class PriorShift:
     recall: dict = field(default_factory=dict)  # class -> PriorRate
 
 
-def _prior_rate(e: Src) -> PriorRate:
-    return PriorRate(n=e.count("n"), before=e.flat("before"), after=e.flat("after"), delta=e.flat("delta"),
-                     p_value=e.opt_num("p_value"))
+def _prior_rate(m: Src, at: str, **parts) -> PriorRate:
+    """The before/after rate at the declared path ``at`` of ``prior_shift.what_if``."""
+    def get(name):
+        return m.read(COMPARE_KEYS[f"{at}.{name}"], **parts)
+
+    return PriorRate(n=get("n"), before=get("before"), after=get("after"), delta=get("delta"),
+                     p_value=_compare_read(m, f"{at}.p_value", **parts))
+
+
+def _compare_map(m: Src, path: str) -> dict:
+    """A declared map of numbers (class -> share) of ``metrics/compare.json``; a null share is Unmeasured."""
+    node = m
+    for seg in COMPARE_KEYS[path].at():
+        node = node.sub(seg)
+    return {str(name): node.num(name) for name in node.data}
+
+
+def _is_on(value, default: bool) -> bool:
+    """A 0/1 count read as true or false (absent or null: ``default``)."""
+    return bool(value) if measured(value) else default
 
 
 def parse_prior_shift(m: Src) -> Optional[PriorShift]:
     """``prior_shift`` of ``metrics/compare.json``, or None when the file predates it."""
-    b = m.opt("prior_shift")
-    if b is None:
+    if m.opt("prior_shift") is None:
         return None
-    if not b.flag("measured", False):
-        return PriorShift(measured=False, reason=b.text("reason", ""))
-    ls, em = b.sub("label_shift"), b.opt("em") or Src(b.file, {})
-    shares = {name: {c: ls.sub(name).num(c) for c in ls.sub(name).data} for name in ("shares_baseline",
-                                                                                      "shares_current")}
-    out = dict(measured=True, reason=b.text("reason", ""), shifted=ls.flag("shifted", False),
-               p_value=ls.opt_num("p_value"), **shares)
-    if not em.flag("measured", False):
-        return PriorShift(**out, em_reason=em.text("reason", ""))
-    w = b.sub("what_if")
-    est = em.sub("estimated_prior")
-    return PriorShift(**out, em_measured=True, estimated_prior={c: est.num(c) for c in est.data},
-                      estimate_tv=em.opt_num("total_variation_to_current_labels"), n_splits=w.count("n_splits"),
-                      converged=em.flag("converged", True),
-                      n_changed=w.count("n_changed"), accuracy=_prior_rate(w.sub("accuracy")),
-                      recall={c: _prior_rate(e.sub("recall")) for c, e in w.objects("per_class")})
+    reason = _compare_read(m, "prior_shift.reason") or ""
+    if not _is_on(_compare_read(m, "prior_shift.measured"), False):
+        return PriorShift(measured=False, reason=reason)
+    shares = {name: _compare_map(m, f"prior_shift.label_shift.{name}") for name in ("shares_baseline",
+                                                                                   "shares_current")}
+    out = dict(measured=True, reason=reason, shifted=bool(_compare_read(m, "prior_shift.label_shift.shifted")),
+               p_value=_compare_read(m, "prior_shift.label_shift.p_value"), **shares)
+    if not _is_on(_compare_read(m, "prior_shift.em.measured"), False):
+        return PriorShift(**out, em_reason=_compare_read(m, "prior_shift.em.reason") or "")
+    rate = "prior_shift.what_if.per_class.<class>.recall"
+    return PriorShift(**out, em_measured=True, estimated_prior=_compare_map(m, "prior_shift.em.estimated_prior"),
+                      estimate_tv=_compare_read(m, "prior_shift.em.total_variation_to_current_labels"),
+                      n_splits=m.read(COMPARE_KEYS["prior_shift.what_if.n_splits"]),
+                      converged=_is_on(_compare_read(m, "prior_shift.em.converged"), True),
+                      n_changed=m.read(COMPARE_KEYS["prior_shift.what_if.n_changed"]),
+                      accuracy=_prior_rate(m, "prior_shift.what_if.accuracy"),
+                      recall={c: _prior_rate(m, rate, **{"class": c})
+                              for c, _ in m.sub("prior_shift").sub("what_if").objects("per_class")})
 
 
 GLOBAL_ORDER = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa",
@@ -891,35 +926,38 @@ GLOBAL_ORDER = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc
 
 def parse_compare(m: Src) -> Comparison:
     """``metrics/compare.json``; only a ``compared`` file must hold the comparison itself."""
-    status = m.text("status")
-    empty = Src(m.file, {})
-    pairing = m.opt("pairing") or empty
-    settings, family = m.opt("settings") or empty, m.opt("family") or empty
-    cur, base = m.opt("current") or empty, m.opt("baseline") or empty
-    glob = m.sub("global") if status == "compared" else (m.opt("global") or empty)
+    status = m.read(COMPARE_KEYS["status"])
+    glob = m.sub("global") if status == "compared" else (m.opt("global") or Src(m.file, {}))
     rest = sorted(k for k in glob.data if k not in GLOBAL_ORDER and k != "per_class")
     order = [k for k in GLOBAL_ORDER if k in glob.data] + rest
-    per_class = {c: tuple(parse_delta(k, e.sub(k)) for k in ("recall", "precision", "f1") if e.has(k))
+    per_class = {c: tuple(parse_delta(m, "global.per_class.<class>.<metric>", **{"class": c, "metric": k})
+                          for k in ("recall", "precision", "f1") if e.has(k))
                  for c, e in (glob.objects("per_class") if glob.has("per_class") else [])}
     slices = {}
     for key, e in (m.objects("watchlist") if m.opt("watchlist") is not None else []):
         names = [k for k in e.data if k != "n" and isinstance(e.data[k], dict)]
         names = [k for k in GLOBAL_ORDER if k in names] + sorted(k for k in names if k not in GLOBAL_ORDER)
-        slices[key] = (e.count("n"), tuple(parse_delta(k, e.sub(k)) for k in names))
+        slices[key] = (m.read(COMPARE_KEYS["watchlist.<slice>.n"], slice=key),
+                       tuple(parse_delta(m, "watchlist.<slice>.<metric>", slice=key, metric=k) for k in names))
+
+    def get(path, default=None):
+        value = _compare_read(m, path)
+        return default if value is None else value
+
+    def setting(name):  # a file that compares nothing has no settings
+        return get(f"settings.{name}", Unmeasured("not compared"))
+
     return Comparison(
-        status=status, reason=humanize(m.text("reason", "")), current_name=cur.text("name", ""),
-        baseline_name=base.text("name", ""), baseline_path=base.raw("path"),
-        baseline_is_current=m.flag("baseline_is_current", False), n_current=pairing.opt_count("n_current") or 0,
-        n_baseline=pairing.opt_count("n_baseline") or 0, n_paired=pairing.opt_count("n_paired") or 0,
-        label_mismatch=pairing.opt_count("label_mismatch") or 0, n_tests=family.opt_count("n_tests") or 0,
-        n_changed=family.opt_count("n_changed") or 0, n_improved=family.opt_count("n_improved") or 0,
-        n_worsened=family.opt_count("n_worsened") or 0,
-        fdr_alpha=settings.opt_num("fdr_alpha") if settings.has("fdr_alpha") else Unmeasured("not compared"),
-        ci_level=settings.opt_num("ci_level") if settings.has("ci_level") else Unmeasured("not compared"),
-        confident_threshold=(settings.opt_num("confident_threshold") if settings.has("confident_threshold")
-                             else Unmeasured("not compared")), test=settings.text("test", ""),
-        global_deltas=tuple(parse_delta(k, glob.sub(k)) for k in order), class_deltas=per_class, slice_deltas=slices,
-        prior_shift=parse_prior_shift(m))
+        status=status, reason=humanize(get("reason", "")), current_name=get("current.name", ""),
+        baseline_name=get("baseline.name", ""), baseline_path=get("baseline.path") or None,
+        baseline_is_current=_is_on(get("baseline_is_current"), False), n_current=get("pairing.n_current") or 0,
+        n_baseline=get("pairing.n_baseline") or 0, n_paired=get("pairing.n_paired") or 0,
+        label_mismatch=get("pairing.label_mismatch") or 0, n_tests=get("family.n_tests") or 0,
+        n_changed=get("family.n_changed") or 0, n_improved=get("family.n_improved") or 0,
+        n_worsened=get("family.n_worsened") or 0, fdr_alpha=setting("fdr_alpha"), ci_level=setting("ci_level"),
+        confident_threshold=setting("confident_threshold"), test=get("settings.test", ""),
+        global_deltas=tuple(parse_delta(m, "global.<metric>", metric=k) for k in order), class_deltas=per_class,
+        slice_deltas=slices, prior_shift=parse_prior_shift(m))
 
 
 # --------------------------------------------------------------------------- headline values

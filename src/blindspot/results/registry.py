@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from blindspot.results.calibration import CALIBRATION
+from blindspot.results.compare import COMPARE
 from blindspot.results.ingest import INGEST
 from blindspot.results.judge import JUDGE
 from blindspot.results.profile import PROFILE
 
-FILES = (INGEST, PROFILE, CALIBRATION, JUDGE)
+FILES = (INGEST, PROFILE, CALIBRATION, JUDGE, COMPARE)

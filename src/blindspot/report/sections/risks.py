@@ -78,7 +78,7 @@ def _class_metric(inputs: Inputs, name: str) -> Run:
     """The DVC keys that will show a class's recall move."""
     cells = [_dvc_key(paths.PROFILE_METRICS, f"per_class.{name}.recall.value")]
     if inputs.comparison is not None and inputs.comparison.status == "compared":
-        cells += [" and ", Code(f"{paths.COMPARE_METRICS}: global.per_class.{name}.recall.delta")]
+        cells += [" and ", Code(f"{paths.COMPARE_METRICS}: global.per_class.{name}.recall.delta.value")]
     return run(*cells)
 
 
@@ -126,7 +126,7 @@ def _slice_row(inputs: Inputs, f) -> list:
     metric = run(_dvc_key(paths.SLICE_METRICS, f"{section}.{f.key}.{f.metric}.value"))
     if cmp_ is not None and cmp_.status == "compared" and watched:
         m = "accuracy" if f.metric == "error_rate" else f.metric
-        metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: watchlist.{f.key}.{m}.delta"))
+        metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: watchlist.{f.key}.{m}.delta.value"))
     mix = (f.metric == "error_rate" and f.excess_given_class_mix is not None and f.excess_given_class_mix <= 0)
     mitigation = ("Its class mix accounts for its excess errors (measured), so expect it to move with the "
                   "weak-class recalls above; re-check it when they change"
@@ -151,7 +151,7 @@ def _confident_row(inputs: Inputs) -> list:
     metric = run(_dvc_key(paths.CALIBRATION_METRICS, f"confidently_incorrect.{band}.count"), " and ",
                  Code(f"{paths.CALIBRATION_METRICS}: overall.ece.value"))
     if cmp_ is not None and cmp_.status == "compared":
-        metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: global.confidently_incorrect_rate.delta"))
+        metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: global.confidently_incorrect_rate.delta.value"))
     return [f"{cnt(cal.confident.count)} reviews ({pct(cal.confident.rate.value, 1)}) wrong with confidence "
             f"\u2265 {g(cal.threshold)}",
             "Any automation that trusts confident predictions (auto-routing, skipping human review) passes these "
