@@ -28,8 +28,8 @@ def test_importing_the_plots_package_does_not_import_pyplot():
 def _displays():
     correct = np.arange(60) % 3 > 0
     conf = np.linspace(0.4, 0.99, 60)
-    finding = {"key": "a", "source": "metadata", "metric": "error_rate", "higher_is_better": False, "gap": 0.1,
-               "gap_ci_low": 0.02, "gap_ci_high": 0.2, "significant": True, "rank": 1}
+    finding = {"key": "a", "source": "metadata", "metric": "error_rate", "higher_is_better": False,
+               "gap": {"value": 0.1, "ci_low": 0.02, "ci_high": 0.2}, "significant": True, "rank": 1}
     return [ConfusionDisplay.from_predictions([0, 1, 1], [0, 1, 0], ["a", "b"]),
             ReliabilityDisplay.from_predictions(correct, conf),
             ConfidenceHistogramDisplay.from_predictions(correct, conf),

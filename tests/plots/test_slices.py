@@ -13,8 +13,8 @@ LONG = "condition__attention_deficit_disorder_with_hyperactivity_adult_onset__an
 
 
 def finding(key, metric, gap, *, higher, significant=False, source="discovered", rank=None):
-    return {"key": key, "source": source, "metric": metric, "higher_is_better": higher, "gap": gap,
-            "gap_ci_low": gap - 0.05, "gap_ci_high": gap + 0.05, "significant": significant, "rank": rank,
+    return {"key": key, "source": source, "metric": metric, "higher_is_better": higher,
+            "gap": {"value": gap, "ci_low": gap - 0.05, "ci_high": gap + 0.05}, "significant": significant, "rank": rank,
             "slice": {"label": key}}
 
 

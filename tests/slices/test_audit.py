@@ -11,6 +11,8 @@ from blindspot import synth
 from blindspot.config import IngestConfig, ModelConfig, SlicesConfig, StatsConfig
 from blindspot.ingest import ingest_file
 from blindspot.io.writers import dumps_metrics
+from blindspot.results import undeclared
+from blindspot.results.slices import FINDINGS, SLICES
 from blindspot.slices import SliceSettings, audit_slices
 from blindspot.stats import bh_qvalues
 
@@ -23,8 +25,7 @@ SETTINGS = dict(min_support=30, min_class_support=10, max_depth=2,
                 jargon_high_density=0.05, caps_high_share=0.05,
                 length_bands={"short": [0, 40], "medium": [40, 130], "long": [130, None]},
                 max_levels=10, n_quantiles=4, fdr_alpha=0.05, ci_level=0.95)
-FINDING_FIELDS = {"slice", "n", "metric", "value", "rest_value", "gap", "ci_low", "ci_high", "p_value", "q_value",
-                  "significant"}
+FINDING_FIELDS = {"slice", "n", "metric", "estimate", "rest_value", "gap", "p_value", "q_value", "significant"}
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +100,8 @@ def test_planted_slice_is_found_and_ranked_first():
     assert ranked[0]["slice"] == {"specialty": "dermatology"}
     truth = data.truth["planted"][0]
     assert ranked[0]["n"] == truth["n_rows"]
-    assert ranked[0]["gap"] == pytest.approx(truth["realised_gap"])
-    assert ranked[0]["gap_ci_low"] > 0.1
+    assert ranked[0]["gap"]["value"] == pytest.approx(truth["realised_gap"])
+    assert ranked[0]["gap"]["ci_low"] > 0.1 and ranked[0]["gap"]["method"] == "newcombe_hybrid_score"
     assert "found__specialty__dermatology" in audit.membership.columns
 
 
@@ -162,12 +163,31 @@ def test_watchlist_keys_are_stable_across_model_versions(null_run):
     assert {"n", "share", "accuracy", "error_rate", "recall_negative", "recall_neutral", "recall_positive"} <= keys
 
 
+def test_every_key_written_is_declared(null_run):
+    """The audit's output, as the stage writes it, holds only keys of blindspot.results.slices: here with an
+    absent watchlist key, a conjunction, slices too small to test and findings of both groups."""
+    frame, _ = null_run
+    plant = synth.PlantedSlice({"specialty": "dermatology"}, error_gap=0.2, share=0.1)
+    planted, _ = generate(1500, seed=5, planted=[plant])
+    for data in (frame, planted, planted.iloc[:200]):
+        audit = audit_slices(data, CLASSES, watchlist=["jargon_high", "negated_term__and__platform__ios",
+                                                       "condition__pain"], **SETTINGS)
+        metrics = json.loads(dumps_metrics(audit.metrics))
+        findings = json.loads(dumps_metrics({"findings": audit.findings}))["findings"]
+        assert undeclared(metrics, SLICES) == [] and undeclared(findings, FINDINGS) == []
+        entry = metrics["watchlist"]["jargon_high"]["error_rate"]
+        assert entry["method"] == "wilson" and entry["gap"]["method"] == "newcombe_hybrid_score"
+        assert "interval_method" not in metrics["settings"] and "gap_interval_method" not in metrics["settings"]
+
+
 def test_bundled_v1_class_collapse_is_a_finding_and_jargon_is_reported(v1):
     audit = audit_slices(v1, CLASSES, watchlist=["jargon_high"], **SETTINGS)
     by_key = {f["key"]: f for f in audit.findings if f["source"] == "class"}
     neutral, negative = by_key["class__neutral"], by_key["class__negative"]
-    assert neutral["slice"] == {"label": "neutral"} and neutral["value"] == 0 and neutral["significant"]
-    assert neutral["ci_high"] > 0 and neutral["q_value"] < 1e-10
-    assert negative["value"] == pytest.approx(77 / 256) and negative["significant"]
+    assert neutral["slice"] == {"label": "neutral"} and neutral["estimate"]["value"] == 0 and neutral["significant"]
+    assert neutral["estimate"]["ci_high"] > 0 and neutral["q_value"] < 1e-10
+    assert negative["estimate"] == {"value": pytest.approx(77 / 256), "ci_low": pytest.approx(0.2479, abs=1e-4),
+                                    "ci_high": pytest.approx(0.3596, abs=1e-4), "method": "wilson"}
+    assert negative["significant"]
     jargon = [f for f in audit.findings if f["key"] == "jargon_high" and f["metric"] == "recall_negative"]
     assert len(jargon) == 1 and jargon[0]["n"] > 0 and np.isfinite(jargon[0]["q_value"])

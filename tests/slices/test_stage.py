@@ -11,6 +11,8 @@ from blindspot.config import IngestConfig, ModelConfig
 from blindspot.ingest import ingest_file
 from blindspot.io.writers import write_parquet
 from blindspot.plots.slices import GapForestDisplay
+from blindspot.results import undeclared
+from blindspot.results.slices import FINDINGS, SLICES
 
 
 @pytest.fixture
@@ -45,6 +47,11 @@ def test_slice_stage_outputs(v1_workspace):
     assert [p["key"] for p in metrics["watchlist"]["negated_term__and__jargon_high"]["parts"]] == ["negated_term",
                                                                                             "jargon_high"]
     assert findings[0]["source"] == "class"
+    # Every key the stage writes is declared (blindspot.results.slices), each of its declared kind.
+    assert undeclared(metrics, SLICES) == [] and undeclared(findings, FINDINGS) == []
+    assert metrics["watchlist"]["condition__birth_control"]["error_rate"]["method"] == "wilson"
+    gaps = json.loads((work / stage.GAPS_JSON).read_text())
+    assert gaps and {"slice", "gap", "gap_ci_low", "gap_ci_high", "worse_by", "n", "significant"} <= set(gaps[0])
     for png in (stage.FOREST_PNG, stage.CONFUSION_PNG):
         assert (work / png).stat().st_size > 0
     # Byte-for-byte determinism: tests/slices/test_audit.py and the dvc repro test in test_pipeline.py.
@@ -52,8 +59,8 @@ def test_slice_stage_outputs(v1_workspace):
 
 def test_forest_orders_significant_first_and_caps_rows():
     findings = [
-        {"key": f"s{i}", "source": "watchlist", "metric": "error_rate", "higher_is_better": False, "gap": 0.01 * i,
-         "gap_ci_low": 0.0, "gap_ci_high": 0.1, "significant": i == 3, "rank": 1 if i == 3 else None,
+        {"key": f"s{i}", "source": "watchlist", "metric": "error_rate", "higher_is_better": False,
+         "gap": {"value": 0.01 * i, "ci_low": 0.0, "ci_high": 0.1}, "significant": i == 3, "rank": 1 if i == 3 else None,
          "slice": {}} for i in range(6)
     ]
     d = GapForestDisplay.from_findings(findings, max_rows=4)

@@ -52,7 +52,7 @@ def test_watchlist_gap_rows_flatten_tested_metrics_only():
     from blindspot.slices.watchlist import watchlist_gap_rows
 
     section = {
-        "b_key": {"n": 40, "error_rate": {"tested": True, "gap": 0.1, "gap_ci_low": 0.02, "gap_ci_high": 0.2,
+        "b_key": {"n": 40, "error_rate": {"tested": True, "gap": {"value": 0.1, "ci_low": 0.02, "ci_high": 0.2},
                                           "n": 40, "significant": True},
                   "recall_negative": {"tested": False, "reason": "no_variation"}},
         "a_key": {"n": 0, "reason": "not_present"},
@@ -66,9 +66,9 @@ def test_watchlist_gap_rows_point_worse_the_same_way_for_every_metric():
     from blindspot.slices.watchlist import watchlist_gap_rows
 
     # Higher error rate and lower recall: both worse, both positive worse_by.
-    section = {"k": {"n": 90, "error_rate": {"tested": True, "gap": 0.1, "gap_ci_low": 0.02, "gap_ci_high": 0.2,
+    section = {"k": {"n": 90, "error_rate": {"tested": True, "gap": {"value": 0.1, "ci_low": 0.02, "ci_high": 0.2},
                                              "n": 90, "significant": True},
-                     "recall_negative": {"tested": True, "gap": -0.3, "gap_ci_low": -0.5, "gap_ci_high": -0.1,
+                     "recall_negative": {"tested": True, "gap": {"value": -0.3, "ci_low": -0.5, "ci_high": -0.1},
                                          "n": 30, "significant": True}}}
     err, rec = watchlist_gap_rows(section, ["error_rate", "recall_negative"])
     assert err["worse_by"] == 0.1 and rec["worse_by"] == 0.3

@@ -45,7 +45,7 @@ class GapForestDisplay:
             label = f["key"] if f["source"] != "class" else f"class: {f['slice']['label']}"
             metric = f["metric"] if f["source"] != "class" else CLASS_PANEL
             rows.append({"label": label, "metric": metric, "higher_is_better": f["higher_is_better"],
-                         "gap": f["gap"], "gap_ci_low": f["gap_ci_low"], "gap_ci_high": f["gap_ci_high"],
+                         "gap": f["gap"]["value"], "gap_ci_low": f["gap"]["ci_low"], "gap_ci_high": f["gap"]["ci_high"],
                          "significant": f["significant"], "evidence": f.get("evidence"),
                          "order": (0 if f["significant"] else 1, int(f.get("evidence") == CLASS_MIX),
                                    f.get("rank") or f.get("class_mix_rank") or 0, f["key"])})

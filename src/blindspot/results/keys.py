@@ -20,8 +20,10 @@ from blindspot.results.estimate import ESTIMATE_FIELDS
 
 # What a key holds. "estimate" is an Estimate's object (value, ci_low, ci_high, method); "object" a mapping
 # whose own keys are declared separately; "map" a mapping whose keys are data (class names, slice keys) with
-# values of the kind named after the colon, e.g. "map:count".
-KINDS = ("estimate", "number", "count", "text", "flag", "object", "list", "map:number", "map:count", "map:text")
+# values of the kind named after the colon, e.g. "map:count"; "value" a value taken from the user's data as it is
+# (a text, number, true/false, null, or a range object such as {"ge": 3, "lt": 7}), whose inside is not declared.
+KINDS = ("estimate", "number", "count", "text", "flag", "object", "list", "map:number", "map:count", "map:text",
+         "value")
 HIGHER, LOWER, NEITHER = "higher is better", "lower is better", ""
 
 
@@ -142,8 +144,8 @@ def _walk(node: Any, path: str) -> Iterator[tuple[str, Any]]:
 
 
 def _kind_ok(kind: str, value: Any) -> bool:
-    if value is None:
-        return True  # a null is "not measured", allowed for every kind
+    if value is None or kind == "value":
+        return True  # a null is "not measured", allowed for every kind; a data value may be anything
     if kind == "estimate":
         return isinstance(value, Mapping) and "value" in value
     if kind in ("number",):
@@ -183,6 +185,8 @@ def undeclared(doc: Any, spec: ResultsFile) -> list[str]:
         if key.kind == "estimate" and isinstance(value, Mapping):
             # its own fields are part of it; any other child is declared on its own
             skip.extend(f"{path}.{f}" for f in ESTIMATE_FIELDS)
+        elif key.kind == "value":
+            skip.append(path)  # a data value: whatever is inside is the data's
         elif key.kind.startswith("map:") and isinstance(value, Mapping):
             leaf = key.kind.split(":", 1)[1]
             problems += [f"{spec.path}: {path}.{k} should be {leaf}" for k, v in value.items()

@@ -15,7 +15,8 @@ from blindspot.results.registry import FILES
 DOC = Path("docs/METRICS.md")
 KIND_WORDS = {"estimate": "estimate `{value, ci_low, ci_high, method}`", "number": "number", "count": "count",
               "text": "text", "flag": "true/false", "object": "object", "list": "list",
-              "map:number": "map of numbers", "map:count": "map of counts", "map:text": "map of texts"}
+              "map:number": "map of numbers", "map:count": "map of counts", "map:text": "map of texts",
+              "value": "data value (text, number, true/false or a range)"}
 
 
 def render() -> str:

@@ -47,9 +47,10 @@ watchlist's remaining tested comparisons. Each finding is one (slice, metric) te
 "watchlist" or "discovered"), ``key``, ``description``, ``slice`` (feature -> value, or
 a range ``{"ge": lo, "lt"|"le": hi}``; class findings use ``{"label": <class>}``),
 ``n`` (rows behind the metric: slice rows for ``error_rate``, rows of the class for
-``recall_<class>``), ``slice_n``, ``metric``, ``higher_is_better``, ``value`` with
-``ci_low``/``ci_high`` (Wilson interval of the value), ``rest_value``, ``gap`` (value
-minus rest value) with ``gap_ci_low``/``gap_ci_high`` (Newcombe), ``p_value``,
+``recall_<class>``), ``slice_n``, ``metric``, ``higher_is_better``, ``estimate`` (the
+metric, an encoded :class:`~blindspot.results.estimate.Estimate` with its Wilson
+interval), ``rest_value``, ``gap`` (the metric minus the rest's, an Estimate with its
+Newcombe interval), ``p_value``,
 ``q_value``, ``significant``, ``excess`` (errors or misses beyond the overall rate),
 ``excess_given_class_mix`` and ``expected_given_class_mix`` (error_rate only: errors
 beyond, and errors expected from, the slice's mix of true classes; null otherwise),
@@ -70,6 +71,10 @@ never by parsing it (:mod:`blindspot.slices.keys`).
 
 Metrics (``metrics/slices.json``)
 ---------------------------------
+Every key is declared in :mod:`blindspot.results.slices`. A metric test there is the metric's
+encoded Estimate (``value``, ``ci_low``, ``ci_high``, ``method``) with the test's fields
+beside those (``n``, ``rest_value``, ``gap`` as an Estimate of its own, ``p_value``, ...), so
+``dvc metrics diff`` follows ``watchlist.<key>.<metric>.value``.
 ``n_rows``, ``settings``, ``family`` (test counts), ``classes`` (class -> recall test),
 ``watchlist`` and ``discovered`` (key -> slice entry: ``n``, ``share``, ``depth``,
 ``parts`` as above, ``tested`` and ``reason`` when untested, ``accuracy`` and one entry
@@ -104,6 +109,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot.metrics import confusion_counts
+from blindspot.results.estimate import Estimate
 from blindspot.slices.coverage import coverage, merge_coverage
 from blindspot.slices.discovery import enumerate_conjunctions, within_parent_tests
 from blindspot.slices.evaluate import Counts, cells, class_tests, mask_counts, metric_names, slice_tests
@@ -289,10 +295,21 @@ def _mask(table: PredicateTable, members: Sequence[int]) -> np.ndarray:
     return np.logical_and.reduce(table.matrix[:, list(members)], axis=1)
 
 
+def _estimate(row: Mapping) -> dict:
+    """The metric of a test row, encoded with its Wilson interval."""
+    return Estimate(row["value"], row["ci_low"], row["ci_high"], INTERVAL_METHOD).encode()
+
+
+def _gap(row: Mapping) -> dict:
+    """The gap of a test row to the rest, encoded with its Newcombe interval."""
+    return Estimate(row["gap"], row["gap_ci_low"], row["gap_ci_high"], GAP_INTERVAL_METHOD).encode()
+
+
 def _metric_entry(row: Mapping) -> dict:
-    entry = {"n": int(row["n"]), "value": row["value"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
-             "rest_value": row["rest_value"], "gap": row["gap"], "gap_ci_low": row["gap_ci_low"],
-             "gap_ci_high": row["gap_ci_high"], "excess": row["excess"], "tested": bool(row["tested"])}
+    """A metric test of ``metrics/slices.json`` (:func:`blindspot.results.slices.metric_keys`): the metric's
+    estimate, with the test's fields beside its own so that ``<metric>.value`` stays one DVC key."""
+    entry = {**_estimate(row), "n": int(row["n"]), "rest_value": row["rest_value"], "gap": _gap(row),
+             "excess": row["excess"], "tested": bool(row["tested"])}
     if row["metric"] == "error_rate":
         entry["excess_given_class_mix"] = row["excess_given_class_mix"]
         entry["expected_given_class_mix"] = row["expected_given_class_mix"]
@@ -323,13 +340,9 @@ def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dic
         "n": int(row["n"]),
         "metric": row["metric"],
         "higher_is_better": bool(row["higher_is_better"]),
-        "value": row["value"],
-        "ci_low": row["ci_low"],
-        "ci_high": row["ci_high"],
+        "estimate": _estimate(row),
         "rest_value": row["rest_value"],
-        "gap": row["gap"],
-        "gap_ci_low": row["gap_ci_low"],
-        "gap_ci_high": row["gap_ci_high"],
+        "gap": _gap(row),
         "p_value": row["p_value"],
         "q_value": row["q_value"],
         "significant": bool(row["significant"]),
@@ -596,7 +609,7 @@ def _slice_entry(t: AuditTables, s: int, tests_by_slice: Mapping, ci_level: floa
     if n:
         correct = n - int(t.counts.errors[s])
         low, high = wilson_interval(correct, n, ci_level)
-        entry["accuracy"] = {"value": correct / n, "ci_low": float(low), "ci_high": float(high)}
+        entry["accuracy"] = Estimate(correct / n, float(low), float(high), INTERVAL_METHOD).encode()
     for _, row in group.iterrows():
         entry[row["metric"]] = _metric_entry(row)
     return entry
@@ -627,8 +640,7 @@ def _metrics(t: AuditTables, settings: SliceSettings, findings: list) -> dict:
         "n_rows": t.n_rows,
         "settings": {"min_support": settings.min_support, "min_class_support": settings.min_class_support,
                      "max_depth": settings.max_depth, "fdr_alpha": settings.fdr_alpha, "ci_level": settings.ci_level,
-                     "test": TEST_METHOD, "interval_method": INTERVAL_METHOD,
-                     "gap_interval_method": GAP_INTERVAL_METHOD, "fdr_method": FDR_METHOD,
+                     "test": TEST_METHOD, "fdr_method": FDR_METHOD,
                      "conditional_test": CONDITIONAL_TEST_METHOD, "conjunction_rule": PARENT_RULE},
         "family": _family(t, findings),
         "classes": {row["class"]: {"n": int(row["n"]), "recall": _metric_entry(row)} for _, row in t.cls.iterrows()},

@@ -148,9 +148,10 @@ def watchlist_gap_rows(watchlist_metrics: dict, metrics: Sequence[str]) -> list[
             if not m or not m.get("tested"):
                 continue
             sign = -1.0 if higher_is_better(metric) else 1.0
-            low, high = sorted((sign * m["gap_ci_low"], sign * m["gap_ci_high"]))
-            rows.append({"slice": f"{key} / {metric}", "gap": m["gap"], "gap_ci_low": m["gap_ci_low"],
-                         "gap_ci_high": m["gap_ci_high"], "worse_by": sign * m["gap"] + 0.0,
+            gap = m["gap"]  # an encoded Estimate; the plot keeps its flat columns
+            low, high = sorted((sign * gap["ci_low"], sign * gap["ci_high"]))
+            rows.append({"slice": f"{key} / {metric}", "gap": gap["value"], "gap_ci_low": gap["ci_low"],
+                         "gap_ci_high": gap["ci_high"], "worse_by": sign * gap["value"] + 0.0,
                          "worse_by_ci_low": low + 0.0, "worse_by_ci_high": high + 0.0, "n": m["n"],
                          "significant": int(bool(m["significant"]))})
     return rows
