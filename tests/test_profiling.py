@@ -86,7 +86,10 @@ def test_profile_stage_writes_metrics_plots_and_dvc_plot_rows(params_for):
     assert (dups["groups"], dups["rows_duplicated"], dups["accuracy_duplicated"]["correct"]) == (1, 2, 2)
     assert dups["accuracy_unique"]["correct"] == 697 and dups["easier_p_value"] == pytest.approx(0.713701, abs=1e-6)
     rows = pd.read_csv(work / stage.CONFUSION_DATA)
-    assert list(rows.columns) == ["actual", "predicted"] and len(rows) == 979
+    # one row per (true, predicted) cell, zeros included, adding up to the reviews and equal to the matrix
+    assert list(rows.columns) == ["actual", "predicted", "count"] and len(rows) == 9 and rows["count"].sum() == 979
+    assert all(prof["confusion_matrix"][r.actual][r.predicted] == r.count for r in rows.itertuples())
+    assert rows.query("predicted == 'neutral'")["count"].sum() == 0  # never predicted, still a column
     assert (work / stage.CONFUSION_PNG).stat().st_size > 0
     stage.main(None)
     assert (work / paths.PROFILE_METRICS).read_bytes() == first  # byte-for-byte deterministic
