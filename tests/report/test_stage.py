@@ -101,7 +101,8 @@ def test_the_watchlist_row_shows_every_tested_metric_and_the_ranked_finding(audi
         row = next(line for line in watch.splitlines() if f"<br>`{f['key']}` |" in line)
         row = row.replace("\\", "")  # Markdown's backslash escapes are not part of the text
         assert f"blind spot of its own (#{f['rank']})" in row, row
-        assert f"**{f['value']:.2f} vs {f['rest_value']:.2f}**<br>**q = " in row and f"({f['n']})**" in row, row
+        cell = f"**{f['estimate']['value']:.2f} vs {f['rest_value']:.2f}**<br>**q = "
+        assert cell in row and f"({f['n']})**" in row, row
         tested = [g for g in findings if g["key"] == f["key"]]
         assert row.count(" vs ") == len(tested), "every tested metric of the slice has its cell"
 

@@ -21,7 +21,7 @@ import json
 import math
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -33,6 +33,7 @@ from blindspot.results.calibration import CALIBRATION
 from blindspot.results.judge import JUDGE
 from blindspot.results.compare import COMPARE as COMPARE_KEYS
 from blindspot.results.profile import PROFILE
+from blindspot.results.slices import FINDINGS, SLICES
 
 # --- the files, and the pictures the brief shows (paths relative to the repository root) ---
 
@@ -353,24 +354,49 @@ class Finding:
     within_parents: tuple = ()  # of (parent key, p, q): the conjunction against the rest of each parent
 
 
+_NOT_HELD = object()  # what _held returns for a key the file does not hold (None is a null)
+
+
+def _held(m: Src, spec: Key, **parts):
+    """The raw value of the declared key ``spec`` in ``m`` (null included), or :data:`_NOT_HELD`."""
+    node = m.data
+    for seg in spec.at(**parts):
+        if not isinstance(node, dict) or seg not in node:
+            return _NOT_HELD
+        node = node[seg]
+    return node
+
+
+def _finding_key(name: str) -> Key:
+    """A finding's key relative to the finding (``reports/findings.json`` is a list; each item is read alone)."""
+    return replace(FINDINGS[f"[].{name}"], path=name)
+
+
+def _rank(f: Src, name: str) -> Optional[int]:
+    """A rank, None when absent or null (a finding without that rank)."""
+    return None if f.raw(name) is None else f.read(_finding_key(name))
+
+
 def parse_finding(f: Src) -> Finding:
-    source = f.text("source")
-    sl = f.opt("slice")
+    def read(name):
+        return f.read(_finding_key(name))
+
+    def opt(name):
+        return _read_if(f, _finding_key(name))
+
+    source = read("source")
+    label = _held(f, _finding_key("slice.<feature>"), feature="label") if source == "class" else None
     return Finding(
-        id=f.text("id"), source=source, key=f.text("key"), description=f.text("description", ""),
-        n=f.count("n"), slice_n=f.count("slice_n"), metric=f.text("metric"),
-        higher_is_better=f.flag("higher_is_better"),
-        value=Estimate(f.num("value"), f.opt_num("ci_low"), f.opt_num("ci_high")),
-        rest_value=f.num("rest_value"), gap=f.flat("gap"), p_value=f.opt_num("p_value"),
-        q_value=f.opt_num("q_value"), significant=f.flag("significant"), excess=f.num("excess"),
-        excess_given_class_mix=f.opt_num("excess_given_class_mix"),
-        rank=None if f.raw("rank") is None else f.count("rank"),
-        explained_by_parent=f.flag("explained_by_parent", False),
-        label=(sl.text("label", "") or None) if (sl is not None and source == "class") else None,
-        conditional_p_value=f.opt_num("conditional_p_value"), conditional_q_value=f.opt_num("conditional_q_value"),
-        expected_given_class_mix=f.opt_num("expected_given_class_mix"),
-        evidence=f.text("evidence", "") or None if f.has("evidence") else None,
-        class_mix_rank=None if f.raw("class_mix_rank") is None else f.count("class_mix_rank"),
+        id=read("id"), source=source, key=read("key"), description=opt("description") or "",
+        n=read("n"), slice_n=read("slice_n"), metric=read("metric"), higher_is_better=read("higher_is_better"),
+        value=read("estimate"), rest_value=read("rest_value"), gap=read("gap"), p_value=opt("p_value"),
+        q_value=opt("q_value"), significant=read("significant"), excess=read("excess"),
+        excess_given_class_mix=opt("excess_given_class_mix"), rank=_rank(f, "rank"),
+        explained_by_parent=bool(opt("explained_by_parent")),
+        label=str(label) if isinstance(label, str) and label else None,
+        conditional_p_value=opt("conditional_p_value"), conditional_q_value=opt("conditional_q_value"),
+        expected_given_class_mix=opt("expected_given_class_mix"), evidence=opt("evidence") or None,
+        class_mix_rank=_rank(f, "class_mix_rank"),
         within_parents=tuple((str(r.get("key", "")), r.get("p_value"), r.get("q_value"))
                              for r in (f.raw("within_parents") or []) if isinstance(r, dict)))
 
@@ -401,23 +427,33 @@ def parse_coverage(m: Src) -> tuple:
     """Every tested column and text feature with its counts, metadata first; empty for a metrics file
     written before the counts were (they arrived with the length quantile bins)."""
     out = []
-    for source, key in (("metadata", "columns_tested"), ("text", "text_features")):
-        block = m.opt(key)
-        for name, c in (block.objects() if block is not None else []):
-            if not c.has("n_tests") or not c.sub("conjunctions").has("n_reported"):
+    for source, block, at in (("metadata", "columns_tested", "columns_tested.<column>"),
+                              ("text", "text_features", "text_features.<feature>")):
+        held = m.opt(block)
+        for name in (held.data if held is not None else {}):
+            part = {"column": name} if source == "metadata" else {"feature": name}
+
+            def read(field):
+                return m.read(SLICES[f"{at}.{field}"], **part)
+
+            def opt(field):
+                return _read_if(m, SLICES[f"{at}.{field}"], **part)
+
+            if opt("n_tests") is None or opt("conjunctions.n_reported") is None:
                 return ()
-            conj = c.sub("conjunctions")
-            sig = c.opt("significant")
-            quant = c.opt("n_words_quantiles")
+            significant = _held(m, SLICES[f"{at}.significant"], **part)
+            edges = (_held(m, SLICES["text_features.<feature>.n_words_quantiles.edges"], **part)
+                     if source == "text" else None)
             out.append(Coverage(
-                name=c.text("column", name) if source == "metadata" else name, source=source,
-                kind=c.text("kind", "") if source == "metadata" else "", n_values=c.opt_count("n_values"),
-                n_pooled=c.opt_count("n_pooled"), n_predicates=c.count("n_predicates"),
-                n_slices_tested=c.count("n_slices_tested"), n_tests=c.count("n_tests"),
-                n_significant=c.count("n_significant"), significant=tuple(sig.data) if sig is not None else (),
-                conj_slices_tested=conj.count("n_slices_tested"), conj_tests=conj.count("n_tests"),
-                conj_significant=conj.count("n_significant"), conj_reported=conj.count("n_reported"),
-                edges=tuple(int(e) for e in quant.raw("edges", [])) if quant is not None else ()))
+                name=read("column") if source == "metadata" else name, source=source,
+                kind=read("kind") if source == "metadata" else "",
+                n_values=opt("n_values") if source == "metadata" else None,
+                n_pooled=opt("n_pooled") if source == "metadata" else None, n_predicates=read("n_predicates"),
+                n_slices_tested=read("n_slices_tested"), n_tests=read("n_tests"), n_significant=read("n_significant"),
+                significant=tuple(significant) if isinstance(significant, dict) else (),
+                conj_slices_tested=read("conjunctions.n_slices_tested"), conj_tests=read("conjunctions.n_tests"),
+                conj_significant=read("conjunctions.n_significant"), conj_reported=read("conjunctions.n_reported"),
+                edges=tuple(int(e) for e in edges) if isinstance(edges, list) else ()))
     return tuple(out)
 
 
@@ -477,34 +513,47 @@ class Slices:
         return any(w.key == key for w in self.watchlist)
 
 
+def _watch_slice(m: Src, key: str) -> WatchSlice:
+    """One slice of ``watchlist`` in ``metrics/slices.json``, with its error rate's test."""
+    S, at, err = SLICES, {"slice": key}, {"slice": key, "metric": "error_rate"}
+    rate = _read_if(m, S["watchlist.<slice>.<metric>"], **err)  # absent when the key is not present in the data
+    reason = _read_if(m, S["watchlist.<slice>.reason"], **at) or ""
+    return WatchSlice(
+        key=key, n=m.read(S["watchlist.<slice>.n"], **at), share=_read_if(m, S["watchlist.<slice>.share"], **at),
+        tested=bool(_read_if(m, S["watchlist.<slice>.tested"], **at)), reason=humanize(reason) if reason else "",
+        error_rate=rate, rest_error_rate=_read_if(m, S["watchlist.<slice>.<metric>.rest_value"], **err),
+        q_value=_read_if(m, S["watchlist.<slice>.<metric>.q_value"], **err),
+        significant=bool(_read_if(m, S["watchlist.<slice>.<metric>.significant"], **err)),
+        evidence=_read_if(m, S["watchlist.<slice>.<metric>.evidence"], **err) or None,
+        untested=_untested(m.sub("watchlist").sub(key)))
+
+
+def _gap_method(m: Src) -> str:
+    """The interval method of the gaps, as the first class's recall test names it ("" when no class has one)."""
+    for name in m.sub("classes").data:
+        gap = _read_if(m, SLICES["classes.<class>.recall.gap"], **{"class": name})
+        if gap is not None and gap.method:
+            return gap.method
+    return ""
+
+
 def parse_slices(m: Src, findings: list) -> Slices:
     """``metrics/slices.json`` (``m``) and ``reports/findings.json`` (a list, read as given)."""
-    settings, family = m.sub("settings"), m.sub("family")
-    watch = []
-    for key, w in m.objects("watchlist"):
-        err = w.opt("error_rate")
-        watch.append(WatchSlice(
-            key=key, n=w.count("n"), share=w.opt_num("share"), tested=w.flag("tested", False),
-            reason=humanize(w.text("reason", "")) if w.text("reason", "") else "",
-            error_rate=None if err is None else Estimate(err.num("value"), err.opt_num("ci_low"),
-                                                          err.opt_num("ci_high")),
-            rest_error_rate=None if err is None else err.opt_num("rest_value"),
-            q_value=None if err is None else err.opt_num("q_value"),
-            significant=err.flag("significant", False) if err is not None else False,
-            evidence=(err.text("evidence", "") or None) if err is not None and err.has("evidence") else None,
-            untested=_untested(w)))
+    S = SLICES
+    watch = [_watch_slice(m, key) for key in m.sub("watchlist").data]
     if not isinstance(findings, list):
         raise InputError(str(paths.FINDINGS), "cannot be read for the brief: not a JSON list of findings.",
                          expected="a list of objects", found=type(findings).__name__)
     parsed = tuple(parse_finding(Src(str(paths.FINDINGS), f, (str(i),))) for i, f in enumerate(findings))
-    return Slices(n_rows=m.count("n_rows"), fdr_alpha=settings.num("fdr_alpha"), ci_level=settings.num("ci_level"),
-                  test=settings.text("test", ""), gap_interval_method=settings.text("gap_interval_method", ""),
-                  n_tests=family.count("n_tests"), n_slices_tested=family.count("n_slices_tested"),
-                  n_blind_spots=family.count("n_blind_spots"), findings=parsed, watchlist=tuple(watch),
-                  coverage=parse_coverage(m),
-                  skipped_columns=tuple((c.text("column", name), humanize(c.text("reason", "")))
-                                        for name, c in (m.objects("columns_skipped")
-                                                        if m.opt("columns_skipped") is not None else [])))
+    skipped = m.opt("columns_skipped")
+    return Slices(n_rows=m.read(S["n_rows"]), fdr_alpha=m.read(S["settings.fdr_alpha"]),
+                  ci_level=m.read(S["settings.ci_level"]), test=_read_if(m, S["settings.test"]) or "",
+                  gap_interval_method=_gap_method(m), n_tests=m.read(S["family.n_tests"]),
+                  n_slices_tested=m.read(S["family.n_slices_tested"]), n_blind_spots=m.read(S["family.n_blind_spots"]),
+                  findings=parsed, watchlist=tuple(watch), coverage=parse_coverage(m),
+                  skipped_columns=tuple((m.read(S["columns_skipped.<column>.column"], column=name),
+                                         humanize(m.read(S["columns_skipped.<column>.reason"], column=name)))
+                                        for name in (skipped.data if skipped is not None else {})))
 
 
 @dataclass(frozen=True)

@@ -7,5 +7,6 @@ from blindspot.results.compare import COMPARE
 from blindspot.results.ingest import INGEST
 from blindspot.results.judge import JUDGE
 from blindspot.results.profile import PROFILE
+from blindspot.results.slices import FINDINGS, SLICES
 
-FILES = (INGEST, PROFILE, CALIBRATION, JUDGE, COMPARE)
+FILES = (INGEST, PROFILE, SLICES, FINDINGS, CALIBRATION, JUDGE, COMPARE)
