@@ -212,7 +212,7 @@ def test_calibration_section_when_a_class_has_no_rows_or_no_errors(tmp_path):
 ])
 def test_comparison_status_is_said(status, reason, expected, tmp_path):
     root = case("five_rows", tmp_path)
-    (root / paths.COMPARE_METRICS).write_text(json.dumps({"schema_version": 1, "status": status, "reason": reason}))
+    (root / paths.COMPARE_METRICS).write_text(json.dumps({"schema_version": 2, "status": status, "reason": reason}))
     md, html = render(root)
     assert expected in section(md, "Comparison with the previous version")
     assert check_complete(md, html, findings(root)) == []

@@ -107,6 +107,6 @@ def test_reasons_read_from_the_writer_in_words():
                        "c": float("nan"), "d": None, "e": {"rate": None, "rate_ci_low": None, "rate_reason": "x y"}})
     assert m.nested("a").value.reason == "no rows" and isinstance(m.nested("a").value, Unmeasured)
     assert m.num("b").reason == "why" and m.num("c").reason == "no value recorded"
-    assert m.sub("e").flat("rate").value.reason == "x y" and m.sub("e").reason("rate_ci_low") == "x y"
+    assert m.sub("e").num("rate").reason == "x y" and m.sub("e").reason("rate_ci_low") == "x y"
     with pytest.raises(InputError, match=r"f.json, field 'a.missing'"):
         m.sub("a").num("missing")

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: every number with an interval is one {value, ci_low, ci_high, method} object
 FLOAT_DIGITS = 6
 SIGNIFICANT_KEYS = ("p_value", "q_value")  # keys whose floats keep significant digits
 

@@ -79,6 +79,9 @@ def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+NOT_HELD = object()  # what Src.held gives for a key the file does not hold (None is a null)
+
+
 class Src:
     """One JSON object of an input file, with its file and key path.
 
@@ -204,7 +207,11 @@ class Src:
                         d.text("reason", ""))
 
     def read(self, key: Key, **parts):
-        """The value of a declared key (:mod:`blindspot.results`), read as its kind says."""
+        """The value of a declared key (:mod:`blindspot.results`), read as its kind says.
+
+        ``parts`` fill the key's ``<name>`` segments. A key the file does not hold, or holds
+        with the wrong kind, stops the report naming file and key (:class:`InputError`).
+        """
         *head, last = key.at(**parts)
         node = self
         for seg in head:
@@ -212,9 +219,22 @@ class Src:
         return {"estimate": node.nested, "count": node.count, "number": node.num, "text": node.text,
                 "flag": node.flag}[key.kind](last)
 
-    def flat(self, name) -> "Estimate":
-        """``name`` with ``name_ci_low`` / ``name_ci_high`` siblings."""
-        return Estimate(self.num(name), self.opt_num(f"{name}_ci_low"), self.opt_num(f"{name}_ci_high"))
+    def held(self, key: Key, **parts):
+        """The raw JSON value of a declared key (a null included), or :data:`NOT_HELD` when it is absent."""
+        node = self.data
+        for seg in key.at(**parts):
+            if not isinstance(node, dict) or seg not in node:
+                return NOT_HELD
+            node = node[seg]
+        return node
+
+    def holds(self, key: Key, **parts) -> bool:
+        """Whether the file holds the declared key (a null included)."""
+        return self.held(key, **parts) is not NOT_HELD
+
+    def read_opt(self, key: Key, **parts):
+        """:meth:`read` of an optional key: None when the file does not hold it."""
+        return self.read(key, **parts) if self.holds(key, **parts) else None
 
 
 # --------------------------------------------------------------------------- views
@@ -354,19 +374,6 @@ class Finding:
     within_parents: tuple = ()  # of (parent key, p, q): the conjunction against the rest of each parent
 
 
-_NOT_HELD = object()  # what _held returns for a key the file does not hold (None is a null)
-
-
-def _held(m: Src, spec: Key, **parts):
-    """The raw value of the declared key ``spec`` in ``m`` (null included), or :data:`_NOT_HELD`."""
-    node = m.data
-    for seg in spec.at(**parts):
-        if not isinstance(node, dict) or seg not in node:
-            return _NOT_HELD
-        node = node[seg]
-    return node
-
-
 def _finding_key(name: str) -> Key:
     """A finding's key relative to the finding (``reports/findings.json`` is a list; each item is read alone)."""
     return replace(FINDINGS[f"[].{name}"], path=name)
@@ -382,10 +389,10 @@ def parse_finding(f: Src) -> Finding:
         return f.read(_finding_key(name))
 
     def opt(name):
-        return _read_if(f, _finding_key(name))
+        return f.read_opt(_finding_key(name))
 
     source = read("source")
-    label = _held(f, _finding_key("slice.<feature>"), feature="label") if source == "class" else None
+    label = f.held(_finding_key("slice.<feature>"), feature="label") if source == "class" else None
     return Finding(
         id=read("id"), source=source, key=read("key"), description=opt("description") or "",
         n=read("n"), slice_n=read("slice_n"), metric=read("metric"), higher_is_better=read("higher_is_better"),
@@ -437,12 +444,12 @@ def parse_coverage(m: Src) -> tuple:
                 return m.read(SLICES[f"{at}.{field}"], **part)
 
             def opt(field):
-                return _read_if(m, SLICES[f"{at}.{field}"], **part)
+                return m.read_opt(SLICES[f"{at}.{field}"], **part)
 
             if opt("n_tests") is None or opt("conjunctions.n_reported") is None:
                 return ()
-            significant = _held(m, SLICES[f"{at}.significant"], **part)
-            edges = (_held(m, SLICES["text_features.<feature>.n_words_quantiles.edges"], **part)
+            significant = m.held(SLICES[f"{at}.significant"], **part)
+            edges = (m.held(SLICES["text_features.<feature>.n_words_quantiles.edges"], **part)
                      if source == "text" else None)
             out.append(Coverage(
                 name=read("column") if source == "metadata" else name, source=source,
@@ -516,22 +523,22 @@ class Slices:
 def _watch_slice(m: Src, key: str) -> WatchSlice:
     """One slice of ``watchlist`` in ``metrics/slices.json``, with its error rate's test."""
     S, at, err = SLICES, {"slice": key}, {"slice": key, "metric": "error_rate"}
-    rate = _read_if(m, S["watchlist.<slice>.<metric>"], **err)  # absent when the key is not present in the data
-    reason = _read_if(m, S["watchlist.<slice>.reason"], **at) or ""
+    rate = m.read_opt(S["watchlist.<slice>.<metric>"], **err)  # absent when the key is not present in the data
+    reason = m.read_opt(S["watchlist.<slice>.reason"], **at) or ""
     return WatchSlice(
-        key=key, n=m.read(S["watchlist.<slice>.n"], **at), share=_read_if(m, S["watchlist.<slice>.share"], **at),
-        tested=bool(_read_if(m, S["watchlist.<slice>.tested"], **at)), reason=humanize(reason) if reason else "",
-        error_rate=rate, rest_error_rate=_read_if(m, S["watchlist.<slice>.<metric>.rest_value"], **err),
-        q_value=_read_if(m, S["watchlist.<slice>.<metric>.q_value"], **err),
-        significant=bool(_read_if(m, S["watchlist.<slice>.<metric>.significant"], **err)),
-        evidence=_read_if(m, S["watchlist.<slice>.<metric>.evidence"], **err) or None,
+        key=key, n=m.read(S["watchlist.<slice>.n"], **at), share=m.read_opt(S["watchlist.<slice>.share"], **at),
+        tested=bool(m.read_opt(S["watchlist.<slice>.tested"], **at)), reason=humanize(reason) if reason else "",
+        error_rate=rate, rest_error_rate=m.read_opt(S["watchlist.<slice>.<metric>.rest_value"], **err),
+        q_value=m.read_opt(S["watchlist.<slice>.<metric>.q_value"], **err),
+        significant=bool(m.read_opt(S["watchlist.<slice>.<metric>.significant"], **err)),
+        evidence=m.read_opt(S["watchlist.<slice>.<metric>.evidence"], **err) or None,
         untested=_untested(m.sub("watchlist").sub(key)))
 
 
 def _gap_method(m: Src) -> str:
     """The interval method of the gaps, as the first class's recall test names it ("" when no class has one)."""
     for name in m.sub("classes").data:
-        gap = _read_if(m, SLICES["classes.<class>.recall.gap"], **{"class": name})
+        gap = m.read_opt(SLICES["classes.<class>.recall.gap"], **{"class": name})
         if gap is not None and gap.method:
             return gap.method
     return ""
@@ -547,7 +554,7 @@ def parse_slices(m: Src, findings: list) -> Slices:
     parsed = tuple(parse_finding(Src(str(paths.FINDINGS), f, (str(i),))) for i, f in enumerate(findings))
     skipped = m.opt("columns_skipped")
     return Slices(n_rows=m.read(S["n_rows"]), fdr_alpha=m.read(S["settings.fdr_alpha"]),
-                  ci_level=m.read(S["settings.ci_level"]), test=_read_if(m, S["settings.test"]) or "",
+                  ci_level=m.read(S["settings.ci_level"]), test=m.read_opt(S["settings.test"]) or "",
                   gap_interval_method=_gap_method(m), n_tests=m.read(S["family.n_tests"]),
                   n_slices_tested=m.read(S["family.n_slices_tested"]), n_blind_spots=m.read(S["family.n_blind_spots"]),
                   findings=parsed, watchlist=tuple(watch), coverage=parse_coverage(m),
@@ -568,21 +575,6 @@ class ConfidentRate:
     error_rate_among_confident: Optional[Estimate] = None  # of the rows at or above the threshold
 
 
-def _present(m: Src, key: Key, **parts) -> bool:
-    """Whether the file holds ``key`` (null included) at ``parts``."""
-    node = m.data
-    for seg in key.at(**parts):
-        if not isinstance(node, dict) or seg not in node:
-            return False
-        node = node[seg]
-    return True
-
-
-def _read_if(m: Src, key: Key, **parts):
-    """:meth:`Src.read` of an optional key: None when the file does not hold it."""
-    return m.read(key, **parts) if _present(m, key, **parts) else None
-
-
 def _confident(m: Src, at: str, band: str, **parts) -> ConfidentRate:
     """The ``band`` (:func:`blindspot.keys.threshold_key`) of the ``confidently_incorrect`` block under ``at``.
 
@@ -595,7 +587,7 @@ def _confident(m: Src, at: str, band: str, **parts) -> ConfidentRate:
     parts = {**parts, "band": band}
     return ConfidentRate(m.read(key("threshold"), **parts), m.read(key("count"), **parts),
                          m.read(key("rate"), **parts), m.read(key("n_confident"), **parts),
-                         m.read(key("share_of_errors"), **parts), _read_if(m, key("error_rate_among_confident"), **parts))
+                         m.read(key("share_of_errors"), **parts), m.read_opt(key("error_rate_among_confident"), **parts))
 
 
 @dataclass(frozen=True)
@@ -652,14 +644,14 @@ class RecalAdvice:
 def _recal_advice(m: Src, band: str) -> Optional[RecalAdvice]:
     """The advice at ``band`` with its method's numbers; None when the file has no advice there."""
     C, at = CALIBRATION, {"band": band}
-    if not _present(m, C["recalibration.advice.<band>.method"], **at):
+    if not m.holds(C["recalibration.advice.<band>.method"], **at):
         return None
     considered = m.read(C["recalibration.advice.<band>.considered"], **at)
     out = dict(method=m.read(C["recalibration.advice.<band>.method"], **at),
                reason=m.read(C["recalibration.advice.<band>.reason"], **at), considered=considered,
                ece_before=m.read(C["recalibration.none.ece"]))
     after = {"method": considered, "band": band}
-    if considered != "none" and _present(m, C["recalibration.<method>.ece"], **after):
+    if considered != "none" and m.holds(C["recalibration.<method>.ece"], **after):
         crossing = "recalibration.<method>.confidently_incorrect.<band>."
         out.update(ece_after=m.read(C["recalibration.<method>.ece"], **after),
                    ece_reduction=m.read(C["recalibration.<method>.ece_reduction"], **after),
@@ -690,21 +682,21 @@ def parse_calibration(m: Src, threshold: float) -> Calibration:
     by_slice = {k: _confident(m, "slices.<slice>", band, slice=k) for k, v in m.objects("slices")
                 if v.raw("status") == "ok" and v.has("confidently_incorrect")}
     status = m.read(C["recalibration.status"])
-    reason = _read_if(m, C["recalibration.reason"]) or ""
-    best = (_read_if(m, C["recalibration.best_method"]) or None) if status == "ok" else None
+    reason = m.read_opt(C["recalibration.reason"]) or ""
+    best = (m.read_opt(C["recalibration.best_method"]) or None) if status == "ok" else None
     ece, overconfidence, confident = m.read(C["overall.ece"]), m.read(C["overall.overconfidence"]), \
         _confident(m, "", band)
     return Calibration(
         n=m.read(C["n"]), threshold=used, thresholds=thresholds, ece=ece,
-        ece_p_value=_read_if(m, C["overall.ece_p_value"]), ece_noise_floor=_read_if(m, C["overall.ece_noise_floor"]),
+        ece_p_value=m.read_opt(C["overall.ece_p_value"]), ece_noise_floor=m.read_opt(C["overall.ece_noise_floor"]),
         overconfidence=overconfidence, mean_confidence=m.read(C["overall.mean_confidence"]),
-        accuracy=m.read(C["overall.accuracy"]), confidence_auroc=_read_if(m, C["overall.confidence_auroc"]),
-        brier=_read_if(m, C["overall.brier"]), confident=confident, by_class=by_class, by_slice=by_slice,
+        accuracy=m.read(C["overall.accuracy"]), confidence_auroc=m.read_opt(C["overall.confidence_auroc"]),
+        brier=m.read_opt(C["overall.brier"]), confident=confident, by_class=by_class, by_slice=by_slice,
         recal_status=status, recal_reason=humanize(reason) if reason else "", recal_best=best,
         recal_ece_before=m.read(C["recalibration.none.ece"]) if best else None,
         recal_ece_after=m.read(C["recalibration.<method>.ece"], method=best).value if best else None,
         interval_method=_interval_methods(ece, overconfidence, confident.rate),
-        direction=_read_if(m, C["miscalibration_direction"]) or "unmeasured",
+        direction=m.read_opt(C["miscalibration_direction"]) or "unmeasured",
         recal_advice=_recal_advice(m, band) if status == "ok" else None)
 
 
@@ -840,11 +832,11 @@ class Delta:
 
 
 def _compare_read(m: Src, path: str, **parts):
-    """:func:`_read_if` of the key ``path`` of ``metrics/compare.json`` (:data:`COMPARE_KEYS`).
+    """:meth:`Src.read_opt` of the key ``path`` of ``metrics/compare.json`` (:data:`COMPARE_KEYS`).
 
     Most of its keys are optional: an untested entry has no delta, a file that compares nothing no pairing.
     """
-    return _read_if(m, COMPARE_KEYS[path], **parts)
+    return m.read_opt(COMPARE_KEYS[path], **parts)
 
 
 def parse_delta(m: Src, at: str, **parts) -> Delta:
