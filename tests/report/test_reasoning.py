@@ -51,3 +51,17 @@ def test_status_blocks_on_weak_classes_and_own_blind_spots_only():
 def test_status_without_slice_results_is_incomplete_not_clean():
     st = status(Inputs(profile=_profile()), alpha=0.05)
     assert st.label == INCOMPLETE and "no slice was tested" in st.blockers[0][1]
+
+
+def test_easier_repeated_texts_are_noted_not_blocking():
+    from dataclasses import replace
+
+    from blindspot.report.load import Duplicates
+
+    dup = Duplicates(groups=17, rows_duplicated=34, rows_unique=2966, conflicting_groups=0,
+                     rows_in_conflicting_groups=0, accuracy_duplicated=Estimate(1.0, 0.9, 1.0),
+                     accuracy_unique=Estimate(0.826, 0.81, 0.84), easier_p_value=0.001)
+    profile = replace(_profile(), duplicates=dup)
+    st = status(Inputs(profile=profile, slices=_slices()), alpha=0.05)
+    assert st.label == NO_BLIND_SPOT  # stock phrases recur and are easy: a question to check, not a verdict
+    assert (None, "repeated texts easier than once-only ones (check for leakage)") in st.notes

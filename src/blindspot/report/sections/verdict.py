@@ -20,7 +20,9 @@ def _status_line(st) -> Callout:
     def phrase(n, words):
         named = names.get(words) or ()
         quoted = ("'{}'" if words.startswith("weak") else "\u201c{}\u201d").format
-        shown = f" ({', '.join(quoted(x) for x in named)})" if 0 < len(named) <= 3 else ""
+        # Named only while the names stay short: the status is one line read in seconds.
+        listed = ", ".join(quoted(x) for x in named)
+        shown = f" ({listed})" if 0 < len(named) <= 3 and len(listed) <= 80 else ""
         return (words if n is None else f"{cnt(n)} {words}") + shown
     lead = (", ".join(phrase(n, w) for n, w in st.blockers) if st.blockers
             else "no class and no slice is significantly worse than the rest")
@@ -98,7 +100,7 @@ def verdict(inputs: Inputs, *, alpha: float) -> list:
     if leakage_suspected(inputs, alpha):
         d = p.duplicates
         items.append(f"Repeated texts are easier ({pct1(d.accuracy_duplicated.value)} right against "
-                     f"{pct1(d.accuracy_unique.value)} on once-only texts): suspect train/test leakage.")
+                     f"{pct1(d.accuracy_unique.value)} on once-only texts): check for train/test leakage.")
     cmp_ = inputs.comparison
     if cmp_ and cmp_.status == "compared" and not cmp_.baseline_is_current:
         items.append(f"Against {cmp_.baseline_name} on the same {cnt(cmp_.n_paired)} reviews: {cmp_.n_improved} "
