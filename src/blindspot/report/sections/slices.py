@@ -29,14 +29,14 @@ def _own_table(inputs: Inputs, entries: list, *, max_rows: int) -> list:
         return f"{pct(ci_rate.rate.value, 1)} ({cnt(ci_rate.count)})" if ci_rate else "n/a"
 
     rows = []
-    for e in entries[:max_rows]:
+    for number, e in enumerate(entries[:max_rows], start=1):
         f = e.lead
         q_own = f.conditional_q_value if f.conditional_q_value is not None else f.q_value
         # An error rate's errors beside what the slice's class mix predicts (a recall is within one class).
         expected = (run(Break(), f"class mix predicts {f1(f.expected_given_class_mix)}")
                     if f.metric == "error_rate" and f.expected_given_class_mix is not None else ())
         also = run(Break(), Em("also worse: " + _also(e))) if e.others else ()
-        rows.append([cnt(f.rank), run(slice_name(f.description, f.key), also),
+        rows.append([cnt(number), run(slice_name(f.description, f.key), also),
                      f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})", metric_label(f.metric),
                      run(f"{est(f.value, f2)} vs {f2(f.rest_value)}", Break(),
                          f"gap {signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}"),
@@ -80,14 +80,13 @@ def _watch_cell(f, untested_reason: str = "") -> Run:
     head, tail = f"{f2(f.value.value)} vs {f2(f.rest_value)}", f"{qtext(q)} ({cnt(f.n)})"
     return run(Strong(head), Break(), Strong(tail)) if f.significant else run(head, Break(), tail)
 
-def _watch_status(w, tested: list) -> str:
-    sig = [f for f in tested if f.significant]
+def _watch_status(w, tested: list, numbers: dict) -> str:
+    """The slice's place in the ranked list (``numbers``: key -> its row number there), in words."""
     if not w.tested and not tested:
         return f"not tested: {w.reason}" if w.reason else "not tested"
-    own = [f for f in sig if f.evidence == "within_class" or (f.metric != "error_rate" and f.rank is not None)]
-    if own:
-        return "blind spot of its own" + "".join(f" (#{cnt(f.rank)})" for f in own[:1] if f.rank is not None)
-    if sig:
+    if w.key in numbers:
+        return f"blind spot of its own (#{cnt(numbers[w.key])})"
+    if any(f.significant for f in tested):
         return "worse only through its class mix"
     return "no significant gap"
 
@@ -99,6 +98,7 @@ def watchlist(inputs: Inputs, *, max_class_columns: int = 4) -> list:
     classes = [c.name for c in inputs.profile.classes]
     per_class = len(classes) <= max_class_columns
     metrics = ["error_rate"] + ([f"recall_{c}" for c in classes] if per_class else [])
+    numbers = {e.lead.key: i for i, e in enumerate(own_entries(inputs), start=1)}
     rows = []
     for w in sl.watchlist:
         tested = [f for f in sl.findings if f.key == w.key and f.source != "class"]
@@ -106,7 +106,7 @@ def watchlist(inputs: Inputs, *, max_class_columns: int = 4) -> list:
         desc = next((f.description for f in tested), "")
         if not tested:  # nothing measured on this data: the status says why, once
             rows.append([slice_name(desc, w.key), cnt(w.n), *["\u2014"] * (len(metrics) + (not per_class)),
-                         _watch_status(w, tested)])
+                         _watch_status(w, tested, numbers)])
             continue
         cells = [_watch_cell(by_metric.get(m), w.untested.get(m, "")) for m in metrics]
         if not per_class:
@@ -115,7 +115,7 @@ def watchlist(inputs: Inputs, *, max_class_columns: int = 4) -> list:
             cells.append(run(f"{cnt(len(recalls))} tested; " + ("; ".join(
                 f"{metric_label(f.metric)} {f2(f.value.value)} vs {f2(f.rest_value)}" for f in worse)
                 if worse else "none significantly worse")))
-        rows.append([slice_name(desc, w.key), cnt(w.n), *cells, _watch_status(w, tested)])
+        rows.append([slice_name(desc, w.key), cnt(w.n), *cells, _watch_status(w, tested, numbers)])
     header = (["slice", "reviews", "error rate"] + [f"recall of '{c}'" for c in classes if per_class]
               + ([] if per_class else ["recall of each class"]) + ["status"])
     return [Heading(3, "Watchlist"),

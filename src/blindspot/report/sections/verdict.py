@@ -53,9 +53,11 @@ def _slice_bullets(inputs: Inputs) -> list:
     out = []
     if own:
         top = own[0].lead
-        lead = ("1 blind spot of its own" if len(own) == 1 else f"{cnt(len(own))} blind spots of their own, led by")
-        out.append(f"{lead}: “{top.description}” ({cnt(top.slice_n)} reviews): {metric_label(top.metric)} "
-                   f"{f2(top.value.value)} against {f2(top.rest_value)} elsewhere.")
+        lead = ("1 blind spot of its own:" if len(own) == 1 else f"{cnt(len(own))} blind spots of their own, led by")
+        within = (f", {cnt(top.n)} of them '{top.metric[len('recall_'):]}'" if top.metric.startswith("recall_")
+                  else "")
+        out.append(f"{lead} \u201c{top.description}\u201d ({cnt(top.slice_n)} reviews{within}): "
+                   f"{metric_label(top.metric)} {f2(top.value.value)} against {f2(top.rest_value)} elsewhere.")
     else:
         out.append(f"No slice is worse than the rest within its true classes ({cnt(sl.n_tests)} tests).")
     if mix:
