@@ -380,9 +380,9 @@ class OpenAIJudge:
                                          f"followed (credentials are never sent to another origin)")
         retry_after = exc.headers.get("Retry-After") if exc.headers else None
         try:
-            error_body, too_large = _read_capped(exc)
+            error_body, _ = _read_capped(exc)  # cut at the cap either way: an error body is only shown
         except Exception:  # the body of an error is best effort: the status already says what happened
-            error_body, too_large = None, False
+            error_body = None
         raw = None if error_body is None else error_body.decode("utf-8", errors="replace")
         retry = code in _RETRY_STATUS or code >= 500
         return failure("http_error", f"HTTP {code} {reason} from {self.url}", raw, retry, retry_after)
