@@ -20,7 +20,7 @@ def _finding(key, metric="error_rate", *, significant=True, evidence=None, rank=
 
 def _slices(*findings) -> Slices:
     return Slices(n_rows=440, fdr_alpha=0.05, ci_level=0.95, test="t", gap_interval_method="g", n_tests=40,
-                  n_slices_tested=10, n_blind_spots=0, findings=tuple(findings), watchlist=())
+                  n_slices_tested=10, findings=tuple(findings), watchlist=())
 
 
 def test_a_slice_with_two_significant_metrics_is_one_entry_and_leaves_the_class_mix_group():

@@ -139,7 +139,7 @@ def test_slices_absent_is_said_not_crashed():
     text = _md(blind_spots(Inputs(profile=_profile()), max_rows=5))
     assert "Not run: the slice stage" in text
     empty = Slices(n_rows=440, fdr_alpha=0.05, ci_level=0.95, test="t", gap_interval_method="g", n_tests=12,
-                   n_slices_tested=4, n_blind_spots=0, findings=(), watchlist=())
+                   n_slices_tested=4, findings=(), watchlist=())
     text = _md(verdict(Inputs(profile=_profile(), slices=empty), alpha=0.05))
     assert "No slice is worse than the rest within its true classes (12 tests)" in text
     assert "NO BLIND SPOT FOUND" in text

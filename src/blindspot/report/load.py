@@ -494,7 +494,6 @@ class Slices:
     gap_interval_method: str
     n_tests: int
     n_slices_tested: int
-    n_blind_spots: int
     findings: tuple  # of Finding, in the file's order
     watchlist: tuple  # of WatchSlice, in the file's (key) order
     coverage: tuple = ()  # of Coverage: what was tested, column by column (empty in older metrics files)
@@ -556,7 +555,7 @@ def parse_slices(m: Src, findings: list) -> Slices:
     return Slices(n_rows=m.read(S["n_rows"]), fdr_alpha=m.read(S["settings.fdr_alpha"]),
                   ci_level=m.read(S["settings.ci_level"]), test=m.read_opt(S["settings.test"]) or "",
                   gap_interval_method=_gap_method(m), n_tests=m.read(S["family.n_tests"]),
-                  n_slices_tested=m.read(S["family.n_slices_tested"]), n_blind_spots=m.read(S["family.n_blind_spots"]),
+                  n_slices_tested=m.read(S["family.n_slices_tested"]),
                   findings=parsed, watchlist=tuple(watch), coverage=parse_coverage(m),
                   skipped_columns=tuple((m.read(S["columns_skipped.<column>.column"], column=name),
                                          humanize(m.read(S["columns_skipped.<column>.reason"], column=name)))
