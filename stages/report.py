@@ -6,6 +6,7 @@ from blindspot import paths
 from blindspot.config import load_params
 from blindspot.errors import BlindspotError
 from blindspot.report import check_complete, git_revision, load_inputs, provenance, render_brief
+from blindspot.report.reasoning import own_entries
 from stages._runner import run
 
 
@@ -26,7 +27,7 @@ def main(log) -> str:
     paths.BRIEF_MD.parent.mkdir(parents=True, exist_ok=True)
     paths.BRIEF_MD.write_text(md, encoding="utf-8")
     paths.BRIEF_HTML.write_text(html, encoding="utf-8")
-    spots = len({f.key for f in inputs.slices.blind_spots}) if inputs.slices else 0
+    spots = len(own_entries(inputs))  # counted where the brief counts them
     # The revision goes to the log, not into the brief (see blindspot.report.footer).
     return (f"brief for model {inputs.profile.model} at git {git_revision('.')}: {spots} blind spot(s), "
             f"{len(inputs.figures)} figures, {len(inputs.missing)} absent input(s), complete "
