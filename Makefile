@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: audit test params predictions uci-predictions vendor-vega example-uci bench clean-venv
+.PHONY: audit test gate params predictions uci-predictions vendor-vega example-uci bench clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ audit: $(STAMP)
 
 test: $(STAMP)
 	python -m pytest
+
+# The release gate: exit 1 when the workspace's audit breaks a rule of conf/gate/ against the audit at HEAD
+# (summary in reports/gate.md, JUnit XML in reports/gate.junit.xml).
+gate: $(STAMP)
+	blindspot gate
 
 # Recompose params.yaml from conf/ (what `dvc exp run` does): make params ARGS="model=v2"
 params: $(STAMP)

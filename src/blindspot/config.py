@@ -357,6 +357,20 @@ class ReportConfig:
 
 
 @dataclass
+class GateConfig:
+    """The release gate (conf/gate/default.yaml, :mod:`blindspot.gate`): which rules can fail a build."""
+
+    # A blind spot of its own (slice key and metric) the baseline audit did not have.
+    new_blind_spot: bool = True
+    # A class significantly weaker than the others that was not weak in the baseline audit.
+    new_weak_class: bool = True
+    # A metric significantly worse than the baseline's in the compare stage's paired tests (after FDR control).
+    worse_than_baseline: bool = True
+    # Floors on headline numbers, by name (accuracy, balanced_accuracy, f1_macro, mcc, cohen_kappa, recall_<class>).
+    floors: Dict[str, Optional[float]] = field(default_factory=dict)
+
+
+@dataclass
 class Config:
     """The whole of ``params.yaml``."""
 
@@ -370,6 +384,7 @@ class Config:
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
 
     _ranges = (("seed", at_least(0), "an integer >= 0 (numpy seeds are non-negative)"),)
 
