@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from blindspot.results.calibration import CALIBRATION
 from blindspot.results.compare import COMPARE
+from blindspot.results.headline import HEADLINE
 from blindspot.results.ingest import INGEST
 from blindspot.results.judge import JUDGE
 from blindspot.results.profile import PROFILE
 from blindspot.results.slices import FINDINGS, SLICES
 
-FILES = (INGEST, PROFILE, SLICES, FINDINGS, CALIBRATION, JUDGE, COMPARE)
+FILES = (INGEST, PROFILE, SLICES, FINDINGS, CALIBRATION, JUDGE, COMPARE, HEADLINE)
