@@ -58,7 +58,8 @@ def test_floors_and_the_first_audit():
     result = evaluate(cfg, findings=[_finding("site__a")], profile=PROFILE, compare=None, baseline_findings=None,
                       baseline="none")
     checks = {c.rule: c for c in result.checks}
-    assert checks["floor:accuracy"].passed and "accuracy 0.740 against a floor of 0.7" == checks["floor:accuracy"].summary
+    assert checks["floor:accuracy"].passed
+    assert checks["floor:accuracy"].summary == "accuracy 0.740 against a floor of 0.7"
     assert not checks["floor:recall_neutral"].passed  # 0.02 below 0.1
     assert not checks["floor:recal_neutral"].passed and "no such number" in checks["floor:recal_neutral"].summary
     assert "floor:mcc" not in checks  # a null floor is no rule

@@ -19,9 +19,11 @@ first audit of a project never fails for having findings (the floors still apply
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Optional
 from xml.etree import ElementTree as ET
+
+from blindspot.lifecycle import lifecycle
 
 PROFILE_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "mcc", "cohen_kappa")
 
@@ -41,6 +43,7 @@ class GateResult:
     passed: bool
     checks: tuple
     baseline: str  # what the "new" rules compared against, in words
+    lifecycle: dict = field(default_factory=dict)  # (key, metric) -> status (blindspot.lifecycle), with a baseline
 
 
 def own_blind_spots(findings: list) -> dict:
@@ -156,7 +159,9 @@ def evaluate(cfg, *, findings: list, profile: Mapping, compare: Optional[Mapping
     if cfg.worse_than_baseline:
         checks.append(_worse_check(compare))
     checks += _floor_checks(dict(cfg.floors or {}), profile)
-    return GateResult(all(c.passed for c in checks), tuple(checks), baseline)
+    statuses = lifecycle(own_blind_spots(findings),
+                         None if baseline_findings is None else own_blind_spots(baseline_findings), compare)
+    return GateResult(all(c.passed for c in checks), tuple(checks), baseline, statuses)
 
 
 def markdown(result: GateResult) -> str:
@@ -167,6 +172,12 @@ def markdown(result: GateResult) -> str:
     for c in result.checks:
         if c.failures:
             lines += ["", f"## `{c.rule}` failed", ""] + [f"- {item}" for item in c.failures]
+    if result.lifecycle:
+        lines += ["", "## Blind spots against the baseline", "", "| slice | metric | status | baseline | now |",
+                  "| --- | --- | --- | ---: | ---: |"]
+        for (key, metric), e in result.lifecycle.items():
+            status = e["status"] + (f" ({e['trend']})" if e["status"] == "persisting" else "")
+            lines.append(f"| `{key}` | {metric} | {status} | {_num(e['previous_value'])} | {_num(e['value'])} |")
     return "\n".join(lines) + "\n"
 
 
