@@ -78,6 +78,15 @@ def gate(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def history(args: argparse.Namespace) -> int:
+    from blindspot.history import write_history
+
+    root = Path(args.root)
+    versions = write_history(root, root / args.out, root / args.db)
+    print(f"history: {len(versions)} audited versions -> {args.out}, {args.db}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="blindspot", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +98,13 @@ def main(argv=None) -> int:
     g.add_argument("--summary", default=str(GATE_MD), help=f"Markdown summary (default: {GATE_MD})")
     g.add_argument("--junit", default=str(GATE_JUNIT), help=f"JUnit XML report (default: {GATE_JUNIT})")
     g.set_defaults(func=gate)
+    h = sub.add_parser("history", help="trend of every audit committed in git: an offline HTML page and SQLite",
+                       description="Read every audited version in the git history and write one self-contained "
+                                   "HTML page and a SQLite file of the same numbers.")
+    h.add_argument("--root", default=".", help="the project's directory (default: .)")
+    h.add_argument("--out", default="reports/history.html", help="HTML page (default: reports/history.html)")
+    h.add_argument("--db", default="reports/history.sqlite", help="SQLite file (default: reports/history.sqlite)")
+    h.set_defaults(func=history)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
