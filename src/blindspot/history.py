@@ -77,7 +77,8 @@ def audited_commits(root: Path) -> list:
 
 
 def _number(x) -> Optional[float]:
-    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+    # a count stays an int so that the page prints it without decimals
+    return x if isinstance(x, (int, float)) and not isinstance(x, bool) else None
 
 
 def _triple(node: Mapping) -> tuple:
@@ -239,7 +240,7 @@ REG_CLASS = ' class="regression"'
 
 
 def _fmt(x: Optional[float]) -> str:
-    return "–" if x is None else (f"{x:.0f}" if float(x).is_integer() and abs(x) >= 1 else f"{x:.3f}")
+    return "–" if x is None else (str(x) if isinstance(x, int) else f"{x:.3f}")
 
 
 def _label(i: int, v: Version) -> str:
