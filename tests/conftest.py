@@ -23,14 +23,30 @@ def repo_root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def bundled_audit(tmp_path_factory) -> Path:
+    """A git repository holding the bundled v1 audit, run from scratch by the real ``dvc repro``.
+
+    Made once per session (about a minute) in a copy of the repository, whatever audit the workspace
+    holds, so tests that quote the bundled audit never read the workspace's own outputs. Read only:
+    a test that changes it copies it first (``shutil.copytree``).
+    """
+    from _bundled import make_bundled_audit
+
+    return make_bundled_audit(tmp_path_factory.mktemp("bundled") / "repo")
+
+
 @pytest.fixture
 def params_for(tmp_path):
-    """Write a params.yaml in ``tmp_path`` (from the committed one, with overrides) and chdir there.
+    """Write a params.yaml in ``tmp_path`` (the bundled audit's, with overrides) and chdir there.
 
-    Returns a function ``(overrides: dict) -> Path`` where overrides are dotted keys,
-    e.g. ``{"model.path": "/abs/file.csv"}``.
+    The base is ``conf/`` composed with ``model=v1``, not the workspace's ``params.yaml``, which holds
+    whatever the user audited last. Returns a function ``(overrides: dict) -> Path`` where overrides
+    are dotted keys, e.g. ``{"model.path": "/abs/file.csv"}``.
     """
-    base = yaml.safe_load((ROOT / "params.yaml").read_text())
+    from _bundled import bundled_params
+
+    base = bundled_params()
     old = os.getcwd()
 
     def make(overrides: dict | None = None) -> Path:

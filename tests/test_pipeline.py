@@ -1,18 +1,16 @@
-"""End to end: the real `dvc repro` in a temporary copy of the repository.
+"""End to end: the real `dvc repro` of the bundled v1 audit in a temporary copy of the repository.
 
-Checks that a fresh run reproduces every committed metrics file byte for byte, that a
-second run re-runs nothing and changes no byte, and that `dvc exp run -S model=v2`
-switches the model version.
+The session's ``bundled_audit`` (tests/conftest.py) runs every stage from scratch there. Checks that
+a second run re-runs nothing and changes no byte, that `dvc exp run -S model=v2` switches the model
+version, and, while the workspace holds the bundled audit, that its committed outputs are exactly
+what the code produces. A workspace holding a user's own audit is never taken as the truth.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,25 +18,8 @@ import yaml
 
 from blindspot import paths
 
+from _bundled import BUNDLED, bundled_params, declared_outputs, run as _run
 from _paths import ROOT
-
-BIN = Path(sys.executable).parent
-
-
-def _run(cmd, cwd, check=True):
-    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", DVC_NO_ANALYTICS="1",
-               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
-               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def _tracked_files():
-    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
-                         capture_output=True, check=True).stdout.decode()
-    return [f for f in out.split("\0") if f and (ROOT / f).is_file()]
 
 
 def _digest(root: Path, rels) -> dict:
@@ -47,61 +28,53 @@ def _digest(root: Path, rels) -> dict:
 
 def _outputs(root: Path) -> list[str]:
     """Every out, metric and plot file dvc.yaml declares (directories expanded)."""
-    stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
     found = []
-    for stage in stages.values():
-        for key in ("outs", "metrics", "plots"):
-            for item in stage.get(key, []):
-                name = next(iter(item)) if isinstance(item, dict) else item
-                target = root / name
-                if target.is_dir():
-                    found += [str(p.relative_to(root)) for p in sorted(target.rglob("*")) if p.is_file()]
-                else:
-                    found.append(name)
+    for name in declared_outputs(root):
+        target = root / name
+        if target.is_dir():
+            found += [str(p.relative_to(root)) for p in sorted(target.rglob("*")) if p.is_file()]
+        else:
+            found.append(name)
     return sorted(found)
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    work = tmp_path_factory.mktemp("repo")
-    for rel in _tracked_files():
-        dest = work / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / rel, dest)
-    _run(["git", "init", "-q"], work)
-    _run(["git", "add", "-A"], work)
-    _run(["git", "commit", "-qm", "snapshot"], work)
-    return work
-
-
 @pytest.mark.slow
-def test_repro_from_scratch_then_nothing_to_do(workspace):
-    first = _run(["dvc", "repro"], workspace)
-    assert "Traceback" not in first.stderr
-    ingest = json.loads((workspace / paths.INGEST_METRICS).read_text())
+def test_repro_from_scratch_then_nothing_to_do(bundled_audit):
+    ingest = json.loads((bundled_audit / paths.INGEST_METRICS).read_text())
     assert ingest["rows_in"] == ingest["rows_clean"] == 979
 
-    outputs = _outputs(workspace)
+    outputs = _outputs(bundled_audit)
     assert outputs, "dvc.yaml declares no outputs"
-    before = _digest(workspace, outputs)
+    before = _digest(bundled_audit, outputs)
     assert set(before) == set(outputs), "a declared output was not written"
 
-    # The committed metrics, plots and reports are exactly what the code produces.
-    committed = _digest(ROOT, [o for o in outputs if (ROOT / o).exists() and not o.startswith("data/")])
-    assert committed == {k: before[k] for k in committed}, "committed outputs differ from a fresh `dvc repro`"
-
-    second = _run(["dvc", "repro"], workspace)
+    second = _run(["dvc", "repro"], bundled_audit)
     assert "Running stage" not in second.stdout, second.stdout
-    assert _digest(workspace, outputs) == before
-    status = _run(["dvc", "status"], workspace)
+    assert _digest(bundled_audit, outputs) == before
+    status = _run(["dvc", "status"], bundled_audit)
     assert "up to date" in status.stdout, status.stdout
 
 
 @pytest.mark.slow
-def test_exp_run_switches_to_v2(workspace):
-    _run(["dvc", "repro"], workspace)
-    _run(["git", "add", "-A"], workspace)
-    _run(["git", "commit", "-qm", "v1 run", "--allow-empty"], workspace)
+def test_committed_bundled_audit_is_what_the_code_produces(bundled_audit):
+    """The repository ships the bundled audit's outputs: they must match a fresh run byte for byte.
+
+    Once a user has audited and committed a file of their own (README, "Audit your own predictions"),
+    the workspace's outputs are theirs, not the bundled audit's: nothing to check then.
+    """
+    workspace = yaml.safe_load((ROOT / "params.yaml").read_text())
+    if workspace != bundled_params():
+        pytest.skip(f"the workspace holds another audit than {' '.join(BUNDLED)} "
+                    f"(model {workspace.get('model', {}).get('name')!r}); its outputs are the user's")
+    outputs = _outputs(bundled_audit)
+    fresh = _digest(bundled_audit, outputs)
+    committed = _digest(ROOT, [o for o in outputs if (ROOT / o).exists() and not o.startswith("data/")])
+    assert committed == {k: fresh[k] for k in committed}, "committed outputs differ from a fresh `dvc repro`"
+
+
+@pytest.mark.slow
+def test_exp_run_switches_to_v2(bundled_audit, tmp_path):
+    workspace = Path(shutil.copytree(bundled_audit, tmp_path / "repo", symlinks=True))  # the shared run stays v1
     _run(["dvc", "exp", "run", "-S", "model=v2"], workspace)
     params = yaml.safe_load((workspace / "params.yaml").read_text())
     assert params["model"]["name"] == "v2" and params["model"]["path"].endswith("v2.json")
