@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -72,6 +73,14 @@ def _composed(overrides: tuple[str, ...]) -> str:
 def bundled_params() -> dict:
     """The bundled audit's parameters: ``conf/`` composed with ``model=v1`` (a fresh dict on each call)."""
     return yaml.safe_load(_composed(BUNDLED))
+
+
+@functools.lru_cache(maxsize=None)
+def bundled_params_file() -> Path:
+    """A ``params.yaml`` holding :func:`bundled_params`, for code that reads a file (written once)."""
+    path = Path(tempfile.mkdtemp(prefix="bundled-params-")) / "params.yaml"
+    path.write_text(_composed(BUNDLED))
+    return path
 
 
 def copy_repository(dest: Path) -> Path:

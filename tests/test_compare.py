@@ -32,6 +32,7 @@ from blindspot.errors import ConfigError
 from blindspot.results import undeclared
 from blindspot.results.compare import COMPARE
 
+from _bundled import bundled_params_file
 from _paths import ROOT
 
 CLASSES = ["negative", "neutral", "positive"]
@@ -315,7 +316,7 @@ def test_compare_table_untested_entries_keep_shape():
 def bundled():
     from blindspot.ingest import ingest_file
 
-    cfg = load_params(ROOT / "params.yaml")
+    cfg = load_params(bundled_params_file())
     v1 = ingest_file(replace(cfg.model, path=str(ROOT / "data/raw/predictions/v1.json")), cfg.ingest).clean
     v2 = ingest_file(replace(cfg.model, path=str(ROOT / "data/raw/predictions/v2.json")), cfg.ingest).clean
     return cfg, v1, v2
@@ -406,7 +407,7 @@ def test_bundled_v2_against_v1_writes_only_declared_keys(bundled, tmp_path, monk
 
 
 def test_baseline_model_config_reuses_the_current_mapping_unless_given():
-    cfg = load_params(ROOT / "params.yaml")
+    cfg = load_params(bundled_params_file())
     model = replace(cfg.model, probability_prefix="p_")
     same = baseline_model_config(cfg.compare, model)
     assert same.path == cfg.compare.baseline.path and same.columns == model.columns
@@ -616,7 +617,7 @@ def _compose(overrides=()):
 
 def test_no_baseline_by_default_and_v2_pairs_with_v1():
     """A user's own file gets no comparison; `dvc exp run -S model=v2` still pairs v2 with v1."""
-    assert load_params(ROOT / "params.yaml").compare.baseline.path is None
+    assert load_params(bundled_params_file()).compare.baseline.path is None
     assert _compose()["compare"]["baseline"]["path"] is None
     v2 = _compose(["model=v2"])
     assert v2["model"]["name"] == "v2" and v2["compare"]["baseline"] == {**_compose()["compare"]["baseline"],
@@ -642,7 +643,7 @@ def test_check_config_refuses_missing_and_outside_baselines(tmp_path, monkeypatc
     from blindspot.compare import check_config
     from blindspot.config import CompareConfig
 
-    cfg = load_params(ROOT / "params.yaml")
+    cfg = load_params(bundled_params_file())
     monkeypatch.chdir(tmp_path)
 
     def check(path, **kw):

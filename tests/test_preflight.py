@@ -8,12 +8,13 @@ import shutil
 
 import pytest
 
+from _bundled import bundled_params_file
 from _paths import ROOT
 from blindspot import preflight
 from blindspot.config import load_params
 from blindspot.errors import BlindspotError, ConfigError
 
-BASE = load_params(ROOT / "params.yaml")
+BASE = load_params(bundled_params_file())
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import sys
 import pytest
 import yaml
 
+from _bundled import bundled_params
 from _paths import ROOT
 from blindspot.errors import ConfigError
 from stages._runner import internal_error_line, run, stage_io
@@ -146,7 +147,7 @@ def test_internal_error_line_keeps_one_line_of_a_long_message():
 def test_every_stage_checks_the_values_before_it_works(capsys, tmp_path, monkeypatch):
     # `dvc repro` re-runs only stages whose params changed: a value edited by hand into
     # params.yaml can reach profile without passing through ingest's full preflight.
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = bundled_params()
     params["stats"]["ci_level"] = 1.5
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)

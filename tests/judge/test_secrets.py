@@ -37,6 +37,7 @@ from blindspot.judge.secrets import CONTAMINATED, SecretScreen
 from judge.helpers import canonical_frame, envelope, verdict
 from judge.hostile import HostileServer, Response, ok_verdict
 
+from _bundled import bundled_params
 from _paths import ROOT
 
 VENV_BIN = Path(sys.executable).parent
@@ -248,7 +249,7 @@ def test_no_encoding_of_the_key_survives_a_hostile_server_dvc_and_git(scratch_re
     frame = canonical_frame(texts, labels, ["positive"] * n, [0.9] * n)
     (work / "data/interim").mkdir(parents=True)
     write_parquet(work / paths.PREDICTIONS, frame)
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = bundled_params()
     with HostileServer(behaviour) as server:
         params["judge"].update({"backend": "openai", "max_candidates": n, "random_sample_size": n, "max_calls": 100})
         params["judge"]["http"].update({"base_url": server.url, "model": "hostile", "api_key_env": "BLINDSPOT_E2E_JUDGE_KEY",

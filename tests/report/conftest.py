@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from _bundled import bundled_params
 from _paths import ROOT
 
 LOG = logging.getLogger("test")
@@ -38,7 +39,7 @@ def chdir(path: Path):
 
 
 def write_params(root: Path, overrides: dict) -> None:
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = bundled_params()
     for dotted, value in overrides.items():
         node = params
         *parents, leaf = dotted.split(".")

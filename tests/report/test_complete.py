@@ -25,6 +25,7 @@ from blindspot.errors import BlindspotError, InputError
 from blindspot.report import check_complete, load_inputs, render_brief
 from blindspot.report.complete import SECTION_TITLES
 
+from _bundled import bundled_params_file
 from _paths import ROOT
 
 CASES = Path(__file__).parent / "cases"
@@ -269,7 +270,7 @@ def test_the_stage_refuses_to_write_an_incomplete_brief(tmp_path, monkeypatch):
     from blindspot import report as report_pkg
 
     root = case("planted", tmp_path)
-    shutil.copy(ROOT / "params.yaml", root / "params.yaml")
+    shutil.copy(bundled_params_file(), root / "params.yaml")
 
     def without_blind_spots(inputs, cfg, **kw):  # a renderer that loses the findings
         md, html = report_pkg.render_brief(inputs, cfg, **kw)

@@ -89,7 +89,11 @@ def run_case(name: str, records: list, overrides: dict, dest: Path) -> None:
         with open(work / "data/raw/mine.jsonl", "w", encoding="utf-8") as fh:
             for r in records:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-        params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+        if str(HERE.parents[1]) not in sys.path:  # tests/: the bundled audit's params, not the workspace's
+            sys.path.insert(0, str(HERE.parents[1]))
+        from _bundled import bundled_params
+
+        params = bundled_params()
         settings = {"model.path": "data/raw/mine.jsonl", "model.name": name, "stats.n_boot": 50,
                     "compare.baseline.path": None, **overrides}
         for dotted, value in settings.items():
