@@ -84,8 +84,12 @@ def bundled_params_file() -> Path:
 
 
 def copy_repository(dest: Path) -> Path:
-    """Copy the workspace's git files (not its ignored ones, such as a user's large inputs) to ``dest``."""
-    for rel in git_files():
+    """Copy the workspace's git files to ``dest``, leaving out a user's inputs added with ``dvc add``.
+
+    Git holds only their ``.dvc`` files (the data is in DVC's cache, not copied), and ``dvc repro``
+    stops on a ``.dvc`` file whose data is missing.
+    """
+    for rel in (f for f in git_files() if not f.endswith(".dvc")):
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, target)

@@ -122,7 +122,7 @@ def test_the_uci_command_is_the_one_the_corpus_runs():
 def _git_copy(dest: Path) -> Path:
     out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
                          capture_output=True, check=True).stdout.decode()
-    for rel in (f for f in out.split("\0") if f and (ROOT / f).is_file()):
+    for rel in (f for f in out.split("\0") if f and (ROOT / f).is_file() and not f.endswith(".dvc")):  # dvc-added
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, target)
