@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from blindspot.keys import threshold_key
+from blindspot.keys import nearest_threshold, threshold_key
 from blindspot.results.estimate import Estimate, measured
 
 MAX_KEYS = 60  # flattened keys, as `dvc metrics show` lists them
@@ -61,14 +61,6 @@ def worst_recalls(per_class: Mapping[str, Mapping], order: list) -> tuple[list, 
     return [c for c in names if c in kept], len(names) - len(kept)
 
 
-def report_band(thresholds: list, threshold: float) -> float:
-    """The confidence band the brief reports: ``threshold`` if calibration has it, else the closest one.
-
-    The same rule as :func:`blindspot.report.load.parse_calibration`, so the headline's rate is the brief's.
-    """
-    return min((float(t) for t in thresholds), key=lambda t: (abs(t - threshold), t))
-
-
 def headline(profile: Mapping, *, slices: Optional[Mapping] = None, calibration: Optional[Mapping] = None,
              compare: Optional[Mapping] = None, confident_threshold: float = 0.8) -> dict:
     """The headline metrics of one audited version, from the loaded results files.
@@ -104,7 +96,7 @@ def headline(profile: Mapping, *, slices: Optional[Mapping] = None, calibration:
         out["ece"] = _estimate((calibration.get("overall") or {}).get("ece"))
         thresholds = calibration.get("confident_thresholds") or []
         if thresholds:
-            band = report_band(thresholds, confident_threshold)
+            band = nearest_threshold(thresholds, confident_threshold)
             rate = ((calibration.get("confidently_incorrect") or {}).get(threshold_key(band)) or {}).get("rate")
             out["confidently_incorrect"] = {"threshold": band, "rate": _estimate(rate)}
     if slices is not None:

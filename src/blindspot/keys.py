@@ -28,3 +28,9 @@ def threshold_key(threshold: float) -> str:
     if not math.isfinite(t):
         raise ValueError(f"a confidence threshold must be a finite number. Got {threshold!r} instead.")
     return "conf_ge_" + f"{round(t * 100, 6):g}".replace(".", "_")
+
+
+def nearest_threshold(thresholds, threshold: float) -> float:
+    """The band the brief reports: ``threshold`` when it is one of ``thresholds``, else the closest one
+    (the lower on a tie). The report and the headline metrics both call it, so they name the same band."""
+    return min((float(t) for t in thresholds), key=lambda t: (abs(t - float(threshold)), t))

@@ -45,3 +45,11 @@ def test_threshold_key_spelling():
     assert len({threshold_key(t) for t in np.round(np.arange(0.001, 1.0005, 0.001), 3)}) == 1000
     with pytest.raises(ValueError, match="finite"):
         threshold_key(float("nan"))
+
+
+def test_the_brief_and_the_headline_pick_the_band_by_one_rule():
+    from blindspot.keys import nearest_threshold
+
+    assert nearest_threshold([0.7, 0.8, 0.9], 0.8) == 0.8
+    assert nearest_threshold([0.5, 1.0], 0.75) == 0.5  # a tie (exact in binary) goes to the lower band
+    assert nearest_threshold([0.5, 0.95], 0.9) == 0.95

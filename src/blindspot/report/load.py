@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 from blindspot import paths
 from blindspot.errors import InputError
-from blindspot.keys import threshold_key
+from blindspot.keys import nearest_threshold, threshold_key
 from blindspot.results import GENERIC_REASON, Estimate, Key, Unmeasured, measured
 from blindspot.results.calibration import CALIBRATION
 from blindspot.results.judge import JUDGE
@@ -674,8 +674,7 @@ def parse_calibration(m: Src, threshold: float) -> Calibration:
     if not isinstance(raw, list) or not raw or not all(_is_number(t) for t in raw):
         m._fail("confident_thresholds", "is not a non-empty list of numbers", "[0.7, 0.8, ...]", repr(raw)[:80])
     thresholds = tuple(float(t) for t in raw)
-    # The configured band if calibration reports it, else the closest one (the brief names it).
-    used = min(thresholds, key=lambda t: (abs(t - threshold), t))
+    used = nearest_threshold(thresholds, threshold)  # the brief names it when it is not the configured one
     band = threshold_key(used)
     by_class = {c: _confident(m, "by_class.<class>", band, **{"class": c}) for c, _ in m.objects("by_class")}
     by_slice = {k: _confident(m, "slices.<slice>", band, slice=k) for k, v in m.objects("slices")
