@@ -9,7 +9,7 @@ Each is declared once below and placed under every path it occurs at.
 
 from __future__ import annotations
 
-from blindspot.results.keys import HIGHER, LOWER, NEITHER, Key, ResultsFile
+from blindspot.results.keys import HIGHER, LOWER, NEITHER, SCHEMA_VERSION, Key, ResultsFile
 
 
 def summary_keys(at: str) -> tuple:
@@ -112,7 +112,7 @@ CALIBRATION = ResultsFile(
           "predicted class and each slice; confidently incorrect predictions at each threshold; a cross-fitted "
           "recalibration what-if and its advice.",
     keys=(
-        Key("schema_version", "count", "Version of the results layout; it changes when a key does."),
+        SCHEMA_VERSION,
         Key("n", "count", "Rows audited."),
         Key("classes", "list", "Class names in config order."),
         Key("classes[]", "text", "A class name."),

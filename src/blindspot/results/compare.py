@@ -3,7 +3,7 @@ stage, :mod:`blindspot.compare` and :mod:`blindspot.prior_shift`)."""
 
 from __future__ import annotations
 
-from blindspot.results.keys import HIGHER, NEITHER, Key, ResultsFile
+from blindspot.results.keys import HIGHER, NEITHER, SCHEMA_VERSION, Key, ResultsFile
 
 
 def _paired_keys(at: str, rows: str) -> tuple:
@@ -57,7 +57,7 @@ COMPARE = ResultsFile(
            "and the prior (class-mix) shift between the two files. Without a usable baseline only the versions, "
            "status, reason and the prior_shift reason are written."),
     keys=(
-        Key("schema_version", "count", "Version of the results layout; it changes when a key does."),
+        SCHEMA_VERSION,
         Key("status", "text", "compared, no_baseline (none configured) or not_compared (see reason)."),
         Key("reason", "text", "Why nothing is compared (empty when compared)."),
         Key("current.name", "text", "Name of the current model version (model.name)."),

@@ -3,7 +3,7 @@ stage, :mod:`blindspot.headline`). The only file ``dvc.yaml`` declares as a DVC 
 
 from __future__ import annotations
 
-from blindspot.results.keys import HIGHER, LOWER, NEITHER, Key, ResultsFile
+from blindspot.results.keys import HIGHER, LOWER, NEITHER, SCHEMA_VERSION, Key, ResultsFile
 
 HEADLINE = ResultsFile(
     path="metrics/headline.json",
@@ -13,7 +13,7 @@ HEADLINE = ResultsFile(
            "beside it; the detailed files stay committed outputs that the brief and tools read. A section whose file "
            "is absent is left out."),
     keys=(
-        Key("schema_version", "count", "Version of the results layout; it changes when a key does."),
+        SCHEMA_VERSION,
         Key("accuracy", "estimate", "Accuracy with its interval (metrics/profile.json accuracy)."),
         Key("balanced_accuracy", "estimate",
             "Mean per-class recall with its interval (metrics/profile.json balanced_accuracy)."),

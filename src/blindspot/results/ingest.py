@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from blindspot.results.keys import LOWER, Key, ResultsFile
+from blindspot.results.keys import LOWER, SCHEMA_VERSION, Key, ResultsFile
 
 INGEST = ResultsFile(
     path="metrics/ingest.json",
@@ -10,7 +10,7 @@ INGEST = ResultsFile(
     about="Rows read, kept and rejected by the input contract, the rejections by reason, and what the reader "
           "noticed about the file as a whole. rows_in == rows_clean + rows_rejected always.",
     keys=(
-        Key("schema_version", "count", "Version of the results layout; it changes when a key does."),
+        SCHEMA_VERSION,
         Key("rows_in", "count", "Records in the predictions file."),
         Key("rows_clean", "count", "Records that pass every check of the input contract (the rows audited)."),
         Key("rows_rejected", "count", "Records written to data/interim/rejected.jsonl with their reason.", LOWER),

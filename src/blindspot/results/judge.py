@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from blindspot.results.keys import HIGHER, LOWER, NEITHER, Key, ResultsFile
+from blindspot.results.keys import HIGHER, LOWER, NEITHER, SCHEMA_VERSION, Key, ResultsFile
 
 JUDGE = ResultsFile(
     path="metrics/judge.json",
@@ -12,7 +12,7 @@ JUDGE = ResultsFile(
            "model, and a confident-learning cross-check of the gold labels it flags. Nothing here depends on what "
            "this run's cache already held."),
     keys=(
-        Key("schema_version", "count", "Version of the results layout; it changes when a key does."),
+        SCHEMA_VERSION,
         Key("backend", "text", "Judge backend (offline rules or an OpenAI-compatible server)."),
         Key("model", "text", "The judge's model name (the offline rules name their version)."),
         Key("prompt_version", "text", "Version of the prompt file the judge was asked with."),

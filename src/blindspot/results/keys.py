@@ -193,3 +193,7 @@ def undeclared(doc: Any, spec: ResultsFile) -> list[str]:
                          if not _kind_ok(leaf, v)]
             skip.append(path)
     return problems
+
+
+# Every metrics file's first key: io.writers.dumps_metrics writes it into each of them.
+SCHEMA_VERSION = Key("schema_version", "count", "Version of the results layout; it changes when a key does.")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from blindspot.results.keys import Key, ResultsFile
+from blindspot.results.keys import SCHEMA_VERSION, Key, ResultsFile
 
 PROFILE = ResultsFile(
     path="metrics/profile.json",
     title="Profile",
     about="Global metrics with intervals, per-class metrics, class balance, text length and repeated texts.",
     keys=(
-        Key("schema_version", "count", "Version of the results layout; it changes when a key does."),
+        SCHEMA_VERSION,
         Key("model", "text", "Name of the audited model version (model.name)."),
         Key("n_rows", "count", "Rows audited (valid rows of the input file)."),
         Key("classes", "map:count", "Each class name and its index, in config order."),

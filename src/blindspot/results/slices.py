@@ -16,7 +16,7 @@ estimate under ``estimate``.
 
 from __future__ import annotations
 
-from blindspot.results.keys import HIGHER, LOWER, NEITHER, Key, ResultsFile
+from blindspot.results.keys import HIGHER, LOWER, NEITHER, SCHEMA_VERSION, Key, ResultsFile
 
 _DIRECTION = "error_rate: lower is better; a recall: higher is better"
 
@@ -113,7 +113,7 @@ SLICES = ResultsFile(
            "(`value`, `ci_low`, `ci_high`, `method`) with the test beside it, so `dvc metrics diff` follows "
            "`watchlist.<slice>.<metric>.value`. `<metric>` is `error_rate` or `recall_<class>`."),
     keys=(
-        Key("schema_version", "count", "Version of the results layout; it changes when a key does."),
+        SCHEMA_VERSION,
         Key("model", "text", "Name of the audited model version (model.name)."),
         Key("n_rows", "count", "Rows audited."),
         Key("settings.min_support", "count", "Fewest rows a slice needs to be tested (slices.min_support)."),
