@@ -51,7 +51,7 @@ vendor-vega: $(STAMP)
 EXAMPLE_UCI := reports/examples/sentences_uci
 example-uci: $(STAMP)
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	cp -R conf scripts stages src dvc.yaml .dvcignore "$$tmp"/; \
+	cp -R conf scripts src dvc.yaml .dvcignore "$$tmp"/; \
 	mkdir -p "$$tmp/data/raw/predictions"; \
 	cp data/raw/predictions/uci_sentences.jsonl "$$tmp/data/raw/predictions/"; \
 	(cd "$$tmp" && python scripts/compose_params.py model=uci_sentences \

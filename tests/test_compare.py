@@ -1,4 +1,4 @@
-"""Paired comparison of two model versions (blindspot.compare, stages/compare.py)."""
+"""Paired comparison of two model versions (blindspot.compare, src/blindspot/stages/compare.py)."""
 
 from __future__ import annotations
 
@@ -433,7 +433,7 @@ def _stage_dir(params_for, tmp_path, baseline_path):
 
 
 def test_stage_writes_compare_metrics(params_for, tmp_path):
-    from stages.compare import main
+    from blindspot.stages.compare import main
 
     raw = tmp_path / "data/raw/base.json"
     raw.parent.mkdir(parents=True, exist_ok=True)
@@ -456,7 +456,7 @@ def test_stage_writes_compare_metrics(params_for, tmp_path):
 
 
 def test_stage_without_baseline(params_for, tmp_path):
-    from stages.compare import main
+    from blindspot.stages.compare import main
 
     work = _stage_dir(params_for, tmp_path, None)
     assert "no baseline" in main(logging.getLogger("test"))
@@ -468,7 +468,7 @@ def test_stage_without_baseline(params_for, tmp_path):
 
 
 def test_stage_missing_baseline_file_names_it(params_for, tmp_path):
-    from stages.compare import main
+    from blindspot.stages.compare import main
 
     _stage_dir(params_for, tmp_path, "data/raw/nowhere.json")
     with pytest.raises(ConfigError, match="nowhere.json does not exist"):
@@ -585,7 +585,7 @@ def _stage_rows(n, shared):
 def test_stage_with_few_paired_rows_writes_not_compared(params_for, tmp_path, shared):
     """1 to 9 paired rows stopped the stage with KeyError: 'baseline'."""
     from blindspot.io.writers import write_parquet
-    from stages.compare import main
+    from blindspot.stages.compare import main
 
     current, base = _stage_rows(30, shared)
     path = _write_baseline(tmp_path, base)
@@ -630,7 +630,7 @@ def test_no_baseline_by_default_and_v2_pairs_with_v1():
 
 
 def test_stage_without_baseline_says_no_baseline_configured(params_for, tmp_path):
-    from stages.compare import main
+    from blindspot.stages.compare import main
 
     work = params_for({})  # the committed params: the default composition
     line = main(logging.getLogger("test"))
@@ -679,7 +679,7 @@ def test_check_config_refuses_missing_and_outside_baselines(tmp_path, monkeypatc
 
 def _incompatible(params_for, tmp_path, overrides, rows=None, raw_bytes=None):
     from blindspot.io.writers import write_parquet
-    from stages.compare import main
+    from blindspot.stages.compare import main
 
     current, base = _stage_rows(30, 30)
     path = _write_baseline(tmp_path, rows if rows is not None else base)
@@ -744,7 +744,7 @@ def test_unreadable_baseline_is_not_compared(params_for, tmp_path):
 MEMORY_SCRIPT = r"""
 import logging, resource, sys
 sys.path.insert(0, sys.argv[1])
-from stages.compare import main
+from blindspot.stages.compare import main
 line = main(logging.getLogger("compare"))
 print(line)
 print("peak_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -811,7 +811,7 @@ def test_progress_names_each_bootstrap_block():
 
 def test_stage_on_small_data_prints_no_progress(params_for, tmp_path, capsys):
     from blindspot.io.writers import write_parquet
-    from stages.compare import main
+    from blindspot.stages.compare import main
 
     current, base = _stage_rows(30, 30)
     work = params_for({"compare.baseline.path": _write_baseline(tmp_path, base), "stats.n_boot": 50})

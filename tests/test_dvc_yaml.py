@@ -16,7 +16,7 @@ import yaml
 from _paths import ROOT
 
 STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-PACKAGE_MARKERS = ("stages/__init__.py", "src/blindspot/__init__.py")  # no code a stage depends on
+PACKAGE_MARKERS = ("src/blindspot/stages/__init__.py", "src/blindspot/__init__.py")  # no code a stage depends on
 
 
 def test_every_stage_of_the_mission_is_declared():
@@ -27,11 +27,11 @@ def test_every_stage_of_the_mission_is_declared():
 def test_every_imported_project_module_is_a_dependency(name):
     deps = [d if isinstance(d, str) else next(iter(d)) for d in STAGES[name]["deps"]]
     # What the stage imports at start-up (the project imports its own modules at module level).
-    code = (f"import sys, stages.{name}; print('\\n'.join(m.__file__ for n, m in sys.modules.items() "
-            "if n.startswith(('blindspot', 'stages')) and getattr(m, '__file__', None)))")
+    code = (f"import sys, blindspot.stages.{name}; print('\\n'.join(m.__file__ for n, m in sys.modules.items() "
+            "if n.startswith('blindspot') and getattr(m, '__file__', None)))")
     files = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                            check=True).stdout.split()
-    assert f"stages/{name}.py" in {str(Path(f).resolve().relative_to(ROOT)) for f in files}
+    assert f"src/blindspot/stages/{name}.py" in {str(Path(f).resolve().relative_to(ROOT)) for f in files}
     for f in files:
         rel = str(Path(f).resolve().relative_to(ROOT))
         if rel in PACKAGE_MARKERS:

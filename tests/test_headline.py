@@ -111,7 +111,7 @@ def test_blind_spots_are_counted_as_the_brief_counts_them(case):
 
 
 def test_the_stage_writes_the_same_bytes_twice(tmp_path, monkeypatch):
-    import stages.headline as stage
+    import blindspot.stages.headline as stage
 
     case = CASES / "planted"
     for rel in [*SOURCES.values(), "params.yaml"]:

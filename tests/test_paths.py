@@ -59,7 +59,7 @@ def test_a_symlink_inside_the_workspace_is_fine(workspace):
 
 def test_the_ingest_stage_refuses_an_input_outside_and_writes_nothing(params_for):
     workdir = params_for({"model.path": str(DATA / "bad/row_missing_text.jsonl")})
-    proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=workdir, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "blindspot.stages.ingest"], cwd=workdir, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "ingest: error: " in proc.stderr and "outside the workspace" in proc.stderr and "data/raw/" in proc.stderr
@@ -69,6 +69,6 @@ def test_the_ingest_stage_refuses_an_input_outside_and_writes_nothing(params_for
     shutil.copyfile(DATA / "bad/row_missing_text.jsonl", workdir / "data/raw/p.jsonl")
     params = (workdir / "params.yaml").read_text().replace(str(DATA / "bad/row_missing_text.jsonl"), "data/raw/p.jsonl")
     (workdir / "params.yaml").write_text(params)
-    proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=workdir, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "blindspot.stages.ingest"], cwd=workdir, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr

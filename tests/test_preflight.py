@@ -212,7 +212,7 @@ def test_preflight_does_not_read_the_predictions_file(workspace):
 
 
 def test_ingest_stops_on_a_cross_field_error_before_writing_anything(params_for):
-    from stages import ingest
+    from blindspot.stages import ingest
 
     root = params_for({"stats.ci_level": 1.5})
     _bundle(root)
@@ -223,7 +223,7 @@ def test_ingest_stops_on_a_cross_field_error_before_writing_anything(params_for)
 
 
 def test_ingest_stops_on_a_judge_polarity_error_before_writing_anything(params_for):
-    from stages import ingest
+    from blindspot.stages import ingest
 
     root = params_for({"ingest.classes": ["0", "1"], "judge.offline.class_polarity": {"zero": "negative"}})
     _bundle(root)

@@ -71,7 +71,7 @@ def test_profile_stage_writes_metrics_plots_and_dvc_plot_rows(params_for):
     from blindspot.config import IngestConfig, ModelConfig
     from blindspot.ingest import ingest_file
     from blindspot.io.writers import write_parquet
-    from stages import profile as stage
+    from blindspot.stages import profile as stage
 
     work = params_for({"stats.n_boot": 200})
     clean = ingest_file(ModelConfig(path=str(ROOT / "data/raw/predictions/v1.json")), IngestConfig()).clean

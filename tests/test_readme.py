@@ -80,7 +80,7 @@ def _own_file(root: Path, overrides: list[str], n: int = 600) -> Path:
 
 
 def _scratch(tmp_path: Path) -> Path:
-    for name in ("conf", "scripts", "stages"):
+    for name in ("conf", "scripts"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
@@ -92,7 +92,7 @@ def test_own_file_command_composes_and_ingests_as_printed(tmp_path):
     proc = subprocess.run([sys.executable, "scripts/compose_params.py", *overrides], cwd=work,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=work, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "blindspot.stages.ingest"], cwd=work, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     rel = path.relative_to(work).as_posix()
     assert f"50 rows in from {rel}" in proc.stderr and "50 clean, 0 rejected" in proc.stderr
@@ -108,7 +108,7 @@ def test_the_contract_example_record_is_valid(tmp_path):
     (work / "data/raw/example.jsonl").write_text(json.dumps(record) + "\n" + json.dumps(other) + "\n")
     subprocess.run([sys.executable, "scripts/compose_params.py", "model.path=data/raw/example.jsonl"], cwd=work,
                    check=True, capture_output=True)
-    proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=work, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "blindspot.stages.ingest"], cwd=work, capture_output=True, text=True)
     assert proc.returncode == 0 and "2 clean, 0 rejected" in proc.stderr, proc.stderr
 
 

@@ -13,7 +13,7 @@ import yaml
 from _bundled import bundled_params
 from _paths import ROOT
 from blindspot.errors import ConfigError
-from stages._runner import internal_error_line, run, stage_io
+from blindspot.stages._runner import internal_error_line, run, stage_io
 
 STAGES = sorted(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])
 
@@ -23,11 +23,11 @@ _HELP_ALL = """
 import contextlib, io, json, runpy, sys
 out = {}
 for name, flag in zip(sys.argv[1::2], sys.argv[2::2]):
-    sys.argv = [f"stages/{name}.py", flag]
+    sys.argv = [f"src/blindspot/stages/{name}.py", flag]
     buf = io.StringIO()
     try:
         with contextlib.redirect_stdout(buf):
-            runpy.run_module(f"stages.{name}", run_name="__main__", alter_sys=True)
+            runpy.run_module(f"blindspot.stages.{name}", run_name="__main__", alter_sys=True)
         code = "returned without exiting"
     except SystemExit as exc:
         code = exc.code
@@ -49,7 +49,7 @@ def test_help_on_every_stage_prints_usage_and_touches_nothing(tmp_path):
     for name in STAGES:
         code, text = results[name]
         assert code == 0, (name, code)
-        assert text.startswith(f"usage: python -m stages.{name} [-h]"), text
+        assert text.startswith(f"usage: python -m blindspot.stages.{name} [-h]"), text
         io = stage_io(name)
         assert io is not None
         for path in io["writes"]:
@@ -60,10 +60,10 @@ def test_help_on_every_stage_prints_usage_and_touches_nothing(tmp_path):
 
 
 def test_help_through_python_dash_m(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "stages.report", "--help"], cwd=tmp_path, env=_env(),
+    proc = subprocess.run([sys.executable, "-m", "blindspot.stages.report", "--help"], cwd=tmp_path, env=_env(),
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stderr == ""
-    assert proc.stdout.startswith("usage: python -m stages.report [-h]")
+    assert proc.stdout.startswith("usage: python -m blindspot.stages.report [-h]")
     assert "reports/blind_spot_brief.md" in proc.stdout
     assert list(tmp_path.iterdir()) == []
 
@@ -76,7 +76,7 @@ def test_help_does_not_run_the_stage(capsys):
     with pytest.raises(SystemExit) as exc_info:
         run("ingest", _never, argv=["--help"])
     assert exc_info.value.code == 0
-    assert "usage: python -m stages.ingest [-h]" in capsys.readouterr().out
+    assert "usage: python -m blindspot.stages.ingest [-h]" in capsys.readouterr().out
 
 
 def test_unknown_argument_is_a_one_line_usage_error(capsys):
@@ -84,7 +84,7 @@ def test_unknown_argument_is_a_one_line_usage_error(capsys):
         run("profile", _never, argv=["--n-boot", "10"])
     assert exc_info.value.code == 2
     err = capsys.readouterr().err
-    assert err == ("profile: error: unrecognized argument '--n-boot'; usage: python -m stages.profile [-h] "
+    assert err == ("profile: error: unrecognized argument '--n-boot'; usage: python -m blindspot.stages.profile [-h] "
                    "(settings go in params.yaml)\n")
 
 

@@ -1,6 +1,6 @@
 """Errors that reach a user as a message, never as a traceback.
 
-Stages catch :class:`BlindspotError` (see ``stages/_runner.py``), print its message and
+Stages catch :class:`BlindspotError` (see ``src/blindspot/stages/_runner.py``), print its message and
 exit with status 2; an :class:`OSError` (a file missing or unwritable) is one line naming
 the file, status 2. Everything else is a bug: one line saying so ("<stage>: internal
 error: <type>: <message> (a bug: please report it with the traceback below)"), then the

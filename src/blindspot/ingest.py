@@ -1,6 +1,6 @@
 """Ingest: read one predictions file, validate it, account for every row.
 
-The stage (``stages/ingest.py``) is a thin wrapper around :func:`ingest_file`,
+The stage (``src/blindspot/stages/ingest.py``) is a thin wrapper around :func:`ingest_file`,
 :func:`ingest_metrics` and :func:`check_usable`.
 """
 

@@ -201,7 +201,7 @@ def check_compare(cfg) -> None:
 def check_values(cfg, *, source: str = "params.yaml") -> None:
     """The value checks alone: ranges, lists, the report's band. Pure and cheap (stdlib and blindspot.keys).
 
-    ``stages/_runner.py`` runs them before every stage: ``dvc repro`` re-runs only the stages
+    ``src/blindspot/stages/_runner.py`` runs them before every stage: ``dvc repro`` re-runs only the stages
     whose params changed, so a value edited into ``params.yaml`` by hand may never pass
     through ingest's full :func:`check`.
 

@@ -172,7 +172,7 @@ def test_direction(low, high, p, direction):
 
 
 def test_stage_log_line_names_the_advice():
-    from stages.calibrate import advised
+    from blindspot.stages.calibrate import advised
 
     no = {"conf_ge_80": {"method": "none", "reason": "raises_confidently_incorrect"},
           "conf_ge_90": {"method": "none", "reason": "ece_not_lower"}}

@@ -15,7 +15,7 @@ from blindspot import paths
 from blindspot.plots.reliability import DATA_FILES, FIGURES
 from blindspot.results import undeclared
 from blindspot.results.calibration import CALIBRATION
-from stages import calibrate, ingest
+from blindspot.stages import calibrate, ingest
 
 from _paths import ROOT
 

@@ -1,9 +1,9 @@
 """Run every stage of dvc.yaml in scratch copies and check what they leave behind.
 
-A workspace is a copy of ``conf/``, ``scripts/`` and ``stages/`` (the library is the
+A workspace is a copy of ``conf/``, ``scripts/`` and ``src/blindspot/stages/`` (the library is the
 installed package) plus the data set's files under ``data/raw/``, with ``params.yaml``
 composed by ``scripts/compose_params.py`` from the data set's overrides, as
-``dvc exp run -S ...`` would. Each stage runs as ``python -m stages.<name>``, in
+``dvc exp run -S ...`` would. Each stage runs as ``python -m blindspot.stages.<name>``, in
 dvc.yaml's order. Every check returns a list of problems (empty: it holds), so a test
 can say all that is wrong at once.
 """
@@ -30,7 +30,7 @@ if __name__ == "__main__":  # run as a script: tests/ holds _paths and the corpu
 
 from _paths import ROOT  # noqa: E402
 
-COPIED = ("conf", "scripts", "stages")
+COPIED = ("conf", "scripts")
 STAGE_TIMEOUT_S = 600
 
 
@@ -84,7 +84,7 @@ class PipelineRun:
 
 
 def _env() -> dict:
-    # The stages import the installed package (or PYTHONPATH's) and the copy's stages/.
+    # The stages import the installed package (or PYTHONPATH's) and the copy's src/blindspot/stages/.
     return dict(os.environ, PYTHONDONTWRITEBYTECODE="1", DVC_NO_ANALYTICS="1")
 
 

@@ -181,7 +181,7 @@ def _in_workspace(params_for, name, overrides=None):
                                   "pretty_array.jsonl", "nul_filled.jsonl", "utf16.jsonl", "wrong_classes.jsonl"])
 def test_stage_exits_2_without_traceback(name, params_for):
     workdir = _in_workspace(params_for, name)
-    proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=workdir, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "blindspot.stages.ingest"], cwd=workdir, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -191,7 +191,7 @@ def test_stage_exits_2_without_traceback(name, params_for):
 
 def test_stage_keeps_rejected_rows_before_stopping(params_for):
     workdir = _in_workspace(params_for, "all_rejected.jsonl")
-    proc = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=workdir, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "blindspot.stages.ingest"], cwd=workdir, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2
     lines = (workdir / "data/interim/rejected.jsonl").read_text().splitlines()

@@ -30,7 +30,7 @@ from blindspot.judge.prompt import load_prompt
 from blindspot.judge.protocol import JudgeRequest, TransportError
 from blindspot.results import undeclared
 from blindspot.results.judge import JUDGE
-from stages import judge as judge_stage
+from blindspot.stages import judge as judge_stage
 
 from judge.helpers import CLASSES, canonical_frame
 from judge.hostile import HostileServer, Response, ok_verdict
@@ -46,7 +46,7 @@ def stage_env() -> dict:
 
 
 def run_stage_process(work: Path, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "stages.judge"], cwd=work, env=stage_env(), capture_output=True,
+    return subprocess.run([sys.executable, "-m", "blindspot.stages.judge"], cwd=work, env=stage_env(), capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -103,7 +103,7 @@ def test_a_killed_run_keeps_every_answer_and_a_resume_resends_none(params_for, t
     with HostileServer(behaviour) as server:
         work = params_for(openai_params(server.url, n, **{"judge.http.timeout_s": 30.0}))
         write_frame(work, n)
-        process = subprocess.Popen([sys.executable, "-m", "stages.judge"], cwd=work, env=stage_env(),
+        process = subprocess.Popen([sys.executable, "-m", "blindspot.stages.judge"], cwd=work, env=stage_env(),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30

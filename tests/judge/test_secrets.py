@@ -210,7 +210,6 @@ def scratch_repo(tmp_path):
     work.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "src", work / "src", ignore=ignore)
-    shutil.copytree(ROOT / "stages", work / "stages", ignore=ignore)
     shutil.copy(ROOT / ".gitignore", work / ".gitignore")
     (work / "data/judge_cache").mkdir(parents=True)
     shutil.copy(ROOT / "data/judge_cache/.gitignore", work / "data/judge_cache/.gitignore")

@@ -13,7 +13,7 @@ from blindspot import paths
 from blindspot.io.writers import write_parquet
 from blindspot.results import undeclared
 from blindspot.results.judge import JUDGE
-from stages import judge as judge_stage
+from blindspot.stages import judge as judge_stage
 
 from judge.helpers import Answer, canonical_frame, envelope, review_of, verdict
 

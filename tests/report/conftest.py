@@ -54,7 +54,7 @@ def run_stages(root: Path, names) -> None:
 
     with chdir(root):
         for name in names:
-            importlib.import_module(f"stages.{name}").main(LOG)
+            importlib.import_module(f"blindspot.stages.{name}").main(LOG)
 
 
 @pytest.fixture(scope="session")

@@ -176,7 +176,7 @@ def test_the_stage_exits_2_with_the_file_and_key_and_no_traceback(tmp_path):
     root = case("planted", tmp_path)
     edit_json(root / paths.SLICE_METRICS, lambda d: d["family"].pop("n_tests"))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    done = subprocess.run([sys.executable, "-m", "stages.report"], cwd=root, env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "blindspot.stages.report"], cwd=root, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
@@ -266,7 +266,7 @@ def test_title_names_the_audited_file(tmp_path):
 
 
 def test_the_stage_refuses_to_write_an_incomplete_brief(tmp_path, monkeypatch):
-    import stages.report as stage
+    import blindspot.stages.report as stage
     from blindspot import report as report_pkg
 
     root = case("planted", tmp_path)

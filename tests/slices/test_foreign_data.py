@@ -13,7 +13,7 @@ from blindspot.calibration.audit import slice_table
 from blindspot.io.writers import dumps_metrics, write_parquet
 from blindspot.slices import audit_slices
 from blindspot.slices.keys import digest
-from stages.compare import watchlist_masks
+from blindspot.stages.compare import watchlist_masks
 
 from _slice_synth import predictions_table
 
@@ -84,7 +84,7 @@ def assert_parts_read_back(key, entry, columns_tested):
 
 
 def test_real_value_other_and_hostile_column_names_same_key_in_every_file(params_for):
-    from stages import slice as stage
+    from blindspot.stages import slice as stage
 
     frame = hostile_frame()
     watch = DEFAULT_WATCHLIST + [OTHER_KEY, "condition__other", "a_b_c_d__ios"]
@@ -193,7 +193,7 @@ def _tiny(n_rows, classes, seed, **kw):
     ("short_texts", _tiny(300, CLASSES, 6), CLASSES),
 ])
 def test_stage_runs_on_tiny_many_class_binary_and_short_data(params_for, name, frame, classes):
-    from stages import slice as stage
+    from blindspot.stages import slice as stage
 
     work = params_for({"ingest.classes": classes, "model.name": name})
     write_parquet(work / paths.PREDICTIONS, frame)

@@ -24,7 +24,7 @@ def v1_workspace(params_for):
 
 
 def test_slice_stage_outputs(v1_workspace):
-    from stages import slice as stage
+    from blindspot.stages import slice as stage
 
     work = v1_workspace
     line = stage.main(None)

@@ -1117,7 +1117,7 @@ def load_inputs(root: str | Path = ".", *, confident_threshold: float = 0.8, bas
     ppath = root / paths.PROFILE_METRICS
     if not ppath.is_file():
         raise InputError(str(paths.PROFILE_METRICS), "not found: the brief starts from the profile stage's metrics.",
-                         hint="run `python -m stages.profile` (or `dvc repro`) first.")
+                         hint="run `python -m blindspot.stages.profile` (or `dvc repro`) first.")
     profile = parse_profile(Src(str(paths.PROFILE_METRICS), _read_json(ppath, paths.PROFILE_METRICS)))
     inputs = Inputs(profile=profile)
 

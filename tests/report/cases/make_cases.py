@@ -105,7 +105,7 @@ def run_case(name: str, records: list, overrides: dict, dest: Path) -> None:
         (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
         for stage in STAGES:
-            done = subprocess.run([sys.executable, "-m", f"stages.{stage}"], cwd=work, env=env, capture_output=True,
+            done = subprocess.run([sys.executable, "-m", f"blindspot.stages.{stage}"], cwd=work, env=env, capture_output=True,
                                   text=True)
             if done.returncode and stage == "judge":  # the brief then says the judge did not run
                 print(f"{name}: the judge stage failed; the case has no judge results:\n{done.stderr}")

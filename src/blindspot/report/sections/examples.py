@@ -15,7 +15,7 @@ def examples(inputs: Inputs, *, n_examples: int, max_chars: int) -> list:
     if cal is None:
         return out + [Callout("warning", "Not run: the calibrate stage's results (",
                               Code(str(paths.CALIBRATION_METRICS)),
-                              ") are absent. Run ", Code("python -m stages.calibrate"), " (or ", Code("dvc repro"),
+                              ") are absent. Run ", Code("python -m blindspot.stages.calibrate"), " (or ", Code("dvc repro"),
                               ").")]
     rows = [e for e in inputs.examples if e.confidence >= cal.threshold][:n_examples]
     c = cal.confident

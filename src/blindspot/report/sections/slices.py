@@ -133,7 +133,7 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
     if sl is None:
         return out + [Callout("warning", "Not run: the slice stage's results (", Code(str(paths.SLICE_METRICS)),
                               " and ", Code(str(paths.FINDINGS)), ") are absent, so no slice was tested. Run ",
-                              Code("python -m stages.slice"), " (or ", Code("dvc repro"), ").")]
+                              Code("python -m blindspot.stages.slice"), " (or ", Code("dvc repro"), ").")]
     own, mix = own_entries(inputs), class_mix_entries(inputs)
     n_sig = sum(1 for f in sl.findings if f.source != "class" and f.significant)
     folded = [f for f in sl.findings if f.source != "class" and f.significant and f.rank is None

@@ -4,7 +4,7 @@ from blindspot import paths
 from blindspot.config import load_params
 from blindspot.ingest import check_usable, ingest_file, ingest_metrics
 from blindspot.io.writers import write_jsonl, write_metrics, write_parquet
-from stages._runner import run
+from blindspot.stages._runner import run
 
 
 def main(log) -> str:

@@ -9,7 +9,7 @@ from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plain_text, pl
 from blindspot.slices import SliceSettings, audit_slices
 from blindspot.slices.evaluate import metric_names
 from blindspot.slices.watchlist import watchlist_gap_rows
-from stages._runner import run
+from blindspot.stages._runner import run
 
 FOREST_PNG = paths.SLICE_PLOTS / "gap_forest.png"
 CONFUSION_PNG = paths.SLICE_PLOTS / "top_blind_spots_confusion.png"

@@ -25,8 +25,14 @@ from typing import Callable, Optional, Sequence
 
 from blindspot.errors import BlindspotError
 
-# dvc.yaml next to the stages package: the source of the reads / writes / params lines of --help.
-DVC_YAML = Path(__file__).resolve().parents[1] / "dvc.yaml"
+# The source checkout's dvc.yaml (src/blindspot/stages/ -> the repository root), for --help run outside a workspace.
+SOURCE_DVC_YAML = Path(__file__).resolve().parents[3] / "dvc.yaml"
+
+
+def _dvc_yaml() -> Path:
+    """The dvc.yaml --help describes: the workspace's (the working directory's), else the source checkout's."""
+    here = Path("dvc.yaml")
+    return here if here.is_file() else SOURCE_DVC_YAML
 
 
 def _listing(entries) -> list[str]:
@@ -37,23 +43,23 @@ def _listing(entries) -> list[str]:
     return [str(p) for p in out]
 
 
-def stage_io(name: str, dvc_yaml: Path = DVC_YAML) -> Optional[dict]:
+def stage_io(name: str, dvc_yaml: Optional[Path] = None) -> Optional[dict]:
     """What ``dvc.yaml`` declares for stage ``name``: data read, files written, params.
 
     Returns
     -------
     dict or None
         ``{"reads": [...], "writes": [...], "params": [...]}``; code dependencies
-        (``stages/``, ``src/``) are left out of "reads". None when ``dvc.yaml`` or the
+        (``src/``) are left out of "reads". None when ``dvc.yaml`` or the
         stage is absent (an installed copy without the repository).
     """
     try:
         import yaml
 
-        stage = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))["stages"][name]
+        stage = yaml.safe_load((dvc_yaml or _dvc_yaml()).read_text(encoding="utf-8"))["stages"][name]
     except (OSError, KeyError, TypeError, ValueError):
         return None
-    reads = [p for p in _listing(stage.get("deps")) if not p.startswith(("stages/", "src/"))]
+    reads = [p for p in _listing(stage.get("deps")) if not p.startswith("src/")]
     writes = _listing(stage.get("outs")) + _listing(stage.get("metrics")) + _listing(stage.get("plots"))
     params = [p for entry in stage.get("params") or [] for p in (entry if isinstance(entry, dict) else [entry])]
     return {"reads": reads, "writes": writes, "params": [str(p) for p in params]}
@@ -61,7 +67,7 @@ def stage_io(name: str, dvc_yaml: Path = DVC_YAML) -> Optional[dict]:
 
 def usage(name: str, doc: Optional[str]) -> str:
     """The ``--help`` text of stage ``name``: its docstring, then its files and params from ``dvc.yaml``."""
-    lines = [f"usage: python -m stages.{name} [-h]", ""]
+    lines = [f"usage: python -m blindspot.stages.{name} [-h]", ""]
     if doc and doc.strip():
         lines += [doc.strip(), ""]
     lines.append("Run from the repository root (normally by `dvc repro`); settings come from ./params.yaml only.")
@@ -86,7 +92,7 @@ def parse_args(name: str, doc: Optional[str], argv: Sequence[str]) -> Optional[i
         print(usage(name, doc))
         return 0
     if argv:
-        print(f"{name}: error: unrecognized argument {argv[0]!r}; usage: python -m stages.{name} [-h] "
+        print(f"{name}: error: unrecognized argument {argv[0]!r}; usage: python -m blindspot.stages.{name} [-h] "
               f"(settings go in params.yaml)", file=sys.stderr)
         return 2
     return None

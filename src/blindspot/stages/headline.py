@@ -14,7 +14,7 @@ from blindspot.config import load_params
 from blindspot.headline import headline, n_keys
 from blindspot.io.writers import write_metrics
 from blindspot.results.headline import HEADLINE
-from stages._runner import run
+from blindspot.stages._runner import run
 
 HEADLINE_METRICS = Path(HEADLINE.path)
 

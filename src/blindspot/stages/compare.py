@@ -25,7 +25,7 @@ from blindspot.io.schema import probability_matrix
 from blindspot.prior_shift import NO_BASELINE_REASON as NO_PRIOR_REASON, not_measured, prior_shift
 from blindspot.io.writers import write_metrics
 from blindspot.progress import Progress
-from stages._runner import run
+from blindspot.stages._runner import run
 
 WATCH_PREFIX = "watch__"
 NO_BASELINE_REASON = "no baseline configured"

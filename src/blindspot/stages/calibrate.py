@@ -7,7 +7,7 @@ from blindspot.io.figures import replace_plot_directory
 from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_jsonl, write_metrics
 from blindspot.plots.reliability import calibration_figures, reliability_data
-from stages._runner import run
+from blindspot.stages._runner import run
 
 
 def advised(recal: dict) -> str:

@@ -10,7 +10,7 @@ from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_metrics
 from blindspot.plots.confusion import ConfusionDisplay, plot_class_distribution
 from blindspot.profiling import baseline_statement, profile_predictions
-from stages._runner import run
+from blindspot.stages._runner import run
 
 CONFUSION_PNG = paths.PROFILE_PLOTS / "confusion_matrix.png"
 CLASSES_PNG = paths.PROFILE_PLOTS / "class_distribution.png"

@@ -7,7 +7,7 @@ from blindspot.config import load_params
 from blindspot.errors import BlindspotError
 from blindspot.report import check_complete, git_revision, load_inputs, provenance, render_brief
 from blindspot.report.reasoning import own_entries
-from stages._runner import run
+from blindspot.stages._runner import run
 
 
 def main(log) -> str:

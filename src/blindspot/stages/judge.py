@@ -15,7 +15,7 @@ from blindspot.config import load_params
 from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_json, write_jsonl, write_metrics
 from blindspot.judge.pipeline import RUN_LOG_NAME, judge_predictions
-from stages._runner import run
+from blindspot.stages._runner import run
 
 
 def main(log) -> str:

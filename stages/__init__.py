@@ -1,1 +1,0 @@
-"""Thin DVC stage entry points: ``python -m stages.<name>``."""
