@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: audit test gate params predictions uci-predictions vendor-vega example-uci bench clean-venv
+.PHONY: audit test gate params predictions versions uci-predictions vendor-vega example-uci bench clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ params: $(STAMP)
 # Retrain the two bundled model versions (rewrites data/raw/predictions/*.json).
 predictions: $(STAMP)
 	python scripts/make_predictions.py
+
+# Re-derive v3 (a fix) and v4 (a regression) from v2 by flipping chosen predictions
+# (rewrites data/raw/predictions/v3.json and v4.json; what changes: scripts/make_versions.py).
+versions: $(STAMP)
+	python scripts/make_versions.py
 
 # Re-make the UCI sentences' predictions (rewrites data/raw/predictions/uci_sentences.*).
 uci-predictions: $(STAMP)
