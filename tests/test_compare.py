@@ -635,8 +635,10 @@ def test_stage_without_baseline_says_no_baseline_configured(params_for, tmp_path
     work = params_for({})  # the committed params: the default composition
     line = main(logging.getLogger("test"))
     out = json.loads((work / paths.COMPARE_METRICS).read_text())
-    assert (out["status"], out["reason"]) == ("no_baseline", "no baseline configured")
-    assert line.startswith("no baseline configured")
+    assert (out["status"], out["reason"]) == ("no_baseline", "no baseline: none configured and no previous audit "
+                                                             "recorded")
+    assert out["baseline"]["source"] == "none"
+    assert line.startswith("no baseline: none configured")
 
 
 def test_check_config_refuses_missing_and_outside_baselines(tmp_path, monkeypatch):

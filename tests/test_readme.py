@@ -149,7 +149,7 @@ def test_own_file_command_runs_every_stage_as_printed(tmp_path):
     brief = (work / "reports/blind_spot_brief.md").read_text(encoding="utf-8")
     title = brief.splitlines()[0].replace("\\", "")
     assert rel in title and "mine" in title, title  # titled with the user's file, not "Model v1"
-    assert "no baseline configured" in brief.lower()
+    assert "no baseline: no previous audit is recorded" in brief.lower()
     findings = json.loads((work / "reports/findings.json").read_text())
     planted = [f for f in findings if f["significant"] and f.get("slice") == {"platform": "android"}]
     assert planted, "the planted blind spot was missed"

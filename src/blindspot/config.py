@@ -339,9 +339,6 @@ class ReportConfig:
     # Confidence band shown for "confidently incorrect" (one of calibration.confident_thresholds;
     # the closest one is used otherwise, and named).
     confident_threshold: float = 0.8
-    # A git revision whose committed metrics/*.json give unpaired per-metric deltas (null: none).
-    # A convenience that makes the report depend on git history; the compare stage is the test to trust.
-    baseline_rev: Optional[str] = None
     # What missing a class means for patients and users, by class name (risk table wording).
     class_risk: Dict[str, str] = field(default_factory=dict)
 

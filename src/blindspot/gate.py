@@ -1,31 +1,32 @@
 """The release gate: which rules of ``conf/gate/`` the current audit breaks, with the numbers.
 
-Pure functions over the results files as loaded JSON (``reports/findings.json``,
-``metrics/profile.json``, ``metrics/compare.json``) and the baseline audit's findings; the
-command line (:mod:`blindspot.cli`, ``blindspot gate``) reads them, writes the Markdown
-summary and the JUnit XML report, and exits 1 when a rule fails. The rules:
+Pure functions over the results files as loaded JSON (``reports/lifecycle.json``,
+``metrics/profile.json``, ``metrics/compare.json``); the gate stage writes the result to
+``metrics/gate.json``, a Markdown summary and a JUnit XML report, and ``blindspot gate``
+(:mod:`blindspot.cli`) exits 1 when a rule failed. The rules:
 
-- ``new_blind_spot``: a blind spot of its own, identified by slice key and metric, that the
-  baseline audit did not have (the identity the brief and ``dvc metrics diff`` use);
-- ``new_weak_class``: a class whose recall is significantly below the other classes' that was
-  not weak in the baseline audit;
+- ``new_blind_spot``: a blind spot of its own, identified by slice key and metric, that is
+  new or reopened against the previous audited version (:mod:`blindspot.lifecycle`);
+- ``new_weak_class``: a class whose recall is significantly below the other classes' that is
+  new or reopened the same way;
 - ``worse_than_baseline``: a metric the compare stage's paired tests find significantly worse
   than the baseline's after false-discovery control (global, per class, watchlist slices);
 - ``floors``: a headline number below its configured floor.
 
-Without a baseline audit the two "new" rules cannot be judged: they pass and say so, so the
+Without a previous audit the two "new" rules cannot be judged: they pass and say so, so the
 first audit of a project never fails for having findings (the floors still apply).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Optional
 from xml.etree import ElementTree as ET
 
-from blindspot.lifecycle import lifecycle
+from blindspot.lifecycle import CLASS, SLICE, TRACKED
 
 PROFILE_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "mcc", "cohen_kappa")
+NEW = ("new", "reopened")
 
 
 @dataclass(frozen=True)
@@ -42,20 +43,8 @@ class Check:
 class GateResult:
     passed: bool
     checks: tuple
-    baseline: str  # what the "new" rules compared against, in words
-    lifecycle: dict = field(default_factory=dict)  # (key, metric) -> status (blindspot.lifecycle), with a baseline
-
-
-def own_blind_spots(findings: list) -> dict:
-    """(slice key, metric) -> finding, for every ranked blind spot of its own (significant within its classes)."""
-    return {(f["key"], f["metric"]): f for f in findings
-            if f.get("source") != "class" and f.get("significant") and f.get("rank") is not None}
-
-
-def weak_classes(findings: list) -> dict:
-    """class name -> finding, for every class whose recall is significantly below the other classes'."""
-    return {(f.get("slice") or {}).get("label", f["key"]): f for f in findings
-            if f.get("source") == "class" and f.get("significant")}
+    baseline: str  # what the rules compared against, in words
+    lifecycle: tuple = ()  # reports/lifecycle.json blind_spots entries, when tracked
 
 
 def _num(x, fmt: str = ".3f") -> str:
@@ -63,17 +52,20 @@ def _num(x, fmt: str = ".3f") -> str:
     return format(x, fmt) if isinstance(x, (int, float)) and not isinstance(x, bool) else "n/a"
 
 
-def _estimate(f: Mapping) -> str:
-    return f"{_num((f.get('estimate') or {}).get('value'))} against {_num(f.get('rest_value'))} elsewhere"
-
-
-def _new(rule: str, current: dict, baseline: Optional[dict], what: str, describe) -> Check:
-    if baseline is None:
-        return Check(rule, True, f"not judged: no baseline audit to compare with ({len(current)} {what} now)")
-    new = sorted(set(current) - set(baseline), key=str)
-    closed = len(set(baseline) - set(current))
-    summary = f"{len(new)} new ({len(current)} {what} now, {len(baseline)} in the baseline, {closed} closed)"
-    return Check(rule, not new, summary, tuple(describe(k, current[k]) for k in new))
+def _new(rule: str, doc: Mapping, kind: str, what: str) -> Check:
+    """Whether any blind spot of ``kind`` is new or reopened in the lifecycle document ``doc``."""
+    entries = [e for e in doc.get("blind_spots") or [] if e.get("kind") == kind]
+    now = sum(e["status"] not in ("closed",) for e in entries)
+    if doc.get("status") != TRACKED:
+        return Check(rule, True, f"not judged: {doc.get('reason') or 'no previous audit recorded'} ({now} {what} now)")
+    new = [e for e in entries if e["status"] in NEW]
+    before = sum(e["status"] in ("persisting", "closed") for e in entries)
+    closed = sum(e["status"] == "closed" for e in entries)
+    name = (doc.get("previous") or {}).get("name") or "the previous version"
+    summary = f"{len(new)} new or reopened ({now} {what} now, {before} in {name}, {closed} closed)"
+    return Check(rule, not new, summary, tuple(
+        f"{e['label']} (`{e['key']}` {e['metric']}, {e['status']}): {_num(e.get('value'))}, q = "
+        f"{_num(e.get('q_value'), '.3g')}" for e in new))
 
 
 def _worsened(compare: Mapping) -> list:
@@ -130,38 +122,46 @@ def _floor_checks(floors: Mapping, profile: Mapping) -> list:
     return out
 
 
-def evaluate(cfg, *, findings: list, profile: Mapping, compare: Optional[Mapping],
-             baseline_findings: Optional[list], baseline: str) -> GateResult:
+def evaluate(cfg, *, lifecycle: Mapping, profile: Mapping, compare: Optional[Mapping]) -> GateResult:
     """Check every rule ``cfg`` (:class:`blindspot.config.GateConfig`) turns on.
 
     Parameters
     ----------
-    findings, profile, compare
-        The current audit's ``reports/findings.json`` (a list), ``metrics/profile.json`` and
+    lifecycle, profile, compare
+        The current audit's ``reports/lifecycle.json``, ``metrics/profile.json`` and
         ``metrics/compare.json`` (None when absent).
-    baseline_findings : list or None
-        The baseline audit's ``reports/findings.json``; None when there is none.
-    baseline : str
-        What the baseline is, in words (shown in the summary).
     """
     checks = []
     if cfg.new_blind_spot:
-        checks.append(_new("new_blind_spot", own_blind_spots(findings),
-                           None if baseline_findings is None else own_blind_spots(baseline_findings),
-                           "blind spots of their own",
-                           lambda k, f: f"{k[0]} {k[1]} (n = {f.get('slice_n')}): {_estimate(f)}, q within classes "
-                                        f"= {_num(f.get('conditional_q_value', f.get('q_value')), '.3g')}"))
+        checks.append(_new("new_blind_spot", lifecycle, SLICE, "blind spots of their own"))
     if cfg.new_weak_class:
-        checks.append(_new("new_weak_class", weak_classes(findings),
-                           None if baseline_findings is None else weak_classes(baseline_findings),
-                           "weak classes",
-                           lambda k, f: f"'{k}' recall {_estimate(f)}, q = {_num(f.get('q_value'), '.3g')}"))
+        checks.append(_new("new_weak_class", lifecycle, CLASS, "weak classes"))
     if cfg.worse_than_baseline:
         checks.append(_worse_check(compare))
     checks += _floor_checks(dict(cfg.floors or {}), profile)
-    statuses = lifecycle(own_blind_spots(findings),
-                         None if baseline_findings is None else own_blind_spots(baseline_findings), compare)
-    return GateResult(all(c.passed for c in checks), tuple(checks), baseline, statuses)
+    tracked = lifecycle.get("status") == TRACKED
+    return GateResult(all(c.passed for c in checks), tuple(checks), baseline_words(lifecycle, compare),
+                      tuple(lifecycle.get("blind_spots") or []) if tracked else ())
+
+
+def baseline_words(lifecycle: Mapping, compare: Optional[Mapping]) -> str:
+    """What the gate compared against: the previous audited version, else the compare stage's baseline, in words."""
+    prev = lifecycle.get("previous")
+    if prev:
+        return (f"{prev.get('name')}, the audit committed at {str(prev.get('commit'))[:12]} "
+                f"({str(prev.get('committed'))[:10]}, '{prev.get('subject')}')")
+    base = (compare or {}).get("baseline") or {}
+    if base.get("path"):
+        return f"{base.get('name')} ({base.get('path')}, set in compare.baseline.path); no previous audit recorded"
+    return "none: no previous audit recorded (`blindspot baseline`) and no compare.baseline.path"
+
+
+def to_json(result: GateResult) -> dict:
+    """The body of ``metrics/gate.json``."""
+    return {"passed": int(result.passed), "n_rules": len(result.checks),
+            "n_failed": sum(not c.passed for c in result.checks), "baseline": result.baseline,
+            "rules": {c.rule: {"passed": int(c.passed), "summary": c.summary, "failures": list(c.failures)}
+                      for c in result.checks}}
 
 
 def markdown(result: GateResult) -> str:
@@ -173,11 +173,12 @@ def markdown(result: GateResult) -> str:
         if c.failures:
             lines += ["", f"## `{c.rule}` failed", ""] + [f"- {item}" for item in c.failures]
     if result.lifecycle:
-        lines += ["", "## Blind spots against the baseline", "", "| slice | metric | status | baseline | now |",
-                  "| --- | --- | --- | ---: | ---: |"]
-        for (key, metric), e in result.lifecycle.items():
+        lines += ["", "## Blind spots against the baseline", "", "| blind spot | key | metric | status | before | now |",
+                  "| --- | --- | --- | --- | ---: | ---: |"]
+        for e in result.lifecycle:
             status = e["status"] + (f" ({e['trend']})" if e["status"] == "persisting" else "")
-            lines.append(f"| `{key}` | {metric} | {status} | {_num(e['previous_value'])} | {_num(e['value'])} |")
+            lines.append(f"| {e['label']} | `{e['key']}` | {e['metric']} | {status} | {_num(e['previous_value'])} "
+                         f"| {_num(e['value'])} |")
     return "\n".join(lines) + "\n"
 
 

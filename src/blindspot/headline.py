@@ -62,7 +62,8 @@ def worst_recalls(per_class: Mapping[str, Mapping], order: list) -> tuple[list, 
 
 
 def headline(profile: Mapping, *, slices: Optional[Mapping] = None, calibration: Optional[Mapping] = None,
-             compare: Optional[Mapping] = None, confident_threshold: float = 0.8) -> dict:
+             compare: Optional[Mapping] = None, lifecycle: Optional[Mapping] = None, gate: Optional[Mapping] = None,
+             confident_threshold: float = 0.8) -> dict:
     """The headline metrics of one audited version, from the loaded results files.
 
     Parameters
@@ -78,6 +79,10 @@ def headline(profile: Mapping, *, slices: Optional[Mapping] = None, calibration:
         ``metrics/calibration.json``.
     compare : mapping, optional
         ``metrics/compare.json``.
+    lifecycle : mapping, optional
+        ``reports/lifecycle.json``: the blind spots by status, when tracked against a previous version.
+    gate : mapping, optional
+        ``metrics/gate.json``: whether the release gate passed, and how many rules failed.
     confident_threshold : float
         ``report.confident_threshold``: the band of the confidently-incorrect rate.
 
@@ -103,6 +108,11 @@ def headline(profile: Mapping, *, slices: Optional[Mapping] = None, calibration:
         family = slices.get("family") or {}
         out["blind_spots"] = {"own": family.get("n_blind_spots"), "class_mix": family.get("n_class_mix_slices"),
                               "weak_classes": family.get("n_class_findings")}
+    if lifecycle is not None and lifecycle.get("status") == "tracked":
+        n = lifecycle.get("counts") or {}
+        out.setdefault("blind_spots", {}).update({s: n.get(s) for s in ("new", "reopened", "persisting", "closed")})
+    if gate is not None:
+        out["gate"] = {"passed": gate.get("passed"), "n_failed": gate.get("n_failed")}
     if compare is not None:
         out["comparison"] = {"status": compare.get("status")}
         if compare.get("status") == "compared":

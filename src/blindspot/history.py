@@ -4,8 +4,11 @@
 ``metrics/profile.json`` (oldest first) and reads, at each, the headline numbers (from
 ``metrics/headline.json``, or from ``metrics/profile.json`` for audits made before the
 headline existed), the watchlist slices' metrics (``metrics/slices.json``), and the blind
-spots of their own (``reports/findings.json``, :func:`blindspot.gate.own_blind_spots`) with
-their lifecycle against the previous audited version (:func:`blindspot.lifecycle.lifecycle`).
+spots of their own and weak classes (``reports/findings.json``,
+:func:`blindspot.lifecycle.blind_spots`) with their lifecycle as the lifecycle stage recorded it
+(``reports/lifecycle.json``); for an audit committed before that file existed, or one that
+tracked nothing, the lifecycle against the audited version before it is worked out here with
+the same function (:func:`blindspot.lifecycle.lifecycle`).
 
 It writes the same data twice: a SQLite file (tables ``versions``, ``metrics``,
 ``blind_spots``) to query, and one self-contained HTML page (inline SVG charts drawn here, no
@@ -18,22 +21,21 @@ clock, no host name, sorted keys. DVC experiments that were never committed are 
 from __future__ import annotations
 
 import html
-import json
 import sqlite3
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
 
 from blindspot.direction import higher_is_better
-from blindspot.gate import own_blind_spots
-from blindspot.lifecycle import lifecycle
+from blindspot.gitrev import git as _git, show_json as _show_json
+from blindspot.lifecycle import TRACKED, blind_spots, lifecycle
 
 HEADLINE = "metrics/headline.json"
 PROFILE = "metrics/profile.json"
 SLICES = "metrics/slices.json"
 COMPARE = "metrics/compare.json"
 FINDINGS = "reports/findings.json"
+LIFECYCLE = "reports/lifecycle.json"
 # headline keys that describe the file rather than measure the model
 NOT_MEASURES = ("schema_version", "recall_classes_omitted", "confidently_incorrect.threshold")
 # headline names whose direction is not their first dotted part's
@@ -52,22 +54,6 @@ class Version:
     watchlist: dict = field(default_factory=dict)  # "slice key / metric" -> (value, ci_low, ci_high)
     blind_spots: Optional[dict] = None  # (slice key, metric) -> finding; None when findings.json is absent
     lifecycle: dict = field(default_factory=dict)  # (slice key, metric) -> lifecycle entry
-
-
-def _git(root: Path, *args: str) -> Optional[str]:
-    out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-    return out.stdout if out.returncode == 0 else None
-
-
-def _show_json(root: Path, commit: str, path: str) -> Optional[object]:
-    """A JSON file as committed, or None when the commit lacks it or it does not parse."""
-    text = _git(root, "show", f"{commit}:{path}")
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return None
 
 
 def audited_commits(root: Path) -> list:
@@ -149,9 +135,13 @@ def read_history(root: Path) -> list:
         v.watchlist = watchlist_numbers(_show_json(root, commit, SLICES))
         findings = _show_json(root, commit, FINDINGS)
         if isinstance(findings, list):
-            v.blind_spots = own_blind_spots(findings)
-            v.lifecycle = lifecycle(v.blind_spots, previous, _show_json(root, commit, COMPARE),
-                                    previous_closed=frozenset(ever_closed - set(previous or {})))
+            v.blind_spots = blind_spots(findings)
+            recorded = _show_json(root, commit, LIFECYCLE)
+            if isinstance(recorded, Mapping) and recorded.get("status") == TRACKED:
+                v.lifecycle = {(e["key"], e["metric"]): e for e in recorded.get("blind_spots") or []}
+            else:
+                v.lifecycle = lifecycle(v.blind_spots, previous, _show_json(root, commit, COMPARE),
+                                        previous_closed=frozenset(ever_closed - set(previous or {})))
             ever_closed |= {ident for ident, e in v.lifecycle.items() if e["status"] == "closed"}
             previous = v.blind_spots
         versions.append(v)
@@ -313,7 +303,7 @@ def _table(versions: list, rows: list) -> str:
 
 
 def _blind_spot_table(versions: list) -> str:
-    """Each blind spot of its own across versions: its value where it is one, its lifecycle event where it has one."""
+    """Each blind spot (of its own, or a weak class) across versions: its value where it is one, its lifecycle event."""
     idents = sorted({i for v in versions if v.blind_spots is not None for i in set(v.blind_spots) | set(v.lifecycle)})
     rows = []
     for ident in idents:
@@ -327,7 +317,7 @@ def _blind_spot_table(versions: list) -> str:
             cells.append(_cell(None if finding is None else (value, _number(est.get("ci_low")),
                                                              _number(est.get("ci_high"))), False, event))
         rows.append((f"{ident[0]} / {ident[1]}", cells))
-    return _table(versions, rows) if rows else '<p class="muted">No blind spot of its own in any version.</p>'
+    return _table(versions, rows) if rows else '<p class="muted">No blind spot in any version.</p>'
 
 
 def render_html(versions: list) -> str:
@@ -350,8 +340,10 @@ def render_html(versions: list) -> str:
         '<h2>Versions</h2><table><tr><th>version</th><th class="name">date</th><th class="name">model</th>'
         f'<th class="name">commit message</th></tr>{listing}</table>'
         f'<h2>Headline metrics</h2><div class="charts">{charts}</div>'
-        "<h2>Blind spots of their own</h2><p>Value where the slice is a blind spot; lifecycle against the "
-        f"previous audited version (new, reopened, closed; open at the first audit).</p>{_blind_spot_table(versions)}"
+        "<h2>Blind spots</h2><p>Slices worse within their true classes (slice key / metric) and weak classes "
+        "(class__&lt;class&gt; / recall): the value where it is a blind spot, and its lifecycle against the previous "
+        "audited version (new, reopened, closed; open at the first audit).</p>"
+        f"{_blind_spot_table(versions)}"
         "<h2>Watchlist slices</h2>"
         + (_table(versions, watch_rows) if watch_rows else '<p class="muted">No watchlist in any version.</p>')
         + "</body></html>\n")

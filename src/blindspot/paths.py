@@ -36,6 +36,10 @@ UNDERCONFIDENT_CORRECT = Path("data/interim/underconfident_correct.jsonl")
 RELIABILITY_DATA = CALIBRATION_PLOTS / "reliability_equal_width.json"
 RELIABILITY_DATA_EQUAL_MASS = CALIBRATION_PLOTS / "reliability_equal_mass.json"
 COMPARE_METRICS = Path("metrics/compare.json")
+LIFECYCLE = Path("reports/lifecycle.json")
+GATE_METRICS = Path("metrics/gate.json")
+GATE_MD = Path("reports/gate.md")
+GATE_JUNIT = Path("reports/gate.junit.xml")
 
 
 def workspace_input(path: str | Path, key: str = "model.path", root: str | Path | None = None) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -48,9 +47,6 @@ FIGURES = {
     "confidence_histogram": paths.CALIBRATION_PLOTS / "confidence_histogram.png",
     "recalibration": paths.CALIBRATION_PLOTS / "recalibration.png",
 }
-# The metrics files a baseline git revision is read from (report.baseline_rev).
-REV_FILES = {"profile": paths.PROFILE_METRICS, "slices": paths.SLICE_METRICS,
-             "calibration": paths.CALIBRATION_METRICS}
 
 
 # --------------------------------------------------------------------------- reading values
@@ -879,6 +875,10 @@ class Comparison:
     class_deltas: dict  # class -> tuple of Delta (recall, precision, f1)
     slice_deltas: dict  # watchlist key -> (n, tuple of Delta)
     prior_shift: Optional["PriorShift"] = None  # the prior_shift block (None in files written before it)
+    baseline_source: str = "configured"  # configured | previous_audit | none
+    baseline_commit: str = ""  # previous_audit: the recorded audit's commit, its date and subject
+    baseline_committed: str = ""
+    baseline_subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -996,49 +996,45 @@ def parse_compare(m: Src) -> Comparison:
         n_worsened=get("family.n_worsened") or 0, fdr_alpha=setting("fdr_alpha"), ci_level=setting("ci_level"),
         confident_threshold=setting("confident_threshold"), test=get("settings.test", ""),
         global_deltas=tuple(parse_delta(m, "global.<metric>", metric=k) for k in order), class_deltas=per_class,
-        slice_deltas=slices, prior_shift=parse_prior_shift(m))
+        slice_deltas=slices, prior_shift=parse_prior_shift(m), baseline_source=get("baseline.source", "configured"),
+        baseline_commit=get("baseline.commit", ""), baseline_committed=get("baseline.committed", ""),
+        baseline_subject=get("baseline.subject", ""))
 
 
-# --------------------------------------------------------------------------- headline values
+# --------------------------------------------------------------------------- lifecycle and gate
 
 
 @dataclass(frozen=True)
-class Headline:
-    """A metric followed across versions: its label, ``dvc metrics diff`` key and direction."""
+class Lifecycle:
+    """``reports/lifecycle.json``: each blind spot against the previous audited version."""
 
-    label: str
-    file: str
-    key: str
-    direction: str  # a METRIC_DIRECTION name
-    value: float
+    status: str  # tracked | no_baseline | not_tracked
+    reason: str
+    previous: Optional[dict]  # name, rev, commit, committed, subject
+    counts: dict  # open, new, reopened, persisting, persisting_<trend>, closed
+    entries: tuple  # of dict: key, metric, kind, label, status, trend, value, previous_value, q_value, first_seen
+    closed_earlier: tuple  # of dict: key, metric, kind, label, closed_in
 
 
-def headlines(profile: Optional[Profile], slices: Optional[Slices], calibration: Optional[Calibration]) -> list:
-    """The metrics whose deltas the report shows for ``report.baseline_rev``."""
-    out = []
-    if profile:
-        f = str(paths.PROFILE_METRICS)
-        for name, label in (("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy"),
-                            ("f1_macro", "macro F1"), ("mcc", "MCC"), ("cohen_kappa", "Cohen's kappa")):
-            out.append(Headline(label, f, f"{name}.value", name, getattr(profile, name).value))
-        for c in profile.classes:
-            out.append(Headline(f"recall '{c.name}'", f, f"per_class.{c.name}.recall.value", "recall", c.recall.value))
-    if calibration:
-        f = str(paths.CALIBRATION_METRICS)
-        out.append(Headline("ECE", f, "overall.ece.value", "ece", calibration.ece.value))
-        if calibration.brier:
-            out.append(Headline("Brier score", f, "overall.brier.value", "brier", calibration.brier.value))
-        if calibration.confident:
-            out.append(Headline(f"confidently incorrect (>= {calibration.threshold:g})", f,
-                                f"confidently_incorrect.{threshold_key(calibration.threshold)}.rate.value",
-                                "confidently_incorrect_rate", calibration.confident.rate.value))
-    if slices:
-        f = str(paths.SLICE_METRICS)
-        for w in slices.watchlist:
-            if w.error_rate is not None:
-                out.append(Headline(f"error rate in {w.key}", f, f"watchlist.{w.key}.error_rate.value", "error_rate",
-                                    w.error_rate.value))
-    return out
+def parse_lifecycle(m: Src) -> Lifecycle:
+    prev = m.opt("previous")
+    return Lifecycle(status=m.text("status"), reason=m.text("reason", ""),
+                     previous=None if prev is None else dict(prev.data), counts=dict(m.sub("counts").data),
+                     entries=tuple(m.data.get("blind_spots") or ()), closed_earlier=tuple(m.data.get("closed_earlier") or ()))
+
+
+@dataclass(frozen=True)
+class GateRead:
+    """``metrics/gate.json``: whether the release gate passed, and each rule's line."""
+
+    passed: bool
+    baseline: str
+    rules: dict  # rule -> {"passed", "summary", "failures"}
+
+
+def parse_gate(m: Src) -> GateRead:
+    return GateRead(passed=m.data.get("passed") == 1, baseline=m.text("baseline", ""),
+                    rules=dict(m.sub("rules").data))
 
 
 # --------------------------------------------------------------------------- loading
@@ -1056,9 +1052,8 @@ class Inputs:
     examples: list = field(default_factory=list)  # of Example, by rank
     judgments: dict = field(default_factory=dict)  # id -> JudgeRead
     figures: dict = field(default_factory=dict)  # name -> repository-relative POSIX path (existing files only)
-    rev: Optional[str] = None  # report.baseline_rev
-    rev_headlines: Optional[list] = None  # Headline list of that revision
-    rev_problem: str = ""
+    lifecycle: Optional["Lifecycle"] = None
+    gate: Optional["GateRead"] = None
     problems: list = field(default_factory=list)  # "file: what is wrong" (non-fatal notes)
     missing: list = field(default_factory=list)  # files that do not exist
 
@@ -1092,14 +1087,7 @@ def _read_jsonl(path: Path, rel) -> list:
     return out
 
 
-def git_show(rev: str, path: str, root: Path) -> str:
-    """The content of ``path`` at git revision ``rev`` (raises OSError or CalledProcessError)."""
-    return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root, capture_output=True, text=True,
-                          check=True, timeout=30).stdout
-
-
-def load_inputs(root: str | Path = ".", *, confident_threshold: float = 0.8, baseline_rev: Optional[str] = None
-                ) -> Inputs:
+def load_inputs(root: str | Path = ".", *, confident_threshold: float = 0.8) -> Inputs:
     """Read every file the brief uses, relative to ``root``.
 
     Complete or failed: a file that is absent leaves its view ``None`` (the brief says
@@ -1155,32 +1143,10 @@ def load_inputs(root: str | Path = ".", *, confident_threshold: float = 0.8, bas
             inputs.figures[name] = rel.as_posix()
         else:
             inputs.missing.append(rel.as_posix())
-    if baseline_rev:
-        inputs.rev = baseline_rev
-        inputs.rev_headlines, inputs.rev_problem = _load_rev(root, baseline_rev, confident_threshold)
+    lp = present(paths.LIFECYCLE)
+    if lp:
+        inputs.lifecycle = parse_lifecycle(doc(lp, paths.LIFECYCLE))
+    gp = present(paths.GATE_METRICS)
+    if gp:
+        inputs.gate = parse_gate(doc(gp, paths.GATE_METRICS))
     return inputs
-
-
-def _load_rev(root: Path, rev: str, confident_threshold: float) -> tuple[Optional[list], str]:
-    """Headline metrics of the committed metrics files at ``rev``, or why they are unavailable."""
-    texts = {}
-    for name, rel in REV_FILES.items():
-        try:
-            texts[name] = json.loads(git_show(rev, rel.as_posix(), root))
-        except FileNotFoundError:
-            return None, "git is not installed"
-        except subprocess.CalledProcessError as exc:
-            if name == "profile":
-                first = (exc.stderr or "").strip().splitlines()
-                return None, f"`git show {rev}:{rel.as_posix()}` failed: {first[0] if first else 'no output'}"
-        except (subprocess.TimeoutExpired, json.JSONDecodeError, OSError) as exc:
-            return None, f"{rel.as_posix()} at {rev} could not be read ({type(exc).__name__})"
-    try:
-        profile = parse_profile(Src(f"{paths.PROFILE_METRICS} at {rev}", texts["profile"]))
-        slices = (parse_slices(Src(f"{paths.SLICE_METRICS} at {rev}", texts["slices"]), [])
-                  if "slices" in texts else None)
-        calibration = (parse_calibration(Src(f"{paths.CALIBRATION_METRICS} at {rev}", texts["calibration"]),
-                                         confident_threshold) if "calibration" in texts else None)
-    except InputError as exc:
-        return None, f"the metrics at {rev} have another layout ({exc.problem})"
-    return headlines(profile, slices, calibration), ""

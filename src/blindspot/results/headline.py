@@ -37,6 +37,12 @@ HEADLINE = ResultsFile(
             "Slices worse only through their mix of true classes (family.n_class_mix_slices).", LOWER),
         Key("blind_spots.weak_classes", "count",
             "Classes whose recall is significantly below the others' (family.n_class_findings).", LOWER),
+        *(Key(f"blind_spots.{s}", "count", f"Blind spots (of their own, and weak classes) {s} against the previous "
+                                            f"audited version (reports/lifecycle.json counts.{s}; only when tracked).",
+              d) for s, d in (("new", LOWER), ("reopened", LOWER), ("persisting", NEITHER), ("closed", HIGHER))),
+        Key("gate.passed", "count", "1 when every rule of the release gate passed, else 0 (metrics/gate.json).",
+            HIGHER),
+        Key("gate.n_failed", "count", "Rules of the release gate that failed (metrics/gate.json).", LOWER),
         Key("comparison.status", "text", "compared, no_baseline or not_compared (metrics/compare.json status)."),
         Key("comparison.n_improved", "count", "Paired tests changed for the better (family.n_improved; only when "
                                               "compared).", HIGHER),

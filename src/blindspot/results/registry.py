@@ -7,7 +7,8 @@ from blindspot.results.compare import COMPARE
 from blindspot.results.headline import HEADLINE
 from blindspot.results.ingest import INGEST
 from blindspot.results.judge import JUDGE
+from blindspot.results.lifecycle import GATE, LIFECYCLE
 from blindspot.results.profile import PROFILE
 from blindspot.results.slices import FINDINGS, SLICES
 
-FILES = (INGEST, PROFILE, SLICES, FINDINGS, CALIBRATION, JUDGE, COMPARE, HEADLINE)
+FILES = (INGEST, PROFILE, SLICES, FINDINGS, CALIBRATION, JUDGE, COMPARE, LIFECYCLE, GATE, HEADLINE)

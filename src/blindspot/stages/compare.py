@@ -14,10 +14,12 @@ It needs only the baseline's gold labels, not paired ids, so it is measured when
 baseline file is read, also when too few rows pair; otherwise it holds the reason.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
-from blindspot import paths
+from blindspot import baseline as recorded, paths
 from blindspot.compare import NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, read_baseline
 from blindspot.config import load_params
 from blindspot.io.readers import read_predictions
@@ -28,7 +30,7 @@ from blindspot.progress import Progress
 from blindspot.stages._runner import run
 
 WATCH_PREFIX = "watch__"
-NO_BASELINE_REASON = "no baseline configured"
+NO_BASELINE_REASON = "no baseline: none configured and no previous audit recorded"
 
 
 def watchlist_masks(frame, slices) -> dict:
@@ -61,14 +63,22 @@ def prior_shift_line(shift: dict) -> str:
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     check_config(cfg.compare, cfg.model, cfg.ingest)
-    base = cfg.compare.baseline
+    # The configured baseline file, else the previous audited version `blindspot baseline` recorded.
+    rec, configured = recorded.load(), cfg.compare.baseline.path is not None
+    base = cfg.compare.baseline if configured or rec is None else recorded.compare_config(rec)
     versions = {"current": {"name": cfg.model.name, "path": cfg.model.path},
-                "baseline": {"name": base.name, "path": base.path}}
+                "baseline": {"name": base.name, "path": base.path, **recorded.provenance(rec, configured)}}
     if base.path is None:
         write_metrics(paths.COMPARE_METRICS, {**versions, "status": NO_BASELINE, "reason": NO_BASELINE_REASON,
                                               "prior_shift": not_measured(NO_PRIOR_REASON)})
-        return f"{NO_BASELINE_REASON} (compare.baseline.path is null) -> {paths.COMPARE_METRICS}"
-    baseline = read_baseline(cfg.compare, cfg.model, cfg.ingest)
+        return (f"{NO_BASELINE_REASON} (compare.baseline.path is null and {recorded.MANIFEST} is absent) -> "
+                f"{paths.COMPARE_METRICS}")
+    stale = None if configured else recorded.stale_reason(rec)
+    if stale:
+        write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": stale,
+                                              "prior_shift": not_measured(f"not measurable: {stale}")})
+        return f"not compared: {stale} -> {paths.COMPARE_METRICS}"
+    baseline = read_baseline(replace(cfg.compare, baseline=base), cfg.model, cfg.ingest)
     versions["baseline"].update(rows_in=baseline.rows_in, rows_rejected=baseline.rows_rejected,
                                 rows_clean=0 if baseline.clean is None else len(baseline.clean))
     head = f"{cfg.model.name} vs {base.name}"

@@ -30,10 +30,12 @@ def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     profile = json.loads(paths.PROFILE_METRICS.read_text(encoding="utf-8"))
     doc = headline(profile, slices=_read(paths.SLICE_METRICS, log), calibration=_read(paths.CALIBRATION_METRICS, log),
-                   compare=_read(paths.COMPARE_METRICS, log), confident_threshold=cfg.report.confident_threshold)
+                   compare=_read(paths.COMPARE_METRICS, log), lifecycle=_read(paths.LIFECYCLE, log),
+                   gate=_read(paths.GATE_METRICS, log), confident_threshold=cfg.report.confident_threshold)
     write_metrics(HEADLINE_METRICS, doc)
     return (f"{n_keys(doc) + 1} keys (accuracy {doc['accuracy']['value']:.3f}, "
-            f"comparison {doc.get('comparison', {}).get('status', 'absent')}) -> {HEADLINE_METRICS}")
+            f"comparison {doc.get('comparison', {}).get('status', 'absent')}, gate "
+            f"{ {1: 'passed', 0: 'failed'}.get(doc.get('gate', {}).get('passed'), 'absent')}) -> {HEADLINE_METRICS}")
 
 
 if __name__ == "__main__":

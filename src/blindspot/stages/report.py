@@ -12,7 +12,7 @@ from blindspot.stages._runner import run
 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
-    inputs = load_inputs(".", confident_threshold=cfg.report.confident_threshold, baseline_rev=cfg.report.baseline_rev)
+    inputs = load_inputs(".", confident_threshold=cfg.report.confident_threshold)
     for problem in inputs.problems:
         log.warning("%s", problem)
     for missing in inputs.missing:

@@ -1,13 +1,13 @@
-""""Comparison with the previous version": paired deltas, prior shift and the git baseline."""
+""""Comparison with the previous version": which version, paired deltas, prior shift, blind-spot lifecycle, gate."""
 
 from __future__ import annotations
 
 from blindspot import paths
-from blindspot.direction import direction_of, higher_is_better
+from blindspot.direction import higher_is_better
 from blindspot.report.complete import SECTION_TITLES
 from blindspot.report.document import BulletList, Callout, Code, Em, Heading, Paragraph, Strong, Table, run
 from blindspot.report.fmt import cnt, f3, g, interval, level, metric_label, pct, qcell, qtext, signed
-from blindspot.report.load import Comparison, Delta, Inputs, headlines, measured
+from blindspot.report.load import Comparison, Delta, Inputs, measured
 
 
 def _delta_row(label, d: Delta, *, show_direction: bool = True) -> list:
@@ -34,10 +34,10 @@ def _not_compared(inputs: Inputs) -> list:
         return [Callout("note", "Not run: no paired comparison (", Code(str(paths.COMPARE_METRICS)),
                         " is absent): run the compare stage.")]
     if c.status == "no_baseline":
-        said = c.reason.rstrip(".") if c.reason.lower().rstrip(".") != "no baseline configured" else ""
-        return [Callout("note", "No baseline configured (", Code("compare.baseline.path"), " is null)",
-                        f": {said}." if said else ": nothing to compare against. Set it to the predictions file of "
-                        "an earlier model version, scored on the same reviews, to get paired tests.")]
+        return [Callout("note", "No baseline: no previous audit is recorded and ", Code("compare.baseline.path"),
+                        " is null, so nothing is compared. After committing this audit, ", Code("blindspot baseline"),
+                        " records it as the baseline of the next version (or set ", Code("compare.baseline.path"),
+                        " to an earlier version's predictions, scored on the same reviews).")]
     if c.status != "compared":
         names = (f" ({c.current_name} against {c.baseline_name})" if c.current_name and c.baseline_name else "")
         return [Callout("warning", f"Not compared{names}: {c.reason.rstrip('.') if c.reason else c.status}.")]
@@ -101,18 +101,79 @@ def _delta_tables(c: Comparison) -> list:
     return out
 
 
+def baseline_words(c: Comparison) -> list:
+    """Which version the baseline is and where that was declared, as inline runs."""
+    if c.baseline_source == "previous_audit":
+        return [f"{c.baseline_name}, the previous audited version: the audit committed at ",
+                Code(c.baseline_commit[:12]), f" ({c.baseline_committed[:10]}, “{c.baseline_subject}”), "
+                "recorded in ", Code("baseline/baseline.json"), " by ", Code("blindspot baseline"),
+                "; its predictions ", Code(str(c.baseline_path)), "."]
+    return [f"{c.baseline_name}: the predictions file ", Code(str(c.baseline_path)), ", set in ",
+            Code("compare.baseline.path"), "."]
+
+
 def comparison(inputs: Inputs) -> list:
     out = [Heading(2, SECTION_TITLES[7])]
     c = inputs.comparison
+    if c is not None and c.baseline_path:
+        out.append(Paragraph(Strong("Baseline: "), *baseline_words(c)))
     if c is None or c.status != "compared" or c.baseline_is_current:
         out += _not_compared(inputs)
     else:
         out += [_intro(c), *_changes(c), *_delta_tables(c)]
     if c is not None and c.prior_shift is not None and c.prior_shift.measured:
         out.append(Paragraph(_prior_shift_text(c)))
-    if inputs.rev:
-        out += _rev_section(inputs)
-    return out
+    return out + lifecycle_section(inputs)
+
+
+STATUS_WORDS = {"new": "new", "reopened": "reopened (closed before, back)", "closed": "closed",
+                "open": "open (not tracked)"}
+
+
+def _status_cell(e: dict):
+    if e["status"] == "persisting":
+        return f"persisting, {e.get('trend') or 'unchanged'}"
+    word = STATUS_WORDS.get(e["status"], e["status"])
+    return Strong(word) if e["status"] in ("new", "reopened") else word
+
+
+def lifecycle_section(inputs: Inputs) -> list:
+    """Each blind spot against the previous audited version, and the release gate's result."""
+    lc, out = inputs.lifecycle, [Heading(3, "Blind spots across versions")]
+    if lc is None:
+        return out + [Callout("note", "Not run: ", Code(str(paths.LIFECYCLE)), " is absent; run the lifecycle stage.")]
+    if lc.status != "tracked":
+        out.append(Callout("note", f"Not tracked: {lc.reason.rstrip('.')}. Every blind spot of this version is "
+                                   f"listed as open ({cnt(lc.counts.get('open', 0))})."))
+    else:
+        n, prev = lc.counts, lc.previous or {}
+        out.append(Paragraph(
+            f"Against {prev.get('name')} (the audit committed at ", Code(str(prev.get("commit", ""))[:12]), "): ",
+            f"{cnt(n.get('new', 0))} new, {cnt(n.get('reopened', 0))} reopened, {cnt(n.get('persisting', 0))} "
+            f"persisting ({cnt(n.get('persisting_better', 0))} better, {cnt(n.get('persisting_worse', 0))} worse by "
+            f"the paired tests), {cnt(n.get('closed', 0))} closed. A blind spot is a slice worse within its true "
+            f"classes, or a class whose recall is below the others'; it is the same one across versions when its key "
+            f"and metric are."))
+    if lc.entries:
+        rows = [[e["label"], run(Code(e["key"]), " ", metric_label(e["metric"])), _status_cell(e),
+                 f3(e.get("previous_value")), f3(e.get("value")), str(e.get("first_seen") or "")] for e in lc.entries]
+        out.append(Table(["blind spot", "key and metric", "status", "before", "now", "first seen"], rows,
+                         align=("l", "l", "l", "r", "r", "l")))
+    if lc.closed_earlier:
+        out.append(Paragraph("Closed at an earlier version and still closed: " + "; ".join(
+            f"{e['label']} ({e['metric']}, closed in {e.get('closed_in')})" for e in lc.closed_earlier) + "."))
+    return out + _gate(inputs)
+
+
+def _gate(inputs: Inputs) -> list:
+    g = inputs.gate
+    if g is None:
+        return []
+    failed = [r for r, e in g.rules.items() if not e.get("passed")]
+    lines = [run(Code(r), f": {'pass' if e.get('passed') else 'FAIL'}, {e.get('summary')}") for r, e in g.rules.items()]
+    head = (f"Release gate: FAILED ({', '.join(failed)})." if failed else "Release gate: passed.")
+    return [Callout("warning" if failed else "note", Strong(head), " ", Code("blindspot gate"),
+                    f" exits {1 if failed else 0}; the rules are in ", Code("conf/gate/"), "."), BulletList(lines)]
 
 
 def _p_text(p) -> str:
@@ -170,28 +231,3 @@ def _all_deltas(c: Comparison):
     for key, (n, ds) in c.slice_deltas.items():
         for d in ds:
             yield f"{key} (n = {cnt(n)})", d
-
-def _rev_section(inputs: Inputs) -> list:
-    out = [Heading(3, f"Against the metrics committed at {inputs.rev}")]
-    if inputs.rev_headlines is None:
-        return out + [Callout("warning", f"The metrics of revision {inputs.rev} are unavailable: "
-                                         f"{inputs.rev_problem.rstrip('.')}.")]
-    now = {(h.file, h.key): h for h in headlines(inputs.profile, inputs.slices, inputs.calibration)}
-    rows = []
-    for old in inputs.rev_headlines:
-        cur = now.get((old.file, old.key))
-        if cur is None:
-            continue
-        delta = cur.value - old.value
-        hib = higher_is_better(cur.direction)
-        better = direction_of(delta, delta != 0, hib)
-        word = {"improved": "better", "worsened": "worse"}.get(better, "same") if measured(delta) else "not comparable"
-        rows.append([cur.label, f3(old.value), f3(cur.value), signed(delta) if measured(delta) else "n/a", word,
-                     Code(f"{cur.file}: {cur.key}")])
-    out.append(Paragraph(f"Unpaired deltas against the metrics files committed at {inputs.rev} (",
-                         Code("report.baseline_rev"), "), key for key what ", Code(f"dvc metrics diff {inputs.rev}"),
-                         " shows. No test: these are two summaries, not paired rows, so a small delta here may be "
-                         "noise. The paired tests above are the ones to trust."))
-    out.append(Table(["metric", inputs.rev, "now", "delta", "direction", "key"], rows,
-                     align=("l", "r", "r", "r", "l", "l")))
-    return out
