@@ -8,11 +8,11 @@ here: chosen predictions are flipped, every other row is copied unchanged.
 
 Model versions
 --------------
-v3 = v2 with two targeted fixes (37 rows change)
+v3 = v2 with two targeted fixes (36 rows change)
     1. **The Birth Control blind spot closes.** v2 misses 16 of the 86 'positive'
        reviews with ``condition = Birth Control`` (recall 0.81 against 0.95 elsewhere,
        its blind spot of its own, and the one its brief leads with). v3 predicts
-       'positive' on 13 of those 16, drawn at random: recall 83/86 in the slice.
+       'positive' on 12 of those 16, drawn at random: recall 82/86 in the slice.
     2. **'negative' recall improves.** Of the 124 'negative' reviews v2 gets wrong (as
        'positive' or 'neutral'), v3 predicts 'negative' on 24, drawn at random from
        all of them: recall of 'negative' goes from 132/256 to 156/256.
@@ -42,6 +42,16 @@ Which rows move is drawn without replacement from the sorted candidate positions
 a change's rows do not depend on any other change. Rerunning writes byte-identical
 files (same JSON layout as ``make_predictions.py``).
 
+The seed is chosen, not arbitrary: v3 is meant to show a fix that opens nothing new,
+and most draws of the same sizes do open something by chance. Two effects, both real
+statistics worth knowing: fixing 12 'positive' Birth Control reviews raises the
+'positive' recall of the *rest* that every other slice is tested against, so a gap
+that was latent in v2 (reviews with mixed sentiment: 0.88 against 0.95, q = 0.074)
+crosses the false-discovery line; and 24 'negative' fixes that happen to miss one
+slice (say the reviews with the most "useful" votes) widen that slice's 'negative'
+gap. With seed 2 neither happens; each of the 17 other draws tried (seeds 1 to 15 and
+20240603, 12 or 13 Birth Control fixes) opened at least one such slice.
+
 Usage
 -----
     python scripts/make_versions.py                  # writes data/raw/predictions/v3.json, v4.json
@@ -63,7 +73,7 @@ from blindspot.seeding import named_rng
 ROOT = Path(__file__).resolve().parents[1]
 PREDICTIONS = ROOT / "data" / "raw" / "predictions"
 CLASSES = ("negative", "neutral", "positive")  # the order of v2.json's probabilities
-SEED = 20240603  # fixed so the committed v3.json and v4.json are regenerated bit for bit
+SEED = 2  # fixed so the committed files are regenerated bit for bit; chosen (see the docstring)
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,7 @@ class Flip:
 
 V3_FLIPS = (
     Flip("v3/birth_control_positive", label="positive", condition="Birth Control", correct=False,
-         target="positive", count=13),
+         target="positive", count=12),
     Flip("v3/negative", label="negative", correct=False, target="negative", count=24),
 )
 V4_FLIPS = (
