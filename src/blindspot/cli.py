@@ -105,6 +105,8 @@ def main(argv=None) -> int:
     h.add_argument("--out", default="reports/history.html", help="HTML page (default: reports/history.html)")
     h.add_argument("--db", default="reports/history.sqlite", help="SQLite file (default: reports/history.sqlite)")
     h.set_defaults(func=history)
+    from blindspot import workspace  # init and audit: a workspace in the user's own repository
+    workspace.register(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
