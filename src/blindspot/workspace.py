@@ -274,6 +274,8 @@ def init_workspace(root: Path, force: bool = False) -> list[str]:
     from blindspot.params_compose import compose_params
     from blindspot.skeleton import FILES, skeleton_files, skeleton_root
 
+    # Long because it is the whole recipe, one short step after another in the order a user would
+    # type them (git init, dvc init, config, files, ignore lines, params); each step is a few lines.
     if root.exists() and not root.is_dir():
         raise BlindspotError(f"{root} is a file, not a directory")
     existing = [name for name in PROTECTED if (root / name).exists()]
