@@ -244,7 +244,7 @@ BAD_OVERRIDES = [
      "params.yaml composed from conf/ with stats.n_boot=many: key 'stats.n_boot' expects an integer; found \"many\""),
     ("stats.ci_level=1.5",  # preflight's cross-field checks run at composition too
      "params.yaml composed from conf/ with stats.ci_level=1.5: stats.ci_level must be in (0, 1), e.g. 0.95; found 1.5"),
-    ("model=v3", "composing conf/ with model=v3: In 'config': Could not find 'model/v3' Available options in 'model':"),
+    ("model=v9", "composing conf/ with model=v9: In 'config': Could not find 'model/v9' Available options in 'model':"),
 ]
 GOOD_OVERRIDES = ["model=v2", "+ingest.label_map.Positive=positive"]
 
