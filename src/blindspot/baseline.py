@@ -135,6 +135,10 @@ def record(root: Path, rev: str = "HEAD") -> Record:
     rec = Record(name=str(model["name"]), rev=rev, commit=commit, committed=date, subject=subject, model=model,
                  input_sha256=sha256_of(root / path))
     _write(root, rec, {dst: gitrev.show(root, commit, src.as_posix()) for src, dst in COPIED.items()})
+    # Staged, because `dvc exp run` leaves untracked files out of the experiment it runs: an unstaged record
+    # would be invisible to the compare stage. It is committed with the next audit.
+    if gitrev.git(root, "add", "--all", "--", RECORD_DIR.as_posix()) is None:
+        raise BlindspotError(f"`git add {RECORD_DIR}` failed in {root.resolve()}: stage the record by hand")
     return rec
 
 

@@ -1,9 +1,12 @@
 """The ``blindspot`` command: tools around the DVC pipeline (the pipeline itself stays ``dvc repro``).
 
-``blindspot gate`` checks the current audit in the workspace against the rules of
-``conf/gate/`` (as composed into ``params.yaml``) and the audit committed at a git revision
-(``HEAD`` by default: the previous version), prints and writes a Markdown summary and a JUnit
-XML report, and exits 1 when a rule fails, 0 when every rule passes, 2 when it cannot run.
+- ``blindspot baseline [--rev REV]`` records the audit committed at ``REV`` (``HEAD``: the
+  previous version) in ``baseline/``, the baseline the next audit is compared with
+  (:mod:`blindspot.baseline`);
+- ``blindspot gate`` prints the release gate's result that the gate stage recorded
+  (``reports/gate.md``) and exits 1 when a rule failed, 0 when every rule passed, 2 when it
+  cannot tell (no audit, or an audit out of date with its inputs, params or code);
+- ``blindspot history`` draws every audited version in the git history on one page.
 """
 
 from __future__ import annotations
@@ -13,69 +16,48 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
 
 from blindspot import paths
 from blindspot.errors import BlindspotError
 
-GATE_MD = Path("reports/gate.md")
-GATE_JUNIT = Path("reports/gate.junit.xml")
+
+def baseline(args: argparse.Namespace) -> int:
+    from blindspot.baseline import MANIFEST, record
+
+    rec = record(Path(args.root), args.rev)
+    print(f"baseline: {rec.words()}; predictions {rec.path} -> {MANIFEST} (staged; commit it with the next audit)")
+    return 0
 
 
-def _git(root: Path, *args: str) -> Optional[str]:
-    """A git command's output in ``root``, or None when it fails (no repository, no such revision or file)."""
-    out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-    return out.stdout if out.returncode == 0 else None
-
-
-def baseline_findings(root: Path, rev: str) -> tuple[Optional[list], str]:
-    """The findings of the audit committed at ``rev``, and what that baseline is in words.
-
-    The revision is resolved to its commit, which the summary names, so the comparison is recorded.
-    """
-    sha = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    if sha is None:
-        return None, f"none: {rev} is not a commit of this repository"
-    sha = sha.strip()
-    text = _git(root, "show", f"{sha}:{paths.FINDINGS.as_posix()}")
-    if text is None:
-        return None, f"none: {paths.FINDINGS} is not committed at {rev} ({sha[:12]})"
+def _stale(root: Path) -> list:
+    """The pipeline's stages whose outputs are out of date (``dvc status``); empty when up to date or unknown."""
     try:
-        data = json.loads(text)
+        out = subprocess.run(["dvc", "status", "--json"], cwd=root, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    try:
+        return sorted(k.split(":")[-1] for k in json.loads(out.stdout or "{}"))
     except json.JSONDecodeError:
-        return None, f"none: {paths.FINDINGS} at {rev} ({sha[:12]}) is not JSON"
-    return data, f"the audit committed at {rev} ({sha[:12]})"
-
-
-def _read_json(path: Path, optional: bool = False):
-    if not path.is_file():
-        if optional:
-            return None
-        raise BlindspotError(f"{path}: not found; run `dvc repro` first")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise BlindspotError(f"{path}: not JSON (line {exc.lineno}): run `dvc repro` again") from None
+        return []
 
 
 def gate(args: argparse.Namespace) -> int:
-    from blindspot.config import load_params
-    from blindspot.gate import evaluate, junit_xml, markdown
-
     root = Path(args.root)
-    cfg = load_params(root / paths.PARAMS)
-    base, said = baseline_findings(root, args.baseline_rev)
-    result = evaluate(cfg.gate, findings=_read_json(root / paths.FINDINGS),
-                      profile=_read_json(root / paths.PROFILE_METRICS),
-                      compare=_read_json(root / paths.COMPARE_METRICS, optional=True),
-                      baseline_findings=base, baseline=said)
-    summary = markdown(result)
-    for path, text in ((root / args.summary, summary), (root / args.junit, junit_xml(result))):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    print(summary, end="")
-    print(f"gate: {'passed' if result.passed else 'FAILED'} -> {args.summary}, {args.junit}")
-    return 0 if result.passed else 1
+    doc_path, summary = root / paths.GATE_METRICS, root / paths.GATE_MD
+    if not doc_path.is_file() or not summary.is_file():
+        raise BlindspotError(f"{paths.GATE_METRICS}: not found; run `dvc repro` (the gate stage records the result)")
+    stale = [] if args.no_status else _stale(root)
+    if stale:
+        raise BlindspotError(f"the audit is out of date (dvc status: {', '.join(stale)} changed); run `dvc repro` "
+                             f"first, so the gate judges this version")
+    try:
+        doc = json.loads(doc_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BlindspotError(f"{paths.GATE_METRICS}: not JSON (line {exc.lineno}); run `dvc repro` again") from None
+    print(summary.read_text(encoding="utf-8"), end="")
+    passed = doc.get("passed") == 1
+    print(f"gate: {'passed' if passed else 'FAILED'} ({paths.GATE_MD}, {paths.GATE_JUNIT})")
+    return 0 if passed else 1
 
 
 def history(args: argparse.Namespace) -> int:
@@ -90,13 +72,17 @@ def history(args: argparse.Namespace) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="blindspot", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("baseline", help="record the audit committed at a git revision as the next audit's baseline",
+                       description="Record the audit committed at REV (default HEAD, the previous version) in "
+                                   "baseline/: the compare, lifecycle and report stages read it.")
+    b.add_argument("--rev", default="HEAD", help="git revision of the previous audit (default: HEAD)")
+    b.add_argument("--root", default=".", help="the project's directory (default: .)")
+    b.set_defaults(func=baseline)
     g = sub.add_parser("gate", help="fail the build when the audit breaks a rule of conf/gate/",
-                       description="Check the workspace's audit against conf/gate/ and the audit committed at a "
-                                   "git revision; exit 1 when a rule fails.")
-    g.add_argument("--baseline-rev", default="HEAD", help="git revision of the previous audit (default: HEAD)")
+                       description="Print the release gate's result the gate stage recorded; exit 1 when a rule "
+                                   "failed, 2 when the audit is missing or out of date.")
     g.add_argument("--root", default=".", help="the project's directory (default: .)")
-    g.add_argument("--summary", default=str(GATE_MD), help=f"Markdown summary (default: {GATE_MD})")
-    g.add_argument("--junit", default=str(GATE_JUNIT), help=f"JUnit XML report (default: {GATE_JUNIT})")
+    g.add_argument("--no-status", action="store_true", help="skip the `dvc status` check that the audit is current")
     g.set_defaults(func=gate)
     h = sub.add_parser("history", help="trend of every audit committed in git: an offline HTML page and SQLite",
                        description="Read every audited version in the git history and write one self-contained "

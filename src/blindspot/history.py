@@ -120,8 +120,17 @@ def finding_value(finding: Optional[Mapping]) -> Optional[float]:
     return _number((finding.get("estimate") or finding).get("value"))
 
 
+def _same_audit(a: Version, b: Version) -> bool:
+    """Two consecutive commits of one audit: the same model with the same global numbers and blind spots."""
+    keys = ("accuracy", "balanced_accuracy", "f1_macro")
+    return (a.model == b.model and all(a.headline.get(k) == b.headline.get(k) for k in keys)
+            and set(a.blind_spots or {}) == set(b.blind_spots or {}))
+
+
 def read_history(root: Path) -> list:
     """Every audited version in ``root``'s git history, oldest first, with lifecycle against the one before.
+
+    Consecutive commits of the same audit (:func:`_same_audit`) are one version, read at the latest of them.
 
     A version without ``reports/findings.json`` has no blind spots to tell; the next one is compared with
     the last version that had them. A blind spot closed at any earlier version and back is "reopened".
@@ -144,7 +153,10 @@ def read_history(root: Path) -> list:
                                         previous_closed=frozenset(ever_closed - set(previous or {})))
             ever_closed |= {ident for ident, e in v.lifecycle.items() if e["status"] == "closed"}
             previous = v.blind_spots
-        versions.append(v)
+        if versions and _same_audit(versions[-1], v):
+            versions[-1] = v  # the same version committed again (a layout change, a re-run): one entry, the latest
+        else:
+            versions.append(v)
     return versions
 
 

@@ -71,7 +71,7 @@ def audited(tmp_path_factory) -> Path:
     (raw / "v1.json").write_text(json.dumps(records))
     shutil.copy(ROOT / "data/raw/predictions/v2.json", raw / "v2.json")
     write_params(root, {"stats.n_boot": 100, "report.max_quote_chars": 1000})
-    run_stages(root, ["ingest", "profile", "slice", "calibrate", "judge", "compare", "report"])
+    run_stages(root, ["ingest", "profile", "slice", "calibrate", "judge", "compare", "lifecycle", "gate", "report"])
     return root
 
 

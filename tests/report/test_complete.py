@@ -207,7 +207,7 @@ def test_calibration_section_when_a_class_has_no_rows_or_no_errors(tmp_path):
 
 
 @pytest.mark.parametrize("status, reason, expected", [
-    ("no_baseline", "compare.baseline.path is null", "No baseline configured"),
+    ("no_baseline", "compare.baseline.path is null", "No baseline: no previous audit is recorded"),
     ("not_compared", "only 5 reviews are in both files; compare.min_rows is 10",
      "Not compared: only 5 reviews are in both files; compare.min\\_rows is 10."),
 ])

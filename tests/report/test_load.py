@@ -12,7 +12,7 @@ from blindspot.errors import InputError
 from blindspot.io.writers import write_metrics
 from blindspot.profiling import profile_predictions
 from blindspot.keys import threshold_key
-from blindspot.report.load import Src, headlines, load_inputs, parse_calibration
+from blindspot.report.load import Src, load_inputs, parse_calibration
 
 CLASSES = ["negative", "neutral", "positive"]
 
@@ -80,21 +80,6 @@ def test_calibration_band_is_the_configured_one_or_the_closest():
     assert parse_calibration(_calibration_metrics([0.7, 0.8, 0.9]), 0.8).threshold == 0.8
     chosen = parse_calibration(_calibration_metrics([0.7, 0.9]), 0.82)
     assert chosen.threshold == 0.9 and chosen.confident.threshold == 0.9
-
-
-def test_headlines_name_dvc_metrics_keys(profile_only):
-    inputs = load_inputs(profile_only)
-    keys = {(h.file, h.key) for h in headlines(inputs.profile, None,
-                                               parse_calibration(_calibration_metrics([0.8]), 0.8))}
-    assert ("metrics/profile.json", "per_class.neutral.recall.value") in keys
-    assert ("metrics/calibration.json", "confidently_incorrect.conf_ge_80.rate.value") in keys
-    profile = json.loads((profile_only / paths.PROFILE_METRICS).read_text())
-    for file, key in keys:  # every profile key exists in the file, as `dvc metrics diff` flattens it
-        if file == "metrics/profile.json":
-            node = profile
-            for part in key.split("."):
-                node = node[part]
-            assert isinstance(node, float)
 
 
 def test_reasons_read_from_the_writer_in_words():

@@ -31,8 +31,9 @@ import yaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 KEEP = ("metrics/profile.json", "metrics/slices.json", "reports/findings.json", "metrics/calibration.json",
-        "metrics/judge.json", "metrics/compare.json", "data/interim/confident_errors.jsonl")
-STAGES = ("ingest", "profile", "slice", "calibrate", "judge", "compare")
+        "metrics/judge.json", "metrics/compare.json", "reports/lifecycle.json", "metrics/gate.json",
+        "data/interim/confident_errors.jsonl")
+STAGES = ("ingest", "profile", "slice", "calibrate", "judge", "compare", "lifecycle", "gate")
 
 
 def rows(n: int, classes: list, *, seed: int, texts=None, probabilities=True, meta=None) -> list:
