@@ -243,6 +243,11 @@ def test_init_then_audit_a_csv_end_to_end(tmp_path):
               "--prediction", "pred", "--confidence", "score", "--classes", "neg", "pos",
               "-S", "judge.offline.polarity=[negative,positive]")
     assert "handing it to DVC: dvc add data/raw/mine.csv" in out
+    assert "blindspot audit: git add data/raw/mine.csv.dvc data/raw/.gitignore" in out
+    ref = run("git", "for-each-ref", "refs/exps", "--format=%(refname)").split()[0]  # the experiment's commit
+    in_experiment = run("git", "ls-tree", "-r", "--name-only", ref).split()
+    assert {"data/raw/mine.csv.dvc", "data/raw/.gitignore"} <= set(in_experiment)
+    assert "data/raw/mine.csv" not in in_experiment
     assert "blindspot audit: dvc exp run -S model.path=data/raw/mine.csv -S model.name=mine" in out
     assert (root / "data" / "raw" / "mine.csv.dvc").is_file() and "/mine.csv" in (root / "data/raw/.gitignore").read_text()
     brief = (root / "reports" / "blind_spot_brief.md").read_text(encoding="utf-8")

@@ -508,6 +508,10 @@ def audit(args: argparse.Namespace) -> int:
         status = subprocess.run([dvc, *add[1:]], cwd=root, env=stage_env()).returncode
         if status != 0:
             return status
+        # Staged (not committed), as DVC suggests: `dvc exp run` leaves untracked files out of the experiment.
+        staged = [f"{path}.dvc", (Path(path).parent / ".gitignore").as_posix()]
+        _run(["git", "add", "--", *staged], root, "git add")
+        print(f"blindspot audit: {shlex.join(['git', 'add', *staged])}", flush=True)
     _check_commit(root)
     print(f"blindspot audit: {shlex.join(command)}", flush=True)
     return subprocess.run([dvc, *command[1:]], cwd=root, env=stage_env()).returncode
