@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 import yaml
 
@@ -26,9 +27,9 @@ BIN = Path(sys.executable).parent
 BUNDLED = ("model=v1",)  # the composition the README's "What the audit finds" describes
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``cmd`` in ``cwd`` with this interpreter's tools first on PATH and a throwaway git identity."""
-    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", DVC_NO_ANALYTICS="1",
+def run(cmd: list[str], cwd: Path, check: bool = True, env: Optional[dict] = None) -> subprocess.CompletedProcess:
+    """Run ``cmd`` in ``cwd`` with this interpreter's tools first on PATH and a throwaway git identity (plus ``env``)."""
+    env = dict(os.environ, **(env or {}), PATH=f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", DVC_NO_ANALYTICS="1",
                GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
@@ -96,6 +97,13 @@ def copy_repository(dest: Path) -> Path:
     return dest
 
 
+def clear_baseline(work: Path) -> None:
+    """Remove a baseline record (``blindspot baseline``) from a copy: it belongs to the workspace's own history."""
+    for path in (work / "baseline").glob("*"):
+        if path.name != "README.md":
+            path.unlink()
+
+
 def make_bundled_audit(dest: Path) -> Path:
     """Run the bundled v1 audit from scratch with ``dvc repro`` in a git repository at ``dest``.
 
@@ -106,10 +114,7 @@ def make_bundled_audit(dest: Path) -> Path:
     """
     work = copy_repository(dest)
     run([sys.executable, "scripts/compose_params.py", *BUNDLED], work)
-    # a recorded baseline is the workspace's own history, not the bundled v1's (which has no previous version)
-    for path in (work / "baseline").glob("*"):
-        if path.name != "README.md":
-            path.unlink()
+    clear_baseline(work)
     for rel in ["dvc.lock", *declared_outputs(work, persistent=False)]:
         path = work / rel
         if path.is_dir():

@@ -120,13 +120,12 @@ def test_the_uci_command_is_the_one_the_corpus_runs():
 
 
 def _git_copy(dest: Path) -> Path:
-    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
-                         capture_output=True, check=True).stdout.decode()
-    for rel in (f for f in out.split("\0") if f and (ROOT / f).is_file() and not f.endswith(".dvc")):  # dvc-added
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / rel, target)
-    return dest
+    """The repository's git files (a clone), without the workspace's baseline record: a first audit of one's own file."""
+    from _bundled import clear_baseline, copy_repository
+
+    work = copy_repository(dest)
+    clear_baseline(work)
+    return work
 
 
 @pytest.mark.slow

@@ -15,7 +15,8 @@ It writes the same data twice: a SQLite file (tables ``versions``, ``metrics``,
 script, no stylesheet or font from the network) to look at. A value is marked a regression
 when its interval lies entirely on the worse side of the previous version's value (by
 :func:`blindspot.direction.higher_is_better`). Both outputs depend only on the history: no
-clock, no host name, sorted keys. DVC experiments that were never committed are not read.
+clock, no host name, sorted keys. DVC experiments (``refs/exps``) that were never committed to the
+branch follow the history, each named "experiment <name>".
 """
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ def audited_commits(root: Path) -> list:
     """(commit, ISO date, subject) of every commit that touches the headline or the profile, oldest first."""
     text = _git(root, "log", "--reverse", "--format=%H%x1f%cI%x1f%s", "--", HEADLINE, PROFILE)
     return [tuple(line.split("\x1f", 2)) for line in (text or "").splitlines() if line.count("\x1f") == 2]
+
+
+def experiment_commits(root: Path, known: set) -> list:
+    """(commit, ISO date, "experiment <name>") of every DVC experiment (``refs/exps``) not in the history, by date.
+
+    ``dvc exp run`` keeps each experiment as a commit under ``refs/exps``; one that was committed to the
+    branch afterwards is already in :func:`audited_commits`.
+    """
+    text = _git(root, "for-each-ref", "--sort=committerdate",
+                "--format=%(objectname)%1f%(committerdate:iso-strict)%1f%(refname)", "refs/exps")
+    rows = [line.split("\x1f") for line in (text or "").splitlines() if line.count("\x1f") == 2]
+    return [(sha, date, f"experiment {ref.rsplit('/', 1)[-1]}") for sha, date, ref in rows if sha not in known]
 
 
 def _number(x) -> Optional[float]:
@@ -136,7 +149,8 @@ def read_history(root: Path) -> list:
     the last version that had them. A blind spot closed at any earlier version and back is "reopened".
     """
     versions, previous, ever_closed = [], None, set()
-    for commit, date, subject in audited_commits(root):
+    commits = audited_commits(root)
+    for commit, date, subject in commits + experiment_commits(root, {c for c, _, _ in commits}):
         profile = _show_json(root, commit, PROFILE) or {}
         head = _show_json(root, commit, HEADLINE)
         v = Version(commit, date, subject, model=profile.get("model") if isinstance(profile, Mapping) else None)
@@ -153,6 +167,8 @@ def read_history(root: Path) -> list:
                                         previous_closed=frozenset(ever_closed - set(previous or {})))
             ever_closed |= {ident for ident, e in v.lifecycle.items() if e["status"] == "closed"}
             previous = v.blind_spots
+        if subject.startswith("experiment ") and any(_same_audit(x, v) for x in versions):
+            continue  # an experiment committed to the branch afterwards: it is in the history already
         if versions and _same_audit(versions[-1], v):
             versions[-1] = v  # the same version committed again (a layout change, a re-run): one entry, the latest
         else:
@@ -275,7 +291,8 @@ def chart_svg(name: str, points: list) -> str:
              f'viewBox="0 0 {W} {H}" role="img"><title>{html.escape(name)}</title>',
              f'<text x="{LEFT}" y="15" font-size="12" font-weight="600">{html.escape(name)}</text>',
              f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}" stroke="#999"/>']
-    for v in (lo + pad, hi - pad) if hi - lo > 2 * pad else (lo + pad,):
+    # the axis is labelled at the lowest and highest value drawn (a count stays a whole number)
+    for v in sorted(set((min(numbers), max(numbers)))) if numbers else (lo + pad,):
         parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end">{_fmt(v)}</text>'
                      f'<line x1="{LEFT}" y1="{y(v):.1f}" x2="{W - RIGHT}" y2="{y(v):.1f}" stroke="#eee"/>')
     line = " ".join(f"{x(i):.1f},{y(p[0]):.1f}" for i, (p, _) in enumerate(points) if p and p[0] is not None)

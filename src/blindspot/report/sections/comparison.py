@@ -161,7 +161,7 @@ def lifecycle_section(inputs: Inputs) -> list:
                          align=("l", "l", "l", "r", "r", "l")))
     if lc.closed_earlier:
         out.append(Paragraph("Closed at an earlier version and still closed: " + "; ".join(
-            f"{e['label']} ({e['metric']}, closed in {e.get('closed_in')})" for e in lc.closed_earlier) + "."))
+            f"{e['label']} ({metric_label(e['metric'])}, closed in {e.get('closed_in')})" for e in lc.closed_earlier) + "."))
     return out + _gate(inputs)
 
 
