@@ -24,8 +24,8 @@ audit: $(STAMP)
 test: $(STAMP)
 	python -m pytest
 
-# The release gate: exit 1 when the workspace's audit breaks a rule of conf/gate/ against the audit at HEAD
-# (summary in reports/gate.md, JUnit XML in reports/gate.junit.xml).
+# The release gate: exit 1 when the audit broke a rule of conf/gate/ against the previous audited version (the gate
+# stage's result: reports/gate.md, reports/gate.junit.xml); 2 when the audit is missing or out of date.
 gate: $(STAMP)
 	blindspot gate
 

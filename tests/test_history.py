@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from blindspot.cli import main
+from blindspot.history import read_history
 
 ACCURACY = [(0.70, 0.67, 0.73), (0.74, 0.71, 0.77), (0.66, 0.63, 0.69)]  # v3's interval lies below v2's 0.74
 
@@ -93,3 +94,20 @@ def test_history_writes_sqlite_and_an_offline_page(project, tmp_path, capsys):
     assert dom.count("<svg") == 3  # accuracy, blind_spots.own, recall.negative
     assert "regression-mark" in dom and "▼ regression" in dom
     assert "ev-new" in dom and "ev-closed" in dom
+
+
+def test_an_uncommitted_experiment_follows_the_history_and_a_committed_one_is_not_repeated(project):
+    """`dvc exp run` keeps each experiment as a commit under refs/exps; history reads it after the branch."""
+    _write(project / "metrics/profile.json", {"model": "model-exp", "accuracy": _est(0.8, 0.77, 0.83)})
+    _write(project / "reports/findings.json", [])
+    _git(project, "add", "-A")
+    tree = subprocess.run(["git", "write-tree"], cwd=project, capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    exp = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "commit-tree", tree, "-p",
+                          head, "-m", "exp"], cwd=project, capture_output=True, text=True, check=True).stdout.strip()
+    _git(project, "update-ref", f"refs/exps/{head[:2]}/{head[2:]}/brave-fox", exp)
+    _git(project, "update-ref", f"refs/exps/{head[:2]}/{head[2:]}/same-as-v3", head)  # committed already
+    versions = read_history(project)
+    assert [v.subject for v in versions][-2:] == ["audit v3 <script>", "experiment brave-fox"]
+    assert versions[-1].model == "model-exp"

@@ -357,9 +357,9 @@ class ReportConfig:
 class GateConfig:
     """The release gate (conf/gate/default.yaml, :mod:`blindspot.gate`): which rules can fail a build."""
 
-    # A blind spot of its own (slice key and metric) the baseline audit did not have.
+    # A blind spot of its own (slice key and metric) new or reopened against the previous audited version.
     new_blind_spot: bool = True
-    # A class significantly weaker than the others that was not weak in the baseline audit.
+    # A class significantly weaker than the others, new or reopened against the previous audited version.
     new_weak_class: bool = True
     # A metric significantly worse than the baseline's in the compare stage's paired tests (after FDR control).
     worse_than_baseline: bool = True
