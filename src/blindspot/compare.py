@@ -58,6 +58,7 @@ from scipy.special import bdtr, stdtr, stdtrit
 from blindspot.calibration.metrics import brier_rows, log_loss_rows, top_label_brier_rows
 from blindspot.direction import direction_of, higher_is_better
 from blindspot.compare_checks import BASELINE_DIR, check_config  # noqa: F401 (the stage and tests use them here)
+from blindspot.counts import CountTable
 from blindspot.errors import InputError
 from blindspot.metrics import metrics_from_confusion
 from blindspot.results import Estimate
@@ -180,8 +181,8 @@ def joint_counts(y_true, pred_baseline, pred_current, flag_baseline, flag_curren
     t, b, c = (np.asarray(a, dtype=np.int64) for a in (y_true, pred_baseline, pred_current))
     fb, fc = (np.asarray(a, dtype=bool).astype(np.int64) for a in (flag_baseline, flag_current))
     code = (((t * k + b) * k + c) * 2 + fb) * 2 + fc
-    codes, counts = np.unique(code, return_counts=True)
-    return JointCounts(codes.astype(np.int64), counts.astype(np.int64), int(k))
+    table = CountTable.from_keys(code)  # one group, the occupied cells only (keys ascending)
+    return JointCounts(np.asarray(table.cell_names, dtype=np.int64), table.counts[0], int(k))
 
 
 class _Groups:

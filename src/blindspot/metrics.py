@@ -24,8 +24,9 @@ from typing import Sequence
 
 import numpy as np
 
+from blindspot.counts import CountTable, check_codes
 from blindspot.results.estimate import Estimate
-from blindspot.stats import percentile_interval, resample_counts, wilson_interval
+from blindspot.stats import percentile_interval, wilson_interval
 
 # name -> True when higher is better (every global metric here is a score).
 GLOBAL_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa")
@@ -37,6 +38,9 @@ WILSON = "wilson"  # score interval of a binomial proportion (precision, recall,
 
 def confusion_counts(y_true, y_pred, n_classes: int) -> np.ndarray:
     """Confusion matrix of integer class codes, rows = true class, columns = predicted.
+
+    A view of :class:`blindspot.counts.CountTable`: groups are the true classes, cells
+    the predicted ones.
 
     Parameters
     ----------
@@ -58,10 +62,8 @@ def confusion_counts(y_true, y_pred, n_classes: int) -> np.ndarray:
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred differ in shape: {y_true.shape} vs {y_pred.shape}.")
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        if y.size and (y.min() < 0 or y.max() >= n_classes):
-            raise ValueError(f"{name} holds codes outside [0, {n_classes}): got min {y.min()}, max {y.max()}.")
-    flat = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes)
-    return flat.reshape(n_classes, n_classes)
+        check_codes(name, y, n_classes)
+    return CountTable.from_codes(y_true, y_pred, n_classes, n_classes).counts
 
 
 def kappa_from_confusion(counts) -> np.ndarray:
@@ -242,7 +244,7 @@ def bootstrap_metrics(cm, *, n_boot: int, level: float, rng: np.random.Generator
     cm = np.asarray(cm, dtype=np.int64)
     if n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer; got {n_boot}.")
-    reps = resample_counts(cm, n_boot, rng)
+    reps, _ = CountTable(cm).resample(rng, n_boot)  # a multinomial draw of the whole matrix
     values = metrics_from_confusion(reps)
     values["accuracy_over_baseline"] = values["accuracy"] - values["support"].max(axis=-1) / reps.sum(axis=(-2, -1))
     out = {}

@@ -55,7 +55,8 @@ from typing import Mapping
 import numpy as np
 
 from blindspot.calibration.binning import ReliabilityBins, assign_bins
-from blindspot.stats import percentile_interval, resample_counts
+from blindspot.counts import CountTable
+from blindspot.stats import percentile_interval
 
 # The interval methods each estimate of metrics/calibration.json names (rates use blindspot.metrics.WILSON).
 # ECE: hull of the basic and percentile intervals of the cell bootstrap, lower bound 0 when the
@@ -89,19 +90,12 @@ def cell_bootstrap(groups, values: Mapping[str, np.ndarray], *, n_boot: int, rng
         Resampled cell totals of each value.
     """
     groups = np.asarray(groups)
-    codes, inverse = np.unique(groups, return_inverse=True)
-    c = len(codes)
-    m = np.bincount(inverse, minlength=c)
-    counts = resample_counts(m, n_boot, rng).astype(float)
-    sums = {}
-    for name, v in values.items():
-        v = np.asarray(v, dtype=float)
-        mu = np.bincount(inverse, v, minlength=c) / m
-        # Two-pass variance: confidences inside a bin differ by little, so E[v^2] - mu^2 would cancel.
-        var = np.bincount(inverse, (v - mu[inverse]) ** 2, minlength=c) / m
-        z = rng.standard_normal((n_boot, c))
-        sums[name] = counts * mu + np.sqrt(counts * var) * z
-    return codes, counts, sums
+    # One group, the occupied cells only; each value's per-cell mean and two-pass spread are kept.
+    table = CountTable.from_keys(groups, sums=values, moments=True)
+    reps, sums = table.resample(rng, n_boot)  # counts first, then one normal draw per value, in order
+    n_boot_, _, c = reps.shape
+    return (np.asarray(table.cell_names), reps.reshape(n_boot_, c).astype(float),
+            {name: s.reshape(n_boot_, c) for name, s in sums.items()})
 
 
 def calibration_replicates(

@@ -10,8 +10,10 @@ id. The margin needs every class probability: with two classes it follows from t
 confidence (``2c - 1``); with more classes and a confidence only it is unknown and
 the list is not produced.
 
-Counting is one matrix product over a boolean group matrix (rows x groups), so
-overall, per class and per slice cost the same vectorised pass at any size.
+Counting is one count table (:class:`blindspot.counts.CountTable`) of (group x (confidence
+band, wrong)) over a boolean group matrix (rows x groups), so overall, per class and per
+slice cost the same vectorised pass at any size; the ranked rows are a mergeable top-k
+(:class:`blindspot.samples.TopK`).
 Review text is copied verbatim into the listed rows: it is untrusted data, never
 interpreted here; whoever renders it escapes it.
 """
@@ -23,8 +25,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from blindspot.counts import CountTable
 from blindspot.keys import threshold_key  # the writer's side of the key; the report reads with it too
 from blindspot.results.estimate import Estimate
+from blindspot.samples import TopK
 from blindspot.stats import wilson_interval
 
 # The interval method every rate here names: the name blindspot.metrics.WILSON gives it (a test checks they
@@ -63,19 +67,17 @@ def confident_error_counts(correct, confidence, thresholds: Sequence[float], gro
     thresholds = np.asarray(thresholds, dtype=float)
     t = thresholds.size
     g = np.ones((confidence.size, 1), dtype=bool) if groups is None else np.asarray(groups, dtype=bool)
-    # band = how many thresholds a row reaches (thresholds sorted); a histogram of bands per
-    # group, summed from the top, counts the rows at or above each threshold: O(n) per group.
+    # band = how many thresholds a row reaches (thresholds sorted); one count table of (group x
+    # (band, wrong)) cells, summed over bands from the top, counts the rows at or above each threshold.
     order = np.argsort(thresholds, kind="stable")
     band = np.searchsorted(thresholds[order], confidence, side="right")
-    out = {"n": g.sum(axis=0), "n_errors": np.empty(g.shape[1], np.int64),
+    table = CountTable.from_membership(g, 2 * band + ~correct, 2 * (t + 1)).counts.reshape(g.shape[1], t + 1, 2)
+    wrong, any_row = table[:, :, 1], table.sum(axis=2)  # (G, T + 1) each
+    out = {"n": any_row.sum(axis=1), "n_errors": wrong.sum(axis=1),
            "count": np.empty((t, g.shape[1]), np.int64), "n_confident": np.empty((t, g.shape[1]), np.int64)}
-    for j in range(g.shape[1]):
-        member = g[:, j]
-        wrong = member & ~correct
-        out["n_errors"][j] = wrong.sum()
-        for key, rows in (("count", wrong), ("n_confident", member)):
-            at_least = np.cumsum(np.bincount(band[rows], minlength=t + 1)[::-1])[::-1]  # rows with band >= b
-            out[key][order, j] = at_least[1:]
+    for key, per_band in (("count", wrong), ("n_confident", any_row)):
+        at_least = np.cumsum(per_band[:, ::-1], axis=1)[:, ::-1]  # rows with band >= b
+        out[key][order, :] = at_least[:, 1:].T
     return out
 
 
@@ -126,12 +128,10 @@ def _slices_of(rows: np.ndarray, slice_keys: Sequence[str], slice_matrix) -> lis
 
 
 def _ranked(frame: pd.DataFrame, mask: np.ndarray, key: np.ndarray, ascending: bool, max_rows: int | None) -> np.ndarray:
-    """Positions of ``mask`` rows ordered by ``key`` then id (vectorised sort)."""
+    """Positions of ``mask`` rows ordered by ``key`` then id (a top-k, :class:`blindspot.samples.TopK`)."""
     pos = np.flatnonzero(mask)
-    order = pd.DataFrame({"k": key[pos], "id": frame["id"].to_numpy()[pos].astype(str), "pos": pos})
-    order = order.sort_values(["k", "id"], ascending=[ascending, True], kind="mergesort")
-    ranked = order["pos"].to_numpy()
-    return ranked if max_rows is None else ranked[:max_rows]
+    ids = frame["id"].to_numpy()[pos].astype(str)
+    return TopK.of(key[pos], ids, pos, k=max_rows, descending=not ascending).rows
 
 
 def confident_error_rows(

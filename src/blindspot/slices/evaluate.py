@@ -65,10 +65,10 @@ import pandas as pd
 from scipy import special as sp
 from scipy import stats as st
 
+from blindspot.counts import BLOCK_ROWS, CountTable
 from blindspot.metrics import recall_interval
 from blindspot.stats import wilson_interval
 
-BLOCK_ROWS = 1 << 16
 # Why a comparison was not tested (short codes: metrics files are read as tables).
 BELOW_MIN_SUPPORT = "below_min_support"  # slice or rest has fewer than min_support rows
 BELOW_MIN_CLASS_SUPPORT = "below_min_class_support"  # too few rows of the class in slice or rest
@@ -137,12 +137,11 @@ def cells(y_true, y_pred, k: int) -> np.ndarray:
 
 def extension_counts(matrix: np.ndarray, parents: np.ndarray | None, cell: np.ndarray, n_cells: int,
                      block_rows: int = BLOCK_ROWS) -> np.ndarray:
-    """Cell counts of every (parent conjunction AND predicate) pair, by matrix products.
+    """Cell counts of every (parent conjunction AND predicate) pair.
 
-    Rows are grouped by cell; within a cell, ``P_c.T @ M_c`` (parent membership by
-    predicate membership, over the cell's rows) counts every pair at once. The flops
-    are ``n_rows * n_parents * n_predicates`` in total, in float32 (exact: a block's
-    counts stay far below 2**24), accumulated in float64.
+    A view of :meth:`blindspot.counts.CountTable.from_membership`, which counts every
+    pair by one matrix product per cell and block of rows (``P_c.T @ M_c``, parent
+    membership by predicate membership over the cell's rows).
 
     Parameters
     ----------
@@ -158,22 +157,11 @@ def extension_counts(matrix: np.ndarray, parents: np.ndarray | None, cell: np.nd
     Returns
     -------
     ndarray of float64, shape (C, P, n_cells)
+        Whole numbers (float, as :meth:`Counts.from_cells` and the discovery expect).
     """
-    n, p = matrix.shape
     n_parents = 1 if parents is None else len(parents)
-    out = np.zeros((n_parents, p, n_cells), dtype=np.float64)
-    order = np.argsort(cell, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=n_cells))])
-    for c in range(n_cells):  # a loop over cells and row blocks, one matrix product each
-        for lo in range(bounds[c], bounds[c + 1], block_rows):
-            rows = order[lo:min(lo + block_rows, bounds[c + 1])]
-            block = matrix[rows]
-            if parents is None:
-                out[0, :, c] += block.sum(axis=0)
-            else:
-                pb = np.logical_and.reduce(block[:, parents], axis=2).astype(np.float32)
-                out[:, :, c] += pb.T @ block.astype(np.float32)
-    return out
+    table = CountTable.from_membership(matrix, cell, n_cells, parents=parents, block_rows=block_rows)
+    return table.counts.reshape(n_parents, matrix.shape[1], n_cells).astype(np.float64)
 
 
 def mask_counts(masks: np.ndarray, y_true, y_pred, k: int) -> Counts:
