@@ -1,0 +1,87 @@
+"""Mergeable per-row selections: the merge of any split equals the one-pass result."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from blindspot.samples import Reservoir, TopK, row_hash
+
+
+@st.composite
+def scored_rows(draw):
+    n = draw(st.integers(0, 80))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    score = rng.integers(0, 6, n) / 5  # many ties, so the id tie-break matters
+    ids = np.array([f"r{i}" for i in rng.permutation(n)], dtype=object)
+    left = rng.random(n) < draw(st.floats(0, 1))
+    k = draw(st.one_of(st.none(), st.integers(0, 30)))
+    return score, ids, left, k, draw(st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(scored_rows())
+def test_top_k_of_two_halves_merged_equals_top_k_of_all(case):
+    score, ids, left, k, descending = case
+    rows = np.arange(score.size)
+    whole = TopK.of(score, ids, k=k, descending=descending)
+    a = TopK.of(score[left], ids[left], rows[left], k=k, descending=descending)
+    b = TopK.of(score[~left], ids[~left], rows[~left], k=k, descending=descending)
+    for merged in (a.merge(b), b.merge(a)):
+        np.testing.assert_array_equal(merged.rows, whole.rows)
+
+
+@settings(max_examples=100, deadline=None)
+@given(scored_rows())
+def test_top_k_is_the_sort_by_score_then_id(case):
+    score, ids, _, k, descending = case
+    frame = pd.DataFrame({"k": score, "id": ids.astype(str), "pos": np.arange(score.size)})
+    order = frame.sort_values(["k", "id"], ascending=[not descending, True], kind="mergesort")["pos"].to_numpy()
+    expected = order if k is None else order[:k]
+    np.testing.assert_array_equal(TopK.of(score, ids, k=k, descending=descending).rows, expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(scored_rows(), st.integers(0, 2**31))
+def test_reservoir_of_two_halves_merged_equals_the_one_pass_sample(case, seed):
+    _, ids, left, k, _ = case
+    k = 5 if k is None else k
+    rows = np.arange(ids.size)
+    whole = Reservoir.of(ids, k=k, seed=seed)
+    merged = Reservoir.of(ids[left], rows[left], k=k, seed=seed).merge(Reservoir.of(ids[~left], rows[~left], k=k,
+                                                                                      seed=seed))
+    np.testing.assert_array_equal(merged.rows, whole.rows)
+    assert len(whole.rows) == min(k, ids.size)
+
+
+def test_the_reservoir_depends_on_the_seed_and_ids_only():
+    ids = np.array([f"id-{i}" for i in range(1000)])
+    shuffled = np.random.default_rng(0).permutation(1000)
+    a = Reservoir.of(ids, k=20, seed=7)
+    b = Reservoir.of(ids[shuffled], shuffled, k=20, seed=7)
+    assert set(a.ids) == set(b.ids) and (np.sort(a.rows) == np.sort(b.rows)).all()
+    assert set(Reservoir.of(ids, k=20, seed=8).ids) != set(a.ids)
+
+
+def test_the_reservoir_is_roughly_uniform():
+    ids = np.array([str(i) for i in range(200)])
+    hits = np.zeros(200)
+    for seed in range(300):
+        hits[Reservoir.of(ids, k=20, seed=seed).rows] += 1
+    # Each row is drawn with probability 0.1: 30 times in 300 samples on average.
+    assert 15 < hits.min() and hits.max() < 50 and abs(hits.mean() - 30) < 1e-9
+
+
+def test_row_hash_is_stable():
+    assert row_hash(1, ["a"])[0] == row_hash(1, np.array(["a"]))[0]
+    assert row_hash(1, ["a"])[0] != row_hash(2, ["a"])[0]
+
+
+def test_mismatched_selections_do_not_merge():
+    with pytest.raises(ValueError, match="different k"):
+        TopK.of([1.0], ["a"], k=1).merge(TopK.of([1.0], ["b"], k=2))
+    with pytest.raises(ValueError, match="different k or seed"):
+        Reservoir.of(["a"], k=1, seed=1).merge(Reservoir.of(["b"], k=1, seed=2))
+    with pytest.raises(ValueError, match="k must be"):
+        Reservoir.of(["a"], k=-1, seed=1)
