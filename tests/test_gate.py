@@ -71,7 +71,7 @@ def test_a_new_weak_class_fails_its_rule():
     now = [_finding("class__neutral", "recall", source="class", label="neutral", rank=None)]
     result = evaluate(GateConfig(), lifecycle=_lifecycle(now, []), profile=PROFILE, compare=None)
     checks = {c.rule: c for c in result.checks}
-    assert not checks["new_weak_class"].passed and checks["new_weak_class"].failures[0].startswith("neutral")
+    assert not checks["new_weak_class"].passed and checks["new_weak_class"].failures[0].startswith("class 'neutral'")
 
 
 def test_floors_and_the_first_audit():

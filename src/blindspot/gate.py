@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 from xml.etree import ElementTree as ET
 
-from blindspot.lifecycle import CLASS, SLICE, TRACKED
+from blindspot.lifecycle import CLASS, SLICE, TRACKED, display_name
 
 PROFILE_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "mcc", "cohen_kappa")
 NEW = ("new", "reopened")
@@ -64,7 +64,7 @@ def _new(rule: str, doc: Mapping, kind: str, what: str) -> Check:
     name = (doc.get("previous") or {}).get("name") or "the previous version"
     summary = f"{len(new)} new or reopened ({now} {what} now, {before} in {name}, {closed} closed)"
     return Check(rule, not new, summary, tuple(
-        f"{e['label']} (`{e['key']}` {e['metric']}, {e['status']}): {_num(e.get('value'))}, q = "
+        f"{display_name(e)} (`{e['key']}` {e['metric']}, {e['status']}): {_num(e.get('value'))}, q = "
         f"{_num(e.get('q_value'), '.3g')}" for e in new))
 
 
@@ -177,7 +177,7 @@ def markdown(result: GateResult) -> str:
                   "| --- | --- | --- | --- | ---: | ---: |"]
         for e in result.lifecycle:
             status = e["status"] + (f" ({e['trend']})" if e["status"] == "persisting" else "")
-            lines.append(f"| {e['label']} | `{e['key']}` | {e['metric']} | {status} | {_num(e['previous_value'])} "
+            lines.append(f"| {display_name(e)} | `{e['key']}` | {e['metric']} | {status} | {_num(e['previous_value'])} "
                          f"| {_num(e['value'])} |")
     return "\n".join(lines) + "\n"
 

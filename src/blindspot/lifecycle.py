@@ -58,6 +58,11 @@ def label_of(finding: Mapping) -> str:
     return str(finding.get("description") or finding["key"])
 
 
+def display_name(entry: Mapping) -> str:
+    """A lifecycle entry's name for people: the slice in words, or "class '<c>'" for a weak class."""
+    return f"class '{entry['label']}'" if entry.get("kind") == CLASS else str(entry["label"])
+
+
 def _paired(compare: Optional[Mapping], finding: Mapping) -> Optional[Mapping]:
     """The compare stage's paired entry for a blind spot, when it made one (watchlist slices, classes)."""
     if not compare or compare.get("status") != "compared":

@@ -42,8 +42,8 @@ def main(log) -> str:
     write_metrics(paths.LIFECYCLE, doc)
     n = doc["counts"]
     if doc["status"] != TRACKED:
-        return f"{n['open']} blind spots, not tracked: {doc['reason']} -> {paths.LIFECYCLE}"
-    return (f"{n['open']} blind spots against {doc['previous']['name']}: {n['new']} new, {n['reopened']} reopened, "
+        return f"{n['open']} blind spots (slice and metric, or weak class), not tracked: {doc['reason']} -> {paths.LIFECYCLE}"
+    return (f"{n['open']} blind spots (slice and metric, or weak class) against {doc['previous']['name']}: {n['new']} new, {n['reopened']} reopened, "
             f"{n['persisting']} persisting ({n['persisting_better']} better, {n['persisting_worse']} worse), "
             f"{n['closed']} closed -> {paths.LIFECYCLE}")
 

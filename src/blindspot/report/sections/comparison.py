@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from blindspot import paths
 from blindspot.direction import higher_is_better
+from blindspot.lifecycle import display_name
 from blindspot.report.complete import SECTION_TITLES
 from blindspot.report.document import BulletList, Callout, Code, Em, Heading, Paragraph, Strong, Table, run
 from blindspot.report.fmt import cnt, f3, g, interval, level, metric_label, pct, qcell, qtext, signed
@@ -155,13 +156,13 @@ def lifecycle_section(inputs: Inputs) -> list:
             f"classes, or a class whose recall is below the others'; it is the same one across versions when its key "
             f"and metric are."))
     if lc.entries:
-        rows = [[e["label"], run(Code(e["key"]), " ", metric_label(e["metric"])), _status_cell(e),
+        rows = [[display_name(e), run(Code(e["key"]), " ", metric_label(e["metric"])), _status_cell(e),
                  f3(e.get("previous_value")), f3(e.get("value")), str(e.get("first_seen") or "")] for e in lc.entries]
         out.append(Table(["blind spot", "key and metric", "status", "before", "now", "first seen"], rows,
                          align=("l", "l", "l", "r", "r", "l")))
     if lc.closed_earlier:
         out.append(Paragraph("Closed at an earlier version and still closed: " + "; ".join(
-            f"{e['label']} ({metric_label(e['metric'])}, closed in {e.get('closed_in')})" for e in lc.closed_earlier) + "."))
+            f"{display_name(e)} ({metric_label(e['metric'])}, closed in {e.get('closed_in')})" for e in lc.closed_earlier) + "."))
     return out + _gate(inputs)
 
 
