@@ -10,7 +10,8 @@ predicate in that cell, and for conjunctions ``P_c.T @ M_c`` (``P`` the membersh
 the parent conjunctions, both restricted to the cell's rows) counts every
 parent-and-predicate pair at once. Rows are processed in blocks so memory stays
 bounded at a million rows; products run in float32, exact because a block's counts
-stay far below 2**24.
+stay far below 2**24 (:meth:`blindspot.counts.CountTable.from_membership`
+does the counting).
 
 Tests (one-sided: a blind spot is a slice doing *worse* than the rest)
 ---------------------------------------------------------------------
