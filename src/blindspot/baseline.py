@@ -61,20 +61,17 @@ class Record:
         return f"{self.name}, the audit committed at {self.commit[:12]} ({self.committed[:10]}, '{self.subject}')"
 
 
+def digest_of(path: Path, algorithm: str = "sha256") -> str:
+    """A file's hex digest, read in 1 MiB blocks (md5 is what a .dvc file records)."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return digest_of(path)
 
 
 def _changed_since(root: Path, commit: str, path: str) -> Optional[str]:
@@ -92,7 +89,7 @@ def _changed_since(root: Path, commit: str, path: str) -> Optional[str]:
         md5 = yaml.safe_load(pointer)["outs"][0]["md5"]
     except (yaml.YAMLError, KeyError, IndexError, TypeError):
         return f"its {path}.dvc there cannot be read"
-    return None if _md5_of(root / path) == md5 else "its content differs from the one its .dvc file recorded"
+    return None if digest_of(root / path, "md5") == md5 else "its content differs from the one its .dvc file recorded"
 
 
 def _committed_params(root: Path, commit: str, rev: str) -> dict:
