@@ -792,7 +792,7 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg) -> Baseline:
         return Baseline(None, f"the baseline {path} is read without an id column (compare.baseline.columns.id is "
                               f"null), so no review can be paired with the current predictions")
     try:
-        ingested = ingest_file(model, ingest_cfg)
+        ingested = ingest_file(model, ingest_cfg, contract_only=True)  # its metadata is not kept
     except InputError as exc:
         return Baseline(None, _unreadable(path, exc))
     except OSError as exc:  # permissions, a file removed since the config check, ...

@@ -14,15 +14,18 @@ from blindspot.io.readers import Limits, read_raw
 from blindspot.io.schema import REASONS, Validated, validate
 
 
-def ingest_file(model: ModelConfig, ingest: IngestConfig) -> Validated:
+def ingest_file(model: ModelConfig, ingest: IngestConfig, *, contract_only: bool = False) -> Validated:
     """Read and validate ``model.path`` under the contract and the ingest rules.
 
     Any path is read: the stage first checks that it lies in the workspace
-    (:func:`blindspot.paths.workspace_input`).
+    (:func:`blindspot.paths.workspace_input`). ``contract_only`` (a reader that keeps no
+    metadata and no rejected row's other fields, e.g. the compare stage's baseline): a
+    Parquet file holding every contract column is read without its other columns.
     """
     mapping = () if model.probability_prefix or model.columns.probabilities is None else (model.columns.probabilities,)
     limits = Limits(max_field_bytes=ingest.max_field_bytes, max_record_bytes=ingest.max_record_bytes, exempt=mapping)
-    table = read_raw(model.path, model.format, limits=limits)
+    table = read_raw(model.path, model.format, limits=limits,
+                     columns=contract_columns(model, ingest.classes) if contract_only and not model.metadata else None)
     return validate(
         table,
         path=model.path,
@@ -33,6 +36,14 @@ def ingest_file(model: ModelConfig, ingest: IngestConfig) -> Validated:
         probability_prefix=model.probability_prefix,
         metadata=model.metadata,
     )
+
+
+def contract_columns(model: ModelConfig, classes) -> list[str]:
+    """Every column the contract may read: the configured ones and the flat probability columns."""
+    cols = model.columns
+    names = [cols.id, cols.text, cols.label, cols.prediction, cols.confidence, cols.probabilities]
+    names += [f"{model.probability_prefix}{c}" for c in classes] if model.probability_prefix else []
+    return [n for n in names if n is not None]
 
 
 def ingest_metrics(result: Validated) -> dict:

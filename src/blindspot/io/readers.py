@@ -601,6 +601,8 @@ def _check_names(path: Path, names: list, what: str) -> None:
 _SCALAR_KINDS = frozenset({"floating", "integer", "mixed-integer-float", "boolean", "empty", "decimal", "datetime",
                            "datetime64", "date", "time", "timedelta", "period", "complex"})
 _CHUNK = 1024  # values sized together by one json.dumps
+_BATCH_ROWS = 1 << 16  # Parquet rows decoded at a time
+_SAMPLE = 4096  # leading values of a Parquet text column that tell whether it has few distinct values
 
 
 def _text_lengths(arr: np.ndarray) -> np.ndarray:
@@ -746,11 +748,97 @@ def bytes_text(value: bytes) -> str:
         return "0x" + value.hex()
 
 
-def _parquet_records(path: Path) -> tuple[RawTable, int | None]:
+def _text_objects(column) -> np.ndarray:
+    """An Arrow string column as an object array of ``str`` (``None`` where null).
+
+    A column of few distinct values (labels, predictions, metadata) is dictionary-encoded
+    first, so each distinct value becomes one Python string that every row holding it
+    shares: a million rows then cost their pointers (8 MB), not a million string objects
+    (about 60 MB). Equal values compare equal either way, so nothing downstream can tell.
+    A column of mostly distinct values (texts, ids) is converted directly: encoding it
+    would only add a hash table and a copy of every value.
+    """
+    import pyarrow.compute as pc
+
+    sample = column.slice(0, _SAMPLE)
+    if len(sample) == 0 or 2 * pc.count_distinct(sample).as_py() > len(sample):
+        return column.to_numpy(zero_copy_only=False)
+    encoded = pc.dictionary_encode(column.combine_chunks() if hasattr(column, "combine_chunks") else column)
+    distinct = np.empty(len(encoded.dictionary) + 1, dtype=object)  # the last slot: None, for nulls
+    distinct[:-1] = encoded.dictionary.to_pylist()
+    codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    return distinct[codes]
+
+
+def _object_frame(table: list, texts: list) -> pd.DataFrame:
+    """``table[0]`` as a pandas frame of object columns; the columns ``texts`` through :func:`_text_objects`.
+
+    The caller hands its table over in a one-item list and keeps no reference: each text column's
+    Arrow buffers are released as soon as its objects exist, and the text never becomes
+    a pandas string column first (a second copy of every text while the objects are
+    made). pandas converts the other columns, and restores an index the file's pandas
+    metadata names.
+    """
+    objects, names_in_order = {}, list(table[0].schema.names)
+    for name in texts:
+        objects[name] = _text_objects(table[0].column(name))
+        table[0] = table[0].drop_columns([name])
+    rows, names = table[0].num_rows, names_in_order
+    rest = table.pop().to_pandas(types_mapper=None)
+    if len(rest.index) != rows:  # only text columns: none left to carry the rows
+        rest = pd.DataFrame(index=pd.RangeIndex(rows))
+    frame = {}
+    for name in names:  # the file's order; a column pandas made the index is not among rest's columns
+        if name in objects:
+            frame[name] = pd.Series(objects.pop(name), dtype=object, index=rest.index)
+        elif name in rest.columns:
+            frame[name] = rest[name].astype(object)
+    return pd.DataFrame(frame, index=rest.index)
+
+
+def _read_parquet(path: Path, columns=None):
+    """The Arrow table of ``columns`` (all when None), decoded a batch of rows at a time.
+
+    Same table as ``pyarrow.parquet.read_table`` (columns in chunks); without reading the
+    whole file into memory first, reading a million rows of text peaks about 160 MB lower.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path, pre_buffer=False)
+    schema = file.schema_arrow if columns is None else pa.schema(
+        [file.schema_arrow.field(n) for n in columns], metadata=file.schema_arrow.metadata)
+    return pa.Table.from_batches(list(file.iter_batches(batch_size=_BATCH_ROWS, columns=columns)), schema=schema)
+
+
+def _unread_bound(path: Path, schema, names: list) -> int | None:
+    """The sum of the longest value of each string column in ``names``, read one column at a time.
+
+    None when one of them is nested or binary (the row screen must see it). Used to make
+    sure that leaving columns unread cannot hide a field or record above the caps.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    bound = 0
+    for name in names:
+        t = schema.field(name).type
+        if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+            return None
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            column = _read_parquet(path, [name]).column(0)
+            bound += int(pc.max(pc.binary_length(column)).as_py() or 0)
+    return bound
+
+
+def _parquet_records(path: Path, columns=None) -> tuple[RawTable, int | None]:
     """The table, and the sum over its text columns of their longest value in bytes.
 
     The sum bounds every field and record, so when it is under the caps the row-by-row
     screen is skipped (Arrow computes it in C); None when nested columns need the screen.
+    With ``columns`` (names, all in the file), only those are read, and the other columns
+    count in the sum (each read alone, then dropped).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -762,27 +850,40 @@ def _parquet_records(path: Path) -> tuple[RawTable, int | None]:
         raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
     _check_names(path, schema.names, "Parquet schema")
     try:
-        table = pq.read_table(path)
+        # A column asked for and absent: read them all, so that the message naming it lists them all.
+        read = None if columns is None or not set(columns) <= set(schema.names) else [
+            n for n in schema.names if n in set(columns)]
+        bound = 0 if read is None else _unread_bound(path, schema, [n for n in schema.names if n not in read])
+        read = None if bound is None else read  # an unread nested column: read it, the screen needs it
+        bound = 0 if bound is None else bound
+        table = _read_parquet(path, read)
         # Nested and binary columns become plain Python values (lists, dicts, text) that every
-        # later step handles; pandas would give numpy arrays and bytes.
-        converted = {}
-        bound = 0
+        # later step handles; pandas would give numpy arrays and bytes. Text columns become
+        # shared str objects (_text_objects), one column at a time.
+        converted, texts = {}, []
+        index_columns = {c for c in (table.schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
         for k, f in enumerate(table.schema):
             t = f.type
             if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
                 converted[f.name] = [_plain(v) for v in table.column(k).to_pylist()]
                 bound = None
-            elif bound is not None and (pa.types.is_string(t) or pa.types.is_large_string(t)):
-                bound += int(pc.max(pc.binary_length(table.column(k))).as_py() or 0)
-        frame = table.to_pandas(types_mapper=None).astype(object)
+            elif pa.types.is_string(t) or pa.types.is_large_string(t):
+                if f.name not in index_columns:  # pandas restores an index column itself
+                    texts.append(f.name)
+                if bound is not None:
+                    bound += int(pc.max(pc.binary_length(table.column(k))).as_py() or 0)
+        # Which columns may hold a missing value, asked of Arrow before the table is handed over.
+        maybe_missing = [str(f.name) for f, col in zip(table.schema, table.columns)
+                         if col.null_count or pa.types.is_floating(f.type)]
+        handed = [table]
+        del table
+        frame = _object_frame(handed, texts)
     except (pa.ArrowException, OSError, ValueError, TypeError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
     for name, values in converted.items():
         frame[name] = pd.Series(values, dtype=object, index=frame.index)
     # Missing values become None. Only a column with Arrow nulls, or floats (NaN), can hold one:
     # the others skip the whole-column check (a second pass over a million objects each).
-    maybe_missing = [str(f.name) for f, col in zip(table.schema, table.columns)
-                     if col.null_count or pa.types.is_floating(f.type)]
     if len(frame) and maybe_missing:
         part = frame[maybe_missing]
         frame[maybe_missing] = part.where(part.notna(), None)
@@ -816,7 +917,7 @@ def _no_record_parses(path: Path, table: RawTable, text: str | None) -> InputErr
     )
 
 
-def read_raw(path: str | Path, fmt: str = "auto", *, limits: Limits | None = None) -> RawTable:
+def read_raw(path: str | Path, fmt: str = "auto", *, limits: Limits | None = None, columns=None) -> RawTable:
     """Read a predictions file into a :class:`RawTable`.
 
     Parameters
@@ -828,6 +929,10 @@ def read_raw(path: str | Path, fmt: str = "auto", *, limits: Limits | None = Non
         ``"auto"`` (from the suffix) or one of :data:`FORMATS`.
     limits : Limits, optional
         Field and record size caps (defaults: 1 MiB and 4 MiB).
+    columns : collection of str, optional
+        Parquet only: the columns to read when the file holds every one of them (others
+        are only sized, so a field above the caps still sets its row aside); otherwise,
+        and for the text formats, every column is read.
 
     Raises
     ------
@@ -845,8 +950,10 @@ def read_raw(path: str | Path, fmt: str = "auto", *, limits: Limits | None = Non
     text = None
     bom = False
     if fmt == "parquet":
-        table, bound = _parquet_records(path)
+        table, bound = _parquet_records(path, columns)
         if bound is None or bound > min(limits.max_field_bytes, limits.max_record_bytes):
+            if columns is not None:  # a field may be too large: the screen must see every column
+                table, bound = _parquet_records(path)
             table = _apply_screen(table, limits)
     else:
         data = path.read_bytes()
@@ -877,6 +984,22 @@ def read_raw(path: str | Path, fmt: str = "auto", *, limits: Limits | None = Non
     return table
 
 
-def read_predictions(path: str | Path) -> pd.DataFrame:
-    """Load the validated table ingest wrote (see :mod:`blindspot.io.schema`)."""
-    return pd.read_parquet(path, engine="pyarrow")
+def read_predictions(path: str | Path, columns=None, prefixes=()) -> pd.DataFrame:
+    """Load the validated table ingest wrote (see :mod:`blindspot.io.schema`).
+
+    Parameters
+    ----------
+    path : str or Path
+    columns : collection of str, optional
+        Read only these columns (those the file holds) and those named with one of
+        ``prefixes``, in the file's order; every column when None. A stage that needs a
+        few columns of a million rows then leaves the texts on disk.
+    prefixes : sequence of str
+    """
+    if columns is None:
+        return pd.read_parquet(path, engine="pyarrow")
+    import pyarrow.parquet as pq
+
+    wanted = set(columns)
+    names = [n for n in pq.read_schema(path).names if n in wanted or str(n).startswith(tuple(prefixes))]
+    return pd.read_parquet(path, engine="pyarrow", columns=names)

@@ -23,13 +23,15 @@ from blindspot import baseline as recorded, paths
 from blindspot.compare import NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, read_baseline
 from blindspot.config import load_params
 from blindspot.io.readers import read_predictions
-from blindspot.io.schema import probability_matrix
+from blindspot.io.schema import PROBA_PREFIX, probability_matrix
 from blindspot.prior_shift import NO_BASELINE_REASON as NO_PRIOR_REASON, not_measured, prior_shift
 from blindspot.io.writers import write_metrics
 from blindspot.progress import Progress
 from blindspot.stages._runner import run
 
 WATCH_PREFIX = "watch__"
+# Columns of the canonical tables the comparison and the prior-shift check read (and proba__<class>).
+COLUMNS = ("id", "y_true", "y_pred", "confidence")
 NO_BASELINE_REASON = "no baseline: none configured and no previous audit recorded"
 
 
@@ -87,9 +89,12 @@ def main(log) -> str:
         write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": baseline.reason,
                                               "prior_shift": not_measured(why)})
         return f"{head}: not compared: {baseline.reason} -> {paths.COMPARE_METRICS}"
-    current = read_predictions(paths.PREDICTIONS)
+    # Only the columns a comparison reads (the texts and metadata stay on disk), of both versions.
+    current = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
+    baseline = replace(baseline, clean=baseline.clean[[c for c in baseline.clean.columns
+                                                       if c in COLUMNS or str(c).startswith(PROBA_PREFIX)]])
     # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
-    slices = read_predictions(paths.SLICES) if paths.SLICES.exists() else None
+    slices = read_predictions(paths.SLICES, ["id"], [WATCH_PREFIX]) if paths.SLICES.exists() else None
     if slices is None:
         log.warning("%s not found: comparing without watchlist slices", paths.SLICES)
     # Silent on small data; on large data (many classes, many slices) a line every few seconds.
