@@ -85,6 +85,9 @@ def test_the_lifecycle_closes_in_v3_and_opens_in_v4(walked):
     headline = _json(work, "HEAD", "metrics/headline.json")
     assert headline["blind_spots"]["new"] == len(new) and headline["gate"] == {"passed": 0, "n_failed": 2}
     assert _json(work, "HEAD~1", "metrics/headline.json")["gate"]["passed"] == 1  # the fix passes
+    from blindspot.headline import n_keys
+
+    assert f"{n_keys(headline)} for v2 to v4" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_gate_names_the_regression_as_the_readme_shows(walked):
