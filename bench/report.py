@@ -1,4 +1,4 @@
-"""Render bench/results/scale.json and peers.json into the tables of bench/README.md.
+"""Render bench/results/*.json (scale, scale_memory, scale_slope, compare_classes, peers) into bench/README.md.
 
     python bench/report.py
 
@@ -19,6 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "bench" / "README.md"
 SCALE = ROOT / "bench" / "results" / "scale.json"
 PEERS = ROOT / "bench" / "results" / "peers.json"
+MEMORY = ROOT / "bench" / "results" / "scale_memory.json"
+SLOPE = ROOT / "bench" / "results" / "scale_slope.json"
+CLASSES = ROOT / "bench" / "results" / "compare_classes.json"
+TARGET_LOCAL_PEAK_MIB = 1024.0  # 1M rows through engine=local: every stage under 1 GiB
+TARGET_CLASSES_MIB = 1000 / 1.048576  # compare at 100 classes: under 1 GB
 
 TARGET_SECONDS_1M = 120.0
 TARGET_PEAK_MIB_1M = 4 * 1024.0
@@ -126,6 +131,72 @@ def scale_tables(scale: dict) -> dict[str, str]:
     return {"scale": per_stage, "linear": linear, "scale-targets": targets + "\n\n" + note}
 
 
+# ------------------------------------------------------------------------------------ memory
+
+
+def memory_tables(mem: dict) -> dict[str, str]:
+    """Each stage at 1M rows with this checkout's code and the reference revision's, same run, same workspace."""
+    r = mem["runs"][0]
+    ref = r["reference"]
+    lines = [f"| stage ({size(r['n'])} rows) | peak, {mem['reference']} | peak, now | now / ref | time, "
+             f"{mem['reference']} | time, now | now / ref | outputs |", "|---|---|---|---|---|---|---|---|"]
+    for name, now in r["stages"].items():
+        was = ref["stages"][name]
+        lines.append(f"| {name} | {mib(was['peak_mib'])} | {mib(now['peak_mib'])} | "
+                     f"{now['peak_mib'] / was['peak_mib']:.2f} | {seconds(was['seconds'])} | {seconds(now['seconds'])} | "
+                     f"{now['seconds'] / was['seconds']:.2f} | {'identical' if now.get('identical') else '**differ**'} |")
+    lines.append(f"| **pipeline** (peak of any stage; sum of times) | **{mib(ref['peak_mib'])}** | **{mib(r['peak_mib'])}** | "
+                 f"**{r['peak_mib'] / ref['peak_mib']:.2f}** | **{seconds(ref['total_seconds'])}** | "
+                 f"**{seconds(r['total_seconds'])}** | **{r['total_seconds'] / ref['total_seconds']:.2f}** | |")
+    worst = max(r["stages"], key=lambda k: r["stages"][k]["peak_mib"])
+    lines += ["", "| target | measured | |", "|---|---|---|",
+              f"| 1M rows through engine=local: peak < 1 GiB (was 2.33 GiB) | {mib(r['peak_mib'])} ({worst}) | "
+              f"{met(r['peak_mib'] < TARGET_LOCAL_PEAK_MIB)} |",
+              f"| wall time no worse than the reference, same run | {r['total_seconds'] / ref['total_seconds']:.2f}x | "
+              f"{met(r['total_seconds'] <= ref['total_seconds'] * 1.05)} (within 5%: the machine is shared) |",
+              "", f"Measured {mem['measured_at']} on {mem['machine']['cpus']} CPUs; load average "
+              f"{r['loadavg_start'][0]:.1f} at the start, {r['loadavg_end'][0]:.1f} at the end."]
+    return {"memory": "\n".join(lines)}
+
+
+def slope_tables(slope: dict) -> dict[str, str]:
+    """Time and peak against rows, with the least-squares line ``seconds = a + b * millions of rows``."""
+    runs = sorted(slope["runs"], key=lambda r: r["n"])
+    lines = ["| rows | pipeline (sum of stages) | in-stage work | peak (stage) | seconds per million rows |",
+             "|---|---|---|---|---|"]
+    for r in runs:
+        inner = sum(st["inner_seconds"] or 0 for st in r["stages"].values())
+        worst = max(r["stages"], key=lambda k: r["stages"][k]["peak_mib"])
+        lines.append(f"| {size(r['n'])} | {seconds(r['total_seconds'])} | {seconds(inner)} | "
+                     f"{mib(r['peak_mib'])} ({worst}) | {r['total_seconds'] / (r['n'] / 1e6):.1f} |")
+    if len(runs) >= 2:
+        xs = [r["n"] / 1e6 for r in runs]
+        for label, ys in (("time", [r["total_seconds"] for r in runs]), ("peak", [r["peak_mib"] for r in runs])):
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+            a = my - b * mx
+            unit = (f"{b:.1f} s per million rows, {a:.1f} s fixed" if label == "time"
+                    else f"{b:.0f} MiB per million rows, {a:.0f} MiB fixed")
+            lines.append(f"\nLeast-squares line of the {label}: {unit}.")
+    lines.append(f"\nMeasured {slope['measured_at']} on {slope['machine']['cpus']} CPUs; load average "
+                 f"{runs[0]['loadavg_start'][0]:.1f} at the start, {runs[-1]['loadavg_end'][0]:.1f} at the end.")
+    return {"slope": "\n".join(lines)}
+
+
+def classes_tables(cls: dict) -> dict[str, str]:
+    lines = ["| classes K | cells of the joint table (4 K^3) | rows | tests | resident with the inputs | at most "
+             "during the comparison | peak of the process | time in `compare_predictions` |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in cls["runs"]:
+        lines.append(f"| {r['classes']} | {r['cells']:,} | {size(r['rows'])} | {r['n_tests']} | {mib(r['inputs_mib'])} | "
+                     f"{mib(r['during_mib'])} | {mib(r['peak_mib'])} | {seconds(r['seconds'])} |")
+    big = max(cls["runs"], key=lambda r: r["classes"])
+    lines += ["", "| target | measured | |", "|---|---|---|",
+              f"| compare at {big['classes']} classes < 1 GB | {mib(big['peak_mib'])} ({size(big['rows'])} rows, "
+              f"{big['n_boot']:,} replicates) | {met(big['peak_mib'] < TARGET_CLASSES_MIB)} |"]
+    return {"classes": "\n".join(lines)}
+
+
 # ------------------------------------------------------------------------------------ peers
 
 
@@ -205,6 +276,9 @@ def main() -> int:
         blocks.update(scale_tables(json.loads(SCALE.read_text())))
     if PEERS.exists():
         blocks.update(peers_tables(json.loads(PEERS.read_text())))
+    for path, tables in ((MEMORY, memory_tables), (SLOPE, slope_tables), (CLASSES, classes_tables)):
+        if path.exists():
+            blocks.update(tables(json.loads(path.read_text())))
     for name, body in blocks.items():
         text = replace_block(text, name, body)
     README.write_text(text, encoding="utf-8")

@@ -21,6 +21,7 @@ copy), the figure a first-time user waits for. Results go to
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -53,17 +54,47 @@ SYNTH_OVERRIDES = [
 PLANTED = {"predicate": {"specialty": "oncology"}, "error_gap": 0.2, "share": 0.1}
 
 
-def _env() -> dict:
-    return dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}", PYTHONPATH=str(ROOT),
+def _env(src: Path = ROOT / "src") -> dict:
+    # The checkout's own code first (the venv's editable install may point at another checkout).
+    return dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}", PYTHONPATH=f"{src}:{ROOT}",
                 DVC_NO_ANALYTICS="1", PYTHONHASHSEED="0")
 
 
-def timed(cmd: list[str] | str, cwd: Path) -> dict:
+def reference_src(rev: str) -> Path:
+    """``src/`` of git revision ``rev``, exported under ``bench/out/`` (the code the figures are set against)."""
+    sha = subprocess.run(["git", "rev-parse", "--short=12", rev], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    dest = OUT / f"ref-{sha}"
+    if not (dest / "src").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        subprocess.run(f"git archive {sha} src | tar -x -C {dest}", shell=True, cwd=ROOT, check=True)
+    return dest / "src"
+
+
+def stage_outputs(name: str) -> list[str]:
+    """The files and folders a stage of dvc.yaml writes (outs, metrics, plots)."""
+    spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][name]
+    return [next(iter(e)) if isinstance(e, dict) else e for key in ("outs", "metrics", "plots")
+            for e in spec.get(key, []) or []]
+
+
+def digest(ws: Path, names: list[str]) -> str:
+    """One sha256 over the bytes of every file under ``names`` in ``ws`` (sorted paths)."""
+    h = hashlib.sha256()
+    for name in names:
+        path = ws / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.exists() else []
+        for f in files:
+            h.update(str(f.relative_to(ws)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def timed(cmd: list[str] | str, cwd: Path, src: Path = ROOT / "src") -> dict:
     """Run ``cmd``; return wall seconds, the child's peak RSS (MiB) and its exit status."""
     # Output goes to files, not pipes: a child filling a pipe nobody reads until wait4 returns would hang.
     with tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), shell=isinstance(cmd, str), stdout=fout, stderr=ferr)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=_env(src), shell=isinstance(cmd, str), stdout=fout, stderr=ferr)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -131,24 +162,47 @@ def generate(n: int, seed: int, raw: Path) -> None:
     synth.write(synth.generate(n, seed=seed, mode="null"), raw / "synth_baseline.parquet")
 
 
-def run_size(n: int, seed: int) -> dict:
+def run_stage(name: str, cmd: str, ws: Path, n: int, ref: Path | None) -> tuple[dict, dict | None]:
+    """One stage with this checkout's code, after the reference code when there is one.
+
+    The reference runs first and its outputs' digest is kept: the current code must then
+    write the same bytes (``identical``), and both figures come from the same minute of a
+    shared machine. The later stages read the current code's outputs.
+    """
+    before = None
+    if ref is not None:
+        before = timed(cmd, ws, ref)
+        before["inner_seconds"] = _inner_seconds(before["log"])
+        before["digest"] = digest(ws, stage_outputs(name))
+    now = timed(cmd, ws)
+    now["inner_seconds"] = _inner_seconds(now["log"])
+    line = f"  n={n:>9,} {name:<10} {now['seconds']:8.2f} s  {now['peak_mib']:8.0f} MiB"
+    if before is not None:
+        now["identical"] = digest(ws, stage_outputs(name)) == before.pop("digest")
+        line += (f"   reference {before['seconds']:8.2f} s {before['peak_mib']:8.0f} MiB   outputs "
+                 f"{'identical' if now['identical'] else 'DIFFER'}")
+    print(line, flush=True)
+    return now, before
+
+
+def run_size(n: int, seed: int, ref: Path | None = None) -> dict:
     ws = workspace(n, seed)
     load_start = os.getloadavg()
     gen = timed([sys.executable, str(Path(__file__).resolve()), "--generate", str(n), "--seed", str(seed),
                  "--raw", str(ws / "data" / "raw")], ws)
     subprocess.run([sys.executable, "scripts/compose_params.py", *SYNTH_OVERRIDES], cwd=ws, env=_env(),
                    check=True, capture_output=True)
-    stages = {}
+    stages, reference = {}, {}
     for name, cmd in stage_commands():
-        stages[name] = timed(cmd, ws)
-        stages[name]["inner_seconds"] = _inner_seconds(stages[name]["log"])
-        print(f"  n={n:>9,} {name:<10} {stages[name]['seconds']:8.2f} s  {stages[name]['peak_mib']:8.0f} MiB"
-              f"  (in stage {stages[name]['inner_seconds']} s)", flush=True)
-    total = round(sum(s["seconds"] for s in stages.values()), 3)
-    peak = max(s["peak_mib"] for s in stages.values())
-    return {"n": n, "generate_seconds": gen["seconds"], "generate_peak_mib": gen["peak_mib"], "stages": stages,
-            "total_seconds": total, "peak_mib": peak, "loadavg_start": [round(x, 2) for x in load_start],
-            "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
+        stages[name], reference[name] = run_stage(name, cmd, ws, n, ref)
+    out = {"n": n, "generate_seconds": gen["seconds"], "generate_peak_mib": gen["peak_mib"], "stages": stages,
+           "total_seconds": round(sum(s["seconds"] for s in stages.values()), 3),
+           "peak_mib": max(s["peak_mib"] for s in stages.values()), "loadavg_start": [round(x, 2) for x in load_start],
+           "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
+    if ref is not None:
+        out["reference"] = {"stages": reference, "total_seconds": round(sum(s["seconds"] for s in reference.values()), 3),
+                            "peak_mib": max(s["peak_mib"] for s in reference.values())}
+    return out
 
 
 def bundled_cold(repeats: int = 3) -> dict:
@@ -182,6 +236,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--no-bundled", action="store_true", help="skip the cold run of the bundled pipeline")
+    parser.add_argument("--reference", metavar="REV", help="also run every stage with the code of git revision REV "
+                        "(first, in the same workspace): ratios and a byte-for-byte check of the outputs")
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)  # child mode: write the input files
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -189,9 +245,10 @@ def main(argv=None) -> int:
         generate(args.generate, args.seed, args.raw)
         return 0
     runs = []
+    ref = reference_src(args.reference) if args.reference else None
     for n in args.sizes:
-        print(f"scale: {n:,} rows", flush=True)
-        runs.append(run_size(n, args.seed))
+        print(f"scale: {n:,} rows" + (f" (reference: {args.reference} in {ref.parent.name})" if ref else ""), flush=True)
+        runs.append(run_size(n, args.seed, ref))
     bundled = None
     if not args.no_bundled:
         print("scale: bundled 979-review pipeline, cold", flush=True)
@@ -203,6 +260,7 @@ def main(argv=None) -> int:
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "measured_at": time.strftime("%Y-%m-%d"),
+        "reference": args.reference,
         "runs": runs,
         "bundled_cold": bundled,
     }
