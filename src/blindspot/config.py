@@ -367,11 +367,37 @@ class GateConfig:
     floors: Dict[str, Optional[float]] = field(default_factory=dict)
 
 
+ENGINES = ("local", "dask")
+
+
+@dataclass
+class DaskConfig:
+    """The Dask cluster of ``engine: dask`` (:mod:`blindspot.engine`); unused with ``engine: local``."""
+
+    # tcp://host:8786 of a running scheduler; null starts a LocalCluster on this machine for the run.
+    scheduler_address: Optional[str] = None
+    # The LocalCluster's worker processes, threads in each, and memory each may use ("2GB", or bytes).
+    n_workers: int = 2
+    threads_per_worker: int = 1
+    memory_limit: str = "2GB"
+
+    _ranges = (
+        ("n_workers", at_least(1), "at least 1"),
+        ("threads_per_worker", at_least(1), "at least 1"),
+    )
+
+    def __post_init__(self):
+        _check_own_ranges(self, "dask.")
+
+
 @dataclass
 class Config:
     """The whole of ``params.yaml``."""
 
     seed: int = 20261122
+    # Where ingest's row-level work runs: local (this process) or dask (the cluster of the dask section).
+    engine: str = "local"
+    dask: DaskConfig = field(default_factory=DaskConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     stats: StatsConfig = field(default_factory=StatsConfig)
@@ -383,7 +409,8 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     gate: GateConfig = field(default_factory=GateConfig)
 
-    _ranges = (("seed", at_least(0), "an integer >= 0 (numpy seeds are non-negative)"),)
+    _ranges = (("seed", at_least(0), "an integer >= 0 (numpy seeds are non-negative)"),
+               ("engine", lambda v: v in ENGINES, "one of " + ", ".join(ENGINES)))
 
     def __post_init__(self):
         _check_own_ranges(self, "")
@@ -391,7 +418,7 @@ class Config:
 
 # Every single-value range, as (dotted key, test, what it must be), in the order they are checked.
 _RANGED_SECTIONS = (("", Config), ("stats.", StatsConfig), ("ingest.", IngestConfig), ("slices.", SlicesConfig),
-                    ("calibration.", CalibrationConfig), ("report.", ReportConfig))
+                    ("calibration.", CalibrationConfig), ("report.", ReportConfig), ("dask.", DaskConfig))
 RANGES: tuple = tuple((prefix + name, ok, expected) for prefix, cls in _RANGED_SECTIONS for name, ok, expected in cls._ranges)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from blindspot.config import IngestConfig, ModelConfig
 from blindspot.errors import InputError
-from blindspot.io.readers import Limits, read_raw
+from blindspot.io.readers import Limits, RawTable, read_raw
 from blindspot.io.schema import REASONS, Validated, validate
 
 
@@ -22,10 +22,29 @@ def ingest_file(model: ModelConfig, ingest: IngestConfig, *, contract_only: bool
     metadata and no rejected row's other fields, e.g. the compare stage's baseline): a
     Parquet file holding every contract column is read without its other columns.
     """
+    return validate_table(read_input(model, ingest, contract_only=contract_only), model, ingest)
+
+
+def read_input(model: ModelConfig, ingest: IngestConfig, *, contract_only: bool = False,
+               record_offset: int = 0) -> RawTable:
+    """The raw records of ``model.path`` (see :func:`ingest_file`).
+
+    ``record_offset``: records numbered after that many (a partition of a larger input,
+    engine=dask), so that every record number is the one the whole input gives it.
+    """
     mapping = () if model.probability_prefix or model.columns.probabilities is None else (model.columns.probabilities,)
     limits = Limits(max_field_bytes=ingest.max_field_bytes, max_record_bytes=ingest.max_record_bytes, exempt=mapping)
     table = read_raw(model.path, model.format, limits=limits,
                      columns=contract_columns(model, ingest.classes) if contract_only and not model.metadata else None)
+    if record_offset:
+        table.record = table.record + record_offset
+        for entry in table.unparsed:
+            entry["record"] += record_offset
+    return table
+
+
+def validate_table(table: RawTable, model: ModelConfig, ingest: IngestConfig) -> Validated:
+    """:func:`~blindspot.io.schema.validate` of ``table`` under the contract and the ingest rules."""
     return validate(
         table,
         path=model.path,

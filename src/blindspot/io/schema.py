@@ -834,15 +834,38 @@ def _duplicate_ids(rows: _Rows, out: _Rejections) -> None:
     else:
         ids = pd.Series([f"row-{k}" for k in rows.table.record], dtype=object)
     rows.ids = ids
-    record = rows.table.record
     alive = out.alive
-    live_ids = ids[alive]
     dup = np.zeros(rows.n, bool)
-    dup[np.flatnonzero(alive)] = live_ids.duplicated(keep="first").to_numpy()
-    first_of = (pd.Series(record[np.flatnonzero(alive)], index=live_ids.to_numpy()).groupby(level=0).first()
-                if dup.any() else None)
+    dup[np.flatnonzero(alive)], first_of = first_uses(ids[alive], rows.table.record[np.flatnonzero(alive)])
     out.flag(dup, "duplicate_id", rows.required.get("id", "id"),
-             lambda i: f"id {ids.iat[i]!r} already used by record {int(first_of[ids.iat[i]])}")
+             lambda i: duplicate_detail(ids.iat[i], first_of[ids.iat[i]]))
+
+
+def first_uses(ids: pd.Series, record: np.ndarray) -> tuple[np.ndarray, pd.Series | None]:
+    """The duplicate_id rule over rows otherwise fine, in record order: the first use of an id is kept.
+
+    Parameters
+    ----------
+    ids : Series of str, shape (n,)
+    record : ndarray of int, shape (n,)
+        Each row's record number, increasing.
+
+    Returns
+    -------
+    dup : ndarray of bool, shape (n,)
+        The rows whose id an earlier row already used.
+    first_of : Series of int, indexed by id, or None
+        The record of each id's first use (None when no id repeats). engine=dask applies the same
+        rule across partitions (:mod:`blindspot.engine.merge`).
+    """
+    dup = ids.duplicated(keep="first").to_numpy()
+    first_of = pd.Series(record, index=ids.to_numpy()).groupby(level=0).first() if dup.any() else None
+    return dup, first_of
+
+
+def duplicate_detail(id_text, first_record) -> str:
+    """The detail of a duplicate_id rejection."""
+    return f"id {id_text!r} already used by record {int(first_record)}"
 
 
 RowCheck = Callable[[_Rows, _Rejections], None]
@@ -899,13 +922,23 @@ def _unparsed_rows(table: RawTable) -> list[dict]:
                           u["detail"], u["raw"]) for u in table.unparsed]
 
 
+def raw_record(table: RawTable, i: int):
+    """Row ``i`` of ``table`` as read (the parsed object for JSON), for its line in rejected.jsonl."""
+    return table.objects[i] if table.objects is not None else {k: v for k, v in table.frame.iloc[i].items()}
+
+
+def rejected_row(record, line, reason, field_name, detail, raw) -> dict:
+    """One line of rejected.jsonl (engine=dask writes a duplicate found across partitions with it)."""
+    return _rejected_row(record, line, reason, field_name, detail, raw)
+
+
 def _rejected_rows(rows: _Rows, out: _Rejections) -> list[dict]:
     """Every rejected record, verbatim with its first reason, by record number."""
-    table, frame = rows.table, rows.frame
+    table = rows.table
     rejected = []
     for i in np.flatnonzero(~out.alive):
-        raw = table.objects[i] if table.objects is not None else {k: v for k, v in frame.iloc[i].items()}
-        rejected.append(_rejected_row(table.record[i], table.line[i], out.reason[i], out.field[i], out.detail[i], raw))
+        rejected.append(_rejected_row(table.record[i], table.line[i], out.reason[i], out.field[i], out.detail[i],
+                                      raw_record(table, i)))
     rejected += _unparsed_rows(table)
     rejected.sort(key=lambda r: r["record"])
     return rejected

@@ -1,4 +1,9 @@
-"""Stage ingest: predictions file -> validated Parquet, rejected rows, accounting."""
+"""Stage ingest: predictions file -> validated Parquet, rejected rows, accounting.
+
+``engine: dask`` validates the partitions of a Parquet directory or glob on a Dask cluster
+(:mod:`blindspot.engine.ingest`) and writes the same files, byte for byte. Only ingest is
+distributed so far: every later stage reads data/interim/predictions.parquet as before.
+"""
 
 from blindspot import paths
 from blindspot.config import load_params
@@ -16,7 +21,11 @@ def main(log) -> str:
     if not source.is_absolute() and source.parts[:2] != ("data", "raw"):
         log.warning("%s is not under data/raw/, the stage's DVC dependency: `dvc repro` will not notice it change",
                     source)
-    result = ingest_file(cfg.model, cfg.ingest)
+    if cfg.engine == "dask":
+        from blindspot.engine.ingest import ingest_dask
+        result = ingest_dask(cfg.model, cfg.ingest, cfg.dask)
+    else:
+        result = ingest_file(cfg.model, cfg.ingest)
     if result.notes.get("bom_stripped"):
         log.info("%s starts with a UTF-8 byte-order mark: skipped (bom_stripped in %s)", cfg.model.path,
                  paths.INGEST_METRICS)

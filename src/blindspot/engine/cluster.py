@@ -1,0 +1,50 @@
+"""A Dask client for one stage run: a LocalCluster of worker processes, or a running scheduler."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Iterator
+
+from blindspot.config import DaskConfig
+from blindspot.errors import ConfigError
+
+CONNECT_TIMEOUT_S = 10
+
+
+@contextlib.contextmanager
+def dask_client(cfg: DaskConfig) -> Iterator:
+    """A ``distributed.Client``, closed (and its LocalCluster stopped) on leaving.
+
+    Parameters
+    ----------
+    cfg : DaskConfig
+        ``scheduler_address`` set: connect to that scheduler (its workers must import the same
+        blindspot). Null: start ``n_workers`` worker processes (not threads: validation holds the
+        GIL) of ``threads_per_worker`` threads and ``memory_limit`` each, with no dashboard.
+
+    Raises
+    ------
+    ConfigError
+        No scheduler answers at ``scheduler_address`` within :data:`CONNECT_TIMEOUT_S` seconds:
+        one line naming the address.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    # Dask logs every worker start and stop at INFO: a stage prints its own summary only.
+    with dask.config.set({"logging.distributed": "error", "distributed.admin.tick.limit": "1h"}):
+        if cfg.scheduler_address:
+            try:
+                client = Client(cfg.scheduler_address, timeout=f"{CONNECT_TIMEOUT_S}s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ConfigError(f"dask.scheduler_address {cfg.scheduler_address!r}: no Dask scheduler answered "
+                                  f"within {CONNECT_TIMEOUT_S} s ({reason[:160]})") from None
+            with client:
+                yield client
+            return
+        with LocalCluster(n_workers=cfg.n_workers, threads_per_worker=cfg.threads_per_worker,
+                          memory_limit=cfg.memory_limit, processes=True, dashboard_address=None,
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            yield client
