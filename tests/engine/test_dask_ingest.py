@@ -108,3 +108,30 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "tcp://127.0.0.1:9" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_partitions_in_sorted_path_order_numbered_as_one_input(tmp_path):
+    from blindspot.engine.partitions import partition_files, plan
+
+    frame = predictions().head(30)
+    (tmp_path / "b").mkdir()
+    frame.iloc[:10].to_parquet(tmp_path / "b" / "x.parquet", index=False)
+    frame.iloc[10:].to_parquet(tmp_path / "a.parquet", index=False)
+    frame.iloc[:0].to_parquet(tmp_path / "a0.parquet", index=False)  # no rows: left out
+    (tmp_path / "_SUCCESS").write_text("")
+    parts = plan(partition_files(str(tmp_path)))
+    assert [(Path(p.path).name, p.offset, p.rows) for p in parts] == [("a.parquet", 0, 20), ("x.parquet", 20, 10)]
+    assert [Path(p).name for p in partition_files(str(tmp_path / "*.parquet"))] == ["a.parquet", "a0.parquet"]
+
+
+def test_partitions_with_other_columns_are_refused(tmp_path):
+    from blindspot.engine.partitions import partition_files, plan
+    from blindspot.errors import InputError
+
+    frame = predictions().head(20)
+    frame.iloc[:10].to_parquet(tmp_path / "p0.parquet", index=False)
+    frame.iloc[10:].drop(columns=["platform"]).to_parquet(tmp_path / "p1.parquet", index=False)
+    with pytest.raises(InputError, match="columns differ from those of the first partition"):
+        plan(partition_files(str(tmp_path)))
+    with pytest.raises(InputError, match="no Parquet file found"):
+        partition_files(str(tmp_path / "*.csv"))

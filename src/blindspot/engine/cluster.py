@@ -21,7 +21,7 @@ def dask_client(cfg: DaskConfig) -> Iterator:
     cfg : DaskConfig
         ``scheduler_address`` set: connect to that scheduler (its workers must import the same
         blindspot). Null: start ``n_workers`` worker processes (not threads: validation holds the
-        GIL) of ``threads_per_worker`` threads and ``memory_limit`` each, with no dashboard.
+        GIL) of ``threads_per_worker`` threads and ``memory_limit`` each, without the dashboard.
 
     Raises
     ------
@@ -29,22 +29,35 @@ def dask_client(cfg: DaskConfig) -> Iterator:
         No scheduler answers at ``scheduler_address`` within :data:`CONNECT_TIMEOUT_S` seconds:
         one line naming the address.
     """
-    import dask
+    import distributed  # noqa: F401 - configures its loggers on import: set the level after
+
+    # Dask logs every scheduler and worker event at INFO, which the stage's log would print: the
+    # stage prints its own summary only. The workers' own logs are silenced by silence_logs.
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with _connect(cfg) as client:
+            yield client
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _connect(cfg: DaskConfig) -> Iterator:
     from distributed import Client, LocalCluster
 
-    # Dask logs every worker start and stop at INFO: a stage prints its own summary only.
-    with dask.config.set({"logging.distributed": "error", "distributed.admin.tick.limit": "1h"}):
-        if cfg.scheduler_address:
-            try:
-                client = Client(cfg.scheduler_address, timeout=f"{CONNECT_TIMEOUT_S}s")
-            except (OSError, TimeoutError, ValueError) as exc:
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise ConfigError(f"dask.scheduler_address {cfg.scheduler_address!r}: no Dask scheduler answered "
-                                  f"within {CONNECT_TIMEOUT_S} s ({reason[:160]})") from None
-            with client:
-                yield client
-            return
+    if not cfg.scheduler_address:
         with LocalCluster(n_workers=cfg.n_workers, threads_per_worker=cfg.threads_per_worker,
                           memory_limit=cfg.memory_limit, processes=True, dashboard_address=None,
                           silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             yield client
+        return
+    try:
+        client = Client(cfg.scheduler_address, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"dask.scheduler_address {cfg.scheduler_address!r}: no Dask scheduler answered "
+                          f"within {CONNECT_TIMEOUT_S} s ({reason[:160]})") from None
+    with client:
+        yield client

@@ -84,6 +84,22 @@ def _retype_metadata(parts: list, results: list, keep: list, clean: pd.DataFrame
         clean[META_PREFIX + str(name)] = _normalise_metadata(values[name].reset_index(drop=True), True).to_numpy()
 
 
+def _contiguous(frame: pd.DataFrame) -> None:
+    """Each Arrow-backed column of ``frame`` (its text) as one chunk, in place.
+
+    Concatenating partitions leaves a text column in one Arrow chunk per partition; the Parquet
+    writer ends a data page at each chunk, so the file's bytes would differ from the local engine's
+    (same values, other pages). One chunk is the layout the local engine's table has.
+    """
+    import pyarrow as pa
+
+    for name in frame.columns:
+        array = frame[name].array
+        if isinstance(array, pd.arrays.ArrowStringArray) and array.__arrow_array__().num_chunks > 1:
+            single = pa.chunked_array([array.__arrow_array__().combine_chunks()])
+            frame[name] = pd.Series(pd.arrays.ArrowStringArray(single), dtype=frame[name].dtype, index=frame.index)
+
+
 def merge(parts: list, results: list, id_field: str, fetch: Fetch) -> Validated:
     """The partitions' results (in record order) as one :class:`Validated`, as the local engine gives it.
 
@@ -105,6 +121,7 @@ def merge(parts: list, results: list, id_field: str, fetch: Fetch) -> Validated:
     frames = [c[k].reset_index(drop=True) if not k.all() else c for c, k in used] or [results[0]["clean"]]
     agree = all(len({str(f[META_PREFIX + str(m)].dtype) for f in frames}) == 1 for m in metadata)
     clean = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    _contiguous(clean)
     if metadata and (rejected or not agree):  # rows removed after typing, or partitions typed apart
         _retype_metadata(parts, results, keep, clean, metadata, fetch)
     for r in results:
