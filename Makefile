@@ -57,7 +57,7 @@ EXAMPLE_UCI := reports/examples/sentences_uci
 example-uci: $(STAMP)
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	cp -R conf scripts src dvc.yaml .dvcignore "$$tmp"/; \
-	mkdir -p "$$tmp/data/raw/predictions"; \
+	mkdir -p "$$tmp/data/raw/predictions" "$$tmp/baseline"; cp baseline/README.md "$$tmp/baseline/"; \
 	cp data/raw/predictions/uci_sentences.jsonl "$$tmp/data/raw/predictions/"; \
 	(cd "$$tmp" && python scripts/compose_params.py model=uci_sentences \
 	  && dvc init -q --no-scm && PYTHONPATH="$$tmp/src" dvc repro -q); \
