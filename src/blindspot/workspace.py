@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence
 
+from blindspot import gitrev
 from blindspot.errors import BlindspotError, InputError
 
 # What init refuses to overwrite without --force (the user's own pipeline, config or params).
@@ -41,8 +42,7 @@ DVC_CONFIG = {
 }
 # Lines the workspace's .gitignore needs: generated pages and reports that are not outputs of
 # a stage, the stages' cached intermediates, and the byte-code Hydra leaves beside the plugin.
-GITIGNORE = ("/dvc_plots/", "/data/interim", "/reports/gate.md", "/reports/gate.junit.xml",
-             "/reports/history.html", "/reports/history.sqlite", "__pycache__/")
+GITIGNORE = ("/dvc_plots/", "/data/interim", "/reports/history.html", "/reports/history.sqlite", "__pycache__/")
 INPUT_DIR = "data/raw"  # the inputs' folder: a dependency of the stages that read them
 FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet")
 # A Hydra override value that needs no quotes: a plain word or path that Hydra would not read
@@ -107,11 +107,11 @@ def pipeline_paths(dvc_yaml: Path) -> tuple[set, set]:
     """(every stage's dependencies, every stage's outputs, metrics and plots) of a ``dvc.yaml``, as paths."""
     import yaml
 
+    from blindspot.stages._runner import listing
+
     stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))["stages"].values()
-    def names(items):
-        return {item if isinstance(item, str) else next(iter(item)) for item in items or ()}
-    deps = set().union(*(names(stage.get("deps")) for stage in stages))
-    outs = set().union(*(names(stage.get(kind)) for stage in stages for kind in ("outs", "metrics", "plots")))
+    deps = set().union(*(listing(stage.get("deps")) for stage in stages))
+    outs = set().union(*(listing(stage.get(kind)) for stage in stages for kind in ("outs", "metrics", "plots")))
     return deps, outs
 
 
@@ -197,8 +197,8 @@ def stage_env() -> dict:
 
 
 def _git_toplevel(root: Path) -> Optional[Path]:
-    proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True)
-    return Path(proc.stdout.strip()).resolve() if proc.returncode == 0 else None
+    top = gitrev.git(root, "rev-parse", "--show-toplevel")
+    return None if top is None else Path(top.strip()).resolve()
 
 
 def _set_dvc_config(root: Path) -> None:
@@ -470,8 +470,7 @@ def tracked_by(root: Path, path: str) -> Optional[str]:
     for candidate in (Path(path), *Path(path).parents):
         if candidate != Path(".") and (root / f"{candidate}.dvc").is_file():
             return "dvc"
-    proc = subprocess.run(["git", "ls-files", "--error-unmatch", "--", path], cwd=root, capture_output=True)
-    return "git" if proc.returncode == 0 else None
+    return "git" if gitrev.git(root, "ls-files", "--error-unmatch", "--", path) is not None else None
 
 
 def _check_workspace(root: Path) -> None:
@@ -481,8 +480,7 @@ def _check_workspace(root: Path) -> None:
 
 
 def _check_commit(root: Path) -> None:
-    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=root, capture_output=True)
-    if proc.returncode != 0:
+    if gitrev.commit_of(root, "HEAD") is None:
         raise BlindspotError(f"`dvc exp run` starts from a git commit and this repository has none yet: commit the "
                              f"workspace (`{commit_command(root)}`), then run this command again")
 

@@ -35,7 +35,7 @@ def _dvc_yaml() -> Path:
     return here if here.is_file() else SOURCE_DVC_YAML
 
 
-def _listing(entries) -> list[str]:
+def listing(entries) -> list[str]:
     """Paths of a dvc.yaml deps/outs/metrics/plots list (entries may be ``{path: options}``)."""
     out = []
     for entry in entries or []:
@@ -59,8 +59,8 @@ def stage_io(name: str, dvc_yaml: Optional[Path] = None) -> Optional[dict]:
         stage = yaml.safe_load((dvc_yaml or _dvc_yaml()).read_text(encoding="utf-8"))["stages"][name]
     except (OSError, KeyError, TypeError, ValueError):
         return None
-    reads = [p for p in _listing(stage.get("deps")) if not p.startswith("src/")]
-    writes = _listing(stage.get("outs")) + _listing(stage.get("metrics")) + _listing(stage.get("plots"))
+    reads = [p for p in listing(stage.get("deps")) if not p.startswith("src/")]
+    writes = listing(stage.get("outs")) + listing(stage.get("metrics")) + listing(stage.get("plots"))
     params = [p for entry in stage.get("params") or [] for p in (entry if isinstance(entry, dict) else [entry])]
     return {"reads": reads, "writes": writes, "params": [str(p) for p in params]}
 
