@@ -92,11 +92,12 @@ def _changed_since(root: Path, commit: str, path: str) -> Optional[str]:
     return None if digest_of(root / path, "md5") == md5 else "its content differs from the one its .dvc file recorded"
 
 
-def _committed_params(root: Path, commit: str, rev: str) -> dict:
+def _committed_params(root: Path, commit: str, rev: str, copies: Mapping[Path, Optional[bytes]]) -> dict:
+    """The committed audit's params; ``copies`` (:data:`COPIED`'s files as committed) must hold its findings."""
     import yaml
 
     text = gitrev.show(root, commit, paths.PARAMS.as_posix())
-    if text is None or gitrev.show(root, commit, paths.FINDINGS.as_posix()) is None:
+    if text is None or copies[COPIED[paths.FINDINGS]] is None:
         raise BlindspotError(f"--rev {rev} ({commit[:12]}): no audit is committed there ({paths.PARAMS} and "
                              f"{paths.FINDINGS} are not both in it); commit an audit first (dvc repro, git commit)")
     params = yaml.safe_load(text) or {}
@@ -118,7 +119,8 @@ def record(root: Path, rev: str = "HEAD") -> Record:
     commit = gitrev.commit_of(root, rev)
     if commit is None:
         raise BlindspotError(f"--rev {rev}: not a commit of the git repository at {root.resolve()}")
-    params = _committed_params(root, commit, rev)
+    copies = {dst: gitrev.show(root, commit, src.as_posix()) for src, dst in COPIED.items()}
+    params = _committed_params(root, commit, rev, copies)
     model = {k: params["model"].get(k) for k in MODEL_KEYS}
     path = str(model["path"])
     if not (root / path).is_file():
@@ -131,7 +133,7 @@ def record(root: Path, rev: str = "HEAD") -> Record:
     date, subject = gitrev.describe(root, commit)
     rec = Record(name=str(model["name"]), rev=rev, commit=commit, committed=date, subject=subject, model=model,
                  input_sha256=sha256_of(root / path))
-    _write(root, rec, {dst: gitrev.show(root, commit, src.as_posix()) for src, dst in COPIED.items()})
+    _write(root, rec, copies)
     # Staged, because `dvc exp run` leaves untracked files out of the experiment it runs: an unstaged record
     # would be invisible to the compare stage. It is committed with the next audit.
     if gitrev.git(root, "add", "--all", "--", RECORD_DIR.as_posix()) is None:
