@@ -130,3 +130,25 @@ def test_accounting_holds_under_any_corruption(tmp_path_factory, edits):
     assert set(r["reason"] for r in result.rejected) <= set(REASONS)
     assert sorted(result.clean["record"].tolist() + [r["record"] for r in result.rejected]) == list(range(1, 31))
     assert result.clean["id"].is_unique
+
+
+def test_predictions_batches_concatenate_to_the_table_read_whole(tmp_path):
+    """Batches of the validated table hold the same columns, dtypes and values as read_predictions."""
+    import pandas as pd
+
+    from blindspot.io.readers import predictions_batches, read_predictions
+    from blindspot.io.writers import write_parquet
+
+    n = 1000
+    frame = pd.DataFrame({"id": pd.array([f"r{i}" for i in range(n)], dtype="string[pyarrow]"),
+                          "text": pd.array([f"text {i % 7}" for i in range(n)], dtype="string[pyarrow]"),
+                          "y_true": (pd.RangeIndex(n) % 3).astype("int8"),
+                          "proba__a": [i / n for i in range(n)], "proba__b": [1 - i / n for i in range(n)],
+                          "meta__m": ["x" if i % 2 else None for i in range(n)]})
+    path = write_parquet(tmp_path / "p.parquet", frame)
+    whole = read_predictions(path, ["id", "text", "meta__m"], ["proba__"])
+    batches = list(predictions_batches(path, ["id", "text", "meta__m"], ["proba__"], batch_rows=300))
+    assert [len(b) for b in batches] == [300, 300, 300, 100]
+    pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True), whole)
+    assert list(whole.columns) == ["id", "text", "proba__a", "proba__b", "meta__m"]
+    assert list(predictions_batches(write_parquet(tmp_path / "e.parquet", frame.iloc[:0]), ["id"])) == []
