@@ -1,0 +1,111 @@
+"""One function over the validated table's batches of rows, in this process or on Dask workers.
+
+The stages after ingest keep per-row work that reads text (the text detectors, the repeated-text
+digests) in functions of one batch of rows: ``fn(frame) -> result``, where ``frame`` holds some
+columns of consecutive rows and ``result`` is small per-row data (bool and int columns, digests) or
+a count table. :func:`map_batches` applies such a function to the whole table and returns the
+results in row order, so the stage reduces them the same way whichever engine ran them:
+
+- ``engine: local`` reads ``batch_rows`` rows at a time here (:func:`~blindspot.io.readers.predictions_batches`);
+  the texts of one batch are in memory at a time.
+- ``engine: dask`` sends one task per Parquet row group of the file (ingest writes row groups of a
+  bounded size) to the cluster; a worker reads its row group itself and returns ``fn``'s result.
+  Workers must see the file at the same path: true of a LocalCluster, and of a cluster whose
+  workers share the workspace's file system.
+
+Results must not depend on where the batches start and end (a per-row function, or a table whose
+merge is exact); the tests of each caller check this with batches of a few rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from blindspot.io.readers import PREDICTION_BATCH_ROWS, predictions_batches
+
+# Row groups in flight per worker thread: enough to keep workers busy, few enough that the
+# finished results waiting for their turn stay small on the driver.
+_IN_FLIGHT_PER_THREAD = 2
+
+
+def _row_group(path: str, index: int, columns: Sequence[str], prefixes: Sequence[str], fn: Callable):
+    """``fn`` of row group ``index`` of ``path`` (runs on a worker), dtypes as read_predictions gives."""
+    import pyarrow.parquet as pq
+
+    from blindspot.io.readers import _wanted
+
+    with pq.ParquetFile(path) as source:
+        frame = source.read_row_group(index, columns=_wanted(path, columns, prefixes)).to_pandas()
+    return fn(frame)
+
+
+def _on_dask(path: Path, columns, prefixes, fn: Callable, cfg, progress) -> list:
+    import pyarrow.parquet as pq
+
+    from blindspot.engine.cluster import dask_client
+
+    with pq.ParquetFile(path) as source:
+        groups = [source.metadata.row_group(i).num_rows for i in range(source.metadata.num_row_groups)]
+    results, done = [None] * len(groups), 0
+    # Task keys name the function and this call: two calls in one session must not share keys.
+    tag = f"batch-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
+    with dask_client(cfg) as client:
+        from distributed import wait
+
+        threads = max(1, sum(client.nthreads().values()))
+        pending, submitted = {}, 0
+        # Submitted in order and bounded in number; each result is taken as soon as it is ready.
+        while submitted < len(groups) or pending:
+            while submitted < len(groups) and len(pending) < threads * _IN_FLIGHT_PER_THREAD:
+                future = client.submit(_row_group, str(path), submitted, list(columns), list(prefixes), fn,
+                                       key=f"{tag}-{submitted}", pure=False)
+                pending[future] = submitted
+                submitted += 1
+            finished = wait(list(pending), return_when="FIRST_COMPLETED").done
+            for future in finished:
+                k = pending.pop(future)
+                results[k] = future.result()
+                future.release()
+                done += groups[k]
+                if progress is not None:
+                    progress.update(done)
+    return results
+
+
+def map_batches(path: str | Path, columns: Sequence[str], fn: Callable, *, prefixes: Sequence[str] = (),
+                engine: str = "local", dask=None, batch_rows: int = PREDICTION_BATCH_ROWS,
+                progress=None) -> list:
+    """``fn`` of every batch of rows of the validated table, in row order.
+
+    Parameters
+    ----------
+    path : str or Path
+        The validated table (``data/interim/predictions.parquet``).
+    columns : sequence of str
+        Columns ``fn`` reads (and those starting with one of ``prefixes``).
+    fn : callable
+        ``fn(frame) -> result``: a module-level function (Dask pickles it by name).
+    engine : {"local", "dask"}
+    dask : DaskConfig, optional
+        The cluster, with ``engine="dask"``.
+    batch_rows : int
+        Rows per batch with ``engine="local"`` (Dask's batches are the file's row groups).
+    progress : Progress, optional
+        Updated with the rows done after each batch.
+
+    Returns
+    -------
+    list
+        One result per batch, the first rows' first; empty for a table with no row.
+    """
+    if engine == "dask":
+        return _on_dask(Path(path), columns, prefixes, fn, dask, progress)
+    results, done = [], 0
+    for frame in predictions_batches(path, columns, prefixes, batch_rows=batch_rows):
+        results.append(fn(frame))
+        done += len(frame)
+        if progress is not None:
+            progress.update(done)
+    return results
