@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Sequence
 
 from blindspot.io.readers import PREDICTION_BATCH_ROWS, predictions_batches
 
