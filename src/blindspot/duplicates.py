@@ -25,12 +25,21 @@ new text. :func:`duplicate_accuracy` measures that, for ``metrics/profile.json``
   stage need not import ``scipy.stats``;
 - label conflicts: groups whose rows carry more than one gold label (the same text
   labelled two ways is label noise, whatever the model does).
+
+Grouping without holding the texts: :func:`text_digests` gives each row a 128-bit digest
+of its text as given and of its normalised text, one batch of rows at a time, and
+:func:`digest_codes` groups rows on the digests of the whole table; the counts then come
+from the group codes alone (:func:`duplicate_accuracy_of_groups`). The stage so keeps
+32 bytes a row instead of the texts. :func:`group_codes` is the same grouping on texts
+held in memory, kept as the reference the digests are tested against.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from blindspot.results.estimate import Estimate
 from blindspot.stats import wilson_interval
@@ -39,6 +48,16 @@ from blindspot.stats import wilson_interval
 NORMALISATION = "casefold_collapse_whitespace"
 #: The test behind ``easier_p_value`` (written into the metrics file): one row per repeated text.
 EASIER_TEST = "fisher_exact_one_sided_first_row_per_group"
+
+
+#: One text digest: 16 bytes (two independent 64-bit hashes side by side), compared as raw bytes.
+DIGEST = np.dtype("V16")
+# Two keys make two independent SipHash-2-4 functions (pandas.util.hash_array, vectorised in C).
+_HASH_KEYS = ("blindspot-dup-k1", "blindspot-dup-k2")
+# Texts that " ".join(t.casefold().split()) changes beyond lower-casing ASCII letters, when they
+# are ASCII: a whitespace byte other than a single space (Python's str.split also splits on the
+# separators \x1c-\x1f), two spaces in a row, or a space at either end.
+_IRREGULAR_SPACE = r"[\t-\r\x1c-\x1f]|  |^ | $"
 
 
 def normalise_text(text: str) -> str:
@@ -60,15 +79,110 @@ def group_codes(texts) -> np.ndarray:
         Equal codes for texts equal after normalisation, numbered 0, 1, ... in order of
         first appearance (so the first row of group ``g`` comes before that of ``g + 1``).
     """
-    texts = pd.Series(texts)
-    if not isinstance(texts.dtype, pd.StringDtype):
-        texts = texts.astype("str")
+    texts = _as_strings(texts)
     # Normalise each distinct text once (a duplicate-heavy set pays for its distinct texts only).
     exact, distinct = pd.factorize(texts.fillna(""))
     # tolist() converts the Arrow strings in one call (iterating the Index converts one at a time).
     keys = np.asarray([normalise_text(t) for t in distinct.tolist()], dtype=object)
     normalised, _ = pd.factorize(keys)
     return normalised.astype(np.int64)[exact] if len(exact) else np.zeros(0, dtype=np.int64)
+
+
+def _as_strings(texts) -> pd.Series:
+    texts = pd.Series(texts)
+    return texts if isinstance(texts.dtype, pd.StringDtype) else texts.astype("str")
+
+
+def _arrow_strings(texts) -> pa.Array:
+    """``texts`` as one Arrow large_string array, missing values as ""."""
+    arr = pa.array(_as_strings(texts).fillna("").array)
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr.cast(pa.large_string())
+
+
+def normalised_texts(texts) -> np.ndarray:
+    """:func:`normalise_text` of every text, without a Python call for most of them.
+
+    An ASCII text whose only whitespace is single spaces between words normalises to
+    itself lower-cased, which Arrow does for the whole column; the others (accents,
+    tabs, new lines, repeated spaces) go through :func:`normalise_text` one by one.
+
+    Parameters
+    ----------
+    texts : array_like of str, shape (n,)
+        Missing values are read as the empty text.
+
+    Returns
+    -------
+    ndarray of object (str), shape (n,)
+    """
+    return _normalised(_arrow_strings(texts))
+
+
+def _normalised(arr: pa.Array) -> np.ndarray:
+    out = pc.ascii_lower(arr).to_numpy(zero_copy_only=False)
+    slow = pc.or_(pc.invert(pc.string_is_ascii(arr)), pc.match_substring_regex(arr, _IRREGULAR_SPACE))
+    rows = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
+    if rows.size:
+        out[rows] = [normalise_text(t) for t in arr.take(pa.array(rows, type=pa.int64())).to_pylist()]
+    return out
+
+
+def _hash128(values: np.ndarray) -> np.ndarray:
+    """Two keyed 64-bit hashes of each str of an object array, as one :data:`DIGEST` per value."""
+    halves = [pd.util.hash_array(values, encoding="utf8", hash_key=key, categorize=False) for key in _HASH_KEYS]
+    return np.stack(halves, axis=1).view(DIGEST).reshape(-1)
+
+
+def text_digests(texts) -> tuple[np.ndarray, np.ndarray]:
+    """128-bit digest of each text as given and after :func:`normalise_text`.
+
+    Equal texts get equal digests. Different texts get different ones but for a
+    collision, which no table can be expected to meet: the digest is two independent
+    keyed 64-bit hashes, as good as a random 128-bit value for texts not crafted
+    against the (public) keys, and among ``k`` distinct texts the chance that any two
+    of 2^128 equally likely values coincide is below ``k^2 / 2^129``: about 1.5e-25
+    for ten million distinct texts and 1.5e-21 for a billion. Only such a coincidence
+    could merge two groups and change a count, so grouping on digests reports the
+    numbers grouping on the texts does.
+
+    Parameters
+    ----------
+    texts : array_like of str, shape (n,)
+        One batch of rows; missing values are read as the empty text.
+
+    Returns
+    -------
+    exact, normalised : ndarray of :data:`DIGEST`, shape (n,)
+    """
+    arr = _arrow_strings(texts)
+    return _hash128(arr.to_numpy(zero_copy_only=False)), _hash128(_normalised(arr))
+
+
+def digest_codes(digests) -> np.ndarray:
+    """Integer group of each row, equal digests in one group, numbered by first appearance.
+
+    Parameters
+    ----------
+    digests : ndarray of :data:`DIGEST`, shape (n,)
+        The whole table's digests (:func:`text_digests` of every batch, concatenated).
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        As :func:`group_codes` numbers them: the first row of group ``g`` comes before
+        that of ``g + 1``.
+    """
+    digests = np.asarray(digests, dtype=DIGEST)
+    if not len(digests):
+        return np.zeros(0, dtype=np.int64)
+    # A sort, not a hash table: numpy hashes no 16-byte key, and pandas would read them as
+    # floats (all NaN patterns equal). np.unique numbers groups in digest order and gives
+    # each group's first row (a stable sort); renumber the groups by that row.
+    _, first, inverse = np.unique(digests, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[inverse.reshape(-1)]
 
 
 def fisher_greater_p(a: int, b: int, c: int, d: int) -> float:
@@ -119,11 +233,18 @@ def _accuracy(correct: int, n: int, level: float, empty_reason: str) -> dict:
 
 
 def duplicate_accuracy(texts, labels, correct, *, level: float) -> dict:
+    """:func:`duplicate_accuracy_of_groups` on the :func:`group_codes` of ``texts`` (array_like of str, shape (n,))."""
+    return duplicate_accuracy_of_groups(group_codes(texts), labels, correct, level=level)
+
+
+def duplicate_accuracy_of_groups(codes, labels, correct, *, level: float) -> dict:
     """Duplicate groups, label conflicts, and accuracy on duplicated against unique rows.
 
     Parameters
     ----------
-    texts : array_like of str, shape (n,)
+    codes : array_like of int, shape (n,)
+        Group of each row after normalisation, numbered by first appearance
+        (:func:`group_codes`, or :func:`digest_codes` of the normalised digests).
     labels : array_like, shape (n,)
         Gold labels (any hashable values).
     correct : array_like of bool, shape (n,)
@@ -146,11 +267,11 @@ def duplicate_accuracy(texts, labels, correct, *, level: float) -> dict:
         ``easier_p_value_reason`` when it cannot be computed); ``easier_test``,
         ``ci_level``.
     """
-    codes = group_codes(texts)
+    codes = np.asarray(codes, dtype=np.int64)
     correct = np.asarray(correct, dtype=bool)
     label_codes, levels = pd.factorize(pd.Series(labels), use_na_sentinel=False)
     if not (len(codes) == len(correct) == len(label_codes)):
-        raise ValueError(f"texts, labels and correct must have one entry per row. "
+        raise ValueError(f"codes, labels and correct must have one entry per row. "
                          f"Got {len(codes)}, {len(label_codes)} and {len(correct)} instead.")
     n_groups = int(codes.max()) + 1 if codes.size else 0
     size = np.bincount(codes, minlength=n_groups)

@@ -3,18 +3,23 @@
 Named ``profiling`` (not ``profile``) so it never shadows the standard library module.
 :func:`profile_predictions` assembles ``metrics/profile.json`` from these pieces and
 :func:`blindspot.metrics.classification_report`.
+
+The texts are read once, a batch of rows at a time (:func:`text_rows`), and only what the
+profile needs of each row is kept: its length in words and characters and two 128-bit
+digests (:class:`TextRows`, 40 bytes a row), so memory does not grow with the texts.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from blindspot.duplicates import duplicate_accuracy
+from blindspot.duplicates import DIGEST, digest_codes, duplicate_accuracy_of_groups, text_digests
 from blindspot.metrics import classification_report
 from blindspot.results.estimate import Estimate
 from blindspot.text_features import _word_counts
@@ -44,25 +49,43 @@ def imbalance_ratio(codes, n_classes: int) -> float:
     return float(counts.max() / counts.min()) if counts.min() > 0 else float("inf")
 
 
-def length_profile(texts, quantiles: Sequence[float]) -> dict:
-    """Summary of text length in words (whitespace tokens) and in characters.
+def _arrow_texts(texts) -> pa.Array:
+    """``texts`` as one Arrow string array, missing values as ""."""
+    arr = pc.fill_null(pa.array(pd.Series(texts).astype("str").array), "")
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def text_lengths(texts) -> tuple[np.ndarray, np.ndarray]:
+    """Length of each text in words (whitespace tokens) and in characters.
+
+    Parameters
+    ----------
+    texts : array_like of str, shape (n,)
 
     Returns
     -------
-    dict
-        ``{"words": {...}, "chars": {...}}`` each with ``mean``, ``min``, ``max`` and
-        ``q<pct>`` (e.g. ``q50``) for every requested quantile.
+    words, chars : ndarray of int32, shape (n,)
     """
-    arr = pc.fill_null(pa.array(pd.Series(texts).astype("str").array), "")
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = _arrow_texts(texts)
     # The word counter of text_features.n_words on the Arrow buffer directly: n_words first
     # deduplicates and lower-cases the texts for its regex detectors, which a count does not need
     # (1 s instead of 3 s at a million reviews).
-    words = _word_counts(arr).astype(float)
-    chars = pc.utf8_length(arr).to_numpy(zero_copy_only=False).astype(float)
+    words = _word_counts(arr).astype(np.int32)
+    chars = pc.utf8_length(arr).to_numpy(zero_copy_only=False).astype(np.int32)
+    return words, chars
+
+
+def length_summary(words, chars, quantiles: Sequence[float]) -> dict:
+    """:func:`length_profile` from the per-row lengths (:func:`text_lengths`).
+
+    Parameters
+    ----------
+    words, chars : array_like of int, shape (n,)
+    quantiles : sequence of float
+    """
     out = {}
     for name, values in (("words", words), ("chars", chars)):
+        values = np.asarray(values).astype(float)  # float64, as the mean and quantiles always were computed
         entry = {"mean": float(values.mean()) if values.size else float("nan"),
                  "min": float(values.min()) if values.size else float("nan"),
                  "max": float(values.max()) if values.size else float("nan")}
@@ -74,11 +97,43 @@ def length_profile(texts, quantiles: Sequence[float]) -> dict:
     return out
 
 
+def length_profile(texts, quantiles: Sequence[float]) -> dict:
+    """Summary of text length in words (whitespace tokens) and in characters.
+
+    Returns
+    -------
+    dict
+        ``{"words": {...}, "chars": {...}}`` each with ``mean``, ``min``, ``max`` and
+        ``q<pct>`` (e.g. ``q50``) for every requested quantile.
+    """
+    return length_summary(*text_lengths(texts), quantiles)
+
+
 def duplicate_profile(texts, labels) -> dict:
     """Exact duplicate texts (byte-identical, no normalisation) and whether duplicates agree on their label.
 
+    :func:`duplicate_profile_of_groups` on the exact texts' codes.
+    """
+    texts = pd.Series(texts)
+    if not isinstance(texts.dtype, pd.StringDtype):
+        texts = texts.astype("str")
+    # Hash the Arrow-backed strings (no Python str per row).
+    codes, _ = pd.factorize(texts)
+    return duplicate_profile_of_groups(codes, labels)
+
+
+def duplicate_profile_of_groups(codes, labels) -> dict:
+    """Duplicate counts from the group of each row's exact text.
+
     :func:`blindspot.duplicates.duplicate_accuracy` adds the groups after case folding and
     whitespace collapsing, and the accuracy on them.
+
+    Parameters
+    ----------
+    codes : array_like of int, shape (n,)
+        Equal for rows with the same text, 0 .. n_texts - 1 (any numbering): ``pd.factorize``
+        of the texts, or :func:`blindspot.duplicates.digest_codes` of their exact digests.
+    labels : array_like, shape (n,)
 
     Returns
     -------
@@ -87,28 +142,67 @@ def duplicate_profile(texts, labels) -> dict:
         ``duplicated_texts`` (texts that occur more than once); ``conflicting_label_texts``
         (duplicated texts carrying more than one label: a sign of label noise).
     """
-    texts = pd.Series(texts)
-    if not isinstance(texts.dtype, pd.StringDtype):
-        texts = texts.astype("str")
-    # Hash the Arrow-backed strings (no Python str per row), then count distinct
-    # (text, label) pairs as integer codes.
-    codes, uniques = pd.factorize(texts)
+    codes = np.asarray(codes, dtype=np.int64)
+    n_texts = int(codes.max()) + 1 if codes.size else 0
+    # Count distinct (text, label) pairs as integer codes.
     label_codes, label_levels = pd.factorize(pd.Series(labels), use_na_sentinel=False)
-    per_text = np.bincount(codes, minlength=len(uniques))
+    per_text = np.bincount(codes, minlength=n_texts)
     width = max(len(label_levels), 1)
-    pairs = codes.astype(np.int64) * width + label_codes
-    if len(uniques) * width <= 50_000_000:  # a presence table (no sort) while it stays under ~50 MB
-        seen = np.zeros(len(uniques) * width, dtype=bool)
+    pairs = codes * width + label_codes
+    if n_texts * width <= 50_000_000:  # a presence table (no sort) while it stays under ~50 MB
+        seen = np.zeros(n_texts * width, dtype=bool)
         seen[pairs] = True
         labels_per_text = seen.reshape(-1, width).sum(axis=1)
     else:
-        labels_per_text = np.bincount(np.unique(pairs) // width, minlength=len(uniques))
+        labels_per_text = np.bincount(np.unique(pairs) // width, minlength=n_texts)
     return {
-        "distinct_texts": int(len(uniques)),
-        "duplicate_rows": int(len(texts) - len(uniques)),
+        "distinct_texts": n_texts,
+        "duplicate_rows": int(len(codes) - n_texts),
         "duplicated_texts": int((per_text > 1).sum()),
         "conflicting_label_texts": int((labels_per_text > 1).sum()),
     }
+
+
+@dataclass
+class TextRows:
+    """What the profile keeps of each text: lengths and digests, 40 bytes a row.
+
+    Attributes
+    ----------
+    words, chars : ndarray of int32, shape (n,)
+        :func:`text_lengths`.
+    exact, normalised : ndarray of :data:`blindspot.duplicates.DIGEST`, shape (n,)
+        :func:`blindspot.duplicates.text_digests`.
+    """
+
+    words: np.ndarray
+    chars: np.ndarray
+    exact: np.ndarray
+    normalised: np.ndarray
+
+
+def text_rows(batches: Iterable) -> TextRows:
+    """:class:`TextRows` of a table's texts read a batch of rows at a time.
+
+    Parameters
+    ----------
+    batches : iterable of Series of str
+        The texts in row order, a batch at a time
+        (:func:`blindspot.io.readers.predictions_batches`); each batch is dropped once
+        its rows are measured. Any split gives the same result.
+
+    Returns
+    -------
+    TextRows
+        Rows in the order of the batches.
+    """
+    parts = []
+    for texts in batches:
+        parts.append((*text_lengths(texts), *text_digests(texts)))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int32)
+        return TextRows(empty, empty, np.zeros(0, dtype=DIGEST), np.zeros(0, dtype=DIGEST))
+    return TextRows(*(np.concatenate(column) for column in zip(*parts)))
 
 
 def baseline_verdict(report: dict) -> str:
@@ -158,17 +252,22 @@ def mark_unmeasurable(report: dict) -> dict:
 
 
 def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: int, level: float,
-                        rng: np.random.Generator, length_quantiles: Sequence[float]) -> dict:
+                        rng: np.random.Generator, length_quantiles: Sequence[float],
+                        texts: Iterable | None = None) -> dict:
     """Everything in ``metrics/profile.json`` for a canonical predictions table.
 
     Parameters
     ----------
-    frame : DataFrame
-        Canonical predictions (``y_true``, ``y_pred``, ``text``, ``label``).
+    frame : DataFrame, shape (n, ...)
+        Canonical predictions (``y_true``, ``y_pred``, ``label``, and ``text`` unless
+        ``texts`` is given).
     classes : sequence of str
     n_boot, level, rng
         Bootstrap settings (see :func:`blindspot.metrics.bootstrap_metrics`).
     length_quantiles : sequence of float
+    texts : iterable of Series of str, optional
+        The table's texts in row order, a batch at a time (:func:`text_rows`), so the
+        frame need not hold them; ``frame["text"]`` in one batch when None.
 
     Returns
     -------
@@ -176,6 +275,10 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
     """
     y_true = frame["y_true"].to_numpy(dtype=np.int64)
     y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
+    rows = text_rows([frame["text"]] if texts is None else texts)
+    if len(rows.words) != len(frame):
+        raise ValueError(f"texts must give one text per row of the frame. Got {len(rows.words)} for "
+                         f"{len(frame)} rows instead.")
     report = mark_unmeasurable(classification_report(y_true, y_pred, classes, n_boot=n_boot, level=level, rng=rng))
     return {
         "n_rows": int(len(frame)),
@@ -185,9 +288,10 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
         "imbalance_ratio": imbalance_ratio(y_true, len(classes)),
         **report,
         "baseline_verdict": baseline_verdict(report),
-        "text_length": length_profile(frame["text"], length_quantiles),
+        "text_length": length_summary(rows.words, rows.chars, length_quantiles),
         # Exact-text counts, then the normalised groups with accuracy on duplicated against
         # unique rows (blindspot.duplicates: the leakage check the brief reports).
-        "duplicates": {**duplicate_profile(frame["text"], frame["label"]),
-                       **duplicate_accuracy(frame["text"], frame["label"], y_true == y_pred, level=level)},
+        "duplicates": {**duplicate_profile_of_groups(digest_codes(rows.exact), frame["label"]),
+                       **duplicate_accuracy_of_groups(digest_codes(rows.normalised), frame["label"],
+                                                      y_true == y_pred, level=level)},
     }

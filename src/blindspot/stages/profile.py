@@ -6,7 +6,7 @@ import pandas as pd
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.io.figures import save_figure
-from blindspot.io.readers import read_predictions
+from blindspot.io.readers import predictions_batches, read_predictions
 from blindspot.io.writers import write_metrics
 from blindspot.plots.confusion import ConfusionDisplay, plot_class_distribution
 from blindspot.profiling import baseline_statement, profile_predictions
@@ -20,12 +20,15 @@ CONFUSION_DATA = paths.PROFILE_PLOTS / "confusion.csv"  # cells for `dvc plots` 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
-    frame = read_predictions(paths.PREDICTIONS)
+    # The texts stay on disk: the profile reads them a batch at a time and keeps 40 bytes a row
+    # (blindspot.profiling.text_rows), so its memory does not grow with the texts.
+    frame = read_predictions(paths.PREDICTIONS, columns=["y_true", "y_pred", "label"])
+    texts = (batch["text"] for batch in predictions_batches(paths.PREDICTIONS, ["text"]))
     # The profile draws from its own child stream of the seed, so adding a random
     # step elsewhere never shifts these intervals.
     rng = np.random.default_rng([cfg.seed, 1])
     profile = profile_predictions(frame, classes, n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, rng=rng,
-                                  length_quantiles=cfg.profile.length_quantiles)
+                                  length_quantiles=cfg.profile.length_quantiles, texts=texts)
     profile["model"] = cfg.model.name
     write_metrics(paths.PROFILE_METRICS, profile)
 
