@@ -191,3 +191,14 @@ def test_bundled_v1_class_collapse_is_a_finding_and_jargon_is_reported(v1):
     assert negative["significant"]
     jargon = [f for f in audit.findings if f["key"] == "jargon_high" and f["metric"] == "recall_negative"]
     assert len(jargon) == 1 and jargon[0]["n"] > 0 and np.isfinite(jargon[0]["q_value"])
+
+
+def test_texts_read_in_small_batches_give_the_same_audit(null_run):
+    """The stage passes the texts a batch at a time from the file and a frame without them: same files."""
+    frame, audit = null_run
+    batches = (frame["text"].iloc[lo:lo + 37].reset_index(drop=True) for lo in range(0, len(frame), 37))
+    again = audit_slices(frame.drop(columns=["text"]), CLASSES, texts=batches,
+                         watchlist=["jargon_high", "negated_term__and__platform__ios"], **SETTINGS)
+    assert dumps_metrics(again.metrics) == dumps_metrics(audit.metrics)
+    assert dumps_metrics({"f": again.findings}) == dumps_metrics({"f": audit.findings})
+    assert again.membership.equals(audit.membership)

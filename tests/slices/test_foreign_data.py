@@ -149,9 +149,9 @@ def test_short_texts_empty_watchlist_slices_report_no_rows_and_leave_discovery_a
     n = 900
     site = pd.Series(rng.choice(["amazon", "imdb", "yelp"], n), dtype="string")
     frame = canonical(n, CLASSES, seed=2, meta={"site": site}, weak=(site == "yelp").to_numpy())
-    from blindspot.slices.features import text_feature_table
+    from blindspot.text_features import text_features
 
-    feats = text_feature_table(frame["text"])
+    feats = text_features(frame["text"])
     assert feats[["negated_term", "sarcasm_cues", "mixed_sentiment", "question", "exclamation"]].sum().sum() == 0
     assert feats["n_words"].max() < 40 and feats["jargon_density"].max() == 0
     with_watch = audit_slices(frame, CLASSES, watchlist=DEFAULT_WATCHLIST + ["length_long",

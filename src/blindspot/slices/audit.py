@@ -361,17 +361,21 @@ def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dic
     return out
 
 
-def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSettings | None = None,
-                 **options) -> SliceAudit:
+def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSettings | None = None, *,
+                 texts=None, **options) -> SliceAudit:
     """Slice features, watchlist and discovered slices, tests, FDR, findings.
 
     Parameters
     ----------
     frame : DataFrame
-        Canonical predictions (``id``, ``text``, ``y_true``, ``y_pred``, ``meta__*``).
+        Canonical predictions (``id``, ``y_true``, ``y_pred``, ``meta__*``, and ``text``
+        unless ``texts`` is given).
     classes : sequence of str, length K
     settings : SliceSettings, optional
         Every setting; or pass its fields as keywords instead (``options``).
+    texts : Series of str or iterable of Series of str, optional
+        The rows' texts, whole or in consecutive batches (the stage reads them from the
+        file a batch at a time, so no table of every text is held); default ``frame["text"]``.
 
     Returns
     -------
@@ -381,7 +385,7 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
         settings = SliceSettings(**options)
     elif options:
         raise TypeError(f"audit_slices takes settings or keywords, not both; got {sorted(options)} too.")
-    t = _tables(frame, list(classes), settings)
+    t = _tables(frame, list(classes), settings, texts)
     findings = significant_digits(_findings(t))
     membership = _membership(frame, t)
     metrics = _metrics(t, settings, findings)
@@ -391,12 +395,12 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
     return SliceAudit(metrics, findings, membership, t.slices, t.tests, t.cls, confusions, unresolved)
 
 
-def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings) -> AuditTables:
+def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, texts=None) -> AuditTables:
     """Predicates, the slices to test, their tests in one FDR family, the parent rule and ranks."""
     k = len(classes)
     y_true = frame["y_true"].to_numpy(dtype=np.int64)
     y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
-    table = build_predicates(frame, **settings.predicate_options())
+    table = build_predicates(frame, texts=texts, **settings.predicate_options())
     cell = cells(y_true, y_pred, k)
     totals = Counts.from_cells(np.bincount(cell, minlength=2 * k)[None, :], k)
     candidates = enumerate_conjunctions(table.matrix, table.features, cell, k, max_depth=settings.max_depth,

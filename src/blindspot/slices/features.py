@@ -49,10 +49,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
+from functools import partial
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -75,8 +76,9 @@ TEXT_DETECTORS: dict[str, tuple[str, str]] = {
 # Detector names no longer computed -> what replaced them (the preflight names both).
 RETIRED_DETECTORS: dict[str, str] = {"negation": "negated_term"}
 CONJUNCTION = "__and__"
-# Below this many rows per worker the text pass runs in one call (threads would cost more than they save).
-PARALLEL_MIN_ROWS = 200_000
+# The text pass runs a batch of this many texts at a time, in up to MAX_TEXT_WORKERS threads: the texts
+# of a few batches are held at once, never all of them (65,536 reviews: about 20 MB of text).
+TEXT_BATCH_ROWS = 1 << 16
 MAX_TEXT_WORKERS = 4
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 # Why a metadata column is not sliced (short codes, as in metrics/slices.json "columns_skipped").
@@ -576,36 +578,99 @@ def _column_predicates(name: str, key: str, values: pd.Series, *, max_levels: in
              "n_own": n_own, "n_pooled": len(levels) - n_own}, p, m, resolver)
 
 
-def text_feature_table(texts, *, workers: int | None = None) -> pd.DataFrame:
-    """:func:`blindspot.text_features.text_features`, over row chunks on several cores.
+def _text_batches(texts, batch_rows: int) -> Iterator[pd.Series]:
+    """``texts`` as consecutive batches: a Series (or list) is cut into ``batch_rows`` rows at a
+    time, anything else is taken as an iterable of batches already (a file read in batches)."""
+    if isinstance(texts, (pd.Series, list, tuple, np.ndarray)):
+        series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
+        for lo in range(0, len(series), batch_rows):
+            yield series.iloc[lo:lo + batch_rows]
+    else:
+        yield from texts
 
-    The detectors are Arrow regex kernels that release the GIL, and each text's features
-    depend on that text alone, so chunks run in threads give exactly the single call's
-    table (a test checks it). At a million reviews on two cores the pass takes about 60% of
-    the single call's time; below :data:`PARALLEL_MIN_ROWS` rows per worker it is one call.
+
+def _word_dtype(words: np.ndarray) -> np.ndarray:
+    """Word counts in 4 bytes a row when they fit (they always do in practice: a review of
+    2**31 words would be gigabytes), else as given."""
+    return words.astype(np.int32) if not len(words) or words.max() < 2**31 else words
+
+
+def text_flags(texts, *, detectors: Sequence[str], jargon_high_density: float,
+               caps_high_share: float) -> pd.DataFrame:
+    """What the text predicates need of one batch of texts: a few bytes a row, no text.
+
+    The thresholds are applied here, per batch, so the float features (jargon density,
+    capitals share) are never held for every row. Each text's values depend on that text
+    alone (the detectors of :mod:`blindspot.text_features`), so the flags of a table cut
+    into batches, concatenated, equal those of the whole table (a test checks it).
 
     Parameters
     ----------
     texts : Series of str, shape (n,)
-    workers : int, optional
-        Threads; default ``min(cpu count, MAX_TEXT_WORKERS, n // PARALLEL_MIN_ROWS)``.
+    detectors : sequence of str
+        Names in :data:`TEXT_DETECTORS` (checked by the caller).
+    jargon_high_density, caps_high_share : float
+        As in :func:`text_predicates`.
 
     Returns
     -------
-    DataFrame, shape (n, 9), indexed like ``texts``
+    DataFrame, shape (n, len(set(detectors)) + 3), index 0..n-1
+        ``jargon_high`` (bool), one bool column per detector name, ``caps_high`` (bool),
+        ``n_words`` (int32).
     """
-    texts = texts if isinstance(texts, pd.Series) else pd.Series(texts)
-    n = len(texts)
-    if workers is None:
-        workers = min(os.cpu_count() or 1, MAX_TEXT_WORKERS, n // PARALLEL_MIN_ROWS)
-    workers = max(1, min(int(workers), n))
+    t = tf.prepare(texts)  # lower-cased and deduplicated once, shared by every detector below
+    columns = {"jargon_high": tf.jargon_density(t) >= jargon_high_density}
+    for name in detectors:
+        # Each detector column of text_features is computed by the function of the same name;
+        # only the listed ones run.
+        columns[name] = getattr(tf, TEXT_DETECTORS[name][0])(t).astype(bool, copy=False)
+    columns["caps_high"] = tf.caps_intensity(t) >= caps_high_share
+    columns["n_words"] = _word_dtype(tf.n_words(t))
+    return pd.DataFrame(columns)
+
+
+def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
+                    batch_rows: int = TEXT_BATCH_ROWS, workers: int | None = None) -> pd.DataFrame:
+    """:func:`text_flags` of every row, a batch at a time, on several cores.
+
+    Only a few batches of texts are held at once (the one being read and one per thread),
+    so memory does not grow with the texts: a million rows keep about 10 bytes a row. The
+    detectors are Arrow regex kernels that release the GIL, so batches run in threads make
+    use of every core; the results are put back in row order.
+
+    Parameters
+    ----------
+    texts : Series of str, shape (n,), or iterable of Series of str
+        The texts, or consecutive batches of them (e.g. read from the file a batch at a time).
+    detectors, jargon_high_density, caps_high_share
+        As in :func:`text_flags`.
+    batch_rows : int
+        Rows per batch when ``texts`` is one Series.
+    workers : int, optional
+        Threads; default ``min(cpu count, MAX_TEXT_WORKERS)``.
+
+    Returns
+    -------
+    DataFrame, shape (n, len(set(detectors)) + 3), index 0..n-1
+        As :func:`text_flags` of all the texts at once.
+    """
+    flags = partial(text_flags, detectors=detectors, jargon_high_density=jargon_high_density,
+                    caps_high_share=caps_high_share)
+    workers = max(1, int(workers if workers is not None else min(os.cpu_count() or 1, MAX_TEXT_WORKERS)))
+    batches = _text_batches(texts, max(1, int(batch_rows)))
     if workers == 1:
-        return tf.text_features(texts)
-    bounds = np.linspace(0, n, workers + 1).astype(np.int64)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(lambda lo_hi: tf.text_features(texts.iloc[lo_hi[0]:lo_hi[1]]),
-                              zip(bounds[:-1], bounds[1:])))
-    return pd.concat(parts)
+        parts = [flags(batch) for batch in batches]
+    else:
+        parts, pending = [], deque()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for batch in batches:
+                pending.append(pool.submit(flags, batch))
+                if len(pending) > workers:  # bounded: never more batches in flight than threads, plus one
+                    parts.append(pending.popleft().result())
+            parts += [future.result() for future in pending]
+    if not parts:  # no row: the columns all the same
+        parts = [flags(pd.Series([], dtype=object))]
+    return pd.concat(parts, ignore_index=True)
 
 
 def length_quantile_edges(words: np.ndarray, n_quantiles: int) -> list[int]:
@@ -667,12 +732,14 @@ def length_quantile_predicates(words: np.ndarray, n_quantiles: int) -> tuple[lis
 
 def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
                     length_bands: Mapping[str, Sequence], length_quantiles: int = 0,
-                    very_short_words: int | None = None) -> tuple[list, list, dict]:
+                    very_short_words: int | None = None, batch_rows: int = TEXT_BATCH_ROWS
+                    ) -> tuple[list, list, dict]:
     """Predicates from the text detectors of :mod:`blindspot.text_features`.
 
     Parameters
     ----------
-    texts : Series of str, shape (n,)
+    texts : Series of str, shape (n,), or iterable of Series of str
+        The texts, or consecutive batches of them (:func:`text_flag_table`).
     detectors : sequence of str
         Names in :data:`TEXT_DETECTORS`.
     jargon_high_density : float
@@ -686,6 +753,8 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
         (:func:`length_quantile_predicates`); 0 builds none.
     very_short_words : int, optional
         ``words_le_<w>``: at most this many words; null builds none.
+    batch_rows : int
+        Rows of texts run through the detectors at a time, when ``texts`` is one Series.
 
     Returns
     -------
@@ -699,11 +768,12 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
     ConfigError
         On an unknown detector name or a malformed band.
     """
-    _check_detectors(detectors)
-    feats = text_feature_table(texts)  # every detector in one pass over the distinct texts
-    preds, masks = _detector_predicates(feats, detectors, jargon_high_density=jargon_high_density,
+    _check_detectors(detectors)  # before any text is read
+    flags = text_flag_table(texts, detectors=detectors, jargon_high_density=jargon_high_density,
+                            caps_high_share=caps_high_share, batch_rows=batch_rows)
+    preds, masks = _detector_predicates(flags, detectors, jargon_high_density=jargon_high_density,
                                         caps_high_share=caps_high_share)
-    p, m, record = _length_predicates(feats["n_words"].to_numpy(), length_bands=length_bands,
+    p, m, record = _length_predicates(flags["n_words"].to_numpy(), length_bands=length_bands,
                                       length_quantiles=length_quantiles, very_short_words=very_short_words)
     return preds + p, masks + m, record
 
@@ -719,14 +789,14 @@ def _check_detectors(detectors: Sequence[str]) -> None:
         raise ConfigError(f"slices.text_detectors: unknown detector(s) {unknown}; choose from {sorted(TEXT_DETECTORS)}.")
 
 
-def _detector_predicates(feats: pd.DataFrame, detectors: Sequence[str], *, jargon_high_density: float,
+def _detector_predicates(flags: pd.DataFrame, detectors: Sequence[str], *, jargon_high_density: float,
                          caps_high_share: float) -> tuple[list, list]:
     """``jargon_high``, one predicate per boolean detector, ``caps_high`` (in that order).
 
     Parameters
     ----------
-    feats : DataFrame, shape (n, 9)
-        :func:`text_feature_table` of the texts.
+    flags : DataFrame, shape (n, len(set(detectors)) + 3)
+        :func:`text_flag_table` of the texts, with these thresholds.
 
     Returns
     -------
@@ -735,14 +805,13 @@ def _detector_predicates(feats: pd.DataFrame, detectors: Sequence[str], *, jargo
     """
     preds = [Predicate("jargon_high", "jargon", {"jargon_density": {"ge": jargon_high_density}},
                        f"reviews dense in medical jargon (>= {jargon_high_density:g} terms per word)")]
-    masks = [feats["jargon_density"].to_numpy() >= jargon_high_density]
+    masks = [flags["jargon_high"].to_numpy(dtype=bool)]
     for name in detectors:
-        column, text = TEXT_DETECTORS[name]
-        preds.append(Predicate(name, name, {name: True}, text))
-        masks.append(feats[column].to_numpy(dtype=bool))
+        preds.append(Predicate(name, name, {name: True}, TEXT_DETECTORS[name][1]))
+        masks.append(flags[name].to_numpy(dtype=bool))
     preds.append(Predicate("caps_high", "caps", {"caps_intensity": {"ge": caps_high_share}},
                            f"reviews with >= {caps_high_share:.0%} of words in capitals"))
-    masks.append(feats["caps_intensity"].to_numpy() >= caps_high_share)
+    masks.append(flags["caps_high"].to_numpy(dtype=bool))
     return preds, masks
 
 
@@ -810,11 +879,14 @@ def _distinct_features(metadata: list, taken: set) -> list:
 def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jargon_high_density: float,
                      caps_high_share: float, length_bands: Mapping[str, Sequence], max_levels: int | None,
                      n_quantiles: int, metadata_exclude: Sequence[str] = (), min_support: int = 1,
-                     length_quantiles: int = 0, very_short_words: int | None = None) -> PredicateTable:
+                     length_quantiles: int = 0, very_short_words: int | None = None, texts=None) -> PredicateTable:
     """All predicates of a canonical predictions table (text first, then metadata).
 
     Parameters are those of :class:`blindspot.config.SlicesConfig` (``min_support``: a
-    categorical value with fewer rows is pooled as ``__other``; default 1 pools none).
+    categorical value with fewer rows is pooled as ``__other``; default 1 pools none), and
+    ``texts``: the review texts of the table's rows, as a Series or as consecutive batches
+    (:func:`text_flag_table`); default ``frame["text"]``. A stage passes batches read from
+    the file, so that ``frame`` need not hold the texts.
 
     Returns
     -------
@@ -827,10 +899,12 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
         length bands whose names slug alike). Metadata keys contain ``__`` and text keys
         do not, and metadata keys are one-to-one by construction, so data never collides.
     """
-    preds, masks, length = text_predicates(frame["text"], detectors=text_detectors,
+    preds, masks, length = text_predicates(frame["text"] if texts is None else texts, detectors=text_detectors,
                                            jargon_high_density=jargon_high_density, caps_high_share=caps_high_share,
                                            length_bands=length_bands, length_quantiles=length_quantiles,
                                            very_short_words=very_short_words)
+    if len(masks[0]) != len(frame):  # jargon_high is always built: batches that miss or repeat rows
+        raise ValueError(f"texts of {len(masks[0])} rows given for a table of {len(frame)} rows.")
     text_features: dict = {}
     for p in preds:
         text_features.setdefault(p.feature, {"slices": {}})["slices"][p.key] = p.part["value"]

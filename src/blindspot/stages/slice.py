@@ -3,7 +3,8 @@
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.io.figures import save_figure
-from blindspot.io.readers import read_predictions
+from blindspot.io.readers import predictions_batches, read_predictions
+from blindspot.io.schema import META_PREFIX
 from blindspot.io.writers import write_json, write_metrics, write_parquet
 from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plain_text, plot_confusion_grid
 from blindspot.slices import SliceSettings, audit_slices
@@ -19,8 +20,11 @@ GAPS_JSON = paths.SLICE_PLOTS / "watchlist_gaps.json"  # data plot: `dvc plots d
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
-    frame = read_predictions(paths.PREDICTIONS)
-    audit = audit_slices(frame, classes, SliceSettings.from_config(cfg.slices, cfg.stats))
+    # Every column but the texts, which are read a batch at a time for the text detectors: only a
+    # few batches of texts are in memory at once (blindspot.slices.features.text_flag_table).
+    frame = read_predictions(paths.PREDICTIONS, ["id", "y_true", "y_pred"], [META_PREFIX])
+    texts = (batch["text"] for batch in predictions_batches(paths.PREDICTIONS, ["text"]))
+    audit = audit_slices(frame, classes, SliceSettings.from_config(cfg.slices, cfg.stats), texts=texts)
     for key, missing in audit.unresolved:
         log.warning("watchlist slice %s not evaluated: %s not present in this data", key, ", ".join(missing))
     audit.metrics["model"] = cfg.model.name
