@@ -1,0 +1,287 @@
+"""Error-associated terms: words and phrases whose reviews the model gets wrong, tested honestly.
+
+Searching every word for the ones whose reviews have the most errors, then testing the
+winners on the same reviews, would find "significant" words in data where the errors
+are pure noise: the search picks the words that are worse by chance. Here the search
+and the test never see the same rows (cross-fitting).
+
+Procedure
+---------
+1. **Candidates** (text only): lower-cased words of two or more letters and pairs of
+   adjacent words (bigrams), present in at least ``min_support`` rows and at most
+   ``max_df`` of them (a term in most reviews is about nothing in particular). No
+   stop-word list: "not worth" and "no longer" are phrases worth finding. The
+   candidate set depends on the texts only, not on labels or errors.
+2. **Split**: each row goes to half A or half B by a seeded hash of its row index
+   (:func:`split_halves`; splitmix64, so a row's half does not depend on ``n`` or on
+   the other rows).
+3. **Select on A**: every candidate with at least ``min_support // 2`` rows in A and
+   as many outside it is scored by how much worse the model is on the rows
+   containing it *within the true classes*: the one-sided Mantel-Haenszel test of
+   the term's errors stratified on the true label
+   (:func:`blindspot.slices.evaluate.mantel_haenszel_greater`, the normal
+   approximation of the audit's exact test, cheap for thousands of terms). The
+   ``top_k`` (20) best are selected (ties: the term, alphabetically).
+4. **Test on B**: each selected term gets the audit's own test within the true
+   classes, the exact conditional test of the stratified 2x2 tables
+   (:func:`blindspot.slices.evaluate.stratified_greater`), on half B's rows only.
+5. **Swap**: select on B, test on A.
+6. **Combine**: a term selected in either direction is reported with
+   ``p = min(1, 2 * min(p_AB, p_BA))``, where a direction that did not select it
+   counts as ``p = 1``.
+
+Why the p values are valid
+--------------------------
+Rows are taken as independent given their true labels (the assumption behind every
+test of the audit), and the split is a function of the row index and the seed
+only, so, given the split, the rows of B are independent of the rows of A. The
+selection on A is a function of A's rows; conditional on it, the set of terms to
+test is fixed and B's rows are as fresh as new data, so the exact test on B keeps its
+level for every selected term (the test is also conditional on B's margins, which the
+selection never saw). Swapping gives a second valid p value. The two are dependent
+(each half selects in one direction and tests in the other), so they are combined by
+Bonferroni: for a term with no effect, ``P(2 min(p_AB, p_BA) <= a) <= P(p_AB <= a/2) +
+P(p_BA <= a/2) <= a``, whatever the dependence, and a direction that did not select
+the term only makes the bound looser. Reporting only the terms selected in both
+directions would also be valid, but it throws away a term found strongly in one half
+and weakly in the other; the factor 2 costs less than that at the sizes measured.
+
+The combined p values are one test per reported term and can join the audit's one
+Benjamini-Hochberg family beside the slice tests (BH over a set of tests that is fixed
+given the split and the selections). What the reader gets in exchange for honesty:
+each half has half the rows, so a term must be about twice as strong (in z) to be
+found as a named slice of the same size would be.
+
+Effect sizes (error rate, errors expected from the class mix) are given on all rows,
+for reading only; the decision rests on the cross-fitted p value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer
+
+from blindspot.slices.evaluate import Counts, cells, mantel_haenszel_greater, stratified_greater
+from blindspot.slices.keys import slugify
+
+TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"  # words of two or more letters: no numbers, no doses
+KEY_PREFIX = "term_"  # a text slice key: no "__", so it never reads as a metadata predicate
+COMBINE_METHOD = "cross_fit_bonferroni_min_of_two"
+TEST_METHOD = "exact_stratified_by_true_class_one_sided_worse"  # the audit's test within classes
+SELECT_METHOD = "mantel_haenszel_stratified_z"
+TOO_FEW_ROWS = "too_few_rows"
+NO_CANDIDATES = "no_candidate_terms"
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@dataclass
+class TermTests:
+    """Cross-fitted tests of error-associated terms.
+
+    Attributes
+    ----------
+    tests : DataFrame, one row per term selected in either direction (T rows)
+        ``term``, ``key`` (``term_<slug>``), ``n`` (rows containing it), ``errors``,
+        ``error_rate``, ``rest_error_rate``, ``expected_given_class_mix`` (all rows,
+        for reading), ``n_a``, ``n_b`` (rows in each half), ``selected_on`` ("a",
+        "b" or "both"), ``p_a_to_b`` (selected on A, tested on B; NaN when not
+        selected on A), ``p_b_to_a``, ``p_value`` (combined), ``score``
+        (``-log10 p_value``). Ordered by ``p_value`` then ``term``.
+    n_candidates : int
+        Terms that met the support rule.
+    n_a, n_b : int
+        Rows in each half.
+    reason : str
+        Why nothing was tested ("" otherwise).
+    settings : dict
+        ``min_support``, ``max_df``, ``top_k``, ``seed``, methods.
+    """
+
+    tests: pd.DataFrame
+    n_candidates: int = 0
+    n_a: int = 0
+    n_b: int = 0
+    reason: str = ""
+    settings: dict = field(default_factory=dict)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, vectorised over uint64 (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        x = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
+        x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
+        x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
+    return x ^ (x >> np.uint64(31))
+
+
+def split_halves(n: int, seed: int) -> np.ndarray:
+    """Half of each row: True for B, False for A, from a seeded hash of the row index.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+        Row ``i``'s half depends only on ``i`` and ``seed``.
+    """
+    salt = _splitmix64(np.array([seed % 2 ** 64], dtype=np.uint64))[0]
+    return (_splitmix64(np.arange(n, dtype=np.uint64) ^ salt) >> np.uint64(63)).astype(bool)
+
+
+def _vectorizer(min_df: int, max_df: float, vocabulary=None) -> CountVectorizer:
+    return CountVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=(1, 2), binary=True,
+                           min_df=1 if vocabulary is not None else min_df, max_df=1.0 if vocabulary is not None
+                           else max_df, vocabulary=vocabulary, dtype=np.float32)
+
+
+def term_membership(texts, terms) -> np.ndarray:
+    """Which rows contain each term (as the search reads them: lower-cased words and bigrams).
+
+    Parameters
+    ----------
+    texts : sequence of str, length n
+    terms : sequence of str, length T
+
+    Returns
+    -------
+    ndarray of bool, shape (n, T)
+    """
+    if len(terms) == 0:
+        return np.zeros((len(texts), 0), bool)
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    return _vectorizer(1, 1.0, list(terms)).transform(texts).toarray() > 0
+
+
+def _half_counts(x: sparse.csr_matrix, cell: np.ndarray, rows: np.ndarray, k: int) -> tuple[Counts, Counts]:
+    """Counts of every term, and of the whole half, over ``rows``.
+
+    Returns
+    -------
+    terms : Counts, V slices
+    total : Counts, 1 slice
+    """
+    onehot = sparse.csr_matrix((np.ones(rows.size, np.float32), (np.arange(rows.size), cell[rows])),
+                               shape=(rows.size, 2 * k))
+    per_term = np.asarray((x[rows].T @ onehot).todense(), dtype=np.float64)  # (V, 2K), whole numbers
+    return Counts.from_cells(per_term, k), Counts.from_cells(np.bincount(cell[rows], minlength=2 * k)[None, :], k)
+
+
+def _add(a: Counts, b: Counts) -> Counts:
+    """Counts of the same slices over two disjoint sets of rows, added."""
+    return Counts(a.n + b.n, a.errors + b.errors, a.support + b.support, a.correct + b.correct)
+
+
+def _misses(c: Counts) -> np.ndarray:
+    """Misses per true class, shape (S, K)."""
+    return c.support - c.correct
+
+
+def _select(terms: Counts, total: Counts, min_rows: int, top_k: int, vocabulary: np.ndarray) -> np.ndarray:
+    """Indices of the ``top_k`` terms most worse within the true classes (Mantel-Haenszel), shape (<= top_k,)."""
+    ok = (terms.n >= min_rows) & (total.n[0] - terms.n >= min_rows)
+    _, log10_p, _ = mantel_haenszel_greater(_misses(terms), terms.support, _misses(total), total.support)
+    score = np.where(ok & np.isfinite(log10_p), log10_p, np.inf)
+    order = np.lexsort((vocabulary, score))  # most negative log10 p first, then alphabetical
+    return order[:top_k][np.isfinite(score[order[:top_k]])]
+
+
+def _test(terms: Counts, total: Counts, chosen: np.ndarray) -> np.ndarray:
+    """The exact stratified test of the ``chosen`` terms on this half, shape (len(chosen),); 1 where nothing varies."""
+    if chosen.size == 0:
+        return np.zeros(0)
+    t = terms.take(chosen)
+    p, _, _ = stratified_greater(_misses(t), t.support, _misses(total), total.support)
+    return np.where(np.isfinite(p), p, 1.0)
+
+
+def error_terms(texts, y_true, y_pred, k: int, *, seed: int, min_support: int = 30, max_df: float = 0.5,
+                top_k: int = 20) -> TermTests:
+    """Cross-fitted error-associated terms (see the module docstring).
+
+    Parameters
+    ----------
+    texts : sequence of str, length n
+    y_true, y_pred : array_like of int, shape (n,)
+        Class indices in ``[0, k)``.
+    k : int
+        Number of classes.
+    seed : int
+        Seeds the split.
+    min_support : int
+        Rows a term must occur in (all rows); a half scores a term only with at least
+        ``min_support // 2`` rows in the half and outside it.
+    max_df : float
+        Largest share of rows a term may occur in.
+    top_k : int
+        Terms selected in each direction.
+
+    Returns
+    -------
+    TermTests
+    """
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    n = len(texts)
+    settings = {"min_support": min_support, "max_df": max_df, "top_k": top_k, "seed": seed,
+                "select_method": SELECT_METHOD, "test_method": TEST_METHOD, "combine_method": COMBINE_METHOD}
+    half_b = split_halves(n, seed)
+    rows = {"a": np.flatnonzero(~half_b), "b": np.flatnonzero(half_b)}
+    empty = TermTests(_frame([], {}), 0, rows["a"].size, rows["b"].size, settings=settings)
+    if n < 2 * min_support:
+        empty.reason = TOO_FEW_ROWS
+        return empty
+    try:
+        vec = _vectorizer(min_support, max_df)
+        x = vec.fit_transform(texts).tocsr()
+    except ValueError:  # scikit-learn: no term left after the support rule
+        empty.reason = NO_CANDIDATES
+        return empty
+    vocabulary = vec.get_feature_names_out()
+    cell = cells(y_true, y_pred, k)
+    halves = {h: _half_counts(x, cell, r, k) for h, r in rows.items()}
+    min_rows = max(1, min_support // 2)
+    p = {}
+    for select_on, test_on in (("a", "b"), ("b", "a")):
+        chosen = _select(*halves[select_on], min_rows, top_k, vocabulary)
+        p[select_on] = dict(zip(chosen.tolist(), _test(*halves[test_on], chosen).tolist()))
+    (term_a, total_a), (term_b, total_b) = halves["a"], halves["b"]
+    full, total = _add(term_a, term_b), _add(total_a, total_b)
+    chosen = sorted(set(p["a"]) | set(p["b"]))
+    columns = _columns(np.asarray(chosen, np.int64), vocabulary, full, total, term_a, term_b, p)
+    return TermTests(_frame(chosen, columns), len(vocabulary), rows["a"].size, rows["b"].size, settings=settings)
+
+
+def _columns(chosen: np.ndarray, vocabulary: np.ndarray, full: Counts, total: Counts, term_a: Counts,
+             term_b: Counts, p: dict) -> dict:
+    """The columns of :attr:`TermTests.tests` for the ``chosen`` term indices (see there)."""
+    miss_rate = _misses(total)[0] / np.maximum(total.support[0], 1)
+    n = full.n[chosen]
+    errors = full.errors[chosen]
+    p_ab = np.array([p["a"].get(j, np.nan) for j in chosen.tolist()])
+    p_ba = np.array([p["b"].get(j, np.nan) for j in chosen.tolist()])
+    combined = np.minimum(1.0, 2 * np.minimum(np.nan_to_num(p_ab, nan=1.0), np.nan_to_num(p_ba, nan=1.0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "term": [str(vocabulary[j]) for j in chosen],
+            "key": [KEY_PREFIX + slugify(vocabulary[j]) for j in chosen],
+            "n": n, "errors": errors, "error_rate": errors / n,
+            "rest_error_rate": (total.errors[0] - errors) / (total.n[0] - n),
+            "expected_given_class_mix": full.support[chosen] @ miss_rate,
+            "n_a": term_a.n[chosen], "n_b": term_b.n[chosen],
+            "selected_on": np.where(np.isfinite(p_ab) & np.isfinite(p_ba), "both",
+                                    np.where(np.isfinite(p_ab), "a", "b")),
+            "p_a_to_b": p_ab, "p_b_to_a": p_ba, "p_value": combined, "score": -np.log10(np.maximum(combined, 1e-300)),
+        }
+
+
+_COLUMNS = ("term", "key", "n", "errors", "error_rate", "rest_error_rate", "expected_given_class_mix", "n_a", "n_b",
+            "selected_on", "p_a_to_b", "p_b_to_a", "p_value", "score")
+
+
+def _frame(chosen: list, columns: dict) -> pd.DataFrame:
+    """:attr:`TermTests.tests`, ordered by p value then term; empty with its columns when nothing was chosen."""
+    if not chosen:
+        return pd.DataFrame({c: [] for c in _COLUMNS})
+    out = pd.DataFrame(columns, columns=list(_COLUMNS))
+    return out.sort_values(["p_value", "term"], kind="mergesort").reset_index(drop=True)
