@@ -1,16 +1,22 @@
 """Ingest: read one predictions file, validate it, account for every row.
 
-The stage (``src/blindspot/stages/ingest.py``) is a thin wrapper around :func:`ingest_file`,
-:func:`ingest_metrics` and :func:`check_usable`.
+The stage (``src/blindspot/stages/ingest.py``) is a thin wrapper around :func:`ingested`,
+:func:`ingest_metrics`, :func:`check_usable` and :func:`write_clean`. :func:`ingest_file` reads and
+validates a whole file in this process (the whole clean table in memory); the stage does so only for
+the text formats. A Parquet input is read as a map over batches of its rows and a streaming reduce
+(:mod:`blindspot.engine`), in this process (engine=local) or on a Dask cluster (engine=dask), so
+that no process holds more than a few batches or partitions of rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
-from blindspot.config import IngestConfig, ModelConfig
+from blindspot.config import DaskConfig, IngestConfig, ModelConfig
 from blindspot.errors import InputError
-from blindspot.io.readers import Limits, RawTable, read_raw
+from blindspot.io.readers import Limits, RawTable, detect_format, read_raw
 from blindspot.io.schema import REASONS, Validated, validate
 
 
@@ -32,10 +38,19 @@ def read_input(model: ModelConfig, ingest: IngestConfig, *, contract_only: bool 
     ``record_offset``: records numbered after that many (a partition of a larger input,
     engine=dask), so that every record number is the one the whole input gives it.
     """
-    mapping = () if model.probability_prefix or model.columns.probabilities is None else (model.columns.probabilities,)
-    limits = Limits(max_field_bytes=ingest.max_field_bytes, max_record_bytes=ingest.max_record_bytes, exempt=mapping)
-    table = read_raw(model.path, model.format, limits=limits,
+    table = read_raw(model.path, model.format, limits=limits_of(model, ingest),
                      columns=contract_columns(model, ingest.classes) if contract_only and not model.metadata else None)
+    return renumber(table, record_offset)
+
+
+def limits_of(model: ModelConfig, ingest: IngestConfig) -> Limits:
+    """The size caps a record of ``model.path`` is read under."""
+    mapping = () if model.probability_prefix or model.columns.probabilities is None else (model.columns.probabilities,)
+    return Limits(max_field_bytes=ingest.max_field_bytes, max_record_bytes=ingest.max_record_bytes, exempt=mapping)
+
+
+def renumber(table: RawTable, record_offset: int) -> RawTable:
+    """``table``'s records numbered after ``record_offset`` others (in place): their numbers in the whole input."""
     if record_offset:
         table.record = table.record + record_offset
         for entry in table.unparsed:
@@ -43,7 +58,7 @@ def read_input(model: ModelConfig, ingest: IngestConfig, *, contract_only: bool 
     return table
 
 
-def validate_table(table: RawTable, model: ModelConfig, ingest: IngestConfig) -> Validated:
+def validate_table(table: RawTable, model: ModelConfig, ingest: IngestConfig, *, progress: bool = True) -> Validated:
     """:func:`~blindspot.io.schema.validate` of ``table`` under the contract and the ingest rules."""
     return validate(
         table,
@@ -54,6 +69,7 @@ def validate_table(table: RawTable, model: ModelConfig, ingest: IngestConfig) ->
         tolerance=ingest.tolerance,
         probability_prefix=model.probability_prefix,
         metadata=model.metadata,
+        progress=progress,
     )
 
 
@@ -65,6 +81,64 @@ def contract_columns(model: ModelConfig, classes) -> list[str]:
     return [n for n in names if n is not None]
 
 
+def streams(model: ModelConfig) -> bool:
+    """Whether engine=local reads ``model.path`` in batches of rows: a Parquet file that holds rows.
+
+    An empty or unreadable file takes the whole-file path, which stops with the reader's message.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(model.path)
+    if not path.is_file() or detect_format(path, model.format) != "parquet":
+        return False
+    try:
+        return pq.read_metadata(path).num_rows > 0
+    except (pa.ArrowException, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def ingested(model: ModelConfig, ingest: IngestConfig, engine: str = "local", dask: DaskConfig | None = None,
+             *, batch_rows: int | None = None) -> Iterator:
+    """What ingest found in ``model.path``: rows in, rejected rows, clean rows (written by :func:`write_clean`).
+
+    A :class:`~blindspot.io.schema.Validated` (a text format, engine=local: the whole file at once)
+    or a :class:`~blindspot.engine.stream.Streamed` (Parquet, either engine: accounting only, the
+    clean rows made again batch by batch as they are written); both answer :func:`ingest_metrics`
+    and :func:`check_usable`. Inside the ``with`` block: a Dask cluster stays up for the writing.
+
+    Parameters
+    ----------
+    batch_rows : int, optional
+        engine=local: rows in each batch of a Parquet file (tests set it small); default
+        :data:`blindspot.engine.local.BATCH_ROWS`.
+    """
+    if engine == "dask":
+        from blindspot.engine.ingest import ingest_dask
+
+        with ingest_dask(model, ingest, dask or DaskConfig()) as result:
+            yield result
+    elif streams(model):
+        from blindspot.engine.local import ingest_batches
+
+        yield ingest_batches(model, ingest, batch_rows=batch_rows)
+    else:
+        yield ingest_file(model, ingest)
+
+
+def write_clean(result, path: str | Path) -> int:
+    """Write the clean rows of :func:`ingested`'s result to ``path`` (Parquet); returns their number."""
+    if isinstance(result, Validated):
+        import pyarrow as pa
+
+        from blindspot.io.writers import write_parquet_tables
+
+        # The arguments DataFrame.to_parquet(index=False) gives: the schema it writes.
+        return write_parquet_tables(path, [pa.Table.from_pandas(result.clean, preserve_index=False)])
+    return result.write_clean(path)
+
+
 def ingest_metrics(result: Validated) -> dict:
     """The accounting that ``metrics/ingest.json`` holds.
 
@@ -72,7 +146,7 @@ def ingest_metrics(result: Validated) -> dict:
     :data:`~blindspot.io.schema.REASONS` is present (zero included) so that
     ``dvc metrics diff`` can follow each one across inputs.
     """
-    rows_clean = len(result.clean)
+    rows_clean = result.rows_clean
     rows_rejected = len(result.rejected)
     assert result.rows_in == rows_clean + rows_rejected, "a row was lost in ingest"
     return {
@@ -97,7 +171,7 @@ def check_usable(result: Validated, path: str | Path, rejected_path: str | Path)
         No clean rows, or every clean row has the same label (no per-class metric,
         baseline or balance can be computed from one class).
     """
-    if len(result.clean) == 0:
+    if result.rows_clean == 0:
         top = sorted(((c, r) for r, c in result.reasons.items() if c), reverse=True)[:3]
         raise InputError(
             path,
@@ -106,15 +180,15 @@ def check_usable(result: Validated, path: str | Path, rejected_path: str | Path)
             found="rejections by reason: " + ", ".join(f"{r} {c}" for c, r in top),
             hint=f"each rejected record and its reason is in {rejected_path}.",
         )
-    labels = result.clean["label"].unique()
+    labels = result.clean_labels()
     if len(labels) < 2:
         raise InputError(
             path,
             "single-class data: every usable row has the same label.",
             field="label",
             expected="at least two different labels (an audit compares classes)",
-            found=f"{len(result.clean)} rows, all labelled {labels[0]!r}",
+            found=f"{result.rows_clean} rows, all labelled {labels[0]!r}",
         )
 
 
-__all__ = ["REASONS", "ingest_file", "ingest_metrics", "check_usable"]
+__all__ = ["REASONS", "ingest_file", "ingested", "write_clean", "ingest_metrics", "check_usable"]

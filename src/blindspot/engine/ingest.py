@@ -1,30 +1,97 @@
-"""engine=dask ingest: each partition validated on a worker, the accounting merged exactly.
+"""engine=dask ingest: each partition validated on a worker, the accounting merged exactly, the rows streamed.
 
-:func:`ingest_dask` returns the same :class:`~blindspot.io.schema.Validated` as
-:func:`blindspot.ingest.ingest_file` gives for the concatenation of the partitions (in sorted
-path order), so the stage writes byte-identical files with the same writer calls. What runs where:
+:func:`ingest_dask` gives the accounting :func:`blindspot.ingest.ingested` gives for the
+concatenation of the partitions (in sorted path order) with engine=local, and writes the same
+``data/interim/predictions.parquet``, byte for byte. What runs where:
 
 - workers: reading and every row check of a partition (:mod:`blindspot.engine.worker`: the local
-  engine's own functions), the canonical table of its clean rows;
-- driver: the partition list and their row counts (Parquet footers), the duplicate-id rule and
-  metadata types across partitions (:mod:`blindspot.engine.merge`), and the clean rows of every
-  partition, gathered to write ``data/interim/predictions.parquet`` in one call (the driver holds
-  the clean table, as the local engine does).
+  engine's own functions), twice: pass 1 returns its accounting only, pass 2 its final clean table
+  (Arrow);
+- driver: the partition list and their row counts (Parquet footers), the accounting of every row
+  (rejected rows; record, id, label and metadata categories of each clean row: tens of bytes a row),
+  the duplicate-id rule and metadata types across partitions (:mod:`blindspot.engine.merge`), and
+  the writing of the clean tables in partition order through one Parquet writer.
+
+The driver writes, not the workers: the file's row groups are cut at fixed row counts whatever the
+partitions' sizes (:func:`~blindspot.io.writers.write_parquet_tables`), so the bytes are engine=local's;
+workers writing their own files would leave row groups at partition boundaries, and a shared file
+system for them. The driver holds at most one partition's clean table and one row group: pass 2
+keeps one partition per worker and one more submitted (a finished table waits on its worker) and
+fetches each in order as the writer reaches it.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
+from typing import Iterator
+
 from blindspot.config import DaskConfig, IngestConfig, ModelConfig
 from blindspot.engine.cluster import dask_client
-from blindspot.engine.merge import merge
 from blindspot.engine.partitions import partition_files, plan
-from blindspot.engine.worker import raise_remote, raw_rows, validate_partition
-from blindspot.io.schema import Validated
+from blindspot.engine.stream import Streamed, two_passes
+from blindspot.engine.worker import account_partition, finish_partition, raise_remote, raw_rows
 from blindspot.progress import Progress
 
+class DaskPartitions:
+    """The Parquet files of ``model.path`` on a Dask cluster, as a source of :mod:`blindspot.engine.stream`."""
 
-def ingest_dask(model: ModelConfig, ingest: IngestConfig, cfg: DaskConfig) -> Validated:
-    """Validate ``model.path`` (a file, a directory of Parquet files, or a glob) on a Dask cluster.
+    def __init__(self, client, parts: list, model: ModelConfig, ingest: IngestConfig):
+        self.client, self.parts, self.model, self.ingest = client, parts, model, ingest
+
+    def _submit(self, fn, k: int, *args):
+        return self.client.submit(fn, self.parts[k], self.model, self.ingest, *args, key=f"{fn.__name__}-{k}",
+                                  pure=False)
+
+    def accounts(self, progress: Progress) -> list:
+        from distributed import as_completed
+
+        futures = [self._submit(account_partition, k) for k in range(len(self.parts))]
+        index = {f.key: k for k, f in enumerate(futures)}
+        results, done = [None] * len(self.parts), 0
+        for future in as_completed(futures):
+            k = index[future.key]
+            results[k] = future.result()
+            future.release()
+            done += self.parts[k].rows or results[k].get("rows_in", 0)
+            progress.update(done)
+        for result in results:  # the first failing partition in record order, whichever finished first
+            raise_remote(result)
+        return results
+
+    def raw_rows(self, wanted: dict) -> dict:
+        futures = {k: self._submit(raw_rows, k, records) for k, records in wanted.items()}
+        answers = {}
+        for k, future in futures.items():
+            answers[k] = future.result()
+            raise_remote(answers[k])
+        return {k: answer["rows"] for k, answer in answers.items()}
+
+    def tables(self, plans: list) -> Iterator:
+        # Submitting every partition at once would let finished tables pile up on the workers (and
+        # spill); one per worker and one ahead keeps them all busy while the driver writes.
+        window = 1 + max(1, len(self.client.scheduler_info().get("workers", {})))
+        pending = collections.deque()
+        for k in range(len(self.parts)):
+            pending.append(self._submit(finish_partition, k, plans[k]))
+            if len(pending) >= window:
+                yield self._fetch(pending.popleft())
+        while pending:
+            yield self._fetch(pending.popleft())
+
+    @staticmethod
+    def _fetch(future):
+        answer = future.result()
+        future.release()
+        raise_remote(answer)
+        return answer["table"]
+
+
+@contextlib.contextmanager
+def ingest_dask(model: ModelConfig, ingest: IngestConfig, cfg: DaskConfig) -> Iterator[Streamed]:
+    """The accounting of ``model.path`` (a file, a directory of Parquet files, or a glob) on a Dask cluster.
+
+    The cluster stays up inside the ``with`` block, for :meth:`~blindspot.engine.stream.Streamed.write_clean`.
 
     Raises
     ------
@@ -38,24 +105,4 @@ def ingest_dask(model: ModelConfig, ingest: IngestConfig, cfg: DaskConfig) -> Va
     total = sum(p.rows or 0 for p in parts)
     progress = Progress(f"validating {model.path} ({len(parts)} partitions)", total=total or None)
     with dask_client(cfg) as client:
-        from distributed import as_completed
-
-        futures = [client.submit(validate_partition, part, model, ingest, key=f"validate-{k}", pure=False)
-                   for k, part in enumerate(parts)]
-        index = {f.key: k for k, f in enumerate(futures)}
-        results, done = [None] * len(parts), 0
-        for future in as_completed(futures):
-            k = index[future.key]
-            results[k] = future.result()
-            future.release()
-            done += parts[k].rows or results[k].get("rows_in", 0)
-            progress.update(done)
-        for result in results:  # the first failing partition in record order, whichever finished first
-            raise_remote(result)
-
-        def fetch(part, records, columns):
-            return client.submit(raw_rows, part, model, ingest, records, columns, pure=False).result()
-
-        merged = merge(parts, results, model.columns.id or "id", fetch)
-    progress.finish(merged.rows_in)
-    return merged
+        yield two_passes(DaskPartitions(client, parts, model, ingest), model, ingest, progress)

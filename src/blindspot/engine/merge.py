@@ -1,132 +1,173 @@
-"""Merge the partitions' validation into the one :class:`~blindspot.io.schema.Validated` of the whole input.
+"""The reduce side of ingest: the partitions' accounting (pass 1) as the whole input's.
 
 Every rule but two judges a row alone, so a partition's verdicts are the whole input's. The two that
-read other rows are redone here exactly:
+read other rows are redone here exactly, on accounting only (no row's text or values):
 
 - **duplicate ids**: a row otherwise fine whose id an earlier such row used is rejected. Each partition
   already applied the rule inside itself; its clean rows keep each id's first use in the partition.
   The driver concatenates the clean ids of every partition (in record order) and applies the same
   rule (:func:`~blindspot.io.schema.first_uses`): a later partition's first use of an id kept earlier
   is rejected, and every duplicate_id detail names the id's first use in the whole input. The cost on
-  the driver is the clean ids and record numbers of every row (about 100 bytes a row); the rejected
-  duplicates are read again by their partition's worker (their rows as read, for rejected.jsonl).
+  the driver is the clean ids and record numbers of every row (Arrow text: about 30 bytes a row at a
+  million rows); the rows rejected here are read again by their partition (for rejected.jsonl).
 - **metadata types**: a metadata column's type (text, integer, float, boolean) is decided from all its
-  clean values. When the partitions decided alike and no row was removed afterwards, the whole input
-  decides the same; otherwise the metadata columns are read again (only them) and typed once, here,
-  by the same function over all clean values.
+  clean values. Each partition reports the category of each value
+  (:func:`~blindspot.io.schema.metadata_categories`, one byte a row); the driver decides each column's
+  kind from the categories of the rows kept (:func:`~blindspot.io.schema.metadata_kind`), and pass 2
+  retypes a column only in the partitions whose own rows decided otherwise.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from blindspot.engine.partitions import Partition
-from blindspot.engine.worker import raise_remote
-from blindspot.io.schema import META_PREFIX, Validated, duplicate_detail, first_uses, rejected_row
-# The function validate() itself types metadata with.
-from blindspot.io.schema import _normalise_metadata
-
-# fetch(partition, records, columns) -> a worker's raw_rows() answer.
-Fetch = Callable[[Partition, list, "list | None"], dict]
+from blindspot.io.schema import (MISSING, REASONS, duplicate_detail, first_uses, metadata_kind, metadata_storage,
+                                 rejected_row)
 
 
-def _cross_duplicates(parts: list, results: list, id_field: str, fetch: Fetch) -> tuple[list, list]:
-    """The duplicate_id rule across partitions: (rows to drop per partition, their rejected rows).
+@dataclass
+class Accounting:
+    """The whole input's accounting, before its clean rows are written (the driver's pass 1 outcome).
 
-    Also rewrites, in place, the detail of each partition's own duplicate_id rejections to name
-    the id's first use in the whole input.
+    Attributes
+    ----------
+    rejected : list of dict
+        Every rejected row, by record, as in :class:`~blindspot.io.schema.Validated`.
+    rows_in, rows_clean : int
+    has_probabilities : bool
+    metadata : list of str
+    notes : dict
+    labels : list of str
+        The distinct labels of the clean rows, in the order they first appear.
+    plans : list of dict
+        For each partition, what pass 2 needs (see :func:`blindspot.engine.worker.finish`).
+    details : dict of int to str
+        Record -> the detail of its duplicate_id rejection, for the rows rejected across partitions.
     """
-    drop = [np.zeros(len(r["clean"]), bool) for r in results]
-    ids = pd.concat([r["clean"]["id"] for r in results], ignore_index=True) if results else pd.Series([], dtype=object)
-    record = np.concatenate([r["clean"]["record"].to_numpy() for r in results]) if results else np.array([], np.int64)
+
+    rejected: list
+    rows_in: int
+    rows_clean: int
+    has_probabilities: bool
+    metadata: list
+    notes: dict
+    labels: list
+    plans: list = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+    @property
+    def reasons(self) -> dict:
+        counts = Counter(r["reason"] for r in self.rejected)
+        return {reason: counts.get(reason, 0) for reason in REASONS}
+
+    def clean_labels(self) -> list:
+        return list(self.labels)
+
+
+def _ids(results: list) -> pd.Series:
+    """Every partition's clean ids, in record order, as one Series of Arrow text."""
+    import pyarrow as pa
+
+    chunks = pa.chunked_array([r["id"] for r in results], type=pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(chunks))
+
+
+def cross_duplicates(results: list) -> tuple[list, dict]:
+    """The duplicate_id rule across partitions.
+
+    Rewrites, in place, the detail of each partition's own duplicate_id rejections to name the id's
+    first use in the whole input.
+
+    Returns
+    -------
+    drop : list of ndarray of bool
+        For each partition, shape (n_clean,): its clean rows that an earlier partition's row holds the id of.
+    details : dict of int to str
+        Record -> the detail of its duplicate_id rejection, for the rows of ``drop``.
+    """
+    drop = [np.zeros(len(r["record"]), bool) for r in results]
+    record = np.concatenate([r["record"] for r in results]) if results else np.zeros(0, np.int64)
+    ids = _ids(results)
     dup, first_of = first_uses(ids, record)
     if first_of is None:  # no id repeats across partitions: every detail already names the first use
-        return drop, []
+        return drop, {}
     for r in results:
         own = iter(r["duplicate_ids"])
         for row in r["rejected"]:
             if row["reason"] == "duplicate_id":
+                # An id kept once in all (its other uses rejected in this partition) is not in
+                # first_of: its first use is this partition's, which the detail names already.
                 text = next(own)
-                row["detail"] = duplicate_detail(text, first_of[text])
-    rejected, start = [], 0
-    for k, (part, r) in enumerate(zip(parts, results)):
-        n = len(r["clean"])
-        mine = dup[start:start + n]
+                first = first_of.get(text)
+                if first is not None:
+                    row["detail"] = duplicate_detail(text, first)
+    details, start = {}, 0
+    for k, r in enumerate(results):
+        n = len(r["record"])
+        drop[k] = dup[start:start + n]
+        for rec, text in zip(r["record"][drop[k]], ids.iloc[np.flatnonzero(dup[start:start + n]) + start]):
+            details[int(rec)] = duplicate_detail(text, first_of[text])
         start += n
-        if not mine.any():
-            continue
-        drop[k] = mine
-        answer = fetch(part, r["clean"]["record"].to_numpy()[mine].tolist(), None)
-        raise_remote(answer)
-        texts = r["clean"]["id"].to_numpy()[mine]
-        for (rec, line, raw), text in zip(answer["rows"], texts):
-            rejected.append(rejected_row(rec, line, "duplicate_id", id_field, duplicate_detail(text, first_of[text]), raw))
-    return drop, rejected
+    return drop, details
 
 
-def _retype_metadata(parts: list, results: list, keep: list, clean: pd.DataFrame, metadata: list,
-                     fetch: Fetch) -> None:
-    """Type every metadata column of ``clean`` from all its values as read (in place)."""
-    pieces = []
-    for part, r, kept in zip(parts, results, keep):
-        records = r["clean"]["record"].to_numpy()[kept].tolist()
-        if records:
-            answer = fetch(part, records, list(metadata))
-            raise_remote(answer)
-            pieces.append(answer["frame"])
-    if not pieces:
-        return
-    values = pd.concat(pieces, ignore_index=True)
+def _metadata_plans(results: list, keep: list, metadata: list) -> tuple[dict, list, dict]:
+    """Each whole metadata column's kind, each partition's columns to retype, each column's dtype."""
+    kinds, retype, storage = {}, [{} for _ in results], {}
     for name in metadata:
-        clean[META_PREFIX + str(name)] = _normalise_metadata(values[name].reset_index(drop=True), True).to_numpy()
+        kept = [r["categories"].get(name, np.zeros(0, np.int8))[k] for r, k in zip(results, keep)]
+        whole = np.concatenate(kept) if kept else np.zeros(0, np.int8)
+        kind = kinds[name] = metadata_kind(np.unique(whole))
+        n_missing = int(np.count_nonzero(whole == MISSING))
+        storage[name] = metadata_storage(kind, n_missing, len(whole) - n_missing)
+        for k, r in enumerate(results):
+            # The partition typed its own clean rows (before this driver's drops): retype when that differs.
+            own = r["categories"].get(name)
+            if own is not None and len(own) and metadata_kind(np.unique(own)) != kind:
+                retype[k][name] = kind
+    return kinds, retype, storage
 
 
-def _contiguous(frame: pd.DataFrame) -> None:
-    """Each Arrow-backed column of ``frame`` (its text) as one chunk, in place.
+def first_labels(results: list, keep: list, classes: list) -> list:
+    """The distinct labels of the rows kept, in the order they first appear."""
+    y = np.concatenate([r["y_true"][k] for r, k in zip(results, keep)]) if results else np.zeros(0, np.int8)
+    return [classes[int(c)] for c in pd.unique(y)]
 
-    Concatenating partitions leaves a text column in one Arrow chunk per partition; the Parquet
-    writer ends a data page at each chunk, so the file's bytes would differ from the local engine's
-    (same values, other pages). One chunk is the layout the local engine's table has.
+
+def reduce(results: list, classes: list) -> tuple[Accounting, dict]:
+    """The partitions' pass-1 results (in record order, errors raised) as the whole input's accounting.
+
+    Returns
+    -------
+    accounting : Accounting
+        Complete but for the rejected rows of duplicates across partitions, whose raw rows the
+        caller reads again and adds (:func:`add_duplicates`).
+    wanted : dict of int to list of int
+        Partition -> the records whose raw rows to read for those rejections.
     """
-    import pyarrow as pa
-
-    for name in frame.columns:
-        array = frame[name].array
-        if isinstance(array, pd.arrays.ArrowStringArray) and array.__arrow_array__().num_chunks > 1:
-            single = pa.chunked_array([array.__arrow_array__().combine_chunks()])
-            frame[name] = pd.Series(pd.arrays.ArrowStringArray(single), dtype=frame[name].dtype, index=frame.index)
-
-
-def merge(parts: list, results: list, id_field: str, fetch: Fetch) -> Validated:
-    """The partitions' results (in record order) as one :class:`Validated`, as the local engine gives it.
-
-    Parameters
-    ----------
-    parts : list of Partition
-    results : list of dict
-        :func:`~blindspot.engine.worker.validate_partition` of each partition, errors already raised.
-    id_field : str
-        The id column (the field a duplicate_id rejection names).
-    fetch : callable
-        Reads rows of a partition again on a worker (see :data:`Fetch`).
-    """
-    drop, rejected = _cross_duplicates(parts, results, id_field, fetch)
+    drop, details = cross_duplicates(results)
     keep = [~d for d in drop]
     metadata = next((r["metadata"] for r in results if r["metadata"]), [])
-    # A partition with no clean row has no column types to agree on (and may lack columns).
-    used = [(r["clean"], k) for r, k in zip(results, keep) if len(r["clean"]) and k.any()]
-    frames = [c[k].reset_index(drop=True) if not k.all() else c for c, k in used] or [results[0]["clean"]]
-    agree = all(len({str(f[META_PREFIX + str(m)].dtype) for f in frames}) == 1 for m in metadata)
-    clean = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
-    _contiguous(clean)
-    if metadata and (rejected or not agree):  # rows removed after typing, or partitions typed apart
-        _retype_metadata(parts, results, keep, clean, metadata, fetch)
-    for r in results:
-        rejected += r["rejected"]
-    rejected.sort(key=lambda row: row["record"])
-    return Validated(clean=clean, rejected=rejected, rows_in=sum(r["rows_in"] for r in results),
-                     has_probabilities=any(r["has_probabilities"] for r in results), metadata=list(metadata),
-                     notes=dict(results[0]["notes"]))
+    kinds, retype, storage = _metadata_plans(results, keep, metadata)
+    plans = [{"drop": r["record"][d], "kinds": kinds, "retype": t, "storage": storage}
+             for r, d, t in zip(results, drop, retype)]
+    wanted = {k: p["drop"].tolist() for k, p in enumerate(plans) if len(p["drop"])}
+    rejected = [row for r in results for row in r["rejected"]]
+    accounting = Accounting(
+        rejected=rejected, rows_in=sum(r["rows_in"] for r in results),
+        rows_clean=int(sum(k.sum() for k in keep)), has_probabilities=any(r["has_probabilities"] for r in results),
+        metadata=list(metadata), notes=dict(results[0]["notes"]), labels=first_labels(results, keep, classes),
+        plans=plans, details=details)
+    return accounting, wanted
+
+
+def add_duplicates(accounting: Accounting, rows: list, id_field: str) -> None:
+    """Add the rejections of duplicates across partitions (``rows``: (record, line, raw)), then sort by record."""
+    for record, line, raw in rows:
+        accounting.rejected.append(rejected_row(record, line, "duplicate_id", id_field,
+                                                accounting.details[record], raw))
+    accounting.rejected.sort(key=lambda row: row["record"])

@@ -1,8 +1,18 @@
-"""What a Dask worker runs: one partition through the local engine's own reading and validation.
+"""The map side of ingest: what is done to one partition's rows, wherever they are read.
 
-Every function here takes and returns plain picklable values. A :class:`~blindspot.errors.InputError`
-is returned as its fields (its constructor takes keywords, which pickling would lose) and raised
-again on the driver by :func:`raise_remote`.
+A partition is a run of consecutive records of the input: a Parquet file of a directory (engine=dask)
+or a batch of rows of one Parquet file (engine=local). Each is validated alone, twice:
+
+- pass 1, :func:`account`: the partition's accounting only (rejected rows, and for each clean row
+  its record number, id, label and the category of each metadata value), small next to its rows;
+- pass 2, :func:`finish`: its final canonical table, without the rows the driver rejected as
+  duplicates of an earlier partition's ids and with each metadata column typed as the whole input
+  types it, as an Arrow table ready for the Parquet writer.
+
+The ``*_partition`` functions read a partition file first: a Dask worker runs them. Every function
+takes and returns plain picklable values. A :class:`~blindspot.errors.InputError` is returned as its
+fields (its constructor takes keywords, which pickling would lose) and raised again on the driver
+by :func:`raise_remote`.
 """
 
 from __future__ import annotations
@@ -10,13 +20,15 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from blindspot.config import IngestConfig, ModelConfig
 from blindspot.engine.partitions import Partition
 from blindspot.errors import BlindspotError, InputError
 from blindspot.ingest import read_input, validate_table
-# The functions validate() itself uses, so an id reads the same on a worker and in the local engine.
-from blindspot.io.schema import _id_text, raw_record
+from blindspot.io.readers import RawTable
+# The functions validate() itself uses, so an id reads the same in a partition and in the whole input.
+from blindspot.io.schema import META_PREFIX, _id_text, metadata_categories, raw_record, type_metadata
 
 _ERROR_FIELDS = ("path", "problem", "where", "field", "expected", "found", "hint")
 
@@ -28,7 +40,7 @@ def _error(exc: BlindspotError) -> dict:
 
 
 def raise_remote(result: dict) -> None:
-    """Raise the error a worker returned, if any, as the driver's own exception."""
+    """Raise the error a partition's work returned, if any, as the driver's own exception."""
     error = result.get("error")
     if error is None:
         return
@@ -37,55 +49,117 @@ def raise_remote(result: dict) -> None:
     raise BlindspotError(error["message"])
 
 
-def _partition_model(model: ModelConfig, part: Partition) -> ModelConfig:
-    return dataclasses.replace(model, path=part.path)
+def _positions(table: RawTable, records) -> np.ndarray:
+    """The rows of ``table.frame`` holding ``records`` (record numbers increase down the table)."""
+    return np.searchsorted(table.record, np.asarray(records, dtype=np.int64))
 
 
-def _position(table, record: int) -> int:
-    """The row of ``table.frame`` holding ``record``."""
-    return int(np.searchsorted(table.record, record))
+def _raw_metadata(table: RawTable, name: str, records) -> pd.Series:
+    """Metadata column ``name`` as read, at ``records``."""
+    return table.frame[name].iloc[_positions(table, records)].reset_index(drop=True)
 
 
-def validate_partition(part: Partition, model: ModelConfig, ingest: IngestConfig) -> dict:
-    """Read and validate one partition, records numbered as in the whole input.
+def account(table: RawTable, model: ModelConfig, ingest: IngestConfig) -> dict:
+    """Pass 1: validate a partition and keep its accounting only.
 
     Returns
     -------
     dict
-        ``clean`` (canonical frame), ``rejected`` (list of dict), ``rows_in``, ``has_probabilities``,
-        ``metadata``, ``notes`` as :class:`~blindspot.io.schema.Validated` holds them, and
-        ``duplicate_ids``: the id (as text) of each duplicate_id rejection, in the order of ``rejected``
-        (the driver renames the first use when it lies in an earlier partition). Or ``error``.
+        ``rejected`` (list of dict), ``rows_in``, ``has_probabilities``, ``metadata``, ``notes`` as
+        :class:`~blindspot.io.schema.Validated` holds them; ``duplicate_ids``: the id (as text) of each
+        duplicate_id rejection, in the order of ``rejected`` (the driver renames the first use when it
+        lies in an earlier partition); and for the clean rows, shape (n_clean,) each: ``record``
+        (int64), ``id`` (Arrow strings), ``y_true`` (int8) and ``categories`` (metadata name -> int8
+        :func:`~blindspot.io.schema.metadata_categories`).
     """
-    try:
-        own = _partition_model(model, part)
-        table = read_input(own, ingest, record_offset=part.offset)
-        result = validate_table(table, own, ingest)
-    except BlindspotError as exc:
-        return _error(exc)
-    ids = (table.frame[model.columns.id] if model.columns.id in table.frame.columns else None)
-    duplicate_ids = [_id_text(ids.iat[_position(table, r["record"])]) for r in result.rejected
+    import pyarrow as pa
+
+    result = validate_table(table, model, ingest, progress=False)
+    clean = result.clean
+    record = clean["record"].to_numpy(np.int64)
+    ids = table.frame[model.columns.id] if model.columns.id in table.frame.columns else None
+    duplicate_ids = [_id_text(ids.iat[int(_positions(table, [r["record"]])[0])]) for r in result.rejected
                      if r["reason"] == "duplicate_id"]
-    return {"clean": result.clean, "rejected": result.rejected, "rows_in": result.rows_in,
-            "has_probabilities": result.has_probabilities, "metadata": result.metadata, "notes": result.notes,
-            "duplicate_ids": duplicate_ids}
+    categories = {name: metadata_categories(_raw_metadata(table, name, record), table.typed) for name in result.metadata}
+    return {"rejected": result.rejected, "rows_in": result.rows_in, "has_probabilities": result.has_probabilities,
+            "metadata": result.metadata, "notes": result.notes, "duplicate_ids": duplicate_ids,
+            "record": record, "id": pa.array(clean["id"].astype(object).to_numpy(), type=pa.large_string()),
+            "y_true": clean["y_true"].to_numpy(np.int8) if len(clean) else np.zeros(0, np.int8),
+            "categories": categories}
 
 
-def raw_rows(part: Partition, model: ModelConfig, ingest: IngestConfig, records: list[int],
-             columns: list | None = None) -> dict:
-    """Rows of one partition as read, again: ``records`` (global numbers, increasing).
+def finish(table: RawTable, model: ModelConfig, ingest: IngestConfig, plan: dict):
+    """Pass 2: a partition's final canonical table, as an Arrow table (None when no row is left).
 
-    Returns
-    -------
-    dict
-        ``rows``: (record, line, raw) for each record, raw as rejected.jsonl keeps it; with
-        ``columns``, ``frame``: those columns of those rows as read (object values). Or ``error``.
+    Parameters
+    ----------
+    plan : dict
+        From the driver (:func:`blindspot.engine.merge.finish_plans`): ``drop``, the records to leave
+        out (duplicates of an earlier partition's ids); ``kinds``, metadata name -> the kind of the
+        whole column (:func:`~blindspot.io.schema.metadata_kind`); ``retype``, the same for the
+        columns this partition alone typed otherwise; ``storage``, metadata name -> the dtype the
+        whole column is held in (:func:`~blindspot.io.schema.metadata_storage`).
     """
+    import pyarrow as pa
+
+    clean = validate_table(table, model, ingest, progress=False).clean
+    if len(plan["drop"]):
+        clean = clean[~np.isin(clean["record"].to_numpy(), plan["drop"])].reset_index(drop=True)
+    if not len(clean):
+        return None
+    record = clean["record"].to_numpy(np.int64)
+    for name, kind in plan["retype"].items():
+        clean[META_PREFIX + name] = type_metadata(_raw_metadata(table, name, record), table.typed, kind).to_numpy()
+    for name, dtype in plan["storage"].items():
+        column = META_PREFIX + name
+        if str(clean[column].dtype) != dtype:  # this partition's values alone gave pandas another dtype
+            clean[column] = clean[column].astype(dtype)
+    # The arguments DataFrame.to_parquet(index=False) gives: the schema (and its pandas metadata) it writes.
+    table = pa.Table.from_pandas(clean, preserve_index=False)
+    # An object column's Arrow type is inferred from its values: a boolean column with missing values
+    # (object) whose values in this partition are all missing would be Arrow null, not bool.
+    schema = table.schema
+    for name, kind in plan["kinds"].items():
+        column = META_PREFIX + name
+        if plan["storage"][name] == "object" and kind == "boolean" and schema.field(column).type != pa.bool_():
+            schema = schema.set(schema.get_field_index(column), pa.field(column, pa.bool_()))
+    if schema is not table.schema:
+        table = pa.Table.from_pandas(clean, schema=schema, preserve_index=False)
+    return table
+
+
+def rows_as_read(table: RawTable, records) -> list:
+    """(record, line, raw) of each of ``records`` (increasing), raw as rejected.jsonl keeps it."""
+    return [(int(table.record[i]), int(table.line[i]), raw_record(table, int(i))) for i in _positions(table, records)]
+
+
+# --------------------------------------------------------------------------- on a Dask worker
+
+
+def _read(part: Partition, model: ModelConfig, ingest: IngestConfig) -> RawTable:
+    """A partition file's records, numbered as in the whole input."""
+    return read_input(dataclasses.replace(model, path=part.path), ingest, record_offset=part.offset)
+
+
+def account_partition(part: Partition, model: ModelConfig, ingest: IngestConfig) -> dict:
+    """:func:`account` of a partition file (or ``error``)."""
     try:
-        table = read_input(_partition_model(model, part), ingest, record_offset=part.offset)
+        return account(_read(part, model, ingest), dataclasses.replace(model, path=part.path), ingest)
     except BlindspotError as exc:
         return _error(exc)
-    at = [_position(table, r) for r in records]
-    if columns is not None:
-        return {"frame": table.frame[columns].iloc[at].reset_index(drop=True)}
-    return {"rows": [(int(table.record[i]), int(table.line[i]), raw_record(table, i)) for i in at]}
+
+
+def finish_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, plan: dict) -> dict:
+    """``table``: :func:`finish` of a partition file (or ``error``)."""
+    try:
+        return {"table": finish(_read(part, model, ingest), dataclasses.replace(model, path=part.path), ingest, plan)}
+    except BlindspotError as exc:
+        return _error(exc)
+
+
+def raw_rows(part: Partition, model: ModelConfig, ingest: IngestConfig, records: list) -> dict:
+    """``rows``: :func:`rows_as_read` of a partition file (or ``error``)."""
+    try:
+        return {"rows": rows_as_read(_read(part, model, ingest), records)}
+    except BlindspotError as exc:
+        return _error(exc)

@@ -832,8 +832,11 @@ def _unread_bound(path: Path, schema, names: list) -> int | None:
     return bound
 
 
-def _parquet_records(path: Path, columns=None) -> tuple[RawTable, int | None]:
+def _parquet_records(path: Path, columns=None, rows=None) -> tuple[RawTable, int | None]:
     """The table, and the sum over its text columns of their longest value in bytes.
+
+    ``rows``: an Arrow table of some of the file's rows (a batch, :func:`read_parquet_rows`) in a
+    one-item list handed over, converted instead of reading the file.
 
     The sum bounds every field and record, so when it is under the caps the row-by-row
     screen is skipped (Arrow computes it in C); None when nested columns need the screen.
@@ -856,7 +859,7 @@ def _parquet_records(path: Path, columns=None) -> tuple[RawTable, int | None]:
         bound = 0 if read is None else _unread_bound(path, schema, [n for n in schema.names if n not in read])
         read = None if bound is None else read  # an unread nested column: read it, the screen needs it
         bound = 0 if bound is None else bound
-        table = _read_parquet(path, read)
+        table = _read_parquet(path, read) if rows is None else rows.pop()
         # Nested and binary columns become plain Python values (lists, dicts, text) that every
         # later step handles; pandas would give numpy arrays and bytes. Text columns become
         # shared str objects (_text_objects), one column at a time.
@@ -981,6 +984,21 @@ def read_raw(path: str | Path, fmt: str = "auto", *, limits: Limits | None = Non
     if len(table.frame) == 0 and all(u.get("reason", "unparseable_record") == "unparseable_record" for u in table.unparsed):
         raise _no_record_parses(path, table, text)
     table.notes["bom_stripped"] = int(bom)
+    return table
+
+
+def read_parquet_rows(path: str | Path, rows: list, limits: Limits | None = None) -> RawTable:
+    """Some rows of a Parquet file as :func:`read_raw` reads the whole file.
+
+    ``rows``: a one-item list holding an Arrow table of them, handed over (emptied here) so that
+    its buffers are released as the rows are converted. Records are numbered from 1 within it;
+    the caller shifts them to their place in the file.
+    """
+    limits = limits or Limits()
+    table, bound = _parquet_records(Path(path), rows=rows)
+    if bound is None or bound > min(limits.max_field_bytes, limits.max_record_bytes):
+        table = _apply_screen(table, limits)
+    table.notes["bom_stripped"] = 0
     return table
 
 

@@ -99,6 +99,14 @@ class Validated:
         counts = Counter(r["reason"] for r in self.rejected)
         return {reason: counts.get(reason, 0) for reason in REASONS}
 
+    @property
+    def rows_clean(self) -> int:
+        return len(self.clean)
+
+    def clean_labels(self) -> list:
+        """The distinct labels of the clean rows, in the order they first appear."""
+        return list(self.clean["label"].unique())
+
 
 def proba_columns(classes: Sequence[str]) -> list[str]:
     """Canonical probability column names, in class order."""
@@ -324,13 +332,147 @@ def _normalise_metadata(values: pd.Series, typed: bool) -> pd.Series:
             if whole_numbers:
                 return as_float.round().astype("Int64")
             return as_float
-    def as_text(v):
-        if isinstance(v, (dict, list, tuple, np.ndarray)):
-            return json.dumps(_verbatim(v), sort_keys=True, ensure_ascii=False)
-        if isinstance(v, bytes):
-            return bytes_text(v)
-        return str(v)
-    return values.where(~missing, None).map(lambda v: None if v is None else as_text(v), na_action="ignore").astype("string")
+    return _as_text(values, missing)
+
+
+def _meta_text(v) -> str:
+    """A metadata value in a column typed as text (mappings and lists as compact JSON)."""
+    if isinstance(v, (dict, list, tuple, np.ndarray)):
+        return json.dumps(_verbatim(v), sort_keys=True, ensure_ascii=False)
+    if isinstance(v, bytes):
+        return bytes_text(v)
+    return str(v)
+
+
+def _as_text(values: pd.Series, missing: np.ndarray) -> pd.Series:
+    return values.where(~missing, None).map(lambda v: None if v is None else _meta_text(v), na_action="ignore").astype("string")
+
+
+# Typing a metadata column read in batches (a Parquet file in row batches, engine=dask partitions).
+# _normalise_metadata decides a column's type from all its values; each value falls in one of these
+# categories, and the set of categories among the clean rows decides the type the same way
+# (metadata_kind), so a batch can type its own rows as the whole input would (type_metadata).
+MISSING, TEXT, BOOL, WHOLE, FRACTION, HUGE, OTHER = range(7)
+
+
+def _metadata_values(values: pd.Series, typed: bool) -> tuple[pd.Series, np.ndarray]:
+    """The values _normalise_metadata types (CSV text that is all numbers parsed), and the missing mask."""
+    missing = _is_missing(values) | _is_blank(values)
+    if not typed and not missing.all():
+        parsed = pd.to_numeric(values.where(~missing, None), errors="coerce")
+        if not parsed[~missing].isna().any():
+            values = parsed.astype(object)
+    return values, missing
+
+
+def _category(v) -> int:
+    if isinstance(v, str):
+        return TEXT
+    if isinstance(v, (bool, np.bool_)):
+        return BOOL
+    if not _number_rule(v):
+        return OTHER
+    try:
+        f = float(v)
+    except OverflowError:  # an integer beyond the float range
+        return HUGE
+    return WHOLE if f % 1 == 0 and abs(f) < 2.0**63 else FRACTION
+
+
+def metadata_categories(values: pd.Series, typed: bool) -> np.ndarray:
+    """The category of each value of a metadata column, as :func:`metadata_kind` reads them.
+
+    Parameters
+    ----------
+    values : Series, shape (n,)
+        The column as read (object values).
+    typed : bool
+        As :attr:`RawTable.typed`. CSV text is parsed as numbers only when every value of
+        ``values`` parses: a CSV file is typed whole, never in batches.
+
+    Returns
+    -------
+    ndarray of int8, shape (n,)
+        :data:`MISSING`, :data:`TEXT`, :data:`BOOL`, :data:`WHOLE` (a number that Int64 holds),
+        :data:`FRACTION` (any other float), :data:`HUGE` (an integer beyond the float range) or
+        :data:`OTHER` (mappings, lists, bytes, dates...).
+    """
+    values, missing = _metadata_values(values, typed)
+    out = np.full(len(values), MISSING, dtype=np.int8)
+    rows = np.flatnonzero(~missing)
+    present = values.iloc[rows]
+    kind = _kind(present)
+    if kind == "string":  # the usual cases are decided per column, in C
+        out[rows] = TEXT
+    elif kind == "boolean":
+        out[rows] = BOOL
+    elif kind in _NUMBER_KINDS:
+        try:
+            f = present.to_numpy().astype(float)
+        except OverflowError:
+            f = None
+        if f is not None:
+            with np.errstate(invalid="ignore"):
+                out[rows] = np.where((np.mod(f, 1) == 0) & (np.abs(f) < 2.0**63), WHOLE, FRACTION)
+            return out
+    if kind not in ("string", "boolean"):
+        out[rows] = np.fromiter((_category(v) for v in present.to_numpy(dtype=object)), dtype=np.int8, count=len(rows))
+    return out
+
+
+def metadata_kind(categories) -> str:
+    """The type :func:`_normalise_metadata` gives a column whose present values fall in ``categories``.
+
+    Returns
+    -------
+    str
+        ``"string"`` (all text, or nothing present), ``"boolean"``, ``"Int64"``, ``"float64"``, or
+        ``"text"`` (mixed: every value as its text).
+    """
+    found = set(int(c) for c in categories) - {MISSING}
+    if not found or found == {TEXT}:
+        return "string"
+    if found == {BOOL}:
+        return "boolean"
+    if found <= {WHOLE, FRACTION}:
+        return "Int64" if found == {WHOLE} else "float64"
+    return "text"
+
+
+def type_metadata(values: pd.Series, typed: bool, kind: str) -> pd.Series:
+    """A metadata column typed as ``kind`` (:func:`metadata_kind` of the whole column's categories).
+
+    Value for value what :func:`_normalise_metadata` gives the whole column, for any part of it.
+    """
+    original = values
+    values, missing = _metadata_values(values, typed)
+    if kind == "string":
+        return values.where(~missing, None).astype("string")
+    if kind == "boolean":
+        return values.where(~missing, None).astype("boolean")
+    if kind in ("Int64", "float64"):
+        as_float = values.where(~missing, np.nan).astype(float)
+        return as_float.round().astype("Int64") if kind == "Int64" else as_float
+    return _as_text(original, missing)
+
+
+def metadata_storage(kind: str, n_missing: int, n_present: int) -> str:
+    """The dtype a canonical table holds a metadata column in, given the whole column.
+
+    The canonical table takes each typed column's numpy values (``to_numpy()``), so what pandas
+    makes of them depends on the whole column: Int64 with a missing value becomes float64 (NaN),
+    boolean with one becomes object, a column with nothing present has no type (object, Arrow null).
+    A batch casts its rows to this so that every batch has the schema of the whole.
+    """
+    if n_present == 0:
+        return "object"
+    if kind == "Int64":
+        return "float64" if n_missing else "int64"
+    if kind == "float64":
+        return "float64"
+    if kind == "boolean":
+        return "object" if n_missing else "bool"
+    return "str"
 
 
 def _safe_floats(values) -> np.ndarray:
@@ -859,7 +1001,11 @@ def first_uses(ids: pd.Series, record: np.ndarray) -> tuple[np.ndarray, pd.Serie
         rule across partitions (:mod:`blindspot.engine.merge`).
     """
     dup = ids.duplicated(keep="first").to_numpy()
-    first_of = pd.Series(record, index=ids.to_numpy()).groupby(level=0).first() if dup.any() else None
+    if not dup.any():
+        return dup, None
+    # Only ids used more than once are ever looked up: the others stay out of the index.
+    repeated = ids.duplicated(keep=False).to_numpy()
+    first_of = pd.Series(np.asarray(record)[repeated], index=ids[repeated].to_numpy()).groupby(level=0).first()
     return dup, first_of
 
 
@@ -957,6 +1103,7 @@ def validate(
     tolerance: float = 1e-3,
     probability_prefix: str | None = None,
     metadata: Sequence[str] | None = None,
+    progress: bool = True,
 ) -> Validated:
     """Check every row against the contract.
 
@@ -978,6 +1125,8 @@ def validate(
         Read probabilities from flat columns ``<prefix><class>``.
     metadata : sequence of str, optional
         Metadata columns to keep; None keeps every non-contract column.
+    progress : bool
+        Report the steps on a long run (False for a batch of a larger input, whose caller reports).
 
     Raises
     ------
@@ -995,7 +1144,7 @@ def validate(
                          rows_in=table.n_records, has_probabilities=False, metadata=[], notes=dict(table.notes))
     rows = _prepare(table, path, classes, columns, dict(label_map or {}), tolerance, probability_prefix, metadata)
     out = _Rejections(rows.n)
-    progress = Progress(f"validating {path}", total=rows.n)
+    progress = Progress(f"validating {path}", total=rows.n if progress else 0)
     steps = len(ROW_CHECKS) + 1
     for step, (name, checks) in enumerate(ROW_CHECKS, start=1):
         progress.step(step, steps, name)

@@ -105,3 +105,45 @@ def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
     return path
+
+
+ROW_GROUP_ROWS = 1 << 17  # rows in each row group of a table written in parts (readers then decode a group at a time)
+
+
+def write_parquet_tables(path: str | Path, tables: Iterable, row_group_rows: int = ROW_GROUP_ROWS) -> int:
+    """Write Arrow tables (None skipped) one after another as one Parquet file; returns the rows written.
+
+    The rows are cut into row groups of ``row_group_rows`` whatever the tables' own sizes, and each
+    group is written as one chunk per column (the writer ends a data page at each chunk), so the
+    file's bytes depend only on the rows and the schema, not on how they arrived: ingest writes the
+    same file from one table, from batches or from Dask partitions. At most one table and one group
+    are held at a time. Every table must have the first one's schema, whose metadata (pandas') is
+    the file's; compression as :func:`write_parquet`.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer, pending, written = None, None, 0
+
+    def flush(group) -> None:
+        writer.write_table(group.combine_chunks(), row_group_size=row_group_rows)
+
+    try:
+        for table in tables:
+            if table is None or table.num_rows == 0:
+                continue
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+            pending = table if pending is None else pa.concat_tables([pending, table])
+            while pending.num_rows >= row_group_rows:
+                flush(pending.slice(0, row_group_rows))
+                pending = pending.slice(row_group_rows)
+            written += table.num_rows
+        if pending is not None and pending.num_rows:
+            flush(pending)
+    finally:
+        if writer is not None:
+            writer.close()
+    return written

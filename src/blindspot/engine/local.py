@@ -1,0 +1,79 @@
+"""engine=local with a Parquet input: the file read in batches of rows, each batch a partition.
+
+The batches run through the same map and reduce as engine=dask's partitions
+(:mod:`blindspot.engine.stream`), one after the other in this process, so the process holds one
+batch's rows at a time (and the accounting), not the whole file. The file is read from its start
+in each pass (pass 1, the raw rows of duplicates across batches when there are any, pass 2):
+Parquet cannot start a read mid row group, and a row group can hold the whole file.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from blindspot.config import IngestConfig, ModelConfig
+from blindspot.engine.stream import Streamed, two_passes
+from blindspot.engine.worker import account, finish, rows_as_read
+from blindspot.errors import InputError
+from blindspot.ingest import limits_of, renumber
+from blindspot.io.readers import RawTable, read_parquet_rows
+from blindspot.progress import Progress
+
+BATCH_ROWS = 1 << 17  # rows validated at a time: about 130 MB of a million-row file of reviews
+
+
+class ParquetBatches:
+    """The batches of rows of one Parquet file, as a source of :mod:`blindspot.engine.stream`.
+
+    Parameters
+    ----------
+    model, ingest : ModelConfig, IngestConfig
+        ``model.path`` is the file.
+    batch_rows : int
+        Rows in each batch (the last may hold fewer).
+    """
+
+    def __init__(self, model: ModelConfig, ingest: IngestConfig, batch_rows: int = BATCH_ROWS):
+        self.model, self.ingest, self.batch_rows = model, ingest, batch_rows
+        self.limits = limits_of(model, ingest)
+
+    def _batches(self, wanted=None) -> Iterator[tuple[int, RawTable]]:
+        """(k, records of batch k numbered as in the file), for every k of ``wanted`` (all when None)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path, offset = self.model.path, 0
+        try:
+            file = pq.ParquetFile(path, pre_buffer=False)
+            for k, batch in enumerate(file.iter_batches(batch_size=self.batch_rows)):
+                n = batch.num_rows
+                if wanted is None or k in wanted:
+                    handed = [pa.Table.from_batches([batch], schema=file.schema_arrow)]
+                    del batch  # read_parquet_rows converts the only copy to objects, releasing it
+                    yield k, renumber(read_parquet_rows(path, handed, self.limits), offset)
+                offset += n
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
+
+    def accounts(self, progress: Progress) -> list:
+        results = []
+        for _, table in self._batches():
+            results.append(account(table, self.model, self.ingest))
+            progress.update(sum(r["rows_in"] for r in results))
+        return results
+
+    def raw_rows(self, wanted: dict) -> dict:
+        return {k: rows_as_read(table, wanted[k]) for k, table in self._batches(set(wanted))}
+
+    def tables(self, plans: list) -> Iterator:
+        for k, table in self._batches():
+            yield finish(table, self.model, self.ingest, plans[k])
+
+
+def ingest_batches(model: ModelConfig, ingest: IngestConfig, batch_rows: int | None = None) -> Streamed:
+    """The accounting of the Parquet file ``model.path`` read in batches (pass 2 runs when it is written)."""
+    import pyarrow.parquet as pq
+
+    total = pq.read_metadata(model.path).num_rows
+    progress = Progress(f"validating {model.path}", total=total)
+    return two_passes(ParquetBatches(model, ingest, batch_rows or BATCH_ROWS), model, ingest, progress)
