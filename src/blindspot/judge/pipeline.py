@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,11 @@ from blindspot.judge.select import RULES, select_candidates
 from blindspot.seeding import named_rng
 
 RUN_LOG_NAME = "last_run.json"
+#: Columns read for every row (with the probability columns): what choosing candidates and
+#: confident learning need. The others are read a batch at a time (see judge_predictions).
+WHOLE_COLUMNS = ("confidence", "correct", "y_true", "y_pred")
+#: Columns read for the chosen rows only, in a second pass over the batches.
+CANDIDATE_COLUMNS = ("record", "id", "label", "prediction", "text")
 
 
 @dataclass
@@ -62,13 +67,15 @@ class JudgeResult:
 
 def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed: int, n_boot: int, ci_level: float,
                       cache_path: str | Path, backend: Optional[JudgeBackend] = None,
-                      log: Optional[logging.Logger] = None) -> JudgeResult:
+                      log: Optional[logging.Logger] = None,
+                      batches: Optional[Callable[[Sequence[str]], Iterable[pd.DataFrame]]] = None) -> JudgeResult:
     """Select candidates from the canonical predictions table, judge them, and measure the judge.
 
     Parameters
     ----------
     frame : DataFrame, shape (n_rows, ...)
-        The canonical table (:mod:`blindspot.io.schema`).
+        The canonical table (:mod:`blindspot.io.schema`); with ``batches``, its
+        :data:`WHOLE_COLUMNS` and probability columns are enough.
     cfg : blindspot.config.JudgeConfig
     classes : sequence of str
         ``ingest.classes``: class indices in ``y_true``/``y_pred`` refer to these.
@@ -79,19 +86,31 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
     backend : JudgeBackend, optional
         Overrides ``cfg.backend`` (tests).
     log : logging.Logger, optional
+    batches : callable, optional
+        ``batches(names)`` gives the table's columns ``names`` in row order, a batch of
+        rows at a time (an iterable of DataFrames:
+        :func:`blindspot.io.readers.predictions_batches`). Called twice: the texts for
+        the cue detectors over every row, keeping one bool a row each, then the
+        :data:`CANDIDATE_COLUMNS` of the chosen rows. ``frame`` as one batch when None.
     """
     classes = as_classes(classes)
     check_config(cfg, classes)
     backend = backend or make_backend(cfg, classes)
     confidence = frame["confidence"].to_numpy(dtype=float)
     correct = frame["correct"].to_numpy(dtype=bool)
-    texts = text_features.prepare(frame["text"])  # one pass shared by both cue detectors
+    if batches is None:
+        def batches(names):
+            return [frame[list(names)]]
+    # The cues of every row, a batch of texts at a time: the whole table's texts are never held.
+    sarcasm, mixed = cue_flags(batch["text"] for batch in batches(["text"]))
     confidently_incorrect = ~correct & (confidence >= cfg.confident_threshold)
-    selection = select_candidates(confidently_incorrect, text_features.sarcasm_cues(texts),
-                                  text_features.mixed_sentiment(texts), confidence,
+    selection = select_candidates(confidently_incorrect, sarcasm, mixed, confidence,
                                   max_candidates=cfg.max_candidates, random_sample_size=cfg.random_sample_size,
                                   rng=named_rng(seed, "select"))
     cand = frame.iloc[selection.index]
+    # Texts, ids and labels of the chosen rows only (a few hundred), fetched by position in a second pass.
+    fetched = rows_at(batches(CANDIDATE_COLUMNS), selection.index, CANDIDATE_COLUMNS).set_axis(cand.index)
+    cand = cand.assign(**{name: fetched[name] for name in CANDIDATE_COLUMNS})
     requests = [JudgeRequest(text=str(t), label=str(y), classes=classes) for t, y in zip(cand["text"], cand["label"])]
     cache = JudgeCache(cache_path)
     if cache.bad_lines and log:
@@ -113,6 +132,66 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
     run = {"backend": backend.name, "model": backend.model, "prompt_version": backend.prompt_version,
            "candidates": len(requests), "max_calls": cfg.max_calls, **stats.to_dict()}
     return JudgeResult(rows=rows, metrics=metrics, run=run)
+
+
+def cue_flags(batches: Iterable) -> tuple[np.ndarray, np.ndarray]:
+    """The sarcasm and mixed-sentiment cues of every row, from a table's texts read a batch at a time.
+
+    The detectors are per-text functions, so the flags are those of the whole column at
+    once; only one batch's texts and their :func:`~blindspot.text_features.prepare` are
+    held at a time. (Here rather than in text_features: any change to that file changes
+    the offline judge's fingerprint, hence every cache key.)
+
+    Parameters
+    ----------
+    batches : iterable of Series of str
+        The texts in row order, a batch at a time.
+
+    Returns
+    -------
+    sarcasm, mixed : ndarray of bool, shape (n_rows,)
+    """
+    sarcasm, mixed = [np.zeros(0, dtype=bool)], [np.zeros(0, dtype=bool)]
+    for batch in batches:
+        prepared = text_features.prepare(batch)  # one pass shared by both cue detectors
+        sarcasm.append(text_features.sarcasm_cues(prepared))
+        mixed.append(text_features.mixed_sentiment(prepared))
+    return np.concatenate(sarcasm), np.concatenate(mixed)
+
+
+def rows_at(batches: Iterable[pd.DataFrame], positions, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """The rows at ``positions`` of a table read a batch of rows at a time.
+
+    Parameters
+    ----------
+    batches : iterable of DataFrame
+        The table in row order, a batch at a time; reading stops after the last position.
+    positions : array_like of int, shape (k,)
+        Row positions in the whole table, ascending.
+    columns : sequence of str
+        The columns of the (empty) result when there is no batch: a table with no row.
+
+    Returns
+    -------
+    DataFrame, shape (k, n_columns)
+        The batches' columns and dtypes, index 0 .. k-1.
+
+    Raises
+    ------
+    ValueError
+        If a position lies past the last row.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    parts, start = [], 0
+    for batch in batches:
+        lo, hi = np.searchsorted(positions, [start, start + len(batch)])
+        parts.append(batch.iloc[positions[lo:hi] - start])  # an empty slice keeps the columns and dtypes
+        start += len(batch)
+        if hi == len(positions):
+            break
+    if len(positions) and positions[-1] >= start:
+        raise ValueError(f"positions must lie in the table's {start} rows. Got {positions[-1]} instead.")
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(columns))
 
 
 def _rows(cand, selection, outcomes, keys, injection, injection_cues, cl_suspect, classes) -> list[dict]:

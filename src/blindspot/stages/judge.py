@@ -12,17 +12,21 @@ exits 0. Only a configuration mistake exits 2 (blindspot.judge.check_config).
 
 from blindspot import paths
 from blindspot.config import load_params
-from blindspot.io.readers import read_predictions
+from blindspot.io.readers import predictions_batches, read_predictions
+from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_json, write_jsonl, write_metrics
-from blindspot.judge.pipeline import RUN_LOG_NAME, judge_predictions
+from blindspot.judge.pipeline import RUN_LOG_NAME, WHOLE_COLUMNS, judge_predictions
 from blindspot.stages._runner import run
 
 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
-    frame = read_predictions(paths.PREDICTIONS)
+    # Only the numbers are read for every row; the texts are read a batch at a time (for the
+    # cue detectors), and ids, labels and texts once more for the few chosen rows.
+    frame = read_predictions(paths.PREDICTIONS, columns=WHOLE_COLUMNS, prefixes=(PROBA_PREFIX,))
     result = judge_predictions(frame, cfg.judge, classes=cfg.ingest.classes, seed=cfg.seed, n_boot=cfg.stats.n_boot,
-                               ci_level=cfg.stats.ci_level, cache_path=paths.JUDGE_CACHE, log=log)
+                               ci_level=cfg.stats.ci_level, cache_path=paths.JUDGE_CACHE, log=log,
+                               batches=lambda names: predictions_batches(paths.PREDICTIONS, names))
     write_jsonl(paths.JUDGMENTS, result.rows)
     write_metrics(paths.JUDGE_METRICS, result.metrics)
     write_json(paths.JUDGE_CACHE.with_name(RUN_LOG_NAME), result.run)
