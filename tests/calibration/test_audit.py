@@ -215,3 +215,27 @@ def test_written_file_holds_only_declared_keys(overconfident_frame, make_synthet
         written = __import__("json").loads(dumps_metrics(audit.metrics))
         assert undeclared(written, CALIBRATION) == []
     assert "interval_method" not in written
+
+
+def test_listed_fields_fetched_for_the_listed_rows_only_give_the_same_rows(overconfident_frame):
+    """The stage reads text, label and prediction for the listed rows alone (``fetch``), from a frame
+    without them, and its slice table may be in another row order: the same rows and metrics."""
+    from blindspot.calibration.confident import LISTED_FIELDS
+
+    frame = overconfident_frame
+    slices = slices_for(frame, watch__a=np.arange(len(frame)) % 3 == 0).iloc[::-1]
+    cfg = replace(CFG, max_listed_rows=25)
+    calls = []
+
+    def fetch(positions):
+        calls.append(positions)
+        return frame.iloc[positions][list(LISTED_FIELDS)].reset_index(drop=True)
+
+    whole = run(frame, slices, cfg=cfg, n_boot=20)
+    lean = audit_calibration(frame.drop(columns=list(LISTED_FIELDS)), slices, classes=CLASSES, cfg=cfg, n_boot=20,
+                             ci_level=0.95, seed=7, fetch=fetch)
+    assert lean.confident_rows == whole.confident_rows and lean.underconfident_rows == whole.underconfident_rows
+    assert dumps_metrics(lean.metrics) == dumps_metrics(whole.metrics)
+    assert len(whole.confident_rows) == 25 and len(calls) == 1
+    listed = {r["id"] for r in whole.confident_rows + whole.underconfident_rows}
+    assert sorted(frame["id"].astype(str).to_numpy()[calls[0]]) == sorted(listed)

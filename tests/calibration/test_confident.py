@@ -112,3 +112,45 @@ def test_a_rate_over_nothing_is_null_with_its_reason():
     assert empty["share_of_errors_reason"] == "no rows in this group"
     assert perfect["rate"]["value"] == 0.0 and np.isnan(perfect["share_of_errors"])
     assert perfect["share_of_errors_reason"] == "no errors in this group"
+
+
+@pytest.mark.parametrize("max_rows", [None, 0, 1, 3, 7, 50, 400])
+@pytest.mark.parametrize("ascending", [False, True])
+def test_ranking_the_contenders_first_gives_the_full_ranking(max_rows, ascending):
+    """Ids are turned into strings only for the rows that can be in the top k: same rows, same order,
+    with many ties on the key (broken by id, then row) and NaN keys."""
+    from blindspot.calibration.confident import _ranked
+    from blindspot.samples import TopK
+
+    rng = np.random.default_rng(3)
+    n = 300
+    key = np.round(rng.uniform(0, 1, n), 1)
+    key[rng.random(n) < 0.05] = np.nan
+    ids = np.array([f"r{i % 97}" for i in rng.permutation(n)], dtype=object)
+    mask = rng.random(n) < 0.8
+    pos = np.flatnonzero(mask)
+    full = TopK.of(key[pos], ids[pos].astype(str), pos, k=max_rows, descending=not ascending).rows
+    np.testing.assert_array_equal(_ranked(ids, mask, key, ascending, max_rows), full)
+
+
+def test_rows_at_reads_the_wanted_rows_of_batches_in_the_order_given():
+    from blindspot.calibration.confident import rows_at
+
+    table = pd.DataFrame({"text": [f"t{i}" for i in range(23)], "label": ["a"] * 23, "prediction": ["b"] * 23,
+                          "other": range(23)})
+    read = []
+
+    def batches(size):
+        for lo in range(0, len(table), size):
+            read.append(lo)
+            yield table.iloc[lo:lo + size].reset_index(drop=True)
+
+    got = rows_at(batches(5), [12, 0, 4, 5, 12])
+    assert got["text"].tolist() == ["t12", "t0", "t4", "t5", "t12"] and list(got.columns) == ["text", "label",
+                                                                                            "prediction"]
+    assert read == [0, 5, 10]  # stops after the batch of the last wanted row
+    read.clear()
+    empty = rows_at(batches(5), [])
+    assert len(empty) == 0 and list(empty.columns) == ["text", "label", "prediction"] and read == []
+    with pytest.raises(IndexError, match="1 of 2 positions are past the table's 23 rows"):
+        rows_at(batches(5), [3, 23])

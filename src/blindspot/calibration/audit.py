@@ -73,12 +73,14 @@ import numpy as np
 import pandas as pd
 
 from blindspot.calibration.confident import (
+    LISTED_FIELDS,
     WILSON,
     check_thresholds,
     confident_error_counts,
+    confident_error_positions,
     confident_error_rates,
-    confident_error_rows,
-    underconfident_correct_rows,
+    listed_rows,
+    underconfident_correct_positions,
 )
 from blindspot.calibration.metrics import binary_proba_from_confidence, ece_from_bins, mce_from_bins, prediction_margin
 from blindspot.calibration.advice import miscalibration_direction, recalibration_advice
@@ -132,24 +134,26 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
     InputError
         When ``slices`` has no ``id`` column or repeats an id.
     """
-    ids = pd.Index(np.asarray(ids).astype(str))
+    n = len(ids)
     if slices is None:
-        return SliceTable([], [], np.zeros((len(ids), 0), dtype=bool))
+        return SliceTable([], [], np.zeros((n, 0), dtype=bool))
     if "id" not in slices.columns:
         raise InputError(source, "the slice table has no 'id' column.", expected="columns id, watch__<key>..., found__<key>...",
                          found=", ".join(map(str, slices.columns[:8])) or "(no columns)")
-    sid = slices["id"].astype(str)
-    dup = sid[sid.duplicated()]
-    if len(dup):
+    sid = pd.Index(slices["id"].astype(str))
+    if not sid.is_unique:
+        dup = sid[sid.duplicated()]
         raise InputError(source, f"the slice table repeats {dup.nunique()} id(s).", field="id",
-                         expected="one row per prediction id", found=f"{dup.iloc[0]!r} more than once")
-    table = slices.assign(id=sid).set_index("id")
+                         expected="one row per prediction id", found=f"{dup[0]!r} more than once")
+    position = _slice_rows(_as_strings(ids), sid)
+    found = position >= 0
     merged: dict[str, tuple[list, np.ndarray]] = {}
-    for col in table.columns:
+    for col in slices.columns:
         for prefix, kind in SLICE_PREFIXES:
             if str(col).startswith(prefix):
                 key = metric_key(str(col)[len(prefix):])
-                member = table[col].reindex(ids).fillna(False).to_numpy(dtype=bool)
+                member = np.zeros(n, dtype=bool)  # a prediction absent from the slice table is in no slice
+                member[found] = slices[col].fillna(False).to_numpy(dtype=bool)[position[found]]
                 if key in merged:
                     kinds, prev = merged[key]
                     merged[key] = (kinds + [kind], prev | member)
@@ -159,6 +163,22 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
     matrix = np.column_stack([merged[k][1] for k in keys]) if keys else np.zeros((len(ids), 0), dtype=bool)
     sources = ["+".join(sorted(set(merged[k][0]), key=("watch", "found").index)) for k in keys]
     return SliceTable(keys, sources, matrix)
+
+
+def _as_strings(ids) -> np.ndarray:
+    """Ids as an object array of str, shape (n,): the str objects a frame holds are reused, not copied."""
+    return pd.Series(np.asarray(ids, dtype=object), copy=False).astype(str).to_numpy(dtype=object)
+
+
+def _slice_rows(ids: np.ndarray, sid: pd.Index) -> np.ndarray:
+    """Row of the slice table holding each prediction id, -1 where none, shape (n,).
+
+    The slice stage writes its table in the predictions' row order, so the ids usually match
+    one for one and need no lookup; otherwise one lookup serves every column (not one per column).
+    """
+    if len(sid) == len(ids) and (sid.to_numpy(dtype=object) == ids).all():
+        return np.arange(len(ids))
+    return sid.get_indexer(ids)
 
 
 @dataclass
@@ -381,8 +401,11 @@ def _worst_slices(slice_metrics: dict, tested: Sequence[str], n_worst: int) -> l
     return sorted(tested, key=order)[:n_worst]
 
 
-def _listed_rows(rows: _Rows) -> tuple[list, dict, list]:
+def _listed_rows(rows: _Rows, fetch: Callable[[np.ndarray], pd.DataFrame]) -> tuple[list, dict, list]:
     """The ranked confident errors, the underconfident-correct block and its ranked rows.
+
+    Both lists are ranked first; then ``fetch`` gives the text, label and prediction of
+    the listed rows in one call (the stage reads them from the file for those rows alone).
 
     Returns
     -------
@@ -394,17 +417,24 @@ def _listed_rows(rows: _Rows) -> tuple[list, dict, list]:
     st, cfg, n = rows.slices, rows.cfg, len(rows.frame)
     margin = prediction_margin(rows.proba) if rows.proba is not None else None
     proba_of_label = rows.proba[np.arange(n), rows.y_true] if rows.proba is not None else None
-    confident_rows = confident_error_rows(rows.frame, rows.thresholds, margin=margin, proba_of_label=proba_of_label,
-                                          slice_keys=st.keys, slice_matrix=st.matrix, max_rows=cfg.max_listed_rows)
+    confident = confident_error_positions(rows.frame, rows.thresholds, cfg.max_listed_rows)
+    under = (underconfident_correct_positions(rows.frame, margin, cfg.underconfident_margin, cfg.max_listed_rows)
+             if margin is not None else np.zeros(0, np.int64))
+    listed = np.union1d(confident, under)
+    fields = fetch(listed)
+
+    def rows_of(positions, **kw):
+        return listed_rows(rows.frame, positions, fields.iloc[np.searchsorted(listed, positions)], margin=margin,
+                           slice_keys=st.keys, slice_matrix=st.matrix, **kw)
+
+    confident_rows = rows_of(confident, thresholds=rows.thresholds, proba_of_label=proba_of_label)
     if margin is None:
         return confident_rows, {"status": "unavailable", "reason": rows.unavailable["underconfident_correct"]}, []
     u = int((rows.correct & (margin < cfg.underconfident_margin)).sum())
     lo, hi = wilson_interval(u, n, rows.ci_level)
     underconfident = {"status": "ok", "margin_below": cfg.underconfident_margin, "count": u,
                       "rate": Estimate(u / n, float(lo), float(hi), WILSON).encode()}
-    under_rows = underconfident_correct_rows(rows.frame, margin, cfg.underconfident_margin, slice_keys=st.keys,
-                                             slice_matrix=st.matrix, max_rows=cfg.max_listed_rows)
-    return confident_rows, underconfident, under_rows
+    return confident_rows, underconfident, rows_of(under, thresholds=None, proba_of_label=None)
 
 
 def _recalibration(rows: _Rows, overall: CalibrationSummary) -> tuple[dict, dict]:
@@ -421,6 +451,11 @@ def _recalibration(rows: _Rows, overall: CalibrationSummary) -> tuple[dict, dict
     return {"status": "ok", **recal, "advice": advice}, bins
 
 
+def _frame_fields(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The listed rows' text, label and prediction, from a frame that holds them."""
+    return frame.iloc[positions][list(LISTED_FIELDS)].reset_index(drop=True)
+
+
 def _settings(rows: _Rows) -> dict:
     """The metrics file's header: what was measured, and how."""
     return {"n": len(rows.frame), "classes": rows.classes, "probabilities": rows.proba_source,
@@ -429,13 +464,16 @@ def _settings(rows: _Rows) -> dict:
 
 
 def audit_calibration(frame: pd.DataFrame, slices: pd.DataFrame | None, *, classes: Sequence[str], cfg, n_boot: int,
-                      ci_level: float, seed: int, slices_source: str = "slices") -> CalibrationAudit:
+                      ci_level: float, seed: int, slices_source: str = "slices",
+                      fetch: Callable[[np.ndarray], pd.DataFrame] | None = None) -> CalibrationAudit:
     """Run the whole calibration audit.
 
     Parameters
     ----------
     frame : DataFrame, shape (n, ...)
-        Canonical predictions (:mod:`blindspot.io.schema`).
+        Canonical predictions (:mod:`blindspot.io.schema`): ``id``, ``confidence``,
+        ``y_true``, ``y_pred``, ``correct``, the ``proba__`` columns when given, and
+        ``text``, ``label`` and ``prediction`` unless ``fetch`` is given.
     slices : DataFrame or None
         Slice membership (see module docstring); None for no slices.
     classes : sequence of str
@@ -446,6 +484,10 @@ def audit_calibration(frame: pd.DataFrame, slices: pd.DataFrame | None, *, class
     seed : int
     slices_source : str
         Path of the slice file, for messages.
+    fetch : callable, optional
+        ``fetch(positions)``: ``text``, ``label`` and ``prediction`` of the rows at
+        ``positions`` (ndarray of int, shape (m,), ascending), as a DataFrame of m rows in
+        that order; called once, for the listed rows. Default: taken from ``frame``.
 
     Returns
     -------
@@ -457,7 +499,9 @@ def audit_calibration(frame: pd.DataFrame, slices: pd.DataFrame | None, *, class
     counts = _confident_counts(rows)
     rates = partial(confident_error_rates, counts, rows.thresholds, level=ci_level)
     slice_metrics, slice_summaries = _by_slice(rows, rates)
-    confident_rows, underconfident, under_rows = _listed_rows(rows)
+    if fetch is None:
+        fetch = partial(_frame_fields, frame)
+    confident_rows, underconfident, under_rows = _listed_rows(rows, fetch)
     recal, recal_bins = _recalibration(rows, overall)
     unavailable = {**rows.unavailable, **({"recalibration": recal["reason"]} if recal["status"] != "ok" else {})}
     worst = _worst_slices(slice_metrics, list(slice_summaries), cfg.n_worst)

@@ -127,11 +127,85 @@ def _slices_of(rows: np.ndarray, slice_keys: Sequence[str], slice_matrix) -> lis
     return [keys[r].tolist() for r in sub]
 
 
-def _ranked(frame: pd.DataFrame, mask: np.ndarray, key: np.ndarray, ascending: bool, max_rows: int | None) -> np.ndarray:
-    """Positions of ``mask`` rows ordered by ``key`` then id (a top-k, :class:`blindspot.samples.TopK`)."""
+# The fields of a listed row that only the listed rows need: the stage reads them for those rows
+# alone (:func:`rows_at`), so the texts of every row are never held.
+LISTED_FIELDS = ("text", "label", "prediction")
+
+
+def _contenders(key: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the entries of ``key`` (ascending is best) that can be among the best ``k``.
+
+    Those whose key is at most the ``k``-th smallest, ties included, so the exact order by key,
+    then id, then row is decided among them alone: the ids of a million candidate rows need not
+    be turned into strings to keep a few thousand. Every entry when that key is NaN.
+    """
+    kth = np.partition(key, k - 1)[k - 1]
+    return np.arange(key.size) if np.isnan(kth) else np.flatnonzero(key <= kth)
+
+
+def _ranked(ids: np.ndarray, mask: np.ndarray, key: np.ndarray, ascending: bool, max_rows: int | None) -> np.ndarray:
+    """Positions of ``mask`` rows ordered by ``key`` then id (a top-k, :class:`blindspot.samples.TopK`).
+
+    Parameters
+    ----------
+    ids : ndarray, shape (n,)
+        Row ids (compared as strings).
+    mask : ndarray of bool, shape (n,)
+    key : ndarray of float, shape (n,)
+    ascending : bool
+    max_rows : int, optional
+
+    Returns
+    -------
+    ndarray of int64, shape (min(mask.sum(), max_rows),)
+    """
     pos = np.flatnonzero(mask)
-    ids = frame["id"].to_numpy()[pos].astype(str)
-    return TopK.of(key[pos], ids, pos, k=max_rows, descending=not ascending).rows
+    if max_rows is not None and 0 < max_rows < pos.size:
+        pos = pos[_contenders(key[pos] if ascending else -key[pos], max_rows)]
+    return TopK.of(key[pos], np.asarray(ids)[pos].astype(str), pos, k=max_rows, descending=not ascending).rows
+
+
+def confident_error_positions(frame: pd.DataFrame, thresholds: Sequence[float], max_rows: int | None = None
+                              ) -> np.ndarray:
+    """Positions of the confidently incorrect rows, ranked by confidence descending then id.
+
+    Parameters
+    ----------
+    frame : DataFrame, shape (n, ...)
+        ``id``, ``confidence``, ``correct``.
+    thresholds : sequence of float
+        A row is listed when wrong with confidence >= the smallest threshold.
+    max_rows : int, optional
+        Keep only the top rows.
+
+    Returns
+    -------
+    ndarray of int64, shape (m,)
+    """
+    conf = frame["confidence"].to_numpy(float)
+    wrong = ~frame["correct"].to_numpy(bool)
+    return _ranked(frame["id"].to_numpy(), wrong & (conf >= min(thresholds)), conf, False, max_rows)
+
+
+def underconfident_correct_positions(frame: pd.DataFrame, margin, below: float, max_rows: int | None = None
+                                     ) -> np.ndarray:
+    """Positions of the correct rows with ``margin < below``, ranked by margin ascending then id.
+
+    Parameters
+    ----------
+    frame : DataFrame, shape (n, ...)
+        ``id``, ``correct``.
+    margin : array_like of float, shape (n,)
+    below : float
+    max_rows : int, optional
+
+    Returns
+    -------
+    ndarray of int64, shape (m,)
+    """
+    margin = np.asarray(margin, dtype=float)
+    mask = frame["correct"].to_numpy(bool) & (margin < below)
+    return _ranked(frame["id"].to_numpy(), mask, margin, True, max_rows)
 
 
 def confident_error_rows(
@@ -167,12 +241,9 @@ def confident_error_rows(
         ``rank``, ``id``, ``text``, ``label``, ``prediction``, ``confidence``,
         ``bands``, ``slices`` and, when known, ``margin`` and ``probability_of_label``.
     """
-    thresholds = sorted(thresholds)
-    conf = frame["confidence"].to_numpy(float)
-    wrong = ~frame["correct"].to_numpy(bool)
-    rows = _ranked(frame, wrong & (conf >= thresholds[0]), conf, False, max_rows)
-    return _rows(frame, rows, thresholds=thresholds, margin=margin, proba_of_label=proba_of_label,
-                 slice_keys=slice_keys, slice_matrix=slice_matrix)
+    rows = confident_error_positions(frame, thresholds, max_rows)
+    return listed_rows(frame, rows, frame.iloc[rows], thresholds=sorted(thresholds), margin=margin,
+                       proba_of_label=proba_of_label, slice_keys=slice_keys, slice_matrix=slice_matrix)
 
 
 def underconfident_correct_rows(
@@ -188,21 +259,79 @@ def underconfident_correct_rows(
 
     Same fields as :func:`confident_error_rows`, without ``bands``.
     """
-    margin = np.asarray(margin, dtype=float)
-    mask = frame["correct"].to_numpy(bool) & (margin < below)
-    rows = _ranked(frame, mask, margin, True, max_rows)
-    return _rows(frame, rows, thresholds=None, margin=margin, proba_of_label=None,
-                 slice_keys=slice_keys, slice_matrix=slice_matrix)
+    rows = underconfident_correct_positions(frame, margin, below, max_rows)
+    return listed_rows(frame, rows, frame.iloc[rows], thresholds=None, margin=margin, proba_of_label=None,
+                       slice_keys=slice_keys, slice_matrix=slice_matrix)
 
 
-def _rows(frame, rows, *, thresholds, margin, proba_of_label, slice_keys, slice_matrix) -> list[dict]:
+def rows_at(batches, positions, columns: Sequence[str] = LISTED_FIELDS) -> pd.DataFrame:
+    """The rows at ``positions`` of a table given as consecutive batches, in the order given.
+
+    Only the wanted rows of each batch are kept, and reading stops after the last one, so
+    a table's texts can be read for a few thousand listed rows without holding them all.
+
+    Parameters
+    ----------
+    batches : iterable of DataFrame
+        Consecutive rows of the table, first rows first (e.g.
+        :func:`blindspot.io.readers.predictions_batches`), with ``columns``.
+    positions : array_like of int, shape (m,)
+        Row positions in the whole table, each less than its number of rows.
+    columns : sequence of str
+
+    Returns
+    -------
+    DataFrame, shape (m, len(columns)), index 0..m-1
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    order = np.argsort(positions, kind="stable")
+    wanted = positions[order]
+    parts, start = [], 0
+    for batch in batches if wanted.size else ():  # nothing to read for no row
+        lo, hi = np.searchsorted(wanted, [start, start + len(batch)])
+        if hi > lo:
+            parts.append(batch.iloc[wanted[lo:hi] - start][list(columns)])
+        start += len(batch)
+        if hi == wanted.size:
+            break
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    found = pd.concat(parts, ignore_index=True)
+    if len(found) != wanted.size:
+        raise IndexError(f"rows_at: {wanted.size - len(found)} of {wanted.size} positions are past the table's "
+                         f"{start} rows.")
+    return found.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+
+
+def listed_rows(frame: pd.DataFrame, rows, fields: pd.DataFrame, *, thresholds, margin, proba_of_label, slice_keys,
+                slice_matrix) -> list[dict]:
+    """The JSON Lines records of the ranked rows (see :func:`confident_error_rows`).
+
+    Parameters
+    ----------
+    frame : DataFrame, shape (n, ...)
+        ``id`` and ``confidence`` of every row.
+    rows : ndarray of int, shape (m,)
+        The listed rows' positions, in rank order.
+    fields : DataFrame, shape (m, ...)
+        ``text``, ``label`` and ``prediction`` of the listed rows, in the same order.
+    thresholds : sequence of float or None
+        Sorted; None lists no ``bands``.
+    margin, proba_of_label : array_like of float, shape (n,), optional
+    slice_keys : sequence of str, length S
+    slice_matrix : array_like of bool, shape (n, S), optional
+
+    Returns
+    -------
+    list of dict, length m
+    """
     sub = frame.iloc[rows]
     conf = sub["confidence"].to_numpy(float)
     cols = {
         "id": sub["id"].astype(str).tolist(),
-        "text": sub["text"].astype(str).tolist(),
-        "label": sub["label"].astype(str).tolist(),
-        "prediction": sub["prediction"].astype(str).tolist(),
+        "text": fields["text"].astype(str).tolist(),
+        "label": fields["label"].astype(str).tolist(),
+        "prediction": fields["prediction"].astype(str).tolist(),
         "confidence": conf.tolist(),
     }
     if margin is not None:

@@ -1,13 +1,20 @@
 """Stage calibrate: predictions (+ slices) -> calibration metrics, ranked confident errors, reliability plots."""
 
+import pandas as pd
+
 from blindspot import paths
 from blindspot.calibration.audit import audit_calibration
+from blindspot.calibration.confident import LISTED_FIELDS, rows_at
 from blindspot.config import load_params
 from blindspot.io.figures import replace_plot_directory
-from blindspot.io.readers import read_predictions
+from blindspot.io.readers import predictions_batches, read_predictions
+from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_jsonl, write_metrics
 from blindspot.plots.reliability import calibration_figures, reliability_data
 from blindspot.stages._runner import run
+
+# Columns of the predictions the audit reads for every row (and the proba__<class> columns).
+COLUMNS = ("id", "confidence", "y_true", "y_pred", "correct")
 
 
 def advised(recal: dict) -> str:
@@ -20,15 +27,22 @@ def advised(recal: dict) -> str:
     return f", no recalibration advised ({', '.join(reasons)})" if reasons else ""
 
 
+def listed_fields(positions) -> pd.DataFrame:
+    """Text, label and prediction of the listed rows, read from the predictions a batch at a time."""
+    return rows_at(predictions_batches(paths.PREDICTIONS, LISTED_FIELDS), positions, LISTED_FIELDS)
+
+
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
-    frame = read_predictions(paths.PREDICTIONS)
+    # The columns every row needs; the texts (and labels as written) only for the few thousand listed rows.
+    frame = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
     # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
     slices = read_predictions(paths.SLICES) if paths.SLICES.exists() else None
     if slices is None:
         log.warning("%s not found: calibrating without slices", paths.SLICES)
     audit = audit_calibration(frame, slices, classes=cfg.ingest.classes, cfg=cfg.calibration, n_boot=cfg.stats.n_boot,
-                              ci_level=cfg.stats.ci_level, seed=cfg.seed, slices_source=str(paths.SLICES))
+                              ci_level=cfg.stats.ci_level, seed=cfg.seed, slices_source=str(paths.SLICES),
+                              fetch=listed_fields)
     write_metrics(paths.CALIBRATION_METRICS, audit.metrics)
     write_jsonl(paths.CONFIDENT_ERRORS, audit.confident_rows)
     write_jsonl(paths.UNDERCONFIDENT_CORRECT, audit.underconfident_rows)
