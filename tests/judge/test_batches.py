@@ -1,0 +1,67 @@
+"""The judge reading its texts a batch at a time equals the judge on the whole table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blindspot import text_features
+from blindspot.config import JudgeConfig
+from blindspot.judge.pipeline import CANDIDATE_COLUMNS, WHOLE_COLUMNS, cue_flags, judge_predictions, rows_at
+from judge.helpers import CLASSES, canonical_frame
+
+
+@pytest.fixture(scope="module")
+def frame():
+    from blindspot.synth import generate
+
+    raw = generate(300, seed=11).frame
+    # Cue phrases on a few rows, so both targeted rules have rows to choose.
+    texts = raw["text"].tolist()
+    for i in range(0, 300, 17):
+        texts[i] = "Oh great, just what I needed. " + texts[i]
+    for i in range(5, 300, 23):
+        texts[i] = "It helped my pain but the nausea was terrible. " + texts[i]
+    return canonical_frame(texts, raw["label"], raw["prediction"], raw["confidence"])
+
+
+def batches_of(frame, size):
+    def batches(names):
+        return (frame[list(names)].iloc[i:i + size].reset_index(drop=True) for i in range(0, len(frame), size))
+    return batches
+
+
+@pytest.mark.parametrize("size", [1, 7, 1000])
+def test_cue_flags_from_batches_equal_the_detectors_on_every_text(frame, size):
+    sarcasm, mixed = cue_flags(b["text"] for b in batches_of(frame, size)(["text"]))
+    assert np.array_equal(sarcasm, text_features.sarcasm_cues(frame["text"]))
+    assert np.array_equal(mixed, text_features.mixed_sentiment(frame["text"]))
+    assert sarcasm.sum() > 10 and mixed.sum() > 5
+    assert [len(a) for a in cue_flags([])] == [0, 0]
+
+
+@pytest.mark.parametrize("size", [1, 7, 1000])
+def test_rows_at_equals_iloc(frame, size):
+    positions = np.array([0, 6, 7, 8, 150, 299])
+    got = rows_at(batches_of(frame, size)(CANDIDATE_COLUMNS), positions)
+    pd.testing.assert_frame_equal(got, frame[list(CANDIDATE_COLUMNS)].iloc[positions].reset_index(drop=True))
+    assert rows_at(batches_of(frame, size)(["text"]), []).shape == (0, 1)
+
+
+def test_rows_at_refuses_a_position_past_the_table(frame):
+    with pytest.raises(ValueError, match="positions must lie in the table's 300 rows. Got 300 instead"):
+        rows_at(batches_of(frame, 64)(["text"]), [3, 300])
+    assert list(rows_at([], [], ["id", "text"]).columns) == ["id", "text"]
+
+
+@pytest.mark.parametrize("size", [1, 13])
+def test_judge_from_batches_equals_the_judge_on_the_whole_table(frame, size, tmp_path):
+    cfg = JudgeConfig(backend="offline", max_candidates=120, random_sample_size=20)
+    kw = dict(classes=CLASSES, seed=3, n_boot=50, ci_level=0.9)
+    whole = judge_predictions(frame, cfg, cache_path=tmp_path / "a.jsonl", **kw)
+    numbers = frame[list(WHOLE_COLUMNS) + [f"proba__{c}" for c in CLASSES]]
+    parts = judge_predictions(numbers, cfg, cache_path=tmp_path / "b.jsonl", batches=batches_of(frame, size), **kw)
+    assert parts.rows == whole.rows
+    assert parts.metrics == whole.metrics
+    assert {r["selected_by"] for r in whole.rows} >= {"random_sample", "sarcasm_cue", "mixed_cue"}
