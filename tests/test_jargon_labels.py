@@ -114,3 +114,18 @@ def test_recovered_spans_count_what_the_detector_counts(bench):
     sample = bench.load_labels()
     counts = tf.jargon_terms(sample["text"].astype("str"))
     assert [len(bench.detector_spans(t)) for t in sample["text"]] == counts.tolist()
+
+
+def test_hpo_phrases_keep_phenotypes_and_drop_lay_synonyms(bench, tmp_path):
+    # The optional vocabulary side of the bench, on a three-term ontology written here.
+    obo = tmp_path / "hp.obo"
+    obo.write_text("format-version: 1.2\n\n"
+                   "[Term]\nid: HP:0000118\nname: Phenotypic abnormality\n\n"
+                   "[Term]\nid: HP:0000969\nname: Edema\nis_a: HP:0000118 ! Phenotypic abnormality\n"
+                   'synonym: "Oedema" EXACT uk_spelling []\nsynonym: "Swelling" EXACT layperson []\n\n'
+                   "[Term]\nid: HP:0012824\nname: Severity\n", encoding="utf-8")
+    phrases = bench.hpo_phrases(obo)
+    assert ("edema",) in phrases and ("oedema",) in phrases
+    assert ("swelling",) not in phrases and ("severity",) not in phrases
+    spans = bench.phrase_spans("Edemas and swelling, severe oedema", phrases)
+    assert [s[2] for s in spans] == ["edemas", "oedema"]
