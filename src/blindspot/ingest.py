@@ -58,8 +58,12 @@ def renumber(table: RawTable, record_offset: int) -> RawTable:
     return table
 
 
-def validate_table(table: RawTable, model: ModelConfig, ingest: IngestConfig, *, progress: bool = True) -> Validated:
-    """:func:`~blindspot.io.schema.validate` of ``table`` under the contract and the ingest rules."""
+def validate_table(table: RawTable, model: ModelConfig, ingest: IngestConfig, *, progress: bool = True,
+                   classes_to=None) -> Validated:
+    """:func:`~blindspot.io.schema.validate` of ``table`` under the contract and the ingest rules.
+
+    ``progress`` and ``classes_to``: as :func:`~blindspot.io.schema.validate` takes them (a batch).
+    """
     return validate(
         table,
         path=model.path,
@@ -70,6 +74,7 @@ def validate_table(table: RawTable, model: ModelConfig, ingest: IngestConfig, *,
         probability_prefix=model.probability_prefix,
         metadata=model.metadata,
         progress=progress,
+        classes_to=classes_to,
     )
 
 

@@ -56,10 +56,11 @@ class ParquetBatches:
             raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
 
     def accounts(self, progress: Progress) -> list:
-        results = []
+        results, done = [], 0
         for _, table in self._batches():
+            done += table.n_records
             results.append(account(table, self.model, self.ingest))
-            progress.update(sum(r["rows_in"] for r in results))
+            progress.update(done)
         return results
 
     def raw_rows(self, wanted: dict) -> dict:

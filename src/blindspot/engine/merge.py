@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from blindspot.io.schema import (MISSING, REASONS, duplicate_detail, first_uses, metadata_kind, metadata_storage,
-                                 rejected_row)
+from blindspot.engine.worker import raise_remote
+from blindspot.io.schema import (MISSING, REASONS, add_class_counts, check_class_counts, duplicate_detail, first_uses,
+                                 metadata_kind, metadata_storage, rejected_row)
 
 
 @dataclass
@@ -66,6 +67,27 @@ class Accounting:
 
     def clean_labels(self) -> list:
         return list(self.labels)
+
+
+def raise_errors(results: list, path: str, columns, classes: list) -> None:
+    """Raise the stop the whole input meets first, if any partition met one.
+
+    Reading the whole input comes before validating any of it; then a contract column absent, then
+    the class list judged on the whole input's counts (no partition judged it alone), then the
+    rest of the file-level stops, each as the first partition in record order met it.
+    """
+    for first in (lambda r: r.get("read"), lambda r: r.get("class_counts") is None):
+        for r in results:
+            if "error" in r and first(r):
+                raise_remote(r)
+    total = None
+    for r in results:
+        if r.get("class_counts") is not None:
+            total = add_class_counts(total, r["class_counts"])
+    if total is not None:
+        check_class_counts(str(path), total, {"label": columns.label, "prediction": columns.prediction}, classes)
+    for r in results:
+        raise_remote(r)
 
 
 def _ids(results: list) -> pd.Series:

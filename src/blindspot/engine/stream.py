@@ -5,8 +5,9 @@ batches of one Parquet file's rows, in this process; :class:`blindspot.engine.in
 the Parquet files of a directory, on Dask workers) and runs the map functions of
 :mod:`blindspot.engine.worker` on them:
 
-- ``accounts(progress)``: pass 1 of every partition, as a list in record order (errors raised, the
-  first in record order);
+- ``accounts(progress)``: pass 1 of every partition, as a list in record order (a partition's
+  file-level stop returned, not raised: :func:`~blindspot.engine.merge.raise_errors` picks the one
+  the whole input meets first);
 - ``raw_rows(wanted)``: partition -> records: those rows as read, (record, line, raw) each;
 - ``tables(plans)``: pass 2 of every partition, Arrow tables yielded in record order.
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from blindspot.config import IngestConfig, ModelConfig
-from blindspot.engine.merge import Accounting, add_duplicates, reduce
+from blindspot.engine.merge import Accounting, add_duplicates, raise_errors, reduce
 from blindspot.io.writers import write_parquet_tables
 from blindspot.progress import Progress
 
@@ -55,6 +56,7 @@ class Streamed(Accounting):
 def two_passes(source, model: ModelConfig, ingest: IngestConfig, progress: Progress) -> Streamed:
     """Pass 1 of every partition of ``source`` and the reduce: the input's accounting, ready to write."""
     results = source.accounts(progress)
+    raise_errors(results, model.path, model.columns, list(ingest.classes))
     accounting, wanted = reduce(results, list(ingest.classes))
     del results  # the accounting keeps what it needs; each partition's ids and categories can go
     rows = [row for k, rows in source.raw_rows(wanted).items() for row in rows] if wanted else []

@@ -70,22 +70,40 @@ def account(table: RawTable, model: ModelConfig, ingest: IngestConfig) -> dict:
         duplicate_id rejection, in the order of ``rejected`` (the driver renames the first use when it
         lies in an earlier partition); and for the clean rows, shape (n_clean,) each: ``record``
         (int64), ``id`` (Arrow strings), ``y_true`` (int8) and ``categories`` (metadata name -> int8
-        :func:`~blindspot.io.schema.metadata_categories`).
+        :func:`~blindspot.io.schema.metadata_categories`), ``class_counts`` (see :func:`_validate`).
+        Or ``error`` (a file-level stop), with ``class_counts`` when the partition got that far.
     """
     import pyarrow as pa
 
-    result = validate_table(table, model, ingest, progress=False)
+    counts = {}
+    try:
+        result = _validate(table, model, ingest, counts)
+    except BlindspotError as exc:
+        return {**_error(exc), "class_counts": counts.get("counts")}
     clean = result.clean
     record = clean["record"].to_numpy(np.int64)
     ids = table.frame[model.columns.id] if model.columns.id in table.frame.columns else None
     duplicate_ids = [_id_text(ids.iat[int(_positions(table, [r["record"]])[0])]) for r in result.rejected
                      if r["reason"] == "duplicate_id"]
-    categories = {name: metadata_categories(_raw_metadata(table, name, record), table.typed) for name in result.metadata}
+    # A typed metadata value is null exactly where it was missing or blank as read.
+    categories = {name: metadata_categories(_raw_metadata(table, name, record), table.typed,
+                                            clean[META_PREFIX + name].isna().to_numpy())
+                  for name in result.metadata}
     return {"rejected": result.rejected, "rows_in": result.rows_in, "has_probabilities": result.has_probabilities,
             "metadata": result.metadata, "notes": result.notes, "duplicate_ids": duplicate_ids,
             "record": record, "id": pa.array(clean["id"].astype(object).to_numpy(), type=pa.large_string()),
             "y_true": clean["y_true"].to_numpy(np.int8) if len(clean) else np.zeros(0, np.int8),
-            "categories": categories}
+            "categories": categories, "class_counts": counts.get("counts")}
+
+
+def _validate(table: RawTable, model: ModelConfig, ingest: IngestConfig, counts: dict | None = None):
+    """Validate a partition without the class-list stop: ``counts["counts"]`` gets its class counts.
+
+    Most labels not being classes stops the input as a whole, judged on the whole input's counts
+    (:func:`blindspot.engine.merge.raise_errors`); a partition alone could be judged otherwise.
+    """
+    return validate_table(table, model, ingest, progress=False,
+                          classes_to=lambda c: counts.__setitem__("counts", c) if counts is not None else None)
 
 
 def finish(table: RawTable, model: ModelConfig, ingest: IngestConfig, plan: dict):
@@ -102,7 +120,7 @@ def finish(table: RawTable, model: ModelConfig, ingest: IngestConfig, plan: dict
     """
     import pyarrow as pa
 
-    clean = validate_table(table, model, ingest, progress=False).clean
+    clean = _validate(table, model, ingest).clean
     if len(plan["drop"]):
         clean = clean[~np.isin(clean["record"].to_numpy(), plan["drop"])].reset_index(drop=True)
     if not len(clean):
@@ -142,11 +160,12 @@ def _read(part: Partition, model: ModelConfig, ingest: IngestConfig) -> RawTable
 
 
 def account_partition(part: Partition, model: ModelConfig, ingest: IngestConfig) -> dict:
-    """:func:`account` of a partition file (or ``error``)."""
+    """:func:`account` of a partition file (or ``error``, with ``read`` when reading it failed)."""
     try:
-        return account(_read(part, model, ingest), dataclasses.replace(model, path=part.path), ingest)
+        table = _read(part, model, ingest)
     except BlindspotError as exc:
-        return _error(exc)
+        return {**_error(exc), "read": True}
+    return account(table, dataclasses.replace(model, path=part.path), ingest)
 
 
 def finish_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, plan: dict) -> dict:

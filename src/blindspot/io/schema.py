@@ -379,7 +379,7 @@ def _category(v) -> int:
     return WHOLE if f % 1 == 0 and abs(f) < 2.0**63 else FRACTION
 
 
-def metadata_categories(values: pd.Series, typed: bool) -> np.ndarray:
+def metadata_categories(values: pd.Series, typed: bool, missing: np.ndarray | None = None) -> np.ndarray:
     """The category of each value of a metadata column, as :func:`metadata_kind` reads them.
 
     Parameters
@@ -389,6 +389,9 @@ def metadata_categories(values: pd.Series, typed: bool) -> np.ndarray:
     typed : bool
         As :attr:`RawTable.typed`. CSV text is parsed as numbers only when every value of
         ``values`` parses: a CSV file is typed whole, never in batches.
+    missing : ndarray of bool, shape (n,), optional
+        The values missing or blank, when known (where the typed column is null): spares the
+        per-value look at every text.
 
     Returns
     -------
@@ -397,7 +400,8 @@ def metadata_categories(values: pd.Series, typed: bool) -> np.ndarray:
         :data:`FRACTION` (any other float), :data:`HUGE` (an integer beyond the float range) or
         :data:`OTHER` (mappings, lists, bytes, dates...).
     """
-    values, missing = _metadata_values(values, typed)
+    if missing is None or not typed:
+        values, missing = _metadata_values(values, typed)
     out = np.full(len(values), MISSING, dtype=np.int8)
     rows = np.flatnonzero(~missing)
     present = values.iloc[rows]
@@ -510,10 +514,12 @@ def _hydra_item(name: str) -> str:
     return name if plain else json.dumps(name, ensure_ascii=False)
 
 
-def _counts_text(values: pd.Series, top: int = 5) -> tuple[str, list]:
-    """"'1' (2,034 rows), '0' (1,966 rows)" for the most frequent text values, and all distinct ones."""
-    text = values[values.map(lambda v: isinstance(v, str))]
-    counts = text.value_counts(sort=True)
+def _counts_text(found: dict, top: int = 5) -> tuple[str, list]:
+    """"'1' (2,034 rows), '0' (1,966 rows)" for the most frequent text values, and all distinct ones.
+
+    ``found``: text value -> rows (:func:`class_counts`).
+    """
+    counts = pd.Series(found, dtype=np.int64) if found else pd.Series([], dtype=np.int64)
     counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
     shown = ", ".join(f"{_fmt(k)} ({c:,} rows)" for k, c in counts.head(top).items())
     if len(counts) > top:
@@ -521,24 +527,49 @@ def _counts_text(values: pd.Series, top: int = 5) -> tuple[str, list]:
     return shown or "no text values", list(counts.index)
 
 
-def _check_classes(path: str, mapped: dict, known: dict, required: dict, classes: list) -> None:
+def class_counts(mapped: dict) -> dict:
+    """Per role (label, prediction): ``rows``, and ``text``, each text value (after label_map) -> rows.
+
+    What :func:`check_class_counts` reads; a batch's counts add up to the whole input's.
+    """
+    out = {}
+    for role in ("label", "prediction"):
+        values = mapped[role]
+        text = values if _kind(values) == "string" else values[values.map(lambda v: isinstance(v, str))]
+        out[role] = {"rows": len(values), "text": {str(k): int(c) for k, c in text.value_counts(sort=False).items()}}
+    return out
+
+
+def add_class_counts(total: dict | None, counts: dict) -> dict:
+    """``total`` plus a batch's :func:`class_counts` (a new dict)."""
+    out = {role: {"rows": 0, "text": Counter()} for role in ("label", "prediction")}
+    for part in (total or {}, counts):
+        for role, c in part.items():
+            out[role]["rows"] += c["rows"]
+            out[role]["text"].update(c["text"])
+    return out
+
+
+def check_class_counts(path: str, counts: dict, required: dict, classes: list) -> None:
     """Stop when most labels or predictions are not configured classes: the class list is wrong, not the rows.
 
     A few unknown labels are row rejections; a file whose labels are mostly not classes
     (a 0/1 file audited with negative/neutral/positive) gets one sentence naming what it
-    holds, instead of a missing ``p_negative`` column or every row rejected.
+    holds, instead of a missing ``p_negative`` column or every row rejected. ``counts``:
+    :func:`class_counts` of the whole input (summed over its batches).
     """
     bad = {}
     for role in ("label", "prediction"):
-        values = mapped[role]
-        present = int(values.map(lambda v: isinstance(v, str)).sum()) if _kind(values) != "string" else len(values)
-        if present and known[role].sum() * 2 < present:
-            bad[role] = present - int(known[role].sum())
+        text = counts[role]["text"]
+        present = sum(text.values())
+        known = sum(c for v, c in text.items() if v in classes)
+        if present and known * 2 < present:
+            bad[role] = present - known
     if not bad:
         return
     found, names = [], []
     for role in ("label", "prediction"):
-        shown, distinct = _counts_text(mapped[role])
+        shown, distinct = _counts_text(counts[role]["text"])
         found.append(f"{role}s {shown}")
         names += [d for d in distinct if d not in names]
     names = sorted(names, key=lambda c: (0, int(c), c) if c.isdigit() else (1, 0, c))
@@ -546,7 +577,7 @@ def _check_classes(path: str, mapped: dict, known: dict, required: dict, classes
     role, k = next(iter(bad.items()))
     raise InputError(
         path,
-        f"the configured classes do not match the file: {k:,} of {len(mapped[role]):,} {role}s are not one of them.",
+        f"the configured classes do not match the file: {k:,} of {counts[role]['rows']:,} {role}s are not one of them.",
         field=required[role],
         expected=f"labels and predictions among ingest.classes {list(classes)}",
         found="; ".join(found),
@@ -788,8 +819,13 @@ def _metadata_names(path: str, table: RawTable, metadata: Sequence[str] | None, 
 
 
 def _prepare(table: RawTable, path: str, classes: list, columns, label_map: dict, tolerance: float,
-             probability_prefix: str | None, metadata: Sequence[str] | None) -> _Rows:
-    """Every file-level check, in order; the columns the row checks read."""
+             probability_prefix: str | None, metadata: Sequence[str] | None,
+             classes_to: Callable[[dict], None] | None = None) -> _Rows:
+    """Every file-level check, in order; the columns the row checks read.
+
+    ``classes_to``: a batch of a larger input hands its :func:`class_counts` to it instead of
+    checking them (the class list is judged on the whole input's counts).
+    """
     frame = table.frame
     required, prob_col, prob_cols = _contract_columns(path, frame, columns, probability_prefix, classes)
     _stop_absent(path, frame, required,
@@ -797,7 +833,11 @@ def _prepare(table: RawTable, path: str, classes: list, columns, label_map: dict
     col = {role: frame[name] for role, name in required.items()}
     # Labels first: with the wrong class list, say so before blaming a missing p_<class> column.
     mapped, known = _map_labels(col, label_map, classes)
-    _check_classes(path, mapped, known, required, classes)
+    counts = class_counts(mapped)
+    if classes_to is None:
+        check_class_counts(path, counts, required, classes)
+    else:
+        classes_to(counts)
     _stop_absent(path, frame, required, [f"probability column {c!r}" for c in prob_cols if c not in frame.columns])
     contract_cols = set(required.values()) | set(prob_cols) | ({prob_col} if prob_col else set())
     return _Rows(table=table, classes=classes, tolerance=tolerance, required=required, col=col, mapped=mapped,
@@ -1104,6 +1144,7 @@ def validate(
     probability_prefix: str | None = None,
     metadata: Sequence[str] | None = None,
     progress: bool = True,
+    classes_to: Callable[[dict], None] | None = None,
 ) -> Validated:
     """Check every row against the contract.
 
@@ -1127,6 +1168,10 @@ def validate(
         Metadata columns to keep; None keeps every non-contract column.
     progress : bool
         Report the steps on a long run (False for a batch of a larger input, whose caller reports).
+    classes_to : callable, optional
+        A batch of a larger input: receives the batch's :func:`class_counts` instead of stopping
+        when most labels are not classes (the caller judges the whole input's, with
+        :func:`check_class_counts`, before any later file-level stop a batch raises).
 
     Raises
     ------
@@ -1142,7 +1187,8 @@ def validate(
         clean = pd.DataFrame({c: pd.Series([], dtype=object) for c in CORE})
         return Validated(clean=clean, rejected=sorted(_unparsed_rows(table), key=lambda r: r["record"]),
                          rows_in=table.n_records, has_probabilities=False, metadata=[], notes=dict(table.notes))
-    rows = _prepare(table, path, classes, columns, dict(label_map or {}), tolerance, probability_prefix, metadata)
+    rows = _prepare(table, path, classes, columns, dict(label_map or {}), tolerance, probability_prefix, metadata,
+                    classes_to)
     out = _Rejections(rows.n)
     progress = Progress(f"validating {path}", total=rows.n if progress else 0)
     steps = len(ROW_CHECKS) + 1
