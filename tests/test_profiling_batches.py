@@ -67,18 +67,22 @@ def test_profile_from_batches_equals_the_whole_table(size):
     from blindspot.synth import generate
 
     frame = generate(120, seed=5).frame
-    # Repeats, some re-typed (case, spaces): exact and normalised groups both get members.
-    frame = pd.concat([frame, frame.iloc[:15], frame.iloc[20:30].assign(text=lambda f: f["text"].str.upper() + "  ")],
-                      ignore_index=True)
+    # Repeats, some re-typed (case, spaces), some labelled otherwise: exact and normalised groups
+    # both get members, and label conflicts.
+    retyped = frame.iloc[20:30].assign(text=lambda f: f["text"].str.upper() + "  ")
+    relabelled = frame.iloc[40:45].assign(label=lambda f: f["label"].map({"negative": "positive"}).fillna("negative"))
+    frame = pd.concat([frame, frame.iloc[:15], retyped, relabelled], ignore_index=True)
     classes = ["negative", "neutral", "positive"]
     frame = frame.assign(y_true=frame["label"].map(classes.index), y_pred=frame["prediction"].map(classes.index),
                          text=frame["text"].astype("string"))
     kw = dict(n_boot=50, level=0.9, length_quantiles=[0.1, 0.5, 0.9])
     whole = profiling.profile_predictions(frame, classes, rng=np.random.default_rng(0), **kw)
     texts = batched(frame["text"].tolist(), size)
-    parts = profiling.profile_predictions(frame.drop(columns="text"), classes, rng=np.random.default_rng(0),
-                                          texts=iter(texts), **kw)
+    # Without texts and labels in the frame (as the stage reads it): y_true stands for the labels.
+    parts = profiling.profile_predictions(frame.drop(columns=["text", "label"]), classes,
+                                          rng=np.random.default_rng(0), texts=iter(texts), **kw)
     assert parts == whole
+    assert whole["duplicates"]["conflicting_label_texts"] == whole["duplicates"]["conflicting_label_groups"] == 5
     assert whole["duplicates"]["groups"] > whole["duplicates"]["duplicated_texts"] > 0
     assert whole["text_length"] == profiling.length_profile(frame["text"], [0.1, 0.5, 0.9])
     assert whole["duplicates"]["distinct_texts"] == profiling.duplicate_profile(frame["text"],

@@ -196,13 +196,17 @@ def text_rows(batches: Iterable) -> TextRows:
     TextRows
         Rows in the order of the batches.
     """
-    parts = []
+    columns = [[np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=DIGEST)],
+               [np.zeros(0, dtype=DIGEST)]]
     for texts in batches:
-        parts.append((*text_lengths(texts), *text_digests(texts)))
-    if not parts:
-        empty = np.zeros(0, dtype=np.int32)
-        return TextRows(empty, empty, np.zeros(0, dtype=DIGEST), np.zeros(0, dtype=DIGEST))
-    return TextRows(*(np.concatenate(column) for column in zip(*parts)))
+        for column, values in zip(columns, (*text_lengths(texts), *text_digests(texts))):
+            column.append(values)
+    # One column at a time, its parts dropped once joined: the joining costs one column's
+    # bytes beyond the parts, not all four.
+    joined = []
+    while columns:
+        joined.append(np.concatenate(columns.pop(0)))
+    return TextRows(*joined)
 
 
 def baseline_verdict(report: dict) -> str:
@@ -259,8 +263,9 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
     Parameters
     ----------
     frame : DataFrame, shape (n, ...)
-        Canonical predictions (``y_true``, ``y_pred``, ``label``, and ``text`` unless
-        ``texts`` is given).
+        Canonical predictions: ``y_true``, ``y_pred``, ``text`` unless ``texts`` is
+        given, and ``label``; without ``label``, ``y_true`` stands for it in the label
+        conflicts (ingest writes ``label = classes[y_true]``: the same groups).
     classes : sequence of str
     n_boot, level, rng
         Bootstrap settings (see :func:`blindspot.metrics.bootstrap_metrics`).
@@ -279,6 +284,7 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
     if len(rows.words) != len(frame):
         raise ValueError(f"texts must give one text per row of the frame. Got {len(rows.words)} for "
                          f"{len(frame)} rows instead.")
+    labels = frame["label"] if "label" in frame.columns else y_true
     report = mark_unmeasurable(classification_report(y_true, y_pred, classes, n_boot=n_boot, level=level, rng=rng))
     return {
         "n_rows": int(len(frame)),
@@ -291,7 +297,7 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
         "text_length": length_summary(rows.words, rows.chars, length_quantiles),
         # Exact-text counts, then the normalised groups with accuracy on duplicated against
         # unique rows (blindspot.duplicates: the leakage check the brief reports).
-        "duplicates": {**duplicate_profile_of_groups(digest_codes(rows.exact), frame["label"]),
-                       **duplicate_accuracy_of_groups(digest_codes(rows.normalised), frame["label"],
+        "duplicates": {**duplicate_profile_of_groups(digest_codes(rows.exact), labels),
+                       **duplicate_accuracy_of_groups(digest_codes(rows.normalised), labels,
                                                       y_true == y_pred, level=level)},
     }

@@ -21,8 +21,9 @@ def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
     # The texts stay on disk: the profile reads them a batch at a time and keeps 40 bytes a row
-    # (blindspot.profiling.text_rows), so its memory does not grow with the texts.
-    frame = read_predictions(paths.PREDICTIONS, columns=["y_true", "y_pred", "label"])
+    # (blindspot.profiling.text_rows), so its memory does not grow with the texts. No label
+    # column either: y_true gives the same label groups.
+    frame = read_predictions(paths.PREDICTIONS, columns=["y_true", "y_pred"])
     texts = (batch["text"] for batch in predictions_batches(paths.PREDICTIONS, ["text"]))
     # The profile draws from its own child stream of the seed, so adding a random
     # step elsewhere never shifts these intervals.
