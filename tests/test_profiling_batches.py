@@ -56,6 +56,16 @@ def test_digests_read_missing_texts_as_empty_and_tell_texts_apart():
     assert exact.dtype == duplicates.DIGEST and exact.shape == (5,)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=30))
+def test_digest_codes_on_shared_first_halves_equal_the_sort(pairs):
+    """Digests whose first 64 bits coincide while the rest differs (a 64-bit collision) still group apart."""
+    d = np.array(pairs, dtype=np.uint64).reshape(-1, 2).view(duplicates.DIGEST).reshape(-1)
+    got = duplicates.digest_codes(d)
+    assert np.array_equal(got, duplicates._sorted_codes(d))
+    assert np.array_equal(got, pd.factorize(pd.Series([tuple(p) for p in pairs], dtype=object))[0])
+
+
 def test_digest_codes_number_groups_by_first_row():
     d = np.frombuffer(b"".join(bytes([k]) * 16 for k in (9, 3, 9, 1, 3, 7)), dtype=duplicates.DIGEST)
     assert duplicates.digest_codes(d).tolist() == [0, 1, 0, 2, 1, 3]
