@@ -140,12 +140,14 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
     if "id" not in slices.columns:
         raise InputError(source, "the slice table has no 'id' column.", expected="columns id, watch__<key>..., found__<key>...",
                          found=", ".join(map(str, slices.columns[:8])) or "(no columns)")
-    sid = pd.Index(slices["id"].astype(str))
+    sid = _str_objects(slices["id"])
+    sid = pd.Index(slices["id"].astype(str) if sid is None else sid)
     if not sid.is_unique:
         dup = sid[sid.duplicated()]
         raise InputError(source, f"the slice table repeats {dup.nunique()} id(s).", field="id",
                          expected="one row per prediction id", found=f"{dup[0]!r} more than once")
-    position = _slice_rows(_as_strings(ids), sid)
+    own = _str_objects(ids)
+    position = _slice_rows(np.asarray(ids).astype(str).astype(object) if own is None else own, sid)
     found = position >= 0
     merged: dict[str, tuple[list, np.ndarray]] = {}
     for col in slices.columns:
@@ -165,9 +167,11 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
     return SliceTable(keys, sources, matrix)
 
 
-def _as_strings(ids) -> np.ndarray:
-    """Ids as an object array of str, shape (n,): the str objects a frame holds are reused, not copied."""
-    return pd.Series(np.asarray(ids, dtype=object), copy=False).astype(str).to_numpy(dtype=object)
+def _str_objects(values) -> np.ndarray | None:
+    """``values`` as an object array, shape (n,), when every one is a str already (their objects
+    shared: ids as read are not copied, a million strings for nothing); None otherwise."""
+    out = np.asarray(values, dtype=object)
+    return out if pd.api.types.infer_dtype(out, skipna=False) in ("string", "empty") else None
 
 
 def _slice_rows(ids: np.ndarray, sid: pd.Index) -> np.ndarray:
