@@ -1037,7 +1037,7 @@ def first_uses(ids: pd.Series, record: np.ndarray) -> tuple[np.ndarray, pd.Serie
     dup : ndarray of bool, shape (n,)
         The rows whose id an earlier row already used.
     first_of : Series of int, indexed by id, or None
-        The record of each id's first use (None when no id repeats). engine=dask applies the same
+        The record of each repeated id's first use (None when no id repeats). engine=dask applies the same
         rule across partitions (:mod:`blindspot.engine.merge`).
     """
     dup = ids.duplicated(keep="first").to_numpy()
