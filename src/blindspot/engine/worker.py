@@ -112,7 +112,7 @@ def finish(table: RawTable, model: ModelConfig, ingest: IngestConfig, plan: dict
     Parameters
     ----------
     plan : dict
-        From the driver (:func:`blindspot.engine.merge.finish_plans`): ``drop``, the records to leave
+        From the driver (:func:`blindspot.engine.merge.reduce`): ``drop``, the records to leave
         out (duplicates of an earlier partition's ids); ``kinds``, metadata name -> the kind of the
         whole column (:func:`~blindspot.io.schema.metadata_kind`); ``retype``, the same for the
         columns this partition alone typed otherwise; ``storage``, metadata name -> the dtype the
