@@ -42,6 +42,10 @@ the same sample. Every row (the sample's too) is then transformed in fixed batch
 ``batch_rows``, so memory stays bounded at any ``n``. Each topic's row of ``H`` is
 scaled to unit L2 norm (and ``W`` the other way), so the weights of different topics
 are comparable: ``W[i, j]`` is about the cosine of review ``i`` with topic ``j``.
+A row's weights solve a non-negative least-squares problem with ``H`` fixed; the
+solver stops on a tolerance measured over its whole batch, so a weight can differ in
+its last digits with another batch size (the batches are fixed, so the same inputs
+always give the same bytes).
 
 Membership
 ----------
