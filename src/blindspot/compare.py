@@ -759,10 +759,11 @@ def _quote(values: Sequence, most: int = 5) -> str:
     return text + (f" and {len(values) - most} more" if len(values) > most else "")
 
 
-def read_baseline(compare_cfg, model_cfg, ingest_cfg) -> Baseline:
+def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | None = None,
+                  prefixes: Sequence[str] = ()) -> Baseline:
     """Read and validate the baseline file with the ingest code, and check it fits the current model.
 
-    The baseline is read like the current predictions (:func:`blindspot.ingest.ingest_file`,
+    The baseline is read like the current predictions (:func:`blindspot.ingest.ingested`,
     same classes, label map and tolerance; with ``compare.baseline.columns`` null, with the
     current model's columns). It cannot be compared, and ``reason`` says why in one
     sentence, when: either side has no id column (rows could only be paired by position);
@@ -776,12 +777,17 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg) -> Baseline:
         With ``baseline.path`` set (checked by :func:`check_config`).
     model_cfg : ModelConfig
     ingest_cfg : IngestConfig
+    columns : sequence of str, optional
+        Keep only these canonical columns of the clean rows (and those starting with one of
+        ``prefixes``); every column when None. A Parquet baseline is validated a batch of rows
+        at a time, so with the texts left out no table of every text is held.
+    prefixes : sequence of str
 
     Returns
     -------
     Baseline
     """
-    from blindspot.ingest import ingest_file  # the reader stack, only when there is a baseline to read
+    from blindspot.ingest import ingested  # the reader stack, only when there is a baseline to read
 
     model = baseline_model_config(compare_cfg, model_cfg)
     path = model.path
@@ -792,14 +798,39 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg) -> Baseline:
         return Baseline(None, f"the baseline {path} is read without an id column (compare.baseline.columns.id is "
                               f"null), so no review can be paired with the current predictions")
     try:
-        ingested = ingest_file(model, ingest_cfg, contract_only=True)  # its metadata is not kept
+        with ingested(model, ingest_cfg) as result:
+            counts = {"rows_in": result.rows_in, "rows_rejected": len(result.rejected)}
+            reason = _unfit(path, result, model, ingest_cfg)
+            clean = None if reason else _clean_rows(result, columns, prefixes)
     except InputError as exc:
         return Baseline(None, _unreadable(path, exc))
     except OSError as exc:  # permissions, a file removed since the config check, ...
         return Baseline(None, f"the baseline {path} cannot be read: {exc.strerror or exc}")
-    counts = {"rows_in": ingested.rows_in, "rows_rejected": len(ingested.rejected)}
-    reason = _unfit(path, ingested, model, ingest_cfg)
-    return Baseline(None, reason, **counts) if reason else Baseline(ingested.clean, "", **counts)
+    return Baseline(clean, reason, **counts)
+
+
+def _rows_clean(result) -> int:
+    """Clean rows of :func:`blindspot.ingest.ingested`'s result (a whole table, or the accounting of batches)."""
+    clean = getattr(result, "clean", None)
+    return len(clean) if clean is not None else result.rows_clean
+
+
+def _clean_rows(result, columns: Sequence[str] | None, prefixes: Sequence[str]) -> pd.DataFrame:
+    """The clean rows of :func:`blindspot.ingest.ingested`'s result, with the columns asked for only.
+
+    A whole table (a text format) is cut down; batches (Parquet) are made again one at a time
+    (the ingest code's pass 2) and only the columns asked for are kept of each.
+    """
+    def wanted(names):
+        return [n for n in names if columns is None or n in columns or str(n).startswith(tuple(prefixes))]
+
+    clean = getattr(result, "clean", None)
+    if clean is not None:
+        return clean[wanted(clean.columns)]
+    import pyarrow as pa
+
+    tables = [t.select(wanted(t.schema.names)) for t in result.source.tables(result.plans) if t is not None]
+    return pa.concat_tables(tables).to_pandas()
 
 
 def _unreadable(path, exc: InputError) -> str:
@@ -817,13 +848,13 @@ def _unfit(path, ingested, model, ingest_cfg) -> str:
     labelled = _first_values(ingested.rejected, "unknown_label", model.columns.label, ingest_cfg.label_map)
     # A model never predicts outside its classes: one such prediction means other classes. Unknown
     # gold labels are the data's (rejected rows, as at ingest) unless no record fits at all.
-    if predicted or (labelled and len(ingested.clean) == 0):
+    if predicted or (labelled and _rows_clean(ingested) == 0):
         foreign = list(dict.fromkeys(predicted + labelled))
         rows = ingested.reasons["unknown_prediction"] + ingested.reasons["unknown_label"]
         return (f"the baseline {path} uses the class(es) {_quote(foreign)} in {rows} of its "
                 f"{ingested.rows_in} records, not among the configured classes "
                 f"{list(ingest_cfg.classes)}: it is a model of other classes")
-    if len(ingested.clean) == 0:
+    if _rows_clean(ingested) == 0:
         first = ingested.rejected[0] if ingested.rejected else None
         detail = f"; record {first['record']}: {first['detail']}" if first and first.get("detail") else ""
         top = sorted(((c, r) for r, c in ingested.reasons.items() if c), reverse=True)[:3]

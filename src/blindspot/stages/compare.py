@@ -80,7 +80,8 @@ def main(log) -> str:
         write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": stale,
                                               "prior_shift": not_measured(f"not measurable: {stale}")})
         return f"not compared: {stale} -> {paths.COMPARE_METRICS}"
-    baseline = read_baseline(replace(cfg.compare, baseline=base), cfg.model, cfg.ingest)
+    # Only the columns a comparison reads (the texts and metadata stay on disk), of both versions.
+    baseline = read_baseline(replace(cfg.compare, baseline=base), cfg.model, cfg.ingest, COLUMNS, [PROBA_PREFIX])
     versions["baseline"].update(rows_in=baseline.rows_in, rows_rejected=baseline.rows_rejected,
                                 rows_clean=0 if baseline.clean is None else len(baseline.clean))
     head = f"{cfg.model.name} vs {base.name}"
@@ -89,10 +90,7 @@ def main(log) -> str:
         write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": baseline.reason,
                                               "prior_shift": not_measured(why)})
         return f"{head}: not compared: {baseline.reason} -> {paths.COMPARE_METRICS}"
-    # Only the columns a comparison reads (the texts and metadata stay on disk), of both versions.
     current = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
-    baseline = replace(baseline, clean=baseline.clean[[c for c in baseline.clean.columns
-                                                       if c in COLUMNS or str(c).startswith(PROBA_PREFIX)]])
     # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
     slices = read_predictions(paths.SLICES, ["id"], [WATCH_PREFIX]) if paths.SLICES.exists() else None
     if slices is None:
