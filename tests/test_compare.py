@@ -25,6 +25,7 @@ from blindspot.compare import (
     mcnemar_exact,
     pair_rows,
     paired_loss_entry,
+    read_baseline,
     row_losses,
 )
 from blindspot.config import IngestConfig, load_params
@@ -820,3 +821,47 @@ def test_stage_on_small_data_prints_no_progress(params_for, tmp_path, capsys):
     write_parquet(work / paths.PREDICTIONS, current)
     main(logging.getLogger("test"))
     assert capsys.readouterr().err == ""
+
+
+def _baseline_records(n: int = 23) -> pd.DataFrame:
+    """Baseline rows with flat probabilities and a rejection of each common kind, spread over batches."""
+    rng = np.random.default_rng(4)
+    classes = np.array(["negative", "neutral", "positive"])
+    proba = rng.dirichlet([1, 1, 1], n).round(3)
+    proba[:, 2] = (1 - proba[:, 0] - proba[:, 1]).round(3)
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": [f"review {i}" for i in range(n)],
+                          "label": classes[rng.integers(0, 3, n)], "prediction": classes[proba.argmax(axis=1)],
+                          "confidence": proba.max(axis=1), "p_negative": proba[:, 0], "p_neutral": proba[:, 1],
+                          "p_positive": proba[:, 2], "site": ["a", "b"] * (n // 2) + ["a"] * (n % 2)})
+    frame.loc[2, "text"] = ""  # empty text: rejected
+    frame.loc[7, "label"] = "Negative"  # not a configured label: rejected
+    frame.loc[13, "id"] = "r5"  # duplicate id across batches of 4: rejected
+    return frame
+
+
+@pytest.mark.parametrize("batch_rows", [1, 4, 1000])
+def test_parquet_baseline_read_in_batches_equals_the_whole_file_read(tmp_path, monkeypatch, batch_rows):
+    """A Parquet baseline is validated a batch at a time and keeps the compare columns only: the same
+    counts and the same clean values as the whole file read by the ingest code, and as JSON Lines."""
+    from blindspot.config import BaselineConfig, CompareConfig, ModelConfig
+    from blindspot.engine import local
+    from blindspot.ingest import ingest_file
+    from blindspot.stages.compare import COLUMNS
+
+    monkeypatch.setattr(local, "BATCH_ROWS", batch_rows)
+    records = _baseline_records()
+    records.to_parquet(tmp_path / "base.parquet", index=False)
+    records.to_json(tmp_path / "base.jsonl", orient="records", lines=True)
+    model = ModelConfig(probability_prefix="p_", columns=replace(ModelConfig().columns, probabilities=None))
+    ingest = IngestConfig()
+    read = {}
+    for name in ("base.parquet", "base.jsonl"):
+        compare = CompareConfig(baseline=BaselineConfig(name="b", path=str(tmp_path / name)))
+        read[name] = read_baseline(compare, model, ingest, COLUMNS, ["proba__"])
+    whole = ingest_file(replace(model, path=str(tmp_path / "base.parquet"), metadata=[]), ingest, contract_only=True)
+    expected = whole.clean[[c for c in whole.clean.columns if c in COLUMNS or c.startswith("proba__")]]
+    for got in read.values():
+        assert (got.rows_in, got.rows_rejected, got.reason) == (23, 3, "")
+        assert list(got.clean.columns) == list(expected.columns)
+        pd.testing.assert_frame_equal(got.clean.reset_index(drop=True).astype(object),
+                                      expected.reset_index(drop=True).astype(object))
