@@ -105,42 +105,56 @@ def streams(model: ModelConfig) -> bool:
 
 @contextlib.contextmanager
 def ingested(model: ModelConfig, ingest: IngestConfig, engine: str = "local", dask: DaskConfig | None = None,
-             *, batch_rows: int | None = None) -> Iterator:
+             *, batch_rows: int | None = None, out: str | Path | None = None) -> Iterator:
     """What ingest found in ``model.path``: rows in, rejected rows, clean rows (written by :func:`write_clean`).
 
     A :class:`~blindspot.io.schema.Validated` (a text format, engine=local: the whole file at once)
-    or a :class:`~blindspot.engine.stream.Streamed` (Parquet, either engine: accounting only, the
-    clean rows made again batch by batch as they are written); both answer :func:`ingest_metrics`
-    and :func:`check_usable`. Inside the ``with`` block: a Dask cluster stays up for the writing.
+    or a :class:`~blindspot.engine.stream.Streamed` (Parquet, either engine: the accounting, and
+    the clean rows either already written beside ``out`` or made again batch by batch as they are
+    written); both answer :func:`ingest_metrics` and :func:`check_usable`. Inside the ``with``
+    block: a Dask cluster stays up for the writing. Leaving it, by a stop or not, removes any
+    temporary file of clean rows that :func:`write_clean` did not put in place.
 
     Parameters
     ----------
     batch_rows : int, optional
         engine=local: rows in each batch of a Parquet file (tests set it small); default
         :data:`blindspot.engine.local.BATCH_ROWS`.
+    out : str or Path, optional
+        Where :func:`write_clean` will write the clean rows: a Parquet input's are written beside
+        it while they are validated, and that file becomes ``out`` when no row needs a second look
+        (:mod:`blindspot.engine.stream`; ``result.one_pass``). Without it they are always made again.
     """
     if engine == "dask":
         from blindspot.engine.ingest import ingest_dask
 
-        with ingest_dask(model, ingest, dask or DaskConfig()) as result:
+        with ingest_dask(model, ingest, dask or DaskConfig(), out=out) as result:
             yield result
     elif streams(model):
         from blindspot.engine.local import ingest_batches
 
-        yield ingest_batches(model, ingest, batch_rows=batch_rows)
+        result = ingest_batches(model, ingest, batch_rows=batch_rows, out=out)
+        try:
+            yield result
+        finally:
+            result.discard()
     else:
         yield ingest_file(model, ingest)
 
 
 def write_clean(result, path: str | Path) -> int:
-    """Write the clean rows of :func:`ingested`'s result to ``path`` (Parquet); returns their number."""
+    """Write the clean rows of :func:`ingested`'s result to ``path`` (Parquet); returns their number.
+
+    The file is written whole under a temporary name beside ``path``, then renamed: a failure
+    leaves nothing half-written at ``path``.
+    """
     if isinstance(result, Validated):
         import pyarrow as pa
 
-        from blindspot.io.writers import write_parquet_tables
+        from blindspot.engine.spool import write_in_place
 
         # The arguments DataFrame.to_parquet(index=False) gives: the schema it writes.
-        return write_parquet_tables(path, [pa.Table.from_pandas(result.clean, preserve_index=False)])
+        return write_in_place(path, [pa.Table.from_pandas(result.clean, preserve_index=False)])
     return result.write_clean(path)
 
 

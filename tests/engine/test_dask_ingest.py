@@ -135,3 +135,41 @@ def test_partitions_with_other_columns_are_refused(tmp_path):
         plan(partition_files(str(tmp_path)))
     with pytest.raises(InputError, match="no Parquet file found"):
         partition_files(str(tmp_path / "*.csv"))
+
+
+def clean_predictions() -> pd.DataFrame:
+    """Generated rows whose partitions need no second look: rejections inside one partition only."""
+    from blindspot.synth.generator import generate
+
+    frame = generate(N_ROWS, seed=7).frame.copy()
+    frame.loc[5, "label"] = "Positive"                            # unknown_label
+    frame.loc[N_ROWS - 2, "id"] = frame.loc[N_ROWS - 9, "id"]     # a duplicate inside the last partition
+    frame["visits"] = (np.arange(N_ROWS) % 7).astype(float)      # Int64 in every partition
+    return frame
+
+
+@pytest.mark.slow
+def test_dask_one_pass_and_fall_back_write_the_whole_files_bytes(tmp_path):
+    """In process: a clean input is written from pass 1 (``one_pass``), the planted one by pass 2; both
+    give the bytes of the whole file ingested at once, and leave no temporary file."""
+    import dataclasses
+
+    from blindspot.config import config_from_mapping
+    from blindspot.ingest import ingest_file, ingest_metrics, ingested, write_clean
+
+    params = yaml.safe_load((workspace(tmp_path / "cfg", "dask", "x", n_workers=2, threads_per_worker=1)
+                             / "params.yaml").read_text())
+    cfg = config_from_mapping(params)
+    for name, frame, one_pass in (("clean", clean_predictions(), True), ("planted", predictions(), False)):
+        root = tmp_path / name
+        write_inputs(root, frame)
+        whole = ingest_file(dataclasses.replace(cfg.model, path=str(root / "data/raw/all.parquet")), cfg.ingest)
+        write_clean(whole, root / "whole.parquet")
+        out = root / "out" / "predictions.parquet"
+        parts = dataclasses.replace(cfg.model, path=str(root / "data/raw/parts"))
+        with ingested(parts, cfg.ingest, "dask", cfg.dask, out=out) as result:
+            assert ingest_metrics(result) == ingest_metrics(whole) and result.rejected == whole.rejected
+            assert result.one_pass is one_pass, name
+            write_clean(result, out)
+        assert out.read_bytes() == (root / "whole.parquet").read_bytes(), name
+        assert [p.name for p in out.parent.iterdir()] == ["predictions.parquet"], name

@@ -17,7 +17,7 @@ import pytest
 
 from blindspot.config import IngestConfig, ModelConfig
 from blindspot.errors import InputError
-from blindspot.ingest import ingest_file, ingest_metrics, ingested, write_clean
+from blindspot.ingest import check_usable, ingest_file, ingest_metrics, ingested, write_clean
 from blindspot.io.readers import read_predictions
 from blindspot.io.schema import _normalise_metadata, metadata_categories, metadata_kind, type_metadata
 
@@ -38,23 +38,37 @@ def ingest_cfg() -> IngestConfig:
     return dataclasses.replace(IngestConfig(), classes=["negative", "positive"])
 
 
-def check_batched(tmp_path, frame: pd.DataFrame, batch_sizes=(7, 10, 25, 1000)) -> dict:
-    """Ingest ``frame`` whole and in batches of each size; everything must agree. The metrics."""
+def check_batched(tmp_path, frame: pd.DataFrame, batch_sizes=(7, 10, 25, 1000), one_pass=None) -> dict:
+    """Ingest ``frame`` whole and in batches of each size; everything must agree. The metrics.
+
+    Each batch size is written twice: from pass 1's file when the batches allow it (``out``; the
+    size -> whether they did is checked against ``one_pass`` when given) and always by pass 2 (no
+    ``out``). Both must be the whole file's bytes, and no temporary file may be left.
+    """
     path = tmp_path / "p.parquet"
     frame.to_parquet(path, index=False)
     whole = ingest_file(model(path), ingest_cfg())
     write_clean(whole, tmp_path / "whole.parquet")
     expected = read_predictions(tmp_path / "whole.parquet")
-    written = set()
+    written, passes = set(), {}
     for size in batch_sizes:
-        with ingested(model(path), ingest_cfg(), batch_rows=size) as result:
-            assert ingest_metrics(result) == ingest_metrics(whole), size
-            assert result.rejected == whole.rejected, size
-            assert result.clean_labels() == whole.clean_labels()
-            write_clean(result, tmp_path / f"b{size}.parquet")
-        pd.testing.assert_frame_equal(read_predictions(tmp_path / f"b{size}.parquet"), expected)
-        written.add((tmp_path / f"b{size}.parquet").read_bytes())
+        for out in (tmp_path / f"b{size}.parquet", None):
+            target = out or tmp_path / f"b{size}-two.parquet"
+            with ingested(model(path), ingest_cfg(), batch_rows=size, out=out) as result:
+                assert ingest_metrics(result) == ingest_metrics(whole), size
+                assert result.rejected == whole.rejected, size
+                assert result.clean_labels() == whole.clean_labels()
+                write_clean(result, target)
+                if out is not None:
+                    passes[size] = result.one_pass
+                else:
+                    assert not result.one_pass
+            pd.testing.assert_frame_equal(read_predictions(target), expected)
+            written.add(target.read_bytes())
     assert written == {(tmp_path / "whole.parquet").read_bytes()}
+    assert not list(tmp_path.glob(".*partial")), "a temporary file was left"
+    if one_pass is not None:
+        assert passes == one_pass
     return ingest_metrics(whole)
 
 
@@ -65,7 +79,8 @@ def test_a_duplicate_first_used_in_an_earlier_batch(tmp_path):
     frame.loc[25, "id"] = frame.loc[22, "id"]     # inside one batch only
     frame.loc[2, "label"] = "Positive"            # rejected: its id r2 is free for a later row
     frame.loc[33, "id"] = "r2"
-    metrics = check_batched(tmp_path, frame)
+    # Batches of 1000 hold the whole file: nothing is used again across batches, one pass.
+    metrics = check_batched(tmp_path, frame, one_pass={7: False, 10: False, 25: False, 1000: True})
     assert metrics["rejected_by_reason"]["duplicate_id"] == 3
     rejected = ingest_file(model(tmp_path / "p.parquet"), ingest_cfg()).rejected
     assert [r["detail"] for r in rejected if r["record"] in (16, 42)] == ["id 'r3' already used by record 4"] * 2
@@ -86,7 +101,7 @@ def test_metadata_typed_differently_by_two_batches(tmp_path):
     frame["count"] = [None if k % 11 == 0 else float(k) for k in range(N)]
     frame["late"] = [None if k < 45 else f"x{k % 2}" for k in range(N)]
     frame["never"] = pd.Series([None] * N, dtype=object)
-    check_batched(tmp_path, frame)
+    check_batched(tmp_path, frame, one_pass={7: False, 10: False, 25: False, 1000: True})
 
 
 def test_a_duplicate_dropped_across_batches_changes_a_column_type(tmp_path):
@@ -95,6 +110,36 @@ def test_a_duplicate_dropped_across_batches_changes_a_column_type(tmp_path):
     frame.loc[27, "score"] = 0.5                   # the only fraction, on a row rejected as a duplicate
     frame.loc[27, "id"] = frame.loc[0, "id"]
     check_batched(tmp_path, frame)
+
+
+def test_a_clean_input_is_written_in_one_pass(tmp_path):
+    frame = rows()
+    frame["visits"] = (np.arange(N) % 4).astype(float)                   # Int64 in every batch
+    frame["score"] = np.arange(N) / 7                                     # float64 in every batch
+    frame["flag"] = [bool(k % 3) if k % 5 else None for k in range(N)]   # boolean, missing in every batch
+    frame["shop"] = [f"s{k % 3}" if k % 4 else "" for k in range(N)]     # text, blank in every batch
+    frame.loc[3, "label"] = "unknown"                                     # a rejection inside one batch
+    frame.loc[8, "id"] = frame.loc[6, "id"]                               # a duplicate inside one batch
+    check_batched(tmp_path, frame, batch_sizes=(10, 25, 1000), one_pass={10: True, 25: True, 1000: True})
+
+
+def test_one_batch_missing_a_whole_number_falls_back(tmp_path):
+    frame = rows()
+    frame["visits"] = (np.arange(N) % 4).astype(float)
+    frame.loc[45, "visits"] = None     # Int64 everywhere, but float64 (NaN) in that batch only: cast in pass 2
+    check_batched(tmp_path, frame, batch_sizes=(10, 1000), one_pass={10: False, 1000: True})
+
+
+def test_a_stop_leaves_no_file(tmp_path):
+    frame = rows()
+    frame["label"] = "negative"        # single-class: check_usable stops after pass 1 wrote its file
+    path, out = tmp_path / "p.parquet", tmp_path / "out" / "predictions.parquet"
+    frame.to_parquet(path, index=False)
+    with pytest.raises(InputError, match="single-class"):
+        with ingested(model(path), ingest_cfg(), batch_rows=7, out=out) as result:
+            assert result.one_pass and list(out.parent.glob(".*partial"))
+            check_usable(result, path, "rejected.jsonl")
+    assert list(out.parent.iterdir()) == []
 
 
 def test_a_batch_without_a_clean_row(tmp_path):
@@ -143,6 +188,7 @@ def test_the_class_list_is_judged_on_the_whole_file(tmp_path):
     with pytest.raises(InputError) as whole:
         ingest_file(cfg, ingest_cfg())
     with pytest.raises(InputError) as batched:
-        with ingested(cfg, ingest_cfg(), batch_rows=7):
+        with ingested(cfg, ingest_cfg(), batch_rows=7, out=tmp_path / "out" / "predictions.parquet"):
             pass
     assert str(batched.value) == str(whole.value) and "54 of 60 labels" in str(whole.value)
+    assert list((tmp_path / "out").iterdir()) == []  # pass 1's file removed at the stop

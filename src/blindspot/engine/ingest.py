@@ -5,8 +5,9 @@ concatenation of the partitions (in sorted path order) with engine=local, and wr
 ``data/interim/predictions.parquet``, byte for byte. What runs where:
 
 - workers: reading and every row check of a partition (:mod:`blindspot.engine.worker`: the local
-  engine's own functions), twice: pass 1 returns its accounting only, pass 2 its final clean table
-  (Arrow);
+  engine's own functions): pass 1 returns its accounting and its clean table (Arrow) as its own
+  values type it; pass 2, only when some partition's table is not final (ids used again across
+  partitions, a metadata column typed apart), its final clean table;
 - driver: the partition list and their row counts (Parquet footers), the accounting of every row
   (rejected rows; record, id, label and metadata categories of each clean row: tens of bytes a row),
   the duplicate-id rule and metadata types across partitions (:mod:`blindspot.engine.merge`), and
@@ -15,9 +16,9 @@ concatenation of the partitions (in sorted path order) with engine=local, and wr
 The driver writes, not the workers: the file's row groups are cut at fixed row counts whatever the
 partitions' sizes (:func:`~blindspot.io.writers.write_parquet_tables`), so the bytes are engine=local's;
 workers writing their own files would leave row groups at partition boundaries, and a shared file
-system for them. The driver holds at most one partition's clean table and one row group: pass 2
-keeps one partition per worker and one more submitted (a finished table waits on its worker) and
-fetches each in order as the writer reaches it.
+system for them. The driver holds at most one partition's clean table and one row group: each pass
+that returns tables keeps one partition per worker and one more submitted (a finished table waits
+on its worker) and fetches each in order as the writer reaches it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,29 @@ class DaskPartitions:
         return self.client.submit(fn, self.parts[k], self.model, self.ingest, *args, key=f"{fn.__name__}-{k}",
                                   pure=False)
 
-    def accounts(self, progress: Progress) -> list:
+    def accounts(self, progress: Progress, keep_tables=None) -> Iterator[dict]:
+        if keep_tables is None:  # accounting only: every partition at once, taken as it finishes
+            yield from self._accounts(progress)
+            return
+        pending, done, window = collections.deque(), 0, self._window()
+
+        def taken() -> dict:
+            nonlocal done
+            k, future = pending.popleft()
+            result = self._taken(future)
+            done += self.parts[k].rows or result.get("rows_in", 0)
+            progress.update(done)
+            return result
+
+        # In record order, a window at a time: each table goes to the writer as soon as it is taken.
+        for k in range(len(self.parts)):
+            pending.append((k, self._submit(account_partition, k, keep_tables())))
+            if len(pending) >= window:
+                yield taken()
+        while pending:
+            yield taken()
+
+    def _accounts(self, progress: Progress) -> list:
         from distributed import as_completed
 
         futures = [self._submit(account_partition, k) for k in range(len(self.parts))]
@@ -57,6 +80,17 @@ class DaskPartitions:
             progress.update(done)
         return results
 
+    def _window(self) -> int:
+        # Submitting every partition at once would let finished tables pile up on the workers (and
+        # spill); one per worker and one ahead keeps them all busy while the driver writes.
+        return 1 + max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    @staticmethod
+    def _taken(future):
+        result = future.result()
+        future.release()
+        return result
+
     def raw_rows(self, wanted: dict) -> dict:
         futures = {k: self._submit(raw_rows, k, records) for k, records in wanted.items()}
         answers = {}
@@ -66,9 +100,7 @@ class DaskPartitions:
         return {k: answer["rows"] for k, answer in answers.items()}
 
     def tables(self, plans: list) -> Iterator:
-        # Submitting every partition at once would let finished tables pile up on the workers (and
-        # spill); one per worker and one ahead keeps them all busy while the driver writes.
-        window = 1 + max(1, len(self.client.scheduler_info().get("workers", {})))
+        window = self._window()
         pending = collections.deque()
         for k in range(len(self.parts)):
             pending.append(self._submit(finish_partition, k, plans[k]))
@@ -86,10 +118,12 @@ class DaskPartitions:
 
 
 @contextlib.contextmanager
-def ingest_dask(model: ModelConfig, ingest: IngestConfig, cfg: DaskConfig) -> Iterator[Streamed]:
+def ingest_dask(model: ModelConfig, ingest: IngestConfig, cfg: DaskConfig, out=None) -> Iterator[Streamed]:
     """The accounting of ``model.path`` (a file, a directory of Parquet files, or a glob) on a Dask cluster.
 
-    The cluster stays up inside the ``with`` block, for :meth:`~blindspot.engine.stream.Streamed.write_clean`.
+    The cluster stays up inside the ``with`` block, for :meth:`~blindspot.engine.stream.Streamed.write_clean`;
+    ``out``: see :func:`~blindspot.engine.stream.two_passes` (pass 1's file is removed on leaving
+    the block when it was not written to ``out``).
 
     Raises
     ------
@@ -103,4 +137,8 @@ def ingest_dask(model: ModelConfig, ingest: IngestConfig, cfg: DaskConfig) -> It
     total = sum(p.rows or 0 for p in parts)
     progress = Progress(f"validating {model.path} ({len(parts)} partitions)", total=total or None)
     with dask_client(cfg) as client:
-        yield two_passes(DaskPartitions(client, parts, model, ingest), model, ingest, progress)
+        result = two_passes(DaskPartitions(client, parts, model, ingest), model, ingest, progress, out)
+        try:
+            yield result
+        finally:
+            result.discard()

@@ -3,8 +3,8 @@
 The batches run through the same map and reduce as engine=dask's partitions
 (:mod:`blindspot.engine.stream`), one after the other in this process, so the process holds one
 batch's rows at a time (and the accounting), not the whole file. The file is read from its start
-in each pass (pass 1, the raw rows of duplicates across batches when there are any, pass 2):
-Parquet cannot start a read mid row group, and a row group can hold the whole file.
+in each pass (pass 1; when some batch needs more work, the raw rows of duplicates across batches
+and pass 2): Parquet cannot start a read mid row group, and a row group can hold the whole file.
 """
 
 from __future__ import annotations
@@ -55,13 +55,14 @@ class ParquetBatches:
         except (pa.ArrowException, OSError) as exc:
             raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
 
-    def accounts(self, progress: Progress) -> list:
-        results, done = [], 0
+    def accounts(self, progress: Progress, keep_tables=None) -> Iterator[dict]:
+        done = 0
         for _, table in self._batches():
             done += table.n_records
-            results.append(account(table, self.model, self.ingest))
+            result = account(table, self.model, self.ingest, bool(keep_tables and keep_tables()))
+            del table  # the batch's rows as read go before its clean table is written
             progress.update(done)
-        return results
+            yield result
 
     def raw_rows(self, wanted: dict) -> dict:
         return {k: rows_as_read(table, wanted[k]) for k, table in self._batches(set(wanted))}
@@ -71,10 +72,10 @@ class ParquetBatches:
             yield finish(table, self.model, self.ingest, plans[k])
 
 
-def ingest_batches(model: ModelConfig, ingest: IngestConfig, batch_rows: int | None = None) -> Streamed:
-    """The accounting of the Parquet file ``model.path`` read in batches (pass 2 runs when it is written)."""
+def ingest_batches(model: ModelConfig, ingest: IngestConfig, batch_rows: int | None = None, out=None) -> Streamed:
+    """The accounting of the Parquet file ``model.path`` read in batches (``out``: see :func:`~blindspot.engine.stream.two_passes`)."""
     import pyarrow.parquet as pq
 
     total = pq.read_metadata(model.path).num_rows
     progress = Progress(f"validating {model.path}", total=total)
-    return two_passes(ParquetBatches(model, ingest, batch_rows or BATCH_ROWS), model, ingest, progress)
+    return two_passes(ParquetBatches(model, ingest, batch_rows or BATCH_ROWS), model, ingest, progress, out)

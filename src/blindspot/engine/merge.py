@@ -15,6 +15,9 @@ read other rows are redone here exactly, on accounting only (no row's text or va
   (:func:`~blindspot.io.schema.metadata_categories`, one byte a row); the driver decides each column's
   kind from the categories of the rows kept (:func:`~blindspot.io.schema.metadata_kind`), and pass 2
   retypes a column only in the partitions whose own rows decided otherwise.
+
+When neither rule changes anything, each partition's own clean table is already its final one
+(:func:`typed_alike`), and ingest writes pass 1's tables without a second pass.
 """
 
 from __future__ import annotations
@@ -185,6 +188,39 @@ def reduce(results: list, classes: list) -> tuple[Accounting, dict]:
         metadata=list(metadata), notes=dict(results[0]["notes"]), labels=first_labels(results, keep, classes),
         plans=plans, details=details)
     return accounting, wanted
+
+
+def typed_alike(results: list, plans: list) -> bool:
+    """Whether every partition's pass-1 clean table is the one pass 2 would make (its ``finish``).
+
+    True when no partition loses a row to an earlier partition's id (``drop``) and every metadata
+    column of every partition with clean rows was typed by its own values as the whole input types
+    it: the same kind (no ``retype``), the same pandas dtype (``storage``: an Int64 column missing a
+    value in one partition only is float64 there alone) and, for a boolean column held as objects,
+    the Arrow type bool. Then :func:`blindspot.engine.worker.finish` does nothing to the rows
+    pass 1 validated: no row left out, no value retyped or cast, the same Arrow schema and pandas
+    metadata. Why the same kind gives the same values: each kind's conversion is value by value
+    (:func:`~blindspot.io.schema.type_metadata`). Needs each result's ``dtypes`` and
+    ``arrow_types`` (pass 1 with ``keep_table``).
+    """
+    for r, p in zip(results, plans):
+        if len(p["drop"]) or p["retype"]:
+            return False
+        if not len(r["record"]):  # no clean row: no table either way
+            continue
+        for name, dtype in p["storage"].items():
+            if r["dtypes"].get(name) != dtype:
+                return False
+            if dtype == "object" and p["kinds"][name] == "boolean" and r["arrow_types"].get(name) != "bool":
+                return False
+    return True
+
+
+def kinds_of(result: dict) -> dict:
+    """Metadata name -> the kind a partition's own clean rows give the column (nothing for a partition without any)."""
+    if not len(result.get("record", ())):
+        return {}
+    return {name: metadata_kind(np.unique(c)) for name, c in result["categories"].items()}
 
 
 def add_duplicates(accounting: Accounting, rows: list, id_field: str) -> None:

@@ -5,38 +5,74 @@ batches of one Parquet file's rows, in this process; :class:`blindspot.engine.in
 the Parquet files of a directory, on Dask workers) and runs the map functions of
 :mod:`blindspot.engine.worker` on them:
 
-- ``accounts(progress)``: pass 1 of every partition, as a list in record order (a partition's
-  file-level stop returned, not raised: :func:`~blindspot.engine.merge.raise_errors` picks the one
-  the whole input meets first);
+- ``accounts(progress, keep_tables)``: pass 1 of every partition, yielded in record order (a
+  partition's file-level stop returned, not raised: :func:`~blindspot.engine.merge.raise_errors`
+  picks the one the whole input meets first); ``keep_tables()`` true when a partition starts: its
+  result holds its clean table too;
 - ``raw_rows(wanted)``: partition -> records: those rows as read, (record, line, raw) each;
 - ``tables(plans)``: pass 2 of every partition, Arrow tables yielded in record order.
 
 :func:`two_passes` reduces pass 1 (:mod:`blindspot.engine.merge`) to the whole input's accounting,
-enough for rejected.jsonl, metrics/ingest.json and the usability check; the clean rows are made
-again by pass 2 only while :meth:`Streamed.write_clean` writes them. What a process holds: the
-driver, the accounting (rejected rows, and record, id, label and metadata categories of each clean
-row) and a few partitions' clean tables on their way to the file; a worker (or this process, with
-engine=local), one partition's rows as it validates them.
+enough for rejected.jsonl, metrics/ingest.json and the usability check. Given the file the clean
+rows go to (``out``), pass 1 also writes each partition's clean table, as its own values type it,
+to a temporary file beside ``out`` as soon as it is ready. In the common case that file is the
+output: no id is used again in a later partition and every metadata column types alike in every
+partition (:func:`~blindspot.engine.merge.typed_alike`), and :meth:`Streamed.write_clean` renames
+it into place (one pass). Otherwise (duplicate ids across partitions, a metadata column typed
+apart by some partition, or no ``out``) the temporary file is deleted, and the clean rows are made
+again by pass 2 while :meth:`Streamed.write_clean` writes them, as before: every row validated twice.
+Either way the bytes are the same. The temporary file stops taking tables (and partitions stop
+making them) as soon as a partition types a metadata column otherwise than the first partition,
+or a stop is met; a cross-partition duplicate is known only at the reduce.
+
+What a process holds: the driver, the accounting (rejected rows, and record, id, label and metadata
+categories of each clean row) and a few partitions' clean tables on their way to the file; a
+worker (or this process, with engine=local), one partition's rows as it validates them.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from blindspot.config import IngestConfig, ModelConfig
-from blindspot.engine.merge import Accounting, add_duplicates, raise_errors, reduce
+from blindspot.engine.merge import Accounting, add_duplicates, kinds_of, raise_errors, reduce, typed_alike
+from blindspot.engine.spool import discard, partial_next_to, write_in_place
 from blindspot.io.writers import write_parquet_tables
 from blindspot.progress import Progress
 
 
 @dataclass
 class Streamed(Accounting):
-    """The whole input's :class:`~blindspot.engine.merge.Accounting`, and its source for writing the clean rows."""
+    """The whole input's :class:`~blindspot.engine.merge.Accounting`, and its source for writing the clean rows.
+
+    Attributes
+    ----------
+    spool : Path or None
+        Pass 1's clean tables, already the output's bytes, until :meth:`write_clean` renames it
+        to ``spooled_for`` (None when pass 2 must write them).
+    one_pass : bool
+        Whether the clean rows are written from pass 1 (no second validation of any row).
+    """
 
     source: object = None
+    spool: Path | None = None
+    spooled_for: Path | None = None
+    one_pass: bool = False
 
     def write_clean(self, path) -> int:
-        """Pass 2: every partition's final clean table, written to ``path`` in record order."""
+        """Every partition's final clean table, written to ``path`` in record order.
+
+        The file pass 1 wrote is renamed to ``path`` when it is the output; otherwise pass 2 makes
+        the tables again. Either way ``path`` is written whole under a temporary name first.
+        """
+        if self.spool is not None and os.path.abspath(path) == os.path.abspath(self.spooled_for):
+            os.replace(self.spool, path)
+            self.spool = None
+            return self.rows_clean
+        self.discard()
+        self.one_pass = False
         progress = Progress(f"writing {path}", total=self.rows_clean)
         done = 0
 
@@ -47,19 +83,75 @@ class Streamed(Accounting):
                 progress.update(done)
                 yield table
 
-        written = write_parquet_tables(path, counted(self.source.tables(self.plans)))
+        written = write_in_place(path, counted(self.source.tables(self.plans)))
         progress.finish(written)
         assert written == self.rows_clean, "pass 2 kept other rows than pass 1 counted"
         return written
 
+    def discard(self) -> None:
+        """Remove pass 1's file if it is still there (the stage stopped, or wrote elsewhere)."""
+        discard(self.spool)
+        self.spool = None
 
-def two_passes(source, model: ModelConfig, ingest: IngestConfig, progress: Progress) -> Streamed:
-    """Pass 1 of every partition of ``source`` and the reduce: the input's accounting, ready to write."""
-    results = source.accounts(progress)
-    raise_errors(results, model.path, model.columns, list(ingest.classes))
-    accounting, wanted = reduce(results, list(ingest.classes))
-    del results  # the accounting keeps what it needs; each partition's ids and categories can go
-    rows = [row for k, rows in source.raw_rows(wanted).items() for row in rows] if wanted else []
-    add_duplicates(accounting, rows, model.columns.id or "id")
+
+def _spooled(source, progress: Progress, spool: Path) -> tuple[list, bool]:
+    """Pass 1's results in record order, their clean tables written to ``spool``; whether all were.
+
+    Tables stop going to ``spool`` (and partitions stop making them) at the first partition that
+    stops, types a metadata column otherwise than the first partition with clean rows, or has
+    another Arrow schema: pass 2 will be needed anyway.
+    """
+    results, state = [], {"ok": True, "schema": None, "kinds": None}
+
+    def tables():
+        for r in source.accounts(progress, keep_tables=lambda: state["ok"]):
+            table = r.pop("table", None)
+            results.append(r)
+            if not state["ok"]:
+                continue
+            kinds = {} if "error" in r else kinds_of(r)
+            if "error" in r or (kinds and state["kinds"] is not None and kinds != state["kinds"]):
+                state["ok"] = False
+                continue
+            state["kinds"] = state["kinds"] if not kinds else kinds
+            if table is None:
+                continue
+            if state["schema"] is None:
+                state["schema"] = table.schema
+            elif not table.schema.equals(state["schema"], check_metadata=False):
+                state["ok"] = False
+                continue
+            yield table
+
+    write_parquet_tables(spool, tables())
+    return results, state["ok"]
+
+
+def two_passes(source, model: ModelConfig, ingest: IngestConfig, progress: Progress, out=None) -> Streamed:
+    """Pass 1 of every partition of ``source`` and the reduce: the input's accounting, ready to write.
+
+    ``out``: the file the clean rows will be written to; given, pass 1 writes them beside it (see
+    the module docstring) and the result's ``one_pass`` says whether that file is the output.
+    A stop or failure removes that file.
+    """
+    spool = partial_next_to(out) if out is not None else None
+    try:
+        if spool is None:
+            results, spooled = list(source.accounts(progress)), False
+        else:
+            results, spooled = _spooled(source, progress, spool)
+        raise_errors(results, model.path, model.columns, list(ingest.classes))
+        accounting, wanted = reduce(results, list(ingest.classes))
+        one_pass = spooled and accounting.rows_clean > 0 and typed_alike(results, accounting.plans)
+        del results  # the accounting keeps what it needs; each partition's ids and categories can go
+        if not one_pass:
+            discard(spool)
+            spool = None
+        rows = [row for k, rows in source.raw_rows(wanted).items() for row in rows] if wanted else []
+        add_duplicates(accounting, rows, model.columns.id or "id")
+    except BaseException:
+        discard(spool)
+        raise
     progress.finish(accounting.rows_in)
-    return Streamed(**vars(accounting), source=source)
+    return Streamed(**vars(accounting), source=source, spool=spool, spooled_for=Path(out) if out else None,
+                    one_pass=one_pass)

@@ -1,13 +1,15 @@
 """The map side of ingest: what is done to one partition's rows, wherever they are read.
 
 A partition is a run of consecutive records of the input: a Parquet file of a directory (engine=dask)
-or a batch of rows of one Parquet file (engine=local). Each is validated alone, twice:
+or a batch of rows of one Parquet file (engine=local). Each is validated alone, once or twice:
 
-- pass 1, :func:`account`: the partition's accounting only (rejected rows, and for each clean row
-  its record number, id, label and the category of each metadata value), small next to its rows;
-- pass 2, :func:`finish`: its final canonical table, without the rows the driver rejected as
-  duplicates of an earlier partition's ids and with each metadata column typed as the whole input
-  types it, as an Arrow table ready for the Parquet writer.
+- pass 1, :func:`account`: the partition's accounting (rejected rows, and for each clean row its
+  record number, id, label and the category of each metadata value), small next to its rows, and
+  when asked its clean canonical table as its own values type it (the final table when the driver
+  finds that no partition needs more work, :func:`blindspot.engine.merge.one_pass`);
+- pass 2, :func:`finish`, only when some partition does: its final canonical table, without the
+  rows the driver rejected as duplicates of an earlier partition's ids and with each metadata
+  column typed as the whole input types it, as an Arrow table ready for the Parquet writer.
 
 The ``*_partition`` functions read a partition file first: a Dask worker runs them. Every function
 takes and returns plain picklable values. A :class:`~blindspot.errors.InputError` is returned as its
@@ -59,8 +61,8 @@ def _raw_metadata(table: RawTable, name: str, records) -> pd.Series:
     return table.frame[name].iloc[_positions(table, records)].reset_index(drop=True)
 
 
-def account(table: RawTable, model: ModelConfig, ingest: IngestConfig) -> dict:
-    """Pass 1: validate a partition and keep its accounting only.
+def account(table: RawTable, model: ModelConfig, ingest: IngestConfig, keep_table: bool = False) -> dict:
+    """Pass 1: validate a partition and keep its accounting (and its clean table when ``keep_table``).
 
     Returns
     -------
@@ -70,7 +72,10 @@ def account(table: RawTable, model: ModelConfig, ingest: IngestConfig) -> dict:
         duplicate_id rejection, in the order of ``rejected`` (the driver renames the first use when it
         lies in an earlier partition); and for the clean rows, shape (n_clean,) each: ``record``
         (int64), ``id`` (Arrow strings), ``y_true`` (int8) and ``categories`` (metadata name -> int8
-        :func:`~blindspot.io.schema.metadata_categories`), ``class_counts`` (see :func:`_validate`).
+        :func:`~blindspot.io.schema.metadata_categories`), ``class_counts`` (see :func:`_validate`);
+        ``dtypes``: metadata name -> the pandas dtype of the column of its clean rows as they type
+        it; with ``keep_table``, ``table``: those clean rows as an Arrow table (None when there is
+        none) and ``arrow_types``, metadata name -> its column's Arrow type (as text).
         Or ``error`` (a file-level stop), with ``class_counts`` when the partition got that far.
     """
     import pyarrow as pa
@@ -89,7 +94,12 @@ def account(table: RawTable, model: ModelConfig, ingest: IngestConfig) -> dict:
     categories = {name: metadata_categories(_raw_metadata(table, name, record), table.typed,
                                             clean[META_PREFIX + name].isna().to_numpy())
                   for name in result.metadata}
-    return {"rejected": result.rejected, "rows_in": result.rows_in, "has_probabilities": result.has_probabilities,
+    arrow = _arrow(clean) if keep_table and len(clean) else None
+    dtypes = {name: str(clean[META_PREFIX + name].dtype) for name in result.metadata}
+    arrow_types = ({name: str(arrow.schema.field(META_PREFIX + name).type) for name in result.metadata}
+                   if arrow is not None else {})
+    return {"dtypes": dtypes, "arrow_types": arrow_types, **({"table": arrow} if keep_table else {}),
+            "rejected": result.rejected, "rows_in": result.rows_in, "has_probabilities": result.has_probabilities,
             "metadata": result.metadata, "notes": result.notes, "duplicate_ids": duplicate_ids,
             "record": record, "id": pa.array(clean["id"].astype(object).to_numpy(), type=pa.large_string()),
             "y_true": clean["y_true"].to_numpy(np.int8) if len(clean) else np.zeros(0, np.int8),
@@ -132,8 +142,7 @@ def finish(table: RawTable, model: ModelConfig, ingest: IngestConfig, plan: dict
         column = META_PREFIX + name
         if str(clean[column].dtype) != dtype:  # this partition's values alone gave pandas another dtype
             clean[column] = clean[column].astype(dtype)
-    # The arguments DataFrame.to_parquet(index=False) gives: the schema (and its pandas metadata) it writes.
-    table = pa.Table.from_pandas(clean, preserve_index=False)
+    table = _arrow(clean)
     # An object column's Arrow type is inferred from its values: a boolean column with missing values
     # (object) whose values in this partition are all missing would be Arrow null, not bool.
     schema = table.schema
@@ -144,6 +153,14 @@ def finish(table: RawTable, model: ModelConfig, ingest: IngestConfig, plan: dict
     if schema is not table.schema:
         table = pa.Table.from_pandas(clean, schema=schema, preserve_index=False)
     return table
+
+
+def _arrow(clean: pd.DataFrame):
+    """A canonical frame as the Arrow table the Parquet writer takes."""
+    import pyarrow as pa
+
+    # The arguments DataFrame.to_parquet(index=False) gives: the schema (and its pandas metadata) it writes.
+    return pa.Table.from_pandas(clean, preserve_index=False)
 
 
 def rows_as_read(table: RawTable, records) -> list:
@@ -159,13 +176,13 @@ def _read(part: Partition, model: ModelConfig, ingest: IngestConfig) -> RawTable
     return read_input(dataclasses.replace(model, path=part.path), ingest, record_offset=part.offset)
 
 
-def account_partition(part: Partition, model: ModelConfig, ingest: IngestConfig) -> dict:
+def account_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, keep_table: bool = False) -> dict:
     """:func:`account` of a partition file (or ``error``, with ``read`` when reading it failed)."""
     try:
         table = _read(part, model, ingest)
     except BlindspotError as exc:
         return {**_error(exc), "read": True}
-    return account(table, dataclasses.replace(model, path=part.path), ingest)
+    return account(table, dataclasses.replace(model, path=part.path), ingest, keep_table)
 
 
 def finish_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, plan: dict) -> dict:

@@ -23,7 +23,9 @@ def main(log) -> str:
     if not source.is_absolute() and source.parts[:2] != ("data", "raw"):
         log.warning("%s is not under data/raw/, the stage's DVC dependency: `dvc repro` will not notice it change",
                     source)
-    with ingested(cfg.model, cfg.ingest, cfg.engine, cfg.dask) as result:
+    # out: a Parquet input's clean rows are written as they are validated, in one pass when no row
+    # needs a second look (blindspot.engine.stream).
+    with ingested(cfg.model, cfg.ingest, cfg.engine, cfg.dask, out=paths.PREDICTIONS) as result:
         if result.notes.get("bom_stripped"):
             log.info("%s starts with a UTF-8 byte-order mark: skipped (bom_stripped in %s)", cfg.model.path,
                      paths.INGEST_METRICS)
@@ -33,6 +35,8 @@ def main(log) -> str:
         write_metrics(paths.INGEST_METRICS, metrics)
         check_usable(result, cfg.model.path, paths.REJECTED)
         write_clean(result, paths.PREDICTIONS)
+        if getattr(result, "one_pass", False):
+            log.debug("%s written as validated: one pass over the input", paths.PREDICTIONS)
     return (f"{metrics['rows_in']} rows in from {cfg.model.path} (model {cfg.model.name}): "
             f"{metrics['rows_clean']} clean, {metrics['rows_rejected']} rejected -> {paths.PREDICTIONS}")
 
