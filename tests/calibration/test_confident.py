@@ -134,7 +134,8 @@ def test_ranking_the_contenders_first_gives_the_full_ranking(max_rows, ascending
 
 
 def test_rows_at_reads_the_wanted_rows_of_batches_in_the_order_given():
-    from blindspot.calibration.confident import rows_at
+    from blindspot.calibration.confident import LISTED_FIELDS
+    from blindspot.io.readers import rows_at
 
     table = pd.DataFrame({"text": [f"t{i}" for i in range(23)], "label": ["a"] * 23, "prediction": ["b"] * 23,
                           "other": range(23)})
@@ -145,12 +146,12 @@ def test_rows_at_reads_the_wanted_rows_of_batches_in_the_order_given():
             read.append(lo)
             yield table.iloc[lo:lo + size].reset_index(drop=True)
 
-    got = rows_at(batches(5), [12, 0, 4, 5, 12])
+    got = rows_at(batches(5), [12, 0, 4, 5, 12], LISTED_FIELDS)
     assert got["text"].tolist() == ["t12", "t0", "t4", "t5", "t12"] and list(got.columns) == ["text", "label",
                                                                                             "prediction"]
     assert read == [0, 5, 10]  # stops after the batch of the last wanted row
     read.clear()
-    empty = rows_at(batches(5), [])
+    empty = rows_at(batches(5), [], LISTED_FIELDS)
     assert len(empty) == 0 and list(empty.columns) == ["text", "label", "prediction"] and read == []
     with pytest.raises(IndexError, match="1 of 2 positions are past the table's 23 rows"):
-        rows_at(batches(5), [3, 23])
+        rows_at(batches(5), [3, 23], LISTED_FIELDS)

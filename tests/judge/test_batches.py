@@ -8,7 +8,8 @@ import pytest
 
 from blindspot import text_features
 from blindspot.config import JudgeConfig
-from blindspot.judge.pipeline import CANDIDATE_COLUMNS, WHOLE_COLUMNS, cue_flags, judge_predictions, rows_at
+from blindspot.io.readers import rows_at
+from blindspot.judge.pipeline import CANDIDATE_COLUMNS, WHOLE_COLUMNS, cue_flags, judge_predictions
 from judge.helpers import CLASSES, canonical_frame
 
 
@@ -44,14 +45,14 @@ def test_cue_flags_from_batches_equal_the_detectors_on_every_text(frame, size):
 @pytest.mark.parametrize("size", [1, 7, 1000])
 def test_rows_at_equals_iloc(frame, size):
     positions = np.array([0, 6, 7, 8, 150, 299])
-    got = rows_at(batches_of(frame, size)(CANDIDATE_COLUMNS), positions)
+    got = rows_at(batches_of(frame, size)(CANDIDATE_COLUMNS), positions, CANDIDATE_COLUMNS)
     pd.testing.assert_frame_equal(got, frame[list(CANDIDATE_COLUMNS)].iloc[positions].reset_index(drop=True))
-    assert rows_at(batches_of(frame, size)(["text"]), []).shape == (0, 1)
+    assert rows_at(batches_of(frame, size)(["text"]), [], ["text"]).shape == (0, 1)
 
 
 def test_rows_at_refuses_a_position_past_the_table(frame):
-    with pytest.raises(ValueError, match="positions must lie in the table's 300 rows. Got 300 instead"):
-        rows_at(batches_of(frame, 64)(["text"]), [3, 300])
+    with pytest.raises(IndexError, match="1 of 2 positions are past the table's 300 rows"):
+        rows_at(batches_of(frame, 64)(["text"]), [3, 300], ["text"])
     assert list(rows_at([], [], ["id", "text"]).columns) == ["id", "text"]
 
 

@@ -128,7 +128,7 @@ def _slices_of(rows: np.ndarray, slice_keys: Sequence[str], slice_matrix) -> lis
 
 
 # The fields of a listed row that only the listed rows need: the stage reads them for those rows
-# alone (:func:`rows_at`), so the texts of every row are never held.
+# alone (:func:`blindspot.io.readers.rows_at`), so the texts of every row are never held.
 LISTED_FIELDS = ("text", "label", "prediction")
 
 
@@ -262,45 +262,6 @@ def underconfident_correct_rows(
     rows = underconfident_correct_positions(frame, margin, below, max_rows)
     return listed_rows(frame, rows, frame.iloc[rows], thresholds=None, margin=margin, proba_of_label=None,
                        slice_keys=slice_keys, slice_matrix=slice_matrix)
-
-
-def rows_at(batches, positions, columns: Sequence[str] = LISTED_FIELDS) -> pd.DataFrame:
-    """The rows at ``positions`` of a table given as consecutive batches, in the order given.
-
-    Only the wanted rows of each batch are kept, and reading stops after the last one, so
-    a table's texts can be read for a few thousand listed rows without holding them all.
-
-    Parameters
-    ----------
-    batches : iterable of DataFrame
-        Consecutive rows of the table, first rows first (e.g.
-        :func:`blindspot.io.readers.predictions_batches`), with ``columns``.
-    positions : array_like of int, shape (m,)
-        Row positions in the whole table, each less than its number of rows.
-    columns : sequence of str
-
-    Returns
-    -------
-    DataFrame, shape (m, len(columns)), index 0..m-1
-    """
-    positions = np.asarray(positions, dtype=np.int64)
-    order = np.argsort(positions, kind="stable")
-    wanted = positions[order]
-    parts, start = [], 0
-    for batch in batches if wanted.size else ():  # nothing to read for no row
-        lo, hi = np.searchsorted(wanted, [start, start + len(batch)])
-        if hi > lo:
-            parts.append(batch.iloc[wanted[lo:hi] - start][list(columns)])
-        start += len(batch)
-        if hi == wanted.size:
-            break
-    if not parts:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    found = pd.concat(parts, ignore_index=True)
-    if len(found) != wanted.size:
-        raise IndexError(f"rows_at: {wanted.size - len(found)} of {wanted.size} positions are past the table's "
-                         f"{start} rows.")
-    return found.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
 
 
 def listed_rows(frame: pd.DataFrame, rows, fields: pd.DataFrame, *, thresholds, margin, proba_of_label, slice_keys,

@@ -819,7 +819,6 @@ def _unread_bound(path: Path, schema, names: list) -> int | None:
     """
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     bound = 0
     for name in names:
@@ -1016,8 +1015,6 @@ def read_predictions(path: str | Path, columns=None, prefixes=()) -> pd.DataFram
     """
     if columns is None:
         return pd.read_parquet(path, engine="pyarrow")
-    import pyarrow.parquet as pq
-
     return pd.read_parquet(path, engine="pyarrow", columns=_wanted(path, columns, prefixes))
 
 
@@ -1053,3 +1050,48 @@ def predictions_batches(path: str | Path, columns, prefixes=(), batch_rows: int 
     with pq.ParquetFile(path) as source:
         for batch in source.iter_batches(batch_size=batch_rows, columns=_wanted(path, columns, prefixes)):
             yield pa.Table.from_batches([batch]).to_pandas()
+
+
+def rows_at(batches, positions, columns) -> pd.DataFrame:
+    """The rows at ``positions`` of a table given as consecutive batches, in the order given.
+
+    Only the wanted rows of each batch are kept, and reading stops after the batch of the
+    last one, so the texts of a few thousand listed rows are read without holding them all.
+
+    Parameters
+    ----------
+    batches : iterable of DataFrame
+        Consecutive rows of the table, first rows first (:func:`predictions_batches`), with ``columns``.
+    positions : array_like of int, shape (m,)
+        Row positions in the whole table, in any order, repeats allowed.
+    columns : sequence of str
+        The columns kept (and those of the empty result when ``positions`` is empty).
+
+    Returns
+    -------
+    DataFrame, shape (m, len(columns)), index 0..m-1
+        The batches' dtypes; object columns when ``positions`` is empty.
+
+    Raises
+    ------
+    IndexError
+        A position lies past the table's last row.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    order = np.argsort(positions, kind="stable")
+    wanted = positions[order]
+    parts, start = [], 0
+    for batch in batches if wanted.size else ():  # nothing to read for no row
+        lo, hi = np.searchsorted(wanted, [start, start + len(batch)])
+        if hi > lo:
+            parts.append(batch.iloc[wanted[lo:hi] - start][list(columns)])
+        start += len(batch)
+        if hi == wanted.size:
+            break
+    found = pd.concat(parts, ignore_index=True) if parts else None
+    if wanted.size and (found is None or len(found) != wanted.size):
+        missing = wanted.size - (0 if found is None else len(found))
+        raise IndexError(f"rows_at: {missing} of {wanted.size} positions are past the table's {start} rows.")
+    if found is None:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    return found.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)

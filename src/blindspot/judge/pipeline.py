@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import text_features
+from blindspot.io.readers import rows_at
 from blindspot.io.schema import probability_matrix
 from blindspot.judge.agreement import confident_learning_suspects
 from blindspot.judge.backends import make_backend
@@ -157,41 +158,6 @@ def cue_flags(batches: Iterable) -> tuple[np.ndarray, np.ndarray]:
         sarcasm.append(text_features.sarcasm_cues(prepared))
         mixed.append(text_features.mixed_sentiment(prepared))
     return np.concatenate(sarcasm), np.concatenate(mixed)
-
-
-def rows_at(batches: Iterable[pd.DataFrame], positions, columns: Sequence[str] = ()) -> pd.DataFrame:
-    """The rows at ``positions`` of a table read a batch of rows at a time.
-
-    Parameters
-    ----------
-    batches : iterable of DataFrame
-        The table in row order, a batch at a time; reading stops after the last position.
-    positions : array_like of int, shape (k,)
-        Row positions in the whole table, ascending.
-    columns : sequence of str
-        The columns of the (empty) result when there is no batch: a table with no row.
-
-    Returns
-    -------
-    DataFrame, shape (k, n_columns)
-        The batches' columns and dtypes, index 0 .. k-1.
-
-    Raises
-    ------
-    ValueError
-        If a position lies past the last row.
-    """
-    positions = np.asarray(positions, dtype=np.int64)
-    parts, start = [], 0
-    for batch in batches:
-        lo, hi = np.searchsorted(positions, [start, start + len(batch)])
-        parts.append(batch.iloc[positions[lo:hi] - start])  # an empty slice keeps the columns and dtypes
-        start += len(batch)
-        if hi == len(positions):
-            break
-    if len(positions) and positions[-1] >= start:
-        raise ValueError(f"positions must lie in the table's {start} rows. Got {positions[-1]} instead.")
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(columns))
 
 
 def _rows(cand, selection, outcomes, keys, injection, injection_cues, cl_suspect, classes) -> list[dict]:

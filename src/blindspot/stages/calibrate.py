@@ -4,10 +4,10 @@ import pandas as pd
 
 from blindspot import paths
 from blindspot.calibration.audit import audit_calibration
-from blindspot.calibration.confident import LISTED_FIELDS, rows_at
+from blindspot.calibration.confident import LISTED_FIELDS
 from blindspot.config import load_params
 from blindspot.io.figures import replace_plot_directory
-from blindspot.io.readers import predictions_batches, read_predictions
+from blindspot.io.readers import predictions_batches, read_predictions, rows_at
 from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_jsonl, write_metrics
 from blindspot.plots.reliability import calibration_figures, reliability_data
