@@ -110,10 +110,11 @@ def _spooled(source, progress: Progress, spool: Path) -> tuple[list, bool]:
             if not state["ok"]:
                 continue
             kinds = {} if "error" in r else kinds_of(r)
-            if "error" in r or (kinds and state["kinds"] is not None and kinds != state["kinds"]):
+            if "error" in r or (kinds and state["kinds"] not in (None, kinds)):
                 state["ok"] = False
                 continue
-            state["kinds"] = state["kinds"] if not kinds else kinds
+            if kinds and state["kinds"] is None:
+                state["kinds"] = kinds
             if table is None:
                 continue
             if state["schema"] is None:
