@@ -181,6 +181,36 @@ class TextRows:
     normalised: np.ndarray
 
 
+def text_measures(texts) -> tuple:
+    """What the profile keeps of one batch of texts: words, characters, exact and normalised digests.
+
+    Parameters
+    ----------
+    texts : Series of str, shape (n,)
+
+    Returns
+    -------
+    tuple of 4 ndarray, each shape (n,)
+        As the fields of :class:`TextRows`, in their order.
+    """
+    return (*text_lengths(texts), *text_digests(texts))
+
+
+def join_text_rows(parts: Iterable) -> TextRows:
+    """:class:`TextRows` from consecutive batches' :func:`text_measures`, in row order."""
+    columns = [[np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=DIGEST)],
+               [np.zeros(0, dtype=DIGEST)]]
+    for measured in parts:
+        for column, values in zip(columns, measured):
+            column.append(values)
+    # One column at a time, its parts dropped once joined: the joining costs one column's
+    # bytes beyond the parts, not all four.
+    joined = []
+    while columns:
+        joined.append(np.concatenate(columns.pop(0)))
+    return TextRows(*joined)
+
+
 def text_rows(batches: Iterable) -> TextRows:
     """:class:`TextRows` of a table's texts read a batch of rows at a time.
 
@@ -196,17 +226,7 @@ def text_rows(batches: Iterable) -> TextRows:
     TextRows
         Rows in the order of the batches.
     """
-    columns = [[np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=DIGEST)],
-               [np.zeros(0, dtype=DIGEST)]]
-    for texts in batches:
-        for column, values in zip(columns, (*text_lengths(texts), *text_digests(texts))):
-            column.append(values)
-    # One column at a time, its parts dropped once joined: the joining costs one column's
-    # bytes beyond the parts, not all four.
-    joined = []
-    while columns:
-        joined.append(np.concatenate(columns.pop(0)))
-    return TextRows(*joined)
+    return join_text_rows(text_measures(texts) for texts in batches)
 
 
 def baseline_verdict(report: dict) -> str:
@@ -270,9 +290,11 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
     n_boot, level, rng
         Bootstrap settings (see :func:`blindspot.metrics.bootstrap_metrics`).
     length_quantiles : sequence of float
-    texts : iterable of Series of str, optional
+    texts : iterable of Series of str, or TextRows, optional
         The table's texts in row order, a batch at a time (:func:`text_rows`), so the
-        frame need not hold them; ``frame["text"]`` in one batch when None.
+        frame need not hold them; or what the profile keeps of them, measured elsewhere
+        (engine=dask: on the workers, :func:`join_text_rows`); ``frame["text"]`` in one
+        batch when None.
 
     Returns
     -------
@@ -280,7 +302,7 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
     """
     y_true = frame["y_true"].to_numpy(dtype=np.int64)
     y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
-    rows = text_rows([frame["text"]] if texts is None else texts)
+    rows = texts if isinstance(texts, TextRows) else text_rows([frame["text"]] if texts is None else texts)
     if len(rows.words) != len(frame):
         raise ValueError(f"texts must give one text per row of the frame. Got {len(rows.words)} for "
                          f"{len(frame)} rows instead.")

@@ -50,3 +50,36 @@ def test_dask_row_groups_give_the_local_results(table):
     pd.testing.assert_series_equal(pd.concat(remote, ignore_index=True), pd.concat(local, ignore_index=True))
     sums = map_batches(table, [], operator.methodcaller("sum"), prefixes=["proba__"], engine="dask", dask=cfg)
     assert sum(s["proba__a"] for s in sums) == pytest.approx(sum(i / N for i in range(N)))
+
+
+def test_the_stages_text_functions_on_dask_row_groups_equal_the_whole_table(tmp_path):
+    """The three per-batch text functions the stages send to workers (slice flags, profile measures,
+    judge cues), on 8 row groups of generated reviews, equal the local whole-table results."""
+    pytest.importorskip("distributed")
+    from functools import partial
+
+    import numpy as np
+
+    from blindspot.engine.batches import on_column
+    from blindspot.judge.pipeline import cue_flags, cue_flags_of, join_cue_flags
+    from blindspot.profiling import join_text_rows, text_measures, text_rows
+    from blindspot.slices.features import TEXT_DETECTORS, text_flag_table, text_flags
+    from blindspot.synth.generator import generate
+
+    texts = generate(1000, seed=3).frame["text"].astype("string[pyarrow]")
+    path = tmp_path / "predictions.parquet"
+    pq.write_table(pa.table({"text": pa.array(texts.tolist(), pa.large_string())}), path, row_group_size=GROUP)
+    cfg = DaskConfig(n_workers=2, threads_per_worker=1, memory_limit="1GB")
+    options = dict(detectors=list(TEXT_DETECTORS), jargon_high_density=0.05, caps_high_share=0.3)
+
+    def remote(fn):
+        return map_batches(path, ["text"], on_column(fn), engine="dask", dask=cfg)
+
+    flags = remote(partial(text_flags, **options))
+    assert len(flags) == 8
+    pd.testing.assert_frame_equal(pd.concat(flags, ignore_index=True), text_flag_table(texts, **options))
+    got, want = join_text_rows(remote(text_measures)), text_rows([texts])
+    for name in ("words", "chars", "exact", "normalised"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    for got, want in zip(join_cue_flags(remote(cue_flags_of)), cue_flags([texts])):
+        np.testing.assert_array_equal(got, want)

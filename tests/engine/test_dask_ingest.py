@@ -5,7 +5,8 @@ label, a NaN confidence, an id used again in a later partition, an id used twice
 partition after its first use in an earlier one, a metadata column typed differently by one
 partition), written once as one Parquet file (engine=local) and once as 4 partitions (engine=dask,
 a 2-worker LocalCluster). Each engine's ingest runs as the real stage in its own workspace, then
-profile, slice and calibrate, and every file each stage wrote is compared.
+profile, slice, calibrate and judge (with engine=dask the text detectors of profile, slice and judge
+run on the workers, one row group per task), and every file each stage wrote is compared.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from _bundled import bundled_params
 
 N_ROWS = 4000
 N_PARTS = 4
-STAGES = ("ingest", "profile", "slice", "calibrate")
+STAGES = ("ingest", "profile", "slice", "calibrate", "judge")
 OUTPUTS = {
     "ingest": ("metrics/ingest.json", "data/interim/rejected.jsonl", "data/interim/predictions.parquet"),
     "profile": ("metrics/profile.json",),
     "slice": ("metrics/slices.json", "reports/findings.json", "data/interim/slices.parquet"),
     "calibrate": ("metrics/calibration.json", "data/interim/confident_errors.jsonl"),
+    "judge": ("metrics/judge.json", "data/interim/judgments.jsonl"),
 }
 
 

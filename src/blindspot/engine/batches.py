@@ -20,6 +20,7 @@ merge is exact); the tests of each caller check this with batches of a few rows.
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -28,6 +29,19 @@ from blindspot.io.readers import PREDICTION_BATCH_ROWS, predictions_batches
 # Row groups in flight per worker thread: enough to keep workers busy, few enough that the
 # finished results waiting for their turn stay small on the driver.
 _IN_FLIGHT_PER_THREAD = 2
+
+
+def _column_then(frame, *, fn: Callable, name: str):
+    return fn(frame[name])
+
+
+def on_column(fn: Callable, name: str = "text") -> Callable:
+    """``fn`` of one column of a batch, as :func:`map_batches` calls it with the batch's frame.
+
+    ``fn`` takes a Series (the detectors take the texts); the result pickles by reference when
+    ``fn`` is a module-level function or a ``functools.partial`` of one.
+    """
+    return partial(_column_then, fn=fn, name=name)
 
 
 def _row_group(path: str, index: int, columns: Sequence[str], prefixes: Sequence[str], fn: Callable):

@@ -69,7 +69,8 @@ class JudgeResult:
 def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed: int, n_boot: int, ci_level: float,
                       cache_path: str | Path, backend: Optional[JudgeBackend] = None,
                       log: Optional[logging.Logger] = None,
-                      batches: Optional[Callable[[Sequence[str]], Iterable[pd.DataFrame]]] = None) -> JudgeResult:
+                      batches: Optional[Callable[[Sequence[str]], Iterable[pd.DataFrame]]] = None,
+                      cues: Optional[tuple] = None) -> JudgeResult:
     """Select candidates from the canonical predictions table, judge them, and measure the judge.
 
     Parameters
@@ -93,6 +94,10 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
         :func:`blindspot.io.readers.predictions_batches`). Called twice: the texts for
         the cue detectors over every row, keeping one bool a row each, then the
         :data:`CANDIDATE_COLUMNS` of the chosen rows. ``frame`` as one batch when None.
+    cues : (sarcasm, mixed), optional
+        Every row's cue flags (ndarray of bool, shape (n_rows,) each), computed elsewhere
+        (engine=dask: on the workers, :func:`join_cue_flags`); then the texts are read only
+        for the chosen rows.
     """
     classes = as_classes(classes)
     check_config(cfg, classes)
@@ -103,7 +108,7 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
         def batches(names):
             return [frame[list(names)]]
     # The cues of every row, a batch of texts at a time: the whole table's texts are never held.
-    sarcasm, mixed = cue_flags(batch["text"] for batch in batches(["text"]))
+    sarcasm, mixed = cues if cues is not None else cue_flags(batch["text"] for batch in batches(["text"]))
     confidently_incorrect = ~correct & (confidence >= cfg.confident_threshold)
     selection = select_candidates(confidently_incorrect, sarcasm, mixed, confidence,
                                   max_candidates=cfg.max_candidates, random_sample_size=cfg.random_sample_size,
@@ -152,11 +157,21 @@ def cue_flags(batches: Iterable) -> tuple[np.ndarray, np.ndarray]:
     -------
     sarcasm, mixed : ndarray of bool, shape (n_rows,)
     """
+    return join_cue_flags(cue_flags_of(batch) for batch in batches)
+
+
+def cue_flags_of(texts) -> tuple[np.ndarray, np.ndarray]:
+    """The sarcasm and mixed-sentiment cues of one batch of texts (Series of str, shape (n,)), each shape (n,)."""
+    prepared = text_features.prepare(texts)  # one pass shared by both cue detectors
+    return text_features.sarcasm_cues(prepared), text_features.mixed_sentiment(prepared)
+
+
+def join_cue_flags(parts: Iterable) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive batches' :func:`cue_flags_of`, joined in row order."""
     sarcasm, mixed = [np.zeros(0, dtype=bool)], [np.zeros(0, dtype=bool)]
-    for batch in batches:
-        prepared = text_features.prepare(batch)  # one pass shared by both cue detectors
-        sarcasm.append(text_features.sarcasm_cues(prepared))
-        mixed.append(text_features.mixed_sentiment(prepared))
+    for s, m in parts:
+        sarcasm.append(s)
+        mixed.append(m)
     return np.concatenate(sarcasm), np.concatenate(mixed)
 
 

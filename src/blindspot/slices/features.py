@@ -629,6 +629,23 @@ def text_flags(texts, *, detectors: Sequence[str], jargon_high_density: float,
     return pd.DataFrame(columns)
 
 
+@dataclass(frozen=True)
+class TextFlags:
+    """:func:`text_flags` of every row, computed elsewhere, handed over where the texts would go.
+
+    With ``engine: dask`` the slice stage has the flags computed on the workers, one row group
+    of the file per task (:func:`blindspot.engine.batches.map_batches`), and passes them in
+    place of the texts: :func:`text_flag_table` returns ``table`` as it is.
+
+    Attributes
+    ----------
+    table : DataFrame, shape (n, len(set(detectors)) + 3)
+        As :func:`text_flag_table` returns it, index 0..n-1.
+    """
+
+    table: pd.DataFrame
+
+
 def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
                     batch_rows: int = TEXT_BATCH_ROWS, workers: int | None = None) -> pd.DataFrame:
     """:func:`text_flags` of every row, a batch at a time, on several cores.
@@ -640,8 +657,9 @@ def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: flo
 
     Parameters
     ----------
-    texts : Series of str, shape (n,), or iterable of Series of str
-        The texts, or consecutive batches of them (e.g. read from the file a batch at a time).
+    texts : Series of str, shape (n,), iterable of Series of str, or TextFlags
+        The texts, or consecutive batches of them (e.g. read from the file a batch at a time),
+        or their flags computed elsewhere (:class:`TextFlags`, returned as they are).
     detectors, jargon_high_density, caps_high_share
         As in :func:`text_flags`.
     batch_rows : int
@@ -654,6 +672,8 @@ def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: flo
     DataFrame, shape (n, len(set(detectors)) + 3), index 0..n-1
         As :func:`text_flags` of all the texts at once.
     """
+    if isinstance(texts, TextFlags):
+        return texts.table
     flags = partial(text_flags, detectors=detectors, jargon_high_density=jargon_high_density,
                     caps_high_share=caps_high_share)
     workers = max(1, int(workers if workers is not None else min(os.cpu_count() or 1, MAX_TEXT_WORKERS)))

@@ -15,7 +15,7 @@ from blindspot.config import load_params
 from blindspot.io.readers import predictions_batches, read_predictions
 from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_json, write_jsonl, write_metrics
-from blindspot.judge.pipeline import RUN_LOG_NAME, WHOLE_COLUMNS, judge_predictions
+from blindspot.judge.pipeline import RUN_LOG_NAME, WHOLE_COLUMNS, cue_flags_of, join_cue_flags, judge_predictions
 from blindspot.stages._runner import run
 
 
@@ -24,9 +24,14 @@ def main(log) -> str:
     # Only the numbers are read for every row; the texts are read a batch at a time (for the
     # cue detectors), and ids, labels and texts once more for the few chosen rows.
     frame = read_predictions(paths.PREDICTIONS, columns=WHOLE_COLUMNS, prefixes=(PROBA_PREFIX,))
+    cues = None
+    if cfg.engine == "dask":  # the cue detectors on the workers, one row group of the file per task
+        from blindspot.engine.batches import map_batches, on_column
+        cues = join_cue_flags(map_batches(paths.PREDICTIONS, ["text"], on_column(cue_flags_of), engine="dask",
+                                          dask=cfg.dask))
     result = judge_predictions(frame, cfg.judge, classes=cfg.ingest.classes, seed=cfg.seed, n_boot=cfg.stats.n_boot,
                                ci_level=cfg.stats.ci_level, cache_path=paths.JUDGE_CACHE, log=log,
-                               batches=lambda names: predictions_batches(paths.PREDICTIONS, names))
+                               batches=lambda names: predictions_batches(paths.PREDICTIONS, names), cues=cues)
     write_jsonl(paths.JUDGMENTS, result.rows)
     write_metrics(paths.JUDGE_METRICS, result.metrics)
     write_json(paths.JUDGE_CACHE.with_name(RUN_LOG_NAME), result.run)

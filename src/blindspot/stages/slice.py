@@ -17,14 +17,33 @@ CONFUSION_PNG = paths.SLICE_PLOTS / "top_blind_spots_confusion.png"
 GAPS_JSON = paths.SLICE_PLOTS / "watchlist_gaps.json"  # data plot: `dvc plots diff` overlays versions
 
 
+def texts_for(settings: SliceSettings, cfg):
+    """What the text detectors read: batches of texts read here, or (engine=dask) their flags,
+    computed on the workers one row group per task (the stage then holds no text at all)."""
+    if cfg.engine != "dask":
+        return (batch["text"] for batch in predictions_batches(paths.PREDICTIONS, ["text"]))
+    from functools import partial
+
+    import pandas as pd
+
+    from blindspot.engine.batches import map_batches, on_column
+    from blindspot.slices.features import TextFlags, text_flags
+
+    o = settings.predicate_options()
+    flags = on_column(partial(text_flags, detectors=o["text_detectors"], jargon_high_density=o["jargon_high_density"],
+                              caps_high_share=o["caps_high_share"]))
+    parts = map_batches(paths.PREDICTIONS, ["text"], flags, engine="dask", dask=cfg.dask)
+    return TextFlags(pd.concat(parts, ignore_index=True)) if parts else pd.Series([], dtype=object)
+
+
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
     # Every column but the texts, which are read a batch at a time for the text detectors: only a
     # few batches of texts are in memory at once (blindspot.slices.features.text_flag_table).
     frame = read_predictions(paths.PREDICTIONS, ["id", "y_true", "y_pred"], [META_PREFIX])
-    texts = (batch["text"] for batch in predictions_batches(paths.PREDICTIONS, ["text"]))
-    audit = audit_slices(frame, classes, SliceSettings.from_config(cfg.slices, cfg.stats), texts=texts)
+    settings = SliceSettings.from_config(cfg.slices, cfg.stats)
+    audit = audit_slices(frame, classes, settings, texts=texts_for(settings, cfg))
     for key, missing in audit.unresolved:
         log.warning("watchlist slice %s not evaluated: %s not present in this data", key, ", ".join(missing))
     audit.metrics["model"] = cfg.model.name
