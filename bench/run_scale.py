@@ -83,14 +83,15 @@ def _content(path: Path) -> bytes:
     versions of the code, e.g. the 131,072-row groups ingest writes since issue 15, with equal content)."""
     if path.suffix != ".parquet":
         return path.read_bytes()
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path).combine_chunks()
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    # In a child process: a table read here would stay in this process's memory, and every stage
+    # process forked from it afterwards would report that as its own peak (ru_maxrss counts the
+    # image before exec).
+    code = ("import hashlib, sys, pyarrow as pa, pyarrow.parquet as pq\n"
+            "t = pq.read_table(sys.argv[1]).combine_chunks(); sink = pa.BufferOutputStream()\n"
+            "w = pa.ipc.new_stream(sink, t.schema); w.write_table(t); w.close()\n"
+            "print(hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest())")
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                          check=True).stdout.encode()
 
 
 def digest(ws: Path, names: list[str]) -> str:
