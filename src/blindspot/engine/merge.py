@@ -22,15 +22,14 @@ When neither rule changes anything, each partition's own clean table is already 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from blindspot.engine.worker import raise_remote
-from blindspot.io.schema import (MISSING, REASONS, add_class_counts, check_class_counts, duplicate_detail, first_uses,
-                                 metadata_kind, metadata_storage, rejected_row)
+from blindspot.io.schema import (MISSING, add_class_counts, check_class_counts, duplicate_detail, first_uses,
+                                 metadata_kind, metadata_storage, reason_counts, rejected_row)
 
 
 @dataclass
@@ -65,8 +64,7 @@ class Accounting:
 
     @property
     def reasons(self) -> dict:
-        counts = Counter(r["reason"] for r in self.rejected)
-        return {reason: counts.get(reason, 0) for reason in REASONS}
+        return reason_counts(self.rejected)
 
     def clean_labels(self) -> list:
         return list(self.labels)

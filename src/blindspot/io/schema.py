@@ -68,6 +68,12 @@ REASONS = (
 )
 
 
+def reason_counts(rejected: list) -> dict:
+    """Rejected rows per reason of :data:`REASONS` (zeros included), in that order."""
+    counts = Counter(r["reason"] for r in rejected)
+    return {reason: counts.get(reason, 0) for reason in REASONS}
+
+
 @dataclass
 class Validated:
     """Outcome of :func:`validate`.
@@ -96,8 +102,7 @@ class Validated:
 
     @property
     def reasons(self) -> dict:
-        counts = Counter(r["reason"] for r in self.rejected)
-        return {reason: counts.get(reason, 0) for reason in REASONS}
+        return reason_counts(self.rejected)
 
     @property
     def rows_clean(self) -> int:
