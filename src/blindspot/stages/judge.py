@@ -12,6 +12,7 @@ exits 0. Only a configuration mistake exits 2 (blindspot.judge.check_config).
 
 from blindspot import paths
 from blindspot.config import load_params
+from blindspot.engine.batches import map_batches, on_column
 from blindspot.io.readers import predictions_batches, read_predictions
 from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_json, write_jsonl, write_metrics
@@ -24,11 +25,9 @@ def main(log) -> str:
     # Only the numbers are read for every row; the texts are read a batch at a time (for the
     # cue detectors), and ids, labels and texts once more for the few chosen rows.
     frame = read_predictions(paths.PREDICTIONS, columns=WHOLE_COLUMNS, prefixes=(PROBA_PREFIX,))
-    cues = None
-    if cfg.engine == "dask":  # the cue detectors on the workers, one row group of the file per task
-        from blindspot.engine.batches import map_batches, on_column
-        cues = join_cue_flags(map_batches(paths.PREDICTIONS, ["text"], on_column(cue_flags_of), engine="dask",
-                                          dask=cfg.dask))
+    # The cue detectors a batch of texts at a time: here (engine=local) or on the workers, one row group per task.
+    cues = join_cue_flags(map_batches(paths.PREDICTIONS, ["text"], on_column(cue_flags_of), engine=cfg.engine,
+                                      dask=cfg.dask))
     result = judge_predictions(frame, cfg.judge, classes=cfg.ingest.classes, seed=cfg.seed, n_boot=cfg.stats.n_boot,
                                ci_level=cfg.stats.ci_level, cache_path=paths.JUDGE_CACHE, log=log,
                                batches=lambda names: predictions_batches(paths.PREDICTIONS, names), cues=cues)

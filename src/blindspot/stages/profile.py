@@ -6,7 +6,8 @@ import pandas as pd
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.io.figures import save_figure
-from blindspot.io.readers import predictions_batches, read_predictions
+from blindspot.engine.batches import map_batches, on_column
+from blindspot.io.readers import read_predictions
 from blindspot.io.writers import write_metrics
 from blindspot.plots.confusion import ConfusionDisplay, plot_class_distribution
 from blindspot.profiling import baseline_statement, join_text_rows, profile_predictions, text_measures
@@ -24,12 +25,9 @@ def main(log) -> str:
     # (blindspot.profiling.text_rows), so its memory does not grow with the texts. No label
     # column either: y_true gives the same label groups.
     frame = read_predictions(paths.PREDICTIONS, columns=["y_true", "y_pred"])
-    if cfg.engine == "dask":  # measured on the workers, one row group of the file per task
-        from blindspot.engine.batches import map_batches, on_column
-        texts = join_text_rows(map_batches(paths.PREDICTIONS, ["text"], on_column(text_measures), engine="dask",
-                                           dask=cfg.dask))
-    else:
-        texts = (batch["text"] for batch in predictions_batches(paths.PREDICTIONS, ["text"]))
+    # Measured a batch at a time: here (engine=local) or on the workers, one row group per task.
+    texts = join_text_rows(map_batches(paths.PREDICTIONS, ["text"], on_column(text_measures), engine=cfg.engine,
+                                       dask=cfg.dask))
     # The profile draws from its own child stream of the seed, so adding a random
     # step elsewhere never shifts these intervals.
     rng = np.random.default_rng([cfg.seed, 1])
