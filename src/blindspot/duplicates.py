@@ -93,7 +93,7 @@ def _as_strings(texts) -> pd.Series:
     return texts if isinstance(texts.dtype, pd.StringDtype) else texts.astype("str")
 
 
-def _arrow_strings(texts) -> pa.Array:
+def arrow_strings(texts) -> pa.Array:
     """``texts`` as one Arrow large_string array, missing values as ""."""
     arr = pa.array(_as_strings(texts).fillna("").array)
     arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
@@ -116,7 +116,7 @@ def normalised_texts(texts) -> np.ndarray:
     -------
     ndarray of object (str), shape (n,)
     """
-    return _normalised(_arrow_strings(texts))
+    return _normalised(arrow_strings(texts))
 
 
 def _normalised(arr: pa.Array) -> np.ndarray:
@@ -155,7 +155,7 @@ def text_digests(texts) -> tuple[np.ndarray, np.ndarray]:
     -------
     exact, normalised : ndarray of :data:`DIGEST`, shape (n,)
     """
-    arr = _arrow_strings(texts)
+    arr = arrow_strings(texts)
     return _hash128(arr.to_numpy(zero_copy_only=False)), _hash128(_normalised(arr))
 
 

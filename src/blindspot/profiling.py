@@ -16,10 +16,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
-from blindspot.duplicates import DIGEST, digest_codes, duplicate_accuracy_of_groups, text_digests
+from blindspot.duplicates import DIGEST, arrow_strings, digest_codes, duplicate_accuracy_of_groups, text_digests
 from blindspot.metrics import classification_report
 from blindspot.results.estimate import Estimate
 from blindspot.text_features import _word_counts
@@ -49,12 +48,6 @@ def imbalance_ratio(codes, n_classes: int) -> float:
     return float(counts.max() / counts.min()) if counts.min() > 0 else float("inf")
 
 
-def _arrow_texts(texts) -> pa.Array:
-    """``texts`` as one Arrow string array, missing values as ""."""
-    arr = pc.fill_null(pa.array(pd.Series(texts).astype("str").array), "")
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-
-
 def text_lengths(texts) -> tuple[np.ndarray, np.ndarray]:
     """Length of each text in words (whitespace tokens) and in characters.
 
@@ -66,7 +59,7 @@ def text_lengths(texts) -> tuple[np.ndarray, np.ndarray]:
     -------
     words, chars : ndarray of int32, shape (n,)
     """
-    arr = _arrow_texts(texts)
+    arr = arrow_strings(texts)
     # The word counter of text_features.n_words on the Arrow buffer directly: n_words first
     # deduplicates and lower-cases the texts for its regex detectors, which a count does not need
     # (1 s instead of 3 s at a million reviews).
