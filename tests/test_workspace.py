@@ -244,7 +244,10 @@ def test_init_then_audit_a_csv_end_to_end(tmp_path):
               "-S", "judge.offline.polarity=[negative,positive]")
     assert "handing it to DVC: dvc add data/raw/mine.csv" in out
     assert "blindspot audit: git add data/raw/mine.csv.dvc data/raw/.gitignore" in out
-    ref = run("git", "for-each-ref", "refs/exps", "--format=%(refname)").split()[0]  # the experiment's commit
+    # The experiment's commit: refs/exps/<sha>/<name>, not DVC's refs/exps/exec/EXEC_* (which can point at the
+    # baseline commit and sort first when the baseline's sha starts with f).
+    ref = [r for r in run("git", "for-each-ref", "refs/exps", "--format=%(refname)").split()
+           if not r.startswith("refs/exps/exec/")][0]
     in_experiment = run("git", "ls-tree", "-r", "--name-only", ref).split()
     assert {"data/raw/mine.csv.dvc", "data/raw/.gitignore"} <= set(in_experiment)
     assert "data/raw/mine.csv" not in in_experiment
