@@ -71,6 +71,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from blindspot.calibration.confident import (
     LISTED_FIELDS,
@@ -140,49 +142,75 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
     if "id" not in slices.columns:
         raise InputError(source, "the slice table has no 'id' column.", expected="columns id, watch__<key>..., found__<key>...",
                          found=", ".join(map(str, slices.columns[:8])) or "(no columns)")
-    sid = _str_objects(slices["id"])
-    sid = pd.Index(slices["id"].astype(str) if sid is None else sid)
-    if not sid.is_unique:
-        dup = sid[sid.duplicated()]
+    sid = _arrow_ids(slices["id"], lambda v: v.astype(str))
+    if _repeats(sid):  # the message's names only when the check fails
+        names = pd.Index(sid.to_numpy(zero_copy_only=False))
+        dup = names[names.duplicated()]
         raise InputError(source, f"the slice table repeats {dup.nunique()} id(s).", field="id",
                          expected="one row per prediction id", found=f"{dup[0]!r} more than once")
-    own = _str_objects(ids)
-    position = _slice_rows(np.asarray(ids).astype(str).astype(object) if own is None else own, sid)
-    found = position >= 0
-    merged: dict[str, tuple[list, np.ndarray]] = {}
+    position = _slice_rows(_arrow_ids(ids, lambda v: np.asarray(v).astype(str)), sid)
+    found = None if position is None else position >= 0
+    # Which prefixed columns make each key; the matrix is then filled one column at a time, with no
+    # per-key copies to stack (a million rows by a few dozen slices, one byte a cell).
+    merged: dict[str, list] = {}
     for col in slices.columns:
         for prefix, kind in SLICE_PREFIXES:
             if str(col).startswith(prefix):
-                key = metric_key(str(col)[len(prefix):])
-                member = np.zeros(n, dtype=bool)  # a prediction absent from the slice table is in no slice
-                member[found] = slices[col].fillna(False).to_numpy(dtype=bool)[position[found]]
-                if key in merged:
-                    kinds, prev = merged[key]
-                    merged[key] = (kinds + [kind], prev | member)
-                else:
-                    merged[key] = ([kind], member)
+                merged.setdefault(metric_key(str(col)[len(prefix):]), []).append((kind, col))
     keys = sorted(merged)
-    matrix = np.column_stack([merged[k][1] for k in keys]) if keys else np.zeros((len(ids), 0), dtype=bool)
-    sources = ["+".join(sorted(set(merged[k][0]), key=("watch", "found").index)) for k in keys]
+    matrix = np.zeros((n, len(keys)), dtype=bool)  # a prediction absent from the slice table is in no slice
+    for j, key in enumerate(keys):
+        for _, col in merged[key]:
+            member = slices[col].fillna(False).to_numpy(dtype=bool)
+            if found is None:
+                matrix[:, j] |= member
+            else:
+                matrix[found, j] |= member[position[found]]
+    sources = ["+".join(sorted({kind for kind, _ in merged[k]}, key=("watch", "found").index)) for k in keys]
     return SliceTable(keys, sources, matrix)
 
 
-def _str_objects(values) -> np.ndarray | None:
-    """``values`` as an object array, shape (n,), when every one is a str already (their objects
-    shared: ids as read are not copied, a million strings for nothing); None otherwise."""
-    out = np.asarray(values, dtype=object)
-    return out if pd.api.types.infer_dtype(out, skipna=False) in ("string", "empty") else None
+def _arrow_ids(values, as_str: Callable) -> pa.Array:
+    """Ids as one Arrow large_string array, shape (n,).
+
+    A column read from Parquet is Arrow already: it is used as it is, with no Python string
+    per row (a million of them are about 70 MB). Anything else becomes text as before the
+    lookup was Arrow's: unchanged when every value is a str, else through ``as_str(values)``.
+    """
+    if isinstance(getattr(values, "dtype", None), pd.StringDtype) and values.dtype.storage == "pyarrow" \
+            and not values.hasnans:
+        arr = pa.array(values)
+    else:
+        objects = np.asarray(values, dtype=object)
+        if pd.api.types.infer_dtype(objects, skipna=False) not in ("string", "empty"):
+            objects = np.asarray(as_str(values), dtype=object)
+        arr = pa.array(objects, type=pa.large_string())
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr.cast(pa.large_string())
 
 
-def _slice_rows(ids: np.ndarray, sid: pd.Index) -> np.ndarray:
-    """Row of the slice table holding each prediction id, -1 where none, shape (n,).
+def _repeats(ids: pa.Array) -> bool:
+    """Whether an id occurs twice: equal neighbours once sorted.
+
+    A sort costs an index and a sorted copy (about 25 bytes a row at a million short ids);
+    a hash count of the distinct ids holds a table of them, about 130 bytes a row.
+    """
+    if len(ids) < 2:
+        return False
+    ordered = ids.take(pc.sort_indices(ids))
+    return bool(pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py())
+
+
+def _slice_rows(ids: pa.Array, sid: pa.Array) -> np.ndarray | None:
+    """Row of the slice table holding each prediction id, -1 where none, shape (n,); None when row i holds id i.
 
     The slice stage writes its table in the predictions' row order, so the ids usually match
-    one for one and need no lookup; otherwise one lookup serves every column (not one per column).
+    one for one and need no lookup (None: no position array either); otherwise one hash
+    lookup serves every column (not one per column).
     """
-    if len(sid) == len(ids) and (sid.to_numpy(dtype=object) == ids).all():
-        return np.arange(len(ids))
-    return sid.get_indexer(ids)
+    if len(sid) == len(ids) and sid.equals(ids):
+        return None
+    return pc.index_in(ids, value_set=sid).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 @dataclass
@@ -323,6 +351,15 @@ class _Rows:
                                    n_boot=self.n_boot, ci_level=self.ci_level)
 
 
+def _class_codes(column: pd.Series) -> np.ndarray:
+    """Class indices, shape (n,): integers as stored (ingest writes one byte a row), anything else as intp.
+
+    Every use compares them, indexes with them or casts them first, so their width changes no number.
+    """
+    codes = column.to_numpy()
+    return codes if codes.dtype.kind in "iu" else column.to_numpy(np.intp)
+
+
 def _rows(frame: pd.DataFrame, slices: pd.DataFrame | None, *, classes: Sequence[str], cfg, n_boot: int,
           ci_level: float, seed: int, slices_source: str) -> _Rows:
     """Check the config and the rows, then gather what every step needs (:class:`_Rows`)."""
@@ -331,10 +368,10 @@ def _rows(frame: pd.DataFrame, slices: pd.DataFrame | None, *, classes: Sequence
     if len(frame) == 0:
         raise InputError("predictions", "no predictions to calibrate.", expected="at least one row", found="0 rows")
     conf = frame["confidence"].to_numpy(float)
-    y_pred = frame["y_pred"].to_numpy(np.intp)
+    y_pred = _class_codes(frame["y_pred"])
     proba, proba_source, unavailable = _probabilities(frame, classes, y_pred, conf)
     return _Rows(frame=frame, classes=classes, correct=frame["correct"].to_numpy(bool), conf=conf,
-                 y_true=frame["y_true"].to_numpy(np.intp), y_pred=y_pred, proba=proba, proba_source=proba_source,
+                 y_true=_class_codes(frame["y_true"]), y_pred=y_pred, proba=proba, proba_source=proba_source,
                  unavailable=unavailable, slices=slice_table(frame["id"], slices, source=slices_source), cfg=cfg,
                  thresholds=thresholds, n_boot=n_boot, ci_level=ci_level, seed=seed)
 
@@ -499,6 +536,7 @@ def audit_calibration(frame: pd.DataFrame, slices: pd.DataFrame | None, *, class
     """
     rows = _rows(frame, slices, classes=classes, cfg=cfg, n_boot=n_boot, ci_level=ci_level, seed=seed,
                  slices_source=slices_source)
+    slices = None  # rows.slices holds the membership now: a caller that kept no reference frees the frame here
     overall = rows.summarise(None, "overall")
     counts = _confident_counts(rows)
     rates = partial(confident_error_rates, counts, rows.thresholds, level=ci_level)

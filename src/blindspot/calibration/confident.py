@@ -148,8 +148,8 @@ def _ranked(ids: np.ndarray, mask: np.ndarray, key: np.ndarray, ascending: bool,
 
     Parameters
     ----------
-    ids : ndarray, shape (n,)
-        Row ids (compared as strings).
+    ids : Series or ndarray, shape (n,)
+        Row ids (compared as strings); only those of the masked rows are taken out of it.
     mask : ndarray of bool, shape (n,)
     key : ndarray of float, shape (n,)
     ascending : bool
@@ -162,7 +162,9 @@ def _ranked(ids: np.ndarray, mask: np.ndarray, key: np.ndarray, ascending: bool,
     pos = np.flatnonzero(mask)
     if max_rows is not None and 0 < max_rows < pos.size:
         pos = pos[_contenders(key[pos] if ascending else -key[pos], max_rows)]
-    return TopK.of(key[pos], np.asarray(ids)[pos].astype(str), pos, k=max_rows, descending=not ascending).rows
+    # An Arrow-backed column gives Python strings for the rows taken alone, not for all of it.
+    taken = ids.iloc[pos].to_numpy() if isinstance(ids, pd.Series) else np.asarray(ids)[pos]
+    return TopK.of(key[pos], taken.astype(str), pos, k=max_rows, descending=not ascending).rows
 
 
 def confident_error_positions(frame: pd.DataFrame, thresholds: Sequence[float], max_rows: int | None = None
@@ -184,7 +186,7 @@ def confident_error_positions(frame: pd.DataFrame, thresholds: Sequence[float], 
     """
     conf = frame["confidence"].to_numpy(float)
     wrong = ~frame["correct"].to_numpy(bool)
-    return _ranked(frame["id"].to_numpy(), wrong & (conf >= min(thresholds)), conf, False, max_rows)
+    return _ranked(frame["id"], wrong & (conf >= min(thresholds)), conf, False, max_rows)
 
 
 def underconfident_correct_positions(frame: pd.DataFrame, margin, below: float, max_rows: int | None = None
@@ -205,7 +207,7 @@ def underconfident_correct_positions(frame: pd.DataFrame, margin, below: float, 
     """
     margin = np.asarray(margin, dtype=float)
     mask = frame["correct"].to_numpy(bool) & (margin < below)
-    return _ranked(frame["id"].to_numpy(), mask, margin, True, max_rows)
+    return _ranked(frame["id"], mask, margin, True, max_rows)
 
 
 def confident_error_rows(

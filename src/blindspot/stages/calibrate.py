@@ -32,15 +32,21 @@ def listed_fields(positions) -> pd.DataFrame:
     return rows_at(predictions_batches(paths.PREDICTIONS, LISTED_FIELDS), positions, LISTED_FIELDS)
 
 
+def read_slices(log) -> pd.DataFrame | None:
+    """The slice stage's membership table, or None (with a warning) when it has not run."""
+    # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
+    if paths.SLICES.exists():
+        return read_predictions(paths.SLICES)
+    log.warning("%s not found: calibrating without slices", paths.SLICES)
+    return None
+
+
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     # The columns every row needs; the texts (and labels as written) only for the few thousand listed rows.
     frame = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
-    # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
-    slices = read_predictions(paths.SLICES) if paths.SLICES.exists() else None
-    if slices is None:
-        log.warning("%s not found: calibrating without slices", paths.SLICES)
-    audit = audit_calibration(frame, slices, classes=cfg.ingest.classes, cfg=cfg.calibration, n_boot=cfg.stats.n_boot,
+    # The slice frame is handed over, not kept: the audit lets it go once its membership matrix is built.
+    audit = audit_calibration(frame, read_slices(log), classes=cfg.ingest.classes, cfg=cfg.calibration, n_boot=cfg.stats.n_boot,
                               ci_level=cfg.stats.ci_level, seed=cfg.seed, slices_source=str(paths.SLICES),
                               fetch=listed_fields)
     write_metrics(paths.CALIBRATION_METRICS, audit.metrics)
