@@ -544,14 +544,102 @@ def apply_fdr(tree: dict, fdr_alpha: float) -> dict:
     return counts
 
 
-def pair_rows(current: pd.DataFrame, baseline: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """Rows of both canonical tables with the same id and gold label.
+# Paired rows gathered, coded and scored this many at a time: each step's temporaries are one
+# batch's, never a full-size array per step (the pairing and the codes are the per-row state kept).
+PAIR_BATCH = 1 << 16
+# Joint tables of at most this many cells are counted densely (np.bincount per batch); larger
+# ones (many classes) by the distinct codes of each batch, merged.
+DENSE_CELLS = 1 << 20
+
+
+def id_array(ids):
+    """Ids as one Arrow ``large_string`` array, shape (n,), without a Python object per id.
+
+    Parameters
+    ----------
+    ids : Series or array_like
+        Text ids (pandas' Arrow-backed strings are taken as they are, others are made text
+        first, as ``astype("string")`` makes them).
+    """
+    import pyarrow as pa
+
+    series = ids if isinstance(ids, pd.Series) else pd.Series(ids)
+    if not isinstance(series.dtype, pd.StringDtype):
+        series = series.astype("string")
+    arr = pa.array(series.array, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
+
+
+def _unique_ids(ids) -> bool:
+    import pyarrow.compute as pc
+
+    return pc.count_distinct(ids, mode="all").as_py() == len(ids)
+
+
+def id_positions(ids, lookup) -> np.ndarray:
+    """Position of each of ``ids`` in ``lookup``, -1 where absent.
+
+    Arrow's C++ hash of the lookup ids (``pyarrow.compute.index_in``): no Python string or
+    hash entry per row. With unique ``lookup`` ids, as ingest guarantees.
+
+    Parameters
+    ----------
+    ids, lookup : pyarrow.Array of large_string, shapes (n,) and (m,)
+        :func:`id_array` of each.
+
+    Returns
+    -------
+    ndarray of int32 (int64 past 2^31 - 1 lookup rows), shape (n,)
+    """
+    import pyarrow.compute as pc
+
+    position = pc.index_in(ids, value_set=lookup).fill_null(-1)
+    return position.to_numpy(zero_copy_only=False)
+
+
+def _index_dtype(n: int):
+    """The smallest signed dtype holding a position in ``n`` rows (int32 below 2^31)."""
+    return np.int32 if n < 2 ** 31 else np.int64
+
+
+def pair_positions(current: pd.DataFrame, baseline: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Row positions of the paired rows: same id and same gold label, in the current table's order.
 
     Parameters
     ----------
     current, baseline : DataFrame
-        Canonical tables (``id, y_true, y_pred, confidence``); ids unique in each, as
-        ingest guarantees (a duplicate is rejected there).
+        Canonical tables (``id, y_true``, ...); ids unique in each, as ingest guarantees (a
+        duplicate is rejected there).
+
+    Returns
+    -------
+    row_current, row_baseline : ndarray of int32 (int64 for tables past 2^31 rows), shape (n_paired,)
+        Positions of each paired row in each table.
+    pairing : dict
+        ``n_current, n_baseline, shared_ids, label_mismatch, n_paired, coverage_current``.
+    """
+    ids_c, ids_b = id_array(current["id"]), id_array(baseline["id"])
+    if not (_unique_ids(ids_b) and _unique_ids(ids_c)):
+        raise ValueError("pair_rows needs unique ids in each table (ingest rejects duplicates)")
+    found = id_positions(ids_c, ids_b)
+    del ids_c, ids_b  # the Arrow ids (and the hash table) go before the per-row numbers are read
+    shared = np.flatnonzero(found >= 0).astype(_index_dtype(len(current)))
+    same = current["y_true"].to_numpy()[shared] == baseline["y_true"].to_numpy()[found[shared]]
+    row_c = shared[same]
+    row_b = found[row_c].astype(_index_dtype(len(baseline)), copy=False)
+    pairing = {"n_current": len(current), "n_baseline": len(baseline), "shared_ids": int(shared.size),
+               "label_mismatch": int(same.size - np.count_nonzero(same)), "n_paired": int(row_c.size),
+               "coverage_current": row_c.size / len(current) if len(current) else float("nan")}
+    return row_c, row_b, pairing
+
+
+def pair_rows(current: pd.DataFrame, baseline: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Rows of both canonical tables with the same id and gold label, as one table.
+
+    :func:`pair_positions` gathered into a frame (small tables: the comparison itself keeps
+    the positions only).
 
     Returns
     -------
@@ -560,29 +648,17 @@ def pair_rows(current: pd.DataFrame, baseline: pd.DataFrame) -> tuple[pd.DataFra
         row_current, row_baseline`` (the last two: positions in each table), in the
         current table's row order.
     pairing : dict
-        ``n_current, n_baseline, shared_ids, label_mismatch, n_paired, coverage_current``.
+        As :func:`pair_positions`.
     """
-    ids = current["id"].astype("string")
-    index_b = pd.Index(baseline["id"].astype("string"))
-    if not (index_b.is_unique and ids.is_unique):
-        raise ValueError("pair_rows needs unique ids in each table (ingest rejects duplicates)")
-    # One hash lookup of the current ids in the baseline's: ~4x faster than a merge on 500k text ids.
-    found = index_b.get_indexer(ids)
-    shared = np.flatnonzero(found >= 0)
-    y_true = current["y_true"].to_numpy(np.int64)
-    same = y_true[shared] == baseline["y_true"].to_numpy(np.int64)[found[shared]]
-    row_c = shared[same]
-    row_b = found[row_c]
-    paired = pd.DataFrame({"id": ids.to_numpy()[row_c], "y_true": y_true[row_c],
+    row_c, row_b, pairing = pair_positions(current, baseline)
+    paired = pd.DataFrame({"id": current["id"].astype("string").to_numpy()[row_c],
+                           "y_true": current["y_true"].to_numpy(np.int64)[row_c],
                            "pred_current": current["y_pred"].to_numpy(np.int64)[row_c],
                            "conf_current": current["confidence"].to_numpy(float)[row_c],
                            "pred_baseline": baseline["y_pred"].to_numpy(np.int64)[row_b],
                            "conf_baseline": baseline["confidence"].to_numpy(float)[row_b],
-                           "row_current": row_c, "row_baseline": row_b})
+                           "row_current": row_c.astype(np.int64), "row_baseline": row_b.astype(np.int64)})
     paired["id"] = paired["id"].astype("string")
-    pairing = {"n_current": len(current), "n_baseline": len(baseline), "shared_ids": int(shared.size),
-               "label_mismatch": int((~same).sum()), "n_paired": len(paired),
-               "coverage_current": len(paired) / len(current) if len(current) else float("nan")}
     return paired, pairing
 
 
@@ -625,54 +701,101 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     """
     classes = list(classes)
     k = len(classes)
-    paired, pairing = pair_rows(current, baseline)
+    row_c, row_b, pairing = pair_positions(current, baseline)
     out = {"pairing": pairing, "settings": {
         "confident_threshold": confident_threshold, "min_rows": min_rows, "n_boot": n_boot, "ci_level": level,
         "fdr_alpha": fdr_alpha, "test": TEST_METHOD, "fdr_method": FDR_METHOD}}
-    too_few = _too_few_rows(len(paired), min_rows)
+    too_few = _too_few_rows(row_c.size, min_rows)
     if too_few:  # nothing to test: the pairing says why (ids not shared, gold labels differ)
         return {**out, "status": NOT_COMPARED, "reason": too_few}
-    outcomes = _outcomes(paired, confident_threshold)
-    identical = _identical(paired, pairing)
+    codes, alike = _cell_codes(current, baseline, row_c, row_b, k, confident_threshold)
+    identical = alike and pairing["n_paired"] == pairing["n_current"] == pairing["n_baseline"]
     blocks = ["global", *sorted(slice_masks or {})]
     tick = _ticker(progress, blocks, n_boot)
-    glob = compare_table(joint_counts(*outcomes, k), classes, n_boot=n_boot, level=level,
+    glob = compare_table(_joint_of(codes, k), classes, n_boot=n_boot, level=level,
                          rng=_rng(seed, "global"), min_rows=min_rows, scope="global", tick=tick(0))
-    glob.update(_loss_entries(current, baseline, paired, classes, level=level))
-    # Slice membership belongs to the current table's rows; carried to the paired rows by id.
-    position = paired["row_current"].to_numpy()
+    glob.update(_loss_entries(current, baseline, row_c, row_b, classes, level=level))
     watch = {}
     for block, key in enumerate(blocks[1:], 1):
-        mask = np.asarray(slice_masks[key], dtype=bool)[position]
-        entry = compare_table(joint_counts(*(a[mask] for a in outcomes), k), classes,
-                              n_boot=n_boot, level=level, rng=_rng(seed, f"slice:{key}"), min_rows=min_rows,
-                              scope="slice", tick=tick(block))
-        watch[key] = {"n": int(mask.sum()), **entry}
+        # Slice membership belongs to the current table's rows; carried to the paired rows by position.
+        joint = _joint_of(codes, k, member=np.asarray(slice_masks[key], dtype=bool), rows=row_c)
+        entry = compare_table(joint, classes, n_boot=n_boot, level=level, rng=_rng(seed, f"slice:{key}"),
+                              min_rows=min_rows, scope="slice", tick=tick(block))
+        watch[key] = {"n": joint.n, **entry}
     tree = {"global": glob, "watchlist": watch}
     family = apply_fdr(tree, fdr_alpha)
     return {**out, "status": COMPARED, "reason": "", "baseline_is_current": int(identical), "family": family, **tree}
 
 
-def _outcomes(paired: pd.DataFrame, confident_threshold: float) -> tuple[np.ndarray, ...]:
-    """Gold label, both predictions and both confidently-incorrect flags of the paired rows.
+def _code_dtype(n_cells: int):
+    """The smallest unsigned dtype holding a cell code below ``n_cells``."""
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if n_cells - 1 <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
+def _cell_codes(current: pd.DataFrame, baseline: pd.DataFrame, row_c: np.ndarray, row_b: np.ndarray, k: int,
+                confident_threshold: float) -> tuple[np.ndarray, bool]:
+    """Each paired row's cell of the joint table, and whether both versions predict alike.
+
+    The cell is :class:`JointCounts`' flat code of (gold label, baseline prediction, current
+    prediction, baseline flag, current flag), a flag being "wrong with confidence >=
+    ``confident_threshold``". Made :data:`PAIR_BATCH` rows at a time.
 
     Returns
     -------
-    y_true, pred_baseline, pred_current, flag_baseline, flag_current : ndarray, shape (n_paired,)
-        In the argument order of :func:`joint_counts`.
+    codes : ndarray of the smallest unsigned dtype holding ``4 K^3 - 1``, shape (n_paired,)
+    alike : bool
+        Same prediction and close confidences (``numpy.allclose``) on every paired row.
     """
-    t = paired["y_true"].to_numpy()
-    pb, pc = paired["pred_baseline"].to_numpy(), paired["pred_current"].to_numpy()
-    fb = (pb != t) & (paired["conf_baseline"].to_numpy() >= confident_threshold)
-    fc = (pc != t) & (paired["conf_current"].to_numpy() >= confident_threshold)
-    return t, pb, pc, fb, fc
+    t_all, pc_all = current["y_true"].to_numpy(), current["y_pred"].to_numpy()
+    pb_all = baseline["y_pred"].to_numpy()
+    cc_all, cb_all = current["confidence"].to_numpy(float), baseline["confidence"].to_numpy(float)
+    codes = np.empty(row_c.size, dtype=_code_dtype(4 * k ** 3))
+    alike = True
+    for start in range(0, row_c.size, PAIR_BATCH):
+        rc, rb = row_c[start:start + PAIR_BATCH], row_b[start:start + PAIR_BATCH]
+        t, c, b = t_all[rc].astype(np.int64), pc_all[rc].astype(np.int64), pb_all[rb].astype(np.int64)
+        conf_c, conf_b = cc_all[rc], cb_all[rb]
+        fb = (b != t) & (conf_b >= confident_threshold)
+        fc = (c != t) & (conf_c >= confident_threshold)
+        codes[start:start + rc.size] = (((t * k + b) * k + c) * 2 + fb) * 2 + fc
+        # allclose is a per-row test: the batches' answers joined equal the whole table's.
+        alike = alike and bool(np.array_equal(b, c) and np.allclose(conf_b, conf_c))
+    return codes, alike
 
 
-def _identical(paired: pd.DataFrame, pairing: dict) -> bool:
-    """Whether both versions predict identically on every paired row, and every row pairs."""
-    return bool(np.array_equal(paired["pred_baseline"].to_numpy(), paired["pred_current"].to_numpy())
-                and np.allclose(paired["conf_baseline"], paired["conf_current"])
-                and pairing["n_paired"] == pairing["n_current"] == pairing["n_baseline"])
+def _joint_of(codes: np.ndarray, k: int, member: np.ndarray | None = None,
+              rows: np.ndarray | None = None) -> JointCounts:
+    """:class:`JointCounts` of the paired rows' cell ``codes`` (n_paired,), counted a batch at a time.
+
+    ``member`` (bool, shape (n_current,)) with ``rows`` (each paired row's position in the
+    current table) keeps only the paired rows whose current row is a member. Equal to
+    :func:`joint_counts` of the same rows.
+    """
+    size = 4 * k ** 3
+    dense = np.zeros(size, dtype=np.int64) if size <= DENSE_CELLS else None
+    keys, counts = [], []
+    for start in range(0, codes.size, PAIR_BATCH):
+        part = codes[start:start + PAIR_BATCH]
+        if member is not None:
+            part = part[member[rows[start:start + PAIR_BATCH]]]
+        if dense is not None:
+            dense += np.bincount(part, minlength=size)
+        else:  # the distinct cells of each batch, merged below: never a dense table of 4 K^3 cells
+            cell, count = np.unique(part, return_counts=True)
+            keys.append(cell.astype(np.int64))
+            counts.append(count.astype(np.int64))
+    if dense is not None:
+        occupied = np.flatnonzero(dense)
+        return JointCounts(occupied.astype(np.int64), dense[occupied], int(k))
+    if not keys:
+        return JointCounts(np.zeros(0, np.int64), np.zeros(0, np.int64), int(k))
+    cells, where = np.unique(np.concatenate(keys), return_inverse=True)
+    total = np.zeros(cells.size, dtype=np.int64)
+    np.add.at(total, where.ravel(), np.concatenate(counts))
+    return JointCounts(cells, total, int(k))
 
 
 def _ticker(progress, blocks: Sequence[str], n_boot: int) -> Callable[[int], Callable[[int], None] | None]:
@@ -689,21 +812,35 @@ def _ticker(progress, blocks: Sequence[str], n_boot: int) -> Callable[[int], Cal
     return tick
 
 
-def _loss_entries(current: pd.DataFrame, baseline: pd.DataFrame, paired: pd.DataFrame, classes: Sequence[str], *,
-                  level: float) -> dict:
+def _paired_loss(frame: pd.DataFrame, rows: np.ndarray, name: str, classes: Sequence[str]) -> np.ndarray:
+    """Loss ``name`` (:func:`row_losses`) of the rows ``rows`` of ``frame``, shape (rows.size,), float.
+
+    Computed :data:`PAIR_BATCH` rows at a time on those rows only: each loss is a function
+    of its row alone, so the values equal :func:`row_losses` of the whole table at ``rows``.
+    """
+    out = np.empty(rows.size, dtype=float)
+    for start in range(0, rows.size, PAIR_BATCH):
+        part = frame.take(rows[start:start + PAIR_BATCH])
+        out[start:start + len(part)] = row_losses(part, classes)[name]
+    return out
+
+
+def _loss_entries(current: pd.DataFrame, baseline: pd.DataFrame, row_c: np.ndarray, row_b: np.ndarray,
+                  classes: Sequence[str], *, level: float) -> dict:
     """The paired test of each mean per-row loss of :data:`LOSSES` (untested without probabilities).
 
-    Per-row losses belong to each table's rows: they are carried to the paired rows by
-    their positions.
+    One loss at a time, of the paired rows only (``row_c``, ``row_b``: their positions in
+    each table), so two float arrays of the paired rows are held at once.
     """
-    position, position_b = paired["row_current"].to_numpy(), paired["row_baseline"].to_numpy()
-    losses_c, losses_b = row_losses(current, classes), row_losses(baseline, classes)
+    with_proba = probability_matrix(current.iloc[:0], classes) is not None and \
+        probability_matrix(baseline.iloc[:0], classes) is not None
     out = {}
     for name in LOSSES:
-        if name not in losses_c or name not in losses_b:
-            out[name] = _untested(name, len(paired), "class probabilities are missing from one of the two files")
+        if name != "brier_top_label" and not with_proba:
+            out[name] = _untested(name, row_c.size, "class probabilities are missing from one of the two files")
         else:
-            out[name] = paired_loss_entry(name, losses_b[name][position_b], losses_c[name][position], level=level)
+            out[name] = paired_loss_entry(name, _paired_loss(baseline, row_b, name, classes),
+                                          _paired_loss(current, row_c, name, classes), level=level)
     return out
 
 

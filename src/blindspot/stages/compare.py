@@ -17,10 +17,10 @@ baseline file is read, also when too few rows pair; otherwise it holds the reaso
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from blindspot import baseline as recorded, paths
-from blindspot.compare import NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, read_baseline
+from blindspot.compare import (NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, id_array,
+                               id_positions, read_baseline)
 from blindspot.config import load_params
 from blindspot.io.readers import read_predictions
 from blindspot.io.schema import PROBA_PREFIX, probability_matrix
@@ -39,8 +39,9 @@ def watchlist_masks(frame, slices) -> dict:
     """Watchlist membership (``watch__<key>`` columns of the slice table) aligned with ``frame`` by id."""
     if slices is None:
         return {}
-    # One hash lookup for all columns; a prediction absent from the slice table is in no slice.
-    position = pd.Index(slices["id"].astype("string")).get_indexer(frame["id"].astype("string"))
+    # One lookup for all columns (Arrow's hash, no Python string per id); a prediction absent
+    # from the slice table is in no slice.
+    position = id_positions(id_array(frame["id"]), id_array(slices["id"]))
     found = position >= 0
     masks = {}
     for col in slices.columns:
@@ -97,7 +98,9 @@ def main(log) -> str:
         log.warning("%s not found: comparing without watchlist slices", paths.SLICES)
     # Silent on small data; on large data (many classes, many slices) a line every few seconds.
     progress = Progress("compare: paired tests", total=len(current))
-    result = compare_predictions(current, baseline.clean, cfg.ingest.classes, watchlist_masks(current, slices),
+    masks = watchlist_masks(current, slices)
+    del slices  # the slice table's ids and columns: only the masks are needed from here
+    result = compare_predictions(current, baseline.clean, cfg.ingest.classes, masks,
                                  confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
                                  level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
                                  min_rows=cfg.compare.min_rows, progress=progress)
