@@ -91,11 +91,54 @@ def cell_bootstrap(groups, values: Mapping[str, np.ndarray], *, n_boot: int, rng
     """
     groups = np.asarray(groups)
     # One group, the occupied cells only; each value's per-cell mean and two-pass spread are kept.
-    table = CountTable.from_keys(groups, sums=values, moments=True)
+    table = _dense_cells(groups, values) if _small_codes(groups) else CountTable.from_keys(groups, sums=values,
+                                                                                        moments=True)
     reps, sums = table.resample(rng, n_boot)  # counts first, then one normal draw per value, in order
     n_boot_, _, c = reps.shape
     return (np.asarray(table.cell_names), reps.reshape(n_boot_, c).astype(float),
             {name: s.reshape(n_boot_, c) for name, s in sums.items()})
+
+
+DENSE_CELLS = 1 << 20  # codes below this are counted in a dense table, not through a sort of every row
+
+
+def _small_codes(groups: np.ndarray) -> bool:
+    """Whether ``groups`` are integers in ``[0, DENSE_CELLS)`` (the bin-pair codes always are)."""
+    return groups.dtype.kind in "iu" and (groups.size == 0 or (groups.min() >= 0 and groups.max() < DENSE_CELLS))
+
+
+def _dense_cells(groups: np.ndarray, values: Mapping[str, np.ndarray]) -> CountTable:
+    """``CountTable.from_keys(groups, sums=values, moments=True)`` by one ``bincount`` per sum.
+
+    The same table, number for number (each cell's rows are added in row order either way),
+    without the sort, the inverse codes and the int64 copies ``from_keys`` makes of every
+    row: a few bytes a row of temporaries instead of about sixty.
+    """
+    codes = groups.astype(np.intp, copy=False)
+    size = int(codes.max()) + 1 if codes.size else 0
+    dense = np.bincount(codes, minlength=size)
+    occupied = np.flatnonzero(dense)
+    counts = dense[occupied]
+    totals, m2 = {}, {}
+    for name, v in values.items():
+        v = np.asarray(v, dtype=float)
+        total = np.bincount(codes, v, minlength=size)
+        mu = np.divide(total, dense, out=np.zeros(size), where=dense > 0)
+        deviation = v - mu[codes]
+        np.square(deviation, out=deviation)
+        totals[name] = total[occupied][None, :]
+        m2[name] = np.bincount(codes, deviation, minlength=size)[occupied][None, :]
+    return CountTable(counts[None, :], totals, m2, None, occupied)
+
+
+def pair_codes(first: np.ndarray, second: np.ndarray, n_second: int, correct: np.ndarray) -> np.ndarray:
+    """Cell code ``(first * n_second + second) * 2 + correct`` of each row, shape (n,), int64, built in place."""
+    codes = first.astype(np.int64)
+    codes *= n_second
+    codes += second
+    codes *= 2
+    codes += correct
+    return codes
 
 
 def calibration_replicates(
@@ -132,7 +175,7 @@ def calibration_replicates(
     bw = assign_bins(confidence, edges_width)
     bm = assign_bins(confidence, edges_mass)
     kw, km = len(edges_width) - 1, len(edges_mass) - 1
-    groups = (bw.astype(np.int64) * km + bm) * 2 + correct
+    groups = pair_codes(bw, bm, km, correct)
     values = {"confidence": confidence, **(extra or {})}
     codes, counts, sums = cell_bootstrap(groups, values, n_boot=n_boot, rng=rng)
     cell_correct = (codes % 2).astype(float)

@@ -120,7 +120,12 @@ def classwise_calibration_error(y_true, proba, *, n_bins: int = 10, strategy: st
 def brier_rows(y_true, proba) -> np.ndarray:
     """Per-row multiclass Brier score ``sum_k (p_k - 1[y = k])^2``, shape (n,), in [0, 2]."""
     y_true, proba = _check_proba(y_true, proba)
-    return ((proba - one_hot(y_true, proba.shape[1])) ** 2).sum(axis=1)
+    # proba minus the one-hot matrix, squared, in one copy of proba (x - 0.0 is x: the same numbers).
+    diff = proba.copy()
+    for k in range(proba.shape[1]):
+        diff[y_true == k, k] -= 1.0
+    np.square(diff, out=diff)
+    return diff.sum(axis=1)
 
 
 def multiclass_brier_loss(y_true, proba) -> float:

@@ -67,6 +67,7 @@ from blindspot.calibration.bootstrap import (
     cell_bootstrap,
     consistency_null,
     ece_interval,
+    pair_codes,
 )
 from blindspot.calibration.confident import WILSON
 from blindspot.calibration.metrics import (
@@ -347,7 +348,7 @@ def ece_change(correct, before, after, bins_before: ReliabilityBins, bins_after:
     eb, ea = bins_before.edges, bins_after.edges
     kb, ka = len(eb) - 1, len(ea) - 1
     bb, ba = assign_bins(before, eb), assign_bins(after, ea)
-    groups = (bb.astype(np.int64) * ka + ba) * 2 + correct
+    groups = pair_codes(bb, ba, ka, correct)
     codes, counts, sums = cell_bootstrap(groups, {"before": before, "after": after}, n_boot=n_boot, rng=rng)
     right = (codes % 2).astype(float)
     cell_b, cell_a = (codes // 2) // ka, (codes // 2) % ka
