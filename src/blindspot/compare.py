@@ -553,7 +553,7 @@ DENSE_CELLS = 1 << 20
 
 
 def id_array(ids):
-    """Ids as one Arrow ``large_string`` array, shape (n,), without a Python object per id.
+    """Ids as an Arrow ``large_string`` chunked array, shape (n,), without a Python object per id.
 
     Parameters
     ----------
@@ -567,8 +567,8 @@ def id_array(ids):
     if not isinstance(series.dtype, pd.StringDtype):
         series = series.astype("string")
     arr = pa.array(series.array, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+    # Pandas' own Arrow chunks are taken as they are (no copy of the texts).
     return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
 
 
@@ -586,8 +586,9 @@ def id_positions(ids, lookup) -> np.ndarray:
 
     Parameters
     ----------
-    ids, lookup : pyarrow.Array of large_string, shapes (n,) and (m,)
-        :func:`id_array` of each.
+    ids, lookup : pyarrow.ChunkedArray of large_string, shapes (n,) and (m,)
+        :func:`id_array` of each (the lookup ids are joined into one array: Arrow's set
+        lookup takes one).
 
     Returns
     -------
@@ -595,8 +596,8 @@ def id_positions(ids, lookup) -> np.ndarray:
     """
     import pyarrow.compute as pc
 
-    position = pc.index_in(ids, value_set=lookup).fill_null(-1)
-    return position.to_numpy(zero_copy_only=False)
+    position = pc.index_in(ids, value_set=lookup.combine_chunks()).fill_null(-1)
+    return position.to_numpy()
 
 
 def _index_dtype(n: int):
