@@ -19,11 +19,12 @@ from blindspot.report.document import visible
 from blindspot.report.markdown import escape as md_escape
 
 # The level-2 sections of every brief, in order (sections.build_brief and the footer write them).
-SECTION_TITLES = ("Verdict", "Why accuracy misleads", "Ranked blind spots", "Visual evidence",
-                  "Confidently incorrect examples", "What the judge found, and how far to trust it",
+SECTION_TITLES = ("Verdict", "Why accuracy misleads", "Ranked blind spots", "Text slices nobody named",
+                  "Visual evidence", "Confidently incorrect examples", "What the judge found, and how far to trust it",
                   "Risk and mitigation", "Comparison with the previous version", "How to read the statistics",
                   "Reproducibility")
-STATS_TITLE = SECTION_TITLES[8]
+TEXT_TITLE = SECTION_TITLES[3]  # learned topics and error-associated terms (sections.text_slices)
+STATS_TITLE = SECTION_TITLES[9]
 
 _WS = re.compile(r"\s+")
 # Where a significant finding must be shown: class findings in the class table, slice findings ranked.

@@ -33,10 +33,13 @@ from blindspot.results.judge import JUDGE
 from blindspot.results.compare import COMPARE as COMPARE_KEYS
 from blindspot.results.profile import PROFILE
 from blindspot.results.slices import FINDINGS, SLICES
+from blindspot.results.text_slices import TEXT_SLICES
 
 # --- the files, and the pictures the brief shows (paths relative to the repository root) ---
 
 COMPARE = paths.COMPARE_METRICS
+TEXT_SLICES_FILE = Path(TEXT_SLICES.path)  # reports/text_slices.json
+TOPIC_PREFIX = "topic_"  # a learned topic's slice key (blindspot.slices.topics.KEY_PREFIX)
 FIGURES = {
     "confusion": paths.PROFILE_PLOTS / "confusion_matrix.png",
     "class_distribution": paths.PROFILE_PLOTS / "class_distribution.png",
@@ -343,7 +346,7 @@ class Finding:
     """One (slice, metric) test of the slice stage (``reports/findings.json``)."""
 
     id: str
-    source: str  # class | watchlist | discovered
+    source: str  # class | watchlist | discovered | term
     key: str
     description: str
     n: int  # rows behind the metric
@@ -368,6 +371,26 @@ class Finding:
     evidence: Optional[str] = None  # "within_class" (of its own) | "class_mix" (restates the class weakness)
     class_mix_rank: Optional[int] = None
     within_parents: tuple = ()  # of (parent key, p, q): the conjunction against the rest of each parent
+    # A term finding (source "term"): its p value is cross-fitted, found on one half and tested on the other.
+    method: str = ""  # cross_fit_bonferroni_min_of_two for a term; "" otherwise
+    selected_on: str = ""  # a | b | both
+    p_a_to_b: Optional[float] = None  # selected on half A, tested on half B (None: A did not select it)
+    p_b_to_a: Optional[float] = None
+    columns: tuple = ()  # of (source, column) of the slice's predicates ("parts"), in the key's order
+
+    @property
+    def text_kind(self) -> str:
+        """"term" (an error-associated term), "topic" (a learned topic) or "" (a named or metadata slice).
+
+        Read from the predicates (a part of source "text" and column "topic" or "term"); a
+        finding written without its parts falls back on the source and the key's prefix.
+        """
+        if self.source == "term" or ("text", "term") in self.columns:
+            return "term"
+        if ("text", "topic") in self.columns or (not self.columns and self.key.startswith(TOPIC_PREFIX)
+                                                 and "__" not in self.key):
+            return "topic"
+        return ""
 
 
 def _finding_key(name: str) -> Key:
@@ -378,6 +401,14 @@ def _finding_key(name: str) -> Key:
 def _rank(f: Src, name: str) -> Optional[int]:
     """A rank, None when absent or null (a finding without that rank)."""
     return None if f.raw(name) is None else f.read(_finding_key(name))
+
+
+def _opt_number(src: Src, key: str) -> Optional[float]:
+    """A number that may be absent or null (a test not made): None then; any other value must be a number."""
+    value = src.raw(key)
+    if value is None or (_is_number(value) and not math.isfinite(value)):
+        return None
+    return src.num(key)
 
 
 def parse_finding(f: Src) -> Finding:
@@ -401,7 +432,11 @@ def parse_finding(f: Src) -> Finding:
         expected_given_class_mix=opt("expected_given_class_mix"), evidence=opt("evidence") or None,
         class_mix_rank=_rank(f, "class_mix_rank"),
         within_parents=tuple((str(r.get("key", "")), r.get("p_value"), r.get("q_value"))
-                             for r in (f.raw("within_parents") or []) if isinstance(r, dict)))
+                             for r in (f.raw("within_parents") or []) if isinstance(r, dict)),
+        method=f.text("method", ""), selected_on=f.text("selected_on", ""),
+        p_a_to_b=_opt_number(f, "p_a_to_b"), p_b_to_a=_opt_number(f, "p_b_to_a"),
+        columns=tuple((str(r.get("source", "")), str(r.get("column", "")))
+                      for r in (f.raw("parts") or []) if isinstance(r, dict)))
 
 
 @dataclass(frozen=True)
@@ -556,6 +591,154 @@ def parse_slices(m: Src, findings: list) -> Slices:
                   skipped_columns=tuple((m.read(S["columns_skipped.<column>.column"], column=name),
                                          humanize(m.read(S["columns_skipped.<column>.reason"], column=name)))
                                         for name in (skipped.data if skipped is not None else {})))
+
+
+# --------------------------------------------------------------------------- text slices (issue 16)
+
+
+@dataclass(frozen=True)
+class TopicRow:
+    """One learned topic of ``reports/text_slices.json``."""
+
+    key: str
+    name: str  # "<t1> / <t2> / <t3>"
+    top_terms: tuple  # of str, strongest first
+    n: int
+    tested: bool
+    evidence: Optional[str]  # within_class | class_mix | None (not significantly worse, or not tested)
+    rank: Optional[int]
+    error_rate: Any  # float, or Unmeasured
+    rest_error_rate: Any
+    q_value: Optional[float]
+    conditional_q_value: Optional[float]
+    examples: tuple  # of (id, text): untrusted review text, escaped by the renderers
+
+
+@dataclass(frozen=True)
+class TermRow:
+    """One error-associated term selected in either direction (``terms.tested``)."""
+
+    term: str
+    key: str
+    n: int
+    errors: int
+    error_rate: Any
+    rest_error_rate: Any
+    expected_given_class_mix: Optional[float]
+    n_a: int
+    n_b: int
+    selected_on: str  # a | b | both
+    p_a_to_b: Optional[float]
+    p_b_to_a: Optional[float]
+    p_value: Any
+    q_value: Optional[float]
+    significant: bool
+    rank: Optional[int]
+
+
+@dataclass(frozen=True)
+class TextSlices:
+    """``reports/text_slices.json``: learned topics and cross-fitted error terms.
+
+    A family the file does not hold is ``None`` with the reason in ``*_reason``; a family
+    that ran but found nothing to test has an empty tuple and the stage's reason.
+    """
+
+    topics: Optional[tuple]  # of TopicRow, in topic order
+    topics_k: int
+    topics_n_fit: int
+    topics_reason: str  # the stage's reason code or sentence as written ("" when the family ran)
+    terms: Optional[tuple]  # of TermRow, by p value then term
+    terms_n_candidates: int
+    terms_n_a: int
+    terms_n_b: int
+    terms_reason: str
+    terms_top_k: Optional[int] = None  # terms selected in each direction, at most
+
+
+def _text_key(path: str) -> Key:
+    """A key of one list item of ``reports/text_slices.json``, relative to the item (read alone)."""
+    return replace(TEXT_SLICES[path], path=path.rsplit("].", 1)[1])
+
+
+def _one_of(src: Src, key: str, allowed: tuple, *, nullable: bool) -> Optional[str]:
+    """A text field that must be one of ``allowed`` (or null when ``nullable``)."""
+    value = src.raw(key, NOT_HELD)
+    if value is NOT_HELD and not nullable:
+        src._get(key)  # raises: the key is missing
+    if value is None or value is NOT_HELD:
+        if not nullable:
+            src._fail(key, "is null", " or ".join(allowed), "null")
+        return None
+    if value not in allowed:
+        src._fail(key, "is not one of the known values", " or ".join(allowed) + (" or null" if nullable else ""),
+                  repr(value))
+    return value
+
+
+def _rank_of(src: Src, key: str) -> Optional[int]:
+    return None if src.raw(key) is None else src.count(key)
+
+
+def parse_topic(t: Src) -> TopicRow:
+    def read(name):
+        return t.read(_text_key(f"topics.topics[].{name}"))
+
+    terms = t.raw("top_terms")
+    if not isinstance(terms, list) or not all(isinstance(x, str) for x in terms):
+        t._fail("top_terms", "is not a list of terms", "a list of strings", repr(terms)[:80])
+    examples = t.raw("examples")
+    if not isinstance(examples, list):
+        t._fail("examples", "is not a list", "a list of {id, text} objects", repr(examples)[:80])
+    ex = [Src(t.file, e, (*t.path, "examples", str(i)), t) for i, e in enumerate(examples)]
+    return TopicRow(key=read("key"), name=read("name"), top_terms=tuple(terms), n=read("n"),
+                    tested=t.flag("tested"),
+                    evidence=_one_of(t, "evidence", ("within_class", "class_mix"), nullable=True),
+                    rank=_rank_of(t, "rank"), error_rate=t.num("error_rate"),
+                    rest_error_rate=t.num("rest_error_rate"), q_value=_opt_number(t, "q_value"),
+                    conditional_q_value=_opt_number(t, "conditional_q_value"),
+                    examples=tuple((e.text("id"), e.text("text")) for e in ex))
+
+
+def parse_term(t: Src) -> TermRow:
+    def read(name):
+        return t.read(_text_key(f"terms.tested[].{name}"))
+
+    return TermRow(term=read("term"), key=read("key"), n=read("n"), errors=read("errors"),
+                   error_rate=t.num("error_rate"), rest_error_rate=t.num("rest_error_rate"),
+                   expected_given_class_mix=_opt_number(t, "expected_given_class_mix"), n_a=read("n_a"),
+                   n_b=read("n_b"), selected_on=_one_of(t, "selected_on", ("a", "b", "both"), nullable=False),
+                   p_a_to_b=_opt_number(t, "p_a_to_b"), p_b_to_a=_opt_number(t, "p_b_to_a"),
+                   p_value=t.num("p_value"), q_value=_opt_number(t, "q_value"),
+                   significant=t.flag("significant", False), rank=_rank_of(t, "rank"))
+
+
+def _items(parent: Src, key: str) -> list:
+    """The objects of the list ``key`` of ``parent``, each as a Src named by its index."""
+    items = parent._get(key)
+    if not isinstance(items, list):
+        parent._fail(key, "is not a list", "a list of objects", repr(items)[:80])
+    return [Src(parent.file, item, (*parent.path, key, str(i)), parent) for i, item in enumerate(items)]
+
+
+def parse_text_slices(m: Src) -> TextSlices:
+    """``reports/text_slices.json``; a family the file does not hold reads as not run."""
+    T = TEXT_SLICES
+    absent = "the slice stage did not write this family"
+    topics = m.opt("topics")
+    terms = m.opt("terms")
+    top_k = terms.sub("settings").raw("top_k") if terms is not None and terms.opt("settings") is not None else None
+    return TextSlices(
+        topics=None if topics is None else tuple(parse_topic(t) for t in _items(topics, "topics")),
+        topics_k=0 if topics is None else m.read(T["topics.k"]),
+        topics_n_fit=0 if topics is None else m.read(T["topics.n_fit"]),
+        topics_reason=absent if topics is None else topics.text("reason", ""),
+        terms=None if terms is None else tuple(parse_term(t) for t in _items(terms, "tested")),
+        terms_n_candidates=0 if terms is None else m.read(T["terms.n_candidates"]),
+        terms_n_a=0 if terms is None else m.read(T["terms.n_a"]),
+        terms_n_b=0 if terms is None else m.read(T["terms.n_b"]),
+        terms_reason=absent if terms is None else terms.text("reason", ""),
+        terms_top_k=top_k if isinstance(top_k, int) and not isinstance(top_k, bool) else None)
 
 
 @dataclass(frozen=True)
@@ -1054,6 +1237,7 @@ class Inputs:
     figures: dict = field(default_factory=dict)  # name -> repository-relative POSIX path (existing files only)
     lifecycle: Optional["Lifecycle"] = None
     gate: Optional["GateRead"] = None
+    text_slices: Optional["TextSlices"] = None  # reports/text_slices.json (absent before issue 16)
     problems: list = field(default_factory=list)  # "file: what is wrong" (non-fatal notes)
     missing: list = field(default_factory=list)  # files that do not exist
 
@@ -1122,6 +1306,9 @@ def load_inputs(root: str | Path = ".", *, confident_threshold: float = 0.8) -> 
     sp, fp = present(paths.SLICE_METRICS), present(paths.FINDINGS)
     if sp and fp:
         inputs.slices = parse_slices(doc(sp, paths.SLICE_METRICS), _read_json(fp, paths.FINDINGS))
+    tp = present(TEXT_SLICES_FILE)
+    if tp:
+        inputs.text_slices = parse_text_slices(doc(tp, TEXT_SLICES_FILE))
     cp = present(paths.CALIBRATION_METRICS)
     if cp:
         inputs.calibration = parse_calibration(doc(cp, paths.CALIBRATION_METRICS), confident_threshold)

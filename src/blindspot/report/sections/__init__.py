@@ -25,6 +25,7 @@ from blindspot.report.sections.judge import judge
 from blindspot.report.sections.risks import risks
 from blindspot.report.sections.slices import blind_spots, tested_clean
 from blindspot.report.sections.statistics import statistics
+from blindspot.report.sections.text_slices import text_slices
 from blindspot.report.sections.verdict import verdict
 
 
@@ -59,6 +60,7 @@ def build_brief(inputs: Inputs, cfg, *, alpha: float, footer_blocks: Sequence = 
     doc.add(*repeated_texts(inputs, alpha=alpha))
     doc.add(*blind_spots(inputs, max_rows=cfg.max_blind_spots))
     doc.add(*tested_clean(inputs))  # a level-3 part of "Ranked blind spots"
+    doc.add(*text_slices(inputs, max_chars=cfg.max_quote_chars))
     doc.add(*evidence(inputs))
     doc.add(*examples(inputs, n_examples=cfg.n_examples, max_chars=cfg.max_quote_chars))
     doc.add(*judge(inputs))

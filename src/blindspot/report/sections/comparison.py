@@ -114,7 +114,7 @@ def baseline_words(c: Comparison) -> list:
 
 
 def comparison(inputs: Inputs) -> list:
-    out = [Heading(2, SECTION_TITLES[7])]
+    out = [Heading(2, SECTION_TITLES[8])]
     c = inputs.comparison
     if c is not None and c.baseline_path:
         out.append(Paragraph(Strong("Baseline: "), *baseline_words(c)))

@@ -10,7 +10,7 @@ from blindspot.report.load import Inputs, measured
 
 
 def examples(inputs: Inputs, *, n_examples: int, max_chars: int) -> list:
-    out = [Heading(2, SECTION_TITLES[4])]
+    out = [Heading(2, SECTION_TITLES[5])]
     cal = inputs.calibration
     if cal is None:
         return out + [Callout("warning", "Not run: the calibrate stage's results (",

@@ -10,7 +10,7 @@ from blindspot.report.load import Inputs, measured
 
 def evidence(inputs: Inputs) -> list:
     p, cal, fig = inputs.profile, inputs.calibration, inputs.figures
-    out = [Heading(2, SECTION_TITLES[3])]
+    out = [Heading(2, SECTION_TITLES[4])]
     added = 0
     if "confusion" in fig:
         out.append(Figure(fig["confusion"], f"Confusion matrix of model {p.model} on all {cnt(p.n_rows)} reviews: "

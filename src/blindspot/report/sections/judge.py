@@ -61,7 +61,7 @@ def _findings(j) -> list:
 
 
 def judge(inputs: Inputs) -> list:
-    out = [Heading(2, SECTION_TITLES[5])]
+    out = [Heading(2, SECTION_TITLES[6])]
     j = inputs.judge
     if j is None:
         return out + [Callout("note", "Not run: the judge did not run (", Code(str(paths.JUDGE_METRICS)), " is "

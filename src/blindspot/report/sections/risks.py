@@ -7,7 +7,7 @@ from blindspot.keys import threshold_key
 from blindspot.report.complete import SECTION_TITLES
 from blindspot.report.document import Code, Heading, Paragraph, Run, Table, plain, run
 from blindspot.report.fmt import cnt, est, f2, f3, failures, g, metric_label, pct, pct1, qtext, sentence_join, share
-from blindspot.report.load import Inputs, measured
+from blindspot.report.load import TEXT_SLICES_FILE, Inputs, measured
 from blindspot.report.reasoning import collapsed_classes, distinct_blind_spots, weak_classes
 
 
@@ -118,12 +118,27 @@ def _class_rows(inputs: Inputs, class_risk: dict) -> list:
     return rows
 
 
+def _follow_up(f, watched: bool) -> str:
+    """How to follow a blind spot on the next versions: the watchlist for a named or metadata slice; a learned
+    topic or an error-associated term is found afresh on every run, so the next brief's text-slice section."""
+    if f.text_kind == "term":
+        return ("; the terms are selected afresh on every run, so the next audit's error-associated terms (and "
+                f"{TEXT_SLICES_FILE}) show whether it persists")
+    if f.text_kind == "topic":
+        return ("; the topics are learned afresh on every run and their names can change with the data, so look "
+                "for the theme among the next audit's learned topics")
+    return "" if watched else f"; follow it on every version by adding {f.key} to slices.watchlist"
+
+
 def _slice_row(inputs: Inputs, f) -> list:
     """The row of one blind spot of its own."""
     cmp_ = inputs.comparison
     watched = inputs.slices.on_watchlist(f.key)
     section = "watchlist" if watched else "discovered"
     metric = run(_dvc_key(paths.SLICE_METRICS, f"{section}.{f.key}.{f.metric}.value"))
+    if f.text_kind == "term":  # not a slice of metrics/slices.json: its count there, its line in the text file
+        metric = run(_dvc_key(paths.SLICE_METRICS, "text_slices.terms.n_significant"), " and its line in ",
+                     Code(str(TEXT_SLICES_FILE)))
     if cmp_ is not None and cmp_.status == "compared" and watched:
         m = "accuracy" if f.metric == "error_rate" else f.metric
         metric = run(metric, " and ", Code(f"{paths.COMPARE_METRICS}: watchlist.{f.key}.{m}.delta.value"))
@@ -132,7 +147,7 @@ def _slice_row(inputs: Inputs, f) -> list:
                   "weak-class recalls above; re-check it when they change"
                   if mix else "Candidate to test (no what-if measures it here): collect and label more reviews "
                               "like these and check what the model relies on in them")
-    mitigation += ("" if watched else f"; follow it on every version by adding {f.key} to slices.watchlist") + "."
+    mitigation += _follow_up(f, watched) + "."
     q_own = f.conditional_q_value if f.conditional_q_value is not None else f.q_value
     more = (f", about {cnt(round(f.excess))} more than the rest's rate predicts"
             if measured(f.excess) and f.excess >= 1 else "")
@@ -188,7 +203,7 @@ def risk_rows(inputs: Inputs, class_risk: dict, *, max_slices: int = 3) -> list:
 
 
 def risks(inputs: Inputs, class_risk: dict) -> list:
-    out = [Heading(2, SECTION_TITLES[6])]
+    out = [Heading(2, SECTION_TITLES[7])]
     rows = risk_rows(inputs, class_risk)
     if not rows:
         return out + [Paragraph("No finding in this audit calls for a mitigation.")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from blindspot import paths
-from blindspot.report.complete import SECTION_TITLES
+from blindspot.report.complete import SECTION_TITLES, TEXT_TITLE
 from blindspot.report.document import Break, Callout, Code, Em, Heading, Paragraph, Run, Strong, Table, run
 from blindspot.report.fmt import (cnt, est, f1, f2, failures, g, interval, metric_label, not_measurable, pct, qcell,
                                   qtext, share, signed, slice_name)
@@ -19,6 +19,22 @@ def _also(entry) -> str:
         q = o.conditional_q_value if o.evidence == "within_class" and o.conditional_q_value is not None else o.q_value
         parts.append(f"{metric_label(o.metric)} {f2(o.value.value)} vs {f2(o.rest_value)} ({qtext(q)}{why})")
     return "; ".join(parts)
+
+def _text_evidence(f) -> Run:
+    """Beneath a learned topic or an error-associated term in the ranked list: where it came from and, for a
+    term, its cross-fitted test (the q in the row is that test's)."""
+    if f.text_kind == "topic":
+        return run(Break(), Em(f"learned topic: see \u201c{TEXT_TITLE}\u201d"))
+    if f.text_kind != "term":
+        return ()
+    halves = {"a": "selected on half A, tested on half B", "b": "selected on half B, tested on half A",
+              "both": "selected on half A and on half B, each tested on the other half"}
+    ps = [f"p A\u2192B {qtext(f.p_a_to_b, 'p')[2:]}" if f.p_a_to_b is not None else "",
+          f"p B\u2192A {qtext(f.p_b_to_a, 'p')[2:]}" if f.p_b_to_a is not None else ""]
+    detail = ", ".join(p for p in ps if p)
+    return run(Break(), Em(f"cross-fitted test: {halves.get(f.selected_on, 'selected on one half, tested on the other')}"
+                           + (f" ({detail}; combined {qtext(f.p_value, 'p')})" if detail else "")))
+
 
 def _own_table(inputs: Inputs, entries: list, *, max_rows: int) -> list:
     sl, cal = inputs.slices, inputs.calibration
@@ -36,7 +52,7 @@ def _own_table(inputs: Inputs, entries: list, *, max_rows: int) -> list:
         expected = (run(Break(), f"class mix predicts {f1(f.expected_given_class_mix)}")
                     if f.metric == "error_rate" and f.expected_given_class_mix is not None else ())
         also = run(Break(), Em("also worse: " + _also(e))) if e.others else ()
-        rows.append([cnt(number), run(slice_name(f.description, f.key), also),
+        rows.append([cnt(number), run(slice_name(f.description, f.key), _text_evidence(f), also),
                      f"{cnt(f.slice_n)} ({pct(share(f.slice_n, sl.n_rows), 1)})", metric_label(f.metric),
                      run(f"{est(f.value, f2)} vs {f2(f.rest_value)}", Break(),
                          f"gap {signed(f.gap.value, 2)} {interval(f.gap, lambda x: signed(x, 2))}"),
@@ -175,7 +191,8 @@ def blind_spots(inputs: Inputs, *, max_rows: int) -> list:
     return out + watchlist(inputs)
 
 # Text features in the words of the coverage table (the others are detector names, shown as keys).
-_TEXT_FEATURE_WORDS = {"jargon": "medical jargon", "caps": "words in capitals", "length": "word count"}
+_TEXT_FEATURE_WORDS = {"jargon": "medical jargon", "caps": "words in capitals", "length": "word count",
+                       "topic": "learned topics"}
 
 def _coverage_what(c) -> list:
     """The first cell of a coverage row: the column or feature and how it was cut."""

@@ -50,6 +50,14 @@ def statistics(inputs: Inputs) -> list:
             run("A combination of two features is listed only when it is also worse than the rest of each of its "
                 "parts, tested inside that part; otherwise one part alone tells the story."),
         ]
+    ts = inputs.text_slices
+    if sl is not None and ts is not None and (ts.topics or ts.terms):
+        items.append(run(
+            "Learned topics are slices like any other (tested against the rest and within the true classes, in "
+            "the same family); they are learned from the text alone, so testing them on the same reviews is fair. "
+            "An error-associated term is chosen for its errors, so it is chosen on one half of the reviews and "
+            "tested on the other, both ways round; its p value is min(1, 2 \u00d7 the smaller of the two) "
+            "(Bonferroni), one test per term in the family."))
     if cal is not None:
         items.append(run(f"Confidently incorrect: wrong with confidence (the probability given to the predicted "
                          f"class) ≥ {g(cal.threshold)}. ECE, the expected calibration error, is the average gap "
