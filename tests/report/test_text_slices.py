@@ -183,7 +183,7 @@ def test_significant_topics_and_terms_are_shown_and_ranked(tmp_path):
         assert text in body
     assert "first review of staff" not in body  # examples only for significant topics
     assert "1 of the 2 selected terms is worse within the true classes" in body
-    assert "| A\u2192B 0.015, B\u2192A 0.015 | 0.030 | 0.040 |" in body
+    assert "| A\u2192B 0.015<br>B\u2192A 0.015 | 0.030 | 0.040 |" in body and "| “not worth”<br>`term_not_worth` |" in body
     ranked = section(md, "Ranked blind spots")
     assert "`term_not_worth`" in ranked and "`topic_pain_sleep_night`" in ranked
     assert "cross-fitted" in ranked and "selected on half A and on half B" in ranked

@@ -89,8 +89,9 @@ def _topics(inputs: Inputs, *, max_chars: int) -> list:
             continue
         why = "a blind spot of its own" if t.evidence == "within_class" else "worse only through its class mix"
         out.append(Paragraph(f"The {_s(len(t.examples), 'review', cnt(len(t.examples)) + ' reviews')} most about "
-                             f"\u201c{t.name}\u201d ({why}), as written (escaped, cut at {cnt(max_chars)} "
-                             f"characters):"))
+                             f"\u201c{t.name}\u201d ({why}), as the slice stage kept "
+                             f"{_s(len(t.examples), 'it', 'them')} (the start of the text, escaped, at most "
+                             f"{cnt(max_chars)} characters):"))
         out += [Quote(truncate(text, max_chars), run(Code(rid), f" \u00b7 topic \u201c{t.name}\u201d"))
                 for rid, text in t.examples]
     return out
@@ -132,10 +133,10 @@ def _terms_intro(ts, tested: list) -> Paragraph:
         "select it counts as 1), and that one p value joins the slice stage's one Benjamini-Hochberg family.")
 
 
-def _p_halves(t) -> str:
-    """"A\u2192B 0.001, B\u2192A \u2014": the two directions of a term's test."""
-    return (f"A\u2192B {qcell(t.p_a_to_b) if t.p_a_to_b is not None else chr(0x2014)}, "
-            f"B\u2192A {qcell(t.p_b_to_a) if t.p_b_to_a is not None else chr(0x2014)}")
+def _p_halves(t) -> Run:
+    """"A\u2192B 0.001" above "B\u2192A \u2014": the two directions of a term's test (a dash: not selected there)."""
+    return run(f"A\u2192B {qcell(t.p_a_to_b) if t.p_a_to_b is not None else chr(0x2014)}", Break(),
+               f"B\u2192A {qcell(t.p_b_to_a) if t.p_b_to_a is not None else chr(0x2014)}")
 
 
 def _terms(inputs: Inputs) -> list:
@@ -152,7 +153,7 @@ def _terms(inputs: Inputs) -> list:
     found = [t for t in tested if t.significant]
     fdr = f" at FDR {g(sl.fdr_alpha)}" if sl is not None else ""
     if found:
-        rows = [[run(Code(t.term), Break(), Code(t.key)), cnt(t.n), f"{cnt(t.errors)} of {cnt(t.n)}",
+        rows = [[run(f"\u201c{t.term}\u201d", Break(), Code(t.key)), cnt(t.n), f"{cnt(t.errors)} of {cnt(t.n)}",
                  f"{f2(t.error_rate)} vs {f2(t.rest_error_rate)}",
                  f1(t.expected_given_class_mix) if t.expected_given_class_mix is not None else "n/a",
                  _p_halves(t), qcell(t.p_value), qcell(t.q_value)] for t in found]
