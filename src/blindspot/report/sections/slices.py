@@ -27,13 +27,13 @@ def _text_evidence(f) -> Run:
         return run(Break(), Em(f"learned topic: see \u201c{TEXT_TITLE}\u201d"))
     if f.text_kind != "term":
         return ()
-    halves = {"a": "selected on half A, tested on half B", "b": "selected on half B, tested on half A",
-              "both": "selected on half A and on half B, each tested on the other half"}
-    ps = [f"p A\u2192B {qtext(f.p_a_to_b, 'p')[2:]}" if f.p_a_to_b is not None else "",
-          f"p B\u2192A {qtext(f.p_b_to_a, 'p')[2:]}" if f.p_b_to_a is not None else ""]
+    halves = {"a": "found on half A, tested on B", "b": "found on half B, tested on A",
+              "both": "found on both halves, each tested on the other"}
+    ps = [f"A\u2192B {qtext(f.p_a_to_b, 'p')[2:]}" if f.p_a_to_b is not None else "",
+          f"B\u2192A {qtext(f.p_b_to_a, 'p')[2:]}" if f.p_b_to_a is not None else ""]
     detail = ", ".join(p for p in ps if p)
-    return run(Break(), Em(f"cross-fitted test: {halves.get(f.selected_on, 'selected on one half, tested on the other')}"
-                           + (f" ({detail}; combined {qtext(f.p_value, 'p')})" if detail else "")))
+    return run(Break(), Em(f"cross-fitted test: {halves.get(f.selected_on, 'found on one half, tested on the other')}"
+                           + (f" (p {detail})" if detail else "")))
 
 
 def _own_table(inputs: Inputs, entries: list, *, max_rows: int) -> list:

@@ -153,13 +153,13 @@ def _terms(inputs: Inputs) -> list:
     found = [t for t in tested if t.significant]
     fdr = f" at FDR {g(sl.fdr_alpha)}" if sl is not None else ""
     if found:
-        rows = [[run(f"\u201c{t.term}\u201d", Break(), Code(t.key)), cnt(t.n), f"{cnt(t.errors)} of {cnt(t.n)}",
+        rows = [[run(f"\u201c{t.term}\u201d", Break(), Code(t.key)), f"{cnt(t.errors)} of {cnt(t.n)}",
                  f"{f2(t.error_rate)} vs {f2(t.rest_error_rate)}",
                  f1(t.expected_given_class_mix) if t.expected_given_class_mix is not None else "n/a",
                  _p_halves(t), qcell(t.p_value), qcell(t.q_value)] for t in found]
-        out.append(Table(["term", "reviews", "errors", "error rate vs rest", "class mix predicts",
+        out.append(Table(["term", "errors in its reviews", "error rate vs rest", "class mix predicts",
                           "p per direction", "cross-fitted p", "q"], rows,
-                         align=("l", "r", "r", "r", "r", "l", "r", "r"), wide=0,
+                         align=("l", "r", "r", "r", "l", "r", "r"), wide=0,
                          caption="Error rates and counts on all reviews, for reading; the decision rests on the "
                                  "cross-fitted p value. \u201cClass mix predicts\u201d: the errors expected if each "
                                  "true class among the term's reviews erred at its overall rate."))
