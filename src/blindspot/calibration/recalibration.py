@@ -95,7 +95,7 @@ def _fit_rows(train: np.ndarray, seed: int, fold: int) -> np.ndarray:
 
 
 def cross_fit_folds(correct, *, n_splits: int = 5, seed: int = 0) -> np.ndarray:
-    """Fold index of each row, shape (n,): stratified by correctness when possible.
+    """Fold index of each row, shape (n,), the smallest unsigned dtype: stratified by correctness when possible.
 
     Rows are shuffled with ``seed``, grouped by correctness (when the smaller group has
     at least ``n_splits`` rows) and dealt to the folds in turn, so fold sizes differ by
@@ -116,7 +116,7 @@ def cross_fit_folds(correct, *, n_splits: int = 5, seed: int = 0) -> np.ndarray:
     minority = min(int(correct.sum()), int((~correct).sum()))
     if minority >= n_splits:
         order = order[np.argsort(correct[order], kind="stable")]  # wrong rows first, each group shuffled
-    fold = np.empty(n, dtype=np.intp)
+    fold = np.empty(n, dtype=np.min_scalar_type(n_splits - 1))  # one byte a row while every method is fitted
     fold[order] = np.arange(n) % n_splits
     return fold
 

@@ -2,8 +2,10 @@
 
 import ctypes
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from blindspot import paths
 from blindspot.calibration.audit import audit_calibration
@@ -58,6 +60,24 @@ def listed_fields(positions) -> pd.DataFrame:
     return rows_at(predictions_batches(paths.PREDICTIONS, LISTED_FIELDS), positions, LISTED_FIELDS)
 
 
+def read_frame() -> pd.DataFrame:
+    """The predictions' :data:`COLUMNS`, with the ``proba__<class>`` columns as one (n, k) block.
+
+    The audit takes the class probabilities as an (n, k) matrix: from one block that is a
+    view, where from separate columns it is a copy (24 bytes a row at three classes). They
+    are read one column at a time, so only one column is ever held twice.
+    """
+    frame = read_predictions(paths.PREDICTIONS, COLUMNS)
+    names = [n for n in pq.read_schema(paths.PREDICTIONS).names if str(n).startswith(PROBA_PREFIX)]
+    if not names:
+        return frame
+    proba = np.empty((len(frame), len(names)))
+    with pq.ParquetFile(paths.PREDICTIONS) as source:
+        for j, name in enumerate(names):
+            proba[:, j] = source.read(columns=[name]).column(0).to_numpy()
+    return pd.concat([frame, pd.DataFrame(proba, columns=names, copy=False)], axis=1)
+
+
 def read_slices(log) -> pd.DataFrame | None:
     """The slice stage's membership table, or None (with a warning) when it has not run."""
     # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
@@ -71,7 +91,7 @@ def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     return_freed_memory()
     # The columns every row needs; the texts (and labels as written) only for the few thousand listed rows.
-    frame = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
+    frame = read_frame()
     # The slice frame is handed over, not kept: the audit lets it go once its membership matrix is built.
     audit = audit_calibration(frame, read_slices(log), classes=cfg.ingest.classes, cfg=cfg.calibration, n_boot=cfg.stats.n_boot,
                               ci_level=cfg.stats.ci_level, seed=cfg.seed, slices_source=str(paths.SLICES),
