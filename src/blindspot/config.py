@@ -200,6 +200,20 @@ class SlicesConfig:
     watchlist: List[str] = field(default_factory=list)
     # Confusion matrices drawn for this many top blind spots.
     top_k_plots: int = 4
+    # Topics learned from the texts alone (TF-IDF + NMF, blindspot.slices.topics): at most this
+    # many (one per 100 sampled reviews, at least 2); each is a slice tested alone. 0: none.
+    topics_max: int = 20
+    # A review is in every topic whose weight (about its cosine with the topic) is at least this.
+    topic_weight_floor: float = 0.15
+    # Seeded sample of the reviews the topics and the error terms' candidate words are fitted on.
+    text_sample_rows: int = 20000
+    # Error-associated terms (blindspot.slices.terms): this many words or bigrams selected on each
+    # half of a seeded split and tested on the other (cross-fitted). 0: none.
+    terms_top_k: int = 20
+    # A term is a candidate when at least this many reviews hold it ...
+    terms_min_support: int = 30
+    # ... and at most this share of them.
+    terms_max_df: float = 0.5
 
     _ranges = (
         ("min_support", at_least(1), "at least 1"),
@@ -212,6 +226,13 @@ class SlicesConfig:
         ("jargon_high_density", at_least(0), "a number >= 0"),
         ("caps_high_share", in_closed_unit, "in [0, 1]"),
         ("top_k_plots", at_least(0), "at least 0"),
+        ("topics_max", lambda v: is_number(v) and float(v).is_integer() and (v == 0 or v >= 2),
+         "0 (no topics) or a whole number of at least 2"),
+        ("topic_weight_floor", in_half_open_unit, "in (0, 1]"),
+        ("text_sample_rows", at_least(200), "at least 200 (fewer rows give no topics)"),
+        ("terms_top_k", at_least(0), "at least 0 (0: no error terms)"),
+        ("terms_min_support", at_least(2), "at least 2"),
+        ("terms_max_df", in_half_open_unit, "in (0, 1]"),
     )
 
     def __post_init__(self):

@@ -24,6 +24,7 @@ PROFILE_PLOTS = Path("plots/profile")
 SLICES = Path("data/interim/slices.parquet")
 SLICE_METRICS = Path("metrics/slices.json")
 FINDINGS = Path("reports/findings.json")
+TEXT_SLICES = Path("reports/text_slices.json")  # topics and error terms learned from the texts
 SLICE_PLOTS = Path("plots/slices")
 
 CALIBRATION_METRICS = Path("metrics/calibration.json")

@@ -42,11 +42,16 @@ def v1():
 
 
 def _table(frame):
-    from blindspot.slices.features import build_predicates
+    """The audit's predicates, built apart: the topics learned on the whole texts (one batch, as the audit's)."""
+    from blindspot.slices.audit import DEFAULT_SEED
+    from blindspot.slices.features import Predicate, build_predicates
+    from blindspot.slices.topics import TopicSettings, learn_topics
 
-    return build_predicates(frame, **{k: SETTINGS[k] for k in ("text_detectors", "jargon_high_density",
-                                                               "caps_high_share", "length_bands", "max_levels",
-                                                               "n_quantiles")})
+    topics = learn_topics(frame["text"].tolist(), seed=DEFAULT_SEED, settings=TopicSettings(batch_rows=1 << 16))
+    learned = ([Predicate(key, "topic", {"topic": name}, "") for key, name in zip(topics.keys, topics.names)],
+               [topics.membership[:, j] for j in range(topics.k)])
+    return build_predicates(frame, learned=learned, **{k: SETTINGS[k] for k in (
+        "text_detectors", "jargon_high_density", "caps_high_share", "length_bands", "max_levels", "n_quantiles")})
 
 
 def test_every_slice_metric_equals_the_metric_on_its_subset(null_run):
@@ -75,12 +80,15 @@ def test_one_family_holds_every_test_made(null_run):
     _, audit = null_run
     err = (audit.tests["metric"] == "error_rate").to_numpy()
     cond = np.where(err, audit.tests["cond_p_value"], np.nan)  # the error rate within classes
-    p = np.concatenate([audit.classes_tests["p_value"], audit.tests["p_value"], cond])
-    tested = np.concatenate([audit.classes_tests["tested"], audit.tests["tested"], err & audit.tests["cond_tested"]])
+    terms = audit.term_tests  # the error terms' combined cross-fitted p values are in it too
+    p = np.concatenate([audit.classes_tests["p_value"], audit.tests["p_value"], cond, terms["p_value"]])
+    tested = np.concatenate([audit.classes_tests["tested"], audit.tests["tested"], err & audit.tests["cond_tested"],
+                             np.ones(len(terms), bool)])
     assert np.isfinite(p).sum() == tested.sum() == audit.metrics["family"]["n_tests"]
     assert audit.metrics["family"]["n_conditional_tests"] == (err & audit.tests["cond_tested"]).sum() > 100
+    assert audit.metrics["family"]["n_term_tests"] == len(terms) > 0
     q = np.concatenate([audit.classes_tests["q_value"], audit.tests["q_value"],
-                        np.where(err, audit.tests["cond_q_value"], np.nan)])
+                        np.where(err, audit.tests["cond_q_value"], np.nan), terms["q_value"]])
     np.testing.assert_allclose(q[tested], bh_qvalues(p[tested]))
 
 

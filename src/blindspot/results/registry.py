@@ -9,6 +9,6 @@ from blindspot.results.ingest import INGEST
 from blindspot.results.judge import JUDGE
 from blindspot.results.lifecycle import GATE, LIFECYCLE
 from blindspot.results.profile import PROFILE
-from blindspot.results.slices import FINDINGS, SLICES
+from blindspot.results.slices import FINDINGS, SLICES, TEXT_SLICES
 
-FILES = (INGEST, PROFILE, SLICES, FINDINGS, CALIBRATION, JUDGE, COMPARE, LIFECYCLE, GATE, HEADLINE)
+FILES = (INGEST, PROFILE, SLICES, FINDINGS, TEXT_SLICES, CALIBRATION, JUDGE, COMPARE, LIFECYCLE, GATE, HEADLINE)

@@ -113,7 +113,9 @@ from blindspot.results.estimate import Estimate
 from blindspot.slices.coverage import coverage, merge_coverage
 from blindspot.slices.discovery import enumerate_conjunctions, within_parent_tests
 from blindspot.slices.evaluate import Counts, cells, class_tests, mask_counts, metric_names, slice_tests
-from blindspot.slices.features import CONJUNCTION, PredicateTable, build_predicates, merge_specs
+from blindspot.slices import textslices
+from blindspot.slices.features import CONJUNCTION, PredicateTable, TextFlags, build_predicates, merge_specs
+from blindspot.slices.textpass import FrameTexts, TextSource, term_masks
 from blindspot.slices.watchlist import resolve_watchlist
 from blindspot.stats import bh_qvalues, wilson_interval
 
@@ -121,7 +123,7 @@ from blindspot.stats import bh_qvalues, wilson_interval
 TEST_METHOD = "fisher_exact_one_sided_worse"  # hypergeometric upper tail, slice worse than the rest
 INTERVAL_METHOD = "wilson"
 GAP_INTERVAL_METHOD = "newcombe_hybrid_score"  # difference of two Wilson intervals
-FDR_METHOD = "bh_one_family_all_tests"  # Benjamini-Hochberg over classes, watchlist and discovery
+FDR_METHOD = "bh_one_family_all_tests"  # Benjamini-Hochberg over classes, watchlist, discovery and terms
 # The error rate within the true classes: exact conditional test of the stratified 2x2 tables.
 CONDITIONAL_TEST_METHOD = "exact_stratified_by_true_class_one_sided_worse"
 # A conjunction is reported only when worse than the rest of each parent, within it (own BH family).
@@ -129,6 +131,9 @@ PARENT_RULE = "worse_within_each_parent_bh"
 # Which group a significant finding belongs to (``evidence``).
 WITHIN_CLASS = "within_class"  # worse within its true classes: a blind spot of its own
 CLASS_MIX = "class_mix"  # worse only because it holds more of the weak classes
+# The seed of the text slices (topics' sample and NNDSVD, the terms' split) when none is given:
+# the project's default ``seed`` (params.yaml); the stage passes the configured one.
+DEFAULT_SEED = 20261122
 
 
 @dataclass
@@ -154,6 +159,11 @@ class SliceAudit:
         Title and confusion counts of the top blind spots (for the plot).
     unresolved : list of (str, list of str)
         Watchlist keys not present in the data, with the missing predicate keys.
+    text_slices : dict
+        Content of ``reports/text_slices.json`` (6 significant digits).
+    term_tests : DataFrame
+        One row per tested error term (:func:`blindspot.slices.textslices.term_tests`), with its
+        ``q_value``, ``significant`` and ``rank``.
     """
 
     metrics: dict
@@ -164,6 +174,8 @@ class SliceAudit:
     classes_tests: pd.DataFrame
     confusions: list = field(default_factory=list)
     unresolved: list = field(default_factory=list)
+    text_slices: dict = field(default_factory=dict)
+    term_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -172,7 +184,8 @@ class SliceSettings:
 
     The fields of :class:`blindspot.config.SlicesConfig` (see there for their meaning)
     and the two of ``stats`` the audit reads: ``fdr_alpha`` (the level of the one
-    Benjamini-Hochberg family) and ``ci_level`` (of every interval).
+    Benjamini-Hochberg family) and ``ci_level`` (of every interval), and the run's
+    ``seed`` (the text slices' fitting sample, NMF initialisation and terms' split).
     """
 
     min_support: int
@@ -191,11 +204,18 @@ class SliceSettings:
     fdr_alpha: float = 0.05
     ci_level: float = 0.95
     top_k_plots: int = 4
+    topics_max: int = 20
+    topic_weight_floor: float = 0.15
+    text_sample_rows: int = 20_000
+    terms_top_k: int = 20
+    terms_min_support: int = 30
+    terms_max_df: float = 0.5
+    seed: int = DEFAULT_SEED
 
     @classmethod
-    def from_config(cls, slices, stats) -> "SliceSettings":
-        """From the typed config: ``cfg.slices`` (a SlicesConfig) and ``cfg.stats``."""
-        return cls(**asdict(slices), fdr_alpha=stats.fdr_alpha, ci_level=stats.ci_level)
+    def from_config(cls, slices, stats, seed: int = DEFAULT_SEED) -> "SliceSettings":
+        """From the typed config: ``cfg.slices`` (a SlicesConfig), ``cfg.stats`` and ``cfg.seed``."""
+        return cls(**asdict(slices), fdr_alpha=stats.fdr_alpha, ci_level=stats.ci_level, seed=seed)
 
     def predicate_options(self) -> dict:
         """The keyword arguments of :func:`blindspot.slices.features.build_predicates`."""
@@ -234,6 +254,11 @@ class AuditTables:
         ``(slice, metric index) -> [{"parent", "p_value", "q_value"}, ...]`` (:func:`_parent_rule`).
     spec_of, desc_of, parts_of : dict of int
         Row of ``slices`` -> its ``slice`` spec, description and ``parts`` records.
+    text : TextSlices
+        Topics and error terms (:mod:`blindspot.slices.textslices`).
+    terms : DataFrame
+        One row per tested error term (:func:`blindspot.slices.textslices.term_tests`) with
+        the family's ``q_value``, ``significant`` and ``rank``.
     """
 
     classes: list
@@ -251,6 +276,8 @@ class AuditTables:
     spec_of: dict
     desc_of: dict
     parts_of: dict
+    text: textslices.TextSlices = None
+    terms: pd.DataFrame = None
 
     def display_key(self, s: int) -> str:
         """A slice's key as the findings show it (its watchlist key when it is watched)."""
@@ -385,26 +412,94 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
         settings = SliceSettings(**options)
     elif options:
         raise TypeError(f"audit_slices takes settings or keywords, not both; got {sorted(options)} too.")
-    t = _tables(frame, list(classes), settings, texts)
+    source = _text_source(frame, texts)
+    t = _tables(frame, list(classes), settings, source)
+    # Pass 3 over the texts, only when some error term is significant: the rows holding each one.
+    significant_terms = _significant_terms(t.terms)
+    t.text.term_masks = (term_masks(source, significant_terms["term"].tolist()) if isinstance(source, TextSource)
+                         else np.zeros((len(frame), 0), bool))
     findings = significant_digits(_findings(t))
     membership = _membership(frame, t)
     metrics = _metrics(t, settings, findings)
     confusions = _top_confusions(t, settings.top_k_plots)
     t.slices["description"] = [t.desc_of.get(i, "") for i in range(len(t.slices))]
     unresolved = [(item.key, item.missing) for item in t.items if not item.resolved]
-    return SliceAudit(metrics, findings, membership, t.slices, t.tests, t.cls, confusions, unresolved)
+    topic_counts = (mask_counts(t.text.membership, t.y_true, t.y_pred, len(classes)) if t.text.k
+                    else Counts.concat([], len(classes)))
+    text_report = significant_digits(textslices.report(t.text, _topic_records(t), topic_counts, t.n_rows,
+                                                       _totals(t), t.terms))
+    return SliceAudit(metrics, findings, membership, t.slices, t.tests, t.cls, confusions, unresolved, text_report,
+                      t.terms)
 
 
-def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, texts=None) -> AuditTables:
+def _text_source(frame: pd.DataFrame, texts) -> TextSource | TextFlags:
+    """Where the audit reads texts from: a :class:`~blindspot.slices.textpass.TextSource` (the stage's
+    file), flags computed elsewhere, or texts in memory (``frame["text"]``, a Series, or batches of one,
+    joined here: a library call holds its texts anyway)."""
+    if isinstance(texts, (TextSource, TextFlags)):
+        return texts
+    if texts is None:
+        series = frame["text"]
+    elif isinstance(texts, pd.Series):
+        series = texts
+    elif isinstance(texts, (list, tuple, np.ndarray)):
+        series = pd.Series(list(texts), dtype=object)
+    else:
+        parts = list(texts)
+        series = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
+    return FrameTexts(frame, series.reset_index(drop=True))
+
+
+def _totals(t: "AuditTables") -> Counts:
+    k = len(t.classes)
+    return Counts.from_cells(np.bincount(cells(t.y_true, t.y_pred, k), minlength=2 * k)[None, :], k)
+
+
+def _significant_terms(terms: pd.DataFrame) -> pd.DataFrame:
+    """The significant error terms, by rank."""
+    if not len(terms):
+        return terms
+    return terms[terms["significant"]].sort_values("rank", kind="mergesort")
+
+
+def _topic_slices(t: "AuditTables") -> dict:
+    """Topic key -> its row of ``slices`` (a topic is tested alone, at depth 1), for the tested ones."""
+    index = {j: t.table.predicates[j].key for j, p in enumerate(t.table.predicates)
+             if p.feature == textslices.TOPIC_FEATURE and p.source == "text"}
+    return {index[m[0]]: s for s, m in enumerate(t.slices["members"]) if m is not None and len(m) == 1
+            and m[0] in index}
+
+
+def _topic_records(t: "AuditTables") -> dict:
+    """Topic key -> ``tested``, ``evidence``, ``rank``, ``q_value``, ``conditional_q_value`` (what the
+    one family made of it)."""
+    out = {}
+    for key, s in _topic_slices(t).items():
+        group = t.tests[t.tests["slice"] == s]
+        err = group[group["metric"] == "error_rate"].iloc[0]
+        own, mix = group["rank"].dropna(), group["class_mix_rank"].dropna()
+        out[key] = {"tested": bool(err["tested"]),
+                    "evidence": WITHIN_CLASS if len(own) else CLASS_MIX if len(mix) else None,
+                    "rank": int(own.min()) if len(own) else None,
+                    "q_value": float(err["q_value"]) if err["tested"] else None,
+                    "conditional_q_value": float(err["cond_q_value"]) if err["cond_tested"] else None}
+    return out
+
+
+def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, source) -> AuditTables:
     """Predicates, the slices to test, their tests in one FDR family, the parent rule and ranks."""
     k = len(classes)
     y_true = frame["y_true"].to_numpy(dtype=np.int64)
     y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
-    table = build_predicates(frame, texts=texts, **settings.predicate_options())
+    # The fitting sample and the one text pass: detector flags, topics, the terms' count tables.
+    text = textslices.learn_text(source, len(frame), k, settings)
+    table = build_predicates(frame, texts=TextFlags(text.flags), learned=text.predicates(),
+                             **settings.predicate_options())
     cell = cells(y_true, y_pred, k)
     totals = Counts.from_cells(np.bincount(cell, minlength=2 * k)[None, :], k)
+    alone = [p.feature == textslices.TOPIC_FEATURE and p.source == "text" for p in table.predicates]
     candidates = enumerate_conjunctions(table.matrix, table.features, cell, k, max_depth=settings.max_depth,
-                                        min_support=settings.min_support)
+                                        min_support=settings.min_support, alone=alone)
     items = resolve_watchlist(list(settings.watchlist), table)
     slices, watch_slice, extra_masks = _slices_to_test(table, candidates.members, items)
     counts = candidates.counts
@@ -415,14 +510,15 @@ def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, texts=N
     tests = slice_tests(counts, totals, classes, min_support=settings.min_support,
                         min_class_support=settings.min_class_support, level=settings.ci_level)
     cls = class_tests(totals, classes, min_class_support=settings.min_class_support, level=settings.ci_level)
-    _one_family(tests, cls, settings.fdr_alpha)
+    terms = textslices.term_tests(text, totals, classes, settings.ci_level)
+    _one_family(tests, cls, settings.fdr_alpha, terms)
     members_for_expl = [m if m is not None else ("watch", r) for r, m in enumerate(slices["members"])]
     parent_tests = _parent_rule(members_for_expl, counts, tests, 1 + k, settings.fdr_alpha)
     tests["reported"] = tests["significant"] & ~tests["explained"]
-    _rank(tests, slices)
+    _rank(tests, slices, terms)
     spec_of, desc_of, parts_of = _labels(table, slices, items, watch_slice)
     return AuditTables(classes, len(frame), y_true, y_pred, table, items, slices, watch_slice, counts, tests, cls,
-                       parent_tests, spec_of, desc_of, parts_of)
+                       parent_tests, spec_of, desc_of, parts_of, text, terms)
 
 
 def _slices_to_test(table: PredicateTable, candidates: Sequence[tuple], items: list
@@ -459,20 +555,25 @@ def _slices_to_test(table: PredicateTable, candidates: Sequence[tuple], items: l
     return pd.DataFrame(rows, columns=["key", "members", "depth", "discovery", "watch"]), watch_slice, extra_masks
 
 
-def _one_family(tests: pd.DataFrame, cls: pd.DataFrame, fdr_alpha: float) -> None:
+def _one_family(tests: pd.DataFrame, cls: pd.DataFrame, fdr_alpha: float, terms: pd.DataFrame | None = None) -> None:
     """q values of one BH family over every test made, and each test's ``evidence`` (in place).
 
-    The family: classes, every slice metric against the rest, and every slice's error
-    rate within the true classes (a recall's test is already within one class, so it is
-    not counted twice).
+    The family: classes, every slice metric against the rest, every slice's error rate
+    within the true classes (a recall's test is already within one class, so it is not
+    counted twice), and each tested error term's combined cross-fitted p value
+    (``terms``, whose ``q_value`` and ``significant`` are set too).
     """
     k = len(cls)
     is_err = (tests["metric"] == "error_rate").to_numpy()
     cond_p = np.where(is_err, tests["cond_p_value"].to_numpy(), np.nan)
-    q = bh_qvalues(np.concatenate([cls["p_value"].to_numpy(), tests["p_value"].to_numpy(), cond_p]))
+    term_p = terms["p_value"].to_numpy(float) if terms is not None else np.zeros(0)
+    q = bh_qvalues(np.concatenate([cls["p_value"].to_numpy(), tests["p_value"].to_numpy(), cond_p, term_p]))
     cls["q_value"] = q[:k]
     tests["q_value"] = q[k:k + len(tests)]
-    tests["cond_q_value"] = np.where(is_err, q[k + len(tests):], tests["q_value"])
+    tests["cond_q_value"] = np.where(is_err, q[k + len(tests):k + 2 * len(tests)], tests["q_value"])
+    if terms is not None:
+        terms["q_value"] = q[k + 2 * len(tests):]
+        terms["significant"] = terms["q_value"].to_numpy(float) <= fdr_alpha
     cls["significant"] = cls["tested"] & (cls["q_value"] <= fdr_alpha)
     tests["marginal_significant"] = tests["tested"] & (tests["q_value"] <= fdr_alpha)
     tests["cond_significant"] = tests["cond_tested"] & (tests["cond_q_value"] <= fdr_alpha)
@@ -481,21 +582,35 @@ def _one_family(tests: pd.DataFrame, cls: pd.DataFrame, fdr_alpha: float) -> Non
     tests["significant"] = tests["evidence"] != ""
 
 
-def _rank(tests: pd.DataFrame, slices: pd.DataFrame) -> None:
-    """``rank`` and ``class_mix_rank`` of the reported slice findings (in place).
+def _rank(tests: pd.DataFrame, slices: pd.DataFrame, terms: pd.DataFrame | None = None) -> None:
+    """``rank`` and ``class_mix_rank`` of the reported slice findings, and ``rank`` of the
+    significant error terms (in place).
 
-    Blind spots of their own are ranked by the evidence within classes, class-mix ones
-    apart by the evidence against the rest; only watched or discovered slices count.
+    Blind spots of their own (slices worse within their classes, significant terms) are
+    ranked together by the evidence within classes, class-mix ones apart by the evidence
+    against the rest; only watched or discovered slices count.
     """
     visible = slices["discovery"].to_numpy()[tests["slice"]] | slices["watch"].map(bool).to_numpy()[tests["slice"]]
     tests["rank"] = np.nan
     tests["class_mix_rank"] = np.nan
+    if terms is not None:
+        terms["rank"] = np.nan
     for group, score_col, rank_col in ((WITHIN_CLASS, "cond_score", "rank"), (CLASS_MIX, "score", "class_mix_rank")):
         reported = tests[tests["reported"] & visible & (tests["evidence"] == group)].copy()
         reported["key"] = slices["key"].to_numpy()[reported["slice"]]
+        reported["term_row"] = -1
+        if group == WITHIN_CLASS and terms is not None and len(terms):
+            sig = terms[terms["significant"]]
+            reported = pd.concat([reported, pd.DataFrame({
+                score_col: sig["cond_score"].to_numpy(float), "excess": sig["excess"].to_numpy(float),
+                "key": sig["key"].to_numpy(object), "metric": "error_rate", "term_row": sig.index.to_numpy()})])
         reported = reported.sort_values([score_col, "excess", "key", "metric"], ascending=[False, False, True, True],
                                         kind="mergesort")
-        tests.loc[reported.index, rank_col] = np.arange(1, len(reported) + 1)
+        ranks = np.arange(1, len(reported) + 1)
+        is_term = reported["term_row"].to_numpy() >= 0
+        tests.loc[reported.index[~is_term], rank_col] = ranks[~is_term]
+        if is_term.any():
+            terms.loc[reported["term_row"].to_numpy()[is_term], "rank"] = ranks[is_term]
 
 
 def _labels(table: PredicateTable, slices: pd.DataFrame, items: list, watch_slice: dict) -> tuple[dict, dict, dict]:
@@ -558,6 +673,8 @@ def _findings(t: AuditTables) -> list:
             continue
         f = _slice_finding(t, row, s, source="discovered", key=t.slices.at[s, "key"], parts=t.parts_of[s])
         _place(f, row, ranked, mixed, [])
+    for _, row in _significant_terms(t.terms).iterrows():  # significant error terms: blind spots of their own
+        ranked.append(textslices.term_finding(row, int(row["rank"])))
     ranked.sort(key=lambda f: f["rank"])
     mixed.sort(key=lambda f: f["class_mix_rank"])
     return out + ranked + mixed + rest
@@ -596,6 +713,8 @@ def _membership(frame: pd.DataFrame, t: AuditTables) -> pd.DataFrame:
         if t.slices.at[s, "watch"]:
             continue
         columns[f"found__{t.slices.at[s, 'key']}"] = _mask(t.table, t.slices.at[s, "members"])
+    for j, key in enumerate(_significant_terms(t.terms)["key"] if len(t.terms) else []):
+        columns[f"found__{key}"] = t.text.term_masks[:, j]
     out = pd.DataFrame(columns)
     out["id"] = out["id"].astype("string")
     return out
@@ -654,27 +773,40 @@ def _metrics(t: AuditTables, settings: SliceSettings, findings: list) -> dict:
                             for k, c in t.table.columns.items() if c["status"] == "skipped"},
         "watchlist": watch,
         "discovered": discovered,
+        "text_slices": textslices.metrics_block(t.text, _topic_summary(t), t.terms),
     }
+
+
+def _topic_summary(t: AuditTables) -> dict:
+    """``n_tested``, ``n_blind_spots``, ``n_class_mix`` of the topics (``text_slices.topics``)."""
+    records = _topic_records(t).values()
+    return {"n_tested": sum(r["tested"] for r in records),
+            "n_blind_spots": sum(r["evidence"] == WITHIN_CLASS for r in records),
+            "n_class_mix": sum(r["evidence"] == CLASS_MIX for r in records)}
 
 
 def _family(t: AuditTables, findings: list) -> dict:
     """``family`` of ``metrics/slices.json``: how many tests the one BH family holds, and what survived.
 
-    ``n_blind_spots`` is counted here, once, from the findings: the slices with a
-    ranked finding of their own.
+    ``n_blind_spots`` is counted here, once, from the findings: the slices and error
+    terms with a ranked finding of their own. ``n_tests`` counts the term tests too
+    (``n_term_tests``).
     """
     tests, cls = t.tests, t.cls
     is_err = tests["metric"] == "error_rate"
     n_cond = int((tests["cond_tested"] & is_err).sum())
+    n_terms = int(len(t.terms))
+    n_sig_terms = int(t.terms["significant"].sum()) if n_terms else 0
     slice_findings = [f for f in findings if f["source"] != "class" and f["significant"]]
     own = {f["key"] for f in slice_findings if f["rank"] is not None}
     return {
         "n_predicates": len(t.table.predicates),
         "n_slices_tested": int(tests.groupby("slice")["tested"].any().sum()),
-        "n_tests": int(cls["tested"].sum() + tests["tested"].sum()) + n_cond,
+        "n_tests": int(cls["tested"].sum() + tests["tested"].sum()) + n_cond + n_terms,
         "n_conditional_tests": n_cond,
+        "n_term_tests": n_terms,
         "n_significant_tests": int(cls["significant"].sum() + tests["marginal_significant"].sum()
-                                   + (tests["cond_significant"] & is_err).sum()),
+                                   + (tests["cond_significant"] & is_err).sum()) + n_sig_terms,
         "n_blind_spots": len(own),
         "n_class_mix_slices": len({f["key"] for f in slice_findings if f.get("class_mix_rank") is not None} - own),
         "n_class_findings": int(cls["significant"].sum()),
@@ -683,12 +815,18 @@ def _family(t: AuditTables, findings: list) -> dict:
 
 def _top_confusions(t: AuditTables, top_k: int) -> list:
     """Title and confusion counts of the ``top_k`` strongest blind spots of their own (for the plot)."""
-    ranked = t.tests[np.isfinite(t.tests["rank"])].sort_values("rank")["slice"].drop_duplicates().tolist()
+    own = t.tests[np.isfinite(t.tests["rank"])].sort_values("rank").drop_duplicates("slice")
+    ranked = [(float(r), "slice", int(s)) for r, s in zip(own["rank"], own["slice"])]
+    sig = _significant_terms(t.terms)
+    ranked += [(float(r), "term", j) for j, r in enumerate(sig["rank"] if len(sig) else [])]
     out = []
     masks = {t.watch_slice[i.key]: i.mask for i in t.items if i.resolved}
-    for s in ranked[:top_k]:
-        mask = masks.get(s)
-        if mask is None:
-            mask = _mask(t.table, t.slices.at[s, "members"])
-        out.append((t.display_key(s), confusion_counts(t.y_true[mask], t.y_pred[mask], len(t.classes))))
+    for _, what, s in sorted(ranked)[:top_k]:
+        if what == "term":
+            key, mask = sig["key"].iloc[s], t.text.term_masks[:, s]
+        else:
+            key, mask = t.display_key(s), masks.get(s)
+            if mask is None:
+                mask = _mask(t.table, t.slices.at[s, "members"])
+        out.append((key, confusion_counts(t.y_true[mask], t.y_pred[mask], len(t.classes))))
     return out

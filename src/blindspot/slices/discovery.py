@@ -67,7 +67,7 @@ class Candidates:
 
 
 def enumerate_conjunctions(matrix: np.ndarray, features: Sequence[str], cell: np.ndarray, k: int, *,
-                           max_depth: int, min_support: int) -> Candidates:
+                           max_depth: int, min_support: int, alone: Sequence[bool] | None = None) -> Candidates:
     """Every conjunction of up to ``max_depth`` predicates with enough support.
 
     Parameters
@@ -82,6 +82,10 @@ def enumerate_conjunctions(matrix: np.ndarray, features: Sequence[str], cell: np
     max_depth : int
         Longest conjunction (>= 1).
     min_support : int
+    alone : sequence of bool, length P, optional
+        Predicates tested alone only, never conjoined (learned topics: each would add a
+        pair-slice per other predicate to the family, and a topic is already a learned
+        conjunction of words).
 
     Returns
     -------
@@ -96,8 +100,9 @@ def enumerate_conjunctions(matrix: np.ndarray, features: Sequence[str], cell: np
     keep = np.flatnonzero(single.n >= min_support)
     members = [(int(j),) for j in keep]
     parts = [single.take(keep)]
-    parents = keep[:, None]
-    parent_n = single.n[keep]
+    solo = np.zeros(p, bool) if alone is None else np.asarray(alone, bool)
+    parents = keep[~solo[keep]][:, None]
+    parent_n = single.n[keep[~solo[keep]]]
     for depth in range(2, max_depth + 1):
         if len(parents) == 0:
             break
@@ -107,6 +112,7 @@ def enumerate_conjunctions(matrix: np.ndarray, features: Sequence[str], cell: np
         valid = cols[None, :] > parents[:, -1:]
         for t in range(depth - 1):
             valid &= feature_code[None, :] != feature_code[parents[:, t]][:, None]
+        valid &= ~solo[None, :]
         valid &= ext_n >= min_support
         valid &= (ext_n < parent_n[:, None]) & (ext_n < single.n[None, :])
         rows, cols_ok = np.nonzero(valid)

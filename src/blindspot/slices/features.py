@@ -899,14 +899,17 @@ def _distinct_features(metadata: list, taken: set) -> list:
 def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jargon_high_density: float,
                      caps_high_share: float, length_bands: Mapping[str, Sequence], max_levels: int | None,
                      n_quantiles: int, metadata_exclude: Sequence[str] = (), min_support: int = 1,
-                     length_quantiles: int = 0, very_short_words: int | None = None, texts=None) -> PredicateTable:
+                     length_quantiles: int = 0, very_short_words: int | None = None, texts=None,
+                     learned: tuple[list, list] | None = None) -> PredicateTable:
     """All predicates of a canonical predictions table (text first, then metadata).
 
     Parameters are those of :class:`blindspot.config.SlicesConfig` (``min_support``: a
     categorical value with fewer rows is pooled as ``__other``; default 1 pools none), and
     ``texts``: the review texts of the table's rows, as a Series or as consecutive batches
     (:func:`text_flag_table`); default ``frame["text"]``. A stage passes batches read from
-    the file, so that ``frame`` need not hold the texts.
+    the file, so that ``frame`` need not hold the texts. ``learned``: predicates learned
+    from the texts elsewhere (topics, :mod:`blindspot.slices.topics`) and their masks,
+    placed after the detectors and length bins.
 
     Returns
     -------
@@ -925,6 +928,8 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
                                            very_short_words=very_short_words)
     if len(masks[0]) != len(frame):  # jargon_high is always built: batches that miss or repeat rows
         raise ValueError(f"texts of {len(masks[0])} rows given for a table of {len(frame)} rows.")
+    if learned is not None:
+        preds, masks = preds + list(learned[0]), masks + list(learned[1])
     text_features: dict = {}
     for p in preds:
         text_features.setdefault(p.feature, {"slices": {}})["slices"][p.key] = p.part["value"]

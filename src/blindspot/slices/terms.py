@@ -14,7 +14,9 @@ Procedure
    candidate set depends on the texts only, not on labels or errors.
 2. **Split**: each row goes to half A or half B by a seeded hash of its row index
    (:func:`split_halves`; splitmix64, so a row's half does not depend on ``n`` or on
-   the other rows).
+   the other rows), or, in the slice audit, of its ``id`` (:func:`split_by_id`: a
+   batch read on a worker knows its ids, not its place in the file; the ids are
+   unique, and a row's half then does not depend on the order of the rows either).
 3. **Select on A**: every candidate with at least ``min_support // 2`` rows in A and
    as many outside it is scored by how much worse the model is on the rows
    containing it *within the true classes*: the one-sided Mantel-Haenszel test of
@@ -54,6 +56,23 @@ found as a named slice of the same size would be.
 
 Effect sizes (error rate, errors expected from the class mix) are given on all rows,
 for reading only; the decision rests on the cross-fitted p value.
+
+In pieces, a batch at a time
+----------------------------
+Everything above is a function of one count table: for each half, each candidate's
+rows in each of the ``2K`` cells (true class x correct), and the half's own. So the
+audit never holds the texts: it fits the candidate vocabulary on the fitting sample
+(:func:`fit_candidates`), counts each batch of texts against that fixed vocabulary
+(:func:`batch_counts`, on a Dask worker with ``engine: dask``), adds the tables and
+selects and tests from the sum (:func:`terms_from_counts`). The support rule is
+applied to the summed counts. When the table has at most ``sample_rows`` rows, the
+sample is every row and the vocabulary fitted on it is exactly the candidates of
+:func:`error_terms` (a test checks the two agree). On a larger table, the sample
+proposes the candidates: a word or phrase in at least ``max(2, min_support * s / n)``
+of the ``s`` sampled texts (its expected count at the support rule, at least 2: a
+phrase seen once in 20,000 texts is no candidate); a term of about ``min_support`` rows
+in a million may then be missed, which costs nothing measurable: a half of 500,000 rows
+could not show such a term worse anyway.
 """
 
 from __future__ import annotations
@@ -99,6 +118,8 @@ class TermTests:
         Why nothing was tested ("" otherwise).
     settings : dict
         ``min_support``, ``max_df``, ``top_k``, ``seed``, methods.
+    counts : Counts, optional
+        Counts of the tested terms on all rows, in the order of ``tests``.
     """
 
     tests: pd.DataFrame
@@ -107,6 +128,7 @@ class TermTests:
     n_b: int = 0
     reason: str = ""
     settings: dict = field(default_factory=dict)
+    counts: Counts | None = None
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -128,6 +150,26 @@ def split_halves(n: int, seed: int) -> np.ndarray:
     """
     salt = _splitmix64(np.array([seed % 2 ** 64], dtype=np.uint64))[0]
     return (_splitmix64(np.arange(n, dtype=np.uint64) ^ salt) >> np.uint64(63)).astype(bool)
+
+
+def split_by_id(ids, seed: int) -> np.ndarray:
+    """Half of each row from a seeded hash of its id: True for B, False for A.
+
+    Parameters
+    ----------
+    ids : array_like of str, shape (n,)
+    seed : int
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+        Row ``i``'s half depends only on its id and ``seed`` (pandas' stable hash of the
+        string, mixed with the seed by splitmix64).
+    """
+    hashed = pd.util.hash_pandas_object(pd.Series(np.asarray(ids, dtype=object), dtype="string"),
+                                        index=False).to_numpy(np.uint64)
+    salt = _splitmix64(np.array([seed % 2 ** 64], dtype=np.uint64))[0]
+    return (_splitmix64(hashed ^ salt) >> np.uint64(63)).astype(bool)
 
 
 def _vectorizer(min_df: int, max_df: float, vocabulary=None) -> CountVectorizer:
@@ -152,20 +194,6 @@ def term_membership(texts, terms) -> np.ndarray:
         return np.zeros((len(texts), 0), bool)
     texts = [t if isinstance(t, str) else "" for t in texts]
     return _vectorizer(1, 1.0, list(terms)).transform(texts).toarray() > 0
-
-
-def _half_counts(x: sparse.csr_matrix, cell: np.ndarray, rows: np.ndarray, k: int) -> tuple[Counts, Counts]:
-    """Counts of every term, and of the whole half, over ``rows``.
-
-    Returns
-    -------
-    terms : Counts, V slices
-    total : Counts, 1 slice
-    """
-    onehot = sparse.csr_matrix((np.ones(rows.size, np.float32), (np.arange(rows.size), cell[rows])),
-                               shape=(rows.size, 2 * k))
-    per_term = np.asarray((x[rows].T @ onehot).todense(), dtype=np.float64)  # (V, 2K), whole numbers
-    return Counts.from_cells(per_term, k), Counts.from_cells(np.bincount(cell[rows], minlength=2 * k)[None, :], k)
 
 
 def _add(a: Counts, b: Counts) -> Counts:
@@ -196,9 +224,143 @@ def _test(terms: Counts, total: Counts, chosen: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(p), p, 1.0)
 
 
+def sample_min_df(n: int, n_fit: int, min_support: int) -> int:
+    """Sampled texts a term must occur in to be a candidate: ``min_support`` when the sample is
+    every row, else ``max(2, floor(min_support * n_fit / n))`` (see the module docstring)."""
+    if n_fit >= n:
+        return max(1, int(min_support))
+    return max(2, int(min_support * n_fit // max(n, 1)))
+
+
+def fit_candidates(sample_texts, n: int, *, min_support: int) -> np.ndarray:
+    """The candidate vocabulary proposed by the fitting sample (text only), sorted.
+
+    Parameters
+    ----------
+    sample_texts : sequence of str, length n_fit
+        The fitting sample's texts (every text when ``n_fit == n``).
+    n : int
+        Rows of the whole table.
+    min_support : int
+
+    Returns
+    -------
+    ndarray of str, shape (V,)
+        Words and bigrams in at least :func:`sample_min_df` sampled texts (the support and
+        ``max_df`` rules are applied later, to the counts of every row); empty when none.
+    """
+    texts = [t if isinstance(t, str) else "" for t in sample_texts]
+    try:
+        vec = _vectorizer(sample_min_df(n, len(texts), min_support), 1.0)
+        vec.fit(texts)
+    except ValueError:  # scikit-learn: no term left after the support rule
+        return np.zeros(0, dtype=object)
+    return vec.get_feature_names_out().astype(object)
+
+
+def batch_counts(texts, half_b, cell, vocabulary, k: int) -> np.ndarray:
+    """One batch's count table: each candidate's rows per cell in each half, and the half's own.
+
+    Parameters
+    ----------
+    texts : sequence of str, length m
+    half_b : ndarray of bool, shape (m,)
+        Each row's half (True: B).
+    cell : ndarray of int, shape (m,)
+        :func:`blindspot.slices.evaluate.cells` of the rows.
+    vocabulary : sequence of str, length V
+        From :func:`fit_candidates`.
+    k : int
+
+    Returns
+    -------
+    ndarray of int64, shape (2, V + 1, 2K)
+        ``[h, v, c]``: rows of half ``h`` (0: A, 1: B) in cell ``c`` containing term ``v``;
+        ``v = V`` counts every row of the half. Tables of disjoint batches add up.
+    """
+    v = len(vocabulary)
+    out = np.zeros((2, v + 1, 2 * k), np.int64)
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    cell = np.asarray(cell, np.int64)
+    half = np.asarray(half_b, bool).astype(np.int64)
+    if not texts:
+        return out
+    x = _vectorizer(1, 1.0, list(vocabulary)).transform(texts).tocsr() if v else None
+    for h in (0, 1):
+        rows = np.flatnonzero(half == h)
+        if x is not None and rows.size:
+            onehot = sparse.csr_matrix((np.ones(rows.size, np.float32), (np.arange(rows.size), cell[rows])),
+                                       shape=(rows.size, 2 * k))
+            out[h, :v] = np.rint(np.asarray((x[rows].T @ onehot).todense(), dtype=np.float64)).astype(np.int64)
+        out[h, v] = np.bincount(cell[rows], minlength=2 * k)
+    return out
+
+
+def _settings(seed: int, min_support: int, max_df: float, top_k: int) -> dict:
+    return {"min_support": min_support, "max_df": max_df, "top_k": top_k, "seed": seed,
+            "select_method": SELECT_METHOD, "test_method": TEST_METHOD, "combine_method": COMBINE_METHOD}
+
+
+def terms_from_counts(table: np.ndarray, vocabulary, k: int, *, seed: int, min_support: int = 30,
+                      max_df: float = 0.5, top_k: int = 20) -> TermTests:
+    """Select on each half, test on the other, combine (see the module docstring), from counts alone.
+
+    Parameters
+    ----------
+    table : ndarray of int, shape (2, V + 1, 2K)
+        The sum of :func:`batch_counts` over every batch.
+    vocabulary : sequence of str, length V
+    k : int
+    seed : int
+        Recorded in ``settings`` (the split was made with it).
+    min_support, max_df, top_k
+        As in :func:`error_terms`.
+
+    Returns
+    -------
+    TermTests
+    """
+    vocabulary = np.asarray(vocabulary, dtype=object)
+    v = len(vocabulary)
+    settings = _settings(seed, min_support, max_df, top_k)
+    n_a, n_b = int(table[0, v].sum()), int(table[1, v].sum())
+    n = n_a + n_b
+    empty = TermTests(_frame([], {}), 0, n_a, n_b, settings=settings)
+    if n < 2 * min_support:
+        empty.reason = TOO_FEW_ROWS
+        return empty
+    df = table[:, :v].sum(axis=(0, 2))
+    keep = np.flatnonzero((df >= min_support) & (df <= max_df * n))  # scikit-learn's min_df / max_df rules
+    if not keep.size:
+        empty.reason = NO_CANDIDATES
+        return empty
+    vocabulary = vocabulary[keep]
+    halves = {h: (Counts.from_cells(table[i, keep], k), Counts.from_cells(table[i, v:v + 1], k))
+              for i, h in enumerate("ab")}
+    min_rows = max(1, min_support // 2)
+    p = {}
+    for select_on, test_on in (("a", "b"), ("b", "a")):
+        chosen = _select(*halves[select_on], min_rows, top_k, vocabulary)
+        p[select_on] = dict(zip(chosen.tolist(), _test(*halves[test_on], chosen).tolist()))
+    (term_a, total_a), (term_b, total_b) = halves["a"], halves["b"]
+    full, total = _add(term_a, term_b), _add(total_a, total_b)
+    chosen = sorted(set(p["a"]) | set(p["b"]))
+    columns = _columns(np.asarray(chosen, np.int64), vocabulary, full, total, term_a, term_b, p)
+    frame = _frame(chosen, columns)
+    if chosen:  # counts in the order of the frame (sorted by p value, then term)
+        index = {t: j for t, j in zip(columns["term"], chosen)}
+        counts = full.take(np.asarray([index[t] for t in frame["term"]], np.int64))
+    else:
+        counts = full.take(np.zeros(0, np.int64))
+    return TermTests(frame, len(vocabulary), n_a, n_b, settings=settings, counts=counts)
+
+
 def error_terms(texts, y_true, y_pred, k: int, *, seed: int, min_support: int = 30, max_df: float = 0.5,
-                top_k: int = 20) -> TermTests:
-    """Cross-fitted error-associated terms (see the module docstring).
+                top_k: int = 20, ids=None, sample_rows: int | None = None) -> TermTests:
+    """Cross-fitted error-associated terms (see the module docstring), of texts held in memory.
+
+    The whole-data entry point, built on the pieces the slice audit runs a batch at a time:
+    :func:`fit_candidates`, one :func:`batch_counts` of every row, :func:`terms_from_counts`.
 
     Parameters
     ----------
@@ -216,6 +378,11 @@ def error_terms(texts, y_true, y_pred, k: int, *, seed: int, min_support: int = 
         Largest share of rows a term may occur in.
     top_k : int
         Terms selected in each direction.
+    ids : array_like of str, shape (n,), optional
+        Split by a hash of the ids (:func:`split_by_id`) rather than of the row index.
+    sample_rows : int, optional
+        Candidates proposed by a seeded sample of this many rows (:func:`fit_candidates`);
+        default every row.
 
     Returns
     -------
@@ -223,33 +390,19 @@ def error_terms(texts, y_true, y_pred, k: int, *, seed: int, min_support: int = 
     """
     texts = [t if isinstance(t, str) else "" for t in texts]
     n = len(texts)
-    settings = {"min_support": min_support, "max_df": max_df, "top_k": top_k, "seed": seed,
-                "select_method": SELECT_METHOD, "test_method": TEST_METHOD, "combine_method": COMBINE_METHOD}
-    half_b = split_halves(n, seed)
-    rows = {"a": np.flatnonzero(~half_b), "b": np.flatnonzero(half_b)}
-    empty = TermTests(_frame([], {}), 0, rows["a"].size, rows["b"].size, settings=settings)
+    half_b = split_halves(n, seed) if ids is None else split_by_id(ids, seed)
     if n < 2 * min_support:
-        empty.reason = TOO_FEW_ROWS
-        return empty
-    try:
-        vec = _vectorizer(min_support, max_df)
-        x = vec.fit_transform(texts).tocsr()
-    except ValueError:  # scikit-learn: no term left after the support rule
-        empty.reason = NO_CANDIDATES
-        return empty
-    vocabulary = vec.get_feature_names_out()
-    cell = cells(y_true, y_pred, k)
-    halves = {h: _half_counts(x, cell, r, k) for h, r in rows.items()}
-    min_rows = max(1, min_support // 2)
-    p = {}
-    for select_on, test_on in (("a", "b"), ("b", "a")):
-        chosen = _select(*halves[select_on], min_rows, top_k, vocabulary)
-        p[select_on] = dict(zip(chosen.tolist(), _test(*halves[test_on], chosen).tolist()))
-    (term_a, total_a), (term_b, total_b) = halves["a"], halves["b"]
-    full, total = _add(term_a, term_b), _add(total_a, total_b)
-    chosen = sorted(set(p["a"]) | set(p["b"]))
-    columns = _columns(np.asarray(chosen, np.int64), vocabulary, full, total, term_a, term_b, p)
-    return TermTests(_frame(chosen, columns), len(vocabulary), rows["a"].size, rows["b"].size, settings=settings)
+        n_b = int(half_b.sum())
+        return TermTests(_frame([], {}), 0, n - n_b, n_b, TOO_FEW_ROWS, _settings(seed, min_support, max_df, top_k))
+    if sample_rows is None or n <= sample_rows:
+        sample_texts = texts
+    else:
+        from blindspot.slices.topics import fit_sample
+
+        sample_texts = [texts[i] for i in fit_sample(n, sample_rows, seed)]
+    vocabulary = fit_candidates(sample_texts, n, min_support=min_support)
+    table = batch_counts(texts, half_b, cells(y_true, y_pred, k), vocabulary, k)
+    return terms_from_counts(table, vocabulary, k, seed=seed, min_support=min_support, max_df=max_df, top_k=top_k)
 
 
 def _columns(chosen: np.ndarray, vocabulary: np.ndarray, full: Counts, total: Counts, term_a: Counts,

@@ -189,8 +189,111 @@ def fit_sample(n: int, sample_rows: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=sample_rows, replace=False))
 
 
+@dataclass(frozen=True)
+class TopicModel:
+    """Topics fitted on the fitting sample: what every batch of texts is transformed with.
+
+    Small (a vocabulary of at most ``max_features`` words and a ``(k, V)`` matrix), and it
+    pickles, so a Dask worker can transform its own row group with it.
+
+    Attributes
+    ----------
+    vectorizer : TfidfVectorizer
+        Fitted on the sample.
+    nmf : NMF
+        Fitted on the sample's TF-IDF rows.
+    scale : ndarray of float32, shape (k,)
+        L2 norm of each fitted topic (weights are multiplied by it: unit-norm topics).
+    components : ndarray of float, shape (k, V)
+        The topics, each of unit L2 norm.
+    vocabulary : ndarray of str, shape (V,)
+    k, n_fit : int
+    settings : TopicSettings
+    """
+
+    vectorizer: TfidfVectorizer
+    nmf: NMF
+    scale: np.ndarray
+    components: np.ndarray
+    vocabulary: np.ndarray
+    k: int
+    n_fit: int
+    settings: TopicSettings
+
+    def weights(self, texts) -> np.ndarray:
+        """Each text's weight on each unit-norm topic, ndarray of float32, shape (n, k).
+
+        One call is one batch for the solver (see the module docstring: its tolerance is
+        measured over the batch)."""
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        if not texts:
+            return np.zeros((0, self.k), np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return (self.nmf.transform(self.vectorizer.transform(texts)) * self.scale[None, :]).astype(np.float32)
+
+    def labels(self) -> tuple[list, list, list]:
+        """``(keys, names, top_terms)`` of the topics (see :class:`Topics`)."""
+        keys, names, top_terms = [], [], []
+        for j in range(self.k):
+            # strongest terms first, ties alphabetical (lexsort: last key is the primary one)
+            order = np.lexsort((self.vocabulary, -self.components[j]))[:self.settings.n_top_terms]
+            terms = [str(self.vocabulary[i]) for i in order]
+            top_terms.append(terms)
+            names.append(" / ".join(terms[:3]))
+            keys.append(KEY_PREFIX + "_".join(slugify(t) for t in terms[:3]))
+        return _distinct(keys), names, top_terms
+
+
+def fit_topics(sample_texts, *, n: int, seed: int, settings: TopicSettings | None = None) -> TopicModel | str:
+    """Fit the vocabulary and the topics on the fitting sample's texts.
+
+    Parameters
+    ----------
+    sample_texts : sequence of str, length min(n, sample_rows)
+        The texts at :func:`fit_sample` ``(n, settings.sample_rows, seed)``, in that order;
+        missing values read as empty texts.
+    n : int
+        Rows of the whole table (fewer than ``min_rows``: no topics).
+    seed : int
+        Seeds the NNDSVD initialisation (the caller drew the sample with it).
+    settings : TopicSettings, optional
+
+    Returns
+    -------
+    TopicModel, or str
+        The reason there are no topics (:data:`TOO_FEW_ROWS`, :data:`TOO_FEW_TERMS`).
+    """
+    settings = settings or TopicSettings()
+    if n < settings.min_rows:
+        return TOO_FEW_ROWS
+    texts = [t if isinstance(t, str) else "" for t in sample_texts]
+    k = n_topics(len(texts), settings)
+    vectorizer = TfidfVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, stop_words="english",
+                                 min_df=settings.min_df, max_df=settings.max_df, max_features=settings.max_features,
+                                 sublinear_tf=True, dtype=np.float32)
+    try:
+        x_fit = vectorizer.fit_transform(texts)
+    except ValueError:  # scikit-learn: empty vocabulary after pruning
+        return TOO_FEW_TERMS
+    if x_fit.shape[1] < 2 * k:
+        return TOO_FEW_TERMS
+    model = NMF(n_components=k, init="nndsvd", solver="cd", max_iter=settings.max_iter, random_state=seed)
+    with warnings.catch_warnings():  # an unconverged fit is still a deterministic, usable factorisation
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x_fit)
+    scale = np.linalg.norm(model.components_, axis=1).astype(np.float32)
+    scale[scale == 0] = 1.0
+    return TopicModel(vectorizer, model, scale, model.components_ / scale[:, None],
+                      vectorizer.get_feature_names_out(), k, len(texts), settings)
+
+
 def learn_topics(texts, *, seed: int, settings: TopicSettings | None = None) -> Topics:
     """Topics of ``texts`` (never of labels or errors), each row's membership and two examples.
+
+    The whole-data entry point: :func:`fit_topics` on the sample, then
+    :meth:`TopicModel.weights` in batches of ``batch_rows``. The slice audit runs the same
+    two pieces with its own batches (:mod:`blindspot.slices.textpass`).
 
     Parameters
     ----------
@@ -208,71 +311,43 @@ def learn_topics(texts, *, seed: int, settings: TopicSettings | None = None) -> 
     settings = settings or TopicSettings()
     texts = [t if isinstance(t, str) else "" for t in texts]
     n = len(texts)
-    if n < settings.min_rows:
-        return Topics(membership=np.zeros((n, 0), bool), weights=np.zeros((n, 0), np.float32), reason=TOO_FEW_ROWS,
-                      settings=settings)
     sample = fit_sample(n, settings.sample_rows, seed)
-    k = n_topics(len(sample), settings)
-    vectorizer = TfidfVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, stop_words="english",
-                                 min_df=settings.min_df, max_df=settings.max_df, max_features=settings.max_features,
-                                 sublinear_tf=True, dtype=np.float32)
-    try:
-        x_fit = vectorizer.fit_transform([texts[i] for i in sample])
-    except ValueError:  # scikit-learn: empty vocabulary after pruning
-        x_fit = None
-    if x_fit is None or x_fit.shape[1] < 2 * k:
-        return Topics(membership=np.zeros((n, 0), bool), weights=np.zeros((n, 0), np.float32), k=0, n_fit=len(sample),
-                      reason=TOO_FEW_TERMS, settings=settings)
-    model = NMF(n_components=k, init="nndsvd", solver="cd", max_iter=settings.max_iter, random_state=seed)
-    with warnings.catch_warnings():  # an unconverged fit is still a deterministic, usable factorisation
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x_fit)
-        scale = np.linalg.norm(model.components_, axis=1).astype(np.float32)
-        scale[scale == 0] = 1.0
-        weights = _transform(texts, vectorizer, model, scale, settings.batch_rows)
-    return _topics(weights, model.components_ / scale[:, None], vectorizer.get_feature_names_out(), k, len(sample),
-                   settings)
+    model = fit_topics([texts[i] for i in sample], n=n, seed=seed, settings=settings)
+    if isinstance(model, str):
+        return Topics(membership=np.zeros((n, 0), bool), weights=np.zeros((n, 0), np.float32), k=0,
+                      n_fit=0 if model == TOO_FEW_ROWS else len(sample), reason=model, settings=settings)
+    weights = np.empty((n, model.k), np.float32)
+    for start in range(0, n, settings.batch_rows):
+        weights[start:start + settings.batch_rows] = model.weights(texts[start:start + settings.batch_rows])
+    return _topics(weights, model)
 
 
-def _transform(texts: list, vectorizer: TfidfVectorizer, model: NMF, scale: np.ndarray, batch_rows: int
-               ) -> np.ndarray:
-    """Topic weights of every row, in fixed batches, with unit-norm topics.
+def top_members(weights: np.ndarray, membership: np.ndarray, m: int = 2) -> list:
+    """Rows of the (up to) ``m`` members of largest weight in each topic (ties: the lower row).
 
     Returns
     -------
-    ndarray of float32, shape (n, k)
+    list of list of int, length k
     """
-    out = np.empty((len(texts), model.n_components_), np.float32)
-    for start in range(0, len(texts), batch_rows):
-        batch = vectorizer.transform(texts[start:start + batch_rows])
-        out[start:start + batch_rows] = model.transform(batch) * scale[None, :]
+    out = []
+    for j in range(weights.shape[1]):
+        rows = np.flatnonzero(membership[:, j])
+        out.append([int(r) for r in rows[np.lexsort((rows, -weights[rows, j]))][:m]])
     return out
 
 
-def _topics(weights: np.ndarray, components: np.ndarray, vocabulary: np.ndarray, k: int, n_fit: int,
-            settings: TopicSettings) -> Topics:
-    """Membership, names, top terms and examples from the weights and the (unit-norm) topics.
+def _topics(weights: np.ndarray, model: TopicModel) -> Topics:
+    """Membership, names, top terms and examples from every row's weights.
 
     Parameters
     ----------
     weights : ndarray of float32, shape (n, k)
-    components : ndarray of float, shape (k, V)
-    vocabulary : ndarray of str, shape (V,)
+    model : TopicModel
     """
-    membership = weights >= settings.weight_floor
-    keys, names, top_terms, examples = [], [], [], []
-    for j in range(k):
-        # strongest terms first, ties alphabetical (lexsort: last key is the primary one)
-        order = np.lexsort((vocabulary, -components[j]))[:settings.n_top_terms]
-        terms = [str(vocabulary[i]) for i in order]
-        top_terms.append(terms)
-        names.append(" / ".join(terms[:3]))
-        keys.append(KEY_PREFIX + "_".join(slugify(t) for t in terms[:3]))
-        rows = np.flatnonzero(membership[:, j])
-        examples.append([int(r) for r in rows[np.lexsort((rows, -weights[rows, j]))][:2]])
-    return Topics(keys=_distinct(keys), names=names, top_terms=top_terms, membership=membership,
-                  weights=weights, examples=examples, k=k, n_fit=n_fit,
-                  settings=settings)
+    membership = weights >= model.settings.weight_floor
+    keys, names, top_terms = model.labels()
+    return Topics(keys=keys, names=names, top_terms=top_terms, membership=membership, weights=weights,
+                  examples=top_members(weights, membership), k=model.k, n_fit=model.n_fit, settings=model.settings)
 
 
 def _distinct(keys: list) -> list:

@@ -1,0 +1,281 @@
+"""The slice audit's passes over the review texts: flags, topics and term counts come back, texts do not.
+
+The audit never holds every review text (a million of them take about 650 MiB). What
+it needs of them is small and computed a batch at a time:
+
+1. **The fitting sample** (:meth:`TextSource.sample`): the texts of at most
+   ``text_sample_rows`` seeded rows (:func:`blindspot.slices.topics.fit_sample`), read
+   once; the topics' TF-IDF vocabulary and NMF factors and the error terms' candidate
+   vocabulary are fitted on them (:class:`TextModels`), then the sample is dropped.
+2. **The text pass** (:func:`batch_pass`, one call per batch): the detector flags
+   (:func:`blindspot.slices.features.text_flags`), each row's topic membership (its
+   weights against the floor) and each topic's two strongest members of the batch (id
+   and the first 300 characters), and the error terms' count table of the batch
+   (:func:`blindspot.slices.terms.batch_counts`, the split by id). Results come back in
+   row order and are reduced here: flags and memberships concatenated, examples merged,
+   count tables added.
+3. **Term membership** (:func:`term_hits`), only when some error term is significant:
+   the terms are chosen from the summed counts, after the pass, so the rows holding
+   them take one more pass (of at most ``2 * terms_top_k`` terms).
+
+With ``engine: dask`` passes 2 and 3 run on the workers, one Parquet row group per task
+(:func:`blindspot.engine.batches.map_batches`); the fitted models travel with the task
+(a few megabytes). With ``engine: local`` batches of :data:`TEXT_BATCH_ROWS` rows run
+in a few threads here. Flags and term counts depend on each row alone; a topic weight is
+the solution of a small problem per row, solved to a tolerance measured over its batch,
+so a weight can differ in its last digits between batchings (a membership only when
+the weight sits that close to the floor).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from blindspot.slices.evaluate import cells
+from blindspot.slices.features import MAX_TEXT_WORKERS, TEXT_BATCH_ROWS, text_flags
+from blindspot.slices.terms import batch_counts, split_by_id, term_membership
+from blindspot.slices.topics import TopicModel
+
+EXAMPLE_CHARS = 300  # characters of an example review kept ("..." appended when cut)
+N_EXAMPLES = 2
+PASS_COLUMNS = ("id", "text", "y_true", "y_pred")
+
+
+@dataclass(frozen=True)
+class TextModels:
+    """What every batch of the text pass is computed with (pickles: it travels to Dask workers).
+
+    Attributes
+    ----------
+    detectors : tuple of str
+    jargon_high_density, caps_high_share : float
+        The detector flags' settings (:func:`blindspot.slices.features.text_flags`).
+    topics : TopicModel or None
+        None: no topics (off, or too little data).
+    vocabulary : ndarray of str, shape (V,), or None
+        The error terms' candidates proposed by the fitting sample; None: no terms.
+    k : int
+        Classes.
+    seed : int
+        Seeds the terms' split (:func:`blindspot.slices.terms.split_by_id`).
+    """
+
+    detectors: tuple
+    jargon_high_density: float
+    caps_high_share: float
+    topics: TopicModel | None = None
+    vocabulary: np.ndarray | None = None
+    k: int = 2
+    seed: int = 0
+
+
+@dataclass
+class BatchResult:
+    """One batch's share of the text pass (a few bytes a row, and a count table).
+
+    Attributes
+    ----------
+    flags : DataFrame, shape (m, ...)
+        :func:`blindspot.slices.features.text_flags` of the batch.
+    membership : ndarray of bool, shape (m, T)
+        Row in topic (weight at least the floor).
+    examples : list of list of (float, int, str, str), length T
+        Each topic's (up to) two strongest members of the batch: weight, row in the batch, id, text.
+    counts : ndarray of int64, shape (2, V + 1, 2K), or None
+        :func:`blindspot.slices.terms.batch_counts` of the batch.
+    """
+
+    flags: pd.DataFrame
+    membership: np.ndarray
+    examples: list
+    counts: np.ndarray | None
+
+
+@dataclass
+class TextPassResult:
+    """The text pass of every row, reduced.
+
+    Attributes
+    ----------
+    flags : DataFrame, shape (n, ...)
+    membership : ndarray of bool, shape (n, T)
+    weights_top : list of list of (float, int, str, str), length T
+        Each topic's strongest members: weight, row, id, example text.
+    counts : ndarray of int64, shape (2, V + 1, 2K), or None
+    """
+
+    flags: pd.DataFrame
+    membership: np.ndarray
+    weights_top: list = field(default_factory=list)
+    counts: np.ndarray | None = None
+
+
+def _example_text(text) -> str:
+    text = text if isinstance(text, str) else ""
+    return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS] + "..."
+
+
+def batch_pass(frame: pd.DataFrame, *, models: TextModels) -> BatchResult:
+    """Pass 2 on one batch of rows: detector flags, topic membership and examples, term counts.
+
+    Parameters
+    ----------
+    frame : DataFrame, shape (m, ...)
+        ``id``, ``text``, ``y_true``, ``y_pred`` of consecutive rows.
+    models : TextModels
+
+    Returns
+    -------
+    BatchResult
+    """
+    texts = frame["text"]
+    flags = text_flags(texts, detectors=list(models.detectors), jargon_high_density=models.jargon_high_density,
+                       caps_high_share=models.caps_high_share)
+    m = len(frame)
+    membership, examples = np.zeros((m, 0), bool), []
+    text_list = None
+    if models.topics is not None:
+        text_list = [t if isinstance(t, str) else "" for t in texts]
+        weights = models.topics.weights(text_list)
+        membership = weights >= models.topics.settings.weight_floor
+        ids = frame["id"].astype("string").to_numpy(dtype=object)
+        for j in range(models.topics.k):
+            rows = np.flatnonzero(membership[:, j])
+            top = rows[np.lexsort((rows, -weights[rows, j]))][:N_EXAMPLES]
+            examples.append([(float(weights[r, j]), int(r), str(ids[r]), _example_text(text_list[r])) for r in top])
+    counts = None
+    if models.vocabulary is not None:
+        half_b = split_by_id(frame["id"].to_numpy(dtype=object), models.seed)
+        cell = cells(frame["y_true"].to_numpy(np.int64), frame["y_pred"].to_numpy(np.int64), models.k)
+        counts = batch_counts(text_list if text_list is not None else list(texts), half_b, cell, models.vocabulary,
+                              models.k)
+    return BatchResult(flags, membership, examples, counts)
+
+
+def reduce_pass(parts: Sequence[BatchResult], models: TextModels) -> TextPassResult:
+    """The batch results in row order, reduced to one :class:`TextPassResult`."""
+    if not parts:
+        parts = [batch_pass(pd.DataFrame({c: pd.Series([], dtype=object) for c in PASS_COLUMNS}).astype(
+            {"y_true": np.int64, "y_pred": np.int64}), models=models)]
+    flags = pd.concat([p.flags for p in parts], ignore_index=True)
+    membership = np.concatenate([p.membership for p in parts], axis=0)
+    k = models.topics.k if models.topics is not None else 0
+    top: list = [[] for _ in range(k)]
+    offset = 0
+    for p in parts:
+        for j in range(k):
+            top[j] += [(w, offset + r, i, t) for w, r, i, t in p.examples[j]]
+        offset += len(p.flags)
+    # strongest first, ties: the lower row (as the whole-data topics choose them)
+    top = [sorted(c, key=lambda e: (-e[0], e[1]))[:N_EXAMPLES] for c in top]
+    counts = None
+    if models.vocabulary is not None:
+        counts = parts[0].counts.copy()
+        for p in parts[1:]:
+            counts += p.counts
+    return TextPassResult(flags, membership, top, counts)
+
+
+def term_hits(frame: pd.DataFrame, *, terms: tuple) -> np.ndarray:
+    """Pass 3 on one batch: which rows hold each term, ndarray of bool, shape (m, len(terms))."""
+    return term_membership(list(frame["text"]), list(terms))
+
+
+def _threaded(fn: Callable, batches: Iterable, workers: int | None = None) -> list:
+    """``fn`` of every batch in a few threads, results in order; at most ``workers + 1`` batches in flight."""
+    workers = max(1, int(workers if workers is not None else min(os.cpu_count() or 1, MAX_TEXT_WORKERS)))
+    if workers == 1:
+        return [fn(b) for b in batches]
+    out, pending = [], deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for batch in batches:
+            pending.append(pool.submit(fn, batch))
+            if len(pending) > workers:
+                out.append(pending.popleft().result())
+        out += [f.result() for f in pending]
+    return out
+
+
+class TextSource:
+    """Where the texts of the audited rows come from: a sample of them, and a function over their batches.
+
+    Attributes
+    ----------
+    n : int
+        Rows.
+    """
+
+    n: int = 0
+
+    def sample(self, positions: np.ndarray) -> list:
+        """Texts at ``positions`` (sorted row positions), as a list of str."""
+        raise NotImplementedError
+
+    def map(self, fn: Callable) -> list:
+        """``fn`` of every batch (a DataFrame with :data:`PASS_COLUMNS`), in row order."""
+        raise NotImplementedError
+
+
+class FrameTexts(TextSource):
+    """Texts held in memory with the table (a library call, a test, the bench)."""
+
+    def __init__(self, frame: pd.DataFrame, texts: pd.Series, batch_rows: int = TEXT_BATCH_ROWS):
+        if len(texts) != len(frame):
+            raise ValueError(f"texts of {len(texts)} rows given for a table of {len(frame)} rows.")
+        self.frame = pd.DataFrame({"id": frame["id"].to_numpy(), "text": texts.to_numpy(dtype=object),
+                                   "y_true": frame["y_true"].to_numpy(), "y_pred": frame["y_pred"].to_numpy()})
+        self.n = len(frame)
+        self.batch_rows = max(1, int(batch_rows))
+
+    def sample(self, positions):
+        return [t if isinstance(t, str) else "" for t in self.frame["text"].to_numpy(dtype=object)[positions]]
+
+    def map(self, fn):
+        batches = (self.frame.iloc[lo:lo + self.batch_rows].reset_index(drop=True)
+                   for lo in range(0, self.n, self.batch_rows))
+        return _threaded(fn, batches)
+
+
+class FileTexts(TextSource):
+    """Texts read from the validated table a batch at a time (the stage); with ``engine: dask``
+    each batch is a row group read and processed on a worker."""
+
+    def __init__(self, path: str | Path, n: int, *, engine: str = "local", dask=None):
+        self.path, self.n, self.engine, self.dask = Path(path), int(n), engine, dask
+
+    def sample(self, positions):
+        from blindspot.io.readers import predictions_batches, rows_at
+
+        texts = rows_at(predictions_batches(self.path, ["text"]), positions, ["text"])["text"]
+        return [t if isinstance(t, str) else "" for t in texts.to_numpy(dtype=object)]
+
+    def map(self, fn):
+        from blindspot.io.readers import predictions_batches
+
+        if self.engine == "dask":
+            from blindspot.engine.batches import map_batches
+
+            return map_batches(self.path, list(PASS_COLUMNS), fn, engine="dask", dask=self.dask)
+        return _threaded(fn, predictions_batches(self.path, list(PASS_COLUMNS)))
+
+
+def run_pass(source: TextSource, models: TextModels) -> TextPassResult:
+    """Pass 2 over every batch of ``source``, reduced."""
+    return reduce_pass(source.map(partial(batch_pass, models=models)), models)
+
+
+def term_masks(source: TextSource, terms: Sequence[str]) -> np.ndarray:
+    """Pass 3: rows holding each term, ndarray of bool, shape (n, len(terms)); no pass for no term."""
+    if not len(terms):
+        return np.zeros((source.n, 0), bool)
+    parts = source.map(partial(term_hits, terms=tuple(terms)))
+    return np.concatenate(parts, axis=0) if parts else np.zeros((0, len(terms)), bool)

@@ -1,0 +1,257 @@
+"""Text blind spots nobody named: learned topics and cross-fitted error terms, ready for the audit.
+
+:func:`learn_text` runs the fitting sample and the text pass (:mod:`blindspot.slices.textpass`)
+and returns :class:`TextSlices`: the detector flags, the topics as predicates (feature
+``"topic"``, tested alone by discovery) and the error terms' cross-fitted tests. The audit
+(:mod:`blindspot.slices.audit`) puts the topics in its predicate table and the terms' p
+values in its one family; this module also writes what only text slices have:
+``reports/text_slices.json`` (:func:`report`) and the ``text_slices`` block of
+``metrics/slices.json`` (:func:`metrics_block`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from blindspot.slices.evaluate import Counts, slice_tests
+from blindspot.slices.features import Predicate, TextFlags
+from blindspot.slices.terms import COMBINE_METHOD, TermTests, fit_candidates, terms_from_counts
+from blindspot.slices.textpass import TextModels, TextSource, run_pass
+from blindspot.slices.topics import TOO_FEW_ROWS, TopicSettings, fit_sample, fit_topics
+
+TOPIC_FEATURE = "topic"
+TOPIC_METHOD = "tfidf_nmf"
+OFF = "off"  # slices.topics_max or slices.terms_top_k is 0
+NO_TEXTS = "no_texts"  # the texts were not given, only their flags
+
+
+@dataclass
+class TextSlices:
+    """What the audit learned from the texts.
+
+    Attributes
+    ----------
+    flags : DataFrame, shape (n, ...)
+        The detector flags (:func:`blindspot.slices.features.text_flags`).
+    topic_keys, topic_names : list of str, length T
+    top_terms : list of list of str, length T
+    membership : ndarray of bool, shape (n, T)
+    examples : list of list of (float, int, str, str), length T
+        Each topic's strongest members: weight, row, id, example text.
+    n_fit : int
+        Rows the topics were fitted on.
+    topic_reason : str
+        Why there are no topics ("" when there are).
+    topic_settings : dict
+    terms : TermTests
+    term_masks : ndarray of bool, shape (n, S) or None
+        Rows of each significant term (filled by the audit after the family).
+    """
+
+    flags: pd.DataFrame
+    topic_keys: list = field(default_factory=list)
+    topic_names: list = field(default_factory=list)
+    top_terms: list = field(default_factory=list)
+    membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+    examples: list = field(default_factory=list)
+    n_fit: int = 0
+    topic_reason: str = ""
+    topic_settings: dict = field(default_factory=dict)
+    terms: TermTests = None
+    term_masks: np.ndarray | None = None
+
+    @property
+    def k(self) -> int:
+        return len(self.topic_keys)
+
+    def predicates(self) -> tuple[list, list]:
+        """The topics as text predicates (feature ``"topic"``) and their masks."""
+        preds = [Predicate(key, TOPIC_FEATURE, {TOPIC_FEATURE: name}, f'reviews about "{name}" (learned topic)')
+                 for key, name in zip(self.topic_keys, self.topic_names)]
+        return preds, [self.membership[:, j] for j in range(self.k)]
+
+
+def topic_settings(settings) -> TopicSettings:
+    """The topics' settings from the audit's (:class:`blindspot.slices.audit.SliceSettings`)."""
+    return TopicSettings(max_topics=max(2, int(settings.topics_max)), weight_floor=float(settings.topic_weight_floor),
+                         sample_rows=int(settings.text_sample_rows), batch_rows=int(settings.text_sample_rows))
+
+
+def _empty_terms(reason: str, settings) -> TermTests:
+    from blindspot.slices.terms import _frame, _settings
+
+    return TermTests(_frame([], {}), reason=reason, settings=_settings(settings.seed, settings.terms_min_support,
+                                                                       settings.terms_max_df, settings.terms_top_k),
+                     counts=Counts.concat([], 0))
+
+
+def learn_text(source, n: int, k: int, settings) -> TextSlices:
+    """The fitting sample, the text pass, the error terms' tests.
+
+    Parameters
+    ----------
+    source : TextSource or TextFlags
+        Where the texts come from; flags alone give no topics and no terms (reason ``no_texts``).
+    n : int
+        Rows.
+    k : int
+        Classes.
+    settings : SliceSettings
+
+    Returns
+    -------
+    TextSlices
+    """
+    ts = topic_settings(settings)
+    record = {"max_topics": int(settings.topics_max), "weight_floor": ts.weight_floor, "sample_rows": ts.sample_rows,
+              "min_df": ts.min_df, "max_df": ts.max_df, "max_features": ts.max_features,
+              "rows_per_topic": ts.rows_per_topic, "min_rows": ts.min_rows, "seed": int(settings.seed)}
+    if isinstance(source, TextFlags):
+        return TextSlices(source.table, topic_reason=NO_TEXTS, topic_settings=record,
+                          terms=_empty_terms(NO_TEXTS, settings))
+    topics_on, terms_on = settings.topics_max > 0, settings.terms_top_k > 0
+    want_topics = topics_on and n >= ts.min_rows
+    want_terms = terms_on and n >= 2 * settings.terms_min_support
+    sample = fit_sample(n, ts.sample_rows, settings.seed)
+    texts = source.sample(sample) if (want_topics or want_terms) else []
+    model, topic_reason = None, (OFF if not topics_on else TOO_FEW_ROWS if not want_topics else "")
+    if want_topics:
+        fitted = fit_topics(texts, n=n, seed=settings.seed, settings=ts)
+        model, topic_reason = (None, fitted) if isinstance(fitted, str) else (fitted, "")
+    vocabulary = fit_candidates(texts, n, min_support=settings.terms_min_support) if want_terms else None
+    del texts  # the sample's texts are not needed past the fits
+    models = TextModels(tuple(settings.text_detectors), settings.jargon_high_density, settings.caps_high_share,
+                        model, vocabulary, k, int(settings.seed))
+    result = run_pass(source, models)
+    if want_terms:
+        terms = terms_from_counts(result.counts, vocabulary, k, seed=settings.seed,
+                                  min_support=settings.terms_min_support, max_df=settings.terms_max_df,
+                                  top_k=settings.terms_top_k)
+    else:
+        terms = _empty_terms(OFF if not terms_on else TOO_FEW_ROWS, settings)
+    out = TextSlices(result.flags, membership=result.membership, examples=result.weights_top,
+                     n_fit=model.n_fit if model is not None else (len(sample) if want_topics else 0),
+                     topic_reason=topic_reason, topic_settings=record, terms=terms)
+    if model is not None:
+        out.topic_keys, out.topic_names, out.top_terms = model.labels()
+    return out
+
+
+def term_tests(text: TextSlices, totals: Counts, classes, ci_level: float) -> pd.DataFrame:
+    """The tested terms as rows shaped like the audit's error_rate tests (one per term).
+
+    Estimate, rest, gap, excess and the class-mix expectation are those of all rows
+    (:func:`blindspot.slices.evaluate.slice_tests`, for reading); the p value, marginal and
+    within classes alike, is the combined cross-fitted one (:mod:`blindspot.slices.terms`).
+
+    Returns
+    -------
+    DataFrame, one row per tested term, in the order of ``text.terms.tests``
+        :func:`slice_tests`' columns, ``term``, ``key`` and the terms' own columns.
+    """
+    terms = text.terms
+    if not len(terms.tests):
+        return pd.DataFrame({c: [] for c in ("slice", "metric", "p_value", "cond_p_value", "key", "term",
+                                             "tested", "cond_tested", "score", "cond_score", "excess")})
+    rows = slice_tests(terms.counts, totals, classes, min_support=1, min_class_support=1, level=ci_level)
+    out = rows[rows["metric"] == "error_rate"].reset_index(drop=True)
+    p = terms.tests["p_value"].to_numpy(float)
+    score = -np.log10(np.maximum(p, 1e-300))
+    out = out.assign(p_value=p, cond_p_value=p, score=score, cond_score=score, tested=True, cond_tested=True,
+                     reason="", cond_reason="")
+    for column in ("term", "key", "n_a", "n_b", "selected_on", "p_a_to_b", "p_b_to_a"):
+        out[column] = terms.tests[column].to_numpy()
+    return out
+
+
+def term_finding(row, ranked: int | None) -> dict:
+    """One significant term's finding (``reports/findings.json``, source ``"term"``)."""
+    from blindspot.slices.audit import GAP_INTERVAL_METHOD, INTERVAL_METHOD, WITHIN_CLASS
+    from blindspot.results.estimate import Estimate
+
+    term, key = str(row["term"]), str(row["key"])
+    nan_none = (lambda v: None if not np.isfinite(v) else float(v))
+    return {
+        "id": f"term__{key}__error_rate", "source": "term", "key": key,
+        "description": f'reviews containing "{term}" (error-associated term, cross-fitted)',
+        "slice": {"term": term}, "slice_n": int(row["n"]), "n": int(row["n"]), "metric": "error_rate",
+        "higher_is_better": False,
+        "estimate": Estimate(row["value"], row["ci_low"], row["ci_high"], INTERVAL_METHOD).encode(),
+        "rest_value": row["rest_value"],
+        "gap": Estimate(row["gap"], row["gap_ci_low"], row["gap_ci_high"], GAP_INTERVAL_METHOD).encode(),
+        "p_value": row["p_value"], "q_value": row["q_value"], "significant": True, "excess": row["excess"],
+        "excess_given_class_mix": row["excess_given_class_mix"],
+        "expected_given_class_mix": row["expected_given_class_mix"], "score": row["score"], "rank": ranked,
+        "explained_by_parent": False, "conditional_p_value": row["p_value"], "conditional_q_value": row["q_value"],
+        "conditional_score": row["score"], "evidence": WITHIN_CLASS, "class_mix_rank": None,
+        "parts": [{"key": key, "source": "text", "column": "term", "value": term}],
+        "method": COMBINE_METHOD, "selected_on": str(row["selected_on"]),
+        "p_a_to_b": nan_none(row["p_a_to_b"]), "p_b_to_a": nan_none(row["p_b_to_a"]),
+    }
+
+
+def _topic_entries(text: TextSlices, topic_tests: dict, counts: Counts, n: int, totals: Counts) -> list:
+    """One record per topic, in topic order (see ``reports/text_slices.json``)."""
+    out = []
+    for j, key in enumerate(text.topic_keys):
+        size, errors = int(counts.n[j]), int(counts.errors[j])
+        rest_n = n - size
+        t = topic_tests.get(key, {})
+        out.append({"key": key, "name": text.topic_names[j], "top_terms": list(text.top_terms[j]), "n": size,
+                    "tested": bool(t.get("tested", False)), "evidence": t.get("evidence") or None,
+                    "rank": t.get("rank"), "error_rate": errors / size if size else None,
+                    "rest_error_rate": (int(totals.errors[0]) - errors) / rest_n if rest_n else None,
+                    "q_value": t.get("q_value"), "conditional_q_value": t.get("conditional_q_value"),
+                    "examples": [{"id": i, "text": s} for _, _, i, s in text.examples[j]]})
+    return out
+
+
+def report(text: TextSlices, topic_tests: dict, topic_counts: Counts, n: int, totals: Counts,
+           terms: pd.DataFrame) -> dict:
+    """``reports/text_slices.json`` (before rounding; see /docs in the audit's module docstring).
+
+    Parameters
+    ----------
+    topic_tests : dict
+        Topic key -> ``tested``, ``evidence``, ``rank``, ``q_value``, ``conditional_q_value``.
+    topic_counts : Counts, T slices
+    terms : DataFrame
+        :func:`term_tests` with the family's ``q_value``, ``significant`` and ``rank``.
+    """
+    tt = text.terms
+    tested = []
+    for _, row in terms.iterrows():  # over tested terms (at most 2 * top_k), not rows of data
+        tested.append({"term": row["term"], "key": row["key"], "n": int(row["n"]),
+                       "errors": int(round(row["value"] * row["n"])), "error_rate": row["value"],
+                       "rest_error_rate": row["rest_value"], "expected_given_class_mix": row["expected_given_class_mix"],
+                       "n_a": int(row["n_a"]), "n_b": int(row["n_b"]), "selected_on": row["selected_on"],
+                       "p_a_to_b": None if not np.isfinite(row["p_a_to_b"]) else row["p_a_to_b"],
+                       "p_b_to_a": None if not np.isfinite(row["p_b_to_a"]) else row["p_b_to_a"],
+                       "p_value": row["p_value"], "q_value": row["q_value"], "significant": bool(row["significant"]),
+                       "rank": None if not np.isfinite(row["rank"]) else int(row["rank"])})
+    return {
+        "topics": {"k": text.k, "n_fit": text.n_fit, "reason": text.topic_reason or None,
+                   "settings": text.topic_settings,
+                   "topics": _topic_entries(text, topic_tests, topic_counts, n, totals)},
+        "terms": {"n_candidates": tt.n_candidates, "n_a": tt.n_a, "n_b": tt.n_b, "reason": tt.reason or None,
+                  "settings": tt.settings, "tested": tested},
+    }
+
+
+def metrics_block(text: TextSlices, topic_summary: dict, terms: pd.DataFrame) -> dict:
+    """The ``text_slices`` block of ``metrics/slices.json``."""
+    tt = text.terms
+    return {
+        "topics": {"method": TOPIC_METHOD, "k": text.k, "n_fit": text.n_fit,
+                   "weight_floor": text.topic_settings["weight_floor"], "reason": text.topic_reason or None,
+                   **topic_summary},
+        "terms": {"method": COMBINE_METHOD, "n_candidates": tt.n_candidates, "n_a": tt.n_a, "n_b": tt.n_b,
+                  "n_selected": int(len(terms)), "n_significant": int(terms["significant"].sum()) if len(terms) else 0,
+                  "reason": tt.reason or None},
+    }
+
+
+__all__ = ["TextSlices", "TextSource", "learn_text", "term_tests", "term_finding", "report", "metrics_block"]
