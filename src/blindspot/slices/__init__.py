@@ -7,6 +7,10 @@ features   predicates (metadata values and bins, text detectors) and their membe
 evaluate   counts by matrix products; one-sided Fisher tests, Wilson and Newcombe intervals
 discovery  conjunctions up to a depth, the "explained by a parent" rule, ranking
 watchlist  named slices followed across model versions
+topics     topics learned from the texts alone (TF-IDF + NMF): text predicates
+terms      error-associated words and bigrams, cross-fitted, from count tables
+textpass   the passes over the texts a batch at a time (locally or on Dask workers)
+textslices topics and terms made ready for the audit; reports/text_slices.json
 audit      :func:`audit_slices`: everything the slice stage computes, from one :class:`SliceSettings`
 """
 

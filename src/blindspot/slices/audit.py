@@ -10,10 +10,11 @@ One FDR family
 --------------
 Every test made in a run is in one Benjamini-Hochberg family: the class-level tests
 (each class's recall against the other classes'), every watchlist slice's tests and
-every discovery candidate's tests (a slice that is both on the watchlist and among the
-candidates is tested once), and each slice's error rate tested *within the true
-classes* (:func:`blindspot.slices.evaluate.stratified_greater`). All tests are
-one-sided (the slice, or class, is worse).
+every discovery candidate's tests, topics included (a slice that is both on the
+watchlist and among the candidates is tested once), each slice's error rate tested
+*within the true classes* (:func:`blindspot.slices.evaluate.stratified_greater`), and
+each tested error term's cross-fitted p value. All tests are one-sided (the slice,
+class or term is worse).
 
 Why the within-class tests join the one family rather than replace the marginal ones or
 form a family of their own: the brief makes two kinds of claim, "worse within its
@@ -23,6 +24,42 @@ at ``fdr_alpha`` (two families would allow up to twice that), at the cost of abo
 fifth more tests (the sweep in ``bench/README.md`` measured no loss of power on the
 planted slices). A recall is already within one class, so its test is its own
 conditional test and is not counted twice.
+
+Text blind spots nobody named: topics and error terms
+-----------------------------------------------------
+Two families of slices come from the review texts themselves rather than from a column
+or a detector someone chose (:mod:`blindspot.slices.textslices`):
+
+- **Topics** (:mod:`blindspot.slices.topics`): what the reviews are about, learned by
+  TF-IDF and non-negative matrix factorisation on a seeded sample of the texts
+  (``slices.text_sample_rows``), one topic per 100 sampled reviews, at most
+  ``slices.topics_max``; a review belongs to every topic it weighs at least
+  ``slices.topic_weight_floor`` on. Each topic is a text predicate (feature ``"topic"``,
+  key ``topic_<term>_<term>_<term>``) and is tested like any discovered slice, with the
+  same tests, findings, coverage and membership. Testing it on the same rows it was
+  learned from is honest because it was learned from the texts alone, never from the
+  labels, the predictions or the errors: under a model whose errors do not depend on
+  the text, a topic is a text-defined set of rows like a metadata value. Topics are
+  tested alone (depth 1): each would otherwise add a pair-slice per other predicate to
+  the family, and a topic is already a learned conjunction of words.
+- **Error-associated terms** (:mod:`blindspot.slices.terms`): words and bigrams whose
+  reviews the model gets wrong within their true classes. Choosing them *by* their
+  errors and testing them on the same rows would find "significant" words in pure noise,
+  so they are cross-fitted: the rows are split in two halves by a seeded hash of their
+  ids, the ``slices.terms_top_k`` most suspicious terms of one half are tested on the
+  other half with the audit's exact test within the true classes, and the other way
+  round, and the two p values are combined (``min(1, 2 min(p_AB, p_BA))``). Each tested
+  term's combined p value is one more test in the one family (``family.n_term_tests``);
+  a term with ``q <= fdr_alpha`` is a blind spot of its own (a finding of source
+  ``"term"``, evidence ``"within_class"``, ranked with the slices by the evidence within
+  classes; its effect sizes are on all rows, for reading). Terms are not predicates:
+  their candidates are many and chosen by error, so discovery never conjoins them.
+
+Both are computed from the texts a batch at a time (:mod:`blindspot.slices.textpass`):
+the fitting sample is read once, one pass returns the detector flags, the topics'
+membership and examples and the terms' count tables, and one more pass, only when some
+term is significant, finds the rows holding those terms. ``reports/text_slices.json``
+lists every topic and every tested term.
 
 Two groups (``evidence``)
 -------------------------
@@ -44,7 +81,7 @@ watchlist's remaining tested comparisons. Each finding is one (slice, metric) te
 
 ``id`` (unique, stable: ``<source>__<key>__<metric>``, for classes
 ``class__<class>__recall``), ``source`` ("class",
-"watchlist" or "discovered"), ``key``, ``description``, ``slice`` (feature -> value, or
+"watchlist", "discovered" or "term"), ``key``, ``description``, ``slice`` (feature -> value, or
 a range ``{"ge": lo, "lt"|"le": hi}``; class findings use ``{"label": <class>}``),
 ``n`` (rows behind the metric: slice rows for ``error_rate``, rows of the class for
 ``recall_<class>``), ``slice_n``, ``metric``, ``higher_is_better``, ``estimate`` (the
@@ -67,7 +104,10 @@ split on ``__and__``), ``{"key", "source", "column", "value"}`` with ``source``
 "metadata" or "text", the exact raw column name (or text feature) and value (a raw
 string; null for missing; ``{"not_in": [...]}`` for the pooled rare values; a range
 for bins and thresholds; true for a detector). The key is read back through ``parts``,
-never by parsing it (:mod:`blindspot.slices.keys`).
+never by parsing it (:mod:`blindspot.slices.keys`). A term finding has the fields of a slice
+finding (``slice`` ``{"term": <term>}``, ``p_value`` = ``conditional_p_value`` = the combined
+cross-fitted p) and ``method``, ``selected_on`` ("a", "b" or "both"), ``p_a_to_b`` and
+``p_b_to_a`` (null for a direction that did not select it).
 
 Metrics (``metrics/slices.json``)
 ---------------------------------
@@ -88,8 +128,10 @@ test counts of :mod:`blindspot.slices.coverage`) and ``columns_skipped`` (column
 the word-count quantile levels and whole-word edges, ``n_words_quantiles``). A slice
 that is both watched and discovered is keyed by its watchlist key everywhere.
 
-``family`` also counts ``n_conditional_tests`` and ``n_class_mix_slices`` (slices
-with a class-mix finding and no finding of their own); ``settings`` names
+``family`` also counts ``n_conditional_tests``, ``n_term_tests`` and ``n_class_mix_slices`` (slices
+with a class-mix finding and no finding of their own); ``text_slices`` summarises the topics
+(``k``, ``n_fit``, ``reason``, how many were tested and found) and the terms (candidates,
+halves, selected, significant, ``reason``); ``settings`` names
 ``conditional_test`` and ``conjunction_rule``; a slice metric entry carries
 ``evidence`` and ``conditional_p_value``/``conditional_q_value`` (or
 ``conditional_reason``), an error_rate entry ``expected_given_class_mix``; a discovered
@@ -164,6 +206,8 @@ class SliceAudit:
     term_tests : DataFrame
         One row per tested error term (:func:`blindspot.slices.textslices.term_tests`), with its
         ``q_value``, ``significant`` and ``rank``.
+    topic_membership : ndarray of bool, shape (n_rows, T)
+        Each learned topic's members, in topic order (``text_slices["topics"]["topics"]``).
     """
 
     metrics: dict
@@ -176,6 +220,7 @@ class SliceAudit:
     unresolved: list = field(default_factory=list)
     text_slices: dict = field(default_factory=dict)
     term_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    topic_membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
 
 
 @dataclass(frozen=True)
@@ -429,7 +474,7 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
     text_report = significant_digits(textslices.report(t.text, _topic_records(t), topic_counts, t.n_rows,
                                                        _totals(t), t.terms))
     return SliceAudit(metrics, findings, membership, t.slices, t.tests, t.cls, confusions, unresolved, text_report,
-                      t.terms)
+                      t.terms, t.text.membership)
 
 
 def _text_source(frame: pd.DataFrame, texts) -> TextSource | TextFlags:
