@@ -181,6 +181,10 @@ def _vectorizer(min_df: int, max_df: float, vocabulary=None) -> CountVectorizer:
 def term_membership(texts, terms) -> np.ndarray:
     """Which rows contain each term (as the search reads them: lower-cased words and bigrams).
 
+    Only the rows whose lower-cased text holds every word of some term as a substring
+    (an Arrow kernel, fast) are tokenised; a term's words are substrings of any text
+    holding it, so no row is missed.
+
     Parameters
     ----------
     texts : sequence of str, length n
@@ -190,10 +194,24 @@ def term_membership(texts, terms) -> np.ndarray:
     -------
     ndarray of bool, shape (n, T)
     """
-    if len(terms) == 0:
-        return np.zeros((len(texts), 0), bool)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     texts = [t if isinstance(t, str) else "" for t in texts]
-    return _vectorizer(1, 1.0, list(terms)).transform(texts).toarray() > 0
+    out = np.zeros((len(texts), len(terms)), bool)
+    if len(terms) == 0 or not texts:
+        return out
+    lowered = pa.array([t.lower() for t in texts], pa.large_string())  # the lower-casing CountVectorizer does
+    maybe = np.zeros(len(texts), bool)
+    for term in terms:
+        hit = np.ones(len(texts), bool)
+        for word in set(str(term).split()):
+            hit &= pc.match_substring(lowered, word).to_numpy(zero_copy_only=False)
+        maybe |= hit
+    rows = np.flatnonzero(maybe)
+    if rows.size:
+        out[rows] = _vectorizer(1, 1.0, list(terms)).transform([texts[i] for i in rows]).toarray() > 0
+    return out
 
 
 def _add(a: Counts, b: Counts) -> Counts:
