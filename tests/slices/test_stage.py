@@ -12,7 +12,7 @@ from blindspot.ingest import ingest_file
 from blindspot.io.writers import write_parquet
 from blindspot.plots.slices import GapForestDisplay
 from blindspot.results import undeclared
-from blindspot.results.slices import FINDINGS, SLICES
+from blindspot.results.slices import FINDINGS, SLICES, TEXT_SLICES
 
 
 @pytest.fixture
@@ -49,6 +49,15 @@ def test_slice_stage_outputs(v1_workspace):
     assert findings[0]["source"] == "class"
     # Every key the stage writes is declared (blindspot.results.slices), each of its declared kind.
     assert undeclared(metrics, SLICES) == [] and undeclared(findings, FINDINGS) == []
+    # The texts' own slices: topics learned on the 979 reviews, error terms cross-fitted (reports/text_slices.json).
+    text = json.loads((work / paths.TEXT_SLICES).read_text())
+    assert undeclared(text, TEXT_SLICES) == []
+    assert text["topics"]["k"] == metrics["text_slices"]["topics"]["k"] == len(metrics["text_features"]["topic"]["slices"])
+    assert text["topics"]["n_fit"] == metrics["n_rows"] and text["terms"]["n_a"] + text["terms"]["n_b"] == metrics["n_rows"]
+    assert metrics["family"]["n_term_tests"] == len(text["terms"]["tested"]) > 0
+    significant = [t["key"] for t in text["terms"]["tested"] if t["significant"]]
+    assert [f["key"] for f in findings if f["source"] == "term"] == significant
+    assert [c for c in membership.columns if c.startswith("found__term_")] == [f"found__{k}" for k in significant]
     assert metrics["watchlist"]["condition__birth_control"]["error_rate"]["method"] == "wilson"
     gaps = json.loads((work / stage.GAPS_JSON).read_text())
     assert gaps and {"slice", "gap", "gap_ci_low", "gap_ci_high", "worse_by", "n", "significant"} <= set(gaps[0])
