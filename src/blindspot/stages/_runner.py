@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from blindspot.errors import BlindspotError
+from blindspot.memory import return_freed_memory
 
 # The source checkout's dvc.yaml (src/blindspot/stages/ -> the repository root), for --help run outside a workspace.
 SOURCE_DVC_YAML = Path(__file__).resolve().parents[3] / "dvc.yaml"
@@ -163,6 +164,8 @@ def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequenc
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     log = logging.getLogger(name)
     start = time.perf_counter()
+    # Every stage: freed full-size arrays go back to the system (blindspot.memory).
+    return_freed_memory()
     try:
         check_params()
         summary = main(log)

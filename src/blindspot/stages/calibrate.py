@@ -1,10 +1,7 @@
 """Stage calibrate: predictions (+ slices) -> calibration metrics, ranked confident errors, reliability plots."""
 
-import ctypes
-
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from blindspot import paths
@@ -17,29 +14,6 @@ from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_jsonl, write_metrics
 from blindspot.plots.reliability import calibration_figures, reliability_data
 from blindspot.stages._runner import run
-
-# glibc's mallopt parameter for the size from which a block gets pages of its own (malloc.h).
-M_MMAP_THRESHOLD = -3
-MMAP_FROM_BYTES = 1 << 20
-
-
-def return_freed_memory() -> None:
-    """Let the audit's full-size temporaries go back to the system when freed, not stay in the heap.
-
-    The audit makes arrays of a few bytes a row one after another (bins, losses, cell codes).
-    glibc raises its threshold for giving a block pages of its own to the size of each large
-    block freed (up to 32 MiB), so after the first few those arrays come from the heap, whose
-    freed space stays resident, fragmented: at a million rows about 200 MiB above what is
-    live. A fixed threshold of 1 MiB unmaps every array of 131,072 rows or more when freed,
-    and Arrow's buffers go through the same allocator rather than a pool that keeps them.
-    Elsewhere than glibc (no ``mallopt``) this only changes Arrow's pool.
-    """
-    pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_FROM_BYTES)
-    except (OSError, AttributeError):
-        pass
-
 
 # Columns of the predictions the audit reads for every row (and the proba__<class> columns).
 COLUMNS = ("id", "confidence", "y_true", "y_pred", "correct")
@@ -89,7 +63,6 @@ def read_slices(log) -> pd.DataFrame | None:
 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
-    return_freed_memory()
     # The columns every row needs; the texts (and labels as written) only for the few thousand listed rows.
     frame = read_frame()
     # The slice frame is handed over, not kept: the audit lets it go once its membership matrix is built.

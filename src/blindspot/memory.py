@@ -1,0 +1,34 @@
+"""How a stage process gives memory back: freed full-size arrays return to the system.
+
+The stages make arrays of a few bytes a row one after another (bins, losses, cell codes,
+membership columns). glibc raises its threshold for giving a block pages of its own to the
+size of each large block freed (up to 32 MiB), so after the first few such arrays the rest
+come from the heap, whose freed space stays resident, fragmented: measured on the calibrate
+stage at a million rows, about 200 MiB above what was live. A fixed threshold of 1 MiB
+unmaps every array of 131,072 rows or more when it is freed, and Arrow's buffers go through
+the same allocator rather than a pool that keeps them. Outputs do not change: this decides
+only where freed memory goes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+# glibc's mallopt parameter for the size from which a block gets pages of its own (malloc.h).
+M_MMAP_THRESHOLD = -3
+MMAP_FROM_BYTES = 1 << 20
+
+
+def return_freed_memory() -> None:
+    """Fix glibc's mmap threshold at 1 MiB and put Arrow on the system allocator (see the module docstring).
+
+    Elsewhere than glibc (no ``mallopt``) this only changes Arrow's pool. pyarrow is imported here, not
+    at the top, so that a stage's ``--help`` does not pay for it.
+    """
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_FROM_BYTES)
+    except (OSError, AttributeError):
+        pass
