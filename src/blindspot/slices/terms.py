@@ -86,8 +86,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from blindspot.slices.evaluate import Counts, cells, mantel_haenszel_greater, stratified_greater
 from blindspot.slices.keys import slugify
+from blindspot.slices.tokens import TOKEN_PATTERN, as_tokens, words_and_bigrams  # noqa: F401 (TOKEN_PATTERN re-exported)
 
-TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"  # words of two or more letters: no numbers, no doses
 KEY_PREFIX = "term_"  # a text slice key: no "__", so it never reads as a metadata predicate
 COMBINE_METHOD = "cross_fit_bonferroni_min_of_two"
 TEST_METHOD = "exact_stratified_by_true_class_one_sided_worse"  # the audit's test within classes
@@ -173,7 +173,8 @@ def split_by_id(ids, seed: int) -> np.ndarray:
 
 
 def _vectorizer(min_df: int, max_df: float, vocabulary=None) -> CountVectorizer:
-    return CountVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=(1, 2), binary=True,
+    """Binary counts of words and bigrams of token lists (:func:`blindspot.slices.tokens.as_tokens`)."""
+    return CountVectorizer(analyzer=words_and_bigrams, binary=True,
                            min_df=1 if vocabulary is not None else min_df, max_df=1.0 if vocabulary is not None
                            else max_df, vocabulary=vocabulary, dtype=np.float32)
 
@@ -210,7 +211,7 @@ def term_membership(texts, terms) -> np.ndarray:
         maybe |= hit
     rows = np.flatnonzero(maybe)
     if rows.size:
-        out[rows] = _vectorizer(1, 1.0, list(terms)).transform([texts[i] for i in rows]).toarray() > 0
+        out[rows] = _vectorizer(1, 1.0, list(terms)).transform(as_tokens([texts[i] for i in rows])).toarray() > 0
     return out
 
 
@@ -267,10 +268,10 @@ def fit_candidates(sample_texts, n: int, *, min_support: int) -> np.ndarray:
         Words and bigrams in at least :func:`sample_min_df` sampled texts (the support and
         ``max_df`` rules are applied later, to the counts of every row); empty when none.
     """
-    texts = [t if isinstance(t, str) else "" for t in sample_texts]
+    tokens = as_tokens(sample_texts)
     try:
-        vec = _vectorizer(sample_min_df(n, len(texts), min_support), 1.0)
-        vec.fit(texts)
+        vec = _vectorizer(sample_min_df(n, len(tokens), min_support), 1.0)
+        vec.fit(tokens)
     except ValueError:  # scikit-learn: no term left after the support rule
         return np.zeros(0, dtype=object)
     return vec.get_feature_names_out().astype(object)
@@ -281,7 +282,7 @@ def batch_counts(texts, half_b, cell, vocabulary, k: int) -> np.ndarray:
 
     Parameters
     ----------
-    texts : sequence of str, length m
+    texts : sequence of str, length m, or their Tokenized lists
     half_b : ndarray of bool, shape (m,)
         Each row's half (True: B).
     cell : ndarray of int, shape (m,)
@@ -298,12 +299,12 @@ def batch_counts(texts, half_b, cell, vocabulary, k: int) -> np.ndarray:
     """
     v = len(vocabulary)
     out = np.zeros((2, v + 1, 2 * k), np.int64)
-    texts = [t if isinstance(t, str) else "" for t in texts]
+    tokens = as_tokens(texts)
     cell = np.asarray(cell, np.int64)
     half = np.asarray(half_b, bool).astype(np.int64)
-    if not texts:
+    if not tokens:
         return out
-    x = _vectorizer(1, 1.0, list(vocabulary)).transform(texts).tocsr() if v else None
+    x = _vectorizer(1, 1.0, list(vocabulary)).transform(tokens).tocsr() if v else None
     for h in (0, 1):
         rows = np.flatnonzero(half == h)
         if x is not None and rows.size:
@@ -406,20 +407,21 @@ def error_terms(texts, y_true, y_pred, k: int, *, seed: int, min_support: int = 
     -------
     TermTests
     """
-    texts = [t if isinstance(t, str) else "" for t in texts]
-    n = len(texts)
+    tokens = as_tokens(texts)
+    n = len(tokens)
     half_b = split_halves(n, seed) if ids is None else split_by_id(ids, seed)
     if n < 2 * min_support:
         n_b = int(half_b.sum())
         return TermTests(_frame([], {}), 0, n - n_b, n_b, TOO_FEW_ROWS, _settings(seed, min_support, max_df, top_k))
     if sample_rows is None or n <= sample_rows:
-        sample_texts = texts
+        sample = tokens
     else:
+        from blindspot.slices.tokens import Tokenized
         from blindspot.slices.topics import fit_sample
 
-        sample_texts = [texts[i] for i in fit_sample(n, sample_rows, seed)]
-    vocabulary = fit_candidates(sample_texts, n, min_support=min_support)
-    table = batch_counts(texts, half_b, cells(y_true, y_pred, k), vocabulary, k)
+        sample = Tokenized(tokens[i] for i in fit_sample(n, sample_rows, seed))
+    vocabulary = fit_candidates(sample, n, min_support=min_support)
+    table = batch_counts(tokens, half_b, cells(y_true, y_pred, k), vocabulary, k)
     return terms_from_counts(table, vocabulary, k, seed=seed, min_support=min_support, max_df=max_df, top_k=top_k)
 
 

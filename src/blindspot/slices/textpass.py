@@ -43,6 +43,7 @@ import pandas as pd
 from blindspot.slices.evaluate import cells
 from blindspot.slices.features import MAX_TEXT_WORKERS, TEXT_BATCH_ROWS, text_flags
 from blindspot.slices.terms import batch_counts, split_by_id, term_membership
+from blindspot.slices.tokens import as_tokens
 from blindspot.slices.topics import TopicModel
 
 EXAMPLE_CHARS = 300  # characters of an example review kept ("..." appended when cut)
@@ -142,22 +143,22 @@ def batch_pass(frame: pd.DataFrame, *, models: TextModels) -> BatchResult:
                        caps_high_share=models.caps_high_share)
     m = len(frame)
     membership, examples = np.zeros((m, 0), bool), []
-    text_list = None
+    # tokenised once for both the topics and the terms (blindspot.slices.tokens)
+    tokens = as_tokens(texts) if models.topics is not None or models.vocabulary is not None else None
     if models.topics is not None:
-        text_list = [t if isinstance(t, str) else "" for t in texts]
-        weights = models.topics.weights(text_list)
+        weights = models.topics.weights(tokens)
         membership = weights >= models.topics.settings.weight_floor
         ids = frame["id"].astype("string").to_numpy(dtype=object)
+        raw = texts.to_numpy(dtype=object)
         for j in range(models.topics.k):
             rows = np.flatnonzero(membership[:, j])
             top = rows[np.lexsort((rows, -weights[rows, j]))][:N_EXAMPLES]
-            examples.append([(float(weights[r, j]), int(r), str(ids[r]), _example_text(text_list[r])) for r in top])
+            examples.append([(float(weights[r, j]), int(r), str(ids[r]), _example_text(raw[r])) for r in top])
     counts = None
     if models.vocabulary is not None:
         half_b = split_by_id(frame["id"].to_numpy(dtype=object), models.seed)
         cell = cells(frame["y_true"].to_numpy(np.int64), frame["y_pred"].to_numpy(np.int64), models.k)
-        counts = batch_counts(text_list if text_list is not None else list(texts), half_b, cell, models.vocabulary,
-                              models.k)
+        counts = batch_counts(tokens, half_b, cell, models.vocabulary, models.k)
     return BatchResult(flags, membership, examples, counts)
 
 

@@ -20,6 +20,7 @@ from blindspot.slices.evaluate import Counts, slice_tests
 from blindspot.slices.features import Predicate, TextFlags
 from blindspot.slices.terms import COMBINE_METHOD, TermTests, fit_candidates, terms_from_counts
 from blindspot.slices.textpass import TextModels, TextSource, run_pass
+from blindspot.slices.tokens import as_tokens
 from blindspot.slices.topics import TOO_FEW_ROWS, TopicSettings, fit_sample, fit_topics
 
 TOPIC_FEATURE = "topic"
@@ -116,7 +117,7 @@ def learn_text(source, n: int, k: int, settings) -> TextSlices:
     want_topics = topics_on and n >= ts.min_rows
     want_terms = terms_on and n >= 2 * settings.terms_min_support
     sample = fit_sample(n, ts.sample_rows, settings.seed)
-    texts = source.sample(sample) if (want_topics or want_terms) else []
+    texts = as_tokens(source.sample(sample) if (want_topics or want_terms) else [])  # tokenised once for both fits
     model, topic_reason = None, (OFF if not topics_on else TOO_FEW_ROWS if not want_topics else "")
     if want_topics:
         fitted = fit_topics(texts, n=n, seed=settings.seed, settings=ts)

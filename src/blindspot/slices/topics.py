@@ -83,10 +83,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from blindspot.slices.keys import slugify
+from blindspot.slices.tokens import TOKEN_PATTERN, Tokenized, as_tokens, content_words  # noqa: F401
 
 TOO_FEW_ROWS = "too_few_rows"
 TOO_FEW_TERMS = "too_few_terms"
-TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"  # words of two or more letters: no numbers, no doses
 KEY_PREFIX = "topic_"  # a text slice key: no "__", so it never reads as a metadata predicate
 
 
@@ -225,12 +225,12 @@ class TopicModel:
 
         One call is one batch for the solver (see the module docstring: its tolerance is
         measured over the batch)."""
-        texts = [t if isinstance(t, str) else "" for t in texts]
-        if not texts:
+        tokens = as_tokens(texts)
+        if not tokens:
             return np.zeros((0, self.k), np.float32)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            return (self.nmf.transform(self.vectorizer.transform(texts)) * self.scale[None, :]).astype(np.float32)
+            return (self.nmf.transform(self.vectorizer.transform(tokens)) * self.scale[None, :]).astype(np.float32)
 
     def labels(self) -> tuple[list, list, list]:
         """``(keys, names, top_terms)`` of the topics (see :class:`Topics`)."""
@@ -267,11 +267,12 @@ def fit_topics(sample_texts, *, n: int, seed: int, settings: TopicSettings | Non
     settings = settings or TopicSettings()
     if n < settings.min_rows:
         return TOO_FEW_ROWS
-    texts = [t if isinstance(t, str) else "" for t in sample_texts]
+    texts = as_tokens(sample_texts)
     k = n_topics(len(texts), settings)
-    vectorizer = TfidfVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, stop_words="english",
-                                 min_df=settings.min_df, max_df=settings.max_df, max_features=settings.max_features,
-                                 sublinear_tf=True, dtype=np.float32)
+    # the words of blindspot.slices.tokens without English stop words: scikit-learn's word analyzer
+    # with this token pattern and stop_words="english", fed tokens the text pass made once
+    vectorizer = TfidfVectorizer(analyzer=content_words, min_df=settings.min_df, max_df=settings.max_df,
+                                 max_features=settings.max_features, sublinear_tf=True, dtype=np.float32)
     try:
         x_fit = vectorizer.fit_transform(texts)
     except ValueError:  # scikit-learn: empty vocabulary after pruning
@@ -309,16 +310,16 @@ def learn_topics(texts, *, seed: int, settings: TopicSettings | None = None) -> 
         With ``reason`` set and no topics when the data are too small.
     """
     settings = settings or TopicSettings()
-    texts = [t if isinstance(t, str) else "" for t in texts]
+    texts = as_tokens(texts)
     n = len(texts)
     sample = fit_sample(n, settings.sample_rows, seed)
-    model = fit_topics([texts[i] for i in sample], n=n, seed=seed, settings=settings)
+    model = fit_topics(Tokenized(texts[i] for i in sample), n=n, seed=seed, settings=settings)
     if isinstance(model, str):
         return Topics(membership=np.zeros((n, 0), bool), weights=np.zeros((n, 0), np.float32), k=0,
                       n_fit=0 if model == TOO_FEW_ROWS else len(sample), reason=model, settings=settings)
     weights = np.empty((n, model.k), np.float32)
     for start in range(0, n, settings.batch_rows):
-        weights[start:start + settings.batch_rows] = model.weights(texts[start:start + settings.batch_rows])
+        weights[start:start + settings.batch_rows] = model.weights(Tokenized(texts[start:start + settings.batch_rows]))
     return _topics(weights, model)
 
 
