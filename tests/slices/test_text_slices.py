@@ -228,3 +228,12 @@ def test_topics_and_terms_can_be_turned_off(null_run):
         off.metrics["text_features"]
     assert off.metrics["family"]["n_term_tests"] == 0
     assert off.metrics["family"]["n_tests"] < audit.metrics["family"]["n_tests"]
+
+
+def test_a_batch_tokenised_in_pieces_gives_the_same_audit(planted_run, monkeypatch):
+    """Inside a batch, token lists are made a piece at a time; the TF-IDF rows are stacked into one solver batch."""
+    from blindspot.slices import textpass
+
+    frame, _, audit = planted_run
+    monkeypatch.setattr(textpass, "TOKEN_PIECE_ROWS", 64)
+    assert _same(audit_slices(frame, CLASSES, **SETTINGS), audit)

@@ -39,6 +39,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from blindspot.slices.evaluate import cells
 from blindspot.slices.features import MAX_TEXT_WORKERS, TEXT_BATCH_ROWS, text_flags
@@ -48,6 +49,7 @@ from blindspot.slices.topics import TopicModel
 
 EXAMPLE_CHARS = 300  # characters of an example review kept ("..." appended when cut)
 N_EXAMPLES = 2
+TOKEN_PIECE_ROWS = 8192  # rows tokenised at a time inside a batch
 PASS_COLUMNS = ("id", "text", "y_true", "y_pred")
 
 
@@ -143,10 +145,24 @@ def batch_pass(frame: pd.DataFrame, *, models: TextModels) -> BatchResult:
                        caps_high_share=models.caps_high_share)
     m = len(frame)
     membership, examples = np.zeros((m, 0), bool), []
-    # tokenised once for both the topics and the terms (blindspot.slices.tokens)
-    tokens = as_tokens(texts) if models.topics is not None or models.vocabulary is not None else None
+    # Tokenised once for both the topics and the terms (blindspot.slices.tokens), a piece of the batch at
+    # a time: token lists take about 40 times the bytes of the text, so only a piece's are held.
+    tfidf, counts = [], None
+    if models.vocabulary is not None:
+        half_b = split_by_id(frame["id"].to_numpy(dtype=object), models.seed)
+        cell = cells(frame["y_true"].to_numpy(np.int64), frame["y_pred"].to_numpy(np.int64), models.k)
+        counts = np.zeros((2, len(models.vocabulary) + 1, 2 * models.k), np.int64)
+    if models.topics is not None or models.vocabulary is not None:
+        for lo in range(0, m, TOKEN_PIECE_ROWS):
+            tokens = as_tokens(texts.iloc[lo:lo + TOKEN_PIECE_ROWS].to_numpy(dtype=object))
+            if models.topics is not None:
+                tfidf.append(models.topics.tfidf(tokens))
+            if counts is not None:
+                piece = slice(lo, lo + TOKEN_PIECE_ROWS)
+                counts += batch_counts(tokens, half_b[piece], cell[piece], models.vocabulary, models.k)
     if models.topics is not None:
-        weights = models.topics.weights(tokens)
+        weights = models.topics.weights_of(sparse.vstack(tfidf, format="csr") if tfidf else
+                                           models.topics.tfidf([]))  # the batch is one solver batch
         membership = weights >= models.topics.settings.weight_floor
         ids = frame["id"].astype("string").to_numpy(dtype=object)
         raw = texts.to_numpy(dtype=object)
@@ -154,11 +170,6 @@ def batch_pass(frame: pd.DataFrame, *, models: TextModels) -> BatchResult:
             rows = np.flatnonzero(membership[:, j])
             top = rows[np.lexsort((rows, -weights[rows, j]))][:N_EXAMPLES]
             examples.append([(float(weights[r, j]), int(r), str(ids[r]), _example_text(raw[r])) for r in top])
-    counts = None
-    if models.vocabulary is not None:
-        half_b = split_by_id(frame["id"].to_numpy(dtype=object), models.seed)
-        cell = cells(frame["y_true"].to_numpy(np.int64), frame["y_pred"].to_numpy(np.int64), models.k)
-        counts = batch_counts(tokens, half_b, cell, models.vocabulary, models.k)
     return BatchResult(flags, membership, examples, counts)
 
 

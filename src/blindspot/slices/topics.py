@@ -225,12 +225,19 @@ class TopicModel:
 
         One call is one batch for the solver (see the module docstring: its tolerance is
         measured over the batch)."""
-        tokens = as_tokens(texts)
-        if not tokens:
+        return self.weights_of(self.tfidf(texts))
+
+    def tfidf(self, texts):
+        """TF-IDF rows of texts (or their tokens), sparse, shape (n, V): pieces of a batch can be stacked."""
+        return self.vectorizer.transform(as_tokens(texts))
+
+    def weights_of(self, x) -> np.ndarray:
+        """Weights of TF-IDF rows (one solver batch), ndarray of float32, shape (n, k)."""
+        if x.shape[0] == 0:
             return np.zeros((0, self.k), np.float32)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            return (self.nmf.transform(self.vectorizer.transform(tokens)) * self.scale[None, :]).astype(np.float32)
+            return (self.nmf.transform(x) * self.scale[None, :]).astype(np.float32)
 
     def labels(self) -> tuple[list, list, list]:
         """``(keys, names, top_terms)`` of the topics (see :class:`Topics`)."""
