@@ -3,7 +3,7 @@
 Each test copies the planted case (real stage outputs), writes a hand-made
 ``reports/text_slices.json`` beside it and, where the test needs them, term and topic
 findings in ``reports/findings.json`` shaped as the slice stage writes them
-(``/tmp/text_schema.md``, :mod:`blindspot.results.text_slices`), then renders the brief.
+(:data:`blindspot.results.slices.TEXT_SLICES`), then renders the brief.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from blindspot.errors import InputError
 from blindspot.report import check_complete, load_inputs, render_brief
 from blindspot.report.complete import SECTION_TITLES, TEXT_TITLE
 from blindspot.results.keys import undeclared
-from blindspot.results.text_slices import TEXT_SLICES
+from blindspot.results.slices import TEXT_SLICES
 
 CASES = Path(__file__).parent / "cases"
 PROV = {"params_sha256": "0" * 64, "input_path": "data/raw/mine.jsonl", "input_sha256": "1" * 64,
@@ -100,10 +100,12 @@ def term_finding(word: str, rank: int) -> dict:
     return f
 
 
-def topic_finding(terms: list, rank: int) -> dict:
+def topic_finding(terms: list, rank: int, metric: str = "error_rate") -> dict:
     f = _base_finding(json.loads((CASES / "planted" / paths.FINDINGS).read_text()))
     key, name = "topic_" + "_".join(terms[:3]), " / ".join(terms[:3])
-    f.update(id=f"discovered__{key}__error_rate", key=key, description=f'reviews about "{name}" (learned topic)',
+    if metric != "error_rate":
+        f.update(metric=metric, higher_is_better=True, estimate={**f["estimate"], "value": 0.5}, rest_value=0.8)
+    f.update(id=f"discovered__{key}__{metric}", key=key, description=f'reviews about "{name}" (learned topic)',
              slice={"topic": name}, parts=[{"key": key, "source": "text", "column": "topic", "value": name}],
              rank=rank, class_mix_rank=None, evidence="within_class")
     return f
@@ -259,3 +261,18 @@ def test_families_switched_off_say_so(tmp_path):
     body = section(md)
     assert body.count("Not run: switched off in the configuration.") == 2
     assert "0 reviews" not in body
+
+
+def test_a_topic_worse_through_a_recall_shows_that_recall_and_an_empty_topic_is_not_measurable(tmp_path):
+    # evidence and rank are the topic slice's over all its metrics: its error rate's q may be large
+    t = topic(0, ["pain", "sleep", "night"], evidence="within_class", rank=2, q=0.9, cq=0.95)
+    empty = topic(1, ["b1", "b2", "b3"], n=0, tested=False)
+    empty["error_rate"] = None
+    root = setup(tmp_path, text_file([t, empty]), [topic_finding(["pain", "sleep", "night"], 2, "recall_positive")])
+    md, html = render(root)
+    body = section(md)
+    row = next(line for line in body.splitlines() if "`topic_pain_sleep_night`" in line)
+    assert "recall of 'positive': q" in row and "0.950" not in row
+    row = next(line for line in body.splitlines() if "`topic_b1_b2_b3`" in line)
+    assert "not measurable" in row and "not tested" in row
+    assert check_complete(md, html, findings(root)) == []

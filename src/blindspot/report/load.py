@@ -32,13 +32,12 @@ from blindspot.results.calibration import CALIBRATION
 from blindspot.results.judge import JUDGE
 from blindspot.results.compare import COMPARE as COMPARE_KEYS
 from blindspot.results.profile import PROFILE
-from blindspot.results.slices import FINDINGS, SLICES
-from blindspot.results.text_slices import TEXT_SLICES
+from blindspot.results.slices import FINDINGS, SLICES, TEXT_SLICES
 
 # --- the files, and the pictures the brief shows (paths relative to the repository root) ---
 
 COMPARE = paths.COMPARE_METRICS
-TEXT_SLICES_FILE = Path(TEXT_SLICES.path)  # reports/text_slices.json
+TEXT_SLICES_FILE = paths.TEXT_SLICES  # reports/text_slices.json
 TOPIC_PREFIX = "topic_"  # a learned topic's slice key (blindspot.slices.topics.KEY_PREFIX)
 FIGURES = {
     "confusion": paths.PROFILE_PLOTS / "confusion_matrix.png",

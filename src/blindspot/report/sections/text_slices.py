@@ -15,9 +15,9 @@ from __future__ import annotations
 from blindspot import paths
 from blindspot.report.complete import TEXT_TITLE
 from blindspot.report.document import Break, Callout, Code, Em, Heading, Paragraph, Quote, Run, Table, run, truncate
-from blindspot.report.fmt import cnt, f1, f2, g, qcell, qtext
+from blindspot.report.fmt import cnt, f1, f2, g, metric_label, qcell, qtext
 from blindspot.report.load import TEXT_SLICES_FILE, Inputs, humanize
-from blindspot.report.reasoning import own_entries
+from blindspot.report.reasoning import class_mix_entries, own_entries
 
 # The stages' reason codes for a family that learned or tested nothing, in words (others: load.humanize).
 _REASONS = {
@@ -38,17 +38,26 @@ def _s(n, one: str, many: str) -> str:
     return one if n == 1 else many
 
 
-def _topic_verdict(t, numbers: dict) -> Run:
+def _topic_verdict(t, numbers: dict, leads: dict) -> Run:
     """The verdict cell of a topic: blind spot of its own, worse through its class mix, not worse, not tested.
 
-    ``numbers``: slice key -> its row number in the ranked list (one row per slice).
+    ``numbers``: slice key -> its row number in the ranked list (one row per slice); ``leads``: slice key ->
+    the finding that places it there. A topic's verdict is its slice's over every metric (a recall can make
+    it a blind spot of its own while its error rate is not worse), so the q shown is that finding's.
     """
     if not t.tested:
         return run("not tested (too few reviews, or nearly all of them)")
+    lead = leads.get(t.key)
     if t.evidence == "within_class":
         rank = f" (#{cnt(numbers[t.key])} in the ranked list)" if t.key in numbers else ""
+        if lead is not None and lead.metric != "error_rate":
+            q = lead.conditional_q_value if lead.conditional_q_value is not None else lead.q_value
+            return run(f"blind spot of its own{rank}", Break(), f"{metric_label(lead.metric)}: {qtext(q)}")
         return run(f"blind spot of its own{rank}", Break(), qtext(t.conditional_q_value, "q within classes"))
     if t.evidence == "class_mix":
+        if lead is not None and lead.metric != "error_rate":
+            return run("worse only through its class mix", Break(), f"{metric_label(lead.metric)}: "
+                                                                    f"{qtext(lead.q_value)}")
         return run("worse only through its class mix", Break(), qtext(t.q_value), "; ",
                    qtext(t.conditional_q_value, "q within classes"))
     return run("not worse", Break(), qtext(t.conditional_q_value, "q within classes"))
@@ -66,7 +75,9 @@ def _topics(inputs: Inputs, *, max_chars: int) -> list:
     own = [t for t in tested if t.evidence == "within_class"]
     mix = [t for t in tested if t.evidence == "class_mix"]
     k = len(ts.topics)
-    numbers = {e.lead.key: i for i, e in enumerate(own_entries(inputs), start=1)}
+    own_list = own_entries(inputs)
+    numbers = {e.lead.key: i for i, e in enumerate(own_list, start=1)}
+    leads = {e.lead.key: e.lead for e in class_mix_entries(inputs) + own_list}  # own last: it wins
     fdr = f" at FDR {g(sl.fdr_alpha)}" if sl is not None else ""
     out.append(Paragraph(
         f"{cnt(k)} {_s(k, 'topic was', 'topics were')} learned from the words of {cnt(ts.topics_n_fit)} reviews "
@@ -77,7 +88,7 @@ def _topics(inputs: Inputs, *, max_chars: int) -> list:
         f" of {_s(len(own), 'its', 'their')} own, {cnt(len(mix))} {_s(len(mix), 'is', 'are')} worse only through "
         f"{_s(len(mix), 'its', 'their')} class mix."))
     rows = [[run(t.name, Break(), Code(t.key)), ", ".join(t.top_terms), cnt(t.n),
-             f"{f2(t.error_rate)} vs {f2(t.rest_error_rate)}", _topic_verdict(t, numbers)] for t in ts.topics]
+             f"{f2(t.error_rate)} vs {f2(t.rest_error_rate)}", _topic_verdict(t, numbers, leads)] for t in ts.topics]
     out.append(Table(["topic", "top terms", "reviews", "error rate vs rest", "verdict"], rows,
                      align=("l", "l", "r", "r", "l"), wide=1,
                      caption="In the order the topics were learned. Verdict: a blind spot of its own is worse than "
