@@ -95,17 +95,20 @@ def _topics(inputs: Inputs, *, max_chars: int) -> list:
                              "the rest within the true classes; worse only through its class mix holds more "
                              "reviews of the classes the model misses everywhere."))
     out.append(Paragraph(_topics_not_found(tested, own, k)))
-    for t in own + mix:
-        if not t.examples:
-            continue
-        why = "a blind spot of its own" if t.evidence == "within_class" else "worse only through its class mix"
-        out.append(Paragraph(f"The {_s(len(t.examples), 'review', cnt(len(t.examples)) + ' reviews')} most about "
-                             f"\u201c{t.name}\u201d ({why}), as the slice stage kept "
-                             f"{_s(len(t.examples), 'it', 'them')} (the start of the text, escaped, at most "
-                             f"{cnt(max_chars)} characters):"))
-        out += [Quote(truncate(text, max_chars), run(Code(rid), f" \u00b7 topic \u201c{t.name}\u201d"))
-                for rid, text in t.examples]
-    return out
+    return out + [b for t in own + mix for b in _topic_examples(t, max_chars)]
+
+
+def _topic_examples(t, max_chars: int) -> list:
+    """A significant topic's example reviews, quoted as text (the renderers escape it)."""
+    if not t.examples:
+        return []
+    why = "a blind spot of its own" if t.evidence == "within_class" else "worse only through its class mix"
+    n = len(t.examples)
+    return [Paragraph(f"The {_s(n, 'review', cnt(n) + ' reviews')} most about \u201c{t.name}\u201d ({why}), as the "
+                      f"slice stage kept {_s(n, 'it', 'them')} (the start of the text, escaped, at most "
+                      f"{cnt(max_chars)} characters):")] + [
+        Quote(truncate(text, max_chars), run(Code(rid), f" \u00b7 topic \u201c{t.name}\u201d"))
+        for rid, text in t.examples]
 
 
 def _topics_not_found(tested: list, own: list, k: int) -> str:
