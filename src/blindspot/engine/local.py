@@ -1,13 +1,10 @@
-"""A Parquet file read in batches of rows, each batch a partition of the map and reduce.
+"""engine=local with a Parquet input: the file read in batches of rows, each batch a partition.
 
-engine=local runs the batches of its one input file through the same map and reduce as
-engine=dask's partitions (:mod:`blindspot.engine.stream`), one after the other in this process, so
-the process holds one batch's rows at a time (and the accounting), not the whole file. A Dask
-worker reads its partition file the same way (:mod:`blindspot.engine.ingest`), its batches
-numbered from the partition's first record, so a worker too holds one batch's rows as it
-validates them, whatever the partition's size. The file is read from its start in each pass (pass
-1; when some batch needs more work, the raw rows of duplicates across batches and pass 2): Parquet
-cannot start a read mid row group, and a row group can hold the whole file.
+The batches run through the same map and reduce as engine=dask's partitions
+(:mod:`blindspot.engine.stream`), one after the other in this process, so the process holds one
+batch's rows at a time (and the accounting), not the whole file. The file is read from its start
+in each pass (pass 1; when some batch needs more work, the raw rows of duplicates across batches
+and pass 2): Parquet cannot start a read mid row group, and a row group can hold the whole file.
 """
 
 from __future__ import annotations
@@ -34,13 +31,10 @@ class ParquetBatches:
         ``model.path`` is the file.
     batch_rows : int
         Rows in each batch (the last may hold fewer).
-    offset : int
-        Records before the file's first: the file is a partition of a larger input (engine=dask),
-        and every record is numbered as the whole input numbers it.
     """
 
-    def __init__(self, model: ModelConfig, ingest: IngestConfig, batch_rows: int = BATCH_ROWS, offset: int = 0):
-        self.model, self.ingest, self.batch_rows, self.offset = model, ingest, batch_rows, offset
+    def __init__(self, model: ModelConfig, ingest: IngestConfig, batch_rows: int = BATCH_ROWS):
+        self.model, self.ingest, self.batch_rows = model, ingest, batch_rows
         self.limits = limits_of(model, ingest)
 
     def _batches(self, wanted=None) -> Iterator[tuple[int, RawTable]]:
@@ -48,7 +42,7 @@ class ParquetBatches:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        path, offset = self.model.path, self.offset
+        path, offset = self.model.path, 0
         try:
             file = pq.ParquetFile(path, pre_buffer=False)
             for k, batch in enumerate(file.iter_batches(batch_size=self.batch_rows)):
@@ -61,14 +55,13 @@ class ParquetBatches:
         except (pa.ArrowException, OSError) as exc:
             raise InputError(path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
 
-    def accounts(self, progress: Progress | None = None, keep_tables=None) -> Iterator[dict]:
+    def accounts(self, progress: Progress, keep_tables=None) -> Iterator[dict]:
         done = 0
         for _, table in self._batches():
             done += table.n_records
             result = account(table, self.model, self.ingest, bool(keep_tables and keep_tables()))
             del table  # the batch's rows as read go before its clean table is written
-            if progress is not None:  # None on a Dask worker: the driver counts partitions done
-                progress.update(done)
+            progress.update(done)
             yield result
 
     def raw_rows(self, wanted: dict) -> dict:

@@ -2,7 +2,7 @@
 
 A *source* holds the input's partitions in record order (:class:`blindspot.engine.local.ParquetBatches`:
 batches of one Parquet file's rows, in this process; :class:`blindspot.engine.ingest.DaskPartitions`:
-batches of the rows of each Parquet file of a directory, on Dask workers) and runs the map functions of
+the Parquet files of a directory, on Dask workers) and runs the map functions of
 :mod:`blindspot.engine.worker` on them:
 
 - ``accounts(progress, keep_tables)``: pass 1 of every partition, yielded in record order (a
@@ -27,8 +27,7 @@ or a stop is met; a cross-partition duplicate is known only at the reduce.
 
 What a process holds: the driver, the accounting (rejected rows, and record, id, label and metadata
 categories of each clean row) and a few partitions' clean tables on their way to the file; a
-worker (or this process, with engine=local), one batch's rows as it validates them (and, on a
-worker, the clean tables of its partition file's batches until the driver takes them).
+worker (or this process, with engine=local), one partition's rows as it validates them.
 """
 
 from __future__ import annotations

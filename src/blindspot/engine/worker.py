@@ -1,9 +1,7 @@
 """The map side of ingest: what is done to one partition's rows, wherever they are read.
 
-A partition is a run of consecutive records of the input: a batch of rows of a Parquet file (the
-input file with engine=local, each partition file with engine=dask;
-:class:`blindspot.engine.local.ParquetBatches`), or a whole file of another format. Each is
-validated alone, once or twice:
+A partition is a run of consecutive records of the input: a Parquet file of a directory (engine=dask)
+or a batch of rows of one Parquet file (engine=local). Each is validated alone, once or twice:
 
 - pass 1, :func:`account`: the partition's accounting (rejected rows, and for each clean row its
   record number, id, label and the category of each metadata value), small next to its rows, and
@@ -13,20 +11,23 @@ validated alone, once or twice:
   rows the driver rejected as duplicates of an earlier partition's ids and with each metadata
   column typed as the whole input types it, as an Arrow table ready for the Parquet writer.
 
-Every function takes and returns plain picklable values (a Dask worker runs them:
-:mod:`blindspot.engine.ingest`). A :class:`~blindspot.errors.InputError` is returned as its fields
-(its constructor takes keywords, which pickling would lose, :func:`error_result`) and raised again
-on the driver by :func:`raise_remote`.
+The ``*_partition`` functions read a partition file first: a Dask worker runs them. Every function
+takes and returns plain picklable values. A :class:`~blindspot.errors.InputError` is returned as its
+fields (its constructor takes keywords, which pickling would lose) and raised again on the driver
+by :func:`raise_remote`.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 
 from blindspot.config import IngestConfig, ModelConfig
+from blindspot.engine.partitions import Partition
 from blindspot.errors import BlindspotError, InputError
-from blindspot.ingest import validate_table
+from blindspot.ingest import read_input, validate_table
 from blindspot.io.readers import RawTable
 # The functions validate() itself uses, so an id reads the same in a partition and in the whole input.
 from blindspot.io.schema import META_PREFIX, _id_text, metadata_categories, raw_record, type_metadata
@@ -34,8 +35,7 @@ from blindspot.io.schema import META_PREFIX, _id_text, metadata_categories, raw_
 _ERROR_FIELDS = ("path", "problem", "where", "field", "expected", "found", "hint")
 
 
-def error_result(exc: BlindspotError) -> dict:
-    """``error``: ``exc`` as picklable fields, for :func:`raise_remote`."""
+def _error(exc: BlindspotError) -> dict:
     if isinstance(exc, InputError):
         return {"error": {name: getattr(exc, name) for name in _ERROR_FIELDS}}
     return {"error": {"kind": type(exc).__name__, "message": str(exc)}}
@@ -84,7 +84,7 @@ def account(table: RawTable, model: ModelConfig, ingest: IngestConfig, keep_tabl
     try:
         result = _validate(table, model, ingest, counts)
     except BlindspotError as exc:
-        return {**error_result(exc), "class_counts": counts.get("counts")}
+        return {**_error(exc), "class_counts": counts.get("counts")}
     clean = result.clean
     record = clean["record"].to_numpy(np.int64)
     ids = table.frame[model.columns.id] if model.columns.id in table.frame.columns else None
@@ -166,3 +166,36 @@ def _arrow(clean: pd.DataFrame):
 def rows_as_read(table: RawTable, records) -> list:
     """(record, line, raw) of each of ``records`` (increasing), raw as rejected.jsonl keeps it."""
     return [(int(table.record[i]), int(table.line[i]), raw_record(table, int(i))) for i in _positions(table, records)]
+
+
+# --------------------------------------------------------------------------- on a Dask worker
+
+
+def _read(part: Partition, model: ModelConfig, ingest: IngestConfig) -> RawTable:
+    """A partition file's records, numbered as in the whole input."""
+    return read_input(dataclasses.replace(model, path=part.path), ingest, record_offset=part.offset)
+
+
+def account_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, keep_table: bool = False) -> dict:
+    """:func:`account` of a partition file (or ``error``, with ``read`` when reading it failed)."""
+    try:
+        table = _read(part, model, ingest)
+    except BlindspotError as exc:
+        return {**_error(exc), "read": True}
+    return account(table, dataclasses.replace(model, path=part.path), ingest, keep_table)
+
+
+def finish_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, plan: dict) -> dict:
+    """``table``: :func:`finish` of a partition file (or ``error``)."""
+    try:
+        return {"table": finish(_read(part, model, ingest), dataclasses.replace(model, path=part.path), ingest, plan)}
+    except BlindspotError as exc:
+        return _error(exc)
+
+
+def raw_rows(part: Partition, model: ModelConfig, ingest: IngestConfig, records: list) -> dict:
+    """``rows``: :func:`rows_as_read` of a partition file (or ``error``)."""
+    try:
+        return {"rows": rows_as_read(_read(part, model, ingest), records)}
+    except BlindspotError as exc:
+        return _error(exc)
