@@ -212,7 +212,7 @@ def _topic_entries(text: TextSlices, topic_tests: dict, counts: Counts, n: int, 
 
 def report(text: TextSlices, topic_tests: dict, topic_counts: Counts, n: int, totals: Counts,
            terms: pd.DataFrame) -> dict:
-    """``reports/text_slices.json`` (before rounding; see /docs in the audit's module docstring).
+    """``reports/text_slices.json``, before rounding (its keys: :data:`blindspot.results.slices.TEXT_SLICES`).
 
     Parameters
     ----------
