@@ -936,7 +936,8 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
         return Baseline(None, f"the baseline {path} is read without an id column (compare.baseline.columns.id is "
                               f"null), so no review can be paired with the current predictions")
     try:
-        with ingested(model, ingest_cfg) as result:
+        keep = None if columns is None else (list(columns), list(prefixes))
+        with ingested(model, ingest_cfg, keep=keep) as result:
             counts = {"rows_in": result.rows_in, "rows_rejected": len(result.rejected)}
             reason = _unfit(path, result, model, ingest_cfg)
             clean = None if reason else _clean_rows(result, columns, prefixes)
@@ -956,8 +957,9 @@ def _rows_clean(result) -> int:
 def _clean_rows(result, columns: Sequence[str] | None, prefixes: Sequence[str]) -> pd.DataFrame:
     """The clean rows of :func:`blindspot.ingest.ingested`'s result, with the columns asked for only.
 
-    A whole table (a text format) is cut down; batches (Parquet) are made again one at a time
-    (the ingest code's pass 2) and only the columns asked for are kept of each.
+    A whole table (a text format) is cut down. Batches (Parquet): with ``columns``, pass 1 kept
+    those columns of each batch's clean rows (``result.kept``, no second validation); without,
+    the batches are made again one at a time (the ingest code's pass 2).
     """
     def wanted(names):
         return [n for n in names if columns is None or n in columns or str(n).startswith(tuple(prefixes))]
@@ -967,8 +969,13 @@ def _clean_rows(result, columns: Sequence[str] | None, prefixes: Sequence[str]) 
         return clean[wanted(clean.columns)]
     import pyarrow as pa
 
-    tables = [t.select(wanted(t.schema.names)) for t in result.source.tables(result.plans) if t is not None]
-    return pa.concat_tables(tables).to_pandas()
+    if result.kept is not None:
+        tables, result.kept = result.kept, None  # handed over: the frame's id column shares their buffers
+    else:
+        tables = [t.select(wanted(t.schema.names)) for t in result.source.tables(result.plans) if t is not None]
+    table = pa.concat_tables(tables)
+    del tables
+    return table.to_pandas()
 
 
 def _unreadable(path, exc: InputError) -> str:

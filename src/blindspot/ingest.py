@@ -105,7 +105,7 @@ def streams(model: ModelConfig) -> bool:
 
 @contextlib.contextmanager
 def ingested(model: ModelConfig, ingest: IngestConfig, engine: str = "local", dask: DaskConfig | None = None,
-             *, batch_rows: int | None = None, out: str | Path | None = None) -> Iterator:
+             *, batch_rows: int | None = None, out: str | Path | None = None, keep=None) -> Iterator:
     """What ingest found in ``model.path``: rows in, rejected rows, clean rows (written by :func:`write_clean`).
 
     A :class:`~blindspot.io.schema.Validated` (a text format, engine=local: the whole file at once)
@@ -124,6 +124,12 @@ def ingested(model: ModelConfig, ingest: IngestConfig, engine: str = "local", da
         Where :func:`write_clean` will write the clean rows: a Parquet input's are written beside
         it while they are validated, and that file becomes ``out`` when no row needs a second look
         (:mod:`blindspot.engine.stream`; ``result.one_pass``). Without it they are always made again.
+    keep : tuple of (sequence of str, sequence of str), optional
+        engine=local, a Parquet input, no ``out``: (columns, prefixes), the canonical columns of the
+        clean rows (not metadata) that pass 1 keeps, a batch at a time; ``result.kept`` holds them as
+        Arrow tables (:func:`~blindspot.engine.stream.two_passes`), and no row is validated twice.
+        A reader that needs a few columns only (the compare stage's baseline) holds those, not every
+        text. Other inputs ignore it.
     """
     if engine == "dask":
         from blindspot.engine.ingest import ingest_dask
@@ -133,7 +139,7 @@ def ingested(model: ModelConfig, ingest: IngestConfig, engine: str = "local", da
     elif streams(model):
         from blindspot.engine.local import ingest_batches
 
-        result = ingest_batches(model, ingest, batch_rows=batch_rows, out=out)
+        result = ingest_batches(model, ingest, batch_rows=batch_rows, out=out, keep=None if out else keep)
         try:
             yield result
         finally:

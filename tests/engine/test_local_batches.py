@@ -192,3 +192,29 @@ def test_the_class_list_is_judged_on_the_whole_file(tmp_path):
             pass
     assert str(batched.value) == str(whole.value) and "54 of 60 labels" in str(whole.value)
     assert list((tmp_path / "out").iterdir()) == []  # pass 1's file removed at the stop
+
+
+@pytest.mark.parametrize("size", [7, 25, 1000])
+def test_kept_columns_are_pass_2s_rows_in_one_pass(tmp_path, monkeypatch, size):
+    """``keep``: pass 1 keeps a few canonical columns of each batch (a duplicate id across batches
+    left out, metadata never kept) and no batch is validated again; the frame they make is the one
+    pass 2's tables cut down to those columns make, dtypes included."""
+    import pyarrow as pa
+
+    from blindspot.engine.local import ParquetBatches
+
+    frame = rows()
+    frame["platform"] = "ios"
+    frame.loc[30, "id"] = "r3"  # a duplicate of batch 1's id in a later batch
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path, index=False)
+    cfg = dataclasses.replace(model(path), metadata=["platform"])
+    with ingested(cfg, ingest_cfg(), batch_rows=size) as result:
+        tables = [t for t in result.source.tables(result.plans) if t is not None]
+        wanted = [n for n in tables[0].schema.names if n in ("id", "y_true", "confidence")]
+        expected = pa.concat_tables([t.select(wanted) for t in tables]).to_pandas()
+    monkeypatch.setattr(ParquetBatches, "tables", lambda *a: pytest.fail("a second pass"))
+    with ingested(cfg, ingest_cfg(), batch_rows=size, keep=(["id", "y_true", "meta__platform"], ["conf"])) as result:
+        got = pa.concat_tables(result.kept).to_pandas()
+        assert result.reasons["duplicate_id"] == 1 and result.rows_clean == N - 1
+    pd.testing.assert_frame_equal(got, expected, check_dtype=True)

@@ -20,6 +20,7 @@ from blindspot.io.readers import RawTable, read_parquet_rows
 from blindspot.progress import Progress
 
 BATCH_ROWS = 1 << 17  # rows validated at a time: about 130 MB of a million-row file of reviews
+READ_BUFFER = 1 << 20  # bytes of a column chunk read at a time (pyarrow's buffered stream)
 
 
 class ParquetBatches:
@@ -31,10 +32,13 @@ class ParquetBatches:
         ``model.path`` is the file.
     batch_rows : int
         Rows in each batch (the last may hold fewer).
+    keep : tuple of (sequence of str, sequence of str), optional
+        (columns, prefixes): the canonical columns a batch's clean table keeps when pass 1 is asked
+        for it (:func:`~blindspot.engine.worker.account`'s ``keep``); every column when None.
     """
 
-    def __init__(self, model: ModelConfig, ingest: IngestConfig, batch_rows: int = BATCH_ROWS):
-        self.model, self.ingest, self.batch_rows = model, ingest, batch_rows
+    def __init__(self, model: ModelConfig, ingest: IngestConfig, batch_rows: int = BATCH_ROWS, keep=None):
+        self.model, self.ingest, self.batch_rows, self.keep = model, ingest, batch_rows, keep
         self.limits = limits_of(model, ingest)
 
     def _batches(self, wanted=None) -> Iterator[tuple[int, RawTable]]:
@@ -44,7 +48,7 @@ class ParquetBatches:
 
         path, offset = self.model.path, 0
         try:
-            file = pq.ParquetFile(path, pre_buffer=False)
+            file = pq.ParquetFile(path, pre_buffer=False, buffer_size=READ_BUFFER)
             for k, batch in enumerate(file.iter_batches(batch_size=self.batch_rows)):
                 n = batch.num_rows
                 if wanted is None or k in wanted:
@@ -59,7 +63,7 @@ class ParquetBatches:
         done = 0
         for _, table in self._batches():
             done += table.n_records
-            result = account(table, self.model, self.ingest, bool(keep_tables and keep_tables()))
+            result = account(table, self.model, self.ingest, bool(keep_tables and keep_tables()), keep=self.keep)
             del table  # the batch's rows as read go before its clean table is written
             progress.update(done)
             yield result
@@ -72,10 +76,16 @@ class ParquetBatches:
             yield finish(table, self.model, self.ingest, plans[k])
 
 
-def ingest_batches(model: ModelConfig, ingest: IngestConfig, batch_rows: int | None = None, out=None) -> Streamed:
-    """The accounting of the Parquet file ``model.path`` read in batches (``out``: see :func:`~blindspot.engine.stream.two_passes`)."""
+def ingest_batches(model: ModelConfig, ingest: IngestConfig, batch_rows: int | None = None, out=None,
+                   keep=None) -> Streamed:
+    """The accounting of the Parquet file ``model.path`` read in batches.
+
+    ``out`` and ``keep``: see :func:`~blindspot.engine.stream.two_passes` (``keep``, (columns,
+    prefixes): the clean rows' columns pass 1 keeps in memory, as :class:`ParquetBatches` takes it).
+    """
     import pyarrow.parquet as pq
 
     total = pq.read_metadata(model.path).num_rows
     progress = Progress(f"validating {model.path}", total=total)
-    return two_passes(ParquetBatches(model, ingest, batch_rows or BATCH_ROWS), model, ingest, progress, out)
+    source = ParquetBatches(model, ingest, batch_rows or BATCH_ROWS, keep=keep)
+    return two_passes(source, model, ingest, progress, out, keep=keep is not None)

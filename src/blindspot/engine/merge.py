@@ -91,12 +91,16 @@ def raise_errors(results: list, path: str, columns, classes: list) -> None:
         raise_remote(r)
 
 
-def _ids(results: list) -> pd.Series:
-    """Every partition's clean ids, in record order, as one Series of Arrow text."""
+def _id_chunks(results: list):
+    """Every partition's clean ids, in record order, as one Arrow chunked array of text (no copy)."""
     import pyarrow as pa
 
-    chunks = pa.chunked_array([r["id"] for r in results], type=pa.large_string())
-    return pd.Series(pd.arrays.ArrowStringArray(chunks))
+    return pa.chunked_array([r["id"] for r in results], type=pa.large_string())
+
+
+def _ids(results: list) -> pd.Series:
+    """Every partition's clean ids, in record order, as one Series of Arrow text."""
+    return pd.Series(pd.arrays.ArrowStringArray(_id_chunks(results)))
 
 
 def cross_duplicates(results: list) -> tuple[list, dict]:
@@ -112,9 +116,16 @@ def cross_duplicates(results: list) -> tuple[list, dict]:
     details : dict of int to str
         Record -> the detail of its duplicate_id rejection, for the rows of ``drop``.
     """
+    import pyarrow.compute as pc
+
     drop = [np.zeros(len(r["record"]), bool) for r in results]
-    record = np.concatenate([r["record"] for r in results]) if results else np.zeros(0, np.int64)
+    # The common case, every clean id used once, asked of Arrow's hash (no pandas hash of every id).
+    chunks = _id_chunks(results)
+    if pc.count_distinct(chunks, mode="all").as_py() == len(chunks):
+        return drop, {}
+    del chunks
     ids = _ids(results)
+    record = np.concatenate([r["record"] for r in results]) if results else np.zeros(0, np.int64)
     dup, first_of = first_uses(ids, record)
     if first_of is None:  # no id repeats across partitions: every detail already names the first use
         return drop, {}

@@ -54,12 +54,16 @@ class Streamed(Accounting):
         to ``spooled_for`` (None when pass 2 must write them).
     one_pass : bool
         Whether the clean rows are written from pass 1 (no second validation of any row).
+    kept : list of pyarrow.Table or None
+        With ``keep`` (:func:`two_passes`): the clean rows' kept columns, a table per partition
+        with clean rows, in record order (no second pass); None otherwise.
     """
 
     source: object = None
     spool: Path | None = None
     spooled_for: Path | None = None
     one_pass: bool = False
+    kept: list | None = None
 
     def write_clean(self, path) -> int:
         """Every partition's final clean table, written to ``path`` in record order.
@@ -128,22 +132,57 @@ def _spooled(source, progress: Progress, spool: Path) -> tuple[list, bool]:
     return results, state["ok"]
 
 
-def two_passes(source, model: ModelConfig, ingest: IngestConfig, progress: Progress, out=None) -> Streamed:
+def _kept(source, progress: Progress) -> tuple[list, list]:
+    """Pass 1's results in record order, and each one's clean table (None for a partition without one)."""
+    results, tables = [], []
+    for r in source.accounts(progress, keep_tables=lambda: True):
+        tables.append(r.pop("table", None))
+        results.append(r)
+    return results, tables
+
+
+def _without_dropped(tables: list, results: list, plans: list) -> list:
+    """Each partition's kept table without the rows its plan drops (duplicates of an earlier partition's ids).
+
+    The rows pass 2 keeps of these columns: no kept column is metadata (the only ones pass 2 retypes).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    out = []
+    for table, r, plan in zip(tables, results, plans):
+        if table is not None and len(plan["drop"]):
+            table = table.filter(pa.array(~np.isin(r["record"], plan["drop"])))
+        if table is not None and table.num_rows:
+            out.append(table)
+    return out
+
+
+def two_passes(source, model: ModelConfig, ingest: IngestConfig, progress: Progress, out=None,
+               keep: bool = False) -> Streamed:
     """Pass 1 of every partition of ``source`` and the reduce: the input's accounting, ready to write.
 
     ``out``: the file the clean rows will be written to; given, pass 1 writes them beside it (see
     the module docstring) and the result's ``one_pass`` says whether that file is the output.
-    A stop or failure removes that file.
+    A stop or failure removes that file. ``keep`` (without ``out``): pass 1 keeps each partition's
+    clean table as the source cuts it down (its ``keep`` columns, never metadata), and the result's
+    ``kept`` holds them, duplicates of an earlier partition's ids left out: a reader of a few
+    columns (the compare stage's baseline) needs no second pass.
     """
     spool = partial_next_to(out) if out is not None else None
+    tables = None
     try:
-        if spool is None:
+        if keep:
+            (results, tables), spooled = _kept(source, progress), False
+        elif spool is None:
             results, spooled = list(source.accounts(progress)), False
         else:
             results, spooled = _spooled(source, progress, spool)
         raise_errors(results, model.path, model.columns, list(ingest.classes))
         accounting, wanted = reduce(results, list(ingest.classes))
         one_pass = spooled and accounting.rows_clean > 0 and typed_alike(results, accounting.plans)
+        if tables is not None:
+            tables = _without_dropped(tables, results, accounting.plans)
         del results  # the accounting keeps what it needs; each partition's ids and categories can go
         if not one_pass:
             discard(spool)
@@ -155,4 +194,4 @@ def two_passes(source, model: ModelConfig, ingest: IngestConfig, progress: Progr
         raise
     progress.finish(accounting.rows_in)
     return Streamed(**vars(accounting), source=source, spool=spool, spooled_for=Path(out) if out else None,
-                    one_pass=one_pass)
+                    one_pass=one_pass, kept=tables)

@@ -61,8 +61,13 @@ def _raw_metadata(table: RawTable, name: str, records) -> pd.Series:
     return table.frame[name].iloc[_positions(table, records)].reset_index(drop=True)
 
 
-def account(table: RawTable, model: ModelConfig, ingest: IngestConfig, keep_table: bool = False) -> dict:
+def account(table: RawTable, model: ModelConfig, ingest: IngestConfig, keep_table: bool = False,
+            keep=None) -> dict:
     """Pass 1: validate a partition and keep its accounting (and its clean table when ``keep_table``).
+
+    ``keep``: (columns, prefixes), the table holds only the canonical columns named in ``columns``
+    or starting with one of ``prefixes``, never a metadata column (:func:`kept_columns`); every
+    column when None.
 
     Returns
     -------
@@ -94,16 +99,28 @@ def account(table: RawTable, model: ModelConfig, ingest: IngestConfig, keep_tabl
     categories = {name: metadata_categories(_raw_metadata(table, name, record), table.typed,
                                             clean[META_PREFIX + name].isna().to_numpy())
                   for name in result.metadata}
-    arrow = _arrow(clean) if keep_table and len(clean) else None
+    kept = clean if keep is None else clean[kept_columns(clean.columns, *keep)]
+    arrow = _arrow(kept) if keep_table and len(clean) else None
+    del kept
     dtypes = {name: str(clean[META_PREFIX + name].dtype) for name in result.metadata}
-    arrow_types = ({name: str(arrow.schema.field(META_PREFIX + name).type) for name in result.metadata}
-                   if arrow is not None else {})
+    arrow_types = ({name: str(arrow.schema.field(META_PREFIX + name).type) for name in result.metadata
+                    if META_PREFIX + name in arrow.schema.names} if arrow is not None else {})
     return {"dtypes": dtypes, "arrow_types": arrow_types, **({"table": arrow} if keep_table else {}),
             "rejected": result.rejected, "rows_in": result.rows_in, "has_probabilities": result.has_probabilities,
             "metadata": result.metadata, "notes": result.notes, "duplicate_ids": duplicate_ids,
             "record": record, "id": pa.array(clean["id"].astype(object).to_numpy(), type=pa.large_string()),
             "y_true": clean["y_true"].to_numpy(np.int8) if len(clean) else np.zeros(0, np.int8),
             "categories": categories, "class_counts": counts.get("counts")}
+
+
+def kept_columns(names, columns, prefixes=()) -> list:
+    """The names among ``names`` that are in ``columns`` or start with one of ``prefixes``, in their order.
+
+    Never a metadata column: its type is decided by the whole input's values (pass 1's reduce), so
+    one partition's own typing of it is not yet the final one.
+    """
+    return [n for n in names if not str(n).startswith(META_PREFIX)
+            and (n in columns or str(n).startswith(tuple(prefixes)))]
 
 
 def _validate(table: RawTable, model: ModelConfig, ingest: IngestConfig, counts: dict | None = None):
