@@ -93,9 +93,10 @@ def test_the_watchlist_row_shows_every_tested_metric_and_the_ranked_finding(audi
     """One slice, one story: a watchlist row whose error rate is class mix still shows its own blind spot,
     with the metric's value, q and denominator as the ranked list has them."""
     findings = json.loads(_read(audited, paths.FINDINGS))
+    # Watchlist slices only: a learned topic can be a blind spot through a recall too, and is not watched.
     own = [f for f in findings if f.get("rank") is not None and f["metric"] != "error_rate"
-           and f.get("source") != "class"]
-    assert own, "bundled v1 has a ranked recall finding"
+           and f.get("source") == "watchlist"]
+    assert own, "bundled v1 has a ranked recall finding on the watchlist"
     markdown = _read(audited, paths.BRIEF_MD)
     watch = _section(markdown, "Ranked blind spots").split("### Watchlist", 1)[1]
     for f in own:

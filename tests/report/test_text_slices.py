@@ -276,3 +276,17 @@ def test_a_topic_worse_through_a_recall_shows_that_recall_and_an_empty_topic_is_
     row = next(line for line in body.splitlines() if "`topic_b1_b2_b3`" in line)
     assert "not measurable" in row and "not tested" in row
     assert check_complete(md, html, findings(root)) == []
+
+
+def test_the_real_stage_output_is_shown_whole(audited):
+    """The bundled audit (real slice stage): every topic in the table, every significant term ranked and listed."""
+    data = json.loads((audited / paths.TEXT_SLICES).read_text(encoding="utf-8"))
+    md = (audited / paths.BRIEF_MD).read_text(encoding="utf-8")
+    body, ranked = section(md), section(md, "Ranked blind spots")
+    for t in data["topics"]["topics"]:
+        assert f"<br>`{t['key']}` |" in body
+    significant = [t for t in data["terms"]["tested"] if t["significant"]]
+    for t in significant:
+        assert f"`{t['key']}`" in body and f"`{t['key']}`" in ranked
+    assert f"{len(significant)} of the {len(data['terms']['tested'])} selected terms" in body or not significant
+    assert "medical" not in body.lower() and "patient" not in body.lower()
