@@ -259,7 +259,8 @@ def test_families_switched_off_say_so(tmp_path):
     data["topics"]["n_fit"] = 0
     md, html = render(setup(tmp_path, data))
     body = section(md)
-    assert body.count("Not run: switched off in the configuration.") == 2
+    assert "Not run: switched off in the configuration (`slices.topics_max` is 0)." in body
+    assert "Not run: switched off in the configuration (`slices.terms_top_k` is 0)." in body
     assert "0 reviews" not in body
 
 

@@ -66,7 +66,9 @@ def _topic_verdict(t, numbers: dict, leads: dict) -> Run:
 def _topics(inputs: Inputs, *, max_chars: int) -> list:
     ts, sl = inputs.text_slices, inputs.slices
     out = [Heading(3, "Learned topics")]
-    if ts.topics is None or ts.topics_reason.strip() == "off":
+    if ts.topics_reason.strip() == "off":
+        return out + [Paragraph("Not run: switched off in the configuration (", Code("slices.topics_max"), " is 0).")]
+    if ts.topics is None:
         return out + [Paragraph(f"Not run: {_reason(ts.topics_reason)}.")]
     if not ts.topics:
         fitted = f" from the {cnt(ts.topics_n_fit)} reviews" if ts.topics_n_fit else ""
@@ -156,7 +158,9 @@ def _p_halves(t) -> Run:
 def _terms(inputs: Inputs) -> list:
     ts, sl = inputs.text_slices, inputs.slices
     out = [Heading(3, "Error-associated terms")]
-    if ts.terms is None or ts.terms_reason.strip() == "off":
+    if ts.terms_reason.strip() == "off":
+        return out + [Paragraph("Not run: switched off in the configuration (", Code("slices.terms_top_k"), " is 0).")]
+    if ts.terms is None:
         return out + [Paragraph(f"Not run: {_reason(ts.terms_reason)}.")]
     if ts.terms_reason and not ts.terms:
         return out + [Paragraph(f"No term was tested: {_reason(ts.terms_reason)} "
