@@ -9,9 +9,13 @@ Procedure
 ---------
 1. **Candidates** (text only): lower-cased words of two or more letters and pairs of
    adjacent words (bigrams), present in at least ``min_support`` rows and at most
-   ``max_df`` of them (a term in most reviews is about nothing in particular). No
-   stop-word list: "not worth" and "no longer" are phrases worth finding. The
-   candidate set depends on the texts only, not on labels or errors.
+   ``max_df`` of them (a term in most reviews is about nothing in particular). A
+   stop word (scikit-learn's English list) is a candidate only inside a pair with a
+   word that is not one: "not worth" and "no longer" are phrases worth finding, but
+   "has", "to" or "to be" alone were found, on the UCI sentences and the bundled
+   reviews, only as stand-ins for long texts (the length slices' finding, not a
+   theme). Terms are not adjusted for length otherwise. The candidate set depends on
+   the texts only, not on labels or errors.
 2. **Split**: each row goes to half A or half B by a seeded hash of its row index
    (:func:`split_halves`; splitmix64, so a row's half does not depend on ``n`` or on
    the other rows), or, in the slice audit, of its ``id`` (:func:`split_by_id`: a

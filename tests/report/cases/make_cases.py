@@ -30,7 +30,8 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
-KEEP = ("metrics/profile.json", "metrics/slices.json", "reports/findings.json", "metrics/calibration.json",
+KEEP = ("metrics/profile.json", "metrics/slices.json", "reports/findings.json", "reports/text_slices.json",
+        "metrics/calibration.json",
         "metrics/judge.json", "metrics/compare.json", "reports/lifecycle.json", "metrics/gate.json",
         "data/interim/confident_errors.jsonl")
 STAGES = ("ingest", "profile", "slice", "calibrate", "judge", "compare", "lifecycle", "gate")
