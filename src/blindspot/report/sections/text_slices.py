@@ -137,7 +137,8 @@ def _terms_intro(ts, tested: list) -> Paragraph:
     both = sum(1 for t in tested if t.selected_on == "both")
     top = f"the {cnt(ts.terms_top_k)} most error-associated" if ts.terms_top_k else "the most error-associated"
     return Paragraph(
-        f"Every word and pair of adjacent words in enough reviews ({cnt(ts.terms_n_candidates)} "
+        f"Every word but stop words, and every pair of adjacent words but pairs of stop words, in enough "
+        f"reviews ({cnt(ts.terms_n_candidates)} "
         f"{_s(ts.terms_n_candidates, 'candidate', 'candidates')}) was scored on one half of the reviews for how much "
         f"more often the model errs on the reviews holding it within their true classes; {top} were tested on the "
         f"other half, and then the halves swapped (half A {cnt(ts.terms_n_a)} reviews, half B {cnt(ts.terms_n_b)}). "
