@@ -246,7 +246,7 @@ def _hydra_list(values) -> str:
 DATASETS = {
     d.name: d
     for d in [
-        Dataset("uci_sentences", _uci, ["model=uci_sentences"], 3000, _has_finding("source", "imdb")),
+        Dataset("uci_sentences", _uci, ["model=uci_sentences"], 3000, _has_finding("negated_term", True)),
         Dataset("binary_confidence", _binary_confidence,
                 ["model.path=data/raw/binary.csv", "model.columns.probabilities=null",
                  "ingest.classes=[bad,good]", "judge.offline.polarity=[negative,positive]"], 2000,

@@ -113,8 +113,12 @@ def test_readme_figures_for_the_uci_sentences_are_those_of_the_run(corpus_base):
         f"(error rate {found['length_q4']['error_rate']['value']:.2f} against "
         f"{found['length_q4']['error_rate']['rest_value']:.2f})",
         f"{slices['text_features']['length']['n_words_quantiles']['edges'][-1]} words or more",
-        f"film reviews, whose positive sentences are recognised {found['source__imdb']['recall_1']['value']:.0%} of "
-        f"the time against {found['source__imdb']['recall_1']['rest_value']:.0%}",
+        f'"good / price / pretty" (its negative sentences recognised '
+        f"{found['topic_good_price_pretty']['recall_0']['value']:.2f} against "
+        f"{found['topic_good_price_pretty']['recall_0']['rest_value']:.2f})",
+        f"\"like / don / did\" (its positive ones {found['topic_like_don_did']['recall_1']['value']:.2f} against "
+        f"{found['topic_like_don_did']['recall_1']['rest_value']:.2f})",
+        f"None of the {slices['text_slices']['terms']['n_selected']} error-associated terms",
         f"{slices['family']['n_blind_spots']} slices in all after false-discovery control over "
         f"{slices['family']['n_tests']} tests",
         f"Mean confidence is {overall['mean_confidence']:.3f} for an accuracy of {overall['accuracy']:.3f}",
