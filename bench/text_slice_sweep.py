@@ -47,8 +47,9 @@ A finding *of its own* is a ranked finding (worse within the true classes): a to
 slice, or a term (source ``term``). The planted topic is *found* when a topic holding at
 least half of the planted rows, with at least half of its members planted, has a ranked
 finding; a planted term is found when a family word, or a phrase holding one, is a
-term finding. *Rank*: the audit's own rank among every blind spot of its own (slices,
-parent rule applied, and terms).
+term finding. *Rank*: the slice's place in the brief's ranked list of blind spots of their
+own (one row per slice or term, ordered by its best-ranked finding; the audit's parent rule
+applied), so a slice with three significant metrics takes one place, not three.
 """
 
 from __future__ import annotations
@@ -135,7 +136,13 @@ def run_once(scenario: str, seed: int, settings: dict, classes: list, n_rows: in
     significant = [f for f in audit.findings if f["significant"] and f["source"] != "class"]
     topic_sig = [f for f in significant if f["key"].startswith("topic_")]
     term_sig = [f for f in significant if f["source"] == "term"]
-    own = {f["key"]: f["rank"] for f in significant if f["rank"] is not None}
+    # A slice's place in the brief's ranked list: one row per slice, ordered by its best-ranked finding
+    # (a slice with several significant metrics holds several finding ranks but one row).
+    best: dict = {}
+    for f in significant:
+        if f["rank"] is not None:
+            best[f["key"]] = min(best.get(f["key"], f["rank"]), f["rank"])
+    own = {key: place for place, key in enumerate(sorted(best, key=best.get), start=1)}
     text = audit.metrics["text_slices"]
     out = {"seed": seed, "family_size": audit.metrics["family"]["n_tests"], "k": text["topics"]["k"],
            "n_terms_tested": text["terms"]["n_selected"],
@@ -165,7 +172,7 @@ def _planted_outcome(audit, planted: np.ndarray, own: dict) -> dict:
                                                            "precision": match[3]},
             "topic_found": topic_key is not None, "topic_rank": own.get(topic_key),
             "term_found": best is not None, "term_best": best["slice"]["term"] if best else None,
-            "term_rank": best["rank"] if best else None,
+            "term_rank": own.get(best["key"]) if best else None,
             "top_audit_findings": sorted(own, key=own.get)[:3]}
 
 
