@@ -63,13 +63,21 @@ def _topic_verdict(t, numbers: dict, leads: dict) -> Run:
     return run("not worse", Break(), qtext(t.conditional_q_value, "q within classes"))
 
 
+def _not_run(reason: str, absent: bool, setting: str) -> list:
+    """The paragraph of a family that did not run (switched off by ``setting`` = 0, or absent), else []."""
+    if reason.strip() == "off":
+        return [Paragraph("Not run: switched off in the configuration (", Code(setting), " is 0).")]
+    if absent:
+        return [Paragraph(f"Not run: {_reason(reason)}.")]
+    return []
+
+
 def _topics(inputs: Inputs, *, max_chars: int) -> list:
     ts, sl = inputs.text_slices, inputs.slices
     out = [Heading(3, "Learned topics")]
-    if ts.topics_reason.strip() == "off":
-        return out + [Paragraph("Not run: switched off in the configuration (", Code("slices.topics_max"), " is 0).")]
-    if ts.topics is None:
-        return out + [Paragraph(f"Not run: {_reason(ts.topics_reason)}.")]
+    not_run = _not_run(ts.topics_reason, ts.topics is None, "slices.topics_max")
+    if not_run:
+        return out + not_run
     if not ts.topics:
         fitted = f" from the {cnt(ts.topics_n_fit)} reviews" if ts.topics_n_fit else ""
         return out + [Paragraph(f"No topic was learned{fitted}: {_reason(ts.topics_reason)}.")]
@@ -159,10 +167,9 @@ def _p_halves(t) -> Run:
 def _terms(inputs: Inputs) -> list:
     ts, sl = inputs.text_slices, inputs.slices
     out = [Heading(3, "Error-associated terms")]
-    if ts.terms_reason.strip() == "off":
-        return out + [Paragraph("Not run: switched off in the configuration (", Code("slices.terms_top_k"), " is 0).")]
-    if ts.terms is None:
-        return out + [Paragraph(f"Not run: {_reason(ts.terms_reason)}.")]
+    not_run = _not_run(ts.terms_reason, ts.terms is None, "slices.terms_top_k")
+    if not_run:
+        return out + not_run
     if ts.terms_reason and not ts.terms:
         return out + [Paragraph(f"No term was tested: {_reason(ts.terms_reason)} "
                                 f"({cnt(ts.terms_n_candidates)} candidates; halves of {cnt(ts.terms_n_a)} and "
