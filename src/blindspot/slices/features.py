@@ -53,7 +53,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -646,6 +646,39 @@ class TextFlags:
     table: pd.DataFrame
 
 
+def map_in_threads(fn, batches: Iterable, workers: int | None = None) -> list:
+    """``fn`` of every batch in a few threads, results in batch order.
+
+    At most ``workers + 1`` batches are held at once (the one being read and one per
+    thread), so reading a file a batch at a time keeps memory bounded. Worth it for work
+    that releases the GIL (Arrow kernels, scikit-learn's sparse products).
+
+    Parameters
+    ----------
+    fn : callable
+        Of one batch.
+    batches : iterable
+    workers : int, optional
+        Threads; default ``min(cpu count, MAX_TEXT_WORKERS)``; 1 runs in this thread.
+
+    Returns
+    -------
+    list
+        ``fn`` of each batch, in order.
+    """
+    workers = max(1, int(workers if workers is not None else min(os.cpu_count() or 1, MAX_TEXT_WORKERS)))
+    if workers == 1:
+        return [fn(batch) for batch in batches]
+    out, pending = [], deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for batch in batches:
+            pending.append(pool.submit(fn, batch))
+            if len(pending) > workers:  # bounded: never more batches in flight than threads, plus one
+                out.append(pending.popleft().result())
+        out += [future.result() for future in pending]
+    return out
+
+
 def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
                     batch_rows: int = TEXT_BATCH_ROWS, workers: int | None = None) -> pd.DataFrame:
     """:func:`text_flags` of every row, a batch at a time, on several cores.
@@ -676,18 +709,7 @@ def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: flo
         return texts.table
     flags = partial(text_flags, detectors=detectors, jargon_high_density=jargon_high_density,
                     caps_high_share=caps_high_share)
-    workers = max(1, int(workers if workers is not None else min(os.cpu_count() or 1, MAX_TEXT_WORKERS)))
-    batches = _text_batches(texts, max(1, int(batch_rows)))
-    if workers == 1:
-        parts = [flags(batch) for batch in batches]
-    else:
-        parts, pending = [], deque()
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for batch in batches:
-                pending.append(pool.submit(flags, batch))
-                if len(pending) > workers:  # bounded: never more batches in flight than threads, plus one
-                    parts.append(pending.popleft().result())
-            parts += [future.result() for future in pending]
+    parts = map_in_threads(flags, _text_batches(texts, max(1, int(batch_rows))), workers)
     if not parts:  # no row: the columns all the same
         parts = [flags(pd.Series([], dtype=object))]
     return pd.concat(parts, ignore_index=True)

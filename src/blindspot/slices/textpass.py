@@ -29,20 +29,17 @@ the weight sits that close to the floor).
 
 from __future__ import annotations
 
-import os
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from blindspot.slices.evaluate import cells
-from blindspot.slices.features import MAX_TEXT_WORKERS, TEXT_BATCH_ROWS, text_flags
+from blindspot.slices.features import TEXT_BATCH_ROWS, map_in_threads, text_flags
 from blindspot.slices.terms import batch_counts, split_by_id, term_membership
 from blindspot.slices.tokens import as_tokens
 from blindspot.slices.topics import TopicModel
@@ -202,21 +199,6 @@ def term_hits(frame: pd.DataFrame, *, terms: tuple) -> np.ndarray:
     return term_membership(list(frame["text"]), list(terms))
 
 
-def _threaded(fn: Callable, batches: Iterable, workers: int | None = None) -> list:
-    """``fn`` of every batch in a few threads, results in order; at most ``workers + 1`` batches in flight."""
-    workers = max(1, int(workers if workers is not None else min(os.cpu_count() or 1, MAX_TEXT_WORKERS)))
-    if workers == 1:
-        return [fn(b) for b in batches]
-    out, pending = [], deque()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch in batches:
-            pending.append(pool.submit(fn, batch))
-            if len(pending) > workers:
-                out.append(pending.popleft().result())
-        out += [f.result() for f in pending]
-    return out
-
-
 class TextSource:
     """Where the texts of the audited rows come from: a sample of them, and a function over their batches.
 
@@ -254,7 +236,7 @@ class FrameTexts(TextSource):
     def map(self, fn):
         batches = (self.frame.iloc[lo:lo + self.batch_rows].reset_index(drop=True)
                    for lo in range(0, self.n, self.batch_rows))
-        return _threaded(fn, batches)
+        return map_in_threads(fn, batches)
 
 
 class FileTexts(TextSource):
@@ -277,7 +259,7 @@ class FileTexts(TextSource):
             from blindspot.engine.batches import map_batches
 
             return map_batches(self.path, list(PASS_COLUMNS), fn, engine="dask", dask=self.dask)
-        return _threaded(fn, predictions_batches(self.path, list(PASS_COLUMNS)))
+        return map_in_threads(fn, predictions_batches(self.path, list(PASS_COLUMNS)))
 
 
 def run_pass(source: TextSource, models: TextModels) -> TextPassResult:
