@@ -619,6 +619,9 @@ def _one_family(tests: pd.DataFrame, cls: pd.DataFrame, fdr_alpha: float, terms:
     if terms is not None:
         terms["q_value"] = q[k + 2 * len(tests):]
         terms["significant"] = terms["q_value"].to_numpy(float) <= fdr_alpha
+        # A term's one test is already within the true classes: its conditional q is its q.
+        terms["cond_q_value"] = terms["q_value"]
+        terms["evidence"] = np.where(terms["significant"], WITHIN_CLASS, "")
     cls["significant"] = cls["tested"] & (cls["q_value"] <= fdr_alpha)
     tests["marginal_significant"] = tests["tested"] & (tests["q_value"] <= fdr_alpha)
     tests["cond_significant"] = tests["cond_tested"] & (tests["cond_q_value"] <= fdr_alpha)

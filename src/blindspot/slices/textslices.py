@@ -169,29 +169,18 @@ def term_tests(text: TextSlices, totals: Counts, classes, ci_level: float) -> pd
 
 
 def term_finding(row, ranked: int | None) -> dict:
-    """One significant term's finding (``reports/findings.json``, source ``"term"``)."""
-    from blindspot.slices.audit import GAP_INTERVAL_METHOD, INTERVAL_METHOD, WITHIN_CLASS
-    from blindspot.results.estimate import Estimate
+    """One significant term's finding (``reports/findings.json``, source ``"term"``): the audit's
+    finding record of its :func:`term_tests` row, with its rank and the cross-fitted test's fields."""
+    from blindspot.slices.audit import _finding
 
     term, key = str(row["term"]), str(row["key"])
     nan_none = (lambda v: None if not np.isfinite(v) else float(v))
-    return {
-        "id": f"term__{key}__error_rate", "source": "term", "key": key,
-        "description": f'reviews containing "{term}" (error-associated term, cross-fitted)',
-        "slice": {"term": term}, "slice_n": int(row["n"]), "n": int(row["n"]), "metric": "error_rate",
-        "higher_is_better": False,
-        "estimate": Estimate(row["value"], row["ci_low"], row["ci_high"], INTERVAL_METHOD).encode(),
-        "rest_value": row["rest_value"],
-        "gap": Estimate(row["gap"], row["gap_ci_low"], row["gap_ci_high"], GAP_INTERVAL_METHOD).encode(),
-        "p_value": row["p_value"], "q_value": row["q_value"], "significant": True, "excess": row["excess"],
-        "excess_given_class_mix": row["excess_given_class_mix"],
-        "expected_given_class_mix": row["expected_given_class_mix"], "score": row["score"], "rank": ranked,
-        "explained_by_parent": False, "conditional_p_value": row["p_value"], "conditional_q_value": row["q_value"],
-        "conditional_score": row["score"], "evidence": WITHIN_CLASS, "class_mix_rank": None,
-        "parts": [{"key": key, "source": "text", "column": "term", "value": term}],
-        "method": COMBINE_METHOD, "selected_on": str(row["selected_on"]),
-        "p_a_to_b": nan_none(row["p_a_to_b"]), "p_b_to_a": nan_none(row["p_b_to_a"]),
-    }
+    f = _finding(row, source="term", key=key, spec={"term": term}, slice_n=row["n"],
+                 description=f'reviews containing "{term}" (error-associated term, cross-fitted)',
+                 parts=[{"key": key, "source": "text", "column": "term", "value": term}])
+    f.update(rank=ranked, method=COMBINE_METHOD, selected_on=str(row["selected_on"]),
+             p_a_to_b=nan_none(row["p_a_to_b"]), p_b_to_a=nan_none(row["p_b_to_a"]))
+    return f
 
 
 def _topic_entries(text: TextSlices, topic_tests: dict, counts: Counts, n: int, totals: Counts) -> list:
