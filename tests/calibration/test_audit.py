@@ -43,6 +43,19 @@ def test_slice_table_join_merge_and_ignored_columns():
     np.testing.assert_array_equal(t.matrix, [[True, False], [False, False], [False, False], [True, True]])
 
 
+def test_slice_table_bits_give_columns_and_rows():
+    rng = np.random.default_rng(3)
+    member = rng.random((37, 5)) < 0.4  # 37 rows: the last packed byte is partly padding
+    s = pd.DataFrame({"id": [f"r{i}" for i in range(37)], **{f"found__s{j}": member[:, j] for j in range(5)}})
+    t = slice_table(s["id"], s)
+    assert t.bits.shape == (5, 5) and t.bits.dtype == np.uint8
+    np.testing.assert_array_equal(t.matrix, member)
+    for j in range(5):
+        np.testing.assert_array_equal(t.column(j), member[:, j])
+    at = np.array([36, 0, 8, 7, 15, 36])
+    np.testing.assert_array_equal(t.rows(at), member[at])
+
+
 def test_slice_table_without_slices():
     assert slice_table(["a"], None).matrix.shape == (1, 0)
     assert slice_table(["a"], pd.DataFrame({"id": ["a"]})).keys == []

@@ -50,6 +50,9 @@ def test_counts_by_group_hand_checked(tiny):
     assert c["n_errors"].tolist() == [4, 3]
     assert c["count"].tolist() == [[3, 2], [1, 1]]        # wrong and >= .8: e, d, c (c is pos); >= .9: e
     assert c["n_confident"].tolist() == [[4, 2], [2, 1]]  # >= .8: e, d, c, b
+    # the same groups one column at a time, from an iterator: the same counts
+    one_by_one = confident_error_counts(correct, conf, [0.8, 0.9], iter(groups.T.copy()))
+    assert all(np.array_equal(one_by_one[k], c[k]) for k in c)
 
 
 def test_rates_and_wilson_interval(tiny):

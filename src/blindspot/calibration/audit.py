@@ -67,6 +67,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import chain
 from typing import Callable, Sequence
 
 import numpy as np
@@ -99,19 +100,42 @@ SLICE_PREFIXES = (("watch__", "watch"), ("found__", "found"))
 
 @dataclass
 class SliceTable:
-    """Slice membership aligned with the predictions.
+    """Slice membership aligned with the predictions, one bit a row per slice.
+
+    Packed, the membership of a few dozen slices costs a few bytes a row where the
+    (n, S) boolean matrix costs S; each use unpacks one slice (:meth:`column`) or the
+    listed rows (:meth:`rows`) at a time.
 
     Attributes
     ----------
     keys : list of str, length S
     sources : list of str, length S
         ``"watch"``, ``"found"`` or ``"watch+found"``.
-    matrix : ndarray of bool, shape (n_rows, S)
+    bits : ndarray of uint8, shape (S, ceil(n / 8))
+        Row ``j`` is slice ``j``'s membership, :func:`numpy.packbits` of a bool (n,).
+    n : int
+        Rows.
     """
 
     keys: list
     sources: list
-    matrix: np.ndarray
+    bits: np.ndarray
+    n: int
+
+    def column(self, j: int) -> np.ndarray:
+        """Membership of slice ``j``, ndarray of bool, shape (n,)."""
+        return np.unpackbits(self.bits[j], count=self.n).view(bool)
+
+    def rows(self, positions) -> np.ndarray:
+        """Membership of the rows at ``positions`` in every slice, ndarray of bool, shape (m, S)."""
+        positions = np.asarray(positions, dtype=np.intp)
+        shift = (7 - positions % 8).astype(np.uint8)  # packbits puts a byte's first row in its high bit
+        return ((self.bits[:, positions // 8] >> shift) & 1).T.astype(bool)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """Every slice's membership unpacked, ndarray of bool, shape (n, S): for small tables only."""
+        return np.unpackbits(self.bits, axis=1, count=self.n).view(bool).T
 
 
 def metric_key(name: str) -> str:
@@ -138,7 +162,7 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
     """
     n = len(ids)
     if slices is None:
-        return SliceTable([], [], np.zeros((n, 0), dtype=bool))
+        return SliceTable([], [], _packed(0, n), n)
     if "id" not in slices.columns:
         raise InputError(source, "the slice table has no 'id' column.", expected="columns id, watch__<key>..., found__<key>...",
                          found=", ".join(map(str, slices.columns[:8])) or "(no columns)")
@@ -150,24 +174,31 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
                          expected="one row per prediction id", found=f"{dup[0]!r} more than once")
     position = _slice_rows(_arrow_ids(ids, lambda v: np.asarray(v).astype(str)), sid)
     found = None if position is None else position >= 0
-    # Which prefixed columns make each key; the matrix is then filled one column at a time, with no
-    # per-key copies to stack (a million rows by a few dozen slices, one byte a cell).
+    # Which prefixed columns make each key; each key's membership is then built one column at a time
+    # and packed to a bit a row (a million rows by a few dozen slices: a few MB, not one byte a cell).
     merged: dict[str, list] = {}
     for col in slices.columns:
         for prefix, kind in SLICE_PREFIXES:
             if str(col).startswith(prefix):
                 merged.setdefault(metric_key(str(col)[len(prefix):]), []).append((kind, col))
     keys = sorted(merged)
-    matrix = np.zeros((n, len(keys)), dtype=bool)  # a prediction absent from the slice table is in no slice
+    bits = _packed(len(keys), n)
     for j, key in enumerate(keys):
+        member = np.zeros(n, dtype=bool)  # a prediction absent from the slice table is in no slice
         for _, col in merged[key]:
-            member = slices[col].fillna(False).to_numpy(dtype=bool)
+            given = slices[col].fillna(False).to_numpy(dtype=bool)
             if found is None:
-                matrix[:, j] |= member
+                member |= given
             else:
-                matrix[found, j] |= member[position[found]]
+                member[found] |= given[position[found]]
+        bits[j] = np.packbits(member)
     sources = ["+".join(sorted({kind for kind, _ in merged[k]}, key=("watch", "found").index)) for k in keys]
-    return SliceTable(keys, sources, matrix)
+    return SliceTable(keys, sources, bits, n)
+
+
+def _packed(n_slices: int, n: int) -> np.ndarray:
+    """Room for the bit-packed membership of ``n_slices`` slices of ``n`` rows, uint8, shape (n_slices, ceil(n / 8))."""
+    return np.zeros((n_slices, (n + 7) // 8), dtype=np.uint8)
 
 
 def _arrow_ids(values, as_str: Callable) -> pa.Array:
@@ -377,14 +408,15 @@ def _rows(frame: pd.DataFrame, slices: pd.DataFrame | None, *, classes: Sequence
 
 
 def _confident_counts(rows: _Rows) -> dict:
-    """Confidently incorrect counts in one pass over the groups [all rows | each true class | each slice].
+    """Confidently incorrect counts over the groups [all rows | each true class | each slice].
 
-    Group ``0`` is all rows, ``1 + i`` true class ``i``, ``1 + k + j`` slice ``j``.
+    Group ``0`` is all rows, ``1 + i`` true class ``i``, ``1 + k + j`` slice ``j``; each
+    group's column is built when it is counted (one byte a row at a time, not one per group).
     """
-    k = len(rows.classes)
-    groups = np.column_stack([np.ones(len(rows.frame), bool), rows.y_true[:, None] == np.arange(k)[None, :],
-                              rows.slices.matrix])
-    return confident_error_counts(rows.correct, rows.conf, rows.thresholds, groups)
+    k, st = len(rows.classes), rows.slices
+    columns = chain([np.ones(len(rows.frame), bool)], (rows.y_true == i for i in range(k)),
+                    (st.column(j) for j in range(len(st.keys))))
+    return confident_error_counts(rows.correct, rows.conf, rows.thresholds, columns)
 
 
 def _by_class(rows: _Rows, overall: CalibrationSummary, rates: Callable[[int], dict]) -> dict:
@@ -419,7 +451,7 @@ def _by_slice(rows: _Rows, rates: Callable[[int], dict]) -> tuple[dict, dict]:
     st, min_n, k = rows.slices, rows.cfg.min_n, len(rows.classes)
     metrics, summaries = {}, {}
     for j, key in enumerate(st.keys):
-        mask = st.matrix[:, j]
+        mask = st.column(j)
         n_s = int(mask.sum())
         if n_s < min_n:
             metrics[key] = {**_too_small(n_s, min_n), "source": st.sources[j]}
@@ -466,7 +498,7 @@ def _listed_rows(rows: _Rows, fetch: Callable[[np.ndarray], pd.DataFrame]) -> tu
 
     def rows_of(positions, **kw):
         return listed_rows(rows.frame, positions, fields.iloc[np.searchsorted(listed, positions)], margin=margin,
-                           slice_keys=st.keys, slice_matrix=st.matrix, **kw)
+                           slice_keys=st.keys, slice_matrix=st, **kw)
 
     confident_rows = rows_of(confident, thresholds=rows.thresholds, proba_of_label=proba_of_label)
     if margin is None:

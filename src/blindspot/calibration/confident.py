@@ -10,22 +10,23 @@ id. The margin needs every class probability: with two classes it follows from t
 confidence (``2c - 1``); with more classes and a confidence only it is unknown and
 the list is not produced.
 
-Counting is one count table (:class:`blindspot.counts.CountTable`) of (group x (confidence
-band, wrong)) over a boolean group matrix (rows x groups), so overall, per class and per
-slice cost the same vectorised pass at any size; the ranked rows are a mergeable top-k
-(:class:`blindspot.samples.TopK`).
+Counting is one table of (group x (confidence band, wrong)) counts, a bincount of each
+group's rows (a column of a boolean group matrix, or one column at a time from an
+iterator, so that a caller with dozens of slices never holds rows x groups), so overall,
+per class and per slice cost the same vectorised pass at any size; the ranked rows are a
+mergeable top-k (:class:`blindspot.samples.TopK`).
 Review text is copied verbatim into the listed rows: it is untrusted data, never
 interpreted here; whoever renders it escapes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from blindspot.counts import CountTable
 from blindspot.keys import threshold_key  # the writer's side of the key; the report reads with it too
 from blindspot.results.estimate import Estimate
 from blindspot.samples import TopK
@@ -53,8 +54,9 @@ def confident_error_counts(correct, confidence, thresholds: Sequence[float], gro
     correct : array_like of bool, shape (n,)
     confidence : array_like of float, shape (n,)
     thresholds : sequence of float, length T
-    groups : array_like of bool, shape (n, G), optional
-        Group membership (classes, slices); default one group of every row.
+    groups : array_like of bool, shape (n, G), or iterator of G ndarray of bool, shape (n,), optional
+        Group membership (classes, slices); default one group of every row. An iterator
+        yields one group's column at a time, so that its caller need not hold them all.
 
     Returns
     -------
@@ -66,15 +68,22 @@ def confident_error_counts(correct, confidence, thresholds: Sequence[float], gro
     confidence = np.asarray(confidence, dtype=float)
     thresholds = np.asarray(thresholds, dtype=float)
     t = thresholds.size
-    g = np.ones((confidence.size, 1), dtype=bool) if groups is None else np.asarray(groups, dtype=bool)
-    # band = how many thresholds a row reaches (thresholds sorted); one count table of (group x
-    # (band, wrong)) cells, summed over bands from the top, counts the rows at or above each threshold.
+    if groups is None:
+        columns = iter([np.ones(confidence.size, dtype=bool)])
+    elif isinstance(groups, Iterator):
+        columns = groups
+    else:
+        columns = iter(np.asarray(groups, dtype=bool).T)
+    # band = how many thresholds a row reaches (thresholds sorted); per group, a count of its rows in
+    # each (band, wrong) cell, summed over bands from the top, counts the rows at or above each threshold.
     order = np.argsort(thresholds, kind="stable")
-    band = np.searchsorted(thresholds[order], confidence, side="right")
-    table = CountTable.from_membership(g, 2 * band + ~correct, 2 * (t + 1)).counts.reshape(g.shape[1], t + 1, 2)
+    cell = 2 * np.searchsorted(thresholds[order], confidence, side="right") + ~correct
+    table = np.array([np.bincount(cell[member], minlength=2 * (t + 1)) for member in columns], dtype=np.int64)
+    table = table.reshape(-1, t + 1, 2)
     wrong, any_row = table[:, :, 1], table.sum(axis=2)  # (G, T + 1) each
+    g = table.shape[0]
     out = {"n": any_row.sum(axis=1), "n_errors": wrong.sum(axis=1),
-           "count": np.empty((t, g.shape[1]), np.int64), "n_confident": np.empty((t, g.shape[1]), np.int64)}
+           "count": np.empty((t, g), np.int64), "n_confident": np.empty((t, g), np.int64)}
     for key, per_band in (("count", wrong), ("n_confident", any_row)):
         at_least = np.cumsum(per_band[:, ::-1], axis=1)[:, ::-1]  # rows with band >= b
         out[key][order, :] = at_least[:, 1:].T
@@ -122,7 +131,7 @@ def _slices_of(rows: np.ndarray, slice_keys: Sequence[str], slice_matrix) -> lis
     """Slice keys each listed row belongs to (a loop over the listed rows only)."""
     if slice_matrix is None or not len(slice_keys):
         return [[] for _ in rows]
-    sub = np.asarray(slice_matrix, dtype=bool)[rows]
+    sub = slice_matrix.rows(rows) if hasattr(slice_matrix, "rows") else np.asarray(slice_matrix, dtype=bool)[rows]
     keys = np.asarray(slice_keys, dtype=object)
     return [keys[r].tolist() for r in sub]
 
@@ -233,7 +242,7 @@ def confident_error_rows(
     margin, proba_of_label : array_like of float, shape (n,), optional
         Top-1 minus top-2 probability; probability given to the true label.
     slice_keys : sequence of str, length S
-    slice_matrix : array_like of bool, shape (n, S), optional
+    slice_matrix : array_like of bool, shape (n, S), or an object whose ``rows(positions)`` gives those rows' (m, S), optional
     max_rows : int, optional
         Keep only the top rows.
 
@@ -282,7 +291,7 @@ def listed_rows(frame: pd.DataFrame, rows, fields: pd.DataFrame, *, thresholds, 
         Sorted; None lists no ``bands``.
     margin, proba_of_label : array_like of float, shape (n,), optional
     slice_keys : sequence of str, length S
-    slice_matrix : array_like of bool, shape (n, S), optional
+    slice_matrix : array_like of bool, shape (n, S), or an object whose ``rows(positions)`` gives those rows' (m, S), optional
 
     Returns
     -------
