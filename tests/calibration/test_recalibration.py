@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.isotonic import IsotonicRegression
 
-from blindspot.calibration.metrics import expected_calibration_error
+from blindspot.calibration.metrics import brier_rows, expected_calibration_error, log_loss_rows
 from blindspot.calibration.recalibration import (
     apply_temperature,
     cross_fit_folds,
@@ -78,6 +78,11 @@ def test_temperature_oof_uses_fold_temperatures(make_synthetic):
         t = fit_temperature(y[folds != f], p[folds != f])
         assert r.temperatures[f] == pytest.approx(t)
         np.testing.assert_allclose(r.proba[folds == f], apply_temperature(p[folds == f], t))
+    # the losses scored fold by fold are, to the last digit, those of the whole recalibrated matrix
+    assert r.losses == {"brier": float(brier_rows(y, r.proba).mean()), "log_loss": float(log_loss_rows(y, r.proba).mean())}
+    lean = temperature_scaling_oof(correct, p.max(1), folds, y_true=y, proba=p, keep_proba=False)
+    assert lean.proba is None and lean.losses == r.losses
+    np.testing.assert_array_equal(lean.confidence, r.confidence)
 
 
 def test_whatif_fixes_pure_miscalibration(make_synthetic):

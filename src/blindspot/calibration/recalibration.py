@@ -213,36 +213,56 @@ class Recalibrated:
     confidence : ndarray, shape (n,)
         Recalibrated top-label confidence.
     proba : ndarray, shape (n, n_classes) or None
-        Recalibrated probabilities (temperature scaling with probabilities only).
+        Recalibrated probabilities (temperature scaling with probabilities, when kept).
     temperatures : ndarray, shape (n_splits,) or None
         Temperature fitted in each fold.
+    losses : dict or None
+        ``brier`` and ``log_loss`` of the recalibrated probabilities (temperature scaling
+        with probabilities): the means over every row of :func:`~blindspot.calibration.
+        metrics.brier_rows` and :func:`~blindspot.calibration.metrics.log_loss_rows`.
     """
 
     confidence: np.ndarray
     proba: np.ndarray | None = None
     temperatures: np.ndarray | None = None
+    losses: dict | None = None
 
 
-def temperature_scaling_oof(correct, confidence, folds, *, y_true=None, proba=None, seed: int = 0) -> Recalibrated:
-    """Cross-fitted temperature scaling (multiclass with ``proba``, else top-label)."""
+def temperature_scaling_oof(correct, confidence, folds, *, y_true=None, proba=None, seed: int = 0,
+                            keep_proba: bool = True) -> Recalibrated:
+    """Cross-fitted temperature scaling (multiclass with ``proba``, else top-label).
+
+    With ``proba``, each fold's recalibrated probabilities are scored as they are made (per-row
+    Brier score and log loss, then their means over every row: the numbers ``brier_rows`` and
+    ``log_loss_rows`` give on the whole matrix), so with ``keep_proba=False`` the (n, n_classes)
+    matrix after recalibration is never held.
+    """
     folds = np.asarray(folds)
     correct = np.asarray(correct)
     confidence = np.asarray(confidence, dtype=float)
     k = int(folds.max()) + 1
     temps = np.empty(k)
     conf_out = np.empty(len(folds))
-    proba_out = None if proba is None else np.empty_like(np.asarray(proba, float))
+    proba_out = np.empty_like(np.asarray(proba, float)) if proba is not None and keep_proba else None
+    brier_out = log_loss_out = None
+    if proba is not None:
+        proba, y_true = np.asarray(proba, dtype=float), np.asarray(y_true)
+        brier_out, log_loss_out = np.empty(len(folds)), np.empty(len(folds))
     for f in range(k):
         test, fit = folds == f, _fit_rows(folds != f, seed, f)
         if proba is not None:
-            proba = np.asarray(proba, dtype=float)
-            temps[f] = fit_temperature(np.asarray(y_true)[fit], proba[fit])
-            proba_out[test] = apply_temperature(proba[test], temps[f])
-            conf_out[test] = proba_out[test].max(axis=1)
+            temps[f] = fit_temperature(y_true[fit], proba[fit])
+            after = apply_temperature(proba[test], temps[f])
+            if proba_out is not None:
+                proba_out[test] = after
+            conf_out[test] = after.max(axis=1)
+            brier_out[test] = brier_rows(y_true[test], after)
+            log_loss_out[test] = log_loss_rows(y_true[test], after)
         else:
             temps[f] = fit_top_label_temperature(correct[fit], confidence[fit])
             conf_out[test] = apply_top_label_temperature(confidence[test], temps[f])
-    return Recalibrated(confidence=conf_out, proba=proba_out, temperatures=temps)
+    losses = None if brier_out is None else {"brier": float(brier_out.mean()), "log_loss": float(log_loss_out.mean())}
+    return Recalibrated(confidence=conf_out, proba=proba_out, temperatures=temps, losses=losses)
 
 
 def isotonic_oof(correct, confidence, folds, *, seed: int = 0) -> Recalibrated:
@@ -257,7 +277,8 @@ def isotonic_oof(correct, confidence, folds, *, seed: int = 0) -> Recalibrated:
     return Recalibrated(confidence=out)
 
 
-def _scores(correct, confidence, *, y_true=None, proba=None, n_bins: int) -> tuple[dict, ReliabilityBins]:
+def _scores(correct, confidence, *, y_true=None, proba=None, losses=None, n_bins: int) -> tuple[dict, ReliabilityBins]:
+    """Top-label scores of ``confidence``, and ``brier`` / ``log_loss`` of ``proba`` (or as given in ``losses``)."""
     bins_w = reliability_bins(correct, confidence, n_bins=n_bins, strategy="uniform")
     bins_m = reliability_bins(correct, confidence, n_bins=n_bins, strategy="quantile")
     out = {
@@ -270,6 +291,8 @@ def _scores(correct, confidence, *, y_true=None, proba=None, n_bins: int) -> tup
     if proba is not None:
         out["brier"] = float(brier_rows(y_true, proba).mean())
         out["log_loss"] = float(log_loss_rows(y_true, proba).mean())
+    elif losses is not None:
+        out.update(brier=losses["brier"], log_loss=losses["log_loss"])
     return out, bins_w
 
 
@@ -347,8 +370,7 @@ def ece_change(correct, before, after, bins_before: ReliabilityBins, bins_after:
     n = correct.size
     eb, ea = bins_before.edges, bins_after.edges
     kb, ka = len(eb) - 1, len(ea) - 1
-    bb, ba = assign_bins(before, eb), assign_bins(after, ea)
-    groups = pair_codes(bb, ba, ka, correct)
+    groups = pair_codes(assign_bins(before, eb), assign_bins(after, ea), ka, correct)  # the bin indices go once coded
     codes, counts, sums = cell_bootstrap(groups, {"before": before, "after": after}, n_boot=n_boot, rng=rng)
     right = (codes % 2).astype(float)
     cell_b, cell_a = (codes // 2) // ka, (codes // 2) % ka
@@ -414,12 +436,14 @@ def recalibration_whatif(correct, confidence, *, y_true=None, proba=None, n_bins
     confidence = np.asarray(confidence, dtype=float)
     folds = cross_fit_folds(correct, n_splits=n_splits, seed=seed)
     before, bins_before = _scores(correct, confidence, y_true=y_true, proba=proba, n_bins=n_bins)
-    ts = temperature_scaling_oof(correct, confidence, folds, y_true=y_true, proba=proba, seed=seed)
+    # Each method is scored from its out-of-fold confidences (and, for temperature scaling, the losses of its
+    # probabilities, scored fold by fold): only the (n,) confidences after each method are kept.
+    methods, bins, after_conf = {}, {"none": bins_before}, {}
+    ts = temperature_scaling_oof(correct, confidence, folds, y_true=y_true, proba=proba, seed=seed, keep_proba=False)
     iso = isotonic_oof(correct, confidence, folds, seed=seed)
-    after_conf = {"temperature_scaling": ts.confidence, "isotonic": iso.confidence}
-    methods, bins = {}, {"none": bins_before}
-    for name, proba_after in (("temperature_scaling", ts.proba), ("isotonic", None)):
-        methods[name], bins[name] = _scores(correct, after_conf[name], y_true=y_true, proba=proba_after, n_bins=n_bins)
+    for name, fix in (("temperature_scaling", ts), ("isotonic", iso)):
+        after_conf[name] = fix.confidence
+        methods[name], bins[name] = _scores(correct, fix.confidence, losses=fix.losses, n_bins=n_bins)
     if thresholds:
         before["confidently_incorrect"] = confident_after(correct, confidence, confidence, thresholds, level=ci_level)
     if n_boot > 0:
