@@ -56,6 +56,17 @@ def test_slice_table_bits_give_columns_and_rows():
     np.testing.assert_array_equal(t.rows(at), member[at])
 
 
+def test_slice_table_reads_arrow_backed_columns_alike():
+    # the stage reads the slice file with dtype_backend="pyarrow": ids and members stay Arrow arrays
+    ids = ["a", "b", "c", "d"]
+    s = pd.DataFrame({"id": ["d", "a", "zz"], "watch__x": [True, False, True], "found__y": [True, None, False]})
+    arrow = s.convert_dtypes(dtype_backend="pyarrow")
+    assert isinstance(arrow["id"].dtype, pd.ArrowDtype)
+    t, u = slice_table(ids, s), slice_table(ids, arrow)
+    assert (t.keys, t.sources) == (u.keys, u.sources)
+    np.testing.assert_array_equal(t.bits, u.bits)
+
+
 def test_slice_table_without_slices():
     assert slice_table(["a"], None).matrix.shape == (1, 0)
     assert slice_table(["a"], pd.DataFrame({"id": ["a"]})).keys == []

@@ -204,12 +204,12 @@ def _packed(n_slices: int, n: int) -> np.ndarray:
 def _arrow_ids(values, as_str: Callable) -> pa.Array:
     """Ids as one Arrow large_string array, shape (n,).
 
-    A column read from Parquet is Arrow already: it is used as it is, with no Python string
-    per row (a million of them are about 70 MB). Anything else becomes text as before the
-    lookup was Arrow's: unchanged when every value is a str, else through ``as_str(values)``.
+    A column read from Parquet is Arrow already (``string[pyarrow]``, or an Arrow string
+    dtype): it is used as it is, with no Python string per row (a million of them are about
+    70 MB). Anything else becomes text as before the lookup was Arrow's: unchanged when every
+    value is a str, else through ``as_str(values)``.
     """
-    if isinstance(getattr(values, "dtype", None), pd.StringDtype) and values.dtype.storage == "pyarrow" \
-            and not values.hasnans:
+    if _arrow_strings(getattr(values, "dtype", None)) and not values.hasnans:
         arr = pa.array(values)
     else:
         objects = np.asarray(values, dtype=object)
@@ -218,6 +218,14 @@ def _arrow_ids(values, as_str: Callable) -> pa.Array:
         arr = pa.array(objects, type=pa.large_string())
     arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     return arr.cast(pa.large_string())
+
+
+def _arrow_strings(dtype) -> bool:
+    """Whether a pandas dtype keeps its values as one Arrow string array."""
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.storage == "pyarrow"
+    return isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
+                                                 or pa.types.is_large_string(dtype.pyarrow_dtype))
 
 
 def _repeats(ids: pa.Array) -> bool:

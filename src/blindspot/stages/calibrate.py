@@ -53,10 +53,14 @@ def read_frame() -> pd.DataFrame:
 
 
 def read_slices(log) -> pd.DataFrame | None:
-    """The slice stage's membership table, or None (with a warning) when it has not run."""
+    """The slice stage's membership table, or None (with a warning) when it has not run.
+
+    Its columns stay Arrow-backed: a membership column is a bit a row there (a byte as a
+    NumPy bool), and the audit unpacks one at a time; the ids stay one Arrow string array.
+    """
     # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
     if paths.SLICES.exists():
-        return read_predictions(paths.SLICES)
+        return pd.read_parquet(paths.SLICES, engine="pyarrow", dtype_backend="pyarrow")
     log.warning("%s not found: calibrating without slices", paths.SLICES)
     return None
 
