@@ -65,7 +65,7 @@ underconfident-correct list) cannot be computed, and ``unavailable`` says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 from typing import Callable, Sequence
@@ -348,7 +348,8 @@ class _Rows:
 
     Attributes
     ----------
-    frame : DataFrame, shape (n, ...)
+    frame : DataFrame, shape (n, ...), or None
+        None once the rows are listed (its last use; :func:`audit_calibration`).
     classes : list of str, length k
     correct : ndarray of bool, shape (n,)
     conf : ndarray of float, shape (n,)
@@ -363,7 +364,7 @@ class _Rows:
     n_boot, ci_level, seed
     """
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     classes: list
     correct: np.ndarray
     conf: np.ndarray
@@ -422,7 +423,7 @@ def _confident_counts(rows: _Rows) -> dict:
     group's column is built when it is counted (one byte a row at a time, not one per group).
     """
     k, st = len(rows.classes), rows.slices
-    columns = chain([np.ones(len(rows.frame), bool)], (rows.y_true == i for i in range(k)),
+    columns = chain([np.ones(rows.conf.size, bool)], (rows.y_true == i for i in range(k)),
                     (st.column(j) for j in range(len(st.keys))))
     return confident_error_counts(rows.correct, rows.conf, rows.thresholds, columns)
 
@@ -497,12 +498,13 @@ def _listed_rows(rows: _Rows, fetch: Callable[[np.ndarray], pd.DataFrame]) -> tu
     """
     st, cfg, n = rows.slices, rows.cfg, len(rows.frame)
     margin = prediction_margin(rows.proba) if rows.proba is not None else None
-    proba_of_label = rows.proba[np.arange(n), rows.y_true] if rows.proba is not None else None
     confident = confident_error_positions(rows.frame, rows.thresholds, cfg.max_listed_rows)
     under = (underconfident_correct_positions(rows.frame, margin, cfg.underconfident_margin, cfg.max_listed_rows)
              if margin is not None else np.zeros(0, np.int64))
     listed = np.union1d(confident, under)
     fields = fetch(listed)
+    # Made once the texts are read, not held while they are (8 bytes a row).
+    proba_of_label = rows.proba[np.arange(n), rows.y_true] if rows.proba is not None else None
 
     def rows_of(positions, **kw):
         return listed_rows(rows.frame, positions, fields.iloc[np.searchsorted(listed, positions)], margin=margin,
@@ -539,7 +541,7 @@ def _frame_fields(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
 
 def _settings(rows: _Rows) -> dict:
     """The metrics file's header: what was measured, and how."""
-    return {"n": len(rows.frame), "classes": rows.classes, "probabilities": rows.proba_source,
+    return {"n": rows.conf.size, "classes": rows.classes, "probabilities": rows.proba_source,
             "n_bins": rows.cfg.n_bins, "n_boot": rows.n_boot, "ci_level": rows.ci_level, "min_n": rows.cfg.min_n,
             "confident_thresholds": rows.thresholds}
 
@@ -584,6 +586,9 @@ def audit_calibration(frame: pd.DataFrame, slices: pd.DataFrame | None, *, class
     if fetch is None:
         fetch = partial(_frame_fields, frame)
     confident_rows, underconfident, under_rows = _listed_rows(rows, fetch)
+    # The frame's last use: from here on the audit reads the arrays of ``rows`` alone, so a caller that kept
+    # no reference frees the columns the arrays are not views of (the ids, 20-odd bytes a row) before the what-if.
+    rows, frame, fetch = replace(rows, frame=None), None, None
     recal, recal_bins = _recalibration(rows, overall)
     unavailable = {**rows.unavailable, **({"recalibration": recal["reason"]} if recal["status"] != "ok" else {})}
     worst = _worst_slices(slice_metrics, list(slice_summaries), cfg.n_worst)

@@ -124,7 +124,8 @@ def _dense_cells(groups: np.ndarray, values: Mapping[str, np.ndarray]) -> CountT
         v = np.asarray(v, dtype=float)
         total = np.bincount(codes, v, minlength=size)
         mu = np.divide(total, dense, out=np.zeros(size), where=dense > 0)
-        deviation = v - mu[codes]
+        deviation = mu[codes]  # then v minus it, squared, in that one buffer
+        np.subtract(v, deviation, out=deviation)
         np.square(deviation, out=deviation)
         totals[name] = total[occupied][None, :]
         m2[name] = np.bincount(codes, deviation, minlength=size)[occupied][None, :]

@@ -83,6 +83,9 @@ from blindspot.stats import percentile_interval, wilson_interval
 
 LOG_T_BOUNDS = (np.log(0.05), np.log(20.0))
 MAX_FIT_ROWS = 200_000
+# Rows of a test fold recalibrated and scored at a time: every number is its row's own (a softmax
+# and losses along the row), so blocks change none, and the temporaries stay a few MB at any size.
+APPLY_ROWS = 1 << 16
 _CLIP = 1e-12
 
 
@@ -252,12 +255,15 @@ def temperature_scaling_oof(correct, confidence, folds, *, y_true=None, proba=No
         test, fit = folds == f, _fit_rows(folds != f, seed, f)
         if proba is not None:
             temps[f] = fit_temperature(y_true[fit], proba[fit])
-            after = apply_temperature(proba[test], temps[f])
-            if proba_out is not None:
-                proba_out[test] = after
-            conf_out[test] = after.max(axis=1)
-            brier_out[test] = brier_rows(y_true[test], after)
-            log_loss_out[test] = log_loss_rows(y_true[test], after)
+            test_rows = np.flatnonzero(test)
+            for lo in range(0, test_rows.size, APPLY_ROWS):
+                at = test_rows[lo:lo + APPLY_ROWS]
+                after = apply_temperature(proba[at], temps[f])
+                if proba_out is not None:
+                    proba_out[at] = after
+                conf_out[at] = after.max(axis=1)
+                brier_out[at] = brier_rows(y_true[at], after)
+                log_loss_out[at] = log_loss_rows(y_true[at], after)
         else:
             temps[f] = fit_top_label_temperature(correct[fit], confidence[fit])
             conf_out[test] = apply_top_label_temperature(confidence[test], temps[f])

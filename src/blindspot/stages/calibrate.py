@@ -29,9 +29,15 @@ def advised(recal: dict) -> str:
     return f", no recalibration advised ({', '.join(reasons)})" if reasons else ""
 
 
+# Rows of the predictions decoded at a time for the listed rows' texts: a 65,536-row batch of review texts
+# is about 16 MiB, which at a million rows sat on top of every per-row array at the stage's peak.
+LISTED_BATCH_ROWS = 1 << 14
+
+
 def listed_fields(positions) -> pd.DataFrame:
     """Text, label and prediction of the listed rows, read from the predictions a batch at a time."""
-    return rows_at(predictions_batches(paths.PREDICTIONS, LISTED_FIELDS), positions, LISTED_FIELDS)
+    return rows_at(predictions_batches(paths.PREDICTIONS, LISTED_FIELDS, batch_rows=LISTED_BATCH_ROWS), positions,
+                   LISTED_FIELDS)
 
 
 def read_frame() -> pd.DataFrame:
@@ -68,11 +74,11 @@ def read_slices(log) -> pd.DataFrame | None:
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     # The columns every row needs; the texts (and labels as written) only for the few thousand listed rows.
-    frame = read_frame()
-    # The slice frame is handed over, not kept: the audit lets it go once its membership matrix is built.
-    audit = audit_calibration(frame, read_slices(log), classes=cfg.ingest.classes, cfg=cfg.calibration, n_boot=cfg.stats.n_boot,
-                              ci_level=cfg.stats.ci_level, seed=cfg.seed, slices_source=str(paths.SLICES),
-                              fetch=listed_fields)
+    # Both frames are handed over, not kept: the audit lets the slice frame go once its membership is
+    # packed, and the predictions' frame (its ids) once the rows are listed.
+    audit = audit_calibration(read_frame(), read_slices(log), classes=cfg.ingest.classes, cfg=cfg.calibration,
+                              n_boot=cfg.stats.n_boot, ci_level=cfg.stats.ci_level, seed=cfg.seed,
+                              slices_source=str(paths.SLICES), fetch=listed_fields)
     write_metrics(paths.CALIBRATION_METRICS, audit.metrics)
     write_jsonl(paths.CONFIDENT_ERRORS, audit.confident_rows)
     write_jsonl(paths.UNDERCONFIDENT_CORRECT, audit.underconfident_rows)
