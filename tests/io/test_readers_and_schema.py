@@ -152,3 +152,44 @@ def test_predictions_batches_concatenate_to_the_table_read_whole(tmp_path):
     pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True), whole)
     assert list(whole.columns) == ["id", "text", "proba__a", "proba__b", "meta__m"]
     assert list(predictions_batches(write_parquet(tmp_path / "e.parquet", frame.iloc[:0]), ["id"])) == []
+
+
+def _mixed_table(tmp_path, n: int = 1000):
+    from blindspot.io.writers import write_parquet
+
+    frame = pd.DataFrame({"id": pd.array([f"r{i}" for i in range(n)], dtype="string[pyarrow]"),
+                          "text": pd.array([f"text {i % 7}" if i % 5 else None for i in range(n)],
+                                           dtype="string[pyarrow]"),
+                          "y_true": (pd.RangeIndex(n) % 3).astype("int8"),
+                          "meta__m": ["x" if i % 2 else None for i in range(n)],
+                          "meta__age": [float(i % 90) for i in range(n)]})
+    return write_parquet(tmp_path / "p.parquet", frame)
+
+
+def test_read_rows_at_equals_rows_at_of_the_batches(tmp_path, monkeypatch):
+    """Taking the rows in Arrow gives what rows_at of pandas batches gives: same order, dtypes, repeats, errors."""
+    from blindspot.io import readers
+
+    path = _mixed_table(tmp_path)
+    monkeypatch.setattr(readers, "PREDICTION_BATCH_ROWS", 128)  # several batches, rows taken from each
+    columns = ["text", "id", "y_true"]
+    for positions in ([999, 0, 500, 500, 129, 128, 127], list(range(0, 1000, 7)), [3]):
+        expected = readers.rows_at(readers.predictions_batches(path, columns, batch_rows=128), positions, columns)
+        pd.testing.assert_frame_equal(readers.read_rows_at(path, positions, columns), expected)
+    empty = readers.read_rows_at(path, [], columns)
+    assert list(empty.columns) == columns and len(empty) == 0
+    with pytest.raises(IndexError, match="past the table"):
+        readers.read_rows_at(path, [5, 1000], columns)
+
+
+def test_parquet_columns_reads_each_column_as_read_predictions_does(tmp_path):
+    from blindspot.io.readers import ParquetColumns, read_predictions
+
+    path = _mixed_table(tmp_path)
+    lazy = ParquetColumns(path, ["meta__"])
+    whole = read_predictions(path, [], ["meta__"])
+    assert list(lazy.columns) == list(whole.columns) == ["meta__m", "meta__age"] and len(lazy) == 1000
+    for name in lazy.columns:
+        pd.testing.assert_series_equal(lazy[name], whole[name])
+    with pytest.raises(KeyError):
+        lazy["id"]  # not offered: only the prefixed columns

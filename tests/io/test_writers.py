@@ -35,3 +35,18 @@ def test_p_and_q_values_keep_significant_digits():
     assert doc["ece_q_value"] == 3.3e-9
     assert doc["gap"] == 0.0  # other floats keep six decimal places
     assert doc["tests"][0] == {"q_value": 0.0123457, "rate": 0.012346}
+
+
+def test_parquet_written_a_row_group_at_a_time_is_the_frame_written_whole(tmp_path):
+    """write_parquet_chunks gives write_parquet's bytes, across row groups (more rows than one holds) and for no row."""
+    from blindspot.io.writers import FRAME_ROW_GROUP_ROWS, write_parquet, write_parquet_chunks
+
+    for n in (FRAME_ROW_GROUP_ROWS * 2 + 1234, 10, 0):
+        rows = np.arange(n)
+        frame = pd.DataFrame({"id": pd.array(rows.astype(str), dtype="string"), "found__a": rows % 3 == 0,
+                              "watch__b": rows % 7 < 2})
+        whole = write_parquet(tmp_path / f"whole{n}.parquet", frame)
+        chunks = ({name: frame[name].to_numpy()[lo:lo + FRAME_ROW_GROUP_ROWS] for name in frame.columns}
+                  for lo in range(0, n, FRAME_ROW_GROUP_ROWS))
+        parts = write_parquet_chunks(tmp_path / f"parts{n}.parquet", frame.iloc[:0], n, chunks)
+        assert parts.read_bytes() == whole.read_bytes(), n

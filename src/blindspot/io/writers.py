@@ -107,6 +107,40 @@ def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
     return path
 
 
+FRAME_ROW_GROUP_ROWS = 1 << 20  # rows per row group of a frame written by write_parquet (pyarrow's default)
+
+
+def write_parquet_chunks(path: str | Path, template: pd.DataFrame, n: int, chunks: Iterable) -> Path:
+    """Write a table given a row group at a time: the same bytes as :func:`write_parquet` of the whole frame.
+
+    Parameters
+    ----------
+    path : str or Path
+    template : DataFrame with no row
+        The columns, in order, and their dtypes (so the file's schema and pandas metadata are
+        those of the whole frame).
+    n : int
+        Rows in all.
+    chunks : iterable of dict of str to array_like
+        Consecutive rows, each :data:`FRAME_ROW_GROUP_ROWS` rows but the last (a row group
+        each, as pyarrow cuts a whole frame), every column of ``template`` (Arrow or numpy).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if n == 0:
+        return write_parquet(path, template)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    schema = pa.Schema.from_pandas(template, preserve_index=False)
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for chunk in chunks:
+            arrays = [pa.array(chunk[f.name], type=f.type) if not isinstance(chunk[f.name], (pa.Array, pa.ChunkedArray))
+                      else chunk[f.name].cast(f.type) for f in schema]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=FRAME_ROW_GROUP_ROWS)
+    return path
+
+
 ROW_GROUP_ROWS = 1 << 17  # rows in each row group of a table written in parts (readers then decode a group at a time)
 
 

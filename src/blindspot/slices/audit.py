@@ -156,6 +156,7 @@ from blindspot.slices.coverage import coverage, merge_coverage
 from blindspot.slices.discovery import enumerate_conjunctions, within_parent_tests
 from blindspot.slices.evaluate import Counts, cells, class_tests, mask_counts, metric_names, slice_tests
 from blindspot.slices import textslices
+from blindspot.slices.membership import Membership, conjunction, of_array
 from blindspot.slices.features import CONJUNCTION, PredicateTable, TextFlags, build_predicates, merge_specs
 from blindspot.slices.textpass import FrameTexts, TextSource, term_masks
 from blindspot.slices.watchlist import resolve_watchlist
@@ -189,8 +190,9 @@ class SliceAudit:
     findings : list of dict
         Content of ``reports/findings.json`` (see module docstring); floats carry 6
         significant digits (write them unrounded: p values of 1e-60 are findings too).
-    membership : DataFrame
-        ``id`` then ``watch__<key>`` / ``found__<key>`` boolean columns.
+    members : Membership
+        The slice table's columns (``watch__<key>`` / ``found__<key>``), a range of rows at a
+        time; :attr:`membership` is the whole table.
     slices : DataFrame
         One row per tested slice: key, description, depth, members, sources, n.
     tests : DataFrame
@@ -206,13 +208,16 @@ class SliceAudit:
     term_tests : DataFrame
         One row per tested error term (:func:`blindspot.slices.textslices.term_tests`), with its
         ``q_value``, ``significant`` and ``rank``.
-    topic_membership : ndarray of bool, shape (n_rows, T)
-        Each learned topic's members, in topic order (``text_slices["topics"]["topics"]``).
+    topic_columns : list of int, length T
+        The learned topics' columns of :attr:`predicate_matrix`, in topic order
+        (``text_slices["topics"]["topics"]``); :attr:`topic_membership` reads them.
+    predicate_matrix : ndarray of bool, shape (n_rows, P)
+        Every predicate's rows (:class:`blindspot.slices.features.PredicateTable`).
     """
 
     metrics: dict
     findings: list
-    membership: pd.DataFrame
+    members: Membership
     slices: pd.DataFrame
     tests: pd.DataFrame
     classes_tests: pd.DataFrame
@@ -220,7 +225,18 @@ class SliceAudit:
     unresolved: list = field(default_factory=list)
     text_slices: dict = field(default_factory=dict)
     term_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
-    topic_membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+    topic_columns: list = field(default_factory=list)
+    predicate_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+
+    @property
+    def membership(self) -> pd.DataFrame:
+        """``id`` then ``watch__<key>`` / ``found__<key>`` boolean columns, every row (the audited table's ids)."""
+        return self.members.frame()
+
+    @property
+    def topic_membership(self) -> np.ndarray:
+        """ndarray of bool, shape (n_rows, T): each learned topic's members, in topic order."""
+        return self.predicate_matrix[:, self.topic_columns]
 
 
 @dataclass(frozen=True)
@@ -434,7 +450,7 @@ def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dic
 
 
 def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSettings | None = None, *,
-                 texts=None, **options) -> SliceAudit:
+                 texts=None, metadata=None, **options) -> SliceAudit:
     """Slice features, watchlist and discovered slices, tests, FDR, findings.
 
     Parameters
@@ -448,6 +464,10 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
     texts : Series of str or iterable of Series of str, optional
         The rows' texts, whole or in consecutive batches (the stage reads them from the
         file a batch at a time, so no table of every text is held); default ``frame["text"]``.
+    metadata : table-like, optional
+        Where the ``meta__`` columns are read from, one at a time (``columns`` and
+        ``metadata[name]``: :class:`blindspot.io.readers.ParquetColumns` reads each from
+        the file when asked); default ``frame``.
 
     Returns
     -------
@@ -458,7 +478,7 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
     elif options:
         raise TypeError(f"audit_slices takes settings or keywords, not both; got {sorted(options)} too.")
     source = _text_source(frame, texts)
-    t = _tables(frame, list(classes), settings, source)
+    t = _tables(frame, list(classes), settings, source, metadata)
     # Pass 3 over the texts, only when some error term is significant: the rows holding each one.
     significant_terms = _significant_terms(t.terms)
     t.text.term_masks = (term_masks(source, significant_terms["term"].tolist()) if isinstance(source, TextSource)
@@ -469,12 +489,13 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
     confusions = _top_confusions(t, settings.top_k_plots)
     t.slices["description"] = [t.desc_of.get(i, "") for i in range(len(t.slices))]
     unresolved = [(item.key, item.missing) for item in t.items if not item.resolved]
-    topic_counts = (mask_counts(t.text.membership, t.y_true, t.y_pred, len(classes)) if t.text.k
+    topics = _topic_columns(t)
+    topic_counts = (mask_counts(t.table.matrix[:, topics], t.y_true, t.y_pred, len(classes)) if topics
                     else Counts.concat([], len(classes)))
     text_report = significant_digits(textslices.report(t.text, _topic_records(t), topic_counts, t.n_rows,
                                                        _totals(t), t.terms))
     return SliceAudit(metrics, findings, membership, t.slices, t.tests, t.cls, confusions, unresolved, text_report,
-                      t.terms, t.text.membership)
+                      t.terms, topics, t.table.matrix)
 
 
 def _text_source(frame: pd.DataFrame, texts) -> TextSource | TextFlags:
@@ -507,6 +528,11 @@ def _significant_terms(terms: pd.DataFrame) -> pd.DataFrame:
     return terms[terms["significant"]].sort_values("rank", kind="mergesort")
 
 
+def _topic_columns(t: "AuditTables") -> list:
+    """The learned topics' columns of the predicate matrix, in topic order."""
+    return [j for j, p in enumerate(t.table.predicates) if p.feature == textslices.TOPIC_FEATURE and p.source == "text"]
+
+
 def _topic_slices(t: "AuditTables") -> dict:
     """Topic key -> its row of ``slices`` (a topic is tested alone, at depth 1), for the tested ones."""
     index = {j: t.table.predicates[j].key for j, p in enumerate(t.table.predicates)
@@ -531,7 +557,7 @@ def _topic_records(t: "AuditTables") -> dict:
     return out
 
 
-def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, source) -> AuditTables:
+def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, source, metadata=None) -> AuditTables:
     """Predicates, the slices to test, their tests in one FDR family, the parent rule and ranks."""
     k = len(classes)
     y_true = frame["y_true"].to_numpy(dtype=np.int64)
@@ -539,7 +565,8 @@ def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, source)
     # The fitting sample and the one text pass: detector flags, topics, the terms' count tables.
     text = textslices.learn_text(source, len(frame), k, settings)
     table = build_predicates(frame, texts=TextFlags(text.flags), learned=text.predicates(),
-                             **settings.predicate_options())
+                             metadata=metadata, **settings.predicate_options())
+    text.drop_rows()  # the flags and topic membership are columns of table.matrix now: not held twice
     cell = cells(y_true, y_pred, k)
     totals = Counts.from_cells(np.bincount(cell, minlength=2 * k)[None, :], k)
     alone = [p.feature == textslices.TOPIC_FEATURE and p.source == "text" for p in table.predicates]
@@ -751,21 +778,21 @@ def _place(f: dict, row: Mapping, ranked: list, mixed: list, rest: list) -> None
         rest.append(f)
 
 
-def _membership(frame: pd.DataFrame, t: AuditTables) -> pd.DataFrame:
-    columns = {"id": frame["id"].astype("string").to_numpy()}
+def _membership(frame: pd.DataFrame, t: AuditTables) -> Membership:
+    """The slice table's columns (:mod:`blindspot.slices.membership`): watched slices in config order,
+    then found slices and error terms by rank."""
+    columns = {}
     for item in t.items:
         if item.resolved:
-            columns[f"watch__{item.key}"] = item.mask
+            columns[f"watch__{item.key}"] = of_array(item.mask)
     order = t.discovered_tests().sort_values("rank")["slice"].drop_duplicates()
     for s in order:
         if t.slices.at[s, "watch"]:
             continue
-        columns[f"found__{t.slices.at[s, 'key']}"] = _mask(t.table, t.slices.at[s, "members"])
+        columns[f"found__{t.slices.at[s, 'key']}"] = conjunction(t.table.matrix, t.slices.at[s, "members"])
     for j, key in enumerate(_significant_terms(t.terms)["key"] if len(t.terms) else []):
-        columns[f"found__{key}"] = t.text.term_masks[:, j]
-    out = pd.DataFrame(columns)
-    out["id"] = out["id"].astype("string")
-    return out
+        columns[f"found__{key}"] = of_array(t.text.term_masks[:, j])
+    return Membership(t.n_rows, columns, frame["id"] if "id" in frame.columns else None)
 
 
 def _slice_entry(t: AuditTables, s: int, tests_by_slice: Mapping, ci_level: float, parts) -> dict:

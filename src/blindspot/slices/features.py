@@ -922,7 +922,7 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
                      caps_high_share: float, length_bands: Mapping[str, Sequence], max_levels: int | None,
                      n_quantiles: int, metadata_exclude: Sequence[str] = (), min_support: int = 1,
                      length_quantiles: int = 0, very_short_words: int | None = None, texts=None,
-                     learned: tuple[list, list] | None = None) -> PredicateTable:
+                     learned: tuple[list, list] | None = None, metadata=None) -> PredicateTable:
     """All predicates of a canonical predictions table (text first, then metadata).
 
     Parameters are those of :class:`blindspot.config.SlicesConfig` (``min_support``: a
@@ -931,7 +931,9 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
     (:func:`text_flag_table`); default ``frame["text"]``. A stage passes batches read from
     the file, so that ``frame`` need not hold the texts. ``learned``: predicates learned
     from the texts elsewhere (topics, :mod:`blindspot.slices.topics`) and their masks,
-    placed after the detectors and length bins.
+    placed after the detectors and length bins. ``metadata``: where the ``meta__`` columns are
+    read, one at a time (``metadata.columns``, ``metadata[name]``), default ``frame``; the stage
+    passes :class:`blindspot.io.readers.ParquetColumns`, so no metadata column outlives its predicates.
 
     Returns
     -------
@@ -962,9 +964,13 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
     if dupes:
         raise ConfigError(f"slices.text_detectors / slices.length_bands: slice keys {dupes} are built twice; "
                           f"list each detector once and give length bands names that differ in letters or digits.")
-    mp, mm, resolvers, columns = metadata_predicates(frame, max_levels=max_levels, n_quantiles=n_quantiles,
+    mp, mm, resolvers, columns = metadata_predicates(frame if metadata is None else metadata, max_levels=max_levels,
+                                                     n_quantiles=n_quantiles,
                                                      exclude=metadata_exclude, min_support=min_support)
     preds += _distinct_features(mp, {p.feature for p in preds})
     masks += mm
-    matrix = np.column_stack(masks) if masks else np.zeros((len(frame), 0), dtype=bool)
-    return PredicateTable(preds, matrix.astype(bool, copy=False), resolvers, columns, text_features)
+    # Filled a column at a time, each mask let go once copied: the masks and the matrix are not both held whole.
+    matrix = np.empty((len(frame), len(masks)), dtype=bool)
+    for j in range(len(masks)):
+        matrix[:, j], masks[j] = masks[j], None
+    return PredicateTable(preds, matrix, resolvers, columns, text_features)

@@ -68,6 +68,11 @@ class TextSlices:
     def k(self) -> int:
         return len(self.topic_keys)
 
+    def drop_rows(self) -> None:
+        """Let go of the per-row flags and topic membership (once the predicate table holds them as columns)."""
+        self.flags = self.flags.iloc[:0]
+        self.membership = self.membership[:0]
+
     def predicates(self) -> tuple[list, list]:
         """The topics as text predicates (feature ``"topic"``) and their masks."""
         preds = [Predicate(key, TOPIC_FEATURE, {TOPIC_FEATURE: name}, f'reviews about "{name}" (learned topic)')

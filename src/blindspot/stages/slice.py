@@ -3,9 +3,9 @@
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.io.figures import save_figure
-from blindspot.io.readers import read_predictions
+from blindspot.io.readers import ParquetColumns, read_predictions
 from blindspot.io.schema import META_PREFIX
-from blindspot.io.writers import write_json, write_metrics, write_parquet
+from blindspot.io.writers import FRAME_ROW_GROUP_ROWS, write_json, write_metrics, write_parquet_chunks
 from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plain_text, plot_confusion_grid
 from blindspot.slices import SliceSettings, audit_slices
 from blindspot.slices.evaluate import metric_names
@@ -26,21 +26,32 @@ def texts_for(cfg, n: int) -> FileTexts:
     return FileTexts(paths.PREDICTIONS, n, engine=cfg.engine, dask=cfg.dask)
 
 
+def write_membership(members) -> None:
+    """``data/interim/slices.parquet`` a row group at a time, its ids read from the predictions alongside."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(paths.PREDICTIONS) as source:
+        ids = source.iter_batches(batch_size=FRAME_ROW_GROUP_ROWS, columns=["id"])
+        chunks = ({"id": next(ids).column(0), **columns} for _, columns in members.chunks(FRAME_ROW_GROUP_ROWS))
+        write_parquet_chunks(paths.SLICES, members.template(), members.n, chunks)
+
+
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
-    # Every column but the texts, which are read a batch at a time (the detectors, topics and error
-    # terms): only a few batches of texts, and the fitting sample's, are in memory at once.
-    frame = read_predictions(paths.PREDICTIONS, ["id", "y_true", "y_pred"], [META_PREFIX])
+    # The labels only: the texts are read a batch at a time (the detectors, topics and error terms),
+    # each metadata column when its predicates are built, and the ids as the slice table is written.
+    frame = read_predictions(paths.PREDICTIONS, ["y_true", "y_pred"])
     settings = SliceSettings.from_config(cfg.slices, cfg.stats, seed=cfg.seed)
-    audit = audit_slices(frame, classes, settings, texts=texts_for(cfg, len(frame)))
+    audit = audit_slices(frame, classes, settings, texts=texts_for(cfg, len(frame)),
+                         metadata=ParquetColumns(paths.PREDICTIONS, [META_PREFIX]))
     for key, missing in audit.unresolved:
         log.warning("watchlist slice %s not evaluated: %s not present in this data", key, ", ".join(missing))
     audit.metrics["model"] = cfg.model.name
     write_metrics(paths.SLICE_METRICS, audit.metrics)
     write_json(paths.FINDINGS, audit.findings, digits=None)  # already 6 significant digits
     write_json(paths.TEXT_SLICES, audit.text_slices, digits=None)  # likewise
-    write_parquet(paths.SLICES, audit.membership)
+    write_membership(audit.members)
     # The central question first: errors, then recall of the first class (negative on the bundled data).
     write_json(GAPS_JSON, watchlist_gap_rows(audit.metrics["watchlist"], ["error_rate", f"recall_{classes[0]}"]))
 
