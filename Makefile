@@ -73,7 +73,7 @@ bench: $(STAMP)
 	python bench/run_scale.py
 	python bench/run_scale.py --sizes 1000000 --no-bundled --reference eb494d8 --out bench/results/scale_memory.json
 	python bench/run_scale.py --sizes 1000000 2000000 3000000 --no-bundled --out bench/results/scale_slope.json
-	python bench/run_dask_scale.py --sizes 10000000 --partition-rows 1000000 --out bench/results/scale_dask.json
+	python bench/run_dask_scale.py --sizes 1000000 3000000 10000000 --out bench/results/scale_dask.json
 	python bench/run_dask_scale.py --sizes 1000000 --workers 1 2 --out bench/results/scale_dask_workers.json
 	python bench/compare_classes.py
 	python bench/peers.py

@@ -186,7 +186,36 @@ def dask_tables(dask: dict) -> dict[str, str]:
               "", f"Measured {dask['measured_at']} on {dask['machine']['cpus']} CPUs; load average "
               + "; ".join(f"{r['loadavg_start'][0]:.1f} to {r['loadavg_end'][0]:.1f} ({size(r['n'])})" for r in runs)
               + "."]
+    lines += dask_slope_lines(runs)
     return {"dask": "\n".join(lines)}
+
+
+def least_squares(xs: list, ys: list) -> tuple[float, float]:
+    """``(a, b)`` of the line ``y = a + b x`` through the points, by least squares."""
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return my - b * mx, b
+
+
+def dask_slope_lines(runs: list) -> list:
+    """Cost against rows on engine=dask: per size, time and largest process per million rows, and the lines."""
+    runs = sorted((r for r in runs if r["workers"] == max(x["workers"] for x in runs)), key=lambda r: r["n"])
+    if len({r["n"] for r in runs}) < 2:
+        return []
+    lines = ["", "Cost against rows (the same runs):", "",
+             "| rows | time | seconds per million rows | largest process | largest tree |", "|---|---|---|---|---|"]
+    for r in runs:
+        lines.append(f"| {size(r['n'])} | {seconds(r['total_seconds'])} | {r['total_seconds'] / (r['n'] / 1e6):.1f} | "
+                     f"{mib(r['peak_process_mib'])} | {mib(r['peak_total_mib'])} |")
+    xs = [r["n"] / 1e6 for r in runs]
+    a, b = least_squares(xs, [r["total_seconds"] for r in runs])
+    pa_, pb = least_squares(xs, [r["peak_process_mib"] for r in runs])
+    small, big = runs[0], runs[-1]
+    per = [r["total_seconds"] / (r["n"] / 1e6) for r in (small, big)]
+    lines += ["", f"Least-squares line of the time: {b:.1f} s per million rows, {a:.1f} s fixed; of the largest "
+              f"process: {pb:.0f} MiB per million rows, {pa_:.0f} MiB fixed. Seconds per million rows at "
+              f"{size(big['n'])} against {size(small['n'])}: {per[1] / per[0]:.2f} (1.00 is linear)."]
+    return lines
 
 
 def workers_tables(workers: dict) -> dict[str, str]:
