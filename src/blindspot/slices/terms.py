@@ -90,7 +90,16 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from blindspot.slices.evaluate import Counts, cells, mantel_haenszel_greater, stratified_greater
 from blindspot.slices.keys import slugify
-from blindspot.slices.tokens import TOKEN_PATTERN, as_tokens, words_and_bigrams  # noqa: F401 (TOKEN_PATTERN re-exported)
+from blindspot.slices.tokens import (  # noqa: F401 (TOKEN_PATTERN re-exported)
+    TOKEN_PATTERN,
+    Lexicon,
+    TokenBatch,
+    as_tokens,
+    distinct,
+    tokenize,
+    vocabulary_hits,
+    words_and_bigrams,
+)
 
 KEY_PREFIX = "term_"  # a text slice key: no "__", so it never reads as a metadata predicate
 COMBINE_METHOD = "cross_fit_bonferroni_min_of_two"
@@ -99,6 +108,7 @@ SELECT_METHOD = "mantel_haenszel_stratified_z"
 TOO_FEW_ROWS = "too_few_rows"
 NO_CANDIDATES = "no_candidate_terms"
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+MEMBERSHIP_PIECE_ROWS = 2048  # rows tokenised at a time by term_membership (see textpass.TOKEN_PIECE_ROWS)
 
 
 @dataclass
@@ -186,37 +196,28 @@ def _vectorizer(min_df: int, max_df: float, vocabulary=None) -> CountVectorizer:
 def term_membership(texts, terms) -> np.ndarray:
     """Which rows contain each term (as the search reads them: lower-cased words and bigrams).
 
-    Only the rows whose lower-cased text holds every word of some term as a substring
-    (an Arrow kernel, fast) are tokenised; a term's words are substrings of any text
-    holding it, so no row is missed.
-
     Parameters
     ----------
-    texts : sequence of str, length n
+    texts : sequence of str, length n, or their TokenBatch
     terms : sequence of str, length T
 
     Returns
     -------
     ndarray of bool, shape (n, T)
+        What ``_vectorizer(1, 1.0, terms).transform(as_tokens(texts)) > 0`` gives (the
+        reference, held equal by a test), from the fast path's counts
+        (:func:`blindspot.slices.tokens.vocabulary_hits`).
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    texts = [t if isinstance(t, str) else "" for t in texts]
-    out = np.zeros((len(texts), len(terms)), bool)
-    if len(terms) == 0 or not texts:
+    if isinstance(texts, TokenBatch):
+        out = np.zeros((texts.n, len(terms)), bool)
+        if len(terms) and texts.n:
+            doc, column = vocabulary_hits(texts, Lexicon.of(terms), bigrams=True)
+            out[doc, column] = True
         return out
-    lowered = pa.array([t.lower() for t in texts], pa.large_string())  # the lower-casing CountVectorizer does
-    maybe = np.zeros(len(texts), bool)
-    for term in terms:
-        hit = np.ones(len(texts), bool)
-        for word in set(str(term).split()):
-            hit &= pc.match_substring(lowered, word).to_numpy(zero_copy_only=False)
-        maybe |= hit
-    rows = np.flatnonzero(maybe)
-    if rows.size:
-        out[rows] = _vectorizer(1, 1.0, list(terms)).transform(as_tokens([texts[i] for i in rows])).toarray() > 0
-    return out
+    texts = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
+    # a piece at a time: a piece's tokens and lookups take several times the bytes of its texts
+    return np.concatenate([term_membership(tokenize(texts.iloc[lo:lo + MEMBERSHIP_PIECE_ROWS]), terms)
+                           for lo in range(0, len(texts), MEMBERSHIP_PIECE_ROWS)] or [np.zeros((0, len(terms)), bool)])
 
 
 def _add(a: Counts, b: Counts) -> Counts:
@@ -286,12 +287,12 @@ def batch_counts(texts, half_b, cell, vocabulary, k: int) -> np.ndarray:
 
     Parameters
     ----------
-    texts : sequence of str, length m, or their Tokenized lists
+    texts : sequence of str, length m, or their Tokenized lists, or their TokenBatch (the fast path)
     half_b : ndarray of bool, shape (m,)
         Each row's half (True: B).
     cell : ndarray of int, shape (m,)
         :func:`blindspot.slices.evaluate.cells` of the rows.
-    vocabulary : sequence of str, length V
+    vocabulary : sequence of str, length V, or its Lexicon (with a TokenBatch)
         From :func:`fit_candidates`.
     k : int
 
@@ -301,6 +302,9 @@ def batch_counts(texts, half_b, cell, vocabulary, k: int) -> np.ndarray:
         ``[h, v, c]``: rows of half ``h`` (0: A, 1: B) in cell ``c`` containing term ``v``;
         ``v = V`` counts every row of the half. Tables of disjoint batches add up.
     """
+    if isinstance(texts, TokenBatch):
+        return _batch_table(texts, half_b, cell, vocabulary if isinstance(vocabulary, Lexicon)
+                            else Lexicon.of(vocabulary), k)
     v = len(vocabulary)
     out = np.zeros((2, v + 1, 2 * k), np.int64)
     tokens = as_tokens(texts)
@@ -317,6 +321,26 @@ def batch_counts(texts, half_b, cell, vocabulary, k: int) -> np.ndarray:
             out[h, :v] = np.rint(np.asarray((x[rows].T @ onehot).todense(), dtype=np.float64)).astype(np.int64)
         out[h, v] = np.bincount(cell[rows], minlength=2 * k)
     return out
+
+
+def _batch_table(batch: TokenBatch, half_b, cell, lexicon: Lexicon, k: int) -> np.ndarray:
+    """:func:`batch_counts` of a TokenBatch: each (row, term) pair holding the term counts once (binary).
+
+    Returns
+    -------
+    ndarray of int64, shape (2, V + 1, 2K)
+        Equal to the reference path's table (a test holds them equal); the counts are exact
+        integers here, where the reference sums float32 ones and rounds.
+    """
+    v = lexicon.size
+    doc, column = vocabulary_hits(batch, lexicon, bigrams=True)
+    pairs, _ = distinct(doc * (v + 1) + column)  # a term counts once per row, as the binary vectorizer does
+    rows = np.arange(batch.n, dtype=np.int64)  # every row also counts in its half's own total (column V)
+    doc = np.concatenate([pairs // (v + 1), rows])
+    column = np.concatenate([pairs % (v + 1), np.full(batch.n, v, np.int64)])
+    half = np.asarray(half_b, bool).astype(np.int64)[doc]
+    flat = (half * (v + 1) + column) * (2 * k) + np.asarray(cell, np.int64)[doc]
+    return np.bincount(flat, minlength=2 * (v + 1) * 2 * k).reshape(2, v + 1, 2 * k)
 
 
 def _settings(seed: int, min_support: int, max_df: float, top_k: int) -> dict:

@@ -41,12 +41,12 @@ from scipy import sparse
 from blindspot.slices.evaluate import cells
 from blindspot.slices.features import TEXT_BATCH_ROWS, map_in_threads, text_flags
 from blindspot.slices.terms import batch_counts, split_by_id, term_membership
-from blindspot.slices.tokens import as_tokens
+from blindspot.slices.tokens import Lexicon, tokenize
 from blindspot.slices.topics import TopicModel
 
 EXAMPLE_CHARS = 300  # characters of an example review kept ("..." appended when cut)
 N_EXAMPLES = 2
-TOKEN_PIECE_ROWS = 8192  # rows tokenised at a time inside a batch
+TOKEN_PIECE_ROWS = 2048  # rows tokenised at a time inside a batch: temporaries stay small, so few fresh pages
 PASS_COLUMNS = ("id", "text", "y_true", "y_pred")
 
 
@@ -142,21 +142,22 @@ def batch_pass(frame: pd.DataFrame, *, models: TextModels) -> BatchResult:
                        caps_high_share=models.caps_high_share)
     m = len(frame)
     membership, examples = np.zeros((m, 0), bool), []
-    # Tokenised once for both the topics and the terms (blindspot.slices.tokens), a piece of the batch at
-    # a time: token lists take about 40 times the bytes of the text, so only a piece's are held.
+    # Tokenised once for both the topics and the terms (blindspot.slices.tokens' fast path), a piece of the
+    # batch at a time: a piece's tokens and lookups take several times the bytes of its texts.
     tfidf, counts = [], None
     if models.vocabulary is not None:
         half_b = split_by_id(frame["id"].to_numpy(dtype=object), models.seed)
         cell = cells(frame["y_true"].to_numpy(np.int64), frame["y_pred"].to_numpy(np.int64), models.k)
         counts = np.zeros((2, len(models.vocabulary) + 1, 2 * models.k), np.int64)
+        lexicon = Lexicon.of(models.vocabulary)  # the terms' vocabulary hashed once a batch
     if models.topics is not None or models.vocabulary is not None:
         for lo in range(0, m, TOKEN_PIECE_ROWS):
-            tokens = as_tokens(texts.iloc[lo:lo + TOKEN_PIECE_ROWS].to_numpy(dtype=object))
+            tokens = tokenize(texts.iloc[lo:lo + TOKEN_PIECE_ROWS])
             if models.topics is not None:
                 tfidf.append(models.topics.tfidf(tokens))
             if counts is not None:
                 piece = slice(lo, lo + TOKEN_PIECE_ROWS)
-                counts += batch_counts(tokens, half_b[piece], cell[piece], models.vocabulary, models.k)
+                counts += batch_counts(tokens, half_b[piece], cell[piece], lexicon, models.k)
     if models.topics is not None:
         weights = models.topics.weights_of(sparse.vstack(tfidf, format="csr") if tfidf else
                                            models.topics.tfidf([]))  # the batch is one solver batch
@@ -196,7 +197,7 @@ def reduce_pass(parts: Sequence[BatchResult], models: TextModels) -> TextPassRes
 
 def term_hits(frame: pd.DataFrame, *, terms: tuple) -> np.ndarray:
     """Pass 3 on one batch: which rows hold each term, ndarray of bool, shape (m, len(terms))."""
-    return term_membership(list(frame["text"]), list(terms))
+    return term_membership(frame["text"], list(terms))
 
 
 class TextSource:

@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from sklearn.decomposition import NMF
@@ -83,7 +84,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from blindspot.slices.keys import slugify
-from blindspot.slices.tokens import TOKEN_PATTERN, Tokenized, as_tokens, content_words  # noqa: F401
+from blindspot.slices.tokens import (TOKEN_PATTERN, Lexicon, TokenBatch, Tokenized, as_tokens,  # noqa: F401
+                                     content_words, count_matrix)
 
 TOO_FEW_ROWS = "too_few_rows"
 TOO_FEW_TERMS = "too_few_terms"
@@ -228,8 +230,28 @@ class TopicModel:
         return self.weights_of(self.tfidf(texts))
 
     def tfidf(self, texts):
-        """TF-IDF rows of texts (or their tokens), sparse, shape (n, V): pieces of a batch can be stacked."""
-        return self.vectorizer.transform(as_tokens(texts))
+        """TF-IDF rows of texts (or their tokens), sparse, shape (n, V): pieces of a batch can be stacked.
+
+        A :class:`blindspot.slices.tokens.TokenBatch` is counted by the fast path
+        (:func:`blindspot.slices.tokens.count_matrix`, the counts scikit-learn makes of the same
+        tokens) and weighted by the vectorizer's own fitted TF-IDF transformer; anything else
+        goes through ``vectorizer.transform``, the reference. The two give equal matrices.
+        """
+        if not isinstance(texts, TokenBatch):
+            return self.vectorizer.transform(as_tokens(texts))
+        counts = count_matrix(texts, self.lexicon, bigrams=False, binary=self.vectorizer.binary,
+                              dtype=self.vectorizer.dtype)
+        # TfidfVectorizer.transform is CountVectorizer.transform then this fitted transformer (private in
+        # scikit-learn, hence the parity test against vectorizer.transform)
+        return self.vectorizer._tfidf.transform(counts, copy=False)
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        """The vocabulary in column order, ready for :meth:`tfidf` of a TokenBatch (computed once per model)."""
+        index = self.vectorizer.vocabulary_
+        terms = np.empty(len(index), dtype=object)
+        terms[np.fromiter(index.values(), np.int64, len(index))] = list(index.keys())
+        return Lexicon.of(terms)
 
     def weights_of(self, x) -> np.ndarray:
         """Weights of TF-IDF rows (one solver batch), ndarray of float32, shape (n, k)."""
