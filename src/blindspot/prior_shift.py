@@ -66,6 +66,8 @@ N_SPLITS = 5
 EM_TOL = 1e-8
 EM_MAX_ITER = 2_000  # bounds the time on large files; `converged` says when it was reached
 CHUNK_CELLS = 1 << 20
+# Rows of (n, K) probabilities normalised or adjusted at a time: bounds those steps' temporaries.
+ROW_CHUNK = 1 << 16
 
 
 MC_DRAWS = 4_000
@@ -130,11 +132,34 @@ def label_shift_test(counts_baseline, counts_current, *, alpha: float = 0.05,
             "shifted": bool(p < alpha)}
 
 
-def _normalise(proba) -> np.ndarray:
-    """Rows scaled to sum to 1 (files round their probabilities); an all-zero row stays uniform."""
+def _normalise(proba, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows scaled to sum to 1 (files round their probabilities); an all-zero row stays uniform.
+
+    Parameters
+    ----------
+    proba : array_like of float, shape (n, K)
+    out : ndarray of float, shape (n, K), optional
+        Where the rows go (``proba`` itself normalises in place); when None, a new array laid out
+        as ``proba`` (C or Fortran order).
+
+    Returns
+    -------
+    ndarray of float, shape (n, K)
+        Made :data:`ROW_CHUNK` rows at a time: each row's value depends on that row alone,
+        so the chunks' results are the whole array's, and the temporaries are one chunk's.
+    """
     p = np.asarray(proba, dtype=float)
-    total = p.sum(axis=1, keepdims=True)
-    return np.where(total > 0, p / np.where(total > 0, total, 1.0), 1.0 / p.shape[1])
+    if p.ndim != 2:  # the whole-array expression, and its error, for other shapes
+        total = p.sum(axis=1, keepdims=True)
+        return np.where(total > 0, p / np.where(total > 0, total, 1.0), 1.0 / p.shape[1])
+    # The whole-array expression's layout (numpy keeps the input's order): later sums over rows
+    # (the mean, the EM's products) add in the order of that layout.
+    out = np.empty_like(p) if out is None else out
+    for start in range(0, p.shape[0], ROW_CHUNK):
+        part = p[start:start + ROW_CHUNK]
+        total = part.sum(axis=1, keepdims=True)
+        out[start:start + ROW_CHUNK] = np.where(total > 0, part / np.where(total > 0, total, 1.0), 1.0 / p.shape[1])
+    return out
 
 
 def adjust_posteriors(proba, weights) -> np.ndarray:
@@ -154,7 +179,10 @@ def _em_step(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """
     mass = p @ weights
     ok = mass > 0
-    total = weights * (np.where(ok, 1.0 / np.where(ok, mass, 1.0), 0.0) @ p)
+    # 1 / mass where positive, else 0, made in mass's own buffer (no (n,) temporaries).
+    inverse = np.divide(1.0, mass, out=mass, where=ok)
+    inverse[~ok] = 0.0
+    total = weights * (inverse @ p)
     if not ok.all():
         total = total + p[~ok].sum(axis=0)
     return total / p.shape[0]
@@ -185,9 +213,13 @@ def em_prior(proba, train_prior, *, tol: float = EM_TOL, max_iter: int = EM_MAX_
         If ``train_prior`` has a zero or negative entry (the weight would be infinite), or
         the shapes disagree.
     """
+    return _em_fit(_normalise(proba), train_prior, tol=tol, max_iter=max_iter)
+
+
+def _em_fit(p: np.ndarray, train_prior, *, tol: float = EM_TOL, max_iter: int = EM_MAX_ITER) -> dict:
+    """:func:`em_prior` of probabilities already normalised (``p``, shape (n, K): :func:`_normalise`'s)."""
     pi_train = np.asarray(train_prior, dtype=float)
     pi_train = pi_train / pi_train.sum()
-    p = _normalise(proba)
     if p.ndim != 2 or p.shape[1] != pi_train.size:
         raise ValueError(f"proba must have shape (n, {pi_train.size}). Got {p.shape} instead.")
     if np.any(pi_train <= 0):
@@ -233,26 +265,49 @@ def cross_fitted_predictions(y_pred, proba, train_prior, *, n_splits: int = N_SP
         ``y_after`` (ndarray of int, shape (n,)), ``fold_priors`` (ndarray, shape
         (n_splits, K)), ``n_changed`` (rows whose prediction changes), ``converged``.
     """
-    y_pred = np.asarray(y_pred, dtype=np.int64)
-    p = _normalise(proba)
+    return _cross_fitted(y_pred, _normalise(proba), train_prior, n_splits=n_splits, seed=seed)
+
+
+def _cross_fitted(y_pred, p: np.ndarray, train_prior, *, n_splits: int, seed: int) -> dict:
+    """:func:`cross_fitted_predictions` of probabilities already normalised (``p``, shape (n, K)).
+
+    Holds, besides ``p``, the other folds' rows (normalised again in their own buffer, as
+    :func:`em_prior` would) and a few integers a row; a fold's own rows are adjusted a chunk at
+    a time.
+    """
+    y_pred = np.asarray(y_pred)
+    y_pred = y_pred if np.issubdtype(y_pred.dtype, np.integer) else y_pred.astype(np.int64)
     n = p.shape[0]
     if n_splits < 2 or n < 2 * n_splits:
         raise ValueError(f"cross-fitting {n_splits} folds needs at least {2 * max(n_splits, 2)} rows. Got {n} instead.")
     fold = prior_folds(n, n_splits, seed)
-    argmax = p.argmax(axis=1)
-    y_after = y_pred.copy()
+    y_after = y_pred.astype(np.int64)
     priors, converged = [], True
     for f in range(n_splits):
         test = fold == f
-        fit = em_prior(p[~test], train_prior)
+        rows = p[~test]
+        fit = _em_fit(_normalise(rows, out=rows), train_prior)
+        del rows
         priors.append(fit["prior"])
         converged &= fit["converged"]
-        moved = adjust_posteriors(p[test], fit["weights"]).argmax(axis=1)
-        # Only a row whose argmax the correction moves changes: elsewhere the file's own
-        # prediction stands (it may break ties or thresholds differently from the argmax).
-        y_after[test] = np.where(moved != argmax[test], moved, y_pred[test])
+        y_after[test] = _corrected(p[test], y_pred[test], fit["weights"])
     return {"y_after": y_after, "fold_priors": np.vstack(priors), "n_changed": int((y_after != y_pred).sum()),
             "converged": bool(converged)}
+
+
+def _corrected(p: np.ndarray, y_pred: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Predictions of rows ``p`` (n, K) after :func:`adjust_posteriors` with ``weights``, shape (n,), int64.
+
+    Only a row whose argmax the correction moves changes: elsewhere the file's own
+    prediction stands (it may break ties or thresholds differently from the argmax).
+    Adjusted :data:`ROW_CHUNK` rows at a time (each row's answer is its own).
+    """
+    out = np.empty(p.shape[0], dtype=np.int64)
+    for start in range(0, p.shape[0], ROW_CHUNK):
+        part = p[start:start + ROW_CHUNK]
+        moved = adjust_posteriors(part, weights).argmax(axis=1)
+        out[start:start + ROW_CHUNK] = np.where(moved != part.argmax(axis=1), moved, y_pred[start:start + ROW_CHUNK])
+    return out
 
 
 def _mcnemar(b: int, c: int) -> float:
@@ -278,6 +333,24 @@ def _rate_entry(hits_before, hits_after, n, reps_before, reps_after, reps_n, lev
             "p_value": _mcnemar(int((hits_before & ~hits_after).sum()), int((~hits_before & hits_after).sum()))}
 
 
+def _integers(values) -> np.ndarray:
+    """``values`` as an integer array: kept in their own integer dtype (no int64 copy), else made int64."""
+    arr = np.asarray(values)
+    return arr if np.issubdtype(arr.dtype, np.integer) else arr.astype(np.int64)
+
+
+def _triple_codes(t: np.ndarray, b: np.ndarray, a: np.ndarray, k: int) -> np.ndarray:
+    """Each row's cell ``(t * k + b) * k + a`` of the (true, before, after) table, shape (n,), int64.
+
+    Made :data:`ROW_CHUNK` rows at a time, so the int64 temporaries are one chunk's.
+    """
+    out = np.empty(t.size, dtype=np.int64)
+    for start in range(0, t.size, ROW_CHUNK):
+        end = start + ROW_CHUNK
+        out[start:end] = (t[start:end].astype(np.int64) * k + b[start:end]) * k + a[start:end]
+    return out
+
+
 def what_if_metrics(y_true, y_before, y_after, classes: Sequence[str], *, n_boot: int, level: float,
                     rng: np.random.Generator) -> dict:
     """Accuracy and per-class recall before and after a change of predictions, paired.
@@ -297,8 +370,8 @@ def what_if_metrics(y_true, y_before, y_after, classes: Sequence[str], *, n_boot
         rows of that class).
     """
     k = len(classes)
-    t, b, a = (np.asarray(v, dtype=np.int64) for v in (y_true, y_before, y_after))
-    codes, counts = np.unique((t * k + b) * k + a, return_counts=True)
+    t, b, a = (_integers(v) for v in (y_true, y_before, y_after))
+    codes, counts = np.unique(_triple_codes(t, b, a, k), return_counts=True)
     ct, rest = np.divmod(codes, k * k)
     cb, ca = np.divmod(rest, k)
     n = int(counts.sum())
@@ -341,7 +414,7 @@ def label_counts(y_true, n_classes: int) -> np.ndarray:
 
 def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, classes: Sequence[str], *,
                 baseline_name: str, alpha: float, n_boot: int, level: float, seed: int,
-                n_splits: int = N_SPLITS) -> dict:
+                n_splits: int = N_SPLITS, overwrite_proba: bool = False) -> dict:
     """The ``prior_shift`` block of ``metrics/compare.json``.
 
     Parameters
@@ -359,6 +432,9 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
         Test level, bootstrap replicates, interval level, seed.
     n_splits : int
         Cross-fitting folds.
+    overwrite_proba : bool
+        Let the rows of ``proba_current`` (a writable float64 array) be normalised in place
+        instead of in a copy: one (n, K) matrix held instead of two. Its values change.
 
     Returns
     -------
@@ -380,8 +456,13 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
     if reason:
         return {**out, "em": {"measured": 0, "reason": reason}, "what_if": {"measured": 0, "reason": reason}}
     train = cb / cb.sum()
-    out["em"] = _em_block(proba_current, train, cc, classes, baseline_name=baseline_name)
-    cross = cross_fitted_predictions(y_pred_current, proba_current, train, n_splits=n_splits, seed=seed)
+    # Normalised once for the EM estimate, the mean and the cross-fitting (each normalised the same
+    # rows alike): in the caller's own matrix when it allows it.
+    p = _normalise(proba_current, out=proba_current if overwrite_proba and _writable_floats(proba_current) else None)
+    del proba_current
+    out["em"] = _em_block(p, train, cc, classes, baseline_name=baseline_name)
+    cross = _cross_fitted(y_pred_current, p, train, n_splits=n_splits, seed=seed)
+    del p
     rng = named_rng(seed, "prior_shift/what_if")
     metrics = what_if_metrics(y_true_current, y_pred_current, cross["y_after"], classes, n_boot=n_boot, level=level,
                               rng=rng)
@@ -390,6 +471,11 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
                       "n_changed": cross["n_changed"], "converged": int(cross["converged"]),
                       "fold_priors": [_by_class(row, classes) for row in cross["fold_priors"]], **metrics}
     return out
+
+
+def _writable_floats(proba) -> bool:
+    """Whether ``proba`` can take its own normalised rows: a writable float64 ndarray."""
+    return isinstance(proba, np.ndarray) and proba.dtype == np.float64 and proba.flags.writeable
 
 
 def _label_shift(cb: np.ndarray, cc: np.ndarray, classes: list, *, alpha: float, seed: int) -> dict:
@@ -415,14 +501,17 @@ def _unmeasurable(proba_current, cb: np.ndarray, cc: np.ndarray, classes: list, 
     return ""
 
 
-def _em_block(proba_current, train: np.ndarray, cc: np.ndarray, classes: list, *, baseline_name: str) -> dict:
-    """``em``: the training prior, the EM estimate of the current prior, and how far it lands from the labels."""
-    fit = em_prior(proba_current, train)
+def _em_block(p: np.ndarray, train: np.ndarray, cc: np.ndarray, classes: list, *, baseline_name: str) -> dict:
+    """``em``: the training prior, the EM estimate of the current prior, and how far it lands from the labels.
+
+    ``p`` (n, K): the current probabilities, normalised (:func:`_normalise`).
+    """
+    fit = _em_fit(p, train)
     return {"measured": 1, "reason": "", "method": EM_METHOD,
             "training_prior_source": f"gold-label shares of the baseline {baseline_name}",
             "training_prior": _by_class(train, classes), "estimated_prior": _by_class(fit["prior"], classes),
             "current_label_shares": _shares(cc, classes),
-            "mean_predicted_probability": _by_class(_normalise(proba_current).mean(axis=0), classes),
+            "mean_predicted_probability": _by_class(p.mean(axis=0), classes),
             # The audit has the gold labels the EM does without: how far its estimate lands from them
             # (half the L1 distance) says whether the label-free estimate can be trusted on this model.
             "total_variation_to_current_labels": float(0.5 * np.abs(fit["prior"] - cc / cc.sum()).sum()),

@@ -52,6 +52,33 @@ def watchlist_masks(frame, slices) -> dict:
     return masks
 
 
+def read_slices(log):
+    """The slice table's ids and watchlist columns, or None when it is absent.
+
+    Under `dvc repro` the slice stage always runs first; run by hand before it exists, the
+    comparison goes on without watchlist slices.
+    """
+    if paths.SLICES.exists():
+        return read_predictions(paths.SLICES, ["id"], [WATCH_PREFIX])
+    log.warning("%s not found: comparing without watchlist slices", paths.SLICES)
+    return None
+
+
+def prior_shift_columns(current, baseline, classes) -> tuple:
+    """What :func:`blindspot.prior_shift.prior_shift` reads of the two canonical tables.
+
+    Returns
+    -------
+    y_true_baseline : ndarray of int, shape (n_b,)
+    y_true, y_pred : ndarray of int, shape (n,)
+        The current table's.
+    proba : ndarray of float, shape (n, K), or None
+        The current class probabilities, a new array (not the frame's columns).
+    """
+    return (baseline["y_true"].to_numpy(), current["y_true"].to_numpy(), current["y_pred"].to_numpy(),
+            probability_matrix(current, classes))
+
+
 def prior_shift_line(shift: dict) -> str:
     """A few words for the stage's log line: did the class mix move, would a prior correction help."""
     test = shift["label_shift"]
@@ -92,23 +119,21 @@ def main(log) -> str:
                                               "prior_shift": not_measured(why)})
         return f"{head}: not compared: {baseline.reason} -> {paths.COMPARE_METRICS}"
     current = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
-    # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
-    slices = read_predictions(paths.SLICES, ["id"], [WATCH_PREFIX]) if paths.SLICES.exists() else None
-    if slices is None:
-        log.warning("%s not found: comparing without watchlist slices", paths.SLICES)
     # Silent on small data; on large data (many classes, many slices) a line every few seconds.
     progress = Progress("compare: paired tests", total=len(current))
-    masks = watchlist_masks(current, slices)
-    del slices  # the slice table's ids and columns: only the masks are needed from here
+    masks = watchlist_masks(current, read_slices(log))  # only the masks are kept of the slice table
     result = compare_predictions(current, baseline.clean, cfg.ingest.classes, masks,
                                  confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
                                  level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
                                  min_rows=cfg.compare.min_rows, progress=progress)
     progress.finish(result["pairing"]["n_paired"])
-    shift = prior_shift(baseline.clean["y_true"].to_numpy(), current["y_true"].to_numpy(),
-                        current["y_pred"].to_numpy(), probability_matrix(current, cfg.ingest.classes),
-                        cfg.ingest.classes, baseline_name=base.name, alpha=cfg.stats.fdr_alpha,
-                        n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed)
+    del masks
+    columns = prior_shift_columns(current, baseline.clean, cfg.ingest.classes)
+    del current, baseline  # the rest of both tables (ids, confidences, probability columns) goes first
+    # The matrix is this stage's own copy: normalised in place, not copied again.
+    shift = prior_shift(*columns, cfg.ingest.classes, baseline_name=base.name, alpha=cfg.stats.fdr_alpha,
+                        n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed, overwrite_proba=True)
+    del columns
     write_metrics(paths.COMPARE_METRICS, {**versions, **result, "prior_shift": shift})
     head += f" on {result['pairing']['n_paired']} paired rows ({prior_shift_line(shift)})"
     if result["status"] != "compared":
