@@ -20,7 +20,7 @@ import numpy as np
 
 from blindspot import baseline as recorded, paths
 from blindspot.compare import (NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, id_array,
-                               id_positions, read_baseline)
+                               id_positions, read_baseline, release_freed_heap)
 from blindspot.config import load_params
 from blindspot.io.readers import read_predictions
 from blindspot.io.schema import PROBA_PREFIX, probability_matrix
@@ -122,6 +122,7 @@ def main(log) -> str:
     # Silent on small data; on large data (many classes, many slices) a line every few seconds.
     progress = Progress("compare: paired tests", total=len(current))
     masks = watchlist_masks(current, read_slices(log))  # only the masks are kept of the slice table
+    release_freed_heap()  # what the two reads freed, before the pairing's hash tables
     result = compare_predictions(current, baseline.clean, cfg.ingest.classes, masks,
                                  confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
                                  level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
