@@ -573,9 +573,22 @@ def id_array(ids):
 
 
 def _unique_ids(ids) -> bool:
+    """Whether no id occurs twice (a missing id counts as a value: two of them are a repeat).
+
+    Equal ids are neighbours in sorted order, so the sorted ids are compared with their next
+    one, :data:`PAIR_BATCH` at a time: the memory is the sort's positions (8 bytes a row), not a
+    hash table holding every id (about 65 MiB at a million rows).
+    """
     import pyarrow.compute as pc
 
-    return pc.count_distinct(ids, mode="all").as_py() == len(ids)
+    if ids.null_count > 1:
+        return False
+    order = pc.sort_indices(ids)  # any missing id sorts last, alone (counted above)
+    for start in range(0, len(ids) - 1, PAIR_BATCH):
+        run = ids.take(order[start:start + PAIR_BATCH + 1])
+        if pc.any(pc.equal(run[1:], run[:-1])).as_py():
+            return False
+    return True
 
 
 def id_positions(ids, lookup) -> np.ndarray:

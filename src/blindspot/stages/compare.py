@@ -119,10 +119,11 @@ def main(log) -> str:
                                               "prior_shift": not_measured(why)})
         return f"{head}: not compared: {baseline.reason} -> {paths.COMPARE_METRICS}"
     current = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
+    release_freed_heap()  # the read's Arrow-to-pandas garbage, before the slice table's read
     # Silent on small data; on large data (many classes, many slices) a line every few seconds.
     progress = Progress("compare: paired tests", total=len(current))
     masks = watchlist_masks(current, read_slices(log))  # only the masks are kept of the slice table
-    release_freed_heap()  # what the two reads freed, before the pairing's hash tables
+    release_freed_heap()  # the slice table's read, before the pairing's hash tables
     result = compare_predictions(current, baseline.clean, cfg.ingest.classes, masks,
                                  confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
                                  level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
