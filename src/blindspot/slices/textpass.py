@@ -248,9 +248,9 @@ class FileTexts(TextSource):
         self.path, self.n, self.engine, self.dask = Path(path), int(n), engine, dask
 
     def sample(self, positions):
-        from blindspot.io.readers import predictions_batches, rows_at
+        from blindspot.io.readers import read_rows_at
 
-        texts = rows_at(predictions_batches(self.path, ["text"]), positions, ["text"])["text"]
+        texts = read_rows_at(self.path, positions, ["text"])["text"]
         return [t if isinstance(t, str) else "" for t in texts.to_numpy(dtype=object)]
 
     def map(self, fn):
