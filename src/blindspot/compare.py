@@ -354,6 +354,8 @@ def paired_loss_entry(name: str, loss_baseline, loss_current, *, level: float) -
     mean = float(d.mean()) if n else float("nan")
     entry = {"baseline": float(b.mean()) if n else float("nan"), "current": float(c.mean()) if n else float("nan"),
              "n": int(n), "test": PAIRED_T, "higher_is_better": higher_is_better(name)}
+    # Only the differences are read from here: arrays handed in go before the standard error's temporary.
+    del b, c, loss_baseline, loss_current
     if n < 2:
         nan = float("nan")
         return {**entry, "delta": Estimate(mean, nan, nan, T_INTERVAL_METHOD).encode(), "p_value": nan,
