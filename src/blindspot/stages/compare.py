@@ -73,10 +73,14 @@ def prior_shift_columns(current, baseline, classes) -> tuple:
     y_true, y_pred : ndarray of int, shape (n,)
         The current table's.
     proba : ndarray of float, shape (n, K), or None
-        The current class probabilities, a new array (not the frame's columns).
+        The current class probabilities, a writable array of their own: pandas may hand out a
+        read-only view of the frame's float columns, which would keep those alive and make
+        prior_shift copy them again. Copied in the view's layout (the sums over rows follow it).
     """
-    return (baseline["y_true"].to_numpy(), current["y_true"].to_numpy(), current["y_pred"].to_numpy(),
-            probability_matrix(current, classes))
+    proba = probability_matrix(current, classes)
+    if proba is not None and not proba.flags.writeable:
+        proba = proba.copy(order="K")
+    return baseline["y_true"].to_numpy(), current["y_true"].to_numpy(), current["y_pred"].to_numpy(), proba
 
 
 def prior_shift_line(shift: dict) -> str:
@@ -132,7 +136,7 @@ def main(log) -> str:
     del masks
     columns = prior_shift_columns(current, baseline.clean, cfg.ingest.classes)
     del current, baseline  # the rest of both tables (ids, confidences, probability columns) goes first
-    # The matrix is this stage's own copy: normalised in place, not copied again.
+    # The matrix is the stage's own: normalised in place, not copied again.
     shift = prior_shift(*columns, cfg.ingest.classes, baseline_name=base.name, alpha=cfg.stats.fdr_alpha,
                         n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed, overwrite_proba=True)
     del columns
