@@ -698,7 +698,7 @@ def _rng(seed: int, name: str) -> np.random.Generator:
 def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: Sequence[str],
                         slice_masks: Mapping[str, np.ndarray] | None = None, *, confident_threshold: float,
                         n_boot: int, level: float, fdr_alpha: float, seed: int, min_rows: int,
-                        progress=None) -> dict:
+                        progress=None, pairs: tuple | None = None) -> dict:
     """The paired comparison of two canonical prediction tables (``metrics/compare.json``).
 
     Parameters
@@ -715,6 +715,9 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     progress : blindspot.progress.Progress, optional
         Told of each bootstrap block (global, then each slice) as its replicates are
         drawn; it decides whether to print (large data only).
+    pairs : tuple, optional
+        :func:`pair_positions` of the two tables, made by the caller (which may then let both
+        tables' ``id`` columns go: nothing else here reads them); made here when None.
 
     Returns
     -------
@@ -729,7 +732,7 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
     """
     classes = list(classes)
     k = len(classes)
-    row_c, row_b, pairing = pair_positions(current, baseline)
+    row_c, row_b, pairing = pair_positions(current, baseline) if pairs is None else pairs
     out = {"pairing": pairing, "settings": {
         "confident_threshold": confident_threshold, "min_rows": min_rows, "n_boot": n_boot, "ci_level": level,
         "fdr_alpha": fdr_alpha, "test": TEST_METHOD, "fdr_method": FDR_METHOD}}

@@ -23,7 +23,7 @@ import numpy as np
 
 from blindspot import baseline as recorded, paths
 from blindspot.compare import (NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, id_array,
-                               id_positions, read_baseline, release_freed_heap)
+                               id_positions, pair_positions, read_baseline, release_freed_heap)
 from blindspot.config import load_params
 from blindspot.io.readers import read_predictions
 from blindspot.io.schema import PROBA_PREFIX, probability_matrix
@@ -53,6 +53,11 @@ def watchlist_masks(frame, slices) -> dict:
             member[found] = slices[col].to_numpy(dtype=bool)[position[found]]
             masks[str(col)[len(WATCH_PREFIX):]] = member
     return masks
+
+
+def without_ids(frame):
+    """``frame`` without its ``id`` column; the other columns' data is shared, not copied (copy-on-write)."""
+    return frame.drop(columns="id")
 
 
 def read_slices(log):
@@ -131,10 +136,13 @@ def main(log) -> str:
     progress = Progress("compare: paired tests", total=len(current))
     masks = watchlist_masks(current, read_slices(log))  # only the masks are kept of the slice table
     release_freed_heap()  # the slice table's read, before the pairing's hash tables
+    pairs = pair_positions(current, baseline.clean)
+    # Paired by position from here on: both tables' ids (a third of their memory) go before the tests.
+    current, baseline = without_ids(current), replace(baseline, clean=without_ids(baseline.clean))
     result = compare_predictions(current, baseline.clean, cfg.ingest.classes, masks,
                                  confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
                                  level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
-                                 min_rows=cfg.compare.min_rows, progress=progress)
+                                 min_rows=cfg.compare.min_rows, progress=progress, pairs=pairs)
     progress.finish(result["pairing"]["n_paired"])
     del masks
     columns = prior_shift_columns(current, baseline.clean, cfg.ingest.classes)
