@@ -108,9 +108,24 @@ def account(table: RawTable, model: ModelConfig, ingest: IngestConfig, keep_tabl
     return {"dtypes": dtypes, "arrow_types": arrow_types, **({"table": arrow} if keep_table else {}),
             "rejected": result.rejected, "rows_in": result.rows_in, "has_probabilities": result.has_probabilities,
             "metadata": result.metadata, "notes": result.notes, "duplicate_ids": duplicate_ids,
-            "record": record, "id": pa.array(clean["id"].astype(object).to_numpy(), type=pa.large_string()),
+            "record": record, "id": _clean_ids(clean, arrow),
             "y_true": clean["y_true"].to_numpy(np.int8) if len(clean) else np.zeros(0, np.int8),
             "categories": categories, "class_counts": counts.get("counts")}
+
+
+def _clean_ids(clean: pd.DataFrame, arrow) -> "pa.Array":
+    """The clean rows' ids as Arrow ``large_string``, shape (n_clean,).
+
+    The kept table's own ``id`` column when it holds one of that type (the same values: the table
+    is made from ``clean``), so a reader that keeps the tables (the compare stage's baseline) holds
+    each id once, not a second copy beside the table; otherwise made from ``clean``.
+    """
+    import pyarrow as pa
+
+    if arrow is not None and "id" in arrow.schema.names and arrow.schema.field("id").type == pa.large_string():
+        column = arrow.column("id")
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()  # one chunk: no copy
+    return pa.array(clean["id"].astype(object).to_numpy(), type=pa.large_string())
 
 
 def kept_columns(names, columns, prefixes=()) -> list:

@@ -72,8 +72,11 @@ def read_slices(log):
     return None
 
 
-def prior_shift_columns(current, baseline, classes) -> tuple:
+def prior_shift_columns(current, y_true_baseline, classes) -> tuple:
     """What :func:`blindspot.prior_shift.prior_shift` reads of the two canonical tables.
+
+    ``y_true_baseline``: the baseline's gold labels, shape (n_b,) (the rest of the baseline may
+    already be gone).
 
     Returns
     -------
@@ -88,7 +91,7 @@ def prior_shift_columns(current, baseline, classes) -> tuple:
     proba = probability_matrix(current, classes)
     if proba is not None and not proba.flags.writeable:
         proba = proba.copy(order="K")
-    return baseline["y_true"].to_numpy(), current["y_true"].to_numpy(), current["y_pred"].to_numpy(), proba
+    return y_true_baseline, current["y_true"].to_numpy(), current["y_pred"].to_numpy(), proba
 
 
 def prior_shift_line(shift: dict) -> str:
@@ -100,6 +103,18 @@ def prior_shift_line(shift: dict) -> str:
         words += (f"; prior correction what-if: accuracy {acc['before']['value']:.3f} -> {acc['after']['value']:.3f} "
                   f"[{acc['delta']['ci_low']:+.3f}, {acc['delta']['ci_high']:+.3f}]")
     return words
+
+
+def outcome_line(head: str, result: dict, fdr_alpha: float) -> str:
+    """The stage's last log line: what was compared and what changed (``result``: :func:`compare_predictions`)."""
+    if result["status"] != "compared":
+        return f"{head}: not compared: {result['reason']} -> {paths.COMPARE_METRICS}"
+    if result["baseline_is_current"]:
+        return f"{head}: the baseline is the current model, nothing to compare -> {paths.COMPARE_METRICS}"
+    f, acc = result["family"], result["global"]["accuracy"]
+    return (f"{head}: accuracy {acc['baseline']:.3f} -> {acc['current']:.3f} (McNemar p {acc['p_value']:.2g}); "
+            f"{f['n_changed']} of {f['n_tests']} tests changed at FDR {fdr_alpha:g} "
+            f"({f['n_improved']} improved, {f['n_worsened']} worsened) -> {paths.COMPARE_METRICS}")
 
 
 def main(log) -> str:
@@ -131,36 +146,34 @@ def main(log) -> str:
                                               "prior_shift": not_measured(why)})
         return f"{head}: not compared: {baseline.reason} -> {paths.COMPARE_METRICS}"
     current = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
-    release_freed_heap()  # the read's Arrow-to-pandas garbage, before the slice table's read
+    release_freed_heap()  # the read's Arrow-to-pandas garbage, before the pairing
+    # Paired by position from here on: the baseline's ids (a third of its memory) go before the slice
+    # table is read, the current table's once the watchlist masks are made of them.
+    pairs = pair_positions(current, baseline.clean)
+    baseline = replace(baseline, clean=without_ids(baseline.clean))
+    release_freed_heap()  # the pairing's temporaries and the baseline's ids, before the slice table's read
+    masks = watchlist_masks(current, read_slices(log))  # only the masks are kept of the slice table
+    current = without_ids(current)
+    release_freed_heap()  # the slice table's read and the ids, before the tests
     # Silent on small data; on large data (many classes, many slices) a line every few seconds.
     progress = Progress("compare: paired tests", total=len(current))
-    masks = watchlist_masks(current, read_slices(log))  # only the masks are kept of the slice table
-    release_freed_heap()  # the slice table's read, before the pairing's hash tables
-    pairs = pair_positions(current, baseline.clean)
-    # Paired by position from here on: both tables' ids (a third of their memory) go before the tests.
-    current, baseline = without_ids(current), replace(baseline, clean=without_ids(baseline.clean))
     result = compare_predictions(current, baseline.clean, cfg.ingest.classes, masks,
                                  confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
                                  level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
                                  min_rows=cfg.compare.min_rows, progress=progress, pairs=pairs)
     progress.finish(result["pairing"]["n_paired"])
     del masks
-    columns = prior_shift_columns(current, baseline.clean, cfg.ingest.classes)
-    del current, baseline  # the rest of both tables (ids, confidences, probability columns) goes first
+    y_true_baseline = baseline.clean["y_true"].to_numpy()
+    del baseline  # the rest of the baseline (its confidences and probabilities) goes before the matrix's copy
+    columns = prior_shift_columns(current, y_true_baseline, cfg.ingest.classes)
+    del current, y_true_baseline  # the rest of the current table (confidences, probability columns) goes first
     # The matrix is the stage's own: normalised in place, not copied again.
     shift = prior_shift(*columns, cfg.ingest.classes, baseline_name=base.name, alpha=cfg.stats.fdr_alpha,
                         n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed, overwrite_proba=True)
     del columns
     write_metrics(paths.COMPARE_METRICS, {**versions, **result, "prior_shift": shift})
     head += f" on {result['pairing']['n_paired']} paired rows ({prior_shift_line(shift)})"
-    if result["status"] != "compared":
-        return f"{head}: not compared: {result['reason']} -> {paths.COMPARE_METRICS}"
-    if result["baseline_is_current"]:
-        return f"{head}: the baseline is the current model, nothing to compare -> {paths.COMPARE_METRICS}"
-    f, acc = result["family"], result["global"]["accuracy"]
-    return (f"{head}: accuracy {acc['baseline']:.3f} -> {acc['current']:.3f} (McNemar p {acc['p_value']:.2g}); "
-            f"{f['n_changed']} of {f['n_tests']} tests changed at FDR {cfg.stats.fdr_alpha:g} "
-            f"({f['n_improved']} improved, {f['n_worsened']} worsened) -> {paths.COMPARE_METRICS}")
+    return outcome_line(head, result, cfg.stats.fdr_alpha)
 
 
 if __name__ == "__main__":
