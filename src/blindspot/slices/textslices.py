@@ -70,8 +70,8 @@ class TextSlices:
 
     def drop_rows(self) -> None:
         """Let go of the per-row flags and topic membership (once the predicate table holds them as columns)."""
-        self.flags = self.flags.iloc[:0]
-        self.membership = self.membership[:0]
+        self.flags = self.flags.head(0).copy()  # copies: a slice would be a view that keeps every row alive
+        self.membership = self.membership[:0].copy()
 
     def predicates(self) -> tuple[list, list]:
         """The topics as text predicates (feature ``"topic"``) and their masks."""

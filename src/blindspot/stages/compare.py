@@ -14,9 +14,6 @@ It needs only the baseline's gold labels, not paired ids, so it is measured when
 baseline file is read, also when too few rows pair; otherwise it holds the reason.
 """
 
-# First, before pyarrow is loaded: Arrow's own default pool becomes glibc's (see blindspot.memory).
-import blindspot.memory  # noqa: F401  isort: skip
-
 from dataclasses import replace
 
 import numpy as np
