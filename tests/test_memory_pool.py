@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 
 def _backend(code: str) -> str:
     # A child process: the pool is chosen once per process, when Arrow first makes it.
@@ -15,5 +17,7 @@ def test_importing_the_module_first_makes_the_default_pool_system():
     assert _backend("import blindspot.memory") == "system"
 
 
-def test_the_compare_stage_imports_it_before_pyarrow():
-    assert _backend("import blindspot.stages.compare") == "system"
+@pytest.mark.parametrize("stage", ["ingest", "profile", "slice", "calibrate", "judge", "compare"])
+def test_every_stage_imports_it_before_pyarrow(stage):
+    # the stages package imports blindspot.memory before any stage module loads pyarrow
+    assert _backend(f"import blindspot.stages.{stage}") == "system"
