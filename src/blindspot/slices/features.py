@@ -972,6 +972,7 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
                                                      exclude=metadata_exclude, min_support=min_support)
     preds += _distinct_features(mp, {p.feature for p in preds})
     masks += mm
+    del mm  # `masks` is then each mask's only holder, so that the loop below frees them one by one
     # Filled a column at a time, each mask let go once copied: the masks and the matrix are not both held whole.
     matrix = np.empty((len(frame), len(masks)), dtype=bool)
     for j in range(len(masks)):
