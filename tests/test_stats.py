@@ -84,3 +84,20 @@ def test_wilson_matches_scipy_at_other_levels(level):
 ])
 def test_average_ranks_match_scipy_rankdata(values):
     np.testing.assert_array_equal(average_ranks(values), st.rankdata(values))
+
+
+@pytest.mark.parametrize("values", [
+    np.random.default_rng(0).random(1000),
+    np.round(np.random.default_rng(1).random(5000), 2),  # many ties
+    np.array([0.5, np.nan, 0.2, np.nan, 0.5, 1.0]),  # NaNs tie with each other, as in np.unique
+    np.array([]),
+    np.array([0.3]),
+    np.array([2, 0, 2, 1]),
+])
+def test_average_ranks_equal_the_unique_counts_formula_to_the_last_bit(values):
+    """The one-sort ranks are the mean-rank formula over np.unique's groups, float for float."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    expected = (ends - (counts - 1) / 2.0)[inverse.ravel()]
+    got = average_ranks(values)
+    assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()

@@ -91,6 +91,11 @@ def resample_counts(counts, n_boot: int, rng: np.random.Generator) -> np.ndarray
 def average_ranks(values) -> np.ndarray:
     """Ranks 1..n of ``values``, ties sharing their mean rank (``scipy.stats.rankdata``'s default).
 
+    One sort: the sort order, the sorted values and a flag a row are held, then the order and
+    the ranks (``np.unique(..., return_inverse=True)`` would hold a flat copy, the order, the
+    sorted values, the run ids and the inverse at once: about 40 bytes a row). Ties, NaNs among
+    them (sorted last, one run, as ``np.unique`` groups them), share ``end - (count - 1) / 2``.
+
     Parameters
     ----------
     values : array_like of float, shape (n,)
@@ -100,10 +105,23 @@ def average_ranks(values) -> np.ndarray:
     ndarray of float, shape (n,)
     """
     values = np.asarray(values).ravel()
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    # The tied values of group g occupy ranks (ends[g] - counts[g], ends[g]]; their mean is below.
+    n = values.size
+    order = np.argsort(values)
+    ordered = values[order]
+    new = np.empty(n, dtype=bool)  # True where a run of equal values starts
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    nans = int(np.isnan(ordered).sum()) if ordered.dtype.kind in "fc" else 0
+    if nans:
+        new[n - nans + 1:] = False
+    del ordered
+    counts = np.diff(np.append(np.flatnonzero(new), n))
+    del new
+    # The tied values of a run occupy ranks (end - count, end]; their mean is below.
     ends = np.cumsum(counts)
-    return (ends - (counts - 1) / 2.0)[inverse.ravel()]
+    ranks = np.empty(n)
+    ranks[order] = np.repeat(ends - (counts - 1) / 2.0, counts)
+    return ranks
 
 
 def bh_qvalues(p_values) -> np.ndarray:

@@ -169,20 +169,3 @@ def test_confidence_auroc_matches_sklearn():
     correct = rng.random(300) < conf
     assert confidence_auroc(correct, conf) == pytest.approx(roc_auc_score(correct, conf), abs=1e-12)
     assert np.isnan(confidence_auroc([True, True], [0.5, 0.6]))
-
-
-@pytest.mark.parametrize("values", [
-    np.random.default_rng(0).random(1000),
-    np.round(np.random.default_rng(1).random(5000), 2),  # many ties
-    np.array([0.5, np.nan, 0.2, np.nan, 0.5, 1.0]),  # NaNs tie with each other, as in np.unique
-    np.array([]),
-    np.array([0.3]),
-    np.array([2, 0, 2, 1]),
-])
-def test_mid_ranks_are_average_ranks_to_the_last_bit(values):
-    from blindspot.calibration.summary import _mid_ranks
-    from blindspot.stats import average_ranks
-
-    expected = average_ranks(values)
-    got = _mid_ranks(values)
-    assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()

@@ -28,7 +28,7 @@ from blindspot.calibration.metrics import (
     top_label_brier_rows,
 )
 from blindspot.results.estimate import Estimate
-from blindspot.stats import percentile_interval
+from blindspot.stats import average_ranks, percentile_interval
 
 ECE_NAMES = ("ece", "ece_equal_mass")  # the estimates whose interval is ECE_INTERVAL
 
@@ -67,44 +67,8 @@ def confidence_auroc(correct, confidence) -> float:
     n0 = correct.size - n1
     if n1 == 0 or n0 == 0:
         return float("nan")
-    ranks = _mid_ranks(confidence)
+    ranks = average_ranks(confidence)
     return float((ranks[correct].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def _mid_ranks(values) -> np.ndarray:
-    """:func:`blindspot.stats.average_ranks`, number for number, in about half its temporary memory.
-
-    ``np.unique(..., return_inverse=True)`` holds a flat copy, a sort order, the sorted values,
-    the run ids and the inverse at once (about 40 bytes a row); here the sort order, the
-    sorted values and a flag a row, then the order and the ranks. Ties (NaNs among them, as
-    ``np.unique`` groups them) share ``end - (count - 1) / 2``, the same expression on the same
-    integers, so every rank is the same float.
-
-    Parameters
-    ----------
-    values : array_like of float, shape (n,)
-
-    Returns
-    -------
-    ndarray of float, shape (n,)
-    """
-    values = np.asarray(values).ravel()
-    n = values.size
-    order = np.argsort(values)
-    ordered = values[order]
-    new = np.empty(n, dtype=bool)  # True where a run of equal values starts
-    new[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    nans = int(np.isnan(ordered).sum()) if ordered.dtype.kind in "fc" else 0
-    if nans:  # sorted last; one run, as np.unique(equal_nan=True) makes them
-        new[n - nans + 1:] = False
-    del ordered
-    counts = np.diff(np.append(np.flatnonzero(new), n))
-    del new
-    ends = np.cumsum(counts)
-    ranks = np.empty(n)
-    ranks[order] = np.repeat(ends - (counts - 1) / 2.0, counts)
-    return ranks
 
 
 def calibration_summary(correct, confidence, *, y_true=None, proba=None, n_bins: int = 10, n_boot: int = 1000,

@@ -1113,28 +1113,56 @@ def read_rows_at(path: str | Path, positions, columns) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    with pq.ParquetFile(path) as source:
+        batches = source.iter_batches(batch_size=PREDICTION_BATCH_ROWS, columns=list(columns))
+        parts, order = _taken(batches, positions, lambda b: b.num_rows, lambda b, rows: b.take(pa.array(rows)))
+    if not order.size:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    frame = pa.Table.from_batches(parts, schema=parts[0].schema).to_pandas()[list(columns)]
+    return frame.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+
+
+def _taken(batches, positions, size, take) -> tuple[list, np.ndarray]:
+    """The wanted rows of each of consecutive batches, read until the last one is found.
+
+    Parameters
+    ----------
+    batches : iterable
+        Consecutive batches of the table, first rows first.
+    positions : array_like of int, shape (m,)
+        Row positions in the whole table, in any order, repeats allowed.
+    size : callable
+        ``size(batch)``: its rows.
+    take : callable
+        ``take(batch, rows)``: the batch's rows at ``rows`` (ndarray of int, ascending).
+
+    Returns
+    -------
+    parts : list
+        ``take`` of each batch holding wanted rows, in order: the rows sorted by position.
+    order : ndarray of int, shape (m,)
+        The stable argsort of ``positions`` (the parts' rows are ``positions[order]``).
+
+    Raises
+    ------
+    IndexError
+        A position lies past the table's last row.
+    """
     positions = np.asarray(positions, dtype=np.int64)
     order = np.argsort(positions, kind="stable")
     wanted = positions[order]
-    parts, start, schema = [], 0, None
-    if wanted.size:
-        with pq.ParquetFile(path) as source:
-            for batch in source.iter_batches(batch_size=PREDICTION_BATCH_ROWS, columns=list(columns)):
-                schema = batch.schema
-                lo, hi = np.searchsorted(wanted, [start, start + batch.num_rows])
-                if hi > lo:
-                    parts.append(batch.take(pa.array(wanted[lo:hi] - start)))
-                start += batch.num_rows
-                if hi == wanted.size:
-                    break
-    found = sum(p.num_rows for p in parts)
-    if found != wanted.size:
-        raise IndexError(f"rows_at: {wanted.size - found} of {wanted.size} positions are past the table's "
-                         f"{start} rows.")
-    if not wanted.size:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    frame = pa.Table.from_batches(parts, schema=schema).to_pandas()[list(columns)]
-    return frame.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    parts, start = [], 0
+    for batch in batches if wanted.size else ():  # nothing to read for no row
+        lo, hi = np.searchsorted(wanted, [start, start + size(batch)])
+        if hi > lo:
+            parts.append(take(batch, wanted[lo:hi] - start))
+        start += size(batch)
+        if hi == wanted.size:
+            break
+    missing = wanted.size - sum(size(p) for p in parts)
+    if missing:
+        raise IndexError(f"rows_at: {missing} of {wanted.size} positions are past the table's {start} rows.")
+    return parts, order
 
 
 def rows_at(batches, positions, columns) -> pd.DataFrame:
@@ -1162,21 +1190,8 @@ def rows_at(batches, positions, columns) -> pd.DataFrame:
     IndexError
         A position lies past the table's last row.
     """
-    positions = np.asarray(positions, dtype=np.int64)
-    order = np.argsort(positions, kind="stable")
-    wanted = positions[order]
-    parts, start = [], 0
-    for batch in batches if wanted.size else ():  # nothing to read for no row
-        lo, hi = np.searchsorted(wanted, [start, start + len(batch)])
-        if hi > lo:
-            parts.append(batch.iloc[wanted[lo:hi] - start][list(columns)])
-        start += len(batch)
-        if hi == wanted.size:
-            break
-    found = pd.concat(parts, ignore_index=True) if parts else None
-    if wanted.size and (found is None or len(found) != wanted.size):
-        missing = wanted.size - (0 if found is None else len(found))
-        raise IndexError(f"rows_at: {missing} of {wanted.size} positions are past the table's {start} rows.")
-    if found is None:
+    parts, order = _taken(batches, positions, len, lambda b, rows: b.iloc[rows][list(columns)])
+    if not parts:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    found = pd.concat(parts, ignore_index=True)
     return found.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
