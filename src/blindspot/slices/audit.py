@@ -293,7 +293,8 @@ class AuditTables:
     ----------
     classes : list of str, length K
     n_rows : int
-    y_true, y_pred : ndarray of int64, shape (n_rows,)
+    y_true, y_pred : ndarray of int, shape (n_rows,)
+        Class codes, in the table's own integer dtype (int8 from ingest).
     table : PredicateTable
         Every predicate and its membership matrix.
     items : list of WatchItem
@@ -557,11 +558,19 @@ def _topic_records(t: "AuditTables") -> dict:
     return out
 
 
+def _label_codes(column: pd.Series) -> np.ndarray:
+    """A label code column as a numpy integer array, in its own integer dtype when it has one (int64 otherwise)."""
+    values = column.to_numpy()
+    return values if values.dtype.kind in "iu" else column.to_numpy(dtype=np.int64)
+
+
 def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, source, metadata=None) -> AuditTables:
     """Predicates, the slices to test, their tests in one FDR family, the parent rule and ranks."""
     k = len(classes)
-    y_true = frame["y_true"].to_numpy(dtype=np.int64)
-    y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
+    # The labels as stored (int8 from ingest: 1 byte a row, not 8, over every row the stage holds); every use
+    # below counts, compares or indexes by them, and cells() widens them where it adds.
+    y_true = _label_codes(frame["y_true"])
+    y_pred = _label_codes(frame["y_pred"])
     # The fitting sample and the one text pass: detector flags, topics, the terms' count tables.
     text = textslices.learn_text(source, len(frame), k, settings)
     table = build_predicates(frame, texts=TextFlags(text.flags), learned=text.predicates(),
