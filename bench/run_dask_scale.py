@@ -144,7 +144,16 @@ def generate(n: int, seed: int, partition_rows: int, raw: Path) -> None:
     writer.close()
 
 
-def run_size(n: int, seed: int, partition_rows: int, workers: int, every: float) -> dict:
+def git_head() -> str:
+    """The commit the measured code is at (and "+changes" when the work tree differs from it)."""
+    sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "src"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    return sha + ("+changes" if dirty else "")
+
+
+def run_size(n: int, seed: int, partition_rows: int, workers: int, every: float, only=None) -> dict:
     ws = run_scale.OUT / f"dask-n{n}"
     raw = ws / "data" / "raw"
     if not (raw / "synth_baseline.parquet").exists():  # the input is kept between runs of the same size
@@ -165,12 +174,14 @@ def run_size(n: int, seed: int, partition_rows: int, workers: int, every: float)
     load_start = os.getloadavg()
     stages = {}
     for name, cmd in run_scale.stage_commands():
+        if only and name not in only:
+            continue
         stages[name] = run_stage(cmd, ws, every)
         s = stages[name]
         print(f"  n={n:>11,} workers={workers} {name:<10} {s['seconds']:8.2f} s  one process "
               f"{s['peak_process_mib']:7.0f} MiB  all {s['peak_total_mib']:7.0f} MiB ({s['processes']} processes)",
               flush=True)
-    return {"n": n, "workers": workers, "partition_rows": partition_rows,
+    return {"n": n, "workers": workers, "partition_rows": partition_rows, "commit": git_head(),
             "partitions": -(-n // partition_rows), "stages": stages,
             "total_seconds": round(sum(s["seconds"] for s in stages.values()), 3),
             "peak_process_mib": max(s["peak_process_mib"] for s in stages.values()),
@@ -188,6 +199,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--every", type=float, default=0.2, help="seconds between two memory samples")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--stages", nargs="+", metavar="STAGE",
+                        help="run only these stages, on the outputs an earlier run left in the workspace "
+                             "(to measure one stage again after a change)")
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)  # child mode: write the input files
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -198,7 +212,7 @@ def main(argv=None) -> int:
     for n in args.sizes:
         for workers in args.workers:
             print(f"dask scale: {n:,} rows, {workers} worker(s)", flush=True)
-            runs.append(run_size(n, args.seed, args.partition_rows, workers, args.every))
+            runs.append(run_size(n, args.seed, args.partition_rows, workers, args.every, args.stages))
     result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform()},
               "measured_at": time.strftime("%Y-%m-%d"), "runs": runs}
