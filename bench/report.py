@@ -23,6 +23,7 @@ MEMORY = ROOT / "bench" / "results" / "scale_memory.json"
 SLOPE = ROOT / "bench" / "results" / "scale_slope.json"
 CLASSES = ROOT / "bench" / "results" / "compare_classes.json"
 DASK = ROOT / "bench" / "results" / "scale_dask.json"
+DASK_AGAIN = ROOT / "bench" / "results" / "scale_dask_slice_10m.json"  # stages measured again after a change
 WORKERS = ROOT / "bench" / "results" / "scale_dask_workers.json"
 TARGET_DASK_PROCESS_MIB = 2000 / 1.048576  # 10M rows through engine=dask: every process under 2 GB
 TARGET_DASK_TOTAL_MIB = 6000 / 1.048576  # ... and all of them together under 6 GB
@@ -190,6 +191,19 @@ def dask_tables(dask: dict) -> dict[str, str]:
     return {"dask": "\n".join(lines)}
 
 
+def again_tables(again: dict) -> dict[str, str]:
+    """Stages measured again on a run's workspace after a change (``run_dask_scale.py --stages``)."""
+    lines = ["| stage | rows | commit | time | largest process / largest tree | < 2 GB |", "|---|---|---|---|---|---|"]
+    for r in again["runs"]:
+        for name, st in r["stages"].items():
+            lines.append(f"| {name} | {size(r['n'])} | `{r.get('commit', '?')}` | {seconds(st['seconds'])} | "
+                         f"{mib(st['peak_process_mib'])} / {mib(st['peak_total_mib'])} | "
+                         f"{met(st['peak_process_mib'] < TARGET_DASK_PROCESS_MIB)} |")
+    lines.append(f"\nMeasured {again['measured_at']}; load average "
+                 + "; ".join(f"{r['loadavg_start'][0]:.1f} to {r['loadavg_end'][0]:.1f}" for r in again["runs"]) + ".")
+    return {"dask-again": "\n".join(lines)}
+
+
 def least_squares(xs: list, ys: list) -> tuple[float, float]:
     """``(a, b)`` of the line ``y = a + b x`` through the points, by least squares."""
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
@@ -348,7 +362,7 @@ def main() -> int:
     if PEERS.exists():
         blocks.update(peers_tables(json.loads(PEERS.read_text())))
     for path, tables in ((MEMORY, memory_tables), (SLOPE, slope_tables), (CLASSES, classes_tables),
-                         (DASK, dask_tables), (WORKERS, workers_tables)):
+                         (DASK, dask_tables), (WORKERS, workers_tables), (DASK_AGAIN, again_tables)):
         if path.exists():
             blocks.update(tables(json.loads(path.read_text())))
     for name, body in blocks.items():
