@@ -59,6 +59,7 @@ from blindspot.calibration.metrics import brier_rows, log_loss_rows, top_label_b
 from blindspot.direction import direction_of, higher_is_better
 from blindspot.compare_checks import BASELINE_DIR, check_config  # noqa: F401 (the stage and tests use them here)
 from blindspot.counts import CountTable
+from blindspot.memory import release_freed_heap
 from blindspot.errors import InputError
 from blindspot.metrics import metrics_from_confusion
 from blindspot.results import Estimate
@@ -981,21 +982,6 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
         return Baseline(None, f"the baseline {path} cannot be read: {exc.strerror or exc}")
     release_freed_heap()
     return Baseline(clean, reason, **counts)
-
-
-def release_freed_heap() -> None:
-    """Give the heap's freed pages back to the system after a read (they stay resident otherwise).
-
-    A read's small blocks (the baseline's batches; a table's Arrow-to-pandas conversion) are
-    below the 1 MiB from which freed blocks are unmapped (:mod:`blindspot.memory`), so once
-    freed they stay in the heap, scattered among the rows kept: about 90 MiB after the
-    baseline and 35 MiB after the current table at a million rows. Arrow's system pool's
-    ``release_unused`` is glibc's ``malloc_trim`` there (and does nothing elsewhere); no value
-    is touched.
-    """
-    import pyarrow as pa
-
-    pa.system_memory_pool().release_unused()
 
 
 def _rows_clean(result) -> int:

@@ -381,7 +381,7 @@ def _description(table: PredicateTable, members: Sequence[int]) -> str:
 
 
 def _mask(table: PredicateTable, members: Sequence[int]) -> np.ndarray:
-    return np.logical_and.reduce(table.matrix[:, list(members)], axis=1)
+    return conjunction(table.matrix, members)(slice(None))
 
 
 def _estimate(row: Mapping) -> dict:
@@ -536,8 +536,7 @@ def _topic_columns(t: "AuditTables") -> list:
 
 def _topic_slices(t: "AuditTables") -> dict:
     """Topic key -> its row of ``slices`` (a topic is tested alone, at depth 1), for the tested ones."""
-    index = {j: t.table.predicates[j].key for j, p in enumerate(t.table.predicates)
-             if p.feature == textslices.TOPIC_FEATURE and p.source == "text"}
+    index = {j: t.table.predicates[j].key for j in _topic_columns(t)}
     return {index[m[0]]: s for s, m in enumerate(t.slices["members"]) if m is not None and len(m) == 1
             and m[0] in index}
 

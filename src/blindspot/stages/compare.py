@@ -20,8 +20,9 @@ import numpy as np
 
 from blindspot import baseline as recorded, paths
 from blindspot.compare import (NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, id_array,
-                               id_positions, pair_positions, read_baseline, release_freed_heap)
+                               id_positions, pair_positions, read_baseline)
 from blindspot.config import load_params
+from blindspot.memory import release_freed_heap
 from blindspot.io.readers import read_predictions
 from blindspot.io.schema import PROBA_PREFIX, probability_matrix
 from blindspot.prior_shift import NO_BASELINE_REASON as NO_PRIOR_REASON, not_measured, prior_shift
