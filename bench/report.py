@@ -1,4 +1,4 @@
-"""Render bench/results/*.json (scale, scale_memory, scale_slope, compare_classes, peers) into bench/README.md.
+"""Render bench/results/*.json (scale, scale_memory, scale_reference, scale_slope, compare_classes, peers) into bench/README.md.
 
     python bench/report.py
 
@@ -20,6 +20,7 @@ README = ROOT / "bench" / "README.md"
 SCALE = ROOT / "bench" / "results" / "scale.json"
 PEERS = ROOT / "bench" / "results" / "peers.json"
 MEMORY = ROOT / "bench" / "results" / "scale_memory.json"
+REFERENCE = ROOT / "bench" / "results" / "scale_reference.json"  # run_scale.py --reference REV --own-workspace
 SLOPE = ROOT / "bench" / "results" / "scale_slope.json"
 CLASSES = ROOT / "bench" / "results" / "compare_classes.json"
 DASK = ROOT / "bench" / "results" / "scale_dask.json"
@@ -162,6 +163,67 @@ def memory_tables(mem: dict) -> dict[str, str]:
               "", f"Measured {mem['measured_at']} on {mem['machine']['cpus']} CPUs; load average "
               f"{r['loadavg_start'][0]:.1f} at the start, {r['loadavg_end'][0]:.1f} at the end."]
     return {"memory": "\n".join(lines)}
+
+
+CONFIGURATION_LABELS = {"text_off": "text families off", "configured": "as configured"}
+
+
+def reference_tables(ref: dict) -> dict[str, str]:
+    """Each stage with the reference revision's code and today's in each configuration, each in its own workspace.
+
+    Times first (each configuration's over the reference's), then peaks; the last column says,
+    per configuration, whether the stage's metrics files had the reference's content.
+    """
+    r = ref["runs"][0]
+    configs = r["configurations"]
+    base, others = configs["reference"], [name for name in r["order"] if name != "reference"]
+    label = {name: CONFIGURATION_LABELS.get(name, name) for name in others}
+    rev = ref["reference"]
+    head = (f"| stage ({size(r['n'])} rows) | time, {rev} | "
+            + " | ".join(f"time, now {label[c]} | / {rev}" for c in others)
+            + f" | peak, {rev} | " + " | ".join(f"peak, now {label[c]}" for c in others)
+            + " | metrics files as the reference's (" + ", ".join(label[c] for c in others) + ") |")
+    lines = [head, "|---" * (4 + 3 * len(others)) + "|"]
+
+    def same(flag) -> str:
+        return "n/a" if flag is None else "same" if flag else "differ"
+
+    for stage, was in base["stages"].items():
+        now = [configs[c]["stages"][stage] for c in others]
+        lines.append(f"| {stage} | {seconds(was['seconds'])} | "
+                     + " | ".join(f"{seconds(s['seconds'])} | {s['seconds'] / was['seconds']:.2f}" for s in now)
+                     + f" | {mib(was['peak_mib'])} | " + " | ".join(mib(s["peak_mib"]) for s in now)
+                     + " | " + ", ".join(same(s.get("identical_metrics")) for s in now) + " |")
+    lines.append(f"| **pipeline** (sum of times; peak of any stage) | **{seconds(base['total_seconds'])}** | "
+                 + " | ".join(f"**{seconds(configs[c]['total_seconds'])}** | "
+                              f"**{configs[c]['total_seconds'] / base['total_seconds']:.2f}**" for c in others)
+                 + f" | **{mib(base['peak_mib'])}** | " + " | ".join(f"**{mib(configs[c]['peak_mib'])}**" for c in others)
+                 + " | |")
+    lines.append(f"| in-stage work (sum of each stage's own logged time) | {seconds(base['inner_seconds'])} | "
+                 + " | ".join(f"{seconds(configs[c]['inner_seconds'])} | "
+                              f"{configs[c]['inner_seconds'] / base['inner_seconds']:.2f}" for c in others)
+                 + " |" + " |" * (1 + len(others)) + " |")
+    rows = ["", "| target | measured | |", "|---|---|---|"]
+    if "text_off" in configs:
+        off = configs["text_off"]
+        q = off["total_seconds"] / base["total_seconds"]
+        rows.append(f"| {size(r['n'])} rows through engine=local: wall time no worse than before issue 15 "
+                    f"(`{rev}`; today's run without the text families of issue 16, same minutes) | {q:.2f}x "
+                    f"({seconds(off['total_seconds'])} against {seconds(base['total_seconds'])}) | "
+                    f"{met(q <= 1.05)} (within 5%: the machine is shared) |")
+    if "configured" in configs:
+        q = configs["configured"]["total_seconds"] / base["total_seconds"]
+        rows.append(f"| (context) the same with the text families on, as configured | {q:.2f}x | |")
+    note = (f"Measured {ref['measured_at']} on {ref['machine']['cpus']} CPUs, reference `{ref['reference_commit'][:12]}`, "
+            f"now `{ref['current_commit'][:12]}` ({ref['current']}); "
+            + (f"each stage ran {r['repeats']} times in every workspace before the next stage, in rounds of "
+               f"{', '.join(r['order'])} that rotate which goes first, and a time is the median of its runs "
+               f"(a peak the largest); " if r.get("repeats", 1) > 1 else
+               f"each stage ran in the order {', '.join(r['order'])} before the next stage; ")
+            + "load average (1, 5, 15 min) "
+            f"{', '.join(f'{x:.1f}' for x in r['loadavg_start'])} at the start, "
+            f"{', '.join(f'{x:.1f}' for x in r['loadavg_end'])} at the end.")
+    return {"reference-wall": "\n".join(lines + rows + ["", note])}
 
 
 def dask_tables(dask: dict) -> dict[str, str]:
@@ -361,7 +423,7 @@ def main() -> int:
         blocks.update(scale_tables(json.loads(SCALE.read_text())))
     if PEERS.exists():
         blocks.update(peers_tables(json.loads(PEERS.read_text())))
-    for path, tables in ((MEMORY, memory_tables), (SLOPE, slope_tables), (CLASSES, classes_tables),
+    for path, tables in ((MEMORY, memory_tables), (REFERENCE, reference_tables), (SLOPE, slope_tables), (CLASSES, classes_tables),
                          (DASK, dask_tables), (WORKERS, workers_tables), (DASK_AGAIN, again_tables)):
         if path.exists():
             blocks.update(tables(json.loads(path.read_text())))

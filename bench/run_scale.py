@@ -16,6 +16,19 @@ It also times the bundled 979-review pipeline from cold (``dvc repro --force`` i
 copy), the figure a first-time user waits for. Results go to
 ``bench/results/scale.json``; ``bench/report.py`` renders the tables in
 ``bench/README.md``.
+
+    python bench/run_scale.py --sizes 1000000 --no-bundled --reference eb494d8 --own-workspace \
+        --out bench/results/scale_reference.json
+
+With ``--own-workspace`` the reference revision runs in a workspace of its own, laid out
+from its own ``conf/``, ``scripts/`` and ``dvc.yaml`` and composed by its own
+``scripts/compose_params.py`` (a revision's config code refuses the keys added after it),
+on the same generated input (hard links). The current code runs from ``HEAD`` exported the
+same way (a commit, not a working tree others may be editing), in one workspace per
+configuration (:data:`CONFIGURATIONS`: the text families of issue 16 off, and as
+configured). Stages alternate, each stage once per configuration before the next stage,
+so every figure of a stage comes from the same minutes of a shared machine; whether each
+configuration's outputs and metrics files equal the reference's is recorded, not required.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,6 +66,11 @@ SYNTH_OVERRIDES = [
 ]
 # The planted blind spot (blindspot.synth.PlantedSlice arguments): bench/peers.py plants the same.
 PLANTED = {"predicate": {"specialty": "oncology"}, "error_gap": 0.2, "share": 0.1}
+# The current code's configurations in a run with --own-workspace, each its overrides on top of SYNTH_OVERRIDES.
+# "text_off": the learned topics and error terms of issue 16 off (slices.topics_max 0 and slices.terms_top_k 0:
+# blindspot.slices.textslices.learn_text then takes no fitting sample and fits nothing, and the text pass
+# computes the detector flags alone), the work the code before issue 15 did; "configured": as conf/ has it.
+CONFIGURATIONS = {"text_off": ["slices.topics_max=0", "slices.terms_top_k=0"], "configured": []}
 
 
 def _env(src: Path = ROOT / "src") -> dict:
@@ -60,20 +79,32 @@ def _env(src: Path = ROOT / "src") -> dict:
                 DVC_NO_ANALYTICS="1", PYTHONHASHSEED="0")
 
 
+def commit_of(rev: str, short: int = 12) -> str:
+    """The commit ``rev`` names (``short`` hex digits; 40 for the full hash)."""
+    return subprocess.run(["git", "rev-parse", f"--short={short}", rev], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def reference_tree(rev: str, paths: tuple = ("src",)) -> Path:
+    """``paths`` of git revision ``rev`` exported under ``bench/out/ref-<sha>/`` (only those not there yet)."""
+    sha = commit_of(rev)
+    dest = OUT / f"ref-{sha}"
+    missing = [p for p in paths if not (dest / p).exists()]
+    if missing:
+        dest.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["sh", "-c", f'git archive "$0" "$@" | tar -x -C "{dest}"', sha, *missing], cwd=ROOT,
+                       check=True)
+    return dest
+
+
 def reference_src(rev: str) -> Path:
     """``src/`` of git revision ``rev``, exported under ``bench/out/`` (the code the figures are set against)."""
-    sha = subprocess.run(["git", "rev-parse", "--short=12", rev], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout.strip()
-    dest = OUT / f"ref-{sha}"
-    if not (dest / "src").exists():
-        dest.mkdir(parents=True, exist_ok=True)
-        subprocess.run(f"git archive {sha} src | tar -x -C {dest}", shell=True, cwd=ROOT, check=True)
-    return dest / "src"
+    return reference_tree(rev) / "src"
 
 
-def stage_outputs(name: str) -> list[str]:
+def stage_outputs(name: str, dvc: Path = ROOT / "dvc.yaml") -> list[str]:
     """The files and folders a stage of dvc.yaml writes (outs, metrics, plots)."""
-    spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][name]
+    spec = yaml.safe_load(dvc.read_text())["stages"][name]
     return [next(iter(e)) if isinstance(e, dict) else e for key in ("outs", "metrics", "plots")
             for e in spec.get(key, []) or []]
 
@@ -123,10 +154,10 @@ def timed(cmd: list[str] | str, cwd: Path, src: Path = ROOT / "src") -> dict:
     return {"seconds": round(wall, 3), "peak_mib": round(usage.ru_maxrss / 1024, 1), "log": err.strip().splitlines()[-1:]}
 
 
-def stage_commands() -> list[tuple[str, str]]:
+def stage_commands(dvc: Path = ROOT / "dvc.yaml") -> list[tuple[str, str]]:
     """Stages of dvc.yaml in an order DVC could run them: every stage after the stages whose
     outputs it reads (dvc.yaml's own order is free: DVC runs by the dependency graph)."""
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    stages = yaml.safe_load(dvc.read_text())["stages"]
 
     def outs(spec) -> set[str]:
         found = set()
@@ -153,14 +184,24 @@ def _inner_seconds(log: list[str]) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def workspace(n: int, seed: int) -> Path:
-    ws = OUT / f"n{n}"
+def lay_out(ws: Path, tree: Path = ROOT) -> Path:
+    """A fresh workspace ``ws`` with ``tree``'s ``conf/`` and ``scripts/`` and an empty ``data/raw/``."""
     if ws.exists():
         shutil.rmtree(ws)
     for name in ("conf", "scripts"):
-        shutil.copytree(ROOT / name, ws / name)
+        shutil.copytree(tree / name, ws / name)
     (ws / "data" / "raw").mkdir(parents=True)
     return ws
+
+
+def workspace(n: int, seed: int) -> Path:
+    return lay_out(OUT / f"n{n}")
+
+
+def compose(ws: Path, src: Path, overrides: list[str]) -> None:
+    """``params.yaml`` of ``ws`` composed by its own ``scripts/compose_params.py`` with the code in ``src``."""
+    subprocess.run([sys.executable, "scripts/compose_params.py", *overrides], cwd=ws, env=_env(src), check=True,
+                   capture_output=True)
 
 
 def generate(n: int, seed: int, raw: Path) -> None:
@@ -206,8 +247,7 @@ def run_size(n: int, seed: int, ref: Path | None = None) -> dict:
     load_start = os.getloadavg()
     gen = timed([sys.executable, str(Path(__file__).resolve()), "--generate", str(n), "--seed", str(seed),
                  "--raw", str(ws / "data" / "raw")], ws)
-    subprocess.run([sys.executable, "scripts/compose_params.py", *SYNTH_OVERRIDES], cwd=ws, env=_env(),
-                   check=True, capture_output=True)
+    compose(ws, ROOT / "src", SYNTH_OVERRIDES)
     stages, reference = {}, {}
     for name, cmd in stage_commands():
         stages[name], reference[name] = run_stage(name, cmd, ws, n, ref)
@@ -219,6 +259,120 @@ def run_size(n: int, seed: int, ref: Path | None = None) -> dict:
         out["reference"] = {"stages": reference, "total_seconds": round(sum(s["seconds"] for s in reference.values()), 3),
                             "peak_mib": max(s["peak_mib"] for s in reference.values())}
     return out
+
+
+TREE = ("src", "conf", "scripts", "dvc.yaml")  # what a revision needs to run in a workspace of its own
+
+
+def link_raw(raw: Path, ws: Path) -> None:
+    """The generated input files of ``raw`` in ``ws/data/raw`` (hard links: one copy on disk and in the page cache)."""
+    for f in raw.iterdir():
+        try:
+            os.link(f, ws / "data" / "raw" / f.name)
+        except OSError:  # another file system
+            shutil.copy2(f, ws / "data" / "raw" / f.name)
+
+
+def _metrics_files(names: list[str]) -> list[str]:
+    """The outputs under ``metrics/`` (what ``dvc metrics`` and the gate read) of a stage's outputs."""
+    return [name for name in names if name.startswith("metrics/")]
+
+
+def clear_outputs(ws: Path, names: list[str]) -> None:
+    """Remove a stage's outputs from ``ws`` before it runs again, persisted ones too (the judge's reply
+    cache): every repeat does the work of a first run."""
+    for name in names:
+        path = ws / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def fold(tries: list[dict]) -> dict:
+    """One stage's repeated runs in one workspace: the median time (other work on a shared machine only
+    ever adds time, and the median ignores one disturbed run), the largest peak, every run's time."""
+    inner = [_inner_seconds(t["log"]) for t in tries]
+    return {"seconds": round(statistics.median(t["seconds"] for t in tries), 3),
+            "peak_mib": max(t["peak_mib"] for t in tries),
+            "inner_seconds": round(statistics.median(inner), 3) if None not in inner else None, "log": tries[-1]["log"],
+            "seconds_runs": [t["seconds"] for t in tries], "peak_mib_runs": [t["peak_mib"] for t in tries]}
+
+
+def run_own_workspaces(n: int, seed: int, rev: str, current: str = "HEAD",
+                       configurations: dict = CONFIGURATIONS, repeats: int = 1) -> dict:
+    """Every stage with revision ``rev``'s code, then with ``current``'s in each configuration, each in its own workspace.
+
+    The input is generated once and hard-linked into every workspace; each workspace has its
+    revision's ``conf/`` and ``scripts/`` and a ``params.yaml`` its own ``compose_params.py``
+    wrote (with :data:`SYNTH_OVERRIDES`, and for the current code a configuration's overrides).
+    The stages run in dependency order, each ``repeats`` times per workspace before the next
+    stage (round r starting with the r-th workspace; the median time is kept, see :func:`fold`):
+    a stage's figures come from the same minutes. Per stage and configuration, whether
+    the outputs (those the reference's ``dvc.yaml`` names) and the metrics files among them have
+    the reference's content is recorded; a difference is expected when the work differs.
+
+    Returns
+    -------
+    dict
+        ``n``, the generator's time and peak, the load averages at the start and end, ``order``
+        (the workspaces in the order each stage ran in them) and ``configurations``: per
+        workspace its commit, overrides, ``stages`` (seconds, peak MiB, in-stage seconds, last
+        log line; ``identical_outputs`` and ``identical_metrics`` beside the reference's, None
+        when the stage writes no metrics file), ``total_seconds`` and ``peak_mib``.
+    """
+    base = OUT / f"own-n{n}"
+    if base.exists():
+        shutil.rmtree(base)
+    raw = base / "raw"
+    raw.mkdir(parents=True)
+    load_start = os.getloadavg()
+    gen = timed([sys.executable, str(Path(__file__).resolve()), "--generate", str(n), "--seed", str(seed),
+                 "--raw", str(raw)], base)
+    trees = {"reference": (rev, reference_tree(rev, TREE), [])}
+    trees.update({name: (current, reference_tree(current, TREE), extra) for name, extra in configurations.items()})
+    runs = {}
+    for name, (revision, tree, extra) in trees.items():
+        ws = lay_out(base / name, tree)
+        link_raw(raw, ws)
+        compose(ws, tree / "src", SYNTH_OVERRIDES + extra)
+        runs[name] = {"commit": commit_of(revision, 40), "overrides": extra, "ws": ws, "tree": tree,
+                      "cmds": dict(stage_commands(tree / "dvc.yaml")), "stages": {}}
+    names = list(runs)
+    for stage, _ in stage_commands(trees["reference"][1] / "dvc.yaml"):
+        outs = stage_outputs(stage, trees["reference"][1] / "dvc.yaml")
+        metrics = _metrics_files(outs)
+        line = f"  n={n:>9,} {stage:<10}"
+        tries = {name: [] for name in runs}
+        for r in range(repeats):
+            # Round r starts with the r-th workspace: each goes first as often as the others
+            # (the first run of a stage may find the page cache colder).
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                run = runs[name]
+                clear_outputs(run["ws"], stage_outputs(stage, run["tree"] / "dvc.yaml"))
+                tries[name].append(timed(run["cmds"][stage], run["ws"], run["tree"] / "src"))
+        for name, run in runs.items():
+            st = run["stages"][stage] = fold(tries[name])
+            line += f"  {name} {st['seconds']:7.2f} s {st['peak_mib']:6.0f} MiB"
+        # Digests after the stage ran everywhere: the reading child process is outside every timing.
+        ref_ws = runs["reference"]["ws"]
+        want = {"outputs": digest(ref_ws, outs), "metrics": digest(ref_ws, metrics) if metrics else None}
+        for name, run in list(runs.items())[1:]:
+            st = run["stages"][stage]
+            st["identical_outputs"] = digest(run["ws"], outs) == want["outputs"]
+            st["identical_metrics"] = digest(run["ws"], metrics) == want["metrics"] if metrics else None
+            line += f"  {name} outputs {'identical' if st['identical_outputs'] else 'differ'}"
+        print(line, flush=True)
+    configs = {}
+    for name, run in runs.items():
+        stages = run["stages"]
+        configs[name] = {"commit": run["commit"], "overrides": run["overrides"], "stages": stages,
+                         "total_seconds": round(sum(s["seconds"] for s in stages.values()), 3),
+                         "inner_seconds": round(sum(s["inner_seconds"] or 0 for s in stages.values()), 3),
+                         "peak_mib": max(s["peak_mib"] for s in stages.values())}
+    return {"n": n, "generate_seconds": gen["seconds"], "generate_peak_mib": gen["peak_mib"],
+            "loadavg_start": [round(x, 2) for x in load_start], "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+            "order": list(runs), "repeats": repeats, "configurations": configs}
 
 
 def bundled_cold(repeats: int = 3) -> dict:
@@ -254,12 +408,26 @@ def main(argv=None) -> int:
     parser.add_argument("--no-bundled", action="store_true", help="skip the cold run of the bundled pipeline")
     parser.add_argument("--reference", metavar="REV", help="also run every stage with the code of git revision REV "
                         "(first, in the same workspace): ratios and a byte-for-byte check of the outputs")
+    parser.add_argument("--own-workspace", action="store_true", help="with --reference: the reference in a "
+                        "workspace of its own (its own conf/, scripts/, dvc.yaml and params.yaml), the current code "
+                        "from --current in one workspace per configuration (text families of issue 16 off, and as "
+                        "configured); outputs may differ and are recorded, not checked")
+    parser.add_argument("--current", default="HEAD", metavar="REV",
+                        help="with --own-workspace: the revision measured as today's code (default HEAD)")
+    parser.add_argument("--configurations", nargs="+", choices=list(CONFIGURATIONS), default=list(CONFIGURATIONS),
+                        help="with --own-workspace: the current code's configurations (default: all)")
+    parser.add_argument("--repeats", type=int, default=1, help="with --own-workspace: runs of each stage per "
+                        "workspace, in rounds that rotate which workspace goes first; the median time is kept")
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)  # child mode: write the input files
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.generate:
         generate(args.generate, args.seed, args.raw)
         return 0
+    if args.own_workspace:
+        if not args.reference:
+            parser.error("--own-workspace needs --reference REV")
+        return own_workspace_main(args, sys.argv[1:] if argv is None else argv)
     runs = []
     ref = reference_src(args.reference) if args.reference else None
     for n in args.sizes:
@@ -279,6 +447,29 @@ def main(argv=None) -> int:
         "reference": args.reference,
         "runs": runs,
         "bundled_cold": bundled,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"scale: results -> {args.out}")
+    return 0
+
+
+def own_workspace_main(args, argv: list[str]) -> int:
+    """``--reference REV --own-workspace``: :func:`run_own_workspaces` per size, results to ``args.out``."""
+    configurations = {name: CONFIGURATIONS[name] for name in args.configurations}
+    runs = []
+    for n in args.sizes:
+        print(f"scale: {n:,} rows, {args.reference} against {args.current} "
+              f"({', '.join(configurations)}), each in its own workspace", flush=True)
+        runs.append(run_own_workspaces(n, args.seed, args.reference, args.current, configurations, args.repeats))
+    result = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "measured_at": time.strftime("%Y-%m-%d"),
+        "reference": args.reference, "reference_commit": commit_of(args.reference, 40),
+        "current": args.current, "current_commit": commit_of(args.current, 40),
+        "configurations": configurations,
+        "command": "python bench/run_scale.py " + " ".join(argv),
+        "runs": runs,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
