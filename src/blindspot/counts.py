@@ -30,6 +30,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from blindspot.bits import BitColumns
 from blindspot.stats import resample_counts
 
 BLOCK_ROWS = 1 << 16  # rows per matrix product in from_membership: memory stays bounded at a million rows
@@ -138,15 +139,17 @@ class CountTable:
                         group_names=None, cell_names=None) -> "CountTable":
         """The table of overlapping groups: a row counts in every group it is a member of.
 
-        Rows are grouped by cell; within a cell the column sums of the membership count
-        every group at once. With ``parents``, the groups are every (parent conjunction AND
-        column) pair, counted by one matrix product ``P_c.T @ M_c`` per cell and block of
-        rows: ``n * n_parents * n_columns`` flops, in float32 (exact: a block's counts
-        stay far below 2**24).
+        Rows are taken a block of consecutive rows at a time (all a bit-packed matrix has to
+        unpack) and, within a block, a cell at a time: the column sums of the cell's rows
+        count every group at once. With ``parents``, the groups are every (parent
+        conjunction AND column) pair, counted by one matrix product ``P_c.T @ M_c`` per
+        block and cell: ``n * n_parents * n_columns`` flops, in float32 (exact: a block's
+        counts stay far below 2**24). Counts are integers, so the order of the blocks is
+        immaterial: this is the per-partition map and its merge, run in one process.
 
         Parameters
         ----------
-        matrix : array_like of bool, shape (n, P)
+        matrix : array_like of bool, shape (n, P), or :class:`blindspot.bits.BitColumns`
             Membership of each row in each column.
         cell : array_like of int, shape (n,)
             Cell of each row, in ``[0, n_cells)``.
@@ -155,28 +158,35 @@ class CountTable:
             Each row lists the columns of one parent conjunction; the groups are then the
             Q * P pairs, parent-major (group ``q * P + p``).
         block_rows : int
-            Rows per matrix product.
+            Rows per block (rounded down to whole bytes of a packed column, at least 8).
         group_names, cell_names : sequence, optional
 
         Returns
         -------
         CountTable, shape (P, n_cells), or (Q * P, n_cells) with ``parents``
         """
-        matrix = np.asarray(matrix, dtype=bool)
-        cell = np.asarray(cell, dtype=np.int64)
+        packed = isinstance(matrix, BitColumns)
+        if not packed:
+            matrix = np.asarray(matrix, dtype=bool)
+        cell = np.asarray(cell)
+        if cell.dtype.kind not in "iu":
+            cell = cell.astype(np.int64)
         check_codes("cell", cell, n_cells)
+        n, p = matrix.shape
         n_parents = 1 if parents is None else len(parents)
-        out = np.zeros((n_parents, matrix.shape[1], n_cells), dtype=np.int64)
-        order = np.argsort(cell, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=n_cells))])
-        for c in range(n_cells):  # a loop over cells and row blocks, one column sum or product each
-            for lo in range(bounds[c], bounds[c + 1], block_rows):
-                block = matrix[order[lo:min(lo + block_rows, bounds[c + 1])]]
+        out = np.zeros((n_parents, p, n_cells), dtype=np.int64)
+        step = max(8, block_rows - block_rows % 8)
+        for lo in range(0, n, step):  # a loop over row blocks and cells, one column sum or product each
+            hi = min(lo + step, n)
+            block = matrix.block(lo, hi) if packed else matrix[lo:hi]
+            block_cell = cell[lo:hi]
+            for c in np.flatnonzero(np.bincount(block_cell, minlength=n_cells)):
+                rows = block[block_cell == c]
                 if parents is None:
-                    out[0, :, c] += block.sum(axis=0)
+                    out[0, :, c] += rows.sum(axis=0)
                 else:
-                    pb = np.logical_and.reduce(block[:, parents], axis=2).astype(np.float32)
-                    out[:, :, c] += np.rint(pb.T @ block.astype(np.float32)).astype(np.int64)
+                    pb = np.logical_and.reduce(rows[:, parents], axis=2).astype(np.float32)
+                    out[:, :, c] += np.rint(pb.T @ rows.astype(np.float32)).astype(np.int64)
         return cls(out.reshape(-1, n_cells), {}, {}, group_names, cell_names)
 
     @property

@@ -64,7 +64,7 @@ def test_every_slice_metric_equals_the_metric_on_its_subset(null_run):
         members = audit.slices.at[s, "members"]
         if members is None:
             continue
-        mask = np.logical_and.reduce(table.matrix[:, list(members)], axis=1)
+        mask = np.logical_and.reduce(np.asarray(table.matrix)[:, list(members)], axis=1)
         rows = audit.tests[audit.tests["slice"] == s].set_index("metric")
         assert audit.slices.at[s, "n"] == mask.sum()
         assert rows.loc["error_rate", "value"] == pytest.approx(1 - accuracy_score(y_true[mask], y_pred[mask]))

@@ -59,3 +59,16 @@ def test_explained_by_parent():
     # (0,1): parent (0,) scores 5 >= 4 on metric 0; on metric 1 (0,) untested, (1,) 2 < 3.
     # (0,2): parent (2,) absent, (0,) 5 < 9.
     assert got.tolist() == [[False, False], [False, False], [True, False], [False, False]]
+
+
+def test_packed_predicates_give_the_same_candidates():
+    from blindspot.bits import BitColumns
+
+    matrix, features, y_true, y_pred = case()
+    cell = cells(y_true, y_pred, 2)
+    dense = dv.enumerate_conjunctions(matrix, features, cell, 2, max_depth=3, min_support=30)
+    packed = dv.enumerate_conjunctions(BitColumns.from_dense(matrix), features, cell.astype(np.int8), 2,
+                                       max_depth=3, min_support=30)
+    assert packed.members == dense.members
+    for name in ("n", "errors", "support", "correct"):
+        np.testing.assert_array_equal(getattr(packed.counts, name), getattr(dense.counts, name))

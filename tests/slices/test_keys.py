@@ -94,7 +94,7 @@ def test_predicate_keys_are_injective_dvc_safe_and_read_back_exactly(columns):
     validate_keys(keys)  # every key can be copied into the watchlist
     assert all(DVC_SAFE.match(k) and "." not in k for k in keys)
     assert {c["column"] for c in table.columns.values()} == set(columns)  # every column accounted for
-    for pred, mask in zip(table.predicates, table.matrix.T):
+    for pred, mask in zip(table.predicates, np.asarray(table.matrix).T):
         part = pred.part
         assert part["key"] == pred.key
         if part["source"] != "metadata":

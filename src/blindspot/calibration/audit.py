@@ -75,6 +75,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from blindspot.bits import BitColumns
+
 from blindspot.calibration.confident import (
     LISTED_FIELDS,
     WILSON,
@@ -98,13 +100,12 @@ from blindspot.stats import bh_qvalues, wilson_interval
 SLICE_PREFIXES = (("watch__", "watch"), ("found__", "found"))
 
 
-@dataclass
-class SliceTable:
+class SliceTable(BitColumns):
     """Slice membership aligned with the predictions, one bit a row per slice.
 
     Packed, the membership of a few dozen slices costs a few bytes a row where the
     (n, S) boolean matrix costs S; each use unpacks one slice (:meth:`column`) or the
-    listed rows (:meth:`rows`) at a time.
+    listed rows (:meth:`rows`) at a time (:class:`blindspot.bits.BitColumns`).
 
     Attributes
     ----------
@@ -117,25 +118,15 @@ class SliceTable:
         Rows.
     """
 
-    keys: list
-    sources: list
-    bits: np.ndarray
-    n: int
-
-    def column(self, j: int) -> np.ndarray:
-        """Membership of slice ``j``, ndarray of bool, shape (n,)."""
-        return np.unpackbits(self.bits[j], count=self.n).view(bool)
-
-    def rows(self, positions) -> np.ndarray:
-        """Membership of the rows at ``positions`` in every slice, ndarray of bool, shape (m, S)."""
-        positions = np.asarray(positions, dtype=np.intp)
-        shift = (7 - positions % 8).astype(np.uint8)  # packbits puts a byte's first row in its high bit
-        return ((self.bits[:, positions // 8] >> shift) & 1).T.astype(bool)
+    def __init__(self, keys: Sequence[str], sources: Sequence[str], bits: np.ndarray, n: int):
+        super().__init__(bits, n)
+        self.keys = list(keys)
+        self.sources = list(sources)
 
     @property
     def matrix(self) -> np.ndarray:
         """Every slice's membership unpacked, ndarray of bool, shape (n, S): for small tables only."""
-        return np.unpackbits(self.bits, axis=1, count=self.n).view(bool).T
+        return self.dense()
 
 
 def metric_key(name: str) -> str:
@@ -162,7 +153,7 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
     """
     n = len(ids)
     if slices is None:
-        return SliceTable([], [], _packed(0, n), n)
+        return SliceTable([], [], BitColumns.empty(n).bits, n)
     if "id" not in slices.columns:
         raise InputError(source, "the slice table has no 'id' column.", expected="columns id, watch__<key>..., found__<key>...",
                          found=", ".join(map(str, slices.columns[:8])) or "(no columns)")
@@ -182,7 +173,7 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
             if str(col).startswith(prefix):
                 merged.setdefault(metric_key(str(col)[len(prefix):]), []).append((kind, col))
     keys = sorted(merged)
-    bits = _packed(len(keys), n)
+    bits = BitColumns.empty(n, len(keys)).bits
     for j, key in enumerate(keys):
         member = np.zeros(n, dtype=bool)  # a prediction absent from the slice table is in no slice
         for _, col in merged[key]:
@@ -194,11 +185,6 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
         bits[j] = np.packbits(member)
     sources = ["+".join(sorted({kind for kind, _ in merged[k]}, key=("watch", "found").index)) for k in keys]
     return SliceTable(keys, sources, bits, n)
-
-
-def _packed(n_slices: int, n: int) -> np.ndarray:
-    """Room for the bit-packed membership of ``n_slices`` slices of ``n`` rows, uint8, shape (n_slices, ceil(n / 8))."""
-    return np.zeros((n_slices, (n + 7) // 8), dtype=np.uint8)
 
 
 def _arrow_ids(values, as_str: Callable) -> pa.Array:

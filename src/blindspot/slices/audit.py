@@ -150,6 +150,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from blindspot.bits import BitColumns
 from blindspot.metrics import confusion_counts
 from blindspot.results.estimate import Estimate
 from blindspot.slices.coverage import coverage, merge_coverage
@@ -211,8 +212,8 @@ class SliceAudit:
     topic_columns : list of int, length T
         The learned topics' columns of :attr:`predicate_matrix`, in topic order
         (``text_slices["topics"]["topics"]``); :attr:`topic_membership` reads them.
-    predicate_matrix : ndarray of bool, shape (n_rows, P)
-        Every predicate's rows (:class:`blindspot.slices.features.PredicateTable`).
+    predicate_matrix : BitColumns, shape (n_rows, P)
+        Every predicate's rows, a bit a cell (:class:`blindspot.slices.features.PredicateTable`).
     """
 
     metrics: dict
@@ -226,7 +227,7 @@ class SliceAudit:
     text_slices: dict = field(default_factory=dict)
     term_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     topic_columns: list = field(default_factory=list)
-    predicate_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+    predicate_matrix: BitColumns = field(default_factory=lambda: BitColumns.empty(0))
 
     @property
     def membership(self) -> pd.DataFrame:
@@ -236,7 +237,7 @@ class SliceAudit:
     @property
     def topic_membership(self) -> np.ndarray:
         """ndarray of bool, shape (n_rows, T): each learned topic's members, in topic order."""
-        return self.predicate_matrix[:, self.topic_columns]
+        return self.predicate_matrix.select(self.topic_columns).dense()
 
 
 @dataclass(frozen=True)
@@ -491,7 +492,7 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
     t.slices["description"] = [t.desc_of.get(i, "") for i in range(len(t.slices))]
     unresolved = [(item.key, item.missing) for item in t.items if not item.resolved]
     topics = _topic_columns(t)
-    topic_counts = (mask_counts(t.table.matrix[:, topics], t.y_true, t.y_pred, len(classes)) if topics
+    topic_counts = (mask_counts(t.table.matrix.select(topics), t.y_true, t.y_pred, len(classes)) if topics
                     else Counts.concat([], len(classes)))
     text_report = significant_digits(textslices.report(t.text, _topic_records(t), topic_counts, t.n_rows,
                                                        _totals(t), t.terms))

@@ -66,6 +66,7 @@ import pandas as pd
 from scipy import special as sp
 from scipy import stats as st
 
+from blindspot.bits import BitColumns
 from blindspot.counts import BLOCK_ROWS, CountTable
 from blindspot.metrics import recall_interval
 from blindspot.stats import wilson_interval
@@ -146,7 +147,7 @@ def extension_counts(matrix: np.ndarray, parents: np.ndarray | None, cell: np.nd
 
     Parameters
     ----------
-    matrix : ndarray of bool, shape (n, P)
+    matrix : ndarray of bool, shape (n, P), or :class:`blindspot.bits.BitColumns`
         Predicate membership.
     parents : ndarray of int, shape (C, d), or None
         Each row lists the predicate columns of one parent conjunction; None means
@@ -166,10 +167,12 @@ def extension_counts(matrix: np.ndarray, parents: np.ndarray | None, cell: np.nd
 
 
 def mask_counts(masks: np.ndarray, y_true, y_pred, k: int) -> Counts:
-    """Counts of arbitrary row masks (columns of ``masks``), e.g. watchlist conjunctions."""
-    masks = np.asarray(masks, dtype=bool)
-    if masks.ndim == 1:
-        masks = masks[:, None]
+    """Counts of arbitrary row masks (columns of ``masks``: an array of bool, shape (n, m) or (n,),
+    or :class:`blindspot.bits.BitColumns`), e.g. watchlist conjunctions."""
+    if not isinstance(masks, BitColumns):
+        masks = np.asarray(masks, dtype=bool)
+        if masks.ndim == 1:
+            masks = masks[:, None]
     return Counts.from_cells(extension_counts(masks, None, cells(y_true, y_pred, k), 2 * k)[0], k)
 
 

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import text_features as tf
+from blindspot.bits import BitColumns, pack
 from blindspot.errors import ConfigError
 from blindspot.io.schema import META_PREFIX
 from blindspot.slices.keys import RESERVED_COLUMNS, RESERVED_VALUES, slugify, unique_keys
@@ -142,7 +143,9 @@ class PredicateTable:
     Attributes
     ----------
     predicates : list of Predicate, length P
-    matrix : ndarray of bool, shape (n_rows, P)
+    matrix : BitColumns, shape (n_rows, P)
+        Membership of every row in every predicate, a bit a cell
+        (:class:`blindspot.bits.BitColumns`).
     categorical : dict
         Column key -> :class:`CategoricalColumn` of each categorical metadata column,
         kept to resolve any ``<column key>__<value key>`` on demand.
@@ -158,7 +161,7 @@ class PredicateTable:
     """
 
     predicates: list[Predicate]
-    matrix: np.ndarray
+    matrix: BitColumns
     categorical: dict = field(default_factory=dict)
     columns: dict = field(default_factory=dict)
     text_features: dict = field(default_factory=dict)
@@ -187,7 +190,7 @@ class PredicateTable:
         """
         i = self.index(key)
         if i is not None:
-            return self.predicates[i], self.matrix[:, i]
+            return self.predicates[i], self.matrix.column(i)
         column_key, sep, value_key = key.partition("__")
         column = self.categorical.get(column_key) if sep else None
         level = column.level_of.get(value_key) if column is not None else None
@@ -515,24 +518,46 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int | None, n_quanti
     columns : dict
         Column key -> record, see :attr:`PredicateTable.columns`.
     """
-    names = [c[len(META_PREFIX):] for c in frame.columns if str(c).startswith(META_PREFIX)]
-    column_keys = unique_keys(names, reserved=RESERVED_COLUMNS)
-    exclude = set(exclude)
     preds, masks, resolvers, columns = [], [], {}, {}
-    for name in names:
-        key = column_keys[name]
-        values = frame[META_PREFIX + name]
-        skipped = _skip_reason(name, key, values, exclude)
-        if skipped:
-            columns[key] = _skipped_record(name, skipped)
-            continue
-        columns[key], p, m, resolver = _column_predicates(name, key, values, max_levels=max_levels,
-                                                          n_quantiles=n_quantiles, min_support=min_support)
+    for key, record, p, m, resolver in metadata_columns(frame, max_levels=max_levels, n_quantiles=n_quantiles,
+                                                        exclude=exclude, min_support=min_support):
+        columns[key] = record
         if resolver is not None:
             resolvers[key] = resolver
         preds += p
         masks += m
     return preds, masks, resolvers, columns
+
+
+def metadata_columns(frame: pd.DataFrame, *, max_levels: int | None, n_quantiles: int,
+                     exclude: Sequence[str] = (), min_support: int = 1) -> Iterator[tuple]:
+    """:func:`metadata_predicates` a column at a time, so that a caller can pack (or drop) each
+    column's masks before the next column is read.
+
+    Yields
+    ------
+    key : str
+        Column key.
+    record : dict
+        See :attr:`PredicateTable.columns`.
+    predicates : list of Predicate
+    masks : list of ndarray of bool, shape (n,)
+    categorical : CategoricalColumn or None
+    """
+    names = [c[len(META_PREFIX):] for c in frame.columns if str(c).startswith(META_PREFIX)]
+    column_keys = unique_keys(names, reserved=RESERVED_COLUMNS)
+    exclude = set(exclude)
+    for name in names:
+        key = column_keys[name]
+        values = frame[META_PREFIX + name]
+        skipped = _skip_reason(name, key, values, exclude)
+        if skipped:
+            yield key, _skipped_record(name, skipped), [], [], None
+            continue
+        record, p, m, resolver = _column_predicates(name, key, values, max_levels=max_levels,
+                                                    n_quantiles=n_quantiles, min_support=min_support)
+        del values  # the column's values are not held while its masks are packed
+        yield key, record, p, m, resolver
 
 
 def _skip_reason(name: str, key: str, values: pd.Series, exclude: set) -> tuple[str, str] | None:
@@ -953,7 +978,8 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
                                            jargon_high_density=jargon_high_density, caps_high_share=caps_high_share,
                                            length_bands=length_bands, length_quantiles=length_quantiles,
                                            very_short_words=very_short_words)
-    if len(masks[0]) != len(frame):  # jargon_high is always built: batches that miss or repeat rows
+    n = len(frame)
+    if len(masks[0]) != n:  # jargon_high is always built: batches that miss or repeat rows
         raise ValueError(f"texts of {len(masks[0])} rows given for a table of {len(frame)} rows.")
     if learned is not None:
         preds, masks = preds + list(learned[0]), masks + list(learned[1])
@@ -967,14 +993,26 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
     if dupes:
         raise ConfigError(f"slices.text_detectors / slices.length_bands: slice keys {dupes} are built twice; "
                           f"list each detector once and give length bands names that differ in letters or digits.")
-    mp, mm, resolvers, columns = metadata_predicates(frame if metadata is None else metadata, max_levels=max_levels,
-                                                     n_quantiles=n_quantiles,
-                                                     exclude=metadata_exclude, min_support=min_support)
-    preds += _distinct_features(mp, {p.feature for p in preds})
-    masks += mm
-    del mm  # `masks` is then each mask's only holder, so that the loop below frees them one by one
-    # Filled a column at a time, each mask let go once copied: the masks and the matrix are not both held whole.
-    matrix = np.empty((len(frame), len(masks)), dtype=bool)
-    for j in range(len(masks)):
-        matrix[:, j], masks[j] = masks[j], None
+    # Each mask is packed to a bit a row as soon as it exists and let go (the text masks here, a
+    # metadata column's masks as that column is read): the unpacked masks never all live at once.
+    packed = [_packed(masks, j, n) for j in range(len(masks))]
+    del masks
+    metadata_preds, resolvers, columns = [], {}, {}
+    for key, record, p, m, resolver in metadata_columns(frame if metadata is None else metadata,
+                                                        max_levels=max_levels, n_quantiles=n_quantiles,
+                                                        exclude=metadata_exclude, min_support=min_support):
+        columns[key] = record
+        if resolver is not None:
+            resolvers[key] = resolver
+        metadata_preds += p
+        packed += [_packed(m, j, n) for j in range(len(m))]
+        del m
+    preds += _distinct_features(metadata_preds, {p.feature for p in preds})
+    matrix = BitColumns(np.stack(packed) if packed else BitColumns.empty(n).bits, n)
     return PredicateTable(preds, matrix, resolvers, columns, text_features)
+
+
+def _packed(masks: list, j: int, n: int) -> np.ndarray:
+    """Mask ``j`` of ``masks`` packed to a bit a row, uint8 (ceil(n / 8),); the list lets go of it."""
+    mask, masks[j] = masks[j], None
+    return pack(mask, n)

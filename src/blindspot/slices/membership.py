@@ -16,6 +16,8 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from blindspot.bits import BitColumns
+
 ID = "id"
 
 
@@ -66,10 +68,11 @@ class Membership:
         return frame
 
 
-def conjunction(matrix: np.ndarray, members) -> Callable[[slice], np.ndarray]:
-    """``rows ->`` which of ``rows`` lie in every predicate column of ``members`` (a non-empty conjunction)."""
+def conjunction(matrix: BitColumns, members) -> Callable[[slice], np.ndarray]:
+    """``rows ->`` which of ``rows`` (consecutive) lie in every predicate column of ``members`` (a non-empty
+    conjunction); only those columns are unpacked, over those rows."""
     cols = list(members)
-    return lambda rows: np.logical_and.reduce(matrix[rows, :][:, cols], axis=1)
+    return lambda rows: np.logical_and.reduce([matrix.column(j, rows) for j in cols])
 
 
 def of_array(values: np.ndarray) -> Callable[[slice], np.ndarray]:

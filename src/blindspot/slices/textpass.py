@@ -172,12 +172,13 @@ def batch_pass(frame: pd.DataFrame, *, models: TextModels) -> BatchResult:
 
 
 def reduce_pass(parts: Sequence[BatchResult], models: TextModels) -> TextPassResult:
-    """The batch results in row order, reduced to one :class:`TextPassResult`."""
+    """The batch results in row order, reduced to one :class:`TextPassResult`.
+
+    Each part's flags and topic membership are let go as they are copied (the parts keep
+    their examples and counts), so the rows are not held twice while they are joined."""
     if not parts:
         parts = [batch_pass(pd.DataFrame({c: pd.Series([], dtype=object) for c in PASS_COLUMNS}).astype(
             {"y_true": np.int64, "y_pred": np.int64}), models=models)]
-    flags = pd.concat([p.flags for p in parts], ignore_index=True)
-    membership = np.concatenate([p.membership for p in parts], axis=0)
     k = models.topics.k if models.topics is not None else 0
     top: list = [[] for _ in range(k)]
     offset = 0
@@ -185,6 +186,7 @@ def reduce_pass(parts: Sequence[BatchResult], models: TextModels) -> TextPassRes
         for j in range(k):
             top[j] += [(w, offset + r, i, t) for w, r, i, t in p.examples[j]]
         offset += len(p.flags)
+    flags, membership = _rows_of(parts)
     # strongest first, ties: the lower row (as the whole-data topics choose them)
     top = [sorted(c, key=lambda e: (-e[0], e[1]))[:N_EXAMPLES] for c in top]
     counts = None
@@ -193,6 +195,35 @@ def reduce_pass(parts: Sequence[BatchResult], models: TextModels) -> TextPassRes
         for p in parts[1:]:
             counts += p.counts
     return TextPassResult(flags, membership, top, counts)
+
+
+def _rows_of(parts: Sequence[BatchResult]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every part's flags and topic membership joined in row order, each part's let go once copied.
+
+    The same frame as ``pd.concat(..., ignore_index=True)``: a column whose parts hold integers
+    of different widths (the word counts) gets their common type; one whose parts differ
+    otherwise is joined by pandas.
+    """
+    n = sum(len(p.flags) for p in parts)
+    names = list(parts[0].flags.columns)
+    dtypes = {c: [p.flags[c].dtype for p in parts] for c in names}
+    arrays = {c: np.empty(n, np.result_type(*d)) for c, d in dtypes.items()
+              if all(isinstance(t, np.dtype) for t in d) and (len(set(d)) == 1 or all(t.kind in "iu" for t in d))}
+    mixed = {c: [] for c in names if c not in arrays}
+    membership = np.empty((n,) + parts[0].membership.shape[1:], parts[0].membership.dtype)
+    lo = 0
+    for p in parts:  # a loop over batches, not rows
+        hi = lo + len(p.flags)
+        for c in names:
+            if c in arrays:
+                arrays[c][lo:hi] = p.flags[c].to_numpy()
+            else:
+                mixed[c].append(p.flags[c])
+        membership[lo:hi] = p.membership
+        p.flags, p.membership = p.flags.head(0).copy(), p.membership[:0].copy()  # copies: a slice is a view
+        lo = hi
+    columns = {c: arrays[c] if c in arrays else pd.concat(mixed[c], ignore_index=True) for c in names}
+    return pd.DataFrame(columns), membership
 
 
 def term_hits(frame: pd.DataFrame, *, terms: tuple) -> np.ndarray:
