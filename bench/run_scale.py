@@ -457,16 +457,18 @@ def main(argv=None) -> int:
 def own_workspace_main(args, argv: list[str]) -> int:
     """``--reference REV --own-workspace``: :func:`run_own_workspaces` per size, results to ``args.out``."""
     configurations = {name: CONFIGURATIONS[name] for name in args.configurations}
+    # The commits once, before the first stage: a branch may move while the run goes on.
+    reference, current = commit_of(args.reference, 40), commit_of(args.current, 40)
     runs = []
     for n in args.sizes:
         print(f"scale: {n:,} rows, {args.reference} against {args.current} "
               f"({', '.join(configurations)}), each in its own workspace", flush=True)
-        runs.append(run_own_workspaces(n, args.seed, args.reference, args.current, configurations, args.repeats))
+        runs.append(run_own_workspaces(n, args.seed, reference, current, configurations, args.repeats))
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "measured_at": time.strftime("%Y-%m-%d"),
-        "reference": args.reference, "reference_commit": commit_of(args.reference, 40),
-        "current": args.current, "current_commit": commit_of(args.current, 40),
+        "reference": args.reference, "reference_commit": reference,
+        "current": args.current, "current_commit": current,
         "configurations": configurations,
         "command": "python bench/run_scale.py " + " ".join(argv),
         "runs": runs,
