@@ -151,6 +151,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot.bits import BitColumns
+from blindspot.memory import release_freed_heap
 from blindspot.metrics import confusion_counts
 from blindspot.results.estimate import Estimate
 from blindspot.slices.coverage import coverage, merge_coverage
@@ -573,9 +574,11 @@ def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, source,
     y_pred = _label_codes(frame["y_pred"])
     # The fitting sample and the one text pass: detector flags, topics, the terms' count tables.
     text = textslices.learn_text(source, len(frame), k, settings)
+    release_freed_heap()  # the text pass's batches, freed as they were joined (blocks below mmap's threshold)
     table = build_predicates(frame, texts=TextFlags(text.flags), learned=text.predicates(),
                              metadata=metadata, **settings.predicate_options())
     text.drop_rows()  # the flags and topic membership are columns of table.matrix now: not held twice
+    release_freed_heap()
     cell = cells(y_true, y_pred, k)
     totals = Counts.from_cells(np.bincount(cell, minlength=2 * k)[None, :], k)
     alone = [p.feature == textslices.TOPIC_FEATURE and p.source == "text" for p in table.predicates]
