@@ -147,7 +147,7 @@ def feature_items(table) -> tuple[np.ndarray, list, np.ndarray, list, list]:
     for j, (pred, feat) in enumerate(zip(table.predicates, features)):
         g = groups.index(feat)
         level_keys[feat].append(pred.key)
-        codes[table.matrix[:, j], g] = len(level_keys[feat]) - 1
+        codes[table.matrix.column(j), g] = len(level_keys[feat]) - 1
     columns, item_features, item_keys = [], [], []
     for g, feat in enumerate(groups):
         for level, key in enumerate(level_keys[feat]):
@@ -289,12 +289,12 @@ def compare_per_slice(table, y_true, y_pred, k, classes, settings, level, repeat
         labels = np.array(["(none)"] + [table.predicates[j].key for j in cols], dtype=object)
         code = np.zeros(len(y_true), dtype=np.int64)
         for i, j in enumerate(cols, start=1):
-            code[table.matrix[:, j]] = i
+            code[table.matrix.column(j)] = i
         groups[feat] = pd.Categorical.from_codes(code, categories=labels)
     def check(ours, peer):
         diff, compared = 0.0, 0
         for j, pred in enumerate(table.predicates):
-            if not table.matrix[:, j].any():
+            if not table.matrix.column(j).any():
                 continue  # an empty slice has no group in MetricFrame
             row = peer[pred.feature].loc[pred.key]
             for name in ours:

@@ -64,3 +64,18 @@ def test_counting_packed_columns_equals_counting_the_matrix(block_rows):
         oracle = np.array([[[np.sum(pm[:, q] & dense[:, j] & (cell == c)) for c in range(n_cells)]
                             for j in range(p)] for q in range(pm.shape[1])]).reshape(-1, n_cells)
         np.testing.assert_array_equal(got.counts, oracle)
+
+
+def test_edges_are_refused_or_empty_like_numpy():
+    bits = BitColumns.from_dense(np.eye(12, 3, dtype=bool))
+    assert bits.column(0, slice(10, 5)).shape == (0,)
+    np.testing.assert_array_equal(bits.column(-1, slice(2, 5)), np.eye(12, 3, dtype=bool)[2:5, -1])
+    with pytest.raises(IndexError):
+        bits.column(3)
+    with pytest.raises(IndexError, match="row positions must lie in \\[0, 12\\)"):
+        bits.rows([-1])
+    with pytest.raises(IndexError):
+        bits.rows([12])
+    with pytest.raises(ValueError, match="unpacking copies"):
+        np.asarray(bits).__class__  # the default (copy=None) unpacks
+        bits.__array__(copy=False)

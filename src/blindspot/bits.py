@@ -4,10 +4,10 @@ The slice stage's predicate matrix and calibrate's slice membership are boolean
 (rows x columns) tables over every row of the predictions. Held as numpy booleans they
 cost a byte a cell: 53 predicates over ten million rows are 530 MB, the largest thing
 the slice stage held. Packed (:func:`numpy.packbits`), each column is ``ceil(n / 8)``
-bytes, and a use unpacks only what it reads: one column (:meth:`BitColumns.column`), a
-run of consecutive rows (:meth:`BitColumns.block`, what the counting and the
-membership writer walk through) or the rows at some positions
-(:meth:`BitColumns.rows`).
+bytes, and a use unpacks only what it reads: one column over some consecutive rows
+(:meth:`BitColumns.column`, what the membership writer reads), a run of consecutive rows
+of every column (:meth:`BitColumns.block`) or the rows at some positions
+(:meth:`BitColumns.rows`, what the counting reads, a cell's rows at a time).
 
 Columns are stored one after another (column-major): a column is packed as soon as its
 mask exists (:func:`pack`, :meth:`BitColumns.of`), so the unpacked masks never all live
@@ -67,8 +67,12 @@ class BitColumns:
         n : int
             Rows (every mask must have them).
         """
-        packed = [pack(mask, n) for mask in masks]
-        return cls(np.stack(packed) if packed else np.zeros((0, _packed_width(n)), np.uint8), n)
+        return cls.stacked([pack(mask, n) for mask in masks], n)
+
+    @classmethod
+    def stacked(cls, packed: Sequence[np.ndarray], n: int) -> "BitColumns":
+        """From columns packed already (:func:`pack`), each uint8 (ceil(n / 8),)."""
+        return cls(np.stack(packed) if len(packed) else np.zeros((0, _packed_width(n)), np.uint8), n)
 
     @classmethod
     def from_dense(cls, matrix) -> "BitColumns":
@@ -91,9 +95,10 @@ class BitColumns:
         lo, hi, step = rows.indices(self.n)
         if step != 1:
             raise ValueError(f"rows must be consecutive (step 1); got step {step}.")
+        j = range(self.bits.shape[0])[j]  # a negative column counts from the end; out of range raises
         if lo == 0 and hi == self.n:
             return np.unpackbits(self.bits[j], count=self.n).view(bool)
-        return self._unpacked(self.bits[j:j + 1], lo, hi)[0]
+        return self._unpacked(self.bits[j:j + 1], lo, max(lo, hi))[0]
 
     def block(self, lo: int, hi: int) -> np.ndarray:
         """Rows ``lo`` to ``hi`` (exclusive) of every column, ndarray of bool, shape (hi - lo, P)."""
@@ -101,8 +106,10 @@ class BitColumns:
         return self._unpacked(self.bits, lo, max(lo, hi)).T
 
     def rows(self, positions) -> np.ndarray:
-        """The rows at ``positions`` (any order) of every column, ndarray of bool, shape (m, P)."""
+        """The rows at ``positions`` (any order, each in ``[0, n)``) of every column, ndarray of bool, shape (m, P)."""
         positions = np.asarray(positions, dtype=np.intp)
+        if positions.size and (positions.min() < 0 or positions.max() >= self.n):
+            raise IndexError(f"row positions must lie in [0, {self.n}); got {positions.min()} to {positions.max()}.")
         shift = (7 - positions % 8).astype(np.uint8)  # packbits puts a byte's first row in its high bit
         return ((self.bits[:, positions // 8] >> shift) & 1).T.astype(bool)
 
@@ -115,6 +122,8 @@ class BitColumns:
         return self.block(0, self.n)
 
     def __array__(self, dtype=None, copy=None):
+        if copy is False:
+            raise ValueError("BitColumns has no boolean array to share: unpacking copies.")
         out = self.dense()
         return out if dtype is None else out.astype(dtype)
 

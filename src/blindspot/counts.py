@@ -33,7 +33,7 @@ import numpy as np
 from blindspot.bits import BitColumns
 from blindspot.stats import resample_counts
 
-BLOCK_ROWS = 1 << 16  # rows per matrix product in from_membership: memory stays bounded at a million rows
+BLOCK_ROWS = 1 << 16  # rows per matrix product in from_membership: memory stays bounded at any size
 
 
 def check_codes(name: str, codes: np.ndarray, size: int) -> None:
@@ -139,13 +139,13 @@ class CountTable:
                         group_names=None, cell_names=None) -> "CountTable":
         """The table of overlapping groups: a row counts in every group it is a member of.
 
-        Rows are taken a block of consecutive rows at a time (all a bit-packed matrix has to
-        unpack) and, within a block, a cell at a time: the column sums of the cell's rows
-        count every group at once. With ``parents``, the groups are every (parent
-        conjunction AND column) pair, counted by one matrix product ``P_c.T @ M_c`` per
-        block and cell: ``n * n_parents * n_columns`` flops, in float32 (exact: a block's
-        counts stay far below 2**24). Counts are integers, so the order of the blocks is
-        immaterial: this is the per-partition map and its merge, run in one process.
+        Rows are grouped by cell; within a cell the column sums of its rows count every
+        group at once. With ``parents``, the groups are every (parent conjunction AND
+        column) pair, counted by one matrix product ``P_c.T @ M_c`` per cell and block of
+        its rows: ``n * n_parents * n_columns`` flops, in float32 (exact: a block's counts
+        stay far below 2**24). A block is unpacked from a bit-packed matrix by its rows'
+        positions, so the whole matrix never is. Counts are integers, so the order of the
+        blocks is immaterial: this is the per-partition map and its merge, in one process.
 
         Parameters
         ----------
@@ -158,7 +158,7 @@ class CountTable:
             Each row lists the columns of one parent conjunction; the groups are then the
             Q * P pairs, parent-major (group ``q * P + p``).
         block_rows : int
-            Rows per block (rounded down to whole bytes of a packed column, at least 8).
+            Rows per matrix product.
         group_names, cell_names : sequence, optional
 
         Returns
@@ -175,13 +175,11 @@ class CountTable:
         n, p = matrix.shape
         n_parents = 1 if parents is None else len(parents)
         out = np.zeros((n_parents, p, n_cells), dtype=np.int64)
-        step = max(8, block_rows - block_rows % 8)
-        for lo in range(0, n, step):  # a loop over row blocks and cells, one column sum or product each
-            hi = min(lo + step, n)
-            block = matrix.block(lo, hi) if packed else matrix[lo:hi]
-            block_cell = cell[lo:hi]
-            for c in np.flatnonzero(np.bincount(block_cell, minlength=n_cells)):
-                rows = block[block_cell == c]
+        for c in range(n_cells):  # a loop over cells and blocks of their rows, one column sum or product each
+            positions = np.flatnonzero(cell == c)
+            for lo in range(0, positions.size, block_rows):
+                at = positions[lo:lo + block_rows]
+                rows = matrix.rows(at) if packed else matrix[at]
                 if parents is None:
                     out[0, :, c] += rows.sum(axis=0)
                 else:

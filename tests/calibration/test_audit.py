@@ -40,7 +40,7 @@ def test_slice_table_join_merge_and_ignored_columns():
     t = slice_table(ids, s)
     assert t.keys == ["x", "y"] and t.sources == ["watch+found", "found"]
     # b, c are absent: in no slice; x = watch OR found; the NA is "not in the slice"
-    np.testing.assert_array_equal(t.matrix, [[True, False], [False, False], [False, False], [True, True]])
+    np.testing.assert_array_equal(t.dense(), [[True, False], [False, False], [False, False], [True, True]])
 
 
 def test_slice_table_bits_give_columns_and_rows():
@@ -49,7 +49,7 @@ def test_slice_table_bits_give_columns_and_rows():
     s = pd.DataFrame({"id": [f"r{i}" for i in range(37)], **{f"found__s{j}": member[:, j] for j in range(5)}})
     t = slice_table(s["id"], s)
     assert t.bits.shape == (5, 5) and t.bits.dtype == np.uint8
-    np.testing.assert_array_equal(t.matrix, member)
+    np.testing.assert_array_equal(t.dense(), member)
     for j in range(5):
         np.testing.assert_array_equal(t.column(j), member[:, j])
     at = np.array([36, 0, 8, 7, 15, 36])
@@ -68,7 +68,7 @@ def test_slice_table_reads_arrow_backed_columns_alike():
 
 
 def test_slice_table_without_slices():
-    assert slice_table(["a"], None).matrix.shape == (1, 0)
+    assert slice_table(["a"], None).dense().shape == (1, 0)
     assert slice_table(["a"], pd.DataFrame({"id": ["a"]})).keys == []
 
 

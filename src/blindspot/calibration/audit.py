@@ -75,8 +75,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from blindspot.bits import BitColumns
-
+from blindspot.bits import BitColumns, pack
 from blindspot.calibration.confident import (
     LISTED_FIELDS,
     WILSON,
@@ -122,11 +121,6 @@ class SliceTable(BitColumns):
         super().__init__(bits, n)
         self.keys = list(keys)
         self.sources = list(sources)
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """Every slice's membership unpacked, ndarray of bool, shape (n, S): for small tables only."""
-        return self.dense()
 
 
 def metric_key(name: str) -> str:
@@ -182,7 +176,7 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
                 member |= given
             else:
                 member[found] |= given[position[found]]
-        bits[j] = np.packbits(member)
+        bits[j] = pack(member, n)
     sources = ["+".join(sorted({kind for kind, _ in merged[k]}, key=("watch", "found").index)) for k in keys]
     return SliceTable(keys, sources, bits, n)
 

@@ -47,6 +47,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from blindspot.bits import BitColumns
 from blindspot.slices.evaluate import Counts, extension_counts, fisher_greater, stratified_greater
 
 
@@ -66,13 +67,13 @@ class Candidates:
     counts: Counts
 
 
-def enumerate_conjunctions(matrix: np.ndarray, features: Sequence[str], cell: np.ndarray, k: int, *,
+def enumerate_conjunctions(matrix: np.ndarray | BitColumns, features: Sequence[str], cell: np.ndarray, k: int, *,
                            max_depth: int, min_support: int, alone: Sequence[bool] | None = None) -> Candidates:
     """Every conjunction of up to ``max_depth`` predicates with enough support.
 
     Parameters
     ----------
-    matrix : ndarray of bool, shape (n, P)
+    matrix : ndarray of bool, shape (n, P), or :class:`blindspot.bits.BitColumns`
     features : sequence of str, length P
         Feature of each predicate (no two predicates of one feature are conjoined).
     cell : ndarray of int, shape (n,)

@@ -137,7 +137,7 @@ def cells(y_true, y_pred, k: int) -> np.ndarray:
     return 2 * y_true + (np.asarray(y_pred, dtype=np.int64) == y_true)
 
 
-def extension_counts(matrix: np.ndarray, parents: np.ndarray | None, cell: np.ndarray, n_cells: int,
+def extension_counts(matrix: np.ndarray | BitColumns, parents: np.ndarray | None, cell: np.ndarray, n_cells: int,
                      block_rows: int = BLOCK_ROWS) -> np.ndarray:
     """Cell counts of every (parent conjunction AND predicate) pair.
 
@@ -166,7 +166,7 @@ def extension_counts(matrix: np.ndarray, parents: np.ndarray | None, cell: np.nd
     return table.counts.reshape(n_parents, matrix.shape[1], n_cells).astype(np.float64)
 
 
-def mask_counts(masks: np.ndarray, y_true, y_pred, k: int) -> Counts:
+def mask_counts(masks: np.ndarray | BitColumns, y_true, y_pred, k: int) -> Counts:
     """Counts of arbitrary row masks (columns of ``masks``: an array of bool, shape (n, m) or (n,),
     or :class:`blindspot.bits.BitColumns`), e.g. watchlist conjunctions."""
     if not isinstance(masks, BitColumns):

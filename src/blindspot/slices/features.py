@@ -53,7 +53,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -61,8 +61,8 @@ import pandas as pd
 from blindspot import text_features as tf
 from blindspot.bits import BitColumns, pack
 from blindspot.errors import ConfigError
-from blindspot.memory import release_freed_heap
 from blindspot.io.schema import META_PREFIX
+from blindspot.memory import release_freed_heap
 from blindspot.slices.keys import RESERVED_COLUMNS, RESERVED_VALUES, slugify, unique_keys
 
 # Boolean text detectors that may be listed in ``slices.text_detectors``:
@@ -493,7 +493,8 @@ def _is_json_container(text: str) -> bool:
 
 
 def metadata_predicates(frame: pd.DataFrame, *, max_levels: int | None, n_quantiles: int,
-                        exclude: Sequence[str] = (), min_support: int = 1) -> tuple[list, list, dict, dict]:
+                        exclude: Sequence[str] = (), min_support: int = 1,
+                        take_masks: Callable[[list], None] | None = None) -> tuple[list, list, dict, dict]:
     """Predicates of every ``meta__`` column of a canonical predictions table.
 
     Booleans and numbers with at most ``n_quantiles`` distinct values are
@@ -509,6 +510,10 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int | None, n_quanti
         test of :func:`unsliceable`; null: :data:`CATEGORY_VALUES`).
     exclude : sequence of str
         Columns never sliced on, by raw name or column key.
+    take_masks : callable, optional
+        Given each column's list of masks as soon as that column's predicates are built,
+        before the next column is read (to pack them, :func:`build_predicates`); the
+        returned ``masks`` is then empty. Default: the masks are returned.
 
     Returns
     -------
@@ -519,46 +524,28 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int | None, n_quanti
     columns : dict
         Column key -> record, see :attr:`PredicateTable.columns`.
     """
-    preds, masks, resolvers, columns = [], [], {}, {}
-    for key, record, p, m, resolver in metadata_columns(frame, max_levels=max_levels, n_quantiles=n_quantiles,
-                                                        exclude=exclude, min_support=min_support):
-        columns[key] = record
-        if resolver is not None:
-            resolvers[key] = resolver
-        preds += p
-        masks += m
-    return preds, masks, resolvers, columns
-
-
-def metadata_columns(frame: pd.DataFrame, *, max_levels: int | None, n_quantiles: int,
-                     exclude: Sequence[str] = (), min_support: int = 1) -> Iterator[tuple]:
-    """:func:`metadata_predicates` a column at a time, so that a caller can pack (or drop) each
-    column's masks before the next column is read.
-
-    Yields
-    ------
-    key : str
-        Column key.
-    record : dict
-        See :attr:`PredicateTable.columns`.
-    predicates : list of Predicate
-    masks : list of ndarray of bool, shape (n,)
-    categorical : CategoricalColumn or None
-    """
     names = [c[len(META_PREFIX):] for c in frame.columns if str(c).startswith(META_PREFIX)]
     column_keys = unique_keys(names, reserved=RESERVED_COLUMNS)
     exclude = set(exclude)
+    preds, masks, resolvers, columns = [], [], {}, {}
     for name in names:
         key = column_keys[name]
         values = frame[META_PREFIX + name]
         skipped = _skip_reason(name, key, values, exclude)
         if skipped:
-            yield key, _skipped_record(name, skipped), [], [], None
+            columns[key] = _skipped_record(name, skipped)
             continue
-        record, p, m, resolver = _column_predicates(name, key, values, max_levels=max_levels,
-                                                    n_quantiles=n_quantiles, min_support=min_support)
-        del values  # the column's values are not held while its masks are packed
-        yield key, record, p, m, resolver
+        columns[key], p, m, resolver = _column_predicates(name, key, values, max_levels=max_levels,
+                                                          n_quantiles=n_quantiles, min_support=min_support)
+        del values  # read from the file (io.readers.ParquetColumns), the values have no other holder
+        if resolver is not None:
+            resolvers[key] = resolver
+        preds += p
+        if take_masks is None:
+            masks += m
+        else:
+            take_masks(m)
+    return preds, masks, resolvers, columns
 
 
 def _skip_reason(name: str, key: str, values: pd.Series, exclude: set) -> tuple[str, str] | None:
@@ -998,21 +985,18 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
     # metadata column's masks as that column is read): the unpacked masks never all live at once.
     packed = [_packed(masks, j, n) for j in range(len(masks))]
     del masks
-    metadata_preds, resolvers, columns = [], {}, {}
-    for key, record, p, m, resolver in metadata_columns(frame if metadata is None else metadata,
-                                                        max_levels=max_levels, n_quantiles=n_quantiles,
-                                                        exclude=metadata_exclude, min_support=min_support):
-        columns[key] = record
-        if resolver is not None:
-            resolvers[key] = resolver
-        metadata_preds += p
-        packed += [_packed(m, j, n) for j in range(len(m))]
-        del m
+
+    def pack_column(column_masks: list) -> None:
+        packed.extend(_packed(column_masks, j, n) for j in range(len(column_masks)))
         # The column's strings and masks are freed in small blocks that stay resident in the heap
         # otherwise (measured at ten million rows: about 90 MB over four columns).
         release_freed_heap()
-    preds += _distinct_features(metadata_preds, {p.feature for p in preds})
-    matrix = BitColumns(np.stack(packed) if packed else BitColumns.empty(n).bits, n)
+
+    mp, _, resolvers, columns = metadata_predicates(frame if metadata is None else metadata, max_levels=max_levels,
+                                                    n_quantiles=n_quantiles, exclude=metadata_exclude,
+                                                    min_support=min_support, take_masks=pack_column)
+    preds += _distinct_features(mp, {p.feature for p in preds})
+    matrix = BitColumns.stacked(packed, n)
     return PredicateTable(preds, matrix, resolvers, columns, text_features)
 
 

@@ -72,7 +72,14 @@ def conjunction(matrix: BitColumns, members) -> Callable[[slice], np.ndarray]:
     """``rows ->`` which of ``rows`` (consecutive) lie in every predicate column of ``members`` (a non-empty
     conjunction); only those columns are unpacked, over those rows."""
     cols = list(members)
-    return lambda rows: np.logical_and.reduce([matrix.column(j, rows) for j in cols])
+
+    def member(rows: slice) -> np.ndarray:
+        out = matrix.column(cols[0], rows)  # a fresh array: the others are and-ed into it in place
+        for j in cols[1:]:
+            out &= matrix.column(j, rows)
+        return out
+
+    return member
 
 
 def of_array(values: np.ndarray) -> Callable[[slice], np.ndarray]:

@@ -200,15 +200,17 @@ def reduce_pass(parts: Sequence[BatchResult], models: TextModels) -> TextPassRes
 def _rows_of(parts: Sequence[BatchResult]) -> tuple[pd.DataFrame, np.ndarray]:
     """Every part's flags and topic membership joined in row order, each part's let go once copied.
 
-    The same frame as ``pd.concat(..., ignore_index=True)``: a column whose parts hold integers
-    of different widths (the word counts) gets their common type; one whose parts differ
-    otherwise is joined by pandas.
+    The flags :func:`blindspot.slices.features.text_flags` makes (booleans and integers; the word
+    counts' width may differ between batches) come out as ``pd.concat(..., ignore_index=True)`` makes
+    them: each column in its parts' common type, a RangeIndex. A column of any other kind is joined by
+    pandas (its parts then stay referenced until the join).
     """
     n = sum(len(p.flags) for p in parts)
     names = list(parts[0].flags.columns)
     dtypes = {c: [p.flags[c].dtype for p in parts] for c in names}
-    arrays = {c: np.empty(n, np.result_type(*d)) for c, d in dtypes.items()
-              if all(isinstance(t, np.dtype) for t in d) and (len(set(d)) == 1 or all(t.kind in "iu" for t in d))}
+    arrays = {c: np.empty(n, d[0] if d[0].kind == "b" else np.result_type(*d)) for c, d in dtypes.items()
+              if all(isinstance(t, np.dtype) for t in d)
+              and (all(t.kind == "b" for t in d) or all(t.kind in "iu" for t in d))}
     mixed = {c: [] for c in names if c not in arrays}
     membership = np.empty((n,) + parts[0].membership.shape[1:], parts[0].membership.dtype)
     lo = 0
@@ -223,7 +225,8 @@ def _rows_of(parts: Sequence[BatchResult]) -> tuple[pd.DataFrame, np.ndarray]:
         p.flags, p.membership = p.flags.head(0).copy(), p.membership[:0].copy()  # copies: a slice is a view
         lo = hi
     columns = {c: arrays[c] if c in arrays else pd.concat(mixed[c], ignore_index=True) for c in names}
-    return pd.DataFrame(columns), membership
+    # copy=False: the frame takes the joined arrays as they are (pandas would copy them otherwise).
+    return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False), membership
 
 
 def term_hits(frame: pd.DataFrame, *, terms: tuple) -> np.ndarray:
