@@ -92,6 +92,7 @@ from blindspot.calibration.recalibration import recalibration_whatif
 from blindspot.calibration.summary import CalibrationSummary, calibration_summary
 from blindspot.errors import ConfigError, InputError
 from blindspot.io.schema import probability_matrix
+from blindspot.memory import release_freed_heap
 from blindspot.results.estimate import Estimate
 from blindspot.seeding import named_rng
 from blindspot.stats import bh_qvalues, wilson_interval
@@ -208,16 +209,26 @@ def _arrow_strings(dtype) -> bool:
                                                  or pa.types.is_large_string(dtype.pyarrow_dtype))
 
 
+# Ids sorted at a time by :func:`_repeats`.
+REPEAT_BLOCK_ROWS = 1 << 20
+
+
 def _repeats(ids: pa.Array) -> bool:
     """Whether an id occurs twice: equal neighbours once sorted.
 
-    A sort costs an index and a sorted copy (about 25 bytes a row at a million short ids);
-    a hash count of the distinct ids holds a table of them, about 130 bytes a row.
+    A sort costs an index (8 bytes a row) and a sorted copy of a block of ids; a hash count
+    of the distinct ids holds a table of them, about 130 bytes a row.
     """
     if len(ids) < 2:
         return False
-    ordered = ids.take(pc.sort_indices(ids))
-    return bool(pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py())
+    order = pc.sort_indices(ids)
+    # Sorted a block at a time (each block overlapping the next by one id): the index and one block are
+    # held, not a sorted copy of every id (about 23 bytes a row at 15-character ids).
+    for start in range(0, len(ids) - 1, REPEAT_BLOCK_ROWS):
+        ordered = ids.take(order[start:start + REPEAT_BLOCK_ROWS + 1])
+        if pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py():
+            return True
+    return False
 
 
 def _slice_rows(ids: pa.Array, sid: pa.Array) -> np.ndarray | None:
@@ -559,16 +570,18 @@ def audit_calibration(frame: pd.DataFrame, slices: pd.DataFrame | None, *, class
     rows = _rows(frame, slices, classes=classes, cfg=cfg, n_boot=n_boot, ci_level=ci_level, seed=seed,
                  slices_source=slices_source)
     slices = None  # rows.slices holds the membership now: a caller that kept no reference frees the frame here
+    if fetch is None:
+        fetch = partial(_frame_fields, frame)
+    # Listed first (each step draws from its own named stream, so the order changes no number): the frame's
+    # last use. From here on the audit reads the arrays of ``rows`` alone, so a caller that kept no reference
+    # frees the columns the arrays are not views of (the ids, 20-odd bytes a row) before the per-row metrics.
+    confident_rows, underconfident, under_rows = _listed_rows(rows, fetch)
+    rows, frame, fetch = replace(rows, frame=None), None, None
+    release_freed_heap()  # the slice frame, the id lookups' and the listing's small blocks, before the metrics
     overall = rows.summarise(None, "overall")
     counts = _confident_counts(rows)
     rates = partial(confident_error_rates, counts, rows.thresholds, level=ci_level)
     slice_metrics, slice_summaries = _by_slice(rows, rates)
-    if fetch is None:
-        fetch = partial(_frame_fields, frame)
-    confident_rows, underconfident, under_rows = _listed_rows(rows, fetch)
-    # The frame's last use: from here on the audit reads the arrays of ``rows`` alone, so a caller that kept
-    # no reference frees the columns the arrays are not views of (the ids, 20-odd bytes a row) before the what-if.
-    rows, frame, fetch = replace(rows, frame=None), None, None
     recal, recal_bins = _recalibration(rows, overall)
     unavailable = {**rows.unavailable, **({"recalibration": recal["reason"]} if recal["status"] != "ok" else {})}
     worst = _worst_slices(slice_metrics, list(slice_summaries), cfg.n_worst)

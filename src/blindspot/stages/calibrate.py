@@ -12,6 +12,7 @@ from blindspot.io.figures import replace_plot_directory
 from blindspot.io.readers import predictions_batches, read_predictions, rows_at
 from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_jsonl, write_metrics
+from blindspot.memory import release_freed_heap
 from blindspot.plots.reliability import calibration_figures, reliability_data
 from blindspot.stages._runner import run
 
@@ -55,6 +56,7 @@ def read_frame() -> pd.DataFrame:
     with pq.ParquetFile(paths.PREDICTIONS) as source:
         for j, name in enumerate(names):
             proba[:, j] = source.read(columns=[name]).column(0).to_numpy()
+    release_freed_heap()  # the reads' Arrow-to-pandas garbage (blocks below mmap's threshold), before the slices'
     return pd.concat([frame, pd.DataFrame(proba, columns=names, copy=False)], axis=1)
 
 
@@ -66,7 +68,9 @@ def read_slices(log) -> pd.DataFrame | None:
     """
     # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
     if paths.SLICES.exists():
-        return pd.read_parquet(paths.SLICES, engine="pyarrow", dtype_backend="pyarrow")
+        slices = pd.read_parquet(paths.SLICES, engine="pyarrow", dtype_backend="pyarrow")
+        release_freed_heap()  # the read's freed small blocks, before the audit's per-row arrays
+        return slices
     log.warning("%s not found: calibrating without slices", paths.SLICES)
     return None
 
