@@ -91,7 +91,7 @@ from blindspot.calibration.advice import miscalibration_direction, recalibration
 from blindspot.calibration.recalibration import recalibration_whatif
 from blindspot.calibration.summary import CalibrationSummary, calibration_summary
 from blindspot.errors import ConfigError, InputError
-from blindspot.io.schema import probability_matrix
+from blindspot.io.schema import has_repeats, probability_matrix
 from blindspot.memory import release_freed_heap
 from blindspot.results.estimate import Estimate
 from blindspot.seeding import named_rng
@@ -153,7 +153,7 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
         raise InputError(source, "the slice table has no 'id' column.", expected="columns id, watch__<key>..., found__<key>...",
                          found=", ".join(map(str, slices.columns[:8])) or "(no columns)")
     sid = _arrow_ids(slices["id"], lambda v: v.astype(str))
-    if _repeats(sid):  # the message's names only when the check fails
+    if has_repeats(sid):  # the message's names only when the check fails
         names = pd.Index(sid.to_numpy(zero_copy_only=False))
         dup = names[names.duplicated()]
         raise InputError(source, f"the slice table repeats {dup.nunique()} id(s).", field="id",
@@ -209,28 +209,6 @@ def _arrow_strings(dtype) -> bool:
         return dtype.storage == "pyarrow"
     return isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
                                                  or pa.types.is_large_string(dtype.pyarrow_dtype))
-
-
-# Ids sorted at a time by :func:`_repeats`.
-REPEAT_BLOCK_ROWS = 1 << 20
-
-
-def _repeats(ids: pa.ChunkedArray) -> bool:
-    """Whether an id occurs twice: equal neighbours once sorted.
-
-    A sort costs an index (8 bytes a row) and a sorted copy of a block of ids; a hash count
-    of the distinct ids holds a table of them, about 130 bytes a row.
-    """
-    if len(ids) < 2:
-        return False
-    order = pc.sort_indices(ids)
-    # Sorted a block at a time (each block overlapping the next by one id): the index and one block are
-    # held, not a sorted copy of every id (about 23 bytes a row at 15-character ids).
-    for start in range(0, len(ids) - 1, REPEAT_BLOCK_ROWS):
-        ordered = ids.take(order[start:start + REPEAT_BLOCK_ROWS + 1])
-        if pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py():
-            return True
-    return False
 
 
 def _slice_rows(ids: pa.ChunkedArray, sid: pa.ChunkedArray) -> np.ndarray | None:

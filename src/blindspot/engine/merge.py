@@ -29,7 +29,7 @@ import pandas as pd
 
 from blindspot.engine.worker import raise_remote
 from blindspot.io.schema import (MISSING, add_class_counts, check_class_counts, duplicate_detail, first_uses,
-                                 metadata_kind, metadata_storage, reason_counts, rejected_row)
+                                 has_repeats, metadata_kind, metadata_storage, reason_counts, rejected_row)
 
 
 @dataclass
@@ -116,14 +116,11 @@ def cross_duplicates(results: list) -> tuple[list, dict]:
     details : dict of int to str
         Record -> the detail of its duplicate_id rejection, for the rows of ``drop``.
     """
-    import pyarrow.compute as pc
-
     drop = [np.zeros(len(r["record"]), bool) for r in results]
-    # The common case, every clean id used once, asked of Arrow's hash (no pandas hash of every id).
-    chunks = _id_chunks(results)
-    if pc.count_distinct(chunks, mode="all").as_py() == len(chunks):
+    # The common case, every clean id used once, asked of Arrow's sort (no pandas hash of every id, and
+    # no hash table of them: has_repeats).
+    if not has_repeats(_id_chunks(results)):
         return drop, {}
-    del chunks
     ids = _ids(results)
     record = np.concatenate([r["record"] for r in results]) if results else np.zeros(0, np.int64)
     dup, first_of = first_uses(ids, record)
