@@ -24,7 +24,7 @@ REFERENCE = ROOT / "bench" / "results" / "scale_reference.json"  # run_scale.py 
 SLOPE = ROOT / "bench" / "results" / "scale_slope.json"
 CLASSES = ROOT / "bench" / "results" / "compare_classes.json"
 DASK = ROOT / "bench" / "results" / "scale_dask.json"
-DASK_AGAIN = ROOT / "bench" / "results" / "scale_dask_slice_10m.json"  # stages measured again after a change
+DASK_AGAIN = ROOT / "bench" / "results" / "scale_dask_again.json"  # stages measured again after a change
 WORKERS = ROOT / "bench" / "results" / "scale_dask_workers.json"
 TARGET_DASK_PROCESS_MIB = 2000 / 1.048576  # 10M rows through engine=dask: every process under 2 GB
 TARGET_DASK_TOTAL_MIB = 6000 / 1.048576  # ... and all of them together under 6 GB
