@@ -32,9 +32,9 @@ def test_every_view_equals_the_dense_matrix(dense):
 
 def test_packed_one_mask_at_a_time_equals_packed_at_once(dense):
     n = dense.shape[0]
-    np.testing.assert_array_equal(BitColumns.of((dense[:, j] for j in range(dense.shape[1])), n).bits,
+    np.testing.assert_array_equal(BitColumns.stacked([pack(dense[:, j], n) for j in range(dense.shape[1])], n).bits,
                                   BitColumns.from_dense(dense).bits)
-    assert BitColumns.of([], n).shape == (n, 0)
+    assert BitColumns.stacked([], n).shape == (n, 0)
     assert BitColumns.empty(n, 3).dense().shape == (n, 3) and not BitColumns.empty(n, 3).dense().any()
 
 

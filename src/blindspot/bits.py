@@ -10,8 +10,8 @@ of every column (:meth:`BitColumns.block`) or the rows at some positions
 (:meth:`BitColumns.rows`, what the counting reads, a cell's rows at a time).
 
 Columns are stored one after another (column-major): a column is packed as soon as its
-mask exists (:func:`pack`, :meth:`BitColumns.of`), so the unpacked masks never all live
-at once.
+mask exists (:func:`pack`, then :meth:`BitColumns.stacked`), so the unpacked masks never
+all live at once.
 """
 
 from __future__ import annotations
@@ -56,18 +56,6 @@ class BitColumns:
     def empty(cls, n: int, p: int = 0) -> "BitColumns":
         """``p`` all-false columns of ``n`` rows."""
         return cls(np.zeros((p, _packed_width(n)), dtype=np.uint8), n)
-
-    @classmethod
-    def of(cls, masks: Iterable[np.ndarray], n: int) -> "BitColumns":
-        """Pack masks one at a time; each may be let go by its producer once packed.
-
-        Parameters
-        ----------
-        masks : iterable of array_like of bool, each shape (n,)
-        n : int
-            Rows (every mask must have them).
-        """
-        return cls.stacked([pack(mask, n) for mask in masks], n)
 
     @classmethod
     def stacked(cls, packed: Sequence[np.ndarray], n: int) -> "BitColumns":

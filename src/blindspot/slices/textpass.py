@@ -186,7 +186,7 @@ def reduce_pass(parts: Sequence[BatchResult], models: TextModels) -> TextPassRes
         for j in range(k):
             top[j] += [(w, offset + r, i, t) for w, r, i, t in p.examples[j]]
         offset += len(p.flags)
-    flags, membership = _rows_of(parts)
+    flags, membership = _rows_of(parts)  # after the offsets: it empties each part's flags
     # strongest first, ties: the lower row (as the whole-data topics choose them)
     top = [sorted(c, key=lambda e: (-e[0], e[1]))[:N_EXAMPLES] for c in top]
     counts = None
@@ -208,7 +208,7 @@ def _rows_of(parts: Sequence[BatchResult]) -> tuple[pd.DataFrame, np.ndarray]:
     n = sum(len(p.flags) for p in parts)
     names = list(parts[0].flags.columns)
     dtypes = {c: [p.flags[c].dtype for p in parts] for c in names}
-    arrays = {c: np.empty(n, d[0] if d[0].kind == "b" else np.result_type(*d)) for c, d in dtypes.items()
+    arrays = {c: np.empty(n, np.result_type(*d)) for c, d in dtypes.items()
               if all(isinstance(t, np.dtype) for t in d)
               and (all(t.kind == "b" for t in d) or all(t.kind in "iu" for t in d))}
     mixed = {c: [] for c in names if c not in arrays}
