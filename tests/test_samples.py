@@ -1,12 +1,14 @@
 """Mergeable per-row selections: the merge of any split equals the one-pass result."""
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blindspot.samples import Reservoir, TopK, row_hash
+from blindspot.samples import Reservoir, TopK, hash_folds, hash_order, hash_sample, row_hash
 
 
 @st.composite
@@ -85,3 +87,39 @@ def test_mismatched_selections_do_not_merge():
         Reservoir.of(["a"], k=1, seed=1).merge(Reservoir.of(["b"], k=1, seed=2))
     with pytest.raises(ValueError, match="k must be"):
         Reservoir.of(["a"], k=-1, seed=1)
+
+
+def test_draws_ranked_by_id_hash_do_not_depend_on_row_order():
+    """A sample, an order and folds ranked by row_hash pick the same ids for the rows in any order."""
+    ids = np.array([f"id{i}" for i in range(503)], dtype=object)
+    shuffled = np.random.default_rng(3).permutation(ids.size)
+    for draw in (lambda h: hash_sample(h, 40), lambda h: hash_order(h)[:60]):
+        assert set(ids[draw(row_hash(9, ids, "x"))]) == set(ids[shuffled][draw(row_hash(9, ids[shuffled], "x"))])
+    folds = hash_folds(row_hash(9, ids, "f"), 5)
+    folds_shuffled = hash_folds(row_hash(9, ids[shuffled], "f"), 5)
+    assert dict(zip(ids, folds)) == dict(zip(ids[shuffled], folds_shuffled))
+    assert sorted(np.bincount(folds, minlength=5)) == [100, 100, 101, 101, 101]  # as equal as 503 allows
+
+
+def test_row_hash_names_and_seeds_give_other_draws():
+    ids = np.array([f"id{i}" for i in range(200)], dtype=object)
+    a = set(hash_sample(row_hash(9, ids, "a"), 20))
+    assert a != set(hash_sample(row_hash(9, ids, "b"), 20))
+    assert a != set(hash_sample(row_hash(10, ids, "a"), 20))
+    assert set(hash_sample(row_hash(9, ids, "a"), 20)) == a
+    assert hash_sample(row_hash(9, ids), 500).tolist() == list(range(200))  # more than n: every row
+    assert hash_sample(row_hash(9, ids), 0).size == 0
+
+
+def test_row_hash_matches_a_hand_computed_value():
+    """The hash is pandas' SipHash of the string, mixed by splitmix64 with the salt of (seed, name):
+    recomputed here from its definition, by Python integers."""
+    def mix(x):
+        x = (x + 0x9E3779B97F4A7C15) % 2 ** 64
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) % 2 ** 64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) % 2 ** 64
+        return x ^ (x >> 31)
+
+    sip = int(pd.util.hash_pandas_object(pd.Series(["abc"], dtype="string"), index=False).iloc[0])
+    salt = mix((7 ^ (zlib.crc32(b"judge") << 32)) % 2 ** 64)
+    assert int(row_hash(7, ["abc"], "judge")[0]) == mix(sip ^ salt)

@@ -88,6 +88,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
+from blindspot.samples import row_hash, splitmix64
 from blindspot.slices.evaluate import Counts, cells, mantel_haenszel_greater, stratified_greater
 from blindspot.slices.keys import slugify
 from blindspot.slices.tokens import (  # noqa: F401 (TOKEN_PATTERN re-exported)
@@ -107,7 +108,6 @@ TEST_METHOD = "exact_stratified_by_true_class_one_sided_worse"  # the audit's te
 SELECT_METHOD = "mantel_haenszel_stratified_z"
 TOO_FEW_ROWS = "too_few_rows"
 NO_CANDIDATES = "no_candidate_terms"
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 MEMBERSHIP_PIECE_ROWS = 2048  # rows tokenised at a time by term_membership (see textpass.TOKEN_PIECE_ROWS)
 
 
@@ -145,15 +145,6 @@ class TermTests:
     counts: Counts | None = None
 
 
-def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser, vectorised over uint64 (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        x = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
-        x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
-        x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
-    return x ^ (x >> np.uint64(31))
-
-
 def split_halves(n: int, seed: int) -> np.ndarray:
     """Half of each row: True for B, False for A, from a seeded hash of the row index.
 
@@ -162,8 +153,8 @@ def split_halves(n: int, seed: int) -> np.ndarray:
     ndarray of bool, shape (n,)
         Row ``i``'s half depends only on ``i`` and ``seed``.
     """
-    salt = _splitmix64(np.array([seed % 2 ** 64], dtype=np.uint64))[0]
-    return (_splitmix64(np.arange(n, dtype=np.uint64) ^ salt) >> np.uint64(63)).astype(bool)
+    salt = splitmix64(np.array([seed % 2 ** 64], dtype=np.uint64))[0]
+    return (splitmix64(np.arange(n, dtype=np.uint64) ^ salt) >> np.uint64(63)).astype(bool)
 
 
 def split_by_id(ids, seed: int) -> np.ndarray:
@@ -180,10 +171,7 @@ def split_by_id(ids, seed: int) -> np.ndarray:
         Row ``i``'s half depends only on its id and ``seed`` (pandas' stable hash of the
         string, mixed with the seed by splitmix64).
     """
-    hashed = pd.util.hash_pandas_object(pd.Series(np.asarray(ids, dtype=object), dtype="string"),
-                                        index=False).to_numpy(np.uint64)
-    salt = _splitmix64(np.array([seed % 2 ** 64], dtype=np.uint64))[0]
-    return (_splitmix64(hashed ^ salt) >> np.uint64(63)).astype(bool)
+    return (row_hash(seed, ids) >> np.uint64(63)).astype(bool)
 
 
 def _vectorizer(min_df: int, max_df: float, vocabulary=None) -> CountVectorizer:
