@@ -162,6 +162,37 @@ def hash_folds(hashes: np.ndarray, n_splits: int) -> np.ndarray:
     return fold
 
 
+def smallest_hashes(id_batches, k: int, seed: int, name: str = "") -> np.ndarray:
+    """Positions of the ``k`` rows of smallest :func:`row_hash`, in that order, from ids read a batch at a time.
+
+    The streaming form of ``hash_order(row_hash(seed, ids, name))[:k]`` (equal to it, ties
+    included): each batch's hashes join the ``k`` smallest so far, so the memory is
+    ``O(k + batch)`` at any number of rows.
+
+    Parameters
+    ----------
+    id_batches : iterable of array_like, each shape (m_b,)
+        The ids of consecutive rows.
+    k : int
+    seed : int
+    name : str
+
+    Returns
+    -------
+    ndarray of int64, shape (min(k, n),)
+        Row positions (over all batches), by ascending hash.
+    """
+    hashes, rows, offset = np.zeros(0, np.uint64), np.zeros(0, np.int64), 0
+    for ids in id_batches:
+        batch = row_hash(seed, ids, name)
+        hashes = np.concatenate([hashes, batch])
+        rows = np.concatenate([rows, np.arange(offset, offset + batch.size, dtype=np.int64)])
+        offset += batch.size
+        keep = np.lexsort((rows, hashes))[:max(int(k), 0)]  # by hash; a collision keeps the rows' order
+        hashes, rows = hashes[keep], rows[keep]
+    return rows
+
+
 @dataclass(frozen=True, eq=False)
 class Reservoir:
     """A seeded sample of ``k`` rows: those with the smallest ``row_hash(seed, id)``.

@@ -85,9 +85,18 @@ def test_same_inputs_same_bytes_and_the_sample_is_seeded():
     a, b = learn_topics(texts, seed=5, settings=settings), learn_topics(texts, seed=5, settings=settings)
     assert a.weights.tobytes() == b.weights.tobytes()
     assert (a.keys, a.names, a.top_terms, a.examples, a.n_fit) == (b.keys, b.names, b.top_terms, b.examples, 400)
-    assert np.array_equal(fit_sample(700, 400, 5), fit_sample(700, 400, 5))
-    assert not np.array_equal(fit_sample(700, 400, 5), fit_sample(700, 400, 6))
-    assert np.array_equal(fit_sample(300, 400, 5), np.arange(300))
+    ids = np.array([f"r{i}" for i in range(700)], dtype=object)
+    assert np.array_equal(fit_sample([ids], 400, 5), fit_sample([ids], 400, 5))
+    assert not np.array_equal(fit_sample([ids], 400, 5), fit_sample([ids], 400, 6))
+    assert sorted(fit_sample([ids[:300]], 400, 5)) == list(range(300))  # fewer rows than the sample: all of them
+
+
+def test_the_fitting_sample_is_the_same_rows_in_the_same_order_whatever_the_rows_order_or_batches():
+    ids = np.array([f"r{i}" for i in range(700)], dtype=object)
+    order = np.random.default_rng(1).permutation(ids.size)
+    whole = ids[fit_sample([ids], 400, 5)]
+    assert np.array_equal(ids[order][fit_sample([ids[order]], 400, 5)], whole)
+    assert np.array_equal(ids[fit_sample([ids[:123], ids[123:650], ids[650:]], 400, 5)], whole)
 
 
 @pytest.mark.parametrize("n", [0, 1, 50, 199])

@@ -435,7 +435,8 @@ def error_terms(texts, y_true, y_pred, k: int, *, seed: int, min_support: int = 
         from blindspot.slices.tokens import Tokenized
         from blindspot.slices.topics import fit_sample
 
-        sample = Tokenized(tokens[i] for i in fit_sample(n, sample_rows, seed))
+        sample = Tokenized(tokens[i] for i in fit_sample([np.arange(n).astype(str) if ids is None else ids],
+                                                         sample_rows, seed))
     vocabulary = fit_candidates(sample, n, min_support=min_support)
     table = batch_counts(tokens, half_b, cells(y_true, y_pred, k), vocabulary, k)
     return terms_from_counts(table, vocabulary, k, seed=seed, min_support=min_support, max_df=max_df, top_k=top_k)

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -163,10 +163,11 @@ def batch_pass(frame: pd.DataFrame, *, models: TextModels) -> BatchResult:
                                            models.topics.tfidf([]))  # the batch is one solver batch
         membership = weights >= models.topics.settings.weight_floor
         ids = frame["id"].astype("string").to_numpy(dtype=object)
+        names = ids.astype(str)
         raw = texts.to_numpy(dtype=object)
         for j in range(models.topics.k):
             rows = np.flatnonzero(membership[:, j])
-            top = rows[np.lexsort((rows, -weights[rows, j]))][:N_EXAMPLES]
+            top = rows[np.lexsort((rows, names[rows], -weights[rows, j]))][:N_EXAMPLES]
             examples.append([(float(weights[r, j]), int(r), str(ids[r]), _example_text(raw[r])) for r in top])
     return BatchResult(flags, membership, examples, counts)
 
@@ -187,8 +188,8 @@ def reduce_pass(parts: Sequence[BatchResult], models: TextModels) -> TextPassRes
             top[j] += [(w, offset + r, i, t) for w, r, i, t in p.examples[j]]
         offset += len(p.flags)
     flags, membership = _rows_of(parts)  # after the offsets: it empties each part's flags
-    # strongest first, ties: the lower row (as the whole-data topics choose them)
-    top = [sorted(c, key=lambda e: (-e[0], e[1]))[:N_EXAMPLES] for c in top]
+    # strongest first, ties (a text repeated) by id, so the same rows in another order give the same examples
+    top = [sorted(c, key=lambda e: (-e[0], e[2], e[1]))[:N_EXAMPLES] for c in top]
     counts = None
     if models.vocabulary is not None:
         counts = parts[0].counts.copy()
@@ -246,7 +247,11 @@ class TextSource:
     n: int = 0
 
     def sample(self, positions: np.ndarray) -> list:
-        """Texts at ``positions`` (sorted row positions), as a list of str."""
+        """Texts at ``positions`` (row positions, in any order), as a list of str in that order."""
+        raise NotImplementedError
+
+    def id_batches(self) -> Iterable:
+        """The rows' ids, a batch of consecutive rows at a time (what the fitting sample is drawn by)."""
         raise NotImplementedError
 
     def map(self, fn: Callable) -> list:
@@ -268,6 +273,9 @@ class FrameTexts(TextSource):
     def sample(self, positions):
         return [t if isinstance(t, str) else "" for t in self.frame["text"].to_numpy(dtype=object)[positions]]
 
+    def id_batches(self):
+        return [self.frame["id"].to_numpy(dtype=object)]
+
     def map(self, fn):
         batches = (self.frame.iloc[lo:lo + self.batch_rows].reset_index(drop=True)
                    for lo in range(0, self.n, self.batch_rows))
@@ -284,8 +292,16 @@ class FileTexts(TextSource):
     def sample(self, positions):
         from blindspot.io.readers import read_rows_at
 
-        texts = read_rows_at(self.path, positions, ["text"])["text"]
-        return [t if isinstance(t, str) else "" for t in texts.to_numpy(dtype=object)]
+        positions = np.asarray(positions, dtype=np.int64)
+        order = np.argsort(positions, kind="stable")  # the file is read in row order, the texts given back in the asked one
+        texts = np.empty(positions.size, dtype=object)
+        texts[order] = read_rows_at(self.path, positions[order], ["text"])["text"].to_numpy(dtype=object)
+        return [t if isinstance(t, str) else "" for t in texts]
+
+    def id_batches(self):
+        from blindspot.io.readers import predictions_batches
+
+        return (batch["id"].to_numpy(dtype=object) for batch in predictions_batches(self.path, ["id"]))
 
     def map(self, fn):
         from blindspot.io.readers import predictions_batches

@@ -121,7 +121,7 @@ def learn_text(source, n: int, k: int, settings) -> TextSlices:
     topics_on, terms_on = settings.topics_max > 0, settings.terms_top_k > 0
     want_topics = topics_on and n >= ts.min_rows
     want_terms = terms_on and n >= 2 * settings.terms_min_support
-    sample = fit_sample(n, ts.sample_rows, settings.seed)
+    sample = fit_sample(source.id_batches(), ts.sample_rows, settings.seed)
     texts = as_tokens(source.sample(sample) if (want_topics or want_terms) else [])  # tokenised once for both fits
     model, topic_reason = None, (OFF if not topics_on else TOO_FEW_ROWS if not want_topics else "")
     if want_topics:

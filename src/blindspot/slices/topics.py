@@ -37,8 +37,9 @@ Fitting (NMF)
 -------------
 Non-negative matrix factorisation ``X ~ W H`` (Frobenius loss, coordinate descent),
 initialised by NNDSVD (deterministic given its seeded randomized SVD), fitted on a
-seeded sample of at most ``sample_rows`` (20,000) texts; the vocabulary is fitted on
-the same sample. Every row (the sample's too) is then transformed in fixed batches of
+seeded sample of at most ``sample_rows`` (20,000) texts, drawn and read in the order of
+a seeded hash of their ids (:func:`fit_sample`), so the rows' order in the file changes
+nothing; the vocabulary is fitted on the same sample. Every row (the sample's too) is then transformed in fixed batches of
 ``batch_rows``, so memory stays bounded at any ``n``. Each topic's row of ``H`` is
 scaled to unit L2 norm (and ``W`` the other way), so the weights of different topics
 are comparable: ``W[i, j]`` is about the cosine of review ``i`` with topic ``j``.
@@ -83,12 +84,14 @@ from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from blindspot.samples import smallest_hashes
 from blindspot.slices.keys import slugify
 from blindspot.slices.tokens import (TOKEN_PATTERN, Lexicon, TokenBatch, Tokenized, as_tokens,  # noqa: F401
                                      content_words, count_matrix)
 
 TOO_FEW_ROWS = "too_few_rows"
 TOO_FEW_TERMS = "too_few_terms"
+FIT_SAMPLE = "slices/text_sample"  # the name of the fitting sample's draw (blindspot.samples.row_hash)
 KEY_PREFIX = "topic_"  # a text slice key: no "__", so it never reads as a metadata predicate
 
 
@@ -184,11 +187,22 @@ def n_topics(n_fit: int, settings: TopicSettings) -> int:
     return int(np.clip(n_fit // settings.rows_per_topic, 2, settings.max_topics))
 
 
-def fit_sample(n: int, sample_rows: int, seed: int) -> np.ndarray:
-    """Sorted row indices of the fitting sample, shape (min(n, sample_rows),): all rows, or a seeded draw."""
-    if n <= sample_rows:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=sample_rows, replace=False))
+def fit_sample(id_batches, sample_rows: int, seed: int) -> np.ndarray:
+    """Row positions of the fitting sample, shape (min(n, sample_rows),), in the order the fit reads them.
+
+    The ``sample_rows`` rows of smallest seeded hash of their ids (:data:`FIT_SAMPLE`), in
+    hash order: the same rows, read in the same order, for the table's rows in any order, so
+    the topics and the error terms' candidates do not move when a file is sorted another way.
+
+    Parameters
+    ----------
+    id_batches : iterable of array_like
+        The rows' ids, a batch of consecutive rows at a time (one batch: ``[ids]``; a
+        library call without ids passes the row positions as text).
+    sample_rows : int
+    seed : int
+    """
+    return smallest_hashes(id_batches, sample_rows, seed, FIT_SAMPLE)
 
 
 @dataclass(frozen=True)
@@ -341,7 +355,7 @@ def learn_topics(texts, *, seed: int, settings: TopicSettings | None = None) -> 
     settings = settings or TopicSettings()
     texts = as_tokens(texts)
     n = len(texts)
-    sample = fit_sample(n, settings.sample_rows, seed)
+    sample = fit_sample([np.arange(n).astype(str)], settings.sample_rows, seed)  # no ids here: a row's position is its id
     model = fit_topics(Tokenized(texts[i] for i in sample), n=n, seed=seed, settings=settings)
     if isinstance(model, str):
         return Topics(membership=np.zeros((n, 0), bool), weights=np.zeros((n, 0), np.float32), k=0,
