@@ -865,3 +865,25 @@ def test_parquet_baseline_read_in_batches_equals_the_whole_file_read(tmp_path, m
         assert list(got.clean.columns) == list(expected.columns)
         pd.testing.assert_frame_equal(got.clean.reset_index(drop=True).astype(object),
                                       expected.reset_index(drop=True).astype(object))
+
+
+def test_stage_prior_shift_what_if_is_the_same_for_the_current_rows_in_any_order(bundled, params_for, tmp_path):
+    """The stage ranks the what-if's folds by the current ids' hashes (made before the ids are dropped): the
+    current predictions written in another row order give the same what-if (integers exactly, floats to 1e-12)."""
+    import shutil
+
+    from blindspot.io.writers import write_parquet
+    from blindspot.stages.compare import main
+    from tests.calibration.test_recalibration import assert_same_numbers
+
+    cfg, _, v2 = bundled
+    work = params_for({"compare.baseline.path": "data/raw/v1.json", "stats.n_boot": 50})
+    (work / "data/raw").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "data/raw/predictions/v1.json", work / "data/raw/v1.json")
+    shifts = []
+    for frame in (v2, v2.sample(frac=1, random_state=3).reset_index(drop=True)):
+        write_parquet(work / paths.PREDICTIONS, frame)
+        main(logging.getLogger("test"))
+        shifts.append(json.loads((work / paths.COMPARE_METRICS).read_text())["prior_shift"])
+    assert shifts[0]["what_if"]["measured"] == 1
+    assert_same_numbers(shifts[0]["what_if"], shifts[1]["what_if"])

@@ -13,6 +13,7 @@ from blindspot.prior_shift import (
     adjust_posteriors,
     cross_fitted_predictions,
     em_prior,
+    fold_hashes,
     label_shift_test,
     prior_folds,
     prior_shift,
@@ -119,13 +120,72 @@ def test_em_returns_a_probability_vector(seed, k):
 def test_each_fold_is_corrected_with_the_prior_of_the_other_folds():
     y, lik = _draw(SHIFTED, 600, 7)
     proba = _posteriors(lik, TRAIN)
-    out = cross_fitted_predictions(proba.argmax(1), proba, TRAIN, n_splits=4, seed=11)
-    fold = prior_folds(600, 4, 11)
+    hashes = fold_hashes(_ids(600), 11)
+    out = cross_fitted_predictions(proba.argmax(1), proba, TRAIN, hashes=hashes, n_splits=4)
+    fold = prior_folds(hashes, 4)
     assert np.bincount(fold).tolist() == [150] * 4
     for f in range(4):
-        np.testing.assert_allclose(out["fold_priors"][f], em_prior(proba[fold != f], TRAIN)["prior"])
+        np.testing.assert_allclose(out["fold_priors"][f], em_prior(proba[fold != f], TRAIN)["prior"], rtol=1e-7)
         expected = adjust_posteriors(proba[fold == f], out["fold_priors"][f] / TRAIN).argmax(1)
         np.testing.assert_array_equal(out["y_after"][fold == f], expected)
+
+
+def _ids(n):
+    return np.array([f"review-{i}" for i in range(n)], dtype=object)
+
+
+def test_folds_are_ranked_by_the_ids_and_balanced():
+    from blindspot.samples import row_hash
+
+    ids = _ids(1003)
+    hashes = fold_hashes(ids, 5)
+    np.testing.assert_array_equal(hashes, row_hash(5, ids, "prior_shift/folds"))
+    fold = prior_folds(hashes, 4)
+    sizes = np.bincount(fold)
+    assert sizes.max() - sizes.min() <= 1 and sizes.sum() == 1003
+    perm = np.random.default_rng(1).permutation(1003)
+    np.testing.assert_array_equal(prior_folds(fold_hashes(ids[perm], 5), 4), fold[perm])  # each id keeps its fold
+    assert not np.array_equal(prior_folds(fold_hashes(ids, 6), 4), fold)  # the seed moves them
+
+
+def test_cross_fitting_of_shuffled_rows_gives_the_same_corrections():
+    y, lik = _draw(SHIFTED, 900, 3)
+    proba, ids = _posteriors(lik, TRAIN), _ids(900)
+    perm = np.random.default_rng(2).permutation(900)
+    a = cross_fitted_predictions(proba.argmax(1), proba, TRAIN, hashes=fold_hashes(ids, 1), n_splits=5)
+    b = cross_fitted_predictions(proba[perm].argmax(1), proba[perm], TRAIN, hashes=fold_hashes(ids[perm], 1),
+                                 n_splits=5)
+    np.testing.assert_array_equal(b["y_after"], a["y_after"][perm])
+    np.testing.assert_array_equal(b["fold_priors"], a["fold_priors"])  # each EM adds its rows in hash order
+    assert (a["n_changed"], a["converged"]) == (b["n_changed"], b["converged"]) and a["n_changed"] > 0
+
+
+def test_what_if_of_shuffled_rows_gives_the_same_numbers():
+    from tests.calibration.test_recalibration import assert_same_numbers
+
+    y_b, _ = _draw(TRAIN, 1500, 101)
+    y, lik = _draw(SHIFTED, 1500, 6)
+    p, ids = _posteriors(lik, TRAIN), _ids(1500)
+    perm = np.random.default_rng(3).permutation(1500)
+
+    def block(rows):
+        return prior_shift(y_b, y[rows], p[rows].argmax(1), p[rows].copy(), CLASSES, baseline_name="v1", alpha=0.05,
+                           n_boot=200, level=0.95, seed=3, hashes=fold_hashes(ids[rows], 3))
+
+    a, b = block(np.arange(1500)), block(perm)
+    assert a["what_if"]["measured"] == 1
+    assert_same_numbers(a["what_if"], b["what_if"])
+
+
+def test_without_hashes_the_positions_are_hashed():
+    y, lik = _draw(SHIFTED, 300, 5)
+    proba = _posteriors(lik, TRAIN)
+    fallback = cross_fitted_predictions(proba.argmax(1), proba, TRAIN, n_splits=3, seed=8)
+    given = cross_fitted_predictions(proba.argmax(1), proba, TRAIN, n_splits=3, hashes=fold_hashes(range(300), 8))
+    np.testing.assert_array_equal(fallback["y_after"], given["y_after"])
+    np.testing.assert_array_equal(fallback["fold_priors"], given["fold_priors"])
+    with pytest.raises(ValueError, match="one hash a row is needed"):
+        cross_fitted_predictions(proba.argmax(1), proba, TRAIN, hashes=fold_hashes(range(299), 8))
 
 
 def test_only_rows_whose_argmax_moves_change_prediction():

@@ -28,10 +28,12 @@ three questions, each only when it can be measured:
    probabilities are calibrated on the training data; a miscalibrated model biases the
    estimate, which is why the effect is judged by the what-if below, not taken on trust.
 3. **What would a prior correction do?** (:func:`prior_correction_what_if`) Cross-fitted:
-   the rows are dealt into k seeded folds; the prior applied to a fold's rows is
-   estimated by EM on the *other* folds' rows only, so no row's own probabilities decide
-   its correction. A row's prediction changes only where the adjusted posteriors' argmax
-   differs from the unadjusted argmax (elsewhere the file's own prediction is kept, so
+   the rows are dealt into k folds ranked by a seeded hash of their ids
+   (:func:`fold_hashes`, :func:`prior_folds`); the prior applied to a fold's rows is
+   estimated by EM on the *other* folds' rows only (taken in the order of their hashes),
+   so no row's own probabilities decide its correction, and the what-if is the same for
+   the rows in any order. A row's prediction changes only where the adjusted posteriors'
+   argmax differs from the unadjusted argmax (elsewhere the file's own prediction is kept, so
    with no shift the what-if is the file itself). Accuracy and each class's recall are
    given before and after with Wilson intervals, and the paired change with an exact
    McNemar p value and a percentile interval from a bootstrap of the joint
@@ -44,10 +46,12 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 from scipy.special import chdtrc
 
 from blindspot.metrics import WILSON
 from blindspot.results import Estimate
+from blindspot.samples import hash_folds, hash_order, row_hash
 from blindspot.seeding import named_rng
 from blindspot.stats import percentile_interval, wilson_interval
 
@@ -63,6 +67,10 @@ WHAT_IF_METHOD = ("cross-fitted prior correction: the prior applied to each fold
 # here the (true, before, after) table (not imported: blindspot.compare is imported only when needed).
 CHANGE_INTERVAL_METHOD = "paired_bootstrap_percentile_of_joint_counts"
 N_SPLITS = 5
+FOLDS_HASH = "prior_shift/folds"
+# Ids hashed at a time: row_hash goes through a Python string per id, so only a block's strings exist
+# at once (a few MB), never one per row of the table (about 70 bytes each, 700 MB at ten million rows).
+HASH_BLOCK = 1 << 16
 EM_TOL = 1e-8
 EM_MAX_ITER = 2_000  # bounds the time on large files; `converged` says when it was reached
 CHUNK_CELLS = 1 << 20
@@ -238,15 +246,39 @@ def _em_fit(p: np.ndarray, train_prior, *, tol: float = EM_TOL, max_iter: int = 
     return {"prior": pi_new, "weights": pi_new / pi_train, "n_iter": int(it), "converged": converged}
 
 
-def prior_folds(n: int, n_splits: int, seed: int) -> np.ndarray:
-    """Fold of each row, shape (n,): a seeded shuffle dealt in turn (sizes differ by at most one)."""
-    order = named_rng(seed, "prior_shift/folds").permutation(n)
-    fold = np.empty(n, dtype=np.intp)
-    fold[order] = np.arange(n) % n_splits
-    return fold
+def fold_hashes(ids, seed: int) -> np.ndarray:
+    """The hash the cross-fitting folds are ranked by, shape (n,), uint64.
+
+    ``row_hash(seed, ids, "prior_shift/folds")`` (:func:`blindspot.samples.row_hash`),
+    :data:`HASH_BLOCK` ids at a time: a row's hash depends on its id and the seed only.
+
+    Parameters
+    ----------
+    ids : array_like, Series, pyarrow Array or ChunkedArray, or range, shape (n,)
+        Row ids, hashed as strings. ``range(n)``: the row positions stand for the ids
+        (the fallback of a caller without ids; the folds then follow the rows' order).
+    seed : int
+
+    Returns
+    -------
+    ndarray of uint64, shape (n,)
+    """
+    values = ids.array if isinstance(ids, pd.Series) else ids  # a Series slices by position through its array
+    out = np.empty(len(values), dtype=np.uint64)
+    for lo in range(0, out.size, HASH_BLOCK):
+        out[lo:lo + HASH_BLOCK] = row_hash(seed, values[lo:lo + HASH_BLOCK], FOLDS_HASH)
+    return out
 
 
-def cross_fitted_predictions(y_pred, proba, train_prior, *, n_splits: int = N_SPLITS, seed: int = 0) -> dict:
+def prior_folds(hashes, n_splits: int) -> np.ndarray:
+    """Fold of each row, ndarray of intp, shape (n,): the rows ranked by ``hashes`` (uint64, shape (n,),
+    :func:`fold_hashes`) dealt in turn (:func:`blindspot.samples.hash_folds`): sizes differ by at most
+    one, and a row's fold follows its id, not its position."""
+    return hash_folds(np.asarray(hashes, dtype=np.uint64), n_splits)
+
+
+def cross_fitted_predictions(y_pred, proba, train_prior, *, hashes=None, n_splits: int = N_SPLITS,
+                             seed: int = 0) -> dict:
     """Prior-corrected predictions, each fold corrected with the prior estimated on the other folds.
 
     Parameters
@@ -255,9 +287,14 @@ def cross_fitted_predictions(y_pred, proba, train_prior, *, n_splits: int = N_SP
         The file's predictions (class indices).
     proba : array_like of float, shape (n, K)
     train_prior : array_like of float, shape (K,)
+    hashes : array_like of uint64, shape (n,), optional
+        :func:`fold_hashes` of the rows' ids: the folds are :func:`prior_folds` of them, so the
+        result is the same for the rows in any order. Default: ``fold_hashes(range(n), seed)``,
+        the row positions standing for the ids (the folds then follow the rows' order).
     n_splits : int
         Folds (at least 2, and at most n / 2).
     seed : int
+        Of the default hashes only.
 
     Returns
     -------
@@ -265,27 +302,43 @@ def cross_fitted_predictions(y_pred, proba, train_prior, *, n_splits: int = N_SP
         ``y_after`` (ndarray of int, shape (n,)), ``fold_priors`` (ndarray, shape
         (n_splits, K)), ``n_changed`` (rows whose prediction changes), ``converged``.
     """
-    return _cross_fitted(y_pred, _normalise(proba), train_prior, n_splits=n_splits, seed=seed)
+    p = _normalise(proba)
+    return _cross_fitted(y_pred, p, train_prior, hashes=_hashes_or_positions(hashes, p.shape[0], seed),
+                         n_splits=n_splits)
 
 
-def _cross_fitted(y_pred, p: np.ndarray, train_prior, *, n_splits: int, seed: int) -> dict:
+def _hashes_or_positions(hashes, n: int, seed: int) -> np.ndarray:
+    """``hashes`` as uint64, shape (n,); without them, the hashes of the row positions
+    (:func:`cross_fitted_predictions`' default)."""
+    hashes = fold_hashes(range(n), seed) if hashes is None else np.asarray(hashes, dtype=np.uint64)
+    if hashes.shape != (n,):
+        raise ValueError(f"one hash a row is needed: {hashes.shape} hashes for {n} rows.")
+    return hashes
+
+
+def _cross_fitted(y_pred, p: np.ndarray, train_prior, *, hashes: np.ndarray, n_splits: int) -> dict:
     """:func:`cross_fitted_predictions` of probabilities already normalised (``p``, shape (n, K)).
 
+    The folds are :func:`prior_folds` of ``hashes`` (uint64, shape (n,)): the rows in hash
+    order dealt in turn, so fold ``f`` is every ``n_splits``-th row of that order from the
+    ``f``-th. The EM of a fold takes the other folds' rows in hash order, so it adds the same
+    rows in the same order for the rows in any order (its prior is bitwise the same).
     Holds, besides ``p``, the other folds' rows (normalised again in their own buffer, as
-    :func:`em_prior` would) and a few integers a row; a fold's own rows are adjusted a chunk at
-    a time.
+    :func:`em_prior` would), the hash order and a few integers a row; a fold's own rows are
+    adjusted a chunk at a time.
     """
     y_pred = np.asarray(y_pred)
     y_pred = y_pred if np.issubdtype(y_pred.dtype, np.integer) else y_pred.astype(np.int64)
     n = p.shape[0]
     if n_splits < 2 or n < 2 * n_splits:
         raise ValueError(f"cross-fitting {n_splits} folds needs at least {2 * max(n_splits, 2)} rows. Got {n} instead.")
-    fold = prior_folds(n, n_splits, seed)
+    # Positions fit in 4 bytes below 2^31 rows: the order is held through every fold.
+    order = hash_order(hashes).astype(np.int32 if n < 2 ** 31 else np.int64)
     y_after = y_pred.astype(np.int64)
     priors, converged = [], True
     for f in range(n_splits):
-        test = fold == f
-        rows = p[~test]
+        test = np.sort(order[f::n_splits])  # position order: a fold's rows are corrected one by one
+        rows = p[np.delete(order, np.s_[f::n_splits])]  # the other folds, in hash order
         fit = _em_fit(_normalise(rows, out=rows), train_prior)
         del rows
         priors.append(fit["prior"])
@@ -413,7 +466,7 @@ def label_counts(y_true, n_classes: int) -> np.ndarray:
 
 
 def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, classes: Sequence[str], *,
-                baseline_name: str, alpha: float, n_boot: int, level: float, seed: int,
+                baseline_name: str, alpha: float, n_boot: int, level: float, seed: int, hashes=None,
                 n_splits: int = N_SPLITS, overwrite_proba: bool = False) -> dict:
     """The ``prior_shift`` block of ``metrics/compare.json``.
 
@@ -430,6 +483,10 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
         Named as the source of the training prior.
     alpha, n_boot, level, seed : float, int, float, int
         Test level, bootstrap replicates, interval level, seed.
+    hashes : array_like of uint64, shape (n,), optional
+        :func:`fold_hashes` of the current rows' ids: the what-if's folds are ranked by them,
+        so it is the same for the rows in any order. Without them the row positions stand for
+        the ids (:func:`cross_fitted_predictions`' default): a caller with ids should pass them.
     n_splits : int
         Cross-fitting folds.
     overwrite_proba : bool
@@ -461,7 +518,8 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
     p = _normalise(proba_current, out=proba_current if overwrite_proba and _writable_floats(proba_current) else None)
     del proba_current
     out["em"] = _em_block(p, train, cc, classes, baseline_name=baseline_name)
-    cross = _cross_fitted(y_pred_current, p, train, n_splits=n_splits, seed=seed)
+    hashes = _hashes_or_positions(hashes, p.shape[0], seed)
+    cross = _cross_fitted(y_pred_current, p, train, hashes=hashes, n_splits=n_splits)
     del p
     rng = named_rng(seed, "prior_shift/what_if")
     metrics = what_if_metrics(y_true_current, y_pred_current, cross["y_after"], classes, n_boot=n_boot, level=level,

@@ -263,3 +263,47 @@ def test_listed_fields_fetched_for_the_listed_rows_only_give_the_same_rows(overc
     assert len(whole.confident_rows) == 25 and len(calls) == 1
     listed = {r["id"] for r in whole.confident_rows + whole.underconfident_rows}
     assert sorted(frame["id"].astype(str).to_numpy()[calls[0]]) == sorted(listed)
+
+
+def test_recalibration_whatif_is_the_same_for_the_rows_in_any_order(overconfident_frame, monkeypatch):
+    """The what-if's folds and fit samples are ranked by the ids' hashes: the same rows shuffled give the same
+    numbers (integers exactly, floats to 1e-12), also when the training folds are subsampled."""
+    import blindspot.calibration.recalibration as rc
+
+    monkeypatch.setattr(rc, "MAX_FIT_ROWS", 1000)
+    f = overconfident_frame
+    shuffled = f.sample(frac=1, random_state=5).reset_index(drop=True)
+    a, b = run(f, n_boot=100).metrics["recalibration"], run(shuffled, n_boot=100).metrics["recalibration"]
+    assert a["status"] == "ok"
+    _assert_same_numbers(a, b)
+
+
+def test_recalibration_is_ranked_by_the_hashes_of_the_ids(overconfident_frame):
+    from blindspot.calibration.recalibration import fold_hashes, recalibration_whatif
+
+    f = overconfident_frame
+    got = run(f, n_boot=0).metrics["recalibration"]
+    proba = f[[f"proba__{c}" for c in CLASSES]].to_numpy()
+    want, _ = recalibration_whatif(f["correct"].to_numpy(), f["confidence"].to_numpy(), y_true=f["y_true"].to_numpy(),
+                                   proba=proba, hashes=fold_hashes(f["id"], 7), n_bins=CFG.n_bins,
+                                   n_splits=CFG.recalibration_folds, seed=7,
+                                   thresholds=sorted(CFG.confident_thresholds))
+    assert got["temperature"] == want["temperature"]
+    assert got["temperature_folds_min"] == want["temperature_folds_min"]
+    assert got["isotonic"]["ece"] == want["isotonic"]["ece"]
+
+
+def _assert_same_numbers(a, b, path=""):
+    """Nested results agree: integers, strings and flags exactly, floats to rtol 1e-12 (NaN equal to NaN)."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            _assert_same_numbers(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same_numbers(x, y, f"{path}[{i}]")
+    elif isinstance(a, (float, np.floating)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0, equal_nan=True, err_msg=path)
+    else:
+        assert type(a) is type(b) and a == b, (path, a, b)

@@ -41,7 +41,9 @@ Every key is declared in :mod:`blindspot.results.calibration` (and listed in
   with, per method, the confidently incorrect rows after it at each threshold and the
   ECE after with its interval and the paired improvement; ``recalibration.advice.
   conf_ge_<pct>`` says whether recalibration is advised there, by which method, and why
-  (:func:`~blindspot.calibration.advice.recalibration_advice`).
+  (:func:`~blindspot.calibration.advice.recalibration_advice`). Its folds and fit samples
+  are ranked by a seeded hash of the ids (:func:`~blindspot.calibration.recalibration.
+  fold_hashes`), so the what-if is the same for the rows in any order.
 - ``miscalibration_direction``: ``overconfident`` / ``underconfident`` /
   ``well_calibrated`` / ``mixed`` / ``unmeasured``
   (:func:`~blindspot.calibration.advice.miscalibration_direction`).
@@ -88,7 +90,7 @@ from blindspot.calibration.confident import (
 )
 from blindspot.calibration.metrics import binary_proba_from_confidence, ece_from_bins, mce_from_bins, prediction_margin
 from blindspot.calibration.advice import miscalibration_direction, recalibration_advice
-from blindspot.calibration.recalibration import recalibration_whatif
+from blindspot.calibration.recalibration import fold_hashes, recalibration_whatif
 from blindspot.calibration.summary import CalibrationSummary, calibration_summary
 from blindspot.errors import ConfigError, InputError
 from blindspot.io.schema import has_repeats, probability_matrix
@@ -329,6 +331,9 @@ class _Rows:
     proba_source : str
     unavailable : dict metric -> why (from missing probabilities)
     slices : SliceTable
+    hashes : ndarray of uint64, shape (n,)
+        :func:`~blindspot.calibration.recalibration.fold_hashes` of the ids, made before the
+        ids are let go (8 bytes a row): the recalibration what-if is ranked by them.
     cfg : CalibrationConfig
     thresholds : list of float
         ``cfg.confident_thresholds``, checked and sorted.
@@ -345,6 +350,7 @@ class _Rows:
     proba_source: str
     unavailable: dict
     slices: SliceTable
+    hashes: np.ndarray
     cfg: object
     thresholds: list
     n_boot: int
@@ -383,8 +389,9 @@ def _rows(frame: pd.DataFrame, slices: pd.DataFrame | None, *, classes: Sequence
     proba, proba_source, unavailable = _probabilities(frame, classes, y_pred, conf)
     return _Rows(frame=frame, classes=classes, correct=frame["correct"].to_numpy(bool), conf=conf,
                  y_true=_class_codes(frame["y_true"]), y_pred=y_pred, proba=proba, proba_source=proba_source,
-                 unavailable=unavailable, slices=slice_table(frame["id"], slices, source=slices_source), cfg=cfg,
-                 thresholds=thresholds, n_boot=n_boot, ci_level=ci_level, seed=seed)
+                 unavailable=unavailable, slices=slice_table(frame["id"], slices, source=slices_source),
+                 hashes=fold_hashes(frame["id"], seed), cfg=cfg, thresholds=thresholds, n_boot=n_boot,
+                 ci_level=ci_level, seed=seed)
 
 
 def _confident_counts(rows: _Rows) -> dict:
@@ -496,7 +503,8 @@ def _recalibration(rows: _Rows, overall: CalibrationSummary) -> tuple[dict, dict
     try:
         recal, bins = recalibration_whatif(rows.correct, rows.conf,
                                            y_true=rows.y_true if rows.proba is not None else None, proba=rows.proba,
-                                           n_bins=rows.cfg.n_bins, n_splits=rows.cfg.recalibration_folds,
+                                           hashes=rows.hashes, n_bins=rows.cfg.n_bins,
+                                           n_splits=rows.cfg.recalibration_folds,
                                            seed=rows.seed, thresholds=rows.thresholds, n_boot=rows.n_boot,
                                            ci_level=rows.ci_level, rng=named_rng(rows.seed, "recalibration"))
     except ValueError as exc:  # too few rows (or one class of correctness) to cross-fit

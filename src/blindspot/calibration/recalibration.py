@@ -8,8 +8,11 @@ cases apart; only a better model helps). ``confidence_auroc`` in the summary say
 the same from the other side.
 
 Both maps are **cross-fitted**: rows are split into K folds (stratified by
-correctness, shuffled with the config seed); each fold is recalibrated by a map
-fitted on the other folds, so no row is scored by a map that saw it.
+correctness); each fold is recalibrated by a map fitted on the other folds, so no row
+is scored by a map that saw it. The folds are ranked by a seeded hash of the rows' ids
+(:func:`fold_hashes`, :func:`blindspot.samples.row_hash`), not by their positions, and
+each map is fitted on its rows in the order of a hash too: the same rows in any order
+give the same folds, the same fitted maps and the same what-if.
 
 - *Temperature scaling* (Guo et al., 2017): with class probabilities, logits are
   ``log p`` (clipped at 1e-12) and ``softmax(log p / T)`` is fitted by minimising the
@@ -46,17 +49,19 @@ cell the two confidences are drawn independently (their spread inside a 0.1-wide
 pair is small), which widens rather than narrows the difference's interval.
 
 Scale: each map is fitted on at most :data:`MAX_FIT_ROWS` rows of its training folds
-(drawn with the seed). One temperature is estimated to about +-0.5% from 200,000
+(those of smallest fit rank, :func:`fit_ranks`). One temperature is estimated to about +-0.5% from 200,000
 rows, and an isotonic map gains nothing visible beyond that; every row is still
 recalibrated and scored. This keeps the what-if near one second at 1,000,000 rows.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import isotonic_regression, minimize_scalar
 from scipy.special import expit, log_softmax, logit
 
@@ -78,6 +83,7 @@ from blindspot.calibration.metrics import (
     top_label_brier_rows,
 )
 from blindspot.keys import threshold_key
+from blindspot.samples import hash_order, row_hash, splitmix64
 from blindspot.results.estimate import Estimate
 from blindspot.stats import percentile_interval, wilson_interval
 
@@ -89,36 +95,133 @@ APPLY_ROWS = 1 << 16
 _CLIP = 1e-12
 
 
-def _fit_rows(train: np.ndarray, seed: int, fold: int) -> np.ndarray:
-    """Positions of the training rows a map is fitted on (all, or a seeded sample)."""
-    pos = np.flatnonzero(train)
-    if pos.size <= MAX_FIT_ROWS:
-        return pos
-    return np.sort(np.random.default_rng([int(seed), int(fold)]).choice(pos, MAX_FIT_ROWS, replace=False))
+FOLDS_HASH = "recalibration/folds"
+# The fit rank is a second hash made from the fold hash (fit_ranks): this constant keeps the two apart.
+_FIT_SALT = splitmix64(np.array([zlib.crc32(b"recalibration/fit")], dtype=np.uint64))[0]
+# Ids hashed at a time: row_hash goes through a Python string per id, so only a block's strings exist
+# at once (a few MB), never one per row of the table (about 70 bytes each, 700 MB at ten million rows).
+HASH_BLOCK = 1 << 16
+# Training rows ranked at a time while the fit sample is chosen: the temporaries are one block's.
+FIT_BLOCK = 1 << 18
 
 
-def cross_fit_folds(correct, *, n_splits: int = 5, seed: int = 0) -> np.ndarray:
+def fold_hashes(ids, seed: int) -> np.ndarray:
+    """The hash the folds and fit samples are ranked by, shape (n,), uint64.
+
+    ``row_hash(seed, ids, "recalibration/folds")``, :data:`HASH_BLOCK` ids at a time: a row's
+    hash depends on its id and the seed only, so every choice ranked by it is the same for the
+    rows in any order.
+
+    Parameters
+    ----------
+    ids : array_like, Series, pyarrow Array or ChunkedArray, or range, shape (n,)
+        Row ids, hashed as strings. A library caller without ids may pass ``range(n)``: the
+        row positions stand for the ids, and the what-if then depends on the rows' order.
+    seed : int
+
+    Returns
+    -------
+    ndarray of uint64, shape (n,)
+    """
+    values = ids.array if isinstance(ids, pd.Series) else ids  # a Series slices by position through its array
+    out = np.empty(len(values), dtype=np.uint64)
+    for lo in range(0, out.size, HASH_BLOCK):
+        out[lo:lo + HASH_BLOCK] = row_hash(seed, values[lo:lo + HASH_BLOCK], FOLDS_HASH)
+    return out
+
+
+def fit_ranks(hashes) -> np.ndarray:
+    """Rank of each row for the fit samples, shape (n,), uint64: ``splitmix64(hash ^ salt)``.
+
+    A second hash of the id, made from the fold hash rather than from the ids again: the
+    ids are let go before the what-if runs, and one array of 8 bytes a row is all it keeps.
+    splitmix64 spreads every bit of its input, so the fit rank is unrelated to the fold
+    rank (a sample of the smallest fold hashes would take rows dealt first to each fold).
+    One rank serves every fold: a fold's fit sample is its training rows of smallest rank.
+    """
+    return splitmix64(np.asarray(hashes, dtype=np.uint64) ^ _FIT_SALT)
+
+
+def _smallest(values: np.ndarray, k: int) -> np.ndarray:
+    """Ascending positions of the ``min(k, n)`` smallest values, ties by position.
+
+    The set :func:`blindspot.samples.hash_sample` chooses, found by a partition (linear time)
+    instead of a sort of every value.
+    """
+    if k >= values.size:
+        return np.arange(values.size)
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    kth = np.partition(values, k - 1)[k - 1]
+    keep = values < kth
+    ties = np.flatnonzero(values == kth)[:k - np.count_nonzero(keep)]  # the first by position, as a stable sort
+    keep[ties] = True
+    return np.flatnonzero(keep)
+
+
+def _fit_rows(train: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Positions of the training rows a map is fitted on, in ascending fit rank, shape (m,).
+
+    All training rows when there are at most :data:`MAX_FIT_ROWS`, else the
+    :data:`MAX_FIT_ROWS` of smallest :func:`fit_ranks` (ties by position). Ranked
+    :data:`FIT_BLOCK` rows at a time, keeping the best so far (a bottom-k sketch: a row
+    ranked above the current k-th cannot enter). They come in rank order, not position order,
+    so a map sees the same rows in the same order for the rows in any order: its sums, hence
+    the fitted map, are bitwise the same.
+
+    Parameters
+    ----------
+    train : ndarray of bool, shape (n,)
+    hashes : ndarray of uint64, shape (n,)
+        :func:`fold_hashes`.
+    """
+    best_rank, best_pos = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.intp)
+    for lo in range(0, train.size, FIT_BLOCK):
+        pos = lo + np.flatnonzero(train[lo:lo + FIT_BLOCK])
+        rank = fit_ranks(hashes[pos])
+        if best_rank.size >= MAX_FIT_ROWS:  # full: only a rank below the k-th so far can enter
+            below = rank < best_rank.max()
+            pos, rank = pos[below], rank[below]
+        pos, rank = np.concatenate([best_pos, pos]), np.concatenate([best_rank, rank])
+        keep = _smallest(rank, MAX_FIT_ROWS)  # ascending index: ties stay in position order
+        best_pos, best_rank = pos[keep], rank[keep]
+    return best_pos[np.argsort(best_rank, kind="stable")]
+
+
+def cross_fit_folds(correct, hashes, *, n_splits: int = 5) -> np.ndarray:
     """Fold index of each row, shape (n,), the smallest unsigned dtype: stratified by correctness when possible.
 
-    Rows are shuffled with ``seed``, grouped by correctness (when the smaller group has
-    at least ``n_splits`` rows) and dealt to the folds in turn, so fold sizes differ by
-    at most one and each fold holds its share of wrong predictions to within one row.
+    Rows are ranked by their hash (:func:`blindspot.samples.hash_order`), grouped by
+    correctness (when the smaller group has at least ``n_splits`` rows; the ranking is kept
+    within each group) and dealt to the folds in turn, so fold sizes differ by at most one,
+    each fold holds its share of wrong predictions to within one row, and a row's fold
+    depends on its hash, not on where the row sits.
+
+    Parameters
+    ----------
+    correct : array_like of bool, shape (n,)
+    hashes : array_like of uint64, shape (n,)
+        :func:`fold_hashes` of the rows' ids.
+    n_splits : int
 
     Raises
     ------
     ValueError
-        If there are fewer rows than ``2 * n_splits``.
+        If there are fewer rows than ``2 * n_splits``, or the shapes differ.
     """
     correct = np.asarray(correct, dtype=bool)
+    hashes = np.asarray(hashes, dtype=np.uint64)
     n = correct.size
+    if hashes.shape != correct.shape:
+        raise ValueError(f"one hash a row is needed: {hashes.shape} hashes for {correct.shape} rows.")
     if n_splits < 2:
         raise ValueError(f"recalibration needs at least 2 folds. Got n_splits={n_splits} instead.")
     if n < 2 * n_splits:
         raise ValueError(f"cross-fitting {n_splits} folds needs at least {2 * n_splits} rows. Got {n} instead.")
-    order = np.random.default_rng(seed).permutation(n)
+    order = hash_order(hashes)
     minority = min(int(correct.sum()), int((~correct).sum()))
     if minority >= n_splits:
-        order = order[np.argsort(correct[order], kind="stable")]  # wrong rows first, each group shuffled
+        order = order[np.argsort(correct[order], kind="stable")]  # wrong rows first, each group in hash order
     fold = np.empty(n, dtype=np.min_scalar_type(n_splits - 1))  # one byte a row while every method is fitted
     fold[order] = np.arange(n) % n_splits
     return fold
@@ -231,9 +334,12 @@ class Recalibrated:
     losses: dict | None = None
 
 
-def temperature_scaling_oof(correct, confidence, folds, *, y_true=None, proba=None, seed: int = 0,
+def temperature_scaling_oof(correct, confidence, folds, hashes, *, y_true=None, proba=None,
                             keep_proba: bool = True) -> Recalibrated:
     """Cross-fitted temperature scaling (multiclass with ``proba``, else top-label).
+
+    ``folds`` (shape (n,)) is :func:`cross_fit_folds`'s; ``hashes`` (uint64, shape (n,)) the
+    :func:`fold_hashes` the fit samples are ranked by (:func:`_fit_rows`).
 
     With ``proba``, each fold's recalibrated probabilities are scored as they are made (per-row
     Brier score and log loss, then their means over every row: the numbers ``brier_rows`` and
@@ -252,7 +358,7 @@ def temperature_scaling_oof(correct, confidence, folds, *, y_true=None, proba=No
         proba, y_true = np.asarray(proba, dtype=float), np.asarray(y_true)
         brier_out, log_loss_out = np.empty(len(folds)), np.empty(len(folds))
     for f in range(k):
-        test, fit = folds == f, _fit_rows(folds != f, seed, f)
+        test, fit = folds == f, _fit_rows(folds != f, hashes)
         if proba is not None:
             temps[f] = fit_temperature(y_true[fit], proba[fit])
             test_rows = np.flatnonzero(test)
@@ -271,14 +377,17 @@ def temperature_scaling_oof(correct, confidence, folds, *, y_true=None, proba=No
     return Recalibrated(confidence=conf_out, proba=proba_out, temperatures=temps, losses=losses)
 
 
-def isotonic_oof(correct, confidence, folds, *, seed: int = 0) -> Recalibrated:
-    """Cross-fitted isotonic regression of correctness on top-label confidence."""
+def isotonic_oof(correct, confidence, folds, hashes) -> Recalibrated:
+    """Cross-fitted isotonic regression of correctness on top-label confidence.
+
+    ``folds`` and ``hashes``, shape (n,): as :func:`temperature_scaling_oof` takes them.
+    """
     folds = np.asarray(folds)
     correct = np.asarray(correct, dtype=float)
     confidence = np.asarray(confidence, dtype=float)
     out = np.empty(confidence.size)
     for f in range(int(folds.max()) + 1):
-        test, fit = folds == f, _fit_rows(folds != f, seed, f)
+        test, fit = folds == f, _fit_rows(folds != f, hashes)
         out[test] = apply_isotonic(*fit_isotonic(confidence[fit], correct[fit]), confidence[test])
     return Recalibrated(confidence=out)
 
@@ -395,8 +504,9 @@ def ece_change(correct, before, after, bins_before: ReliabilityBins, bins_after:
                                       PAIRED_INTERVAL).encode()}
 
 
-def recalibration_whatif(correct, confidence, *, y_true=None, proba=None, n_bins: int = 10, n_splits: int = 5,
-                         seed: int = 0, thresholds: Sequence[float] = (), n_boot: int = 0, ci_level: float = 0.95,
+def recalibration_whatif(correct, confidence, *, y_true=None, proba=None, hashes=None, n_bins: int = 10,
+                         n_splits: int = 5, seed: int = 0, thresholds: Sequence[float] = (), n_boot: int = 0,
+                         ci_level: float = 0.95,
                          rng: np.random.Generator | None = None) -> tuple[dict, dict[str, ReliabilityBins]]:
     """Scores before and after cross-fitted temperature scaling and isotonic regression.
 
@@ -406,10 +516,16 @@ def recalibration_whatif(correct, confidence, *, y_true=None, proba=None, n_bins
     confidence : array_like of float, shape (n,)
     y_true : array_like of int, shape (n,), optional
     proba : array_like of float, shape (n, n_classes), optional
+    hashes : array_like of uint64, shape (n,), optional
+        :func:`fold_hashes` of the rows' ids: the folds and fit samples are ranked by them, so
+        the what-if is the same for the rows in any order. Without them the row positions
+        stand for the ids (``fold_hashes(range(n), seed)``) and the what-if depends on the
+        rows' order: a caller with ids should pass their hashes.
     n_bins : int
     n_splits : int
         Cross-fitting folds.
     seed : int
+        Of the fallback hashes, and of ``rng``'s default.
     thresholds : sequence of float
         Confidence thresholds of the confident-error what-if (none: not measured).
     n_boot : int
@@ -440,13 +556,14 @@ def recalibration_whatif(correct, confidence, *, y_true=None, proba=None, n_bins
     """
     correct = np.asarray(correct, dtype=bool)
     confidence = np.asarray(confidence, dtype=float)
-    folds = cross_fit_folds(correct, n_splits=n_splits, seed=seed)
+    hashes = fold_hashes(range(correct.size), seed) if hashes is None else np.asarray(hashes, dtype=np.uint64)
+    folds = cross_fit_folds(correct, hashes, n_splits=n_splits)
     before, bins_before = _scores(correct, confidence, y_true=y_true, proba=proba, n_bins=n_bins)
     # Each method is scored from its out-of-fold confidences (and, for temperature scaling, the losses of its
     # probabilities, scored fold by fold): only the (n,) confidences after each method are kept.
     methods, bins, after_conf = {}, {"none": bins_before}, {}
-    ts = temperature_scaling_oof(correct, confidence, folds, y_true=y_true, proba=proba, seed=seed, keep_proba=False)
-    iso = isotonic_oof(correct, confidence, folds, seed=seed)
+    ts = temperature_scaling_oof(correct, confidence, folds, hashes, y_true=y_true, proba=proba, keep_proba=False)
+    iso = isotonic_oof(correct, confidence, folds, hashes)
     for name, fix in (("temperature_scaling", ts), ("isotonic", iso)):
         after_conf[name] = fix.confidence
         methods[name], bins[name] = _scores(correct, fix.confidence, losses=fix.losses, n_bins=n_bins)
@@ -457,14 +574,15 @@ def recalibration_whatif(correct, confidence, *, y_true=None, proba=None, n_bins
     for name, block in methods.items():  # in this order: the methods share ``rng``
         block.update(_what_if(correct, confidence, after_conf[name], bins_before, bins[name], thresholds=thresholds,
                               n_boot=n_boot, ci_level=ci_level, rng=rng))
-    t_all = _temperature_all_rows(correct, confidence, y_true=y_true, proba=proba, seed=seed, n_splits=n_splits)
+    t_all = _temperature_all_rows(correct, confidence, y_true=y_true, proba=proba, hashes=hashes)
     return _headline(before, methods, t_all, ts.temperatures, multiclass=proba is not None, n_splits=n_splits,
                      with_intervals=n_boot > 0), bins
 
 
-def _temperature_all_rows(correct, confidence, *, y_true, proba, seed: int, n_splits: int) -> float:
-    """The temperature fitted on every row: descriptive only (the what-if uses the cross-fitted ones)."""
-    every = _fit_rows(np.ones(correct.size, bool), seed, n_splits)  # "fold" n_splits: all rows
+def _temperature_all_rows(correct, confidence, *, y_true, proba, hashes: np.ndarray) -> float:
+    """The temperature fitted on every row (or their fit sample): descriptive only (the what-if uses the
+    cross-fitted ones)."""
+    every = _fit_rows(np.ones(correct.size, bool), hashes)
     if proba is not None:
         return fit_temperature(np.asarray(y_true)[every], np.asarray(proba)[every])
     return fit_top_label_temperature(correct[every], confidence[every])

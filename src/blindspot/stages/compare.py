@@ -9,7 +9,8 @@ the workspace stops the stage (a config error); every other case exits 0.
 ``prior_shift`` (:mod:`blindspot.prior_shift`) is written in every case: whether the
 gold-label shares moved between the baseline file and the current one, the label-free EM
 estimate of the deployment class prior from the current probabilities (the baseline's
-label shares stand for the training prior) and a cross-fitted prior-correction what-if.
+label shares stand for the training prior) and a cross-fitted prior-correction what-if, its folds
+ranked by a seeded hash of the current ids (the same what-if for the rows in any order).
 It needs only the baseline's gold labels, not paired ids, so it is measured whenever the
 baseline file is read, also when too few rows pair; otherwise it holds the reason.
 """
@@ -25,7 +26,7 @@ from blindspot.config import load_params
 from blindspot.memory import release_freed_heap
 from blindspot.io.readers import read_predictions
 from blindspot.io.schema import PROBA_PREFIX, probability_matrix
-from blindspot.prior_shift import NO_BASELINE_REASON as NO_PRIOR_REASON, not_measured, prior_shift
+from blindspot.prior_shift import NO_BASELINE_REASON as NO_PRIOR_REASON, fold_hashes, not_measured, prior_shift
 from blindspot.io.writers import write_metrics
 from blindspot.progress import Progress
 from blindspot.stages._runner import run
@@ -151,7 +152,8 @@ def main(log) -> str:
     baseline = replace(baseline, clean=without_ids(baseline.clean))
     release_freed_heap()  # the pairing's temporaries and the baseline's ids, before the slice table's read
     masks = watchlist_masks(current, read_slices(log))  # only the masks are kept of the slice table
-    current = without_ids(current)
+    # The prior-shift what-if's folds are ranked by the current ids' hashes (8 bytes a row): made before the ids go.
+    hashes, current = fold_hashes(current["id"], cfg.seed), without_ids(current)
     release_freed_heap()  # the slice table's read and the ids, before the tests
     # Silent on small data; on large data (many classes, many slices) a line every few seconds.
     progress = Progress("compare: paired tests", total=len(current))
@@ -167,8 +169,9 @@ def main(log) -> str:
     del current, y_true_baseline  # the rest of the current table (confidences, probability columns) goes first
     # The matrix is the stage's own: normalised in place, not copied again.
     shift = prior_shift(*columns, cfg.ingest.classes, baseline_name=base.name, alpha=cfg.stats.fdr_alpha,
-                        n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed, overwrite_proba=True)
-    del columns
+                        n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed, hashes=hashes,
+                        overwrite_proba=True)
+    del columns, hashes
     write_metrics(paths.COMPARE_METRICS, {**versions, **result, "prior_shift": shift})
     head += f" on {result['pairing']['n_paired']} paired rows ({prior_shift_line(shift)})"
     return outcome_line(head, result, cfg.stats.fdr_alpha)
