@@ -66,3 +66,32 @@ def test_judge_from_batches_equals_the_judge_on_the_whole_table(frame, size, tmp
     assert parts.rows == whole.rows
     assert parts.metrics == whole.metrics
     assert {r["selected_by"] for r in whole.rows} >= {"random_sample", "sarcasm_cue", "mixed_cue"}
+
+
+@pytest.mark.parametrize("size, max_calls", [(None, 500), (13, 500), (13, 30)])
+def test_the_same_rows_in_another_order_give_the_same_judge(frame, size, max_calls, tmp_path):
+    # Rows shuffled (records and ids travel with their rows): the same candidates, judgments and metrics,
+    # also when the call budget leaves some candidates unasked (the same ones).
+    cfg = JudgeConfig(backend="offline", max_candidates=120, random_sample_size=20, max_calls=max_calls)
+    kw = dict(classes=CLASSES, seed=3, n_boot=50, ci_level=0.9)
+    shuffled = frame.iloc[np.random.default_rng(0).permutation(len(frame))].reset_index(drop=True)
+    runs = []
+    for name, table in (("a", frame), ("b", shuffled)):
+        batches = None if size is None else batches_of(table, size)
+        runs.append(judge_predictions(table, cfg, cache_path=tmp_path / f"{name}.jsonl", batches=batches, **kw))
+    whole, moved = runs
+    assert sorted(r["id"] for r in moved.rows) == sorted(r["id"] for r in whole.rows)
+    assert sorted(moved.rows, key=lambda r: r["id"]) == sorted(whole.rows, key=lambda r: r["id"])
+    # Confident learning's thresholds are float sums over every row, in row order (judge.agreement):
+    # another order may move their last bits, so they are compared to rounding; all else exactly.
+    thresholds = [run.metrics["label_issues"]["confident_learning"].pop("thresholds") for run in (moved, whole)]
+    assert thresholds[0] == pytest.approx(thresholds[1], rel=1e-12, abs=0)
+    assert moved.metrics == whole.metrics
+    assert {r["selected_by"] for r in whole.rows} >= {"random_sample", "confidently_incorrect", "sarcasm_cue", "mixed_cue"}
+    unasked = [r for r in whole.rows if r["failure"] and r["failure"]["kind"] == "budget_exhausted"]
+    if max_calls == 30:  # 30 distinct questions sent (candidates with the same text and label share one)
+        assert unasked and len({r["cache_key"] for r in whole.rows if r not in unasked}) == 30
+    else:
+        assert not unasked
+    # The random sample is asked first: the budget cut leaves it whole.
+    assert not any(r["selected_by"] == "random_sample" for r in unasked)

@@ -41,8 +41,7 @@ from blindspot.judge.injection import injection_signals
 from blindspot.judge.metrics import Judged, judge_metrics
 from blindspot.judge.protocol import JudgeBackend, JudgeRequest, Verdict, as_classes
 from blindspot.judge.run import judge_requests
-from blindspot.judge.select import RULES, select_candidates
-from blindspot.seeding import named_rng
+from blindspot.judge.select import RULES, RankKeys, select_candidates
 
 RUN_LOG_NAME = "last_run.json"
 #: Columns read for every row (with the probability columns): what choosing candidates and
@@ -70,7 +69,7 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
                       cache_path: str | Path, backend: Optional[JudgeBackend] = None,
                       log: Optional[logging.Logger] = None,
                       batches: Optional[Callable[[Sequence[str]], Iterable[pd.DataFrame]]] = None,
-                      cues: Optional[tuple] = None) -> JudgeResult:
+                      cues: Optional[tuple] = None, ranks: Optional[RankKeys] = None) -> JudgeResult:
     """Select candidates from the canonical predictions table, judge them, and measure the judge.
 
     Parameters
@@ -91,13 +90,20 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
     batches : callable, optional
         ``batches(names)`` gives the table's columns ``names`` in row order, a batch of
         rows at a time (an iterable of DataFrames:
-        :func:`blindspot.io.readers.predictions_batches`). Called twice: the texts for
-        the cue detectors over every row, keeping one bool a row each, then the
-        :data:`CANDIDATE_COLUMNS` of the chosen rows. ``frame`` as one batch when None.
+        :func:`blindspot.io.readers.predictions_batches`). Called up to three times: the
+        texts for the cue detectors over every row, keeping one bool a row each (unless
+        ``cues``), the ids for the rank keys, keeping three uint64 a row (unless ``ranks``),
+        then the :data:`CANDIDATE_COLUMNS` of the chosen rows. ``frame`` as one batch
+        when None (it then needs an ``id`` column).
     cues : (sarcasm, mixed), optional
         Every row's cue flags (ndarray of bool, shape (n_rows,) each), computed elsewhere
         (engine=dask: on the workers, :func:`join_cue_flags`); then the texts are read only
         for the chosen rows.
+    ranks : RankKeys, optional
+        Every row's seeded rank keys (arrays of shape (n_rows,)), ``RankKeys.of(ids, seed)``
+        computed elsewhere (engine=dask: on the workers, :func:`rank_keys_of` joined by
+        :meth:`RankKeys.join`). They rank the rows by id, so the candidates, the
+        judgments and the metrics do not depend on the order of the rows.
     """
     classes = as_classes(classes)
     check_config(cfg, classes)
@@ -109,10 +115,13 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
             return [frame[list(names)]]
     # The cues of every row, a batch of texts at a time: the whole table's texts are never held.
     sarcasm, mixed = cues if cues is not None else cue_flags(batch["text"] for batch in batches(["text"]))
+    # The draws' keys from the ids, a batch at a time: only three uint64 a row are kept, never the ids.
+    if ranks is None:
+        ranks = RankKeys.join(rank_keys_of(batch["id"], seed=seed) for batch in batches(["id"]))
     confidently_incorrect = ~correct & (confidence >= cfg.confident_threshold)
     selection = select_candidates(confidently_incorrect, sarcasm, mixed, confidence,
                                   max_candidates=cfg.max_candidates, random_sample_size=cfg.random_sample_size,
-                                  rng=named_rng(seed, "select"))
+                                  ranks=ranks)
     cand = frame.iloc[selection.index]
     # Texts, ids and labels of the chosen rows only (a few hundred), fetched by position in a second pass.
     fetched = rows_at(batches(CANDIDATE_COLUMNS), selection.index, CANDIDATE_COLUMNS).set_axis(cand.index)
@@ -121,7 +130,7 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
     cache = JudgeCache(cache_path)
     if cache.bad_lines and log:
         log.warning("%s: %d unreadable line(s) dropped (an interrupted write?)", cache_path, cache.bad_lines)
-    outcomes, keys, stats = judge_requests(requests, backend, cache, max_calls=cfg.max_calls, log=log)
+    outcomes, keys, stats = _judge_in_turn(requests, selection, backend, cache, max_calls=cfg.max_calls, log=log)
 
     proba = probability_matrix(frame, classes)
     y_true = frame["y_true"].to_numpy(dtype=np.int64)
@@ -138,6 +147,19 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
     run = {"backend": backend.name, "model": backend.model, "prompt_version": backend.prompt_version,
            "candidates": len(requests), "max_calls": cfg.max_calls, **stats.to_dict()}
     return JudgeResult(rows=rows, metrics=metrics, run=run)
+
+
+def _judge_in_turn(requests: list, selection, backend, cache, **kw) -> tuple[list, list, object]:
+    """:func:`~blindspot.judge.run.judge_requests` asked in the order the rules chose the candidates
+    (``selection.turn``), its outcomes and keys given back in candidate (table) order.
+
+    ``max_calls`` cuts the last questions asked: in this order they are the last chosen (the
+    random sample goes first), the same rows whatever the order of the table.
+    """
+    ask = np.argsort(selection.turn, kind="stable") if selection.turn is not None else np.arange(len(requests))
+    outcomes, keys, stats = judge_requests([requests[i] for i in ask], backend, cache, **kw)
+    back = np.argsort(ask)
+    return [outcomes[i] for i in back], [keys[i] for i in back], stats
 
 
 def cue_flags(batches: Iterable) -> tuple[np.ndarray, np.ndarray]:
@@ -164,6 +186,30 @@ def cue_flags_of(texts) -> tuple[np.ndarray, np.ndarray]:
     """The sarcasm and mixed-sentiment cues of one batch of texts (Series of str, shape (n,)), each shape (n,)."""
     prepared = text_features.prepare(texts)  # one pass shared by both cue detectors
     return text_features.sarcasm_cues(prepared), text_features.mixed_sentiment(prepared)
+
+
+def rank_keys_of(ids, *, seed: int) -> RankKeys:
+    """The selection's rank keys of one batch of ids (Series, shape (n,)): :meth:`RankKeys.of`, a
+    module-level function so that :func:`blindspot.engine.batches.map_batches` can send it to workers."""
+    return RankKeys.of(ids, seed)
+
+
+def cues_and_ranks_of(frame: pd.DataFrame, *, seed: int) -> tuple[tuple[np.ndarray, np.ndarray], RankKeys]:
+    """One batch's :func:`cue_flags_of` (from ``text``) and :func:`rank_keys_of` (from ``id``), in one read.
+
+    Parameters
+    ----------
+    frame : DataFrame, shape (n, ...)
+        The ``id`` and ``text`` columns of consecutive rows.
+    seed : int
+
+    Returns
+    -------
+    (sarcasm, mixed) : ndarray of bool, shape (n,) each
+    ranks : RankKeys
+        Arrays of shape (n,).
+    """
+    return cue_flags_of(frame["text"]), rank_keys_of(frame["id"], seed=seed)
 
 
 def join_cue_flags(parts: Iterable) -> tuple[np.ndarray, np.ndarray]:
