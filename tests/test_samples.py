@@ -123,3 +123,21 @@ def test_row_hash_matches_a_hand_computed_value():
     sip = int(pd.util.hash_pandas_object(pd.Series(["abc"], dtype="string"), index=False).iloc[0])
     salt = mix((7 ^ (zlib.crc32(b"judge") << 32)) % 2 ** 64)
     assert int(row_hash(7, ["abc"], "judge")[0]) == mix(sip ^ salt)
+
+
+def test_row_hash_is_the_same_whatever_holds_the_ids(monkeypatch):
+    """Arrays, lists, Series (Arrow-backed, or indexed in another order), chunked Arrow arrays and
+    ranges give the same hashes, over several blocks with the last one short."""
+    import pyarrow as pa
+
+    import blindspot.samples as samples
+
+    monkeypatch.setattr(samples, "HASH_BLOCK", 7)
+    ids = np.array([f"id-{i}" for i in range(40)], dtype=object)
+    expected = samples.row_hash(5, ids, "x")
+    chunked = pa.chunked_array([pa.array(list(part), pa.large_string()) for part in (ids[:13], ids[13:])])
+    for given in (list(ids), pd.Series(ids, dtype="string[pyarrow]"), pd.Series(ids, index=np.arange(40)[::-1]),
+                  chunked, pa.array(list(ids))):
+        np.testing.assert_array_equal(samples.row_hash(5, given, "x"), expected)
+    # Without ids the positions stand for them, hashed as the strings "0", "1", ...
+    np.testing.assert_array_equal(samples.row_hash(5, range(40), "x"), samples.row_hash(5, [str(i) for i in range(40)], "x"))

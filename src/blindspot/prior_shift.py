@@ -68,9 +68,6 @@ WHAT_IF_METHOD = ("cross-fitted prior correction: the prior applied to each fold
 CHANGE_INTERVAL_METHOD = "paired_bootstrap_percentile_of_joint_counts"
 N_SPLITS = 5
 FOLDS_HASH = "prior_shift/folds"
-# Ids hashed at a time: row_hash goes through a Python string per id, so only a block's strings exist
-# at once (a few MB), never one per row of the table (about 70 bytes each, 700 MB at ten million rows).
-HASH_BLOCK = 1 << 16
 EM_TOL = 1e-8
 EM_MAX_ITER = 2_000  # bounds the time on large files; `converged` says when it was reached
 CHUNK_CELLS = 1 << 20
@@ -250,7 +247,7 @@ def fold_hashes(ids, seed: int) -> np.ndarray:
     """The hash the cross-fitting folds are ranked by, shape (n,), uint64.
 
     ``row_hash(seed, ids, "prior_shift/folds")`` (:func:`blindspot.samples.row_hash`),
-    :data:`HASH_BLOCK` ids at a time: a row's hash depends on its id and the seed only.
+    a row's hash depends on its id and the seed only.
 
     Parameters
     ----------
@@ -263,11 +260,7 @@ def fold_hashes(ids, seed: int) -> np.ndarray:
     -------
     ndarray of uint64, shape (n,)
     """
-    values = ids.array if isinstance(ids, pd.Series) else ids  # a Series slices by position through its array
-    out = np.empty(len(values), dtype=np.uint64)
-    for lo in range(0, out.size, HASH_BLOCK):
-        out[lo:lo + HASH_BLOCK] = row_hash(seed, values[lo:lo + HASH_BLOCK], FOLDS_HASH)
-    return out
+    return row_hash(seed, ids, FOLDS_HASH)
 
 
 def prior_folds(hashes, n_splits: int) -> np.ndarray:

@@ -99,6 +99,9 @@ class TopK:
 
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+# Ids made Python strings at a time by row_hash: only a block's strings exist at once (a few MB), never one
+# per row of the table (about 70 bytes each, 700 MB at ten million rows).
+HASH_BLOCK = 1 << 16
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -125,19 +128,26 @@ def row_hash(seed: int, ids, name: str = "") -> np.ndarray:
     its id, the seed and the name only: not on its position, the other rows or how the
     table is partitioned, so every choice ranked by it (a sample, an order, folds) is the
     same for the rows in any order. Distinct names give independent hashes, as
-    :func:`blindspot.seeding.named_rng` gives independent streams.
+    :func:`blindspot.seeding.named_rng` gives independent streams. The ids are made Python
+    strings :data:`HASH_BLOCK` at a time, so ten million Arrow ids cost a block of strings,
+    not ten million.
 
     Parameters
     ----------
     seed : int
-    ids : array_like, shape (n,)
-        Row ids, hashed as strings.
+    ids : array_like, Series, pyarrow Array or ChunkedArray, or range, shape (n,)
+        Row ids, hashed as strings (``range(n)``: a caller without ids lets the positions
+        stand for them, and its draws then follow the rows' order).
     name : str
         What the draw is for.
     """
-    values = pd.Series(np.asarray(ids, dtype=object), dtype="string")
-    hashed = pd.util.hash_pandas_object(values, index=False).to_numpy(np.uint64)
-    return splitmix64(hashed ^ _salt(seed, name))
+    values = ids.array if isinstance(ids, pd.Series) else ids  # a Series slices by position through its array
+    salt = _salt(seed, name)
+    out = np.empty(len(values), dtype=np.uint64)
+    for lo in range(0, out.size, HASH_BLOCK):
+        block = pd.Series(np.asarray(values[lo:lo + HASH_BLOCK], dtype=object), dtype="string")
+        out[lo:lo + HASH_BLOCK] = splitmix64(pd.util.hash_pandas_object(block, index=False).to_numpy(np.uint64) ^ salt)
+    return out
 
 
 def hash_order(hashes: np.ndarray) -> np.ndarray:

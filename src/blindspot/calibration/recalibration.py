@@ -98,9 +98,6 @@ _CLIP = 1e-12
 FOLDS_HASH = "recalibration/folds"
 # The fit rank is a second hash made from the fold hash (fit_ranks): this constant keeps the two apart.
 _FIT_SALT = splitmix64(np.array([zlib.crc32(b"recalibration/fit")], dtype=np.uint64))[0]
-# Ids hashed at a time: row_hash goes through a Python string per id, so only a block's strings exist
-# at once (a few MB), never one per row of the table (about 70 bytes each, 700 MB at ten million rows).
-HASH_BLOCK = 1 << 16
 # Training rows ranked at a time while the fit sample is chosen: the temporaries are one block's.
 FIT_BLOCK = 1 << 18
 
@@ -108,7 +105,7 @@ FIT_BLOCK = 1 << 18
 def fold_hashes(ids, seed: int) -> np.ndarray:
     """The hash the folds and fit samples are ranked by, shape (n,), uint64.
 
-    ``row_hash(seed, ids, "recalibration/folds")``, :data:`HASH_BLOCK` ids at a time: a row's
+    ``row_hash(seed, ids, "recalibration/folds")``: a row's
     hash depends on its id and the seed only, so every choice ranked by it is the same for the
     rows in any order.
 
@@ -123,11 +120,7 @@ def fold_hashes(ids, seed: int) -> np.ndarray:
     -------
     ndarray of uint64, shape (n,)
     """
-    values = ids.array if isinstance(ids, pd.Series) else ids  # a Series slices by position through its array
-    out = np.empty(len(values), dtype=np.uint64)
-    for lo in range(0, out.size, HASH_BLOCK):
-        out[lo:lo + HASH_BLOCK] = row_hash(seed, values[lo:lo + HASH_BLOCK], FOLDS_HASH)
-    return out
+    return row_hash(seed, ids, FOLDS_HASH)
 
 
 def fit_ranks(hashes) -> np.ndarray:
