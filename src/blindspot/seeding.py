@@ -1,7 +1,7 @@
 """One seeded random stream per named computation.
 
-Every random draw in the library (bootstrap replicates, fold shuffles, candidate
-samples) comes from a generator built here from the run's single ``seed`` and a name
+Every random draw over *counts* in the library (bootstrap replicates, resampled
+tables) comes from a generator built here from the run's single ``seed`` and a name
 saying what the draws are for (``"overall"``, ``"slice:jargon_high"``,
 ``"compare/global"``). Why a stream per name rather than one generator handed along:
 
@@ -9,6 +9,10 @@ saying what the draws are for (``"overall"``, ``"slice:jargon_high"``,
   slice, a class or a new computation does not shift the draws of any other, so a
   slice's interval does not move because another slice appeared;
 - reruns are byte-identical whatever order the blocks are computed in.
+
+Draws over *rows* (samples, folds, orders) do not use a generator: they rank the rows by
+:func:`blindspot.samples.row_hash` of their ids under the seed and a name, so they do not
+depend on the rows' positions either.
 
 The name is hashed with CRC-32 (stable across Python runs, unlike ``hash``) and the
 pair ``[seed, crc]`` seeds NumPy's ``SeedSequence``, which spreads it over the PCG64
