@@ -153,3 +153,40 @@ def test_codes_out_of_range_and_mismatched_tables_are_refused():
         CountTable.from_codes([0], [0], 1, 2).merge(CountTable.from_codes([0], [0], 1, 3))
     with pytest.raises(ValueError, match="different sums"):
         CountTable.from_codes([0], [0], 1, 2, sums={"v": [1.0]}).merge(CountTable.from_codes([0], [0], 1, 2))
+
+
+def test_unit_sums_are_exact_in_any_order_and_any_split():
+    from fractions import Fraction
+
+    import blindspot.counts as counts
+
+    rng = np.random.default_rng(8)
+    v = rng.random(5000) ** 3  # many small values: the truncation to 2^-52 is exercised
+    g = rng.integers(0, 4, 5000)
+    whole = counts.unit_sums(v, g, 4)
+    order = rng.permutation(v.size)
+    assert np.array_equal(counts.unit_sums(v[order], g[order], 4), whole)
+    assert np.array_equal(counts.unit_sums(v[:1234], g[:1234], 4) + counts.unit_sums(v[1234:], g[1234:], 4), whole)
+    n = np.bincount(g, minlength=4)
+    exact = np.array([float(sum(Fraction(x) for x in v[g == k]) / int(n[k])) for k in range(4)])
+    # Truncation moves each value down by less than 2^-52, so the mean by less than that too.
+    assert np.all(np.abs(counts.unit_means(whole, n) - exact) <= 2.0 ** -52)
+    assert np.isnan(counts.unit_means(np.zeros((1, 2), np.int64), [0])[0])  # a group with no row
+
+
+def test_unit_sums_split_their_work_without_changing_a_bit(monkeypatch):
+    import blindspot.counts as counts
+
+    v = np.linspace(0, 1, 1001)
+    g = np.arange(1001) % 3
+    whole = counts.unit_sums(v, g, 3)
+    monkeypatch.setattr(counts, "_UNIT_CHUNK", 10)
+    assert np.array_equal(counts.unit_sums(v, g, 3), whole)
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, float("nan")])
+def test_unit_sums_refuse_values_outside_the_unit_interval(bad):
+    from blindspot.counts import unit_sums
+
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        unit_sums([0.5, bad], [0, 0], 1)

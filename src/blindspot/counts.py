@@ -303,3 +303,66 @@ def _spread(t: CountTable, keys: np.ndarray) -> CountTable:
 
     return CountTable(wide(t.counts, np.int64), {k: wide(v, float) for k, v in t.sums.items()},
                       {k: wide(v, float) for k, v in t.m2.items()}, t.group_names, keys)
+
+
+# --------------------------------------------------------------------------- exact sums of unit values
+
+#: Fraction bits of :func:`unit_sums`' fixed point: a value in [0, 1] is kept to 2^-52, the spacing of
+#: float64 at 1, so what is dropped is below the rounding any float sum of such values already makes.
+UNIT_BITS = 52
+_HALF_BITS = UNIT_BITS // 2
+_UNIT_CHUNK = 1 << 26  # rows summed by one bincount: 2^26 halves of under 2^26 each stay exact in a float64
+
+
+def unit_sums(values, groups, n_groups: int) -> np.ndarray:
+    """Per-group sums of values in [0, 1] (probabilities, confidences), in fixed point: exact and mergeable.
+
+    A float sum depends on the order of its terms, so a sum built per partition and merged
+    differs in its last bits from the one-pass sum, and so does the sum of the same rows in
+    another order. Here each value is truncated to a multiple of ``2^-52`` and split into
+    two 26-bit integer halves; the halves are summed as integers, which is exact and
+    associative: any partitioning, any row order and any merge order give the same table,
+    bit for bit. Two int64 halves hold up to ``2^37`` rows a group.
+
+    Parameters
+    ----------
+    values : array_like of float, shape (n,)
+        Each in [0, 1] (checked).
+    groups : array_like of int, shape (n,)
+        Group of each row, in ``range(n_groups)``.
+    n_groups : int
+
+    Returns
+    -------
+    ndarray of int64, shape (n_groups, 2)
+        Each group's sum of the high and of the low halves (add two tables to merge them;
+        :func:`unit_means` reads them).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    groups = np.asarray(groups, dtype=np.int64)
+    if values.size and not (np.all(values >= 0.0) and np.all(values <= 1.0)):
+        raise ValueError("unit_sums takes values in [0, 1]; got values outside it (or NaN).")
+    check_codes("groups", groups, n_groups)
+    out = np.zeros((n_groups, 2), dtype=np.int64)
+    for lo in range(0, values.size, _UNIT_CHUNK):
+        fixed = np.floor(values[lo:lo + _UNIT_CHUNK] * 2.0 ** UNIT_BITS).astype(np.int64)  # a power-of-two scale
+        part = groups[lo:lo + _UNIT_CHUNK]
+        for half, bits in ((0, fixed >> _HALF_BITS), (1, fixed & ((1 << _HALF_BITS) - 1))):
+            # bincount adds in float64, exact while a group's total stays below 2^53 (a chunk's does)
+            out[:, half] += np.bincount(part, weights=bits.astype(np.float64), minlength=n_groups).astype(np.int64)
+    return out
+
+
+def unit_means(sums: np.ndarray, counts) -> np.ndarray:
+    """Per-group means from :func:`unit_sums`, shape (n_groups,); NaN where a group has no row.
+
+    The sum is rebuilt exactly as a Python integer and divided once, so the mean is the same
+    float whatever the rows' order or partitioning.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    out = np.full(counts.shape[0], np.nan)
+    for g, (high, low) in enumerate(np.asarray(sums, dtype=np.int64).tolist()):
+        if counts[g]:
+            total = (high << _HALF_BITS) + low  # the fixed-point sum, in units of 2^-52, exactly
+            out[g] = total / (int(counts[g]) << UNIT_BITS)  # Python's int / int: one correctly rounded division
+    return out

@@ -20,9 +20,11 @@ rules never look at the label for their reading.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
+from blindspot.counts import unit_means, unit_sums
 from blindspot.metrics import INTERVAL_METHOD, WILSON, confusion_counts, kappa_from_confusion
 from blindspot.results import Estimate
 from blindspot.stats import percentile_interval, resample_counts, wilson_interval
@@ -68,8 +70,9 @@ def confident_learning_suspects(y_true, proba) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose label looks wrong by a confident-learning rule on the model's probabilities.
 
     Per-class threshold ``t_k`` = mean predicted probability of class ``k`` over the rows
-    labelled ``k`` (the model's average self-confidence on that class). A row labelled
-    ``y`` is a suspected label issue when its own class is under-confident,
+    labelled ``k`` (the model's average self-confidence on that class; :class:`OwnClassSums`,
+    summed in fixed point so that it is the same for the rows in any order or batches). A row
+    labelled ``y`` is a suspected label issue when its own class is under-confident,
     ``p_y < t_y``, and some other class ``j`` is confidently present, ``p_j >= t_j``.
     (This is the off-diagonal of Northcutt et al.'s confident joint, without the
     calibration and ranking steps: enough to cross-check the judge.)
@@ -92,13 +95,57 @@ def confident_learning_suspects(y_true, proba) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(proba, dtype=float)
     if p.ndim != 2 or p.shape[0] != y.shape[0]:
         raise ValueError(f"proba must have shape (n, K) with n = len(y_true) = {y.shape[0]}, got {p.shape}")
-    k = p.shape[1]
-    sums = np.bincount(y, weights=p[np.arange(y.shape[0]), y], minlength=k)
-    counts = np.bincount(y, minlength=k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        thresholds = sums / counts
-    own = p[np.arange(y.shape[0]), y]
-    above = p >= thresholds[None, :]  # False where the threshold is NaN
-    above[np.arange(y.shape[0]), y] = False
-    suspect = (own < thresholds[y]) & above.any(axis=1)
-    return suspect, thresholds
+    thresholds = OwnClassSums.of(y, p).thresholds
+    return suspect_flags(y, p, thresholds), thresholds
+
+
+def suspect_flags(y_true, proba, thresholds) -> np.ndarray:
+    """The rule of :func:`confident_learning_suspects` under given thresholds, ndarray of bool, shape (n,).
+
+    Parameters
+    ----------
+    y_true : array_like of int, shape (n,)
+    proba : array_like of float, shape (n, K)
+    thresholds : array_like of float, shape (K,)
+        NaN for a class that flags nothing.
+    """
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(proba, dtype=float)
+    thresholds = np.asarray(thresholds, dtype=float)
+    rows = np.arange(y.shape[0])
+    own = p[rows, y]
+    with np.errstate(invalid="ignore"):
+        above = p >= thresholds[None, :]  # False where the threshold is NaN
+    above[rows, y] = False
+    return (own < thresholds[y]) & above.any(axis=1)
+
+
+@dataclass(frozen=True, eq=False)
+class OwnClassSums:
+    """Per gold class, the rows and the fixed-point sum of the probability given to that class.
+
+    Attributes
+    ----------
+    sums : ndarray of int64, shape (K, 2)
+        :func:`blindspot.counts.unit_sums` of ``p[i, y_i]`` by ``y_i``.
+    counts : ndarray of int64, shape (K,)
+    """
+
+    sums: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, y_true, proba) -> "OwnClassSums":
+        """From gold class codes (shape (n,)) and probabilities (shape (n, K))."""
+        y = np.asarray(y_true, dtype=np.int64)
+        p = np.asarray(proba, dtype=float)
+        k = p.shape[1]
+        return cls(unit_sums(p[np.arange(y.shape[0]), y], y, k), np.bincount(y, minlength=k).astype(np.int64))
+
+    def merge(self, other: "OwnClassSums") -> "OwnClassSums":
+        return OwnClassSums(self.sums + other.sums, self.counts + other.counts)
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        """Mean own-class probability per class, shape (K,): NaN for a class with no row."""
+        return unit_means(self.sums, self.counts)

@@ -193,23 +193,42 @@ def verdict_counts(j: Judged, *, ci_level: float, random_sample_reason: Optional
     }
 
 
-def label_issues_block(j: Judged, cl_suspect: Optional[np.ndarray], cl_thresholds, *, seed: int, n_boot: int,
-                       ci_level: float) -> dict:
+@dataclass(frozen=True)
+class LabelIssues:
+    """Confident learning over the whole table, as the judge's metrics read it.
+
+    Attributes
+    ----------
+    candidates : ndarray of bool, shape (n_candidates,)
+        Each candidate's flag (:func:`blindspot.judge.agreement.suspect_flags`), in candidate order.
+    suspected : int
+        Rows of the whole table flagged.
+    rows : int
+        Rows of the whole table.
+    thresholds : ndarray of float, shape (K,)
+    """
+
+    candidates: np.ndarray
+    suspected: int
+    rows: int
+    thresholds: np.ndarray
+
+
+def label_issues_block(j: Judged, issues: Optional[LabelIssues], *, seed: int, n_boot: int, ci_level: float) -> dict:
     """Confident learning's suspected label errors, and how they line up with the judge's "gold looks wrong".
 
     Parameters
     ----------
     j : Judged
-    cl_suspect : ndarray of bool, shape (n_rows,), or None
-        Over the whole table; None without class probabilities.
-    cl_thresholds : sequence of float, length k, or None
+    issues : LabelIssues or None
+        None without class probabilities.
     """
-    if cl_suspect is None:
+    if issues is None:
         return {"available": 0, "reason": "the input has no class probabilities"}
     gold_wrong, ok = j.flag("gold_label_wrong"), j.ok
-    total, rows = int(cl_suspect.sum()), len(cl_suspect)
+    total, rows = issues.suspected, issues.rows
     low, high = wilson_interval(total, rows, ci_level)
-    cl_cand = cl_suspect[j.selection.index]
+    cl_cand = np.asarray(issues.candidates, dtype=bool)
     flag_agreement = agreement_score(cl_cand[ok].astype(np.int64), gold_wrong[ok].astype(np.int64), n_classes=2,
                                      n_boot=n_boot, level=ci_level, rng=named_rng(seed, "agreement/label_issue_flags"))
     rate = Estimate(total / rows if rows else float("nan"), float(low), float(high), WILSON,
@@ -218,7 +237,7 @@ def label_issues_block(j: Judged, cl_suspect: Optional[np.ndarray], cl_threshold
         "available": 1,
         "method": CL_METHOD,
         "confident_learning": {"n": rows, "suspected": total, "rate": rate.encode(),
-                               "thresholds": {c: float(t) for c, t in zip(j.classes, cl_thresholds)}},
+                               "thresholds": {c: float(t) for c, t in zip(j.classes, issues.thresholds)}},
         "judged": {"n": int(ok.sum()), **_count_table(gold_wrong[ok], cl_cand[ok]),
                    "flag_agreement": _with_reasons(flag_agreement, j.nothing or "no judged candidates")},
     }
@@ -240,8 +259,8 @@ def status_block(j: Judged, kinds: dict, breaker: Optional[str]) -> dict:
             "breaker": breaker, "reason": reason}
 
 
-def judge_metrics(j: Judged, *, keys: Sequence[str], cache, injection: np.ndarray, cl_suspect=None,
-                  cl_thresholds=None, backend, cfg, seed: int, n_boot: int, ci_level: float,
+def judge_metrics(j: Judged, *, keys: Sequence[str], cache, injection: np.ndarray,
+                  label_issues: Optional[LabelIssues] = None, backend, cfg, seed: int, n_boot: int, ci_level: float,
                   breaker: Optional[str] = None) -> dict:
     """The content of ``metrics/judge.json``.
 
@@ -254,7 +273,7 @@ def judge_metrics(j: Judged, *, keys: Sequence[str], cache, injection: np.ndarra
         After the run (``cached`` and ``pending_calls`` are functions of its content).
     injection : ndarray of bool, shape (n,)
         Candidates whose text looks like an attempt to instruct the judge.
-    cl_suspect, cl_thresholds
+    label_issues : LabelIssues, optional
         See :func:`label_issues_block`.
     backend : JudgeBackend
     cfg : blindspot.config.JudgeConfig
@@ -286,6 +305,6 @@ def judge_metrics(j: Judged, *, keys: Sequence[str], cache, injection: np.ndarra
                                    random_sample_reason=agreement["random_sample"]["gold"]["kappa"].get("reason")),
         "agreement": agreement,
         "confidently_incorrect_sides": confidently_incorrect_sides(j),
-        "label_issues": label_issues_block(j, cl_suspect, cl_thresholds, seed=seed, n_boot=n_boot, ci_level=ci_level),
+        "label_issues": label_issues_block(j, label_issues, seed=seed, n_boot=n_boot, ci_level=ci_level),
         "ci_level": ci_level,
     }

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -31,24 +32,28 @@ import pandas as pd
 
 from blindspot import text_features
 from blindspot.io.readers import rows_at
-from blindspot.io.schema import probability_matrix
-from blindspot.judge.agreement import confident_learning_suspects
+from blindspot.io.schema import PROBA_PREFIX, proba_columns, probability_matrix
+from blindspot.judge.agreement import suspect_flags
 from blindspot.judge.backends import make_backend
 from blindspot.judge.cache import JudgeCache
 from blindspot.judge.checks import check_config
 from blindspot.judge.injection import THRESHOLD as INJECTION_THRESHOLD
 from blindspot.judge.injection import injection_signals
-from blindspot.judge.metrics import Judged, judge_metrics
+from blindspot.judge.metrics import Judged, LabelIssues, judge_metrics
 from blindspot.judge.protocol import JudgeBackend, JudgeRequest, Verdict, as_classes
 from blindspot.judge.run import judge_requests
-from blindspot.judge.select import RULES, RankKeys, select_candidates
+from blindspot.judge.select import RULES, RankKeys
+from blindspot.judge.shortlist import Scan, reduce_scans, scan_frame
 
 RUN_LOG_NAME = "last_run.json"
-#: Columns read for every row (with the probability columns): what choosing candidates and
-#: confident learning need. The others are read a batch at a time (see judge_predictions).
+#: Columns every batch's scan reads (with the probability columns): the cue detectors' texts, the
+#: rank keys' ids, and what the rules and confident learning read.
+SCAN_COLUMNS = ("id", "text", "confidence", "correct", "y_true")
+#: Columns read for the chosen rows only, in the last pass over the batches (with the probabilities).
 WHOLE_COLUMNS = ("confidence", "correct", "y_true", "y_pred")
-#: Columns read for the chosen rows only, in a second pass over the batches.
 CANDIDATE_COLUMNS = ("record", "id", "label", "prediction", "text")
+#: ``batches(names, prefixes)``: the table's columns, a batch of consecutive rows at a time.
+Batches = Callable[[Sequence[str], Sequence[str]], Iterable[pd.DataFrame]]
 
 
 @dataclass
@@ -65,18 +70,23 @@ class JudgeResult:
     run: dict
 
 
-def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed: int, n_boot: int, ci_level: float,
-                      cache_path: str | Path, backend: Optional[JudgeBackend] = None,
-                      log: Optional[logging.Logger] = None,
-                      batches: Optional[Callable[[Sequence[str]], Iterable[pd.DataFrame]]] = None,
-                      cues: Optional[tuple] = None, ranks: Optional[RankKeys] = None) -> JudgeResult:
+def judge_predictions(frame: Optional[pd.DataFrame], cfg, *, classes: Sequence[str], seed: int, n_boot: int,
+                      ci_level: float, cache_path: str | Path, backend: Optional[JudgeBackend] = None,
+                      log: Optional[logging.Logger] = None, batches: Optional[Batches] = None,
+                      map_batches: Optional[Callable] = None) -> JudgeResult:
     """Select candidates from the canonical predictions table, judge them, and measure the judge.
+
+    The table is read a batch at a time, never held: one pass leaves each batch's
+    :class:`~blindspot.judge.shortlist.Scan` (the rows the selection could choose, the counts,
+    confident learning's own-class sums), merged; a second pass counts the rows confident
+    learning flags; a third reads the chosen rows' texts, ids and labels. What the stage holds
+    is a few hundred rows, at any size of table.
 
     Parameters
     ----------
-    frame : DataFrame, shape (n_rows, ...)
-        The canonical table (:mod:`blindspot.io.schema`); with ``batches``, its
-        :data:`WHOLE_COLUMNS` and probability columns are enough.
+    frame : DataFrame, shape (n_rows, ...), or None
+        The canonical table (:mod:`blindspot.io.schema`), read as one batch; None when
+        ``batches`` gives the rows.
     cfg : blindspot.config.JudgeConfig
     classes : sequence of str
         ``ingest.classes``: class indices in ``y_true``/``y_pred`` refer to these.
@@ -88,65 +98,103 @@ def judge_predictions(frame: pd.DataFrame, cfg, *, classes: Sequence[str], seed:
         Overrides ``cfg.backend`` (tests).
     log : logging.Logger, optional
     batches : callable, optional
-        ``batches(names)`` gives the table's columns ``names`` in row order, a batch of
-        rows at a time (an iterable of DataFrames:
-        :func:`blindspot.io.readers.predictions_batches`). Called up to three times: the
-        texts for the cue detectors over every row, keeping one bool a row each (unless
-        ``cues``), the ids for the rank keys, keeping three uint64 a row (unless ``ranks``),
-        then the :data:`CANDIDATE_COLUMNS` of the chosen rows. ``frame`` as one batch
-        when None (it then needs an ``id`` column).
-    cues : (sarcasm, mixed), optional
-        Every row's cue flags (ndarray of bool, shape (n_rows,) each), computed elsewhere
-        (engine=dask: on the workers, :func:`join_cue_flags`); then the texts are read only
-        for the chosen rows.
-    ranks : RankKeys, optional
-        Every row's seeded rank keys (arrays of shape (n_rows,)), ``RankKeys.of(ids, seed)``
-        computed elsewhere (engine=dask: on the workers, :func:`rank_keys_of` joined by
-        :meth:`RankKeys.join`). They rank the rows by id, so the candidates, the
-        judgments and the metrics do not depend on the order of the rows.
+        ``batches(names, prefixes)`` gives the table's columns ``names`` and those starting with
+        one of ``prefixes``, in row order, a batch of rows at a time (an iterable of DataFrames:
+        :func:`blindspot.io.readers.predictions_batches`).
+    map_batches : callable, optional
+        ``map_batches(fn, names, prefixes)``: ``fn`` of every batch, in row order, as a list
+        (:func:`blindspot.engine.batches.map_batches`, which runs it on Dask workers with
+        ``engine: dask``); default: ``fn`` of each of ``batches(names, prefixes)`` here.
     """
     classes = as_classes(classes)
     check_config(cfg, classes)
     backend = backend or make_backend(cfg, classes)
-    confidence = frame["confidence"].to_numpy(dtype=float)
-    correct = frame["correct"].to_numpy(dtype=bool)
     if batches is None:
-        def batches(names):
-            return [frame[list(names)]]
-    # The cues of every row, a batch of texts at a time: the whole table's texts are never held.
-    sarcasm, mixed = cues if cues is not None else cue_flags(batch["text"] for batch in batches(["text"]))
-    # The draws' keys from the ids, a batch at a time: only three uint64 a row are kept, never the ids.
-    if ranks is None:
-        ranks = RankKeys.join(rank_keys_of(batch["id"], seed=seed) for batch in batches(["id"]))
-    confidently_incorrect = ~correct & (confidence >= cfg.confident_threshold)
-    selection = select_candidates(confidently_incorrect, sarcasm, mixed, confidence,
-                                  max_candidates=cfg.max_candidates, random_sample_size=cfg.random_sample_size,
-                                  ranks=ranks)
-    cand = frame.iloc[selection.index]
-    # Texts, ids and labels of the chosen rows only (a few hundred), fetched by position in a second pass.
-    fetched = rows_at(batches(CANDIDATE_COLUMNS), selection.index, CANDIDATE_COLUMNS).set_axis(cand.index)
-    cand = cand.assign(**{name: fetched[name] for name in CANDIDATE_COLUMNS})
+        def batches(names, prefixes=()):
+            return [frame[_columns_of(frame, names, prefixes)]]
+    if map_batches is None:
+        def map_batches(fn, names, prefixes=()):
+            return [fn(batch) for batch in batches(names, prefixes)]
+    scan = reduce_scans(map_batches(partial(scan_of, seed=seed, classes=tuple(classes),
+                                            confident_threshold=cfg.confident_threshold,
+                                            max_candidates=cfg.max_candidates,
+                                            random_sample_size=cfg.random_sample_size),
+                                    list(SCAN_COLUMNS), [PROBA_PREFIX]))
+    if scan is None:  # a table with no row: its (empty) scan, for the same fields
+        scan = scan_of(_empty_batch(classes), seed=seed, classes=tuple(classes),
+                       confident_threshold=cfg.confident_threshold, max_candidates=cfg.max_candidates,
+                       random_sample_size=cfg.random_sample_size, probabilities=False)
+    selection = scan.shortlist.select()
+    # Texts, ids, labels and probabilities of the chosen rows only (a few hundred), fetched by position.
+    wanted = list(WHOLE_COLUMNS) + list(CANDIDATE_COLUMNS)
+    proba_names = proba_columns(classes) if scan.own_class is not None else []
+    cand = rows_at(batches(wanted, [PROBA_PREFIX] if proba_names else []), selection.index, wanted + proba_names)
     requests = [JudgeRequest(text=str(t), label=str(y), classes=classes) for t, y in zip(cand["text"], cand["label"])]
     cache = JudgeCache(cache_path)
     if cache.bad_lines and log:
         log.warning("%s: %d unreadable line(s) dropped (an interrupted write?)", cache_path, cache.bad_lines)
     outcomes, keys, stats = _judge_in_turn(requests, selection, backend, cache, max_calls=cfg.max_calls, log=log)
 
-    proba = probability_matrix(frame, classes)
-    y_true = frame["y_true"].to_numpy(dtype=np.int64)
-    cl_suspect = None
-    cl_thresholds = None
-    if proba is not None:
-        cl_suspect, cl_thresholds = confident_learning_suspects(y_true, proba)
+    label_issues = None
+    if scan.own_class is not None:
+        thresholds = scan.own_class.thresholds
+        counted = map_batches(partial(count_suspects, classes=tuple(classes), thresholds=thresholds),
+                              ["y_true"], [PROBA_PREFIX])
+        flags = suspect_flags(cand["y_true"].to_numpy(dtype=np.int64), cand[proba_names].to_numpy(dtype=float),
+                              thresholds)
+        label_issues = LabelIssues(flags, int(sum(counted)), scan.shortlist.n_rows, thresholds)
     cues = injection_signals(cand["text"])
     injection = cues["score"].to_numpy() >= INJECTION_THRESHOLD
-    rows = _rows(cand, selection, outcomes, keys, injection, cues["signals"].tolist(), cl_suspect, classes)
+    rows = _rows(cand, selection, outcomes, keys, injection, cues["signals"].tolist(),
+                 None if label_issues is None else label_issues.candidates, classes)
     metrics = judge_metrics(Judged.build(cand, selection, outcomes, classes), keys=keys, cache=cache,
-                            injection=injection, cl_suspect=cl_suspect, cl_thresholds=cl_thresholds, backend=backend,
+                            injection=injection, label_issues=label_issues, backend=backend,
                             cfg=cfg, seed=seed, n_boot=n_boot, ci_level=ci_level, breaker=stats.breaker)
     run = {"backend": backend.name, "model": backend.model, "prompt_version": backend.prompt_version,
            "candidates": len(requests), "max_calls": cfg.max_calls, **stats.to_dict()}
     return JudgeResult(rows=rows, metrics=metrics, run=run)
+
+
+def scan_of(frame: pd.DataFrame, *, seed: int, classes: tuple, confident_threshold: float, max_candidates: int,
+            random_sample_size: int, probabilities: bool = True) -> Scan:
+    """One batch's :class:`~blindspot.judge.shortlist.Scan`: the cue detectors on its texts, the rank
+    keys of its ids, its shortlist and own-class sums (rows counted from 0 in the batch).
+
+    A module-level function, so that :func:`blindspot.engine.batches.map_batches` sends it to the
+    workers with ``engine: dask``.
+
+    Parameters
+    ----------
+    frame : DataFrame, shape (n, ...)
+        :data:`SCAN_COLUMNS` of consecutive rows, and the probability columns when the table has them.
+    seed : int
+    classes : tuple of str
+    confident_threshold, max_candidates, random_sample_size
+        ``judge.*``.
+    probabilities : bool
+        False: ignore the probability columns (an empty table's scan).
+    """
+    return scan_frame(frame, cues=cue_flags_of(frame["text"]), keys=RankKeys.of(frame["id"], seed),
+                      proba=probability_matrix(frame, classes) if probabilities else None,
+                      confident_threshold=confident_threshold, max_candidates=max_candidates,
+                      random_sample_size=random_sample_size)
+
+
+def count_suspects(frame: pd.DataFrame, *, classes: tuple, thresholds: np.ndarray) -> int:
+    """Rows of one batch (``y_true`` and the probability columns) that confident learning flags under ``thresholds``."""
+    return int(suspect_flags(frame["y_true"].to_numpy(dtype=np.int64), probability_matrix(frame, classes),
+                             thresholds).sum())
+
+
+def _columns_of(frame: pd.DataFrame, names, prefixes) -> list:
+    """``names``, then the frame's columns starting with one of ``prefixes``."""
+    return list(names) + [c for c in frame.columns if c not in names and c.startswith(tuple(prefixes))]
+
+
+def _empty_batch(classes) -> pd.DataFrame:
+    return pd.DataFrame({"id": pd.Series([], dtype=object), "text": pd.Series([], dtype=object),
+                         "confidence": pd.Series([], dtype=float), "correct": pd.Series([], dtype=bool),
+                         "y_true": pd.Series([], dtype=np.int64)})
 
 
 def _judge_in_turn(requests: list, selection, backend, cache, **kw) -> tuple[list, list, object]:
@@ -188,30 +236,6 @@ def cue_flags_of(texts) -> tuple[np.ndarray, np.ndarray]:
     return text_features.sarcasm_cues(prepared), text_features.mixed_sentiment(prepared)
 
 
-def rank_keys_of(ids, *, seed: int) -> RankKeys:
-    """The selection's rank keys of one batch of ids (Series, shape (n,)): :meth:`RankKeys.of`, a
-    module-level function so that :func:`blindspot.engine.batches.map_batches` can send it to workers."""
-    return RankKeys.of(ids, seed)
-
-
-def cues_and_ranks_of(frame: pd.DataFrame, *, seed: int) -> tuple[tuple[np.ndarray, np.ndarray], RankKeys]:
-    """One batch's :func:`cue_flags_of` (from ``text``) and :func:`rank_keys_of` (from ``id``), in one read.
-
-    Parameters
-    ----------
-    frame : DataFrame, shape (n, ...)
-        The ``id`` and ``text`` columns of consecutive rows.
-    seed : int
-
-    Returns
-    -------
-    (sarcasm, mixed) : ndarray of bool, shape (n,) each
-    ranks : RankKeys
-        Arrays of shape (n,).
-    """
-    return cue_flags_of(frame["text"]), rank_keys_of(frame["id"], seed=seed)
-
-
 def join_cue_flags(parts: Iterable) -> tuple[np.ndarray, np.ndarray]:
     """Consecutive batches' :func:`cue_flags_of`, joined in row order."""
     sarcasm, mixed = [np.zeros(0, dtype=bool)], [np.zeros(0, dtype=bool)]
@@ -221,9 +245,9 @@ def join_cue_flags(parts: Iterable) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(sarcasm), np.concatenate(mixed)
 
 
-def _rows(cand, selection, outcomes, keys, injection, injection_cues, cl_suspect, classes) -> list[dict]:
+def _rows(cand, selection, outcomes, keys, injection, injection_cues, cl, classes) -> list[dict]:
+    """The rows of ``judgments.jsonl``, one per candidate (``cl``: each one's confident-learning flag, or None)."""
     rows = []
-    cl = None if cl_suspect is None else cl_suspect[selection.index]
     for i, (row, outcome, key) in enumerate(zip(cand.itertuples(index=False), outcomes, keys)):
         ok = isinstance(outcome, Verdict)
         rows.append({

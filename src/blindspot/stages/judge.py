@@ -10,35 +10,27 @@ all recorded per row (metrics/judge.json ``failures`` and ``status``), and the s
 exits 0. Only a configuration mistake exits 2 (blindspot.judge.check_config).
 """
 
-from functools import partial
-
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.engine.batches import map_batches
-from blindspot.io.readers import predictions_batches, read_predictions
-from blindspot.io.schema import PROBA_PREFIX
+from blindspot.io.readers import predictions_batches
 from blindspot.io.writers import write_json, write_jsonl, write_metrics
-from blindspot.judge.pipeline import RUN_LOG_NAME, WHOLE_COLUMNS, cues_and_ranks_of, join_cue_flags, judge_predictions
-from blindspot.judge.select import RankKeys
+from blindspot.judge.pipeline import RUN_LOG_NAME, judge_predictions
 from blindspot.stages._runner import run
 
 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
-    # Only the numbers are read for every row; the texts and ids are read a batch at a time (for the
-    # cue detectors and the selection's rank keys), and ids, labels and texts once more for the few chosen rows.
-    frame = read_predictions(paths.PREDICTIONS, columns=WHOLE_COLUMNS, prefixes=(PROBA_PREFIX,))
-    # Per batch, here (engine=local) or on the workers, one row group per task: the cue flags and the
-    # rank keys hashed from the ids, so the ids are never all held at once.
-    parts = map_batches(paths.PREDICTIONS, ["id", "text"], partial(cues_and_ranks_of, seed=cfg.seed),
-                        engine=cfg.engine, dask=cfg.dask)
-    cues = join_cue_flags(cue for cue, _ in parts)
-    ranks = RankKeys.join(keys for _, keys in parts)
-    del parts
-    result = judge_predictions(frame, cfg.judge, classes=cfg.ingest.classes, seed=cfg.seed, n_boot=cfg.stats.n_boot,
-                               ci_level=cfg.stats.ci_level, cache_path=paths.JUDGE_CACHE, log=log,
-                               batches=lambda names: predictions_batches(paths.PREDICTIONS, names), cues=cues,
-                               ranks=ranks)
+    # Nothing is held for every row. One pass over the batches (here with engine=local, on the workers
+    # with engine=dask, one row group per task) runs the cue detectors and keeps each batch's shortlist
+    # of rows the selection could choose; a second counts confident learning's flags; a third reads the
+    # chosen rows (blindspot.judge.shortlist).
+    result = judge_predictions(
+        None, cfg.judge, classes=cfg.ingest.classes, seed=cfg.seed, n_boot=cfg.stats.n_boot,
+        ci_level=cfg.stats.ci_level, cache_path=paths.JUDGE_CACHE, log=log,
+        batches=lambda names, prefixes: predictions_batches(paths.PREDICTIONS, names, prefixes),
+        map_batches=lambda fn, names, prefixes: map_batches(paths.PREDICTIONS, names, fn, prefixes=prefixes,
+                                                            engine=cfg.engine, dask=cfg.dask))
     write_jsonl(paths.JUDGMENTS, result.rows)
     write_metrics(paths.JUDGE_METRICS, result.metrics)
     write_json(paths.JUDGE_CACHE.with_name(RUN_LOG_NAME), result.run)
