@@ -16,7 +16,9 @@ new text. :func:`duplicate_accuracy` measures that, for ``metrics/profile.json``
 - accuracy on each with Wilson intervals, over rows (what the headline accuracy counts);
 - one pre-specified test that duplicated texts are easier: the one-sided Fisher exact
   test on the 2x2 table of (duplicated, unique) x (correct, wrong) with *each repeated
-  text counted once* (its first row). Rows of one group are not independent (the same
+  text counted once*, through one of its rows: the row of smallest seeded hash of its id
+  (:func:`blindspot.samples.row_hash`), so the same rows in any order choose the same
+  one, which the first row in file order would not. Rows of one group are not independent (the same
   text usually gets the same prediction and the same label), so a test over rows counts
   a group's evidence once per copy: with groups of two it fires on about 10% of
   leakage-free data at a nominal 5% (measured in ``tests/test_profiling_duplicates.py``).
@@ -28,13 +30,27 @@ new text. :func:`duplicate_accuracy` measures that, for ``metrics/profile.json``
 
 Grouping without holding the texts: :func:`text_digests` gives each row a 128-bit digest
 of its text as given and of its normalised text, one batch of rows at a time, and
-:func:`digest_codes` groups rows on the digests of the whole table; the counts then come
-from the group codes alone (:func:`duplicate_accuracy_of_groups`). The stage so keeps
-32 bytes a row instead of the texts. :func:`group_codes` is the same grouping on texts
-held in memory, kept as the reference the digests are tested against.
+:meth:`DigestGroups.of` reduces the batch to one record per distinct digest (rows,
+correct rows, smallest and largest label code, rank and correctness of the representative
+row). The records of two batches merge (:meth:`DigestGroups.merge`) into those of their
+union, whatever the split and the order of the rows; they split by the digest's leading
+bits into buckets (:meth:`DigestGroups.buckets`) that each hold every row of their
+digests, and each bucket's :meth:`DigestGroups.counts` are integers that add across
+buckets. The metrics are built from their sum (:func:`duplicate_accuracy_from_counts`,
+:func:`duplicate_profile_from_counts`). Buckets because a table too large for one process
+cannot gather one record per group of every partition in one place either: the workers
+each reduce the buckets routed to them and send back ten integers.
+
+:func:`digest_codes` (the groups of a whole table, numbered by first appearance) and
+:func:`duplicate_accuracy_of_groups` (each repeated text through its first row) are the
+in-memory reference the reduce is tested against: with the row positions as ranks it gives
+their numbers exactly. :func:`group_codes` is the same grouping on texts held in memory,
+kept as the reference the digests are tested against.
 """
 
 from __future__ import annotations
+
+from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -46,8 +62,9 @@ from blindspot.stats import wilson_interval
 
 #: How texts are made comparable before grouping (written into the metrics file).
 NORMALISATION = "casefold_collapse_whitespace"
-#: The test behind ``easier_p_value`` (written into the metrics file): one row per repeated text.
-EASIER_TEST = "fisher_exact_one_sided_first_row_per_group"
+#: The test behind ``easier_p_value`` (written into the metrics file): one row per repeated text,
+#: the row of smallest seeded hash of its id (:attr:`DigestGroups.rep_rank`), not the first row.
+EASIER_TEST = "fisher_exact_one_sided_one_seeded_row_per_group"
 
 
 #: One text digest: 16 bytes (two independent 64-bit hashes side by side), compared as raw bytes.
@@ -240,11 +257,324 @@ def fisher_greater_p(a: int, b: int, c: int, d: int) -> float:
     return float(min(1.0, np.exp(tail - total)))
 
 
+@dataclass(frozen=True)
+class DuplicateCounts:
+    """What both duplicate blocks of the profile are built from: integers that add across buckets.
+
+    Every field is a sum over groups (or over their rows), and a group lies whole in one
+    bucket (:meth:`DigestGroups.buckets`), so the counts of disjoint buckets add
+    (:meth:`add`, :meth:`total`) to those of the whole table.
+
+    Attributes
+    ----------
+    rows : int
+        Rows.
+    groups : int
+        Groups (distinct digests).
+    duplicated_groups : int
+        Groups of two rows or more.
+    duplicated_rows : int
+        Rows in those groups, every copy.
+    unique_rows : int
+        Rows alone in their group.
+    duplicated_correct, unique_correct : int
+        Correct rows among the duplicated and the unique rows.
+    duplicated_rep_correct : int
+        Duplicated groups whose representative row is correct.
+    conflicting_groups : int
+        Groups whose rows carry more than one label.
+    conflicting_rows : int
+        Rows in those groups.
+    """
+
+    rows: int = 0
+    groups: int = 0
+    duplicated_groups: int = 0
+    duplicated_rows: int = 0
+    unique_rows: int = 0
+    duplicated_correct: int = 0
+    unique_correct: int = 0
+    duplicated_rep_correct: int = 0
+    conflicting_groups: int = 0
+    conflicting_rows: int = 0
+
+    def add(self, other: "DuplicateCounts") -> "DuplicateCounts":
+        """The counts of the union of two disjoint buckets (or tables with no digest in common)."""
+        return DuplicateCounts(*(a + b for a, b in zip(astuple(self), astuple(other))))
+
+    @classmethod
+    def total(cls, parts) -> "DuplicateCounts":
+        """:meth:`add` over an iterable of counts (all zero for none)."""
+        out = cls()
+        for part in parts:
+            out = out.add(part)
+        return out
+
+
+def digest_buckets(digests, n_buckets: int) -> np.ndarray:
+    """Bucket of each digest, 0 .. n_buckets - 1: the leading bits of its first 64-bit half.
+
+    Parameters
+    ----------
+    digests : ndarray of :data:`DIGEST`, shape (n,)
+    n_buckets : int
+        A power of two, 1 .. 2**32.
+
+    Returns
+    -------
+    ndarray of uint64, shape (n,)
+        Equal digests get equal buckets; nondecreasing along :class:`DigestGroups` order.
+    """
+    if n_buckets < 1 or n_buckets > 2 ** 32 or n_buckets & (n_buckets - 1):
+        raise ValueError(f"n_buckets must be a power of two from 1 to 2**32. Got {n_buckets} instead.")
+    first = _halves(digests)[:, 0]
+    bits = n_buckets.bit_length() - 1
+    # A shift by 64 is undefined for uint64, hence the one bucket apart.
+    return first >> np.uint64(64 - bits) if bits else np.zeros(len(first), dtype=np.uint64)
+
+
+def _halves(digests) -> np.ndarray:
+    """The two 64-bit halves of each digest, shape (n, 2), uint64 as this machine reads them."""
+    return np.ascontiguousarray(digests, dtype=DIGEST).view(np.uint64).reshape(-1, 2)
+
+
+@dataclass(frozen=True, eq=False)
+class DigestGroups:
+    """One record per distinct digest of a set of rows: what the duplicate counts need of its group.
+
+    Records are sorted by the digest read as two unsigned 64-bit integers (first half, then
+    second, as this machine reads them), so equal sets of rows give equal arrays whatever
+    their order. The representative of a group is its row of smallest rank; two rows of
+    one group with the same rank (a 64-bit collision of their seeded hashes) count as one
+    representative that is correct when either is ("True wins"), which no order of
+    merging changes.
+
+    Attributes
+    ----------
+    digests : ndarray of :data:`DIGEST`, shape (g,)
+        Distinct, ascending.
+    size : ndarray of int64, shape (g,)
+        Rows in each group.
+    label_min, label_max : ndarray of int64, shape (g,)
+        Smallest and largest label code of its rows: the labels differ iff they differ.
+    correct : ndarray of int64, shape (g,)
+        Correct rows.
+    rep_rank : ndarray of uint64, shape (g,)
+        Smallest rank among its rows.
+    rep_correct : ndarray of bool, shape (g,)
+        Whether the row of that rank is correct.
+    """
+
+    digests: np.ndarray
+    size: np.ndarray
+    label_min: np.ndarray
+    label_max: np.ndarray
+    correct: np.ndarray
+    rep_rank: np.ndarray
+    rep_correct: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+    @classmethod
+    def empty(cls) -> "DigestGroups":
+        """The records of no rows."""
+        return cls(np.zeros(0, DIGEST), *(np.zeros(0, np.int64) for _ in range(4)),
+                   np.zeros(0, np.uint64), np.zeros(0, bool))
+
+    @classmethod
+    def of(cls, digests, labels, correct, rank) -> "DigestGroups":
+        """The records of a batch of rows.
+
+        Parameters
+        ----------
+        digests : ndarray of :data:`DIGEST`, shape (n,)
+            :func:`text_digests` of the rows' texts (one of its two outputs).
+        labels : array_like of int, shape (n,)
+            Gold label codes, the same code for the same label in every batch (class indices).
+        correct : array_like of bool, shape (n,)
+            Whether the prediction of each row is right.
+        rank : array_like of uint64, shape (n,)
+            Picks the representative (smallest rank): :func:`blindspot.samples.row_hash` of the
+            ids, so the choice follows the rows, not their order; the positions
+            (``np.arange(n)``) pick the first row, as :func:`duplicate_accuracy_of_groups` does.
+
+        Returns
+        -------
+        DigestGroups
+        """
+        digests = np.ascontiguousarray(digests, dtype=DIGEST).reshape(-1)
+        labels, correct, rank = np.asarray(labels), np.asarray(correct, dtype=bool), np.asarray(rank)
+        if not (len(digests) == len(labels) == len(correct) == len(rank)):
+            raise ValueError(f"digests, labels, correct and rank must have one entry per row. "
+                             f"Got {len(digests)}, {len(labels)}, {len(correct)} and {len(rank)} instead.")
+        for name, values in (("labels", labels), ("rank", rank)):
+            if values.size and not np.issubdtype(values.dtype, np.integer):
+                raise ValueError(f"{name} must be integers. Got dtype {values.dtype} instead.")
+        if rank.size and np.issubdtype(rank.dtype, np.signedinteger) and rank.min() < 0:
+            raise ValueError(f"rank must be non-negative. Got {rank.min()} instead.")
+        labels = labels.astype(np.int64)
+        # Each row is a group of one; the regrouping that merges batches then makes the groups.
+        return _regroup(digests, np.ones(len(digests), np.int64), labels, labels, correct.astype(np.int64),
+                        rank.astype(np.uint64), correct)
+
+    def merge(self, other: "DigestGroups") -> "DigestGroups":
+        """The records of the union of the rows of ``self`` and ``other`` (disjoint sets of rows)."""
+        return DigestGroups.merged([self, other])
+
+    @classmethod
+    def merged(cls, parts) -> "DigestGroups":
+        """:meth:`merge` of any number of records at once (one sort instead of one per pair)."""
+        parts = list(parts)
+        if not parts:
+            return cls.empty()
+        return _regroup(*(np.concatenate(arrays) for arrays in zip(*(_arrays(p) for p in parts))))
+
+    def buckets(self, n_buckets: int) -> list["DigestGroups"]:
+        """The records split by :func:`digest_buckets`: bucket ``b`` holds the digests whose
+        first half starts with the bits of ``b``, so a digest is in the same bucket in every batch.
+
+        Parameters
+        ----------
+        n_buckets : int
+            A power of two, 1 .. 2**32.
+
+        Returns
+        -------
+        list of DigestGroups, length n_buckets
+        """
+        bucket = digest_buckets(self.digests, n_buckets)
+        # Records are sorted by their first half, so each bucket is one slice of them.
+        bounds = np.searchsorted(bucket, np.arange(n_buckets + 1, dtype=np.uint64))
+        return [self._slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+    def _slice(self, lo: int, hi: int) -> "DigestGroups":
+        return DigestGroups(*(a[lo:hi] for a in _arrays(self)))
+
+    def counts(self) -> DuplicateCounts:
+        """The :class:`DuplicateCounts` of these groups."""
+        dup = self.size > 1
+        conflicting = self.label_min != self.label_max
+        return DuplicateCounts(
+            rows=int(self.size.sum()),
+            groups=len(self),
+            duplicated_groups=int(dup.sum()),
+            duplicated_rows=int(self.size[dup].sum()),
+            unique_rows=int((~dup).sum()),
+            duplicated_correct=int(self.correct[dup].sum()),
+            unique_correct=int(self.correct[~dup].sum()),
+            duplicated_rep_correct=int(self.rep_correct[dup].sum()),
+            conflicting_groups=int(conflicting.sum()),
+            conflicting_rows=int(self.size[conflicting].sum()),
+        )
+
+
+def _arrays(groups: DigestGroups) -> tuple:
+    """The arrays of ``groups`` in field order (``dataclasses.astuple`` would deep-copy them)."""
+    return tuple(getattr(groups, f.name) for f in fields(groups))
+
+
+def _regroup(digests, size, label_min, label_max, correct, rep_rank, rep_correct) -> DigestGroups:
+    """Records with equal digests combined: sizes and correct rows add, label bounds widen,
+    the representative of smallest rank wins (on a tie in rank, a correct one)."""
+    if not len(digests):
+        return DigestGroups.empty()
+    halves = _halves(digests)
+    order = np.lexsort((halves[:, 1], halves[:, 0]))
+    h = halves[order]
+    starts = np.flatnonzero(np.concatenate(([True], (h[1:] != h[:-1]).any(axis=1))))
+    lengths = np.diff(np.append(starts, len(order)))
+    rank = rep_rank[order]
+    low = np.minimum.reduceat(rank, starts)
+    at_low = rank == np.repeat(low, lengths)
+    return DigestGroups(
+        digests=digests[order][starts],
+        size=np.add.reduceat(size[order], starts),
+        label_min=np.minimum.reduceat(label_min[order], starts),
+        label_max=np.maximum.reduceat(label_max[order], starts),
+        correct=np.add.reduceat(correct[order], starts),
+        rep_rank=low,
+        rep_correct=np.logical_or.reduceat(at_low & rep_correct[order], starts),
+    )
+
+
 def _accuracy(correct: int, n: int, level: float, empty_reason: str) -> dict:
     low, high = wilson_interval(correct, n, level)
     value = float(correct / n) if n else float("nan")
     return {"n": int(n), "correct": int(correct),
             **Estimate(value, float(low), float(high), "wilson", "" if n else empty_reason).encode()}
+
+
+def duplicate_profile_from_counts(c: DuplicateCounts) -> dict:
+    """The exact-text duplicate counts of the profile (:func:`blindspot.profiling.duplicate_profile_of_groups`).
+
+    Parameters
+    ----------
+    c : DuplicateCounts
+        Of the digests of the texts as given (``exact`` of :func:`text_digests`).
+
+    Returns
+    -------
+    dict
+        ``distinct_texts``; ``duplicate_rows`` (rows whose text appeared in another row
+        counted before); ``duplicated_texts`` (texts that occur more than once);
+        ``conflicting_label_texts`` (texts carrying more than one label).
+    """
+    return {
+        "distinct_texts": c.groups,
+        "duplicate_rows": c.rows - c.groups,
+        "duplicated_texts": c.duplicated_groups,
+        "conflicting_label_texts": c.conflicting_groups,
+    }
+
+
+def duplicate_accuracy_from_counts(c: DuplicateCounts, level: float) -> dict:
+    """Duplicate groups, label conflicts, and accuracy on duplicated against unique rows.
+
+    Parameters
+    ----------
+    c : DuplicateCounts
+        Of the normalised texts' groups.
+    level : float
+        Confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    dict
+        ``normalisation``; ``groups`` (normalised texts with two rows or more);
+        ``rows_duplicated`` (rows in those groups, every copy); ``rows_unique``;
+        ``conflicting_label_groups`` and ``rows_in_conflicting_groups`` (groups whose rows
+        carry more than one gold label); ``accuracy_duplicated`` and ``accuracy_unique``
+        ``{n, correct, value, ci_low, ci_high, method}`` over rows (Wilson at ``level``; NaN with a
+        ``reason`` when there is no such row); ``groups_first_row_correct`` (repeated texts whose
+        representative row is right: the row of smallest rank, see :class:`DigestGroups`) and
+        ``easier_p_value``: the one-sided Fisher exact test that repeated texts are right
+        more often, on ``[[groups_first_row_correct, groups - groups_first_row_correct],
+        [accuracy_unique.correct, rows_unique - accuracy_unique.correct]]`` (NaN with
+        ``easier_p_value_reason`` when it cannot be computed); ``easier_test``,
+        ``ci_level``.
+    """
+    n_dup, n_uni, g = c.duplicated_rows, c.unique_rows, c.duplicated_rep_correct
+    out = {
+        "normalisation": NORMALISATION,
+        "groups": c.duplicated_groups,
+        "groups_first_row_correct": g,
+        "rows_duplicated": n_dup,
+        "rows_unique": n_uni,
+        "conflicting_label_groups": c.conflicting_groups,
+        "rows_in_conflicting_groups": c.conflicting_rows,
+        "accuracy_duplicated": _accuracy(c.duplicated_correct, n_dup, level, "no text occurs more than once"),
+        "accuracy_unique": _accuracy(c.unique_correct, n_uni, level, "every text occurs more than once"),
+        "easier_p_value": fisher_greater_p(g, c.duplicated_groups - g, c.unique_correct, n_uni - c.unique_correct),
+        "easier_test": EASIER_TEST,
+        "ci_level": float(level),
+    }
+    if not np.isfinite(out["easier_p_value"]):
+        out["easier_p_value_reason"] = (
+            "no text occurs more than once" if not n_dup else "every text occurs more than once" if not n_uni
+            else "every prediction tested is right" if g + c.unique_correct == c.duplicated_groups + n_uni
+            else "every prediction tested is wrong")
+    return out
 
 
 def duplicate_accuracy(texts, labels, correct, *, level: float) -> dict:
@@ -253,7 +583,10 @@ def duplicate_accuracy(texts, labels, correct, *, level: float) -> dict:
 
 
 def duplicate_accuracy_of_groups(codes, labels, correct, *, level: float) -> dict:
-    """Duplicate groups, label conflicts, and accuracy on duplicated against unique rows.
+    """:func:`duplicate_accuracy_from_counts` with each repeated text represented by its first row.
+
+    The reference :class:`DigestGroups` is tested against: it needs every row's group at once
+    and the order of the rows.
 
     Parameters
     ----------
@@ -270,17 +603,25 @@ def duplicate_accuracy_of_groups(codes, labels, correct, *, level: float) -> dic
     Returns
     -------
     dict
-        ``normalisation``; ``groups`` (normalised texts with two rows or more);
-        ``rows_duplicated`` (rows in those groups, every copy); ``rows_unique``;
-        ``conflicting_label_groups`` and ``rows_in_conflicting_groups`` (groups whose rows
-        carry more than one gold label); ``accuracy_duplicated`` and ``accuracy_unique``
-        ``{n, correct, value, ci_low, ci_high, method}`` over rows (Wilson at ``level``; NaN with a
-        ``reason`` when there is no such row); ``groups_first_row_correct`` and
-        ``easier_p_value``: the one-sided Fisher exact test that repeated texts are right
-        more often, on ``[[groups_first_row_correct, groups - groups_first_row_correct],
-        [accuracy_unique.correct, rows_unique - accuracy_unique.correct]]`` (NaN with
-        ``easier_p_value_reason`` when it cannot be computed); ``easier_test``,
-        ``ci_level``.
+        As :func:`duplicate_accuracy_from_counts`.
+    """
+    return duplicate_accuracy_from_counts(counts_of_codes(codes, labels, correct), level=level)
+
+
+def counts_of_codes(codes, labels, correct) -> DuplicateCounts:
+    """The :class:`DuplicateCounts` of rows grouped by ``codes``, each group represented by its first row.
+
+    Parameters
+    ----------
+    codes : array_like of int, shape (n,)
+        Numbered by first appearance, as :func:`duplicate_accuracy_of_groups` takes them.
+    labels : array_like, shape (n,)
+        Gold labels (any hashable values).
+    correct : array_like of bool, shape (n,)
+
+    Returns
+    -------
+    DuplicateCounts
     """
     codes = np.asarray(codes, dtype=np.int64)
     correct = np.asarray(correct, dtype=bool)
@@ -302,32 +643,18 @@ def duplicate_accuracy_of_groups(codes, labels, correct, *, level: float) -> dic
     else:
         labels_per_group = np.bincount(np.unique(pairs) // width, minlength=n_groups)
     conflicting = labels_per_group > 1
-
-    n_dup, n_uni = int(dup.sum()), int((~dup).sum())
-    a, c = int(correct[dup].sum()), int(correct[~dup].sum())
-    # The test's unit is a text: each repeated text enters once, through its first row.
     # Codes are numbered by first appearance, so a row opens its group exactly when its code
     # exceeds every code before it.
     first = codes > np.concatenate(([-1], np.maximum.accumulate(codes)[:-1])) if codes.size else codes.astype(bool)
-    n_groups_dup = int((size > 1).sum())
-    g = int(correct[first & dup].sum())
-    out = {
-        "normalisation": NORMALISATION,
-        "groups": n_groups_dup,
-        "groups_first_row_correct": g,
-        "rows_duplicated": n_dup,
-        "rows_unique": n_uni,
-        "conflicting_label_groups": int(conflicting.sum()),
-        "rows_in_conflicting_groups": int(size[conflicting].sum()),
-        "accuracy_duplicated": _accuracy(a, n_dup, level, "no text occurs more than once"),
-        "accuracy_unique": _accuracy(c, n_uni, level, "every text occurs more than once"),
-        "easier_p_value": fisher_greater_p(g, n_groups_dup - g, c, n_uni - c),
-        "easier_test": EASIER_TEST,
-        "ci_level": float(level),
-    }
-    if not np.isfinite(out["easier_p_value"]):
-        out["easier_p_value_reason"] = (
-            "no text occurs more than once" if not n_dup else "every text occurs more than once" if not n_uni
-            else "every prediction tested is right" if g + c == n_groups_dup + n_uni
-            else "every prediction tested is wrong")
-    return out
+    return DuplicateCounts(
+        rows=len(codes),
+        groups=n_groups,
+        duplicated_groups=int((size > 1).sum()),
+        duplicated_rows=int(dup.sum()),
+        unique_rows=int((~dup).sum()),
+        duplicated_correct=int(correct[dup].sum()),
+        unique_correct=int(correct[~dup].sum()),
+        duplicated_rep_correct=int(correct[first & dup].sum()),
+        conflicting_groups=int(conflicting.sum()),
+        conflicting_rows=int(size[conflicting].sum()),
+    )
