@@ -170,10 +170,14 @@ def test_read_rows_at_equals_rows_at_of_the_batches(tmp_path, monkeypatch):
     """Taking the rows in Arrow gives what rows_at of pandas batches gives: same order, dtypes, repeats, errors."""
     from blindspot.io import readers
 
+    import pyarrow.parquet as pq
+
     path = _mixed_table(tmp_path)
     monkeypatch.setattr(readers, "PREDICTION_BATCH_ROWS", 128)  # several batches, rows taken from each
     columns = ["text", "id", "y_true"]
-    for positions in ([999, 0, 500, 500, 129, 128, 127], list(range(0, 1000, 7)), [3]):
+    # Row groups of 100 rows (read_rows_at reads only those holding a wanted row), with the file's metadata.
+    pq.write_table(pq.read_table(path), path, row_group_size=100)
+    for positions in ([999, 0, 500, 500, 129, 128, 127], list(range(0, 1000, 7)), [3], [250, 251]):
         expected = readers.rows_at(readers.predictions_batches(path, columns, batch_rows=128), positions, columns)
         pd.testing.assert_frame_equal(readers.read_rows_at(path, positions, columns), expected)
     empty = readers.read_rows_at(path, [], columns)

@@ -73,7 +73,8 @@ class JudgeResult:
 def judge_predictions(frame: Optional[pd.DataFrame], cfg, *, classes: Sequence[str], seed: int, n_boot: int,
                       ci_level: float, cache_path: str | Path, backend: Optional[JudgeBackend] = None,
                       log: Optional[logging.Logger] = None, batches: Optional[Batches] = None,
-                      map_batches: Optional[Callable] = None) -> JudgeResult:
+                      map_batches: Optional[Callable] = None,
+                      read_rows: Optional[Callable[[np.ndarray, list], pd.DataFrame]] = None) -> JudgeResult:
     """Select candidates from the canonical predictions table, judge them, and measure the judge.
 
     The table is read a batch at a time, never held: one pass leaves each batch's
@@ -105,6 +106,10 @@ def judge_predictions(frame: Optional[pd.DataFrame], cfg, *, classes: Sequence[s
         ``map_batches(fn, names, prefixes)``: ``fn`` of every batch, in row order, as a list
         (:func:`blindspot.engine.batches.map_batches`, which runs it on Dask workers with
         ``engine: dask``); default: ``fn`` of each of ``batches(names, prefixes)`` here.
+    read_rows : callable, optional
+        ``read_rows(positions, columns)``: the rows at ``positions`` (ascending), those columns
+        (:func:`blindspot.io.readers.read_rows_at`, which takes them while the batch is still
+        Arrow: no Python string for the texts of the other rows); default: from ``batches``.
     """
     classes = as_classes(classes)
     check_config(cfg, classes)
@@ -128,7 +133,10 @@ def judge_predictions(frame: Optional[pd.DataFrame], cfg, *, classes: Sequence[s
     # Texts, ids, labels and probabilities of the chosen rows only (a few hundred), fetched by position.
     wanted = list(WHOLE_COLUMNS) + list(CANDIDATE_COLUMNS)
     proba_names = proba_columns(classes) if scan.own_class is not None else []
-    cand = rows_at(batches(wanted, [PROBA_PREFIX] if proba_names else []), selection.index, wanted + proba_names)
+    if read_rows is None:
+        def read_rows(positions, columns):
+            return rows_at(batches(columns, []), positions, columns)
+    cand = read_rows(selection.index, wanted + proba_names)
     requests = [JudgeRequest(text=str(t), label=str(y), classes=classes) for t, y in zip(cand["text"], cand["label"])]
     cache = JudgeCache(cache_path)
     if cache.bad_lines and log:

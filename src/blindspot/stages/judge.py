@@ -10,10 +10,12 @@ all recorded per row (metrics/judge.json ``failures`` and ``status``), and the s
 exits 0. Only a configuration mistake exits 2 (blindspot.judge.check_config).
 """
 
+from functools import partial
+
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.engine.batches import map_batches
-from blindspot.io.readers import predictions_batches
+from blindspot.io.readers import predictions_batches, read_rows_at
 from blindspot.io.writers import write_json, write_jsonl, write_metrics
 from blindspot.judge.pipeline import RUN_LOG_NAME, judge_predictions
 from blindspot.stages._runner import run
@@ -30,7 +32,8 @@ def main(log) -> str:
         ci_level=cfg.stats.ci_level, cache_path=paths.JUDGE_CACHE, log=log,
         batches=lambda names, prefixes: predictions_batches(paths.PREDICTIONS, names, prefixes),
         map_batches=lambda fn, names, prefixes: map_batches(paths.PREDICTIONS, names, fn, prefixes=prefixes,
-                                                            engine=cfg.engine, dask=cfg.dask))
+                                                            engine=cfg.engine, dask=cfg.dask),
+        read_rows=partial(read_rows_at, paths.PREDICTIONS))
     write_jsonl(paths.JUDGMENTS, result.rows)
     write_metrics(paths.JUDGE_METRICS, result.metrics)
     write_json(paths.JUDGE_CACHE.with_name(RUN_LOG_NAME), result.run)
