@@ -57,7 +57,8 @@ PROFILE = ResultsFile(
         Key("duplicates.accuracy_unique.n", "count", "Rows it is computed on."),
         Key("duplicates.accuracy_unique.correct", "count", "Of them, predicted right."),
         Key("duplicates.groups_first_row_correct", "count",
-            "Repeated texts whose first row is predicted right (the test counts each text once)."),
+            "Repeated texts whose representative row (the one of smallest seeded hash of its id, the same in "
+            "any row order) is predicted right (the test counts each text once)."),
         Key("duplicates.easier_p_value", "number",
             "One-sided Fisher exact p value that repeated texts are right more often than once-only texts.", ""),
         Key("duplicates.easier_p_value_reason", "text", "Why that test could not be computed."),
