@@ -84,3 +84,24 @@ def test_classification_report_baseline_and_wilson_for_empty_class():
     assert neu["recall"]["value"] == 0 and neu["recall"]["ci_high"] > 0.5
     assert np.isnan(neu["precision"]["ci_low"]) and neu["predicted"] == 0
     assert rep["confusion_matrix"]["neg"] == {"neg": 0, "neu": 0, "pos": 1}
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=80), st.integers(0, 80), st.integers(0, 99))
+def test_report_from_summed_batch_confusions_is_the_report_of_the_rows(pairs, cut, seed):
+    import json
+
+    y_true = np.array([t for t, _ in pairs], dtype=np.int64)
+    y_pred = np.array([p for _, p in pairs], dtype=np.int64)
+    classes = ["a", "b", "c", "d"]  # often one with no rows: NaN Wilson bounds, compared through their repr
+    summed = bm.confusion_counts(y_true[:cut], y_pred[:cut], 4) + bm.confusion_counts(y_true[cut:], y_pred[cut:], 4)
+    got = bm.classification_report_from_confusion(summed, classes, n_boot=30, level=0.9,
+                                                  rng=np.random.default_rng(seed))
+    want = bm.classification_report(y_true, y_pred, classes, n_boot=30, level=0.9, rng=np.random.default_rng(seed))
+    assert json.dumps(got) == json.dumps(want)  # same keys in the same order, floats by their exact repr
+
+
+def test_report_from_confusion_refuses_a_matrix_of_other_classes():
+    with pytest.raises(ValueError, match=r"cm must have shape \(3, 3\).*Got \(2, 2\)"):
+        bm.classification_report_from_confusion(np.eye(2, dtype=int), ["a", "b", "c"], n_boot=10, level=0.9,
+                                                rng=np.random.default_rng(0))

@@ -12,6 +12,13 @@ def test_class_distribution_and_imbalance():
     assert dist == {"a": {"n": 1, "share": 0.25}, "b": {"n": 0, "share": 0.0}, "c": {"n": 3, "share": 0.75}}
     assert profiling.imbalance_ratio([0, 2, 2, 2, 1], 3) == 3.0
     assert profiling.imbalance_ratio([0, 2], 3) == float("inf")
+    # The same from the rows of each class (a row or column sum of the confusion matrix).
+    assert profiling.class_distribution_of_counts(np.array([1, 0, 3]), ["a", "b", "c"]) == dist
+    assert profiling.imbalance_ratio_of_counts([1, 1, 3]) == 3.0
+    assert profiling.imbalance_ratio_of_counts([1, 0]) == float("inf")
+    assert profiling.class_counts([0, 2, 2, 2], 3).tolist() == [1, 0, 3]
+    nan_share = profiling.class_distribution_of_counts([0, 0], ["a", "b"])["a"]
+    assert nan_share["n"] == 0 and np.isnan(nan_share["share"])
 
 
 def test_length_profile_counts_words_and_chars():

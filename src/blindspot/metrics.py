@@ -259,10 +259,37 @@ def classification_report(y_true, y_pred, classes: Sequence[str], *, n_boot: int
                           rng: np.random.Generator) -> dict:
     """Global metrics with intervals, per-class metrics with support, majority baseline.
 
+    :func:`classification_report_from_confusion` of the rows' :func:`confusion_counts`.
+
     Parameters
     ----------
     y_true, y_pred : array_like of int, shape (n,)
         Class indices into ``classes``.
+    classes : sequence of str, length K
+    n_boot, level, rng
+        See :func:`bootstrap_metrics`.
+
+    Returns
+    -------
+    dict
+        See :func:`classification_report_from_confusion`.
+    """
+    cm = confusion_counts(y_true, y_pred, len(classes))
+    return classification_report_from_confusion(cm, classes, n_boot=n_boot, level=level, rng=rng)
+
+
+def classification_report_from_confusion(cm, classes: Sequence[str], *, n_boot: int, level: float,
+                                         rng: np.random.Generator) -> dict:
+    """:func:`classification_report` from the confusion matrix alone.
+
+    Every number of the report is a function of the matrix, so counts merged from
+    batches of rows (integer sums, exact) give the report of the whole table, with the
+    same bootstrap draws for the same ``rng``.
+
+    Parameters
+    ----------
+    cm : array_like of int, shape (K, K)
+        Counts, rows = true class, columns = predicted class (:func:`confusion_counts`).
     classes : sequence of str, length K
     n_boot, level, rng
         See :func:`bootstrap_metrics`.
@@ -278,9 +305,16 @@ def classification_report(y_true, y_pred, classes: Sequence[str], *, n_boot: int
         ``{value, ci_low, ci_high}``, ``confusion_matrix: {true: {pred: count}}``,
         ``n_boot``, ``ci_level``. Every estimate is an encoded
         :class:`blindspot.results.estimate.Estimate` naming its interval method.
+
+    Raises
+    ------
+    ValueError
+        If ``cm`` is not a square matrix with one row per class.
     """
+    cm = np.asarray(cm, dtype=np.int64)
     k = len(classes)
-    cm = confusion_counts(y_true, y_pred, k)
+    if cm.shape != (k, k):
+        raise ValueError(f"cm must have shape ({k}, {k}), one row and column per class. Got {cm.shape} instead.")
     point = metrics_from_confusion(cm)  # the counts once; equal to scikit-learn (tested)
     intervals = bootstrap_metrics(cm, n_boot=n_boot, level=level, rng=rng)
     report: dict = {}

@@ -1,8 +1,15 @@
 """Data profile of a predictions table: class balance, baselines, text lengths, duplicates.
 
 Named ``profiling`` (not ``profile``) so it never shadows the standard library module.
-:func:`profile_predictions` assembles ``metrics/profile.json`` from these pieces and
-:func:`blindspot.metrics.classification_report`.
+:func:`profile_of_counts` assembles ``metrics/profile.json`` from these pieces and
+:func:`blindspot.metrics.classification_report_from_confusion`; :func:`profile_predictions`
+calls it on a whole table.
+
+Apart from duplicates, the profile needs only counts: the confusion matrix and a histogram
+of each length (:class:`ProfileCounts`). A batch of rows reduces to them, batches merge
+by integer addition, and the merged counts give the profile of the whole table bit for
+bit (the length mean and quantiles reproduce numpy's float arithmetic on the rows:
+:func:`length_summary_of_histograms`).
 
 The texts are read once, a batch of rows at a time (:func:`text_rows`), and only what the
 profile needs of each row is kept: its length in words and characters and two 128-bit
@@ -19,17 +26,46 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from blindspot.duplicates import DIGEST, arrow_strings, digest_codes, duplicate_accuracy_of_groups, text_digests
-from blindspot.metrics import classification_report
+from blindspot.metrics import classification_report_from_confusion, confusion_counts
 from blindspot.results.estimate import Estimate
 from blindspot.text_features import _word_counts
+
+
+def class_counts(codes, n_classes: int) -> np.ndarray:
+    """Rows of each class among integer class ``codes`` (codes ``>= n_classes`` are not counted).
+
+    Parameters
+    ----------
+    codes : array_like of int, shape (n,)
+    n_classes : int
+
+    Returns
+    -------
+    ndarray of int64, shape (n_classes,)
+    """
+    return np.bincount(np.asarray(codes, dtype=np.int64), minlength=n_classes)[:n_classes]
 
 
 def class_distribution(codes, classes: Sequence[str]) -> dict:
     """Count and share of each class among integer class ``codes``.
 
+    :func:`class_distribution_of_counts` of :func:`class_counts`.
+
     Parameters
     ----------
     codes : array_like of int, shape (n,)
+    classes : sequence of str, length K
+    """
+    return class_distribution_of_counts(class_counts(codes, len(classes)), classes)
+
+
+def class_distribution_of_counts(counts, classes: Sequence[str]) -> dict:
+    """Count and share of each class from the rows of each class.
+
+    Parameters
+    ----------
+    counts : array_like of int, shape (K,)
+        Rows of each class, in ``classes`` order (a row or column sum of the confusion matrix).
     classes : sequence of str, length K
 
     Returns
@@ -37,14 +73,27 @@ def class_distribution(codes, classes: Sequence[str]) -> dict:
     dict
         ``{class: {"n": int, "share": float}}`` in ``classes`` order (share NaN when n is 0).
     """
-    counts = np.bincount(np.asarray(codes, dtype=np.int64), minlength=len(classes))[: len(classes)]
+    counts = np.asarray(counts, dtype=np.int64)
     total = counts.sum()
     return {c: {"n": int(k), "share": float(k / total) if total else float("nan")} for c, k in zip(classes, counts)}
 
 
 def imbalance_ratio(codes, n_classes: int) -> float:
-    """Largest class count over smallest class count (inf if a class has no rows)."""
-    counts = np.bincount(np.asarray(codes, dtype=np.int64), minlength=n_classes)[:n_classes]
+    """Largest class count over smallest class count (inf if a class has no rows).
+
+    :func:`imbalance_ratio_of_counts` of :func:`class_counts`.
+    """
+    return imbalance_ratio_of_counts(class_counts(codes, n_classes))
+
+
+def imbalance_ratio_of_counts(counts) -> float:
+    """Largest over smallest of the rows of each class (inf if a class has no rows).
+
+    Parameters
+    ----------
+    counts : array_like of int, shape (K,)
+    """
+    counts = np.asarray(counts, dtype=np.int64)
     return float(counts.max() / counts.min()) if counts.min() > 0 else float("inf")
 
 
@@ -71,6 +120,9 @@ def text_lengths(texts) -> tuple[np.ndarray, np.ndarray]:
 def length_summary(words, chars, quantiles: Sequence[float]) -> dict:
     """:func:`length_profile` from the per-row lengths (:func:`text_lengths`).
 
+    The per-row definition, and the oracle of :func:`length_summary_of_histograms`,
+    which the profile uses (it gives the same dict from mergeable counts).
+
     Parameters
     ----------
     words, chars : array_like of int, shape (n,)
@@ -87,6 +139,147 @@ def length_summary(words, chars, quantiles: Sequence[float]) -> dict:
         for i, q in enumerate(quantiles):
             entry[f"q{round(q * 100):02d}"] = float(points[i]) if values.size else float("nan")
         out[name] = entry
+    return out
+
+
+def length_histogram(values) -> np.ndarray:
+    """Rows of each length: ``hist[v]`` = number of ``values`` equal to ``v``.
+
+    Parameters
+    ----------
+    values : array_like of int, shape (n,)
+        Lengths (:func:`text_lengths`), none negative.
+
+    Returns
+    -------
+    ndarray of int64, shape (max(values) + 1,)
+        Empty when ``values`` is.
+
+    Raises
+    ------
+    ValueError
+        If a value is negative.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    if values.size and values.min() < 0:
+        raise ValueError(f"lengths must be non-negative. Got {int(values.min())} instead.")
+    return np.bincount(values).astype(np.int64, copy=False)
+
+
+def add_histograms(a, b) -> np.ndarray:
+    """Sum of two length histograms of different lengths (the shorter padded with zeros).
+
+    Parameters
+    ----------
+    a : array_like of int, shape (m,)
+    b : array_like of int, shape (p,)
+
+    Returns
+    -------
+    ndarray of int64, shape (max(m, p),)
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    out = np.zeros(max(len(a), len(b)), dtype=np.int64)
+    out[:len(a)] += a
+    out[:len(b)] += b
+    return out
+
+
+def length_summary_of_histograms(words_hist, chars_hist, quantiles: Sequence[float]) -> dict:
+    """:func:`length_summary` from length histograms, bit for bit.
+
+    Parameters
+    ----------
+    words_hist, chars_hist : array_like of int, shape (m,)
+        ``hist[v]``: rows of length ``v`` (:func:`length_histogram`; merged with
+        :func:`add_histograms`). Trailing zeros change nothing.
+    quantiles : sequence of float
+        In [0, 1].
+
+    Returns
+    -------
+    dict
+        The same dict, same key order, same floats as :func:`length_summary` of the rows:
+        the mean is exact as long as a histogram's total length stays below 2**53 (there
+        the float sum of the rows is exact too, whatever its order), and the quantiles are
+        :func:`numpy.quantile`'s arithmetic on the order statistics
+        (:func:`_linear_quantiles_of_histogram`).
+    """
+    return {name: _histogram_summary(np.asarray(hist, dtype=np.int64), quantiles)
+            for name, hist in (("words", words_hist), ("chars", chars_hist))}
+
+
+def _histogram_summary(hist: np.ndarray, quantiles: Sequence[float]) -> dict:
+    """One entry of :func:`length_summary_of_histograms`: mean, min, max and quantiles of ``hist`` (shape (m,))."""
+    n = int(hist.sum())
+    if n == 0:
+        entry = {"mean": float("nan"), "min": float("nan"), "max": float("nan")}
+        for q in quantiles:
+            entry[f"q{round(q * 100):02d}"] = float("nan")
+        return entry
+    present = np.flatnonzero(hist)
+    # An exact integer total: numpy's float64 sum of the rows is exact too while every partial
+    # sum is an integer below 2**53, and its mean divides that sum by n once, as here.
+    total = int(np.dot(hist, np.arange(len(hist), dtype=np.int64)))
+    entry = {"mean": float(total) / n, "min": float(present[0]), "max": float(present[-1])}
+    points = _linear_quantiles_of_histogram(hist, n, quantiles) if len(quantiles) else []
+    for i, q in enumerate(quantiles):
+        entry[f"q{round(q * 100):02d}"] = float(points[i])
+    return entry
+
+
+def _order_statistics(cumulative: np.ndarray, ranks) -> np.ndarray:
+    """The ``ranks``-th smallest rows (0-based, shape (p,)) as float64, from a histogram's cumsum ``cumulative``."""
+    # The i-th smallest row has the first length whose cumulative count exceeds i.
+    return np.searchsorted(cumulative, ranks, side="right").astype(np.float64)
+
+
+def _linear_quantiles_of_histogram(hist: np.ndarray, n: int, quantiles: Sequence[float]) -> np.ndarray:
+    """``np.quantile(rows, list(quantiles))`` (method "linear") of the ``n`` rows ``hist`` (shape (m,)) counts.
+
+    The steps and float operations of numpy 2.4 (``numpy/lib/_function_base_impl.py``:
+    ``_quantile``, ``_get_indexes``, ``_get_gamma``, ``_lerp``), with the sorted array's
+    elements read off the cumulative counts instead of partitioning the rows:
+    the virtual index ``(n - 1) * q``; its floor and the next rank, both replaced by the
+    last row at or beyond ``n - 1`` (and by the first below 0); gamma the virtual index
+    minus the integer floor rank; ``a + (b - a) * gamma``, or ``b - (b - a) * (1 - gamma)``
+    where gamma >= 0.5. Integer quantiles (an all-int list) take the rows directly, as numpy does.
+    The property tests compare it with the installed numpy, so a numpy that changes its
+    arithmetic fails them rather than moving ``metrics/profile.json`` silently.
+
+    Returns
+    -------
+    ndarray of float64, shape (len(quantiles),)
+
+    Raises
+    ------
+    ValueError
+        If a quantile lies outside [0, 1] (numpy's message).
+    """
+    q = np.asanyarray(list(quantiles))
+    if not (q.min() >= 0 and q.max() <= 1):
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    cumulative = np.cumsum(hist)
+    virtual = np.asanyarray((n - 1) * q)
+    if np.issubdtype(virtual.dtype, np.integer):
+        return _order_statistics(cumulative, virtual)
+    previous = np.floor(virtual)
+    following = previous + 1
+    above = virtual >= n - 1  # numpy: index -1, the largest row
+    previous[above] = -1
+    following[above] = -1
+    below = virtual < 0
+    previous[below] = 0
+    following[below] = 0
+    previous = previous.astype(np.intp)
+    following = following.astype(np.intp)
+    a = _order_statistics(cumulative, np.where(previous < 0, n - 1, previous))
+    b = _order_statistics(cumulative, np.where(following < 0, n - 1, following))
+    gamma = np.asanyarray(virtual - previous, dtype=virtual.dtype)
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
     return out
 
 
@@ -268,6 +461,111 @@ def mark_unmeasurable(report: dict) -> dict:
     return report
 
 
+@dataclass(frozen=True, eq=False)
+class ProfileCounts:
+    """What the profile needs of a batch of rows, apart from duplicates: counts that merge exactly.
+
+    Each batch (a row group, on a worker with engine=dask) reduces to these; merged
+    (integer additions, in any order and grouping) they are the counts of the whole
+    table, and :func:`profile_of_counts` builds the profile from them.
+
+    Attributes
+    ----------
+    confusion : ndarray of int64, shape (K, K)
+        Rows of each (true, predicted) class pair (:func:`blindspot.metrics.confusion_counts`).
+    words, chars : ndarray of int64, shape (max length + 1,)
+        ``words[v]``: rows of ``v`` words (:func:`length_histogram`); empty for no rows.
+        Grown with zeros as needed on merging.
+    n_rows : int
+    """
+
+    confusion: np.ndarray
+    words: np.ndarray
+    chars: np.ndarray
+    n_rows: int
+
+    @classmethod
+    def of(cls, y_true, y_pred, words, chars, k: int) -> "ProfileCounts":
+        """The counts of one batch of rows.
+
+        Parameters
+        ----------
+        y_true, y_pred : array_like of int, shape (n,)
+            Class codes in ``[0, k)``.
+        words, chars : array_like of int, shape (n,)
+            Each row's length (:func:`text_lengths`).
+        k : int
+            Number of classes.
+
+        Raises
+        ------
+        ValueError
+            If the arrays differ in length, or a code or length is out of range.
+        """
+        n = len(y_true)
+        if not len(y_pred) == len(words) == len(chars) == n:
+            raise ValueError(f"y_true, y_pred, words and chars must have one value per row. Got lengths "
+                             f"{n}, {len(y_pred)}, {len(words)} and {len(chars)} instead.")
+        return cls(confusion_counts(y_true, y_pred, k), length_histogram(words), length_histogram(chars), int(n))
+
+    @classmethod
+    def empty(cls, k: int) -> "ProfileCounts":
+        """The counts of no rows: the identity of :meth:`merge`."""
+        return cls(np.zeros((k, k), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0)
+
+    def merge(self, other: "ProfileCounts") -> "ProfileCounts":
+        """The counts of both batches' rows (exact: integer sums).
+
+        Raises
+        ------
+        ValueError
+            If the two count different numbers of classes.
+        """
+        if self.confusion.shape != other.confusion.shape:
+            raise ValueError(f"cannot merge counts of {self.confusion.shape[0]} and {other.confusion.shape[0]} "
+                             f"classes.")
+        return ProfileCounts(self.confusion + other.confusion, add_histograms(self.words, other.words),
+                             add_histograms(self.chars, other.chars), self.n_rows + other.n_rows)
+
+
+def profile_of_counts(counts: ProfileCounts, classes: Sequence[str], *, n_boot: int, level: float,
+                      rng: np.random.Generator, length_quantiles: Sequence[float], duplicates: dict) -> dict:
+    """Everything in ``metrics/profile.json`` from the table's merged counts and its duplicates.
+
+    The one place the profile is assembled (:func:`profile_predictions` calls it).
+
+    Parameters
+    ----------
+    counts : ProfileCounts
+        Of every row of the table (merged over its batches).
+    classes : sequence of str, length K
+    n_boot, level, rng
+        Bootstrap settings (see :func:`blindspot.metrics.bootstrap_metrics`).
+    length_quantiles : sequence of float
+    duplicates : dict
+        The ``"duplicates"`` entry, already built (exact-text counts, then the normalised
+        groups with the accuracy on duplicated against unique rows).
+
+    Returns
+    -------
+    dict
+    """
+    report = mark_unmeasurable(classification_report_from_confusion(counts.confusion, classes, n_boot=n_boot,
+                                                                    level=level, rng=rng))
+    labels = counts.confusion.sum(axis=1)
+    return {
+        "n_rows": int(counts.n_rows),
+        "classes": {c: i for i, c in enumerate(classes)},
+        "label_distribution": class_distribution_of_counts(labels, classes),
+        "prediction_distribution": class_distribution_of_counts(counts.confusion.sum(axis=0), classes),
+        "imbalance_ratio": imbalance_ratio_of_counts(labels),
+        **report,
+        "baseline_verdict": baseline_verdict(report),
+        "text_length": length_summary_of_histograms(counts.words, counts.chars, length_quantiles),
+        "duplicates": duplicates,
+    }
+
+
 def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: int, level: float,
                         rng: np.random.Generator, length_quantiles: Sequence[float],
                         texts: Iterable | None = None) -> dict:
@@ -299,20 +597,11 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
     if len(rows.words) != len(frame):
         raise ValueError(f"texts must give one text per row of the frame. Got {len(rows.words)} for "
                          f"{len(frame)} rows instead.")
+    counts = ProfileCounts.of(y_true, y_pred, rows.words, rows.chars, len(classes))
     labels = frame["label"] if "label" in frame.columns else y_true
-    report = mark_unmeasurable(classification_report(y_true, y_pred, classes, n_boot=n_boot, level=level, rng=rng))
-    return {
-        "n_rows": int(len(frame)),
-        "classes": {c: i for i, c in enumerate(classes)},
-        "label_distribution": class_distribution(y_true, classes),
-        "prediction_distribution": class_distribution(y_pred, classes),
-        "imbalance_ratio": imbalance_ratio(y_true, len(classes)),
-        **report,
-        "baseline_verdict": baseline_verdict(report),
-        "text_length": length_summary(rows.words, rows.chars, length_quantiles),
-        # Exact-text counts, then the normalised groups with accuracy on duplicated against
-        # unique rows (blindspot.duplicates: the leakage check the brief reports).
-        "duplicates": {**duplicate_profile_of_groups(digest_codes(rows.exact), labels),
-                       **duplicate_accuracy_of_groups(digest_codes(rows.normalised), labels,
-                                                      y_true == y_pred, level=level)},
-    }
+    # Exact-text counts, then the normalised groups with accuracy on duplicated against
+    # unique rows (blindspot.duplicates: the leakage check the brief reports).
+    duplicates = {**duplicate_profile_of_groups(digest_codes(rows.exact), labels),
+                  **duplicate_accuracy_of_groups(digest_codes(rows.normalised), labels, y_true == y_pred, level=level)}
+    return profile_of_counts(counts, classes, n_boot=n_boot, level=level, rng=rng,
+                             length_quantiles=length_quantiles, duplicates=duplicates)
