@@ -25,9 +25,19 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from blindspot.duplicates import DIGEST, arrow_strings, digest_codes, duplicate_accuracy_of_groups, text_digests
+from blindspot.duplicates import (
+    DIGEST,
+    DigestGroups,
+    DuplicateCounts,
+    arrow_strings,
+    counts_of_codes,
+    duplicate_accuracy_from_counts,
+    duplicate_profile_from_counts,
+    text_digests,
+)
 from blindspot.metrics import classification_report_from_confusion, confusion_counts
 from blindspot.results.estimate import Estimate
+from blindspot.samples import row_hash
 from blindspot.text_features import _word_counts
 
 
@@ -329,24 +339,8 @@ def duplicate_profile_of_groups(codes, labels) -> dict:
         (duplicated texts carrying more than one label: a sign of label noise).
     """
     codes = np.asarray(codes, dtype=np.int64)
-    n_texts = int(codes.max()) + 1 if codes.size else 0
-    # Count distinct (text, label) pairs as integer codes.
-    label_codes, label_levels = pd.factorize(pd.Series(labels), use_na_sentinel=False)
-    per_text = np.bincount(codes, minlength=n_texts)
-    width = max(len(label_levels), 1)
-    pairs = codes * width + label_codes
-    if n_texts * width <= 50_000_000:  # a presence table (no sort) while it stays under ~50 MB
-        seen = np.zeros(n_texts * width, dtype=bool)
-        seen[pairs] = True
-        labels_per_text = seen.reshape(-1, width).sum(axis=1)
-    else:
-        labels_per_text = np.bincount(np.unique(pairs) // width, minlength=n_texts)
-    return {
-        "distinct_texts": n_texts,
-        "duplicate_rows": int(len(codes) - n_texts),
-        "duplicated_texts": int((per_text > 1).sum()),
-        "conflicting_label_texts": int((labels_per_text > 1).sum()),
-    }
+    # The counts behind this dict do not depend on which row represents a group: no correctness needed.
+    return duplicate_profile_from_counts(counts_of_codes(codes, labels, np.zeros(codes.shape[0], dtype=bool)))
 
 
 @dataclass
@@ -598,10 +592,89 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
         raise ValueError(f"texts must give one text per row of the frame. Got {len(rows.words)} for "
                          f"{len(frame)} rows instead.")
     counts = ProfileCounts.of(y_true, y_pred, rows.words, rows.chars, len(classes))
-    labels = frame["label"] if "label" in frame.columns else y_true
-    # Exact-text counts, then the normalised groups with accuracy on duplicated against
-    # unique rows (blindspot.duplicates: the leakage check the brief reports).
-    duplicates = {**duplicate_profile_of_groups(digest_codes(rows.exact), labels),
-                  **duplicate_accuracy_of_groups(digest_codes(rows.normalised), labels, y_true == y_pred, level=level)}
-    return profile_of_counts(counts, classes, n_boot=n_boot, level=level, rng=rng,
-                             length_quantiles=length_quantiles, duplicates=duplicates)
+    labels = pd.factorize(frame["label"] if "label" in frame.columns else pd.Series(y_true), use_na_sentinel=False)[0]
+    # The representative of a repeated text: its first row here (a library call may have no ids), the row
+    # of smallest seeded id hash in the stage (profile_batch). The same counts, then the same dict.
+    rank = np.arange(len(frame), dtype=np.uint64)
+    correct = y_true == y_pred
+    exact = DigestGroups.of(rows.exact, labels, correct, rank).counts()
+    normalised = DigestGroups.of(rows.normalised, labels, correct, rank).counts()
+    return profile_of_counts(counts, classes, n_boot=n_boot, level=level, rng=rng, length_quantiles=length_quantiles,
+                             duplicates=duplicates_entry(exact, normalised, level))
+
+
+def duplicates_entry(exact: DuplicateCounts, normalised: DuplicateCounts, level: float) -> dict:
+    """The ``duplicates`` entry of the profile: exact-text counts, then the normalised groups with accuracy
+    on duplicated against unique rows (:mod:`blindspot.duplicates`: the leakage check the brief reports)."""
+    return {**duplicate_profile_from_counts(exact), **duplicate_accuracy_from_counts(normalised, level)}
+
+
+# --------------------------------------------------------------------------- the stage's per-batch reduce
+
+#: Buckets of the duplicate groups (a digest's leading bits): each bucket's groups are merged and counted
+#: by one task, so no process holds the groups of the whole table (:func:`blindspot.engine.batches.map_reduce_buckets`).
+DIGEST_BUCKETS = 16
+#: The draw that picks a repeated text's representative row (:func:`blindspot.samples.row_hash` of the ids).
+REPRESENTATIVE = "profile/duplicate_representative"
+#: Columns the profile reads of every row.
+PROFILE_COLUMNS = ("id", "text", "y_true", "y_pred")
+
+
+def profile_batch(frame: pd.DataFrame, *, k: int, seed: int, n_buckets: int = DIGEST_BUCKETS) -> tuple:
+    """One batch's part of the profile: its counts, and its duplicate groups by bucket.
+
+    A module-level function, so that Dask sends it to the workers (one row group per task).
+
+    Parameters
+    ----------
+    frame : DataFrame, shape (n, ...)
+        :data:`PROFILE_COLUMNS` of consecutive rows.
+    k : int
+        Classes.
+    seed : int
+        Seeds the representative of each repeated text (:data:`REPRESENTATIVE`): the row of
+        smallest hash of its id, the same for the rows in any order or batches.
+    n_buckets : int
+
+    Returns
+    -------
+    counts : ProfileCounts
+    buckets : list of (DigestGroups, DigestGroups), length n_buckets
+        Each bucket's groups of the exact texts and of the normalised texts.
+    """
+    words, chars = text_lengths(frame["text"])
+    exact, normalised = text_digests(frame["text"])
+    y_true = frame["y_true"].to_numpy(dtype=np.int64)
+    y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
+    correct = y_true == y_pred
+    rank = row_hash(seed, frame["id"], REPRESENTATIVE)
+    # Labels by class code: y_true gives the groups the labels give (ingest writes label = classes[y_true]).
+    groups = [DigestGroups.of(d, y_true, correct, rank).buckets(n_buckets) for d in (exact, normalised)]
+    return ProfileCounts.of(y_true, y_pred, words, chars, k), list(zip(*groups))
+
+
+def duplicate_bucket(parts) -> tuple:
+    """One bucket's groups of every batch merged, then counted: (exact, normalised) :class:`DuplicateCounts`."""
+    parts = list(parts)
+    return tuple(DigestGroups.merged(p[i] for p in parts).counts() for i in (0, 1))
+
+
+def profile_of_batches(counts, buckets, classes: Sequence[str], *, n_boot: int, level: float,
+                       rng: np.random.Generator, length_quantiles: Sequence[float]) -> tuple[dict, ProfileCounts]:
+    """The profile from every batch's :func:`profile_batch` counts and every bucket's :func:`duplicate_bucket`.
+
+    Returns
+    -------
+    profile : dict
+        ``metrics/profile.json``.
+    counts : ProfileCounts
+        Of the whole table (the confusion matrix the stage draws).
+    """
+    total = ProfileCounts.empty(len(classes))
+    for part in counts:
+        total = total.merge(part)
+    exact = DuplicateCounts.total(b[0] for b in buckets)
+    normalised = DuplicateCounts.total(b[1] for b in buckets)
+    profile = profile_of_counts(total, classes, n_boot=n_boot, level=level, rng=rng,
+                                length_quantiles=length_quantiles, duplicates=duplicates_entry(exact, normalised, level))
+    return profile, total

@@ -84,3 +84,39 @@ def test_the_stages_text_functions_on_dask_row_groups_equal_the_whole_table(tmp_
         np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
     for got, want in zip(join_cue_flags(remote(cue_flags_of)), cue_flags([texts])):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_bucketed_reduce_gives_the_same_groups_on_dask_as_here_and_as_the_whole_table(tmp_path):
+    """map_reduce_buckets with the profile's batch and bucket functions: the duplicate groups of texts
+    repeated across row groups are counted whole (each bucket reduced by one task) on both engines, and
+    equal the groups of the whole table in one batch."""
+    pytest.importorskip("distributed")
+    from functools import partial
+
+    import numpy as np
+
+    from blindspot.duplicates import DuplicateCounts
+    from blindspot.engine.batches import map_reduce_buckets
+    from blindspot.profiling import DIGEST_BUCKETS, PROFILE_COLUMNS, duplicate_bucket, profile_batch
+
+    rng = np.random.default_rng(2)
+    n = 1000
+    texts = [f"review {v}" for v in rng.integers(0, 300, n)]  # every text about three times, across row groups
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": texts, "y_true": rng.integers(0, 3, n),
+                          "y_pred": rng.integers(0, 3, n)})
+    path = tmp_path / "predictions.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=GROUP)
+    fn = partial(profile_batch, k=3, seed=5)
+    runs = {"local": map_reduce_buckets(path, list(PROFILE_COLUMNS), fn, duplicate_bucket, DIGEST_BUCKETS,
+                                        batch_rows=100),
+            "dask": map_reduce_buckets(path, list(PROFILE_COLUMNS), fn, duplicate_bucket, DIGEST_BUCKETS,
+                                       engine="dask", dask=DaskConfig(n_workers=2, threads_per_worker=1,
+                                                                      memory_limit="1GB"))}
+    whole = [duplicate_bucket([part]) for part in profile_batch(frame, k=3, seed=5)[1]]  # one batch of every row
+    for name, (counts, buckets) in runs.items():
+        assert len(buckets) == DIGEST_BUCKETS
+        assert sum(c.n_rows for c in counts) == n, name
+        for i in (0, 1):  # exact and normalised texts
+            total = DuplicateCounts.total(b[i] for b in buckets)
+            assert total == DuplicateCounts.total(w[i] for w in whole), name
+            assert total.rows == n and total.groups == len(set(texts)) and total.duplicated_rows > 900, name

@@ -123,3 +123,103 @@ def map_batches(path: str | Path, columns: Sequence[str], fn: Callable, *, prefi
         if progress is not None:
             progress.update(done)
     return results
+
+
+# --------------------------------------------------------------------------- a group-by across batches
+
+
+def _part(result, index: int):
+    """Item ``index`` of a task's result (runs on the worker holding it: only that item moves)."""
+    return result[index]
+
+
+def _bucket(result, index: int):
+    """Bucket ``index`` of a :func:`map_reduce_buckets` map result."""
+    return result[1][index]
+
+
+def map_reduce_buckets(path: str | Path, columns: Sequence[str], fn: Callable, reduce_fn: Callable, n_buckets: int,
+                       *, prefixes: Sequence[str] = (), engine: str = "local", dask=None,
+                       batch_rows: int = PREDICTION_BATCH_ROWS, progress=None) -> tuple[list, list]:
+    """A map over the batches, then a reduce per bucket of keys: a group-by whose groups span batches.
+
+    ``fn(frame) -> (small, buckets)``: ``small`` is the batch's own result (a count table),
+    ``buckets`` a sequence of ``n_buckets`` parts, where a key (a text's digest) always goes
+    to the same bucket whatever its batch. ``reduce_fn(parts)`` takes one bucket's parts of
+    every batch, in row order, and returns that bucket's result (additive counts). So every
+    group is reduced whole in one call, and no call holds more than one bucket.
+
+    - ``engine: local``: the batches are read here, then the buckets reduced one after the
+      other, each bucket's parts let go once reduced.
+    - ``engine: dask``: one task per row group; the map results stay on the workers. Each
+      bucket's reduce is a task that receives only that bucket's part of every map result
+      (a shuffle: each part moves once, worker to worker), so neither the driver nor any
+      single process holds the groups of the whole table; only the small results and the
+      buckets' results come back.
+
+    Parameters
+    ----------
+    path, columns, prefixes, engine, dask, batch_rows, progress
+        As :func:`map_batches` (``progress`` counts the mapped rows).
+    fn : callable
+        Module-level (Dask pickles it by name).
+    reduce_fn : callable
+        Module-level; ``reduce_fn([])`` for a table with no row.
+    n_buckets : int
+
+    Returns
+    -------
+    smalls : list
+        ``small`` of every batch, in row order.
+    reduced : list, length n_buckets
+        ``reduce_fn`` of each bucket.
+    """
+    if engine == "dask":
+        return _reduce_on_dask(Path(path), columns, prefixes, fn, reduce_fn, n_buckets, dask, progress)
+    results, done = [], 0
+    for frame in predictions_batches(path, columns, prefixes, batch_rows=batch_rows):
+        small, buckets = fn(frame)
+        results.append((small, list(buckets)))
+        done += len(frame)
+        if progress is not None:
+            progress.update(done)
+    reduced = []
+    for b in range(n_buckets):
+        parts = []
+        for _, buckets in results:
+            parts.append(buckets[b])
+            buckets[b] = None  # let go once reduced
+        reduced.append(reduce_fn(parts))
+    return [small for small, _ in results], reduced
+
+
+def _reduce_on_dask(path: Path, columns, prefixes, fn: Callable, reduce_fn: Callable, n_buckets: int, cfg,
+                    progress) -> tuple[list, list]:
+    import pyarrow.parquet as pq
+
+    from blindspot.engine.cluster import dask_client
+
+    with pq.ParquetFile(path) as source:
+        groups = [source.metadata.row_group(i).num_rows for i in range(source.metadata.num_row_groups)]
+    tag = f"shuffle-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
+    with dask_client(cfg) as client:
+        from distributed import as_completed
+
+        mapped = [client.submit(_row_group, str(path), i, list(columns), list(prefixes), fn, key=f"{tag}-map-{i}",
+                                pure=False) for i in range(len(groups))]
+        index, done = {future.key: i for i, future in enumerate(mapped)}, 0
+        for future in as_completed(mapped):
+            if future.status == "error":
+                future.result()  # raises the worker's error here, with its message (a result stays on its worker)
+            done += groups[index[future.key]]
+            if progress is not None:
+                progress.update(done)
+        smalls = client.gather([client.submit(_part, m, 0, key=f"{tag}-small-{i}", pure=False)
+                                for i, m in enumerate(mapped)])
+        parts = [[client.submit(_bucket, m, b, key=f"{tag}-part-{b}-{i}", pure=False) for i, m in enumerate(mapped)]
+                 for b in range(n_buckets)]
+        reduces = [client.submit(reduce_fn, parts[b], key=f"{tag}-reduce-{b}", pure=False) for b in range(n_buckets)]
+        reduced = client.gather(reduces)
+        for future in mapped + reduces + [p for bucket in parts for p in bucket]:
+            future.release()
+    return smalls, reduced

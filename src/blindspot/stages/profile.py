@@ -1,16 +1,24 @@
 """Stage profile: predictions -> global metrics with intervals, class balance, data profile."""
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.io.figures import save_figure
-from blindspot.engine.batches import map_batches, on_column
-from blindspot.io.readers import read_predictions
+from blindspot.engine.batches import map_reduce_buckets
 from blindspot.io.writers import write_metrics
 from blindspot.plots.confusion import ConfusionDisplay, plot_class_distribution
-from blindspot.profiling import baseline_statement, join_text_rows, profile_predictions, text_measures
+from blindspot.profiling import (
+    DIGEST_BUCKETS,
+    PROFILE_COLUMNS,
+    baseline_statement,
+    duplicate_bucket,
+    profile_batch,
+    profile_of_batches,
+)
 from blindspot.stages._runner import run
 
 CONFUSION_PNG = paths.PROFILE_PLOTS / "confusion_matrix.png"
@@ -21,23 +29,22 @@ CONFUSION_DATA = paths.PROFILE_PLOTS / "confusion.csv"  # cells for `dvc plots` 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
-    # The texts stay on disk: the profile reads them a batch at a time and keeps 40 bytes a row
-    # (blindspot.profiling.text_rows), so its memory does not grow with the texts. No label
-    # column either: y_true gives the same label groups.
-    frame = read_predictions(paths.PREDICTIONS, columns=["y_true", "y_pred"])
-    # Measured a batch at a time: here (engine=local) or on the workers, one row group per task.
-    texts = join_text_rows(map_batches(paths.PREDICTIONS, ["text"], on_column(text_measures), engine=cfg.engine,
-                                       dask=cfg.dask))
+    # Nothing is held for every row. Each batch (here with engine=local; a row group on a worker with
+    # engine=dask) leaves its counts (confusion, length histograms) and its duplicate groups by bucket;
+    # each bucket's groups are merged and counted by one task (blindspot.profiling.profile_batch).
+    counts, buckets = map_reduce_buckets(paths.PREDICTIONS, list(PROFILE_COLUMNS),
+                                         partial(profile_batch, k=len(classes), seed=cfg.seed), duplicate_bucket,
+                                         DIGEST_BUCKETS, engine=cfg.engine, dask=cfg.dask)
     # The profile draws from its own child stream of the seed, so adding a random
     # step elsewhere never shifts these intervals.
     rng = np.random.default_rng([cfg.seed, 1])
-    profile = profile_predictions(frame, classes, n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, rng=rng,
-                                  length_quantiles=cfg.profile.length_quantiles, texts=texts)
+    profile, total = profile_of_batches(counts, buckets, classes, n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level,
+                                        rng=rng, length_quantiles=cfg.profile.length_quantiles)
     profile["model"] = cfg.model.name
     write_metrics(paths.PROFILE_METRICS, profile)
 
-    display = ConfusionDisplay.from_predictions(frame["y_true"], frame["y_pred"], classes,
-                                                title=f"model {cfg.model.name}: confusion matrix (n = {len(frame):,})")
+    display = ConfusionDisplay(total.confusion, classes,
+                               title=f"model {cfg.model.name}: confusion matrix (n = {total.n_rows:,})")
     save_figure(display.plot().figure_, CONFUSION_PNG)
     counts = {c: v["n"] for c, v in profile["label_distribution"].items()}
     preds = {c: v["n"] for c, v in profile["prediction_distribution"].items()}
