@@ -69,14 +69,20 @@ rows_strategy = st.tuples(st.integers(0, 400), st.integers(1, 60), st.integers(1
 
 # ---------------------------------------------------------------- merging and buckets
 
-@settings(max_examples=200, deadline=None)
-@given(rows_strategy, st.lists(st.floats(0, 1), max_size=6))
-def test_records_of_all_rows_equal_the_merge_of_any_split_in_any_order(shape, cuts):
+def ranked(shape):
+    """A drawn table's rows ranked as the stage ranks them, and their records:
+    ``(n, rng, (digests, labels, correct, rank), records)``."""
     n, k, n_labels, seed = shape
     rng = np.random.default_rng(seed)
     digests, labels, correct, ids = table(rng, n, k, n_labels)
     rank = row_hash(seed, ids, "profile/duplicate_representative")
-    whole = DigestGroups.of(digests, labels, correct, rank)
+    return n, rng, (digests, labels, correct, rank), DigestGroups.of(digests, labels, correct, rank)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows_strategy, st.lists(st.floats(0, 1), max_size=6))
+def test_records_of_all_rows_equal_the_merge_of_any_split_in_any_order(shape, cuts):
+    n, rng, (digests, labels, correct, rank), whole = ranked(shape)
 
     perm = rng.permutation(n)
     bounds = [0, *sorted(int(c * n) for c in cuts), n]
@@ -94,10 +100,7 @@ def test_records_of_all_rows_equal_the_merge_of_any_split_in_any_order(shape, cu
 @settings(max_examples=150, deadline=None)
 @given(rows_strategy, st.integers(0, 10))
 def test_buckets_hold_each_digest_whole_and_their_counts_add_up(shape, bits):
-    n, k, n_labels, seed = shape
-    rng = np.random.default_rng(seed)
-    digests, labels, correct, ids = table(rng, n, k, n_labels)
-    whole = DigestGroups.of(digests, labels, correct, row_hash(seed, ids, "profile/duplicate_representative"))
+    n, rng, (digests, labels, correct, rank), whole = ranked(shape)
     buckets = whole.buckets(2 ** bits)
     assert len(buckets) == 2 ** bits
     for b, bucket in enumerate(buckets):
@@ -187,11 +190,7 @@ def test_reference_counts_and_groups_agree_field_by_field():
 @settings(max_examples=150, deadline=None)
 @given(rows_strategy)
 def test_shuffled_rows_with_a_hash_rank_give_identical_records(shape):
-    n, k, n_labels, seed = shape
-    rng = np.random.default_rng(seed)
-    digests, labels, correct, ids = table(rng, n, k, n_labels)
-    rank = row_hash(seed, ids, "profile/duplicate_representative")
-    whole = DigestGroups.of(digests, labels, correct, rank)
+    n, rng, (digests, labels, correct, rank), whole = ranked(shape)
     p = rng.permutation(n)
     assert_same_groups(DigestGroups.of(digests[p], labels[p], correct[p], rank[p]), whole)
     # The representative is the row of smallest hash (a pandas oracle).

@@ -8,7 +8,6 @@ never approximately.
 """
 
 import functools
-import math
 
 import numpy as np
 import pandas as pd
@@ -16,28 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _documents import assert_same
 from blindspot import profiling
 
 CONFIGURED = [0.05, 0.25, 0.5, 0.75, 0.95]  # conf/profile/default.yaml, profile.length_quantiles
 
 
-def assert_identical(got, want, path="profile"):
+def assert_identical(got, want):
     """``got`` and ``want`` are the same document: same types, same key order, bit-identical floats."""
-    assert type(got) is type(want), f"{path}: {type(got)} vs {type(want)}"
-    if isinstance(want, dict):
-        assert list(got) == list(want), f"{path}: keys {list(got)} vs {list(want)}"
-        for key in want:
-            assert_identical(got[key], want[key], f"{path}.{key}")
-    elif isinstance(want, (list, tuple)):
-        assert len(got) == len(want), path
-        for i, (g, w) in enumerate(zip(got, want)):
-            assert_identical(g, w, f"{path}[{i}]")
-    elif isinstance(want, float):
-        same = ((math.isnan(got) and math.isnan(want))
-                or (got == want and math.copysign(1, got) == math.copysign(1, want)))
-        assert same, f"{path}: {got!r} vs {want!r}"
-    else:
-        assert got == want, f"{path}: {got!r} vs {want!r}"
+    assert_same(got, want, path="profile")
 
 
 def lengths(rng: np.random.Generator, size: int, kind: str, high: int) -> np.ndarray:

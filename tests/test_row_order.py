@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from _bundled import bundled_params
+from _documents import differences
 
 N_ROWS = 3000
 STAGES = ("ingest", "profile", "slice", "calibrate", "judge")
@@ -58,21 +59,6 @@ def _run(root: Path, name: str) -> None:
     assert proc.returncode == 0, f"{root.name} {name}: {proc.stderr[-2000:]}"
 
 
-def _differences(a, b, path: str = "") -> list[str]:
-    """Where two JSON documents differ beyond the last written digit of a float."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        if list(a) != list(b):
-            return [f"{path}: keys {list(a)} != {list(b)}"]
-        return [d for k in a for d in _differences(a[k], b[k], f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return [f"{path}: {len(a)} items != {len(b)}"]
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]")]
-    if isinstance(a, float) and isinstance(b, float) and abs(a - b) <= LAST_DIGIT * max(abs(a), abs(b)):
-        return []
-    return [] if a == b and type(a) is type(b) else [f"{path}: {a!r} != {b!r}"]
-
-
 def _rows(path: Path) -> list:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     for row in rows:
@@ -91,7 +77,8 @@ def test_the_same_rows_in_another_order_give_the_same_audit(tmp_path):
         for root in roots:
             _run(root, name)
     differ = [f"{rel}{d}" for rel in SAME_CONTENT
-              for d in _differences(*(json.loads((root / rel).read_text(encoding="utf-8")) for root in roots))]
+              for d in differences(*(json.loads((root / rel).read_text(encoding="utf-8")) for root in roots),
+                                   rel=LAST_DIGIT)]
     differ += [f"{rel}: other rows" for rel in SAME_ROWS if _rows(roots[0] / rel) != _rows(roots[1] / rel)]
     assert not differ, "these outputs move with the order of the rows:\n" + "\n".join(differ[:20])
     # The draws were exercised: the judge's random sample, and a topics' fitting sample of fewer rows than the file.

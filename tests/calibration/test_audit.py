@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from _documents import assert_same
 from blindspot.calibration.audit import audit_calibration, slice_table
 from blindspot.calibration.metrics import expected_calibration_error, multiclass_brier_loss
 from blindspot.calibration.summary import calibration_summary
@@ -275,7 +276,7 @@ def test_recalibration_whatif_is_the_same_for_the_rows_in_any_order(overconfiden
     shuffled = f.sample(frac=1, random_state=5).reset_index(drop=True)
     a, b = run(f, n_boot=100).metrics["recalibration"], run(shuffled, n_boot=100).metrics["recalibration"]
     assert a["status"] == "ok"
-    _assert_same_numbers(a, b)
+    assert_same(a, b, rel=1e-12)  # floats to rounding, all else exactly
 
 
 def test_recalibration_is_ranked_by_the_hashes_of_the_ids(overconfident_frame):
@@ -293,17 +294,3 @@ def test_recalibration_is_ranked_by_the_hashes_of_the_ids(overconfident_frame):
     assert got["isotonic"]["ece"] == want["isotonic"]["ece"]
 
 
-def _assert_same_numbers(a, b, path=""):
-    """Nested results agree: integers, strings and flags exactly, floats to rtol 1e-12 (NaN equal to NaN)."""
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            _assert_same_numbers(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_same_numbers(x, y, f"{path}[{i}]")
-    elif isinstance(a, (float, np.floating)):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0, equal_nan=True, err_msg=path)
-    else:
-        assert type(a) is type(b) and a == b, (path, a, b)
