@@ -141,3 +141,12 @@ def test_row_hash_is_the_same_whatever_holds_the_ids(monkeypatch):
         np.testing.assert_array_equal(samples.row_hash(5, given, "x"), expected)
     # Without ids the positions stand for them, hashed as the strings "0", "1", ...
     np.testing.assert_array_equal(samples.row_hash(5, range(40), "x"), samples.row_hash(5, [str(i) for i in range(40)], "x"))
+
+
+def test_row_hashes_of_several_names_are_each_names_row_hash():
+    from blindspot.samples import row_hashes
+
+    ids = np.array([f"id-{i}" for i in range(300)], dtype=object)
+    for got, name in zip(row_hashes(4, ids, ["a", "b", ""]), ["a", "b", ""]):
+        np.testing.assert_array_equal(got, row_hash(4, ids, name))
+    assert row_hashes(4, ids, []) == []

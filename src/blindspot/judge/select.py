@@ -39,7 +39,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from blindspot.samples import hash_order, hash_sample, row_hash
+from blindspot.samples import hash_order, hash_sample, row_hashes
 
 RULES = ("random_sample", "confidently_incorrect", "sarcasm_cue", "mixed_cue")
 #: The seeded draws over rows, each named ``judge/<draw>`` for :func:`~blindspot.samples.row_hash`.
@@ -85,7 +85,7 @@ class RankKeys:
         RankKeys
             Arrays of shape (n,).
         """
-        return cls(**{draw: row_hash(seed, ids, f"judge/{draw}") for draw in DRAWS})
+        return cls(**dict(zip(DRAWS, row_hashes(seed, ids, [f"judge/{draw}" for draw in DRAWS]))))  # ids hashed once
 
     @classmethod
     def join(cls, parts: Iterable["RankKeys"]) -> "RankKeys":
