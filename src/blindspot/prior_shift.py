@@ -46,7 +46,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 from scipy.special import chdtrc
 
 from blindspot.metrics import WILSON

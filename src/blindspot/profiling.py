@@ -11,9 +11,17 @@ by integer addition, and the merged counts give the profile of the whole table b
 bit (the length mean and quantiles reproduce numpy's float arithmetic on the rows:
 :func:`length_summary_of_histograms`).
 
-The texts are read once, a batch of rows at a time (:func:`text_rows`), and only what the
-profile needs of each row is kept: its length in words and characters and two 128-bit
-digests (:class:`TextRows`, 40 bytes a row), so memory does not grow with the texts.
+The stage reads the texts once, a batch of rows at a time (:func:`profile_batch`): each
+batch leaves its counts and its duplicate groups (:class:`blindspot.duplicates.DigestGroups`,
+one record per distinct text of the batch) split into :data:`DIGEST_BUCKETS` buckets by
+digest; each bucket's records of every batch are merged and counted by one call
+(:func:`duplicate_bucket`). With ``engine: dask`` the records stay on the workers and each
+bucket is reduced by one task, so the stage's process holds no value per row; with
+``engine: local`` the stage holds the records until their bucket is reduced (57 bytes a
+record, two records a row when no text repeats; 40 bytes a row and its labels before).
+:func:`profile_predictions`, the library's entry point on a table in memory, keeps two
+digests a row (:class:`TextRows`) and takes each repeated text's first row as its
+representative; the stage takes the row of smallest seeded hash of its id.
 """
 
 from __future__ import annotations
@@ -578,8 +586,8 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
     texts : iterable of Series of str, or TextRows, optional
         The table's texts in row order, a batch at a time (:func:`text_rows`), so the
         frame need not hold them; or what the profile keeps of them, measured elsewhere
-        (engine=dask: on the workers, :func:`join_text_rows`); ``frame["text"]`` in one
-        batch when None.
+        (:func:`join_text_rows` of :func:`text_measures` of each batch); ``frame["text"]``
+        in one batch when None.
 
     Returns
     -------

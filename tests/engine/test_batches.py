@@ -120,3 +120,17 @@ def test_a_bucketed_reduce_gives_the_same_groups_on_dask_as_here_and_as_the_whol
             total = DuplicateCounts.total(b[i] for b in buckets)
             assert total == DuplicateCounts.total(w[i] for w in whole), name
             assert total.rows == n and total.groups == len(set(texts)) and total.duplicated_rows > 900, name
+
+
+def test_an_empty_table_gives_no_batch_on_dask_either(tmp_path, table):
+    """A table of no row is written as one row group of no row: no task, as no local batch."""
+    pytest.importorskip("distributed")
+    from blindspot.engine.batches import map_reduce_buckets
+
+    empty = tmp_path / "empty.parquet"
+    pq.write_table(pq.read_table(table).slice(0, 0), empty)
+    assert pq.ParquetFile(empty).metadata.num_row_groups == 1
+    cfg = DaskConfig(n_workers=1, threads_per_worker=1, memory_limit="1GB")
+    assert map_batches(empty, ["id"], len, engine="dask", dask=cfg) == []
+    smalls, reduced = map_reduce_buckets(empty, ["id"], len, len, 2, engine="dask", dask=cfg)
+    assert smalls == [] and reduced == [0, 0]

@@ -10,6 +10,7 @@ from blindspot import text_features
 from blindspot.config import JudgeConfig
 from blindspot.io.readers import rows_at
 from blindspot.judge.pipeline import CANDIDATE_COLUMNS, cue_flags, judge_predictions
+from _documents import assert_same
 from judge.helpers import CLASSES, canonical_frame
 
 
@@ -92,3 +93,18 @@ def test_the_same_rows_in_another_order_give_the_same_judge(frame, size, max_cal
         assert not unasked
     # The random sample is asked first: the budget cut leaves it whole.
     assert not any(r["selected_by"] == "random_sample" for r in unasked)
+
+
+def test_a_table_of_no_row_reports_the_same_whether_read_whole_or_in_batches(frame, tmp_path):
+    """No batch comes out of a table of no row, so whether it has probabilities is said (the stage reads
+    the file's columns) or read from the frame: the label-issue block is the same either way."""
+    cfg = JudgeConfig(backend="offline", max_candidates=10, random_sample_size=5)
+    kw = dict(classes=CLASSES, seed=3, n_boot=20, ci_level=0.9)
+    empty = frame.iloc[:0]
+    whole = judge_predictions(empty, cfg, cache_path=tmp_path / "a.jsonl", **kw)
+    batched = judge_predictions(None, cfg, cache_path=tmp_path / "b.jsonl", batches=batches_of(empty, 7),
+                                has_probabilities=True, **kw)
+    assert_same(batched.metrics, whole.metrics)  # NaN where nothing is measurable, on both sides
+    assert whole.rows == batched.rows == []
+    issues = whole.metrics["label_issues"]
+    assert issues["available"] == 1 and issues["confident_learning"]["n"] == 0

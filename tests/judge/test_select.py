@@ -93,14 +93,12 @@ def test_budget_and_priority_invariants(rows, budget, n_random):
         assert len(sel.index) == budget
 
 
-def test_rank_keys_are_the_named_row_hashes_of_the_ids_and_join_by_batch():
+def test_rank_keys_are_the_named_row_hashes_of_the_ids():
     ids = ids_of(25)
     keys = RankKeys.of(ids, 7)
     for draw in DRAWS:
         assert np.array_equal(getattr(keys, draw), row_hash(7, ids, f"judge/{draw}"))
-    joined = RankKeys.join(RankKeys.of(ids[i:i + 4], 7) for i in range(0, 25, 4))
-    assert all(np.array_equal(getattr(joined, draw), getattr(keys, draw)) for draw in DRAWS)
-    assert len(RankKeys.join([])) == 0 and len(joined) == 25
+    assert len(keys) == 25
 
 
 def test_random_sample_is_the_rows_of_smallest_key():

@@ -61,7 +61,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import isotonic_regression, minimize_scalar
 from scipy.special import expit, log_softmax, logit
 

@@ -2,8 +2,9 @@
 
 The stages after ingest keep per-row work that reads text (the text detectors, the repeated-text
 digests) in functions of one batch of rows: ``fn(frame) -> result``, where ``frame`` holds some
-columns of consecutive rows and ``result`` is small per-row data (bool and int columns, digests) or
-a count table. :func:`map_batches` applies such a function to the whole table and returns the
+columns of consecutive rows and ``result`` is small per-row data (bool and int columns) or a
+mergeable summary (a count table, a shortlist of rows). :func:`map_reduce_buckets` adds a reduce
+per bucket of keys, for groups that span batches (the repeated texts). :func:`map_batches` applies such a function to the whole table and returns the
 results in row order, so the stage reduces them the same way whichever engine ran them:
 
 - ``engine: local`` reads ``batch_rows`` rows at a time here (:func:`~blindspot.io.readers.predictions_batches`);
@@ -55,13 +56,20 @@ def _row_group(path: str, index: int, columns: Sequence[str], prefixes: Sequence
     return fn(frame)
 
 
-def _on_dask(path: Path, columns, prefixes, fn: Callable, cfg, progress) -> list:
+def _row_groups(path: Path) -> tuple[list, list]:
+    """The row groups holding rows, and their sizes: one task each. A row group of no row (what a
+    table of no row is written as) gets none, as the local reader gives no batch for it."""
     import pyarrow.parquet as pq
 
+    with pq.ParquetFile(path) as source:
+        sizes = [source.metadata.row_group(i).num_rows for i in range(source.metadata.num_row_groups)]
+    return [i for i, n in enumerate(sizes) if n], [n for n in sizes if n]
+
+
+def _on_dask(path: Path, columns, prefixes, fn: Callable, cfg, progress) -> list:
     from blindspot.engine.cluster import dask_client
 
-    with pq.ParquetFile(path) as source:
-        groups = [source.metadata.row_group(i).num_rows for i in range(source.metadata.num_row_groups)]
+    ids, groups = _row_groups(path)
     results, done = [None] * len(groups), 0
     # Task keys name the function and this call: two calls in one session must not share keys.
     tag = f"batch-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
@@ -73,7 +81,7 @@ def _on_dask(path: Path, columns, prefixes, fn: Callable, cfg, progress) -> list
         # Submitted in order and bounded in number; each result is taken as soon as it is ready.
         while submitted < len(groups) or pending:
             while submitted < len(groups) and len(pending) < threads * _IN_FLIGHT_PER_THREAD:
-                future = client.submit(_row_group, str(path), submitted, list(columns), list(prefixes), fn,
+                future = client.submit(_row_group, str(path), ids[submitted], list(columns), list(prefixes), fn,
                                        key=f"{tag}-{submitted}", pure=False)
                 pending[future] = submitted
                 submitted += 1
@@ -195,18 +203,15 @@ def map_reduce_buckets(path: str | Path, columns: Sequence[str], fn: Callable, r
 
 def _reduce_on_dask(path: Path, columns, prefixes, fn: Callable, reduce_fn: Callable, n_buckets: int, cfg,
                     progress) -> tuple[list, list]:
-    import pyarrow.parquet as pq
-
     from blindspot.engine.cluster import dask_client
 
-    with pq.ParquetFile(path) as source:
-        groups = [source.metadata.row_group(i).num_rows for i in range(source.metadata.num_row_groups)]
+    ids, groups = _row_groups(path)
     tag = f"shuffle-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
     with dask_client(cfg) as client:
         from distributed import as_completed
 
-        mapped = [client.submit(_row_group, str(path), i, list(columns), list(prefixes), fn, key=f"{tag}-map-{i}",
-                                pure=False) for i in range(len(groups))]
+        mapped = [client.submit(_row_group, str(path), group, list(columns), list(prefixes), fn,
+                                key=f"{tag}-map-{i}", pure=False) for i, group in enumerate(ids)]
         index, done = {future.key: i for i, future in enumerate(mapped)}, 0
         for future in as_completed(mapped):
             if future.status == "error":

@@ -1090,11 +1090,12 @@ def predictions_batches(path: str | Path, columns, prefixes=(), batch_rows: int 
 
 
 def read_rows_at(path: str | Path, positions, columns) -> pd.DataFrame:
-    """The rows at ``positions`` of the validated table, read a batch at a time: :func:`rows_at` of
-    :func:`predictions_batches`, with the wanted rows taken while the batch is still Arrow.
+    """The rows at ``positions`` of the validated table, read a row group at a time: :func:`rows_at` of
+    :func:`predictions_batches`, with the wanted rows taken while the row group is still Arrow.
 
-    Only the wanted rows are converted to pandas (a Python string per text at most for them),
-    never a whole batch of texts; memory is one Arrow batch's and the rows kept.
+    Only the row groups holding a wanted row are read, and only the wanted rows are converted
+    to pandas (a Python string per text at most for them); memory is one row group's columns
+    (ingest writes row groups of 131,072 rows) and the rows kept.
 
     Parameters
     ----------

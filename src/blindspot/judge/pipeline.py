@@ -2,6 +2,7 @@
 
 :func:`judge_predictions` is the orchestration only: the config is checked by
 :mod:`~blindspot.judge.checks`, the backend built by :mod:`~blindspot.judge.backends`,
+the table scanned a batch at a time into mergeable shortlists by :mod:`~blindspot.judge.shortlist`,
 candidates chosen by :mod:`~blindspot.judge.select`, asked by :mod:`~blindspot.judge.run`,
 screened for injection by :mod:`~blindspot.judge.injection` and measured by
 :mod:`~blindspot.judge.metrics`; this module adds the per-candidate rows of
@@ -74,7 +75,8 @@ def judge_predictions(frame: Optional[pd.DataFrame], cfg, *, classes: Sequence[s
                       ci_level: float, cache_path: str | Path, backend: Optional[JudgeBackend] = None,
                       log: Optional[logging.Logger] = None, batches: Optional[Batches] = None,
                       map_batches: Optional[Callable] = None,
-                      read_rows: Optional[Callable[[np.ndarray, list], pd.DataFrame]] = None) -> JudgeResult:
+                      read_rows: Optional[Callable[[np.ndarray, list], pd.DataFrame]] = None,
+                      has_probabilities: Optional[bool] = None) -> JudgeResult:
     """Select candidates from the canonical predictions table, judge them, and measure the judge.
 
     The table is read a batch at a time, never held: one pass leaves each batch's
@@ -110,6 +112,9 @@ def judge_predictions(frame: Optional[pd.DataFrame], cfg, *, classes: Sequence[s
         ``read_rows(positions, columns)``: the rows at ``positions`` (ascending), those columns
         (:func:`blindspot.io.readers.read_rows_at`, which takes them while the batch is still
         Arrow: no Python string for the texts of the other rows); default: from ``batches``.
+    has_probabilities : bool, optional
+        Whether the table has class probability columns, for a table with no row (its batches
+        cannot say: the stage reads the file's columns); default: ``frame``'s columns, else False.
     """
     classes = as_classes(classes)
     check_config(cfg, classes)
@@ -126,9 +131,11 @@ def judge_predictions(frame: Optional[pd.DataFrame], cfg, *, classes: Sequence[s
                                             random_sample_size=cfg.random_sample_size),
                                     list(SCAN_COLUMNS), [PROBA_PREFIX]))
     if scan is None:  # a table with no row: its (empty) scan, for the same fields
-        scan = scan_of(_empty_batch(classes), seed=seed, classes=tuple(classes),
+        if has_probabilities is None:
+            has_probabilities = frame is not None and probability_matrix(frame, classes) is not None
+        scan = scan_of(_empty_batch(classes, has_probabilities), seed=seed, classes=tuple(classes),
                        confident_threshold=cfg.confident_threshold, max_candidates=cfg.max_candidates,
-                       random_sample_size=cfg.random_sample_size, probabilities=False)
+                       random_sample_size=cfg.random_sample_size)
     selection = scan.shortlist.select()
     # Texts, ids, labels and probabilities of the chosen rows only (a few hundred), fetched by position.
     wanted = list(WHOLE_COLUMNS) + list(CANDIDATE_COLUMNS)
@@ -164,7 +171,7 @@ def judge_predictions(frame: Optional[pd.DataFrame], cfg, *, classes: Sequence[s
 
 
 def scan_of(frame: pd.DataFrame, *, seed: int, classes: tuple, confident_threshold: float, max_candidates: int,
-            random_sample_size: int, probabilities: bool = True) -> Scan:
+            random_sample_size: int) -> Scan:
     """One batch's :class:`~blindspot.judge.shortlist.Scan`: the cue detectors on its texts, the rank
     keys of its ids, its shortlist and own-class sums (rows counted from 0 in the batch).
 
@@ -179,11 +186,9 @@ def scan_of(frame: pd.DataFrame, *, seed: int, classes: tuple, confident_thresho
     classes : tuple of str
     confident_threshold, max_candidates, random_sample_size
         ``judge.*``.
-    probabilities : bool
-        False: ignore the probability columns (an empty table's scan).
     """
     return scan_frame(frame, cues=cue_flags_of(frame["text"]), keys=RankKeys.of(frame["id"], seed),
-                      proba=probability_matrix(frame, classes) if probabilities else None,
+                      proba=probability_matrix(frame, classes),
                       confident_threshold=confident_threshold, max_candidates=max_candidates,
                       random_sample_size=random_sample_size)
 
@@ -199,10 +204,13 @@ def _columns_of(frame: pd.DataFrame, names, prefixes) -> list:
     return list(names) + [c for c in frame.columns if c not in names and c.startswith(tuple(prefixes))]
 
 
-def _empty_batch(classes) -> pd.DataFrame:
-    return pd.DataFrame({"id": pd.Series([], dtype=object), "text": pd.Series([], dtype=object),
-                         "confidence": pd.Series([], dtype=float), "correct": pd.Series([], dtype=bool),
-                         "y_true": pd.Series([], dtype=np.int64)})
+def _empty_batch(classes, probabilities: bool) -> pd.DataFrame:
+    """A batch of no row, with the probability columns when the table has them."""
+    columns = {"id": pd.Series([], dtype=object), "text": pd.Series([], dtype=object),
+               "confidence": pd.Series([], dtype=float), "correct": pd.Series([], dtype=bool),
+               "y_true": pd.Series([], dtype=np.int64)}
+    return pd.DataFrame({**columns, **({c: pd.Series([], dtype=float) for c in proba_columns(classes)}
+                                       if probabilities else {})})
 
 
 def _judge_in_turn(requests: list, selection, backend, cache, **kw) -> tuple[list, list, object]:

@@ -35,7 +35,7 @@ The function takes boolean cue arrays, so it is independent of how cues are dete
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -76,7 +76,8 @@ class RankKeys:
         Parameters
         ----------
         ids : array_like, shape (n,)
-            Row ids (hashed as strings); one batch of the table is enough, see :meth:`join`.
+            Row ids (hashed as strings); a row's keys depend on its id alone, so one batch's
+            keys are those rows' keys in the whole table.
         seed : int
             The run's ``seed``.
 
@@ -86,13 +87,6 @@ class RankKeys:
             Arrays of shape (n,).
         """
         return cls(**dict(zip(DRAWS, row_hashes(seed, ids, [f"judge/{draw}" for draw in DRAWS]))))  # ids hashed once
-
-    @classmethod
-    def join(cls, parts: Iterable["RankKeys"]) -> "RankKeys":
-        """Consecutive batches' keys, concatenated in row order (per-row keys: batch bounds do not matter)."""
-        parts = list(parts)
-        return cls(**{draw: np.concatenate([np.zeros(0, np.uint64)] + [getattr(p, draw) for p in parts])
-                      for draw in DRAWS})
 
     def __len__(self) -> int:
         return int(self.random_sample.shape[0])

@@ -15,7 +15,8 @@ from functools import partial
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.engine.batches import map_batches
-from blindspot.io.readers import predictions_batches, read_rows_at
+from blindspot.io.readers import ParquetColumns, predictions_batches, read_rows_at
+from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_json, write_jsonl, write_metrics
 from blindspot.judge.pipeline import RUN_LOG_NAME, judge_predictions
 from blindspot.stages._runner import run
@@ -33,7 +34,8 @@ def main(log) -> str:
         batches=lambda names, prefixes: predictions_batches(paths.PREDICTIONS, names, prefixes),
         map_batches=lambda fn, names, prefixes: map_batches(paths.PREDICTIONS, names, fn, prefixes=prefixes,
                                                             engine=cfg.engine, dask=cfg.dask),
-        read_rows=partial(read_rows_at, paths.PREDICTIONS))
+        read_rows=partial(read_rows_at, paths.PREDICTIONS),
+        has_probabilities=bool(len(ParquetColumns(paths.PREDICTIONS, [PROBA_PREFIX]).columns)))
     write_jsonl(paths.JUDGMENTS, result.rows)
     write_metrics(paths.JUDGE_METRICS, result.metrics)
     write_json(paths.JUDGE_CACHE.with_name(RUN_LOG_NAME), result.run)

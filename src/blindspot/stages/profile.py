@@ -29,9 +29,10 @@ CONFUSION_DATA = paths.PROFILE_PLOTS / "confusion.csv"  # cells for `dvc plots` 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
-    # Nothing is held for every row. Each batch (here with engine=local; a row group on a worker with
-    # engine=dask) leaves its counts (confusion, length histograms) and its duplicate groups by bucket;
-    # each bucket's groups are merged and counted by one task (blindspot.profiling.profile_batch).
+    # Each batch (here with engine=local; a row group on a worker with engine=dask) leaves its counts
+    # (confusion, length histograms) and its duplicate groups by bucket; each bucket's groups are merged
+    # and counted by one call (blindspot.profiling.profile_batch). On Dask the groups stay on the workers
+    # and this process holds nothing per row; here it holds them until their bucket is counted.
     counts, buckets = map_reduce_buckets(paths.PREDICTIONS, list(PROFILE_COLUMNS),
                                          partial(profile_batch, k=len(classes), seed=cfg.seed), duplicate_bucket,
                                          DIGEST_BUCKETS, engine=cfg.engine, dask=cfg.dask)
