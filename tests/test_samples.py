@@ -150,3 +150,16 @@ def test_row_hashes_of_several_names_are_each_names_row_hash():
     for got, name in zip(row_hashes(4, ids, ["a", "b", ""]), ["a", "b", ""]):
         np.testing.assert_array_equal(got, row_hash(4, ids, name))
     assert row_hashes(4, ids, []) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 320), st.lists(st.floats(0, 1), max_size=5), st.integers(0, 2**32 - 1))
+def test_smallest_keys_of_any_blocks_are_the_first_of_the_whole_order(n, k, cuts, seed):
+    """The running bottom-k over blocks equals ranking all rows at once, ties (many: few key values) by row."""
+    from blindspot.samples import smallest_keys
+
+    keys = np.random.default_rng(seed).integers(0, 20, n).astype(np.uint64)
+    rows = np.arange(n, dtype=np.int64) * 3 + 7  # positions need not be 0..n-1, only ascending
+    bounds = [0, *sorted(int(c * n) for c in cuts), n]
+    got = smallest_keys(((keys[lo:hi], rows[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])), k)
+    assert got.tolist() == rows[hash_order(keys)][:k].tolist()

@@ -183,12 +183,62 @@ def hash_folds(hashes: np.ndarray, n_splits: int) -> np.ndarray:
     return fold
 
 
+def smallest_keys(blocks, k: int) -> np.ndarray:
+    """Rows of the ``k`` smallest keys over consecutive blocks of rows, by ascending key (ties by row).
+
+    A running bottom-k: each block's keys join the ``k`` smallest so far, and once ``k``
+    are held only a key below the largest of them can enter (an equal one comes from a later
+    row and loses its tie), so memory is ``O(k + block)`` at any number of rows. The kept set
+    is found by a partition (:func:`_smallest`), not a sort of every key.
+
+    Parameters
+    ----------
+    blocks : iterable of (keys, rows)
+        ``keys`` ndarray of uint64, shape (m,); ``rows`` ndarray of int, shape (m,): the
+        block's row positions, ascending within a block and from one block to the next.
+    k : int
+
+    Returns
+    -------
+    ndarray of int64, shape (min(k, n),)
+        Row positions, by ascending key, ties by row: ``rows[hash_order(keys)][:k]`` of
+        all the blocks joined.
+    """
+    k = max(int(k), 0)
+    best_key, best_row = np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    for keys, rows in blocks:
+        if k and best_key.size >= k:
+            below = keys < best_key.max()
+            keys, rows = keys[below], rows[below]
+        keys, rows = np.concatenate([best_key, keys]), np.concatenate([best_row, rows])
+        keep = _smallest(keys, k)  # ascending index: ties stay in row order
+        best_key, best_row = keys[keep], rows[keep]
+    return best_row[np.argsort(best_key, kind="stable")]
+
+
+def _smallest(values: np.ndarray, k: int) -> np.ndarray:
+    """Ascending positions of the ``min(k, n)`` smallest values, ties by position.
+
+    The set :func:`hash_sample` chooses, found by a partition (linear time) instead of a
+    sort of every value.
+    """
+    if k >= values.size:
+        return np.arange(values.size)
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    kth = np.partition(values, k - 1)[k - 1]
+    keep = values < kth
+    ties = np.flatnonzero(values == kth)[:k - np.count_nonzero(keep)]  # the first by position, as a stable sort
+    keep[ties] = True
+    return np.flatnonzero(keep)
+
+
 def smallest_hashes(id_batches, k: int, seed: int, name: str = "") -> np.ndarray:
     """Positions of the ``k`` rows of smallest :func:`row_hash`, in that order, from ids read a batch at a time.
 
     The streaming form of ``hash_order(row_hash(seed, ids, name))[:k]`` (equal to it, ties
-    included): each batch's hashes join the ``k`` smallest so far, so the memory is
-    ``O(k + batch)`` at any number of rows.
+    included): :func:`smallest_keys` of each batch's hashes, so the memory is ``O(k + batch)``
+    at any number of rows.
 
     Parameters
     ----------
@@ -203,15 +253,14 @@ def smallest_hashes(id_batches, k: int, seed: int, name: str = "") -> np.ndarray
     ndarray of int64, shape (min(k, n),)
         Row positions (over all batches), by ascending hash.
     """
-    hashes, rows, offset = np.zeros(0, np.uint64), np.zeros(0, np.int64), 0
-    for ids in id_batches:
-        batch = row_hash(seed, ids, name)
-        hashes = np.concatenate([hashes, batch])
-        rows = np.concatenate([rows, np.arange(offset, offset + batch.size, dtype=np.int64)])
-        offset += batch.size
-        keep = np.lexsort((rows, hashes))[:max(int(k), 0)]  # by hash; a collision keeps the rows' order
-        hashes, rows = hashes[keep], rows[keep]
-    return rows
+    def blocks():
+        offset = 0
+        for ids in id_batches:
+            keys = row_hash(seed, ids, name)
+            yield keys, np.arange(offset, offset + keys.size, dtype=np.int64)
+            offset += keys.size
+
+    return smallest_keys(blocks(), k)
 
 
 @dataclass(frozen=True, eq=False)

@@ -82,7 +82,7 @@ from blindspot.calibration.metrics import (
     top_label_brier_rows,
 )
 from blindspot.keys import threshold_key
-from blindspot.samples import hash_order, row_hash, splitmix64
+from blindspot.samples import hash_order, row_hash, smallest_keys, splitmix64
 from blindspot.results.estimate import Estimate
 from blindspot.stats import percentile_interval, wilson_interval
 
@@ -134,30 +134,13 @@ def fit_ranks(hashes) -> np.ndarray:
     return splitmix64(np.asarray(hashes, dtype=np.uint64) ^ _FIT_SALT)
 
 
-def _smallest(values: np.ndarray, k: int) -> np.ndarray:
-    """Ascending positions of the ``min(k, n)`` smallest values, ties by position.
-
-    The set :func:`blindspot.samples.hash_sample` chooses, found by a partition (linear time)
-    instead of a sort of every value.
-    """
-    if k >= values.size:
-        return np.arange(values.size)
-    if k <= 0:
-        return np.zeros(0, dtype=np.intp)
-    kth = np.partition(values, k - 1)[k - 1]
-    keep = values < kth
-    ties = np.flatnonzero(values == kth)[:k - np.count_nonzero(keep)]  # the first by position, as a stable sort
-    keep[ties] = True
-    return np.flatnonzero(keep)
-
-
 def _fit_rows(train: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     """Positions of the training rows a map is fitted on, in ascending fit rank, shape (m,).
 
     All training rows when there are at most :data:`MAX_FIT_ROWS`, else the
     :data:`MAX_FIT_ROWS` of smallest :func:`fit_ranks` (ties by position). Ranked
-    :data:`FIT_BLOCK` rows at a time, keeping the best so far (a bottom-k sketch: a row
-    ranked above the current k-th cannot enter). They come in rank order, not position order,
+    :data:`FIT_BLOCK` rows at a time, keeping the best so far
+    (:func:`blindspot.samples.smallest_keys`). They come in rank order, not position order,
     so a map sees the same rows in the same order for the rows in any order: its sums, hence
     the fitted map, are bitwise the same.
 
@@ -167,17 +150,8 @@ def _fit_rows(train: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     hashes : ndarray of uint64, shape (n,)
         :func:`fold_hashes`.
     """
-    best_rank, best_pos = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.intp)
-    for lo in range(0, train.size, FIT_BLOCK):
-        pos = lo + np.flatnonzero(train[lo:lo + FIT_BLOCK])
-        rank = fit_ranks(hashes[pos])
-        if best_rank.size >= MAX_FIT_ROWS:  # full: only a rank below the k-th so far can enter
-            below = rank < best_rank.max()
-            pos, rank = pos[below], rank[below]
-        pos, rank = np.concatenate([best_pos, pos]), np.concatenate([best_rank, rank])
-        keep = _smallest(rank, MAX_FIT_ROWS)  # ascending index: ties stay in position order
-        best_pos, best_rank = pos[keep], rank[keep]
-    return best_pos[np.argsort(best_rank, kind="stable")]
+    blocks = (lo + np.flatnonzero(train[lo:lo + FIT_BLOCK]) for lo in range(0, train.size, FIT_BLOCK))
+    return smallest_keys(((fit_ranks(hashes[pos]), pos) for pos in blocks), MAX_FIT_ROWS)
 
 
 def cross_fit_folds(correct, hashes, *, n_splits: int = 5) -> np.ndarray:
