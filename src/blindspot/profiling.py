@@ -599,16 +599,22 @@ def profile_predictions(frame: pd.DataFrame, classes: Sequence[str], *, n_boot: 
     if len(rows.words) != len(frame):
         raise ValueError(f"texts must give one text per row of the frame. Got {len(rows.words)} for "
                          f"{len(frame)} rows instead.")
-    counts = ProfileCounts.of(y_true, y_pred, rows.words, rows.chars, len(classes))
     labels = pd.factorize(frame["label"] if "label" in frame.columns else pd.Series(y_true), use_na_sentinel=False)[0]
     # The representative of a repeated text: its first row here (a library call may have no ids), the row
     # of smallest seeded id hash in the stage (profile_batch). The same counts, then the same dict.
-    rank = np.arange(len(frame), dtype=np.uint64)
+    counts, exact, normalised = _rows_parts(rows, y_true, y_pred, labels, np.arange(len(frame), dtype=np.uint64),
+                                            len(classes))
+    return profile_of_batches([counts], [(exact.counts(), normalised.counts())], classes, n_boot=n_boot,
+                              level=level, rng=rng, length_quantiles=length_quantiles)[0]
+
+
+def _rows_parts(rows: TextRows, y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray, rank: np.ndarray,
+                k: int) -> tuple:
+    """Some rows' :class:`ProfileCounts` and the :class:`~blindspot.duplicates.DigestGroups` of their exact
+    and of their normalised texts (labels as integer codes, each group represented by its row of least rank)."""
     correct = y_true == y_pred
-    exact = DigestGroups.of(rows.exact, labels, correct, rank).counts()
-    normalised = DigestGroups.of(rows.normalised, labels, correct, rank).counts()
-    return profile_of_counts(counts, classes, n_boot=n_boot, level=level, rng=rng, length_quantiles=length_quantiles,
-                             duplicates=duplicates_entry(exact, normalised, level))
+    return (ProfileCounts.of(y_true, y_pred, rows.words, rows.chars, k),
+            *(DigestGroups.of(d, labels, correct, rank) for d in (rows.exact, rows.normalised)))
 
 
 def duplicates_entry(exact: DuplicateCounts, normalised: DuplicateCounts, level: float) -> dict:
@@ -650,15 +656,12 @@ def profile_batch(frame: pd.DataFrame, *, k: int, seed: int, n_buckets: int = DI
     buckets : list of (DigestGroups, DigestGroups), length n_buckets
         Each bucket's groups of the exact texts and of the normalised texts.
     """
-    words, chars = text_lengths(frame["text"])
-    exact, normalised = text_digests(frame["text"])
     y_true = frame["y_true"].to_numpy(dtype=np.int64)
-    y_pred = frame["y_pred"].to_numpy(dtype=np.int64)
-    correct = y_true == y_pred
-    rank = row_hash(seed, frame["id"], REPRESENTATIVE)
     # Labels by class code: y_true gives the groups the labels give (ingest writes label = classes[y_true]).
-    groups = [DigestGroups.of(d, y_true, correct, rank).buckets(n_buckets) for d in (exact, normalised)]
-    return ProfileCounts.of(y_true, y_pred, words, chars, k), list(zip(*groups))
+    counts, exact, normalised = _rows_parts(TextRows(*text_measures(frame["text"])), y_true,
+                                            frame["y_pred"].to_numpy(dtype=np.int64), y_true,
+                                            row_hash(seed, frame["id"], REPRESENTATIVE), k)
+    return counts, list(zip(exact.buckets(n_buckets), normalised.buckets(n_buckets)))
 
 
 def duplicate_bucket(parts) -> tuple:
