@@ -228,3 +228,33 @@ def _reduce_on_dask(path: Path, columns, prefixes, fn: Callable, reduce_fn: Call
         for future in mapped + reduces + [p for bucket in parts for p in bucket]:
             future.release()
     return smalls, reduced
+
+
+# --------------------------------------------------------------------------- states kept for repeated passes
+
+
+class LocalParts:
+    """Per-batch states held in this process, mapped again and again (an iterative fit's passes).
+
+    An iterative fit over every row (the EM of a class prior) needs a pass per step. The batches'
+    states (each batch's rows in the form the fit reads) are made once and kept where they were
+    made: here for ``engine: local``, on the workers for ``engine: dask``
+    (:class:`DaskParts`); each step sends the same small function and arguments to every state
+    and gets back one small result per batch, in row order, which the caller merges exactly
+    (fixed-point or integer sums), so either engine gives the same numbers.
+
+    Parameters
+    ----------
+    states : list
+        One state per batch, in row order.
+    """
+
+    def __init__(self, states: list):
+        self.states = list(states)
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def map(self, fn: Callable, *args) -> list:
+        """``[fn(state, *args) for state in states]``, in row order."""
+        return [fn(state, *args) for state in self.states]
