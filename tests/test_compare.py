@@ -887,3 +887,63 @@ def test_stage_prior_shift_what_if_is_the_same_for_the_current_rows_in_any_order
         shifts.append(json.loads((work / paths.COMPARE_METRICS).read_text())["prior_shift"])
     assert shifts[0]["what_if"]["measured"] == 1
     assert_same_numbers(shifts[0]["what_if"], shifts[1]["what_if"])
+
+
+# --------------------------------------------------------------------------- per-partition counts
+
+
+def _version_pair(n: int, seed: int):
+    """Two versions of n reviews with probabilities: ids shared but for a few, one label mismatch."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+
+    def version(flip: float, ids):
+        pred = np.where(rng.random(n) < flip, rng.integers(0, 3, n), y)
+        p = rng.dirichlet(np.ones(3), n) * 0.5
+        p[np.arange(n), pred] += 0.5
+        frame = _frame(ids, y, pred, p.max(axis=1))
+        for j, c in enumerate(CLASSES):
+            frame[f"proba__{c}"] = p[:, j]
+        return frame
+
+    current = version(0.2, range(n))
+    baseline = version(0.3, [i if i % 17 else f"b{i}" for i in range(n)])
+    baseline.loc[5, "y_true"] = (baseline.loc[5, "y_true"] + 1) % 3
+    return current, baseline.iloc[rng.permutation(n)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("n_parts", [1, 3, 7])
+def test_paired_counts_of_id_partitions_add_up_to_the_whole_tables(n_parts):
+    """Rows dealt to partitions by id (as engine=dask's shuffle does), each partition counted on its own:
+    the sum of the partitions' PairedCounts gives the whole tables' comparison, every float bit the same."""
+    from blindspot.compare import compare_counts, paired_counts
+
+    current, baseline = _version_pair(3000, n_parts)
+    masks = {"even": np.arange(len(current)) % 2 == 0, "few": np.arange(len(current)) < 40}
+    opts = dict(confident_threshold=0.8, n_boot=200, level=0.95, fdr_alpha=0.05, seed=3, min_rows=10)
+    whole = compare_predictions(current, baseline, CLASSES, masks, **opts)
+
+    def part(frame, k):
+        return np.array([hash(i) % n_parts for i in frame["id"]]) == k
+
+    parts = []
+    for k in range(n_parts):
+        mine = part(current, k)
+        parts.append(paired_counts(current[mine].reset_index(drop=True), baseline[part(baseline, k)].reset_index(drop=True),
+                                   CLASSES, {key: m[mine] for key, m in masks.items()}, confident_threshold=0.8))
+    merged = compare_counts(sum(parts[1:], parts[0]), CLASSES, **opts)
+    assert json.dumps(merged, sort_keys=True) == json.dumps(whole, sort_keys=True)
+    assert whole["pairing"]["label_mismatch"] == 1 and whole["pairing"]["n_paired"] < 3000
+    assert whole["global"]["log_loss"]["tested"]
+
+
+def test_loss_entry_of_exact_sums_matches_numpy_to_the_last_digits():
+    """The exact-sum t test against numpy's two-pass mean and standard deviation of the same differences."""
+    rng = np.random.default_rng(11)
+    base, cur = rng.exponential(0.5, 5000), rng.exponential(0.45, 5000)
+    e = paired_loss_entry("log_loss", base, cur, level=0.95)
+    d = cur - base
+    assert e["delta"]["value"] == pytest.approx(d.mean(), rel=1e-13)
+    half = st.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    assert e["delta"]["ci_high"] - e["delta"]["value"] == pytest.approx(half, rel=1e-10)
+    assert e["p_value"] == pytest.approx(st.ttest_rel(cur, base).pvalue, rel=1e-9)

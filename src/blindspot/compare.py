@@ -49,6 +49,7 @@ tested. ``metrics/compare.json`` then holds ``status: not_compared`` and that
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -61,6 +62,7 @@ from blindspot.compare_checks import BASELINE_DIR, check_config  # noqa: F401 (t
 from blindspot.counts import CountTable
 from blindspot.memory import release_freed_heap
 from blindspot.errors import InputError
+from blindspot.exact_sums import ExactSums, exact_square_sums, exact_sums
 from blindspot.metrics import metrics_from_confusion
 from blindspot.results import Estimate
 from blindspot.seeding import named_rng
@@ -327,6 +329,41 @@ def _entry(name: str, baseline: float, current: float, reps_b, reps_c, *, test: 
     return entry
 
 
+@dataclass(frozen=True)
+class LossSums:
+    """Exact sums of one per-row loss over paired rows: all a paired t test reads, and mergeable.
+
+    The sums are :class:`~blindspot.exact_sums.ExactSums` (exact, so the sums of two sets of
+    rows add to the sum of their union bit for bit, whatever the order or partitioning: the
+    engines' per-partition sums give the one-pass answer).
+
+    Attributes
+    ----------
+    n : int
+        Paired rows.
+    sums : ExactSums, 3 columns
+        Sums of the baseline's loss ``b``, the current loss ``c`` and the difference ``d = c - b``
+        (each row's ``d`` rounded once, as ``c - b`` in float64).
+    squares : ExactSums, 1 column
+        The exact sum of ``d * d``.
+    """
+
+    n: int
+    sums: ExactSums
+    squares: ExactSums
+
+    @classmethod
+    def of(cls, loss_baseline, loss_current) -> "LossSums":
+        """The sums of paired per-row losses, each array_like of float, shape (n,)."""
+        b = np.asarray(loss_baseline, dtype=float)
+        c = np.asarray(loss_current, dtype=float)
+        d = c - b
+        return cls(int(d.size), exact_sums(np.column_stack([b, c, d])), exact_square_sums(d))
+
+    def __add__(self, other: "LossSums") -> "LossSums":
+        return LossSums(self.n + other.n, self.sums + other.sums, self.squares + other.squares)
+
+
 def paired_loss_entry(name: str, loss_baseline, loss_current, *, level: float) -> dict:
     """Paired t test of a mean per-row loss between two models scored on the same rows.
 
@@ -342,27 +379,38 @@ def paired_loss_entry(name: str, loss_baseline, loss_current, *, level: float) -
     Returns
     -------
     dict
+        :func:`loss_entry_of_sums` of the rows' :class:`LossSums`.
+    """
+    return loss_entry_of_sums(name, LossSums.of(loss_baseline, loss_current), level=level)
+
+
+def loss_entry_of_sums(name: str, sums: LossSums, *, level: float) -> dict:
+    """The paired t test of one loss from its exact sums (:class:`LossSums`).
+
+    Returns
+    -------
+    dict
         A comparison entry (see :func:`compare_table`) with ``test: paired_t``:
         ``delta`` is the mean of ``current - baseline`` with its t interval
         (:data:`T_INTERVAL_METHOD`), and ``p_value`` the two-sided p value of ``mean = 0``
         (``scipy.stats.ttest_rel``, tested). With no difference on any row the p value is
-        1; with fewer than 2 rows it is undefined.
+        1; with fewer than 2 rows it is undefined. The means and the variance of the
+        differences are computed exactly from the exact sums and rounded once, so they
+        are the same floats for any partitioning of the rows.
     """
-    b = np.asarray(loss_baseline, dtype=float)
-    c = np.asarray(loss_current, dtype=float)
-    d = c - b
-    n = d.size
-    mean = float(d.mean()) if n else float("nan")
-    entry = {"baseline": float(b.mean()) if n else float("nan"), "current": float(c.mean()) if n else float("nan"),
-             "n": int(n), "test": PAIRED_T, "higher_is_better": higher_is_better(name)}
-    # Only the differences are read from here: arrays handed in go before the standard error's temporary.
-    del b, c, loss_baseline, loss_current
+    n = sums.n
+    nan = float("nan")
+    mean_b, mean_c, mean = ((float(sums.sums.fraction(j) / n) if n else nan) for j in range(3))
+    entry = {"baseline": mean_b, "current": mean_c, "n": int(n), "test": PAIRED_T,
+             "higher_is_better": higher_is_better(name)}
     if n < 2:
-        nan = float("nan")
         return {**entry, "delta": Estimate(mean, nan, nan, T_INTERVAL_METHOD).encode(), "p_value": nan,
                 "tested": False, "reason": "fewer than 2 paired rows"}
-    se = float(d.std(ddof=1)) / np.sqrt(n)
-    if se == 0:  # every row moved by the same amount (usually: by none)
+    # Sample variance of the differences, (n S2 - S1^2) / (n (n - 1)), in exact rationals: no cancellation.
+    s1, s2 = sums.sums.fraction(2), sums.squares.fraction(0)
+    variance = (n * s2 - s1 * s1) / (n * (n - 1))
+    se = float(np.sqrt(float(variance / n)))
+    if variance == 0:  # every row moved by the same amount (usually: by none)
         p = 1.0 if mean == 0 else 0.0
         low = high = mean
     else:
@@ -696,29 +744,136 @@ def _rng(seed: int, name: str) -> np.random.Generator:
     return named_rng(seed, f"compare/{name}")
 
 
+@dataclass(frozen=True)
+class PairedCounts:
+    """What the comparison reads of the paired rows: count tables and exact sums, nothing per row.
+
+    Made of any set of rows by :func:`paired_counts` and added (``+``) across sets, so a
+    comparison built per partition (rows shuffled to partitions by their id, as the compare
+    stage does with ``engine: dask``, so that both versions of an id meet) equals the one made of
+    the whole tables: counts add, and the loss sums are exact.
+
+    Attributes
+    ----------
+    n_current, n_baseline : int
+        Rows of each table.
+    shared_ids, label_mismatch : int
+        Ids in both tables; of those, ids whose gold labels differ (never compared).
+    alike : bool
+        Same prediction and close confidences on every paired row.
+    with_proba : bool
+        Both tables have class probabilities (the Brier and log-loss tests need them).
+    joint : JointCounts
+        The paired rows' joint table.
+    watch : dict of str to JointCounts
+        Each watchlist slice's joint table (its paired rows).
+    losses : dict of str to LossSums
+        Each loss of :data:`LOSSES` that can be measured.
+    """
+
+    n_current: int
+    n_baseline: int
+    shared_ids: int
+    label_mismatch: int
+    alike: bool
+    with_proba: bool
+    joint: JointCounts
+    watch: dict
+    losses: dict
+
+    @property
+    def n_paired(self) -> int:
+        return self.joint.n
+
+    def pairing(self) -> dict:
+        """``pairing`` of ``metrics/compare.json``."""
+        return {"n_current": self.n_current, "n_baseline": self.n_baseline, "shared_ids": self.shared_ids,
+                "label_mismatch": self.label_mismatch, "n_paired": self.n_paired,
+                "coverage_current": self.n_paired / self.n_current if self.n_current else float("nan")}
+
+    def __add__(self, other: "PairedCounts") -> "PairedCounts":
+        if set(self.watch) != set(other.watch) or set(self.losses) != set(other.losses):
+            raise ValueError("paired counts of different slices or losses cannot be added")
+        return PairedCounts(self.n_current + other.n_current, self.n_baseline + other.n_baseline,
+                            self.shared_ids + other.shared_ids, self.label_mismatch + other.label_mismatch,
+                            self.alike and other.alike, self.with_proba and other.with_proba,
+                            merge_joint(self.joint, other.joint),
+                            {k: merge_joint(v, other.watch[k]) for k, v in self.watch.items()},
+                            {k: v + other.losses[k] for k, v in self.losses.items()})
+
+
+def merge_joint(a: JointCounts, b: JointCounts) -> JointCounts:
+    """The joint table of the rows of two tables: counts added cell by cell (occupied cells, ascending)."""
+    if a.n_classes != b.n_classes:
+        raise ValueError(f"joint tables of {a.n_classes} and {b.n_classes} classes cannot be added")
+    cells, where = np.unique(np.concatenate([a.codes, b.codes]), return_inverse=True)
+    total = np.zeros(cells.size, dtype=np.int64)
+    np.add.at(total, where.ravel(), np.concatenate([a.counts, b.counts]))
+    return JointCounts(cells.astype(np.int64), total, a.n_classes)
+
+
+def paired_counts(current: pd.DataFrame, baseline: pd.DataFrame, classes: Sequence[str],
+                  slice_masks: Mapping[str, np.ndarray] | None = None, *, confident_threshold: float,
+                  pairs: tuple | None = None) -> PairedCounts:
+    """:class:`PairedCounts` of two canonical prediction tables (or of one partition of each).
+
+    Parameters
+    ----------
+    current, baseline : DataFrame
+        Canonical predictions (``id, y_true, y_pred, confidence``, ``proba__<class>``) of the
+        two versions; ids unique in each.
+    classes : sequence of str, length K
+    slice_masks : mapping of str to ndarray of bool, shape (len(current),), optional
+        Watchlist slices: key -> membership of the *current* table's rows.
+    confident_threshold : float
+        Wrong with confidence >= this is confidently incorrect.
+    pairs : tuple, optional
+        :func:`pair_positions` of the two tables, made by the caller (which may then let both
+        tables' ``id`` columns go: nothing else here reads them); made here when None.
+    """
+    k = len(classes)
+    row_c, row_b, pairing = pair_positions(current, baseline) if pairs is None else pairs
+    codes, alike = _cell_codes(current, baseline, row_c, row_b, k, confident_threshold)
+    watch = {key: _joint_of(codes, k, member=np.asarray(mask, dtype=bool), rows=row_c)
+             for key, mask in sorted((slice_masks or {}).items())}
+    with_proba = probability_matrix(current.iloc[:0], classes) is not None and \
+        probability_matrix(baseline.iloc[:0], classes) is not None
+    losses = {name: LossSums.of(_paired_loss(baseline, row_b, name, classes),
+                                _paired_loss(current, row_c, name, classes))
+              for name in LOSSES if name == "brier_top_label" or with_proba}
+    return PairedCounts(pairing["n_current"], pairing["n_baseline"], pairing["shared_ids"],
+                        pairing["label_mismatch"], alike, with_proba, _joint_of(codes, k), watch, losses)
+
+
 def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: Sequence[str],
                         slice_masks: Mapping[str, np.ndarray] | None = None, *, confident_threshold: float,
                         n_boot: int, level: float, fdr_alpha: float, seed: int, min_rows: int,
                         progress=None, pairs: tuple | None = None) -> dict:
     """The paired comparison of two canonical prediction tables (``metrics/compare.json``).
 
+    :func:`compare_counts` of :func:`paired_counts` (see both for the parameters).
+    """
+    counts = paired_counts(current, baseline, classes, slice_masks, confident_threshold=confident_threshold,
+                           pairs=pairs)
+    return compare_counts(counts, classes, confident_threshold=confident_threshold, n_boot=n_boot, level=level,
+                          fdr_alpha=fdr_alpha, seed=seed, min_rows=min_rows, progress=progress)
+
+
+def compare_counts(counts: PairedCounts, classes: Sequence[str], *, confident_threshold: float, n_boot: int,
+                   level: float, fdr_alpha: float, seed: int, min_rows: int, progress=None) -> dict:
+    """The paired comparison (``metrics/compare.json``) from the paired rows' :class:`PairedCounts`.
+
     Parameters
     ----------
-    current, baseline : DataFrame
-        Canonical predictions (``id, y_true, y_pred, confidence``) of the two versions.
+    counts : PairedCounts
     classes : sequence of str, length K
-    slice_masks : mapping of str to ndarray of bool, shape (len(current),), optional
-        Watchlist slices: key -> membership of the *current* table's rows.
     confident_threshold : float
-        Wrong with confidence >= this is confidently incorrect.
+        Recorded in ``settings`` (``counts`` was made with it).
     n_boot, level, fdr_alpha, seed, min_rows
         Bootstrap replicates, interval level, BH level, seed, smallest tested subset.
     progress : blindspot.progress.Progress, optional
         Told of each bootstrap block (global, then each slice) as its replicates are
         drawn; it decides whether to print (large data only).
-    pairs : tuple, optional
-        :func:`pair_positions` of the two tables, made by the caller (which may then let both
-        tables' ``id`` columns go: nothing else here reads them); made here when None.
 
     Returns
     -------
@@ -732,25 +887,22 @@ def compare_predictions(current: pd.DataFrame, baseline: pd.DataFrame, classes: 
         slice-scope entries).
     """
     classes = list(classes)
-    k = len(classes)
-    row_c, row_b, pairing = pair_positions(current, baseline) if pairs is None else pairs
+    pairing = counts.pairing()
     out = {"pairing": pairing, "settings": {
         "confident_threshold": confident_threshold, "min_rows": min_rows, "n_boot": n_boot, "ci_level": level,
         "fdr_alpha": fdr_alpha, "test": TEST_METHOD, "fdr_method": FDR_METHOD}}
-    too_few = _too_few_rows(row_c.size, min_rows)
+    too_few = _too_few_rows(counts.n_paired, min_rows)
     if too_few:  # nothing to test: the pairing says why (ids not shared, gold labels differ)
         return {**out, "status": NOT_COMPARED, "reason": too_few}
-    codes, alike = _cell_codes(current, baseline, row_c, row_b, k, confident_threshold)
-    identical = alike and pairing["n_paired"] == pairing["n_current"] == pairing["n_baseline"]
-    blocks = ["global", *sorted(slice_masks or {})]
+    identical = counts.alike and pairing["n_paired"] == pairing["n_current"] == pairing["n_baseline"]
+    blocks = ["global", *sorted(counts.watch)]
     tick = _ticker(progress, blocks, n_boot)
-    glob = compare_table(_joint_of(codes, k), classes, n_boot=n_boot, level=level,
+    glob = compare_table(counts.joint, classes, n_boot=n_boot, level=level,
                          rng=_rng(seed, "global"), min_rows=min_rows, scope="global", tick=tick(0))
-    glob.update(_loss_entries(current, baseline, row_c, row_b, classes, level=level))
+    glob.update(_loss_entries(counts, level=level))
     watch = {}
     for block, key in enumerate(blocks[1:], 1):
-        # Slice membership belongs to the current table's rows; carried to the paired rows by position.
-        joint = _joint_of(codes, k, member=np.asarray(slice_masks[key], dtype=bool), rows=row_c)
+        joint = counts.watch[key]
         entry = compare_table(joint, classes, n_boot=n_boot, level=level, rng=_rng(seed, f"slice:{key}"),
                               min_rows=min_rows, scope="slice", tick=tick(block))
         watch[key] = {"n": joint.n, **entry}
@@ -857,22 +1009,14 @@ def _paired_loss(frame: pd.DataFrame, rows: np.ndarray, name: str, classes: Sequ
     return out
 
 
-def _loss_entries(current: pd.DataFrame, baseline: pd.DataFrame, row_c: np.ndarray, row_b: np.ndarray,
-                  classes: Sequence[str], *, level: float) -> dict:
-    """The paired test of each mean per-row loss of :data:`LOSSES` (untested without probabilities).
-
-    One loss at a time, of the paired rows only (``row_c``, ``row_b``: their positions in
-    each table), so two float arrays of the paired rows are held at once.
-    """
-    with_proba = probability_matrix(current.iloc[:0], classes) is not None and \
-        probability_matrix(baseline.iloc[:0], classes) is not None
+def _loss_entries(counts: PairedCounts, *, level: float) -> dict:
+    """The paired test of each mean per-row loss of :data:`LOSSES` (untested without probabilities)."""
     out = {}
     for name in LOSSES:
-        if name != "brier_top_label" and not with_proba:
-            out[name] = _untested(name, row_c.size, "class probabilities are missing from one of the two files")
+        if name in counts.losses:
+            out[name] = loss_entry_of_sums(name, counts.losses[name], level=level)
         else:
-            out[name] = paired_loss_entry(name, _paired_loss(baseline, row_b, name, classes),
-                                          _paired_loss(current, row_c, name, classes), level=level)
+            out[name] = _untested(name, counts.n_paired, "class probabilities are missing from one of the two files")
     return out
 
 
@@ -907,14 +1051,25 @@ class Baseline:
         Its canonical rows (the ingest layout), or None when it cannot be compared.
     reason : str
         One sentence naming what does not fit; empty when ``clean`` is given.
-    rows_in, rows_rejected : int
-        Records in the file and records that failed validation (0 when unread).
+    rows_in, rows_rejected, rows_clean : int
+        Records in the file, records that failed validation and clean rows (0 when it cannot be
+        compared).
+    written : Path or None
+        Where its clean rows were written (:func:`read_baseline` with ``out``); ``clean`` is
+        then None.
     """
 
     clean: pd.DataFrame | None
     reason: str
     rows_in: int = 0
     rows_rejected: int = 0
+    rows_clean: int = 0
+    written: Path | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether it can be compared: its clean rows are held (``clean``) or were written (``written``)."""
+        return not self.reason and (self.clean is not None or self.written is not None)
 
 
 def _first_values(rejected: list, reason: str, column: str, label_map: Mapping) -> list:
@@ -933,7 +1088,8 @@ def _quote(values: Sequence, most: int = 5) -> str:
 
 
 def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | None = None,
-                  prefixes: Sequence[str] = ()) -> Baseline:
+                  prefixes: Sequence[str] = (), *, engine: str = "local", dask=None,
+                  out: str | Path | None = None) -> Baseline:
     """Read and validate the baseline file with the ingest code, and check it fits the current model.
 
     The baseline is read like the current predictions (:func:`blindspot.ingest.ingested`,
@@ -955,12 +1111,17 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
         ``prefixes``); every column when None. A Parquet baseline is validated a batch of rows
         at a time, so with the texts left out no table of every text is held.
     prefixes : sequence of str
+    engine, dask
+        Where it is validated (``engine: dask``: on the workers, partition by partition).
+    out : str or Path, optional
+        Write the clean rows (every column) to this Parquet file instead of holding them
+        (``Baseline.written``): the Dask workers read it there, a row group at a time.
 
     Returns
     -------
     Baseline
     """
-    from blindspot.ingest import ingested  # the reader stack, only when there is a baseline to read
+    from blindspot.ingest import ingested, write_clean  # the reader stack, only when there is a baseline to read
 
     model = baseline_model_config(compare_cfg, model_cfg)
     path = model.path
@@ -971,11 +1132,19 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
         return Baseline(None, f"the baseline {path} is read without an id column (compare.baseline.columns.id is "
                               f"null), so no review can be paired with the current predictions")
     try:
-        keep = None if columns is None else (list(columns), list(prefixes))
-        with ingested(model, ingest_cfg, keep=keep, batch_rows=BASELINE_BATCH_ROWS) as result:
+        keep = None if columns is None or out is not None else (list(columns), list(prefixes))
+        with ingested(model, ingest_cfg, engine, dask, keep=keep, batch_rows=BASELINE_BATCH_ROWS, out=out) as result:
             counts = {"rows_in": result.rows_in, "rows_rejected": len(result.rejected)}
             reason = _unfit(path, result, model, ingest_cfg)
-            clean = None if reason else _clean_rows(result, columns, prefixes)
+            if not reason:
+                counts["rows_clean"] = _rows_clean(result)
+            if out is not None:
+                if not reason:
+                    write_clean(result, out)
+                    counts["written"] = Path(out)
+                clean = None
+            else:
+                clean = None if reason else _clean_rows(result, columns, prefixes)
     except InputError as exc:
         return Baseline(None, _unreadable(path, exc))
     except OSError as exc:  # permissions, a file removed since the config check, ...

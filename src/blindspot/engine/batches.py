@@ -20,10 +20,12 @@ merge is exact); the tests of each caller check this with batches of a few rows.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from blindspot.io.readers import PREDICTION_BATCH_ROWS, predictions_batches
 
@@ -146,34 +148,33 @@ def _bucket(result, index: int):
     return result[1][index]
 
 
+@dataclass(frozen=True)
+class Source:
+    """One table of a shuffle (:func:`shuffle_buckets`): its file, the columns read, and its map.
+
+    ``fn(frame) -> (small, buckets)``: ``small`` is the batch's own result (a count table, or
+    None), ``buckets`` a sequence of ``n_buckets`` parts, where a key (a text's digest, a
+    review's id) always goes to the same bucket whatever its batch or table. ``fn`` is
+    module-level (Dask pickles it by name).
+    """
+
+    path: str | Path
+    columns: Sequence[str]
+    fn: Callable
+    prefixes: Sequence[str] = ()
+
+
+def _one_source(parts, *, fn: Callable):
+    return fn(parts[0])
+
+
 def map_reduce_buckets(path: str | Path, columns: Sequence[str], fn: Callable, reduce_fn: Callable, n_buckets: int,
                        *, prefixes: Sequence[str] = (), engine: str = "local", dask=None,
                        batch_rows: int = PREDICTION_BATCH_ROWS, progress=None) -> tuple[list, list]:
     """A map over the batches, then a reduce per bucket of keys: a group-by whose groups span batches.
 
-    ``fn(frame) -> (small, buckets)``: ``small`` is the batch's own result (a count table),
-    ``buckets`` a sequence of ``n_buckets`` parts, where a key (a text's digest) always goes
-    to the same bucket whatever its batch. ``reduce_fn(parts)`` takes one bucket's parts of
-    every batch, in row order, and returns that bucket's result (additive counts). So every
-    group is reduced whole in one call, and no call holds more than one bucket.
-
-    - ``engine: local``: the batches are read here, then the buckets reduced one after the
-      other, each bucket's parts let go once reduced.
-    - ``engine: dask``: one task per row group; the map results stay on the workers. Each
-      bucket's reduce is a task that receives only that bucket's part of every map result
-      (a shuffle: each part moves once, worker to worker), so neither the driver nor any
-      single process holds the groups of the whole table; only the small results and the
-      buckets' results come back.
-
-    Parameters
-    ----------
-    path, columns, prefixes, engine, dask, batch_rows, progress
-        As :func:`map_batches` (``progress`` counts the mapped rows).
-    fn : callable
-        Module-level (Dask pickles it by name).
-    reduce_fn : callable
-        Module-level; ``reduce_fn([])`` for a table with no row.
-    n_buckets : int
+    :func:`shuffle_buckets` of one table: ``reduce_fn(parts)`` takes one bucket's parts of
+    every batch, in row order.
 
     Returns
     -------
@@ -182,50 +183,97 @@ def map_reduce_buckets(path: str | Path, columns: Sequence[str], fn: Callable, r
     reduced : list, length n_buckets
         ``reduce_fn`` of each bucket.
     """
+    smalls, reduced = shuffle_buckets([Source(path, columns, fn, prefixes)], partial(_one_source, fn=reduce_fn),
+                                      n_buckets, engine=engine, dask=dask, batch_rows=batch_rows, progress=progress)
+    return smalls[0], reduced
+
+
+def shuffle_buckets(sources: Sequence[Source], reduce_fn: Callable, n_buckets: int, *, engine: str = "local",
+                    dask=None, batch_rows: int = PREDICTION_BATCH_ROWS, progress=None) -> tuple[list, list]:
+    """Maps over the batches of one or more tables, then a reduce per bucket of keys: a join or group-by
+    whose groups span batches (and tables).
+
+    ``reduce_fn(parts)`` takes one bucket's parts, ``parts[s]`` the list of table ``s``'s parts
+    of every batch in row order, and returns that bucket's result (additive counts). So every
+    group is reduced whole in one call, and no call holds more than one bucket.
+
+    - ``engine: local``: the batches are read here, then the buckets reduced one after the
+      other, each bucket's parts let go once reduced.
+    - ``engine: dask``: one task per row group of each table; the map results stay on the
+      workers. Each bucket's reduce is a task that receives only that bucket's part of every
+      map result (a shuffle: each part moves once, worker to worker), so neither the driver
+      nor any single process holds the groups of the whole table; only the small results and
+      the buckets' results come back.
+
+    Parameters
+    ----------
+    sources : sequence of Source
+    reduce_fn : callable
+        Module-level; called with empty lists for tables of no row.
+    n_buckets : int
+    engine, dask, batch_rows, progress
+        As :func:`map_batches` (``progress`` counts the mapped rows of every table).
+
+    Returns
+    -------
+    smalls : list of list
+        ``smalls[s]``: ``small`` of every batch of table ``s``, in row order.
+    reduced : list, length n_buckets
+        ``reduce_fn`` of each bucket.
+    """
     if engine == "dask":
-        return _reduce_on_dask(Path(path), columns, prefixes, fn, reduce_fn, n_buckets, dask, progress)
-    results, done = [], 0
-    for frame in predictions_batches(path, columns, prefixes, batch_rows=batch_rows):
-        small, buckets = fn(frame)
-        results.append((small, list(buckets)))
-        done += len(frame)
-        if progress is not None:
-            progress.update(done)
+        return _shuffle_on_dask(sources, reduce_fn, n_buckets, dask, progress)
+    mapped, done = [], 0
+    for source in sources:
+        results = []
+        for frame in predictions_batches(source.path, source.columns, source.prefixes, batch_rows=batch_rows):
+            small, buckets = source.fn(frame)
+            results.append((small, list(buckets)))
+            done += len(frame)
+            if progress is not None:
+                progress.update(done)
+        mapped.append(results)
     reduced = []
     for b in range(n_buckets):
         parts = []
-        for _, buckets in results:
-            parts.append(buckets[b])
-            buckets[b] = None  # let go once reduced
+        for results in mapped:
+            parts.append([buckets[b] for _, buckets in results])
+            for _, buckets in results:
+                buckets[b] = None  # let go once reduced
         reduced.append(reduce_fn(parts))
-    return [small for small, _ in results], reduced
+    return [[small for small, _ in results] for results in mapped], reduced
 
 
-def _reduce_on_dask(path: Path, columns, prefixes, fn: Callable, reduce_fn: Callable, n_buckets: int, cfg,
-                    progress) -> tuple[list, list]:
+def _shuffle_on_dask(sources: Sequence[Source], reduce_fn: Callable, n_buckets: int, cfg,
+                     progress) -> tuple[list, list]:
     from blindspot.engine.cluster import dask_client
 
-    ids, groups = _row_groups(path)
-    tag = f"shuffle-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
+    tag = f"shuffle-{getattr(reduce_fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
     with dask_client(cfg) as client:
         from distributed import as_completed
 
-        mapped = [client.submit(_row_group, str(path), group, list(columns), list(prefixes), fn,
-                                key=f"{tag}-map-{i}", pure=False) for i, group in enumerate(ids)]
-        index, done = {future.key: i for i, future in enumerate(mapped)}, 0
-        for future in as_completed(mapped):
+        mapped, rows = [], {}
+        for s, source in enumerate(sources):
+            ids, groups = _row_groups(Path(source.path))
+            futures = [client.submit(_row_group, str(source.path), group, list(source.columns), list(source.prefixes),
+                                     source.fn, key=f"{tag}-map-{s}-{i}", pure=False) for i, group in enumerate(ids)]
+            rows.update({future.key: n for future, n in zip(futures, groups)})
+            mapped.append(futures)
+        done = 0
+        for future in as_completed([f for futures in mapped for f in futures]):
             if future.status == "error":
                 future.result()  # raises the worker's error here, with its message (a result stays on its worker)
-            done += groups[index[future.key]]
+            done += rows[future.key]
             if progress is not None:
                 progress.update(done)
-        smalls = client.gather([client.submit(_part, m, 0, key=f"{tag}-small-{i}", pure=False)
-                                for i, m in enumerate(mapped)])
-        parts = [[client.submit(_bucket, m, b, key=f"{tag}-part-{b}-{i}", pure=False) for i, m in enumerate(mapped)]
-                 for b in range(n_buckets)]
+        smalls = [client.gather([client.submit(_part, m, 0, key=f"{tag}-small-{s}-{i}", pure=False)
+                                 for i, m in enumerate(futures)]) for s, futures in enumerate(mapped)]
+        parts = [[[client.submit(_bucket, m, b, key=f"{tag}-part-{b}-{s}-{i}", pure=False)
+                   for i, m in enumerate(futures)] for s, futures in enumerate(mapped)] for b in range(n_buckets)]
         reduces = [client.submit(reduce_fn, parts[b], key=f"{tag}-reduce-{b}", pure=False) for b in range(n_buckets)]
         reduced = client.gather(reduces)
-        for future in mapped + reduces + [p for bucket in parts for p in bucket]:
+        for future in [f for futures in mapped for f in futures] + reduces + \
+                [p for bucket in parts for table in bucket for p in table]:
             future.release()
     return smalls, reduced
 
@@ -258,3 +306,55 @@ class LocalParts:
     def map(self, fn: Callable, *args) -> list:
         """``[fn(state, *args) for state in states]``, in row order."""
         return [fn(state, *args) for state in self.states]
+
+
+class DaskParts(LocalParts):
+    """:class:`LocalParts` whose states stay on the Dask workers that made them (futures).
+
+    Each :meth:`map` sends one small task per state to the worker holding it; only the tasks'
+    results come back. The states live as long as the ``dask_client`` block they were made in.
+    """
+
+    def __init__(self, client, futures: list):
+        super().__init__(futures)
+        self.client = client
+
+    def map(self, fn: Callable, *args) -> list:
+        futures = [self.client.submit(fn, state, *args, pure=False) for state in self.states]
+        results = self.client.gather(futures)
+        for future in futures:
+            future.release()
+        return results
+
+
+@contextlib.contextmanager
+def resident_parts(path: str | Path, columns: Sequence[str], fn: Callable, *, prefixes: Sequence[str] = (),
+                   engine: str = "local", dask=None, batch_rows: int = PREDICTION_BATCH_ROWS) -> Iterator[LocalParts]:
+    """The states ``fn(frame)`` of every batch of the validated table, kept for repeated maps.
+
+    ``engine: local``: :class:`LocalParts` of the batches read here (``batch_rows`` rows each);
+    ``engine: dask``: :class:`DaskParts`, one state per row group, made and kept on the workers
+    until the block ends. Callers must merge the maps' results exactly (the batches differ
+    between the engines).
+    """
+    if engine != "dask":
+        yield LocalParts([fn(frame) for frame in predictions_batches(path, columns, prefixes, batch_rows=batch_rows)])
+        return
+    from blindspot.engine.cluster import dask_client
+
+    ids, _ = _row_groups(Path(path))
+    tag = f"parts-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
+    with dask_client(dask) as client:
+        from distributed import wait
+
+        futures = [client.submit(_row_group, str(path), group, list(columns), list(prefixes), fn,
+                                 key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
+        wait(futures)
+        for future in futures:
+            if future.status == "error":
+                future.result()  # the worker's error, raised here
+        try:
+            yield DaskParts(client, futures)
+        finally:
+            for future in futures:
+                future.release()

@@ -10,11 +10,17 @@ from blindspot.config import DaskConfig
 from blindspot.errors import ConfigError
 
 CONNECT_TIMEOUT_S = 10
+# The client of the enclosing dask_client, if any: a stage that opens one around several steps (the
+# compare stage: the baseline's validation, the shuffle, the prior-shift passes) starts one cluster.
+_OPEN: list = []
 
 
 @contextlib.contextmanager
 def dask_client(cfg: DaskConfig) -> Iterator:
     """A ``distributed.Client``, closed (and its LocalCluster stopped) on leaving.
+
+    Inside another ``dask_client`` block, that block's client is given and left open: the
+    steps of one stage share one cluster (and its workers' memory of earlier steps).
 
     Parameters
     ----------
@@ -29,6 +35,9 @@ def dask_client(cfg: DaskConfig) -> Iterator:
         No scheduler answers at ``scheduler_address`` within :data:`CONNECT_TIMEOUT_S` seconds:
         one line naming the address.
     """
+    if _OPEN:
+        yield _OPEN[-1]
+        return
     import distributed  # noqa: F401 - configures its loggers on import: set the level after
 
     # Dask logs every scheduler and worker event at INFO, which the stage's log would print: the
@@ -38,7 +47,11 @@ def dask_client(cfg: DaskConfig) -> Iterator:
     logger.setLevel(logging.ERROR)
     try:
         with _connect(cfg) as client:
-            yield client
+            _OPEN.append(client)
+            try:
+                yield client
+            finally:
+                _OPEN.pop()
     finally:
         logger.setLevel(level)
 
