@@ -8,15 +8,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy import stats as st
 
+from blindspot.engine.batches import LocalParts
 from blindspot.prior_shift import (
     NO_PROBABILITIES_REASON,
     adjust_posteriors,
     cross_fitted_predictions,
     em_prior,
     fold_hashes,
+    hash_fold,
     label_shift_test,
-    prior_folds,
+    prior_part,
     prior_shift,
+    prior_shift_parts,
+    triple_counts,
     what_if_metrics,
 )
 
@@ -122,8 +126,9 @@ def test_each_fold_is_corrected_with_the_prior_of_the_other_folds():
     proba = _posteriors(lik, TRAIN)
     hashes = fold_hashes(_ids(600), 11)
     out = cross_fitted_predictions(proba.argmax(1), proba, TRAIN, hashes=hashes, n_splits=4)
-    fold = prior_folds(hashes, 4)
-    assert np.bincount(fold).tolist() == [150] * 4
+    fold = hash_fold(hashes, 4)
+    sizes = np.bincount(fold, minlength=4)
+    assert sizes.sum() == 600 and np.all(np.abs(sizes - 150) < 4 * np.sqrt(600 * 0.25 * 0.75))  # binomial sizes
     for f in range(4):
         np.testing.assert_allclose(out["fold_priors"][f], em_prior(proba[fold != f], TRAIN)["prior"], rtol=1e-7)
         expected = adjust_posteriors(proba[fold == f], out["fold_priors"][f] / TRAIN).argmax(1)
@@ -134,18 +139,29 @@ def _ids(n):
     return np.array([f"review-{i}" for i in range(n)], dtype=object)
 
 
-def test_folds_are_ranked_by_the_ids_and_balanced():
+def test_folds_follow_the_ids_and_are_balanced():
     from blindspot.samples import row_hash
 
     ids = _ids(1003)
     hashes = fold_hashes(ids, 5)
     np.testing.assert_array_equal(hashes, row_hash(5, ids, "prior_shift/folds"))
-    fold = prior_folds(hashes, 4)
-    sizes = np.bincount(fold)
-    assert sizes.max() - sizes.min() <= 1 and sizes.sum() == 1003
+    fold = hash_fold(hashes, 4)
+    # The rule in Python's integers: the top 32 bits of the hash scaled to [0, 4).
+    assert fold.tolist() == [((int(h) >> 32) * 4) >> 32 for h in hashes]
+    sizes = np.bincount(fold, minlength=4)
+    assert sizes.sum() == 1003 and np.all(np.abs(sizes - 1003 / 4) < 4 * np.sqrt(1003 * 0.25 * 0.75))
     perm = np.random.default_rng(1).permutation(1003)
-    np.testing.assert_array_equal(prior_folds(fold_hashes(ids[perm], 5), 4), fold[perm])  # each id keeps its fold
-    assert not np.array_equal(prior_folds(fold_hashes(ids, 6), 4), fold)  # the seed moves them
+    np.testing.assert_array_equal(hash_fold(fold_hashes(ids[perm], 5), 4), fold[perm])  # each id keeps its fold
+    np.testing.assert_array_equal(hash_fold(hashes[:10], 4), fold[:10])  # nor do the other rows move it
+    assert not np.array_equal(hash_fold(fold_hashes(ids, 6), 4), fold)  # the seed moves them
+
+
+def test_folds_are_roughly_equal_on_ten_thousand_rows():
+    sizes = np.bincount(hash_fold(fold_hashes(_ids(10_000), 3), 5), minlength=5)
+    assert sizes.sum() == 10_000 and np.all(np.abs(sizes - 2000) < 4 * np.sqrt(10_000 * 0.2 * 0.8))
+    assert st.chisquare(sizes).pvalue > 1e-3  # multinomial with equal shares
+    edges = np.array([0, 1 << 32, (1 << 63) + 5, (1 << 64) - 1], dtype=np.uint64)
+    assert hash_fold(edges, 5).tolist() == [0, 0, 2, 4]  # the whole uint64 range lands in [0, n_splits)
 
 
 def test_cross_fitting_of_shuffled_rows_gives_the_same_corrections():
@@ -174,7 +190,7 @@ def test_what_if_of_shuffled_rows_gives_the_same_numbers():
 
     a, b = block(np.arange(1500)), block(perm)
     assert a["what_if"]["measured"] == 1
-    assert_same_numbers(a["what_if"], b["what_if"])
+    assert_same_numbers(a["what_if"], b["what_if"], rtol=0)
 
 
 def test_without_hashes_the_positions_are_hashed():
@@ -202,7 +218,9 @@ def test_what_if_metrics_are_the_direct_rates_with_paired_intervals():
     t = rng.integers(0, 3, 300)
     before = np.where(rng.random(300) < 0.6, t, (t + 1) % 3)
     after = np.where(rng.random(300) < 0.3, t, before)
-    out = what_if_metrics(t, before, after, CLASSES, n_boot=400, level=0.95, rng=np.random.default_rng(1))
+    table = triple_counts(t, before, after, 3)
+    assert table.shape == (3, 3, 3) and table[1, 2, 1] == int(((t == 1) & (before == 2) & (after == 1)).sum())
+    out = what_if_metrics(table, CLASSES, n_boot=400, level=0.95, rng=np.random.default_rng(1))
     acc = out["accuracy"]
     assert acc["before"]["value"] == pytest.approx(np.mean(before == t))
     assert acc["after"]["value"] == pytest.approx(np.mean(after == t))
@@ -324,12 +342,199 @@ def test_rare_class_uses_a_monte_carlo_exact_test_close_to_fisher():
     assert big["test"].startswith("Pearson")
 
 
-def test_em_step_is_the_mean_adjusted_posterior():
-    """The one-product EM step equals the mean of adjust_posteriors, zero-weight rows included."""
-    from blindspot.prior_shift import _em_step, _normalise, adjust_posteriors
+def test_em_step_sums_are_the_adjusted_posteriors_of_each_ems_rows():
+    """A part's fixed-point sums: EM 0 over every row, EM 1 + f over the rows outside fold f, zero-weight rows kept."""
+    from blindspot.prior_shift import FIXED_BITS, _part_em_sums
 
     rng = np.random.default_rng(7)
-    p = _normalise(rng.dirichlet([0.3, 1.0, 2.0], size=2000))
+    p = rng.dirichlet([0.3, 1.0, 2.0], size=2000)
     p[:7] = [1.0, 0.0, 0.0]  # mass only on a class the weights will zero
-    for w in (rng.random(3) * 2, np.array([0.0, 1.3, 0.6])):
-        np.testing.assert_allclose(_em_step(p, w), adjust_posteriors(p, w).mean(axis=0), rtol=0, atol=1e-12)
+    hashes = fold_hashes(range(2000), 1)
+    fold = hash_fold(hashes, 3)
+    part = prior_part(np.zeros(2000, int), np.zeros(2000, int), p, hashes, 3)
+    weights = np.vstack([rng.random(3) * 2, [0.0, 1.3, 0.6], rng.random(3), rng.random(3) + 0.1])
+    active = np.array([True, True, False, True])
+    sums = _part_em_sums(part, weights, active)
+    assert sums[2] is None
+    # Plain numpy, row by row: the adjusted posteriors, where a row's weighted mass is 0 its own posterior.
+    p = p / p.sum(axis=1, keepdims=True)
+    for e in (0, 1, 3):
+        rows = p if e == 0 else p[fold != e - 1]
+        scaled = rows * weights[e]
+        mass = scaled.sum(axis=1, keepdims=True)
+        adjusted = np.where(mass > 0, scaled / np.where(mass > 0, mass, 1), rows)
+        np.testing.assert_allclose(np.array(sums[e], dtype=float) / 2.0 ** FIXED_BITS, adjusted.sum(axis=0),
+                                   rtol=0, atol=rows.shape[0] * 2.0 ** -FIXED_BITS + 1e-9)
+        np.testing.assert_allclose(adjust_posteriors(rows, weights[e]), adjusted, rtol=0, atol=1e-15)
+
+
+# --------------------------------------------------------------------------- per batch, merged exactly
+
+
+def _shifted_rows(n, seed):
+    """Baseline labels, and current labels, predictions, probabilities and fold hashes of a shifted file."""
+    y_b, _ = _draw(TRAIN, n, seed + 100)
+    y, lik = _draw(SHIFTED, n, seed)
+    p = _posteriors(lik, TRAIN)
+    return y_b, y, p.argmax(1), p, fold_hashes(_ids(n), seed)
+
+
+def _parts(y, y_pred, p, hashes, cuts, n_splits=5):
+    """LocalParts of the rows cut at ``cuts`` (ascending positions inside (0, n))."""
+    edges = [0, *cuts, len(y)]
+    return LocalParts([prior_part(y[a:b], y_pred[a:b], p[a:b], hashes[a:b], n_splits)
+                       for a, b in zip(edges[:-1], edges[1:])])
+
+
+def _parts_block(y_b, y, y_pred, p, hashes, cuts, n_splits=5):
+    return prior_shift_parts(_parts(y, y_pred, p, hashes, cuts, n_splits), np.bincount(y_b, minlength=3), CLASSES,
+                             baseline_name="v1", alpha=0.05, n_boot=200, level=0.95, seed=4,
+                             n_splits=n_splits)
+
+
+def _bytes(block) -> str:
+    """The block as compare.json writes it: every float's digits (NaN included)."""
+    import json
+
+    return json.dumps(block, sort_keys=True)
+
+
+def test_any_batching_and_any_order_give_the_same_block_bit_for_bit():
+    y_b, y, y_pred, p, hashes = _shifted_rows(1200, 8)
+    one = _parts_block(y_b, y, y_pred, p, hashes, [])
+    assert one["what_if"]["measured"] == 1 and one["what_if"]["n_changed"] > 0 and one["em"]["n_iter"] > 5
+    for cuts in ([600], list(range(7, 1200, 7)), [1, 2, 3, 500, 1199], [1000]):
+        assert _bytes(_parts_block(y_b, y, y_pred, p, hashes, cuts)) == _bytes(one), cuts
+    perm = np.random.default_rng(4).permutation(1200)
+    shuffled = _parts_block(y_b, y[perm], y_pred[perm], p[perm], hashes[perm], [300, 301, 950])
+    assert _bytes(shuffled) == _bytes(one)
+    # The library's entry point cuts the arrays its own way: the same numbers again.
+    whole = prior_shift(y_b, y, y_pred, p, CLASSES, baseline_name="v1", alpha=0.05, n_boot=200, level=0.95, seed=4,
+                        hashes=hashes)
+    assert _bytes(whole) == _bytes(one)
+
+
+@settings(max_examples=15, deadline=None)
+@given(hs.lists(hs.integers(1, 299), max_size=12, unique=True), hs.integers(0, 2 ** 32 - 1))
+def test_batches_cut_anywhere_of_rows_in_any_order_give_the_same_block(cuts, order_seed):
+    y_b, y, y_pred, p, hashes = _shifted_rows(300, 2)
+    one = _parts_block(y_b, y, y_pred, p, hashes, [], n_splits=3)
+    perm = np.random.default_rng(order_seed).permutation(300)
+    got = _parts_block(y_b, y[perm], y_pred[perm], p[perm], hashes[perm], sorted(cuts), n_splits=3)
+    assert _bytes(got) == _bytes(one)
+
+
+def _plain_em(p, train, tol=1e-8, max_iter=2000):
+    """Saerens et al.'s EM as written in the paper, in float numpy: (prior, steps)."""
+    p = p / p.sum(axis=1, keepdims=True)
+    train = np.asarray(train) / np.sum(train)
+    prior = train.copy()
+    for it in range(1, max_iter + 1):
+        adjusted = p * (prior / train)
+        adjusted /= adjusted.sum(axis=1, keepdims=True)
+        step = np.abs(adjusted.mean(axis=0) - prior).max()
+        prior = adjusted.mean(axis=0)
+        if step <= tol:
+            return prior, it
+    return prior, max_iter
+
+
+def test_every_em_matches_a_plain_numpy_em():
+    y_b, y, y_pred, p, hashes = _shifted_rows(3000, 5)
+    block = _parts_block(y_b, y, y_pred, p, hashes, [1000, 2500])
+    train = np.bincount(y_b, minlength=3)
+    prior, steps = _plain_em(p, train)
+    np.testing.assert_allclose([block["em"]["estimated_prior"][c] for c in CLASSES], prior, rtol=0, atol=1e-9)
+    assert abs(block["em"]["n_iter"] - steps) <= 1 and block["em"]["converged"] == 1
+    np.testing.assert_allclose([block["em"]["mean_predicted_probability"][c] for c in CLASSES], p.mean(axis=0),
+                               rtol=0, atol=1e-12)
+    fold = hash_fold(hashes, 5)
+    for f, fold_prior in enumerate(block["what_if"]["fold_priors"]):
+        np.testing.assert_allclose([fold_prior[c] for c in CLASSES], _plain_em(p[fold != f], train)[0], rtol=0,
+                                   atol=1e-9)
+    # And em_prior, the estimate of one array, is the same EM.
+    np.testing.assert_allclose(em_prior(p, train)["prior"], prior, rtol=0, atol=1e-9)
+
+
+def test_what_if_table_is_the_rows_corrected_fold_by_fold():
+    y_b, y, y_pred, p, hashes = _shifted_rows(900, 6)
+    block = _parts_block(y_b, y, y_pred, p, hashes, [450])
+    train = np.bincount(y_b, minlength=3) / 900
+    fold, after = hash_fold(hashes, 5), y_pred.copy()
+    for f, fold_prior in enumerate(block["what_if"]["fold_priors"]):
+        rows = fold == f
+        moved = adjust_posteriors(p[rows], np.array([fold_prior[c] for c in CLASSES]) / train).argmax(1)
+        after[rows] = np.where(moved != p[rows].argmax(1), moved, y_pred[rows])
+    acc = block["what_if"]["accuracy"]
+    assert block["what_if"]["n_changed"] == int((after != y_pred).sum()) and block["what_if"]["n"] == 900
+    assert acc["after"]["value"] == np.mean(after == y) and acc["before"]["value"] == np.mean(y_pred == y)
+    assert acc["gained"] == int(((y_pred != y) & (after == y)).sum())
+
+
+def test_tiny_data_with_an_empty_fold_and_an_empty_complement():
+    n = 10
+    seed = next(s for s in range(200) if np.bincount(hash_fold(fold_hashes(_ids(n), s), 5), minlength=5).min() == 0)
+    y_b, _ = _draw(TRAIN, 200, 1)
+    y, lik = _draw(SHIFTED, n, 2)
+    p = _posteriors(lik, TRAIN)
+    kw = dict(baseline_name="v1", alpha=0.05, n_boot=100, level=0.95, seed=0)
+    hashes = fold_hashes(_ids(n), seed)
+    out = prior_shift(y_b, y, p.argmax(1), p, CLASSES, hashes=hashes, **kw)
+    empty = int(np.flatnonzero(np.bincount(hash_fold(hashes, 5), minlength=5) == 0)[0])
+    assert out["what_if"]["measured"] == 1 and out["what_if"]["n"] == n
+    # The empty fold's prior is estimated on every row: the full-data estimate.
+    assert out["what_if"]["fold_priors"][empty] == out["em"]["estimated_prior"]
+    # Every row in one fold: its prior comes from no row (the training prior), the others' from every row.
+    same = prior_shift(y_b, y, p.argmax(1), p, CLASSES, hashes=np.full(n, 1 << 63, dtype=np.uint64), **kw)
+    # (the shares renormalised to sum to 1: equal to the last bit or two)
+    assert same["what_if"]["fold_priors"][2] == pytest.approx(same["em"]["training_prior"], rel=1e-15)
+    assert same["what_if"]["fold_priors"][0] == same["em"]["estimated_prior"] and same["what_if"]["n_changed"] == 0
+    few = prior_shift(y_b, y[:9], p[:9].argmax(1), p[:9], CLASSES, hashes=hashes[:9], **kw)
+    assert few["what_if"] == {"measured": 0, "reason": "not measurable: 9 current rows, fewer than 10 for 5 folds"}
+
+
+def test_without_probabilities_the_class_mix_is_still_tested():
+    y_b, y, _, _, _ = _shifted_rows(500, 3)
+    cb, cc = np.bincount(y_b, minlength=3), np.bincount(y, minlength=3)
+    kw = dict(baseline_name="v1", alpha=0.05, n_boot=100, level=0.95, seed=0)
+    for parts in (None, LocalParts([])):
+        out = prior_shift_parts(parts, cb, CLASSES, counts_current=cc, **kw)
+        assert out["em"] == out["what_if"] == {"measured": 0, "reason": NO_PROBABILITIES_REASON}
+        assert out["label_shift"]["counts_current"] == dict(zip(CLASSES, cc.tolist())) and out["label_shift"]["shifted"]
+        assert out == prior_shift(y_b, y, y, None, CLASSES, **kw)
+    with pytest.raises(ValueError, match="counts_current is needed"):
+        prior_shift_parts(None, cb, CLASSES, **kw)
+    y_b, y, y_pred, p, hashes = _shifted_rows(100, 3)
+    with pytest.raises(ValueError, match="disagree"):
+        prior_shift_parts(_parts(y, y_pred, p, hashes, [50]), cb, CLASSES, counts_current=cc, **kw)
+
+
+def test_layout_of_the_probabilities_changes_nothing_and_they_are_left_as_given():
+    import pickle
+
+    y_b, y, y_pred, p, hashes = _shifted_rows(400, 12)
+    fortran = np.asfortranarray(p)
+    fortran.flags.writeable = False  # a read-only view, as pandas may hand out
+    kept = fortran.copy()
+    block = _parts_block(y_b, y, y_pred, fortran, hashes, [123])
+    np.testing.assert_array_equal(fortran, kept)
+    assert _bytes(block) == _bytes(_parts_block(y_b, y, y_pred, np.ascontiguousarray(p), hashes, [50, 51]))
+    part = prior_part(y[:50], y_pred[:50], p[:50], hashes[:50], 5)  # a state pickles (Dask may move it)
+    again = pickle.loads(pickle.dumps(part))
+    np.testing.assert_array_equal(again.cols, part.cols)
+    np.testing.assert_array_equal(again.bounds, part.bounds)
+    with pytest.raises(ValueError, match="non-negative"):
+        prior_part(y[:2], y_pred[:2], -p[:2], hashes[:2], 5)
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice")  # the absent class's bootstrap replicates are all NaN
+def test_a_class_absent_from_the_current_file():
+    y_b, y, y_pred, p, hashes = _shifted_rows(800, 9)
+    keep = y != 1
+    y, y_pred, p, hashes = y[keep], y_pred[keep], p[keep], hashes[keep]
+    out = _parts_block(y_b, y, y_pred, p, hashes, [100])
+    assert out["label_shift"]["counts_current"]["neutral"] == 0 and out["what_if"]["measured"] == 1
+    recall = out["what_if"]["per_class"]["neutral"]["recall"]
+    assert recall["n"] == 0 and np.isnan(recall["before"]["value"]) and np.isnan(recall["delta"]["ci_low"])
+    assert out["em"]["current_label_shares"]["neutral"] == 0
+    assert out["em"]["estimated_prior"]["neutral"] < out["em"]["training_prior"]["neutral"]
