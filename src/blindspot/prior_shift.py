@@ -715,15 +715,16 @@ def prior_shift(y_true_baseline, y_true_current, y_pred_current, proba_current, 
         As :func:`prior_shift_parts`.
     """
     k = len(classes)
-    cb = label_counts(y_true_baseline, k)
-    if proba_current is None:
-        return prior_shift_parts(None, cb, classes, baseline_name=baseline_name, alpha=alpha, n_boot=n_boot,
-                                 level=level, seed=seed, n_splits=n_splits,
-                                 counts_current=label_counts(y_true_current, k))
-    y_true, y_pred = np.asarray(y_true_current), np.asarray(y_pred_current)
-    parts = _parts_of(y_true, y_pred, proba_current, _hashes_or_positions(hashes, y_true.shape[0], seed), n_splits)
-    return prior_shift_parts(parts, cb, classes, baseline_name=baseline_name, alpha=alpha, n_boot=n_boot,
-                             level=level, seed=seed, n_splits=n_splits)
+    y_true = np.asarray(y_true_current)
+    parts = None
+    if proba_current is not None:
+        y_pred = np.asarray(y_pred_current)
+        parts = _parts_of(y_true, y_pred, proba_current, _hashes_or_positions(hashes, y_true.shape[0], seed),
+                          n_splits)
+    # The label counts too: the class-mix test of a file without probabilities (or rows) needs them.
+    return prior_shift_parts(parts, label_counts(y_true_baseline, k), classes, baseline_name=baseline_name,
+                             alpha=alpha, n_boot=n_boot, level=level, seed=seed, n_splits=n_splits,
+                             counts_current=label_counts(y_true, k))
 
 
 def prior_shift_parts(parts, counts_baseline, classes: Sequence[str], *, baseline_name: str, alpha: float,
