@@ -6,7 +6,10 @@ partition after its first use in an earlier one, a metadata column typed differe
 partition), written once as one Parquet file (engine=local) and once as 4 partitions (engine=dask,
 a 2-worker LocalCluster). Each engine's ingest runs as the real stage in its own workspace, then
 profile, slice, calibrate and judge (with engine=dask the text detectors of profile, slice and judge
-run on the workers, one row group per task), and every file each stage wrote is compared.
+run on the workers, one row group per task), then compare against a baseline version of the same
+reviews (engine=dask: both versions and the slice table shuffled by id to buckets paired on the workers,
+the prior shift's EM passes over row groups kept on the workers), and every file each stage wrote is
+compared.
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ from _bundled import bundled_params
 
 N_ROWS = 4000
 N_PARTS = 4
-STAGES = ("ingest", "profile", "slice", "calibrate", "judge")
+STAGES = ("ingest", "profile", "slice", "calibrate", "judge", "compare")
 OUTPUTS = {
     "ingest": ("metrics/ingest.json", "data/interim/rejected.jsonl", "data/interim/predictions.parquet"),
     "profile": ("metrics/profile.json",),
     "slice": ("metrics/slices.json", "reports/findings.json", "data/interim/slices.parquet"),
     "calibrate": ("metrics/calibration.json", "data/interim/confident_errors.jsonl"),
     "judge": ("metrics/judge.json", "data/interim/judgments.jsonl"),
+    "compare": ("metrics/compare.json",),
 }
 
 
@@ -53,10 +57,27 @@ def predictions() -> pd.DataFrame:
     return frame
 
 
+def baseline_version(frame: pd.DataFrame) -> pd.DataFrame:
+    """An earlier model's predictions of the same reviews: every third row predicted otherwise, rows in
+    another order, a tenth of the reviews missing and one review the current file does not hold."""
+    base = frame.copy()
+    classes = ["negative", "neutral", "positive"]
+    moved = np.arange(len(base)) % 3 == 0
+    base.loc[moved, "prediction"] = [classes[(classes.index(p) + 1) % 3] for p in base.loc[moved, "prediction"]]
+    base.loc[moved, "confidence"] = 0.9
+    for c in classes:
+        base.loc[moved, f"p_{c}"] = np.where(base.loc[moved, "prediction"] == c, 0.9, 0.05)
+    base = base.iloc[np.random.default_rng(3).permutation(len(base))]
+    base = base[np.arange(len(base)) % 10 != 0]
+    extra = base.iloc[:1].assign(id="only-in-baseline")
+    return pd.concat([base, extra], ignore_index=True)
+
+
 def write_inputs(root: Path, frame: pd.DataFrame) -> None:
     raw = root / "data" / "raw"
     (raw / "parts").mkdir(parents=True)
     frame.to_parquet(raw / "all.parquet", index=False)
+    baseline_version(frame).to_parquet(raw / "baseline.parquet", index=False)
     step = len(frame) // N_PARTS
     for k in range(N_PARTS):
         piece = frame.iloc[k * step:(k + 1) * step if k < N_PARTS - 1 else len(frame)]
@@ -70,9 +91,20 @@ def workspace(root: Path, engine: str, path: str, **dask) -> Path:
     params["model"]["columns"]["probabilities"] = None
     params["engine"] = engine
     params.setdefault("dask", {}).update(dask)
+    params["compare"]["baseline"].update(name="v0", path="data/raw/baseline.parquet")
     root.mkdir(parents=True, exist_ok=True)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return root
+
+
+def written(path: Path) -> bytes:
+    """A stage's file as written; compare.json without the one field that names the input (a file here, a
+    directory of partitions there)."""
+    if path.name != "compare.json":
+        return path.read_bytes()
+    text = path.read_text()
+    assert text.count('"path": "data/raw/all.parquet"') + text.count('"path": "data/raw/parts"') == 1
+    return text.replace('"path": "data/raw/parts"', '"path": "data/raw/all.parquet"').encode()
 
 
 def run_stage(root: Path, name: str) -> subprocess.CompletedProcess:
@@ -93,12 +125,16 @@ def test_dask_engine_writes_the_local_engines_files(tmp_path):
             proc = run_stage(root, name)
             assert proc.returncode == 0, f"{engine} {name}: {proc.stderr[-2000:]}"
         for rel in OUTPUTS[name]:
-            local, dask = (runs[e] / rel for e in ("local", "dask"))
-            assert local.read_bytes() == dask.read_bytes(), f"{rel} differs between the engines"
+            local, dask = (written(runs[e] / rel) for e in ("local", "dask"))
+            assert local == dask, f"{rel} differs between the engines"
     ingest = yaml.safe_load((runs["dask"] / "metrics/ingest.json").read_text())
     rejected = (runs["dask"] / "data/interim/rejected.jsonl").read_text()
     assert ingest["rejected_by_reason"]["duplicate_id"] == 4 and "already used by record 12" in rejected
     assert ingest["rejected_by_reason"]["unknown_label"] == 1 and ingest["rejected_by_reason"]["missing_field"] == 1
+    compare = yaml.safe_load((runs["dask"] / "metrics/compare.json").read_text())
+    assert compare["status"] == "compared" and compare["watchlist"], compare.get("reason")
+    assert compare["prior_shift"]["em"]["measured"] == 1
+    assert not (runs["dask"] / "data/interim/.compare-baseline.parquet").exists()
 
 
 def test_unreachable_scheduler_is_one_line(tmp_path):

@@ -15,18 +15,27 @@ It needs only the baseline's gold labels, not paired ids, so it is measured when
 baseline file is read, also when too few rows pair; otherwise it holds the reason.
 """
 
+import contextlib
 from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Iterator
 
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 
 from blindspot import baseline as recorded, paths
-from blindspot.compare import (NO_BASELINE, NOT_COMPARED, check_config, compare_predictions, id_array,
-                               id_positions, pair_positions, read_baseline)
+from blindspot.compare import (NO_BASELINE, NOT_COMPARED, PairedCounts, check_config, compare_counts, id_array,
+                               id_positions, pair_positions, paired_counts, read_baseline)
 from blindspot.config import load_params
+from blindspot.engine.batches import Source, resident_parts, shuffle_buckets
 from blindspot.memory import release_freed_heap
 from blindspot.io.readers import read_predictions
 from blindspot.io.schema import PROBA_PREFIX, probability_matrix
-from blindspot.prior_shift import NO_BASELINE_REASON as NO_PRIOR_REASON, fold_hashes, not_measured, prior_shift
+from blindspot.prior_shift import (NO_BASELINE_REASON as NO_PRIOR_REASON, N_SPLITS, fold_hashes, label_counts,
+                                   not_measured, prior_part, prior_shift_parts)
+from blindspot.samples import row_hash
 from blindspot.io.writers import write_metrics
 from blindspot.progress import Progress
 from blindspot.stages._runner import run
@@ -59,38 +68,35 @@ def without_ids(frame):
     return frame.drop(columns="id")
 
 
-def read_slices(log):
-    """The slice table's ids and watchlist columns, or None when it is absent.
+def slices_present(log) -> bool:
+    """Whether the slice table exists (a warning when not).
 
     Under `dvc repro` the slice stage always runs first; run by hand before it exists, the
     comparison goes on without watchlist slices.
     """
     if paths.SLICES.exists():
-        return read_predictions(paths.SLICES, ["id"], [WATCH_PREFIX])
+        return True
     log.warning("%s not found: comparing without watchlist slices", paths.SLICES)
-    return None
+    return False
 
 
-def prior_shift_columns(current, y_true_baseline, classes) -> tuple:
-    """What :func:`blindspot.prior_shift.prior_shift` reads of the two canonical tables.
+def read_slices(log):
+    """The slice table's ids and watchlist columns, or None when it is absent."""
+    return read_predictions(paths.SLICES, ["id"], [WATCH_PREFIX]) if slices_present(log) else None
 
-    ``y_true_baseline``: the baseline's gold labels, shape (n_b,) (the rest of the baseline may
-    already be gone).
 
-    Returns
-    -------
-    y_true_baseline : ndarray of int, shape (n_b,)
-    y_true, y_pred : ndarray of int, shape (n,)
-        The current table's.
-    proba : ndarray of float, shape (n, K), or None
-        The current class probabilities, a writable array of their own: pandas may hand out a
-        read-only view of the frame's float columns, which would keep those alive and make
-        prior_shift copy them again. Copied in the view's layout (the sums over rows follow it).
-    """
-    proba = probability_matrix(current, classes)
-    if proba is not None and not proba.flags.writeable:
-        proba = proba.copy(order="K")
-    return y_true_baseline, current["y_true"].to_numpy(), current["y_pred"].to_numpy(), proba
+# The baseline's clean rows with engine=dask, written where the workers read them; removed when the stage ends.
+BASELINE_SPOOL = Path("data/interim/.compare-baseline.parquet")
+
+
+@contextlib.contextmanager
+def spooled(path: Path | None) -> Iterator[Path | None]:
+    """``path`` for a file that lives for the block only: removed on leaving it, by a stop or not."""
+    try:
+        yield path
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
 
 
 def prior_shift_line(shift: dict) -> str:
@@ -116,6 +122,15 @@ def outcome_line(head: str, result: dict, fdr_alpha: float) -> str:
             f"({f['n_improved']} improved, {f['n_worsened']} worsened) -> {paths.COMPARE_METRICS}")
 
 
+def engine_session(cfg):
+    """One Dask client for the whole stage with ``engine: dask`` (every step inside reuses it), else nothing."""
+    if cfg.engine != "dask":
+        return contextlib.nullcontext()
+    from blindspot.engine.cluster import dask_client
+
+    return dask_client(cfg.dask)
+
+
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     check_config(cfg.compare, cfg.model, cfg.ingest)
@@ -134,47 +149,140 @@ def main(log) -> str:
         write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": stale,
                                               "prior_shift": not_measured(f"not measurable: {stale}")})
         return f"not compared: {stale} -> {paths.COMPARE_METRICS}"
-    # Only the columns a comparison reads (the texts and metadata stay on disk), of both versions.
-    baseline = read_baseline(replace(cfg.compare, baseline=base), cfg.model, cfg.ingest, COLUMNS, [PROBA_PREFIX])
-    versions["baseline"].update(rows_in=baseline.rows_in, rows_rejected=baseline.rows_rejected,
-                                rows_clean=0 if baseline.clean is None else len(baseline.clean))
     head = f"{cfg.model.name} vs {base.name}"
-    if baseline.clean is None:
-        why = f"not measurable: the baseline cannot be read: {baseline.reason}"
-        write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": baseline.reason,
-                                              "prior_shift": not_measured(why)})
-        return f"{head}: not compared: {baseline.reason} -> {paths.COMPARE_METRICS}"
-    current = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
-    release_freed_heap()  # the read's Arrow-to-pandas garbage, before the pairing
-    # Paired by position from here on: the baseline's ids (a third of its memory) go before the slice
-    # table is read, the current table's once the watchlist masks are made of them.
-    pairs = pair_positions(current, baseline.clean)
-    baseline = replace(baseline, clean=without_ids(baseline.clean))
-    release_freed_heap()  # the pairing's temporaries and the baseline's ids, before the slice table's read
-    masks = watchlist_masks(current, read_slices(log))  # only the masks are kept of the slice table
-    # The prior-shift what-if's folds are ranked by the current ids' hashes (8 bytes a row): made before the ids go.
-    hashes, current = fold_hashes(current["id"], cfg.seed), without_ids(current)
-    release_freed_heap()  # the slice table's read and the ids, before the tests
-    # Silent on small data; on large data (many classes, many slices) a line every few seconds.
-    progress = Progress("compare: paired tests", total=len(current))
-    result = compare_predictions(current, baseline.clean, cfg.ingest.classes, masks,
-                                 confident_threshold=cfg.compare.confident_threshold, n_boot=cfg.stats.n_boot,
-                                 level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha, seed=cfg.seed,
-                                 min_rows=cfg.compare.min_rows, progress=progress, pairs=pairs)
-    progress.finish(result["pairing"]["n_paired"])
-    del masks
-    y_true_baseline = baseline.clean["y_true"].to_numpy()
-    del baseline  # the rest of the baseline (its confidences and probabilities) goes before the matrix's copy
-    columns = prior_shift_columns(current, y_true_baseline, cfg.ingest.classes)
-    del current, y_true_baseline  # the rest of the current table (confidences, probability columns) goes first
-    # The matrix is the stage's own: normalised in place, not copied again.
-    shift = prior_shift(*columns, cfg.ingest.classes, baseline_name=base.name, alpha=cfg.stats.fdr_alpha,
-                        n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed, hashes=hashes,
-                        overwrite_proba=True)
-    del columns, hashes
+    with engine_session(cfg), spooled(BASELINE_SPOOL if cfg.engine == "dask" else None) as spool:
+        baseline = read_baseline(replace(cfg.compare, baseline=base), cfg.model, cfg.ingest, COLUMNS, [PROBA_PREFIX],
+                                 engine=cfg.engine, dask=cfg.dask, out=spool)
+        versions["baseline"].update(rows_in=baseline.rows_in, rows_rejected=baseline.rows_rejected,
+                                    rows_clean=baseline.rows_clean)
+        if not baseline.usable:
+            why = f"not measurable: the baseline cannot be read: {baseline.reason}"
+            write_metrics(paths.COMPARE_METRICS, {**versions, "status": NOT_COMPARED, "reason": baseline.reason,
+                                                  "prior_shift": not_measured(why)})
+            return f"{head}: not compared: {baseline.reason} -> {paths.COMPARE_METRICS}"
+        counts, labels = (paired_here(baseline, cfg, log) if baseline.written is None else
+                          paired_on_workers(baseline.written, cfg, log))
+        del baseline
+        release_freed_heap()  # the paired tables, before the prior shift's passes
+        progress = Progress("compare: paired tests", total=counts.n_paired)  # silent on small data
+        result = compare_counts(counts, cfg.ingest.classes, confident_threshold=cfg.compare.confident_threshold,
+                                n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, fdr_alpha=cfg.stats.fdr_alpha,
+                                seed=cfg.seed, min_rows=cfg.compare.min_rows, progress=progress)
+        progress.finish(counts.n_paired)
+        shift = prior_shift_of(labels, cfg, base.name)
     write_metrics(paths.COMPARE_METRICS, {**versions, **result, "prior_shift": shift})
     head += f" on {result['pairing']['n_paired']} paired rows ({prior_shift_line(shift)})"
     return outcome_line(head, result, cfg.stats.fdr_alpha)
+
+
+# ----------------------------------------------------------------------------- the paired counts
+
+
+def paired_here(baseline, cfg, log) -> tuple:
+    """``engine: local``: the paired counts of the whole tables, held in this process (one bucket).
+
+    Returns
+    -------
+    counts : PairedCounts
+    labels : tuple of ndarray of int64, shape (K,)
+        The gold-label counts of the baseline (the prior shift's training prior) and of the
+        current table.
+    """
+    current = read_predictions(paths.PREDICTIONS, COLUMNS, [PROBA_PREFIX])
+    release_freed_heap()  # the read's Arrow-to-pandas garbage, before the pairing
+    # Paired by position from here on: the baseline's ids go before the slice table is read, the
+    # current table's once the watchlist masks are made of them.
+    pairs = pair_positions(current, baseline.clean)
+    clean = without_ids(baseline.clean)
+    release_freed_heap()  # the pairing's temporaries and the baseline's ids, before the slice table's read
+    masks = watchlist_masks(current, read_slices(log))  # only the masks are kept of the slice table
+    k = len(cfg.ingest.classes)
+    labels = label_counts(clean["y_true"].to_numpy(), k), label_counts(current["y_true"].to_numpy(), k)
+    counts = paired_counts(without_ids(current), clean, cfg.ingest.classes, masks,
+                           confident_threshold=cfg.compare.confident_threshold, pairs=pairs)
+    return counts, labels
+
+
+# Buckets the rows are shuffled into by the hash of their id with engine=dask: both versions of an id,
+# and its slice membership, meet in one bucket, which one task pairs and counts. A bucket holds about
+# 1/BUCKETS of each table's numeric columns (10M rows, 3 classes: about 40 MiB each).
+BUCKETS = 32
+BUCKET_HASH = "compare/bucket"
+
+
+def id_buckets(frame, *, n_buckets: int, n_classes: int | None):
+    """A batch's rows split into ``n_buckets`` frames by the hash of their id (:class:`Source`'s map).
+
+    Returns
+    -------
+    small : ndarray of int64, shape (K,), or None
+        The batch's gold-label counts (a predictions table), or None (the slice table).
+    buckets : list of DataFrame, length n_buckets
+    """
+    bucket = (row_hash(0, frame["id"], BUCKET_HASH) % np.uint64(n_buckets)).astype(np.int64)
+    order = np.argsort(bucket, kind="stable")  # each bucket's rows keep the batch's order
+    bounds = np.searchsorted(bucket[order], np.arange(n_buckets + 1))
+    parts = [frame.take(order[bounds[b]:bounds[b + 1]]).reset_index(drop=True) for b in range(n_buckets)]
+    small = None if n_classes is None else label_counts(frame["y_true"].to_numpy(), n_classes)
+    return small, parts
+
+
+def bucket_counts(parts: list, *, classes: list, confident_threshold: float) -> PairedCounts:
+    """The paired counts of one bucket: ``parts`` = [current parts, baseline parts(, slice parts)]."""
+    current, baseline = (pd.concat(p, ignore_index=True) for p in parts[:2])
+    slices = pd.concat(parts[2], ignore_index=True) if len(parts) > 2 else None
+    return paired_counts(current, baseline, classes, watchlist_masks(current, slices),
+                         confident_threshold=confident_threshold)
+
+
+def paired_on_workers(baseline_path, cfg, log) -> tuple:
+    """``engine: dask``: both tables (and the slice table) shuffled by id into :data:`BUCKETS`, each
+    bucket paired and counted on a worker; only the buckets' :class:`PairedCounts` come back.
+
+    Returns
+    -------
+    As :func:`paired_here`.
+    """
+    k = len(cfg.ingest.classes)
+    tables = partial(id_buckets, n_buckets=BUCKETS, n_classes=k)
+    sources = [Source(paths.PREDICTIONS, COLUMNS, tables, (PROBA_PREFIX,)),
+               Source(baseline_path, COLUMNS, tables, (PROBA_PREFIX,))]
+    if slices_present(log):
+        sources.append(Source(paths.SLICES, ("id",), partial(id_buckets, n_buckets=BUCKETS, n_classes=None),
+                              (WATCH_PREFIX,)))
+    progress = Progress("compare: pairing on the workers")
+    smalls, reduced = shuffle_buckets(sources, partial(bucket_counts, classes=list(cfg.ingest.classes),
+                                                       confident_threshold=cfg.compare.confident_threshold),
+                                      BUCKETS, engine="dask", dask=cfg.dask, progress=progress)
+    progress.finish(sum(int(s.sum()) for s in smalls[0]))
+    labels = tuple(sum(table, np.zeros(k, dtype=np.int64)) for table in smalls[1::-1])
+    return sum(reduced[1:], reduced[0]), labels
+
+
+# ----------------------------------------------------------------------------- the prior shift
+
+
+def prior_state(frame, *, classes: list, seed: int, n_splits: int):
+    """One batch of the current predictions as the prior shift's EM reads it (made where the batch is read)."""
+    return prior_part(frame["y_true"].to_numpy(), frame["y_pred"].to_numpy(), probability_matrix(frame, classes),
+                      fold_hashes(frame["id"], seed), n_splits)
+
+
+def prior_shift_of(labels: tuple, cfg, baseline_name: str) -> dict:
+    """``prior_shift`` of ``metrics/compare.json`` (``labels``: both tables' gold-label counts, baseline first).
+
+    The EM's passes go over the current predictions' batches, kept where they were read (this
+    process, or the Dask workers); without class probabilities only the label counts are read.
+    """
+    classes = list(cfg.ingest.classes)
+    opts = dict(counts_current=labels[1], baseline_name=baseline_name, alpha=cfg.stats.fdr_alpha,
+                n_boot=cfg.stats.n_boot, level=cfg.stats.ci_level, seed=cfg.seed, n_splits=N_SPLITS)
+    if not any(str(n).startswith(PROBA_PREFIX) for n in pq.read_schema(paths.PREDICTIONS).names):
+        return prior_shift_parts(None, labels[0], classes, **opts)
+    state = partial(prior_state, classes=classes, seed=cfg.seed, n_splits=N_SPLITS)
+    with resident_parts(paths.PREDICTIONS, ("id", "y_true", "y_pred"), state, prefixes=(PROBA_PREFIX,),
+                        engine=cfg.engine, dask=cfg.dask) as parts:
+        return prior_shift_parts(parts, labels[0], classes, **opts)
 
 
 if __name__ == "__main__":
