@@ -134,3 +134,63 @@ def test_an_empty_table_gives_no_batch_on_dask_either(tmp_path, table):
     assert map_batches(empty, ["id"], len, engine="dask", dask=cfg) == []
     smalls, reduced = map_reduce_buckets(empty, ["id"], len, len, 2, engine="dask", dask=cfg)
     assert smalls == [] and reduced == [0, 0]
+
+
+def _ids_and_values(frame, *, n_buckets: int):
+    """A Source map: the batch's row count, and its (id, value) rows split by the id's last digit."""
+    digit = frame["id"].str[-1].astype(int).to_numpy() % n_buckets
+    return len(frame), [frame.loc[digit == b, ["id", "y_true"]].reset_index(drop=True) for b in range(n_buckets)]
+
+
+def _joined_sum(parts):
+    """A bucket's two tables joined on id: the sum of the products of their values (each pair met once)."""
+    left, right = (pd.concat(p, ignore_index=True) for p in parts)
+    joined = left.merge(right, on="id", suffixes=("_l", "_r"))
+    return len(joined), int((joined["y_true_l"].astype(int) * joined["y_true_r"].astype(int)).sum())
+
+
+def test_a_shuffle_of_two_tables_meets_every_id_in_one_bucket_on_both_engines(tmp_path, table):
+    """shuffle_buckets joins two tables whose rows sit in other orders and row groups: each id's two rows
+    meet in one bucket, on this process's batches and on Dask's row groups alike, as a join of the whole."""
+    pytest.importorskip("distributed")
+    from functools import partial
+
+    from blindspot.engine.batches import Source, shuffle_buckets
+
+    frame = read_predictions(table, ["id", "y_true"])
+    other = frame.sample(frac=0.9, random_state=1).assign(y_true=lambda f: (f["y_true"] + 1).astype("int8"))
+    second = tmp_path / "other.parquet"
+    pq.write_table(pa.Table.from_pandas(other, preserve_index=False), second, row_group_size=77)
+    fn = partial(_ids_and_values, n_buckets=4)
+    sources = [Source(table, ["id", "y_true"], fn), Source(second, ["id", "y_true"], fn)]
+    whole = frame.merge(other, on="id")
+    expected = (len(whole), int((whole["y_true_x"].astype(int) * whole["y_true_y"].astype(int)).sum()))
+    cfg = DaskConfig(n_workers=2, threads_per_worker=1, memory_limit="1GB")
+    for engine in ("local", "dask"):
+        smalls, reduced = shuffle_buckets(sources, _joined_sum, 4, engine=engine, dask=cfg, batch_rows=100)
+        assert [sum(s) for s in smalls] == [N, len(other)], engine
+        assert (sum(r[0] for r in reduced), sum(r[1] for r in reduced)) == expected, engine
+
+
+def _state(frame):
+    return frame["y_true"].to_numpy().astype("int64")
+
+
+def _weighted(state, weight: int):
+    return int(state.sum()) * weight, state.size
+
+
+def test_resident_parts_map_again_and_again_alike_on_both_engines(table):
+    """States made once per batch (here) or per row group (kept on the workers) answer repeated maps with the
+    same merged sums."""
+    pytest.importorskip("distributed")
+    from blindspot.engine.batches import DaskParts, LocalParts, resident_parts
+
+    cfg = DaskConfig(n_workers=2, threads_per_worker=1, memory_limit="1GB")
+    total = int(read_predictions(table, ["y_true"])["y_true"].astype(int).sum())
+    for engine, kind, parts_n in (("local", LocalParts, 16), ("dask", DaskParts, 8)):
+        with resident_parts(table, ["y_true"], _state, engine=engine, dask=cfg, batch_rows=100) as parts:
+            assert type(parts) is kind and len(parts) == parts_n
+            for weight in (1, 3):
+                sums = parts.map(_weighted, weight)
+                assert sum(s for s, _ in sums) == total * weight and sum(n for _, n in sums) == N

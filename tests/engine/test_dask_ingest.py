@@ -84,14 +84,14 @@ def write_inputs(root: Path, frame: pd.DataFrame) -> None:
         piece.to_parquet(raw / "parts" / f"part-{k:03d}.parquet", index=False)
 
 
-def workspace(root: Path, engine: str, path: str, **dask) -> Path:
+def workspace(root: Path, engine: str, path: str, baseline: str | None = None, **dask) -> Path:
     params = bundled_params()
     params["model"]["path"] = path
     params["model"]["probability_prefix"] = "p_"
     params["model"]["columns"]["probabilities"] = None
     params["engine"] = engine
     params.setdefault("dask", {}).update(dask)
-    params["compare"]["baseline"].update(name="v0", path="data/raw/baseline.parquet")
+    params["compare"]["baseline"].update(name="v0", path=baseline)
     root.mkdir(parents=True, exist_ok=True)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return root
@@ -118,7 +118,8 @@ def test_dask_engine_writes_the_local_engines_files(tmp_path):
     frame = predictions()
     runs = {}
     for engine, path in (("local", "data/raw/all.parquet"), ("dask", "data/raw/parts")):
-        runs[engine] = workspace(tmp_path / engine, engine, path, n_workers=2, threads_per_worker=1)
+        runs[engine] = workspace(tmp_path / engine, engine, path, "data/raw/baseline.parquet", n_workers=2,
+                                 threads_per_worker=1)
         write_inputs(runs[engine], frame)
     for name in STAGES:
         for engine, root in runs.items():

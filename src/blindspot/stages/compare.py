@@ -9,8 +9,13 @@ the workspace stops the stage (a config error); every other case exits 0.
 ``prior_shift`` (:mod:`blindspot.prior_shift`) is written in every case: whether the
 gold-label shares moved between the baseline file and the current one, the label-free EM
 estimate of the deployment class prior from the current probabilities (the baseline's
-label shares stand for the training prior) and a cross-fitted prior-correction what-if, its folds
-ranked by a seeded hash of the current ids (the same what-if for the rows in any order).
+label shares stand for the training prior) and a cross-fitted prior-correction what-if, each row's fold
+drawn from a seeded hash of its id (the same what-if for the rows in any order or partitioning).
+
+With ``engine: dask`` nothing is held per row here: both versions and the slice table are shuffled by id
+to buckets that workers pair and count (:func:`paired_on_workers`), and the EM's passes run over row groups
+kept on the workers (:func:`prior_shift_of`). ``engine: local`` counts the whole tables as one bucket
+(:func:`paired_here`) through the same :func:`blindspot.compare.paired_counts`; both write the same file.
 It needs only the baseline's gold labels, not paired ids, so it is measured whenever the
 baseline file is read, also when too few rows pair; otherwise it holds the reason.
 """
@@ -151,8 +156,10 @@ def main(log) -> str:
         return f"not compared: {stale} -> {paths.COMPARE_METRICS}"
     head = f"{cfg.model.name} vs {base.name}"
     with engine_session(cfg), spooled(BASELINE_SPOOL if cfg.engine == "dask" else None) as spool:
+        # The baseline is one file (compare.baseline.path names a file), validated here a batch at a time;
+        # with engine=dask its clean rows are written where the workers read them.
         baseline = read_baseline(replace(cfg.compare, baseline=base), cfg.model, cfg.ingest, COLUMNS, [PROBA_PREFIX],
-                                 engine=cfg.engine, dask=cfg.dask, out=spool)
+                                 out=spool)
         versions["baseline"].update(rows_in=baseline.rows_in, rows_rejected=baseline.rows_rejected,
                                     rows_clean=baseline.rows_clean)
         if not baseline.usable:
