@@ -1111,14 +1111,16 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
         at a time, so with the texts left out no table of every text is held.
     prefixes : sequence of str
     out : str or Path, optional
-        Write the clean rows (every column) to this Parquet file instead of holding them
-        (``Baseline.written``): the Dask workers read it there, a row group at a time.
+        Write the clean rows (the columns asked for) to this Parquet file instead of holding
+        them as a frame (``Baseline.written``): the Dask workers read it there, a row group at
+        a time.
 
     Returns
     -------
     Baseline
     """
-    from blindspot.ingest import ingested, write_clean  # the reader stack, only when there is a baseline to read
+    from blindspot.ingest import ingested
+    from blindspot.io.writers import write_parquet_tables  # the reader stack, only when there is a baseline to read
 
     model = baseline_model_config(compare_cfg, model_cfg)
     path = model.path
@@ -1129,19 +1131,18 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
         return Baseline(None, f"the baseline {path} is read without an id column (compare.baseline.columns.id is "
                               f"null), so no review can be paired with the current predictions")
     try:
-        keep = None if columns is None or out is not None else (list(columns), list(prefixes))
-        with ingested(model, ingest_cfg, keep=keep, batch_rows=BASELINE_BATCH_ROWS, out=out) as result:
+        keep = None if columns is None else (list(columns), list(prefixes))
+        with ingested(model, ingest_cfg, keep=keep, batch_rows=BASELINE_BATCH_ROWS) as result:
             counts = {"rows_in": result.rows_in, "rows_rejected": len(result.rejected)}
             reason = _unfit(path, result, model, ingest_cfg)
+            clean = None
             if not reason:
                 counts["rows_clean"] = _rows_clean(result)
-            if out is not None:
-                if not reason:
-                    write_clean(result, out)
+                if out is None:
+                    clean = _clean_rows(result, columns, prefixes)
+                else:  # only the columns asked for, a table at a time
+                    write_parquet_tables(out, _clean_tables(result, columns, prefixes))
                     counts["written"] = Path(out)
-                clean = None
-            else:
-                clean = None if reason else _clean_rows(result, columns, prefixes)
     except InputError as exc:
         return Baseline(None, _unreadable(path, exc))
     except OSError as exc:  # permissions, a file removed since the config check, ...
@@ -1157,27 +1158,41 @@ def _rows_clean(result) -> int:
 
 
 def _clean_rows(result, columns: Sequence[str] | None, prefixes: Sequence[str]) -> pd.DataFrame:
-    """The clean rows of :func:`blindspot.ingest.ingested`'s result, with the columns asked for only.
+    """The clean rows of :func:`blindspot.ingest.ingested`'s result, with the columns asked for only."""
+    clean = getattr(result, "clean", None)
+    if clean is not None:
+        return clean[_wanted(clean.columns, columns, prefixes)]
+    import pyarrow as pa
+
+    table = pa.concat_tables(list(_clean_tables(result, columns, prefixes)))
+    return table.to_pandas()
+
+
+def _wanted(names, columns: Sequence[str] | None, prefixes: Sequence[str]) -> list:
+    return [n for n in names if columns is None or n in columns or str(n).startswith(tuple(prefixes))]
+
+
+def _clean_tables(result, columns: Sequence[str] | None, prefixes: Sequence[str]):
+    """The clean rows of :func:`blindspot.ingest.ingested`'s result as Arrow tables, the columns asked for only.
 
     A whole table (a text format) is cut down. Batches (Parquet): with ``columns``, pass 1 kept
-    those columns of each batch's clean rows (``result.kept``, no second validation); without,
-    the batches are made again one at a time (the ingest code's pass 2).
+    those columns of each batch's clean rows (``result.kept``, handed over: no second
+    validation); without, the batches are made again one at a time (the ingest code's pass 2).
     """
-    def wanted(names):
-        return [n for n in names if columns is None or n in columns or str(n).startswith(tuple(prefixes))]
+    import pyarrow as pa
 
     clean = getattr(result, "clean", None)
     if clean is not None:
-        return clean[wanted(clean.columns)]
-    import pyarrow as pa
-
+        yield pa.Table.from_pandas(clean[_wanted(clean.columns, columns, prefixes)], preserve_index=False)
+        return
     if result.kept is not None:
-        tables, result.kept = result.kept, None  # handed over: the frame's id column shares their buffers
-    else:
-        tables = [t.select(wanted(t.schema.names)) for t in result.source.tables(result.plans) if t is not None]
-    table = pa.concat_tables(tables)
-    del tables
-    return table.to_pandas()
+        tables, result.kept = result.kept, None  # handed over: they go as they are written or joined
+        while tables:
+            yield tables.pop(0)
+        return
+    for t in result.source.tables(result.plans):
+        if t is not None:
+            yield t.select(_wanted(t.schema.names, columns, prefixes))
 
 
 def _unreadable(path, exc: InputError) -> str:

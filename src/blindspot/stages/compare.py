@@ -222,15 +222,15 @@ def id_buckets(frame, *, n_buckets: int, n_classes: int | None):
 
     Returns
     -------
-    small : ndarray of int64, shape (K,), or None
-        The batch's gold-label counts (a predictions table), or None (the slice table).
+    small : ndarray of int64, shape (K,), or int
+        The batch's gold-label counts (a predictions table), or its rows (the slice table).
     buckets : list of DataFrame, length n_buckets
     """
     bucket = (row_hash(0, frame["id"], BUCKET_HASH) % np.uint64(n_buckets)).astype(np.int64)
     order = np.argsort(bucket, kind="stable")  # each bucket's rows keep the batch's order
     bounds = np.searchsorted(bucket[order], np.arange(n_buckets + 1))
     parts = [frame.take(order[bounds[b]:bounds[b + 1]]).reset_index(drop=True) for b in range(n_buckets)]
-    small = None if n_classes is None else label_counts(frame["y_true"].to_numpy(), n_classes)
+    small = len(frame) if n_classes is None else label_counts(frame["y_true"].to_numpy(), n_classes)
     return small, parts
 
 
@@ -257,11 +257,12 @@ def paired_on_workers(baseline_path, cfg, log) -> tuple:
     if slices_present(log):
         sources.append(Source(paths.SLICES, ("id",), partial(id_buckets, n_buckets=BUCKETS, n_classes=None),
                               (WATCH_PREFIX,)))
-    progress = Progress("compare: pairing on the workers")
+    # Counts the rows of every table shuffled: both versions' and the slice table's.
+    progress = Progress(f"compare: {len(sources)} tables to {BUCKETS} buckets by id")
     smalls, reduced = shuffle_buckets(sources, partial(bucket_counts, classes=list(cfg.ingest.classes),
                                                        confident_threshold=cfg.compare.confident_threshold),
                                       BUCKETS, engine="dask", dask=cfg.dask, progress=progress)
-    progress.finish(sum(int(s.sum()) for s in smalls[0]))
+    progress.finish(sum(int(np.sum(s)) for table in smalls for s in table))
     labels = tuple(sum(table, np.zeros(k, dtype=np.int64)) for table in smalls[1::-1])
     return sum(reduced[1:], reduced[0]), labels
 
