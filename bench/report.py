@@ -26,6 +26,7 @@ CLASSES = ROOT / "bench" / "results" / "compare_classes.json"
 DASK = ROOT / "bench" / "results" / "scale_dask.json"
 DASK_AGAIN = ROOT / "bench" / "results" / "scale_dask_again.json"  # stages measured again after a change
 DASK_REDUCE = ROOT / "bench" / "results" / "scale_dask_reduce.json"  # again, after profile's and judge's reduce
+DASK_COMPARE = ROOT / "bench" / "results" / "scale_dask_compare.json"  # again, after compare's reduce
 WORKERS = ROOT / "bench" / "results" / "scale_dask_workers.json"
 TARGET_DASK_PROCESS_MIB = 2000 / 1.048576  # 10M rows through engine=dask: every process under 2 GB
 TARGET_DASK_TOTAL_MIB = 6000 / 1.048576  # ... and all of them together under 6 GB
@@ -428,7 +429,7 @@ def main() -> int:
                          (DASK, dask_tables), (WORKERS, workers_tables)):
         if path.exists():
             blocks.update(tables(json.loads(path.read_text())))
-    again = [json.loads(path.read_text()) for path in (DASK_AGAIN, DASK_REDUCE) if path.exists()]
+    again = [json.loads(path.read_text()) for path in (DASK_AGAIN, DASK_REDUCE, DASK_COMPARE) if path.exists()]
     if again:  # every run measured again, in one table, oldest first
         blocks.update(again_tables({"measured_at": again[-1]["measured_at"], "runs": [r for a in again for r in a["runs"]]}))
     for name, body in blocks.items():
