@@ -212,3 +212,62 @@ def test_dask_one_pass_and_fall_back_write_the_whole_files_bytes(tmp_path):
             write_clean(result, out)
         assert out.read_bytes() == (root / "whole.parquet").read_bytes(), name
         assert [p.name for p in out.parent.iterdir()] == ["predictions.parquet"], name
+
+
+# The ingest stage with a bound of 1,000 rows a partition, so that a 4,000-row file is split as a
+# large one would be; it prints the ranges it planned (no progress line is shown for so few rows).
+SPLIT_INGEST = """
+import sys
+
+import blindspot.engine.ingest as engine_ingest
+from blindspot.engine import partitions
+from blindspot.stages import ingest
+from blindspot.stages._runner import run
+
+partitions.PARTITION_ROWS = 1000
+
+
+def plan(files):
+    parts = partitions.plan(files)
+    print("planned row groups:", [p.row_groups for p in parts], file=sys.stderr)
+    return parts
+
+
+engine_ingest.plan = plan
+run("ingest", ingest.main)
+"""
+
+
+@pytest.mark.slow
+def test_dask_splits_one_large_file_into_row_group_ranges(tmp_path):
+    """One Parquet file of 8 row groups, read by engine=dask as 4 ranges of row groups: the files engine=local
+    writes from it, byte for byte (record numbers in the rejected rows included)."""
+    import json
+
+    from blindspot.synth.generator import generate
+
+    frame = generate(N_ROWS, seed=7).frame.copy()
+    frame.loc[700, "label"] = "Positive"                       # unknown_label, row group 2 (range 1)
+    frame.loc[1600, "confidence"] = float("nan")               # missing_field, row group 4 (range 2)
+    frame.loc[3100, "id"] = frame.loc[450, "id"]               # duplicate of record 451, ranges 1 and 4
+    frame["visits"] = (np.arange(N_ROWS) % 7).astype(float)    # Int64 in ranges 1-3, float64 with range 4's
+    frame.loc[3500, "visits"] = 2.5
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    runs = {}
+    for engine in ("local", "dask"):
+        root = runs[engine] = workspace(tmp_path / engine, engine, "data/raw/one.parquet", n_workers=2,
+                                        threads_per_worker=1, memory_limit="1GB")
+        (root / "data" / "raw").mkdir(parents=True)
+        frame.to_parquet(root / "data/raw/one.parquet", index=False, row_group_size=500)
+    local = run_stage(runs["local"], "ingest")
+    dask = subprocess.run([sys.executable, "-c", SPLIT_INGEST], cwd=runs["dask"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert local.returncode == 0 and dask.returncode == 0, (local.stderr[-2000:], dask.stderr[-2000:])
+    assert "planned row groups: [(0, 2), (2, 4), (4, 6), (6, 8)]" in dask.stderr, dask.stderr[-2000:]
+    for rel in OUTPUTS["ingest"]:
+        assert written(runs["local"] / rel) == written(runs["dask"] / rel), f"{rel} differs between the engines"
+    rejected = [json.loads(line) for line in (runs["dask"] / "data/interim/rejected.jsonl").read_text().splitlines()]
+    # Record k is the frame's row k - 1: the numbers a reader of the whole file gives them.
+    reasons = {r["record"]: r["reason"] for r in rejected}
+    assert reasons == {701: "unknown_label", 1601: "missing_field", 3101: "duplicate_id"}, reasons
+    assert "record 451" in next(r for r in rejected if r["record"] == 3101)["detail"]

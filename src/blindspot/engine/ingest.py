@@ -1,15 +1,17 @@
 """engine=dask ingest: each partition validated on a worker, the accounting merged exactly, the rows streamed.
 
 :func:`ingest_dask` gives the accounting :func:`blindspot.ingest.ingested` gives for the
-concatenation of the partitions (in sorted path order) with engine=local, and writes the same
+concatenation of the files (in sorted path order) with engine=local, and writes the same
 ``data/interim/predictions.parquet``, byte for byte. What runs where:
 
 - workers: reading and every row check of a partition (:mod:`blindspot.engine.worker`: the local
   engine's own functions): pass 1 returns its accounting and its clean table (Arrow) as its own
   values type it; pass 2, only when some partition's table is not final (ids used again across
   partitions, a metadata column typed apart), its final clean table;
-- driver: the partition list and their row counts (Parquet footers), the accounting of every row
-  (rejected rows; record, id, label and metadata categories of each clean row: tens of bytes a row),
+- driver: the partition list (files, and ranges of row groups of a file above
+  :data:`~blindspot.engine.partitions.PARTITION_ROWS` rows) and their row counts (Parquet footers),
+  the accounting of every row (rejected rows; record, id, label and metadata categories of each
+  clean row: tens of bytes a row),
   the duplicate-id rule and metadata types across partitions (:mod:`blindspot.engine.merge`), and
   the writing of the clean tables in partition order through one Parquet writer.
 
@@ -35,7 +37,11 @@ from blindspot.engine.worker import account_partition, finish_partition, raise_r
 from blindspot.progress import Progress
 
 class DaskPartitions:
-    """The Parquet files of ``model.path`` on a Dask cluster, as a source of :mod:`blindspot.engine.stream`."""
+    """The partitions of ``model.path`` on a Dask cluster, as a source of :mod:`blindspot.engine.stream`.
+
+    ``parts``: :func:`~blindspot.engine.partitions.plan`'s, in record order: Parquet files, and ranges of
+    row groups of a large one, so that no worker validates a large file whole.
+    """
 
     def __init__(self, client, parts: list, model: ModelConfig, ingest: IngestConfig):
         self.client, self.parts, self.model, self.ingest = client, parts, model, ingest

@@ -1,7 +1,8 @@
 """The map side of ingest: what is done to one partition's rows, wherever they are read.
 
-A partition is a run of consecutive records of the input: a Parquet file of a directory (engine=dask)
-or a batch of rows of one Parquet file (engine=local). Each is validated alone, once or twice:
+A partition is a run of consecutive records of the input: a Parquet file of a directory or a range
+of row groups of a large Parquet file (engine=dask), or a batch of rows of one Parquet file
+(engine=local). Each is validated alone, once or twice:
 
 - pass 1, :func:`account`: the partition's accounting (rejected rows, and for each clean row its
   record number, id, label and the category of each metadata value), small next to its rows, and
@@ -11,10 +12,10 @@ or a batch of rows of one Parquet file (engine=local). Each is validated alone, 
   rows the driver rejected as duplicates of an earlier partition's ids and with each metadata
   column typed as the whole input types it, as an Arrow table ready for the Parquet writer.
 
-The ``*_partition`` functions read a partition file first: a Dask worker runs them. Every function
-takes and returns plain picklable values. A :class:`~blindspot.errors.InputError` is returned as its
-fields (its constructor takes keywords, which pickling would lose) and raised again on the driver
-by :func:`raise_remote`.
+The ``*_partition`` functions read a partition first (a file, or a range of a Parquet file's row
+groups): a Dask worker runs them. Every function takes and returns plain picklable values. A
+:class:`~blindspot.errors.InputError` is returned as its fields (its constructor takes keywords,
+which pickling would lose) and raised again on the driver by :func:`raise_remote`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import pandas as pd
 from blindspot.config import IngestConfig, ModelConfig
 from blindspot.engine.partitions import Partition
 from blindspot.errors import BlindspotError, InputError
-from blindspot.ingest import read_input, validate_table
-from blindspot.io.readers import RawTable
+from blindspot.ingest import limits_of, read_input, renumber, validate_table
+from blindspot.io.readers import RawTable, read_parquet_rows
 # The functions validate() itself uses, so an id reads the same in a partition and in the whole input.
 from blindspot.io.schema import META_PREFIX, _id_text, metadata_categories, raw_record, type_metadata
 
@@ -204,12 +205,33 @@ def rows_as_read(table: RawTable, records) -> list:
 
 
 def _read(part: Partition, model: ModelConfig, ingest: IngestConfig) -> RawTable:
-    """A partition file's records, numbered as in the whole input."""
-    return read_input(dataclasses.replace(model, path=part.path), ingest, record_offset=part.offset)
+    """A partition's records (a file, or a range of a Parquet file's row groups), numbered as in the whole input."""
+    model = dataclasses.replace(model, path=part.path)
+    if part.row_groups is None:
+        return read_input(model, ingest, record_offset=part.offset)
+    return _read_row_groups(part, limits_of(model, ingest))
+
+
+def _read_row_groups(part: Partition, limits) -> RawTable:
+    """The records of ``part.row_groups`` of the Parquet file ``part.path``, numbered as in the whole input.
+
+    Converted by :func:`~blindspot.io.readers.read_parquet_rows`, as engine=local converts its
+    batches of the same file (:class:`blindspot.engine.local.ParquetBatches`): the same raw values,
+    so the same validation and the same rejected rows.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(part.path, pre_buffer=False)
+        handed = [file.read_row_groups(list(range(*part.row_groups)))]
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(part.path, f"cannot read Parquet: {exc}", expected="a Parquet file") from None
+    return renumber(read_parquet_rows(part.path, handed, limits), part.offset)  # handed: emptied as it is converted
 
 
 def account_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, keep_table: bool = False) -> dict:
-    """:func:`account` of a partition file (or ``error``, with ``read`` when reading it failed)."""
+    """:func:`account` of a partition (or ``error``, with ``read`` when reading it failed)."""
     try:
         table = _read(part, model, ingest)
     except BlindspotError as exc:
@@ -218,7 +240,7 @@ def account_partition(part: Partition, model: ModelConfig, ingest: IngestConfig,
 
 
 def finish_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, plan: dict) -> dict:
-    """``table``: :func:`finish` of a partition file (or ``error``)."""
+    """``table``: :func:`finish` of a partition (or ``error``)."""
     try:
         return {"table": finish(_read(part, model, ingest), dataclasses.replace(model, path=part.path), ingest, plan)}
     except BlindspotError as exc:
@@ -226,7 +248,7 @@ def finish_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, 
 
 
 def raw_rows(part: Partition, model: ModelConfig, ingest: IngestConfig, records: list) -> dict:
-    """``rows``: :func:`rows_as_read` of a partition file (or ``error``)."""
+    """``rows``: :func:`rows_as_read` of a partition (or ``error``)."""
     try:
         return {"rows": rows_as_read(_read(part, model, ingest), records)}
     except BlindspotError as exc:
