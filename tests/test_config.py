@@ -104,8 +104,14 @@ def test_a_value_set_after_building_is_checked_by_check_ranges():
     cfg = Config()
     check_ranges(cfg)
     cfg.seed = -1
-    with pytest.raises(ConfigError, match=r"^seed must be an integer >= 0 \(numpy seeds are non-negative\); found -1$"):
+    with pytest.raises(ConfigError, match=r"^seed must be an integer in \[0, 2\^32\) \(numpy seeds are non-negative; "
+                                          r"the draws over rows mix 32 bits of it\); found -1$"):
         check_ranges(cfg)
+    cfg.seed = 2 ** 32  # its salts would collide with another name's (blindspot.samples._salt)
+    with pytest.raises(ConfigError, match=r"^seed must be an integer in \[0, 2\^32\).*; found 4294967296$"):
+        check_ranges(cfg)
+    cfg.seed = 2 ** 32 - 1
+    check_ranges(cfg)
 
 
 def test_missing_params_file(tmp_path):
