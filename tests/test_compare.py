@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 import logging
 from dataclasses import replace
 
@@ -924,10 +925,13 @@ def test_paired_counts_of_id_partitions_add_up_to_the_whole_tables(n_parts):
     whole = compare_predictions(current, baseline, CLASSES, masks, **opts)
 
     def part(frame, k):
-        return np.array([hash(i) % n_parts for i in frame["id"]]) == k
+        # By a fixed hash of the id (Python's own str hash changes per process); the baseline-only ids
+        # ("b...") get a partition of their own: one with rows of one version only.
+        return np.array([n_parts if i.startswith("b") else zlib.crc32(i.encode()) % n_parts
+                         for i in frame["id"]]) == k
 
     parts = []
-    for k in range(n_parts):
+    for k in range(n_parts + 1):
         mine = part(current, k)
         parts.append(paired_counts(current[mine].reset_index(drop=True), baseline[part(baseline, k)].reset_index(drop=True),
                                    CLASSES, {key: m[mine] for key, m in masks.items()}, confident_threshold=0.8))
@@ -947,3 +951,33 @@ def test_loss_entry_of_exact_sums_matches_numpy_to_the_last_digits():
     half = st.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
     assert e["delta"]["ci_high"] - e["delta"]["value"] == pytest.approx(half, rel=1e-10)
     assert e["p_value"] == pytest.approx(st.ttest_rel(cur, base).pvalue, rel=1e-9)
+
+
+def test_loss_differences_whose_spread_is_below_the_smallest_float_are_untestable_not_a_crash():
+    """The exact variance is positive but rounds to 0: no test, as when every row moved alike."""
+    for base, cur in (([0, 0], [1e-300, np.nextafter(1e-300, 1)]), ([0, 0], [5e-324, 0.0]),
+                      ([0, 0, 0], [1e-170, 2e-170, 0])):
+        e = paired_loss_entry("brier", base, cur, level=0.95)
+        assert e["p_value"] == (1.0 if e["delta"]["value"] == 0 else 0.0)
+        assert e["delta"]["ci_low"] == e["delta"]["ci_high"] == e["delta"]["value"]
+
+
+def test_a_baseline_that_cannot_be_written_for_the_workers_stops_with_one_line(tmp_path, monkeypatch):
+    """engine=dask writes the baseline's clean rows beside the predictions: a failed write (here a full
+    disk) is the environment's, said as such, never reported as an unreadable baseline (which engine=local
+    would read and compare)."""
+    import errno
+
+    import blindspot.compare as compare_module
+    from blindspot.compare import SpoolError
+
+    def full_disk(path, tables):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(compare_module, "write_parquet_tables", full_disk)
+    cfg = load_params(bundled_params_file())
+    compare_cfg = replace(cfg.compare, baseline=replace(cfg.compare.baseline, path="data/raw/predictions/v1.json"))
+    with pytest.raises(SpoolError, match="cannot write the baseline's clean rows to .*: No space left on device"):
+        read_baseline(compare_cfg, cfg.model, cfg.ingest, ("id", "y_true"), out=tmp_path / "spool.parquet")
+    assert read_baseline(compare_cfg, cfg.model, cfg.ingest, ("id", "y_true")).rows_clean == 979

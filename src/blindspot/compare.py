@@ -61,12 +61,13 @@ from blindspot.direction import direction_of, higher_is_better
 from blindspot.compare_checks import BASELINE_DIR, check_config  # noqa: F401 (the stage and tests use them here)
 from blindspot.counts import CountTable
 from blindspot.memory import release_freed_heap
-from blindspot.errors import InputError
+from blindspot.errors import BlindspotError, InputError
 from blindspot.exact_sums import ExactSums, exact_square_sums, exact_sums
 from blindspot.metrics import metrics_from_confusion
 from blindspot.results import Estimate
 from blindspot.seeding import named_rng
 from blindspot.io.schema import probability_matrix
+from blindspot.io.writers import write_parquet_tables
 from blindspot.stats import bh_qvalues, percentile_interval
 
 GLOBAL_BOOTSTRAP = ("balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "cohen_kappa")
@@ -410,7 +411,9 @@ def loss_entry_of_sums(name: str, sums: LossSums, *, level: float) -> dict:
     s1, s2 = sums.sums.fraction(2), sums.squares.fraction(0)
     variance = (n * s2 - s1 * s1) / (n * (n - 1))
     se = float(np.sqrt(float(variance / n)))
-    if variance == 0:  # every row moved by the same amount (usually: by none)
+    # Every row moved by the same amount (usually: by none), or by amounts whose spread is below the
+    # smallest float (the exact variance rounds to 0): no test, as with a variance of exactly 0.
+    if se == 0:
         p = 1.0 if mean == 0 else 0.0
         low = high = mean
     else:
@@ -1111,16 +1114,16 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
         at a time, so with the texts left out no table of every text is held.
     prefixes : sequence of str
     out : str or Path, optional
-        Write the clean rows (the columns asked for) to this Parquet file instead of holding
-        them as a frame (``Baseline.written``): the Dask workers read it there, a row group at
-        a time.
+        Write the clean rows (the columns asked for) to this Parquet file instead of making a
+        frame of them (``Baseline.written``): the Dask workers read it there, a row group at a
+        time. The validation still keeps those columns of every clean batch until they are
+        written, and each clean id (ingest's duplicate rule).
 
     Returns
     -------
     Baseline
     """
-    from blindspot.ingest import ingested
-    from blindspot.io.writers import write_parquet_tables  # the reader stack, only when there is a baseline to read
+    from blindspot.ingest import ingested  # the reader stack, only when there is a baseline to read
 
     model = baseline_model_config(compare_cfg, model_cfg)
     path = model.path
@@ -1141,7 +1144,7 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
                 if out is None:
                     clean = _clean_rows(result, columns, prefixes)
                 else:  # only the columns asked for, a table at a time
-                    write_parquet_tables(out, _clean_tables(result, columns, prefixes))
+                    _write_for_workers(out, _clean_tables(result, columns, prefixes))
                     counts["written"] = Path(out)
     except InputError as exc:
         return Baseline(None, _unreadable(path, exc))
@@ -1149,6 +1152,18 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
         return Baseline(None, f"the baseline {path} cannot be read: {exc.strerror or exc}")
     release_freed_heap()
     return Baseline(clean, reason, **counts)
+
+
+class SpoolError(BlindspotError):
+    """Writing the baseline's clean rows for the workers failed (a full disk, an unwritable folder): not a
+    fault of the baseline file, so not reported as one (the stage stops with this line, exit 2)."""
+
+
+def _write_for_workers(out, tables) -> None:
+    try:
+        write_parquet_tables(out, tables)
+    except OSError as exc:
+        raise SpoolError(f"cannot write the baseline's clean rows to {out}: {exc.strerror or exc}") from exc
 
 
 def _rows_clean(result) -> int:

@@ -429,8 +429,8 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     gate: GateConfig = field(default_factory=GateConfig)
 
-    # Below 2^32: the salt of a named draw over rows (blindspot.samples) keeps the seed in its low 32 bits
-    # and the name's CRC in the high ones, so a larger seed could give two names one salt.
+    # Below 2^32: the salt of a named draw over rows (blindspot.samples._salt) XORs the name's CRC into the
+    # seed's high 32 bits, so above 2^32 two seeds could give one salt (two audits the same draws).
     _ranges = (("seed", lambda v: is_number(v) and 0 <= v < 2 ** 32,
                 "an integer in [0, 2^32) (numpy seeds are non-negative; the draws over rows mix 32 bits of it)"),
                ("engine", lambda v: v in ENGINES, "one of " + ", ".join(ENGINES)))

@@ -174,15 +174,6 @@ def hash_sample(hashes: np.ndarray, k: int) -> np.ndarray:
     return np.sort(hash_order(hashes)[:max(int(k), 0)])
 
 
-def hash_folds(hashes: np.ndarray, n_splits: int) -> np.ndarray:
-    """Fold of each row, ndarray of intp, shape (n,): the rows in :func:`hash_order` dealt round-robin,
-    so the folds are as equal as ``n`` allows (sizes differ by at most one) and a row's fold does not
-    depend on the order of the rows."""
-    fold = np.empty(hashes.shape[0], dtype=np.intp)
-    fold[hash_order(hashes)] = np.arange(hashes.shape[0]) % n_splits
-    return fold
-
-
 def smallest_keys(blocks, k: int) -> np.ndarray:
     """Rows of the ``k`` smallest keys over consecutive blocks of rows, by ascending key (ties by row).
 

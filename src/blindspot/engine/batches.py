@@ -4,8 +4,11 @@ The stages after ingest keep per-row work that reads text (the text detectors, t
 digests) in functions of one batch of rows: ``fn(frame) -> result``, where ``frame`` holds some
 columns of consecutive rows and ``result`` is small per-row data (bool and int columns) or a
 mergeable summary (a count table, a shortlist of rows). :func:`map_reduce_buckets` adds a reduce
-per bucket of keys, for groups that span batches (the repeated texts). :func:`map_batches` applies such a function to the whole table and returns the
-results in row order, so the stage reduces them the same way whichever engine ran them:
+per bucket of keys, for groups that span batches (the repeated texts), and :func:`shuffle_buckets` the
+same over several tables (the two versions a comparison pairs by id). :func:`resident_parts` keeps each
+batch's state where it was made, for fits that pass over every row many times (the prior shift's EM).
+:func:`map_batches` applies such a function to the whole table and returns the results in row order, so
+the stage reduces them the same way whichever engine ran them:
 
 - ``engine: local`` reads ``batch_rows`` rows at a time here (:func:`~blindspot.io.readers.predictions_batches`);
   the texts of one batch are in memory at a time.
@@ -152,8 +155,8 @@ def _bucket(result, index: int):
 class Source:
     """One table of a shuffle (:func:`shuffle_buckets`): its file, the columns read, and its map.
 
-    ``fn(frame) -> (small, buckets)``: ``small`` is the batch's own result (a count table, or
-    None), ``buckets`` a sequence of ``n_buckets`` parts, where a key (a text's digest, a
+    ``fn(frame) -> (small, buckets)``: ``small`` is the batch's own result (a count table, a row
+    count, or None), ``buckets`` a sequence of ``n_buckets`` parts, where a key (a text's digest, a
     review's id) always goes to the same bucket whatever its batch or table. ``fn`` is
     module-level (Dask pickles it by name).
     """
@@ -252,29 +255,36 @@ def _shuffle_on_dask(sources: Sequence[Source], reduce_fn: Callable, n_buckets: 
     with dask_client(cfg) as client:
         from distributed import as_completed
 
-        mapped, rows = [], {}
-        for s, source in enumerate(sources):
-            ids, groups = _row_groups(Path(source.path))
-            futures = [client.submit(_row_group, str(source.path), group, list(source.columns), list(source.prefixes),
-                                     source.fn, key=f"{tag}-map-{s}-{i}", pure=False) for i, group in enumerate(ids)]
-            rows.update({future.key: n for future, n in zip(futures, groups)})
-            mapped.append(futures)
-        done = 0
-        for future in as_completed([f for futures in mapped for f in futures]):
-            if future.status == "error":
-                future.result()  # raises the worker's error here, with its message (a result stays on its worker)
-            done += rows[future.key]
-            if progress is not None:
-                progress.update(done)
-        smalls = [client.gather([client.submit(_part, m, 0, key=f"{tag}-small-{s}-{i}", pure=False)
-                                 for i, m in enumerate(futures)]) for s, futures in enumerate(mapped)]
-        parts = [[[client.submit(_bucket, m, b, key=f"{tag}-part-{b}-{s}-{i}", pure=False)
-                   for i, m in enumerate(futures)] for s, futures in enumerate(mapped)] for b in range(n_buckets)]
-        reduces = [client.submit(reduce_fn, parts[b], key=f"{tag}-reduce-{b}", pure=False) for b in range(n_buckets)]
-        reduced = client.gather(reduces)
-        for future in [f for futures in mapped for f in futures] + reduces + \
-                [p for bucket in parts for table in bucket for p in table]:
-            future.release()
+        held: list = []  # every future made here: released at the end, also when a task failed
+        try:
+            mapped, rows = [], {}
+            for s, source in enumerate(sources):
+                ids, groups = _row_groups(Path(source.path))
+                futures = [client.submit(_row_group, str(source.path), group, list(source.columns),
+                                         list(source.prefixes), source.fn, key=f"{tag}-map-{s}-{i}", pure=False)
+                           for i, group in enumerate(ids)]
+                held += futures
+                rows.update({future.key: n for future, n in zip(futures, groups)})
+                mapped.append(futures)
+            done = 0
+            for future in as_completed(list(held)):
+                if future.status == "error":
+                    future.result()  # raises the worker's error here, with its message (a result stays on its worker)
+                done += rows[future.key]
+                if progress is not None:
+                    progress.update(done)
+            smalls = [client.gather([client.submit(_part, m, 0, key=f"{tag}-small-{s}-{i}", pure=False)
+                                     for i, m in enumerate(futures)]) for s, futures in enumerate(mapped)]
+            parts = [[[client.submit(_bucket, m, b, key=f"{tag}-part-{b}-{s}-{i}", pure=False)
+                       for i, m in enumerate(futures)] for s, futures in enumerate(mapped)] for b in range(n_buckets)]
+            held += [p for bucket in parts for table in bucket for p in table]
+            reduces = [client.submit(reduce_fn, parts[b], key=f"{tag}-reduce-{b}", pure=False)
+                       for b in range(n_buckets)]
+            held += reduces
+            reduced = client.gather(reduces)
+        finally:
+            for future in held:
+                future.release()
     return smalls, reduced
 
 
@@ -321,10 +331,11 @@ class DaskParts(LocalParts):
 
     def map(self, fn: Callable, *args) -> list:
         futures = [self.client.submit(fn, state, *args, pure=False) for state in self.states]
-        results = self.client.gather(futures)
-        for future in futures:
-            future.release()
-        return results
+        try:
+            return self.client.gather(futures)
+        finally:
+            for future in futures:
+                future.release()
 
 
 @contextlib.contextmanager
@@ -349,11 +360,11 @@ def resident_parts(path: str | Path, columns: Sequence[str], fn: Callable, *, pr
 
         futures = [client.submit(_row_group, str(path), group, list(columns), list(prefixes), fn,
                                  key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
-        wait(futures)
-        for future in futures:
-            if future.status == "error":
-                future.result()  # the worker's error, raised here
         try:
+            wait(futures)
+            for future in futures:
+                if future.status == "error":
+                    future.result()  # the worker's error, raised here
             yield DaskParts(client, futures)
         finally:
             for future in futures:

@@ -4,20 +4,23 @@
 ``no_baseline`` (``compare.baseline.path`` is null, the default for a user's own file),
 ``not_compared`` (a baseline that does not fit the current model, or too few paired rows:
 ``reason`` says which) or ``compared``. Only a baseline file that is missing or outside
-the workspace stops the stage (a config error); every other case exits 0.
+the workspace stops the stage (a config error), and a baseline that cannot be written for the
+Dask workers (the environment's fault); every other case exits 0.
 
 ``prior_shift`` (:mod:`blindspot.prior_shift`) is written in every case: whether the
 gold-label shares moved between the baseline file and the current one, the label-free EM
 estimate of the deployment class prior from the current probabilities (the baseline's
 label shares stand for the training prior) and a cross-fitted prior-correction what-if, each row's fold
 drawn from a seeded hash of its id (the same what-if for the rows in any order or partitioning).
-
-With ``engine: dask`` nothing is held per row here: both versions and the slice table are shuffled by id
-to buckets that workers pair and count (:func:`paired_on_workers`), and the EM's passes run over row groups
-kept on the workers (:func:`prior_shift_of`). ``engine: local`` counts the whole tables as one bucket
-(:func:`paired_here`) through the same :func:`blindspot.compare.paired_counts`; both write the same file.
-It needs only the baseline's gold labels, not paired ids, so it is measured whenever the
+The prior shift needs only the baseline's gold labels, not paired ids, so it is measured whenever the
 baseline file is read, also when too few rows pair; otherwise it holds the reason.
+
+With ``engine: dask`` the baseline file is validated here a batch at a time (ingest's batched code,
+which keeps each clean id and the compared columns until they are written for the workers); from then
+on nothing is held per row here: both versions and the slice table are shuffled by id to buckets that
+workers pair and count (:func:`paired_on_workers`), and the EM's passes run over row groups kept on the
+workers (:func:`prior_shift_of`). ``engine: local`` counts the whole tables as one bucket
+(:func:`paired_here`) through the same :func:`blindspot.compare.paired_counts`; both write the same file.
 """
 
 import contextlib
@@ -116,7 +119,7 @@ def prior_shift_line(shift: dict) -> str:
 
 
 def outcome_line(head: str, result: dict, fdr_alpha: float) -> str:
-    """The stage's last log line: what was compared and what changed (``result``: :func:`compare_predictions`)."""
+    """The stage's last log line: what was compared and what changed (``result``: :func:`compare_counts`)."""
     if result["status"] != "compared":
         return f"{head}: not compared: {result['reason']} -> {paths.COMPARE_METRICS}"
     if result["baseline_is_current"]:
@@ -235,7 +238,11 @@ def id_buckets(frame, *, n_buckets: int, n_classes: int | None):
 
 
 def bucket_counts(parts: list, *, classes: list, confident_threshold: float) -> PairedCounts:
-    """The paired counts of one bucket: ``parts`` = [current parts, baseline parts(, slice parts)]."""
+    """The paired counts of one bucket: ``parts`` = [current parts, baseline parts(, slice parts)].
+
+    Every table has a row (ingest refuses a file of no usable row, the baseline's reader reports one
+    as not comparable), so every table gives each bucket a part, perhaps of no row.
+    """
     current, baseline = (pd.concat(p, ignore_index=True) for p in parts[:2])
     slices = pd.concat(parts[2], ignore_index=True) if len(parts) > 2 else None
     return paired_counts(current, baseline, classes, watchlist_masks(current, slices),
