@@ -69,6 +69,8 @@ def _bad_value(expected: str):
         return int(expected.split()[2]) - 1
     if expected.startswith("an integer >= 0"):
         return -1
+    if expected.startswith("an integer in [0, 2^32)"):
+        return 2 ** 32
     if expected.startswith("a number >= 0"):
         return -0.5
     if expected.startswith("one of"):
