@@ -425,20 +425,28 @@ def loss_entry_of_sums(name: str, sums: LossSums, *, level: float) -> dict:
             "tested": True}
 
 
-def row_losses(frame: pd.DataFrame, classes: Sequence[str]) -> dict[str, np.ndarray]:
+def row_losses(frame: pd.DataFrame, classes: Sequence[str], names: Sequence[str] = LOSSES) -> dict[str, np.ndarray]:
     """Per-row losses of one canonical table: top-label Brier always; Brier and log loss with probabilities.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The losses wanted (of :data:`LOSSES`); only those are computed.
 
     Returns
     -------
     dict of str to ndarray of float, shape (len(frame),)
     """
     y = frame["y_true"].to_numpy(np.int64)
-    correct = frame["y_pred"].to_numpy(np.int64) == y
-    out = {"brier_top_label": top_label_brier_rows(correct, frame["confidence"].to_numpy(float))}
-    proba = probability_matrix(frame, classes)
+    out = {}
+    if "brier_top_label" in names:
+        correct = frame["y_pred"].to_numpy(np.int64) == y
+        out["brier_top_label"] = top_label_brier_rows(correct, frame["confidence"].to_numpy(float))
+    proba = probability_matrix(frame, classes) if {"brier", "log_loss"} & set(names) else None
     if proba is not None:
-        out["brier"] = brier_rows(y, proba)
-        out["log_loss"] = log_loss_rows(y, proba)
+        for name, fn in (("brier", brier_rows), ("log_loss", log_loss_rows)):
+            if name in names:
+                out[name] = fn(y, proba)
     return out
 
 
@@ -1008,7 +1016,7 @@ def _paired_loss(frame: pd.DataFrame, rows: np.ndarray, name: str, classes: Sequ
     out = np.empty(rows.size, dtype=float)
     for start in range(0, rows.size, PAIR_BATCH):
         part = frame.take(rows[start:start + PAIR_BATCH])
-        out[start:start + len(part)] = row_losses(part, classes)[name]
+        out[start:start + len(part)] = row_losses(part, classes, (name,))[name]
     return out
 
 
