@@ -1099,7 +1099,8 @@ def _quote(values: Sequence, most: int = 5) -> str:
 
 
 def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | None = None,
-                  prefixes: Sequence[str] = (), *, out: str | Path | None = None) -> Baseline:
+                  prefixes: Sequence[str] = (), *, engine: str = "local", dask=None,
+                  out: str | Path | None = None) -> Baseline:
     """Read and validate the baseline file with the ingest code, and check it fits the current model.
 
     The baseline is read like the current predictions (:func:`blindspot.ingest.ingested`,
@@ -1121,6 +1122,10 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
         ``prefixes``); every column when None. A Parquet baseline is validated a batch of rows
         at a time, so with the texts left out no table of every text is held.
     prefixes : sequence of str
+    engine, dask
+        Where it is validated: in this process a batch at a time, or partition by partition on the
+        Dask workers (a large Parquet file split into runs of its row groups), the kept columns of
+        each partition's clean rows coming back here.
     out : str or Path, optional
         Write the clean rows (the columns asked for) to this Parquet file instead of making a
         frame of them (``Baseline.written``): the Dask workers read it there, a row group at a
@@ -1143,7 +1148,7 @@ def read_baseline(compare_cfg, model_cfg, ingest_cfg, columns: Sequence[str] | N
                               f"null), so no review can be paired with the current predictions")
     try:
         keep = None if columns is None else (list(columns), list(prefixes))
-        with ingested(model, ingest_cfg, keep=keep, batch_rows=BASELINE_BATCH_ROWS) as result:
+        with ingested(model, ingest_cfg, engine, dask, keep=keep, batch_rows=BASELINE_BATCH_ROWS) as result:
             counts = {"rows_in": result.rows_in, "rows_rejected": len(result.rejected)}
             reason = _unfit(path, result, model, ingest_cfg)
             clean = None

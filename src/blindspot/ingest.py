@@ -125,16 +125,17 @@ def ingested(model: ModelConfig, ingest: IngestConfig, engine: str = "local", da
         it while they are validated, and that file becomes ``out`` when no row needs a second look
         (:mod:`blindspot.engine.stream`; ``result.one_pass``). Without it they are always made again.
     keep : tuple of (sequence of str, sequence of str), optional
-        engine=local, a Parquet input, no ``out``: (columns, prefixes), the canonical columns of the
-        clean rows (not metadata) that pass 1 keeps, a batch at a time; ``result.kept`` holds them as
-        Arrow tables (:func:`~blindspot.engine.stream.two_passes`), and no row is validated twice.
+        A Parquet input (engine=local) or any input (engine=dask), no ``out``: (columns, prefixes), the
+        canonical columns of the clean rows (not metadata) that pass 1 keeps, a batch (a partition) at
+        a time; ``result.kept`` holds them as Arrow tables (:func:`~blindspot.engine.stream.two_passes`),
+        and no row is validated twice.
         A reader that needs a few columns only (the compare stage's baseline) holds those, not every
         text. Other inputs ignore it.
     """
     if engine == "dask":
         from blindspot.engine.ingest import ingest_dask
 
-        with ingest_dask(model, ingest, dask or DaskConfig(), out=out) as result:
+        with ingest_dask(model, ingest, dask or DaskConfig(), out=out, keep=None if out else keep) as result:
             yield result
     elif streams(model):
         from blindspot.engine.local import ingest_batches

@@ -40,11 +40,13 @@ class DaskPartitions:
     """The partitions of ``model.path`` on a Dask cluster, as a source of :mod:`blindspot.engine.stream`.
 
     ``parts``: :func:`~blindspot.engine.partitions.plan`'s, in record order: Parquet files, and ranges of
-    row groups of a large one, so that no worker validates a large file whole.
+    row groups of a large one, so that no worker validates a large file whole. ``keep``: (columns,
+    prefixes), the canonical columns a partition's clean table keeps when pass 1 is asked for it
+    (:func:`~blindspot.engine.worker.account`'s ``keep``); every column when None.
     """
 
-    def __init__(self, client, parts: list, model: ModelConfig, ingest: IngestConfig):
-        self.client, self.parts, self.model, self.ingest = client, parts, model, ingest
+    def __init__(self, client, parts: list, model: ModelConfig, ingest: IngestConfig, keep=None):
+        self.client, self.parts, self.model, self.ingest, self.keep = client, parts, model, ingest, keep
 
     def _submit(self, fn, k: int, *args):
         return self.client.submit(fn, self.parts[k], self.model, self.ingest, *args, key=f"{fn.__name__}-{k}",
@@ -66,7 +68,7 @@ class DaskPartitions:
 
         # In record order, a window at a time: each table goes to the writer as soon as it is taken.
         for k in range(len(self.parts)):
-            pending.append((k, self._submit(account_partition, k, keep_tables())))
+            pending.append((k, self._submit(account_partition, k, keep_tables(), self.keep)))
             if len(pending) >= window:
                 yield taken()
         while pending:
@@ -124,12 +126,13 @@ class DaskPartitions:
 
 
 @contextlib.contextmanager
-def ingest_dask(model: ModelConfig, ingest: IngestConfig, cfg: DaskConfig, out=None) -> Iterator[Streamed]:
+def ingest_dask(model: ModelConfig, ingest: IngestConfig, cfg: DaskConfig, out=None, keep=None) -> Iterator[Streamed]:
     """The accounting of ``model.path`` (a file, a directory of Parquet files, or a glob) on a Dask cluster.
 
     The cluster stays up inside the ``with`` block, for :meth:`~blindspot.engine.stream.Streamed.write_clean`;
-    ``out``: see :func:`~blindspot.engine.stream.two_passes` (pass 1's file is removed on leaving
-    the block when it was not written to ``out``).
+    ``out`` and ``keep``: see :func:`~blindspot.engine.stream.two_passes` (pass 1's file is removed
+    on leaving the block when it was not written to ``out``; ``keep``, (columns, prefixes): the clean
+    rows' columns pass 1 brings back from the workers and keeps, as :class:`DaskPartitions` takes it).
 
     Raises
     ------
@@ -143,7 +146,8 @@ def ingest_dask(model: ModelConfig, ingest: IngestConfig, cfg: DaskConfig, out=N
     total = sum(p.rows or 0 for p in parts)
     progress = Progress(f"validating {model.path} ({len(parts)} partitions)", total=total or None)
     with dask_client(cfg) as client:
-        result = two_passes(DaskPartitions(client, parts, model, ingest), model, ingest, progress, out)
+        result = two_passes(DaskPartitions(client, parts, model, ingest, keep), model, ingest, progress, out,
+                            keep=keep is not None)
         try:
             yield result
         finally:

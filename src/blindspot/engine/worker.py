@@ -230,13 +230,14 @@ def _read_row_groups(part: Partition, limits) -> RawTable:
     return renumber(read_parquet_rows(part.path, handed, limits), part.offset)  # handed: emptied as it is converted
 
 
-def account_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, keep_table: bool = False) -> dict:
-    """:func:`account` of a partition (or ``error``, with ``read`` when reading it failed)."""
+def account_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, keep_table: bool = False,
+                      keep=None) -> dict:
+    """:func:`account` of a partition (or ``error``, with ``read`` when reading it failed); ``keep`` as there."""
     try:
         table = _read(part, model, ingest)
     except BlindspotError as exc:
         return {**_error(exc), "read": True}
-    return account(table, dataclasses.replace(model, path=part.path), ingest, keep_table)
+    return account(table, dataclasses.replace(model, path=part.path), ingest, keep_table, keep=keep)
 
 
 def finish_partition(part: Partition, model: ModelConfig, ingest: IngestConfig, plan: dict) -> dict:

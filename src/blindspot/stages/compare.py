@@ -15,9 +15,9 @@ drawn from a seeded hash of its id (the same what-if for the rows in any order o
 The prior shift needs only the baseline's gold labels, not paired ids, so it is measured whenever the
 baseline file is read, also when too few rows pair; otherwise it holds the reason.
 
-With ``engine: dask`` the baseline file is validated here a batch at a time (ingest's batched code,
-which keeps each clean id and the compared columns until they are written for the workers); from then
-on nothing is held per row here: both versions and the slice table are shuffled by id to buckets that
+With ``engine: dask`` the baseline file is validated on the workers (ingest's code); this process keeps
+ingest's accounting (each clean id) and the compared columns until they are written for the workers;
+from then on nothing is held per row here: both versions and the slice table are shuffled by id to buckets that
 workers pair and count (:func:`paired_on_workers`), and the EM's passes run over row groups kept on the
 workers (:func:`prior_shift_of`). ``engine: local`` counts the whole tables as one bucket
 (:func:`paired_here`) through the same :func:`blindspot.compare.paired_counts`; both write the same file.
@@ -159,10 +159,11 @@ def main(log) -> str:
         return f"not compared: {stale} -> {paths.COMPARE_METRICS}"
     head = f"{cfg.model.name} vs {base.name}"
     with engine_session(cfg), spooled(BASELINE_SPOOL if cfg.engine == "dask" else None) as spool:
-        # The baseline is one file (compare.baseline.path names a file), validated here a batch at a time;
-        # with engine=dask its clean rows are written where the workers read them.
+        # The baseline file is validated by the engine's ingest (engine=dask: on the workers, a large
+        # Parquet file in runs of its row groups); with engine=dask its clean rows' compared columns are
+        # then written where the workers read them.
         baseline = read_baseline(replace(cfg.compare, baseline=base), cfg.model, cfg.ingest, COLUMNS, [PROBA_PREFIX],
-                                 out=spool)
+                                 engine=cfg.engine, dask=cfg.dask, out=spool)
         versions["baseline"].update(rows_in=baseline.rows_in, rows_rejected=baseline.rows_rejected,
                                     rows_clean=baseline.rows_clean)
         if not baseline.usable:
