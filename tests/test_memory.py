@@ -1,4 +1,4 @@
-"""blindspot.memory: a stage's freed arrays go back to the system; numbers never change."""
+"""blindspot.memory: Arrow on the system allocator, glibc's threshold the stage's choice; numbers never change."""
 
 import subprocess
 import sys
@@ -17,3 +17,49 @@ def test_every_stage_calls_it_through_the_runner():
     from blindspot.memory import return_freed_memory
 
     assert _runner.return_freed_memory is return_freed_memory
+
+
+
+# A 2 MiB block made, freed and made again in a child process: how many blocks with pages of their own
+# the second one added (glibc's mallinfo2 ``hblks``). glibc's adaptive threshold starts at 128 KiB, so
+# the first block has pages of its own either way; freeing it raises the adaptive threshold to 2 MiB
+# and the second comes from the heap, where a threshold fixed at 1 MiB maps it again.
+_BLOCK_AGAIN = """
+import ctypes
+from blindspot.memory import return_freed_memory
+return_freed_memory({setting})
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+libc.mallinfo2.restype = Info
+libc.free(libc.malloc(2 << 20))
+before = libc.mallinfo2().hblks
+block = libc.malloc(2 << 20)
+print(libc.mallinfo2().hblks - before)
+"""
+
+
+def _mapped_again(setting) -> int:
+    out = subprocess.run([sys.executable, "-c", _BLOCK_AGAIN.format(setting=setting)], capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout)
+
+
+def test_freed_blocks_are_unmapped_at_once_only_under_a_fixed_threshold():
+    assert _mapped_again(1 << 20) == 1
+    assert _mapped_again(None) == 0
+
+
+def test_ingest_alone_runs_with_the_fixed_threshold():
+    import inspect
+
+    from blindspot.memory import INGEST_UNMAP_FROM
+    from blindspot.stages import calibrate, ingest
+
+    assert "unmap_from=INGEST_UNMAP_FROM" in inspect.getsource(ingest)
+    assert "unmap_from" not in inspect.getsource(calibrate)
+    assert INGEST_UNMAP_FROM == 1 << 20

@@ -139,7 +139,8 @@ def check_params(path: Optional[Path] = None) -> None:
         preflight.check_values(load_params(path))
 
 
-def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequence[str]] = None) -> None:
+def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequence[str]] = None, *,
+        unmap_from: Optional[int] = None) -> None:
     """Run a stage's ``main`` and exit.
 
     ``main`` returns the one line that says what the stage did; it is logged with
@@ -155,6 +156,9 @@ def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequenc
         ``main(log) -> summary``; its module's docstring is the ``--help`` text.
     argv : sequence of str, optional
         The arguments (default ``sys.argv[1:]``).
+    unmap_from : int, optional
+        Bytes from which a freed block goes straight back to the system (glibc's mmap threshold,
+        :func:`blindspot.memory.return_freed_memory`); None keeps glibc's adaptive one.
     """
     module = sys.modules.get(getattr(main, "__module__", ""), None)
     status = parse_args(name, getattr(module, "__doc__", None), sys.argv[1:] if argv is None else list(argv))
@@ -164,8 +168,8 @@ def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequenc
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     log = logging.getLogger(name)
     start = time.perf_counter()
-    # Every stage: freed full-size arrays go back to the system (blindspot.memory).
-    return_freed_memory()
+    # Every stage: Arrow on glibc's allocator; the threshold is the stage's measured choice (blindspot.memory).
+    return_freed_memory(unmap_from)
     try:
         check_params()
         summary = main(log)
