@@ -14,8 +14,8 @@ stage from measurement:
   threshold costs the stages that make and free per-row arrays one after another (profile, slice,
   calibrate, judge, compare) 0.8 to 2.4 s each, about 6 s a run, for 40 to 150 MiB less at their
   peak; in ingest it saves about 290 MiB, because its batches of Python strings fragment the heap,
-  and costs no time. So ingest keeps it (:data:`INGEST_UNMAP_FROM`) and the others run on glibc's
-  default. Outputs do not change: this decides only where freed memory goes.
+  and costs no time. So ingest keeps it and the others run on glibc's default
+  (:data:`STAGE_UNMAP_FROM`, which the stage runner reads). Outputs do not change: this decides only where freed memory goes.
 
 Arrow's C++ code that is handed no pool (the Parquet reader's decoding, compute kernels) allocates
 from the library's own default, which :func:`return_freed_memory` cannot change: it is chosen once,
@@ -38,8 +38,8 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 # glibc's mallopt parameter for the size from which a block gets pages of its own (malloc.h).
 M_MMAP_THRESHOLD = -3
-# The fixed threshold the ingest stage runs with (module docstring).
-INGEST_UNMAP_FROM = 1 << 20
+# Stage -> the fixed threshold it runs with; a stage not listed keeps glibc's adaptive one (module docstring).
+STAGE_UNMAP_FROM = {"ingest": 1 << 20}
 
 
 def return_freed_memory(unmap_from: int | None = None) -> None:

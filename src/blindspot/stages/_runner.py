@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from blindspot.errors import BlindspotError
-from blindspot.memory import return_freed_memory
+from blindspot.memory import STAGE_UNMAP_FROM, return_freed_memory
 
 # The source checkout's dvc.yaml (src/blindspot/stages/ -> the repository root), for --help run outside a workspace.
 SOURCE_DVC_YAML = Path(__file__).resolve().parents[3] / "dvc.yaml"
@@ -139,8 +139,7 @@ def check_params(path: Optional[Path] = None) -> None:
         preflight.check_values(load_params(path))
 
 
-def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequence[str]] = None, *,
-        unmap_from: Optional[int] = None) -> None:
+def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequence[str]] = None) -> None:
     """Run a stage's ``main`` and exit.
 
     ``main`` returns the one line that says what the stage did; it is logged with
@@ -156,9 +155,6 @@ def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequenc
         ``main(log) -> summary``; its module's docstring is the ``--help`` text.
     argv : sequence of str, optional
         The arguments (default ``sys.argv[1:]``).
-    unmap_from : int, optional
-        Bytes from which a freed block goes straight back to the system (glibc's mmap threshold,
-        :func:`blindspot.memory.return_freed_memory`); None keeps glibc's adaptive one.
     """
     module = sys.modules.get(getattr(main, "__module__", ""), None)
     status = parse_args(name, getattr(module, "__doc__", None), sys.argv[1:] if argv is None else list(argv))
@@ -169,7 +165,7 @@ def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequenc
     log = logging.getLogger(name)
     start = time.perf_counter()
     # Every stage: Arrow on glibc's allocator; the threshold is the stage's measured choice (blindspot.memory).
-    return_freed_memory(unmap_from)
+    return_freed_memory(STAGE_UNMAP_FROM.get(name))
     try:
         check_params()
         summary = main(log)

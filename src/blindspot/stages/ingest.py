@@ -11,7 +11,6 @@ from blindspot import paths
 from blindspot.config import load_params
 from blindspot.ingest import check_usable, ingest_metrics, ingested, write_clean
 from blindspot.io.writers import write_jsonl, write_metrics
-from blindspot.memory import INGEST_UNMAP_FROM
 from blindspot.stages._runner import run
 
 
@@ -43,5 +42,4 @@ def main(log) -> str:
 
 
 if __name__ == "__main__":
-    # Its batches of Python strings fragment the heap: freed arrays go back at once (blindspot.memory).
-    run("ingest", main, unmap_from=INGEST_UNMAP_FROM)
+    run("ingest", main)
