@@ -1,15 +1,16 @@
-"""Allocator benchmark: each heavy stage with glibc's adaptive threshold and with a fixed 1 MiB one.
+"""Allocator benchmark: each heavy stage with glibc's adaptive mmap threshold and with a fixed 1 MiB one.
 
     python bench/allocator.py                  # 1M rows, 3 rounds
     python bench/allocator.py --n 100000 --repeats 1
 
-:mod:`blindspot.memory` decides per stage whether freed arrays give their pages back at once
-(``unmap_from``). This measures the trade behind that decision: for every stage that reads per-row
-data, its in-stage time and its process's peak resident memory under both settings, the settings
-alternating within each round (which goes first rotates) so both figures of a stage come from the
-same minutes of a shared machine. Each run is the stage's ``main`` in a child process after
-``return_freed_memory(setting)``, exactly what the stage runner does before ``main``; the outputs of
-the two settings are checked to be the same bytes.
+:mod:`blindspot.memory` keeps glibc's adaptive threshold for giving a block pages of its own; an
+earlier version fixed it at 1 MiB, so that every freed per-row array went back to the system at
+once. This measures that trade: for every stage that reads per-row data, its in-stage time and its
+process's peak resident memory under both settings, alternating within each round (which goes
+first rotates) so both figures of a stage come from the same minutes of a shared machine. Each run
+is the stage's ``main`` in a child process after what the stage runner does before ``main``
+(:func:`blindspot.memory.use_system_allocator`) and, for the fixed setting, glibc's ``mallopt``;
+the outputs of the two settings are checked to be the same bytes.
 
 The workspace is ``bench/out/n<N>`` as ``bench/run_scale.py`` leaves it; when it holds no audit yet
 one is made first (generation and one run of every stage). Results go to
@@ -35,12 +36,16 @@ ROOT = run_scale.ROOT
 RESULTS = ROOT / "bench" / "results" / "allocator.json"
 STAGES = ("ingest", "profile", "slice", "calibrate", "judge", "compare")
 SETTINGS = {"adaptive": None, "unmap_1MiB": 1 << 20}
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 
-# The child: the runner's allocator setting, then the stage's main; prints its own elapsed seconds.
+# The child: the runner's allocator setting (and a fixed threshold), then the stage's main; prints its
+# own elapsed seconds.
 CHILD = """
-import logging, sys, time
-from blindspot.memory import return_freed_memory
-return_freed_memory({unmap_from})
+import ctypes, logging, sys, time
+from blindspot.memory import use_system_allocator
+use_system_allocator()
+if {unmap_from} is not None:
+    ctypes.CDLL(None).mallopt({param}, {unmap_from})
 from blindspot.stages import {stage} as stage
 logging.basicConfig(level=logging.WARNING)
 start = time.perf_counter()
@@ -61,7 +66,7 @@ def ensure_audit(n: int, seed: int) -> Path:
 
 def once(stage: str, setting: str, ws: Path) -> dict:
     """One run of ``stage`` under ``setting``: in-stage seconds, peak MiB, the outputs' digest."""
-    code = CHILD.format(unmap_from=SETTINGS[setting], stage=stage)
+    code = CHILD.format(unmap_from=SETTINGS[setting], param=M_MMAP_THRESHOLD, stage=stage)
     got = run_scale.timed([sys.executable, "-c", code], ws)
     return {"seconds": float(got["log"][-1]), "peak_mib": got["peak_mib"],
             "digest": run_scale.digest(ws, run_scale.stage_outputs(stage))}

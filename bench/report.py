@@ -1,4 +1,4 @@
-"""Render bench/results/*.json (scale, scale_memory, scale_reference, scale_slope, compare_classes, peers) into bench/README.md.
+"""Render bench/results/*.json (scale, scale_memory, scale_reference, scale_slope, compare_classes, peers, allocator, ...) into bench/README.md.
 
     python bench/report.py
 
@@ -27,7 +27,9 @@ DASK = ROOT / "bench" / "results" / "scale_dask.json"
 DASK_AGAIN = ROOT / "bench" / "results" / "scale_dask_again.json"  # stages measured again after a change
 DASK_REDUCE = ROOT / "bench" / "results" / "scale_dask_reduce.json"  # again, after profile's and judge's reduce
 DASK_COMPARE = ROOT / "bench" / "results" / "scale_dask_compare.json"  # again, after compare's reduce
+DASK_ALLOCATOR = ROOT / "bench" / "results" / "scale_dask_allocator.json"  # again, on glibc's adaptive threshold
 WORKERS = ROOT / "bench" / "results" / "scale_dask_workers.json"
+ALLOCATOR = ROOT / "bench" / "results" / "allocator.json"  # bench/allocator.py
 TARGET_DASK_PROCESS_MIB = 2000 / 1.048576  # 10M rows through engine=dask: every process under 2 GB
 TARGET_DASK_TOTAL_MIB = 6000 / 1.048576  # ... and all of them together under 6 GB
 TARGET_LOCAL_PEAK_MIB = 1024.0  # 1M rows through engine=local: every stage under 1 GiB
@@ -268,6 +270,27 @@ def again_tables(again: dict) -> dict[str, str]:
     return {"dask-again": "\n".join(lines)}
 
 
+def allocator_tables(alloc: dict) -> dict[str, str]:
+    """Each stage under glibc's adaptive threshold and a fixed 1 MiB one (``bench/allocator.py``)."""
+    lines = ["| stage | time, adaptive | time, fixed 1 MiB | fixed / adaptive | peak, adaptive | peak, fixed 1 MiB | "
+             "outputs |", "|---|---|---|---|---|---|---|"]
+    total = {"adaptive": 0.0, "unmap_1MiB": 0.0}
+    for name, st in alloc["stages"].items():
+        a, u = st["adaptive"], st["unmap_1MiB"]
+        total["adaptive"] += a["seconds"]
+        total["unmap_1MiB"] += u["seconds"]
+        lines.append(f"| {name} | {seconds(a['seconds'])} | {seconds(u['seconds'])} | "
+                     f"{st['time_ratio_unmap_over_adaptive']:.2f} | {mib(a['peak_mib'])} | {mib(u['peak_mib'])} | "
+                     f"{'same' if st['outputs_identical'] else 'DIFFER'} |")
+    lines.append(f"| **six stages** (sum of times) | **{seconds(total['adaptive'])}** | "
+                 f"**{seconds(total['unmap_1MiB'])}** | **{total['unmap_1MiB'] / total['adaptive']:.2f}** | | | |")
+    lines.append(f"\nMeasured {alloc['measured_at']} at {size(alloc['n'])} rows on {alloc['machine']['cpus']} CPUs, "
+                 f"`{alloc['commit']}`; in-stage time, median of {alloc['repeats']} rounds that alternate which setting "
+                 f"goes first (a peak the median too); load average {alloc['loadavg_start'][0]:.1f} at the start, "
+                 f"{alloc['loadavg_end'][0]:.1f} at the end.")
+    return {"allocator": "\n".join(lines)}
+
+
 def least_squares(xs: list, ys: list) -> tuple[float, float]:
     """``(a, b)`` of the line ``y = a + b x`` through the points, by least squares."""
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
@@ -426,10 +449,11 @@ def main() -> int:
     if PEERS.exists():
         blocks.update(peers_tables(json.loads(PEERS.read_text())))
     for path, tables in ((MEMORY, memory_tables), (REFERENCE, reference_tables), (SLOPE, slope_tables), (CLASSES, classes_tables),
-                         (DASK, dask_tables), (WORKERS, workers_tables)):
+                         (DASK, dask_tables), (WORKERS, workers_tables), (ALLOCATOR, allocator_tables)):
         if path.exists():
             blocks.update(tables(json.loads(path.read_text())))
-    again = [json.loads(path.read_text()) for path in (DASK_AGAIN, DASK_REDUCE, DASK_COMPARE) if path.exists()]
+    again = [json.loads(path.read_text()) for path in (DASK_AGAIN, DASK_REDUCE, DASK_COMPARE, DASK_ALLOCATOR)
+             if path.exists()]
     if again:  # every run measured again, in one table, oldest first
         blocks.update(again_tables({"measured_at": again[-1]["measured_at"], "runs": [r for a in again for r in a["runs"]]}))
     for name, body in blocks.items():

@@ -7,8 +7,8 @@ file, fits the topics and the error terms' candidates as the stage does (a seede
 of 20,000 texts, the table's ``n`` for the support rule), then times
 :func:`blindspot.slices.textpass.batch_pass` and pass 3 (:func:`term_hits`, on the 40 first
 candidates) and prints the best of ``--repeat`` runs, with the page faults and CPU seconds
-of the last (the slice stage's allocator settings, :func:`blindspot.memory.return_freed_memory`
-with glibc's adaptive threshold, are applied first); ``--profile``
+of the last (the stage's allocator settings, :func:`blindspot.memory.use_system_allocator`,
+are applied first); ``--profile``
 prints cProfile's top entries of one batch_pass.
 """
 
@@ -23,7 +23,7 @@ import time
 import numpy as np
 import pyarrow.parquet as pq
 
-from blindspot.memory import return_freed_memory
+from blindspot.memory import use_system_allocator
 from blindspot.slices import textpass
 from blindspot.slices.terms import fit_candidates
 from blindspot.slices.textpass import TextModels, term_hits
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--piece-rows", type=int, default=None, help="textpass.TOKEN_PIECE_ROWS (default: as is)")
     args = parser.parse_args()
-    return_freed_memory()  # the slice stage's allocator settings (blindspot.memory.STAGE_UNMAP_FROM)
+    use_system_allocator()  # the allocator settings every stage runs with (blindspot.memory)
     if args.piece_rows:
         textpass.TOKEN_PIECE_ROWS = args.piece_rows
     source = pq.ParquetFile(args.data)

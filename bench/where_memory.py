@@ -60,10 +60,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     module = importlib.import_module(f"blindspot.stages.{args.stage}")
-    from blindspot.memory import STAGE_UNMAP_FROM, return_freed_memory
+    from blindspot.memory import use_system_allocator
 
-    # As the stage runner does before main: the stage's own allocator settings.
-    return_freed_memory(STAGE_UNMAP_FROM.get(args.stage))
+    use_system_allocator()  # as the stage runner does before main: the stage's own allocator settings
     rises, stop = [], threading.Event()
     before = rss_mib()
     thread = threading.Thread(target=sample, args=(threading.get_ident(), args.every, args.step, rises, stop),

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from blindspot.errors import BlindspotError
-from blindspot.memory import STAGE_UNMAP_FROM, return_freed_memory
+from blindspot.memory import use_system_allocator
 
 # The source checkout's dvc.yaml (src/blindspot/stages/ -> the repository root), for --help run outside a workspace.
 SOURCE_DVC_YAML = Path(__file__).resolve().parents[3] / "dvc.yaml"
@@ -164,8 +164,8 @@ def run(name: str, main: Callable[[logging.Logger], str], argv: Optional[Sequenc
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     log = logging.getLogger(name)
     start = time.perf_counter()
-    # Every stage: Arrow on glibc's allocator; the threshold is the stage's measured choice (blindspot.memory).
-    return_freed_memory(STAGE_UNMAP_FROM.get(name))
+    # Every stage: Arrow on glibc's allocator, so malloc_trim reaches all of it (blindspot.memory).
+    use_system_allocator()
     try:
         check_params()
         summary = main(log)
