@@ -1,0 +1,201 @@
+"""Equal-mass bin edges from batches of rows: the same bits as ``np.percentile`` on the whole column.
+
+The equal-mass reliability bins (:func:`blindspot.calibration.binning.bin_edges`, ``"quantile"``)
+put their edges at ``np.percentile`` of the confidences at ``0, 100 / B, ..., 100``. Each such
+percentile is one or two order statistics of the column and a linear interpolation between them.
+When the rows are spread over batches (a Dask worker's row groups, or this process's batches,
+:mod:`blindspot.engine.batches`), no process holds the column, but an order statistic can still
+be found exactly by counting:
+
+- each batch keeps, per group of rows (all rows, a predicted class, a slice), the sorted
+  order-preserving integer keys of its values (:func:`float_keys`, :class:`SortedKeys`);
+- the k-th smallest value of a group is the key ``x`` with ``#(keys < x) <= k < #(keys <= x)``,
+  found by narrowing an interval of the 2^64 keys: each round, every batch counts its keys below
+  255 pivots splitting the interval (a ``searchsorted``), the counts are added, and the interval
+  shrinks to the piece holding rank k. Eight rounds of 256 pieces pin all 64 bits; every query
+  (group, rank) of a round travels together, so a round is one small task per batch;
+- :func:`percentile_edges` then interpolates exactly as numpy's ``"linear"`` method does (the
+  virtual index ``(n - 1) q``, its floor and fraction, and numpy's two-sided ``lerp``), so the edges
+  are the same floats as ``np.percentile`` gives on the whole column, whatever the batches and the
+  order of the rows (tested bit for bit).
+
+Integer counts make every round exact and independent of how the rows are split; the one
+difference from numpy is the sign of a zero: -0.0 and 0.0 share a key and come back as 0.0 (numpy
+returns whichever its partition puts at that position). Confidences are validated into [0, 1],
+so a negative zero is the only such value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+SIGN = np.uint64(1 << 63)
+ROUND_BITS = 8  # bits of the key pinned per counting round: 255 pivots a query, 8 rounds
+
+
+def float_keys(values) -> np.ndarray:
+    """Order-preserving uint64 keys of float64 values, shape (n,).
+
+    ``a < b`` exactly when ``key(a) < key(b)`` and ``a == b`` exactly when the keys are equal
+    (-0.0 takes 0.0's key). A non-negative float's bits, with the sign bit set, sort as its
+    value; a negative float's bits, inverted, sort below them in reverse.
+
+    Raises
+    ------
+    ValueError
+        When a value is NaN (it has no place in the order).
+    """
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if np.isnan(values).any():
+        raise ValueError(f"cannot order {int(np.isnan(values).sum())} NaN value(s).")
+    bits = (values + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
+    return np.where((bits & SIGN) != 0, ~bits, bits | SIGN)
+
+
+def float_of_keys(keys) -> np.ndarray:
+    """The float64 values of :func:`float_keys`' keys, shape (n,)."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    return np.where((keys & SIGN) != 0, keys & ~SIGN, ~keys).view(np.float64)
+
+
+@dataclass(frozen=True)
+class SortedKeys:
+    """One batch's sorted keys, per group of its rows: the state a counting round reads.
+
+    Attributes
+    ----------
+    keys : tuple of ndarray of uint64
+        ``keys[g]``: the :func:`float_keys` of group ``g``'s rows of this batch, ascending.
+    """
+
+    keys: tuple
+
+    @classmethod
+    def of(cls, values, members: Sequence[np.ndarray] | None = None) -> "SortedKeys":
+        """The state of one batch.
+
+        Parameters
+        ----------
+        values : array_like of float, shape (n,)
+        members : sequence of ndarray of bool, each shape (n,), optional
+            Group ``g``'s rows; None for one group of every row.
+        """
+        keys = float_keys(values)
+        if members is None:
+            return cls((np.sort(keys),))
+        return cls(tuple(np.sort(keys[np.asarray(m, dtype=bool)]) for m in members))
+
+    def sizes(self) -> np.ndarray:
+        """Rows of each group in this batch, int64 shape (G,)."""
+        return np.array([k.size for k in self.keys], dtype=np.int64)
+
+    def below(self, groups: np.ndarray, pivots: np.ndarray) -> np.ndarray:
+        """``#(keys of group groups[q] < pivots[q, j])``, int64 shape (Q, J)."""
+        out = np.empty(pivots.shape, dtype=np.int64)
+        for q, g in enumerate(groups):
+            out[q] = np.searchsorted(self.keys[g], pivots[q], side="left")
+        return out
+
+
+def _sizes(state: SortedKeys) -> np.ndarray:
+    return state.sizes()
+
+
+def _below(state: SortedKeys, groups: np.ndarray, pivots: np.ndarray) -> np.ndarray:
+    return state.below(groups, pivots)
+
+
+def group_sizes(parts) -> np.ndarray:
+    """Rows of each group over every batch, int64 shape (G,).
+
+    ``parts``: :class:`~blindspot.engine.batches.LocalParts` (or ``DaskParts``) of :class:`SortedKeys`.
+    """
+    return np.sum(parts.map(_sizes), axis=0, dtype=np.int64)
+
+
+def order_statistics(parts, groups, ranks) -> np.ndarray:
+    """The ``ranks[q]``-th smallest value (0-based) of group ``groups[q]``, over every batch, shape (Q,).
+
+    Parameters
+    ----------
+    parts : LocalParts or DaskParts of SortedKeys
+    groups, ranks : array_like of int, shape (Q,)
+        Each rank below its group's size (:func:`group_sizes`).
+
+    Returns
+    -------
+    ndarray of float64, shape (Q,)
+    """
+    groups = np.asarray(groups, dtype=np.intp).ravel()
+    ranks = np.asarray(ranks, dtype=np.int64).ravel()
+    lo = np.zeros(groups.size, dtype=np.uint64)  # each query's key lies in [lo, lo + width)
+    width = 1 << 64  # a Python int: 2^64 itself does not fit a uint64
+    offsets = np.arange(1, 1 << ROUND_BITS, dtype=np.uint64)
+    while width > 1 and groups.size:
+        step = np.uint64(width >> ROUND_BITS)  # width is a power of two: equal pieces
+        pivots = lo[:, None] + offsets * step  # below lo + width <= 2^64: no wrap
+        below = np.sum(parts.map(_below, groups, pivots), axis=0, dtype=np.int64)
+        # The piece holding rank r starts at the last pivot with at most r keys below it.
+        lo = lo + (below <= ranks[:, None]).sum(axis=1).astype(np.uint64) * step
+        width >>= ROUND_BITS
+    return float_of_keys(lo)
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """numpy's interpolation for quantiles: ``a + (b - a) t``, or ``b - (b - a)(1 - t)`` from ``t = 0.5``."""
+    diff = b - a
+    out = a + diff * t
+    high = t >= 0.5
+    out[high] = (b - diff * (1 - t))[high]
+    return out
+
+
+def percentile_ranks(n: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where ``np.percentile(x, np.linspace(0, 1, n_bins + 1) * 100)`` of n values reads, numpy's way.
+
+    Returns
+    -------
+    previous, following : ndarray of int64, shape (n_bins + 1,)
+        0-based ranks of the two order statistics each edge interpolates (both ``n - 1`` at the top).
+    gamma : ndarray of float64, shape (n_bins + 1,)
+        The weight of ``following``.
+    """
+    quantiles = np.true_divide(np.linspace(0, 1, n_bins + 1) * 100, 100)
+    virtual = (n - 1) * quantiles
+    previous = np.floor(virtual)
+    following = previous + 1
+    top = virtual >= n - 1
+    previous[top] = n - 1
+    following[top] = n - 1
+    gamma = virtual - np.where(top, -1.0, previous)  # numpy subtracts the index it clipped (-1)
+    return previous.astype(np.int64), following.astype(np.int64), gamma
+
+
+def percentile_edges(parts, n_bins: int) -> list[np.ndarray]:
+    """Each group's equal-mass bin edges, the same floats as ``bin_edges(values, strategy="quantile")``.
+
+    Parameters
+    ----------
+    parts : LocalParts or DaskParts of SortedKeys
+    n_bins : int
+
+    Returns
+    -------
+    list of ndarray of float64, each shape (n_bins + 1,)
+        Per group; a group of no rows gets ``linspace(0, 1, n_bins + 1)``, as ``bin_edges`` does.
+    """
+    sizes = group_sizes(parts)
+    wanted = [(g, *percentile_ranks(int(n), n_bins)) for g, n in enumerate(sizes) if n]
+    edges = [np.linspace(0.0, 1.0, n_bins + 1) for _ in sizes]
+    if not wanted:
+        return edges
+    # Each distinct (group, rank) once: neighbouring edges often read the same order statistic.
+    pairs = np.array([(g, r) for g, p, f, _ in wanted for r in np.concatenate([p, f])], dtype=np.int64)
+    unique, where = np.unique(pairs, axis=0, return_inverse=True)
+    values = order_statistics(parts, unique[:, 0], unique[:, 1])[where.ravel()].reshape(len(wanted), 2, n_bins + 1)
+    for i, (g, _, _, gamma) in enumerate(wanted):
+        edges[g] = _lerp(values[i, 0], values[i, 1], gamma)
+    return edges
