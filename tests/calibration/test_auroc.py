@@ -18,10 +18,10 @@ from blindspot.calibration.auroc import (
     auroc_of_buckets,
     bucket_rows,
     bucket_u,
-    confidence_key,
     edges_from_values,
     exact_auroc,
 )
+from blindspot.calibration.quantiles import float_keys
 from blindspot.calibration.summary import confidence_auroc
 
 MAX_KEY = np.iinfo(np.uint64).max
@@ -60,28 +60,10 @@ def random_batches(correct, confidence, n_batches, rng):
     return [(c, x) for c, x in zip(np.split(correct[order], cuts), np.split(confidence[order], cuts))]
 
 
-# --------------------------------------------------------------------------- the key
-
-
-def test_the_key_orders_and_ties_as_the_floats_do():
-    rng = np.random.default_rng(0)
-    special = [-np.inf, -1e308, -1.0, -5e-324, -0.0, 0.0, 5e-324, 2.2e-308, 0.5, 1.0, 1e308, np.inf]
-    values = np.concatenate([special, rng.normal(0, 1, 150), np.round(rng.random(100), 1)])
-    key = confidence_key(values)
-    assert key.dtype == np.uint64 and key.shape == values.shape
-    np.testing.assert_array_equal(key[:, None] < key[None, :], values[:, None] < values[None, :])
-    np.testing.assert_array_equal(key[:, None] == key[None, :], values[:, None] == values[None, :])
-
-
-def test_the_two_zeros_share_a_key_and_the_input_is_untouched():
-    values = np.array([-0.0, 0.0])
-    assert confidence_key(values)[0] == confidence_key(values)[1]
-    assert np.signbit(values[0])
+# --------------------------------------------------------------------------- NaN (the key itself: test_quantiles.py)
 
 
 def test_nan_is_refused_with_its_count():
-    with pytest.raises(ValueError, match="2 of 4 values are NaN"):
-        confidence_key([0.1, np.nan, 0.3, np.nan])
     with pytest.raises(ValueError, match="1 of 2"):
         exact_auroc([True, False], [np.nan, 0.5])
 
@@ -123,7 +105,7 @@ def test_the_same_bits_whatever_the_batches_and_buckets(decimals):
     assert reference == pytest.approx(roc_auc_score(correct, confidence), abs=1e-12)
     rng = np.random.default_rng(8)
     sample = rng.choice(confidence, 500, replace=False)
-    lo, hi = confidence_key([confidence.min(), confidence.max()])
+    lo, hi = float_keys([confidence.min(), confidence.max()])
     edge_sets = {f"{b} buckets": edges_from_values(sample, b) for b in (1, 2, 5, 64)}
     edge_sets["all below the rows"] = np.zeros(3, dtype=np.uint64)  # everything in the last bucket
     edge_sets["all above the rows"] = np.full(4, MAX_KEY, dtype=np.uint64)  # everything in the first
@@ -165,7 +147,7 @@ def test_a_bucket_counts_twice_u_by_hand():
     # and the 2 correct rows above the 1 wrong row below (2 * 2 * 1).
     split = [bucket_u([p]) for p in bucket_rows([0.5, 0.1, 0.2, 0.5, 0.9, 0.95, 0.5],
                                                 [False, False, True, True, True, False, False],
-                                                confidence_key([0.5]))]
+                                                float_keys([0.5]))]
     assert split == [BucketU(1, 1, 2), BucketU(2, 3, 6)]
     assert auroc_of_buckets(split) == 12 / 24
 
@@ -234,7 +216,7 @@ def test_equal_values_give_one_half():
 def test_edges_from_values():
     assert edges_from_values([], 5).size == 0
     assert edges_from_values([0.3, 0.1], 1).size == 0
-    np.testing.assert_array_equal(edges_from_values(np.arange(100.0), 4), confidence_key([25.0, 50.0, 75.0]))
-    np.testing.assert_array_equal(edges_from_values([0.5] * 10 + [0.9], 4), confidence_key([0.5]))
+    np.testing.assert_array_equal(edges_from_values(np.arange(100.0), 4), float_keys([25.0, 50.0, 75.0]))
+    np.testing.assert_array_equal(edges_from_values([0.5] * 10 + [0.9], 4), float_keys([0.5]))
     with pytest.raises(ValueError, match="at least 1"):
         edges_from_values([0.1], 0)

@@ -6,7 +6,7 @@ The AUROC of confidence as a score for being correct is the Mann-Whitney statist
 half. Doubled, ``U2 = 2 U`` is a count of pairs, an integer.
 
 Decomposition. Give every confidence an integer key that sorts as the floats do
-(:func:`confidence_key`) and cut the key line at sorted boundaries (``edges``) into buckets,
+(:func:`~blindspot.calibration.quantiles.float_keys`) and cut the key line at sorted boundaries (``edges``) into buckets,
 a row in bucket ``searchsorted(edges, key, side="right")``. Equal confidences have equal keys,
 so they share a bucket, and every row of a lower bucket has a strictly lower confidence than
 every row of a higher one. A pair of rows then either lies in one bucket, where
@@ -36,41 +36,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-_SIGN = np.uint64(1 << 63)
-
-
-def confidence_key(confidence) -> np.ndarray:
-    """An integer key of each confidence that orders as the floats do.
-
-    Equal keys exactly when the values are equal (``-0.0`` and ``0.0`` share a key), and
-    ``key_i < key_j`` exactly when ``confidence_i < confidence_j``, infinities included.
-
-    Parameters
-    ----------
-    confidence : array_like of float, shape (n,)
-
-    Returns
-    -------
-    ndarray of uint64, shape (n,)
-
-    Raises
-    ------
-    ValueError
-        When a value is NaN (it has no place in the order); the message says how many.
-    """
-    x = np.asarray(confidence, dtype=np.float64).reshape(-1)
-    nans = int(np.count_nonzero(np.isnan(x)))
-    if nans:
-        raise ValueError(f"confidence must not be NaN: {nans} of {x.size} values are NaN.")
-    # -0.0 + 0.0 is +0.0, so the two zeros get one bit pattern (a new array: the input stays as it was).
-    bits = (x + 0.0).view(np.uint64)
-    # IEEE-754 bit patterns sort as unsigned integers within one sign. Setting the sign bit lifts
-    # the non-negatives above every negative; flipping every bit of a negative reverses its
-    # order (larger magnitude, lower key). The arithmetic shift is all ones for a negative.
-    flip = (bits.view(np.int64) >> 63).view(np.uint64)
-    flip |= _SIGN
-    bits ^= flip
-    return bits
+from blindspot.calibration.quantiles import float_keys
 
 
 def _check_edges(edges) -> np.ndarray:
@@ -90,7 +56,7 @@ def bucket_rows(confidence, correct, edges) -> list:
     correct : array_like of bool, shape (n,)
     edges : array_like of uint64, shape (B - 1,)
         Non-decreasing key boundaries; a row goes to bucket
-        ``searchsorted(edges, confidence_key(confidence), side="right")``.
+        ``searchsorted(edges, float_keys(confidence), side="right")``.
 
     Returns
     -------
@@ -98,7 +64,7 @@ def bucket_rows(confidence, correct, edges) -> list:
         Bucket ``b``'s part ``(correct_keys, wrong_keys)``: sorted uint64 arrays, shapes
         ``(n1_b,)`` and ``(n0_b,)``, each its own copy (picklable alone, freed alone).
     """
-    key = confidence_key(confidence)
+    key = float_keys(confidence)
     correct = np.asarray(correct, dtype=bool).reshape(-1)
     if correct.size != key.size:
         raise ValueError(f"correct has {correct.size} rows and confidence {key.size}.")
@@ -233,7 +199,7 @@ def edges_from_values(values, n_buckets: int) -> np.ndarray:
     """
     if n_buckets < 1:
         raise ValueError(f"n_buckets must be at least 1. Got {n_buckets} instead.")
-    keys = np.sort(confidence_key(values))
+    keys = np.sort(float_keys(values))
     if keys.size == 0:
         return np.zeros(0, dtype=np.uint64)
     at = (np.arange(1, n_buckets, dtype=np.int64) * keys.size) // n_buckets

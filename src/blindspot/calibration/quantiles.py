@@ -46,11 +46,12 @@ def float_keys(values) -> np.ndarray:
     Raises
     ------
     ValueError
-        When a value is NaN (it has no place in the order).
+        When a value is NaN (it has no place in the order); the message says how many.
     """
     values = np.asarray(values, dtype=np.float64).ravel()
-    if np.isnan(values).any():
-        raise ValueError(f"cannot order {int(np.isnan(values).sum())} NaN value(s).")
+    nans = int(np.count_nonzero(np.isnan(values)))
+    if nans:
+        raise ValueError(f"values must not be NaN: {nans} of {values.size} values are NaN.")
     bits = (values + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
     return np.where((bits & SIGN) != 0, ~bits, bits | SIGN)
 
