@@ -72,6 +72,7 @@ bench: $(STAMP)
 	python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	python bench/run_scale.py
 	python bench/run_scale.py --sizes 1000000 --no-bundled --reference eb494d8 --own-workspace --repeats 3 --out bench/results/scale_reference.json
+	python bench/allocator.py
 	python bench/run_scale.py --sizes 1000000 2000000 3000000 --no-bundled --out bench/results/scale_slope.json
 	python bench/run_dask_scale.py --sizes 1000000 3000000 10000000 --out bench/results/scale_dask.json
 	python bench/run_dask_scale.py --sizes 1000000 --workers 1 2 --out bench/results/scale_dask_workers.json
