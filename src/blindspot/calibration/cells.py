@@ -1,0 +1,185 @@
+"""Calibration cells of groups of rows: the additive table a block of calibration numbers reads.
+
+Every number of a calibration block but the confidence AUROC (:mod:`blindspot.calibration.auroc`)
+is a function of per-cell totals, a cell being (equal-width bin, equal-mass bin, correct or not)
+of one group of rows (all rows, a predicted class, a slice): the reliability bins of both binnings
+(:meth:`CalibrationCells.bins`), the mean losses (:meth:`CalibrationCells.mean`) and the cell
+bootstrap, which draws each cell's resampled total from its count, mean and spread
+(:meth:`CalibrationCells.count_table`, the :class:`~blindspot.counts.CountTable` that
+:func:`blindspot.calibration.bootstrap.cell_bootstrap` builds from the rows).
+
+:class:`CalibrationCells` holds, per (group, cell), the count and the exact sums of each per-row
+value and of its square (:func:`blindspot.exact_sums.exact_sums_by`), so two batches' cells add up
+(``+``) to the cells of their rows together, the same bits for any batches in any order, and every
+float read from them is the exact total rounded once. The spread of a cell is
+``sum x^2 - (sum x)^2 / n`` computed in exact rationals: one rounding, where the one-batch code
+takes a second pass over the rows for it. So numbers read here can differ from the one-batch code's
+float sums in their last bits, and not otherwise (tested).
+
+The equal-mass edges of each group come from all rows (:mod:`blindspot.calibration.quantiles`), so
+they are known before any batch's cells are made: a pass for the edges, then a pass for the cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from blindspot.calibration.binning import ReliabilityBins, assign_bins
+from blindspot.calibration.bootstrap import pair_codes
+from blindspot.counts import CountTable
+from blindspot.exact_sums import ExactSums, exact_square_sums_by, exact_sums_by
+
+
+@dataclass(frozen=True)
+class CalibrationCells:
+    """Counts and exact sums per (group, cell) of some rows.
+
+    Cell ``c`` of a group is ``(w * n_mass + m) * 2 + correct`` (:func:`~blindspot.calibration.
+    bootstrap.pair_codes`), ``w`` the equal-width bin and ``m`` the group's equal-mass bin; column
+    ``g * n_cells + c`` of the sums is cell ``c`` of group ``g``.
+
+    Attributes
+    ----------
+    edges_width : ndarray of float, shape (n_width + 1,)
+    edges_mass : tuple of ndarray of float, each shape (n_mass + 1,)
+        Per group.
+    counts : ndarray of int64, shape (G, n_cells)
+    sums, squares : dict name -> ExactSums of G * n_cells columns
+        Each value's exact sum and sum of squares per cell (``"confidence"`` first).
+    """
+
+    edges_width: np.ndarray
+    edges_mass: tuple
+    counts: np.ndarray
+    sums: dict
+    squares: dict
+
+    @property
+    def n_width(self) -> int:
+        return len(self.edges_width) - 1
+
+    @property
+    def n_mass(self) -> int:
+        return len(self.edges_mass[0]) - 1
+
+    @property
+    def n_cells(self) -> int:
+        return self.n_width * self.n_mass * 2
+
+    @classmethod
+    def of(cls, correct, confidence, values: Mapping[str, np.ndarray], members: Sequence[np.ndarray],
+           edges_width, edges_mass: Sequence[np.ndarray]) -> "CalibrationCells":
+        """The cells of one batch of rows.
+
+        Parameters
+        ----------
+        correct : array_like of bool, shape (n,)
+        confidence : array_like of float in [0, 1], shape (n,)
+        values : mapping name -> array of float, shape (n,)
+            Per-row values summed per cell besides the confidence (the losses); finite.
+        members : sequence of ndarray of bool, each shape (n,)
+            Group ``g``'s rows.
+        edges_width : array_like of float, shape (n_width + 1,)
+        edges_mass : sequence of array_like of float, each shape (n_mass + 1,)
+            Group ``g``'s equal-mass edges (of all its rows, not of this batch's).
+        """
+        correct = np.asarray(correct, dtype=bool)
+        confidence = np.asarray(confidence, dtype=float)
+        edges_width = np.asarray(edges_width, dtype=float)
+        edges_mass = tuple(np.asarray(e, dtype=float) for e in edges_mass)
+        if not members or len(edges_mass) != len(members):
+            raise ValueError(f"{len(members)} groups (at least one) but {len(edges_mass)} sets of equal-mass edges")
+        n_width, n_mass = len(edges_width) - 1, len(edges_mass[0]) - 1
+        n_cells = n_width * n_mass * 2
+        bw = assign_bins(confidence, edges_width)
+        rows, codes = [], []
+        for g, member in enumerate(members):
+            at = np.flatnonzero(np.asarray(member, dtype=bool))
+            bm = assign_bins(confidence[at], edges_mass[g])
+            codes.append(pair_codes(bw[at], bm, n_mass, correct[at]) + g * n_cells)
+            rows.append(at)
+        rows, codes = np.concatenate(rows), np.concatenate(codes)
+        size = len(members) * n_cells
+        counts = np.bincount(codes, minlength=size).astype(np.int64).reshape(len(members), n_cells)
+        named = {"confidence": confidence, **values}
+        sums = {name: exact_sums_by(np.asarray(v, float)[rows], codes, size) for name, v in named.items()}
+        squares = {name: exact_square_sums_by(np.asarray(v, float)[rows], codes, size) for name, v in named.items()}
+        return cls(edges_width, edges_mass, counts, sums, squares)
+
+    def __add__(self, other: "CalibrationCells") -> "CalibrationCells":
+        """The cells of both batches' rows (the merge); both must share their edges."""
+        if not isinstance(other, CalibrationCells):
+            return NotImplemented
+        same = (np.array_equal(self.edges_width, other.edges_width) and len(self.edges_mass) == len(other.edges_mass)
+                and all(np.array_equal(a, b) for a, b in zip(self.edges_mass, other.edges_mass)))
+        if not same or list(self.sums) != list(other.sums):
+            raise ValueError("cannot merge calibration cells of other edges or other values")
+        return CalibrationCells(self.edges_width, self.edges_mass, self.counts + other.counts,
+                                {k: self.sums[k] + other.sums[k] for k in self.sums},
+                                {k: self.squares[k] + other.squares[k] for k in self.squares})
+
+    def _cells(self, g: int) -> slice:
+        return slice(g * self.n_cells, (g + 1) * self.n_cells)
+
+    def n(self, g: int) -> int:
+        """Rows of group ``g``."""
+        return int(self.counts[g].sum())
+
+    def mean(self, g: int, name: str) -> float:
+        """Group ``g``'s mean of ``name``: its exact total over its rows, rounded once; NaN without rows."""
+        n = self.n(g)
+        if not n:
+            return float("nan")
+        total = sum(self.sums[name].units[self._cells(g)])
+        return float(Fraction(total, (1 << self.sums[name].scale) * n))
+
+    def bins(self, g: int) -> tuple[ReliabilityBins, ReliabilityBins]:
+        """Group ``g``'s equal-width and equal-mass reliability bins (:func:`~blindspot.calibration.binning.
+        reliability_bins` of its rows, sums rounded once)."""
+        count = self.counts[g].reshape(self.n_width, self.n_mass, 2)
+        conf = self._exact_cells("confidence", g).reshape(self.n_width, self.n_mass, 2)
+        out = []
+        for axis, edges, strategy in ((1, self.edges_width, "uniform"), (0, self.edges_mass[g], "quantile")):
+            sum_conf = np.array([float(Fraction(int(u), 1 << self.sums["confidence"].scale))
+                                 for u in _add_over(conf, axis)])
+            n_bin = count.sum(axis=(axis, 2)).astype(float)
+            right = count[..., 1].sum(axis=axis).astype(float)
+            out.append(ReliabilityBins(edges=edges, count=n_bin, sum_confidence=sum_conf, sum_correct=right,
+                                       strategy=strategy))
+        return out[0], out[1]
+
+    def _exact_cells(self, name: str, g: int) -> np.ndarray:
+        """Group ``g``'s per-cell sums of ``name`` as Python ints (units of the sums' scale), object (n_cells,)."""
+        return np.array(self.sums[name].units[self._cells(g)], dtype=object)
+
+    def count_table(self, g: int, names: Sequence[str]) -> CountTable:
+        """Group ``g``'s occupied cells as the cell bootstrap's table: counts, totals and spreads of ``names``.
+
+        The table :func:`~blindspot.calibration.bootstrap.cell_bootstrap` makes from the rows
+        (occupied cells only, ``cell_names`` their codes), with each total and each spread
+        ``sum x^2 - (sum x)^2 / n`` exact and rounded once.
+        """
+        counts = self.counts[g]
+        occupied = np.flatnonzero(counts)
+        totals, m2 = {}, {}
+        for name in names:
+            s, q = self.sums[name], self.squares[name]
+            units = s.units[self._cells(g)]
+            sq = q.units[self._cells(g)]
+            tot, spread = [], []
+            for c in occupied:
+                total = Fraction(units[c], 1 << s.scale)
+                tot.append(float(total))
+                spread.append(float(Fraction(sq[c], 1 << q.scale) - total * total / int(counts[c])))
+            totals[name] = np.array(tot)[None, :]
+            m2[name] = np.array(spread)[None, :]
+        return CountTable(counts[occupied][None, :], totals, m2, None, occupied)
+
+
+def _add_over(cells: np.ndarray, axis: int) -> list:
+    """Exact sums of an (n_width, n_mass, 2) object array of ints over ``axis`` and correctness."""
+    return list(cells.sum(axis=(axis, 2)))

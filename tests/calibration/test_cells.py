@@ -1,0 +1,97 @@
+"""Calibration cells: the one-batch code's bins, means and bootstrap table from mergeable exact sums."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from blindspot.calibration.binning import bin_edges, reliability_bins
+from blindspot.calibration.bootstrap import _dense_cells, pair_codes
+from blindspot.calibration.binning import assign_bins
+from blindspot.calibration.cells import CalibrationCells
+from blindspot.calibration.metrics import ece_from_bins
+
+N_BINS = 10
+
+
+def _rows(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    conf = np.clip(rng.beta(6, 1.5, size=n), 0.34, 1.0)
+    correct = rng.random(n) < conf - 0.05
+    losses = {"brier_top_label": (conf - correct) ** 2, "log_loss": -np.log(np.where(correct, conf, 1 - conf + 1e-3))}
+    members = [np.ones(n, bool), rng.random(n) < 0.2, conf > 0.9, np.zeros(n, bool)]
+    return conf, correct, losses, members
+
+
+def _edges(conf, members):
+    return [bin_edges(conf[m], n_bins=N_BINS, strategy="quantile") for m in members]
+
+
+def _cells(conf, correct, losses, members, rows=None):
+    rows = np.arange(conf.size) if rows is None else rows
+    return CalibrationCells.of(correct[rows], conf[rows], {k: v[rows] for k, v in losses.items()},
+                               [m[rows] for m in members], np.linspace(0, 1, N_BINS + 1), _edges(conf, members))
+
+
+def test_bins_and_means_are_the_one_batch_code_s_to_the_last_bits():
+    conf, correct, losses, members = _rows()
+    cells = _cells(conf, correct, losses, members)
+    for g, m in enumerate(members[:3]):
+        width, mass = cells.bins(g)
+        for got, want in ((width, reliability_bins(correct[m], conf[m], n_bins=N_BINS)),
+                          (mass, reliability_bins(correct[m], conf[m], n_bins=N_BINS, strategy="quantile"))):
+            assert np.array_equal(got.edges, want.edges) and np.array_equal(got.count, want.count)
+            assert np.array_equal(got.sum_correct, want.sum_correct)
+            np.testing.assert_allclose(got.sum_confidence, want.sum_confidence, rtol=1e-13, atol=0)
+            assert ece_from_bins(got) == pytest.approx(ece_from_bins(want), rel=1e-12, abs=1e-15)
+        assert cells.n(g) == int(m.sum())
+        for name, v in losses.items():
+            assert cells.mean(g, name) == pytest.approx(v[m].mean(), rel=1e-13)
+    assert cells.n(3) == 0 and np.isnan(cells.mean(3, "log_loss"))
+    assert cells.bins(3)[0].count.sum() == 0
+
+
+def test_the_bootstrap_table_is_the_one_cell_bootstrap_builds_from_the_rows():
+    conf, correct, losses, members = _rows(seed=1)
+    cells = _cells(conf, correct, losses, members)
+    edges = _edges(conf, members)
+    for g, m in enumerate(members[:3]):
+        codes = pair_codes(assign_bins(conf[m], np.linspace(0, 1, N_BINS + 1)), assign_bins(conf[m], edges[g]),
+                           N_BINS, correct[m])
+        values = {"confidence": conf[m], **{k: v[m] for k, v in losses.items()}}
+        want = _dense_cells(codes, values)
+        got = cells.count_table(g, list(values))
+        assert np.array_equal(got.counts, want.counts) and np.array_equal(got.cell_names, want.cell_names)
+        for name in values:
+            np.testing.assert_allclose(got.sums[name], want.sums[name], rtol=1e-13)
+            # the one-batch spread is a float two-pass sum; the exact one differs by its rounding only
+            np.testing.assert_allclose(got.m2[name], want.m2[name], rtol=1e-8, atol=1e-14)
+        reps_got, sums_got = got.resample(np.random.default_rng(5), 50)
+        reps_want, sums_want = want.resample(np.random.default_rng(5), 50)
+        assert np.array_equal(reps_got, reps_want)
+        np.testing.assert_allclose(sums_got["log_loss"], sums_want["log_loss"], rtol=1e-8)
+
+
+@pytest.mark.parametrize("n_batches", [2, 5])
+def test_batches_in_any_order_add_up_to_the_same_bits(n_batches):
+    conf, correct, losses, members = _rows(seed=2)
+    whole = _cells(conf, correct, losses, members)
+    rng = np.random.default_rng(n_batches)
+    order = rng.permutation(conf.size)
+    batches = [_cells(conf, correct, losses, members, rows) for rows in np.array_split(order, n_batches)]
+    merged = batches[-1]
+    for part in reversed(batches[:-1]):
+        merged = part + merged
+    assert np.array_equal(merged.counts, whole.counts)
+    assert merged.sums == whole.sums and merged.squares == whole.squares
+    assert [merged.bins(g)[0].sum_confidence.tobytes() for g in range(3)] == \
+        [whole.bins(g)[0].sum_confidence.tobytes() for g in range(3)]
+
+
+def test_cells_of_other_edges_do_not_merge():
+    conf, correct, losses, members = _rows(n=300, seed=3)
+    a = _cells(conf, correct, losses, members)
+    b = CalibrationCells.of(correct, conf, losses, members, np.linspace(0, 1, N_BINS + 1),
+                            [np.linspace(0, 1, N_BINS + 1)] * len(members))
+    with pytest.raises(ValueError, match="other edges"):
+        a + b
