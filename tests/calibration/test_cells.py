@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from blindspot.calibration.binning import bin_edges, reliability_bins
+from blindspot.calibration.auroc import exact_auroc
+from blindspot.calibration.binning import assign_bins, bin_edges, reliability_bins
 from blindspot.calibration.bootstrap import _dense_cells, pair_codes
-from blindspot.calibration.binning import assign_bins
 from blindspot.calibration.cells import CalibrationCells
-from blindspot.calibration.metrics import ece_from_bins
+from blindspot.calibration.metrics import (brier_rows, classwise_bins, ece_from_bins, log_loss_rows,
+                                           top_label_brier_rows)
+from blindspot.calibration.summary import calibration_summary, summary_of_totals
 
 N_BINS = 10
 
@@ -95,3 +97,52 @@ def test_cells_of_other_edges_do_not_merge():
                             [np.linspace(0, 1, N_BINS + 1)] * len(members))
     with pytest.raises(ValueError, match="other edges"):
         a + b
+
+
+def _proba_rows(n=3000, seed=4, k=3):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, k)) * 2
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y_true = np.array([rng.choice(k, p=p) for p in proba])
+    y_pred = proba.argmax(axis=1)
+    conf, correct = proba.max(axis=1), y_pred == y_true
+    members = [np.ones(n, bool), y_pred == 1, rng.random(n) < 0.3]
+    return conf, correct, y_true, proba, members
+
+
+def _proba_cells(conf, correct, y_true, proba, members, rows):
+    names = {"brier_top_label": top_label_brier_rows(correct, conf), "brier": brier_rows(y_true, proba),
+             "log_loss": log_loss_rows(y_true, proba)}
+    return CalibrationCells.of(correct[rows], conf[rows], {k: v[rows] for k, v in names.items()},
+                               [m[rows] for m in members], np.linspace(0, 1, N_BINS + 1), _edges(conf, members),
+                               y_true=y_true[rows], proba=proba[rows])
+
+
+def test_classwise_bins_are_the_one_batch_code_s():
+    conf, correct, y_true, proba, members = _proba_rows()
+    cells = _proba_cells(conf, correct, y_true, proba, members, np.arange(conf.size))
+    for g, m in enumerate(members):
+        got, want = cells.classwise_bins(g), classwise_bins(y_true[m], proba[m], n_bins=N_BINS, strategy="uniform")
+        for a, b in zip(got, want, strict=True):
+            assert np.array_equal(a.count, b.count) and np.array_equal(a.sum_correct, b.sum_correct)
+            np.testing.assert_allclose(a.sum_confidence, b.sum_confidence, rtol=1e-13)
+
+
+def test_a_block_made_from_merged_cells_is_the_one_made_from_its_rows():
+    conf, correct, y_true, proba, members = _proba_rows(seed=5)
+    order = np.random.default_rng(1).permutation(conf.size)
+    parts = [_proba_cells(conf, correct, y_true, proba, members, rows) for rows in np.array_split(order, 3)]
+    cells = parts[0] + parts[1] + parts[2]
+    for g, m in enumerate(members):
+        want = calibration_summary(correct[m], conf[m], y_true=y_true[m], proba=proba[m], n_bins=N_BINS, n_boot=200,
+                                   rng=np.random.default_rng(g))
+        totals = cells.totals(g, ["brier_top_label", "brier", "log_loss"], auroc=exact_auroc(correct[m], conf[m]))
+        got = summary_of_totals(totals, n_boot=200, ci_level=0.95, rng=np.random.default_rng(g))
+        assert got.metrics.keys() == want.metrics.keys()
+        for key, value in want.metrics.items():
+            if isinstance(value, dict):
+                for part in ("value", "ci_low", "ci_high"):
+                    assert got.metrics[key][part] == pytest.approx(value[part], rel=1e-9, abs=1e-12), (g, key, part)
+                assert got.metrics[key]["method"] == value["method"]
+            else:
+                assert got.metrics[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (g, key)

@@ -50,7 +50,7 @@ perfectly calibrated model with these confidences would show by chance alone.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -89,10 +89,25 @@ def cell_bootstrap(groups, values: Mapping[str, np.ndarray], *, n_boot: int, rng
     sums : dict name -> ndarray of float, shape (n_boot, C)
         Resampled cell totals of each value.
     """
+    return resample_cells(cell_table(groups, values), n_boot=n_boot, rng=rng)
+
+
+def cell_table(groups, values: Mapping[str, np.ndarray]) -> CountTable:
+    """One group's occupied cells (``cell_names`` their codes), with each value's per-cell total and
+    two-pass spread, in the mapping's order: what :func:`cell_bootstrap` resamples."""
     groups = np.asarray(groups)
-    # One group, the occupied cells only; each value's per-cell mean and two-pass spread are kept.
-    table = _dense_cells(groups, values) if _small_codes(groups) else CountTable.from_keys(groups, sums=values,
+    return _dense_cells(groups, values) if _small_codes(groups) else CountTable.from_keys(groups, sums=values,
                                                                                         moments=True)
+
+
+def resample_cells(table: CountTable, *, n_boot: int, rng: np.random.Generator):
+    """:func:`cell_bootstrap`'s replicates of a table of one group's occupied cells (``cell_names`` their codes).
+
+    Returns
+    -------
+    codes, counts, sums
+        As :func:`cell_bootstrap`.
+    """
     reps, sums = table.resample(rng, n_boot)  # counts first, then one normal draw per value, in order
     n_boot_, _, c = reps.shape
     return (np.asarray(table.cell_names), reps.reshape(n_boot_, c).astype(float),
@@ -179,21 +194,42 @@ def calibration_replicates(
     groups = pair_codes(bw, bm, km, correct)
     values = {"confidence": confidence, **(extra or {})}
     codes, counts, sums = cell_bootstrap(groups, values, n_boot=n_boot, rng=rng)
+    return replicates_of_cells(codes, counts, sums, n=n, n_width=kw, n_mass=km, extra=list(extra or {}))
+
+
+def replicates_of_cells(codes: np.ndarray, counts: np.ndarray, sums: Mapping[str, np.ndarray], *, n: int,
+                        n_width: int, n_mass: int, extra: Sequence[str]) -> dict[str, np.ndarray]:
+    """:func:`calibration_replicates` from resampled cells (:func:`cell_bootstrap`, :func:`resample_cells`).
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (C,)
+        Occupied cell codes, ``(w * n_mass + m) * 2 + correct`` (:func:`pair_codes`).
+    counts : ndarray of float, shape (n_boot, C)
+    sums : mapping name -> ndarray of float, shape (n_boot, C)
+        ``"confidence"`` and each name of ``extra``.
+    n : int
+        Rows of the sample.
+    n_width, n_mass : int
+        Bins of each binning.
+    extra : sequence of str
+        The per-row losses whose mean is wanted.
+    """
     cell_correct = (codes % 2).astype(float)
-    cell_w = (codes // 2) // km
-    cell_m = (codes // 2) % km
+    cell_w = (codes // 2) // n_mass
+    cell_m = (codes // 2) % n_mass
     # Per cell: resampled (sum of confidence - number correct); ECE sums its absolute value per bin.
     gap = sums["confidence"] - counts * cell_correct
-    to_w = np.zeros((len(codes), kw))
+    to_w = np.zeros((len(codes), n_width))
     to_w[np.arange(len(codes)), cell_w] = 1.0
-    to_m = np.zeros((len(codes), km))
+    to_m = np.zeros((len(codes), n_mass))
     to_m[np.arange(len(codes)), cell_m] = 1.0
     out = {
         "ece": np.abs(gap @ to_w).sum(axis=1) / n,
         "ece_equal_mass": np.abs(gap @ to_m).sum(axis=1) / n,
         "overconfidence": gap.sum(axis=1) / n,
     }
-    for name in extra or {}:
+    for name in extra:
         out[name] = sums[name].sum(axis=1) / n
     return out
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from blindspot.calibration.binning import ReliabilityBins, assign_bins
 from blindspot.calibration.bootstrap import pair_codes
+from blindspot.calibration.summary import BlockTotals
 from blindspot.counts import CountTable
 from blindspot.exact_sums import ExactSums, exact_square_sums_by, exact_sums_by
 
@@ -50,6 +51,11 @@ class CalibrationCells:
     counts : ndarray of int64, shape (G, n_cells)
     sums, squares : dict name -> ExactSums of G * n_cells columns
         Each value's exact sum and sum of squares per cell (``"confidence"`` first).
+    class_counts : ndarray of int64, shape (G, K, n_width, 2), or None
+        With probabilities: per group, class ``k`` and equal-width bin of ``p_k``, the rows
+        whose true class is not ``k`` (``[..., 0]``) and is ``k`` (``[..., 1]``).
+    class_sums : ExactSums of G * K * n_width columns, or None
+        The exact sum of ``p_k`` per (group, class, bin).
     """
 
     edges_width: np.ndarray
@@ -57,6 +63,8 @@ class CalibrationCells:
     counts: np.ndarray
     sums: dict
     squares: dict
+    class_counts: np.ndarray | None = None
+    class_sums: ExactSums | None = None
 
     @property
     def n_width(self) -> int:
@@ -72,7 +80,7 @@ class CalibrationCells:
 
     @classmethod
     def of(cls, correct, confidence, values: Mapping[str, np.ndarray], members: Sequence[np.ndarray],
-           edges_width, edges_mass: Sequence[np.ndarray]) -> "CalibrationCells":
+           edges_width, edges_mass: Sequence[np.ndarray], *, y_true=None, proba=None) -> "CalibrationCells":
         """The cells of one batch of rows.
 
         Parameters
@@ -86,6 +94,9 @@ class CalibrationCells:
         edges_width : array_like of float, shape (n_width + 1,)
         edges_mass : sequence of array_like of float, each shape (n_mass + 1,)
             Group ``g``'s equal-mass edges (of all its rows, not of this batch's).
+        y_true : array_like of int, shape (n,), optional
+        proba : array_like of float, shape (n, K), optional
+            With both, the classwise bins are counted too (:meth:`classwise_bins`).
         """
         correct = np.asarray(correct, dtype=bool)
         confidence = np.asarray(confidence, dtype=float)
@@ -108,7 +119,10 @@ class CalibrationCells:
         named = {"confidence": confidence, **values}
         sums = {name: exact_sums_by(np.asarray(v, float)[rows], codes, size) for name, v in named.items()}
         squares = {name: exact_square_sums_by(np.asarray(v, float)[rows], codes, size) for name, v in named.items()}
-        return cls(edges_width, edges_mass, counts, sums, squares)
+        if proba is None:
+            return cls(edges_width, edges_mass, counts, sums, squares)
+        class_counts, class_sums = _classwise(np.asarray(y_true), np.asarray(proba, dtype=float), members, edges_width)
+        return cls(edges_width, edges_mass, counts, sums, squares, class_counts, class_sums)
 
     def __add__(self, other: "CalibrationCells") -> "CalibrationCells":
         """The cells of both batches' rows (the merge); both must share their edges."""
@@ -118,9 +132,13 @@ class CalibrationCells:
                 and all(np.array_equal(a, b) for a, b in zip(self.edges_mass, other.edges_mass)))
         if not same or list(self.sums) != list(other.sums):
             raise ValueError("cannot merge calibration cells of other edges or other values")
+        if (self.class_counts is None) != (other.class_counts is None):
+            raise ValueError("cannot merge calibration cells with classwise bins and without")
+        classes = {} if self.class_counts is None else {"class_counts": self.class_counts + other.class_counts,
+                                                        "class_sums": self.class_sums + other.class_sums}
         return CalibrationCells(self.edges_width, self.edges_mass, self.counts + other.counts,
                                 {k: self.sums[k] + other.sums[k] for k in self.sums},
-                                {k: self.squares[k] + other.squares[k] for k in self.squares})
+                                {k: self.squares[k] + other.squares[k] for k in self.squares}, **classes)
 
     def _cells(self, g: int) -> slice:
         return slice(g * self.n_cells, (g + 1) * self.n_cells)
@@ -152,6 +170,46 @@ class CalibrationCells:
                                        strategy=strategy))
         return out[0], out[1]
 
+    def classwise_bins(self, g: int) -> list[ReliabilityBins] | None:
+        """Group ``g``'s classwise bins (:func:`~blindspot.calibration.metrics.classwise_bins`, equal width),
+        sums rounded once; None without probabilities."""
+        if self.class_counts is None:
+            return None
+        k_classes = self.class_counts.shape[1]
+        out = []
+        for k in range(k_classes):
+            counts = self.class_counts[g, k]
+            start = (g * k_classes + k) * self.n_width
+            sums = ExactSums(self.class_sums.units[start:start + self.n_width], self.class_sums.scale).floats()
+            out.append(ReliabilityBins(edges=self.edges_width, count=counts.sum(axis=1).astype(float),
+                                       sum_confidence=sums, sum_correct=counts[:, 1].astype(float),
+                                       strategy="uniform"))
+        return out
+
+    def totals(self, g: int, losses: Sequence[str], *, auroc: float = float("nan"),
+               with_table: bool = True) -> BlockTotals:
+        """Group ``g``'s :class:`~blindspot.calibration.summary.BlockTotals`: what
+        :func:`~blindspot.calibration.summary.summary_of_totals` makes its block from.
+
+        Parameters
+        ----------
+        g : int
+        losses : sequence of str
+            The loss names, in the block's order (``brier_top_label``, then ``brier`` and ``log_loss``).
+        auroc : float
+            The group's confidence AUROC (:mod:`blindspot.calibration.auroc`): not a function of cells.
+        with_table : bool
+            Whether the cell bootstrap's table is wanted (intervals are drawn).
+        """
+        n = self.n(g)
+        width, mass = self.bins(g)
+        right = int(self.counts[g].reshape(-1, 2)[:, 1].sum())
+        table = self.count_table(g, ["confidence", *losses]) if with_table and n else None
+        # right / n: two integers below 2^53, one correctly rounded division, as numpy's mean of a bool column
+        return BlockTotals(n=n, accuracy=right / n if n else float("nan"), mean_confidence=self.mean(g, "confidence"),
+                           bins=width, bins_equal_mass=mass, losses={name: self.mean(g, name) for name in losses},
+                           classwise=self.classwise_bins(g), auroc=auroc, table=table)
+
     def _exact_cells(self, name: str, g: int) -> np.ndarray:
         """Group ``g``'s per-cell sums of ``name`` as Python ints (units of the sums' scale), object (n_cells,)."""
         return np.array(self.sums[name].units[self._cells(g)], dtype=object)
@@ -178,6 +236,24 @@ class CalibrationCells:
             totals[name] = np.array(tot)[None, :]
             m2[name] = np.array(spread)[None, :]
         return CountTable(counts[occupied][None, :], totals, m2, None, occupied)
+
+
+def _classwise(y_true: np.ndarray, proba: np.ndarray, members: Sequence[np.ndarray], edges_width: np.ndarray):
+    """Per (group, class, equal-width bin of ``p_k``): rows by whether ``y == k``, and the exact sum of ``p_k``."""
+    k_classes, n_width = proba.shape[1], len(edges_width) - 1
+    size = len(members) * k_classes * n_width
+    counts = np.zeros(size * 2, dtype=np.int64)
+    codes_of, values_of = [], []
+    for g, member in enumerate(members):
+        at = np.flatnonzero(np.asarray(member, dtype=bool))
+        for k in range(k_classes):
+            p = proba[at, k]
+            code = (g * k_classes + k) * n_width + assign_bins(p, edges_width)
+            counts += np.bincount(code * 2 + (y_true[at] == k), minlength=size * 2)
+            codes_of.append(code)
+            values_of.append(p)
+    sums = exact_sums_by(np.concatenate(values_of), np.concatenate(codes_of), size)
+    return counts.reshape(len(members), k_classes, n_width, 2), sums
 
 
 def _add_over(cells: np.ndarray, axis: int) -> list:

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blindspot.calibration.binning import ReliabilityBins, reliability_bins
+from blindspot.calibration.binning import ReliabilityBins, assign_bins, reliability_bins
 from blindspot.calibration.bootstrap import (
     ECE_INTERVAL,
     PERCENTILE_INTERVAL,
-    calibration_replicates,
+    cell_table,
     consistency_null,
     ece_interval,
+    pair_codes,
+    replicates_of_cells,
+    resample_cells,
 )
 from blindspot.calibration.metrics import (
     brier_rows,
@@ -27,6 +30,7 @@ from blindspot.calibration.metrics import (
     mce_from_bins,
     top_label_brier_rows,
 )
+from blindspot.counts import CountTable
 from blindspot.results.estimate import Estimate
 from blindspot.stats import average_ranks, percentile_interval
 
@@ -71,6 +75,64 @@ def confidence_auroc(correct, confidence) -> float:
     return float((ranks[correct].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
+@dataclass(frozen=True)
+class BlockTotals:
+    """Everything the numbers of one block read: from its rows (:func:`totals_of_rows`) or from the
+    merged cells of batches (:func:`totals_of_cells`); :func:`summary_of_totals` makes the block.
+
+    Attributes
+    ----------
+    n : int
+        Rows.
+    accuracy, mean_confidence : float
+        NaN without rows.
+    bins, bins_equal_mass : ReliabilityBins
+    losses : dict name -> float
+        Mean per-row losses, ``brier_top_label`` first, then ``brier`` and ``log_loss`` with probabilities.
+    classwise : list of ReliabilityBins or None
+    auroc : float
+    table : CountTable or None
+        The cell bootstrap's table: one group's occupied (equal-width bin, equal-mass bin, correct)
+        cells, their counts and the totals and spreads of ``confidence`` then each loss; None when
+        no interval is drawn.
+    """
+
+    n: int
+    accuracy: float
+    mean_confidence: float
+    bins: ReliabilityBins
+    bins_equal_mass: ReliabilityBins
+    losses: dict
+    classwise: list | None
+    auroc: float
+    table: CountTable | None
+
+
+def totals_of_rows(correct, confidence, *, y_true=None, proba=None, n_bins: int = 10,
+                   with_table: bool = True) -> BlockTotals:
+    """:class:`BlockTotals` of one set of rows (arguments as :func:`calibration_summary`)."""
+    correct = np.asarray(correct, dtype=bool)
+    confidence = np.asarray(confidence, dtype=float)
+    n = confidence.size
+    bins_w = reliability_bins(correct, confidence, n_bins=n_bins, strategy="uniform")
+    bins_m = reliability_bins(correct, confidence, n_bins=n_bins, strategy="quantile")
+    rows = {"brier_top_label": top_label_brier_rows(correct, confidence)}
+    classwise = None
+    if proba is not None:
+        rows["brier"] = brier_rows(y_true, proba)
+        rows["log_loss"] = log_loss_rows(y_true, proba)
+        classwise = classwise_bins(y_true, proba, n_bins=n_bins, strategy="uniform")
+    table = None
+    if with_table and n:
+        codes = pair_codes(assign_bins(confidence, bins_w.edges), assign_bins(confidence, bins_m.edges),
+                           bins_m.n_bins, correct)
+        table = cell_table(codes, {"confidence": confidence, **rows})
+    return BlockTotals(n=n, accuracy=float(correct.mean()) if n else np.nan,
+                       mean_confidence=float(confidence.mean()) if n else np.nan, bins=bins_w, bins_equal_mass=bins_m,
+                       losses={name: float(v.mean()) if n else np.nan for name, v in rows.items()},
+                       classwise=classwise, auroc=confidence_auroc(correct, confidence), table=table)
+
+
 def calibration_summary(correct, confidence, *, y_true=None, proba=None, n_bins: int = 10, n_boot: int = 1000,
                         ci_level: float = 0.95, rng: np.random.Generator) -> CalibrationSummary:
     """Top-label reliability, the ECE family, Brier and log loss, with intervals.
@@ -101,53 +163,46 @@ def calibration_summary(correct, confidence, *, y_true=None, proba=None, n_bins:
         ``brier_top_label``, ``brier`` and ``log_loss`` are encoded estimates
         ``{value, ci_low, ci_high, method}`` (bounds null when ``n_boot`` is 0).
     """
-    correct = np.asarray(correct, dtype=bool)
-    confidence = np.asarray(confidence, dtype=float)
-    bins_w = reliability_bins(correct, confidence, n_bins=n_bins, strategy="uniform")
-    bins_m = reliability_bins(correct, confidence, n_bins=n_bins, strategy="quantile")
+    totals = totals_of_rows(correct, confidence, y_true=y_true, proba=proba, n_bins=n_bins, with_table=n_boot > 0)
+    return summary_of_totals(totals, n_boot=n_boot, ci_level=ci_level, rng=rng)
 
-    losses = {"brier_top_label": top_label_brier_rows(correct, confidence)}
-    classwise = None
-    if proba is not None:
-        losses["brier"] = brier_rows(y_true, proba)
-        losses["log_loss"] = log_loss_rows(y_true, proba)
-        classwise = classwise_bins(y_true, proba, n_bins=n_bins, strategy="uniform")
 
-    m = _point_metrics(correct, confidence, bins_w, bins_m, losses, classwise)
-    bounds, tests = _intervals(m, correct, confidence, bins_w, bins_m, losses, n_boot=n_boot, ci_level=ci_level,
-                               rng=rng)
+def summary_of_totals(totals: BlockTotals, *, n_boot: int, ci_level: float,
+                      rng: np.random.Generator) -> CalibrationSummary:
+    """The block of :func:`calibration_summary` from its :class:`BlockTotals` (``table`` needed when ``n_boot > 0``)."""
+    m = _point_metrics(totals)
+    bounds, tests = _intervals(m, totals, n_boot=n_boot, ci_level=ci_level, rng=rng)
     for name, (low, high) in bounds.items():
         method = ECE_INTERVAL if name in ECE_NAMES else PERCENTILE_INTERVAL
         m[name] = Estimate(m[name], low, high, method).encode()
     m.update(tests)
-    return CalibrationSummary(metrics=m, bins=bins_w, bins_equal_mass=bins_m, classwise=classwise)
+    return CalibrationSummary(metrics=m, bins=totals.bins, bins_equal_mass=totals.bins_equal_mass,
+                              classwise=totals.classwise)
 
 
-def _point_metrics(correct: np.ndarray, confidence: np.ndarray, bins_w: ReliabilityBins, bins_m: ReliabilityBins,
-                   losses: dict, classwise: list | None) -> dict:
-    """Every number of :func:`calibration_summary` but the intervals (``losses``: name -> per-row loss, shape (n,))."""
-    n = confidence.size
+def _point_metrics(t: BlockTotals) -> dict:
+    """Every number of :func:`calibration_summary` but the intervals."""
+    n = t.n
     m: dict = {
         "n": n,
-        "accuracy": float(correct.mean()) if n else np.nan,
-        "mean_confidence": float(confidence.mean()) if n else np.nan,
-        "overconfidence": float(confidence.mean() - correct.mean()) if n else np.nan,
-        "ece": ece_from_bins(bins_w),
-        "ece_equal_mass": ece_from_bins(bins_m),
-        "mce": mce_from_bins(bins_w),
-        "mce_equal_mass": mce_from_bins(bins_m),
+        "accuracy": t.accuracy if n else np.nan,
+        "mean_confidence": t.mean_confidence if n else np.nan,
+        "overconfidence": t.mean_confidence - t.accuracy if n else np.nan,
+        "ece": ece_from_bins(t.bins),
+        "ece_equal_mass": ece_from_bins(t.bins_equal_mass),
+        "mce": mce_from_bins(t.bins),
+        "mce_equal_mass": mce_from_bins(t.bins_equal_mass),
     }
-    for name, rows in losses.items():
-        m[name] = float(rows.mean()) if n else np.nan
-    if classwise is not None:
-        m["classwise_ece"] = float(np.mean([ece_from_bins(b) for b in classwise]))
+    for name, mean in t.losses.items():
+        m[name] = mean if n else np.nan
+    if t.classwise is not None:
+        m["classwise_ece"] = float(np.mean([ece_from_bins(b) for b in t.classwise]))
     # Discrimination, not calibration: does confidence rank right answers above wrong ones?
-    m["confidence_auroc"] = confidence_auroc(correct, confidence)
+    m["confidence_auroc"] = t.auroc
     return m
 
 
-def _intervals(m: dict, correct: np.ndarray, confidence: np.ndarray, bins_w: ReliabilityBins,
-               bins_m: ReliabilityBins, losses: dict, *, n_boot: int, ci_level: float,
+def _intervals(m: dict, t: BlockTotals, *, n_boot: int, ci_level: float,
                rng: np.random.Generator) -> tuple[dict, dict]:
     """The intervals and ECE tests of :func:`calibration_summary` for the point values ``m``.
 
@@ -163,11 +218,12 @@ def _intervals(m: dict, correct: np.ndarray, confidence: np.ndarray, bins_w: Rel
     """
     bounds: dict = {}
     tests: dict = {}
-    smooth = ["overconfidence", *losses]
-    if n_boot > 0 and confidence.size > 0:
-        reps = calibration_replicates(correct, confidence, edges_width=bins_w.edges, edges_mass=bins_m.edges,
-                                      extra=losses, n_boot=n_boot, rng=rng)
-        for name, bins in zip(ECE_NAMES, (bins_w, bins_m)):
+    smooth = ["overconfidence", *t.losses]
+    if n_boot > 0 and t.n > 0:
+        codes, counts, sums = resample_cells(t.table, n_boot=n_boot, rng=rng)
+        reps = replicates_of_cells(codes, counts, sums, n=t.n, n_width=t.bins.n_bins,
+                                   n_mass=t.bins_equal_mass.n_bins, extra=list(t.losses))
+        for name, bins in zip(ECE_NAMES, (t.bins, t.bins_equal_mass)):
             null = consistency_null(bins, n_boot=n_boot, rng=rng)
             iv = ece_interval(m[name], reps[name], null, level=ci_level)
             bounds[name] = (iv["ci_low"], iv["ci_high"])
