@@ -194,3 +194,34 @@ def test_resident_parts_map_again_and_again_alike_on_both_engines(table):
             for weight in (1, 3):
                 sums = parts.map(_weighted, weight)
                 assert sum(s for s, _ in sums) == total * weight and sum(n for _, n in sums) == N
+
+
+def _doubled(state, factor: int):
+    return state * factor
+
+
+def _by_class(state, n_buckets: int):
+    return [state[state % n_buckets == b] for b in range(n_buckets)]
+
+
+def _class_total(parts):
+    return int(sum(int(p.sum()) for p in parts)), sum(p.size for p in parts)
+
+
+def test_kept_states_derive_and_shuffle_alike_on_both_engines(table):
+    """Derived states stay where their batch is and answer maps; a shuffle meets every batch's part of a bucket."""
+    pytest.importorskip("distributed")
+    from blindspot.engine.batches import resident_parts
+
+    y = read_predictions(table, ["y_true"])["y_true"].astype(int).to_numpy()
+    want = [(int(y[y == b].sum()), int((y == b).sum())) for b in range(3)]
+    cfg = DaskConfig(n_workers=2, threads_per_worker=1, memory_limit="1GB")
+    for engine in ("local", "dask"):
+        with resident_parts(table, ["y_true"], _state, engine=engine, dask=cfg, batch_rows=100) as parts:
+            doubled = parts.derive(_doubled, 2)
+            try:
+                assert sum(s for s, _ in doubled.map(_weighted, 1)) == int(y.sum()) * 2
+                assert parts.shuffle(_by_class, _class_total, 3, 3) == want
+            finally:
+                doubled.release()
+            assert len(doubled) == 0 and sum(n for _, n in parts.map(_weighted, 1)) == N

@@ -317,6 +317,36 @@ class LocalParts:
         """``[fn(state, *args) for state in states]``, in row order."""
         return [fn(state, *args) for state in self.states]
 
+    def derive(self, fn: Callable, *args) -> "LocalParts":
+        """New kept states ``fn(state, *args)``, one per batch, kept where each batch's state is.
+
+        For a second form of the same rows that later maps read again and again (sorted keys);
+        :meth:`release` lets them go.
+        """
+        return LocalParts([fn(state, *args) for state in self.states])
+
+    def shuffle(self, fn: Callable, reduce_fn: Callable, n_buckets: int, *args) -> list:
+        """A group-by over the kept states: ``fn(state, *args)`` cuts a batch into ``n_buckets`` parts,
+        ``reduce_fn(parts)`` reduces one bucket's parts of every batch (in row order).
+
+        Returns
+        -------
+        list, length n_buckets
+            ``reduce_fn`` of each bucket.
+        """
+        mapped = [list(fn(state, *args)) for state in self.states]
+        reduced = []
+        for b in range(n_buckets):
+            parts = [m[b] for m in mapped]
+            for m in mapped:
+                m[b] = None  # let go once reduced
+            reduced.append(reduce_fn(parts))
+        return reduced
+
+    def release(self) -> None:
+        """Let the kept states go."""
+        self.states = []
+
 
 class DaskParts(LocalParts):
     """:class:`LocalParts` whose states stay on the Dask workers that made them (futures).
@@ -336,6 +366,51 @@ class DaskParts(LocalParts):
         finally:
             for future in futures:
                 future.release()
+
+    def derive(self, fn: Callable, *args) -> "DaskParts":
+        futures = [self.client.submit(fn, state, *args, pure=False) for state in self.states]
+        try:
+            _raise_failed(futures)
+        except BaseException:
+            for future in futures:
+                future.release()
+            raise
+        return DaskParts(self.client, futures)
+
+    def shuffle(self, fn: Callable, reduce_fn: Callable, n_buckets: int, *args) -> list:
+        # Each bucket's reduce is a task fed that bucket's part of every map result: the parts move
+        # worker to worker, and only the reduced buckets come back (as shuffle_buckets on files).
+        held = [self.client.submit(fn, state, *args, pure=False) for state in self.states]
+        try:
+            mapped = list(held)
+            parts = [[self.client.submit(_item, m, b, pure=False) for m in mapped] for b in range(n_buckets)]
+            held += [p for bucket in parts for p in bucket]
+            reduces = [self.client.submit(reduce_fn, parts[b], pure=False) for b in range(n_buckets)]
+            held += reduces
+            return self.client.gather(reduces)
+        finally:
+            for future in held:
+                future.release()
+
+    def release(self) -> None:
+        for future in self.states:
+            future.release()
+        self.states = []
+
+
+def _item(result, index: int):
+    """Item ``index`` of a map result (one bucket's part of a batch)."""
+    return result[index]
+
+
+def _raise_failed(futures: list) -> None:
+    """Wait for ``futures``; a task's error is raised here, with its message."""
+    from distributed import wait
+
+    wait(futures)
+    for future in futures:
+        if future.status == "error":
+            future.result()
 
 
 @contextlib.contextmanager

@@ -1,0 +1,146 @@
+"""Calibration blocks of groups of rows spread over kept batches: their totals, with no process holding every row.
+
+A block of calibration numbers (all rows, a predicted class, a slice: a *group*) is made from its
+:class:`~blindspot.calibration.summary.BlockTotals` by
+:func:`~blindspot.calibration.summary.summary_of_totals`. :func:`block_totals` gets every group's
+totals from batches of rows kept where they were made (:func:`blindspot.engine.batches.resident_parts`:
+this process's batches, or row groups on Dask workers), in three steps:
+
+1. each batch sorts the order-preserving keys of each group's confidences once, kept beside it
+   (:meth:`~blindspot.engine.batches.LocalParts.derive`); counting rounds over them give every
+   group's equal-mass edges (:func:`~blindspot.calibration.quantiles.percentile_edges`) and the
+   boundaries that cut its rows into buckets of like size for the AUROC;
+2. each batch counts its cells against those edges (:class:`~blindspot.calibration.cells.
+   CalibrationCells`), and the cells are added;
+3. each batch cuts each group's rows into the AUROC's buckets, every bucket is reduced where its
+   parts meet (:meth:`~blindspot.engine.batches.LocalParts.shuffle`), and each group's bucket counts
+   are added in key order (:mod:`blindspot.calibration.auroc`).
+
+Every step is integer counting or exact sums, so the totals, and the blocks made from them, are the
+same bits for any batches, either engine and any order of the rows; against a group's rows in one
+process (:func:`~blindspot.calibration.summary.totals_of_rows`) they differ in the last bits of the
+float sums only (tested to 1e-9, intervals included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from blindspot.calibration.auroc import auroc_of_buckets, bucket_rows, bucket_u
+from blindspot.calibration.cells import CalibrationCells
+from blindspot.calibration.quantiles import SortedKeys, float_keys, group_sizes, order_statistics, percentile_edges
+from blindspot.calibration.summary import BlockTotals
+
+AUROC_BUCKETS = 32  # buckets of each group's rows for the AUROC's pair counts (any number gives the same value)
+
+
+@dataclass(frozen=True)
+class BatchRows:
+    """One batch's rows as the calibration blocks read them: the state kept per batch.
+
+    Attributes
+    ----------
+    correct : ndarray of bool, shape (n,)
+    confidence : ndarray of float, shape (n,)
+    losses : dict name -> ndarray of float, shape (n,)
+        ``brier_top_label`` first, then ``brier`` and ``log_loss`` with probabilities.
+    members : tuple of ndarray of bool, each shape (n,)
+        Group ``g``'s rows of this batch.
+    y_true : ndarray of int, shape (n,), or None
+    proba : ndarray of float, shape (n, K), or None
+    """
+
+    correct: np.ndarray
+    confidence: np.ndarray
+    losses: dict
+    members: tuple
+    y_true: np.ndarray | None = None
+    proba: np.ndarray | None = None
+
+
+def _sorted_keys(rows: BatchRows) -> SortedKeys:
+    return SortedKeys.of(rows.confidence, rows.members)
+
+
+def _cells(rows: BatchRows, edges_width: np.ndarray, edges_mass: list) -> CalibrationCells:
+    return CalibrationCells.of(rows.correct, rows.confidence, rows.losses, rows.members, edges_width, edges_mass,
+                               y_true=rows.y_true, proba=rows.proba)
+
+
+def _auroc_parts(rows: BatchRows, bounds: list) -> list:
+    """Bucket ``b``'s part of this batch: each group's ``(correct_keys, wrong_keys)`` in its bucket ``b``."""
+    by_group = [bucket_rows(rows.confidence[m], rows.correct[m], bounds[g]) for g, m in enumerate(rows.members)]
+    return [[parts[b] for parts in by_group] for b in range(len(by_group[0]))]
+
+
+def _auroc_reduce(parts: list) -> list:
+    """One bucket's pair counts, per group, from its parts of every batch."""
+    return [bucket_u([p[g] for p in parts]) for g in range(len(parts[0]))]
+
+
+def _bucket_bounds(keys, sizes: np.ndarray, n_buckets: int) -> list:
+    """Each group's ``n_buckets - 1`` AUROC bucket boundaries: the keys of its order statistics at ``i n / B``.
+
+    Repeated boundaries (a value holding more than a bucket's share) leave buckets empty; every group
+    gets the same number of buckets, so a batch's bucket ``b`` holds every group's part of it.
+    """
+    groups, ranks = [], []
+    for g, n in enumerate(sizes):
+        if n:
+            groups.append(np.full(n_buckets - 1, g))
+            ranks.append((np.arange(1, n_buckets, dtype=np.int64) * int(n)) // n_buckets)
+    values = order_statistics(keys, np.concatenate(groups), np.concatenate(ranks)) if groups else np.zeros(0)
+    out, start = [], 0
+    for n in sizes:
+        if n:
+            out.append(float_keys(values[start:start + n_buckets - 1]))  # ranks ascend: so do the keys
+            start += n_buckets - 1
+        else:
+            out.append(np.zeros(n_buckets - 1, dtype=np.uint64))  # no row to place
+    return out
+
+
+def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool = True,
+                 n_buckets: int = AUROC_BUCKETS) -> list[BlockTotals]:
+    """Every group's :class:`~blindspot.calibration.summary.BlockTotals` from kept batches of rows.
+
+    Parameters
+    ----------
+    parts : LocalParts or DaskParts of BatchRows
+        Every batch of the rows (:func:`blindspot.engine.batches.resident_parts`), at least one, each
+        with the same groups and losses.
+    losses : sequence of str
+        The loss names, in the block's order.
+    n_bins : int
+        Bins of both binnings.
+    with_table : bool
+        Whether the cell bootstrap's table is wanted (intervals are drawn).
+    n_buckets : int
+        AUROC buckets per group (the value does not depend on it; the largest reduce holds about
+        ``n / n_buckets`` of a group's rows).
+
+    Returns
+    -------
+    list of BlockTotals, one per group
+    """
+    keys = parts.derive(_sorted_keys)
+    try:
+        edges_mass = percentile_edges(keys, n_bins)
+        sizes = group_sizes(keys)
+        bounds = _bucket_bounds(keys, sizes, n_buckets)
+    finally:
+        keys.release()
+    edges_width = np.linspace(0.0, 1.0, n_bins + 1)
+    mapped = parts.map(_cells, edges_width, edges_mass)
+    cells = mapped[0]
+    for more in mapped[1:]:
+        cells = cells + more
+    buckets = parts.shuffle(_auroc_parts, _auroc_reduce, n_buckets, bounds)
+    totals = []
+    for g in range(len(sizes)):
+        auroc = auroc_of_buckets([bucket[g] for bucket in buckets])
+        totals.append(cells.totals(g, losses, auroc=auroc, with_table=with_table))
+    return totals
