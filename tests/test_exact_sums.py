@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blindspot import exact_sums as es_module
-from blindspot.exact_sums import (SCALE, SQUARE_SCALE, ExactSums, exact_square_sums, exact_square_sums_by, exact_sums,
-                                  exact_sums_by)
+from blindspot.exact_sums import SCALE, SQUARE_SCALE, ExactSums, exact_square_sums, exact_sums
 
 SMALLEST_SUBNORMAL = 5e-324
 SMALLEST_NORMAL = 2.2250738585072014e-308
@@ -176,39 +175,3 @@ def test_pickling_round_trips():
     again = pickle.loads(pickle.dumps(sums))
     assert again == sums and again.floats().tobytes() == sums.floats().tobytes()
     assert len(pickle.dumps(sums)) < 1000
-
-
-# --------------------------------------------------------------------------- grouped sums
-
-
-@settings(max_examples=200)
-@given(st.lists(st.tuples(SQUARABLE, st.integers(0, 6)), max_size=60))
-def test_grouped_sums_are_each_code_s_fraction_sums(pairs):
-    values = np.array([v for v, _ in pairs], dtype=np.float64)
-    codes = np.array([c for _, c in pairs], dtype=np.int64)
-    sums, squares = exact_sums_by(values, codes, 7), exact_square_sums_by(values, codes, 7)
-    for code in range(7):
-        mine = [v for v, c in pairs if c == code]
-        assert sums.fraction(code) == fraction_sum(mine)
-        assert squares.fraction(code) == sum((Fraction(v) ** 2 for v in mine), Fraction(0))
-
-
-def test_grouped_sums_split_in_any_order_and_chunk_add_up_to_the_whole(monkeypatch):
-    rng = np.random.default_rng(0)
-    x = rng.random(5000) * rng.choice([1e-300, 1e-5, 1.0, 30.0], 5000)
-    codes = rng.integers(0, 40, x.size)
-    whole = exact_sums_by(x, codes, 40)
-    order = rng.permutation(x.size)
-    parts = [exact_sums_by(x[rows], codes[rows], 40) for rows in np.array_split(order, 7)]
-    assert sum(parts[1:], parts[0]) == whole
-    monkeypatch.setattr(es_module, "_CHUNK_CELLS", 37)
-    assert exact_sums_by(x, codes, 40) == whole
-    assert whole.units[39] == 0 or (codes == 39).any()
-
-
-def test_grouped_sums_refuse_codes_out_of_range_and_mismatched_lengths():
-    with pytest.raises(ValueError, match=r"codes must be integers in \[0, 3\)"):
-        exact_sums_by([1.0, 2.0], [0, 3], 3)
-    with pytest.raises(ValueError, match="2 values but 1 codes"):
-        exact_square_sums_by([1.0, 2.0], [0], 3)
-    assert exact_sums_by([], [], 4) == ExactSums.zeros(4)

@@ -361,8 +361,12 @@ def unit_means(sums: np.ndarray, counts) -> np.ndarray:
     """
     counts = np.asarray(counts, dtype=np.int64)
     out = np.full(counts.shape[0], np.nan)
-    for g, (high, low) in enumerate(np.asarray(sums, dtype=np.int64).tolist()):
+    for g, total in enumerate(unit_totals(sums)):
         if counts[g]:
-            total = (high << _HALF_BITS) + low  # the fixed-point sum, in units of 2^-52, exactly
             out[g] = total / (int(counts[g]) << UNIT_BITS)  # Python's int / int: one correctly rounded division
     return out
+
+
+def unit_totals(sums: np.ndarray) -> list[int]:
+    """Each group's fixed-point sum from :func:`unit_sums`, exactly, as a Python int in units of ``2^-52``."""
+    return [(high << _HALF_BITS) + low for high, low in np.asarray(sums, dtype=np.int64).tolist()]

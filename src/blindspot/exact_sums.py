@@ -162,36 +162,29 @@ def _chunk_rows(m: int, pieces: int) -> int:
     return max(1, min(exact_bound, _CHUNK_CELLS // max(m, 1)))
 
 
-def _sum_pieces(pieces: list[tuple[np.ndarray, np.ndarray]], columns: np.ndarray | None = None,
-                n_columns: int | None = None) -> list[int]:
+def _sum_pieces(pieces: list[tuple[np.ndarray, np.ndarray]]) -> list[int]:
     """Per column, the exact sum of ``K * 2**s`` over rows and pieces, as Python ints.
 
     Parameters
     ----------
     pieces : list of (K, s)
         ``K``: int64, shape (r, m), ``|K| < 2**54``; ``s``: int64, shape (r, m), ``s >= 0``.
-    columns : ndarray of int, shape (r, 1), optional
-        The column each row adds to (grouped sums, ``m`` = 1); default: entry ``j`` of a row to column ``j``.
-    n_columns : int, optional
-        With ``columns``: how many columns there are.
 
     Returns
     -------
-    list of int, length m (or n_columns)
+    list of int, length m
     """
-    if columns is None:
-        n_columns = pieces[0][0].shape[1]
-        columns = np.arange(n_columns, dtype=np.int64)[None, :]
+    m = pieces[0][0].shape[1]
     low = min(int(s.min()) for _, s in pieces)
     width = max(int(s.max()) for _, s in pieces) - low + _LIMB_BITS + 1  # bins of one column
-    offsets = columns.astype(np.int64) * width
-    totals = np.zeros(n_columns * width)
+    offsets = np.arange(m, dtype=np.int64) * width
+    totals = np.zeros(m * width)
     for k, s in pieces:
         where = (s - low + offsets).ravel()
         # K = high * 2**27 + low limb, the low limb in [0, 2**27) and |high| < 2**27
-        totals += np.bincount(where, weights=(k & _LIMB_MASK).ravel(), minlength=n_columns * width)
-        totals += np.bincount(where + _LIMB_BITS, weights=(k >> _LIMB_BITS).ravel(), minlength=n_columns * width)
-    exact = totals.astype(np.int64).reshape(n_columns, width)
+        totals += np.bincount(where, weights=(k & _LIMB_MASK).ravel(), minlength=m * width)
+        totals += np.bincount(where + _LIMB_BITS, weights=(k >> _LIMB_BITS).ravel(), minlength=m * width)
+    exact = totals.astype(np.int64).reshape(m, width)
     sums = []
     for column in exact:
         (powers,) = np.nonzero(column)
@@ -199,19 +192,15 @@ def _sum_pieces(pieces: list[tuple[np.ndarray, np.ndarray]], columns: np.ndarray
     return sums
 
 
-def _chunked(x: np.ndarray, pieces_of, n_pieces: int, scale: int, codes: np.ndarray | None = None,
-             n_codes: int | None = None) -> ExactSums:
-    """The exact sums of ``x``'s columns (or, with ``codes``, of its one column by code), chunk by chunk."""
+def _chunked(x: np.ndarray, pieces_of, n_pieces: int, scale: int) -> ExactSums:
+    """The exact sums of ``x``'s columns, adding ``pieces_of(chunk)`` chunk by chunk."""
     n, m = x.shape
-    width = m if codes is None else n_codes
     if x.size == 0:
-        return ExactSums.zeros(width, scale)
-    total = [0] * width
+        return ExactSums.zeros(m, scale)
+    total = [0] * m
     step = _chunk_rows(m, n_pieces)
     for start in range(0, n, step):
-        columns = None if codes is None else codes[start:start + step, None]
-        part = _sum_pieces(pieces_of(x[start:start + step]), columns, n_codes)
-        total = [t + c for t, c in zip(total, part)]
+        total = [t + c for t, c in zip(total, _sum_pieces(pieces_of(x[start:start + step])))]
     return ExactSums(tuple(total), scale)
 
 
@@ -286,54 +275,3 @@ def exact_square_sums(values: ArrayLike) -> ExactSums:
         raise ValueError(f"exact_square_sums: {overflow} of {x.size} values have a square beyond the largest "
                          "double (|x| > 1.34e154)")
     return _chunked(x, _square_pieces, 3, SQUARE_SCALE)
-
-
-def _grouped(values: ArrayLike, codes: ArrayLike, n_codes: int, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """``values`` as one float64 column and ``codes`` as int64 in ``range(n_codes)``, checked."""
-    x = _columns(values, what)
-    if x.shape[1] != 1:
-        raise ValueError(f"{what}: one column of values expected, got {x.shape[1]}")
-    codes = np.asarray(codes).ravel()
-    if codes.size != x.shape[0]:
-        raise ValueError(f"{what}: {x.shape[0]} values but {codes.size} codes")
-    if codes.size and (codes.dtype.kind not in "iu" or codes.min() < 0 or codes.max() >= n_codes):
-        raise ValueError(f"{what}: codes must be integers in [0, {n_codes}); got {codes.dtype} "
-                         f"from {codes.min()} to {codes.max()}")
-    return x, codes.astype(np.int64, copy=False)
-
-
-def exact_sums_by(values: ArrayLike, codes: ArrayLike, n_codes: int) -> ExactSums:
-    """The exact sum of the values of each code: a grouped :func:`exact_sums`.
-
-    Parameters
-    ----------
-    values : array_like of float, shape (n,)
-        Finite.
-    codes : array_like of int, shape (n,)
-        Each row's group (a cell of a table), in ``range(n_codes)``.
-    n_codes : int
-
-    Returns
-    -------
-    ExactSums
-        ``n_codes`` sums (0 for a code of no row), the same whatever the order of the rows or
-        how they are split and merged. The work holds ``n_codes`` times the span of the values'
-        binary exponents in float64 bins per chunk: a few MB for a few thousand cells of
-        probabilities.
-    """
-    x, codes = _grouped(values, codes, n_codes, "exact_sums_by")
-    return _chunked(x, _value_pieces, 1, SCALE, codes, n_codes)
-
-
-def exact_square_sums_by(values: ArrayLike, codes: ArrayLike, n_codes: int) -> ExactSums:
-    """The exact sum of the squares of the values of each code: a grouped :func:`exact_square_sums`.
-
-    Parameters and result as :func:`exact_sums_by`, in units of ``2**-2148``.
-    """
-    x, codes = _grouped(values, codes, n_codes, "exact_square_sums_by")
-    with np.errstate(over="ignore"):
-        overflow = int(np.count_nonzero(np.isinf(x * x)))
-    if overflow:
-        raise ValueError(f"exact_square_sums_by: {overflow} of {x.size} values have a square beyond the largest "
-                         "double (|x| > 1.34e154)")
-    return _chunked(x, _square_pieces, 3, SQUARE_SCALE, codes, n_codes)

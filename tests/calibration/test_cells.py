@@ -1,4 +1,4 @@
-"""Calibration cells: the one-batch code's bins, means and bootstrap table from mergeable exact sums."""
+"""Calibration cells: the one-batch code's bins, means and bootstrap table from mergeable integer sums."""
 
 from __future__ import annotations
 
@@ -65,9 +65,11 @@ def test_the_bootstrap_table_is_the_one_cell_bootstrap_builds_from_the_rows():
         got = cells.count_table(g, list(values))
         assert np.array_equal(got.counts, want.counts) and np.array_equal(got.cell_names, want.cell_names)
         for name in values:
-            np.testing.assert_allclose(got.sums[name], want.sums[name], rtol=1e-13)
-            # the one-batch spread is a float two-pass sum; the exact one differs by its rounding only
-            np.testing.assert_allclose(got.m2[name], want.m2[name], rtol=1e-8, atol=1e-14)
+            # fixed point: each log loss truncated to a multiple of 2^-46 (cells.BOUNDS)
+            np.testing.assert_allclose(got.sums[name], want.sums[name], rtol=1e-12)
+            # sum x^2 - (sum x)^2 / n cancels most digits: a squared log loss truncated to 2^-40 a row shows in
+            # the spread (at most about a cell's rows times that), which only scales the normal draw of its total
+            np.testing.assert_allclose(got.m2[name], want.m2[name], rtol=1e-6, atol=1e-9)
         reps_got, sums_got = got.resample(np.random.default_rng(5), 50)
         reps_want, sums_want = want.resample(np.random.default_rng(5), 50)
         assert np.array_equal(reps_got, reps_want)
@@ -146,3 +148,10 @@ def test_a_block_made_from_merged_cells_is_the_one_made_from_its_rows():
                 assert got.metrics[key]["method"] == value["method"]
             else:
                 assert got.metrics[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (g, key)
+
+
+def test_a_value_without_a_known_bound_is_refused():
+    conf, correct, losses, members = _rows(n=50)
+    with pytest.raises(ValueError, match="no known bound for the value 'margin'"):
+        CalibrationCells.of(correct, conf, {"margin": conf}, members[:1], np.linspace(0, 1, 11),
+                            _edges(conf, members[:1]))

@@ -16,7 +16,7 @@ this process's batches, or row groups on Dask workers), in three steps:
    parts meet (:meth:`~blindspot.engine.batches.LocalParts.shuffle`), and each group's bucket counts
    are added in key order (:mod:`blindspot.calibration.auroc`).
 
-Every step is integer counting or exact sums, so the totals, and the blocks made from them, are the
+Every step is integer counting or integer sums, so the totals, and the blocks made from them, are the
 same bits for any batches, either engine and any order of the rows; against a group's rows in one
 process (:func:`~blindspot.calibration.summary.totals_of_rows`) they differ in the last bits of the
 float sums only (tested to 1e-9, intervals included).

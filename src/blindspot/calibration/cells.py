@@ -8,13 +8,18 @@ bootstrap, which draws each cell's resampled total from its count, mean and spre
 (:meth:`CalibrationCells.count_table`, the :class:`~blindspot.counts.CountTable` that
 :func:`blindspot.calibration.bootstrap.cell_bootstrap` builds from the rows).
 
-:class:`CalibrationCells` holds, per (group, cell), the count and the exact sums of each per-row
-value and of its square (:func:`blindspot.exact_sums.exact_sums_by`), so two batches' cells add up
-(``+``) to the cells of their rows together, the same bits for any batches in any order, and every
-float read from them is the exact total rounded once. The spread of a cell is
-``sum x^2 - (sum x)^2 / n`` computed in exact rationals: one rounding, where the one-batch code
-takes a second pass over the rows for it. So numbers read here can differ from the one-batch code's
-float sums in their last bits, and not otherwise (tested).
+:class:`CalibrationCells` holds, per (group, cell), the count and integer sums of each per-row
+value and of its square, so two batches' cells add up (``+``) to the cells of their rows together,
+the same bits for any batches in any order. The sums are fixed point (:func:`blindspot.counts.
+unit_sums`): each value has a known bound ``2^e`` (:data:`BOUNDS`: 1 for the confidence, the top-label
+Brier score and the class probabilities, 2 for the Brier score, 64 for the log loss, which the
+clipping of probabilities at machine epsilon keeps below 37), is truncated to a multiple of
+``2^(e - 52)`` and summed as an integer; a square is the float square of the value, truncated to a
+multiple of ``2^(2e - 52)``. Every float read from the cells is an exact integer total divided once;
+the spread of a cell is ``sum x^2 - (sum x)^2 / n`` in exact rationals (clipped at 0: the truncated
+square can sit a unit below the square of the truncated value). So numbers read here differ from the
+one-batch code's float sums by the truncation (at most ``2^(e - 52)`` a row) and the summation order,
+in their last bits (tested).
 
 The equal-mass edges of each group come from all rows (:mod:`blindspot.calibration.quantiles`), so
 they are known before any batch's cells are made: a pass for the edges, then a pass for the cells.
@@ -31,13 +36,29 @@ import numpy as np
 from blindspot.calibration.binning import ReliabilityBins, assign_bins
 from blindspot.calibration.bootstrap import pair_codes
 from blindspot.calibration.summary import BlockTotals
-from blindspot.counts import CountTable
-from blindspot.exact_sums import ExactSums, exact_square_sums_by, exact_sums_by
+from blindspot.counts import UNIT_BITS, CountTable, unit_sums, unit_totals
+from blindspot.exact_sums import ExactSums
+
+# Each value's bound 2^e (the exponent): values are summed in fixed point as multiples of 2^(e - 52).
+BOUNDS = {"confidence": 0, "brier_top_label": 0, "brier": 1, "log_loss": 6, "proba": 0}
+
+
+def fixed_sums(values: np.ndarray, codes: np.ndarray, n_codes: int, exponent: int) -> ExactSums:
+    """Per code, the sum of ``values`` (each in ``[0, 2^exponent]``) truncated to multiples of
+    ``2^(exponent - 52)``: exact integers, the same for any split or order, as :class:`ExactSums`."""
+    scaled = np.asarray(values, dtype=float) * 2.0 ** -exponent  # a power of two: exact
+    return ExactSums(tuple(unit_totals(unit_sums(scaled, codes, n_codes))), UNIT_BITS - exponent)
+
+
+def _bound(name: str) -> int:
+    if name not in BOUNDS:
+        raise ValueError(f"no known bound for the value {name!r}: one of {sorted(BOUNDS)} expected")
+    return BOUNDS[name]
 
 
 @dataclass(frozen=True)
 class CalibrationCells:
-    """Counts and exact sums per (group, cell) of some rows.
+    """Counts and integer (fixed-point) sums per (group, cell) of some rows.
 
     Cell ``c`` of a group is ``(w * n_mass + m) * 2 + correct`` (:func:`~blindspot.calibration.
     bootstrap.pair_codes`), ``w`` the equal-width bin and ``m`` the group's equal-mass bin; column
@@ -50,12 +71,12 @@ class CalibrationCells:
         Per group.
     counts : ndarray of int64, shape (G, n_cells)
     sums, squares : dict name -> ExactSums of G * n_cells columns
-        Each value's exact sum and sum of squares per cell (``"confidence"`` first).
+        Each value's fixed-point sum and sum of squares per cell (``"confidence"`` first; module docstring).
     class_counts : ndarray of int64, shape (G, K, n_width, 2), or None
         With probabilities: per group, class ``k`` and equal-width bin of ``p_k``, the rows
         whose true class is not ``k`` (``[..., 0]``) and is ``k`` (``[..., 1]``).
     class_sums : ExactSums of G * K * n_width columns, or None
-        The exact sum of ``p_k`` per (group, class, bin).
+        The fixed-point sum of ``p_k`` per (group, class, bin).
     """
 
     edges_width: np.ndarray
@@ -88,7 +109,7 @@ class CalibrationCells:
         correct : array_like of bool, shape (n,)
         confidence : array_like of float in [0, 1], shape (n,)
         values : mapping name -> array of float, shape (n,)
-            Per-row values summed per cell besides the confidence (the losses); finite.
+            Per-row values summed per cell besides the confidence: the losses named in :data:`BOUNDS`.
         members : sequence of ndarray of bool, each shape (n,)
             Group ``g``'s rows.
         edges_width : array_like of float, shape (n_width + 1,)
@@ -117,8 +138,11 @@ class CalibrationCells:
         size = len(members) * n_cells
         counts = np.bincount(codes, minlength=size).astype(np.int64).reshape(len(members), n_cells)
         named = {"confidence": confidence, **values}
-        sums = {name: exact_sums_by(np.asarray(v, float)[rows], codes, size) for name, v in named.items()}
-        squares = {name: exact_square_sums_by(np.asarray(v, float)[rows], codes, size) for name, v in named.items()}
+        sums, squares = {}, {}
+        for name, v in named.items():
+            x = np.asarray(v, dtype=float)[rows]
+            sums[name] = fixed_sums(x, codes, size, _bound(name))
+            squares[name] = fixed_sums(x * x, codes, size, 2 * _bound(name))
         if proba is None:
             return cls(edges_width, edges_mass, counts, sums, squares)
         class_counts, class_sums = _classwise(np.asarray(y_true), np.asarray(proba, dtype=float), members, edges_width)
@@ -219,7 +243,7 @@ class CalibrationCells:
 
         The table :func:`~blindspot.calibration.bootstrap.cell_bootstrap` makes from the rows
         (occupied cells only, ``cell_names`` their codes), with each total and each spread
-        ``sum x^2 - (sum x)^2 / n`` exact and rounded once.
+        ``sum x^2 - (sum x)^2 / n`` computed exactly from the integer sums and rounded once.
         """
         counts = self.counts[g]
         occupied = np.flatnonzero(counts)
@@ -232,14 +256,14 @@ class CalibrationCells:
             for c in occupied:
                 total = Fraction(units[c], 1 << s.scale)
                 tot.append(float(total))
-                spread.append(float(Fraction(sq[c], 1 << q.scale) - total * total / int(counts[c])))
+                spread.append(float(max(Fraction(sq[c], 1 << q.scale) - total * total / int(counts[c]), 0)))
             totals[name] = np.array(tot)[None, :]
             m2[name] = np.array(spread)[None, :]
         return CountTable(counts[occupied][None, :], totals, m2, None, occupied)
 
 
 def _classwise(y_true: np.ndarray, proba: np.ndarray, members: Sequence[np.ndarray], edges_width: np.ndarray):
-    """Per (group, class, equal-width bin of ``p_k``): rows by whether ``y == k``, and the exact sum of ``p_k``."""
+    """Per (group, class, equal-width bin of ``p_k``): rows by whether ``y == k``, and the sum of ``p_k``."""
     k_classes, n_width = proba.shape[1], len(edges_width) - 1
     size = len(members) * k_classes * n_width
     counts = np.zeros(size * 2, dtype=np.int64)
@@ -252,7 +276,7 @@ def _classwise(y_true: np.ndarray, proba: np.ndarray, members: Sequence[np.ndarr
             counts += np.bincount(code * 2 + (y_true[at] == k), minlength=size * 2)
             codes_of.append(code)
             values_of.append(p)
-    sums = exact_sums_by(np.concatenate(values_of), np.concatenate(codes_of), size)
+    sums = fixed_sums(np.concatenate(values_of), np.concatenate(codes_of), size, BOUNDS["proba"])
     return counts.reshape(len(members), k_classes, n_width, 2), sums
 
 
