@@ -12,7 +12,10 @@ million rows (``bench/allocator.py``, ``bench/results/allocator.json``, tabled i
 it cost every stage that reads per-row data 1.09x to 1.35x its time (56.4 s against 45.6 s over the
 six of them) for 50 to 250 MiB less at their peaks; with glibc's own threshold they peak at 400 to
 800 MiB at a million rows, and every process of the 10M-row Dask run stays under 2 GB. So the
-threshold is glibc's. Outputs do not depend on it: it decides only where freed memory goes.
+threshold is glibc's. Outputs do not depend on it: it decides only where freed memory goes. (Dask's
+workers are another matter: a LocalCluster starts them with ``MALLOC_TRIM_THRESHOLD_`` set, Dask's own
+choice, which turns glibc's adaptive threshold off there; it also leaves that variable in the starting
+process's environment, for any process started after it.)
 
 Arrow's C++ code that is handed no pool (the Parquet reader's decoding, compute kernels) allocates
 from the library's own default, which :func:`use_system_allocator` cannot change: it is chosen once,
