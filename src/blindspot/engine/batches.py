@@ -383,7 +383,7 @@ class DaskParts(LocalParts):
         held = [self.client.submit(fn, state, *args, pure=False) for state in self.states]
         try:
             mapped = list(held)
-            parts = [[self.client.submit(_item, m, b, pure=False) for m in mapped] for b in range(n_buckets)]
+            parts = [[self.client.submit(_part, m, b, pure=False) for m in mapped] for b in range(n_buckets)]
             held += [p for bucket in parts for p in bucket]
             reduces = [self.client.submit(reduce_fn, parts[b], pure=False) for b in range(n_buckets)]
             held += reduces
@@ -396,11 +396,6 @@ class DaskParts(LocalParts):
         for future in self.states:
             future.release()
         self.states = []
-
-
-def _item(result, index: int):
-    """Item ``index`` of a map result (one bucket's part of a batch)."""
-    return result[index]
 
 
 def _raise_failed(futures: list) -> None:
@@ -431,15 +426,10 @@ def resident_parts(path: str | Path, columns: Sequence[str], fn: Callable, *, pr
     ids, _ = _row_groups(Path(path))
     tag = f"parts-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
     with dask_client(dask) as client:
-        from distributed import wait
-
         futures = [client.submit(_row_group, str(path), group, list(columns), list(prefixes), fn,
                                  key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
         try:
-            wait(futures)
-            for future in futures:
-                if future.status == "error":
-                    future.result()  # the worker's error, raised here
+            _raise_failed(futures)
             yield DaskParts(client, futures)
         finally:
             for future in futures:
