@@ -8,8 +8,8 @@ this process's batches, or row groups on Dask workers), in three steps:
 
 1. each batch sorts the order-preserving keys of each group's confidences once, kept beside it
    (:meth:`~blindspot.engine.batches.LocalParts.derive`); counting rounds over them give every
-   group's equal-mass edges (:func:`~blindspot.calibration.quantiles.percentile_edges`) and the
-   boundaries that cut its rows into buckets of like size for the AUROC;
+   group's equal-mass edges (:func:`~blindspot.calibration.quantiles.percentile_queries`) and the
+   boundaries that cut its rows into buckets of like size for the AUROC, in one set of rounds;
 2. each batch counts its cells against those edges (:class:`~blindspot.calibration.cells.
    CalibrationCells`), and the cells are added;
 3. each batch cuts each group's rows into the AUROC's buckets, every bucket is reduced where its
@@ -31,7 +31,8 @@ import numpy as np
 
 from blindspot.calibration.auroc import auroc_of_buckets, bucket_rows, bucket_u
 from blindspot.calibration.cells import CalibrationCells
-from blindspot.calibration.quantiles import SortedKeys, float_keys, group_sizes, order_statistics, percentile_edges
+from blindspot.calibration.quantiles import (SortedKeys, edges_of, float_keys, group_sizes, order_statistics,
+                                             percentile_queries)
 from blindspot.calibration.summary import BlockTotals
 
 AUROC_BUCKETS = 32  # buckets of each group's rows for the AUROC's pair counts (any number gives the same value)
@@ -81,18 +82,24 @@ def _auroc_reduce(parts: list) -> list:
     return [bucket_u([p[g] for p in parts]) for g in range(len(parts[0]))]
 
 
-def _bucket_bounds(keys, sizes: np.ndarray, n_buckets: int) -> list:
-    """Each group's ``n_buckets - 1`` AUROC bucket boundaries: the keys of its order statistics at ``i n / B``.
-
-    Repeated boundaries (a value holding more than a bucket's share) leave buckets empty; every group
-    gets the same number of buckets, so a batch's bucket ``b`` holds every group's part of it.
-    """
+def _bucket_queries(sizes: np.ndarray, n_buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """The order statistics at ``i n / B`` (``i`` = 1 .. B - 1) of each group with rows, as (group, rank) pairs."""
     groups, ranks = [], []
     for g, n in enumerate(sizes):
         if n:
             groups.append(np.full(n_buckets - 1, g))
             ranks.append((np.arange(1, n_buckets, dtype=np.int64) * int(n)) // n_buckets)
-    values = order_statistics(keys, np.concatenate(groups), np.concatenate(ranks)) if groups else np.zeros(0)
+    if not groups:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(groups).astype(np.int64), np.concatenate(ranks)
+
+
+def _bucket_bounds(sizes: np.ndarray, n_buckets: int, values: np.ndarray) -> list:
+    """Each group's ``n_buckets - 1`` AUROC bucket boundaries: the keys of its order statistics at ``i n / B``.
+
+    Repeated boundaries (a value holding more than a bucket's share) leave buckets empty; every group
+    gets the same number of buckets, so a batch's bucket ``b`` holds every group's part of it.
+    """
     out, start = [], 0
     for n in sizes:
         if n:
@@ -128,11 +135,16 @@ def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool 
     """
     keys = parts.derive(_sorted_keys)
     try:
-        edges_mass = percentile_edges(keys, n_bins)
         sizes = group_sizes(keys)
-        bounds = _bucket_bounds(keys, sizes, n_buckets)
+        # One set of counting rounds for both: the edges' order statistics, then the buckets'.
+        edge_groups, edge_ranks = percentile_queries(sizes, n_bins)
+        bucket_groups, bucket_ranks = _bucket_queries(sizes, n_buckets)
+        values = order_statistics(keys, np.concatenate([edge_groups, bucket_groups]),
+                                  np.concatenate([edge_ranks, bucket_ranks]))
     finally:
         keys.release()
+    edges_mass = edges_of(sizes, n_bins, values[:edge_groups.size])
+    bounds = _bucket_bounds(sizes, n_buckets, values[edge_groups.size:])
     edges_width = np.linspace(0.0, 1.0, n_bins + 1)
     mapped = parts.map(_cells, edges_width, edges_mass)
     cells = mapped[0]

@@ -130,8 +130,10 @@ def order_statistics(parts, groups, ranks) -> np.ndarray:
     -------
     ndarray of float64, shape (Q,)
     """
-    groups = np.asarray(groups, dtype=np.intp).ravel()
-    ranks = np.asarray(ranks, dtype=np.int64).ravel()
+    asked = np.column_stack([np.asarray(groups, dtype=np.int64).ravel(), np.asarray(ranks, dtype=np.int64).ravel()])
+    # Each distinct (group, rank) once: neighbouring edges often read the same order statistic.
+    unique, where = np.unique(asked, axis=0, return_inverse=True)
+    groups, ranks = unique[:, 0].astype(np.intp), unique[:, 1]
     lo = np.zeros(groups.size, dtype=np.uint64)  # each query's key lies in [lo, lo + width)
     width = 1 << 64  # a Python int: 2^64 itself does not fit a uint64
     offsets = np.arange(1, 1 << ROUND_BITS, dtype=np.uint64)
@@ -142,7 +144,7 @@ def order_statistics(parts, groups, ranks) -> np.ndarray:
         # The piece holding rank r starts at the last pivot with at most r keys below it.
         lo = lo + (below <= ranks[:, None]).sum(axis=1).astype(np.uint64) * step
         width >>= ROUND_BITS
-    return float_of_keys(lo)
+    return float_of_keys(lo)[where.ravel()]
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -175,6 +177,49 @@ def percentile_ranks(n: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return previous.astype(np.int64), following.astype(np.int64), gamma
 
 
+def percentile_queries(sizes, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """The order statistics every group's equal-mass edges read: (group, rank) pairs for :func:`order_statistics`.
+
+    Parameters
+    ----------
+    sizes : array_like of int, shape (G,)
+        Rows of each group (:func:`group_sizes`).
+    n_bins : int
+
+    Returns
+    -------
+    groups, ranks : ndarray of int64, shape (2 (n_bins + 1) G',)
+        For each group with rows (``G'`` of them), in group order: the ranks each edge interpolates
+        from, then those it interpolates to (:func:`percentile_ranks`).
+    """
+    groups, ranks = [], []
+    for g, n in enumerate(sizes):
+        if n:
+            previous, following, _ = percentile_ranks(int(n), n_bins)
+            groups.append(np.full(2 * (n_bins + 1), g))
+            ranks.append(np.concatenate([previous, following]))
+    if not groups:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(groups).astype(np.int64), np.concatenate(ranks)
+
+
+def edges_of(sizes, n_bins: int, values: np.ndarray) -> list[np.ndarray]:
+    """Each group's equal-mass edges from the order statistics of :func:`percentile_queries`, shape (Q,).
+
+    A group of no rows gets ``linspace(0, 1, n_bins + 1)``, as ``bin_edges`` does.
+    """
+    edges, at = [], 0
+    for n in sizes:
+        if not n:
+            edges.append(np.linspace(0.0, 1.0, n_bins + 1))
+            continue
+        *_, gamma = percentile_ranks(int(n), n_bins)
+        pair = values[at:at + 2 * (n_bins + 1)].reshape(2, n_bins + 1)
+        edges.append(_lerp(pair[0], pair[1], gamma))
+        at += 2 * (n_bins + 1)
+    return edges
+
+
 def percentile_edges(parts, n_bins: int) -> list[np.ndarray]:
     """Each group's equal-mass bin edges, the same floats as ``bin_edges(values, strategy="quantile")``.
 
@@ -189,14 +234,5 @@ def percentile_edges(parts, n_bins: int) -> list[np.ndarray]:
         Per group; a group of no rows gets ``linspace(0, 1, n_bins + 1)``, as ``bin_edges`` does.
     """
     sizes = group_sizes(parts)
-    wanted = [(g, *percentile_ranks(int(n), n_bins)) for g, n in enumerate(sizes) if n]
-    edges = [np.linspace(0.0, 1.0, n_bins + 1) for _ in sizes]
-    if not wanted:
-        return edges
-    # Each distinct (group, rank) once: neighbouring edges often read the same order statistic.
-    pairs = np.array([(g, r) for g, p, f, _ in wanted for r in np.concatenate([p, f])], dtype=np.int64)
-    unique, where = np.unique(pairs, axis=0, return_inverse=True)
-    values = order_statistics(parts, unique[:, 0], unique[:, 1])[where.ravel()].reshape(len(wanted), 2, n_bins + 1)
-    for i, (g, _, _, gamma) in enumerate(wanted):
-        edges[g] = _lerp(values[i, 0], values[i, 1], gamma)
-    return edges
+    groups, ranks = percentile_queries(sizes, n_bins)
+    return edges_of(sizes, n_bins, order_statistics(parts, groups, ranks))
