@@ -183,11 +183,12 @@ class CalibrationCells:
         """Group ``g``'s equal-width and equal-mass reliability bins (:func:`~blindspot.calibration.binning.
         reliability_bins` of its rows, sums rounded once)."""
         count = self.counts[g].reshape(self.n_width, self.n_mass, 2)
-        conf = self._exact_cells("confidence", g).reshape(self.n_width, self.n_mass, 2)
+        sums = self.sums["confidence"]
+        # Python ints in an object array: summed over a binning's other axis and correctness, exactly
+        conf = np.array(sums.units[self._cells(g)], dtype=object).reshape(self.n_width, self.n_mass, 2)
         out = []
         for axis, edges, strategy in ((1, self.edges_width, "uniform"), (0, self.edges_mass[g], "quantile")):
-            sum_conf = np.array([float(Fraction(int(u), 1 << self.sums["confidence"].scale))
-                                 for u in _add_over(conf, axis)])
+            sum_conf = ExactSums(tuple(conf.sum(axis=(axis, 2))), sums.scale).floats()
             n_bin = count.sum(axis=(axis, 2)).astype(float)
             right = count[..., 1].sum(axis=axis).astype(float)
             out.append(ReliabilityBins(edges=edges, count=n_bin, sum_confidence=sum_conf, sum_correct=right,
@@ -234,10 +235,6 @@ class CalibrationCells:
                            bins=width, bins_equal_mass=mass, losses={name: self.mean(g, name) for name in losses},
                            classwise=self.classwise_bins(g), auroc=auroc, table=table)
 
-    def _exact_cells(self, name: str, g: int) -> np.ndarray:
-        """Group ``g``'s per-cell sums of ``name`` as Python ints (units of the sums' scale), object (n_cells,)."""
-        return np.array(self.sums[name].units[self._cells(g)], dtype=object)
-
     def count_table(self, g: int, names: Sequence[str]) -> CountTable:
         """Group ``g``'s occupied cells as the cell bootstrap's table: counts, totals and spreads of ``names``.
 
@@ -279,7 +276,3 @@ def _classwise(y_true: np.ndarray, proba: np.ndarray, members: Sequence[np.ndarr
     sums = fixed_sums(np.concatenate(values_of), np.concatenate(codes_of), size, BOUNDS["proba"])
     return counts.reshape(len(members), k_classes, n_width, 2), sums
 
-
-def _add_over(cells: np.ndarray, axis: int) -> list:
-    """Exact sums of an (n_width, n_mass, 2) object array of ints over ``axis`` and correctness."""
-    return list(cells.sum(axis=(axis, 2)))
