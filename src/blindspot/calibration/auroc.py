@@ -202,5 +202,10 @@ def edges_from_values(values, n_buckets: int) -> np.ndarray:
     keys = np.sort(float_keys(values))
     if keys.size == 0:
         return np.zeros(0, dtype=np.uint64)
-    at = (np.arange(1, n_buckets, dtype=np.int64) * keys.size) // n_buckets
-    return np.unique(keys[at])
+    return np.unique(keys[bucket_ranks(keys.size, n_buckets)])
+
+
+def bucket_ranks(n: int, n_buckets: int) -> np.ndarray:
+    """The 0-based ranks ``i n // B`` (``i`` = 1 .. B - 1) whose values cut ``n`` rows into ``B`` buckets
+    of like size, int64 shape (B - 1,)."""
+    return (np.arange(1, n_buckets, dtype=np.int64) * int(n)) // n_buckets

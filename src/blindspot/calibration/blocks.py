@@ -29,10 +29,10 @@ from typing import Sequence
 
 import numpy as np
 
-from blindspot.calibration.auroc import auroc_of_buckets, bucket_rows, bucket_u
+from blindspot.calibration.auroc import auroc_of_buckets, bucket_ranks, bucket_rows, bucket_u
 from blindspot.calibration.cells import CalibrationCells
-from blindspot.calibration.quantiles import (SortedKeys, edges_of, float_keys, group_sizes, order_statistics,
-                                             percentile_queries)
+from blindspot.calibration.quantiles import (SortedKeys, edges_of, float_keys, group_queries, group_sizes,
+                                             order_statistics, percentile_queries)
 from blindspot.calibration.summary import BlockTotals
 
 AUROC_BUCKETS = 32  # buckets of each group's rows for the AUROC's pair counts (any number gives the same value)
@@ -82,18 +82,6 @@ def _auroc_reduce(parts: list) -> list:
     return [bucket_u([p[g] for p in parts]) for g in range(len(parts[0]))]
 
 
-def _bucket_queries(sizes: np.ndarray, n_buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """The order statistics at ``i n / B`` (``i`` = 1 .. B - 1) of each group with rows, as (group, rank) pairs."""
-    groups, ranks = [], []
-    for g, n in enumerate(sizes):
-        if n:
-            groups.append(np.full(n_buckets - 1, g))
-            ranks.append((np.arange(1, n_buckets, dtype=np.int64) * int(n)) // n_buckets)
-    if not groups:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(groups).astype(np.int64), np.concatenate(ranks)
-
-
 def _bucket_bounds(sizes: np.ndarray, n_buckets: int, values: np.ndarray) -> list:
     """Each group's ``n_buckets - 1`` AUROC bucket boundaries: the keys of its order statistics at ``i n / B``.
 
@@ -138,9 +126,9 @@ def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool 
         sizes = group_sizes(keys)
         # One set of counting rounds for both: the edges' order statistics, then the buckets'.
         edge_groups, edge_ranks = percentile_queries(sizes, n_bins)
-        bucket_groups, bucket_ranks = _bucket_queries(sizes, n_buckets)
+        bucket_groups, bucket_at = group_queries(sizes, lambda n: bucket_ranks(n, n_buckets))
         values = order_statistics(keys, np.concatenate([edge_groups, bucket_groups]),
-                                  np.concatenate([edge_ranks, bucket_ranks]))
+                                  np.concatenate([edge_ranks, bucket_at]))
     finally:
         keys.release()
     edges_mass = edges_of(sizes, n_bins, values[:edge_groups.size])

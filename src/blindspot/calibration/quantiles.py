@@ -28,7 +28,7 @@ so a negative zero is the only such value.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -177,30 +177,35 @@ def percentile_ranks(n: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return previous.astype(np.int64), following.astype(np.int64), gamma
 
 
-def percentile_queries(sizes, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """The order statistics every group's equal-mass edges read: (group, rank) pairs for :func:`order_statistics`.
+def group_queries(sizes, ranks_of: Callable[[int], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(group, rank) pairs for :func:`order_statistics`: ``ranks_of(n)`` of each group with rows, in group order.
 
     Parameters
     ----------
     sizes : array_like of int, shape (G,)
         Rows of each group (:func:`group_sizes`).
-    n_bins : int
+    ranks_of : callable
+        ``ranks_of(n) -> ndarray of int`` for a group of ``n`` rows.
 
     Returns
     -------
-    groups, ranks : ndarray of int64, shape (2 (n_bins + 1) G',)
-        For each group with rows (``G'`` of them), in group order: the ranks each edge interpolates
-        from, then those it interpolates to (:func:`percentile_ranks`).
+    groups, ranks : ndarray of int64, shape (Q,)
     """
     groups, ranks = [], []
     for g, n in enumerate(sizes):
         if n:
-            previous, following, _ = percentile_ranks(int(n), n_bins)
-            groups.append(np.full(2 * (n_bins + 1), g))
-            ranks.append(np.concatenate([previous, following]))
+            wanted = np.asarray(ranks_of(int(n)), dtype=np.int64)
+            groups.append(np.full(wanted.size, g, dtype=np.int64))
+            ranks.append(wanted)
     if not groups:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(groups).astype(np.int64), np.concatenate(ranks)
+    return np.concatenate(groups), np.concatenate(ranks)
+
+
+def percentile_queries(sizes, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """The order statistics every group's equal-mass edges read (:func:`group_queries`): for each group
+    with rows, the ranks each edge interpolates from, then those it interpolates to (:func:`percentile_ranks`)."""
+    return group_queries(sizes, lambda n: np.concatenate(percentile_ranks(n, n_bins)[:2]))
 
 
 def edges_of(sizes, n_bins: int, values: np.ndarray) -> list[np.ndarray]:
