@@ -78,7 +78,8 @@ def confidence_auroc(correct, confidence) -> float:
 @dataclass(frozen=True)
 class BlockTotals:
     """Everything the numbers of one block read: from its rows (:func:`totals_of_rows`) or from the
-    merged cells of batches (:func:`totals_of_cells`); :func:`summary_of_totals` makes the block.
+    merged cells of batches (:meth:`blindspot.calibration.cells.CalibrationCells.totals`); :func:`summary_of_totals`
+    makes the block.
 
     Attributes
     ----------
