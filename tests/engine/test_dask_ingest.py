@@ -33,7 +33,9 @@ OUTPUTS = {
     "ingest": ("metrics/ingest.json", "data/interim/rejected.jsonl", "data/interim/predictions.parquet"),
     "profile": ("metrics/profile.json",),
     "slice": ("metrics/slices.json", "reports/findings.json", "data/interim/slices.parquet"),
-    "calibrate": ("metrics/calibration.json", "data/interim/confident_errors.jsonl"),
+    "calibrate": ("metrics/calibration.json", "data/interim/confident_errors.jsonl",
+                  "data/interim/underconfident_correct.jsonl", "plots/calibration/reliability_equal_mass.json",
+                  "plots/calibration/reliability_equal_width.json"),
     "judge": ("metrics/judge.json", "data/interim/judgments.jsonl"),
     "compare": ("metrics/compare.json",),
 }

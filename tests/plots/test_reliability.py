@@ -97,8 +97,14 @@ def fake_audit(correct, conf, *, classes=("negative", "positive"), slice_key="s"
                               metrics={"n": len(conf), "ece": {"value": 0.1, "ci_low": 0.01, "ci_high": 0.2},
                                        "ece_p_value": 0.01})
     return SimpleNamespace(overall=summary, classes=list(classes), worst_slices=[slice_key],
-                           slices={slice_key: summary}, correct=correct, confidence=conf,
-                           recalibration_bins=recal or {"none": bins})
+                           slices={slice_key: summary}, recalibration_bins=recal or {"none": bins},
+                           histogram=histogram_of(correct, conf))
+
+
+def histogram_of(correct, conf) -> dict:
+    """A CalibrationAudit's ``histogram`` of some rows."""
+    h = ConfidenceHistogramDisplay.from_predictions(correct, conf, thresholds=(0.9,))
+    return {"edges": h.edges, "correct": h.count_correct, "incorrect": h.count_incorrect, "wrong_at": h.wrong_at}
 
 
 def test_classwise_axes_say_what_they_show(data):

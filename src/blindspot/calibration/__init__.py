@@ -8,7 +8,13 @@ bootstrap      cell bootstrap and the consistency test behind every interval
 summary        one block of numbers (+ bins) for a set of rows
 confident      confidently incorrect / underconfident correct: rates and ranked rows
 recalibration  cross-fitted temperature scaling and isotonic regression (what-if)
-audit          the calibrate stage's whole computation (:func:`audit_calibration`)
+quantiles      equal-mass edges from batches: order statistics pinned by counting rounds
+auroc          the confidence AUROC from buckets of rows, exact for any batches
+cells          one batch's counts and fixed-point sums per (group, cell): merge by adding
+blocks         every group's totals from kept batches (edges, cells, AUROC buckets)
+membership     slice membership a bit a row, read a batch at a time from the slice table
+batch          one batch of the predictions as the audit keeps it, and its counts and listings
+audit          the calibrate stage's whole computation (:func:`audit_batches`, :func:`audit_calibration`)
 """
 
 from blindspot.calibration.binning import ReliabilityBins, assign_bins, bin_edges, reliability_bins

@@ -152,8 +152,9 @@ def _contenders(key: np.ndarray, k: int) -> np.ndarray:
     return np.arange(key.size) if np.isnan(kth) else np.flatnonzero(key <= kth)
 
 
-def _ranked(ids: np.ndarray, mask: np.ndarray, key: np.ndarray, ascending: bool, max_rows: int | None) -> np.ndarray:
-    """Positions of ``mask`` rows ordered by ``key`` then id (a top-k, :class:`blindspot.samples.TopK`).
+def ranked_top(ids, mask: np.ndarray, key: np.ndarray, ascending: bool, max_rows: int | None,
+               offset: int = 0) -> TopK:
+    """The ``mask`` rows ordered by ``key`` then id, the best ``max_rows`` kept (:class:`blindspot.samples.TopK`).
 
     Parameters
     ----------
@@ -163,17 +164,25 @@ def _ranked(ids: np.ndarray, mask: np.ndarray, key: np.ndarray, ascending: bool,
     key : ndarray of float, shape (n,)
     ascending : bool
     max_rows : int, optional
+    offset : int
+        Position of row 0 in the whole table: the kept rows carry global positions, so lists of
+        batches merge into the list of the table (:meth:`TopK.merge`).
 
     Returns
     -------
-    ndarray of int64, shape (min(mask.sum(), max_rows),)
+    TopK of at most ``max_rows`` rows
     """
     pos = np.flatnonzero(mask)
     if max_rows is not None and 0 < max_rows < pos.size:
         pos = pos[_contenders(key[pos] if ascending else -key[pos], max_rows)]
     # An Arrow-backed column gives Python strings for the rows taken alone, not for all of it.
     taken = ids.iloc[pos].to_numpy() if isinstance(ids, pd.Series) else np.asarray(ids)[pos]
-    return TopK.of(key[pos], taken.astype(str), pos, k=max_rows, descending=not ascending).rows
+    return TopK.of(key[pos], taken.astype(str), pos + offset, k=max_rows, descending=not ascending)
+
+
+def _ranked(ids, mask: np.ndarray, key: np.ndarray, ascending: bool, max_rows: int | None) -> np.ndarray:
+    """Positions of :func:`ranked_top`'s rows, int64 shape (min(mask.sum(), max_rows),)."""
+    return ranked_top(ids, mask, key, ascending, max_rows).rows
 
 
 def confident_error_positions(frame: pd.DataFrame, thresholds: Sequence[float], max_rows: int | None = None

@@ -27,6 +27,7 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 from functools import partial
+from itertools import accumulate
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -408,26 +409,46 @@ def _raise_failed(futures: list) -> None:
             future.result()
 
 
+def _row_group_at(path: str, index: int, start: int, columns: Sequence[str], prefixes: Sequence[str], fn: Callable):
+    """``fn(frame, start)`` of row group ``index`` of ``path``, whose first row is row ``start`` of the file."""
+    return _row_group(path, index, columns, prefixes, partial(_with_start, fn=fn, start=start))
+
+
+def _with_start(frame, *, fn: Callable, start: int):
+    return fn(frame, start)
+
+
 @contextlib.contextmanager
 def resident_parts(path: str | Path, columns: Sequence[str], fn: Callable, *, prefixes: Sequence[str] = (),
-                   engine: str = "local", dask=None, batch_rows: int = PREDICTION_BATCH_ROWS) -> Iterator[LocalParts]:
+                   engine: str = "local", dask=None, batch_rows: int = PREDICTION_BATCH_ROWS,
+                   with_start: bool = False) -> Iterator[LocalParts]:
     """The states ``fn(frame)`` of every batch of the validated table, kept for repeated maps.
 
     ``engine: local``: :class:`LocalParts` of the batches read here (``batch_rows`` rows each);
     ``engine: dask``: :class:`DaskParts`, one state per row group, made and kept on the workers
     until the block ends. Callers must merge the maps' results exactly (the batches differ
-    between the engines).
+    between the engines). With ``with_start``, ``fn(frame, start)`` is also given the position of
+    the batch's first row in the table (for states that carry global row positions).
     """
     if engine != "dask":
-        yield LocalParts([fn(frame) for frame in predictions_batches(path, columns, prefixes, batch_rows=batch_rows)])
+        states, start = [], 0
+        for frame in predictions_batches(path, columns, prefixes, batch_rows=batch_rows):
+            states.append(fn(frame, start) if with_start else fn(frame))
+            start += len(frame)
+        yield LocalParts(states)
         return
     from blindspot.engine.cluster import dask_client
 
-    ids, _ = _row_groups(Path(path))
+    ids, sizes = _row_groups(Path(path))
+    starts = [0, *accumulate(sizes)][:len(sizes)]
     tag = f"parts-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
     with dask_client(dask) as client:
-        futures = [client.submit(_row_group, str(path), group, list(columns), list(prefixes), fn,
-                                 key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
+        if with_start:
+            futures = [client.submit(_row_group_at, str(path), group, starts[i], list(columns), list(prefixes), fn,
+                                     key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
+        else:
+            futures = [client.submit(_row_group, str(path), group, list(columns), list(prefixes), fn,
+                                     key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
         try:
             _raise_failed(futures)
             yield DaskParts(client, futures)

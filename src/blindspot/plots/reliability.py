@@ -167,29 +167,38 @@ def joined_curve(bins: ReliabilityBins, min_rows: int = 1) -> tuple[np.ndarray, 
 class ConfidenceHistogramDisplay:
     """Histograms of confidence for correct and for incorrect predictions.
 
+    Made from counts (:meth:`from_counts`, what the calibrate stage adds up over batches) or from
+    the rows (:meth:`from_predictions`).
+
     Parameters
     ----------
-    correct : array_like of bool, shape (n,)
-    confidence : array_like of float, shape (n,)
-    bins : int
-        Equal-width histogram bins over [0, 1].
-    thresholds : sequence of float
-        Drawn as dashed lines (the confidently-incorrect thresholds).
+    edges : ndarray of float, shape (B + 1,)
+        Equal-width histogram edges over [0, 1].
+    count_correct, count_incorrect : ndarray of int, shape (B,)
+    wrong_at : dict float -> int
+        Per threshold (drawn as a dashed line), the wrong predictions at or above it.
     """
 
-    def __init__(self, correct, confidence, *, bins: int = 20, thresholds: Sequence[float] = ()):
-        self.correct = np.asarray(correct, dtype=bool)
-        self.confidence = np.asarray(confidence, dtype=float)
-        self.edges = np.linspace(0, 1, bins + 1)
-        self.count_correct = np.histogram(self.confidence[self.correct], self.edges)[0]
-        self.count_incorrect = np.histogram(self.confidence[~self.correct], self.edges)[0]
-        self.thresholds = list(thresholds)
+    def __init__(self, edges, count_correct, count_incorrect, *, wrong_at: dict | None = None):
+        self.edges = np.asarray(edges, dtype=float)
+        self.count_correct = np.asarray(count_correct)
+        self.count_incorrect = np.asarray(count_incorrect)
+        self.wrong_at = dict(wrong_at or {})
+
+    @classmethod
+    def from_counts(cls, histogram: dict) -> "ConfidenceHistogramDisplay":
+        """From a :class:`~blindspot.calibration.audit.CalibrationAudit`'s ``histogram``."""
+        return cls(histogram["edges"], histogram["correct"], histogram["incorrect"], wrong_at=histogram["wrong_at"])
 
     @classmethod
     def from_predictions(cls, correct, confidence, *, bins: int = 20,
                          thresholds: Sequence[float] = ()) -> "ConfidenceHistogramDisplay":
-        """Count the histograms; draw with :meth:`plot`."""
-        return cls(correct, confidence, bins=bins, thresholds=thresholds)
+        """Count the histograms of the rows (``bins`` equal-width bins); draw with :meth:`plot`."""
+        correct = np.asarray(correct, dtype=bool)
+        confidence = np.asarray(confidence, dtype=float)
+        edges = np.linspace(0, 1, bins + 1)
+        return cls(edges, np.histogram(confidence[correct], edges)[0], np.histogram(confidence[~correct], edges)[0],
+                   wrong_at={t: int((~correct & (confidence >= t)).sum()) for t in thresholds})
 
     def plot(self, ax=None) -> "ConfidenceHistogramDisplay":
         """Draw both histograms and the thresholds on ``ax`` (a new figure when omitted); returns self."""
@@ -199,14 +208,14 @@ class ConfidenceHistogramDisplay:
             ax = axes[0, 0]
         e = self.edges
         ax.stairs(self.count_correct, e, fill=True, alpha=0.35, color=PALETTE["good"],
-                  label=f"correct (n={self.correct.sum()})")
+                  label=f"correct (n={int(self.count_correct.sum())})")
         ax.stairs(self.count_incorrect, e, fill=True, alpha=0.45, color=PALETTE["bad"],
-                  label=f"incorrect (n={(~self.correct).sum()})")
+                  label=f"incorrect (n={int(self.count_incorrect.sum())})")
         ax.stairs(self.count_correct, e, color=PALETTE["good"], linewidth=1.2)
         ax.stairs(self.count_incorrect, e, color=PALETTE["bad"], linewidth=1.2)
         top = max(self.count_correct.max(initial=0), self.count_incorrect.max(initial=0), 1)
-        for i, t in enumerate(sorted(self.thresholds)):
-            k = int((~self.correct & (self.confidence >= t)).sum())
+        for i, t in enumerate(sorted(self.wrong_at)):
+            k = self.wrong_at[t]
             ax.axvline(t, color=PALETTE["neutral"], linestyle="--", linewidth=0.9)
             # Staggered heights so labels of close thresholds do not overlap.
             # Near the right edge the label goes left of its line, inside the axes.
@@ -307,11 +316,10 @@ def reliability_data(audit) -> dict[str, list]:
     return {DATA_FILES[0]: _nonempty_records(o.bins), DATA_FILES[1]: _nonempty_records(o.bins_equal_mass)}
 
 
-def calibration_figures(audit, *, ci_level: float = 0.95,
-                        thresholds: Sequence[float] = ()) -> Iterator[tuple[str, object]]:
+def calibration_figures(audit, *, ci_level: float = 0.95) -> Iterator[tuple[str, object]]:
     """Every calibration figure of a :class:`CalibrationAudit`, as (file name, Figure) in :data:`FIGURES` order.
 
-    Everything is drawn from the bins stored in ``audit`` (the ones behind the numbers).
+    Everything is drawn from the bins and counts stored in ``audit`` (the ones behind the numbers).
     A generator: each figure is drawn when asked for, so the caller can save and close
     it before the next one is drawn (:func:`blindspot.io.figures.replace_plot_directory`).
     """
@@ -341,7 +349,7 @@ def calibration_figures(audit, *, ci_level: float = 0.95,
         empty_message="No slice with enough rows to evaluate\n(see slice_counts in metrics/calibration.json).",
         ci_level=ci_level)
 
-    d = ConfidenceHistogramDisplay(audit.correct, audit.confidence, thresholds=thresholds).plot()
+    d = ConfidenceHistogramDisplay.from_counts(audit.histogram).plot()
     d.ax_.set_title("Confidence of correct and incorrect predictions", fontsize=10)
     yield FIGURES[3], d.figure_
 

@@ -1,22 +1,33 @@
-"""Stage calibrate: predictions (+ slices) -> calibration metrics, ranked confident errors, reliability plots."""
+"""Stage calibrate: predictions (+ slices) -> calibration metrics, ranked confident errors, reliability plots.
 
-import numpy as np
+The predictions are read a batch at a time into :class:`~blindspot.calibration.batch.CalibrationBatch`
+states kept where they were made (this process with ``engine: local``, the Dask workers with
+``engine: dask``), each with its rows of the slice table; the audit adds up what each batch counts
+(:func:`~blindspot.calibration.audit.audit_batches`), so both engines write the same bytes.
+"""
+
+import contextlib
+from functools import partial
+
 import pandas as pd
 import pyarrow.parquet as pq
 
 from blindspot import paths
-from blindspot.calibration.audit import audit_calibration
+from blindspot.calibration.audit import audit_batches, batch_settings
+from blindspot.calibration.batch import batch_of_file
 from blindspot.calibration.confident import LISTED_FIELDS
+from blindspot.calibration.membership import SlicesNotAligned, slice_columns, slice_table
 from blindspot.config import load_params
+from blindspot.engine.batches import resident_parts
+from blindspot.engine.spool import discard, partial_next_to
 from blindspot.io.figures import replace_plot_directory
 from blindspot.io.readers import predictions_batches, read_predictions, rows_at
 from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_jsonl, write_metrics
-from blindspot.memory import release_freed_heap
 from blindspot.plots.reliability import calibration_figures, reliability_data
 from blindspot.stages._runner import run
 
-# Columns of the predictions the audit reads for every row (and the proba__<class> columns).
+# Columns of the predictions every batch reads (and the proba__<class> columns).
 COLUMNS = ("id", "confidence", "y_true", "y_pred", "correct")
 
 
@@ -41,54 +52,57 @@ def listed_fields(positions) -> pd.DataFrame:
                    LISTED_FIELDS)
 
 
-def read_frame() -> pd.DataFrame:
-    """The predictions' :data:`COLUMNS`, with the ``proba__<class>`` columns as one (n, k) block.
+@contextlib.contextmanager
+def realigned(log):
+    """A copy of the slice table in the predictions' row order, removed when the block ends.
 
-    The audit takes the class probabilities as an (n, k) matrix: from one block that is a
-    view, where from separate columns it is a copy (24 bytes a row at three classes). They
-    are read one column at a time, so only one column is ever held twice.
+    The slice stage writes its table in that order; a table made another way (rows in another order,
+    predictions missing) is joined on ``id`` once here (:func:`~blindspot.calibration.membership.
+    slice_table`), in this process, and written beside it for the batches to read.
     """
-    frame = read_predictions(paths.PREDICTIONS, COLUMNS)
-    names = [n for n in pq.read_schema(paths.PREDICTIONS).names if str(n).startswith(PROBA_PREFIX)]
-    if not names:
-        return frame
-    proba = np.empty((len(frame), len(names)))
-    with pq.ParquetFile(paths.PREDICTIONS) as source:
-        for j, name in enumerate(names):
-            proba[:, j] = source.read(columns=[name]).column(0).to_numpy()
-    release_freed_heap()  # the reads' Arrow-to-pandas garbage (blocks below mmap's threshold), before the slices'
-    return pd.concat([frame, pd.DataFrame(proba, columns=names, copy=False)], axis=1)
+    ids = read_predictions(paths.PREDICTIONS, ["id"])["id"]
+    slices = pd.read_parquet(paths.SLICES, engine="pyarrow", dtype_backend="pyarrow")
+    table = slice_table(ids, slices, source=str(paths.SLICES))
+    columns = {"id": ids.astype(str).to_numpy()}
+    for j, (key, source) in enumerate(zip(table.keys, table.sources)):
+        for kind in source.split("+"):
+            columns[f"{kind}__{key}"] = table.column(j)
+    spool = partial_next_to(paths.SLICES)
+    try:
+        pd.DataFrame(columns).to_parquet(spool, index=False)
+        log.info("%s is not in the predictions' row order: joined on id for this run", paths.SLICES)
+        yield spool
+    finally:
+        discard(spool)
 
 
-def read_slices(log) -> pd.DataFrame | None:
-    """The slice stage's membership table, or None (with a warning) when it has not run.
-
-    Its columns stay Arrow-backed: a membership column is a bit a row there (a byte as a
-    NumPy bool), and the audit unpacks one at a time; the ids stay one Arrow string array.
-    """
-    # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
-    if paths.SLICES.exists():
-        slices = pd.read_parquet(paths.SLICES, engine="pyarrow", dtype_backend="pyarrow")
-        release_freed_heap()  # the read's freed small blocks, before the audit's per-row arrays
-        return slices
-    log.warning("%s not found: calibrating without slices", paths.SLICES)
-    return None
+def calibrate(cfg, slices, log):
+    """The audit of the predictions with the slice table at ``slices`` (None: no slices)."""
+    keys, sources, merged = slice_columns(pq.read_schema(slices).names) if slices is not None else ([], [], {})
+    settings = batch_settings(cfg.ingest.classes, cfg.calibration, cfg.seed)
+    make = partial(batch_of_file, slices=None if slices is None else str(slices), merged=merged, settings=settings)
+    with resident_parts(paths.PREDICTIONS, COLUMNS, make, prefixes=(PROBA_PREFIX,), engine=cfg.engine,
+                        dask=cfg.dask, with_start=True) as parts:
+        return audit_batches(parts, keys=keys, sources=sources, settings=settings, cfg=cfg.calibration,
+                             n_boot=cfg.stats.n_boot, ci_level=cfg.stats.ci_level, fetch=listed_fields)
 
 
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
-    # The columns every row needs; the texts (and labels as written) only for the few thousand listed rows.
-    # Both frames are handed over, not kept: the audit lets the slice frame go once its membership is
-    # packed, and the predictions' frame (its ids) once the rows are listed.
-    audit = audit_calibration(read_frame(), read_slices(log), classes=cfg.ingest.classes, cfg=cfg.calibration,
-                              n_boot=cfg.stats.n_boot, ci_level=cfg.stats.ci_level, seed=cfg.seed,
-                              slices_source=str(paths.SLICES), fetch=listed_fields)
+    # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
+    slices = paths.SLICES if paths.SLICES.exists() else None
+    if slices is None:
+        log.warning("%s not found: calibrating without slices", paths.SLICES)
+    try:
+        audit = calibrate(cfg, slices, log)
+    except SlicesNotAligned:
+        with realigned(log) as spool:
+            audit = calibrate(cfg, spool, log)
     write_metrics(paths.CALIBRATION_METRICS, audit.metrics)
     write_jsonl(paths.CONFIDENT_ERRORS, audit.confident_rows)
     write_jsonl(paths.UNDERCONFIDENT_CORRECT, audit.underconfident_rows)
     # The directory holds exactly this run's figures: files of an earlier run are removed.
-    replace_plot_directory(paths.CALIBRATION_PLOTS, calibration_figures(audit, ci_level=cfg.stats.ci_level,
-                                                                        thresholds=cfg.calibration.confident_thresholds),
+    replace_plot_directory(paths.CALIBRATION_PLOTS, calibration_figures(audit, ci_level=cfg.stats.ci_level),
                            data=reliability_data(audit))
     o, m = audit.metrics["overall"], audit.metrics
     top = m["confidently_incorrect"][max(m["confidently_incorrect"], key=lambda k: m["confidently_incorrect"][k]["threshold"])]
