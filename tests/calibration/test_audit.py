@@ -280,7 +280,8 @@ def test_recalibration_whatif_is_the_same_for_the_rows_in_any_order(overconfiden
 
 
 def test_recalibration_is_ranked_by_the_hashes_of_the_ids(overconfident_frame):
-    from blindspot.calibration.recalibration import fold_hashes, recalibration_whatif
+    from blindspot.calibration.recalibration import fold_hashes
+    from blindspot.calibration.whatif import recalibration_whatif
 
     f = overconfident_frame
     got = run(f, n_boot=0).metrics["recalibration"]

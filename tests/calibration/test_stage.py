@@ -117,6 +117,7 @@ def test_dvc_stage_declares_what_the_stage_reads_and_writes():
     # metrics/calibration.json is an ordinary out: only metrics/headline.json is a declared metric.
     assert set(outs) == {str(paths.CONFIDENT_ERRORS), str(paths.UNDERCONFIDENT_CORRECT), str(paths.CALIBRATION_PLOTS),
                          str(paths.CALIBRATION_METRICS)}
-    assert set(stage["params"]) == {"seed", "stats.n_boot", "stats.ci_level", "ingest.classes", "calibration"}
+    assert set(stage["params"]) == {"seed", "stats.n_boot", "stats.ci_level", "ingest.classes", "calibration", "engine",
+                                   "dask"}
     plotted = {f for p in spec["plots"] if isinstance(p, dict) for v in p.values() for f in v.get("y", {})}
     assert {str(paths.RELIABILITY_DATA), str(paths.RELIABILITY_DATA_EQUAL_MASS)} <= plotted

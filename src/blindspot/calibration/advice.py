@@ -100,7 +100,7 @@ def recalibration_advice(recal: Mapping, overall: Mapping, thresholds: Sequence[
     Parameters
     ----------
     recal : mapping
-        The what-if of :func:`~blindspot.calibration.recalibration.recalibration_whatif`
+        The what-if of :func:`~blindspot.calibration.whatif.recalibration_whatif`
         (run with ``thresholds`` and ``n_boot > 0``).
     overall : mapping
         The overall calibration block (``ece_p_value``).

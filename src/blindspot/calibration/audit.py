@@ -40,8 +40,7 @@ Every key is declared in :mod:`blindspot.results.calibration` (and listed in
 - ``slices.<key>``: ``n``, ``source``, ``status`` and, when ``ok``, the summary block,
   ``ece_q_value`` (BH over every evaluated slice) and ``confidently_incorrect``.
   ``worst_slices`` lists the keys drawn in ``reliability_slices.png``.
-- ``recalibration``: before/after table (:func:`~blindspot.calibration.recalibration.recalibration_whatif`;
-  its columns are the one input of the audit gathered into one process, 42 bytes a row at three classes),
+- ``recalibration``: before/after table (:func:`~blindspot.calibration.whatif.whatif_of_parts`),
   with, per method, the confidently incorrect rows after it at each threshold and the
   ECE after with its interval and the paired improvement; ``recalibration.advice.
   conf_ge_<pct>`` says whether recalibration is advised there, by which method, and why
@@ -88,7 +87,6 @@ from blindspot.calibration.batch import (
     batch_counts,
     batch_top,
     listed_details,
-    recalibration_columns,
 )
 from blindspot.calibration.blocks import block_totals
 from blindspot.calibration.confident import (
@@ -100,8 +98,8 @@ from blindspot.calibration.confident import (
 )
 from blindspot.calibration.membership import metric_key, slice_table
 from blindspot.calibration.metrics import ece_from_bins, mce_from_bins
-from blindspot.calibration.recalibration import recalibration_whatif
 from blindspot.calibration.summary import CalibrationSummary, summary_of_totals
+from blindspot.calibration.whatif import whatif_of_parts
 from blindspot.engine.batches import LocalParts
 from blindspot.errors import ConfigError, InputError
 from blindspot.io.readers import PREDICTION_BATCH_ROWS
@@ -362,19 +360,16 @@ def _listed_rows(a: _Audit, fetch: Callable[[np.ndarray], pd.DataFrame]) -> tupl
     return confident_rows, underconfident, _records(under, details, fields, a.keys, thresholds=None, with_label=False)
 
 
-def _recalibration(a: _Audit, overall: CalibrationSummary) -> tuple[dict, dict]:
+def _recalibration(a: _Audit, overall: CalibrationSummary, before) -> tuple[dict, dict]:
     """``recalibration`` with its advice, and the bins after each method (empty when it could not run).
 
-    The what-if's cross-fitting ranks every row by its hash, so its columns (about 42 bytes a row with
-    three classes) are gathered here in row order: the one step of the audit that holds every row.
+    ``before`` is every row's :class:`~blindspot.calibration.summary.BlockTotals`; the what-if runs over
+    the kept batches (:func:`~blindspot.calibration.whatif.whatif_of_parts`).
     """
-    parts = a.parts.map(recalibration_columns)
-    correct, conf, y_true, proba, hashes = (None if p[0] is None else np.concatenate(p) for p in zip(*parts))
     try:
-        recal, bins = recalibration_whatif(correct, conf, y_true=y_true if proba is not None else None, proba=proba,
-                                           hashes=hashes, n_bins=a.cfg.n_bins, n_splits=a.cfg.recalibration_folds,
-                                           seed=a.settings.seed, thresholds=a.thresholds, n_boot=a.n_boot,
-                                           ci_level=a.ci_level, rng=named_rng(a.settings.seed, "recalibration"))
+        recal, bins = whatif_of_parts(a.parts, before, n_bins=a.cfg.n_bins, n_splits=a.cfg.recalibration_folds,
+                                      thresholds=a.thresholds, n_boot=a.n_boot, ci_level=a.ci_level,
+                                      rng=named_rng(a.settings.seed, "recalibration"))
     except ValueError as exc:  # too few rows (or one class of correctness) to cross-fit
         return {"status": "unavailable", "reason": str(exc)}, {}
     advice = recalibration_advice(recal, overall.metrics, a.thresholds, ci_level=a.ci_level)
@@ -432,7 +427,7 @@ def audit_batches(parts, *, keys: Sequence[str], sources: Sequence[str], setting
     overall = a.summarise(totals[0], "overall")
     rates = partial(confident_error_rates, counts["confident"], a.thresholds, level=ci_level)
     slice_metrics, slice_summaries = _by_slice(a, totals, rates)
-    recal, recal_bins = _recalibration(a, overall)
+    recal, recal_bins = _recalibration(a, overall, totals[0])
     unavailable = {**_unavailable(counts["proba_source"], len(a.classes)),
                    **({"recalibration": recal["reason"]} if recal["status"] != "ok" else {})}
     worst = _worst_slices(slice_metrics, list(slice_summaries), cfg.n_worst)

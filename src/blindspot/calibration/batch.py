@@ -13,7 +13,8 @@ batches, each returning integer counts or short lists that add up exactly:
 - the calibration blocks (:func:`blindspot.calibration.blocks.block_totals`, reading
   ``correct``, ``confidence``, ``losses``, ``members``, ``y_true`` and ``proba``);
 - :func:`listed_details`: what the listed rows' records need, for those rows only;
-- :func:`recalibration_columns`: the columns the recalibration what-if fits on.
+- the recalibration what-if (:mod:`blindspot.calibration.whatif`, reading ``start``, ``correct``,
+  ``confidence``, ``hashes``, ``y_true`` and ``proba``).
 
 Groups
 ------
@@ -289,8 +290,3 @@ def listed_details(batch: CalibrationBatch, positions: np.ndarray) -> dict:
         out["margin"] = prediction_margin(sub)
         out["probability_of_label"] = sub[np.arange(at.size), batch.y_true[at].astype(np.intp)]
     return out
-
-
-def recalibration_columns(batch: CalibrationBatch) -> tuple:
-    """``(correct, confidence, y_true, proba, hashes)``: the recalibration what-if's inputs for this batch."""
-    return batch.correct, batch.confidence, batch.y_true, batch.proba, batch.hashes

@@ -11,7 +11,7 @@ bootstrap, which draws each cell's resampled total from its count, mean and spre
 :class:`CalibrationCells` holds, per (group, cell), the count and integer sums of each per-row
 value and of its square, so two batches' cells add up (``+``) to the cells of their rows together,
 the same bits for any batches in any order. The sums are fixed point (:func:`blindspot.counts.
-unit_sums`): each value has a known bound ``2^e`` (:data:`BOUNDS`: 1 for the confidence, the top-label
+unit_sums`): each value has a known bound ``2^e`` (:data:`BOUNDS`: 1 for the confidence (and ``after``, a confidence after a recalibration map), the top-label
 Brier score and the class probabilities, 2 for the Brier score, 64 for the log loss, which the
 clipping of probabilities at machine epsilon keeps below 37), is truncated to a multiple of
 ``2^(e - 52)`` and summed as an integer; a square is the float square of the value, truncated to a
@@ -40,7 +40,7 @@ from blindspot.counts import UNIT_BITS, CountTable, unit_sums, unit_totals
 from blindspot.exact_sums import ExactSums
 
 # Each value's bound 2^e (the exponent): values are summed in fixed point as multiples of 2^(e - 52).
-BOUNDS = {"confidence": 0, "brier_top_label": 0, "brier": 1, "log_loss": 6, "proba": 0}
+BOUNDS = {"confidence": 0, "brier_top_label": 0, "brier": 1, "log_loss": 6, "proba": 0, "after": 0}
 
 
 def fixed_sums(values: np.ndarray, codes: np.ndarray, n_codes: int, exponent: int) -> ExactSums:
@@ -101,7 +101,8 @@ class CalibrationCells:
 
     @classmethod
     def of(cls, correct, confidence, values: Mapping[str, np.ndarray], members: Sequence[np.ndarray],
-           edges_width, edges_mass: Sequence[np.ndarray], *, y_true=None, proba=None) -> "CalibrationCells":
+           edges_width, edges_mass: Sequence[np.ndarray], *, y_true=None, proba=None,
+           mass_values=None) -> "CalibrationCells":
         """The cells of one batch of rows.
 
         Parameters
@@ -118,6 +119,10 @@ class CalibrationCells:
         y_true : array_like of int, shape (n,), optional
         proba : array_like of float, shape (n, K), optional
             With both, the classwise bins are counted too (:meth:`classwise_bins`).
+        mass_values : array_like of float, shape (n,), optional
+            The values binned by ``edges_mass`` instead of the confidence: the recalibration
+            what-if pairs the bin of the confidence before a map with the bin of the one after
+            (``values["after"]``) in the same cells.
         """
         correct = np.asarray(correct, dtype=bool)
         confidence = np.asarray(confidence, dtype=float)
@@ -128,10 +133,11 @@ class CalibrationCells:
         n_width, n_mass = len(edges_width) - 1, len(edges_mass[0]) - 1
         n_cells = n_width * n_mass * 2
         bw = assign_bins(confidence, edges_width)
+        by_mass = confidence if mass_values is None else np.asarray(mass_values, dtype=float)
         rows, codes = [], []
         for g, member in enumerate(members):
             at = np.flatnonzero(np.asarray(member, dtype=bool))
-            bm = assign_bins(confidence[at], edges_mass[g])
+            bm = assign_bins(by_mass[at], edges_mass[g])
             codes.append(pair_codes(bw[at], bm, n_mass, correct[at]) + g * n_cells)
             rows.append(at)
         rows, codes = np.concatenate(rows), np.concatenate(codes)

@@ -117,7 +117,7 @@ def group_sizes(parts) -> np.ndarray:
     return np.sum(parts.map(_sizes), axis=0, dtype=np.int64)
 
 
-def order_statistics(parts, groups, ranks) -> np.ndarray:
+def order_statistics(parts, groups, ranks, *, as_keys: bool = False) -> np.ndarray:
     """The ``ranks[q]``-th smallest value (0-based) of group ``groups[q]``, over every batch, shape (Q,).
 
     Parameters
@@ -126,9 +126,13 @@ def order_statistics(parts, groups, ranks) -> np.ndarray:
     groups, ranks : array_like of int, shape (Q,)
         Each rank below its group's size (:func:`group_sizes`).
 
+    as_keys : bool
+        Return the keys themselves (uint64), for states of keys that are not :func:`float_keys`
+        (a hash), rather than the floats they stand for.
+
     Returns
     -------
-    ndarray of float64, shape (Q,)
+    ndarray of float64 (of uint64 with ``as_keys``), shape (Q,)
     """
     asked = np.column_stack([np.asarray(groups, dtype=np.int64).ravel(), np.asarray(ranks, dtype=np.int64).ravel()])
     # Each distinct (group, rank) once: neighbouring edges often read the same order statistic.
@@ -144,7 +148,7 @@ def order_statistics(parts, groups, ranks) -> np.ndarray:
         # The piece holding rank r starts at the last pivot with at most r keys below it.
         lo = lo + (below <= ranks[:, None]).sum(axis=1).astype(np.uint64) * step
         width >>= ROUND_BITS
-    return float_of_keys(lo)[where.ravel()]
+    return (lo if as_keys else float_of_keys(lo))[where.ravel()]
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
