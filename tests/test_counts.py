@@ -180,7 +180,7 @@ def test_unit_sums_split_their_work_without_changing_a_bit(monkeypatch):
     v = np.linspace(0, 1, 1001)
     g = np.arange(1001) % 3
     whole = counts.unit_sums(v, g, 3)
-    monkeypatch.setattr(counts, "_UNIT_CHUNK", 10)
+    monkeypatch.setattr(counts, "UNIT_CHUNK", 10)
     assert np.array_equal(counts.unit_sums(v, g, 3), whole)
 
 

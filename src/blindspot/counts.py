@@ -310,8 +310,8 @@ def _spread(t: CountTable, keys: np.ndarray) -> CountTable:
 #: Fraction bits of :func:`unit_sums`' fixed point: a value in [0, 1] is kept to 2^-52, the spacing of
 #: float64 at 1, so what is dropped is below the rounding any float sum of such values already makes.
 UNIT_BITS = 52
-_HALF_BITS = UNIT_BITS // 2
-_UNIT_CHUNK = 1 << 26  # rows summed by one bincount: 2^26 halves of under 2^26 each stay exact in a float64
+HALF_BITS = UNIT_BITS // 2
+UNIT_CHUNK = 1 << 26  # rows summed by one bincount: 2^26 halves of under 2^26 each stay exact in a float64
 
 
 def unit_sums(values, groups, n_groups: int) -> np.ndarray:
@@ -344,10 +344,10 @@ def unit_sums(values, groups, n_groups: int) -> np.ndarray:
         raise ValueError("unit_sums takes values in [0, 1]; got values outside it (or NaN).")
     check_codes("groups", groups, n_groups)
     out = np.zeros((n_groups, 2), dtype=np.int64)
-    for lo in range(0, values.size, _UNIT_CHUNK):
-        fixed = np.floor(values[lo:lo + _UNIT_CHUNK] * 2.0 ** UNIT_BITS).astype(np.int64)  # a power-of-two scale
-        part = groups[lo:lo + _UNIT_CHUNK]
-        for half, bits in ((0, fixed >> _HALF_BITS), (1, fixed & ((1 << _HALF_BITS) - 1))):
+    for lo in range(0, values.size, UNIT_CHUNK):
+        fixed = np.floor(values[lo:lo + UNIT_CHUNK] * 2.0 ** UNIT_BITS).astype(np.int64)  # a power-of-two scale
+        part = groups[lo:lo + UNIT_CHUNK]
+        for half, bits in ((0, fixed >> HALF_BITS), (1, fixed & ((1 << HALF_BITS) - 1))):
             # bincount adds in float64, exact while a group's total stays below 2^53 (a chunk's does)
             out[:, half] += np.bincount(part, weights=bits.astype(np.float64), minlength=n_groups).astype(np.int64)
     return out
@@ -369,4 +369,4 @@ def unit_means(sums: np.ndarray, counts) -> np.ndarray:
 
 def unit_totals(sums: np.ndarray) -> list[int]:
     """Each group's fixed-point sum from :func:`unit_sums`, exactly, as a Python int in units of ``2^-52``."""
-    return [(high << _HALF_BITS) + low for high, low in np.asarray(sums, dtype=np.int64).tolist()]
+    return [(high << HALF_BITS) + low for high, low in np.asarray(sums, dtype=np.int64).tolist()]

@@ -72,7 +72,7 @@ def test_any_batches_give_the_same_bits():
     for n_batches, seed in ((1, 0), (3, 1), (7, 2)):
         order = np.random.default_rng(seed).permutation(len(frame))
         parts = LocalParts([_rows(frame.iloc[rows]) for rows in np.array_split(order, n_batches)])
-        blocks.append(json.dumps(_blocks(block_totals(parts, LOSSES, n_bins=N_BINS, n_buckets=5)), sort_keys=True))
+        blocks.append(json.dumps(_blocks(block_totals(parts, LOSSES, n_bins=N_BINS)), sort_keys=True))
     assert blocks[0] == blocks[1] == blocks[2]
 
 

@@ -155,3 +155,20 @@ def test_a_value_without_a_known_bound_is_refused():
     with pytest.raises(ValueError, match="no known bound for the value 'margin'"):
         CalibrationCells.of(correct, conf, {"margin": conf}, members[:1], np.linspace(0, 1, 11),
                             _edges(conf, members[:1]))
+
+
+def test_row_halves_sum_any_rows_as_unit_sums_does():
+    """A row's fixed-point halves made once and gathered for each group it is in: the sums of
+    ``unit_sums`` over the gathered values, bit for bit (repeated rows, a value at each bound)."""
+    from blindspot.calibration.cells import RowHalves
+    from blindspot.counts import unit_sums
+
+    rng = np.random.default_rng(8)
+    values = np.r_[rng.uniform(0, 64, 997), 0.0, 64.0]
+    rows = rng.integers(0, values.size, 5000)
+    codes = rng.integers(0, 37, 5000)
+    got = RowHalves(values, 6).sums(rows, codes, 37)
+    np.testing.assert_array_equal(got.halves, unit_sums(values[rows] / 64, codes, 37))
+    assert got.scale == 46
+    with pytest.raises(ValueError, match="must lie in"):
+        RowHalves(np.array([65.0]), 6)

@@ -221,6 +221,8 @@ def test_kept_states_derive_and_shuffle_alike_on_both_engines(table):
             doubled = parts.derive(_doubled, 2)
             try:
                 assert sum(s for s, _ in doubled.map(_weighted, 1)) == int(y.sum()) * 2
+                # A value shared once (scattered to the workers with Dask) reads as itself in every task.
+                assert sum(s for s, _ in parts.map(_weighted, parts.shared(3))) == int(y.sum()) * 3
                 assert parts.shuffle(_by_class, _class_total, 3, 3) == want
             finally:
                 doubled.release()

@@ -8,8 +8,9 @@ this process's batches, or row groups on Dask workers), in three steps:
 
 1. each batch sorts the order-preserving keys of each group's confidences once, kept beside it
    (:meth:`~blindspot.engine.batches.LocalParts.derive`); counting rounds over them give every
-   group's equal-mass edges (:func:`~blindspot.calibration.quantiles.percentile_queries`) and the
-   boundaries that cut its rows into buckets of like size for the AUROC, in one set of rounds;
+   group's equal-mass edges (:func:`~blindspot.calibration.quantiles.percentile_queries`), whose
+   interior edges also cut its rows into ``n_bins`` buckets of like size for the AUROC (any
+   boundaries give the same AUROC; these cost no more rounds);
 2. each batch counts its cells against those edges (:class:`~blindspot.calibration.cells.
    CalibrationCells`), and the cells are added;
 3. each batch cuts each group's rows into the AUROC's buckets, every bucket is reduced where its
@@ -29,13 +30,12 @@ from typing import Sequence
 
 import numpy as np
 
-from blindspot.calibration.auroc import auroc_of_buckets, bucket_ranks, bucket_rows, bucket_u
+from blindspot.calibration.auroc import auroc_of_buckets, bucket_rows, bucket_u
 from blindspot.calibration.cells import CalibrationCells
-from blindspot.calibration.quantiles import (SortedKeys, edges_of, float_keys, group_queries, group_sizes,
-                                             order_statistics, percentile_queries)
+from blindspot.calibration.quantiles import (SortedKeys, edges_of, float_keys, group_sizes, order_statistics,
+                                             percentile_queries)
 from blindspot.calibration.summary import BlockTotals
 
-AUROC_BUCKETS = 32  # buckets of each group's rows for the AUROC's pair counts (any number gives the same value)
 
 
 @dataclass(frozen=True)
@@ -82,24 +82,7 @@ def _auroc_reduce(parts: list) -> list:
     return [bucket_u([p[g] for p in parts]) for g in range(len(parts[0]))]
 
 
-def _bucket_bounds(sizes: np.ndarray, n_buckets: int, values: np.ndarray) -> list:
-    """Each group's ``n_buckets - 1`` AUROC bucket boundaries: the keys of its order statistics at ``i n / B``.
-
-    Repeated boundaries (a value holding more than a bucket's share) leave buckets empty; every group
-    gets the same number of buckets, so a batch's bucket ``b`` holds every group's part of it.
-    """
-    out, start = [], 0
-    for n in sizes:
-        if n:
-            out.append(float_keys(values[start:start + n_buckets - 1]))  # ranks ascend: so do the keys
-            start += n_buckets - 1
-        else:
-            out.append(np.zeros(n_buckets - 1, dtype=np.uint64))  # no row to place
-    return out
-
-
-def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool = True,
-                 n_buckets: int = AUROC_BUCKETS) -> list[BlockTotals]:
+def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool = True) -> list[BlockTotals]:
     """Every group's :class:`~blindspot.calibration.summary.BlockTotals` from kept batches of rows.
 
     Parameters
@@ -113,9 +96,6 @@ def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool 
         Bins of both binnings.
     with_table : bool
         Whether the cell bootstrap's table is wanted (intervals are drawn).
-    n_buckets : int
-        AUROC buckets per group (the value does not depend on it; the largest reduce holds about
-        ``n / n_buckets`` of a group's rows).
 
     Returns
     -------
@@ -124,21 +104,20 @@ def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool 
     keys = parts.derive(_sorted_keys)
     try:
         sizes = group_sizes(keys)
-        # One set of counting rounds for both: the edges' order statistics, then the buckets'.
         edge_groups, edge_ranks = percentile_queries(sizes, n_bins)
-        bucket_groups, bucket_at = group_queries(sizes, lambda n: bucket_ranks(n, n_buckets))
-        values = order_statistics(keys, np.concatenate([edge_groups, bucket_groups]),
-                                  np.concatenate([edge_ranks, bucket_at]))
+        values = order_statistics(keys, edge_groups, edge_ranks)
     finally:
         keys.release()
-    edges_mass = edges_of(sizes, n_bins, values[:edge_groups.size])
-    bounds = _bucket_bounds(sizes, n_buckets, values[edge_groups.size:])
+    edges_mass = edges_of(sizes, n_bins, values)
+    # The AUROC's buckets: a group's rows cut at its interior equal-mass edges (the largest reduce holds about
+    # n / n_bins of a group's rows; empty buckets where edges repeat).
+    bounds = [float_keys(e[1:-1]) for e in edges_mass]
     edges_width = np.linspace(0.0, 1.0, n_bins + 1)
     mapped = parts.map(_cells, edges_width, edges_mass)
     cells = mapped[0]
     for more in mapped[1:]:
         cells = cells + more
-    buckets = parts.shuffle(_auroc_parts, _auroc_reduce, n_buckets, bounds)
+    buckets = parts.shuffle(_auroc_parts, _auroc_reduce, n_bins, bounds)
     totals = []
     for g in range(len(sizes)):
         auroc = auroc_of_buckets([bucket[g] for bucket in buckets])

@@ -36,18 +36,76 @@ import numpy as np
 from blindspot.calibration.binning import ReliabilityBins, assign_bins
 from blindspot.calibration.bootstrap import pair_codes
 from blindspot.calibration.summary import BlockTotals
-from blindspot.counts import UNIT_BITS, CountTable, unit_sums, unit_totals
+from blindspot.counts import HALF_BITS, UNIT_BITS, UNIT_CHUNK, CountTable, unit_totals
 from blindspot.exact_sums import ExactSums
 
 # Each value's bound 2^e (the exponent): values are summed in fixed point as multiples of 2^(e - 52).
 BOUNDS = {"confidence": 0, "brier_top_label": 0, "brier": 1, "log_loss": 6, "proba": 0, "after": 0}
 
 
-def fixed_sums(values: np.ndarray, codes: np.ndarray, n_codes: int, exponent: int) -> ExactSums:
-    """Per code, the sum of ``values`` (each in ``[0, 2^exponent]``) truncated to multiples of
-    ``2^(exponent - 52)``: exact integers, the same for any split or order, as :class:`ExactSums`."""
-    scaled = np.asarray(values, dtype=float) * 2.0 ** -exponent  # a power of two: exact
-    return ExactSums(tuple(unit_totals(unit_sums(scaled, codes, n_codes))), UNIT_BITS - exponent)
+@dataclass(frozen=True, eq=False)
+class FixedSums:
+    """Per code, a fixed-point sum in units of ``2^-scale``, held as :func:`blindspot.counts.unit_sums`' two
+    int64 halves: batches merge by adding the arrays (exact while a code holds fewer than ``2^37``
+    rows), and only the codes read become Python integers (:meth:`units`).
+
+    Attributes
+    ----------
+    halves : ndarray of int64, shape (n_codes, 2)
+    scale : int
+    """
+
+    halves: np.ndarray
+    scale: int
+
+    def __add__(self, other: "FixedSums") -> "FixedSums":
+        if not isinstance(other, FixedSums) or other.scale != self.scale or other.halves.shape != self.halves.shape:
+            return NotImplemented
+        return FixedSums(self.halves + other.halves, self.scale)
+
+    def __eq__(self, other) -> bool:  # the same halves are the same sums: each half is the sum of its rows'
+        return (isinstance(other, FixedSums) and other.scale == self.scale
+                and np.array_equal(other.halves, self.halves))
+
+    __hash__ = None
+
+    def units(self, codes: slice = slice(None)) -> tuple[int, ...]:
+        """The exact sums of ``codes``, as Python integers in units of ``2^-scale``."""
+        return tuple(unit_totals(self.halves[codes]))
+
+
+class RowHalves:
+    """Each row's value in fixed point, split once into :func:`blindspot.counts.unit_sums`' two halves, so that
+    a row counted in many groups (all rows, its class, its slices) is scaled and split once, not once a group.
+
+    :meth:`sums` of the rows at some positions equals :func:`blindspot.counts.unit_sums` of their values
+    (scaled by ``2^-exponent``), bit for bit.
+
+    Parameters
+    ----------
+    values : array_like of float, shape (n,)
+        Each in ``[0, 2^exponent]``.
+    exponent : int
+    """
+
+    def __init__(self, values, exponent: int):
+        scaled = np.asarray(values, dtype=float) * 2.0 ** -exponent  # a power of two: exact
+        if scaled.size and not (np.all(scaled >= 0.0) and np.all(scaled <= 1.0)):
+            raise ValueError(f"values must lie in [0, 2^{exponent}]; got values outside it (or NaN).")
+        fixed = np.floor(scaled * 2.0 ** UNIT_BITS).astype(np.int64)
+        # float64 halves: bincount adds in float64, exact while a code's total stays below 2^53
+        self.high = (fixed >> HALF_BITS).astype(np.float64)
+        self.low = (fixed & ((1 << HALF_BITS) - 1)).astype(np.float64)
+        self.scale = UNIT_BITS - exponent
+
+    def sums(self, rows: np.ndarray, codes: np.ndarray, n_codes: int) -> FixedSums:
+        """The fixed-point sum per code of the rows at ``rows`` (``codes[i]`` the code of ``rows[i]``)."""
+        out = np.zeros((n_codes, 2), dtype=np.int64)
+        for lo in range(0, rows.size, UNIT_CHUNK):
+            at, part = rows[lo:lo + UNIT_CHUNK], codes[lo:lo + UNIT_CHUNK]
+            for half, v in ((0, self.high), (1, self.low)):
+                out[:, half] += np.bincount(part, weights=v[at], minlength=n_codes).astype(np.int64)
+        return FixedSums(out, self.scale)
 
 
 def _bound(name: str) -> int:
@@ -70,12 +128,12 @@ class CalibrationCells:
     edges_mass : tuple of ndarray of float, each shape (n_mass + 1,)
         Per group.
     counts : ndarray of int64, shape (G, n_cells)
-    sums, squares : dict name -> ExactSums of G * n_cells columns
+    sums, squares : dict name -> FixedSums of G * n_cells codes
         Each value's fixed-point sum and sum of squares per cell (``"confidence"`` first; module docstring).
     class_counts : ndarray of int64, shape (G, K, n_width, 2), or None
         With probabilities: per group, class ``k`` and equal-width bin of ``p_k``, the rows
         whose true class is not ``k`` (``[..., 0]``) and is ``k`` (``[..., 1]``).
-    class_sums : ExactSums of G * K * n_width columns, or None
+    class_sums : FixedSums of G * K * n_width codes, or None
         The fixed-point sum of ``p_k`` per (group, class, bin).
     """
 
@@ -85,7 +143,7 @@ class CalibrationCells:
     sums: dict
     squares: dict
     class_counts: np.ndarray | None = None
-    class_sums: ExactSums | None = None
+    class_sums: FixedSums | None = None
 
     @property
     def n_width(self) -> int:
@@ -146,9 +204,9 @@ class CalibrationCells:
         named = {"confidence": confidence, **values}
         sums, squares = {}, {}
         for name, v in named.items():
-            x = np.asarray(v, dtype=float)[rows]
-            sums[name] = fixed_sums(x, codes, size, _bound(name))
-            squares[name] = fixed_sums(x * x, codes, size, 2 * _bound(name))
+            v = np.asarray(v, dtype=float)
+            sums[name] = RowHalves(v, _bound(name)).sums(rows, codes, size)
+            squares[name] = RowHalves(v * v, 2 * _bound(name)).sums(rows, codes, size)
         if proba is None:
             return cls(edges_width, edges_mass, counts, sums, squares)
         class_counts, class_sums = _classwise(np.asarray(y_true), np.asarray(proba, dtype=float), members, edges_width)
@@ -182,7 +240,7 @@ class CalibrationCells:
         n = self.n(g)
         if not n:
             return float("nan")
-        total = sum(self.sums[name].units[self._cells(g)])
+        total = sum(self.sums[name].units(self._cells(g)))
         return float(Fraction(total, (1 << self.sums[name].scale) * n))
 
     def bins(self, g: int) -> tuple[ReliabilityBins, ReliabilityBins]:
@@ -191,7 +249,7 @@ class CalibrationCells:
         count = self.counts[g].reshape(self.n_width, self.n_mass, 2)
         sums = self.sums["confidence"]
         # Python ints in an object array: summed over a binning's other axis and correctness, exactly
-        conf = np.array(sums.units[self._cells(g)], dtype=object).reshape(self.n_width, self.n_mass, 2)
+        conf = np.array(sums.units(self._cells(g)), dtype=object).reshape(self.n_width, self.n_mass, 2)
         out = []
         for axis, edges, strategy in ((1, self.edges_width, "uniform"), (0, self.edges_mass[g], "quantile")):
             sum_conf = ExactSums(tuple(conf.sum(axis=(axis, 2))), sums.scale).floats()
@@ -211,7 +269,7 @@ class CalibrationCells:
         for k in range(k_classes):
             counts = self.class_counts[g, k]
             start = (g * k_classes + k) * self.n_width
-            sums = ExactSums(self.class_sums.units[start:start + self.n_width], self.class_sums.scale).floats()
+            sums = ExactSums(self.class_sums.units(slice(start, start + self.n_width)), self.class_sums.scale).floats()
             out.append(ReliabilityBins(edges=self.edges_width, count=counts.sum(axis=1).astype(float),
                                        sum_confidence=sums, sum_correct=counts[:, 1].astype(float),
                                        strategy="uniform"))
@@ -253,8 +311,8 @@ class CalibrationCells:
         totals, m2 = {}, {}
         for name in names:
             s, q = self.sums[name], self.squares[name]
-            units = s.units[self._cells(g)]
-            sq = q.units[self._cells(g)]
+            units = s.units(self._cells(g))
+            sq = q.units(self._cells(g))
             tot, spread = [], []
             for c in occupied:
                 total = Fraction(units[c], 1 << s.scale)
@@ -270,15 +328,15 @@ def _classwise(y_true: np.ndarray, proba: np.ndarray, members: Sequence[np.ndarr
     k_classes, n_width = proba.shape[1], len(edges_width) - 1
     size = len(members) * k_classes * n_width
     counts = np.zeros(size * 2, dtype=np.int64)
-    codes_of, values_of = [], []
+    # Each class's bins and fixed-point values once per row; each group then counts its rows' codes.
+    bins = [assign_bins(proba[:, k], edges_width) for k in range(k_classes)]
+    halves = [RowHalves(proba[:, k], BOUNDS["proba"]) for k in range(k_classes)]
+    sums = FixedSums(np.zeros((size, 2), dtype=np.int64), halves[0].scale)
     for g, member in enumerate(members):
         at = np.flatnonzero(np.asarray(member, dtype=bool))
         for k in range(k_classes):
-            p = proba[at, k]
-            code = (g * k_classes + k) * n_width + assign_bins(p, edges_width)
+            code = (g * k_classes + k) * n_width + bins[k][at]
             counts += np.bincount(code * 2 + (y_true[at] == k), minlength=size * 2)
-            codes_of.append(code)
-            values_of.append(p)
-    sums = fixed_sums(np.concatenate(values_of), np.concatenate(codes_of), size, BOUNDS["proba"])
+            sums = sums + halves[k].sums(at, code, size)
     return counts.reshape(len(members), k_classes, n_width, 2), sums
 

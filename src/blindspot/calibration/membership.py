@@ -186,6 +186,11 @@ def _row_group(source: pq.ParquetFile, path: str, index: int, columns: list) -> 
     return _LAST_GROUP[key]
 
 
+def forget_row_group() -> None:
+    """Let the row group :func:`rows_of_file` read last go (once every batch is made)."""
+    _LAST_GROUP.clear()
+
+
 def rows_of_file(path: str, start: int, ids, merged: dict) -> BitColumns:
     """Slice membership of the predictions' rows ``start`` to ``start + len(ids)``, read from ``path``.
 

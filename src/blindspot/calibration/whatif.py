@@ -271,7 +271,7 @@ def whatif_of_parts(parts, before: BlockTotals, *, n_bins: int, n_splits: int, t
         scores["confidently_incorrect"] = confident_after_block(counts, n, thresholds, level=ci_level)
     methods, bins = {}, {"none": before.bins}
     for maps in (ts, iso):  # in this order: the methods share ``rng``
-        after = parts.derive(_after, folds, maps)
+        after = parts.derive(_after, folds, parts.shared(maps))  # the knots go to each worker once
         try:
             losses = ["brier_top_label", *(["brier", "log_loss"] if maps.method == "temperature_scaling"
                                            and multiclass else [])]

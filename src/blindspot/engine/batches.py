@@ -344,6 +344,10 @@ class LocalParts:
             reduced.append(reduce_fn(parts))
         return reduced
 
+    def shared(self, value):
+        """``value`` as the maps' functions read it (:meth:`DaskParts.shared` sends it to the workers once)."""
+        return value
+
     def release(self) -> None:
         """Let the kept states go."""
         self.states = []
@@ -359,6 +363,11 @@ class DaskParts(LocalParts):
     def __init__(self, client, futures: list):
         super().__init__(futures)
         self.client = client
+
+    def shared(self, value):
+        """``value`` sent to the workers once, as a future every task of a later map resolves: for an
+        argument too large to travel with each of hundreds of tasks (a fitted map's knots)."""
+        return self.client.scatter([value], broadcast=True, hash=False)[0]
 
     def map(self, fn: Callable, *args) -> list:
         futures = [self.client.submit(fn, state, *args, pure=False) for state in self.states]

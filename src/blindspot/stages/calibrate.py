@@ -16,7 +16,7 @@ from blindspot import paths
 from blindspot.calibration.audit import audit_batches, batch_settings
 from blindspot.calibration.batch import batch_of_file
 from blindspot.calibration.confident import LISTED_FIELDS
-from blindspot.calibration.membership import SlicesNotAligned, slice_columns, slice_table
+from blindspot.calibration.membership import SlicesNotAligned, forget_row_group, slice_columns, slice_table
 from blindspot.config import load_params
 from blindspot.engine.batches import resident_parts
 from blindspot.engine.spool import discard, partial_next_to
@@ -24,6 +24,7 @@ from blindspot.io.figures import replace_plot_directory
 from blindspot.io.readers import predictions_batches, read_predictions, rows_at
 from blindspot.io.schema import PROBA_PREFIX
 from blindspot.io.writers import write_jsonl, write_metrics
+from blindspot.memory import release_freed_heap
 from blindspot.plots.reliability import calibration_figures, reliability_data
 from blindspot.stages._runner import run
 
@@ -83,6 +84,8 @@ def calibrate(cfg, slices, log):
     make = partial(batch_of_file, slices=None if slices is None else str(slices), merged=merged, settings=settings)
     with resident_parts(paths.PREDICTIONS, COLUMNS, make, prefixes=(PROBA_PREFIX,), engine=cfg.engine,
                         dask=cfg.dask, with_start=True) as parts:
+        forget_row_group()  # the slice table's last row group read here (engine=local)
+        release_freed_heap()  # and the batches' frames, before the audit's passes
         return audit_batches(parts, keys=keys, sources=sources, settings=settings, cfg=cfg.calibration,
                              n_boot=cfg.stats.n_boot, ci_level=cfg.stats.ci_level, fetch=listed_fields)
 
