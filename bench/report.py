@@ -28,6 +28,7 @@ DASK_AGAIN = ROOT / "bench" / "results" / "scale_dask_again.json"  # stages meas
 DASK_REDUCE = ROOT / "bench" / "results" / "scale_dask_reduce.json"  # again, after profile's and judge's reduce
 DASK_COMPARE = ROOT / "bench" / "results" / "scale_dask_compare.json"  # again, after compare's reduce
 DASK_ALLOCATOR = ROOT / "bench" / "results" / "scale_dask_allocator.json"  # again, on glibc's adaptive threshold
+DASK_CALIBRATE = ROOT / "bench" / "results" / "scale_dask_calibrate.json"  # again, after calibrate's reduce
 WORKERS = ROOT / "bench" / "results" / "scale_dask_workers.json"
 ALLOCATOR = ROOT / "bench" / "results" / "allocator.json"  # bench/allocator.py
 TARGET_DASK_PROCESS_MIB = 2000 / 1.048576  # 10M rows through engine=dask: every process under 2 GB
@@ -452,7 +453,8 @@ def main() -> int:
                          (DASK, dask_tables), (WORKERS, workers_tables), (ALLOCATOR, allocator_tables)):
         if path.exists():
             blocks.update(tables(json.loads(path.read_text())))
-    again = [json.loads(path.read_text()) for path in (DASK_AGAIN, DASK_REDUCE, DASK_COMPARE, DASK_ALLOCATOR)
+    again = [json.loads(path.read_text()) for path in (DASK_AGAIN, DASK_REDUCE, DASK_COMPARE, DASK_ALLOCATOR,
+                                                                 DASK_CALIBRATE)
              if path.exists()]
     if again:  # every run measured again, in one table, oldest first
         blocks.update(again_tables({"measured_at": again[-1]["measured_at"], "runs": [r for a in again for r in a["runs"]]}))
