@@ -169,32 +169,6 @@ def check_config(cfg) -> list[float]:
     return thresholds
 
 
-def check_config(cfg) -> list[float]:
-    """Validate a :class:`~blindspot.config.CalibrationConfig`; returns the sorted thresholds.
-
-    Raises
-    ------
-    ConfigError
-        Naming the key and echoing the bad value.
-    """
-    if cfg.n_bins < 2:
-        raise ConfigError(f"calibration.n_bins must be at least 2. Got {cfg.n_bins} instead.")
-    try:
-        thresholds = check_thresholds(cfg.confident_thresholds)
-    except ValueError:
-        raise ConfigError(f"calibration.confident_thresholds must be numbers in (0, 1]. "
-                          f"Got {list(cfg.confident_thresholds)} instead.") from None
-    if not 0 < cfg.underconfident_margin <= 1:
-        raise ConfigError(f"calibration.underconfident_margin must be in (0, 1]. Got {cfg.underconfident_margin} instead.")
-    if cfg.min_n < 1:
-        raise ConfigError(f"calibration.min_n must be at least 1. Got {cfg.min_n} instead.")
-    if cfg.recalibration_folds < 2:
-        raise ConfigError(f"calibration.recalibration_folds must be at least 2. Got {cfg.recalibration_folds} instead.")
-    if cfg.max_listed_rows is not None and cfg.max_listed_rows < 0:
-        raise ConfigError(f"calibration.max_listed_rows must be null or >= 0. Got {cfg.max_listed_rows} instead.")
-    return thresholds
-
-
 def _too_small(n: int, min_n: int) -> dict:
     return {"n": int(n), "status": "too_small", "reason": f"n={int(n)} is below calibration.min_n={min_n}"}
 
