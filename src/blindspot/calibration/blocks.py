@@ -8,14 +8,14 @@ this process's batches, or row groups on Dask workers), in three steps:
 
 1. each batch sorts the order-preserving keys of each group's confidences once, kept beside it
    (:meth:`~blindspot.engine.batches.LocalParts.derive`); counting rounds over them give every
-   group's equal-mass edges (:func:`~blindspot.calibration.quantiles.percentile_queries`), whose
-   interior edges also cut its rows into ``n_bins`` buckets of like size for the AUROC (any
+   group's equal-mass edges (:func:`~blindspot.calibration.quantiles.percentile_queries`); the
+   first group's interior edges also cut the rows into ``n_bins`` buckets for the AUROC (any
    boundaries give the same AUROC; these cost no more rounds);
 2. each batch counts its cells against those edges (:class:`~blindspot.calibration.cells.
    CalibrationCells`), and the cells are added;
-3. each batch cuts each group's rows into the AUROC's buckets, every bucket is reduced where its
-   parts meet (:meth:`~blindspot.engine.batches.LocalParts.shuffle`), and each group's bucket counts
-   are added in key order (:mod:`blindspot.calibration.auroc`).
+3. each batch cuts its rows into the AUROC's buckets, each row once with its groups a bit each,
+   every bucket is reduced where its parts meet (:meth:`~blindspot.engine.batches.LocalParts.shuffle`),
+   and each group's bucket counts are added in key order (:mod:`blindspot.calibration.auroc`).
 
 Every step is integer counting or integer sums, so the totals, and the blocks made from them, are the
 same bits for any batches, either engine and any order of the rows; against a group's rows in one
@@ -30,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from blindspot.calibration.auroc import auroc_of_buckets, bucket_rows, bucket_u
+from blindspot.calibration.auroc import auroc_of_buckets, bucket_u
 from blindspot.calibration.cells import CalibrationCells
 from blindspot.calibration.quantiles import (SortedKeys, edges_of, float_keys, group_sizes, order_statistics,
                                              percentile_queries)
@@ -71,15 +71,33 @@ def _cells(rows: BatchRows, edges_width: np.ndarray, edges_mass: list) -> Calibr
                                y_true=rows.y_true, proba=rows.proba)
 
 
-def _auroc_parts(rows: BatchRows, bounds: list) -> list:
-    """Bucket ``b``'s part of this batch: each group's ``(correct_keys, wrong_keys)`` in its bucket ``b``."""
-    by_group = [bucket_rows(rows.confidence[m], rows.correct[m], bounds[g]) for g, m in enumerate(rows.members)]
-    return [[parts[b] for parts in by_group] for b in range(len(by_group[0]))]
+def _auroc_parts(rows: BatchRows, bounds: np.ndarray) -> list:
+    """Bucket ``b``'s part of this batch: ``(keys, correct, membership, n_groups)`` of its rows in bucket ``b``.
+
+    Every row goes once, with its groups a bit each (``membership``, uint8 shape (m, ceil(G / 8))),
+    not once per group it is in: the shuffle moves about ``9 + G / 8`` bytes a row.
+    """
+    key = float_keys(rows.confidence)
+    order = np.argsort(key, kind="stable")
+    key, correct = key[order], np.asarray(rows.correct, dtype=bool)[order]
+    members = list(rows.members)
+    member = np.packbits(np.column_stack([np.asarray(m, dtype=bool)[order] for m in members]), axis=1)
+    # Bucket b holds bounds[b - 1] <= key < bounds[b] (bucket_rows' rule), a run of the sorted keys.
+    cuts = np.concatenate(([0], np.searchsorted(key, bounds, side="left"), [key.size]))
+    return [(key[lo:hi].copy(), correct[lo:hi].copy(), member[lo:hi].copy(), len(members))
+            for lo, hi in zip(cuts[:-1], cuts[1:])]
 
 
 def _auroc_reduce(parts: list) -> list:
-    """One bucket's pair counts, per group, from its parts of every batch."""
-    return [bucket_u([p[g] for p in parts]) for g in range(len(parts[0]))]
+    """One bucket's pair counts, per group (:func:`~blindspot.calibration.auroc.bucket_u`), from its part of
+    every batch."""
+    n_groups = parts[0][3]
+    key = np.concatenate([p[0] for p in parts])
+    correct = np.concatenate([p[1] for p in parts])
+    member = np.unpackbits(np.concatenate([p[2] for p in parts]), axis=1, count=n_groups).astype(bool)
+    order = np.argsort(key, kind="stable")  # sorted once: each group's keys are then sorted runs of it
+    key, correct, member = key[order], correct[order], member[order]
+    return [bucket_u([(key[m & correct], key[m & ~correct])]) for m in member.T]
 
 
 def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool = True) -> list[BlockTotals]:
@@ -109,9 +127,9 @@ def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool 
     finally:
         keys.release()
     edges_mass = edges_of(sizes, n_bins, values)
-    # The AUROC's buckets: a group's rows cut at its interior equal-mass edges (the largest reduce holds about
-    # n / n_bins of a group's rows; empty buckets where edges repeat).
-    bounds = [float_keys(e[1:-1]) for e in edges_mass]
+    # The AUROC's buckets: every row cut at the first group's interior equal-mass edges (all rows, in the
+    # calibrate stage), so a reduce holds about n / n_bins rows; any cuts give the same AUROC.
+    bounds = float_keys(edges_mass[0][1:-1])
     edges_width = np.linspace(0.0, 1.0, n_bins + 1)
     mapped = parts.map(_cells, edges_width, edges_mass)
     cells = mapped[0]
