@@ -104,8 +104,8 @@ def test_batch_groups_are_all_rows_then_predicted_classes_then_slices(overconfid
 
 
 def test_the_stage_on_dask_row_groups_writes_the_local_bytes(tmp_path, monkeypatch, make_synthetic, make_frame):
-    """The calibrate stage's audit with the predictions in 6 row groups (Dask: a batch each, on 2 workers)
-    and with local batches of another size: the same metrics file and listings."""
+    """The calibrate stage's audit with the predictions in 6 row groups (Dask: a batch each, on 2 workers),
+    with the local engine (one batch) and on the frame held in memory: the same metrics file and listings."""
     pytest.importorskip("distributed")
     from blindspot.config import DaskConfig
     from blindspot import paths
@@ -129,7 +129,6 @@ def test_the_stage_on_dask_row_groups_writes_the_local_bytes(tmp_path, monkeypat
     log = logging.getLogger("test")
     on_dask = written(calibrate.calibrate(Cfg, paths.SLICES, log))
     Cfg.engine = "local"
-    monkeypatch.setattr("blindspot.engine.batches.PREDICTION_BATCH_ROWS", 100)
     assert written(calibrate.calibrate(Cfg, paths.SLICES, log)) == on_dask
     assert written(audit(frame, slices_of(frame), batch_rows=10**6)) == on_dask
 

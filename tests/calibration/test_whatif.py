@@ -190,3 +190,9 @@ def test_whatif_without_hashes_ranks_the_positions(make_synthetic):
     fallback, _ = recalibration_whatif(correct, p.max(1), y_true=y, proba=p, seed=4)
     given, _ = recalibration_whatif(correct, p.max(1), y_true=y, proba=p, seed=4, hashes=fold_hashes(range(600), 4))
     assert fallback == given
+
+
+def test_more_folds_than_a_byte_holds():
+    correct = np.random.default_rng(3).random(1200) < 0.5
+    folds = folds_of(correct, hashes_of(1200), 300)
+    assert folds.max() == 299 and np.bincount(folds).min() >= 3

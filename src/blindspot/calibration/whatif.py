@@ -76,10 +76,11 @@ class Folds:
     cuts: tuple
 
     def of(self, correct: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-        """Each row's fold, uint8 shape (n,)."""
+        """Each row's fold, shape (n,), the smallest unsigned dtype that holds ``n_splits - 1``."""
+        dtype = np.min_scalar_type(self.n_splits - 1)
         if len(self.cuts) == 1:
-            return np.searchsorted(self.cuts[0], hashes, side="right").astype(np.uint8)
-        out = np.empty(hashes.size, dtype=np.uint8)
+            return np.searchsorted(self.cuts[0], hashes, side="right").astype(dtype)
+        out = np.empty(hashes.size, dtype=dtype)
         for stratum, cuts in zip((~correct, correct), self.cuts):
             out[stratum] = np.searchsorted(cuts, hashes[stratum], side="right")
         return out
