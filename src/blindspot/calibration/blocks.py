@@ -107,7 +107,9 @@ def block_totals(parts, losses: Sequence[str], *, n_bins: int, with_table: bool 
     ----------
     parts : LocalParts or DaskParts of BatchRows
         Every batch of the rows (:func:`blindspot.engine.batches.resident_parts`), at least one, each
-        with the same groups and losses.
+        with the same groups and losses: :class:`BatchRows`, or any state with its attributes (the
+        stage's :class:`~blindspot.calibration.batch.CalibrationBatch`, the what-if's
+        :class:`~blindspot.calibration.whatif.After`).
     losses : sequence of str
         The loss names, in the block's order.
     n_bins : int
