@@ -90,17 +90,22 @@ def calibrate(cfg, slices, log):
                              n_boot=cfg.stats.n_boot, ci_level=cfg.stats.ci_level, fetch=listed_fields)
 
 
-def main(log) -> str:
-    cfg = load_params(paths.PARAMS)
+def audit_predictions(cfg, log):
+    """The audit of the predictions with the slice table as the slice stage wrote it, or joined on id first."""
     # Under `dvc repro` the slice stage always runs first; run by hand before it exists, go on without slices.
     slices = paths.SLICES if paths.SLICES.exists() else None
     if slices is None:
         log.warning("%s not found: calibrating without slices", paths.SLICES)
     try:
-        audit = calibrate(cfg, slices, log)
+        return calibrate(cfg, slices, log)
     except SlicesNotAligned:
         with realigned(log) as spool:
-            audit = calibrate(cfg, spool, log)
+            return calibrate(cfg, spool, log)
+
+
+def main(log) -> str:
+    cfg = load_params(paths.PARAMS)
+    audit = audit_predictions(cfg, log)
     write_metrics(paths.CALIBRATION_METRICS, audit.metrics)
     write_jsonl(paths.CONFIDENT_ERRORS, audit.confident_rows)
     write_jsonl(paths.UNDERCONFIDENT_CORRECT, audit.underconfident_rows)
