@@ -89,17 +89,28 @@ def slice_table(ids, slices: pd.DataFrame | None, *, source: str = "slices") -> 
     # Each key's membership is built one column at a time and packed to a bit a row (a million rows by a
     # few dozen slices: a few MB, not one byte a cell).
     keys, sources, merged = slice_columns(slices.columns)
-    bits = BitColumns.empty(n, len(keys)).bits
-    for j, key in enumerate(keys):
-        member = np.zeros(n, dtype=bool)  # a prediction absent from the slice table is in no slice
-        for col in merged[key]:
-            given = slices[col].fillna(False).to_numpy(dtype=bool)
-            if found is None:
-                member |= given
-            else:
-                member[found] |= given[position[found]]
+
+    def column(col) -> np.ndarray:
+        given = slices[col].fillna(False).to_numpy(dtype=bool)
+        if found is None:
+            return given
+        aligned = np.zeros(n, dtype=bool)  # a prediction absent from the slice table is in no slice
+        aligned[found] = given[position[found]]
+        return aligned
+
+    return SliceTable(keys, sources, _packed(merged, column, n), n)
+
+
+def _packed(merged: dict, column: Callable[[str], np.ndarray], n: int) -> np.ndarray:
+    """Each slice's membership, the union of its columns (``column(name)``: bool, shape (n,)), packed a bit a
+    row, built one slice at a time: uint8 shape (S, ceil(n / 8))."""
+    bits = BitColumns.empty(n, len(merged)).bits
+    for j, cols in enumerate(merged.values()):
+        member = np.zeros(n, dtype=bool)
+        for col in cols:
+            member |= column(col)
         bits[j] = pack(member, n)
-    return SliceTable(keys, sources, bits, n)
+    return bits
 
 
 def _arrow_ids(values, as_str: Callable) -> pa.ChunkedArray:
@@ -230,14 +241,12 @@ def rows_of_file(path: str, start: int, ids, merged: dict) -> BitColumns:
     table = pa.concat_tables(parts) if parts else None
     if table is None or table.num_rows != n:
         raise SlicesNotAligned(f"rows {start} to {start + n} are not all in {path}")
-    mine = pa.array(np.asarray(ids, dtype=object) if not hasattr(ids, "array") else ids.to_numpy(dtype=object),
-                    type=pa.large_string())
-    if not table.column("id").cast(pa.large_string()).combine_chunks().equals(mine):
+    # The batch's ids as Arrow text, as slice_table compares them (no Python string a row)
+    mine = _arrow_ids(ids, lambda v: np.asarray(v).astype(str))
+    if not table.column("id").cast(pa.large_string()).equals(mine):
         raise SlicesNotAligned(f"rows {start} to {start + n} of {path} hold other ids")
-    bits = BitColumns.empty(n, len(merged)).bits
-    for j, cols in enumerate(merged.values()):
-        member = np.zeros(n, dtype=bool)
-        for col in cols:
-            member |= table.column(col).fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
-        bits[j] = pack(member, n)
-    return BitColumns(bits, n)
+
+    def column(col) -> np.ndarray:
+        return table.column(col).fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+
+    return BitColumns(_packed(merged, column, n), n)
