@@ -344,13 +344,42 @@ def unit_sums(values, groups, n_groups: int) -> np.ndarray:
         raise ValueError("unit_sums takes values in [0, 1]; got values outside it (or NaN).")
     check_codes("groups", groups, n_groups)
     out = np.zeros((n_groups, 2), dtype=np.int64)
-    for lo in range(0, values.size, UNIT_CHUNK):
-        fixed = np.floor(values[lo:lo + UNIT_CHUNK] * 2.0 ** UNIT_BITS).astype(np.int64)  # a power-of-two scale
-        part = groups[lo:lo + UNIT_CHUNK]
-        for half, bits in ((0, fixed >> HALF_BITS), (1, fixed & ((1 << HALF_BITS) - 1))):
-            # bincount adds in float64, exact while a group's total stays below 2^53 (a chunk's does)
-            out[:, half] += np.bincount(part, weights=bits.astype(np.float64), minlength=n_groups).astype(np.int64)
+    for lo in range(0, values.size, UNIT_CHUNK):  # the halves of one chunk at a time
+        out += UnitHalves(values[lo:lo + UNIT_CHUNK]).sums(groups[lo:lo + UNIT_CHUNK], n_groups)
     return out
+
+
+class UnitHalves:
+    """Values in [0, 1] in :func:`unit_sums`' fixed point, each split once into its two 26-bit halves.
+
+    A caller that adds each row into several groups (the calibration cells: all rows, the row's
+    class, its slices) splits every row once and gathers the halves for each group (``rows``).
+
+    Parameters
+    ----------
+    values : array_like of float, shape (n,)
+        Each in [0, 1] (not checked here: :func:`unit_sums` and its callers check).
+    """
+
+    def __init__(self, values):
+        fixed = np.floor(np.asarray(values, dtype=np.float64) * 2.0 ** UNIT_BITS).astype(np.int64)  # a power of two
+        self.high = (fixed >> HALF_BITS).astype(np.float64)
+        self.low = (fixed & ((1 << HALF_BITS) - 1)).astype(np.float64)
+
+    def sums(self, groups, n_groups: int, rows=None) -> np.ndarray:
+        """Per group, the sums of the high and of the low halves, int64 shape (n_groups, 2), as :func:`unit_sums`.
+
+        ``groups[i]`` is the group of row ``rows[i]`` (default: of row ``i``); a row may be given many times.
+        """
+        groups = np.asarray(groups, dtype=np.int64)
+        out = np.zeros((n_groups, 2), dtype=np.int64)
+        for lo in range(0, groups.size, UNIT_CHUNK):
+            part = groups[lo:lo + UNIT_CHUNK]
+            at = slice(lo, lo + UNIT_CHUNK) if rows is None else rows[lo:lo + UNIT_CHUNK]
+            for half, v in ((0, self.high), (1, self.low)):
+                # bincount adds in float64, exact while a group's total stays below 2^53 (a chunk's does)
+                out[:, half] += np.bincount(part, weights=v[at], minlength=n_groups).astype(np.int64)
+        return out
 
 
 def unit_means(sums: np.ndarray, counts) -> np.ndarray:

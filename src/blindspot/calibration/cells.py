@@ -36,7 +36,7 @@ import numpy as np
 from blindspot.calibration.binning import ReliabilityBins, assign_bins
 from blindspot.calibration.bootstrap import pair_codes
 from blindspot.calibration.summary import BlockTotals
-from blindspot.counts import HALF_BITS, UNIT_BITS, UNIT_CHUNK, CountTable, unit_totals
+from blindspot.counts import UNIT_BITS, CountTable, UnitHalves, unit_totals
 from blindspot.exact_sums import ExactSums
 
 # Each value's bound 2^e (the exponent): values are summed in fixed point as multiples of 2^(e - 52).
@@ -75,7 +75,7 @@ class FixedSums:
 
 
 class RowHalves:
-    """Each row's value in fixed point, split once into :func:`blindspot.counts.unit_sums`' two halves, so that
+    """Each row's value in fixed point (:class:`blindspot.counts.UnitHalves`, scaled by ``2^-exponent``), so that
     a row counted in many groups (all rows, its class, its slices) is scaled and split once, not once a group.
 
     :meth:`sums` of the rows at some positions equals :func:`blindspot.counts.unit_sums` of their values
@@ -92,20 +92,12 @@ class RowHalves:
         scaled = np.asarray(values, dtype=float) * 2.0 ** -exponent  # a power of two: exact
         if scaled.size and not (np.all(scaled >= 0.0) and np.all(scaled <= 1.0)):
             raise ValueError(f"values must lie in [0, 2^{exponent}]; got values outside it (or NaN).")
-        fixed = np.floor(scaled * 2.0 ** UNIT_BITS).astype(np.int64)
-        # float64 halves: bincount adds in float64, exact while a code's total stays below 2^53
-        self.high = (fixed >> HALF_BITS).astype(np.float64)
-        self.low = (fixed & ((1 << HALF_BITS) - 1)).astype(np.float64)
+        self.halves = UnitHalves(scaled)
         self.scale = UNIT_BITS - exponent
 
     def sums(self, rows: np.ndarray, codes: np.ndarray, n_codes: int) -> FixedSums:
         """The fixed-point sum per code of the rows at ``rows`` (``codes[i]`` the code of ``rows[i]``)."""
-        out = np.zeros((n_codes, 2), dtype=np.int64)
-        for lo in range(0, rows.size, UNIT_CHUNK):
-            at, part = rows[lo:lo + UNIT_CHUNK], codes[lo:lo + UNIT_CHUNK]
-            for half, v in ((0, self.high), (1, self.low)):
-                out[:, half] += np.bincount(part, weights=v[at], minlength=n_codes).astype(np.int64)
-        return FixedSums(out, self.scale)
+        return FixedSums(self.halves.sums(codes, n_codes, rows), self.scale)
 
 
 def _bound(name: str) -> int:
