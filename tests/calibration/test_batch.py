@@ -127,9 +127,9 @@ def test_the_stage_on_dask_row_groups_writes_the_local_bytes(tmp_path, monkeypat
         engine = "dask"
 
     log = logging.getLogger("test")
-    on_dask = written(calibrate.calibrate(Cfg, paths.SLICES, log))
+    on_dask = written(calibrate.calibrate(Cfg, paths.SLICES))
     Cfg.engine = "local"
-    assert written(calibrate.calibrate(Cfg, paths.SLICES, log)) == on_dask
+    assert written(calibrate.calibrate(Cfg, paths.SLICES)) == on_dask
     assert written(audit(frame, slices_of(frame), batch_rows=10**6)) == on_dask
 
 
@@ -158,10 +158,10 @@ def test_a_slice_table_in_another_order_is_joined_on_id(tmp_path, monkeypatch, m
         engine = "local"
 
     log = logging.getLogger("test")
-    expected = written(calibrate.calibrate(Cfg, paths.SLICES, log))
+    expected = written(calibrate.calibrate(Cfg, paths.SLICES))
     aligned[~dropped].sample(frac=1, random_state=2).to_parquet(paths.SLICES, index=False)
     with pytest.raises(calibrate.SlicesNotAligned):
-        calibrate.calibrate(Cfg, paths.SLICES, log)
+        calibrate.calibrate(Cfg, paths.SLICES)
     assert written(calibrate.audit_predictions(Cfg, log)) == expected
     assert sorted(p.name for p in paths.SLICES.parent.iterdir()) == ["predictions.parquet", "slices.parquet"]
     # On Dask the refusal comes from a worker: the stage joins the table on id all the same.

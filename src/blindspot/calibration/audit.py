@@ -173,7 +173,6 @@ def _too_small(n: int, min_n: int) -> dict:
     return {"n": int(n), "status": "too_small", "reason": f"n={int(n)} is below calibration.min_n={min_n}"}
 
 
-
 def _unavailable(proba_source: str, k: int) -> dict:
     """The metrics that need class probabilities, with why, when there are none (module docstring)."""
     if proba_source != "none":

@@ -57,7 +57,6 @@ from blindspot.calibration.recalibration import (
 from blindspot.calibration.summary import BlockTotals, totals_of_rows
 from blindspot.results.estimate import Estimate
 
-METHODS = ("temperature_scaling", "isotonic")
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -157,7 +156,7 @@ def fit_samples(parts, folds: Folds) -> list:
     finally:
         keys.release()
     mapped = parts.map(_fit_part, folds, largest)
-    samples, cap = [], recalibration.MAX_FIT_ROWS
+    samples = []
     for g in range(sizes.size):
         pieces = [m[g] for m in mapped]
         rank, pos = (np.concatenate([p[i] for p in pieces]) for i in (0, 1))

@@ -418,12 +418,8 @@ def _raise_failed(futures: list) -> None:
             future.result()
 
 
-def _row_group_at(path: str, index: int, start: int, columns: Sequence[str], prefixes: Sequence[str], fn: Callable):
-    """``fn(frame, start)`` of row group ``index`` of ``path``, whose first row is row ``start`` of the file."""
-    return _row_group(path, index, columns, prefixes, partial(_with_start, fn=fn, start=start))
-
-
 def _with_start(frame, *, fn: Callable, start: int):
+    """``fn(frame, start)``: ``start`` the position of the batch's first row in the table."""
     return fn(frame, start)
 
 
@@ -442,7 +438,7 @@ def resident_parts(path: str | Path, columns: Sequence[str], fn: Callable, *, pr
     if engine != "dask":
         states, start = [], 0
         for frame in predictions_batches(path, columns, prefixes, batch_rows=batch_rows):
-            states.append(fn(frame, start) if with_start else fn(frame))
+            states.append(_with_start(frame, fn=fn, start=start) if with_start else fn(frame))
             start += len(frame)
         yield LocalParts(states)
         return
@@ -452,12 +448,9 @@ def resident_parts(path: str | Path, columns: Sequence[str], fn: Callable, *, pr
     starts = [0, *accumulate(sizes)][:len(sizes)]
     tag = f"parts-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
     with dask_client(dask) as client:
-        if with_start:
-            futures = [client.submit(_row_group_at, str(path), group, starts[i], list(columns), list(prefixes), fn,
-                                     key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
-        else:
-            futures = [client.submit(_row_group, str(path), group, list(columns), list(prefixes), fn,
-                                     key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
+        futures = [client.submit(_row_group, str(path), group, list(columns), list(prefixes),
+                                 partial(_with_start, fn=fn, start=starts[i]) if with_start else fn,
+                                 key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
         try:
             _raise_failed(futures)
             yield DaskParts(client, futures)

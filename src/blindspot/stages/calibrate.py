@@ -77,7 +77,7 @@ def realigned(log):
         discard(spool)
 
 
-def calibrate(cfg, slices, log):
+def calibrate(cfg, slices):
     """The audit of the predictions with the slice table at ``slices`` (None: no slices)."""
     keys, sources, merged = slice_columns(pq.read_schema(slices).names) if slices is not None else ([], [], {})
     settings = batch_settings(cfg.ingest.classes, cfg.calibration, cfg.seed)
@@ -97,10 +97,10 @@ def audit_predictions(cfg, log):
     if slices is None:
         log.warning("%s not found: calibrating without slices", paths.SLICES)
     try:
-        return calibrate(cfg, slices, log)
+        return calibrate(cfg, slices)
     except SlicesNotAligned:
         with realigned(log) as spool:
-            return calibrate(cfg, spool, log)
+            return calibrate(cfg, spool)
 
 
 def main(log) -> str:
