@@ -79,3 +79,11 @@ def test_edges_are_refused_or_empty_like_numpy():
     with pytest.raises(ValueError, match="unpacking copies"):
         np.asarray(bits).__class__  # the default (copy=None) unpacks
         bits.__array__(copy=False)
+
+
+@pytest.mark.parametrize("sizes", [[8, 16], [3, 5, 9], [0, 7, 1, 13]])
+def test_bit_columns_join_at_any_offset(sizes):
+    rng = np.random.default_rng(len(sizes))
+    dense = [rng.random((n, 3)) < 0.5 for n in sizes]
+    joined = BitColumns.concat([BitColumns.from_dense(d) for d in dense])
+    assert np.array_equal(joined.dense(), np.concatenate(dense))

@@ -63,6 +63,32 @@ class BitColumns:
         return cls(np.stack(packed) if len(packed) else np.zeros((0, _packed_width(n)), np.uint8), n)
 
     @classmethod
+    def concat(cls, parts: Sequence["BitColumns"]) -> "BitColumns":
+        """The rows of ``parts`` one after another (each with the same columns), in order.
+
+        A part starting on a byte boundary is copied as bytes; one starting inside a byte (a
+        batch of a length not a multiple of 8 before it) is unpacked and packed again at its offset.
+        """
+        if not parts:
+            raise ValueError("no part to join: the number of columns is unknown.")
+        p = parts[0].bits.shape[0]
+        n = sum(part.n for part in parts)
+        out = np.zeros((p, _packed_width(n)), dtype=np.uint8)
+        lo = 0
+        for part in parts:  # a loop over batches, not rows
+            if part.bits.shape[0] != p:
+                raise ValueError(f"parts of {p} and {part.bits.shape[0]} columns cannot be joined.")
+            shift = lo % 8
+            if shift == 0:
+                out[:, lo // 8:lo // 8 + part.bits.shape[1]] |= part.bits  # its padding bits are zeros
+            elif part.n:
+                rows = np.unpackbits(part.bits, axis=1, count=part.n)
+                packed = np.packbits(np.concatenate([np.zeros((p, shift), np.uint8), rows], axis=1), axis=1)
+                out[:, lo // 8:lo // 8 + packed.shape[1]] |= packed
+            lo += part.n
+        return cls(out, n)
+
+    @classmethod
     def from_dense(cls, matrix) -> "BitColumns":
         """From a boolean matrix, shape (n, P)."""
         matrix = np.asarray(matrix, dtype=bool)

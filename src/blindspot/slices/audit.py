@@ -467,10 +467,10 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
     texts : Series of str or iterable of Series of str, optional
         The rows' texts, whole or in consecutive batches (the stage reads them from the
         file a batch at a time, so no table of every text is held); default ``frame["text"]``.
-    metadata : table-like, optional
-        Where the ``meta__`` columns are read from, one at a time (``columns`` and
-        ``metadata[name]``: :class:`blindspot.io.readers.ParquetColumns` reads each from
-        the file when asked); default ``frame``.
+    metadata : table-like or FileMetadata, optional
+        Where the ``meta__`` columns are read from: a table read a column at a time
+        (``columns`` and ``metadata[name]``), or the file's batches
+        (:class:`blindspot.slices.metafile.FileMetadata`, what the stage passes); default ``frame``.
 
     Returns
     -------

@@ -27,12 +27,13 @@ Keys (stable across model versions, snake_case ASCII, no dots; :mod:`blindspot.s
   fixed band the configuration names (``slices.length_bands``).
 
 Columns that cannot be sliced are skipped with a reason (:func:`unsliceable`,
-:func:`python_objects`): all
-values missing, an identifier (more than :data:`CATEGORY_VALUES` values, at least 90% of rows
+:meth:`blindspot.slices.columns.ColumnSummary.skip_reason`): all values missing, an identifier (more than :data:`CATEGORY_VALUES` values, at least 90% of rows
 distinct, short values), free text (the same, with values of several words),
 structured values (JSON lists or objects, as ingest stores nested metadata), bytes;
 and the columns in ``metadata_exclude``. :attr:`PredicateTable.columns` records every
-metadata column, tested or skipped, under its column key.
+metadata column, tested or skipped, under its column key. A metadata column's predicates are
+fixed from a summary of all its rows and its masks computed from each row alone
+(:mod:`blindspot.slices.columns`), so its rows can be read a batch at a time.
 
 The model's own outputs (label, prediction, confidence, probabilities) are never
 features: slicing on them is trivially "significant"; classes are looked at through
@@ -159,6 +160,10 @@ class PredicateTable:
         Text feature -> ``{"slices": {key: range or true}}``: what each text predicate
         selects, in predicate order; ``length`` also records ``n_words_quantiles`` (the
         quantile levels and the whole-word edges behind ``length_q<i>``).
+    rows_of : callable, optional
+        ``rows_of(rule) -> list of ndarray of bool, shape (n_rows,)``: the masks of a
+        :class:`blindspot.slices.columns.ColumnRule` over every row, its column read again
+        (what :meth:`resolve` builds a rare value's mask with).
     """
 
     predicates: list[Predicate]
@@ -166,6 +171,7 @@ class PredicateTable:
     categorical: dict = field(default_factory=dict)
     columns: dict = field(default_factory=dict)
     text_features: dict = field(default_factory=dict)
+    rows_of: Callable | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -197,7 +203,15 @@ class PredicateTable:
         level = column.level_of.get(value_key) if column is not None else None
         if level is None:
             return None
-        return column.predicate(level), column.codes == level
+        # A value too rare for a predicate of its own: its rows are read again (the column was let go).
+        rule = self._columns().ColumnRule(column.name, "categorical", own=(str(column.levels[level]),))
+        return column.predicate(level), self.rows_of(rule)[0]
+
+    @staticmethod
+    def _columns():
+        from blindspot.slices import columns  # it builds on this module
+
+        return columns
 
     def why_absent(self, key: str) -> str:
         """Why a single key that :meth:`resolve` does not find is absent, in a sentence."""
@@ -221,7 +235,7 @@ class PredicateTable:
 
 @dataclass
 class CategoricalColumn:
-    """A categorical metadata column, factorised, with the key of every value.
+    """A categorical metadata column's values and the key of every value.
 
     Attributes
     ----------
@@ -229,17 +243,14 @@ class CategoricalColumn:
         Raw column name (without ``meta__``).
     key : str
         Its column key.
-    codes : ndarray of signed int, shape (n,)
-        Level of each row, -1 where missing (the smallest signed dtype holding every level).
     levels : ndarray of object, shape (L,)
-        Distinct values as strings.
+        Distinct values as strings (:func:`blindspot.slices.columns.category_text`).
     value_keys : list of str, length L
         Value key of each level (one-to-one, :func:`blindspot.slices.keys.unique_keys`).
     """
 
     name: str
     key: str
-    codes: np.ndarray
     levels: np.ndarray
     value_keys: list
 
@@ -273,43 +284,36 @@ def merge_specs(predicates: Sequence[Predicate]) -> dict:
     return out
 
 
-def _as_categories(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(codes with -1 for missing, level strings) of a column, vectorised."""
-    if pd.api.types.is_bool_dtype(values):
-        text = values.astype("boolean").astype("string").str.lower()
-    else:
-        text = values.astype("string")
-    codes, levels = pd.factorize(text, use_na_sentinel=True)
-    # The smallest signed integer holding every level (kept per row by the column's resolver: at ten
-    # million rows an int64 code is 80 MB a column, an int8 one 10 MB); comparisons and bincount
-    # read any of them alike.
-    return np.asarray(codes, dtype=np.min_scalar_type(-max(len(levels), 1))), np.asarray(levels, dtype=object)
-
-
-def categorical_column(name: str, values: pd.Series, *, column_key: str | None = None,
-                       factorized: tuple[np.ndarray, np.ndarray] | None = None) -> CategoricalColumn:
-    """Factorise a categorical column and key every value (booleans as ``"true"``/``"false"``).
+def categorical_column(name: str, levels, *, column_key: str | None = None) -> CategoricalColumn:
+    """Key every value of a categorical column.
 
     Parameters
     ----------
     name : str
         Raw column name (without ``meta__``).
-    values : Series, shape (n,)
+    levels : sequence of str, length L
+        Its distinct values as text (:func:`blindspot.slices.columns.category_text`).
     column_key : str, optional
         The column's key (default: its key as the only column, :func:`unique_keys`).
-    factorized : (codes, levels), optional
-        :func:`_as_categories` of ``values``, when already computed.
     """
-    codes, levels = factorized if factorized is not None else _as_categories(values)
+    levels = np.asarray(list(levels), dtype=object)
     if column_key is None:
         column_key = unique_keys([name], reserved=RESERVED_COLUMNS)[name]
     keys = unique_keys(levels, reserved=RESERVED_VALUES)
-    return CategoricalColumn(name, column_key, codes, levels, [keys[str(v)] for v in levels])
+    return CategoricalColumn(name, column_key, levels, [keys[str(v)] for v in levels])
+
+
+def _one_column(name: str, values: pd.Series, column_key: str | None, n_quantiles: int):
+    """The summary of a whole column, and its key."""
+    from blindspot.slices.columns import ColumnSummary  # it builds on this module
+
+    if column_key is None:
+        column_key = unique_keys([name], reserved=RESERVED_COLUMNS)[name]
+    return ColumnSummary.of(name, values, n_quantiles), column_key
 
 
 def categorical_predicates(name: str, values: pd.Series, *, max_levels: int | None = None, min_support: int = 1,
-                           column_key: str | None = None, factorized: tuple[np.ndarray, np.ndarray] | None = None
-                           ) -> tuple[list, list, CategoricalColumn]:
+                           column_key: str | None = None) -> tuple[list, list, CategoricalColumn]:
     """Predicates for a categorical column: its frequent values, "other", "missing".
 
     Parameters
@@ -324,39 +328,21 @@ def categorical_predicates(name: str, values: pd.Series, *, max_levels: int | No
     min_support : int
         A value gets its own predicate only with at least this many rows (a smaller one
         could not be tested alone); the values left out are pooled as ``<column key>__other``.
-    column_key, factorized
-        As in :func:`categorical_column`.
+    column_key : str, optional
+        The column's key (default: its key as the only column).
 
     Returns
     -------
     predicates : list of Predicate
     masks : list of ndarray of bool, shape (n,)
     column : CategoricalColumn
-        For :meth:`PredicateTable.resolve`: any level's mask by its value key.
+        For :meth:`PredicateTable.resolve`: any level's predicate by its value key.
     """
-    column = categorical_column(name, values, column_key=column_key, factorized=factorized)
-    codes, levels, prefix = column.codes, column.levels, column.key
-    counts = np.bincount(codes[codes >= 0], minlength=len(levels))
-    order = sorted(range(len(levels)), key=lambda i: (-counts[i], str(levels[i])))  # over levels, not rows
-    own = [i for i in order if counts[i] >= min_support]
-    own = own if max_levels is None else own[:max_levels]
-    chosen = set(own)
-    top, rest = own, [i for i in order if i not in chosen]
-    feature = name
-    preds, masks = [], []
-    for i in top:
-        preds.append(column.predicate(i))
-        masks.append(codes == i)
-    if rest:
-        kept = sorted(str(levels[i]) for i in top)
-        preds.append(Predicate(f"{prefix}__other", feature, {name: {"not_in": kept}},
-                               f"{name} one of its {len(rest)} less frequent values", "metadata"))
-        masks.append(np.isin(codes, rest))
-    missing = codes < 0
-    if missing.any():
-        preds.append(Predicate(f"{prefix}__missing", feature, {name: None}, f"{name} missing", "metadata"))
-        masks.append(missing)
-    return preds, masks, column
+    from blindspot.slices.columns import categorical_rule
+
+    summary, key = _one_column(name, values, column_key, len(values))  # every number a category here
+    preds, rule, column = categorical_rule(summary, key, max_levels=max_levels, min_support=min_support)
+    return preds, rule.masks(values), column
 
 
 def quantile_predicates(name: str, values: pd.Series, *, n_quantiles: int,
@@ -365,42 +351,19 @@ def quantile_predicates(name: str, values: pd.Series, *, n_quantiles: int,
 
     Bin edges are the ``0, 1/q, ..., 1`` quantiles of the observed values (lower
     empirical quantiles, so edges are observed values); equal edges merge bins. Bin
-    ``i`` is ``[edge_i, edge_{i+1})``, the last one closed.
+    ``i`` is ``[edge_i, edge_{i+1})``, the last one closed. Dates are binned by the second.
 
     Returns
     -------
     predicates : list of Predicate
     masks : list of ndarray of bool, shape (n,)
     """
-    if column_key is None:
-        column_key = unique_keys([name], reserved=RESERVED_COLUMNS)[name]
-    feature = name
-    is_date = pd.api.types.is_datetime64_any_dtype(values)
-    missing = values.isna().to_numpy()
-    if is_date:
-        seconds = values.to_numpy(dtype="datetime64[s]").astype(np.int64).astype(float)
-        x = np.where(missing, np.nan, seconds)
-    else:
-        x = values.to_numpy(dtype=float, na_value=np.nan)
-        missing = missing | np.isnan(x)
-    show = _show_date if is_date else _number
-    observed = x[~missing]
-    preds, masks = [], []
-    if observed.size:
-        edges = np.unique(np.quantile(observed, np.linspace(0, 1, n_quantiles + 1), method="lower"))
-        if edges.size == 1:
-            edges = np.array([edges[0], edges[0]])
-        bins = np.searchsorted(edges[1:-1], x, side="right")
-        for b in range(edges.size - 1):
-            lo, hi = show(edges[b]), show(edges[b + 1])
-            last = b == edges.size - 2
-            preds.append(Predicate(f"{column_key}__q{b + 1}", feature, {name: {"ge": lo, "le" if last else "lt": hi}},
-                                   f"{name} in [{lo}, {hi}{']' if last else ')'}", "metadata"))
-            masks.append((bins == b) & ~missing)
-    if missing.any():
-        preds.append(Predicate(f"{column_key}__missing", feature, {name: None}, f"{name} missing", "metadata"))
-        masks.append(missing)
-    return preds, masks
+    from blindspot.slices.columns import binned_rule
+
+    summary, key = _one_column(name, values, column_key, n_quantiles)
+    preds, rule = binned_rule(summary, key, "date" if pd.api.types.is_datetime64_any_dtype(values) else "numeric",
+                              n_quantiles)
+    return preds, rule.masks(values)
 
 
 def _number(v: float):
@@ -412,36 +375,6 @@ def _show_date(seconds: float) -> str:
     return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
 
 
-def _metadata_kind(values: pd.Series, n_quantiles: int) -> str:
-    if pd.api.types.is_bool_dtype(values):
-        return "categorical"
-    if pd.api.types.is_numeric_dtype(values):
-        return "numeric" if values.nunique(dropna=True) > n_quantiles else "categorical"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return "date"
-    observed = values.dropna().astype(str)
-    if len(observed) and observed.str.match(_ISO_DATE).all():
-        return "date"
-    return "categorical"
-
-
-def python_objects(values: pd.Series) -> tuple[str, str] | None:
-    """Why an object column holding bytes or nested Python objects cannot be sliced, or None.
-
-    Checked before the values are turned into strings (bytes that are not UTF-8 cannot be).
-    """
-    if values.dtype != object:
-        return None
-    present = values[values.notna()]
-    if not len(present):
-        return None
-    if present.map(lambda v: isinstance(v, (bytes, bytearray, memoryview))).any():
-        return BINARY, f"{len(present)} rows, some of them bytes"
-    if present.map(lambda v: isinstance(v, (dict, list, tuple))).all():
-        return STRUCTURED, f"{len(present)} rows of lists or objects"
-    return None
-
-
 def _parse_dates(values: pd.Series) -> pd.Series:
     """ISO date strings as datetimes (unparseable ones missing); mixed UTC offsets are put on UTC."""
     try:
@@ -450,13 +383,15 @@ def _parse_dates(values: pd.Series) -> pd.Series:
         return pd.to_datetime(values, errors="coerce", format="ISO8601", utc=True).dt.tz_localize(None)
 
 
-def unsliceable(codes: np.ndarray, levels: np.ndarray, *, max_levels: int = CATEGORY_VALUES
-                ) -> tuple[str, str] | None:
+def unsliceable(levels: np.ndarray, n_rows: int, *, max_levels: int = CATEGORY_VALUES) -> tuple[str, str] | None:
     """Why a categorical column cannot be sliced, or None when it can.
 
     Parameters
     ----------
-    codes, levels : from :func:`_as_categories`
+    levels : ndarray of object, shape (L,)
+        Its distinct values as text.
+    n_rows : int
+        Rows with a value.
     max_levels : int
         A column with at most this many distinct values is always a category.
 
@@ -466,7 +401,7 @@ def unsliceable(codes: np.ndarray, levels: np.ndarray, *, max_levels: int = CATE
         ``reason`` one of :data:`STRUCTURED`, :data:`BINARY`, :data:`IDENTIFIER`,
         :data:`FREE_TEXT`; ``detail`` a sentence with the counts behind it.
     """
-    n_values, n_rows = len(levels), int((codes >= 0).sum())
+    n_values = len(levels)
     text = pd.Series(levels, dtype="string")
     stripped = text.str.strip()
     looks_json = ((stripped.str.startswith("[") & stripped.str.endswith("]"))
@@ -501,7 +436,8 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int | None, n_quanti
     categorical; other numbers and ISO dates (``YYYY-MM-DD...`` strings) are
     quantile-binned; anything else is categorical, unless :func:`unsliceable`.
     Column keys are built over every metadata column at once (excluded and skipped ones
-    too, so a key never depends on the exclusions).
+    too, so a key never depends on the exclusions). Each column is read once, whole, as
+    one batch of :mod:`blindspot.slices.columns` (summary, rule, masks).
 
     Parameters
     ----------
@@ -524,74 +460,25 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int | None, n_quanti
     columns : dict
         Column key -> record, see :attr:`PredicateTable.columns`.
     """
+    from blindspot.slices.columns import ColumnSummary, metadata_rules
+
     names = [c[len(META_PREFIX):] for c in frame.columns if str(c).startswith(META_PREFIX)]
-    column_keys = unique_keys(names, reserved=RESERVED_COLUMNS)
-    exclude = set(exclude)
     preds, masks, resolvers, columns = [], [], {}, {}
     for name in names:
-        key = column_keys[name]
         values = frame[META_PREFIX + name]
-        skipped = _skip_reason(name, key, values, exclude)
-        if skipped:
-            columns[key] = _skipped_record(name, skipped)
-            continue
-        columns[key], p, m, resolver = _column_predicates(name, key, values, max_levels=max_levels,
-                                                          n_quantiles=n_quantiles, min_support=min_support)
-        del values  # read from the file (io.readers.ParquetColumns), the values have no other holder
-        if resolver is not None:
-            resolvers[key] = resolver
-        preds += p
+        summary = {name: ColumnSummary.of(name, values, n_quantiles)}
+        rules = metadata_rules(summary, all_names=names, max_levels=max_levels, n_quantiles=n_quantiles,
+                               exclude=exclude, min_support=min_support)
+        columns.update(rules.columns)
+        resolvers.update(rules.categorical)
+        preds += rules.predicates
+        m = rules.rules[0].masks(values) if rules.rules else []
+        del values  # read from the file one column at a time, the values have no other holder
         if take_masks is None:
             masks += m
         else:
             take_masks(m)
     return preds, masks, resolvers, columns
-
-
-def _skip_reason(name: str, key: str, values: pd.Series, exclude: set) -> tuple[str, str] | None:
-    """Why a metadata column is not sliced on before its values are read as categories or
-    numbers (excluded, all missing, Python objects), as ``(reason, detail)``; None if it may be."""
-    if name in exclude or key in exclude:
-        return EXCLUDED, "listed in slices.metadata_exclude"
-    if not values.notna().any():
-        return ALL_MISSING, f"no value in {len(values)} rows"
-    return python_objects(values)
-
-
-def _skipped_record(name: str, skipped: tuple[str, str]) -> dict:
-    return {"column": name, "status": "skipped", "reason": skipped[0], "detail": skipped[1]}
-
-
-def _column_predicates(name: str, key: str, values: pd.Series, *, max_levels: int | None, n_quantiles: int,
-                       min_support: int) -> tuple[dict, list, list, CategoricalColumn | None]:
-    """Predicates of one metadata column: categories, or quantile bins of numbers and dates.
-
-    Returns
-    -------
-    record : dict
-        The column's record (:attr:`PredicateTable.columns`): tested, or skipped when
-        :func:`unsliceable`.
-    predicates : list of Predicate
-    masks : list of ndarray of bool, shape (n,)
-    resolver : CategoricalColumn or None
-        For a tested categorical column.
-    """
-    kind = _metadata_kind(values, n_quantiles)
-    if kind != "categorical":
-        if kind == "date" and not pd.api.types.is_datetime64_any_dtype(values):
-            values = _parse_dates(values)
-        p, m = quantile_predicates(name, values, n_quantiles=n_quantiles, column_key=key)
-        return ({"column": name, "status": "tested", "kind": kind, "n_values": int(values.nunique(dropna=True)),
-                 "n_predicates": len(p)}, p, m, None)
-    codes, levels = _as_categories(values)
-    skipped = unsliceable(codes, levels, max_levels=CATEGORY_VALUES if max_levels is None else max_levels)
-    if skipped:
-        return _skipped_record(name, skipped), [], [], None
-    p, m, resolver = categorical_predicates(name, values, max_levels=max_levels, min_support=min_support,
-                                            column_key=key, factorized=(codes, levels))
-    n_own = sum(isinstance(q.spec[name], str) for q in p)  # not "other" (a range) or "missing"
-    return ({"column": name, "status": "tested", "kind": kind, "n_values": len(levels), "n_predicates": len(p),
-             "n_own": n_own, "n_pooled": len(levels) - n_own}, p, m, resolver)
 
 
 def _text_batches(texts, batch_rows: int) -> Iterator[pd.Series]:
@@ -948,8 +835,9 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
     the file, so that ``frame`` need not hold the texts. ``learned``: predicates learned
     from the texts elsewhere (topics, :mod:`blindspot.slices.topics`) and their masks,
     placed after the detectors and length bins. ``metadata``: where the ``meta__`` columns are
-    read, one at a time (``metadata.columns``, ``metadata[name]``), default ``frame``; the stage
-    passes :class:`blindspot.io.readers.ParquetColumns`, so no metadata column outlives its predicates.
+    read, default ``frame``: a table read a column at a time (``metadata.columns``,
+    ``metadata[name]``), or the file's batches (:class:`blindspot.slices.metafile.FileMetadata`,
+    what the stage passes), so that no metadata column of every row is held in this process.
 
     Returns
     -------
@@ -992,12 +880,27 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
         # otherwise (measured at ten million rows: about 90 MB over four columns).
         release_freed_heap()
 
-    mp, _, resolvers, columns = metadata_predicates(frame if metadata is None else metadata, max_levels=max_levels,
-                                                    n_quantiles=n_quantiles, exclude=metadata_exclude,
-                                                    min_support=min_support, take_masks=pack_column)
+    source = frame if metadata is None else metadata
+    if hasattr(source, "summaries"):  # the file's batches, wherever they are (blindspot.slices.metafile)
+        from blindspot.slices.columns import metadata_rules  # it builds on this module
+
+        rules = metadata_rules(source.summaries(n_quantiles), all_names=source.names, max_levels=max_levels,
+                               n_quantiles=n_quantiles, exclude=metadata_exclude, min_support=min_support)
+        packed.extend(source.bits(rules).bits)
+        mp, resolvers, columns, rows_of = rules.predicates, rules.categorical, rules.columns, source.rows_of
+    else:
+        mp, _, resolvers, columns = metadata_predicates(source, max_levels=max_levels, n_quantiles=n_quantiles,
+                                                        exclude=metadata_exclude, min_support=min_support,
+                                                        take_masks=pack_column)
+        rows_of = partial(_rule_rows, source=source)
     preds += _distinct_features(mp, {p.feature for p in preds})
     matrix = BitColumns.stacked(packed, n)
-    return PredicateTable(preds, matrix, resolvers, columns, text_features)
+    return PredicateTable(preds, matrix, resolvers, columns, text_features, rows_of=rows_of)
+
+
+def _rule_rows(rule, *, source) -> list:
+    """A column rule's masks over every row of ``source`` (a frame, or the file's columns read again)."""
+    return rule.masks(source[META_PREFIX + rule.name])
 
 
 def _packed(masks: list, j: int, n: int) -> np.ndarray:

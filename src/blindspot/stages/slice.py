@@ -3,12 +3,12 @@
 from blindspot import paths
 from blindspot.config import load_params
 from blindspot.io.figures import save_figure
-from blindspot.io.readers import ParquetColumns, read_predictions
-from blindspot.io.schema import META_PREFIX
+from blindspot.io.readers import read_predictions
 from blindspot.io.writers import FRAME_ROW_GROUP_ROWS, write_json, write_metrics, write_parquet_chunks
 from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plain_text, plot_confusion_grid
 from blindspot.slices import SliceSettings, audit_slices
 from blindspot.slices.evaluate import metric_names
+from blindspot.slices.metafile import FileMetadata
 from blindspot.slices.textpass import FileTexts
 from blindspot.slices.watchlist import watchlist_gap_rows
 from blindspot.stages._runner import run
@@ -39,12 +39,13 @@ def write_membership(members) -> None:
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
-    # The labels only: the texts are read a batch at a time (the detectors, topics and error terms),
-    # each metadata column when its predicates are built, and the ids as the slice table is written.
+    # The labels only: the texts and the metadata are read a batch at a time (the detectors, topics and
+    # error terms; the metadata's summaries, then its predicates' rows), on the workers with engine=dask,
+    # and the ids as the slice table is written.
     frame = read_predictions(paths.PREDICTIONS, ["y_true", "y_pred"])
     settings = SliceSettings.from_config(cfg.slices, cfg.stats, seed=cfg.seed)
     audit = audit_slices(frame, classes, settings, texts=texts_for(cfg, len(frame)),
-                         metadata=ParquetColumns(paths.PREDICTIONS, [META_PREFIX]))
+                         metadata=FileMetadata(paths.PREDICTIONS, engine=cfg.engine, dask=cfg.dask))
     for key, missing in audit.unresolved:
         log.warning("watchlist slice %s not evaluated: %s not present in this data", key, ", ".join(missing))
     audit.metrics["model"] = cfg.model.name
