@@ -86,15 +86,6 @@ def test_the_rules_are_those_of_the_whole_column_predicates():
             assert (np.sum(own, axis=0) == 1).all(), key
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(-5, 5), min_size=1, max_size=60), st.integers(1, 12))
-def test_order_statistics_are_numpys_lower_quantiles(values, q):
-    levels = np.linspace(0, 1, q + 1)
-    distinct, counts = np.unique(np.asarray(values, dtype=float), return_counts=True)
-    expected = np.quantile(np.asarray(values, dtype=float), levels, method="lower")
-    assert np.array_equal(sc.order_statistics(distinct, counts, levels), expected)
-
-
 def test_batches_read_with_another_dtype_are_refused():
     a = sc.ColumnSummary.of("flag", pd.Series([True, False]), N_QUANTILES)
     b = sc.ColumnSummary.of("flag", pd.Series([True, None], dtype=object), N_QUANTILES)

@@ -237,20 +237,3 @@ def test_a_batch_tokenised_in_pieces_gives_the_same_audit(planted_run, monkeypat
     frame, _, audit = planted_run
     monkeypatch.setattr(textpass, "TOKEN_PIECE_ROWS", 64)
     assert _same(audit_slices(frame, CLASSES, **SETTINGS), audit)
-
-
-def test_the_pass_joins_batches_like_concat_and_lets_each_batch_go():
-    from blindspot.slices.textpass import BatchResult, _rows_of
-
-    rng = np.random.default_rng(0)
-    sizes = [5, 0, 7, 3]
-    words = [np.int32, np.int32, np.int64, np.int16]  # word counts of different widths in different batches
-    flags = [pd.DataFrame({"negated_term": rng.random(m) < 0.5, "n_words": rng.integers(0, 99, m).astype(w),
-                           "odd": pd.Series(["a"] * m, dtype=object) if i != 2 else rng.random(m)})
-             for i, (m, w) in enumerate(zip(sizes, words))]
-    member = [rng.random((m, 2)) < 0.5 for m in sizes]
-    parts = [BatchResult(f.copy(), mm.copy(), [[], []], None) for f, mm in zip(flags, member)]
-    got, membership = _rows_of(parts)
-    pd.testing.assert_frame_equal(got, pd.concat(flags, ignore_index=True))
-    np.testing.assert_array_equal(membership, np.concatenate(member))
-    assert all(len(p.flags) == 0 and p.membership.shape == (0, 2) for p in parts)

@@ -56,6 +56,14 @@ def dask_client(cfg: DaskConfig) -> Iterator:
         logger.setLevel(level)
 
 
+def engine_session(cfg):
+    """One Dask client for a whole stage with ``cfg.engine == "dask"`` (every step inside reuses it, so the
+    stage starts one cluster), else nothing. ``cfg`` is the typed config (``engine``, ``dask``)."""
+    if cfg.engine != "dask":
+        return contextlib.nullcontext()
+    return dask_client(cfg.dask)
+
+
 @contextlib.contextmanager
 def _connect(cfg: DaskConfig) -> Iterator:
     from distributed import Client, LocalCluster

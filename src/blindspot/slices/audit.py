@@ -145,22 +145,22 @@ metric ``recall``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from blindspot.bits import BitColumns
 from blindspot.memory import release_freed_heap
-from blindspot.metrics import confusion_counts
 from blindspot.results.estimate import Estimate
+from blindspot.slices.batch import SliceRows
 from blindspot.slices.coverage import coverage, merge_coverage
-from blindspot.slices.discovery import enumerate_conjunctions, within_parent_tests
-from blindspot.slices.evaluate import Counts, cells, class_tests, mask_counts, metric_names, slice_tests
+from blindspot.slices.discovery import discover, within_parent_tests
+from blindspot.slices.evaluate import Counts, class_tests, metric_names, slice_tests
 from blindspot.slices import textslices
-from blindspot.slices.membership import Membership, conjunction, of_array
-from blindspot.slices.features import CONJUNCTION, PredicateTable, TextFlags, build_predicates, merge_specs
-from blindspot.slices.textpass import FrameTexts, TextSource, term_masks
+from blindspot.slices.membership import Membership
+from blindspot.slices.features import CONJUNCTION, PredicateTable, define_predicates, merge_specs
+from blindspot.slices.textpass import FrameTexts, TextSource
 from blindspot.slices.watchlist import resolve_watchlist
 from blindspot.stats import bh_qvalues, wilson_interval
 
@@ -211,10 +211,7 @@ class SliceAudit:
         One row per tested error term (:func:`blindspot.slices.textslices.term_tests`), with its
         ``q_value``, ``significant`` and ``rank``.
     topic_columns : list of int, length T
-        The learned topics' columns of :attr:`predicate_matrix`, in topic order
-        (``text_slices["topics"]["topics"]``); :attr:`topic_membership` reads them.
-    predicate_matrix : BitColumns, shape (n_rows, P)
-        Every predicate's rows, a bit a cell (:class:`blindspot.slices.features.PredicateTable`).
+        The learned topics' predicate columns, in topic order (``text_slices["topics"]["topics"]``).
     """
 
     metrics: dict
@@ -228,17 +225,11 @@ class SliceAudit:
     text_slices: dict = field(default_factory=dict)
     term_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     topic_columns: list = field(default_factory=list)
-    predicate_matrix: BitColumns = field(default_factory=lambda: BitColumns.empty(0))
 
     @property
     def membership(self) -> pd.DataFrame:
         """``id`` then ``watch__<key>`` / ``found__<key>`` boolean columns, every row (the audited table's ids)."""
         return self.members.frame()
-
-    @property
-    def topic_membership(self) -> np.ndarray:
-        """ndarray of bool, shape (n_rows, T): each learned topic's members, in topic order."""
-        return self.predicate_matrix.select(self.topic_columns).dense()
 
 
 @dataclass(frozen=True)
@@ -295,10 +286,8 @@ class AuditTables:
     ----------
     classes : list of str, length K
     n_rows : int
-    y_true, y_pred : ndarray of int, shape (n_rows,)
-        Class codes, in the table's own integer dtype (int8 from ingest).
     table : PredicateTable
-        Every predicate and its membership matrix.
+        Every predicate, fixed from the summaries of the rows (no matrix: the batches hold the rows).
     items : list of WatchItem
         The watchlist in config order, resolved or not.
     slices : DataFrame
@@ -323,12 +312,14 @@ class AuditTables:
     terms : DataFrame
         One row per tested error term (:func:`blindspot.slices.textslices.term_tests`) with
         the family's ``q_value``, ``significant`` and ``rank``.
+    totals : Counts
+        All rows (one slice).
+    single : Counts
+        Every predicate alone, in column order.
     """
 
     classes: list
     n_rows: int
-    y_true: np.ndarray
-    y_pred: np.ndarray
     table: PredicateTable
     items: list
     slices: pd.DataFrame
@@ -342,6 +333,8 @@ class AuditTables:
     parts_of: dict
     text: textslices.TextSlices = None
     terms: pd.DataFrame = None
+    totals: Counts = None
+    single: Counts = None
 
     def display_key(self, s: int) -> str:
         """A slice's key as the findings show it (its watchlist key when it is watched)."""
@@ -380,10 +373,6 @@ def _parts(table: PredicateTable, members: Sequence[int]) -> list[dict]:
 
 def _description(table: PredicateTable, members: Sequence[int]) -> str:
     return " and ".join(table.predicates[j].description for j in sorted(members, key=lambda j: table.predicates[j].key))
-
-
-def _mask(table: PredicateTable, members: Sequence[int]) -> np.ndarray:
-    return conjunction(table.matrix, members)(slice(None))
 
 
 def _estimate(row: Mapping) -> dict:
@@ -453,7 +442,7 @@ def _finding(row: Mapping, *, source: str, key: str, description: str, spec: dic
 
 
 def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSettings | None = None, *,
-                 texts=None, metadata=None, **options) -> SliceAudit:
+                 texts=None, **options) -> SliceAudit:
     """Slice features, watchlist and discovered slices, tests, FDR, findings.
 
     Parameters
@@ -464,13 +453,11 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
     classes : sequence of str, length K
     settings : SliceSettings, optional
         Every setting; or pass its fields as keywords instead (``options``).
-    texts : Series of str or iterable of Series of str, optional
-        The rows' texts, whole or in consecutive batches (the stage reads them from the
-        file a batch at a time, so no table of every text is held); default ``frame["text"]``.
-    metadata : table-like or FileMetadata, optional
-        Where the ``meta__`` columns are read from: a table read a column at a time
-        (``columns`` and ``metadata[name]``), or the file's batches
-        (:class:`blindspot.slices.metafile.FileMetadata`, what the stage passes); default ``frame``.
+    texts : Series of str, iterable of Series of str, or TextSource, optional
+        The rows' texts, whole or in consecutive batches; or where the rows are read from
+        (:class:`blindspot.slices.textpass.FileTexts`: the stage's validated table, a batch at a
+        time, on the Dask workers with ``engine: dask``; its metadata is read from the file
+        too); default ``frame["text"]``.
 
     Returns
     -------
@@ -480,32 +467,34 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
         settings = SliceSettings(**options)
     elif options:
         raise TypeError(f"audit_slices takes settings or keywords, not both; got {sorted(options)} too.")
+    classes = list(classes)
     source = _text_source(frame, texts)
-    t = _tables(frame, list(classes), settings, source, metadata)
-    # Pass 3 over the texts, only when some error term is significant: the rows holding each one.
-    significant_terms = _significant_terms(t.terms)
-    t.text.term_masks = (term_masks(source, significant_terms["term"].tolist()) if isinstance(source, TextSource)
-                         else np.zeros((len(frame), 0), bool))
-    findings = significant_digits(_findings(t))
-    membership = _membership(frame, t)
+    fitted = textslices.fit_text(source, len(frame), len(classes), settings)
+    with source.parts(fitted.models) as parts:
+        rows = SliceRows(parts, len(frame), len(classes))
+        t = _tables(rows, classes, settings, fitted, source.metadata_names)
+        # Pass 3 over the texts, only when some error term is significant: the rows holding each one.
+        significant = _significant_terms(t.terms)
+        rows.find_terms(significant["term"].tolist() if len(significant) else [])
+        findings = significant_digits(_findings(t))
+        membership = _membership(frame, t, rows)
+        confusions = _top_confusions(t, rows, settings.top_k_plots)
     metrics = _metrics(t, settings, findings)
-    confusions = _top_confusions(t, settings.top_k_plots)
     t.slices["description"] = [t.desc_of.get(i, "") for i in range(len(t.slices))]
     unresolved = [(item.key, item.missing) for item in t.items if not item.resolved]
     topics = _topic_columns(t)
-    topic_counts = (mask_counts(t.table.matrix.select(topics), t.y_true, t.y_pred, len(classes)) if topics
-                    else Counts.concat([], len(classes)))
+    topic_counts = t.single.take(topics) if topics else Counts.concat([], len(classes))
     text_report = significant_digits(textslices.report(t.text, _topic_records(t), topic_counts, t.n_rows,
-                                                       _totals(t), t.terms))
+                                                       t.totals, t.terms))
     return SliceAudit(metrics, findings, membership, t.slices, t.tests, t.cls, confusions, unresolved, text_report,
-                      t.terms, topics, t.table.matrix)
+                      t.terms, topics)
 
 
-def _text_source(frame: pd.DataFrame, texts) -> TextSource | TextFlags:
-    """Where the audit reads texts from: a :class:`~blindspot.slices.textpass.TextSource` (the stage's
-    file), flags computed elsewhere, or texts in memory (``frame["text"]``, a Series, or batches of one,
+def _text_source(frame: pd.DataFrame, texts) -> TextSource:
+    """Where the audit reads rows from: a :class:`~blindspot.slices.textpass.TextSource` (the stage's
+    file), or the table in memory with its texts (``frame["text"]``, a Series, or batches of one,
     joined here: a library call holds its texts anyway)."""
-    if isinstance(texts, (TextSource, TextFlags)):
+    if isinstance(texts, TextSource):
         return texts
     if texts is None:
         series = frame["text"]
@@ -517,11 +506,6 @@ def _text_source(frame: pd.DataFrame, texts) -> TextSource | TextFlags:
         parts = list(texts)
         series = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
     return FrameTexts(frame, series.reset_index(drop=True))
-
-
-def _totals(t: "AuditTables") -> Counts:
-    k = len(t.classes)
-    return Counts.from_cells(np.bincount(cells(t.y_true, t.y_pred, k), minlength=2 * k)[None, :], k)
 
 
 def _significant_terms(terms: pd.DataFrame) -> pd.DataFrame:
@@ -559,36 +543,30 @@ def _topic_records(t: "AuditTables") -> dict:
     return out
 
 
-def _label_codes(column: pd.Series) -> np.ndarray:
-    """A label code column as a numpy integer array, in its own integer dtype when it has one (int64 otherwise)."""
-    values = column.to_numpy()
-    return values if values.dtype.kind in "iu" else column.to_numpy(dtype=np.int64)
+def _tables(rows: SliceRows, classes: list, settings: SliceSettings, fitted: textslices.FittedText,
+            metadata_names: Sequence[str]) -> AuditTables:
+    """Predicates, the slices to test, their tests in one FDR family, the parent rule and ranks.
 
-
-def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, source, metadata=None) -> AuditTables:
-    """Predicates, the slices to test, their tests in one FDR family, the parent rule and ranks."""
+    Every count comes from the kept batches (``rows``); this function holds no value per row.
+    """
     k = len(classes)
-    # The labels as stored (int8 from ingest: 1 byte a row, not 8, over every row the stage holds); every use
-    # below counts, compares or indexes by them, and cells() widens them where it adds.
-    y_true = _label_codes(frame["y_true"])
-    y_pred = _label_codes(frame["y_pred"])
-    # The fitting sample and the one text pass: detector flags, topics, the terms' count tables.
-    text = textslices.learn_text(source, len(frame), k, settings)
-    release_freed_heap()  # the text pass's batches, freed as they were joined (blocks below mmap's threshold)
-    table = build_predicates(frame, texts=TextFlags(text.flags), learned=text.predicates(),
-                             metadata=metadata, **settings.predicate_options())
-    text.drop_rows()  # the flags and topic membership are columns of table.matrix now: not held twice
-    release_freed_heap()
-    cell = cells(y_true, y_pred, k)
-    totals = Counts.from_cells(np.bincount(cell, minlength=2 * k)[None, :], k)
+    # The text pass's examples and term counts, and the summaries every predicate is fixed from.
+    topics = fitted.models.topics
+    examples, term_counts, words = rows.text(topics.k if topics is not None else 0)
+    text = textslices.text_slices(fitted, examples, term_counts, settings)
+    table = define_predicates(words, rows.metadata(settings.n_quantiles, metadata_names), topics=text.predicates(),
+                              metadata_names=metadata_names, **settings.predicate_options())
+    items = resolve_watchlist(list(settings.watchlist), table)  # its rare values join the table as extra rules
+    rows.fix_predicates(table.rules, [rule for _, rule in table.extras], len(table.predicates))
+    release_freed_heap()  # the text pass's flags and topics, let go where the batches are
+    totals = rows.totals()
     alone = [p.feature == textslices.TOPIC_FEATURE and p.source == "text" for p in table.predicates]
-    candidates = enumerate_conjunctions(table.matrix, table.features, cell, k, max_depth=settings.max_depth,
-                                        min_support=settings.min_support, alone=alone)
-    items = resolve_watchlist(list(settings.watchlist), table)
-    slices, watch_slice, extra_masks = _slices_to_test(table, candidates.members, items)
+    candidates = discover(rows.extension, len(table.predicates), table.features, k, max_depth=settings.max_depth,
+                          min_support=settings.min_support, alone=alone)
+    slices, watch_slice, extra = _slices_to_test(table, candidates.members, items)
     counts = candidates.counts
-    if extra_masks:
-        counts = Counts.concat([counts, mask_counts(np.column_stack(extra_masks), y_true, y_pred, k)], k)
+    if extra:
+        counts = Counts.concat([counts, rows.counts(extra)], k)
     slices["n"] = counts.n
 
     tests = slice_tests(counts, totals, classes, min_support=settings.min_support,
@@ -601,8 +579,8 @@ def _tables(frame: pd.DataFrame, classes: list, settings: SliceSettings, source,
     tests["reported"] = tests["significant"] & ~tests["explained"]
     _rank(tests, slices, terms)
     spec_of, desc_of, parts_of = _labels(table, slices, items, watch_slice)
-    return AuditTables(classes, len(frame), y_true, y_pred, table, items, slices, watch_slice, counts, tests, cls,
-                       parent_tests, spec_of, desc_of, parts_of, text, terms)
+    return AuditTables(classes, rows.n, table, items, slices, watch_slice, counts, tests, cls,
+                       parent_tests, spec_of, desc_of, parts_of, text, terms, totals, candidates.single)
 
 
 def _slices_to_test(table: PredicateTable, candidates: Sequence[tuple], items: list
@@ -615,13 +593,13 @@ def _slices_to_test(table: PredicateTable, candidates: Sequence[tuple], items: l
         ``key, members, depth, discovery, watch``, candidates first.
     watch_slice : dict of str to int
         Resolved watchlist key -> row of ``slices``.
-    extra_masks : list of ndarray of bool, shape (n_rows,)
-        Membership of the watchlist slices appended after the candidates, in order.
+    extra : list of tuple of int
+        The columns (:attr:`WatchItem.columns`) of the watchlist slices appended after the candidates, in order.
     """
     position = {m: i for i, m in enumerate(candidates)}
     rows = [{"key": _conjunction_key(table, m), "members": m, "depth": len(m), "discovery": True, "watch": []}
             for m in candidates]
-    extra_masks = []
+    extra = []
     watch_slice: dict[str, int] = {}
     for item in items:
         if not item.resolved:
@@ -632,11 +610,11 @@ def _slices_to_test(table: PredicateTable, candidates: Sequence[tuple], items: l
             i = len(rows)
             rows.append({"key": item.key, "members": item.members, "depth": len(item.parts), "discovery": False,
                          "watch": []})
-            extra_masks.append(item.mask)
+            extra.append(item.columns)
             position[("watch", item.key)] = i
         rows[i]["watch"].append(item.key)
         watch_slice[item.key] = i
-    return pd.DataFrame(rows, columns=["key", "members", "depth", "discovery", "watch"]), watch_slice, extra_masks
+    return pd.DataFrame(rows, columns=["key", "members", "depth", "discovery", "watch"]), watch_slice, extra
 
 
 def _one_family(tests: pd.DataFrame, cls: pd.DataFrame, fdr_alpha: float, terms: pd.DataFrame | None = None) -> None:
@@ -790,20 +768,25 @@ def _place(f: dict, row: Mapping, ranked: list, mixed: list, rest: list) -> None
         rest.append(f)
 
 
-def _membership(frame: pd.DataFrame, t: AuditTables) -> Membership:
+def _membership(frame: pd.DataFrame, t: AuditTables, rows: SliceRows) -> Membership:
     """The slice table's columns (:mod:`blindspot.slices.membership`): watched slices in config order,
-    then found slices and error terms by rank."""
-    columns = {}
+    then found slices and error terms by rank, packed a bit a row from the batches."""
+    names, specs = [], []
     for item in t.items:
         if item.resolved:
-            columns[f"watch__{item.key}"] = of_array(item.mask)
+            names.append(f"watch__{item.key}")
+            specs.append(item.columns)
     order = t.discovered_tests().sort_values("rank")["slice"].drop_duplicates()
     for s in order:
         if t.slices.at[s, "watch"]:
             continue
-        columns[f"found__{t.slices.at[s, 'key']}"] = conjunction(t.table.matrix, t.slices.at[s, "members"])
+        names.append(f"found__{t.slices.at[s, 'key']}")
+        specs.append(tuple(t.slices.at[s, "members"]))
     for j, key in enumerate(_significant_terms(t.terms)["key"] if len(t.terms) else []):
-        columns[f"found__{key}"] = of_array(t.text.term_masks[:, j])
+        names.append(f"found__{key}")
+        specs.append(j)
+    bits = rows.membership(specs)
+    columns = {name: partial(bits.column, j) for j, name in enumerate(names)}
     return Membership(t.n_rows, columns, frame["id"] if "id" in frame.columns else None)
 
 
@@ -900,20 +883,19 @@ def _family(t: AuditTables, findings: list) -> dict:
     }
 
 
-def _top_confusions(t: AuditTables, top_k: int) -> list:
+def _top_confusions(t: AuditTables, rows: SliceRows, top_k: int) -> list:
     """Title and confusion counts of the ``top_k`` strongest blind spots of their own (for the plot)."""
     own = t.tests[np.isfinite(t.tests["rank"])].sort_values("rank").drop_duplicates("slice")
     ranked = [(float(r), "slice", int(s)) for r, s in zip(own["rank"], own["slice"])]
     sig = _significant_terms(t.terms)
     ranked += [(float(r), "term", j) for j, r in enumerate(sig["rank"] if len(sig) else [])]
-    out = []
-    masks = {t.watch_slice[i.key]: i.mask for i in t.items if i.resolved}
+    watched = {t.watch_slice[i.key]: i.columns for i in t.items if i.resolved}
+    keys, specs = [], []
     for _, what, s in sorted(ranked)[:top_k]:
         if what == "term":
-            key, mask = sig["key"].iloc[s], t.text.term_masks[:, s]
+            keys.append(sig["key"].iloc[s])
+            specs.append(s)
         else:
-            key, mask = t.display_key(s), masks.get(s)
-            if mask is None:
-                mask = _mask(t.table, t.slices.at[s, "members"])
-        out.append((key, confusion_counts(t.y_true[mask], t.y_pred[mask], len(t.classes))))
-    return out
+            keys.append(t.display_key(s))
+            specs.append(watched[s] if s in watched else tuple(t.slices.at[s, "members"]))
+    return list(zip(keys, rows.confusions(specs)))

@@ -17,7 +17,7 @@ three steps, each of which can run a batch of rows at a time, wherever the batch
 batch); the slice stage runs them on the file's batches, on the Dask workers with
 ``engine: dask``, so that no metadata column of every row is held in one process. Both give the
 same predicates and rows: the summaries are exact (value counts, not sketches), and the quantile
-edges are order statistics read off the counts (``method="lower"``, the index numpy takes).
+edges are order statistics read off the counts (:mod:`blindspot.slices.valuecounts`).
 
 What the summaries cost: a column's distinct values, once each (a category's text, a number's
 value), never a row. A column with as many distinct values as rows (an identifier the column
@@ -34,6 +34,7 @@ import pandas as pd
 
 # The rules' names, kept where the rest of the slice features are.
 from blindspot.slices import features as sf
+from blindspot.slices.valuecounts import merge_value_counts, order_statistics, value_counts
 
 # Dtypes of a batch's column, as the kind rules read them.
 BOOL, NUMERIC, DATETIME, OBJECT = "bool", "numeric", "datetime", "object"
@@ -68,19 +69,6 @@ def _numbers(values: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
     missing = values.isna().to_numpy()
     seconds = values.to_numpy(dtype="datetime64[s]").astype(np.int64).astype(float)
     return np.where(missing, np.nan, seconds), missing
-
-
-def _value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(distinct values ascending, their counts)``."""
-    distinct, counts = np.unique(values, return_counts=True)
-    return distinct, counts.astype(np.int64)
-
-
-def _merge_value_counts(a, b):
-    if a is None or b is None:
-        return None
-    distinct, inverse = np.unique(np.concatenate([a[0], b[0]]), return_inverse=True)
-    return distinct, np.bincount(inverse, weights=np.concatenate([a[1], b[1]]), minlength=len(distinct)).astype(np.int64)
 
 
 @dataclass
@@ -141,7 +129,7 @@ class ColumnSummary:
             out.iso = bool(observed.astype(str).str.match(sf._ISO_DATE).all())
         if kind in (NUMERIC, DATETIME) or (kind == OBJECT and out.iso and out.n_present):
             x, missing = _numbers(values, kind)
-            out.numbers = _value_counts(x[~missing])
+            out.numbers = value_counts(x[~missing])
         if kind != NUMERIC or len(out.numbers[0]) <= n_quantiles:
             codes, levels = pd.factorize(category_text(values), use_na_sentinel=True)
             out.texts = (np.asarray(levels, dtype=object), np.bincount(codes[codes >= 0], minlength=len(levels)))
@@ -162,9 +150,9 @@ class ColumnSummary:
         if not self.n_present or not other.n_present:
             numbers = other.numbers if not self.n_present else self.numbers
             if self.dtype in (NUMERIC, DATETIME):
-                numbers = _merge_value_counts(self.numbers, other.numbers)
+                numbers = merge_value_counts(self.numbers, other.numbers)
         else:
-            numbers = _merge_value_counts(self.numbers, other.numbers)
+            numbers = merge_value_counts(self.numbers, other.numbers)
         return ColumnSummary(self.name, self.dtype, self.n + other.n, self.n_present + other.n_present,
                              self.any_bytes or other.any_bytes, self.all_containers and other.all_containers,
                              self.iso and other.iso, texts, numbers)
@@ -205,18 +193,6 @@ def merge_summaries(parts: Sequence[dict]) -> dict:
         for name, summary in part.items():
             out[name] = out[name].merge(summary) if name in out else summary
     return out
-
-
-def order_statistics(distinct: np.ndarray, counts: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """The ``levels`` quantiles of the values ``distinct`` repeated ``counts`` times, ``method="lower"``.
-
-    numpy's lower quantile of ``N`` sorted values is the one at ``floor((N - 1) q)``; the index
-    is computed as numpy computes it, then read off the cumulative counts, so the edges equal
-    ``np.quantile(values, levels, method="lower")`` without the values.
-    """
-    cumulative = np.cumsum(counts)
-    index = np.floor((cumulative[-1] - 1) * np.asarray(levels, dtype=float)).astype(np.int64)
-    return distinct[np.searchsorted(cumulative, index, side="right")]
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -61,15 +61,18 @@ class Candidates:
         Predicate columns of each conjunction, ascending.
     counts : Counts
         Their counts, in the same order.
+    single : Counts or None
+        The counts of every predicate alone, in column order (supported or not).
     """
 
     members: list[tuple[int, ...]]
     counts: Counts
+    single: Counts | None = None
 
 
 def enumerate_conjunctions(matrix: np.ndarray | BitColumns, features: Sequence[str], cell: np.ndarray, k: int, *,
                            max_depth: int, min_support: int, alone: Sequence[bool] | None = None) -> Candidates:
-    """Every conjunction of up to ``max_depth`` predicates with enough support.
+    """Every conjunction of up to ``max_depth`` predicates with enough support, counted on ``matrix``.
 
     Parameters
     ----------
@@ -78,6 +81,34 @@ def enumerate_conjunctions(matrix: np.ndarray | BitColumns, features: Sequence[s
         Feature of each predicate (no two predicates of one feature are conjoined).
     cell : ndarray of int, shape (n,)
         Cell of each row (:func:`blindspot.slices.evaluate.cells`).
+    k : int
+        Classes.
+    max_depth, min_support, alone
+        As :func:`discover`.
+
+    Returns
+    -------
+    Candidates
+    """
+    return discover(lambda parents: extension_counts(matrix, parents, cell, 2 * k), matrix.shape[1], features, k,
+                    max_depth=max_depth, min_support=min_support, alone=alone)
+
+
+def discover(extend: Callable, p: int, features: Sequence[str], k: int, *, max_depth: int, min_support: int,
+             alone: Sequence[bool] | None = None) -> Candidates:
+    """Every conjunction of up to ``max_depth`` predicates with enough support, from counts alone.
+
+    Parameters
+    ----------
+    extend : callable
+        ``extend(parents) -> ndarray (C, P, 2K)``: the cell counts of every (parent conjunction,
+        predicate) pair, ``parents`` an int array (C, d) of predicate columns or None for each
+        predicate alone (:func:`blindspot.slices.evaluate.extension_counts` over all rows, or
+        its sum over batches: :class:`blindspot.slices.batch.SliceRows`). Called once a level.
+    p : int
+        Predicates.
+    features : sequence of str, length P
+        Feature of each predicate (no two predicates of one feature are conjoined).
     k : int
         Classes.
     max_depth : int
@@ -95,9 +126,8 @@ def enumerate_conjunctions(matrix: np.ndarray | BitColumns, features: Sequence[s
     """
     if max_depth < 1:
         raise ValueError(f"max_depth must be at least 1; got {max_depth}.")
-    p = matrix.shape[1]
     feature_code = pd.factorize(pd.Series(list(features), dtype=object))[0] if p else np.zeros(0, np.int64)
-    single = Counts.from_cells(extension_counts(matrix, None, cell, 2 * k)[0], k)
+    single = Counts.from_cells(extend(None)[0], k)
     keep = np.flatnonzero(single.n >= min_support)
     members = [(int(j),) for j in keep]
     parts = [single.take(keep)]
@@ -107,7 +137,7 @@ def enumerate_conjunctions(matrix: np.ndarray | BitColumns, features: Sequence[s
     for depth in range(2, max_depth + 1):
         if len(parents) == 0:
             break
-        ext = extension_counts(matrix, parents, cell, 2 * k)
+        ext = extend(parents)
         ext_n = np.rint(ext.sum(axis=2)).astype(np.int64)
         cols = np.arange(p)
         valid = cols[None, :] > parents[:, -1:]
@@ -121,7 +151,7 @@ def enumerate_conjunctions(matrix: np.ndarray | BitColumns, features: Sequence[s
         parent_n = ext_n[rows, cols_ok]
         members += [tuple(int(x) for x in row) for row in parents]
         parts.append(Counts.from_cells(ext[rows, cols_ok], k))
-    return Candidates(members, Counts.concat(parts, k))
+    return Candidates(members, Counts.concat(parts, k), single)
 
 
 def explained_by_parent(members: Sequence[tuple[int, ...]], score: np.ndarray) -> np.ndarray:

@@ -65,6 +65,7 @@ from blindspot.errors import ConfigError
 from blindspot.io.schema import META_PREFIX
 from blindspot.memory import release_freed_heap
 from blindspot.slices.keys import RESERVED_COLUMNS, RESERVED_VALUES, slugify, unique_keys
+from blindspot.slices.valuecounts import linear_quantiles, value_counts
 
 # Boolean text detectors that may be listed in ``slices.text_detectors``:
 # name -> (column of blindspot.text_features.text_features, description).
@@ -163,15 +164,22 @@ class PredicateTable:
     rows_of : callable, optional
         ``rows_of(rule) -> list of ndarray of bool, shape (n_rows,)``: the masks of a
         :class:`blindspot.slices.columns.ColumnRule` over every row, its column read again
-        (what :meth:`resolve` builds a rare value's mask with).
+        (what :meth:`resolve` builds a rare value's mask with); with a matrix only.
+    rules : PredicateRules, optional
+        How any batch's rows of every predicate are computed (:func:`define_predicates`: a
+        table fixed from summaries, whose ``matrix`` is None).
+    extras : list of (Predicate, ColumnRule)
+        Rare values resolved for the watchlist (:meth:`resolve_column`): columns ``P``, ``P + 1``, ...
     """
 
     predicates: list[Predicate]
-    matrix: BitColumns
+    matrix: BitColumns | None
     categorical: dict = field(default_factory=dict)
     columns: dict = field(default_factory=dict)
     text_features: dict = field(default_factory=dict)
     rows_of: Callable | None = None
+    rules: "PredicateRules | None" = None
+    extras: list = field(default_factory=list)
 
     @property
     def keys(self) -> list[str]:
@@ -190,22 +198,42 @@ class PredicateTable:
         return lookup.get(key)
 
     def resolve(self, key: str) -> tuple[Predicate, np.ndarray] | None:
-        """The predicate and row mask of a single (non-conjunction) key, or None if unknown.
+        """The predicate and row mask of a single (non-conjunction) key, or None if unknown (a
+        table with a matrix).
 
         Keys of the table come first; otherwise ``<column key>__<value key>`` is matched
         against every value of a categorical metadata column (so rare values can be watched).
         """
+        found = self.resolve_column(key)
+        if found is None:
+            return None
+        predicate, j = found
+        return predicate, self.column_rows(j)
+
+    def resolve_column(self, key: str) -> tuple[Predicate, int] | None:
+        """The predicate of a single key and its column: a predicate's, or for a rare value of a
+        categorical column an extra column (:attr:`extras`, added once per key); None if unknown."""
         i = self.index(key)
         if i is not None:
-            return self.predicates[i], self.matrix.column(i)
+            return self.predicates[i], i
+        for e, (predicate, _) in enumerate(self.extras):
+            if predicate.key == key:
+                return predicate, len(self.predicates) + e
         column_key, sep, value_key = key.partition("__")
         column = self.categorical.get(column_key) if sep else None
         level = column.level_of.get(value_key) if column is not None else None
         if level is None:
             return None
-        # A value too rare for a predicate of its own: its rows are read again (the column was let go).
+        # A value too rare for a predicate of its own: a rule of its own, its rows read again.
         rule = self._columns().ColumnRule(column.name, "categorical", own=(str(column.levels[level]),))
-        return column.predicate(level), self.rows_of(rule)[0]
+        self.extras.append((column.predicate(level), rule))
+        return self.extras[-1][0], len(self.predicates) + len(self.extras) - 1
+
+    def column_rows(self, j: int) -> np.ndarray:
+        """Every row of column ``j`` (a predicate's, or an extra's), ndarray of bool (n,): a table with a matrix."""
+        if j < len(self.predicates):
+            return self.matrix.column(j)
+        return self.rows_of(self.extras[j - len(self.predicates)][1])[0]
 
     @staticmethod
     def _columns():
@@ -618,14 +646,15 @@ def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: flo
     return pd.concat(parts, ignore_index=True)
 
 
-def length_quantile_edges(words: np.ndarray, n_quantiles: int) -> list[int]:
+def length_quantile_edges(words, n_quantiles: int) -> list[int]:
     """Whole-word edges between ``n_quantiles`` word-count bins: the ``1/m, ..., (m-1)/m``
     quantiles (linear interpolation), rounded half to even.
 
     Parameters
     ----------
-    words : ndarray of int, shape (n,)
-        Word count of each review.
+    words : ndarray of int, shape (n,), or (distinct, counts)
+        Word count of each review, or their value counts (:func:`blindspot.slices.valuecounts.value_counts`,
+        what batches add up).
     n_quantiles : int
         ``m`` >= 2.
 
@@ -635,16 +664,21 @@ def length_quantile_edges(words: np.ndarray, n_quantiles: int) -> list[int]:
         Non-decreasing; two equal edges leave the bin between them empty (its key is kept,
         so ``length_q<i>`` always names the same quantile).
     """
-    if not len(words):
+    distinct, counts = words if isinstance(words, tuple) else value_counts(words)
+    if not int(np.sum(counts)):
         return []
     levels = np.arange(1, n_quantiles) / n_quantiles
-    return [int(e) for e in np.rint(np.quantile(np.asarray(words, dtype=float), levels))]
+    return [int(e) for e in np.rint(linear_quantiles(np.asarray(distinct, dtype=float), counts, levels))]
 
 
-def length_quantile_predicates(words: np.ndarray, n_quantiles: int) -> tuple[list, list, dict]:
+def length_quantile_predicates(words, n_quantiles: int) -> tuple[list, list, dict]:
     """``length_q1`` ... ``length_q<m>``: word count between consecutive quantile edges.
 
     Bin ``i`` is ``edge_{i-1} <= n_words < edge_i`` (the first from 0, the last open-ended).
+
+    Parameters
+    ----------
+    words : ndarray of int, shape (n,)
 
     Returns
     -------
@@ -653,13 +687,27 @@ def length_quantile_predicates(words: np.ndarray, n_quantiles: int) -> tuple[lis
     record : dict
         ``{"levels": [1/m, ...], "edges": [...]}``, written to ``metrics/slices.json``.
     """
-    edges = length_quantile_edges(words, n_quantiles)
+    words = np.asarray(words)
+    preds, ranges, record = _length_quantile_rules(value_counts(words), n_quantiles)
+    return preds, [_in_range(words, r) for r in ranges], record
+
+
+def _in_range(words: np.ndarray, bounds: tuple) -> np.ndarray:
+    """``lo <= words < hi`` (``hi`` None: no upper bound)."""
+    lo, hi = bounds
+    return (words >= lo) & (True if hi is None else words < hi)
+
+
+def _length_quantile_rules(word_counts: tuple, n_quantiles: int) -> tuple[list, list, dict]:
+    """:func:`length_quantile_predicates` from the word counts' value counts: predicates, their
+    ``(lo, hi)`` ranges, and the record."""
+    edges = length_quantile_edges(word_counts, n_quantiles)
     record = {"levels": [round(i / n_quantiles, 6) for i in range(1, n_quantiles)], "edges": edges}
     if not edges:
         return [], [], record
     name = QUANTILE_NAMES.get(n_quantiles, f"{n_quantiles}-quantile")
     bounds = [0] + edges + [None]
-    preds, masks = [], []
+    preds, ranges = [], []
     for i in range(n_quantiles):
         lo, hi = bounds[i], bounds[i + 1]
         spec = {"ge": lo} if hi is None else {"ge": lo, "lt": hi}
@@ -671,8 +719,61 @@ def length_quantile_predicates(words: np.ndarray, n_quantiles: int) -> tuple[lis
             words_text = f"no review: the edges meet at {lo} words"
         preds.append(Predicate(f"length_q{i + 1}", "length", {"n_words": spec},
                                f"reviews in word-count {name} {i + 1} of {n_quantiles} ({words_text})"))
-        masks.append((words >= lo) & (True if hi is None else words < hi))
-    return preds, masks, record
+        ranges.append((lo, hi))
+    return preds, ranges, record
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """Which of a batch's rows each text predicate holds, from the batch's text flags (:func:`text_flags`)
+    and topic membership: the detectors, the word-count ranges, the learned topics, in predicate order.
+
+    Attributes
+    ----------
+    detectors : tuple of str
+    lengths : tuple of (int, int or None)
+        ``lo <= n_words < hi`` of each length predicate (quantile bins, the very-short bin, the bands).
+    n_topics : int
+    """
+
+    detectors: tuple
+    lengths: tuple = ()
+    n_topics: int = 0
+
+    def masks(self, flags: pd.DataFrame, topics: np.ndarray | None = None) -> list[np.ndarray]:
+        """Each text predicate's rows of one batch: ndarray of bool (m,) each."""
+        out = [flags["jargon_high"].to_numpy(dtype=bool)]
+        out += [flags[name].to_numpy(dtype=bool) for name in self.detectors]
+        out.append(flags["caps_high"].to_numpy(dtype=bool))
+        words = flags["n_words"].to_numpy()
+        out += [_in_range(words, bounds) for bounds in self.lengths]
+        out += [np.asarray(topics[:, j], dtype=bool) for j in range(self.n_topics)]
+        return out
+
+
+def text_rules(word_counts: tuple, *, detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
+               length_bands: Mapping[str, Sequence], length_quantiles: int = 0, very_short_words: int | None = None,
+               topics: Sequence[Predicate] = ()) -> tuple[list, TextRules, dict]:
+    """The text predicates, fixed from the word counts of every row (value counts that add up over batches).
+
+    Returns
+    -------
+    predicates : list of Predicate
+        Detectors, length bins and bands, then ``topics`` as given.
+    rules : TextRules
+    length : dict
+        ``{"levels", "edges"}`` of the quantile bins (empty without them).
+
+    Raises
+    ------
+    ConfigError
+        On an unknown detector name or a malformed band.
+    """
+    _check_detectors(detectors)
+    preds = _detector_predicates(detectors, jargon_high_density=jargon_high_density, caps_high_share=caps_high_share)
+    p, ranges, record = _length_rules(word_counts, length_bands=length_bands, length_quantiles=length_quantiles,
+                                      very_short_words=very_short_words)
+    return preds + p + list(topics), TextRules(tuple(detectors), tuple(ranges), len(topics)), record
 
 
 def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
@@ -716,11 +817,11 @@ def text_predicates(texts, *, detectors: Sequence[str], jargon_high_density: flo
     _check_detectors(detectors)  # before any text is read
     flags = text_flag_table(texts, detectors=detectors, jargon_high_density=jargon_high_density,
                             caps_high_share=caps_high_share, batch_rows=batch_rows)
-    preds, masks = _detector_predicates(flags, detectors, jargon_high_density=jargon_high_density,
-                                        caps_high_share=caps_high_share)
-    p, m, record = _length_predicates(flags["n_words"].to_numpy(), length_bands=length_bands,
-                                      length_quantiles=length_quantiles, very_short_words=very_short_words)
-    return preds + p, masks + m, record
+    preds, rules, record = text_rules(value_counts(flags["n_words"].to_numpy()), detectors=detectors,
+                                      jargon_high_density=jargon_high_density, caps_high_share=caps_high_share,
+                                      length_bands=length_bands, length_quantiles=length_quantiles,
+                                      very_short_words=very_short_words)
+    return preds, rules.masks(flags), record
 
 
 def _check_detectors(detectors: Sequence[str]) -> None:
@@ -734,53 +835,41 @@ def _check_detectors(detectors: Sequence[str]) -> None:
         raise ConfigError(f"slices.text_detectors: unknown detector(s) {unknown}; choose from {sorted(TEXT_DETECTORS)}.")
 
 
-def _detector_predicates(flags: pd.DataFrame, detectors: Sequence[str], *, jargon_high_density: float,
-                         caps_high_share: float) -> tuple[list, list]:
-    """``jargon_high``, one predicate per boolean detector, ``caps_high`` (in that order).
-
-    Parameters
-    ----------
-    flags : DataFrame, shape (n, len(set(detectors)) + 3)
-        :func:`text_flag_table` of the texts, with these thresholds.
-
-    Returns
-    -------
-    predicates : list of Predicate
-    masks : list of ndarray of bool, shape (n,)
-    """
+def _detector_predicates(detectors: Sequence[str], *, jargon_high_density: float, caps_high_share: float) -> list:
+    """``jargon_high``, one predicate per boolean detector, ``caps_high`` (in that order)."""
     preds = [Predicate("jargon_high", "jargon", {"jargon_density": {"ge": jargon_high_density}},
                        f"reviews dense in medical jargon (>= {jargon_high_density:g} terms per word)")]
-    masks = [flags["jargon_high"].to_numpy(dtype=bool)]
-    for name in detectors:
-        preds.append(Predicate(name, name, {name: True}, TEXT_DETECTORS[name][1]))
-        masks.append(flags[name].to_numpy(dtype=bool))
+    preds += [Predicate(name, name, {name: True}, TEXT_DETECTORS[name][1]) for name in detectors]
     preds.append(Predicate("caps_high", "caps", {"caps_intensity": {"ge": caps_high_share}},
                            f"reviews with >= {caps_high_share:.0%} of words in capitals"))
-    masks.append(flags["caps_high"].to_numpy(dtype=bool))
-    return preds, masks
+    return preds
 
 
-def _length_predicates(words: np.ndarray, *, length_bands: Mapping[str, Sequence], length_quantiles: int,
-                       very_short_words: int | None) -> tuple[list, list, dict]:
+def _length_rules(word_counts: tuple, *, length_bands: Mapping[str, Sequence], length_quantiles: int,
+                  very_short_words: int | None) -> tuple[list, list, dict]:
     """Word-count predicates: quantile bins, then ``words_le_<w>``, then the fixed bands.
 
     Parameters
     ----------
-    words : ndarray of int, shape (n,)
+    word_counts : (distinct, counts)
+        Value counts of every row's word count.
     length_bands, length_quantiles, very_short_words
         As in :func:`text_predicates`.
 
     Returns
     -------
-    predicates, masks, length
+    predicates : list of Predicate
+    ranges : list of (int, int or None)
+        ``lo <= n_words < hi`` of each.
+    length : dict
         As in :func:`text_predicates`.
     """
-    preds, masks = [], []
+    preds, ranges = [], []
     record: dict = {}
     if length_quantiles:
         if length_quantiles < 2:
             raise ConfigError(f"slices.length_quantiles: expected 0 (none) or at least 2 bins; got {length_quantiles}.")
-        preds, masks, record = length_quantile_predicates(words, int(length_quantiles))
+        preds, ranges, record = _length_quantile_rules(word_counts, int(length_quantiles))
     if very_short_words is not None:
         if very_short_words < 1:
             raise ConfigError(f"slices.very_short_words: expected a word count of at least 1 (or null); "
@@ -788,7 +877,7 @@ def _length_predicates(words: np.ndarray, *, length_bands: Mapping[str, Sequence
         w = int(very_short_words)
         preds.append(Predicate(f"words_le_{w}", "length", {"n_words": {"le": w}},
                                f"very short reviews ({w} words or fewer)"))
-        masks.append(words <= w)
+        ranges.append((0, w + 1))  # word counts are whole and never negative: at most w
     for band, bounds in length_bands.items():
         if len(bounds) != 2 or bounds[0] is None or (bounds[1] is not None and bounds[1] <= bounds[0]):
             raise ConfigError(f"slices.length_bands.{band}: expected [low, high] with low < high "
@@ -800,8 +889,8 @@ def _length_predicates(words: np.ndarray, *, length_bands: Mapping[str, Sequence
         spec = {"ge": lo} if hi is None else {"ge": lo, "lt": hi}
         text = f"reviews of {lo} words or more" if hi is None else f"reviews of {lo} to {hi - 1} words"
         preds.append(Predicate(f"length_{slugify(band)}", "length", {"n_words": spec}, text))
-        masks.append((words >= lo) & (True if hi is None else words < hi))
-    return preds, masks, record
+        ranges.append((lo, hi))
+    return preds, ranges, record
 
 
 def _distinct_features(metadata: list, taken: set) -> list:
@@ -835,9 +924,8 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
     the file, so that ``frame`` need not hold the texts. ``learned``: predicates learned
     from the texts elsewhere (topics, :mod:`blindspot.slices.topics`) and their masks,
     placed after the detectors and length bins. ``metadata``: where the ``meta__`` columns are
-    read, default ``frame``: a table read a column at a time (``metadata.columns``,
-    ``metadata[name]``), or the file's batches (:class:`blindspot.slices.metafile.FileMetadata`,
-    what the stage passes), so that no metadata column of every row is held in this process.
+    read, one at a time (``metadata.columns``, ``metadata[name]``), default ``frame``.
+    :func:`define_predicates` fixes the same predicates from the summaries of batches instead.
 
     Returns
     -------
@@ -859,16 +947,7 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
         raise ValueError(f"texts of {len(masks[0])} rows given for a table of {len(frame)} rows.")
     if learned is not None:
         preds, masks = preds + list(learned[0]), masks + list(learned[1])
-    text_features: dict = {}
-    for p in preds:
-        text_features.setdefault(p.feature, {"slices": {}})["slices"][p.key] = p.part["value"]
-    if length:
-        text_features.setdefault("length", {"slices": {}})["n_words_quantiles"] = length
-    counts = Counter(p.key for p in preds)
-    dupes = sorted(k for k, c in counts.items() if c > 1)
-    if dupes:
-        raise ConfigError(f"slices.text_detectors / slices.length_bands: slice keys {dupes} are built twice; "
-                          f"list each detector once and give length bands names that differ in letters or digits.")
+    text_features = _text_features(preds, length)
     # Each mask is packed to a bit a row as soon as it exists and let go (the text masks here, a
     # metadata column's masks as that column is read): the unpacked masks never all live at once.
     packed = [_packed(masks, j, n) for j in range(len(masks))]
@@ -881,21 +960,92 @@ def build_predicates(frame: pd.DataFrame, *, text_detectors: Sequence[str], jarg
         release_freed_heap()
 
     source = frame if metadata is None else metadata
-    if hasattr(source, "summaries"):  # the file's batches, wherever they are (blindspot.slices.metafile)
-        from blindspot.slices.columns import metadata_rules  # it builds on this module
-
-        rules = metadata_rules(source.summaries(n_quantiles), all_names=source.names, max_levels=max_levels,
-                               n_quantiles=n_quantiles, exclude=metadata_exclude, min_support=min_support)
-        packed.extend(source.bits(rules).bits)
-        mp, resolvers, columns, rows_of = rules.predicates, rules.categorical, rules.columns, source.rows_of
-    else:
-        mp, _, resolvers, columns = metadata_predicates(source, max_levels=max_levels, n_quantiles=n_quantiles,
-                                                        exclude=metadata_exclude, min_support=min_support,
-                                                        take_masks=pack_column)
-        rows_of = partial(_rule_rows, source=source)
+    mp, _, resolvers, columns = metadata_predicates(source, max_levels=max_levels, n_quantiles=n_quantiles,
+                                                    exclude=metadata_exclude, min_support=min_support,
+                                                    take_masks=pack_column)
     preds += _distinct_features(mp, {p.feature for p in preds})
     matrix = BitColumns.stacked(packed, n)
-    return PredicateTable(preds, matrix, resolvers, columns, text_features, rows_of=rows_of)
+    return PredicateTable(preds, matrix, resolvers, columns, text_features,
+                          rows_of=partial(_rule_rows, source=source))
+
+
+def _text_features(preds: list, length: dict) -> dict:
+    """:attr:`PredicateTable.text_features` of the text predicates; ConfigError when two share a key."""
+    text_features: dict = {}
+    for p in preds:
+        text_features.setdefault(p.feature, {"slices": {}})["slices"][p.key] = p.part["value"]
+    if length:
+        text_features.setdefault("length", {"slices": {}})["n_words_quantiles"] = length
+    counts = Counter(p.key for p in preds)
+    dupes = sorted(k for k, c in counts.items() if c > 1)
+    if dupes:
+        raise ConfigError(f"slices.text_detectors / slices.length_bands: slice keys {dupes} are built twice; "
+                          f"list each detector once and give length bands names that differ in letters or digits.")
+    return text_features
+
+
+@dataclass(frozen=True)
+class PredicateRules:
+    """Which of a batch's rows every predicate of a table holds, in predicate order: the text
+    predicates from the batch's flags and topic membership, then each metadata column's rule.
+
+    Attributes
+    ----------
+    text : TextRules
+    metadata : tuple of ColumnRule
+        One per tested metadata column (:class:`blindspot.slices.columns.ColumnRule`).
+    """
+
+    text: TextRules
+    metadata: tuple = ()
+
+    def masks(self, flags: pd.DataFrame, topics: np.ndarray | None, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Every predicate's rows of one batch (``frame`` holds its ``meta__`` columns)."""
+        out = self.text.masks(flags, topics)
+        for rule in self.metadata:
+            out += rule.masks(frame[META_PREFIX + rule.name])
+        return out
+
+
+def define_predicates(word_counts: tuple, metadata: dict, *, topics: Sequence[Predicate] = (),
+                      metadata_names: Sequence[str] | None = None, text_detectors: Sequence[str],
+                      jargon_high_density: float, caps_high_share: float, length_bands: Mapping[str, Sequence],
+                      max_levels: int | None, n_quantiles: int, metadata_exclude: Sequence[str] = (),
+                      min_support: int = 1, length_quantiles: int = 0,
+                      very_short_words: int | None = None) -> PredicateTable:
+    """Every predicate of a table from the summaries of all its rows, without their rows.
+
+    The predicates :func:`build_predicates` builds from the whole table, from what batches of it
+    add up to: the word counts' value counts and each metadata column's
+    :class:`~blindspot.slices.columns.ColumnSummary`. The returned table has no matrix; its
+    :attr:`PredicateTable.rules` compute any batch's rows of every predicate
+    (:mod:`blindspot.slices.batch`).
+
+    Parameters
+    ----------
+    word_counts : (distinct, counts)
+        Value counts of every row's word count.
+    metadata : dict
+        Raw column name -> ColumnSummary of every row, in the table's column order.
+    topics : sequence of Predicate
+        The learned topics, after the length predicates (their rows are the batches' topic membership).
+    metadata_names : sequence of str, optional
+        Every metadata column (default the summarised ones).
+    Other parameters
+        As :func:`build_predicates`.
+    """
+    from blindspot.slices.columns import metadata_rules  # it builds on this module
+
+    preds, text, length = text_rules(word_counts, detectors=text_detectors, jargon_high_density=jargon_high_density,
+                                     caps_high_share=caps_high_share, length_bands=length_bands,
+                                     length_quantiles=length_quantiles, very_short_words=very_short_words,
+                                     topics=topics)
+    text_features = _text_features(preds, length)
+    rules = metadata_rules(metadata, all_names=metadata_names, max_levels=max_levels, n_quantiles=n_quantiles,
+                           exclude=metadata_exclude, min_support=min_support)
+    preds += _distinct_features(rules.predicates, {p.feature for p in preds})
+    return PredicateTable(preds, None, rules.categorical, rules.columns, text_features,
+                          rules=PredicateRules(text, tuple(rules.rules)))
 
 
 def _rule_rows(rule, *, source) -> list:

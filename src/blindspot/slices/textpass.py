@@ -38,8 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from blindspot.io.schema import META_PREFIX
 from blindspot.slices.evaluate import cells
-from blindspot.slices.features import TEXT_BATCH_ROWS, map_in_threads, text_flags
+from blindspot.slices.features import TEXT_BATCH_ROWS, text_flags
 from blindspot.slices.terms import batch_counts, split_by_id, term_membership
 from blindspot.slices.tokens import Lexicon, tokenize
 from blindspot.slices.topics import TopicModel
@@ -100,25 +101,6 @@ class BatchResult:
     counts: np.ndarray | None
 
 
-@dataclass
-class TextPassResult:
-    """The text pass of every row, reduced.
-
-    Attributes
-    ----------
-    flags : DataFrame, shape (n, ...)
-    membership : ndarray of bool, shape (n, T)
-    weights_top : list of list of (float, int, str, str), length T
-        Each topic's strongest members: weight, row, id, example text.
-    counts : ndarray of int64, shape (2, V + 1, 2K), or None
-    """
-
-    flags: pd.DataFrame
-    membership: np.ndarray
-    weights_top: list = field(default_factory=list)
-    counts: np.ndarray | None = None
-
-
 def _example_text(text) -> str:
     text = text if isinstance(text, str) else ""
     return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS] + "..."
@@ -172,62 +154,17 @@ def batch_pass(frame: pd.DataFrame, *, models: TextModels) -> BatchResult:
     return BatchResult(flags, membership, examples, counts)
 
 
-def reduce_pass(parts: Sequence[BatchResult], models: TextModels) -> TextPassResult:
-    """The batch results in row order, reduced to one :class:`TextPassResult`.
+def merge_examples(parts: Sequence[list], k: int) -> list:
+    """Each topic's strongest members over every batch: ``parts`` holds each batch's
+    :attr:`BatchResult.examples` with rows already counted from the table's first row.
 
-    Each part's flags and topic membership are let go as they are copied (the parts keep
-    their examples and counts), so the rows are not held twice while they are joined."""
-    if not parts:
-        parts = [batch_pass(pd.DataFrame({c: pd.Series([], dtype=object) for c in PASS_COLUMNS}).astype(
-            {"y_true": np.int64, "y_pred": np.int64}), models=models)]
-    k = models.topics.k if models.topics is not None else 0
-    top: list = [[] for _ in range(k)]
-    offset = 0
-    for p in parts:
-        for j in range(k):
-            top[j] += [(w, offset + r, i, t) for w, r, i, t in p.examples[j]]
-        offset += len(p.flags)
-    flags, membership = _rows_of(parts)  # after the offsets: it empties each part's flags
-    # strongest first, ties (a text repeated) by id, so the same rows in another order give the same examples
-    top = [sorted(c, key=lambda e: (-e[0], e[2], e[1]))[:N_EXAMPLES] for c in top]
-    counts = None
-    if models.vocabulary is not None:
-        counts = parts[0].counts.copy()
-        for p in parts[1:]:
-            counts += p.counts
-    return TextPassResult(flags, membership, top, counts)
-
-
-def _rows_of(parts: Sequence[BatchResult]) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every part's flags and topic membership joined in row order, each part's let go once copied.
-
-    The flags :func:`blindspot.slices.features.text_flags` makes (booleans and integers; the word
-    counts' width may differ between batches) come out as ``pd.concat(..., ignore_index=True)`` makes
-    them: each column in its parts' common type, a RangeIndex. A column of any other kind is joined by
-    pandas (its parts then stay referenced until the join).
+    Strongest first, ties (a text repeated) by id, so the same rows in another order give the same examples.
     """
-    n = sum(len(p.flags) for p in parts)
-    names = list(parts[0].flags.columns)
-    dtypes = {c: [p.flags[c].dtype for p in parts] for c in names}
-    arrays = {c: np.empty(n, np.result_type(*d)) for c, d in dtypes.items()
-              if all(isinstance(t, np.dtype) for t in d)
-              and (all(t.kind == "b" for t in d) or all(t.kind in "iu" for t in d))}
-    mixed = {c: [] for c in names if c not in arrays}
-    membership = np.empty((n,) + parts[0].membership.shape[1:], parts[0].membership.dtype)
-    lo = 0
-    for p in parts:  # a loop over batches, not rows
-        hi = lo + len(p.flags)
-        for c in names:
-            if c in arrays:
-                arrays[c][lo:hi] = p.flags[c].to_numpy()
-            else:
-                mixed[c].append(p.flags[c])
-        membership[lo:hi] = p.membership
-        p.flags, p.membership = p.flags.head(0).copy(), p.membership[:0].copy()  # copies: a slice is a view
-        lo = hi
-    columns = {c: arrays[c] if c in arrays else pd.concat(mixed[c], ignore_index=True) for c in names}
-    # copy=False: the frame takes the joined arrays as they are (pandas would copy them otherwise).
-    return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False), membership
+    top: list = [[] for _ in range(k)]
+    for part in parts:
+        for j in range(k):
+            top[j] += part[j]
+    return [sorted(c, key=lambda e: (-e[0], e[2], e[1]))[:N_EXAMPLES] for c in top]
 
 
 def term_hits(frame: pd.DataFrame, *, terms: tuple) -> np.ndarray:
@@ -236,15 +173,18 @@ def term_hits(frame: pd.DataFrame, *, terms: tuple) -> np.ndarray:
 
 
 class TextSource:
-    """Where the texts of the audited rows come from: a sample of them, and a function over their batches.
+    """Where the audited rows come from: a sample of their texts, their ids, and their batches kept.
 
     Attributes
     ----------
     n : int
         Rows.
+    metadata_names : list of str
+        The raw names of the table's metadata columns (without ``meta__``), in its order.
     """
 
     n: int = 0
+    metadata_names: list = []
 
     def sample(self, positions: np.ndarray) -> list:
         """Texts at ``positions`` (row positions, in any order), as a list of str in that order."""
@@ -254,19 +194,24 @@ class TextSource:
         """The rows' ids, a batch of consecutive rows at a time (what the fitting sample is drawn by)."""
         raise NotImplementedError
 
-    def map(self, fn: Callable) -> list:
-        """``fn`` of every batch (a DataFrame with :data:`PASS_COLUMNS`), in row order."""
+    def parts(self, models: TextModels):
+        """A context manager of the kept batches (:class:`blindspot.slices.batch.SliceBatch`), each made
+        with its text pass, where they are read: :class:`blindspot.engine.batches.LocalParts` or ``DaskParts``."""
         raise NotImplementedError
 
 
 class FrameTexts(TextSource):
-    """Texts held in memory with the table (a library call, a test, the bench)."""
+    """The table and its texts held in memory (a library call, a test, the bench)."""
 
     def __init__(self, frame: pd.DataFrame, texts: pd.Series, batch_rows: int = TEXT_BATCH_ROWS):
         if len(texts) != len(frame):
             raise ValueError(f"texts of {len(texts)} rows given for a table of {len(frame)} rows.")
+        meta = [c for c in frame.columns if str(c).startswith(META_PREFIX)]
         self.frame = pd.DataFrame({"id": frame["id"].to_numpy(), "text": texts.to_numpy(dtype=object),
-                                   "y_true": frame["y_true"].to_numpy(), "y_pred": frame["y_pred"].to_numpy()})
+                                   "y_true": frame["y_true"].to_numpy(), "y_pred": frame["y_pred"].to_numpy(),
+                                   **{c: frame[c] for c in meta}})
+        self.frame.index = pd.RangeIndex(len(frame))
+        self.metadata_names = [c[len(META_PREFIX):] for c in meta]
         self.n = len(frame)
         self.batch_rows = max(1, int(batch_rows))
 
@@ -276,18 +221,22 @@ class FrameTexts(TextSource):
     def id_batches(self):
         return [self.frame["id"].to_numpy(dtype=object)]
 
-    def map(self, fn):
-        batches = (self.frame.iloc[lo:lo + self.batch_rows].reset_index(drop=True)
-                   for lo in range(0, self.n, self.batch_rows))
-        return map_in_threads(fn, batches)
+    def parts(self, models):
+        from blindspot.slices.batch import frame_parts
+
+        return frame_parts(self.frame, models, self.batch_rows)
 
 
 class FileTexts(TextSource):
-    """Texts read from the validated table a batch at a time (the stage); with ``engine: dask``
-    each batch is a row group read and processed on a worker."""
+    """The validated table, read a batch at a time (the stage); with ``engine: dask`` each batch is a
+    row group read, processed and kept on a worker."""
 
     def __init__(self, path: str | Path, n: int, *, engine: str = "local", dask=None):
+        import pyarrow.parquet as pq
+
         self.path, self.n, self.engine, self.dask = Path(path), int(n), engine, dask
+        self.metadata_names = [c[len(META_PREFIX):] for c in pq.read_schema(self.path).names
+                               if c.startswith(META_PREFIX)]
 
     def sample(self, positions):
         from blindspot.io.readers import read_rows_at
@@ -300,24 +249,7 @@ class FileTexts(TextSource):
 
         return (batch["id"].to_numpy(dtype=object) for batch in predictions_batches(self.path, ["id"]))
 
-    def map(self, fn):
-        from blindspot.io.readers import predictions_batches
+    def parts(self, models):
+        from blindspot.slices.batch import file_parts
 
-        if self.engine == "dask":
-            from blindspot.engine.batches import map_batches
-
-            return map_batches(self.path, list(PASS_COLUMNS), fn, engine="dask", dask=self.dask)
-        return map_in_threads(fn, predictions_batches(self.path, list(PASS_COLUMNS)))
-
-
-def run_pass(source: TextSource, models: TextModels) -> TextPassResult:
-    """Pass 2 over every batch of ``source``, reduced."""
-    return reduce_pass(source.map(partial(batch_pass, models=models)), models)
-
-
-def term_masks(source: TextSource, terms: Sequence[str]) -> np.ndarray:
-    """Pass 3: rows holding each term, ndarray of bool, shape (n, len(terms)); no pass for no term."""
-    if not len(terms):
-        return np.zeros((source.n, 0), bool)
-    parts = source.map(partial(term_hits, terms=tuple(terms)))
-    return np.concatenate(parts, axis=0) if parts else np.zeros((0, len(terms)), bool)
+        return file_parts(self.path, models, engine=self.engine, dask=self.dask)

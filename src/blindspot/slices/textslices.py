@@ -1,8 +1,10 @@
 """Text blind spots nobody named: learned topics and cross-fitted error terms, ready for the audit.
 
-:func:`learn_text` runs the fitting sample and the text pass (:mod:`blindspot.slices.textpass`)
-and returns :class:`TextSlices`: the detector flags, the topics as predicates (feature
-``"topic"``, tested alone by discovery) and the error terms' cross-fitted tests. The audit
+:func:`fit_text` reads the fitting sample and fits the models every batch's text pass runs
+with (:mod:`blindspot.slices.textpass`); :func:`text_slices` turns what the pass returns (the
+topics' examples, the terms' count tables) into :class:`TextSlices`: the topics as predicates
+(feature ``"topic"``, tested alone by discovery) and the error terms' cross-fitted tests. The
+flags and topic membership of each row stay with its batch (:mod:`blindspot.slices.batch`). The audit
 (:mod:`blindspot.slices.audit`) puts the topics in its predicate table and the terms' p
 values in its one family; this module also writes what only text slices have:
 ``reports/text_slices.json`` (:func:`report`) and the ``text_slices`` block of
@@ -17,16 +19,15 @@ import numpy as np
 import pandas as pd
 
 from blindspot.slices.evaluate import Counts, slice_tests
-from blindspot.slices.features import Predicate, TextFlags
+from blindspot.slices.features import Predicate
 from blindspot.slices.terms import COMBINE_METHOD, TermTests, fit_candidates, terms_from_counts
-from blindspot.slices.textpass import TextModels, TextSource, run_pass
+from blindspot.slices.textpass import TextModels, TextSource
 from blindspot.slices.tokens import as_tokens
 from blindspot.slices.topics import TOO_FEW_ROWS, TopicSettings, fit_sample, fit_topics
 
 TOPIC_FEATURE = "topic"
 TOPIC_METHOD = "tfidf_nmf"
 OFF = "off"  # slices.topics_max or slices.terms_top_k is 0
-NO_TEXTS = "no_texts"  # the texts were not given, only their flags
 
 
 @dataclass
@@ -35,11 +36,8 @@ class TextSlices:
 
     Attributes
     ----------
-    flags : DataFrame, shape (n, ...)
-        The detector flags (:func:`blindspot.slices.features.text_flags`).
     topic_keys, topic_names : list of str, length T
     top_terms : list of list of str, length T
-    membership : ndarray of bool, shape (n, T)
     examples : list of list of (float, int, str, str), length T
         Each topic's strongest members: weight, row, id, example text.
     n_fit : int
@@ -48,36 +46,51 @@ class TextSlices:
         Why there are no topics ("" when there are).
     topic_settings : dict
     terms : TermTests
-    term_masks : ndarray of bool, shape (n, S) or None
-        Rows of each significant term (filled by the audit after the family).
     """
 
-    flags: pd.DataFrame
     topic_keys: list = field(default_factory=list)
     topic_names: list = field(default_factory=list)
     top_terms: list = field(default_factory=list)
-    membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
     examples: list = field(default_factory=list)
     n_fit: int = 0
     topic_reason: str = ""
     topic_settings: dict = field(default_factory=dict)
     terms: TermTests = None
-    term_masks: np.ndarray | None = None
 
     @property
     def k(self) -> int:
         return len(self.topic_keys)
 
-    def drop_rows(self) -> None:
-        """Let go of the per-row flags and topic membership (once the predicate table holds them as columns)."""
-        self.flags = self.flags.head(0).copy()  # copies: a slice would be a view that keeps every row alive
-        self.membership = self.membership[:0].copy()
+    def predicates(self) -> list:
+        """The topics as text predicates (feature ``"topic"``), in topic order."""
+        return [Predicate(key, TOPIC_FEATURE, {TOPIC_FEATURE: name}, f'reviews about "{name}" (learned topic)')
+                for key, name in zip(self.topic_keys, self.topic_names)]
 
-    def predicates(self) -> tuple[list, list]:
-        """The topics as text predicates (feature ``"topic"``) and their masks."""
-        preds = [Predicate(key, TOPIC_FEATURE, {TOPIC_FEATURE: name}, f'reviews about "{name}" (learned topic)')
-                 for key, name in zip(self.topic_keys, self.topic_names)]
-        return preds, [self.membership[:, j] for j in range(self.k)]
+
+@dataclass
+class FittedText:
+    """The fits on the fitting sample, before the text pass.
+
+    Attributes
+    ----------
+    models : TextModels
+        What every batch's text pass runs with.
+    record : dict
+        The topics' settings as ``reports/text_slices.json`` records them.
+    topic_reason : str
+    n_fit : int
+    want_terms : bool
+        The error terms are tested (on, and enough rows).
+    terms_reason : str
+        Why not, when not.
+    """
+
+    models: TextModels
+    record: dict
+    topic_reason: str
+    n_fit: int
+    want_terms: bool
+    terms_reason: str = ""
 
 
 def topic_settings(settings) -> TopicSettings:
@@ -94,30 +107,23 @@ def _empty_terms(reason: str, settings) -> TermTests:
                      counts=Counts.concat([], 0))
 
 
-def learn_text(source, n: int, k: int, settings) -> TextSlices:
-    """The fitting sample, the text pass, the error terms' tests.
+def fit_text(source: TextSource, n: int, k: int, settings) -> FittedText:
+    """The fitting sample, read once, and the topics and terms' candidates fitted on it.
 
     Parameters
     ----------
-    source : TextSource or TextFlags
-        Where the texts come from; flags alone give no topics and no terms (reason ``no_texts``).
+    source : TextSource
+        Where the texts come from.
     n : int
         Rows.
     k : int
         Classes.
     settings : SliceSettings
-
-    Returns
-    -------
-    TextSlices
     """
     ts = topic_settings(settings)
     record = {"max_topics": int(settings.topics_max), "weight_floor": ts.weight_floor, "sample_rows": ts.sample_rows,
               "min_df": ts.min_df, "max_df": ts.max_df, "max_features": ts.max_features,
               "rows_per_topic": ts.rows_per_topic, "min_rows": ts.min_rows, "seed": int(settings.seed)}
-    if isinstance(source, TextFlags):
-        return TextSlices(source.table, topic_reason=NO_TEXTS, topic_settings=record,
-                          terms=_empty_terms(NO_TEXTS, settings))
     topics_on, terms_on = settings.topics_max > 0, settings.terms_top_k > 0
     want_topics = topics_on and n >= ts.min_rows
     want_terms = terms_on and n >= 2 * settings.terms_min_support
@@ -131,18 +137,34 @@ def learn_text(source, n: int, k: int, settings) -> TextSlices:
     del texts  # the sample's texts are not needed past the fits
     models = TextModels(tuple(settings.text_detectors), settings.jargon_high_density, settings.caps_high_share,
                         model, vocabulary, k, int(settings.seed))
-    result = run_pass(source, models)
-    if want_terms:
-        terms = terms_from_counts(result.counts, vocabulary, k, seed=settings.seed,
+    n_fit = model.n_fit if model is not None else (len(sample) if want_topics else 0)
+    return FittedText(models, record, topic_reason, n_fit, want_terms,
+                      "" if want_terms else (OFF if not terms_on else TOO_FEW_ROWS))
+
+
+def text_slices(fitted: FittedText, examples: list, counts, settings) -> TextSlices:
+    """The topics and the error terms' tests, from the text pass's merged results.
+
+    Parameters
+    ----------
+    fitted : FittedText
+    examples : list of list of (float, int, str, str), length T
+        Each topic's strongest members over every batch (:func:`blindspot.slices.textpass.merge_examples`).
+    counts : ndarray of int64, shape (2, V + 1, 2K), or None
+        The terms' count tables, added over every batch.
+    settings : SliceSettings
+    """
+    models = fitted.models
+    if fitted.want_terms:
+        terms = terms_from_counts(counts, models.vocabulary, models.k, seed=settings.seed,
                                   min_support=settings.terms_min_support, max_df=settings.terms_max_df,
                                   top_k=settings.terms_top_k)
     else:
-        terms = _empty_terms(OFF if not terms_on else TOO_FEW_ROWS, settings)
-    out = TextSlices(result.flags, membership=result.membership, examples=result.weights_top,
-                     n_fit=model.n_fit if model is not None else (len(sample) if want_topics else 0),
-                     topic_reason=topic_reason, topic_settings=record, terms=terms)
-    if model is not None:
-        out.topic_keys, out.topic_names, out.top_terms = model.labels()
+        terms = _empty_terms(fitted.terms_reason, settings)
+    out = TextSlices(examples=examples, n_fit=fitted.n_fit, topic_reason=fitted.topic_reason,
+                     topic_settings=fitted.record, terms=terms)
+    if models.topics is not None:
+        out.topic_keys, out.topic_names, out.top_terms = models.topics.labels()
     return out
 
 
@@ -249,4 +271,4 @@ def metrics_block(text: TextSlices, topic_summary: dict, terms: pd.DataFrame) ->
     }
 
 
-__all__ = ["TextSlices", "TextSource", "learn_text", "term_tests", "term_finding", "report", "metrics_block"]
+__all__ = ["TextSlices", "TextSource", "fit_text", "text_slices", "term_tests", "term_finding", "report", "metrics_block"]

@@ -42,7 +42,9 @@ class WatchItem:
         Predicate keys of the conjunction.
     predicates : list of Predicate
         Resolved parts (empty when unresolved).
-    mask : ndarray of bool, shape (n,), or None when unresolved
+    columns : tuple of int or None
+        The table's column of each part, in key order (a rare value's is an extra column,
+        :attr:`blindspot.slices.features.PredicateTable.extras`); None when unresolved.
     members : tuple of int or None
         Predicate columns when every part is a column of the table (so the slice can be
         matched with a discovery candidate and tested once), else None.
@@ -52,20 +54,24 @@ class WatchItem:
         The parts that are not present in the data.
     detail : str
         Why each missing part is absent (:meth:`PredicateTable.why_absent`), "; "-joined.
+    mask : ndarray of bool, shape (n,), or None
+        Its rows, for a table with a matrix (:func:`blindspot.slices.features.build_predicates`);
+        None otherwise (the audit counts the columns a batch at a time).
     """
 
     key: str
     parts: list[str]
     predicates: list[Predicate]
-    mask: np.ndarray | None
+    columns: tuple[int, ...] | None
     members: tuple[int, ...] | None
     reason: str = ""
     missing: list = field(default_factory=list)
     detail: str = ""
+    mask: np.ndarray | None = None
 
     @property
     def resolved(self) -> bool:
-        return self.mask is not None
+        return self.columns is not None
 
     @property
     def spec(self) -> dict:
@@ -101,22 +107,28 @@ def validate_keys(keys: Sequence[str]) -> None:
 
 
 def resolve_watchlist(keys: Sequence[str], table: PredicateTable) -> list[WatchItem]:
-    """Resolve every watchlist key against a predicate table (in the given order)."""
+    """Resolve every watchlist key against a predicate table (in the given order).
+
+    A rare value a key names becomes an extra column of the table
+    (:meth:`PredicateTable.resolve_column`); with a matrix, each item's rows are its ``mask``.
+    """
     validate_keys(keys)
     items = []
     for key in keys:
         parts = key.split(CONJUNCTION)
-        resolved = [table.resolve(part) for part in parts]
+        resolved = [table.resolve_column(part) for part in parts]
         missing = [part for part, r in zip(parts, resolved) if r is None]
         if missing:
             detail = "; ".join(table.why_absent(part) for part in missing)
             items.append(WatchItem(key, parts, [], None, None, NOT_PRESENT, missing, detail))
             continue
-        mask = np.logical_and.reduce([r[1] for r in resolved])
-        columns = [table.index(part) for part in parts]
-        members = tuple(sorted(columns)) if all(c is not None for c in columns) and len(set(columns)) == len(
-            columns) else None
-        items.append(WatchItem(key, parts, [r[0] for r in resolved], np.asarray(mask, dtype=bool), members))
+        columns = tuple(r[1] for r in resolved)
+        p = len(table.predicates)
+        members = tuple(sorted(columns)) if all(c < p for c in columns) and len(set(columns)) == len(columns) else None
+        mask = None
+        if table.matrix is not None:
+            mask = np.logical_and.reduce([table.column_rows(c) for c in columns])
+        items.append(WatchItem(key, parts, [r[0] for r in resolved], columns, members, mask=mask))
     return items
 
 

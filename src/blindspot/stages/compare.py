@@ -38,6 +38,7 @@ from blindspot.compare import (NO_BASELINE, NOT_COMPARED, PairedCounts, check_co
                                id_positions, pair_positions, paired_counts, read_baseline)
 from blindspot.config import load_params
 from blindspot.engine.batches import Source, resident_parts, shuffle_buckets
+from blindspot.engine.cluster import engine_session
 from blindspot.memory import release_freed_heap
 from blindspot.io.readers import read_predictions
 from blindspot.io.schema import PROBA_PREFIX, probability_matrix
@@ -128,15 +129,6 @@ def outcome_line(head: str, result: dict, fdr_alpha: float) -> str:
     return (f"{head}: accuracy {acc['baseline']:.3f} -> {acc['current']:.3f} (McNemar p {acc['p_value']:.2g}); "
             f"{f['n_changed']} of {f['n_tests']} tests changed at FDR {fdr_alpha:g} "
             f"({f['n_improved']} improved, {f['n_worsened']} worsened) -> {paths.COMPARE_METRICS}")
-
-
-def engine_session(cfg):
-    """One Dask client for the whole stage with ``engine: dask`` (every step inside reuses it), else nothing."""
-    if cfg.engine != "dask":
-        return contextlib.nullcontext()
-    from blindspot.engine.cluster import dask_client
-
-    return dask_client(cfg.dask)
 
 
 def main(log) -> str:

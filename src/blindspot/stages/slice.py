@@ -1,14 +1,16 @@
 """Stage slice: predictions -> per-slice tests with FDR, findings, slice membership, plots."""
 
+import pandas as pd
+import pyarrow.parquet as pq
+
 from blindspot import paths
 from blindspot.config import load_params
+from blindspot.engine.cluster import engine_session
 from blindspot.io.figures import save_figure
-from blindspot.io.readers import read_predictions
 from blindspot.io.writers import FRAME_ROW_GROUP_ROWS, write_json, write_metrics, write_parquet_chunks
 from blindspot.plots.slices import CLASS_PANEL, GapForestDisplay, plain_text, plot_confusion_grid
 from blindspot.slices import SliceSettings, audit_slices
 from blindspot.slices.evaluate import metric_names
-from blindspot.slices.metafile import FileMetadata
 from blindspot.slices.textpass import FileTexts
 from blindspot.slices.watchlist import watchlist_gap_rows
 from blindspot.stages._runner import run
@@ -19,10 +21,9 @@ GAPS_JSON = paths.SLICE_PLOTS / "watchlist_gaps.json"  # data plot: `dvc plots d
 
 
 def texts_for(cfg, n: int) -> FileTexts:
-    """Where the audit reads the texts: the validated table, a batch at a time. With engine=dask the
-    text pass (detector flags, topic weights, term counts) runs on the workers, one row group per
-    task, and only its small results come back; the stage then holds the fitting sample's texts at
-    most, never every text (blindspot.slices.textpass)."""
+    """Where the audit reads its rows: the validated table, a batch at a time, each batch kept where it
+    was read (with engine=dask a row group on a worker: its text pass, then its predicates' bits), and
+    only counts come back; the stage holds the fitting sample's texts at most (blindspot.slices.batch)."""
     return FileTexts(paths.PREDICTIONS, n, engine=cfg.engine, dask=cfg.dask)
 
 
@@ -39,13 +40,12 @@ def write_membership(members) -> None:
 def main(log) -> str:
     cfg = load_params(paths.PARAMS)
     classes = list(cfg.ingest.classes)
-    # The labels only: the texts and the metadata are read a batch at a time (the detectors, topics and
-    # error terms; the metadata's summaries, then its predicates' rows), on the workers with engine=dask,
-    # and the ids as the slice table is written.
-    frame = read_predictions(paths.PREDICTIONS, ["y_true", "y_pred"])
+    # No column of every row: the rows are kept a batch at a time where they were read (on the workers with
+    # engine=dask), and only counts come back; the ids are read from the file as the slice table is written.
+    n = pq.read_metadata(paths.PREDICTIONS).num_rows
     settings = SliceSettings.from_config(cfg.slices, cfg.stats, seed=cfg.seed)
-    audit = audit_slices(frame, classes, settings, texts=texts_for(cfg, len(frame)),
-                         metadata=FileMetadata(paths.PREDICTIONS, engine=cfg.engine, dask=cfg.dask))
+    with engine_session(cfg):  # one cluster for every pass over the batches
+        audit = audit_slices(pd.DataFrame(index=pd.RangeIndex(n)), classes, settings, texts=texts_for(cfg, n))
     for key, missing in audit.unresolved:
         log.warning("watchlist slice %s not evaluated: %s not present in this data", key, ", ".join(missing))
     audit.metrics["model"] = cfg.model.name
