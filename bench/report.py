@@ -29,6 +29,7 @@ DASK_REDUCE = ROOT / "bench" / "results" / "scale_dask_reduce.json"  # again, af
 DASK_COMPARE = ROOT / "bench" / "results" / "scale_dask_compare.json"  # again, after compare's reduce
 DASK_ALLOCATOR = ROOT / "bench" / "results" / "scale_dask_allocator.json"  # again, on glibc's adaptive threshold
 DASK_CALIBRATE = ROOT / "bench" / "results" / "scale_dask_calibrate.json"  # again, after calibrate's reduce
+DASK_SLICE = ROOT / "bench" / "results" / "scale_dask_slice.json"  # again, after slice's reduce
 WORKERS = ROOT / "bench" / "results" / "scale_dask_workers.json"
 ALLOCATOR = ROOT / "bench" / "results" / "allocator.json"  # bench/allocator.py
 TARGET_DASK_PROCESS_MIB = 2000 / 1.048576  # 10M rows through engine=dask: every process under 2 GB
@@ -454,7 +455,7 @@ def main() -> int:
         if path.exists():
             blocks.update(tables(json.loads(path.read_text())))
     again = [json.loads(path.read_text()) for path in (DASK_AGAIN, DASK_REDUCE, DASK_COMPARE, DASK_ALLOCATOR,
-                                                                 DASK_CALIBRATE)
+                                                                 DASK_CALIBRATE, DASK_SLICE)
              if path.exists()]
     if again:  # every run measured again, in one table, oldest first
         blocks.update(again_tables({"measured_at": again[-1]["measured_at"], "runs": [r for a in again for r in a["runs"]]}))

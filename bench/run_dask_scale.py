@@ -17,6 +17,8 @@ Memory, per stage, two ways:
   stage process, the Dask scheduler thread it hosts, the nannies and workers it starts. It is
   the larger of ``wait4``'s figure (the largest of the stage and every descendant it waited
   for) and the largest RSS sampled.
+- ``stage_process_mib``: the largest resident set sampled of the stage's own process (the one
+  running ``blindspot.stages``: what stays on the driver), apart from its workers.
 - ``peak_total_mib``: the largest sum of the resident sets of the stage's whole process tree,
   sampled every ``--every`` seconds (a sample can miss a spike shorter than that; shared
   pages such as the interpreter's are counted once per process, so the sum errs high).
@@ -62,6 +64,7 @@ class TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.every = pid, every
         self.per_process: dict[int, float] = {}
+        self.stage_pids: set = set()
         self.peak_total, self.most_processes = 0.0, 0
         self.halt = threading.Event()
 
@@ -81,6 +84,12 @@ class TreeSampler(threading.Thread):
                 continue
             total += rss
             self.per_process[proc.pid] = max(self.per_process.get(proc.pid, 0.0), rss)
+            if proc.pid not in self.stage_pids:
+                try:
+                    if "blindspot.stages" in " ".join(proc.cmdline()):
+                        self.stage_pids.add(proc.pid)
+                except psutil.Error:
+                    pass
         self.peak_total = max(self.peak_total, total)
         self.most_processes = max(self.most_processes, len(tree))
 
@@ -110,6 +119,7 @@ def run_stage(cmd: str, ws: Path, every: float) -> dict:
     return {"seconds": round(wall, 3), "inner_seconds": run_scale._inner_seconds(log),
             "peak_process_mib": round(max(usage.ru_maxrss / 1024, sampled), 1),
             "peak_total_mib": round(max(sampler.peak_total, usage.ru_maxrss / 1024), 1),
+            "stage_process_mib": round(max((sampler.per_process[p] for p in sampler.stage_pids), default=0.0), 1),
             "processes": sampler.most_processes, "log": log}
 
 

@@ -51,15 +51,15 @@ def on_column(fn: Callable, name: str = "text") -> Callable:
     return partial(_column_then, fn=fn, name=name)
 
 
-def _row_group(path: str, index: int, columns: Sequence[str], prefixes: Sequence[str], fn: Callable):
-    """``fn`` of row group ``index`` of ``path`` (runs on a worker), dtypes as read_predictions gives."""
+def _row_group(path: str, index: int, columns: Sequence[str], prefixes: Sequence[str], fn: Callable, *args):
+    """``fn(frame, *args)`` of row group ``index`` of ``path`` (runs on a worker), dtypes as read_predictions gives."""
     import pyarrow.parquet as pq
 
     from blindspot.io.readers import _wanted
 
     with pq.ParquetFile(path) as source:
         frame = source.read_row_group(index, columns=_wanted(path, columns, prefixes)).to_pandas()
-    return fn(frame)
+    return fn(frame, *args)
 
 
 def _row_groups(path: Path) -> tuple[list, list]:
@@ -418,27 +418,30 @@ def _raise_failed(futures: list) -> None:
             future.result()
 
 
-def _with_start(frame, *, fn: Callable, start: int):
-    """``fn(frame, start)``: ``start`` the position of the batch's first row in the table."""
-    return fn(frame, start)
+def _with_start(frame, *args, fn: Callable, start: int):
+    """``fn(frame, start, *args)``: ``start`` the position of the batch's first row in the table."""
+    return fn(frame, start, *args)
 
 
 @contextlib.contextmanager
 def resident_parts(path: str | Path, columns: Sequence[str], fn: Callable, *, prefixes: Sequence[str] = (),
                    engine: str = "local", dask=None, batch_rows: int = PREDICTION_BATCH_ROWS,
-                   with_start: bool = False) -> Iterator[LocalParts]:
+                   with_start: bool = False, shared: Sequence = ()) -> Iterator[LocalParts]:
     """The states ``fn(frame)`` of every batch of the validated table, kept for repeated maps.
 
     ``engine: local``: :class:`LocalParts` of the batches read here (``batch_rows`` rows each);
     ``engine: dask``: :class:`DaskParts`, one state per row group, made and kept on the workers
     until the block ends. Callers must merge the maps' results exactly (the batches differ
     between the engines). With ``with_start``, ``fn(frame, start)`` is also given the position of
-    the batch's first row in the table (for states that carry global row positions).
+    the batch's first row in the table (for states that carry global row positions). ``shared``
+    values are given to every call after those (``fn(frame[, start], *shared)``); with Dask they
+    are sent to the workers once, not with each of the tasks (a fitted model of some megabytes
+    would otherwise be held once per task by the scheduler, in this process).
     """
     if engine != "dask":
         states, start = [], 0
         for frame in predictions_batches(path, columns, prefixes, batch_rows=batch_rows):
-            states.append(_with_start(frame, fn=fn, start=start) if with_start else fn(frame))
+            states.append(_with_start(frame, *shared, fn=fn, start=start) if with_start else fn(frame, *shared))
             start += len(frame)
         yield LocalParts(states)
         return
@@ -448,8 +451,9 @@ def resident_parts(path: str | Path, columns: Sequence[str], fn: Callable, *, pr
     starts = [0, *accumulate(sizes)][:len(sizes)]
     tag = f"parts-{getattr(fn, '__name__', 'fn')}-{uuid.uuid4().hex[:8]}"
     with dask_client(dask) as client:
+        sent = client.scatter(list(shared), broadcast=True, hash=False) if shared else []
         futures = [client.submit(_row_group, str(path), group, list(columns), list(prefixes),
-                                 partial(_with_start, fn=fn, start=starts[i]) if with_start else fn,
+                                 partial(_with_start, fn=fn, start=starts[i]) if with_start else fn, *sent,
                                  key=f"{tag}-{i}", pure=False) for i, group in enumerate(ids)]
         try:
             _raise_failed(futures)

@@ -56,10 +56,21 @@ or a detector someone chose (:mod:`blindspot.slices.textslices`):
   their candidates are many and chosen by error, so discovery never conjoins them.
 
 Both are computed from the texts a batch at a time (:mod:`blindspot.slices.textpass`):
-the fitting sample is read once, one pass returns the detector flags, the topics'
+the fitting sample is read once, one pass makes the detector flags, the topics'
 membership and examples and the terms' count tables, and one more pass, only when some
 term is significant, finds the rows holding those terms. ``reports/text_slices.json``
 lists every topic and every tested term.
+
+Rows stay where they were read
+------------------------------
+No value of every row is held here: each batch of rows is kept where it was read (a Dask
+worker with ``engine: dask``) with its text pass (:class:`blindspot.slices.batch.SliceBatch`),
+and the audit asks the batches for counts (:class:`blindspot.slices.batch.SliceRows`). The
+predicates are fixed from the batches' summaries (the word counts' and each metadata
+column's value counts: :func:`blindspot.slices.features.define_predicates`), each batch then
+computes its rows of every one, a bit a row, and discovery's levels, the watchlist's and the
+topics' counts, the confusions and the slice table's columns are sums or joins over the
+batches. Counts are integers: any batches and both engines give the same audit (tested).
 
 Two groups (``evidence``)
 -------------------------

@@ -129,7 +129,7 @@ class SliceBatch:
         return out
 
 
-def slice_batch(frame: pd.DataFrame, start: int, *, models: TextModels, path: str | None = None,
+def slice_batch(frame: pd.DataFrame, start: int, models: TextModels, *, path: str | None = None,
                 metadata: tuple = (), casts: tuple = ()) -> SliceBatch:
     """A batch's state: its labels and its text pass (flags, topics, examples, term counts).
 
@@ -343,12 +343,13 @@ def file_parts(path, models: TextModels, *, engine: str = "local", dask=None) ->
     from blindspot.slices.metafile import nullable_booleans
 
     metadata = tuple(n for n in pq.read_schema(path).names if n.startswith(META_PREFIX))
-    make = partial(slice_batch, models=models, path=str(path), metadata=metadata,
-                   casts=nullable_booleans(path) if metadata else ())
+    make = partial(slice_batch, path=str(path), metadata=metadata, casts=nullable_booleans(path) if metadata else ())
     if engine == "dask":
         from blindspot.engine.batches import resident_parts
 
-        with resident_parts(path, list(PASS_COLUMNS), make, engine="dask", dask=dask, with_start=True) as parts:
+        # The models (a few megabytes) go to the workers once, not with each row group's task.
+        with resident_parts(path, list(PASS_COLUMNS), make, engine="dask", dask=dask, with_start=True,
+                            shared=(models,)) as parts:
             yield parts
         return
     from blindspot.engine.batches import LocalParts
@@ -361,7 +362,7 @@ def file_parts(path, models: TextModels, *, engine: str = "local", dask=None) ->
             yield frame, start
             start += len(frame)
 
-    parts = LocalParts(map_in_threads(partial(_with_start, fn=make), batches()))
+    parts = LocalParts(map_in_threads(partial(_with_start, fn=partial(make, models=models)), batches()))
     try:
         yield parts
     finally:

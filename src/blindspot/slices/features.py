@@ -560,23 +560,6 @@ def text_flags(texts, *, detectors: Sequence[str], jargon_high_density: float,
     return pd.DataFrame(columns)
 
 
-@dataclass(frozen=True)
-class TextFlags:
-    """:func:`text_flags` of every row, computed elsewhere, handed over where the texts would go.
-
-    With ``engine: dask`` the slice stage has the flags computed on the workers, one row group
-    of the file per task (:func:`blindspot.engine.batches.map_batches`), and passes them in
-    place of the texts: :func:`text_flag_table` returns ``table`` as it is.
-
-    Attributes
-    ----------
-    table : DataFrame, shape (n, len(set(detectors)) + 3)
-        As :func:`text_flag_table` returns it, index 0..n-1.
-    """
-
-    table: pd.DataFrame
-
-
 def map_in_threads(fn, batches: Iterable, workers: int | None = None) -> list:
     """``fn`` of every batch in a few threads, results in batch order.
 
@@ -621,9 +604,8 @@ def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: flo
 
     Parameters
     ----------
-    texts : Series of str, shape (n,), iterable of Series of str, or TextFlags
-        The texts, or consecutive batches of them (e.g. read from the file a batch at a time),
-        or their flags computed elsewhere (:class:`TextFlags`, returned as they are).
+    texts : Series of str, shape (n,), or iterable of Series of str
+        The texts, or consecutive batches of them (e.g. read from the file a batch at a time).
     detectors, jargon_high_density, caps_high_share
         As in :func:`text_flags`.
     batch_rows : int
@@ -636,8 +618,6 @@ def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: flo
     DataFrame, shape (n, len(set(detectors)) + 3), index 0..n-1
         As :func:`text_flags` of all the texts at once.
     """
-    if isinstance(texts, TextFlags):
-        return texts.table
     flags = partial(text_flags, detectors=detectors, jargon_high_density=jargon_high_density,
                     caps_high_share=caps_high_share)
     parts = map_in_threads(flags, _text_batches(texts, max(1, int(batch_rows))), workers)

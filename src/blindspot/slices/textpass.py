@@ -1,4 +1,4 @@
-"""The slice audit's passes over the review texts: flags, topics and term counts come back, texts do not.
+"""The slice audit's passes over the review texts: flags, topics and term counts, never every text held.
 
 The audit never holds every review text (a million of them take about 650 MiB). What
 it needs of them is small and computed a batch at a time:
@@ -11,17 +11,16 @@ it needs of them is small and computed a batch at a time:
    (:func:`blindspot.slices.features.text_flags`), each row's topic membership (its
    weights against the floor) and each topic's two strongest members of the batch (id
    and the first 300 characters), and the error terms' count table of the batch
-   (:func:`blindspot.slices.terms.batch_counts`, the split by id). Results come back in
-   row order and are reduced here: flags and memberships concatenated, examples merged,
-   count tables added.
+   (:func:`blindspot.slices.terms.batch_counts`, the split by id). The flags and
+   membership stay with the batch (:class:`blindspot.slices.batch.SliceBatch`); the examples
+   are merged (:func:`merge_examples`) and the count tables added.
 3. **Term membership** (:func:`term_hits`), only when some error term is significant:
    the terms are chosen from the summed counts, after the pass, so the rows holding
    them take one more pass (of at most ``2 * terms_top_k`` terms).
 
-With ``engine: dask`` passes 2 and 3 run on the workers, one Parquet row group per task
-(:func:`blindspot.engine.batches.map_batches`); the fitted models travel with the task
-(a few megabytes). With ``engine: local`` batches of :data:`TEXT_BATCH_ROWS` rows run
-in a few threads here. Flags and term counts depend on each row alone; a topic weight is
+With ``engine: dask`` passes 2 and 3 run on the workers, one Parquet row group per task kept
+there (:meth:`FileTexts.parts`); the fitted models travel with the task (a few megabytes).
+With ``engine: local`` batches of :data:`TEXT_BATCH_ROWS` rows run in a few threads here. Flags and term counts depend on each row alone; a topic weight is
 the solution of a small problem per row, solved to a tolerance measured over its batch,
 so a weight can differ in its last digits between batchings (a membership only when
 the weight sits that close to the floor).
@@ -29,10 +28,9 @@ the weight sits that close to the floor).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
