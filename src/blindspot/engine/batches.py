@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from itertools import accumulate
@@ -306,17 +307,27 @@ class LocalParts:
     ----------
     states : list
         One state per batch, in row order.
+    threads : int
+        Threads the maps run in (for functions that release the GIL: Arrow's and numpy's kernels);
+        1 runs them one after the other here. The results are in row order either way.
     """
 
-    def __init__(self, states: list):
+    def __init__(self, states: list, threads: int = 1):
         self.states = list(states)
+        self.threads = max(1, int(threads))
 
     def __len__(self) -> int:
         return len(self.states)
 
+    def _apply(self, fn: Callable, args: tuple) -> list:
+        if self.threads == 1 or len(self.states) < 2:
+            return [fn(state, *args) for state in self.states]
+        with ThreadPoolExecutor(max_workers=self.threads) as pool:
+            return list(pool.map(lambda state: fn(state, *args), self.states))
+
     def map(self, fn: Callable, *args) -> list:
         """``[fn(state, *args) for state in states]``, in row order."""
-        return [fn(state, *args) for state in self.states]
+        return self._apply(fn, args)
 
     def derive(self, fn: Callable, *args) -> "LocalParts":
         """New kept states ``fn(state, *args)``, one per batch, kept where each batch's state is.
@@ -324,7 +335,7 @@ class LocalParts:
         For a second form of the same rows that later maps read again and again (sorted keys);
         :meth:`release` lets them go.
         """
-        return LocalParts([fn(state, *args) for state in self.states])
+        return LocalParts(self._apply(fn, args), self.threads)
 
     def shuffle(self, fn: Callable, reduce_fn: Callable, n_buckets: int, *args) -> list:
         """A group-by over the kept states: ``fn(state, *args)`` cuts a batch into ``n_buckets`` parts,
@@ -335,7 +346,7 @@ class LocalParts:
         list, length n_buckets
             ``reduce_fn`` of each bucket.
         """
-        mapped = [list(fn(state, *args)) for state in self.states]
+        mapped = [list(part) for part in self._apply(fn, args)]
         reduced = []
         for b in range(n_buckets):
             parts = [m[b] for m in mapped]

@@ -29,6 +29,7 @@ both engines give the same numbers.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Iterator, Sequence
@@ -169,13 +170,13 @@ def metadata_part(b: SliceBatch, n_quantiles: int) -> dict:
 
 def with_bits(b: SliceBatch, rules, extras: Sequence) -> SliceBatch:
     """The batch with its rows of every predicate (``rules``: :class:`blindspot.slices.features.PredicateRules`)
-    and of each extra column rule, a bit a row; its flags and topics let go."""
+    and of each extra column rule, a bit a row; its flags, topics and text pass results let go (read already)."""
     frame = b.rows(b.metadata)
     m = b.m
     bits = BitColumns.stacked([pack(mask, m) for mask in rules.masks(b.flags, b.topics, frame)], m)
     extra = BitColumns.stacked([pack(mask, m) for rule in extras
                                 for mask in rule.masks(frame[META_PREFIX + rule.name])], m)
-    return replace(b, flags=None, topics=None, bits=bits, extra=extra)
+    return replace(b, flags=None, topics=None, examples=None, term_counts=None, bits=bits, extra=extra)
 
 
 def with_terms(b: SliceBatch, terms: tuple) -> SliceBatch:
@@ -310,6 +311,13 @@ class SliceRows:
 # --------------------------------------------------------------------------- where the batches are made
 
 
+def _threads() -> int:
+    """Threads the kept batches' maps run in here (those of the text pass: most release the GIL)."""
+    from blindspot.slices.features import MAX_TEXT_WORKERS
+
+    return min(os.cpu_count() or 1, MAX_TEXT_WORKERS)
+
+
 def _in_memory(frame: pd.DataFrame, batch_rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
     for lo in range(0, len(frame), batch_rows):
         yield frame.iloc[lo:lo + batch_rows].reset_index(drop=True), lo
@@ -327,7 +335,7 @@ def frame_parts(frame: pd.DataFrame, models: TextModels, batch_rows: int) -> Ite
 
     metadata = tuple(c for c in frame.columns if str(c).startswith(META_PREFIX))
     make = partial(_with_start, fn=partial(slice_batch, models=models, metadata=metadata))
-    parts = LocalParts(map_in_threads(make, _in_memory(frame, max(1, int(batch_rows)))))
+    parts = LocalParts(map_in_threads(make, _in_memory(frame, max(1, int(batch_rows)))), _threads())
     try:
         yield parts
     finally:
@@ -362,7 +370,7 @@ def file_parts(path, models: TextModels, *, engine: str = "local", dask=None) ->
             yield frame, start
             start += len(frame)
 
-    parts = LocalParts(map_in_threads(partial(_with_start, fn=partial(make, models=models)), batches()))
+    parts = LocalParts(map_in_threads(partial(_with_start, fn=partial(make, models=models)), batches()), _threads())
     try:
         yield parts
     finally:

@@ -734,21 +734,9 @@ class TextRules:
 def text_rules(word_counts: tuple, *, detectors: Sequence[str], jargon_high_density: float, caps_high_share: float,
                length_bands: Mapping[str, Sequence], length_quantiles: int = 0, very_short_words: int | None = None,
                topics: Sequence[Predicate] = ()) -> tuple[list, TextRules, dict]:
-    """The text predicates, fixed from the word counts of every row (value counts that add up over batches).
-
-    Returns
-    -------
-    predicates : list of Predicate
-        Detectors, length bins and bands, then ``topics`` as given.
-    rules : TextRules
-    length : dict
-        ``{"levels", "edges"}`` of the quantile bins (empty without them).
-
-    Raises
-    ------
-    ConfigError
-        On an unknown detector name or a malformed band.
-    """
+    """:func:`text_predicates` fixed from the word counts of every row (value counts, which add up over
+    batches), with the :class:`TextRules` that compute any batch's rows in place of the masks; the learned
+    ``topics`` come last. ConfigError as there."""
     _check_detectors(detectors)
     preds = _detector_predicates(detectors, jargon_high_density=jargon_high_density, caps_high_share=caps_high_share)
     p, ranges, record = _length_rules(word_counts, length_bands=length_bands, length_quantiles=length_quantiles,
