@@ -137,3 +137,21 @@ def test_class_tests_compare_each_class_with_the_others():
     ref = stats.fisher_exact([[30, 10], [20, 140]], alternative="greater").pvalue
     assert t.loc[0, "p_value"] == pytest.approx(ref)
     assert t.loc[1, "ci_high"] > 0  # Wilson interval of a zero recall is not degenerate
+
+
+def test_the_far_tail_is_zero_without_its_windows(monkeypatch):
+    """Slices whose Hoeffding bound is below 1e-340 get p = 0 and MH's log10 p, as the exact sum gives."""
+    rng = np.random.default_rng(4)
+    big_n = np.array([[40_000, 30_000, 50_000]] * 30)
+    big_x = np.array([[6_000, 9_000, 4_000]] * 30)
+    n = rng.integers(500, 8_000, size=(30, 3))
+    expected = n * big_x / big_n
+    x = np.minimum(np.rint(expected * rng.uniform(0.8, 3.0, size=(30, 1))).astype(np.int64), np.minimum(n, big_x))
+    p, log10p, mean = ev.stratified_greater(x, n, big_x, big_n)
+    monkeypatch.setattr(ev, "FAR_TAIL_EXPONENT", np.inf)  # every slice through its windows
+    p_exact, log10p_exact, mean_exact = ev.stratified_greater(x, n, big_x, big_n)
+    far = p == 0.0
+    assert far.any() and (~far).any()
+    assert np.array_equal(p_exact[far], p[far]) and np.array_equal(log10p_exact[far], log10p[far])
+    assert np.array_equal(p[~far], p_exact[~far])  # each window summed from its own start: the same bits
+    np.testing.assert_array_equal(mean, mean_exact)

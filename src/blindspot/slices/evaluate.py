@@ -234,6 +234,11 @@ def mantel_haenszel_greater(x, n, big_x, big_n) -> tuple[np.ndarray, np.ndarray,
     return st.norm.sf(z), st.norm.logsf(z) / np.log(10), expected
 
 
+# A slice whose excess puts Hoeffding's bound on its tail below 10**-FAR_TAIL_EXPONENT has p = 0 (the
+# exact sum underflows there too) without its windows: see stratified_greater.
+FAR_TAIL_EXPONENT = 340.0
+
+
 def stratified_greater(x, n, big_x, big_n, *, width_sd: float = 12.0, pad: float = 40.0
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact one-sided test that a slice fails more often *within* strata (true classes).
@@ -253,7 +258,10 @@ def stratified_greater(x, n, big_x, big_n, *, width_sd: float = 12.0, pad: float
     through a dot product with the others' survival function, so a slice costs about
     the product of its two narrowest windows (three classes). Where the exact tail
     underflows (below 1e-280) ``log10_p`` comes from :func:`mantel_haenszel_greater`
-    instead: it only orders findings whose evidence is overwhelming either way.
+    instead: it only orders findings whose evidence is overwhelming either way. A slice so far
+    in the tail that Hoeffding's bound puts ``P(T >= t)`` below ``10**-FAR_TAIL_EXPONENT`` has
+    ``p = 0`` (the exact sum is 0 there too) and no windows: the memory then stays bounded by
+    the slices near the null, however many rows a strong blind spot holds.
 
     Parameters
     ----------
@@ -272,10 +280,21 @@ def stratified_greater(x, n, big_x, big_n, *, width_sd: float = 12.0, pad: float
     lo = np.maximum(0, n - (big_n - big_x))
     hi = np.minimum(n, big_x)
     mean, a, b = _windows(x, n, big_x, big_n, lo, hi, width_sd=width_sd, pad=pad)
-    length = b - a + 1
-    pmf, starts = _window_pmfs(a, length, n, big_x, big_n)
     varies = (hi > lo).any(axis=1)
-    p = np.clip(_upper_tails(pmf, starts, length, x.sum(axis=1) - a.sum(axis=1), lo, hi, varies), 0.0, 1.0)
+    # Far in the tail the exact p underflows to 0 however it is summed: Hoeffding's bound for draws
+    # without replacement, P(T - E[T] >= d) <= exp(-2 d^2 / sum_j n_j), is below 1e-340 there. Those
+    # slices skip their windows, which span the slice's whole excess: at ten million rows a strong
+    # blind spot's excess of 10^5 errors made windows of 10^5 values for every stratum of it.
+    excess = np.maximum(x.sum(axis=1) - mean.sum(axis=1), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        far = varies & (2.0 * excess ** 2 > FAR_TAIL_EXPONENT * np.log(10.0) * n.sum(axis=1))
+    near = ~far
+    p = np.where(far, 0.0, np.nan)
+    length = b[near] - a[near] + 1
+    pmf, starts = _window_pmfs(a[near], length, n[near], big_x[near], big_n[near])
+    t = x[near].sum(axis=1) - a[near].sum(axis=1)
+    p[near] = _upper_tails(pmf, starts, length, t, lo[near], hi[near], varies[near])
+    p = np.clip(p, 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         log10p = np.log10(p)
     tiny = varies & (p < 1e-280)
@@ -312,7 +331,8 @@ def _windows(x, n, big_x, big_n, lo, hi, *, width_sd: float, pad: float):
 
 
 def _window_pmfs(a, length, n, big_x, big_n) -> tuple[np.ndarray, np.ndarray]:
-    """Every window's hypergeometric pmf, in one vectorised pass, laid end to end.
+    """Every window's hypergeometric pmf, laid end to end; each window's log pmf summed from its own
+    start (the steps vectorised over every window), so no window's values depend on another's.
 
     Parameters
     ----------
@@ -337,9 +357,14 @@ def _window_pmfs(a, length, n, big_x, big_n) -> tuple[np.ndarray, np.ndarray]:
     kf, bx, bn, nn = k.astype(float), fx[owner], fbn[owner], fnn[owner]
     with np.errstate(divide="ignore", invalid="ignore"):
         step = np.log((bx - kf) * (nn - kf)) - np.log((kf + 1) * (bn - bx - nn + kf + 1))
-    step[starts[1:] - 1] = 0.0  # the last value of a window steps nowhere
-    run = np.concatenate([[0.0], np.cumsum(step)[:-1]])
-    return np.exp(log_start[owner] + run - run[starts[:-1]][owner]), starts
+    log_pmf = np.empty(starts[-1])
+    for w in range(flat_len.size):  # a loop over windows: each summed from its own start, so a slice's
+        lo, hi = starts[w], starts[w + 1]  # pmf does not depend on the windows before it
+        if hi > lo:
+            log_pmf[lo] = log_start[w]
+            np.cumsum(step[lo:hi - 1], out=log_pmf[lo + 1:hi])
+            log_pmf[lo + 1:hi] += log_start[w]
+    return np.exp(log_pmf), starts
 
 
 def _upper_tails(pmf, starts, length, t, lo, hi, varies) -> np.ndarray:
