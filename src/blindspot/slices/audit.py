@@ -460,7 +460,9 @@ def audit_slices(frame: pd.DataFrame, classes: Sequence[str], settings: SliceSet
     ----------
     frame : DataFrame
         Canonical predictions (``id``, ``y_true``, ``y_pred``, ``meta__*``, and ``text``
-        unless ``texts`` is given).
+        unless ``texts`` is given). With a :class:`~blindspot.slices.textpass.FileTexts` every
+        column is read from the file; only ``len(frame)`` and, when present, ``frame["id"]`` (the
+        slice table's ids) are read here, so the stage passes an index of its rows.
     classes : sequence of str, length K
     settings : SliceSettings, optional
         Every setting; or pass its fields as keywords instead (``options``).
