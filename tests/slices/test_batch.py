@@ -74,3 +74,12 @@ def test_a_table_with_no_metadata_column_reads_none(tmp_path):
     audit = audit_slices(frame, CLASSES, **SETTINGS)
     assert _same(audit_slices(frame[["id"]], CLASSES, texts=FileTexts(path, len(frame)), **SETTINGS), audit)
     assert audit.metrics["columns_tested"] == {} and audit.metrics["columns_skipped"] == {}
+
+
+def test_an_excluded_column_is_recorded_the_same_from_the_file(table):
+    path, whole, _ = table
+    options = dict(SETTINGS, watchlist=["stars__2"], metadata_exclude=["review_id", "stars"])
+    audit = audit_slices(whole, CLASSES, **options)
+    assert _same(audit_slices(whole[["id"]], CLASSES, texts=FileTexts(path, len(whole)), **options), audit)
+    assert audit.metrics["columns_skipped"]["stars"]["reason"] == "excluded"
+    assert audit.metrics["watchlist"]["stars__2"]["reason"] == "not_present"

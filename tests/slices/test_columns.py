@@ -91,3 +91,19 @@ def test_batches_read_with_another_dtype_are_refused():
     b = sc.ColumnSummary.of("flag", pd.Series([True, None], dtype=object), N_QUANTILES)
     with pytest.raises(ValueError, match="whole column's dtype"):
         a.merge(b)
+
+
+def test_an_excluded_column_is_never_read():
+    frame = _columns(60, np.random.default_rng(2))
+    meta = pd.DataFrame({f"meta__{k}": v for k, v in frame.items()})
+
+    class Guarded(pd.DataFrame):
+        def __getitem__(self, key):
+            if key == "meta__review_id":
+                raise AssertionError("the excluded column was read")
+            return super().__getitem__(key)
+
+    _, _, _, columns = sf.metadata_predicates(Guarded(meta), exclude=["review_id"], **OPTIONS)
+    assert columns["review_id"] == {"column": "review_id", "status": "skipped", "reason": sf.EXCLUDED,
+                                    "detail": "listed in slices.metadata_exclude"}
+    assert sc.excluded_names(list(frame), ["review_id", "stars"]) == {"review_id", "stars"}

@@ -567,8 +567,9 @@ def _tables(rows: SliceRows, classes: list, settings: SliceSettings, fitted: tex
     topics = fitted.models.topics
     examples, term_counts, words = rows.text(topics.k if topics is not None else 0)
     text = textslices.text_slices(fitted, examples, term_counts, settings)
-    table = define_predicates(words, rows.metadata(settings.n_quantiles, metadata_names), topics=text.predicates(),
-                              metadata_names=metadata_names, **settings.predicate_options())
+    summaries = rows.metadata(settings.n_quantiles, metadata_names, settings.metadata_exclude)
+    table = define_predicates(words, summaries, topics=text.predicates(), metadata_names=metadata_names,
+                              **settings.predicate_options())
     items = resolve_watchlist(list(settings.watchlist), table)  # its rare values join the table as extra rules
     rows.fix_predicates(table.rules, [rule for _, rule in table.extras], len(table.predicates))
     release_freed_heap()  # the text pass's flags and topics, let go where the batches are

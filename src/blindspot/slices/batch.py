@@ -29,7 +29,6 @@ both engines give the same numbers.
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Iterator, Sequence
@@ -40,7 +39,7 @@ import pandas as pd
 from blindspot.bits import BitColumns, pack
 from blindspot.io.schema import META_PREFIX
 from blindspot.metrics import confusion_counts
-from blindspot.slices.columns import OBJECT, ColumnSummary, merge_summaries
+from blindspot.slices.columns import OBJECT, ColumnSummary, excluded_names, merge_summaries, rule_masks
 from blindspot.slices.evaluate import Counts, cells, extension_counts
 from blindspot.slices.metafile import as_whole
 from blindspot.slices.textpass import PASS_COLUMNS, TextModels, batch_pass, merge_examples, term_hits
@@ -162,20 +161,19 @@ def text_part(b: SliceBatch) -> tuple:
     return b.examples, b.term_counts, value_counts(np.asarray(b.flags["n_words"].to_numpy(), dtype=np.int64))
 
 
-def metadata_part(b: SliceBatch, n_quantiles: int) -> dict:
-    """Raw column name -> :class:`ColumnSummary` of the batch's metadata columns."""
-    frame = b.rows(b.metadata)
-    return {c[len(META_PREFIX):]: ColumnSummary.of(c[len(META_PREFIX):], frame[c], n_quantiles) for c in b.metadata}
+def metadata_part(b: SliceBatch, n_quantiles: int, names: tuple) -> dict:
+    """Raw column name -> :class:`ColumnSummary` of the batch's metadata columns ``names`` (raw)."""
+    frame = b.rows([META_PREFIX + name for name in names])
+    return {name: ColumnSummary.of(name, frame[META_PREFIX + name], n_quantiles) for name in names}
 
 
 def with_bits(b: SliceBatch, rules, extras: Sequence) -> SliceBatch:
     """The batch with its rows of every predicate (``rules``: :class:`blindspot.slices.features.PredicateRules`)
     and of each extra column rule, a bit a row; its flags, topics and text pass results let go (read already)."""
-    frame = b.rows(b.metadata)
+    frame = b.rows(list(dict.fromkeys(META_PREFIX + rule.name for rule in (*rules.metadata, *extras))))
     m = b.m
     bits = BitColumns.stacked([pack(mask, m) for mask in rules.masks(b.flags, b.topics, frame)], m)
-    extra = BitColumns.stacked([pack(mask, m) for rule in extras
-                                for mask in rule.masks(frame[META_PREFIX + rule.name])], m)
+    extra = BitColumns.stacked([pack(mask, m) for mask in rule_masks(extras, frame)], m)
     return replace(b, flags=None, topics=None, examples=None, term_counts=None, bits=bits, extra=extra)
 
 
@@ -255,10 +253,14 @@ class SliceRows:
             words = merge_value_counts(words, w)
         return examples, counts, words
 
-    def metadata(self, n_quantiles: int, names: Sequence[str]) -> dict:
-        """Raw column name -> :class:`ColumnSummary` of every row, for each of ``names`` (the table's order)."""
-        merged = merge_summaries(self.parts.map(metadata_part, n_quantiles))
-        return {name: merged.get(name, ColumnSummary(name, OBJECT)) for name in names}  # no batch: no row
+    def metadata(self, n_quantiles: int, names: Sequence[str], exclude: Sequence[str] = ()) -> dict:
+        """Raw column name -> :class:`ColumnSummary` of every row, for each of ``names`` (the table's order);
+        None for the columns ``exclude`` names (:func:`blindspot.slices.columns.excluded_names`), never read."""
+        skip = excluded_names(names, exclude)
+        wanted = tuple(name for name in names if name not in skip)
+        merged = merge_summaries(self.parts.map(metadata_part, n_quantiles, wanted))
+        # a table of no row has no batch: its columns' summaries are of no row
+        return {name: None if name in skip else merged.get(name, ColumnSummary(name, OBJECT)) for name in names}
 
     def fix_predicates(self, rules, extras: Sequence, p: int) -> None:
         """Every batch's rows of every predicate (``p`` of them) and extra rule, kept with the batch (its
@@ -311,13 +313,6 @@ class SliceRows:
 # --------------------------------------------------------------------------- where the batches are made
 
 
-def _threads() -> int:
-    """Threads the kept batches' maps run in here (those of the text pass: most release the GIL)."""
-    from blindspot.slices.features import MAX_TEXT_WORKERS
-
-    return min(os.cpu_count() or 1, MAX_TEXT_WORKERS)
-
-
 def _in_memory(frame: pd.DataFrame, batch_rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
     for lo in range(0, len(frame), batch_rows):
         yield frame.iloc[lo:lo + batch_rows].reset_index(drop=True), lo
@@ -331,11 +326,11 @@ def _with_start(pair, *, fn):
 def frame_parts(frame: pd.DataFrame, models: TextModels, batch_rows: int) -> Iterator:
     """:class:`LocalParts` of a table in memory (``id``, ``text``, ``y_true``, ``y_pred``, ``meta__*``)."""
     from blindspot.engine.batches import LocalParts
-    from blindspot.slices.features import map_in_threads
+    from blindspot.slices.features import map_in_threads, text_workers
 
     metadata = tuple(c for c in frame.columns if str(c).startswith(META_PREFIX))
     make = partial(_with_start, fn=partial(slice_batch, models=models, metadata=metadata))
-    parts = LocalParts(map_in_threads(make, _in_memory(frame, max(1, int(batch_rows)))), _threads())
+    parts = LocalParts(map_in_threads(make, _in_memory(frame, max(1, int(batch_rows)))), text_workers())
     try:
         yield parts
     finally:
@@ -362,7 +357,7 @@ def file_parts(path, models: TextModels, *, engine: str = "local", dask=None) ->
         return
     from blindspot.engine.batches import LocalParts
     from blindspot.io.readers import predictions_batches
-    from blindspot.slices.features import map_in_threads
+    from blindspot.slices.features import map_in_threads, text_workers
 
     def batches():
         start = 0
@@ -370,7 +365,8 @@ def file_parts(path, models: TextModels, *, engine: str = "local", dask=None) ->
             yield frame, start
             start += len(frame)
 
-    parts = LocalParts(map_in_threads(partial(_with_start, fn=partial(make, models=models)), batches()), _threads())
+    parts = LocalParts(map_in_threads(partial(_with_start, fn=partial(make, models=models)), batches()),
+                       text_workers())
     try:
         yield parts
     finally:

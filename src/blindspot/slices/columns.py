@@ -147,10 +147,10 @@ class ColumnSummary:
             merged = merged.groupby(level=0, sort=False).sum()  # first appearance kept: the order factorize gives
             texts = (merged.index.to_numpy(dtype=object), merged.to_numpy(dtype=np.int64))
         # Rows with no value say nothing of what the values are (a batch of them has no ISO date to count).
-        if not self.n_present or not other.n_present:
-            numbers = other.numbers if not self.n_present else self.numbers
-            if self.dtype in (NUMERIC, DATETIME):
-                numbers = merge_value_counts(self.numbers, other.numbers)
+        if not other.n_present:
+            numbers = self.numbers
+        elif not self.n_present:
+            numbers = other.numbers
         else:
             numbers = merge_value_counts(self.numbers, other.numbers)
         return ColumnSummary(self.name, self.dtype, self.n + other.n, self.n_present + other.n_present,
@@ -223,12 +223,6 @@ class ColumnRule:
     edges: np.ndarray | None = field(default=None, compare=False)
     missing: bool = False
 
-    @property
-    def width(self) -> int:
-        """Predicates of the column."""
-        bins = 0 if self.edges is None else len(self.edges) - 1
-        return len(self.own) + int(self.other) + bins + int(self.missing)
-
     def masks(self, values: pd.Series) -> list[np.ndarray]:
         """Each predicate's rows among ``values`` (one batch's), ndarray of bool each, in predicate order."""
         if self.kind == "categorical":
@@ -277,7 +271,21 @@ class MetadataRules:
 
     def masks(self, frame: pd.DataFrame) -> list[np.ndarray]:
         """Every predicate's rows of one batch (``meta__<name>`` columns), in predicate order."""
-        return [m for rule in self.rules for m in rule.masks(frame[sf.META_PREFIX + rule.name])]
+        return rule_masks(self.rules, frame)
+
+
+def rule_masks(rules: Sequence[ColumnRule], frame: pd.DataFrame) -> list[np.ndarray]:
+    """Every rule's masks of one batch (its ``meta__<name>`` columns), rule after rule."""
+    return [m for rule in rules for m in rule.masks(frame[sf.META_PREFIX + rule.name])]
+
+
+def excluded_names(names: Sequence[str], exclude: Sequence[str]) -> set:
+    """The columns of ``names`` that ``slices.metadata_exclude`` names, by raw name or column key
+    (the keys made over all of ``names``): never read."""
+    from blindspot.slices.keys import RESERVED_COLUMNS, unique_keys
+
+    keys, exclude = unique_keys(list(names), reserved=RESERVED_COLUMNS), set(exclude)
+    return {name for name in names if name in exclude or keys[name] in exclude}
 
 
 def metadata_rules(summaries: dict, *, all_names: Sequence[str] | None = None, max_levels: int | None,
@@ -287,7 +295,8 @@ def metadata_rules(summaries: dict, *, all_names: Sequence[str] | None = None, m
     Parameters
     ----------
     summaries : dict
-        Raw column name -> :class:`ColumnSummary` of every row, in the table's column order.
+        Raw column name -> :class:`ColumnSummary` of every row, in the table's column order; None
+        for an excluded column (:func:`excluded_names`: never read).
     all_names : sequence of str, optional
         Every metadata column of the table (the column keys are made over all of them, so a key
         never depends on which are summarised); default the summarised ones.

@@ -488,13 +488,14 @@ def metadata_predicates(frame: pd.DataFrame, *, max_levels: int | None, n_quanti
     columns : dict
         Column key -> record, see :attr:`PredicateTable.columns`.
     """
-    from blindspot.slices.columns import ColumnSummary, metadata_rules
+    from blindspot.slices.columns import ColumnSummary, excluded_names, metadata_rules
 
     names = [c[len(META_PREFIX):] for c in frame.columns if str(c).startswith(META_PREFIX)]
+    skip = excluded_names(names, exclude)
     preds, masks, resolvers, columns = [], [], {}, {}
     for name in names:
-        values = frame[META_PREFIX + name]
-        summary = {name: ColumnSummary.of(name, values, n_quantiles)}
+        values = None if name in skip else frame[META_PREFIX + name]  # an excluded column is never read
+        summary = {name: None if values is None else ColumnSummary.of(name, values, n_quantiles)}
         rules = metadata_rules(summary, all_names=names, max_levels=max_levels, n_quantiles=n_quantiles,
                                exclude=exclude, min_support=min_support)
         columns.update(rules.columns)
@@ -560,6 +561,11 @@ def text_flags(texts, *, detectors: Sequence[str], jargon_high_density: float,
     return pd.DataFrame(columns)
 
 
+def text_workers() -> int:
+    """Threads the text work of one process runs in: ``min(cpu count, MAX_TEXT_WORKERS)``."""
+    return min(os.cpu_count() or 1, MAX_TEXT_WORKERS)
+
+
 def map_in_threads(fn, batches: Iterable, workers: int | None = None) -> list:
     """``fn`` of every batch in a few threads, results in batch order.
 
@@ -573,14 +579,14 @@ def map_in_threads(fn, batches: Iterable, workers: int | None = None) -> list:
         Of one batch.
     batches : iterable
     workers : int, optional
-        Threads; default ``min(cpu count, MAX_TEXT_WORKERS)``; 1 runs in this thread.
+        Threads; default :func:`text_workers`; 1 runs in this thread.
 
     Returns
     -------
     list
         ``fn`` of each batch, in order.
     """
-    workers = max(1, int(workers if workers is not None else min(os.cpu_count() or 1, MAX_TEXT_WORKERS)))
+    workers = max(1, int(workers if workers is not None else text_workers()))
     if workers == 1:
         return [fn(batch) for batch in batches]
     out, pending = [], deque()
@@ -611,7 +617,7 @@ def text_flag_table(texts, *, detectors: Sequence[str], jargon_high_density: flo
     batch_rows : int
         Rows per batch when ``texts`` is one Series.
     workers : int, optional
-        Threads; default ``min(cpu count, MAX_TEXT_WORKERS)``.
+        Threads; default :func:`text_workers`.
 
     Returns
     -------
@@ -969,10 +975,9 @@ class PredicateRules:
 
     def masks(self, flags: pd.DataFrame, topics: np.ndarray | None, frame: pd.DataFrame) -> list[np.ndarray]:
         """Every predicate's rows of one batch (``frame`` holds its ``meta__`` columns)."""
-        out = self.text.masks(flags, topics)
-        for rule in self.metadata:
-            out += rule.masks(frame[META_PREFIX + rule.name])
-        return out
+        from blindspot.slices.columns import rule_masks  # it builds on this module
+
+        return self.text.masks(flags, topics) + rule_masks(self.metadata, frame)
 
 
 def define_predicates(word_counts: tuple, metadata: dict, *, topics: Sequence[Predicate] = (),

@@ -19,7 +19,7 @@ it needs of them is small and computed a batch at a time:
    them take one more pass (of at most ``2 * terms_top_k`` terms).
 
 With ``engine: dask`` passes 2 and 3 run on the workers, one Parquet row group per task kept
-there (:meth:`FileTexts.parts`); the fitted models travel with the task (a few megabytes).
+there (:meth:`FileTexts.parts`); the fitted models (a few megabytes) are sent to the workers once.
 With ``engine: local`` batches of :data:`TEXT_BATCH_ROWS` rows run in a few threads here. Flags and term counts depend on each row alone; a topic weight is
 the solution of a small problem per row, solved to a tolerance measured over its batch,
 so a weight can differ in its last digits between batchings (a membership only when
